@@ -4,4 +4,5 @@
 //! catalog → digest → mail. Pure stages take owned values and return owned
 //! values; only `fetch`, `store` and `mail` touch the outside world.
 
+pub mod catalog;
 pub mod types;

@@ -1,0 +1,212 @@
+//! Unknown-model candidates: names that look like models but are not in the
+//! catalog (`Qwen2.5-72B`, `GLM-4`, `言犀大模型`). They are collected for
+//! review, never added silently.
+
+use std::ops::Range;
+
+use regex::Regex;
+
+use super::matcher::{Matcher, Mention};
+use super::model::EntityKind;
+
+/// A candidate name seen in a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidateHit {
+    pub name: String,
+    pub span: Range<usize>,
+}
+
+/// Leading words of Latin tokens that carry digits but are not models.
+const LATIN_STOP: &[&str] = &[
+    "web", "covid", "mp", "top", "win", "windows", "iphone", "ipad", "pm", "http", "https", "utf", "gb",
+    "iso", "sha", "md", "ipv", "usb", "cpu", "gpu", "rtx", "gtx", "sars", "no", "vol", "page", "section",
+    "chapter", "table", "fig", "figure", "step", "level", "lv", "version", "rfc", "cve", "api", "sdk",
+    "html", "css", "es", "ios", "android", "office", "fy", "ddr", "lpddr", "pcie", "wifi", "ai", "aigc",
+    "pgc", "ugc", "vs", "ver", "rev", "round", "day", "week", "part", "issue", "pr", "tsmc", "nm", "dgx",
+    "year", "q", "h", "x", "v",
+];
+
+/// Words that end the run before 大模型 (what precedes the name).
+const CJK_SEPARATORS: &[&str] = &[
+    "发布", "推出", "宣布", "上线", "开源", "升级", "训练", "打造", "研发", "基于", "使用", "采用", "接入",
+    "名为", "称为", "叫做", "亮相", "官宣", "公布", "旗下", "自家", "正式", "全新", "首个", "一个",
+];
+const CJK_SEPARATOR_CHARS: &[char] = &[
+    '的', '了', '是', '和', '与', '及', '或', '在', '将', '把', '被', '对', '为', '从', '向', '个', '款', '等',
+    '着', '这', '那', '其', '此', '该', '各', '每', '以', '用', '于', '让', '给', '有', '·',
+];
+/// Leading words stripped from what remains (国产AI大模型 → nothing).
+const CJK_GENERIC_PREFIXES: &[&str] = &[
+    "国产", "国内", "国外", "海外", "中文", "中国", "通用", "行业", "开源", "基础", "垂直", "领域性", "领域",
+    "多模态", "预训练", "自研", "新一代", "超大规模", "超大", "业界", "全球", "金融", "医疗", "生成式",
+    "自然语言", "语言", "视觉", "语音", "对话", "AI", "ai", "类ChatGPT", "细分", "科技", "千亿级", "千亿",
+    "百亿", "万亿", "十亿",
+];
+
+pub struct CandidateRules {
+    latin: Regex,
+    cjk: Regex,
+}
+
+impl CandidateRules {
+    pub fn new() -> Result<Self, regex::Error> {
+        Ok(CandidateRules {
+            latin: Regex::new(r"[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*(?: \d+(?:\.\d+)?)?")?,
+            cjk: Regex::new(r"[\p{Han}A-Za-z0-9·\-]{1,16}?大模型")?,
+        })
+    }
+
+    /// Candidates in one sentence, given the known mentions in it (with
+    /// spans relative to the sentence).
+    pub fn find(&self, matcher: &Matcher, sentence: &str, mentions: &[Mention]) -> Vec<CandidateHit> {
+        let keyword = has_model_keyword(sentence);
+        let mut out = Vec::new();
+        for m in self.latin.find_iter(sentence) {
+            if super::text::char_before(sentence, m.start()).is_some_and(|c| c.is_ascii_alphanumeric()) {
+                continue;
+            }
+            let token = m.as_str().trim_end_matches('.');
+            let span = m.start()..m.start() + token.len();
+            if matcher.is_known_term(token)
+                || mentions.iter().any(|k| k.start <= span.start && k.end >= span.end)
+            {
+                continue;
+            }
+            let known_prefix = mentions.iter().any(|k| k.start == span.start);
+            if looks_like_model(token, keyword, known_prefix) {
+                out.push(CandidateHit { name: token.to_owned(), span });
+            }
+        }
+        for m in self.cjk.find_iter(sentence) {
+            if let Some(hit) = cjk_candidate(matcher, sentence, m.range(), mentions) {
+                out.push(hit);
+            }
+        }
+        out
+    }
+}
+
+fn has_model_keyword(sentence: &str) -> bool {
+    let lower = sentence.to_ascii_lowercase();
+    sentence.contains("模型") || lower.contains("model") || lower.contains("llm") || sentence.contains("参数")
+}
+
+/// The shape test for a Latin token with a version or size.
+fn looks_like_model(token: &str, keyword: bool, known_prefix: bool) -> bool {
+    let letters: String = token.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    if letters.len() < 2 || !token.chars().any(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    if LATIN_STOP.contains(&letters.to_ascii_lowercase().as_str()) {
+        return false;
+    }
+    let segments: Vec<&str> = token.split(['-', '_', ' ']).collect();
+    let size_suffix = segments.iter().skip(1).any(|s| is_size(s))
+        || token.get(letters.len()..).is_some_and(|rest| is_size(rest));
+    if size_suffix {
+        return true;
+    }
+    // The first number after the name: 3+ digits is a chip or product code
+    // (A100, KAMIN018, DGXA100), not a model version.
+    let rest = &token[letters.len()..];
+    let rest = rest.trim_start_matches(['-', '_', ' ']);
+    let int_digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
+    if int_digits == 0 && !known_prefix {
+        return keyword && token.chars().any(|c| c.is_ascii_digit());
+    }
+    if int_digits >= 3 {
+        return false;
+    }
+    let hyphen_version = token.get(letters.len()..).is_some_and(|r| r.starts_with('-')) && int_digits > 0;
+    hyphen_version || known_prefix || keyword
+}
+
+/// `72B`, `1.5b`, `8x7B`, `500M`.
+fn is_size(s: &str) -> bool {
+    let body = match s.split_once(['x', 'X']) {
+        Some((experts, each)) if experts.chars().all(|c| c.is_ascii_digit()) && !experts.is_empty() => each,
+        _ => s,
+    };
+    let Some(num) = body.strip_suffix(['B', 'b', 'M', 'm', 'T', 't']) else { return false };
+    !num.is_empty() && num.chars().all(|c| c.is_ascii_digit() || c == '.') && num.starts_with(|c: char| c.is_ascii_digit())
+}
+
+fn cjk_candidate(matcher: &Matcher, sentence: &str, span: Range<usize>, mentions: &[Mention]) -> Option<CandidateHit> {
+    const SUFFIX: &str = "大模型";
+    let suffix_start = span.end - SUFFIX.len();
+    // A known model names it already (盘古大模型, 日日新大模型).
+    if mentions.iter().any(|k| k.end > suffix_start && k.start < span.end)
+        || mentions.iter().any(|k| {
+            k.end == suffix_start && matcher.entity(k.entity).is_some_and(|e| e.kind == EntityKind::Model)
+        })
+    {
+        return None;
+    }
+    // The name starts after the last known mention inside the run (京东言犀).
+    let mut start = span.start;
+    for k in mentions {
+        if k.end > start && k.end <= suffix_start && k.start >= span.start {
+            start = k.end;
+        }
+    }
+    let mut name = sentence.get(start..suffix_start)?;
+    loop {
+        let cut_word = CJK_SEPARATORS.iter().filter_map(|w| name.rfind(w).map(|i| i + w.len())).max();
+        let cut_char = name.char_indices().filter(|(_, c)| CJK_SEPARATOR_CHARS.contains(c)).map(|(i, c)| i + c.len_utf8()).max();
+        match cut_word.max(cut_char) {
+            Some(cut) if cut > 0 => name = name.get(cut..)?,
+            _ => break,
+        }
+    }
+    let mut stripped = true;
+    while stripped {
+        stripped = false;
+        for p in CJK_GENERIC_PREFIXES {
+            if let Some(rest) = name.strip_prefix(p) {
+                name = rest;
+                stripped = true;
+            }
+        }
+    }
+    let name = name.trim_matches(['-', '·']);
+    let chars = name.chars().count();
+    if !(2..=8).contains(&chars) || name.contains("参数") || name.ends_with('级') {
+        return None;
+    }
+    if !name.chars().any(|c| !c.is_ascii_digit()) {
+        return None;
+    }
+    let full = format!("{name}{SUFFIX}");
+    if matcher.is_known_term(&full) || matcher.is_known_term(name) {
+        return None;
+    }
+    let start = suffix_start - name.len();
+    Some(CandidateHit { name: full, span: start..span.end })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin_shapes() {
+        assert!(looks_like_model("Qwen2.5-72B", false, false));
+        assert!(looks_like_model("GLM-4", false, false));
+        assert!(looks_like_model("Baichuan2", true, false));
+        assert!(!looks_like_model("Baichuan2", false, false));
+        assert!(looks_like_model("Mixtral-8x7B", false, false));
+        assert!(!looks_like_model("DGXA100", true, false));
+        assert!(!looks_like_model("KAMIN018", true, false));
+        assert!(!looks_like_model("A100", true, false));
+        assert!(!looks_like_model("Web3-AIGC", true, false));
+        assert!(!looks_like_model("COVID-19", true, false));
+        assert!(!looks_like_model("ModelArts", true, false));
+    }
+
+    #[test]
+    fn sizes() {
+        assert!(is_size("72B") && is_size("1.5b") && is_size("8x7B") && is_size("500M"));
+        assert!(!is_size("B") && !is_size("x7B") && !is_size("Chat") && !is_size("4"));
+    }
+}

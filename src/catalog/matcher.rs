@@ -1,0 +1,262 @@
+//! The mention matcher: every alias of every entity in one aho-corasick
+//! automaton.
+//!
+//! Latin aliases match case-insensitively and only on word boundaries
+//! (`Qwen` in `Qwen-7B` and `Qwen2.5`, not in `Qwenling`; `GPT-4` not in
+//! `GPT-4o` or `GPT-40`); CJK aliases match exactly, since Chinese has no
+//! spaces to be a boundary. Overlaps resolve to the longest match
+//! (通义千问 over 通义, 商量·大医 over 商量).
+
+use std::collections::HashSet;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use super::model::{Catalog, EntityRef};
+use super::rules::Rules;
+use super::text::{char_at, char_before};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MatcherError {
+    #[error("could not build the alias automaton")]
+    Automaton(#[source] aho_corasick::BuildError),
+    #[error("could not compile a fact rule")]
+    Rule(#[source] regex::Error),
+}
+
+/// One occurrence of an entity in a text (byte span).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mention {
+    /// Index into [`Matcher::entities`].
+    pub entity: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+struct Pattern {
+    entity: usize,
+    text: String,
+    case_sensitive: bool,
+}
+
+/// A catalog compiled for matching; built once per catalog version.
+pub struct Matcher {
+    automaton: Option<AhoCorasick>,
+    patterns: Vec<Pattern>,
+    entities: Vec<EntityRef>,
+    /// For a model, the index of its vendor (a model mention counts its vendor).
+    vendor_of: Vec<Option<usize>>,
+    /// Lower-cased aliases and other known terms (chips, frameworks):
+    /// never reported as unknown-model candidates.
+    known_terms: HashSet<String>,
+    pub(crate) rules: Rules,
+}
+
+impl Matcher {
+    pub fn new(catalog: &Catalog) -> Result<Self, MatcherError> {
+        let mut entities = Vec::new();
+        let mut vendor_of = Vec::new();
+        let mut patterns = Vec::new();
+        let mut known_terms = HashSet::new();
+        for v in &catalog.vendors {
+            let idx = entities.len();
+            entities.push(EntityRef::vendor(&v.name));
+            vendor_of.push(None);
+            for a in &v.aliases {
+                patterns.push(Pattern { entity: idx, text: a.text.clone(), case_sensitive: a.case_sensitive });
+            }
+        }
+        for m in &catalog.models {
+            let idx = entities.len();
+            entities.push(EntityRef::model(&m.name));
+            vendor_of.push(m.vendor.as_ref().and_then(|vn| catalog.vendors.iter().position(|v| &v.name == vn)));
+            for a in &m.aliases {
+                patterns.push(Pattern { entity: idx, text: a.text.clone(), case_sensitive: a.case_sensitive });
+            }
+        }
+        patterns.retain(|p| !p.text.trim().is_empty());
+        for p in &patterns {
+            known_terms.insert(p.text.to_lowercase());
+        }
+        for e in &entities {
+            known_terms.insert(e.name.to_lowercase());
+        }
+        for f in &catalog.facts {
+            use super::model::Attribute::{Chip, Framework};
+            if matches!(f.attribute, Chip | Framework) {
+                known_terms.insert(f.value.key().to_lowercase());
+            }
+        }
+        let automaton = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(patterns.iter().map(|p| p.text.as_str()))
+                    .map_err(MatcherError::Automaton)?,
+            )
+        };
+        Ok(Matcher {
+            automaton,
+            patterns,
+            entities,
+            vendor_of,
+            known_terms,
+            rules: Rules::new().map_err(MatcherError::Rule)?,
+        })
+    }
+
+    pub fn entities(&self) -> &[EntityRef] {
+        &self.entities
+    }
+
+    pub fn entity(&self, idx: usize) -> Option<&EntityRef> {
+        self.entities.get(idx)
+    }
+
+    pub fn vendor_of(&self, idx: usize) -> Option<usize> {
+        self.vendor_of.get(idx).copied().flatten()
+    }
+
+    pub fn pattern_count(&self) -> usize {
+        self.patterns.len()
+    }
+
+    pub(crate) fn is_known_term(&self, term: &str) -> bool {
+        self.known_terms.contains(&term.to_lowercase())
+    }
+
+    /// Every mention in `text`, left to right, non-overlapping, longest first.
+    pub fn find(&self, text: &str) -> Vec<Mention> {
+        let Some(ac) = &self.automaton else { return Vec::new() };
+        let mut found: Vec<Mention> = Vec::new();
+        for m in ac.find_overlapping_iter(text) {
+            let Some(p) = self.patterns.get(m.pattern().as_usize()) else { continue };
+            let (start, end) = (m.start(), m.end());
+            if p.case_sensitive && text.get(start..end) != Some(p.text.as_str()) {
+                continue;
+            }
+            if !on_boundaries(text, start, end, &p.text) {
+                continue;
+            }
+            found.push(Mention { entity: p.entity, start, end });
+        }
+        // Leftmost, then longest; drop anything overlapping a kept match.
+        found.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
+        let mut kept: Vec<Mention> = Vec::with_capacity(found.len());
+        for m in found {
+            if kept.last().is_none_or(|k| m.start >= k.end) {
+                kept.push(m);
+            }
+        }
+        kept
+    }
+}
+
+/// Word boundaries for the Latin edges of an alias.
+///
+/// Left: a Latin-initial alias must not follow a letter or digit. Right: an
+/// alias ending in a letter must not be followed by a letter (a digit may
+/// follow: `Qwen2.5` is the Qwen family); one ending in a digit must not be
+/// followed by a letter, a digit or a `.digit` version tail.
+fn on_boundaries(text: &str, start: usize, end: usize, alias: &str) -> bool {
+    let first = alias.chars().next();
+    let last = alias.chars().next_back();
+    if first.is_some_and(|c| c.is_ascii_alphanumeric())
+        && char_before(text, start).is_some_and(|c| c.is_ascii_alphanumeric())
+    {
+        return false;
+    }
+    match (last, char_at(text, end)) {
+        (Some(l), Some(n)) if l.is_ascii_alphabetic() => !n.is_ascii_alphabetic(),
+        (Some(l), Some(n)) if l.is_ascii_digit() => {
+            if n.is_ascii_alphanumeric() {
+                return false;
+            }
+            let after_dot = n == '.' && char_at(text, end + 1).is_some_and(|c| c.is_ascii_digit());
+            !after_dot
+        }
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::catalog::model::{Alias, Model, ModelKind, Vendor};
+
+    fn model(name: &str, vendor: &str, aliases: &[&str]) -> Model {
+        Model {
+            name: name.into(),
+            vendor: Some(vendor.into()),
+            kind: ModelKind::Model,
+            family: None,
+            version: None,
+            retired: false,
+            aliases: std::iter::once(name).chain(aliases.iter().copied()).map(Alias::new).collect(),
+        }
+    }
+
+    fn matcher() -> Matcher {
+        let mut spark = model("讯飞星火认知大模型", "科大讯飞", &["星火"]);
+        spark.aliases.push(Alias { text: "Spark".into(), case_sensitive: true });
+        let catalog = Catalog {
+            vendors: vec![
+                Vendor { name: "阿里巴巴".into(), country: None, aliases: vec![Alias::new("阿里巴巴"), Alias::new("阿里")] },
+                Vendor { name: "OpenAI".into(), country: None, aliases: vec![Alias::new("OpenAI")] },
+                Vendor { name: "科大讯飞".into(), country: None, aliases: vec![Alias::new("科大讯飞")] },
+            ],
+            models: vec![
+                model("通义千问", "阿里巴巴", &["Qwen", "Tongyi Qianwen"]),
+                model("通义", "阿里巴巴", &[]),
+                model("GPT-4", "OpenAI", &[]),
+                model("GPT-3.5", "OpenAI", &["GPT3.5"]),
+                model("GPT", "OpenAI", &[]),
+                spark,
+            ],
+            facts: vec![],
+        };
+        Matcher::new(&catalog).unwrap()
+    }
+
+    fn names(m: &Matcher, text: &str) -> Vec<String> {
+        m.find(text).iter().map(|x| format!("{}={}", m.entity(x.entity).unwrap().name, &text[x.start..x.end])).collect()
+    }
+
+    #[test]
+    fn longest_match_wins_for_cjk() {
+        let m = matcher();
+        assert_eq!(names(&m, "阿里巴巴的通义千问开放邀测"), vec!["阿里巴巴=阿里巴巴", "通义千问=通义千问"]);
+        assert_eq!(names(&m, "通义听悟"), vec!["通义=通义"]);
+    }
+
+    #[test]
+    fn latin_is_case_insensitive_with_word_boundaries() {
+        let m = matcher();
+        assert_eq!(names(&m, "qwen-7B and QWEN2.5-72B"), vec!["通义千问=qwen", "通义千问=QWEN"]);
+        assert!(names(&m, "Qwenling and ChatGPT and myopenai").is_empty());
+        assert_eq!(names(&m, "tongyi qianwen是阿里的"), vec!["通义千问=tongyi qianwen", "阿里巴巴=阿里"]);
+    }
+
+    #[test]
+    fn versions_do_not_bleed() {
+        let m = matcher();
+        assert_eq!(names(&m, "GPT-4o 和 GPT-40"), vec!["GPT=GPT", "GPT=GPT"]);
+        assert_eq!(names(&m, "GPT-4的能力，GPT-3.5与GPT3.5"), vec!["GPT-4=GPT-4", "GPT-3.5=GPT-3.5", "GPT-3.5=GPT3.5"]);
+    }
+
+    #[test]
+    fn case_sensitive_aliases() {
+        let m = matcher();
+        assert_eq!(names(&m, "讯飞Spark与星火"), vec!["讯飞星火认知大模型=Spark", "讯飞星火认知大模型=星火"]);
+        assert!(names(&m, "Apache spark jobs").is_empty());
+    }
+
+    #[test]
+    fn empty_catalog_matches_nothing() {
+        let m = Matcher::new(&Catalog::default()).unwrap();
+        assert!(m.find("通义千问").is_empty());
+    }
+}

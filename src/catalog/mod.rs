@@ -1,0 +1,23 @@
+//! The model/vendor catalog (pure): typed entities and facts, the seed file,
+//! the mention matcher, fact rules, unknown-model candidates, reconcile and
+//! export. Nothing here touches the network or the database: the runner
+//! calls [`analyse`] on a new snapshot's text and the store saves the
+//! [`Analysis`].
+
+pub mod analysis;
+pub mod candidates;
+pub mod export;
+pub mod matcher;
+pub mod model;
+pub mod reconcile;
+pub mod rules;
+pub mod seed;
+pub mod text;
+pub mod value;
+
+pub use analysis::{Analysis, CandidateSighting, MentionCount, ProposedFact, analyse, candidate_key};
+pub use export::{ExportFormat, export};
+pub use matcher::{Matcher, MatcherError, Mention};
+pub use model::{Alias, Attribute, Catalog, EntityKind, EntityRef, Fact, FactStatus, Model, ModelKind, Vendor};
+pub use seed::{Problem, Seed, SeedDocument, SeedError, parse_seed, parse_value};
+pub use value::{DatePrecision, FactValue, ParamCount, PartialDate};

@@ -1,0 +1,218 @@
+//! The catalog's entities (vendors, models) and facts about them.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::value::{FactValue, PartialDate};
+
+/// Declares a closed enum with stable snake_case names (CLI, JSON, database).
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            pub fn names() -> String {
+                [$($text),+].join(", ")
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_enum! {
+    /// What a catalog entity is; `catalog mentions` reports it as `entity_kind`.
+    EntityKind {
+        Vendor => "vendor",
+        Model => "model",
+    }
+}
+
+named_enum! {
+    /// 文心一言 (a product) vs ERNIE 3.5 (a model) vs 文心千帆 (a platform).
+    ModelKind {
+        Product => "product",
+        Model => "model",
+        Platform => "platform",
+    }
+}
+
+named_enum! {
+    /// What a fact is about. Each attribute has one value shape.
+    Attribute {
+        /// Parameter count of a model.
+        Parameters => "parameters",
+        /// When a model or product was released (or opened to testers).
+        ReleaseDate => "release_date",
+        /// 模型特点: what characterises a model version.
+        Features => "features",
+        /// When a vendor was founded.
+        Founded => "founded",
+        /// A vendor's AI chip.
+        Chip => "chip",
+        /// A vendor's deep-learning framework.
+        Framework => "framework",
+        /// A vendor's AI大模型 column entry, as the document writes it.
+        AiModel => "ai_model",
+        /// ChtGPT自应用场景 column.
+        ChatgptScenario => "chatgpt_scenario",
+        /// AIGC应用场景 column.
+        AigcScenario => "aigc_scenario",
+        /// A dated event about the entity (investment, project start, ...).
+        Event => "event",
+    }
+}
+
+impl Attribute {
+    /// Which kinds of entity the attribute applies to.
+    pub fn applies_to(self, kind: EntityKind) -> bool {
+        match self {
+            Attribute::Parameters | Attribute::ReleaseDate | Attribute::Features => {
+                kind == EntityKind::Model
+            }
+            Attribute::Founded
+            | Attribute::Chip
+            | Attribute::Framework
+            | Attribute::AiModel
+            | Attribute::ChatgptScenario
+            | Attribute::AigcScenario => kind == EntityKind::Vendor,
+            Attribute::Event => true,
+        }
+    }
+}
+
+named_enum! {
+    /// A fact's review state. Facts are append-only: a decision changes the
+    /// status, never the value.
+    FactStatus {
+        Proposed => "proposed",
+        Accepted => "accepted",
+        Rejected => "rejected",
+        Superseded => "superseded",
+    }
+}
+
+/// A catalog entity by kind and canonical name (unique per kind).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EntityRef {
+    pub kind: EntityKind,
+    pub name: String,
+}
+
+impl EntityRef {
+    pub fn vendor(name: impl Into<String>) -> Self {
+        EntityRef { kind: EntityKind::Vendor, name: name.into() }
+    }
+
+    pub fn model(name: impl Into<String>) -> Self {
+        EntityRef { kind: EntityKind::Model, name: name.into() }
+    }
+}
+
+impl fmt::Display for EntityRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind, self.name)
+    }
+}
+
+/// One spelling under which an entity is matched in text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alias {
+    pub text: String,
+    /// Latin aliases match case-insensitively unless this is set (e.g.
+    /// `Spark`, which is also Apache Spark in lower case).
+    pub case_sensitive: bool,
+}
+
+impl Alias {
+    pub fn new(text: impl Into<String>) -> Self {
+        Alias { text: text.into(), case_sensitive: false }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vendor {
+    pub name: String,
+    /// ISO country code; the export splits 国外/国内 tables on `CN`.
+    pub country: Option<String>,
+    pub aliases: Vec<Alias>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Model {
+    pub name: String,
+    pub vendor: Option<String>,
+    pub kind: ModelKind,
+    pub family: Option<String>,
+    pub version: Option<String>,
+    /// Struck through in the document's tables (e.g. ~~AI模型M6~~).
+    pub retired: bool,
+    pub aliases: Vec<Alias>,
+}
+
+/// One fact with its (first) evidence quote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fact {
+    pub entity: EntityRef,
+    pub attribute: Attribute,
+    pub value: FactValue,
+    /// The value as the source wrote it (`1750亿`, `2023.3.16`).
+    pub raw: String,
+    /// When the fact held or happened, for events.
+    pub as_of: Option<PartialDate>,
+    /// The quoted sentence or table row.
+    pub evidence: Option<String>,
+}
+
+/// The whole catalog: what the seed file holds and what the database loads
+/// for matching and export (with accepted facts only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Catalog {
+    pub vendors: Vec<Vendor>,
+    pub models: Vec<Model>,
+    pub facts: Vec<Fact>,
+}
+
+impl Catalog {
+    pub fn vendor(&self, name: &str) -> Option<&Vendor> {
+        self.vendors.iter().find(|v| v.name == name)
+    }
+
+    pub fn model(&self, name: &str) -> Option<&Model> {
+        self.models.iter().find(|m| m.name == name)
+    }
+
+    pub fn contains(&self, entity: &EntityRef) -> bool {
+        match entity.kind {
+            EntityKind::Vendor => self.vendor(&entity.name).is_some(),
+            EntityKind::Model => self.model(&entity.name).is_some(),
+        }
+    }
+
+    /// Facts about `entity` with `attribute`, in catalog order.
+    pub fn facts_of<'a>(
+        &'a self,
+        entity: &'a EntityRef,
+        attribute: Attribute,
+    ) -> impl Iterator<Item = &'a Fact> + 'a {
+        self.facts.iter().filter(move |f| &f.entity == entity && f.attribute == attribute)
+    }
+}

@@ -1,0 +1,167 @@
+//! Dates with their precision: `2023.3.16`, `2023年3月16日`, `2023-3`,
+//! `March 16, 2023`.
+
+use std::ops::Range;
+
+use regex::{Captures, Regex};
+
+use super::super::text::{char_at, char_before};
+use super::super::value::PartialDate;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateHit {
+    pub span: Range<usize>,
+    pub date: PartialDate,
+}
+
+/// Words that make a dated sentence about a release.
+const RELEASE_WORDS: &[&str] = &[
+    "发布", "推出", "上线", "开放", "亮相", "官宣", "问世", "开源", "面世", "公测", "邀测", "release",
+    "launch", "unveil", "announce", "introduce", "open-source", "open source", "debut", "ships",
+];
+
+const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+
+pub struct DateRules {
+    chinese: Regex,
+    dotted: Regex,
+    dashed: Regex,
+    english_mdy: Regex,
+    english_dmy: Regex,
+    year: Regex,
+}
+
+impl DateRules {
+    pub fn new() -> Result<Self, regex::Error> {
+        let mon = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?";
+        Ok(DateRules {
+            chinese: Regex::new(
+                r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*[日号])?",
+            )?,
+            dotted: Regex::new(r"(?P<y>\d{4})[./](?P<m>\d{1,2})[./](?P<d>\d{1,2})日?")?,
+            dashed: Regex::new(r"(?P<y>\d{4})-(?P<m>\d{1,2})(?:-(?P<d>\d{1,2}))?")?,
+            english_mdy: Regex::new(&format!(
+                r"(?i)\b{mon}\s+(?:(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?(?P<y>\d{{4}})"
+            ))?,
+            english_dmy: Regex::new(&format!(r"(?i)\b(?P<d>\d{{1,2}})\s+{mon},?\s+(?P<y>\d{{4}})"))?,
+            year: Regex::new(r"^\s*(?P<y>\d{4})\s*年?\s*$")?,
+        })
+    }
+
+    /// Every dated mention with month or day precision. Bare years are left
+    /// out: `2017年` in prose is rarely a release date.
+    pub fn find(&self, sentence: &str) -> Vec<DateHit> {
+        let mut hits: Vec<DateHit> = Vec::new();
+        for re in [&self.chinese, &self.dotted, &self.dashed, &self.english_mdy, &self.english_dmy] {
+            for caps in re.captures_iter(sentence) {
+                let Some(whole) = caps.get(0) else { continue };
+                if char_before(sentence, whole.start()).is_some_and(|c| c.is_ascii_alphanumeric())
+                    || char_at(sentence, whole.end()).is_some_and(|c| c.is_ascii_digit())
+                {
+                    continue;
+                }
+                if let Some(date) = date_of(&caps) {
+                    hits.push(DateHit { span: whole.range(), date });
+                }
+            }
+        }
+        hits.sort_by_key(|h| (h.span.start, std::cmp::Reverse(h.span.end)));
+        let mut kept: Vec<DateHit> = Vec::new();
+        for h in hits {
+            if kept.last().is_none_or(|k| h.span.start >= k.span.end) {
+                kept.push(h);
+            }
+        }
+        kept
+    }
+
+    /// A whole string that is one date, bare years included (seed values).
+    pub fn parse_value(&self, s: &str) -> Option<PartialDate> {
+        if let Some(caps) = self.year.captures(s) {
+            let y = caps.name("y")?.as_str().parse().ok()?;
+            return PartialDate::new(y, None, None);
+        }
+        match self.find(s.trim()).as_slice() {
+            [one] if one.span == (0..s.trim().len()) => Some(one.date),
+            _ => None,
+        }
+    }
+}
+
+fn date_of(caps: &Captures<'_>) -> Option<PartialDate> {
+    let y: i32 = caps.name("y")?.as_str().parse().ok()?;
+    let m: Option<u32> = match caps.name("mon") {
+        Some(mon) => {
+            let lower = mon.as_str().to_ascii_lowercase();
+            let pos = MONTHS.iter().position(|p| lower.starts_with(p))?;
+            Some(u32::try_from(pos).ok()? + 1)
+        }
+        None => caps.name("m").and_then(|m| m.as_str().parse().ok()),
+    };
+    let d: Option<u32> = caps.name("d").and_then(|d| d.as_str().parse().ok());
+    PartialDate::new(y, m, d)
+}
+
+/// Does the sentence announce a release?
+pub fn mentions_release(sentence: &str) -> bool {
+    let lower = sentence.to_ascii_lowercase();
+    RELEASE_WORDS.iter().any(|w| lower.contains(w))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::catalog::value::DatePrecision;
+
+    fn dates(s: &str) -> Vec<(String, DatePrecision)> {
+        DateRules::new()
+            .unwrap()
+            .find(s)
+            .into_iter()
+            .map(|h| (h.date.key(), h.date.precision))
+            .collect()
+    }
+
+    #[test]
+    fn the_documents_formats() {
+        use DatePrecision::*;
+        assert_eq!(dates("2023.3.16，百度发布\"文心一言\""), vec![("2023-03-16".into(), Day)]);
+        assert_eq!(dates("2023.5.6日，科大讯飞发布"), vec![("2023-05-06".into(), Day)]);
+        assert_eq!(dates("于2022年11月30日发布"), vec![("2022-11-30".into(), Day)]);
+        assert_eq!(dates("于2021 年4 月发布“盘古大模型”"), vec![("2021-04".into(), Month)]);
+        assert_eq!(dates("| GPT-4 | 2023-3 |"), vec![("2023-03".into(), Month)]);
+        assert_eq!(dates("| GPT-3.5 | 2022-11-30 |"), vec![("2022-11-30".into(), Day)]);
+    }
+
+    #[test]
+    fn english_formats() {
+        use DatePrecision::*;
+        assert_eq!(dates("released on March 16, 2023"), vec![("2023-03-16".into(), Day)]);
+        assert_eq!(dates("launched 6 Dec 2023"), vec![("2023-12-06".into(), Day)]);
+        assert_eq!(dates("in July 2020"), vec![("2020-07".into(), Month)]);
+    }
+
+    #[test]
+    fn invalid_and_non_dates_are_ignored() {
+        assert!(dates("2023-13 and 2023.2.30").is_empty());
+        assert!(dates("投资范围 100W+ 和 200-1200万美元").is_empty());
+        assert!(dates("2017年马斯克退出").is_empty());
+        assert!(dates("v12023-3").is_empty());
+    }
+
+    #[test]
+    fn whole_values() {
+        let r = DateRules::new().unwrap();
+        assert_eq!(r.parse_value("2018-6").map(|d| d.key()), Some("2018-06".into()));
+        assert_eq!(r.parse_value("2017").map(|d| d.precision), Some(DatePrecision::Year));
+        assert_eq!(r.parse_value("2018-6 左右"), None);
+    }
+
+    #[test]
+    fn release_words() {
+        assert!(mentions_release("百度发布文心一言"));
+        assert!(mentions_release("Meta Released Llama 2"));
+        assert!(!mentions_release("微软于9月22日取得独家授权"));
+    }
+}

@@ -1,0 +1,201 @@
+//! Parameter counts: `1.17亿`, `1750亿`, `千亿级`, `1.8万亿`, `175B`,
+//! `7B/13B/70B`, `8x7B`, `175 billion`.
+
+use std::ops::Range;
+
+use regex::Regex;
+
+use super::super::text::{char_at, char_before};
+use super::super::value::{ParamCount, scale_decimal};
+
+/// A parameter figure found in a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamHit {
+    pub span: Range<usize>,
+    pub value: ParamCount,
+    /// Directly followed by 参数/parameters (stronger evidence).
+    pub explicit: bool,
+}
+
+/// What may follow an amount that is *not* a parameter count.
+const NOT_PARAMS: &[&str] = &[
+    "美元", "元", "人民币", "美金", "港元", "欧元", "用户", "人", "次", "台", "片", "张", "字", "token",
+    "Token", "词", "条", "行", "年", "天", "小时", "访客", "件", "份", "页", "像素", "帧", "dollars",
+    "users", "people", "tokens", "words", "USD", "$", "市值", "估值", "营收", "收入", "订单",
+];
+
+pub struct ParamRules {
+    chinese: Regex,
+    latin: Regex,
+}
+
+impl ParamRules {
+    pub fn new() -> Result<Self, regex::Error> {
+        Ok(ParamRules {
+            chinese: Regex::new(
+                r"(?P<over>超过|逾|大于|多于|超)?\s*(?:(?P<int>\d+)(?:\.(?P<frac>\d+))?\s*(?P<unit>万亿|亿|万)|(?P<mag>十亿|百亿|千亿|万亿)(?:级|量级)?)",
+            )?,
+            latin: Regex::new(
+                r"(?i)(?P<over>over |more than )?(?:(?P<experts>\d+)\s*[x×]\s*)?(?P<int>\d+)(?:\.(?P<frac>\d+))?\s?(?P<unit>billion|trillion|million|B|T|M)",
+            )?,
+        })
+    }
+
+    /// Every parameter figure in `sentence` that is not money, people or
+    /// tokens, and not part of a model name (`Qwen-7B` is a name).
+    pub fn find(&self, sentence: &str) -> Vec<ParamHit> {
+        let mut hits = Vec::new();
+        for caps in self.chinese.captures_iter(sentence) {
+            let Some(whole) = caps.get(0) else { continue };
+            let value = if let Some(mag) = caps.name("mag") {
+                if char_before(sentence, mag.start()).is_some_and(|c| c.is_ascii_digit() || c == '数')
+                {
+                    continue;
+                }
+                let min = match mag.as_str() {
+                    "十亿" => 1_000_000_000u64,
+                    "百亿" => 10_000_000_000,
+                    "千亿" => 100_000_000_000,
+                    _ => 1_000_000_000_000,
+                };
+                ParamCount::Range { min, max: Some(min * 10) }
+            } else {
+                let exp = match caps.name("unit").map(|m| m.as_str()) {
+                    Some("万亿") => 12,
+                    Some("亿") => 8,
+                    _ => 4,
+                };
+                let int = caps.name("int").map_or("", |m| m.as_str());
+                let frac = caps.name("frac").map_or("", |m| m.as_str());
+                if char_before(sentence, whole.start()).is_some_and(|c| c.is_ascii_digit() || c == '.') {
+                    continue;
+                }
+                let Some(value) = scale_decimal(int, frac, exp) else { continue };
+                if caps.name("over").is_some() {
+                    ParamCount::Range { min: value, max: None }
+                } else {
+                    ParamCount::Exact { value }
+                }
+            };
+            if let Some(explicit) = classify_tail(sentence, whole.end()) {
+                hits.push(ParamHit { span: whole.range(), value, explicit });
+            }
+        }
+        for caps in self.latin.captures_iter(sentence) {
+            let Some(whole) = caps.get(0) else { continue };
+            let Some(first) = caps.name("over").or(caps.name("experts")).or(caps.name("int")) else {
+                continue;
+            };
+            // Part of a name (`Qwen-7B`, `A100`) or of a longer token.
+            if char_before(sentence, first.start())
+                .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+                || char_at(sentence, whole.end()).is_some_and(|c| c.is_ascii_alphanumeric())
+            {
+                continue;
+            }
+            let exp = match caps.name("unit").map(|m| m.as_str().to_ascii_lowercase()).as_deref() {
+                Some("t" | "trillion") => 12,
+                Some("b" | "billion") => 9,
+                _ => 6,
+            };
+            let int = caps.name("int").map_or("", |m| m.as_str());
+            let frac = caps.name("frac").map_or("", |m| m.as_str());
+            let Some(each) = scale_decimal(int, frac, exp) else { continue };
+            let value = match caps.name("experts").and_then(|m| m.as_str().parse::<u32>().ok()) {
+                Some(experts) => ParamCount::Moe { experts, each },
+                None if caps.name("over").is_some() => ParamCount::Range { min: each, max: None },
+                None => ParamCount::Exact { value: each },
+            };
+            if let Some(explicit) = classify_tail(sentence, whole.end()) {
+                hits.push(ParamHit { span: whole.range(), value, explicit });
+            }
+        }
+        hits.sort_by_key(|h| h.span.start);
+        hits
+    }
+}
+
+/// `Some(true)` when 参数/parameters follows, `None` when money, people or
+/// tokens follow, `Some(false)` otherwise.
+fn classify_tail(sentence: &str, end: usize) -> Option<bool> {
+    let tail = sentence.get(end..).unwrap_or_default().trim_start();
+    let tail = tail.strip_prefix('个').unwrap_or(tail).trim_start();
+    let lower = tail.get(..tail.len().min(12)).map(str::to_ascii_lowercase).unwrap_or_default();
+    if tail.starts_with("参数") || lower.starts_with("param") {
+        return Some(true);
+    }
+    if NOT_PARAMS.iter().any(|w| tail.starts_with(w)) {
+        return None;
+    }
+    Some(false)
+}
+
+/// Does the sentence talk about parameters at all? Figures are only read in
+/// sentences that do, so `投资10亿` or `1亿人` never become parameter counts.
+pub fn mentions_parameters(sentence: &str) -> bool {
+    if sentence.contains("参数") {
+        return true;
+    }
+    let lower = sentence.to_ascii_lowercase();
+    lower.contains("parameter") || lower.contains("params") || lower.contains(" sizes")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn values(s: &str) -> Vec<String> {
+        ParamRules::new().unwrap().find(s).into_iter().map(|h| h.value.key()).collect()
+    }
+
+    #[test]
+    fn chinese_figures_are_exact() {
+        assert_eq!(values("GPT-1 的参数量为1.17亿"), vec!["117000000"]);
+        assert_eq!(values("GPT-2 有15亿参数"), vec!["1500000000"]);
+        assert_eq!(values("GPT-3 拥有1750亿个参数"), vec!["175000000000"]);
+        assert_eq!(values("据称 GPT-4 有1.8万亿参数"), vec!["1800000000000"]);
+        assert_eq!(values("语音模型拥有超过4 亿参数"), vec!["400000000.."]);
+    }
+
+    #[test]
+    fn magnitude_words_are_ranges() {
+        assert_eq!(values("基于千亿级参数大模型"), vec!["100000000000..1000000000000"]);
+        assert_eq!(values("百亿参数"), vec!["10000000000..100000000000"]);
+        // 1.8万亿 is a number, not the magnitude 万亿.
+        assert_eq!(values("1.8万亿参数"), vec!["1800000000000"]);
+    }
+
+    #[test]
+    fn latin_sizes_lists_and_moe() {
+        assert_eq!(values("GPT-3 has 175B parameters"), vec!["175000000000"]);
+        assert_eq!(
+            values("Llama 2 comes in 7B/13B/70B sizes"),
+            vec!["7000000000", "13000000000", "70000000000"]
+        );
+        assert_eq!(values("Mixtral 8x7B is a sparse MoE"), vec!["8x7000000000"]);
+        assert_eq!(values("175 billion parameters"), vec!["175000000000"]);
+    }
+
+    #[test]
+    fn money_people_tokens_and_names_are_not_parameters() {
+        assert!(values("2018年微软给OpenAI 投资10亿美元").is_empty());
+        assert!(values("60天后月活用户超过1亿人").is_empty());
+        assert!(values("训练数据为1.4万亿token").is_empty());
+        assert!(values("Qwen2.5-72B 和 A100 80GB").is_empty());
+        assert!(values("数千亿美元").is_empty());
+    }
+
+    #[test]
+    fn explicit_when_followed_by_the_word() {
+        let hits = ParamRules::new().unwrap().find("拥有1750亿参数，约等于175B");
+        assert_eq!(hits.iter().map(|h| h.explicit).collect::<Vec<_>>(), vec![true, false]);
+    }
+
+    #[test]
+    fn sentence_filter() {
+        assert!(mentions_parameters("GPT-3 有1750亿参数"));
+        assert!(mentions_parameters("It has 7B Parameters"));
+        assert!(!mentions_parameters("微软投资10亿美元"));
+    }
+}

@@ -1,0 +1,452 @@
+//! `config/catalog.toml`: parsed into raw serde types, then validated into a
+//! [`Catalog`] with every problem reported at once.
+//!
+//! Shorthand keeps the file readable: a vendor's `chips`, `frameworks`,
+//! `ai_models` and scenario lists and a model's `released`, `parameters` and
+//! `features` become facts whose evidence is the entry's `evidence` (the
+//! document's table row or sentence). Other facts are `[[fact]]` tables.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Deserialize;
+
+use super::model::{Alias, Attribute, Catalog, EntityKind, EntityRef, Fact, Model, ModelKind, Vendor};
+use super::rules::Rules;
+use super::value::FactValue;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("catalog file is not valid TOML")]
+    Toml(#[source] toml::de::Error),
+    #[error("could not compile the fact rules")]
+    Rules(#[source] regex::Error),
+    #[error("catalog file has {} problem(s):\n{}", .0.len(), Problems(.0))]
+    Invalid(Vec<Problem>),
+}
+
+/// One validation problem, located by the entry it is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub at: String,
+    pub message: String,
+}
+
+struct Problems<'a>(&'a [Problem]);
+
+impl fmt::Display for Problems<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in self.0 {
+            writeln!(f, "  {}: {}", p.at, p.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// Where the seed facts come from (the knowledge document).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedDocument {
+    /// Stable name used as the evidence source (`aigc-industry-notes.md`).
+    pub name: String,
+    pub title: Option<String>,
+    /// RFC 3339 date of the document's version.
+    pub observed_at: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    document: SeedDocument,
+    #[serde(default)]
+    vendor: Vec<RawVendor>,
+    #[serde(default)]
+    model: Vec<RawModel>,
+    #[serde(default)]
+    fact: Vec<RawFact>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVendor {
+    name: String,
+    country: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    case_sensitive_aliases: Vec<String>,
+    #[serde(default = "yes")]
+    match_name: bool,
+    founded: Option<String>,
+    #[serde(default)]
+    chips: Vec<String>,
+    #[serde(default)]
+    frameworks: Vec<String>,
+    #[serde(default)]
+    ai_models: Vec<String>,
+    #[serde(default)]
+    chatgpt_scenarios: Vec<String>,
+    #[serde(default)]
+    aigc_scenarios: Vec<String>,
+    evidence: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    name: String,
+    vendor: Option<String>,
+    kind: String,
+    family: Option<String>,
+    version: Option<String>,
+    #[serde(default)]
+    retired: bool,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    case_sensitive_aliases: Vec<String>,
+    #[serde(default = "yes")]
+    match_name: bool,
+    released: Option<String>,
+    parameters: Option<String>,
+    features: Option<String>,
+    evidence: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFact {
+    /// `vendor` or `model`.
+    kind: String,
+    entity: String,
+    attribute: String,
+    value: String,
+    as_of: Option<String>,
+    evidence: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The validated seed file.
+#[derive(Debug, Clone)]
+pub struct Seed {
+    pub document: SeedDocument,
+    pub catalog: Catalog,
+}
+
+/// Parses and validates the seed file's text (the caller reads the file).
+pub fn parse_seed(toml_text: &str) -> Result<Seed, SeedError> {
+    let raw: RawFile = toml::from_str(toml_text).map_err(SeedError::Toml)?;
+    let rules = Rules::new().map_err(SeedError::Rules)?;
+    Validator { rules, problems: Vec::new(), catalog: Catalog::default() }.run(raw)
+}
+
+struct Validator {
+    rules: Rules,
+    problems: Vec<Problem>,
+    catalog: Catalog,
+}
+
+impl Validator {
+    fn problem(&mut self, at: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem { at: at.into(), message: message.into() });
+    }
+
+    fn run(mut self, raw: RawFile) -> Result<Seed, SeedError> {
+        if self.rules.dates.parse_value(&raw.document.observed_at).is_none() {
+            self.problem("document", format!("observed_at {:?} is not a date", raw.document.observed_at));
+        }
+        for v in raw.vendor {
+            self.vendor(v);
+        }
+        for m in raw.model {
+            self.model(m);
+        }
+        for f in raw.fact {
+            self.fact(f);
+        }
+        self.check_aliases_unique();
+        self.check_ai_models();
+        if self.problems.is_empty() {
+            Ok(Seed { document: raw.document, catalog: self.catalog })
+        } else {
+            Err(SeedError::Invalid(self.problems))
+        }
+    }
+
+    fn aliases(name: &str, match_name: bool, plain: Vec<String>, exact: Vec<String>) -> Vec<Alias> {
+        let mut out: Vec<Alias> = Vec::new();
+        let names = match_name.then(|| name.to_owned());
+        for text in names.into_iter().chain(plain) {
+            if !out.iter().any(|a| a.text == text) {
+                out.push(Alias::new(text));
+            }
+        }
+        for text in exact {
+            out.retain(|a| a.text != text);
+            out.push(Alias { text, case_sensitive: true });
+        }
+        out
+    }
+
+    fn vendor(&mut self, v: RawVendor) {
+        let at = format!("vendor {:?}", v.name);
+        if v.name.trim().is_empty() {
+            self.problem(&at, "name is empty");
+            return;
+        }
+        if self.catalog.vendor(&v.name).is_some() {
+            self.problem(&at, "declared twice");
+            return;
+        }
+        let entity = EntityRef::vendor(&v.name);
+        let evidence = v.evidence.clone();
+        if let Some(founded) = &v.founded {
+            self.typed_fact(&at, &entity, Attribute::Founded, founded, None, evidence.clone());
+        }
+        let lists = [
+            (Attribute::Chip, v.chips),
+            (Attribute::Framework, v.frameworks),
+            (Attribute::AiModel, v.ai_models),
+            (Attribute::ChatgptScenario, v.chatgpt_scenarios),
+            (Attribute::AigcScenario, v.aigc_scenarios),
+        ];
+        let has_list = lists.iter().any(|(_, l)| !l.is_empty());
+        if (has_list || v.founded.is_some()) && evidence.is_none() {
+            self.problem(&at, "facts need an `evidence` quote");
+        }
+        for (attribute, values) in lists {
+            for value in values {
+                self.typed_fact(&at, &entity, attribute, &value, None, evidence.clone());
+            }
+        }
+        let aliases = Self::aliases(&v.name, v.match_name, v.aliases, v.case_sensitive_aliases);
+        self.catalog.vendors.push(Vendor { name: v.name, country: v.country, aliases });
+    }
+
+    fn model(&mut self, m: RawModel) {
+        let at = format!("model {:?}", m.name);
+        if m.name.trim().is_empty() {
+            self.problem(&at, "name is empty");
+            return;
+        }
+        if self.catalog.model(&m.name).is_some() {
+            self.problem(&at, "declared twice");
+            return;
+        }
+        let kind = ModelKind::parse(&m.kind).unwrap_or_else(|| {
+            self.problem(&at, format!("kind {:?} is not one of {}", m.kind, ModelKind::names()));
+            ModelKind::Model
+        });
+        if let Some(v) = &m.vendor
+            && self.catalog.vendor(v).is_none()
+        {
+            self.problem(&at, format!("vendor {v:?} is not declared (declare vendors before models)"));
+        }
+        let entity = EntityRef::model(&m.name);
+        let facts = [
+            (Attribute::ReleaseDate, m.released),
+            (Attribute::Parameters, m.parameters),
+            (Attribute::Features, m.features),
+        ];
+        if facts.iter().any(|(_, v)| v.is_some()) && m.evidence.is_none() {
+            self.problem(&at, "facts need an `evidence` quote");
+        }
+        for (attribute, value) in facts {
+            if let Some(value) = value {
+                self.typed_fact(&at, &entity, attribute, &value, None, m.evidence.clone());
+            }
+        }
+        let aliases = Self::aliases(&m.name, m.match_name, m.aliases, m.case_sensitive_aliases);
+        self.catalog.models.push(Model {
+            name: m.name,
+            vendor: m.vendor,
+            kind,
+            family: m.family,
+            version: m.version,
+            retired: m.retired,
+            aliases,
+        });
+    }
+
+    fn fact(&mut self, f: RawFact) {
+        let at = format!("fact {:?}.{}", f.entity, f.attribute);
+        let Some(kind) = EntityKind::parse(&f.kind) else {
+            self.problem(&at, format!("kind {:?} is not one of {}", f.kind, EntityKind::names()));
+            return;
+        };
+        let entity = EntityRef { kind, name: f.entity.clone() };
+        if !self.catalog.contains(&entity) {
+            self.problem(&at, format!("{entity} is not declared"));
+            return;
+        }
+        let Some(attribute) = Attribute::parse(&f.attribute) else {
+            self.problem(&at, format!("attribute {:?} is not one of {}", f.attribute, Attribute::names()));
+            return;
+        };
+        let as_of = match &f.as_of {
+            Some(s) => match self.rules.dates.parse_value(s) {
+                Some(d) => Some(d),
+                None => {
+                    self.problem(&at, format!("as_of {s:?} is not a date"));
+                    return;
+                }
+            },
+            None => None,
+        };
+        if attribute == Attribute::Event && as_of.is_none() {
+            self.problem(&at, "an event needs `as_of`");
+        }
+        self.typed_fact(&at, &entity, attribute, &f.value, as_of, Some(f.evidence));
+    }
+
+    fn typed_fact(
+        &mut self,
+        at: &str,
+        entity: &EntityRef,
+        attribute: Attribute,
+        raw: &str,
+        as_of: Option<super::value::PartialDate>,
+        evidence: Option<String>,
+    ) {
+        if !attribute.applies_to(entity.kind) {
+            self.problem(at, format!("attribute {attribute} does not apply to a {}", entity.kind));
+            return;
+        }
+        match parse_value(&self.rules, attribute, raw) {
+            Some(value) => self.catalog.facts.push(Fact {
+                entity: entity.clone(),
+                attribute,
+                value,
+                raw: raw.to_owned(),
+                as_of,
+                evidence,
+            }),
+            None => self.problem(at, format!("{attribute} value {raw:?} cannot be read")),
+        }
+    }
+
+    /// An alias names one entity; Latin aliases collide case-insensitively.
+    fn check_aliases_unique(&mut self) {
+        let mut seen: HashMap<String, EntityRef> = HashMap::new();
+        let mut clashes = Vec::new();
+        let all = self
+            .catalog
+            .vendors
+            .iter()
+            .map(|v| (EntityRef::vendor(&v.name), &v.aliases))
+            .chain(self.catalog.models.iter().map(|m| (EntityRef::model(&m.name), &m.aliases)));
+        for (entity, aliases) in all {
+            for a in aliases {
+                if a.text.trim().is_empty() {
+                    clashes.push((entity.to_string(), "has an empty alias".to_owned()));
+                    continue;
+                }
+                match seen.get(&a.text.to_lowercase()) {
+                    Some(other) if other != &entity => clashes
+                        .push((entity.to_string(), format!("alias {:?} already names {other}", a.text))),
+                    _ => {
+                        seen.insert(a.text.to_lowercase(), entity.clone());
+                    }
+                }
+            }
+        }
+        for (at, message) in clashes {
+            self.problem(at, message);
+        }
+    }
+
+    /// An `ai_models` entry must name one of the vendor's models, so the
+    /// exported vendor table stays consistent with the model list.
+    fn check_ai_models(&mut self) {
+        let mut bad = Vec::new();
+        for f in self.catalog.facts.iter().filter(|f| f.attribute == Attribute::AiModel) {
+            let text = f.value.key().to_lowercase();
+            let named = self.catalog.models.iter().filter(|m| m.vendor.as_deref() == Some(&f.entity.name)).any(
+                |m| {
+                    text.contains(&m.name.to_lowercase())
+                        || m.aliases.iter().any(|a| text.contains(&a.text.to_lowercase()))
+                },
+            );
+            if !named {
+                bad.push((f.entity.to_string(), format!("ai_models entry {:?} names none of its models", f.raw)));
+            }
+        }
+        for (at, message) in bad {
+            self.problem(at, message);
+        }
+    }
+}
+
+/// Reads a value of `attribute`'s shape from text (seed file, CLI).
+pub fn parse_value(rules: &Rules, attribute: Attribute, raw: &str) -> Option<FactValue> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    match attribute {
+        Attribute::Parameters => rules.parse_params(raw).map(FactValue::Parameters),
+        Attribute::ReleaseDate | Attribute::Founded => rules.dates.parse_value(raw).map(FactValue::Date),
+        _ => Some(FactValue::text(raw)),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_every_problem_at_once() {
+        let text = r#"
+            [document]
+            name = "notes.md"
+            observed_at = "2023-4-1"
+
+            [[vendor]]
+            name = "百度"
+            aliases = ["Baidu"]
+            chips = ["昆仑芯"]
+
+            [[vendor]]
+            name = "百度"
+
+            [[model]]
+            name = "文心一言"
+            vendor = "Baidoo"
+            kind = "chatbot"
+            aliases = ["baidu"]
+            parameters = "很多"
+            evidence = "x"
+
+            [[fact]]
+            kind = "model"
+            entity = "GPT-9"
+            attribute = "parameters"
+            value = "1"
+            evidence = "y"
+        "#;
+        let Err(SeedError::Invalid(problems)) = parse_seed(text) else { panic!("expected problems") };
+        let messages: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.at, p.message)).collect();
+        assert_eq!(
+            messages,
+            vec![
+                "vendor \"百度\": facts need an `evidence` quote",
+                "vendor \"百度\": declared twice",
+                "model \"文心一言\": kind \"chatbot\" is not one of product, model, platform",
+                "model \"文心一言\": vendor \"Baidoo\" is not declared (declare vendors before models)",
+                "model \"文心一言\": parameters value \"很多\" cannot be read",
+                "fact \"GPT-9\".parameters: model GPT-9 is not declared",
+                "model 文心一言: alias \"baidu\" already names vendor 百度",
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let text = "[document]\nname = \"n\"\nobserved_at = \"2023-4-1\"\n[[vendor]]\nname = \"x\"\ncolour = 1\n";
+        assert!(matches!(parse_seed(text), Err(SeedError::Toml(_))));
+    }
+}
