@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::matcher::{Matcher, Mention};
 use super::model::{Attribute, EntityKind, EntityRef};
-use super::rules::{mentions_parameters, mentions_release};
-use super::text::{evidence, sentences};
+use super::rules::{mentions_parameters, mentions_release, release_verb_end};
+use super::text::{char_before, evidence, sentences};
 use super::value::FactValue;
 
 /// How often one entity is mentioned in a text.
@@ -59,7 +59,10 @@ pub struct Analysis {
 
 /// The normalised key of a candidate name: case and spacing folded.
 pub fn candidate_key(name: &str) -> String {
-    name.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Analyses a snapshot's normalised text. Pure: the runner stores the result.
@@ -95,7 +98,11 @@ pub fn analyse(matcher: &Matcher, text: &str) -> Analysis {
         }
         let models: Vec<&Mention> = in_sentence
             .iter()
-            .filter(|m| matcher.entity(m.entity).is_some_and(|e| e.kind == EntityKind::Model))
+            .filter(|m| {
+                matcher
+                    .entity(m.entity)
+                    .is_some_and(|e| e.kind == EntityKind::Model)
+            })
             .collect();
         if !models.is_empty() {
             propose(matcher, s, &models, &mut facts, quote);
@@ -104,17 +111,31 @@ pub fn analyse(matcher: &Matcher, text: &str) -> Analysis {
             let key = candidate_key(&hit.name);
             candidates
                 .entry(key.clone())
-                .or_insert_with(|| CandidateSighting { name: hit.name, key, count: 0, sentence: quote() })
+                .or_insert_with(|| CandidateSighting {
+                    name: hit.name,
+                    key,
+                    count: 0,
+                    sentence: quote(),
+                })
                 .count += 1;
         }
     }
     let mentions = counts
         .into_iter()
         .filter_map(|(idx, (count, direct, sentence))| {
-            Some(MentionCount { entity: matcher.entity(idx)?.clone(), count, direct, sentence })
+            Some(MentionCount {
+                entity: matcher.entity(idx)?.clone(),
+                count,
+                direct,
+                sentence,
+            })
         })
         .collect();
-    Analysis { mentions, proposed_facts: facts, candidates: candidates.into_values().collect() }
+    Analysis {
+        mentions,
+        proposed_facts: facts,
+        candidates: candidates.into_values().collect(),
+    }
 }
 
 /// Reads parameter and release-date figures from one sentence and ties
@@ -126,11 +147,23 @@ fn propose(
     facts: &mut Vec<ProposedFact>,
     quote: impl Fn() -> String,
 ) {
-    let mut found: Vec<(std::ops::Range<usize>, Attribute, FactValue, &'static str, f32)> = Vec::new();
+    let mut found: Vec<(
+        std::ops::Range<usize>,
+        Attribute,
+        FactValue,
+        &'static str,
+        f32,
+    )> = Vec::new();
     if mentions_parameters(s) {
         for hit in matcher.rules.params.find(s) {
             let confidence = if hit.explicit { 0.8 } else { 0.6 };
-            found.push((hit.span, Attribute::Parameters, FactValue::Parameters(hit.value), "rule:parameters", confidence));
+            found.push((
+                hit.span,
+                Attribute::Parameters,
+                FactValue::Parameters(hit.value),
+                "rule:parameters",
+                confidence,
+            ));
         }
     }
     if mentions_release(s) {
@@ -139,30 +172,83 @@ fn propose(
                 super::value::DatePrecision::Day => 0.7,
                 _ => 0.6,
             };
-            found.push((hit.span, Attribute::ReleaseDate, FactValue::Date(hit.date), "rule:release_date", confidence));
+            found.push((
+                hit.span,
+                Attribute::ReleaseDate,
+                FactValue::Date(hit.date),
+                "rule:release_date",
+                confidence,
+            ));
         }
     }
+    // `类ChatGPT产品` / `商汤版ChatGPT`: a comparison, not the subject.
+    let subjects: Vec<&Mention> = models
+        .iter()
+        .copied()
+        .filter(|m| !matches!(char_before(s, m.start), Some('类' | '版')))
+        .collect();
     for (span, attribute, value, extractor, confidence) in found {
-        // Nearest by character gap; a figure inside a model's span (none,
-        // by construction) or equidistant prefers the earlier mention.
-        let nearest = models.iter().min_by_key(|m| {
-            if m.end <= span.start { span.start - m.end } else { m.start.saturating_sub(span.end) }
-        });
-        let Some(entity) = nearest.and_then(|m| matcher.entity(m.entity)) else { continue };
-        let duplicate = facts
-            .iter()
-            .any(|f| &f.entity == entity && f.attribute == attribute && f.value.key() == value.key());
-        if duplicate {
-            continue;
+        let targets = if attribute == Attribute::ReleaseDate {
+            released_after_verb(s, &subjects)
+        } else {
+            Vec::new()
+        };
+        let targets = if targets.is_empty() {
+            nearest(&subjects, &span).into_iter().collect()
+        } else {
+            targets
+        };
+        for target in targets {
+            let Some(entity) = matcher.entity(target.entity) else {
+                continue;
+            };
+            let duplicate = facts.iter().any(|f| {
+                &f.entity == entity && f.attribute == attribute && f.value.key() == value.key()
+            });
+            if duplicate {
+                continue;
+            }
+            facts.push(ProposedFact {
+                entity: entity.clone(),
+                attribute,
+                raw: s.get(span.clone()).unwrap_or_default().trim().to_owned(),
+                value: value.clone(),
+                sentence: quote(),
+                extractor: extractor.to_owned(),
+                confidence,
+            });
         }
-        facts.push(ProposedFact {
-            entity: entity.clone(),
-            attribute,
-            raw: s.get(span.clone()).unwrap_or_default().trim().to_owned(),
-            value,
-            sentence: quote(),
-            extractor: extractor.to_owned(),
-            confidence,
-        });
     }
+}
+
+/// The model mention closest to a figure (by character gap); on a tie the
+/// earlier one, which is usually the subject.
+fn nearest<'a>(models: &[&'a Mention], span: &std::ops::Range<usize>) -> Option<&'a Mention> {
+    models.iter().copied().min_by_key(|m| {
+        if m.end <= span.start {
+            span.start - m.end
+        } else {
+            m.start.saturating_sub(span.end)
+        }
+    })
+}
+
+/// `发布 A、B、C三项服务`: every model named after the release verb, up to
+/// the end of that clause, is what was released.
+fn released_after_verb<'a>(s: &str, models: &[&'a Mention]) -> Vec<&'a Mention> {
+    let Some(verb_end) = release_verb_end(s) else {
+        return Vec::new();
+    };
+    let clause_end = s
+        .get(verb_end..)
+        .and_then(|rest| {
+            rest.find(['，', ',', '；', ';', '。'])
+                .map(|i| verb_end + i)
+        })
+        .unwrap_or(s.len());
+    models
+        .iter()
+        .copied()
+        .filter(|m| m.start >= verb_end && m.end <= clause_end)
+        .collect()
 }

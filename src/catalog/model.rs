@@ -119,11 +119,17 @@ pub struct EntityRef {
 
 impl EntityRef {
     pub fn vendor(name: impl Into<String>) -> Self {
-        EntityRef { kind: EntityKind::Vendor, name: name.into() }
+        EntityRef {
+            kind: EntityKind::Vendor,
+            name: name.into(),
+        }
     }
 
     pub fn model(name: impl Into<String>) -> Self {
-        EntityRef { kind: EntityKind::Model, name: name.into() }
+        EntityRef {
+            kind: EntityKind::Model,
+            name: name.into(),
+        }
     }
 }
 
@@ -144,7 +150,10 @@ pub struct Alias {
 
 impl Alias {
     pub fn new(text: impl Into<String>) -> Self {
-        Alias { text: text.into(), case_sensitive: false }
+        Alias {
+            text: text.into(),
+            case_sensitive: false,
+        }
     }
 }
 
@@ -168,6 +177,32 @@ pub struct Model {
     pub aliases: Vec<Alias>,
 }
 
+named_enum! {
+    /// Things a vendor has that are not matched as mentions: chips and
+    /// deep-learning frameworks.
+    TermKind {
+        Chip => "chip",
+        Framework => "framework",
+    }
+}
+
+/// A chip or framework with its other spellings (昇腾 = Ascend).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Term {
+    pub kind: TermKind,
+    pub name: String,
+    pub vendor: Option<String>,
+    pub aliases: Vec<String>,
+}
+
+impl Term {
+    /// Does `text` name this term (its name or an alias, any case)?
+    pub fn is_named(&self, text: &str) -> bool {
+        let t = text.trim().to_lowercase();
+        self.name.to_lowercase() == t || self.aliases.iter().any(|a| a.to_lowercase() == t)
+    }
+}
+
 /// One fact with its (first) evidence quote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fact {
@@ -188,6 +223,7 @@ pub struct Fact {
 pub struct Catalog {
     pub vendors: Vec<Vendor>,
     pub models: Vec<Model>,
+    pub terms: Vec<Term>,
     pub facts: Vec<Fact>,
 }
 
@@ -213,6 +249,8 @@ impl Catalog {
         entity: &'a EntityRef,
         attribute: Attribute,
     ) -> impl Iterator<Item = &'a Fact> + 'a {
-        self.facts.iter().filter(move |f| &f.entity == entity && f.attribute == attribute)
+        self.facts
+            .iter()
+            .filter(move |f| &f.entity == entity && f.attribute == attribute)
     }
 }

@@ -11,7 +11,10 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::model::{Alias, Attribute, Catalog, EntityKind, EntityRef, Fact, Model, ModelKind, Vendor};
+use super::model::{
+    Alias, Attribute, Catalog, EntityKind, EntityRef, Fact, Model, ModelKind, Term, TermKind,
+    Vendor,
+};
 use super::rules::Rules;
 use super::value::FactValue;
 
@@ -63,7 +66,20 @@ struct RawFile {
     #[serde(default)]
     model: Vec<RawModel>,
     #[serde(default)]
+    term: Vec<RawTerm>,
+    #[serde(default)]
     fact: Vec<RawFact>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTerm {
+    /// `chip` or `framework`.
+    kind: String,
+    name: String,
+    vendor: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -140,7 +156,12 @@ pub struct Seed {
 pub fn parse_seed(toml_text: &str) -> Result<Seed, SeedError> {
     let raw: RawFile = toml::from_str(toml_text).map_err(SeedError::Toml)?;
     let rules = Rules::new().map_err(SeedError::Rules)?;
-    Validator { rules, problems: Vec::new(), catalog: Catalog::default() }.run(raw)
+    Validator {
+        rules,
+        problems: Vec::new(),
+        catalog: Catalog::default(),
+    }
+    .run(raw)
 }
 
 struct Validator {
@@ -151,12 +172,23 @@ struct Validator {
 
 impl Validator {
     fn problem(&mut self, at: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem { at: at.into(), message: message.into() });
+        self.problems.push(Problem {
+            at: at.into(),
+            message: message.into(),
+        });
     }
 
     fn run(mut self, raw: RawFile) -> Result<Seed, SeedError> {
-        if self.rules.dates.parse_value(&raw.document.observed_at).is_none() {
-            self.problem("document", format!("observed_at {:?} is not a date", raw.document.observed_at));
+        if self
+            .rules
+            .dates
+            .parse_value(&raw.document.observed_at)
+            .is_none()
+        {
+            self.problem(
+                "document",
+                format!("observed_at {:?} is not a date", raw.document.observed_at),
+            );
         }
         for v in raw.vendor {
             self.vendor(v);
@@ -164,13 +196,20 @@ impl Validator {
         for m in raw.model {
             self.model(m);
         }
+        for t in raw.term {
+            self.term(t);
+        }
         for f in raw.fact {
             self.fact(f);
         }
+        self.check_terms_declared();
         self.check_aliases_unique();
         self.check_ai_models();
         if self.problems.is_empty() {
-            Ok(Seed { document: raw.document, catalog: self.catalog })
+            Ok(Seed {
+                document: raw.document,
+                catalog: self.catalog,
+            })
         } else {
             Err(SeedError::Invalid(self.problems))
         }
@@ -186,7 +225,10 @@ impl Validator {
         }
         for text in exact {
             out.retain(|a| a.text != text);
-            out.push(Alias { text, case_sensitive: true });
+            out.push(Alias {
+                text,
+                case_sensitive: true,
+            });
         }
         out
     }
@@ -204,7 +246,14 @@ impl Validator {
         let entity = EntityRef::vendor(&v.name);
         let evidence = v.evidence.clone();
         if let Some(founded) = &v.founded {
-            self.typed_fact(&at, &entity, Attribute::Founded, founded, None, evidence.clone());
+            self.typed_fact(
+                &at,
+                &entity,
+                Attribute::Founded,
+                founded,
+                None,
+                evidence.clone(),
+            );
         }
         let lists = [
             (Attribute::Chip, v.chips),
@@ -223,7 +272,11 @@ impl Validator {
             }
         }
         let aliases = Self::aliases(&v.name, v.match_name, v.aliases, v.case_sensitive_aliases);
-        self.catalog.vendors.push(Vendor { name: v.name, country: v.country, aliases });
+        self.catalog.vendors.push(Vendor {
+            name: v.name,
+            country: v.country,
+            aliases,
+        });
     }
 
     fn model(&mut self, m: RawModel) {
@@ -237,13 +290,19 @@ impl Validator {
             return;
         }
         let kind = ModelKind::parse(&m.kind).unwrap_or_else(|| {
-            self.problem(&at, format!("kind {:?} is not one of {}", m.kind, ModelKind::names()));
+            self.problem(
+                &at,
+                format!("kind {:?} is not one of {}", m.kind, ModelKind::names()),
+            );
             ModelKind::Model
         });
         if let Some(v) = &m.vendor
             && self.catalog.vendor(v).is_none()
         {
-            self.problem(&at, format!("vendor {v:?} is not declared (declare vendors before models)"));
+            self.problem(
+                &at,
+                format!("vendor {v:?} is not declared (declare vendors before models)"),
+            );
         }
         let entity = EntityRef::model(&m.name);
         let facts = [
@@ -271,19 +330,90 @@ impl Validator {
         });
     }
 
+    fn term(&mut self, t: RawTerm) {
+        let at = format!("term {:?}", t.name);
+        let Some(kind) = TermKind::parse(&t.kind) else {
+            self.problem(
+                &at,
+                format!("kind {:?} is not one of {}", t.kind, TermKind::names()),
+            );
+            return;
+        };
+        if let Some(v) = &t.vendor
+            && self.catalog.vendor(v).is_none()
+        {
+            self.problem(&at, format!("vendor {v:?} is not declared"));
+        }
+        if self
+            .catalog
+            .terms
+            .iter()
+            .any(|o| o.kind == kind && o.name == t.name)
+        {
+            self.problem(&at, "declared twice");
+            return;
+        }
+        self.catalog.terms.push(Term {
+            kind,
+            name: t.name,
+            vendor: t.vendor,
+            aliases: t.aliases,
+        });
+    }
+
+    /// Every chip and framework a vendor lists is a declared term of that
+    /// vendor, so its other spellings are known.
+    fn check_terms_declared(&mut self) {
+        let mut missing = Vec::new();
+        for f in &self.catalog.facts {
+            let kind = match f.attribute {
+                Attribute::Chip => TermKind::Chip,
+                Attribute::Framework => TermKind::Framework,
+                _ => continue,
+            };
+            let declared = self.catalog.terms.iter().any(|t| {
+                t.kind == kind
+                    && t.vendor.as_deref() == Some(&f.entity.name)
+                    && t.is_named(&f.value.key())
+            });
+            if !declared {
+                missing.push((
+                    f.entity.to_string(),
+                    format!("{kind} {:?} has no [[term]] of this vendor", f.raw),
+                ));
+            }
+        }
+        for (at, message) in missing {
+            self.problem(at, message);
+        }
+    }
+
     fn fact(&mut self, f: RawFact) {
         let at = format!("fact {:?}.{}", f.entity, f.attribute);
         let Some(kind) = EntityKind::parse(&f.kind) else {
-            self.problem(&at, format!("kind {:?} is not one of {}", f.kind, EntityKind::names()));
+            self.problem(
+                &at,
+                format!("kind {:?} is not one of {}", f.kind, EntityKind::names()),
+            );
             return;
         };
-        let entity = EntityRef { kind, name: f.entity.clone() };
+        let entity = EntityRef {
+            kind,
+            name: f.entity.clone(),
+        };
         if !self.catalog.contains(&entity) {
             self.problem(&at, format!("{entity} is not declared"));
             return;
         }
         let Some(attribute) = Attribute::parse(&f.attribute) else {
-            self.problem(&at, format!("attribute {:?} is not one of {}", f.attribute, Attribute::names()));
+            self.problem(
+                &at,
+                format!(
+                    "attribute {:?} is not one of {}",
+                    f.attribute,
+                    Attribute::names()
+                ),
+            );
             return;
         };
         let as_of = match &f.as_of {
@@ -312,7 +442,10 @@ impl Validator {
         evidence: Option<String>,
     ) {
         if !attribute.applies_to(entity.kind) {
-            self.problem(at, format!("attribute {attribute} does not apply to a {}", entity.kind));
+            self.problem(
+                at,
+                format!("attribute {attribute} does not apply to a {}", entity.kind),
+            );
             return;
         }
         match parse_value(&self.rules, attribute, raw) {
@@ -337,7 +470,12 @@ impl Validator {
             .vendors
             .iter()
             .map(|v| (EntityRef::vendor(&v.name), &v.aliases))
-            .chain(self.catalog.models.iter().map(|m| (EntityRef::model(&m.name), &m.aliases)));
+            .chain(
+                self.catalog
+                    .models
+                    .iter()
+                    .map(|m| (EntityRef::model(&m.name), &m.aliases)),
+            );
         for (entity, aliases) in all {
             for a in aliases {
                 if a.text.trim().is_empty() {
@@ -345,8 +483,10 @@ impl Validator {
                     continue;
                 }
                 match seen.get(&a.text.to_lowercase()) {
-                    Some(other) if other != &entity => clashes
-                        .push((entity.to_string(), format!("alias {:?} already names {other}", a.text))),
+                    Some(other) if other != &entity => clashes.push((
+                        entity.to_string(),
+                        format!("alias {:?} already names {other}", a.text),
+                    )),
                     _ => {
                         seen.insert(a.text.to_lowercase(), entity.clone());
                     }
@@ -362,16 +502,29 @@ impl Validator {
     /// exported vendor table stays consistent with the model list.
     fn check_ai_models(&mut self) {
         let mut bad = Vec::new();
-        for f in self.catalog.facts.iter().filter(|f| f.attribute == Attribute::AiModel) {
+        for f in self
+            .catalog
+            .facts
+            .iter()
+            .filter(|f| f.attribute == Attribute::AiModel)
+        {
             let text = f.value.key().to_lowercase();
-            let named = self.catalog.models.iter().filter(|m| m.vendor.as_deref() == Some(&f.entity.name)).any(
-                |m| {
+            let named = self
+                .catalog
+                .models
+                .iter()
+                .filter(|m| m.vendor.as_deref() == Some(&f.entity.name))
+                .any(|m| {
                     text.contains(&m.name.to_lowercase())
-                        || m.aliases.iter().any(|a| text.contains(&a.text.to_lowercase()))
-                },
-            );
+                        || m.aliases
+                            .iter()
+                            .any(|a| text.contains(&a.text.to_lowercase()))
+                });
             if !named {
-                bad.push((f.entity.to_string(), format!("ai_models entry {:?} names none of its models", f.raw)));
+                bad.push((
+                    f.entity.to_string(),
+                    format!("ai_models entry {:?} names none of its models", f.raw),
+                ));
             }
         }
         for (at, message) in bad {
@@ -388,7 +541,9 @@ pub fn parse_value(rules: &Rules, attribute: Attribute, raw: &str) -> Option<Fac
     }
     match attribute {
         Attribute::Parameters => rules.parse_params(raw).map(FactValue::Parameters),
-        Attribute::ReleaseDate | Attribute::Founded => rules.dates.parse_value(raw).map(FactValue::Date),
+        Attribute::ReleaseDate | Attribute::Founded => {
+            rules.dates.parse_value(raw).map(FactValue::Date)
+        }
         _ => Some(FactValue::text(raw)),
     }
 }
@@ -428,8 +583,13 @@ mod tests {
             value = "1"
             evidence = "y"
         "#;
-        let Err(SeedError::Invalid(problems)) = parse_seed(text) else { panic!("expected problems") };
-        let messages: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.at, p.message)).collect();
+        let Err(SeedError::Invalid(problems)) = parse_seed(text) else {
+            panic!("expected problems")
+        };
+        let messages: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.at, p.message))
+            .collect();
         assert_eq!(
             messages,
             vec![
@@ -439,6 +599,7 @@ mod tests {
                 "model \"文心一言\": vendor \"Baidoo\" is not declared (declare vendors before models)",
                 "model \"文心一言\": parameters value \"很多\" cannot be read",
                 "fact \"GPT-9\".parameters: model GPT-9 is not declared",
+                "vendor 百度: chip \"昆仑芯\" has no [[term]] of this vendor",
                 "model 文心一言: alias \"baidu\" already names vendor 百度",
             ]
         );

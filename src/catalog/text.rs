@@ -29,7 +29,9 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
 }
 
 fn push_trimmed(text: &str, span: Range<usize>, out: &mut Vec<Range<usize>>) {
-    let Some(s) = text.get(span.clone()) else { return };
+    let Some(s) = text.get(span.clone()) else {
+        return;
+    };
     let lead = s.len() - s.trim_start().len();
     let trail = s.len() - s.trim_end().len();
     if lead + trail < s.len() {

@@ -16,11 +16,31 @@ pub struct DateHit {
 
 /// Words that make a dated sentence about a release.
 const RELEASE_WORDS: &[&str] = &[
-    "发布", "推出", "上线", "开放", "亮相", "官宣", "问世", "开源", "面世", "公测", "邀测", "release",
-    "launch", "unveil", "announce", "introduce", "open-source", "open source", "debut", "ships",
+    "发布",
+    "推出",
+    "上线",
+    "开放",
+    "亮相",
+    "官宣",
+    "问世",
+    "开源",
+    "面世",
+    "公测",
+    "邀测",
+    "release",
+    "launch",
+    "unveil",
+    "announce",
+    "introduce",
+    "open-source",
+    "open source",
+    "debut",
+    "ships",
 ];
 
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 
 pub struct DateRules {
     chinese: Regex,
@@ -43,7 +63,9 @@ impl DateRules {
             english_mdy: Regex::new(&format!(
                 r"(?i)\b{mon}\s+(?:(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?(?P<y>\d{{4}})"
             ))?,
-            english_dmy: Regex::new(&format!(r"(?i)\b(?P<d>\d{{1,2}})\s+{mon},?\s+(?P<y>\d{{4}})"))?,
+            english_dmy: Regex::new(&format!(
+                r"(?i)\b(?P<d>\d{{1,2}})\s+{mon},?\s+(?P<y>\d{{4}})"
+            ))?,
             year: Regex::new(r"^\s*(?P<y>\d{4})\s*年?\s*$")?,
         })
     }
@@ -52,7 +74,13 @@ impl DateRules {
     /// out: `2017年` in prose is rarely a release date.
     pub fn find(&self, sentence: &str) -> Vec<DateHit> {
         let mut hits: Vec<DateHit> = Vec::new();
-        for re in [&self.chinese, &self.dotted, &self.dashed, &self.english_mdy, &self.english_dmy] {
+        for re in [
+            &self.chinese,
+            &self.dotted,
+            &self.dashed,
+            &self.english_mdy,
+            &self.english_dmy,
+        ] {
             for caps in re.captures_iter(sentence) {
                 let Some(whole) = caps.get(0) else { continue };
                 if char_before(sentence, whole.start()).is_some_and(|c| c.is_ascii_alphanumeric())
@@ -61,7 +89,10 @@ impl DateRules {
                     continue;
                 }
                 if let Some(date) = date_of(&caps) {
-                    hits.push(DateHit { span: whole.range(), date });
+                    hits.push(DateHit {
+                        span: whole.range(),
+                        date,
+                    });
                 }
             }
         }
@@ -102,6 +133,16 @@ fn date_of(caps: &Captures<'_>) -> Option<PartialDate> {
     PartialDate::new(y, m, d)
 }
 
+/// Where the first release verb of the sentence ends (byte offset).
+pub fn release_verb_end(sentence: &str) -> Option<usize> {
+    let lower = sentence.to_ascii_lowercase();
+    RELEASE_WORDS
+        .iter()
+        .filter_map(|w| lower.find(w).map(|i| (i, i + w.len())))
+        .min()
+        .map(|(_, end)| end)
+}
+
 /// Does the sentence announce a release?
 pub fn mentions_release(sentence: &str) -> bool {
     let lower = sentence.to_ascii_lowercase();
@@ -126,19 +167,40 @@ mod tests {
     #[test]
     fn the_documents_formats() {
         use DatePrecision::*;
-        assert_eq!(dates("2023.3.16，百度发布\"文心一言\""), vec![("2023-03-16".into(), Day)]);
-        assert_eq!(dates("2023.5.6日，科大讯飞发布"), vec![("2023-05-06".into(), Day)]);
-        assert_eq!(dates("于2022年11月30日发布"), vec![("2022-11-30".into(), Day)]);
-        assert_eq!(dates("于2021 年4 月发布“盘古大模型”"), vec![("2021-04".into(), Month)]);
+        assert_eq!(
+            dates("2023.3.16，百度发布\"文心一言\""),
+            vec![("2023-03-16".into(), Day)]
+        );
+        assert_eq!(
+            dates("2023.5.6日，科大讯飞发布"),
+            vec![("2023-05-06".into(), Day)]
+        );
+        assert_eq!(
+            dates("于2022年11月30日发布"),
+            vec![("2022-11-30".into(), Day)]
+        );
+        assert_eq!(
+            dates("于2021 年4 月发布“盘古大模型”"),
+            vec![("2021-04".into(), Month)]
+        );
         assert_eq!(dates("| GPT-4 | 2023-3 |"), vec![("2023-03".into(), Month)]);
-        assert_eq!(dates("| GPT-3.5 | 2022-11-30 |"), vec![("2022-11-30".into(), Day)]);
+        assert_eq!(
+            dates("| GPT-3.5 | 2022-11-30 |"),
+            vec![("2022-11-30".into(), Day)]
+        );
     }
 
     #[test]
     fn english_formats() {
         use DatePrecision::*;
-        assert_eq!(dates("released on March 16, 2023"), vec![("2023-03-16".into(), Day)]);
-        assert_eq!(dates("launched 6 Dec 2023"), vec![("2023-12-06".into(), Day)]);
+        assert_eq!(
+            dates("released on March 16, 2023"),
+            vec![("2023-03-16".into(), Day)]
+        );
+        assert_eq!(
+            dates("launched 6 Dec 2023"),
+            vec![("2023-12-06".into(), Day)]
+        );
         assert_eq!(dates("in July 2020"), vec![("2020-07".into(), Month)]);
     }
 
@@ -153,8 +215,14 @@ mod tests {
     #[test]
     fn whole_values() {
         let r = DateRules::new().unwrap();
-        assert_eq!(r.parse_value("2018-6").map(|d| d.key()), Some("2018-06".into()));
-        assert_eq!(r.parse_value("2017").map(|d| d.precision), Some(DatePrecision::Year));
+        assert_eq!(
+            r.parse_value("2018-6").map(|d| d.key()),
+            Some("2018-06".into())
+        );
+        assert_eq!(
+            r.parse_value("2017").map(|d| d.precision),
+            Some(DatePrecision::Year)
+        );
         assert_eq!(r.parse_value("2018-6 左右"), None);
     }
 

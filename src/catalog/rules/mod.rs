@@ -3,7 +3,7 @@
 pub mod dates;
 pub mod params;
 
-pub use dates::{DateHit, DateRules, mentions_release};
+pub use dates::{DateHit, DateRules, mentions_release, release_verb_end};
 pub use params::{ParamHit, ParamRules, mentions_parameters};
 
 use super::candidates::CandidateRules;
@@ -18,7 +18,11 @@ pub struct Rules {
 
 impl Rules {
     pub fn new() -> Result<Self, regex::Error> {
-        Ok(Rules { params: ParamRules::new()?, dates: DateRules::new()?, candidates: CandidateRules::new()? })
+        Ok(Rules {
+            params: ParamRules::new()?,
+            dates: DateRules::new()?,
+            candidates: CandidateRules::new()?,
+        })
     }
 
     /// A whole string that is one parameter figure (seed values, CLI input).

@@ -1,0 +1,226 @@
+//! `analyse` on realistic article texts (Chinese and English) against the
+//! shipped seed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::reconcile::{HeldFact, Outcome, reconcile_proposal};
+use super::seed_tests::seed;
+use super::*;
+
+const ARTICLE_ZH: &str = "\
+阿里云今日在云栖大会上发布通义千问2.5，并开源Qwen2.5-72B模型。据介绍，通义千问新版本在多项评测中超越GPT-4。\n\
+与此同时，智谱AI推出GLM-4，京东发布言犀大模型，百川智能发布百川大模型。\n\
+据外媒报道，GPT-4的参数量约为1.8万亿，采用8x220B的混合专家结构。\n\
+百度方面表示，文心一言（ERNIE Bot）用户数已突破1亿人，公司2023年投资10亿美元用于算力。\n\
+2023年3月16日，百度正式发布文心一言。";
+
+const ARTICLE_EN: &str = "\
+OpenAI released GPT-4 on March 14, 2023, and it is rumoured to have 1.8 trillion parameters. \
+GPT-3 has 175B parameters. Meanwhile Zhipu AI launched GLM-4 and Alibaba open-sourced Qwen2.5-72B. \
+Huawei's PanGu model is used in weather forecasting. Our PanGuard firewall and Sparkling water are unrelated, \
+and an Apache spark cluster is not iFlytek Spark.";
+
+fn analysis(text: &str) -> Analysis {
+    analyse(&Matcher::new(&seed().catalog).unwrap(), text)
+}
+
+fn render(a: &Analysis) -> String {
+    let mut out = String::new();
+    for m in &a.mentions {
+        out.push_str(&format!(
+            "mention {} count={} direct={}\n",
+            m.entity, m.count, m.direct
+        ));
+    }
+    for f in &a.proposed_facts {
+        out.push_str(&format!(
+            "fact {} {}={} raw={:?} conf={} by {}\n  «{}»\n",
+            f.entity,
+            f.attribute,
+            f.value.key(),
+            f.raw,
+            f.confidence,
+            f.extractor,
+            f.sentence
+        ));
+    }
+    for c in &a.candidates {
+        out.push_str(&format!(
+            "candidate {} x{}\n  «{}»\n",
+            c.name, c.count, c.sentence
+        ));
+    }
+    out
+}
+
+fn mentioned(a: &Analysis, e: &EntityRef) -> u32 {
+    a.mentions
+        .iter()
+        .find(|m| &m.entity == e)
+        .map_or(0, |m| m.direct)
+}
+
+#[test]
+fn chinese_article_mentions_with_canonical_entities() {
+    let a = analysis(ARTICLE_ZH);
+    // 通义千问2.5 and the Qwen of Qwen2.5-72B are the 通义千问 family;
+    // "阿里云" is an alias of the vendor.
+    assert_eq!(mentioned(&a, &EntityRef::model("通义千问")), 3);
+    assert_eq!(mentioned(&a, &EntityRef::model("GPT-4")), 2);
+    assert_eq!(
+        mentioned(&a, &EntityRef::model("文心一言")),
+        3,
+        "文心一言 twice and ERNIE Bot once"
+    );
+    assert_eq!(mentioned(&a, &EntityRef::vendor("阿里巴巴")), 1);
+    let baidu = a
+        .mentions
+        .iter()
+        .find(|m| m.entity == EntityRef::vendor("百度"))
+        .unwrap();
+    assert_eq!(
+        (baidu.direct, baidu.count),
+        (2, 5),
+        "its models count for the vendor"
+    );
+    // Not 文心 (文心大模型): the longest alias wins.
+    assert_eq!(mentioned(&a, &EntityRef::model("文心大模型")), 0);
+}
+
+#[test]
+fn chinese_article_facts_and_candidates() {
+    let a = analysis(ARTICLE_ZH);
+    let facts: Vec<String> = a
+        .proposed_facts
+        .iter()
+        .map(|f| format!("{} {} {}", f.entity.name, f.attribute, f.value.key()))
+        .collect();
+    assert_eq!(
+        facts,
+        vec![
+            "GPT-4 parameters 1800000000000",
+            "GPT-4 parameters 8x220000000000",
+            "文心一言 release_date 2023-03-16",
+        ],
+        "1亿人 and 10亿美元 are not parameter counts"
+    );
+    let names: Vec<&str> = a.candidates.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "GLM-4",
+            "Qwen2.5-72B",
+            "百川大模型",
+            "言犀大模型",
+            "通义千问2.5"
+        ]
+    );
+    let precision = a.proposed_facts[2].value.date_precision();
+    assert_eq!(precision, Some(DatePrecision::Day));
+    insta::assert_snapshot!("analysis_article_zh", render(&a));
+}
+
+#[test]
+fn english_article_with_word_boundaries() {
+    let a = analysis(ARTICLE_EN);
+    assert_eq!(
+        mentioned(&a, &EntityRef::model("盘古大模型")),
+        1,
+        "PanGu, not PanGuard"
+    );
+    assert_eq!(
+        mentioned(&a, &EntityRef::model("讯飞星火认知大模型")),
+        1,
+        "Spark, not spark or Sparkling"
+    );
+    let facts: Vec<String> = a
+        .proposed_facts
+        .iter()
+        .map(|f| format!("{} {} {}", f.entity.name, f.attribute, f.value.key()))
+        .collect();
+    assert_eq!(
+        facts,
+        vec![
+            "GPT-4 parameters 1800000000000",
+            "GPT-4 release_date 2023-03-14",
+            "GPT-3 parameters 175000000000"
+        ]
+    );
+    let keys: Vec<&str> = a.candidates.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(keys, vec!["glm-4", "qwen2.5-72b"]);
+    insta::assert_snapshot!("analysis_article_en", render(&a));
+}
+
+#[test]
+fn month_precision_and_moe_notation() {
+    let a =
+        analysis("2023-3，OpenAI发布GPT-4。Mixtral 等 MoE 模型之后，GPT-4 被传为 8x220B 参数。");
+    let got: Vec<(String, Option<DatePrecision>)> = a
+        .proposed_facts
+        .iter()
+        .map(|f| (f.value.key(), f.value.date_precision()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("2023-03".to_owned(), Some(DatePrecision::Month)),
+            ("8x220000000000".to_owned(), None)
+        ]
+    );
+}
+
+/// A conflicting figure becomes a second proposed fact beside the seed's
+/// accepted one, never an overwrite.
+#[test]
+fn a_conflicting_figure_is_a_new_proposal() {
+    let seed = seed();
+    let gpt4 = EntityRef::model("GPT-4");
+    let held: Vec<HeldFact> = seed
+        .catalog
+        .facts_of(&gpt4, Attribute::Parameters)
+        .enumerate()
+        .map(|(i, f)| HeldFact {
+            id: i as i64 + 1,
+            value_key: f.value.key(),
+            status: FactStatus::Accepted,
+            source_ids: vec![],
+        })
+        .collect();
+    assert_eq!(held.len(), 1);
+    let a = analysis(ARTICLE_ZH);
+    let figure = a.proposed_facts.iter().find(|f| f.entity == gpt4).unwrap();
+    assert_eq!(
+        reconcile_proposal(&held, &figure.value.key()),
+        Outcome::New {
+            status: FactStatus::Proposed,
+            conflicts_with: vec![1],
+            supersedes: vec![]
+        }
+    );
+    let same = analysis("GPT-4 的参数量为100万亿。");
+    assert_eq!(
+        reconcile_proposal(&held, &same.proposed_facts[0].value.key()),
+        Outcome::Corroborates {
+            id: 1,
+            accept: false
+        }
+    );
+}
+
+#[test]
+fn hostile_input_does_not_panic() {
+    let m = Matcher::new(&seed().catalog).unwrap();
+    for text in [
+        "",
+        "。。。",
+        "\u{0}\u{feff}GPT-",
+        "2023年",
+        "9999999999999999999999亿参数 GPT-4",
+        "GPT-4 参数 1.",
+        "盘古大模型大模型大模型",
+    ] {
+        let _ = analyse(&m, text);
+    }
+    let long = "通义千问发布".repeat(20_000) + &"x".repeat(5000);
+    assert!(analyse(&m, &long).mentions.len() == 2);
+}
