@@ -1,6 +1,6 @@
 //! `analyse`: what a new snapshot's text says about the catalog.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
@@ -70,6 +70,7 @@ pub fn analyse(matcher: &Matcher, text: &str) -> Analysis {
     let mentions = matcher.find(text);
     let mut counts: BTreeMap<usize, (u32, u32, String)> = BTreeMap::new();
     let mut facts: Vec<ProposedFact> = Vec::new();
+    let mut seen = HashSet::new();
     let mut candidates: BTreeMap<String, CandidateSighting> = BTreeMap::new();
     let mut cursor = 0;
     for sentence in sentences(text) {
@@ -105,7 +106,7 @@ pub fn analyse(matcher: &Matcher, text: &str) -> Analysis {
             })
             .collect();
         if !models.is_empty() {
-            propose(matcher, s, &models, &mut facts, quote);
+            propose(matcher, s, &models, (&mut facts, &mut seen), quote);
         }
         for hit in matcher.rules.candidates.find(matcher, s, &in_sentence) {
             let key = candidate_key(&hit.name);
@@ -144,7 +145,10 @@ fn propose(
     matcher: &Matcher,
     s: &str,
     models: &[&Mention],
-    facts: &mut Vec<ProposedFact>,
+    (facts, seen): (
+        &mut Vec<ProposedFact>,
+        &mut HashSet<(usize, Attribute, String)>,
+    ),
     quote: impl Fn() -> String,
 ) {
     let mut found: Vec<(
@@ -202,10 +206,7 @@ fn propose(
             let Some(entity) = matcher.entity(target.entity) else {
                 continue;
             };
-            let duplicate = facts.iter().any(|f| {
-                &f.entity == entity && f.attribute == attribute && f.value.key() == value.key()
-            });
-            if duplicate {
+            if !seen.insert((target.entity, attribute, value.key())) {
                 continue;
             }
             facts.push(ProposedFact {
