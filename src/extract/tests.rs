@@ -131,6 +131,8 @@ fn qa_page_text_and_meta() {
     );
     assert_eq!(e.published.as_deref(), Some("2024-06-02T11:20:31.000Z"));
     insta::assert_snapshot!("qa_text", e.text);
+    // What `check --dry-run` shows a user tuning this source.
+    insta::assert_snapshot!("qa_removed", e.removed.join("\n"));
 }
 
 #[test]
@@ -258,4 +260,41 @@ fn hostile_nesting_does_not_panic() {
     );
     let e = text(&html);
     assert_eq!(e.text, "深层文字");
+}
+
+#[test]
+#[ignore = "measurement, not a check: our extractor vs dom_smoothie on the fixtures"]
+fn compare_with_dom_smoothie() {
+    let pairs = [
+        ("portal", page!("portal.html"), page!("portal.noise.html")),
+        ("blog", page!("blog.html"), page!("blog.noise.html")),
+        ("wechat", page!("wechat.html"), page!("wechat.noise.html")),
+        ("qa", page!("qa.html"), page!("qa.noise.html")),
+    ];
+    let smooth = |html: &str| -> String {
+        let mut r =
+            dom_smoothie::Readability::new(html, Some("https://example.com/a"), None).unwrap();
+        normalize_text(
+            &r.parse()
+                .map(|a| a.text_content.to_string())
+                .unwrap_or_default(),
+        )
+    };
+    for (name, base, noisy) in pairs {
+        let (ours_a, ours_b) = (text(base).text, text(noisy).text);
+        assert_eq!(ours_a, ours_b, "{name}: ours must be noise-stable");
+        let t = std::time::Instant::now();
+        let (ds_a, ds_b) = (smooth(base), smooth(noisy));
+        let ds_ms = t.elapsed().as_secs_f64() * 500.0;
+        let ds_noise_free = apply_noise_rules(&ds_a, &ExtractOptions::default()).0
+            == apply_noise_rules(&ds_b, &ExtractOptions::default()).0;
+        eprintln!(
+            "{name}: ours {} lines, noise-stable={}; dom_smoothie {} lines ({ds_ms:.1} ms/page), \
+             noise-stable={} (after our line rules: {ds_noise_free})\n--- dom_smoothie:\n{ds_a}\n",
+            ours_a.lines().count(),
+            ours_a == ours_b,
+            ds_a.lines().count(),
+            ds_a == ds_b,
+        );
+    }
 }
