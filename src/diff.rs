@@ -565,4 +565,29 @@ mod tests {
         assert!(c.ratio > 0.3);
         assert!(c.excerpt.chars().count() <= 1200);
     }
+
+    #[test]
+    fn cjk_sentence_rewrite_marks_only_the_rewritten_parts() {
+        let c = diff(
+            "百度方面表示，文心大模型4.5在多个测试集上的表现优于GPT-4.5。",
+            "百度表示，文心4.5在部分测试集上的表现接近GPT-4.5。",
+        );
+        assert_eq!(
+            c.excerpt,
+            "~ 百度[-方面-]表示，文心[-大模型-]4.5在[-多个-]{+部分+}测试集上的表现[-优于-]{+接近+}GPT-4.5。"
+        );
+    }
+
+    #[test]
+    fn latin_sentence_rewrite_is_word_level() {
+        let c = diff(
+            "The model will be released next week under an Apache 2.0 license.",
+            "The model was released today under a custom community license.",
+        );
+        assert_eq!(
+            c.excerpt,
+            "~ The model [-will be-]{+was+} released [-next week-]{+today+} under [-an Apache 2.0-]{+a custom community+} license."
+        );
+        assert!((c.ratio - 0.40).abs() < 0.05, "{}", c.ratio);
+    }
 }

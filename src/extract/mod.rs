@@ -44,7 +44,8 @@ pub struct ExtractOptions {
     /// Regexes; the matched part of a line is dropped (the whole line when
     /// nothing else is left).
     pub ignore: Vec<String>,
-    /// Apply the shipped noise rules and furniture removal.
+    /// Apply the shipped line noise rules, and (without `select`) remove
+    /// page furniture: nav, sidebars, share bars, comments, ads, link lists.
     pub default_noise: bool,
 }
 
@@ -121,9 +122,13 @@ pub fn extract_page(html: &str, opts: &ExtractOptions) -> Result<Extracted, Extr
         excluded.extend(doc.select(selector).map(|el| el.id()));
     }
     let stats = stats::PageStats::compute(&doc);
+    // A user selector says what the content is: furniture guesses inside it
+    // (a `.comment` inside a selected `#comments`) would only get in the way;
+    // `exclude` is the user's tool there. Line rules still apply.
+    let furniture = opts.default_noise && select.is_none();
     let drops = main_text::Drops {
         excluded,
-        furniture: opts.default_noise,
+        furniture,
         stats: &stats,
     };
     let roots = match &select {

@@ -188,6 +188,32 @@ fn user_select_exclude_and_ignore() {
 }
 
 #[test]
+fn user_selection_is_not_second_guessed_by_furniture_rules() {
+    // Watching the comments on purpose: `.comment-item` would be furniture.
+    let opts = ExtractOptions {
+        select: Some("#comments".into()),
+        ..ExtractOptions::default()
+    };
+    let e = extract_page(page!("portal.html"), &opts).unwrap();
+    assert_eq!(
+        e.text,
+        "网友评论\n科技爱好者\n免费了？赶紧去试试，看看和DeepSeek比怎么样。\n北京网友\n价格打下来了，国产大模型卷起来了。"
+    );
+    // ...while the relative times in it are still line noise.
+    assert!(e.removed.contains(&"relative_time_zh: 3小时前".to_owned()));
+}
+
+#[test]
+fn empty_and_plain_inputs() {
+    assert_eq!(text("").text, "");
+    assert_eq!(
+        text("只是一行纯文本，没有任何标签。").text,
+        "只是一行纯文本，没有任何标签。"
+    );
+    assert_eq!(text("<html><body><nav>首页</nav></body></html>").text, "");
+}
+
+#[test]
 fn selector_matching_nothing_gives_empty_text() {
     let opts = ExtractOptions {
         select: Some("#no-such-id".into()),
