@@ -14,17 +14,9 @@ fn catalog() -> Catalog {
     let mut c = Catalog::default();
     for v in 0..100 {
         let vendor = format!("厂商{v}");
-        c.vendors.push(Vendor {
-            name: vendor.clone(),
-            country: None,
-            aliases: vec![Alias::new(&vendor)],
-        });
+        c.vendors.push(Vendor { name: vendor.clone(), country: None, aliases: vec![Alias::new(&vendor)] });
         for m in 0..49 {
-            let text = if m % 2 == 0 {
-                format!("Model{v}x{m}")
-            } else {
-                format!("模型{v}号{m}")
-            };
+            let text = if m % 2 == 0 { format!("Model{v}x{m}") } else { format!("模型{v}号{m}") };
             c.models.push(Model {
                 name: text.clone(),
                 vendor: Some(vendor.clone()),
@@ -46,11 +38,7 @@ fn text() -> String {
     while s.len() < 1 << 20 {
         let v = i % 100;
         let m = (i * 7) % 49;
-        let name = if m % 2 == 0 {
-            format!("Model{v}x{m}")
-        } else {
-            format!("模型{v}号{m}")
-        };
+        let name = if m.is_multiple_of(2) { format!("Model{v}x{m}") } else { format!("模型{v}号{m}") };
         s.push_str(&format!(
             "据报道，厂商{v}于2023年3月{}日发布{name}，参数量为{}亿。The release notes say it beats earlier systems. ",
             i % 28 + 1,
@@ -71,15 +59,9 @@ fn bench(c: &mut Criterion) {
     assert_eq!(matcher.pattern_count(), 5000);
     let mut g = c.benchmark_group("catalog");
     g.throughput(Throughput::Bytes(text.len() as u64));
-    g.bench_function("build_5000_aliases", |b| {
-        b.iter(|| Matcher::new(black_box(&catalog)).map(|m| m.pattern_count()))
-    });
-    g.bench_function("match_5000_aliases_1mb", |b| {
-        b.iter(|| matcher.find(black_box(&text)).len())
-    });
-    g.bench_function("analyse_1mb", |b| {
-        b.iter(|| analyse(&matcher, black_box(&text)).mentions.len())
-    });
+    g.bench_function("build_5000_aliases", |b| b.iter(|| Matcher::new(black_box(&catalog)).map(|m| m.pattern_count())));
+    g.bench_function("match_5000_aliases_1mb", |b| b.iter(|| matcher.find(black_box(&text)).len()));
+    g.bench_function("analyse_1mb", |b| b.iter(|| analyse(&matcher, black_box(&text)).mentions.len()));
     g.finish();
 }
 

@@ -4,5 +4,18 @@
 //! catalog → digest → mail. Pure stages take owned values and return owned
 //! values; only `fetch`, `store` and `mail` touch the outside world.
 
+pub mod app;
 pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod diff;
+pub mod extract;
+pub mod fetch;
+pub mod import;
+pub mod ops;
+pub mod runner;
+pub mod schedule;
+pub mod seed;
+pub mod source;
+pub mod store;
 pub mod types;

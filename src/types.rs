@@ -108,10 +108,7 @@ impl ErrorKind {
     /// Transient kinds are retried inside a check and never flip a status
     /// on their own.
     pub fn is_transient(self) -> bool {
-        matches!(
-            self,
-            ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::HttpStatus | ErrorKind::RateLimited
-        )
+        matches!(self, ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::HttpStatus | ErrorKind::RateLimited)
     }
 }
 

@@ -59,10 +59,7 @@ pub struct Analysis {
 
 /// The normalised key of a candidate name: case and spacing folded.
 pub fn candidate_key(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
+    name.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
 }
 
 /// Analyses a snapshot's normalised text. Pure: the runner stores the result.
@@ -99,11 +96,7 @@ pub fn analyse(matcher: &Matcher, text: &str) -> Analysis {
         }
         let models: Vec<&Mention> = in_sentence
             .iter()
-            .filter(|m| {
-                matcher
-                    .entity(m.entity)
-                    .is_some_and(|e| e.kind == EntityKind::Model)
-            })
+            .filter(|m| matcher.entity(m.entity).is_some_and(|e| e.kind == EntityKind::Model))
             .collect();
         if !models.is_empty() {
             propose(matcher, s, &models, (&mut facts, &mut seen), quote);
@@ -112,31 +105,17 @@ pub fn analyse(matcher: &Matcher, text: &str) -> Analysis {
             let key = candidate_key(&hit.name);
             candidates
                 .entry(key.clone())
-                .or_insert_with(|| CandidateSighting {
-                    name: hit.name,
-                    key,
-                    count: 0,
-                    sentence: quote(),
-                })
+                .or_insert_with(|| CandidateSighting { name: hit.name, key, count: 0, sentence: quote() })
                 .count += 1;
         }
     }
     let mentions = counts
         .into_iter()
         .filter_map(|(idx, (count, direct, sentence))| {
-            Some(MentionCount {
-                entity: matcher.entity(idx)?.clone(),
-                count,
-                direct,
-                sentence,
-            })
+            Some(MentionCount { entity: matcher.entity(idx)?.clone(), count, direct, sentence })
         })
         .collect();
-    Analysis {
-        mentions,
-        proposed_facts: facts,
-        candidates: candidates.into_values().collect(),
-    }
+    Analysis { mentions, proposed_facts: facts, candidates: candidates.into_values().collect() }
 }
 
 /// Reads parameter and release-date figures from one sentence and ties
@@ -145,19 +124,10 @@ fn propose(
     matcher: &Matcher,
     s: &str,
     models: &[&Mention],
-    (facts, seen): (
-        &mut Vec<ProposedFact>,
-        &mut HashSet<(usize, Attribute, String)>,
-    ),
+    (facts, seen): (&mut Vec<ProposedFact>, &mut HashSet<(usize, Attribute, String)>),
     quote: impl Fn() -> String,
 ) {
-    let mut found: Vec<(
-        std::ops::Range<usize>,
-        Attribute,
-        FactValue,
-        &'static str,
-        f32,
-    )> = Vec::new();
+    let mut found: Vec<(std::ops::Range<usize>, Attribute, FactValue, &'static str, f32)> = Vec::new();
     if mentions_parameters(s) {
         for hit in matcher.rules.params.find(s) {
             let confidence = if hit.explicit { 0.8 } else { 0.6 };
@@ -176,32 +146,15 @@ fn propose(
                 super::value::DatePrecision::Day => 0.7,
                 _ => 0.6,
             };
-            found.push((
-                hit.span,
-                Attribute::ReleaseDate,
-                FactValue::Date(hit.date),
-                "rule:release_date",
-                confidence,
-            ));
+            found.push((hit.span, Attribute::ReleaseDate, FactValue::Date(hit.date), "rule:release_date", confidence));
         }
     }
     // `类ChatGPT产品` / `商汤版ChatGPT`: a comparison, not the subject.
-    let subjects: Vec<&Mention> = models
-        .iter()
-        .copied()
-        .filter(|m| !matches!(char_before(s, m.start), Some('类' | '版')))
-        .collect();
+    let subjects: Vec<&Mention> =
+        models.iter().copied().filter(|m| !matches!(char_before(s, m.start), Some('类' | '版'))).collect();
     for (span, attribute, value, extractor, confidence) in found {
-        let targets = if attribute == Attribute::ReleaseDate {
-            released_after_verb(s, &subjects)
-        } else {
-            Vec::new()
-        };
-        let targets = if targets.is_empty() {
-            nearest(&subjects, &span).into_iter().collect()
-        } else {
-            targets
-        };
+        let targets = if attribute == Attribute::ReleaseDate { released_after_verb(s, &subjects) } else { Vec::new() };
+        let targets = if targets.is_empty() { nearest(&subjects, &span).into_iter().collect() } else { targets };
         for target in targets {
             let Some(entity) = matcher.entity(target.entity) else {
                 continue;
@@ -225,13 +178,10 @@ fn propose(
 /// The model mention closest to a figure (by character gap); on a tie the
 /// earlier one, which is usually the subject.
 fn nearest<'a>(models: &[&'a Mention], span: &std::ops::Range<usize>) -> Option<&'a Mention> {
-    models.iter().copied().min_by_key(|m| {
-        if m.end <= span.start {
-            span.start - m.end
-        } else {
-            m.start.saturating_sub(span.end)
-        }
-    })
+    models
+        .iter()
+        .copied()
+        .min_by_key(|m| if m.end <= span.start { span.start - m.end } else { m.start.saturating_sub(span.end) })
 }
 
 /// `发布 A、B、C三项服务`: every model named after the release verb, up to
@@ -242,14 +192,7 @@ fn released_after_verb<'a>(s: &str, models: &[&'a Mention]) -> Vec<&'a Mention> 
     };
     let clause_end = s
         .get(verb_end..)
-        .and_then(|rest| {
-            rest.find(['，', ',', '；', ';', '。'])
-                .map(|i| verb_end + i)
-        })
+        .and_then(|rest| rest.find(['，', ',', '；', ';', '。']).map(|i| verb_end + i))
         .unwrap_or(s.len());
-    models
-        .iter()
-        .copied()
-        .filter(|m| m.start >= verb_end && m.end <= clause_end)
-        .collect()
+    models.iter().copied().filter(|m| m.start >= verb_end && m.end <= clause_end).collect()
 }

@@ -27,10 +27,7 @@ fn analysis(text: &str) -> Analysis {
 fn render(a: &Analysis) -> String {
     let mut out = String::new();
     for m in &a.mentions {
-        out.push_str(&format!(
-            "mention {} count={} direct={}\n",
-            m.entity, m.count, m.direct
-        ));
+        out.push_str(&format!("mention {} count={} direct={}\n", m.entity, m.count, m.direct));
     }
     for f in &a.proposed_facts {
         out.push_str(&format!(
@@ -45,19 +42,13 @@ fn render(a: &Analysis) -> String {
         ));
     }
     for c in &a.candidates {
-        out.push_str(&format!(
-            "candidate {} x{}\n  «{}»\n",
-            c.name, c.count, c.sentence
-        ));
+        out.push_str(&format!("candidate {} x{}\n  «{}»\n", c.name, c.count, c.sentence));
     }
     out
 }
 
 fn mentioned(a: &Analysis, e: &EntityRef) -> u32 {
-    a.mentions
-        .iter()
-        .find(|m| &m.entity == e)
-        .map_or(0, |m| m.direct)
+    a.mentions.iter().find(|m| &m.entity == e).map_or(0, |m| m.direct)
 }
 
 #[test]
@@ -67,22 +58,10 @@ fn chinese_article_mentions_with_canonical_entities() {
     // "阿里云" is an alias of the vendor.
     assert_eq!(mentioned(&a, &EntityRef::model("通义千问")), 3);
     assert_eq!(mentioned(&a, &EntityRef::model("GPT-4")), 2);
-    assert_eq!(
-        mentioned(&a, &EntityRef::model("文心一言")),
-        3,
-        "文心一言 twice and ERNIE Bot once"
-    );
+    assert_eq!(mentioned(&a, &EntityRef::model("文心一言")), 3, "文心一言 twice and ERNIE Bot once");
     assert_eq!(mentioned(&a, &EntityRef::vendor("阿里巴巴")), 1);
-    let baidu = a
-        .mentions
-        .iter()
-        .find(|m| m.entity == EntityRef::vendor("百度"))
-        .unwrap();
-    assert_eq!(
-        (baidu.direct, baidu.count),
-        (2, 5),
-        "its models count for the vendor"
-    );
+    let baidu = a.mentions.iter().find(|m| m.entity == EntityRef::vendor("百度")).unwrap();
+    assert_eq!((baidu.direct, baidu.count), (2, 5), "its models count for the vendor");
     // Not 文心 (文心大模型): the longest alias wins.
     assert_eq!(mentioned(&a, &EntityRef::model("文心大模型")), 0);
 }
@@ -90,31 +69,15 @@ fn chinese_article_mentions_with_canonical_entities() {
 #[test]
 fn chinese_article_facts_and_candidates() {
     let a = analysis(ARTICLE_ZH);
-    let facts: Vec<String> = a
-        .proposed_facts
-        .iter()
-        .map(|f| format!("{} {} {}", f.entity.name, f.attribute, f.value.key()))
-        .collect();
+    let facts: Vec<String> =
+        a.proposed_facts.iter().map(|f| format!("{} {} {}", f.entity.name, f.attribute, f.value.key())).collect();
     assert_eq!(
         facts,
-        vec![
-            "GPT-4 parameters 1800000000000",
-            "GPT-4 parameters 8x220000000000",
-            "文心一言 release_date 2023-03-16",
-        ],
+        vec!["GPT-4 parameters 1800000000000", "GPT-4 parameters 8x220000000000", "文心一言 release_date 2023-03-16",],
         "1亿人 and 10亿美元 are not parameter counts"
     );
     let names: Vec<&str> = a.candidates.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(
-        names,
-        vec![
-            "GLM-4",
-            "Qwen2.5-72B",
-            "百川大模型",
-            "言犀大模型",
-            "通义千问2.5"
-        ]
-    );
+    assert_eq!(names, vec!["GLM-4", "Qwen2.5-72B", "百川大模型", "言犀大模型", "通义千问2.5"]);
     let precision = a.proposed_facts[2].value.date_precision();
     assert_eq!(precision, Some(DatePrecision::Day));
     insta::assert_snapshot!("analysis_article_zh", render(&a));
@@ -123,28 +86,13 @@ fn chinese_article_facts_and_candidates() {
 #[test]
 fn english_article_with_word_boundaries() {
     let a = analysis(ARTICLE_EN);
-    assert_eq!(
-        mentioned(&a, &EntityRef::model("盘古大模型")),
-        1,
-        "PanGu, not PanGuard"
-    );
-    assert_eq!(
-        mentioned(&a, &EntityRef::model("讯飞星火认知大模型")),
-        1,
-        "Spark, not spark or Sparkling"
-    );
-    let facts: Vec<String> = a
-        .proposed_facts
-        .iter()
-        .map(|f| format!("{} {} {}", f.entity.name, f.attribute, f.value.key()))
-        .collect();
+    assert_eq!(mentioned(&a, &EntityRef::model("盘古大模型")), 1, "PanGu, not PanGuard");
+    assert_eq!(mentioned(&a, &EntityRef::model("讯飞星火认知大模型")), 1, "Spark, not spark or Sparkling");
+    let facts: Vec<String> =
+        a.proposed_facts.iter().map(|f| format!("{} {} {}", f.entity.name, f.attribute, f.value.key())).collect();
     assert_eq!(
         facts,
-        vec![
-            "GPT-4 parameters 1800000000000",
-            "GPT-4 release_date 2023-03-14",
-            "GPT-3 parameters 175000000000"
-        ]
+        vec!["GPT-4 parameters 1800000000000", "GPT-4 release_date 2023-03-14", "GPT-3 parameters 175000000000"]
     );
     let keys: Vec<&str> = a.candidates.iter().map(|c| c.key.as_str()).collect();
     assert_eq!(keys, vec!["glm-4", "qwen2.5-72b"]);
@@ -153,20 +101,10 @@ fn english_article_with_word_boundaries() {
 
 #[test]
 fn month_precision_and_moe_notation() {
-    let a =
-        analysis("2023-3，OpenAI发布GPT-4。Mixtral 等 MoE 模型之后，GPT-4 被传为 8x220B 参数。");
-    let got: Vec<(String, Option<DatePrecision>)> = a
-        .proposed_facts
-        .iter()
-        .map(|f| (f.value.key(), f.value.date_precision()))
-        .collect();
-    assert_eq!(
-        got,
-        vec![
-            ("2023-03".to_owned(), Some(DatePrecision::Month)),
-            ("8x220000000000".to_owned(), None)
-        ]
-    );
+    let a = analysis("2023-3，OpenAI发布GPT-4。Mixtral 等 MoE 模型之后，GPT-4 被传为 8x220B 参数。");
+    let got: Vec<(String, Option<DatePrecision>)> =
+        a.proposed_facts.iter().map(|f| (f.value.key(), f.value.date_precision())).collect();
+    assert_eq!(got, vec![("2023-03".to_owned(), Some(DatePrecision::Month)), ("8x220000000000".to_owned(), None)]);
 }
 
 /// A conflicting figure becomes a second proposed fact beside the seed's
@@ -191,19 +129,12 @@ fn a_conflicting_figure_is_a_new_proposal() {
     let figure = a.proposed_facts.iter().find(|f| f.entity == gpt4).unwrap();
     assert_eq!(
         reconcile_proposal(&held, &figure.value.key()),
-        Outcome::New {
-            status: FactStatus::Proposed,
-            conflicts_with: vec![1],
-            supersedes: vec![]
-        }
+        Outcome::New { status: FactStatus::Proposed, conflicts_with: vec![1], supersedes: vec![] }
     );
     let same = analysis("GPT-4 的参数量为100万亿。");
     assert_eq!(
         reconcile_proposal(&held, &same.proposed_facts[0].value.key()),
-        Outcome::Corroborates {
-            id: 1,
-            accept: false
-        }
+        Outcome::Corroborates { id: 1, accept: false }
     );
 }
 

@@ -18,24 +18,21 @@ pub struct CandidateHit {
 
 /// Leading words of Latin tokens that carry digits but are not models.
 const LATIN_STOP: &[&str] = &[
-    "web", "covid", "mp", "top", "win", "windows", "iphone", "ipad", "pm", "http", "https", "utf",
-    "gb", "iso", "sha", "md", "ipv", "usb", "cpu", "gpu", "rtx", "gtx", "sars", "no", "vol",
-    "page", "section", "chapter", "table", "fig", "figure", "step", "level", "lv", "version",
-    "rfc", "cve", "api", "sdk", "html", "css", "es", "ios", "android", "office", "fy", "ddr",
-    "lpddr", "pcie", "wifi", "ai", "aigc", "pgc", "ugc", "vs", "ver", "rev", "round", "day",
+    "web", "covid", "mp", "top", "win", "windows", "iphone", "ipad", "pm", "http", "https", "utf", "gb", "iso", "sha",
+    "md", "ipv", "usb", "cpu", "gpu", "rtx", "gtx", "sars", "no", "vol", "page", "section", "chapter", "table", "fig",
+    "figure", "step", "level", "lv", "version", "rfc", "cve", "api", "sdk", "html", "css", "es", "ios", "android",
+    "office", "fy", "ddr", "lpddr", "pcie", "wifi", "ai", "aigc", "pgc", "ugc", "vs", "ver", "rev", "round", "day",
     "week", "part", "issue", "pr", "tsmc", "nm", "dgx", "year", "q", "h", "x", "v",
 ];
 
 /// Words that end the run before 大模型 (what precedes the name).
 const CJK_SEPARATORS: &[&str] = &[
-    "发布", "推出", "宣布", "上线", "开源", "升级", "训练", "打造", "研发", "基于", "使用", "采用",
-    "接入", "名为", "称为", "叫做", "亮相", "官宣", "公布", "旗下", "自家", "正式", "全新", "首个",
-    "一个",
+    "发布", "推出", "宣布", "上线", "开源", "升级", "训练", "打造", "研发", "基于", "使用", "采用", "接入", "名为",
+    "称为", "叫做", "亮相", "官宣", "公布", "旗下", "自家", "正式", "全新", "首个", "一个",
 ];
 const CJK_SEPARATOR_CHARS: &[char] = &[
-    '的', '了', '是', '和', '与', '及', '或', '在', '将', '把', '被', '对', '为', '从', '向', '个',
-    '款', '等', '着', '这', '那', '其', '此', '该', '各', '每', '以', '用', '于', '让', '给', '有',
-    '·',
+    '的', '了', '是', '和', '与', '及', '或', '在', '将', '把', '被', '对', '为', '从', '向', '个', '款', '等', '着',
+    '这', '那', '其', '此', '该', '各', '每', '以', '用', '于', '让', '给', '有', '·',
 ];
 /// Leading words stripped from what remains (国产AI大模型 → nothing).
 const CJK_GENERIC_PREFIXES: &[&str] = &[
@@ -95,44 +92,28 @@ impl CandidateRules {
 
     /// Candidates in one sentence, given the known mentions in it (with
     /// spans relative to the sentence).
-    pub fn find(
-        &self,
-        matcher: &Matcher,
-        sentence: &str,
-        mentions: &[Mention],
-    ) -> Vec<CandidateHit> {
+    pub fn find(&self, matcher: &Matcher, sentence: &str, mentions: &[Mention]) -> Vec<CandidateHit> {
         let keyword = has_model_keyword(sentence);
         let mut out = Vec::new();
         for m in self.latin.find_iter(sentence) {
             // Inside a word, a URL, a path or an address.
-            if super::text::char_before(sentence, m.start()).is_some_and(|c| {
-                c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '@' | '=' | '_' | '-')
-            }) {
+            if super::text::char_before(sentence, m.start())
+                .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '@' | '=' | '_' | '-'))
+            {
                 continue;
             }
             let token = m.as_str().trim_end_matches('.');
             // Domains and file names (`www.360doc.com`, `v1.2.txt`).
-            if token
-                .split('.')
-                .skip(1)
-                .any(|seg| seg.starts_with(|c: char| c.is_ascii_alphabetic()))
-            {
+            if token.split('.').skip(1).any(|seg| seg.starts_with(|c: char| c.is_ascii_alphabetic())) {
                 continue;
             }
             let span = m.start()..m.start() + token.len();
-            if matcher.is_known_term(token)
-                || mentions
-                    .iter()
-                    .any(|k| k.start <= span.start && k.end >= span.end)
-            {
+            if matcher.is_known_term(token) || mentions.iter().any(|k| k.start <= span.start && k.end >= span.end) {
                 continue;
             }
             let known_prefix = mentions.iter().any(|k| k.start == span.start);
             if looks_like_model(token, keyword, known_prefix) {
-                out.push(CandidateHit {
-                    name: token.to_owned(),
-                    span,
-                });
+                out.push(CandidateHit { name: token.to_owned(), span });
             }
         }
         // A known Chinese name with a version the catalog lacks: 通义千问2.5.
@@ -144,18 +125,12 @@ impl CandidateRules {
                 continue; // Latin names are handled as tokens above.
             }
             let rest = sentence.get(k.end..).unwrap_or_default();
-            let version: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_digit() || *c == '.')
-                .collect();
+            let version: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
             let version = version.trim_end_matches('.');
             if version.starts_with(|c: char| c.is_ascii_digit()) {
                 let full = format!("{name}{version}");
                 if !matcher.is_known_term(&full) {
-                    out.push(CandidateHit {
-                        name: full,
-                        span: k.start..k.end + version.len(),
-                    });
+                    out.push(CandidateHit { name: full, span: k.start..k.end + version.len() });
                 }
             }
         }
@@ -170,18 +145,12 @@ impl CandidateRules {
 
 fn has_model_keyword(sentence: &str) -> bool {
     let lower = sentence.to_ascii_lowercase();
-    sentence.contains("模型")
-        || lower.contains("model")
-        || lower.contains("llm")
-        || sentence.contains("参数")
+    sentence.contains("模型") || lower.contains("model") || lower.contains("llm") || sentence.contains("参数")
 }
 
 /// The shape test for a Latin token with a version or size.
 fn looks_like_model(token: &str, keyword: bool, known_prefix: bool) -> bool {
-    let letters: String = token
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .collect();
+    let letters: String = token.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
     if letters.len() < 2 || !token.chars().any(|c| c.is_ascii_digit()) {
         return false;
     }
@@ -189,8 +158,7 @@ fn looks_like_model(token: &str, keyword: bool, known_prefix: bool) -> bool {
         return false;
     }
     let segments: Vec<&str> = token.split(['-', '_', ' ']).collect();
-    let size_suffix = segments.iter().skip(1).any(|s| is_size(s))
-        || token.get(letters.len()..).is_some_and(is_size);
+    let size_suffix = segments.iter().skip(1).any(|s| is_size(s)) || token.get(letters.len()..).is_some_and(is_size);
     if size_suffix {
         return true;
     }
@@ -205,21 +173,14 @@ fn looks_like_model(token: &str, keyword: bool, known_prefix: bool) -> bool {
     if int_digits >= 3 {
         return false;
     }
-    let hyphen_version = token
-        .get(letters.len()..)
-        .is_some_and(|r| r.starts_with('-'))
-        && int_digits > 0;
+    let hyphen_version = token.get(letters.len()..).is_some_and(|r| r.starts_with('-')) && int_digits > 0;
     hyphen_version || known_prefix || keyword
 }
 
 /// `72B`, `1.5b`, `8x7B`, `500M`.
 fn is_size(s: &str) -> bool {
     let body = match s.split_once(['x', 'X']) {
-        Some((experts, each))
-            if experts.chars().all(|c| c.is_ascii_digit()) && !experts.is_empty() =>
-        {
-            each
-        }
+        Some((experts, each)) if experts.chars().all(|c| c.is_ascii_digit()) && !experts.is_empty() => each,
         _ => s,
     };
     let Some(num) = body.strip_suffix(['B', 'b', 'M', 'm', 'T', 't']) else {
@@ -230,24 +191,14 @@ fn is_size(s: &str) -> bool {
         && num.starts_with(|c: char| c.is_ascii_digit())
 }
 
-fn cjk_candidate(
-    matcher: &Matcher,
-    sentence: &str,
-    span: Range<usize>,
-    mentions: &[Mention],
-) -> Option<CandidateHit> {
+fn cjk_candidate(matcher: &Matcher, sentence: &str, span: Range<usize>, mentions: &[Mention]) -> Option<CandidateHit> {
     const SUFFIX: &str = "大模型";
     let suffix_start = span.end - SUFFIX.len();
     // A known model names it already (盘古大模型, 日日新大模型).
-    if mentions
-        .iter()
-        .any(|k| k.end > suffix_start && k.start < span.end)
-        || mentions.iter().any(|k| {
-            k.end == suffix_start
-                && matcher
-                    .entity(k.entity)
-                    .is_some_and(|e| e.kind == EntityKind::Model)
-        })
+    if mentions.iter().any(|k| k.end > suffix_start && k.start < span.end)
+        || mentions
+            .iter()
+            .any(|k| k.end == suffix_start && matcher.entity(k.entity).is_some_and(|e| e.kind == EntityKind::Model))
     {
         return None;
     }
@@ -260,15 +211,9 @@ fn cjk_candidate(
     }
     let mut name = sentence.get(start..suffix_start)?;
     loop {
-        let cut_word = CJK_SEPARATORS
-            .iter()
-            .filter_map(|w| name.rfind(w).map(|i| i + w.len()))
-            .max();
-        let cut_char = name
-            .char_indices()
-            .filter(|(_, c)| CJK_SEPARATOR_CHARS.contains(c))
-            .map(|(i, c)| i + c.len_utf8())
-            .max();
+        let cut_word = CJK_SEPARATORS.iter().filter_map(|w| name.rfind(w).map(|i| i + w.len())).max();
+        let cut_char =
+            name.char_indices().filter(|(_, c)| CJK_SEPARATOR_CHARS.contains(c)).map(|(i, c)| i + c.len_utf8()).max();
         match cut_word.max(cut_char) {
             Some(cut) if cut > 0 => name = name.get(cut..)?,
             _ => break,
@@ -300,10 +245,7 @@ fn cjk_candidate(
     if matcher.is_known_term(&full) || matcher.is_known_term(name) {
         return None;
     }
-    Some(CandidateHit {
-        name: full,
-        span: name_start..span.end,
-    })
+    Some(CandidateHit { name: full, span: name_start..span.end })
 }
 
 /// Release verbs and naming words that introduce a model's name.
@@ -333,12 +275,8 @@ const INTRODUCERS: &[&str] = &[
 /// quotes (“言犀大模型”). Generic phrases (深耕大模型, 四大巨头大模型)
 /// have none of these.
 fn named_in_context(matcher: &Matcher, sentence: &str, start: usize, mentions: &[Mention]) -> bool {
-    if mentions.iter().any(|k| {
-        k.end == start
-            && matcher
-                .entity(k.entity)
-                .is_some_and(|e| e.kind == EntityKind::Vendor)
-    }) {
+    if mentions.iter().any(|k| k.end == start && matcher.entity(k.entity).is_some_and(|e| e.kind == EntityKind::Vendor))
+    {
         return true;
     }
     let before = sentence.get(..start).unwrap_or_default().trim_end();

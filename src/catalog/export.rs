@@ -49,10 +49,7 @@ pub fn markdown(catalog: &Catalog) -> String {
 }
 
 fn values(catalog: &Catalog, entity: &EntityRef, attribute: Attribute) -> Vec<String> {
-    catalog
-        .facts_of(entity, attribute)
-        .map(|f| f.value.display())
-        .collect()
+    catalog.facts_of(entity, attribute).map(|f| f.value.display()).collect()
 }
 
 fn cell(s: &str) -> String {
@@ -60,14 +57,7 @@ fn cell(s: &str) -> String {
 }
 
 fn row(cells: &[String]) -> String {
-    format!(
-        "| {} |\n",
-        cells
-            .iter()
-            .map(|c| cell(c))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    )
+    format!("| {} |\n", cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | "))
 }
 
 fn header(names: &[&str]) -> String {
@@ -78,23 +68,14 @@ fn header(names: &[&str]) -> String {
 
 /// Numeric version order: 3 < 3.5 < 4 (string order would not do).
 fn version_key(m: &Model) -> Vec<u64> {
-    m.version
-        .as_deref()
-        .unwrap_or("")
-        .split('.')
-        .map(|p| p.parse().unwrap_or(u64::MAX))
-        .collect()
+    m.version.as_deref().unwrap_or("").split('.').map(|p| p.parse().unwrap_or(u64::MAX)).collect()
 }
 
 fn gpt_table(catalog: &Catalog) -> String {
     let mut rows: Vec<&Model> = catalog
         .models
         .iter()
-        .filter(|m| {
-            m.vendor.as_deref() == Some("OpenAI")
-                && m.family.as_deref() == Some("GPT")
-                && m.version.is_some()
-        })
+        .filter(|m| m.vendor.as_deref() == Some("OpenAI") && m.family.as_deref() == Some("GPT") && m.version.is_some())
         .collect();
     rows.sort_by_key(|m| version_key(m));
     let mut out = header(&["版本", "时间", "模型特点", "参数量"]);
@@ -103,11 +84,7 @@ fn gpt_table(catalog: &Catalog) -> String {
         let date = values(catalog, &e, Attribute::ReleaseDate).join("、");
         out.push_str(&row(&[
             m.name.clone(),
-            if date.is_empty() {
-                "？".to_owned()
-            } else {
-                date
-            },
+            if date.is_empty() { "？".to_owned() } else { date },
             values(catalog, &e, Attribute::Features).join("\n"),
             values(catalog, &e, Attribute::Parameters).join("、"),
         ]));
@@ -116,14 +93,7 @@ fn gpt_table(catalog: &Catalog) -> String {
 }
 
 fn vendor_table(catalog: &Catalog, domestic: bool) -> String {
-    let mut out = header(&[
-        "公司",
-        "芯片",
-        "深度学习框架",
-        "AI大模型",
-        "ChtGPT自应用场景",
-        "AIGC应用场景",
-    ]);
+    let mut out = header(&["公司", "芯片", "深度学习框架", "AI大模型", "ChtGPT自应用场景", "AIGC应用场景"]);
     for v in &catalog.vendors {
         if (v.country.as_deref() == Some("CN")) != domestic {
             continue;
@@ -133,13 +103,7 @@ fn vendor_table(catalog: &Catalog, domestic: bool) -> String {
         let frameworks = values(catalog, &e, Attribute::Framework);
         let models: Vec<String> = values(catalog, &e, Attribute::AiModel)
             .into_iter()
-            .map(|text| {
-                if names_retired_model(catalog, &v.name, &text) {
-                    format!("~~{text}~~")
-                } else {
-                    text
-                }
-            })
+            .map(|text| if names_retired_model(catalog, &v.name, &text) { format!("~~{text}~~") } else { text })
             .collect();
         if chips.is_empty() && frameworks.is_empty() && models.is_empty() {
             continue;
@@ -179,22 +143,10 @@ fn timeline(catalog: &Catalog) -> String {
         let FactValue::Date(d) = &f.value else {
             continue;
         };
-        let vendor = catalog
-            .model(&f.entity.name)
-            .and_then(|m| m.vendor.clone())
-            .unwrap_or_default();
+        let vendor = catalog.model(&f.entity.name).and_then(|m| m.vendor.clone()).unwrap_or_default();
         // A table row is not a readable event; a sentence is.
-        let event = f
-            .evidence
-            .as_deref()
-            .filter(|e| !e.trim_start().starts_with('|'))
-            .unwrap_or("");
-        out.push_str(&row(&[
-            d.to_dotted(),
-            vendor,
-            f.entity.name.clone(),
-            event.to_owned(),
-        ]));
+        let event = f.evidence.as_deref().filter(|e| !e.trim_start().starts_with('|')).unwrap_or("");
+        out.push_str(&row(&[d.to_dotted(), vendor, f.entity.name.clone(), event.to_owned()]));
     }
     out
 }
@@ -280,18 +232,12 @@ pub fn json(catalog: &Catalog) -> Result<String, serde_json::Error> {
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 
 /// One row per fact (RFC 4180 quoting).
 pub fn csv(catalog: &Catalog) -> String {
-    let mut out = String::from(
-        "entity_kind,entity,attribute,value,value_key,unit,date_precision,as_of,evidence\n",
-    );
+    let mut out = String::from("entity_kind,entity,attribute,value,value_key,unit,date_precision,as_of,evidence\n");
     for f in &catalog.facts {
         let fields = [
             f.entity.kind.as_str().to_owned(),
@@ -300,20 +246,11 @@ pub fn csv(catalog: &Catalog) -> String {
             f.value.display(),
             f.value.key(),
             f.value.unit().unwrap_or("").to_owned(),
-            f.value
-                .date_precision()
-                .map_or("", |p| p.as_str())
-                .to_owned(),
+            f.value.date_precision().map_or("", |p| p.as_str()).to_owned(),
             f.as_of.map(|d| d.key()).unwrap_or_default(),
             f.evidence.clone().unwrap_or_default(),
         ];
-        out.push_str(
-            &fields
-                .iter()
-                .map(|s| csv_field(s))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
+        out.push_str(&fields.iter().map(|s| csv_field(s)).collect::<Vec<_>>().join(","));
         out.push('\n');
     }
     out

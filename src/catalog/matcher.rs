@@ -62,27 +62,15 @@ impl Matcher {
             entities.push(EntityRef::vendor(&v.name));
             vendor_of.push(None);
             for a in &v.aliases {
-                patterns.push(Pattern {
-                    entity: idx,
-                    text: a.text.clone(),
-                    case_sensitive: a.case_sensitive,
-                });
+                patterns.push(Pattern { entity: idx, text: a.text.clone(), case_sensitive: a.case_sensitive });
             }
         }
         for m in &catalog.models {
             let idx = entities.len();
             entities.push(EntityRef::model(&m.name));
-            vendor_of.push(
-                m.vendor
-                    .as_ref()
-                    .and_then(|vn| catalog.vendors.iter().position(|v| &v.name == vn)),
-            );
+            vendor_of.push(m.vendor.as_ref().and_then(|vn| catalog.vendors.iter().position(|v| &v.name == vn)));
             for a in &m.aliases {
-                patterns.push(Pattern {
-                    entity: idx,
-                    text: a.text.clone(),
-                    case_sensitive: a.case_sensitive,
-                });
+                patterns.push(Pattern { entity: idx, text: a.text.clone(), case_sensitive: a.case_sensitive });
             }
         }
         patterns.retain(|p| !p.text.trim().is_empty());
@@ -160,11 +148,7 @@ impl Matcher {
             if !on_boundaries(text, start, end, &p.text) {
                 continue;
             }
-            found.push(Mention {
-                entity: p.entity,
-                start,
-                end,
-            });
+            found.push(Mention { entity: p.entity, start, end });
         }
         // Leftmost, then longest; drop anything overlapping a kept match.
         found.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
@@ -219,19 +203,13 @@ mod tests {
             family: None,
             version: None,
             retired: false,
-            aliases: std::iter::once(name)
-                .chain(aliases.iter().copied())
-                .map(Alias::new)
-                .collect(),
+            aliases: std::iter::once(name).chain(aliases.iter().copied()).map(Alias::new).collect(),
         }
     }
 
     fn matcher() -> Matcher {
         let mut spark = model("讯飞星火认知大模型", "科大讯飞", &["星火"]);
-        spark.aliases.push(Alias {
-            text: "Spark".into(),
-            case_sensitive: true,
-        });
+        spark.aliases.push(Alias { text: "Spark".into(), case_sensitive: true });
         let catalog = Catalog {
             vendors: vec![
                 Vendor {
@@ -239,16 +217,8 @@ mod tests {
                     country: None,
                     aliases: vec![Alias::new("阿里巴巴"), Alias::new("阿里")],
                 },
-                Vendor {
-                    name: "OpenAI".into(),
-                    country: None,
-                    aliases: vec![Alias::new("OpenAI")],
-                },
-                Vendor {
-                    name: "科大讯飞".into(),
-                    country: None,
-                    aliases: vec![Alias::new("科大讯飞")],
-                },
+                Vendor { name: "OpenAI".into(), country: None, aliases: vec![Alias::new("OpenAI")] },
+                Vendor { name: "科大讯飞".into(), country: None, aliases: vec![Alias::new("科大讯飞")] },
             ],
             models: vec![
                 model("通义千问", "阿里巴巴", &["Qwen", "Tongyi Qianwen"]),
@@ -265,59 +235,35 @@ mod tests {
     }
 
     fn names(m: &Matcher, text: &str) -> Vec<String> {
-        m.find(text)
-            .iter()
-            .map(|x| {
-                format!(
-                    "{}={}",
-                    m.entity(x.entity).unwrap().name,
-                    &text[x.start..x.end]
-                )
-            })
-            .collect()
+        m.find(text).iter().map(|x| format!("{}={}", m.entity(x.entity).unwrap().name, &text[x.start..x.end])).collect()
     }
 
     #[test]
     fn longest_match_wins_for_cjk() {
         let m = matcher();
-        assert_eq!(
-            names(&m, "阿里巴巴的通义千问开放邀测"),
-            vec!["阿里巴巴=阿里巴巴", "通义千问=通义千问"]
-        );
+        assert_eq!(names(&m, "阿里巴巴的通义千问开放邀测"), vec!["阿里巴巴=阿里巴巴", "通义千问=通义千问"]);
         assert_eq!(names(&m, "通义听悟"), vec!["通义=通义"]);
     }
 
     #[test]
     fn latin_is_case_insensitive_with_word_boundaries() {
         let m = matcher();
-        assert_eq!(
-            names(&m, "qwen-7B and QWEN2.5-72B"),
-            vec!["通义千问=qwen", "通义千问=QWEN"]
-        );
+        assert_eq!(names(&m, "qwen-7B and QWEN2.5-72B"), vec!["通义千问=qwen", "通义千问=QWEN"]);
         assert!(names(&m, "Qwenling and ChatGPT and myopenai").is_empty());
-        assert_eq!(
-            names(&m, "tongyi qianwen是阿里的"),
-            vec!["通义千问=tongyi qianwen", "阿里巴巴=阿里"]
-        );
+        assert_eq!(names(&m, "tongyi qianwen是阿里的"), vec!["通义千问=tongyi qianwen", "阿里巴巴=阿里"]);
     }
 
     #[test]
     fn versions_do_not_bleed() {
         let m = matcher();
         assert_eq!(names(&m, "GPT-4o 和 GPT-40"), vec!["GPT=GPT", "GPT=GPT"]);
-        assert_eq!(
-            names(&m, "GPT-4的能力，GPT-3.5与GPT3.5"),
-            vec!["GPT-4=GPT-4", "GPT-3.5=GPT-3.5", "GPT-3.5=GPT3.5"]
-        );
+        assert_eq!(names(&m, "GPT-4的能力，GPT-3.5与GPT3.5"), vec!["GPT-4=GPT-4", "GPT-3.5=GPT-3.5", "GPT-3.5=GPT3.5"]);
     }
 
     #[test]
     fn case_sensitive_aliases() {
         let m = matcher();
-        assert_eq!(
-            names(&m, "讯飞Spark与星火"),
-            vec!["讯飞星火认知大模型=Spark", "讯飞星火认知大模型=星火"]
-        );
+        assert_eq!(names(&m, "讯飞Spark与星火"), vec!["讯飞星火认知大模型=Spark", "讯飞星火认知大模型=星火"]);
         assert!(names(&m, "Apache spark jobs").is_empty());
     }
 

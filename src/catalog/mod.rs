@@ -21,14 +21,11 @@ mod seed_tests;
 #[cfg(test)]
 mod analysis_tests;
 
-pub use analysis::{
-    Analysis, CandidateSighting, MentionCount, ProposedFact, analyse, candidate_key,
-};
+pub use analysis::{Analysis, CandidateSighting, MentionCount, ProposedFact, analyse, candidate_key};
 pub use export::{ExportFormat, export};
 pub use matcher::{Matcher, MatcherError, Mention};
 pub use model::{
-    Alias, Attribute, Catalog, EntityKind, EntityRef, Fact, FactStatus, Model, ModelKind, Term,
-    TermKind, Vendor,
+    Alias, Attribute, Catalog, EntityKind, EntityRef, Fact, FactStatus, Model, ModelKind, Term, TermKind, Vendor,
 };
 pub use seed::{Problem, Seed, SeedDocument, SeedError, parse_seed, parse_value};
 pub use value::{DatePrecision, FactValue, ParamCount, PartialDate};

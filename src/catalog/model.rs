@@ -85,9 +85,7 @@ impl Attribute {
     /// Which kinds of entity the attribute applies to.
     pub fn applies_to(self, kind: EntityKind) -> bool {
         match self {
-            Attribute::Parameters | Attribute::ReleaseDate | Attribute::Features => {
-                kind == EntityKind::Model
-            }
+            Attribute::Parameters | Attribute::ReleaseDate | Attribute::Features => kind == EntityKind::Model,
             Attribute::Founded
             | Attribute::Chip
             | Attribute::Framework
@@ -119,17 +117,11 @@ pub struct EntityRef {
 
 impl EntityRef {
     pub fn vendor(name: impl Into<String>) -> Self {
-        EntityRef {
-            kind: EntityKind::Vendor,
-            name: name.into(),
-        }
+        EntityRef { kind: EntityKind::Vendor, name: name.into() }
     }
 
     pub fn model(name: impl Into<String>) -> Self {
-        EntityRef {
-            kind: EntityKind::Model,
-            name: name.into(),
-        }
+        EntityRef { kind: EntityKind::Model, name: name.into() }
     }
 }
 
@@ -150,10 +142,7 @@ pub struct Alias {
 
 impl Alias {
     pub fn new(text: impl Into<String>) -> Self {
-        Alias {
-            text: text.into(),
-            case_sensitive: false,
-        }
+        Alias { text: text.into(), case_sensitive: false }
     }
 }
 
@@ -244,13 +233,7 @@ impl Catalog {
     }
 
     /// Facts about `entity` with `attribute`, in catalog order.
-    pub fn facts_of<'a>(
-        &'a self,
-        entity: &'a EntityRef,
-        attribute: Attribute,
-    ) -> impl Iterator<Item = &'a Fact> + 'a {
-        self.facts
-            .iter()
-            .filter(move |f| &f.entity == entity && f.attribute == attribute)
+    pub fn facts_of<'a>(&'a self, entity: &'a EntityRef, attribute: Attribute) -> impl Iterator<Item = &'a Fact> + 'a {
+        self.facts.iter().filter(move |f| &f.entity == entity && f.attribute == attribute)
     }
 }

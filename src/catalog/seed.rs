@@ -11,10 +11,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::model::{
-    Alias, Attribute, Catalog, EntityKind, EntityRef, Fact, Model, ModelKind, Term, TermKind,
-    Vendor,
-};
+use super::model::{Alias, Attribute, Catalog, EntityKind, EntityRef, Fact, Model, ModelKind, Term, TermKind, Vendor};
 use super::rules::Rules;
 use super::value::FactValue;
 
@@ -156,12 +153,7 @@ pub struct Seed {
 pub fn parse_seed(toml_text: &str) -> Result<Seed, SeedError> {
     let raw: RawFile = toml::from_str(toml_text).map_err(SeedError::Toml)?;
     let rules = Rules::new().map_err(SeedError::Rules)?;
-    Validator {
-        rules,
-        problems: Vec::new(),
-        catalog: Catalog::default(),
-    }
-    .run(raw)
+    Validator { rules, problems: Vec::new(), catalog: Catalog::default() }.run(raw)
 }
 
 struct Validator {
@@ -172,23 +164,12 @@ struct Validator {
 
 impl Validator {
     fn problem(&mut self, at: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem {
-            at: at.into(),
-            message: message.into(),
-        });
+        self.problems.push(Problem { at: at.into(), message: message.into() });
     }
 
     fn run(mut self, raw: RawFile) -> Result<Seed, SeedError> {
-        if self
-            .rules
-            .dates
-            .parse_value(&raw.document.observed_at)
-            .is_none()
-        {
-            self.problem(
-                "document",
-                format!("observed_at {:?} is not a date", raw.document.observed_at),
-            );
+        if self.rules.dates.parse_value(&raw.document.observed_at).is_none() {
+            self.problem("document", format!("observed_at {:?} is not a date", raw.document.observed_at));
         }
         for v in raw.vendor {
             self.vendor(v);
@@ -206,10 +187,7 @@ impl Validator {
         self.check_aliases_unique();
         self.check_ai_models();
         if self.problems.is_empty() {
-            Ok(Seed {
-                document: raw.document,
-                catalog: self.catalog,
-            })
+            Ok(Seed { document: raw.document, catalog: self.catalog })
         } else {
             Err(SeedError::Invalid(self.problems))
         }
@@ -225,10 +203,7 @@ impl Validator {
         }
         for text in exact {
             out.retain(|a| a.text != text);
-            out.push(Alias {
-                text,
-                case_sensitive: true,
-            });
+            out.push(Alias { text, case_sensitive: true });
         }
         out
     }
@@ -246,14 +221,7 @@ impl Validator {
         let entity = EntityRef::vendor(&v.name);
         let evidence = v.evidence.clone();
         if let Some(founded) = &v.founded {
-            self.typed_fact(
-                &at,
-                &entity,
-                Attribute::Founded,
-                founded,
-                None,
-                evidence.clone(),
-            );
+            self.typed_fact(&at, &entity, Attribute::Founded, founded, None, evidence.clone());
         }
         let lists = [
             (Attribute::Chip, v.chips),
@@ -272,11 +240,7 @@ impl Validator {
             }
         }
         let aliases = Self::aliases(&v.name, v.match_name, v.aliases, v.case_sensitive_aliases);
-        self.catalog.vendors.push(Vendor {
-            name: v.name,
-            country: v.country,
-            aliases,
-        });
+        self.catalog.vendors.push(Vendor { name: v.name, country: v.country, aliases });
     }
 
     fn model(&mut self, m: RawModel) {
@@ -290,19 +254,13 @@ impl Validator {
             return;
         }
         let kind = ModelKind::parse(&m.kind).unwrap_or_else(|| {
-            self.problem(
-                &at,
-                format!("kind {:?} is not one of {}", m.kind, ModelKind::names()),
-            );
+            self.problem(&at, format!("kind {:?} is not one of {}", m.kind, ModelKind::names()));
             ModelKind::Model
         });
         if let Some(v) = &m.vendor
             && self.catalog.vendor(v).is_none()
         {
-            self.problem(
-                &at,
-                format!("vendor {v:?} is not declared (declare vendors before models)"),
-            );
+            self.problem(&at, format!("vendor {v:?} is not declared (declare vendors before models)"));
         }
         let entity = EntityRef::model(&m.name);
         let facts = [
@@ -333,10 +291,7 @@ impl Validator {
     fn term(&mut self, t: RawTerm) {
         let at = format!("term {:?}", t.name);
         let Some(kind) = TermKind::parse(&t.kind) else {
-            self.problem(
-                &at,
-                format!("kind {:?} is not one of {}", t.kind, TermKind::names()),
-            );
+            self.problem(&at, format!("kind {:?} is not one of {}", t.kind, TermKind::names()));
             return;
         };
         if let Some(v) = &t.vendor
@@ -344,21 +299,11 @@ impl Validator {
         {
             self.problem(&at, format!("vendor {v:?} is not declared"));
         }
-        if self
-            .catalog
-            .terms
-            .iter()
-            .any(|o| o.kind == kind && o.name == t.name)
-        {
+        if self.catalog.terms.iter().any(|o| o.kind == kind && o.name == t.name) {
             self.problem(&at, "declared twice");
             return;
         }
-        self.catalog.terms.push(Term {
-            kind,
-            name: t.name,
-            vendor: t.vendor,
-            aliases: t.aliases,
-        });
+        self.catalog.terms.push(Term { kind, name: t.name, vendor: t.vendor, aliases: t.aliases });
     }
 
     /// Every chip and framework a vendor lists is a declared term of that
@@ -371,16 +316,12 @@ impl Validator {
                 Attribute::Framework => TermKind::Framework,
                 _ => continue,
             };
-            let declared = self.catalog.terms.iter().any(|t| {
-                t.kind == kind
-                    && t.vendor.as_deref() == Some(&f.entity.name)
-                    && t.is_named(&f.value.key())
-            });
+            let declared =
+                self.catalog.terms.iter().any(|t| {
+                    t.kind == kind && t.vendor.as_deref() == Some(&f.entity.name) && t.is_named(&f.value.key())
+                });
             if !declared {
-                missing.push((
-                    f.entity.to_string(),
-                    format!("{kind} {:?} has no [[term]] of this vendor", f.raw),
-                ));
+                missing.push((f.entity.to_string(), format!("{kind} {:?} has no [[term]] of this vendor", f.raw)));
             }
         }
         for (at, message) in missing {
@@ -391,29 +332,16 @@ impl Validator {
     fn fact(&mut self, f: RawFact) {
         let at = format!("fact {:?}.{}", f.entity, f.attribute);
         let Some(kind) = EntityKind::parse(&f.kind) else {
-            self.problem(
-                &at,
-                format!("kind {:?} is not one of {}", f.kind, EntityKind::names()),
-            );
+            self.problem(&at, format!("kind {:?} is not one of {}", f.kind, EntityKind::names()));
             return;
         };
-        let entity = EntityRef {
-            kind,
-            name: f.entity.clone(),
-        };
+        let entity = EntityRef { kind, name: f.entity.clone() };
         if !self.catalog.contains(&entity) {
             self.problem(&at, format!("{entity} is not declared"));
             return;
         }
         let Some(attribute) = Attribute::parse(&f.attribute) else {
-            self.problem(
-                &at,
-                format!(
-                    "attribute {:?} is not one of {}",
-                    f.attribute,
-                    Attribute::names()
-                ),
-            );
+            self.problem(&at, format!("attribute {:?} is not one of {}", f.attribute, Attribute::names()));
             return;
         };
         let as_of = match &f.as_of {
@@ -442,10 +370,7 @@ impl Validator {
         evidence: Option<String>,
     ) {
         if !attribute.applies_to(entity.kind) {
-            self.problem(
-                at,
-                format!("attribute {attribute} does not apply to a {}", entity.kind),
-            );
+            self.problem(at, format!("attribute {attribute} does not apply to a {}", entity.kind));
             return;
         }
         match parse_value(&self.rules, attribute, raw) {
@@ -470,12 +395,7 @@ impl Validator {
             .vendors
             .iter()
             .map(|v| (EntityRef::vendor(&v.name), &v.aliases))
-            .chain(
-                self.catalog
-                    .models
-                    .iter()
-                    .map(|m| (EntityRef::model(&m.name), &m.aliases)),
-            );
+            .chain(self.catalog.models.iter().map(|m| (EntityRef::model(&m.name), &m.aliases)));
         for (entity, aliases) in all {
             for a in aliases {
                 if a.text.trim().is_empty() {
@@ -483,10 +403,9 @@ impl Validator {
                     continue;
                 }
                 match seen.get(&a.text.to_lowercase()) {
-                    Some(other) if other != &entity => clashes.push((
-                        entity.to_string(),
-                        format!("alias {:?} already names {other}", a.text),
-                    )),
+                    Some(other) if other != &entity => {
+                        clashes.push((entity.to_string(), format!("alias {:?} already names {other}", a.text)))
+                    }
                     _ => {
                         seen.insert(a.text.to_lowercase(), entity.clone());
                     }
@@ -502,29 +421,13 @@ impl Validator {
     /// exported vendor table stays consistent with the model list.
     fn check_ai_models(&mut self) {
         let mut bad = Vec::new();
-        for f in self
-            .catalog
-            .facts
-            .iter()
-            .filter(|f| f.attribute == Attribute::AiModel)
-        {
+        for f in self.catalog.facts.iter().filter(|f| f.attribute == Attribute::AiModel) {
             let text = f.value.key().to_lowercase();
-            let named = self
-                .catalog
-                .models
-                .iter()
-                .filter(|m| m.vendor.as_deref() == Some(&f.entity.name))
-                .any(|m| {
-                    text.contains(&m.name.to_lowercase())
-                        || m.aliases
-                            .iter()
-                            .any(|a| text.contains(&a.text.to_lowercase()))
-                });
+            let named = self.catalog.models.iter().filter(|m| m.vendor.as_deref() == Some(&f.entity.name)).any(|m| {
+                text.contains(&m.name.to_lowercase()) || m.aliases.iter().any(|a| text.contains(&a.text.to_lowercase()))
+            });
             if !named {
-                bad.push((
-                    f.entity.to_string(),
-                    format!("ai_models entry {:?} names none of its models", f.raw),
-                ));
+                bad.push((f.entity.to_string(), format!("ai_models entry {:?} names none of its models", f.raw)));
             }
         }
         for (at, message) in bad {
@@ -541,9 +444,7 @@ pub fn parse_value(rules: &Rules, attribute: Attribute, raw: &str) -> Option<Fac
     }
     match attribute {
         Attribute::Parameters => rules.parse_params(raw).map(FactValue::Parameters),
-        Attribute::ReleaseDate | Attribute::Founded => {
-            rules.dates.parse_value(raw).map(FactValue::Date)
-        }
+        Attribute::ReleaseDate | Attribute::Founded => rules.dates.parse_value(raw).map(FactValue::Date),
         _ => Some(FactValue::text(raw)),
     }
 }
@@ -583,13 +484,8 @@ mod tests {
             value = "1"
             evidence = "y"
         "#;
-        let Err(SeedError::Invalid(problems)) = parse_seed(text) else {
-            panic!("expected problems")
-        };
-        let messages: Vec<String> = problems
-            .iter()
-            .map(|p| format!("{}: {}", p.at, p.message))
-            .collect();
+        let Err(SeedError::Invalid(problems)) = parse_seed(text) else { panic!("expected problems") };
+        let messages: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.at, p.message)).collect();
         assert_eq!(
             messages,
             vec![

@@ -17,21 +17,13 @@ pub(crate) fn seed() -> Seed {
 
 /// The rows of the document's table whose header line starts with `header`.
 fn table_rows(header: &str) -> Vec<Vec<String>> {
-    let mut lines = DOCUMENT
-        .lines()
-        .skip_while(|l| !l.starts_with(header))
-        .skip(2);
+    let mut lines = DOCUMENT.lines().skip_while(|l| !l.starts_with(header)).skip(2);
     let mut rows = Vec::new();
     for line in lines.by_ref() {
         if !line.starts_with('|') {
             break;
         }
-        let cells: Vec<String> = line
-            .trim()
-            .trim_matches('|')
-            .split('|')
-            .map(|c| c.trim().to_owned())
-            .collect();
+        let cells: Vec<String> = line.trim().trim_matches('|').split('|').map(|c| c.trim().to_owned()).collect();
         rows.push(cells);
     }
     rows
@@ -50,49 +42,27 @@ fn every_vendor_table_cell_is_in_the_seed() {
     let c = &seed.catalog;
     let mut rows = table_rows("| 公司  | 芯片");
     rows.extend(table_rows("| 公司   | 芯片"));
-    assert_eq!(
-        rows.len(),
-        12,
-        "both vendor tables: 2 foreign + 10 domestic rows"
-    );
+    assert_eq!(rows.len(), 12, "both vendor tables: 2 foreign + 10 domestic rows");
     for row in rows {
         let vendor = EntityRef::vendor(&row[0]);
         assert!(c.contains(&vendor), "vendor {} missing", row[0]);
         for (col, kind) in [(1, TermKind::Chip), (2, TermKind::Framework)] {
             for name in split_cell(&row[col]) {
                 assert!(
-                    c.terms.iter().any(|t| t.kind == kind
-                        && t.vendor.as_deref() == Some(&row[0])
-                        && t.is_named(&name)),
+                    c.terms.iter().any(|t| t.kind == kind && t.vendor.as_deref() == Some(&row[0]) && t.is_named(&name)),
                     "{kind} {name} of {} missing",
                     row[0]
                 );
             }
         }
-        let models: Vec<String> = c
-            .facts_of(&vendor, Attribute::AiModel)
-            .map(|f| f.value.key())
-            .collect();
+        let models: Vec<String> = c.facts_of(&vendor, Attribute::AiModel).map(|f| f.value.key()).collect();
         for name in row[3].split('、').map(|s| s.trim_matches('~')) {
-            assert!(
-                models.contains(&name.to_owned()),
-                "AI大模型 {name} of {} missing",
-                row[0]
-            );
+            assert!(models.contains(&name.to_owned()), "AI大模型 {name} of {} missing", row[0]);
         }
-        for (col, attribute) in [
-            (4, Attribute::ChatgptScenario),
-            (5, Attribute::AigcScenario),
-        ] {
-            let held: Vec<String> = c
-                .facts_of(&vendor, attribute)
-                .map(|f| f.value.key())
-                .collect();
-            let want: Vec<String> = row[col]
-                .split('、')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect();
+        for (col, attribute) in [(4, Attribute::ChatgptScenario), (5, Attribute::AigcScenario)] {
+            let held: Vec<String> = c.facts_of(&vendor, attribute).map(|f| f.value.key()).collect();
+            let want: Vec<String> =
+                row[col].split('、').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
             assert_eq!(held, want, "{attribute} of {}", row[0]);
         }
     }
@@ -107,16 +77,10 @@ fn every_gpt_version_row_is_in_the_seed() {
         let name = row[0].trim_matches('*');
         let entity = EntityRef::model(name);
         assert!(seed.catalog.contains(&entity), "{name} missing");
-        let date: Vec<String> = seed
-            .catalog
-            .facts_of(&entity, Attribute::ReleaseDate)
-            .map(|f| f.value.display())
-            .collect();
-        let params: Vec<String> = seed
-            .catalog
-            .facts_of(&entity, Attribute::Parameters)
-            .map(|f| f.value.display())
-            .collect();
+        let date: Vec<String> =
+            seed.catalog.facts_of(&entity, Attribute::ReleaseDate).map(|f| f.value.display()).collect();
+        let params: Vec<String> =
+            seed.catalog.facts_of(&entity, Attribute::Parameters).map(|f| f.value.display()).collect();
         if row[1] == "？" {
             assert!(date.is_empty());
         } else {
@@ -147,26 +111,13 @@ fn the_named_aliases_resolve_to_their_entities() {
     ];
     for (alias, want) in pairs {
         let text = format!("据报道，{alias} 有新进展。");
-        let got: Vec<String> = m
-            .find(&text)
-            .iter()
-            .map(|x| m.entity(x.entity).unwrap().name.clone())
-            .collect();
-        let want: Vec<String> = if want.is_empty() {
-            vec![]
-        } else {
-            vec![want.to_owned()]
-        };
+        let got: Vec<String> = m.find(&text).iter().map(|x| m.entity(x.entity).unwrap().name.clone()).collect();
+        let want: Vec<String> = if want.is_empty() { vec![] } else { vec![want.to_owned()] };
         assert_eq!(got, want, "alias {alias}");
     }
-    let kinds: Vec<ModelKind> = ["文心一言", "文心-NLP大模型", "文心千帆"]
-        .iter()
-        .map(|n| seed.catalog.model(n).unwrap().kind)
-        .collect();
-    assert_eq!(
-        kinds,
-        vec![ModelKind::Product, ModelKind::Model, ModelKind::Platform]
-    );
+    let kinds: Vec<ModelKind> =
+        ["文心一言", "文心-NLP大模型", "文心千帆"].iter().map(|n| seed.catalog.model(n).unwrap().kind).collect();
+    assert_eq!(kinds, vec![ModelKind::Product, ModelKind::Model, ModelKind::Platform]);
 }
 
 #[test]
@@ -177,9 +128,7 @@ fn the_timeline_and_dated_events_are_in_the_seed() {
         .facts
         .iter()
         .filter_map(|f| match (&f.value, f.as_of) {
-            (FactValue::Date(d), _) => {
-                Some(format!("{} {} {}", d.key(), f.entity.name, f.attribute))
-            }
+            (FactValue::Date(d), _) => Some(format!("{} {} {}", d.key(), f.entity.name, f.attribute)),
             (_, Some(d)) => Some(format!("{} {} {}", d.key(), f.entity.name, f.attribute)),
             _ => None,
         })
@@ -197,10 +146,7 @@ fn the_timeline_and_dated_events_are_in_the_seed() {
         "2018 微软 event",
         "2020-09-22 GPT-3 event",
     ] {
-        assert!(
-            dated.iter().any(|d| d == want),
-            "{want} missing from {dated:#?}"
-        );
+        assert!(dated.iter().any(|d| d == want), "{want} missing from {dated:#?}");
     }
 }
 
@@ -215,44 +161,15 @@ fn analysing_the_document_agrees_with_the_seed() {
     assert!(a.candidates.is_empty(), "{:#?}", a.candidates);
     assert!(a.proposed_facts.len() >= 10);
     for f in &a.proposed_facts {
-        let held = seed
-            .catalog
-            .facts_of(&f.entity, f.attribute)
-            .any(|s| s.value.key() == f.value.key());
-        assert!(
-            held,
-            "{} {} {} not in the seed ({})",
-            f.entity,
-            f.attribute,
-            f.value.key(),
-            f.sentence
-        );
+        let held = seed.catalog.facts_of(&f.entity, f.attribute).any(|s| s.value.key() == f.value.key());
+        assert!(held, "{} {} {} not in the seed ({})", f.entity, f.attribute, f.value.key(), f.sentence);
     }
     // Every vendor of the tables and every model of the timeline is mentioned.
-    for name in [
-        "文心一言",
-        "通义千问",
-        "商量",
-        "讯飞星火认知大模型",
-        "GPT-4",
-        "盘古大模型",
-    ] {
-        assert!(
-            a.mentions
-                .iter()
-                .any(|x| x.entity == EntityRef::model(name) && x.direct > 0),
-            "{name}"
-        );
+    for name in ["文心一言", "通义千问", "商量", "讯飞星火认知大模型", "GPT-4", "盘古大模型"] {
+        assert!(a.mentions.iter().any(|x| x.entity == EntityRef::model(name) && x.direct > 0), "{name}");
     }
-    let openai = a
-        .mentions
-        .iter()
-        .find(|x| x.entity == EntityRef::vendor("OpenAI"))
-        .unwrap();
-    assert!(
-        openai.count > openai.direct,
-        "model mentions count for their vendor"
-    );
+    let openai = a.mentions.iter().find(|x| x.entity == EntityRef::vendor("OpenAI")).unwrap();
+    assert!(openai.count > openai.direct, "model mentions count for their vendor");
 }
 
 #[test]
@@ -263,10 +180,7 @@ fn markdown_export_reproduces_the_gpt_table_rows() {
         let want = format!("| {} | {} |", row[0].trim_matches('*'), row[1]);
         assert!(md.contains(&want), "{want}");
         let line = md.lines().find(|l| l.starts_with(&want)).unwrap();
-        assert!(
-            line.ends_with(&format!("| {} |", row[3]).replace("|  |", "| |")) || row[3].is_empty(),
-            "{line}"
-        );
+        assert!(line.ends_with(&format!("| {} |", row[3]).replace("|  |", "| |")) || row[3].is_empty(), "{line}");
     }
     insta::assert_snapshot!("seed_export_markdown", md);
 }
@@ -274,30 +188,16 @@ fn markdown_export_reproduces_the_gpt_table_rows() {
 #[test]
 fn json_and_csv_exports_carry_every_fact() {
     let seed = seed();
-    let json: serde_json::Value =
-        serde_json::from_str(&export::json(&seed.catalog).unwrap()).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&export::json(&seed.catalog).unwrap()).unwrap();
     let n: usize = ["vendors", "models"]
         .iter()
         .flat_map(|k| json[k].as_array().unwrap())
         .map(|e| e["facts"].as_array().unwrap().len())
         .sum();
     assert_eq!(n, seed.catalog.facts.len());
-    let gpt3 = json["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "GPT-3")
-        .unwrap();
-    let params = gpt3["facts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["attribute"] == "parameters")
-        .unwrap();
-    assert_eq!(
-        (params["value"].as_str(), params["value_key"].as_str()),
-        (Some("1750亿"), Some("175000000000"))
-    );
+    let gpt3 = json["models"].as_array().unwrap().iter().find(|m| m["name"] == "GPT-3").unwrap();
+    let params = gpt3["facts"].as_array().unwrap().iter().find(|f| f["attribute"] == "parameters").unwrap();
+    assert_eq!((params["value"].as_str(), params["value_key"].as_str()), (Some("1750亿"), Some("175000000000")));
     let csv = export::csv(&seed.catalog);
     let mut in_quotes = false;
     let mut records = 0;
@@ -308,14 +208,7 @@ fn json_and_csv_exports_carry_every_fact() {
             _ => {}
         }
     }
-    assert_eq!(
-        records,
-        seed.catalog.facts.len() + 1,
-        "header + one record per fact"
-    );
-    assert!(
-        csv.contains("\"无监督学习。包括预训练+FineTuning两阶段"),
-        "multi-line fields are quoted"
-    );
+    assert_eq!(records, seed.catalog.facts.len() + 1, "header + one record per fact");
+    assert!(csv.contains("\"无监督学习。包括预训练+FineTuning两阶段"), "multi-line fields are quoted");
     assert!(csv.contains("model,GPT-4,release_date,2023-3,2023-03,date,month,,"));
 }

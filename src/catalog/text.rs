@@ -84,12 +84,7 @@ mod tests {
         let text = "2023.3.16，百度发布\"文心一言\"。GPT-3.5 has 1.17亿 params. Next one!\n| GPT-1 | 2018-6 |";
         assert_eq!(
             split(text),
-            vec![
-                "2023.3.16，百度发布\"文心一言\"。",
-                "GPT-3.5 has 1.17亿 params.",
-                "Next one!",
-                "| GPT-1 | 2018-6 |"
-            ]
+            vec!["2023.3.16，百度发布\"文心一言\"。", "GPT-3.5 has 1.17亿 params.", "Next one!", "| GPT-1 | 2018-6 |"]
         );
     }
 

@@ -40,17 +40,11 @@ impl ParamCount {
     pub fn to_chinese(&self) -> String {
         match self {
             ParamCount::Exact { value } => chinese_amount(*value),
-            ParamCount::Range {
-                min,
-                max: Some(max),
-            } if *max == min.saturating_mul(10) => match magnitude_word(*min) {
+            ParamCount::Range { min, max: Some(max) } if *max == min.saturating_mul(10) => match magnitude_word(*min) {
                 Some(word) => format!("{word}级"),
                 None => format!("{}-{}", chinese_amount(*min), chinese_amount(*max)),
             },
-            ParamCount::Range {
-                min,
-                max: Some(max),
-            } => {
+            ParamCount::Range { min, max: Some(max) } => {
                 format!("{}-{}", chinese_amount(*min), chinese_amount(*max))
             }
             ParamCount::Range { min, max: None } => format!("超过{}", chinese_amount(*min)),
@@ -77,11 +71,7 @@ fn magnitude_word(min: u64) -> Option<&'static str> {
 
 /// `117000000` → `1.17亿`; `100000000000000` → `100万亿`.
 pub fn chinese_amount(value: u64) -> String {
-    const UNITS: [(u64, &str); 3] = [
-        (1_000_000_000_000, "万亿"),
-        (100_000_000, "亿"),
-        (10_000, "万"),
-    ];
+    const UNITS: [(u64, &str); 3] = [(1_000_000_000_000, "万亿"), (100_000_000, "亿"), (10_000, "万")];
     for (scale, unit) in UNITS {
         if value >= scale {
             return format!("{}{unit}", scaled_decimal(value, scale));
@@ -92,11 +82,7 @@ pub fn chinese_amount(value: u64) -> String {
 
 /// `7000000000` → `7B`; `175000000000` → `175B`.
 pub fn latin_amount(value: u64) -> String {
-    const UNITS: [(u64, &str); 3] = [
-        (1_000_000_000_000, "T"),
-        (1_000_000_000, "B"),
-        (1_000_000, "M"),
-    ];
+    const UNITS: [(u64, &str); 3] = [(1_000_000_000_000, "T"), (1_000_000_000, "B"), (1_000_000, "M")];
     for (scale, unit) in UNITS {
         if value >= scale {
             return format!("{}{unit}", scaled_decimal(value, scale));
@@ -293,21 +279,12 @@ mod tests {
 
     #[test]
     fn ranges_and_moe_display() {
-        let r = ParamCount::Range {
-            min: 100_000_000_000,
-            max: Some(1_000_000_000_000),
-        };
+        let r = ParamCount::Range { min: 100_000_000_000, max: Some(1_000_000_000_000) };
         assert_eq!(r.to_chinese(), "千亿级");
         assert_eq!(r.key(), "100000000000..1000000000000");
-        let moe = ParamCount::Moe {
-            experts: 8,
-            each: 7_000_000_000,
-        };
+        let moe = ParamCount::Moe { experts: 8, each: 7_000_000_000 };
         assert_eq!(moe.to_chinese(), "8x7B");
-        let over = ParamCount::Range {
-            min: 400_000_000,
-            max: None,
-        };
+        let over = ParamCount::Range { min: 400_000_000, max: None };
         assert_eq!(over.to_chinese(), "超过4亿");
     }
 
@@ -317,10 +294,7 @@ mod tests {
         assert_eq!(d.key(), "2023-03-16");
         assert_eq!(d.to_dotted(), "2023.3.16");
         let m = PartialDate::new(2018, Some(6), None).unwrap();
-        assert_eq!(
-            (m.key(), m.to_document_style()),
-            ("2018-06".into(), "2018-6".into())
-        );
+        assert_eq!((m.key(), m.to_document_style()), ("2018-06".into(), "2018-6".into()));
         assert_eq!(PartialDate::new(2023, Some(2), Some(30)), None);
         assert_eq!(PartialDate::new(2023, Some(13), None), None);
         assert_eq!(PartialDate::new(20, None, None), None);

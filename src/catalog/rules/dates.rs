@@ -38,9 +38,7 @@ const RELEASE_WORDS: &[&str] = &[
     "ships",
 ];
 
-const MONTHS: [&str; 12] = [
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
+const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
 pub struct DateRules {
     chinese: Regex,
@@ -55,17 +53,13 @@ impl DateRules {
     pub fn new() -> Result<Self, regex::Error> {
         let mon = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?";
         Ok(DateRules {
-            chinese: Regex::new(
-                r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*[日号])?",
-            )?,
+            chinese: Regex::new(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*[日号])?")?,
             dotted: Regex::new(r"(?P<y>\d{4})[./](?P<m>\d{1,2})[./](?P<d>\d{1,2})日?")?,
             dashed: Regex::new(r"(?P<y>\d{4})-(?P<m>\d{1,2})(?:-(?P<d>\d{1,2}))?")?,
             english_mdy: Regex::new(&format!(
                 r"(?i)\b{mon}\s+(?:(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?(?P<y>\d{{4}})"
             ))?,
-            english_dmy: Regex::new(&format!(
-                r"(?i)\b(?P<d>\d{{1,2}})\s+{mon},?\s+(?P<y>\d{{4}})"
-            ))?,
+            english_dmy: Regex::new(&format!(r"(?i)\b(?P<d>\d{{1,2}})\s+{mon},?\s+(?P<y>\d{{4}})"))?,
             year: Regex::new(r"^\s*(?P<y>\d{4})\s*年?\s*$")?,
         })
     }
@@ -74,13 +68,7 @@ impl DateRules {
     /// out: `2017年` in prose is rarely a release date.
     pub fn find(&self, sentence: &str) -> Vec<DateHit> {
         let mut hits: Vec<DateHit> = Vec::new();
-        for re in [
-            &self.chinese,
-            &self.dotted,
-            &self.dashed,
-            &self.english_mdy,
-            &self.english_dmy,
-        ] {
+        for re in [&self.chinese, &self.dotted, &self.dashed, &self.english_mdy, &self.english_dmy] {
             for caps in re.captures_iter(sentence) {
                 let Some(whole) = caps.get(0) else { continue };
                 if char_before(sentence, whole.start()).is_some_and(|c| c.is_ascii_alphanumeric())
@@ -89,10 +77,7 @@ impl DateRules {
                     continue;
                 }
                 if let Some(date) = date_of(&caps) {
-                    hits.push(DateHit {
-                        span: whole.range(),
-                        date,
-                    });
+                    hits.push(DateHit { span: whole.range(), date });
                 }
             }
         }
@@ -136,11 +121,7 @@ fn date_of(caps: &Captures<'_>) -> Option<PartialDate> {
 /// Where the first release verb of the sentence ends (byte offset).
 pub fn release_verb_end(sentence: &str) -> Option<usize> {
     let lower = sentence.to_ascii_lowercase();
-    RELEASE_WORDS
-        .iter()
-        .filter_map(|w| lower.find(w).map(|i| (i, i + w.len())))
-        .min()
-        .map(|(_, end)| end)
+    RELEASE_WORDS.iter().filter_map(|w| lower.find(w).map(|i| (i, i + w.len()))).min().map(|(_, end)| end)
 }
 
 /// Does the sentence announce a release?
@@ -156,51 +137,25 @@ mod tests {
     use crate::catalog::value::DatePrecision;
 
     fn dates(s: &str) -> Vec<(String, DatePrecision)> {
-        DateRules::new()
-            .unwrap()
-            .find(s)
-            .into_iter()
-            .map(|h| (h.date.key(), h.date.precision))
-            .collect()
+        DateRules::new().unwrap().find(s).into_iter().map(|h| (h.date.key(), h.date.precision)).collect()
     }
 
     #[test]
     fn the_documents_formats() {
         use DatePrecision::*;
-        assert_eq!(
-            dates("2023.3.16，百度发布\"文心一言\""),
-            vec![("2023-03-16".into(), Day)]
-        );
-        assert_eq!(
-            dates("2023.5.6日，科大讯飞发布"),
-            vec![("2023-05-06".into(), Day)]
-        );
-        assert_eq!(
-            dates("于2022年11月30日发布"),
-            vec![("2022-11-30".into(), Day)]
-        );
-        assert_eq!(
-            dates("于2021 年4 月发布“盘古大模型”"),
-            vec![("2021-04".into(), Month)]
-        );
+        assert_eq!(dates("2023.3.16，百度发布\"文心一言\""), vec![("2023-03-16".into(), Day)]);
+        assert_eq!(dates("2023.5.6日，科大讯飞发布"), vec![("2023-05-06".into(), Day)]);
+        assert_eq!(dates("于2022年11月30日发布"), vec![("2022-11-30".into(), Day)]);
+        assert_eq!(dates("于2021 年4 月发布“盘古大模型”"), vec![("2021-04".into(), Month)]);
         assert_eq!(dates("| GPT-4 | 2023-3 |"), vec![("2023-03".into(), Month)]);
-        assert_eq!(
-            dates("| GPT-3.5 | 2022-11-30 |"),
-            vec![("2022-11-30".into(), Day)]
-        );
+        assert_eq!(dates("| GPT-3.5 | 2022-11-30 |"), vec![("2022-11-30".into(), Day)]);
     }
 
     #[test]
     fn english_formats() {
         use DatePrecision::*;
-        assert_eq!(
-            dates("released on March 16, 2023"),
-            vec![("2023-03-16".into(), Day)]
-        );
-        assert_eq!(
-            dates("launched 6 Dec 2023"),
-            vec![("2023-12-06".into(), Day)]
-        );
+        assert_eq!(dates("released on March 16, 2023"), vec![("2023-03-16".into(), Day)]);
+        assert_eq!(dates("launched 6 Dec 2023"), vec![("2023-12-06".into(), Day)]);
         assert_eq!(dates("in July 2020"), vec![("2020-07".into(), Month)]);
     }
 
@@ -215,14 +170,8 @@ mod tests {
     #[test]
     fn whole_values() {
         let r = DateRules::new().unwrap();
-        assert_eq!(
-            r.parse_value("2018-6").map(|d| d.key()),
-            Some("2018-06".into())
-        );
-        assert_eq!(
-            r.parse_value("2017").map(|d| d.precision),
-            Some(DatePrecision::Year)
-        );
+        assert_eq!(r.parse_value("2018-6").map(|d| d.key()), Some("2018-06".into()));
+        assert_eq!(r.parse_value("2017").map(|d| d.precision), Some(DatePrecision::Year));
         assert_eq!(r.parse_value("2018-6 左右"), None);
     }
 

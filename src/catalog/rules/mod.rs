@@ -18,11 +18,7 @@ pub struct Rules {
 
 impl Rules {
     pub fn new() -> Result<Self, regex::Error> {
-        Ok(Rules {
-            params: ParamRules::new()?,
-            dates: DateRules::new()?,
-            candidates: CandidateRules::new()?,
-        })
+        Ok(Rules { params: ParamRules::new()?, dates: DateRules::new()?, candidates: CandidateRules::new()? })
     }
 
     /// A whole string that is one parameter figure (seed values, CLI input).

@@ -84,9 +84,7 @@ impl ParamRules {
         for caps in self.chinese.captures_iter(sentence) {
             let Some(whole) = caps.get(0) else { continue };
             let value = if let Some(mag) = caps.name("mag") {
-                if char_before(sentence, mag.start())
-                    .is_some_and(|c| c.is_ascii_digit() || c == '数')
-                {
+                if char_before(sentence, mag.start()).is_some_and(|c| c.is_ascii_digit() || c == '数') {
                     continue;
                 }
                 let min = match mag.as_str() {
@@ -95,10 +93,7 @@ impl ParamRules {
                     "千亿" => 100_000_000_000,
                     _ => 1_000_000_000_000,
                 };
-                ParamCount::Range {
-                    min,
-                    max: Some(min * 10),
-                }
+                ParamCount::Range { min, max: Some(min * 10) }
             } else {
                 let exp = match caps.name("unit").map(|m| m.as_str()) {
                     Some("万亿") => 12,
@@ -107,38 +102,25 @@ impl ParamRules {
                 };
                 let int = caps.name("int").map_or("", |m| m.as_str());
                 let frac = caps.name("frac").map_or("", |m| m.as_str());
-                if char_before(sentence, whole.start())
-                    .is_some_and(|c| c.is_ascii_digit() || c == '.')
-                {
+                if char_before(sentence, whole.start()).is_some_and(|c| c.is_ascii_digit() || c == '.') {
                     continue;
                 }
                 let Some(value) = scale_decimal(int, frac, exp) else {
                     continue;
                 };
                 if caps.name("over").is_some() {
-                    ParamCount::Range {
-                        min: value,
-                        max: None,
-                    }
+                    ParamCount::Range { min: value, max: None }
                 } else {
                     ParamCount::Exact { value }
                 }
             };
             if let Some(explicit) = classify_tail(sentence, whole.end()) {
-                hits.push(ParamHit {
-                    span: whole.range(),
-                    value,
-                    explicit,
-                });
+                hits.push(ParamHit { span: whole.range(), value, explicit });
             }
         }
         for caps in self.latin.captures_iter(sentence) {
             let Some(whole) = caps.get(0) else { continue };
-            let Some(first) = caps
-                .name("over")
-                .or(caps.name("experts"))
-                .or(caps.name("int"))
-            else {
+            let Some(first) = caps.name("over").or(caps.name("experts")).or(caps.name("int")) else {
                 continue;
             };
             // Part of a name (`Qwen-7B`, `A100`) or of a longer token.
@@ -148,11 +130,7 @@ impl ParamRules {
             {
                 continue;
             }
-            let exp = match caps
-                .name("unit")
-                .map(|m| m.as_str().to_ascii_lowercase())
-                .as_deref()
-            {
+            let exp = match caps.name("unit").map(|m| m.as_str().to_ascii_lowercase()).as_deref() {
                 Some("t" | "trillion") => 12,
                 Some("b" | "billion") => 9,
                 _ => 6,
@@ -162,23 +140,13 @@ impl ParamRules {
             let Some(each) = scale_decimal(int, frac, exp) else {
                 continue;
             };
-            let value = match caps
-                .name("experts")
-                .and_then(|m| m.as_str().parse::<u32>().ok())
-            {
+            let value = match caps.name("experts").and_then(|m| m.as_str().parse::<u32>().ok()) {
                 Some(experts) => ParamCount::Moe { experts, each },
-                None if caps.name("over").is_some() => ParamCount::Range {
-                    min: each,
-                    max: None,
-                },
+                None if caps.name("over").is_some() => ParamCount::Range { min: each, max: None },
                 None => ParamCount::Exact { value: each },
             };
             if let Some(explicit) = classify_tail(sentence, whole.end()) {
-                hits.push(ParamHit {
-                    span: whole.range(),
-                    value,
-                    explicit,
-                });
+                hits.push(ParamHit { span: whole.range(), value, explicit });
             }
         }
         hits.sort_by_key(|h| h.span.start);
@@ -191,10 +159,7 @@ impl ParamRules {
 fn classify_tail(sentence: &str, end: usize) -> Option<bool> {
     let tail = sentence.get(end..).unwrap_or_default().trim_start();
     let tail = tail.strip_prefix('个').unwrap_or(tail).trim_start();
-    let lower = tail
-        .get(..tail.len().min(12))
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
+    let lower = tail.get(..tail.len().min(12)).map(str::to_ascii_lowercase).unwrap_or_default();
     if tail.starts_with("参数") || lower.starts_with("param") {
         return Some(true);
     }
@@ -220,12 +185,7 @@ mod tests {
     use super::*;
 
     fn values(s: &str) -> Vec<String> {
-        ParamRules::new()
-            .unwrap()
-            .find(s)
-            .into_iter()
-            .map(|h| h.value.key())
-            .collect()
+        ParamRules::new().unwrap().find(s).into_iter().map(|h| h.value.key()).collect()
     }
 
     #[test]
@@ -239,10 +199,7 @@ mod tests {
 
     #[test]
     fn magnitude_words_are_ranges() {
-        assert_eq!(
-            values("基于千亿级参数大模型"),
-            vec!["100000000000..1000000000000"]
-        );
+        assert_eq!(values("基于千亿级参数大模型"), vec!["100000000000..1000000000000"]);
         assert_eq!(values("百亿参数"), vec!["10000000000..100000000000"]);
         // 1.8万亿 is a number, not the magnitude 万亿.
         assert_eq!(values("1.8万亿参数"), vec!["1800000000000"]);
@@ -251,10 +208,7 @@ mod tests {
     #[test]
     fn latin_sizes_lists_and_moe() {
         assert_eq!(values("GPT-3 has 175B parameters"), vec!["175000000000"]);
-        assert_eq!(
-            values("Llama 2 comes in 7B/13B/70B sizes"),
-            vec!["7000000000", "13000000000", "70000000000"]
-        );
+        assert_eq!(values("Llama 2 comes in 7B/13B/70B sizes"), vec!["7000000000", "13000000000", "70000000000"]);
         assert_eq!(values("Mixtral 8x7B is a sparse MoE"), vec!["8x7000000000"]);
         assert_eq!(values("175 billion parameters"), vec!["175000000000"]);
     }
@@ -270,13 +224,8 @@ mod tests {
 
     #[test]
     fn explicit_when_followed_by_the_word() {
-        let hits = ParamRules::new()
-            .unwrap()
-            .find("拥有1750亿参数，约等于175B");
-        assert_eq!(
-            hits.iter().map(|h| h.explicit).collect::<Vec<_>>(),
-            vec![true, false]
-        );
+        let hits = ParamRules::new().unwrap().find("拥有1750亿参数，约等于175B");
+        assert_eq!(hits.iter().map(|h| h.explicit).collect::<Vec<_>>(), vec![true, false]);
     }
 
     #[test]

@@ -1,0 +1,142 @@
+//! HTML → main text, noise rules and normalisation (pure, sync).
+//!
+//! `extract_page` is what the runner calls for a page source (inside
+//! `spawn_blocking`: `scraper::Html` is `!Send`, everything here returns owned
+//! data). The text it returns is the thing that is hashed and diffed, so every
+//! step exists to make invisible or meaningless differences vanish: we diff
+//! text, never HTML, so attribute order, CSRF tokens and cache-busters in
+//! URLs are gone by construction; normalisation removes whitespace and
+//! Unicode-form differences; furniture removal and the noise rules remove
+//! counters, relative times, ads and recommendation lists.
+
+mod boilerplate;
+mod main_text;
+mod meta;
+mod noise;
+mod normalize;
+mod soft_gone;
+mod stats;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashSet;
+
+use scraper::{Html, Selector};
+
+pub use noise::{NoiseRuleInfo, apply_noise_rules, default_noise_rules, validate_regex};
+pub use normalize::normalize_text;
+
+/// Whether a char is CJK (ideographs, kana, hangul, CJK punctuation): the
+/// diff marks these one character at a time.
+pub fn is_cjk_char(c: char) -> bool {
+    normalize::is_cjk(c)
+}
+pub use soft_gone::soft_gone_reason;
+
+/// How to extract one source's page. Selectors and regexes come from the
+/// user (`sources add --select/--ignore`) and are validated when saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtractOptions {
+    /// CSS selector for the main content; every match is kept, in order.
+    pub select: Option<String>,
+    /// CSS selectors whose elements are dropped.
+    pub exclude: Vec<String>,
+    /// Regexes; the matched part of a line is dropped (the whole line when
+    /// nothing else is left).
+    pub ignore: Vec<String>,
+    /// Apply the shipped line noise rules, and (without `select`) remove
+    /// page furniture: nav, sidebars, share bars, comments, ads, link lists.
+    pub default_noise: bool,
+}
+
+impl Default for ExtractOptions {
+    fn default() -> Self {
+        ExtractOptions { select: None, exclude: Vec::new(), ignore: Vec::new(), default_noise: true }
+    }
+}
+
+/// What a page says, minus its furniture and noise.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extracted {
+    pub title: Option<String>,
+    pub author: Option<String>,
+    pub published: Option<String>,
+    /// Normalised main text, one block per line: hashed and diffed.
+    pub text: String,
+    /// What was removed, as "rule: text" ("region aside: 热门文章 …",
+    /// "counter_zh: 阅读 10万+"), for `check --dry-run` and tests.
+    pub removed: Vec<String>,
+    /// `<link rel=alternate>` feed hrefs, as written (relative or not).
+    pub feed_links: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error("invalid CSS selector {selector:?}: {message}")]
+    BadSelector { selector: String, message: String },
+    #[error("invalid regex {pattern:?}")]
+    BadRegex {
+        pattern: String,
+        #[source]
+        source: regex::Error,
+    },
+}
+
+/// Checks that a user CSS selector parses.
+pub fn validate_selector(css: &str) -> Result<(), ExtractError> {
+    parse_selector(css).map(|_| ())
+}
+
+fn parse_selector(css: &str) -> Result<Selector, ExtractError> {
+    Selector::parse(css).map_err(|e| ExtractError::BadSelector { selector: css.to_owned(), message: e.to_string() })
+}
+
+/// Extracts title/author/published, feed links and the normalised,
+/// noise-free main text of an HTML page.
+///
+/// With `opts.select`, the text is that of every match (empty when nothing
+/// matches: a selector that stopped matching is itself a change worth
+/// seeing). Errors only for a bad user selector or regex; any HTML parses.
+pub fn extract_page(html: &str, opts: &ExtractOptions) -> Result<Extracted, ExtractError> {
+    let select = opts.select.as_deref().map(parse_selector).transpose()?;
+    let exclude = opts.exclude.iter().map(|c| parse_selector(c)).collect::<Result<Vec<_>, _>>()?;
+    let rules = noise::NoiseRules::new(opts.default_noise, &opts.ignore)?;
+
+    let doc = Html::parse_document(html);
+    let meta = meta::read_meta(&doc);
+
+    let mut excluded = HashSet::new();
+    for selector in &exclude {
+        excluded.extend(doc.select(selector).map(|el| el.id()));
+    }
+    let stats = stats::PageStats::compute(&doc);
+    // A user selector says what the content is: furniture guesses inside it
+    // (a `.comment` inside a selected `#comments`) would only get in the way;
+    // `exclude` is the user's tool there. Line rules still apply.
+    let furniture = opts.default_noise && select.is_none();
+    let drops = main_text::Drops { excluded, furniture, stats: &stats };
+    let roots = match &select {
+        Some(selector) => main_text::selected_roots(&doc, selector),
+        None => main_text::auto_roots(&doc, &stats),
+    };
+    let (raw_lines, mut removed) = main_text::walk(&roots, &drops, meta.title.as_deref());
+
+    let mut kept = Vec::with_capacity(raw_lines.len());
+    for raw in &raw_lines {
+        let line = normalize::normalize_line(raw);
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(line) = rules.clean_line(&line, &mut removed) {
+            kept.push(line);
+        }
+    }
+    Ok(Extracted {
+        title: meta.title,
+        author: meta.author,
+        published: meta.published,
+        text: kept.join("\n"),
+        removed,
+        feed_links: meta.feed_links,
+    })
+}
