@@ -13,7 +13,7 @@ pub struct InitArgs {
 
 pub async fn run(ctx: &Context, args: &InitArgs) -> anyhow::Result<()> {
     eprintln!("Database ready at {}", crate::store::redact_url(&ctx.config.database.url));
-    // Catalog hook: the catalog module loads config/catalog.toml here.
+    super::catalog::load_seed(ctx).await?;
     if !args.no_seed_sources {
         let added = crate::seed::load(&ctx.store, &ctx.config).await.map_err(|e| match e {
             crate::seed::SeedError::Store(s) => anyhow::Error::new(s),

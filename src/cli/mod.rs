@@ -1,6 +1,7 @@
 //! The admin CLI (DESIGN.md, "CLI contract"): clap definitions and dispatch.
 //! JSON goes to stdout alone; logs and progress go to stderr.
 
+mod catalog;
 mod changes;
 mod check;
 pub mod context;
@@ -45,6 +46,9 @@ pub enum Command {
     Check(check::CheckArgs),
     /// List recorded changes.
     Changes(changes::ChangesArgs),
+    /// The model/vendor database.
+    #[command(subcommand)]
+    Catalog(catalog::CatalogCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,6 +90,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Changes(args) => {
             let ctx = Context::open(&cli.config, cli.database_url.as_deref(), false).await?;
             changes::run(&ctx, &args).await
+        }
+        Command::Catalog(cmd) => {
+            let ctx = Context::open(&cli.config, cli.database_url.as_deref(), false).await?;
+            catalog::run(&ctx, cmd).await
         }
         Command::Run => Err(anyhow::anyhow!("`run` is handled by main")),
     }

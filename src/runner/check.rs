@@ -199,7 +199,20 @@ impl Runner {
 
     /// Hands a new snapshot's text to the catalog (mentions, facts,
     /// candidates). The catalog hook: wired by the catalog module.
-    async fn catalog_hook(&self, _source: &Source, _snapshot_id: i64, _text: &str) {}
+    async fn catalog_hook(&self, source: &Source, snapshot_id: i64, text: &str) {
+        let at = Utc::now();
+        match self.store.catalog_observe_snapshot(source.id, snapshot_id, text.to_owned(), at).await {
+            Ok(r) => tracing::info!(
+                new_mentions = r.new_mentions.len(),
+                new_facts = r.new_facts.len(),
+                corroborations = r.corroborations,
+                new_candidates = r.new_candidates.len(),
+                "Catalog updated from the snapshot"
+            ),
+            // The check itself is recorded; a catalog failure must not undo it.
+            Err(e) => tracing::warn!(error = %e, snapshot_id, "Catalog analysis failed"),
+        }
+    }
 
     /// Compares the observed text with the source's history.
     async fn compare(&self, source: &Source, obs: &Observation) -> Result<Content, String> {

@@ -1,0 +1,115 @@
+//! The catalog's tables: seed loading, what a snapshot said (mentions,
+//! proposed facts, candidates), structured facts, and the review queries.
+//! Every multi-row write is one transaction.
+
+mod hook;
+mod load;
+mod record;
+mod review;
+
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sha2::{Digest, Sha256};
+
+pub use load::SeedReport;
+pub use record::{RecordedAnalysis, StructuredFact};
+pub use review::{CandidateRow, EntityDetail, EvidenceRow, FactRow, MentionRow, ModelRow, NewModel, VendorRow};
+
+use super::StoreError;
+use super::entity::{catalog_aliases, catalog_models, catalog_vendors};
+use crate::catalog::{EntityKind, EntityRef, FactValue};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogStoreError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("catalog analysis failed: {0}")]
+    Analysis(String),
+}
+
+impl CatalogStoreError {
+    /// The user's input rather than the database failing (exit code 2).
+    pub fn is_user_error(&self) -> bool {
+        matches!(self, CatalogStoreError::NotFound(_) | CatalogStoreError::Invalid(_))
+    }
+
+    fn corrupt(what: impl Into<String>) -> Self {
+        CatalogStoreError::Store(StoreError::Corrupt(what.into()))
+    }
+}
+
+/// The stored key of a value: short keys as they are, long texts hashed so
+/// the unique index stays within every backend's key size.
+pub(crate) fn stored_key(value: &FactValue) -> String {
+    let key = value.key();
+    if key.len() <= 190 {
+        return key;
+    }
+    format!("sha256:{}", hex::encode(Sha256::digest(key.as_bytes())))
+}
+
+/// Canonical names → ids, for both kinds.
+#[derive(Debug, Default)]
+pub(crate) struct Ids {
+    vendors: HashMap<String, i64>,
+    models: HashMap<String, i64>,
+}
+
+impl Ids {
+    pub(crate) async fn load(db: &impl ConnectionTrait) -> Result<Ids, DbErr> {
+        let vendors = catalog_vendors::Entity::find().all(db).await?.into_iter().map(|v| (v.name, v.id)).collect();
+        let models = catalog_models::Entity::find().all(db).await?.into_iter().map(|m| (m.name, m.id)).collect();
+        Ok(Ids { vendors, models })
+    }
+
+    pub(crate) fn get(&self, e: &EntityRef) -> Option<i64> {
+        match e.kind {
+            EntityKind::Vendor => self.vendors.get(&e.name).copied(),
+            EntityKind::Model => self.models.get(&e.name).copied(),
+        }
+    }
+
+    pub(crate) fn insert(&mut self, e: &EntityRef, id: i64) {
+        match e.kind {
+            EntityKind::Vendor => self.vendors.insert(e.name.clone(), id),
+            EntityKind::Model => self.models.insert(e.name.clone(), id),
+        };
+    }
+}
+
+/// Finds an entity by canonical name, then by alias (any case).
+pub(crate) async fn resolve(db: &impl ConnectionTrait, name: &str) -> Result<EntityRef, CatalogStoreError> {
+    if let Some(v) = catalog_vendors::Entity::find().filter(catalog_vendors::Column::Name.eq(name)).one(db).await? {
+        return Ok(EntityRef::vendor(v.name));
+    }
+    if let Some(m) = catalog_models::Entity::find().filter(catalog_models::Column::Name.eq(name)).one(db).await? {
+        return Ok(EntityRef::model(m.name));
+    }
+    let lower = name.to_lowercase();
+    let aliases = catalog_aliases::Entity::find().all(db).await?;
+    let Some(a) = aliases.into_iter().find(|a| a.alias.to_lowercase() == lower) else {
+        return Err(CatalogStoreError::NotFound(format!("no vendor or model named {name:?}")));
+    };
+    entity_by_id(db, &a.entity_kind, a.entity_id).await
+}
+
+pub(crate) async fn entity_by_id(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    id: i64,
+) -> Result<EntityRef, CatalogStoreError> {
+    let kind = EntityKind::parse(kind).ok_or_else(|| CatalogStoreError::corrupt(format!("entity kind {kind:?}")))?;
+    let name = match kind {
+        EntityKind::Vendor => catalog_vendors::Entity::find_by_id(id).one(db).await?.map(|v| v.name),
+        EntityKind::Model => catalog_models::Entity::find_by_id(id).one(db).await?.map(|m| m.name),
+    };
+    name.map(|name| EntityRef { kind, name })
+        .ok_or_else(|| CatalogStoreError::corrupt(format!("{kind} #{id} is referenced but missing")))
+}

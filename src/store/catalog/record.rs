@@ -1,0 +1,321 @@
+//! What a new snapshot said, and facts from structured sources.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+use serde::Serialize;
+
+use super::load::fact_row;
+use super::{CatalogStoreError, Ids, stored_key};
+use crate::catalog::reconcile::{HeldFact, Outcome, reconcile_proposal, reconcile_structured};
+use crate::catalog::{Analysis, Attribute, EntityRef, FactStatus, FactValue};
+use crate::store::Store;
+use crate::store::entity::{
+    catalog_candidate_sightings, catalog_candidates, catalog_fact_evidence, catalog_facts, catalog_mentions,
+    catalog_source_links,
+};
+use crate::types::SourceId;
+
+/// What recording one analysis changed: the catalog events of the digest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RecordedAnalysis {
+    /// Entities this source mentions for the first time.
+    pub new_mentions: Vec<EntityRef>,
+    /// New proposed facts (ids).
+    pub new_facts: Vec<i64>,
+    /// Observations that matched a value already held (more evidence).
+    pub corroborations: u32,
+    /// Candidate names seen for the first time anywhere.
+    pub new_candidates: Vec<String>,
+}
+
+/// A value read from a structured source (GitHub, Hugging Face), accepted
+/// automatically with that source as evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StructuredFact {
+    pub entity: EntityRef,
+    pub attribute: Attribute,
+    pub value: FactValue,
+    pub raw: String,
+    /// What the source said (e.g. `config.json: num_parameters = 7241732096`).
+    pub quote: String,
+    /// `github:release`, `huggingface:card`, …
+    pub extractor: String,
+}
+
+struct Evidence<'a> {
+    source: SourceId,
+    snapshot: Option<i64>,
+    quote: &'a str,
+    extractor: &'a str,
+    confidence: f64,
+    at: DateTime<Utc>,
+}
+
+async fn add_evidence(txn: &DatabaseTransaction, fact_id: i64, e: &Evidence<'_>) -> Result<(), CatalogStoreError> {
+    catalog_fact_evidence::ActiveModel {
+        fact_id: Set(fact_id),
+        source_id: Set(Some(e.source.0)),
+        source_name: Set(None),
+        snapshot_id: Set(e.snapshot),
+        quote: Set(e.quote.to_owned()),
+        extractor: Set(e.extractor.to_owned()),
+        confidence: Set(e.confidence),
+        observed_at: Set(e.at),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// The facts held for (entity, attribute), with the sources behind each.
+async fn held(
+    db: &impl ConnectionTrait,
+    entity: &EntityRef,
+    id: i64,
+    attribute: Attribute,
+) -> Result<Vec<HeldFact>, CatalogStoreError> {
+    let facts = catalog_facts::Entity::find()
+        .filter(catalog_facts::Column::EntityKind.eq(entity.kind.as_str()))
+        .filter(catalog_facts::Column::EntityId.eq(id))
+        .filter(catalog_facts::Column::Attribute.eq(attribute.as_str()))
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(facts.len());
+    for f in facts {
+        let mut source_ids: Vec<i64> = catalog_fact_evidence::Entity::find()
+            .filter(catalog_fact_evidence::Column::FactId.eq(f.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|e| e.source_id)
+            .collect();
+        source_ids.sort_unstable();
+        source_ids.dedup();
+        let status = FactStatus::parse(&f.status)
+            .ok_or_else(|| CatalogStoreError::corrupt(format!("fact #{}: status {:?}", f.id, f.status)))?;
+        out.push(HeldFact { id: f.id, value_key: f.value_key, status, source_ids });
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// Stores what [`crate::catalog::analyse`] found in a new snapshot of
+    /// `source`, in one transaction: mentions (one row per entity and
+    /// source), proposed facts beside the ones held (never overwriting),
+    /// and candidate sightings.
+    pub async fn record_catalog_analysis(
+        &self,
+        source: SourceId,
+        snapshot_id: i64,
+        at: DateTime<Utc>,
+        analysis: &Analysis,
+    ) -> Result<RecordedAnalysis, CatalogStoreError> {
+        let txn = self.db().begin().await?;
+        let ids = Ids::load(&txn).await?;
+        let mut out = RecordedAnalysis::default();
+        for m in &analysis.mentions {
+            let Some(id) = ids.get(&m.entity) else { continue };
+            let existing = catalog_mentions::Entity::find()
+                .filter(catalog_mentions::Column::EntityKind.eq(m.entity.kind.as_str()))
+                .filter(catalog_mentions::Column::EntityId.eq(id))
+                .filter(catalog_mentions::Column::SourceId.eq(source.0))
+                .one(&txn)
+                .await?;
+            let count = i32::try_from(m.count).unwrap_or(i32::MAX);
+            match existing {
+                Some(row) => {
+                    let snapshots = row.snapshot_count.saturating_add(1);
+                    let mut row: catalog_mentions::ActiveModel = row.into();
+                    row.last_snapshot_id = Set(snapshot_id);
+                    row.last_seen_at = Set(at);
+                    row.snapshot_count = Set(snapshots);
+                    row.last_count = Set(count);
+                    row.update(&txn).await?;
+                }
+                None => {
+                    catalog_mentions::ActiveModel {
+                        entity_kind: Set(m.entity.kind.as_str().to_owned()),
+                        entity_id: Set(id),
+                        source_id: Set(source.0),
+                        first_snapshot_id: Set(snapshot_id),
+                        last_snapshot_id: Set(snapshot_id),
+                        first_seen_at: Set(at),
+                        last_seen_at: Set(at),
+                        snapshot_count: Set(1),
+                        last_count: Set(count),
+                        ..Default::default()
+                    }
+                    .insert(&txn)
+                    .await?;
+                    out.new_mentions.push(m.entity.clone());
+                }
+            }
+        }
+        for f in &analysis.proposed_facts {
+            let Some(id) = ids.get(&f.entity) else { continue };
+            let evidence = Evidence {
+                source,
+                snapshot: Some(snapshot_id),
+                quote: &f.sentence,
+                extractor: &f.extractor,
+                confidence: f64::from(f.confidence),
+                at,
+            };
+            let held = held(&txn, &f.entity, id, f.attribute).await?;
+            match reconcile_proposal(&held, &stored_key(&f.value)) {
+                Outcome::Corroborates { id: fact_id, .. } => {
+                    add_evidence(&txn, fact_id, &evidence).await?;
+                    out.corroborations += 1;
+                }
+                Outcome::New { status, .. } => {
+                    let row = fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, status, at).insert(&txn).await?;
+                    add_evidence(&txn, row.id, &evidence).await?;
+                    out.new_facts.push(row.id);
+                }
+            }
+        }
+        for c in &analysis.candidates {
+            let count = i32::try_from(c.count).unwrap_or(i32::MAX);
+            let existing =
+                catalog_candidates::Entity::find().filter(catalog_candidates::Column::Key.eq(&c.key)).one(&txn).await?;
+            let candidate_id = match existing {
+                Some(row) => {
+                    let id = row.id;
+                    let total = row.count.saturating_add(count);
+                    let mut row: catalog_candidates::ActiveModel = row.into();
+                    row.count = Set(total);
+                    row.last_seen_at = Set(at);
+                    row.update(&txn).await?;
+                    id
+                }
+                None => {
+                    out.new_candidates.push(c.name.clone());
+                    catalog_candidates::ActiveModel {
+                        key: Set(c.key.clone()),
+                        name: Set(c.name.clone()),
+                        count: Set(count),
+                        status: Set("open".to_owned()),
+                        first_seen_at: Set(at),
+                        last_seen_at: Set(at),
+                        ..Default::default()
+                    }
+                    .insert(&txn)
+                    .await?
+                    .id
+                }
+            };
+            catalog_candidate_sightings::ActiveModel {
+                candidate_id: Set(candidate_id),
+                source_id: Set(source.0),
+                snapshot_id: Set(snapshot_id),
+                sentence: Set(c.sentence.clone()),
+                count: Set(count),
+                seen_at: Set(at),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(out)
+    }
+
+    /// Facts from a structured source (GitHub, Hugging Face), accepted
+    /// automatically with the source as evidence, in one transaction. A value
+    /// the same source gave before is superseded by its new one; values from
+    /// elsewhere stay beside it; a rejected value stays rejected. Returns the
+    /// ids of the facts now accepted.
+    pub async fn record_structured_facts(
+        &self,
+        source: SourceId,
+        snapshot_id: Option<i64>,
+        at: DateTime<Utc>,
+        facts: &[StructuredFact],
+    ) -> Result<Vec<i64>, CatalogStoreError> {
+        let txn = self.db().begin().await?;
+        let ids = Ids::load(&txn).await?;
+        let mut accepted = Vec::new();
+        for f in facts {
+            let id = ids.get(&f.entity).ok_or_else(|| CatalogStoreError::NotFound(format!("no {}", f.entity)))?;
+            let evidence =
+                Evidence { source, snapshot: snapshot_id, quote: &f.quote, extractor: &f.extractor, confidence: 1.0, at };
+            let held = held(&txn, &f.entity, id, f.attribute).await?;
+            match reconcile_structured(&held, &stored_key(&f.value), source.0) {
+                Outcome::Corroborates { id: fact_id, accept } => {
+                    add_evidence(&txn, fact_id, &evidence).await?;
+                    if accept {
+                        set_status(&txn, &[fact_id], FactStatus::Accepted, at).await?;
+                    }
+                    if accept || held.iter().any(|h| h.id == fact_id && h.status == FactStatus::Accepted) {
+                        accepted.push(fact_id);
+                    }
+                }
+                Outcome::New { status, supersedes, .. } => {
+                    let row = fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, status, at).insert(&txn).await?;
+                    add_evidence(&txn, row.id, &evidence).await?;
+                    set_status(&txn, &supersedes, FactStatus::Superseded, at).await?;
+                    accepted.push(row.id);
+                }
+            }
+        }
+        txn.commit().await?;
+        Ok(accepted)
+    }
+
+    /// Links a source to the entity whose metrics it measures (a repo's
+    /// stars, a model card's downloads). Idempotent.
+    pub async fn link_catalog_source(
+        &self,
+        entity: &EntityRef,
+        source: SourceId,
+        metric: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), CatalogStoreError> {
+        let ids = Ids::load(self.db()).await?;
+        let id = ids.get(entity).ok_or_else(|| CatalogStoreError::NotFound(format!("no {entity}")))?;
+        let exists = catalog_source_links::Entity::find()
+            .filter(catalog_source_links::Column::EntityKind.eq(entity.kind.as_str()))
+            .filter(catalog_source_links::Column::EntityId.eq(id))
+            .filter(catalog_source_links::Column::SourceId.eq(source.0))
+            .filter(catalog_source_links::Column::Metric.eq(metric))
+            .one(self.db())
+            .await?;
+        if exists.is_none() {
+            catalog_source_links::ActiveModel {
+                entity_kind: Set(entity.kind.as_str().to_owned()),
+                entity_id: Set(id),
+                source_id: Set(source.0),
+                metric: Set(metric.to_owned()),
+                created_at: Set(at),
+                ..Default::default()
+            }
+            .insert(self.db())
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+pub(super) async fn set_status(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+    status: FactStatus,
+    at: DateTime<Utc>,
+) -> Result<(), CatalogStoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    catalog_facts::Entity::update_many()
+        .col_expr(catalog_facts::Column::Status, Expr::value(status.as_str()))
+        .col_expr(catalog_facts::Column::DecidedAt, Expr::value(at))
+        .filter(catalog_facts::Column::Id.is_in(ids.to_vec()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
