@@ -327,7 +327,11 @@ fn indexes() -> Vec<IndexCreateStatement> {
             .col(CatalogFacts::ValueKey)
             .unique()
             .to_owned(),
-        Index::create().name("idx_catalog_facts_status").table(CatalogFacts::Table).col(CatalogFacts::Status).to_owned(),
+        Index::create()
+            .name("idx_catalog_facts_status")
+            .table(CatalogFacts::Table)
+            .col(CatalogFacts::Status)
+            .to_owned(),
         Index::create()
             .name("idx_catalog_evidence_fact")
             .table(CatalogFactEvidence::Table)

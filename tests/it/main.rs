@@ -3,6 +3,7 @@
 
 mod support;
 
+mod catalog;
 mod cli;
 mod daemon;
 mod pipeline;

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::{CatalogStoreError, Ids, stored_key};
 use crate::catalog::{
-    Alias, Attribute, Catalog, EntityRef, Fact, FactStatus, FactValue, Model, ModelKind, PartialDate,
-    Seed, Term, TermKind, Vendor,
+    Alias, Attribute, Catalog, EntityRef, Fact, FactStatus, FactValue, Model, ModelKind, PartialDate, Seed, Term,
+    TermKind, Vendor,
 };
 use crate::store::Store;
 use crate::store::entity::{
@@ -274,4 +274,3 @@ pub(super) fn fact_from_row(
     let as_of = f.as_of.as_deref().and_then(|s| serde_json::from_str(s).ok());
     Ok(Fact { entity, attribute, value, raw: f.raw.clone(), as_of, evidence })
 }
-

@@ -173,7 +173,8 @@ impl Store {
                     out.corroborations += 1;
                 }
                 Outcome::New { status, .. } => {
-                    let row = fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, status, at).insert(&txn).await?;
+                    let row =
+                        fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, status, at).insert(&txn).await?;
                     add_evidence(&txn, row.id, &evidence).await?;
                     out.new_facts.push(row.id);
                 }
@@ -242,8 +243,14 @@ impl Store {
         let mut accepted = Vec::new();
         for f in facts {
             let id = ids.get(&f.entity).ok_or_else(|| CatalogStoreError::NotFound(format!("no {}", f.entity)))?;
-            let evidence =
-                Evidence { source, snapshot: snapshot_id, quote: &f.quote, extractor: &f.extractor, confidence: 1.0, at };
+            let evidence = Evidence {
+                source,
+                snapshot: snapshot_id,
+                quote: &f.quote,
+                extractor: &f.extractor,
+                confidence: 1.0,
+                at,
+            };
             let held = held(&txn, &f.entity, id, f.attribute).await?;
             match reconcile_structured(&held, &stored_key(&f.value), source.0) {
                 Outcome::Corroborates { id: fact_id, accept } => {
@@ -256,7 +263,8 @@ impl Store {
                     }
                 }
                 Outcome::New { status, supersedes, .. } => {
-                    let row = fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, status, at).insert(&txn).await?;
+                    let row =
+                        fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, status, at).insert(&txn).await?;
                     add_evidence(&txn, row.id, &evidence).await?;
                     set_status(&txn, &supersedes, FactStatus::Superseded, at).await?;
                     accepted.push(row.id);
@@ -318,4 +326,3 @@ pub(super) async fn set_status(
         .await?;
     Ok(())
 }
-

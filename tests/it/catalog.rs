@@ -1,0 +1,237 @@
+//! The catalog end to end: the shipped seed through `init`, articles through
+//! `check`, review through the CLI, on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used)]
+
+use chrono::Utc;
+use modelwatch::catalog::{Attribute, EntityRef, FactValue, ParamCount};
+use modelwatch::source::{SourceOptions, normalize_url};
+use modelwatch::store::Store;
+use modelwatch::store::catalog::StructuredFact;
+use modelwatch::store::sources::NewSource;
+use modelwatch::types::SourceKind;
+use serde_json::Value;
+
+use crate::both_backends;
+use crate::support::{Backend, Mw, Page, TestServer};
+
+const SEED: &str = include_str!("../../config/catalog.toml");
+
+const ARTICLE_V1: &str = r#"<html><head><title>通义千问开放邀测</title></head><body>
+<nav><a href="/">首页</a></nav>
+<article><h1>阿里巴巴类ChatGPT产品通义千问开放邀测</h1>
+<p>2023年4月7日，阿里巴巴类ChatGPT产品“通义千问”官宣正式对外开放企业邀测，钉钉、天猫精灵等产品已率先接入通义千问测试。</p>
+<p>业内人士认为，通义千问将与百度的文心一言（ERNIE Bot）正面竞争，而OpenAI的GPT-4仍是标杆。</p>
+</article></body></html>"#;
+
+const ARTICLE_V2_EXTRA: &str = r#"<p>另据外媒报道，GPT-4的参数量约为1.8万亿。与此同时，智谱AI推出GLM-4，京东发布言犀大模型。</p>
+</article>"#;
+
+async fn seeded(backend: Backend) -> Option<Mw> {
+    let mw = Mw::new(backend).await?;
+    std::fs::write(mw.path().join("catalog.toml"), SEED).unwrap();
+    let r = mw.run_async(&["init", "--no-seed-sources"]).await.ok();
+    assert!(r.stderr.contains("31 new vendor(s), 55 new model(s)"), "{}", r.stderr);
+    Some(mw)
+}
+
+fn find<'a>(rows: &'a Value, key: &str, value: &str) -> Option<&'a Value> {
+    rows.as_array().unwrap().iter().find(|r| r[key] == value)
+}
+
+async fn seed_loads_idempotently_and_exports(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let vendors = mw.run_async(&["catalog", "vendors", "--format", "json"]).await.ok().json();
+    for name in
+        ["微软", "谷歌", "百度", "阿里巴巴", "腾讯", "华为", "商汤", "科大讯飞", "字节跳动", "360", "京东", "网易"]
+    {
+        assert!(find(&vendors, "name", name).is_some(), "vendor {name}");
+    }
+    let models = mw.run_async(&["catalog", "models", "--format", "json"]).await.ok().json();
+    let qwen = find(&models, "name", "通义千问").unwrap();
+    assert_eq!(qwen["vendor"], "阿里巴巴");
+    assert!(qwen["aliases"].as_array().unwrap().iter().any(|a| a == "Qwen"));
+    assert_eq!(find(&models, "name", "文心千帆").unwrap()["kind"], "platform");
+
+    // Reject a seed fact; loading again adds nothing and keeps the decision.
+    let show = mw.run_async(&["catalog", "show", "GPT-4", "--format", "json"]).await.ok().json();
+    let params = show["facts"].as_array().unwrap().iter().find(|f| f["attribute"] == "parameters").unwrap();
+    assert_eq!((params["value"].as_str(), params["status"].as_str()), (Some("100万亿"), Some("accepted")));
+    assert_eq!(params["evidence"][0]["source_name"], "aigc-industry-notes.md");
+    let id = params["id"].as_i64().unwrap().to_string();
+    mw.run_async(&["catalog", "reject", &id]).await.ok();
+    let again = mw.run_async(&["init", "--no-seed-sources"]).await.ok();
+    assert!(again.stderr.contains("0 new vendor(s), 0 new model(s), 0 new alias(es), 0 new term(s), 0 new fact(s)"));
+    let show = mw.run_async(&["catalog", "show", "GPT4", "--format", "json"]).await.ok().json();
+    let params = show["facts"].as_array().unwrap().iter().find(|f| f["attribute"] == "parameters").unwrap();
+    assert_eq!(params["status"], "rejected", "a reviewed fact is never overwritten by the seed");
+
+    // The Markdown export regenerates the GPT table from accepted facts only.
+    let md = mw.run_async(&["catalog", "export", "--format", "md"]).await.ok().stdout;
+    assert!(md.contains("| 版本 | 时间 | 模型特点 | 参数量 |"));
+    assert!(md.contains("| GPT-1 | 2018-6 |") && md.contains("| 1.17亿 |"), "{md}");
+    assert!(md.contains("| GPT-3 | 2020-7 |") && md.contains("| 1750亿 |"));
+    let gpt4 = md.lines().find(|l| l.starts_with("| GPT-4 |")).unwrap();
+    assert!(gpt4.starts_with("| GPT-4 | 2023-3 |") && gpt4.ends_with("|  |"), "rejected value left out: {gpt4}");
+    assert!(md.contains("| 阿里巴巴 | 含光800 | EPL、XDL | ~~AI模型M6~~、通义千问 |"));
+    assert!(md.contains("| 2023.3.16 | 百度 | 文心一言 |"));
+    let csv = mw.run_async(&["catalog", "export", "--format", "csv"]).await.ok().stdout;
+    assert!(csv.starts_with("entity_kind,entity,attribute,value,value_key"));
+    let json = mw.run_async(&["catalog", "export", "--format", "json"]).await.ok().json();
+    assert!(json["models"].as_array().unwrap().len() >= 55);
+}
+
+both_backends!(seed_on, seed_loads_idempotently_and_exports);
+
+async fn articles_feed_mentions_facts_and_candidates(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let server = TestServer::start().await;
+    server.set("/news/qwen.html", Page::html(ARTICLE_V1));
+    let id = mw.add(&server.url("/news/qwen.html"), &[]).await;
+    mw.run_async(&["check", &id.to_string()]).await.ok();
+
+    let mentions = mw.run_async(&["catalog", "mentions", "--since", "1h", "--format", "json"]).await.ok().json();
+    for field in ["entity_kind", "name", "source_id", "url", "first_seen_at"] {
+        assert!(mentions[0].get(field).is_some(), "mentions JSON lacks {field}: {mentions}");
+    }
+    let qwen = find(&mentions, "name", "通义千问").unwrap();
+    assert_eq!((qwen["entity_kind"].as_str(), qwen["source_id"].as_i64()), (Some("model"), Some(id)));
+    assert!(qwen["url"].as_str().unwrap().ends_with("/news/qwen.html"));
+    assert!(find(&mentions, "name", "阿里巴巴").is_some(), "a model mention counts its vendor");
+    assert!(find(&mentions, "name", "文心一言").is_some(), "ERNIE Bot is 文心一言");
+    assert!(find(&mentions, "name", "通义").is_none());
+    let future = mw.run_async(&["catalog", "mentions", "--since", "2999-01-01", "--format", "json"]).await.ok().json();
+    assert_eq!(future, serde_json::json!([]));
+    // The article's date corroborates the seed's: no new proposal.
+    let pending = mw.run_async(&["catalog", "facts", "--pending", "--format", "json"]).await.ok().json();
+    assert_eq!(pending, serde_json::json!([]), "{pending}");
+
+    let v2 = ARTICLE_V1.replace("</article>", ARTICLE_V2_EXTRA);
+    server.set("/news/qwen.html", Page::html(v2));
+    mw.run_async(&["check", &id.to_string()]).await.ok();
+
+    let candidates = mw.run_async(&["catalog", "candidates", "--format", "json"]).await.ok().json();
+    let names: Vec<&str> = candidates.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["GLM-4", "言犀大模型"]);
+    let glm = &candidates[0];
+    assert_eq!(glm["sources"][0]["source_id"], id);
+    assert!(glm["sources"][0]["sentence"].as_str().unwrap().contains("智谱AI推出GLM-4"));
+
+    let pending = mw.run_async(&["catalog", "facts", "--pending", "--format", "json"]).await.ok().json();
+    assert_eq!(pending.as_array().unwrap().len(), 1, "{pending}");
+    let f = &pending[0];
+    assert_eq!((f["entity"].as_str(), f["attribute"].as_str()), (Some("GPT-4"), Some("parameters")));
+    assert_eq!((f["value"].as_str(), f["value_key"].as_str()), (Some("1.8万亿"), Some("1800000000000")));
+    assert_eq!(f["evidence"][0]["source_id"], id);
+    assert!(f["evidence"][0]["quote"].as_str().unwrap().contains("GPT-4的参数量约为1.8万亿"));
+
+    // Side by side: the seed's 100万亿 is still accepted.
+    let show = mw.run_async(&["catalog", "show", "GPT-4", "--format", "json"]).await.ok().json();
+    let values: Vec<(String, String)> = show["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["attribute"] == "parameters")
+        .map(|f| (f["value"].as_str().unwrap().to_owned(), f["status"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(values, vec![("100万亿".into(), "accepted".into()), ("1.8万亿".into(), "proposed".into())]);
+    let table = mw.run_async(&["catalog", "facts", "--pending"]).await.ok().stdout;
+    assert!(table.contains("GPT-4") && table.contains("1.8万亿"), "{table}");
+
+    // Accepting it puts both figures in the export; adding GLM-4 closes the candidate.
+    mw.run_async(&["catalog", "accept", &f["id"].to_string()]).await.ok();
+    let md = mw.run_async(&["catalog", "export"]).await.ok().stdout;
+    assert!(md.lines().any(|l| l.starts_with("| GPT-4 |") && l.ends_with("| 100万亿、1.8万亿 |")), "{md}");
+    mw.run_async(&["catalog", "add-vendor", "智谱AI", "--country", "CN", "--alias", "Zhipu AI"]).await.ok();
+    mw.run_async(&["catalog", "add-model", "GLM-4", "--vendor", "Zhipu AI", "--family", "GLM", "--version", "4"])
+        .await
+        .ok();
+    let candidates = mw.run_async(&["catalog", "candidates", "--format", "json"]).await.ok().json();
+    assert_eq!(candidates.as_array().unwrap().len(), 1, "{candidates}");
+}
+
+both_backends!(articles_on, articles_feed_mentions_facts_and_candidates);
+
+async fn review_commands(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    mw.run_async(&["catalog", "add-alias", "通义千问", "Tongyi"]).await.ok();
+    let show = mw.run_async(&["catalog", "show", "tongyi", "--format", "json"]).await.ok().json();
+    assert_eq!(show["name"], "通义千问");
+    // An alias that names another entity is refused (exit 2).
+    let r = mw.run_async(&["catalog", "add-alias", "通义千问", "ERNIE Bot"]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("already names model 文心一言"), "{}", r.stderr);
+    // Merge: a duplicate entry folds into the canonical one.
+    mw.run_async(&["catalog", "add-model", "千问", "--vendor", "阿里巴巴"]).await.ok();
+    mw.run_async(&["catalog", "merge", "千问", "通义千问"]).await.ok();
+    let models = mw.run_async(&["catalog", "models", "--format", "json"]).await.ok().json();
+    assert!(find(&models, "name", "千问").is_none());
+    let qwen = find(&models, "name", "通义千问").unwrap();
+    assert!(qwen["aliases"].as_array().unwrap().iter().any(|a| a == "千问"));
+    let r = mw.run_async(&["catalog", "merge", "百度", "通义千问"]).await;
+    assert_eq!(r.code, 2, "different kinds: {}", r.stderr);
+    assert_eq!(mw.run_async(&["catalog", "accept", "999999"]).await.code, 2);
+    let table = mw.run_async(&["catalog", "vendors"]).await.ok().stdout;
+    assert!(table.lines().next().unwrap().starts_with("ID  NAME"));
+}
+
+both_backends!(review_on, review_commands);
+
+/// Structured sources (GitHub, Hugging Face) get accepted facts with the
+/// source as evidence; the source's newer value supersedes its older one.
+async fn structured_facts_are_accepted(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let new = NewSource {
+        url: normalize_url("https://huggingface.co/Qwen/Qwen-7B").unwrap(),
+        kind: SourceKind::Huggingface,
+        title: None,
+        tags: vec![],
+        schedule: None,
+        options: SourceOptions::default(),
+    };
+    let source = store.add_source(&new, Utc::now()).await.unwrap().id;
+    let qwen = EntityRef::model("通义千问");
+    let fact = |n: u64| StructuredFact {
+        entity: qwen.clone(),
+        attribute: Attribute::Parameters,
+        value: FactValue::Parameters(ParamCount::Exact { value: n }),
+        raw: n.to_string(),
+        quote: format!("safetensors total: {n}"),
+        extractor: "huggingface:model".into(),
+    };
+    let first = store.record_structured_facts(source, None, Utc::now(), &[fact(7_721_324_544)]).await.unwrap();
+    let again = store.record_structured_facts(source, None, Utc::now(), &[fact(7_721_324_544)]).await.unwrap();
+    assert_eq!(first, again, "the same value again is more evidence, not a new fact");
+    let newer = store.record_structured_facts(source, None, Utc::now(), &[fact(7_000_000_000)]).await.unwrap();
+    store.link_catalog_source(&qwen, source, "downloads", Utc::now()).await.unwrap();
+    store.link_catalog_source(&qwen, source, "downloads", Utc::now()).await.unwrap();
+    let facts = store.catalog_facts(false, Some(&qwen)).await.unwrap();
+    let params: Vec<(String, String, usize)> = facts
+        .iter()
+        .filter(|f| f.attribute == "parameters")
+        .map(|f| (f.value_key.clone(), f.status.clone(), f.evidence.len()))
+        .collect();
+    assert_eq!(
+        params,
+        vec![("7721324544".into(), "superseded".into(), 2), ("7000000000".into(), "accepted".into(), 1)]
+    );
+    assert_eq!(facts.iter().find(|f| f.id == newer[0]).unwrap().evidence[0].source_id, Some(source.0));
+    assert!(store.catalog_facts(true, None).await.unwrap().is_empty(), "nothing left pending");
+}
+
+both_backends!(structured_on, structured_facts_are_accepted);
+
+/// The catalog migration rolls back and forward with the rest, and the seed
+/// loads on the re-created schema.
+async fn catalog_migration_up_down_up(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    store.migrate_down_all().await.unwrap();
+    store.migrate().await.unwrap();
+    assert!(store.catalog_vendors().await.unwrap().is_empty());
+    let seed = modelwatch::catalog::parse_seed(SEED).unwrap();
+    let r = store.load_catalog_seed(&seed, Utc::now()).await.unwrap();
+    assert_eq!((r.vendors, r.models, r.facts), (31, 55, 126));
+}
+
+both_backends!(catalog_migration_on, catalog_migration_up_down_up);
