@@ -12,6 +12,7 @@ pub mod model;
 pub mod reconcile;
 pub mod rules;
 pub mod seed;
+mod seed_raw;
 pub mod text;
 pub mod value;
 

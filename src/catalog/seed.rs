@@ -11,6 +11,8 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use super::seed_raw::{RawFact, RawFile, RawModel, RawTerm, RawVendor};
+
 use super::model::{Alias, Attribute, Catalog, EntityKind, EntityRef, Fact, Model, ModelKind, Term, TermKind, Vendor};
 use super::rules::Rules;
 use super::value::FactValue;
@@ -52,94 +54,6 @@ pub struct SeedDocument {
     pub title: Option<String>,
     /// RFC 3339 date of the document's version.
     pub observed_at: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    document: SeedDocument,
-    #[serde(default)]
-    vendor: Vec<RawVendor>,
-    #[serde(default)]
-    model: Vec<RawModel>,
-    #[serde(default)]
-    term: Vec<RawTerm>,
-    #[serde(default)]
-    fact: Vec<RawFact>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTerm {
-    /// `chip` or `framework`.
-    kind: String,
-    name: String,
-    vendor: Option<String>,
-    #[serde(default)]
-    aliases: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawVendor {
-    name: String,
-    country: Option<String>,
-    #[serde(default)]
-    aliases: Vec<String>,
-    #[serde(default)]
-    case_sensitive_aliases: Vec<String>,
-    #[serde(default = "yes")]
-    match_name: bool,
-    founded: Option<String>,
-    #[serde(default)]
-    chips: Vec<String>,
-    #[serde(default)]
-    frameworks: Vec<String>,
-    #[serde(default)]
-    ai_models: Vec<String>,
-    #[serde(default)]
-    chatgpt_scenarios: Vec<String>,
-    #[serde(default)]
-    aigc_scenarios: Vec<String>,
-    evidence: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawModel {
-    name: String,
-    vendor: Option<String>,
-    kind: String,
-    family: Option<String>,
-    version: Option<String>,
-    #[serde(default)]
-    retired: bool,
-    #[serde(default)]
-    aliases: Vec<String>,
-    #[serde(default)]
-    case_sensitive_aliases: Vec<String>,
-    #[serde(default = "yes")]
-    match_name: bool,
-    released: Option<String>,
-    parameters: Option<String>,
-    features: Option<String>,
-    evidence: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFact {
-    /// `vendor` or `model`.
-    kind: String,
-    entity: String,
-    attribute: String,
-    value: String,
-    as_of: Option<String>,
-    evidence: String,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// The validated seed file.

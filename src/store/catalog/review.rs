@@ -1,13 +1,10 @@
-//! The review side: lists, one entity with its evidence, decisions,
-//! additions, merges and candidates.
+//! The review side: lists, one entity with its evidence, decisions and
+//! candidates. Edits live in `edit`.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
 use super::record::set_status;
@@ -16,7 +13,7 @@ use crate::catalog::{EntityKind, EntityRef, FactStatus, FactValue, ModelKind};
 use crate::store::Store;
 use crate::store::entity::{
     catalog_aliases, catalog_candidate_sightings, catalog_candidates, catalog_fact_evidence, catalog_facts,
-    catalog_mentions, catalog_models, catalog_source_links, catalog_vendors, sources,
+    catalog_mentions, catalog_models, catalog_vendors, sources,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -124,7 +121,9 @@ pub struct NewModel {
     pub aliases: Vec<String>,
 }
 
-async fn aliases_of(db: &impl ConnectionTrait) -> Result<HashMap<(String, i64), Vec<String>>, CatalogStoreError> {
+pub(super) async fn aliases_of(
+    db: &impl ConnectionTrait,
+) -> Result<HashMap<(String, i64), Vec<String>>, CatalogStoreError> {
     let mut out: HashMap<(String, i64), Vec<String>> = HashMap::new();
     for a in catalog_aliases::Entity::find().order_by_asc(catalog_aliases::Column::Id).all(db).await? {
         out.entry((a.entity_kind, a.entity_id)).or_default().push(a.alias);
@@ -314,207 +313,6 @@ impl Store {
         set_status(db, &[fact_id], status, at).await
     }
 
-    pub async fn catalog_add_vendor(
-        &self,
-        name: &str,
-        country: Option<&str>,
-        aliases: &[String],
-        at: DateTime<Utc>,
-    ) -> Result<i64, CatalogStoreError> {
-        let txn = self.db().begin().await?;
-        if resolve(&txn, name).await.is_ok() {
-            return Err(CatalogStoreError::Invalid(format!("{name:?} already names a catalog entity")));
-        }
-        let row = catalog_vendors::ActiveModel {
-            name: Set(name.to_owned()),
-            country: Set(country.map(str::to_owned)),
-            created_at: Set(at),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        for a in std::iter::once(name.to_owned()).chain(aliases.iter().cloned()) {
-            insert_alias(&txn, EntityKind::Vendor, row.id, &a, false).await?;
-        }
-        txn.commit().await?;
-        Ok(row.id)
-    }
-
-    pub async fn catalog_add_model(&self, m: &NewModel, at: DateTime<Utc>) -> Result<i64, CatalogStoreError> {
-        let txn = self.db().begin().await?;
-        if resolve(&txn, &m.name).await.is_ok() {
-            return Err(CatalogStoreError::Invalid(format!("{:?} already names a catalog entity", m.name)));
-        }
-        let vendor_id = match &m.vendor {
-            Some(v) => match resolve(&txn, v).await? {
-                e if e.kind == EntityKind::Vendor => Ids::load(&txn).await?.get(&e),
-                e => return Err(CatalogStoreError::Invalid(format!("{v:?} is {e}, not a vendor"))),
-            },
-            None => None,
-        };
-        let row = catalog_models::ActiveModel {
-            name: Set(m.name.clone()),
-            vendor_id: Set(vendor_id),
-            kind: Set(m.kind.as_str().to_owned()),
-            family: Set(m.family.clone()),
-            version: Set(m.version.clone()),
-            retired: Set(false),
-            created_at: Set(at),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        for a in std::iter::once(m.name.clone()).chain(m.aliases.iter().cloned()) {
-            insert_alias(&txn, EntityKind::Model, row.id, &a, false).await?;
-        }
-        // A candidate of that name is now known.
-        let key = crate::catalog::candidate_key(&m.name);
-        catalog_candidates::Entity::update_many()
-            .col_expr(catalog_candidates::Column::Status, Expr::value("added"))
-            .filter(catalog_candidates::Column::Key.eq(key))
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        Ok(row.id)
-    }
-
-    pub async fn catalog_add_alias(
-        &self,
-        name: &str,
-        alias: &str,
-        case_sensitive: bool,
-    ) -> Result<EntityRef, CatalogStoreError> {
-        let txn = self.db().begin().await?;
-        let e = resolve(&txn, name).await?;
-        if let Ok(other) = resolve(&txn, alias).await
-            && other != e
-        {
-            return Err(CatalogStoreError::Invalid(format!("alias {alias:?} already names {other}")));
-        }
-        let id = Ids::load(&txn).await?.get(&e).unwrap_or(-1);
-        insert_alias(&txn, e.kind, id, alias, case_sensitive).await?;
-        txn.commit().await?;
-        Ok(e)
-    }
-
-    /// Merges `from` into `into` (same kind): aliases (its name included),
-    /// facts, mentions, links and a vendor's models move over; `from` is
-    /// removed. A fact both hold keeps `into`'s row and gains `from`'s evidence.
-    pub async fn catalog_merge(&self, from: &str, into: &str) -> Result<EntityRef, CatalogStoreError> {
-        let txn = self.db().begin().await?;
-        let a = resolve(&txn, from).await?;
-        let b = resolve(&txn, into).await?;
-        if a == b {
-            return Err(CatalogStoreError::Invalid(format!("{from:?} and {into:?} are the same {}", a.kind)));
-        }
-        if a.kind != b.kind {
-            return Err(CatalogStoreError::Invalid(format!("cannot merge {a} into {b}: different kinds")));
-        }
-        let ids = Ids::load(&txn).await?;
-        let (ai, bi) = (ids.get(&a).unwrap_or(-1), ids.get(&b).unwrap_or(-1));
-        let kind = a.kind.as_str();
-        let b_aliases: Vec<String> = aliases_of(&txn).await?.remove(&(kind.to_owned(), bi)).unwrap_or_default();
-        for al in catalog_aliases::Entity::find()
-            .filter(catalog_aliases::Column::EntityKind.eq(kind))
-            .filter(catalog_aliases::Column::EntityId.eq(ai))
-            .all(&txn)
-            .await?
-        {
-            if b_aliases.contains(&al.alias) {
-                catalog_aliases::Entity::delete_by_id(al.id).exec(&txn).await?;
-            } else {
-                let mut al: catalog_aliases::ActiveModel = al.into();
-                al.entity_id = Set(bi);
-                al.update(&txn).await?;
-            }
-        }
-        if !b_aliases.contains(&a.name) {
-            insert_alias(&txn, a.kind, bi, &a.name, false).await?;
-        }
-        let b_facts: HashMap<(String, String), i64> = catalog_facts::Entity::find()
-            .filter(catalog_facts::Column::EntityKind.eq(kind))
-            .filter(catalog_facts::Column::EntityId.eq(bi))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|f| ((f.attribute, f.value_key), f.id))
-            .collect();
-        for f in catalog_facts::Entity::find()
-            .filter(catalog_facts::Column::EntityKind.eq(kind))
-            .filter(catalog_facts::Column::EntityId.eq(ai))
-            .all(&txn)
-            .await?
-        {
-            match b_facts.get(&(f.attribute.clone(), f.value_key.clone())) {
-                Some(&target) => {
-                    catalog_fact_evidence::Entity::update_many()
-                        .col_expr(catalog_fact_evidence::Column::FactId, Expr::value(target))
-                        .filter(catalog_fact_evidence::Column::FactId.eq(f.id))
-                        .exec(&txn)
-                        .await?;
-                    catalog_facts::Entity::delete_by_id(f.id).exec(&txn).await?;
-                }
-                None => {
-                    let mut f: catalog_facts::ActiveModel = f.into();
-                    f.entity_id = Set(bi);
-                    f.update(&txn).await?;
-                }
-            }
-        }
-        let b_sources: HashMap<i64, catalog_mentions::Model> = catalog_mentions::Entity::find()
-            .filter(catalog_mentions::Column::EntityKind.eq(kind))
-            .filter(catalog_mentions::Column::EntityId.eq(bi))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|m| (m.source_id, m))
-            .collect();
-        for m in catalog_mentions::Entity::find()
-            .filter(catalog_mentions::Column::EntityKind.eq(kind))
-            .filter(catalog_mentions::Column::EntityId.eq(ai))
-            .all(&txn)
-            .await?
-        {
-            match b_sources.get(&m.source_id) {
-                Some(keep) => {
-                    let mut k: catalog_mentions::ActiveModel = keep.clone().into();
-                    if m.first_seen_at < keep.first_seen_at {
-                        k.first_seen_at = Set(m.first_seen_at);
-                        k.first_snapshot_id = Set(m.first_snapshot_id);
-                    }
-                    k.snapshot_count = Set(keep.snapshot_count.max(m.snapshot_count));
-                    k.update(&txn).await?;
-                    catalog_mentions::Entity::delete_by_id(m.id).exec(&txn).await?;
-                }
-                None => {
-                    let mut m: catalog_mentions::ActiveModel = m.into();
-                    m.entity_id = Set(bi);
-                    m.update(&txn).await?;
-                }
-            }
-        }
-        catalog_source_links::Entity::delete_many()
-            .filter(catalog_source_links::Column::EntityKind.eq(kind))
-            .filter(catalog_source_links::Column::EntityId.eq(ai))
-            .exec(&txn)
-            .await?;
-        match a.kind {
-            EntityKind::Vendor => {
-                catalog_models::Entity::update_many()
-                    .col_expr(catalog_models::Column::VendorId, Expr::value(bi))
-                    .filter(catalog_models::Column::VendorId.eq(ai))
-                    .exec(&txn)
-                    .await?;
-                catalog_vendors::Entity::delete_by_id(ai).exec(&txn).await?;
-            }
-            EntityKind::Model => {
-                catalog_models::Entity::delete_by_id(ai).exec(&txn).await?;
-            }
-        }
-        txn.commit().await?;
-        Ok(b)
-    }
-
     /// Unknown-model candidates still open, most seen first, with where.
     pub async fn catalog_candidates(&self) -> Result<Vec<CandidateRow>, CatalogStoreError> {
         let db = self.db();
@@ -552,35 +350,4 @@ impl Store {
         }
         Ok(out)
     }
-}
-
-async fn insert_alias(
-    db: &impl ConnectionTrait,
-    kind: EntityKind,
-    id: i64,
-    alias: &str,
-    case_sensitive: bool,
-) -> Result<(), CatalogStoreError> {
-    let alias = alias.trim();
-    if alias.is_empty() {
-        return Err(CatalogStoreError::Invalid("an alias cannot be empty".into()));
-    }
-    let exists = catalog_aliases::Entity::find()
-        .filter(catalog_aliases::Column::EntityKind.eq(kind.as_str()))
-        .filter(catalog_aliases::Column::EntityId.eq(id))
-        .filter(catalog_aliases::Column::Alias.eq(alias))
-        .one(db)
-        .await?;
-    if exists.is_none() {
-        catalog_aliases::ActiveModel {
-            entity_kind: Set(kind.as_str().to_owned()),
-            entity_id: Set(id),
-            alias: Set(alias.to_owned()),
-            case_sensitive: Set(case_sensitive),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-    }
-    Ok(())
 }
