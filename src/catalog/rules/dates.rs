@@ -57,9 +57,9 @@ impl DateRules {
             dotted: Regex::new(r"(?P<y>\d{4})[./](?P<m>\d{1,2})[./](?P<d>\d{1,2})日?")?,
             dashed: Regex::new(r"(?P<y>\d{4})-(?P<m>\d{1,2})(?:-(?P<d>\d{1,2}))?")?,
             english_mdy: Regex::new(&format!(
-                r"(?i)\b{mon}\s+(?:(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?(?P<y>\d{{4}})"
+                r"(?i)(?-u:\b){mon}\s+(?:(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?(?P<y>\d{{4}})"
             ))?,
-            english_dmy: Regex::new(&format!(r"(?i)\b(?P<d>\d{{1,2}})\s+{mon},?\s+(?P<y>\d{{4}})"))?,
+            english_dmy: Regex::new(&format!(r"(?i)(?-u:\b)(?P<d>\d{{1,2}})\s+{mon},?\s+(?P<y>\d{{4}})"))?,
             year: Regex::new(r"^\s*(?P<y>\d{4})\s*年?\s*$")?,
         })
     }
