@@ -38,8 +38,9 @@ struct Problems<'a>(&'a [Problem]);
 
 impl fmt::Display for Problems<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for p in self.0 {
-            writeln!(f, "  {}: {}", p.at, p.message)?;
+        for (i, p) in self.0.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "\n" };
+            write!(f, "{sep}  {}: {}", p.at, p.message)?;
         }
         Ok(())
     }

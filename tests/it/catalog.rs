@@ -235,3 +235,24 @@ async fn catalog_migration_up_down_up(backend: Backend) {
 }
 
 both_backends!(catalog_migration_on, catalog_migration_up_down_up);
+
+/// A broken catalog file stops `init` with exit code 2 and every problem.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_catalog_reports_every_problem() {
+    let Some(mw) = Mw::new(Backend::Sqlite).await else { return };
+    let broken = SEED.replacen("kind = \"product\"", "kind = \"chatbot\"", 1).replacen(
+        "parameters = \"1.17亿\"",
+        "parameters = \"很多\"",
+        1,
+    );
+    std::fs::write(mw.path().join("catalog.toml"), broken).unwrap();
+    let r = mw.run_async(&["init", "--no-seed-sources"]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("2 problem(s)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("model \"ChatGPT\": kind \"chatbot\" is not one of product, model, platform"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("model \"GPT-1\": parameters value \"很多\" cannot be read"), "{}", r.stderr);
+}
