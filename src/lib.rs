@@ -16,5 +16,6 @@ pub mod runner;
 pub mod schedule;
 pub mod seed;
 pub mod source;
+pub mod sources;
 pub mod store;
 pub mod types;

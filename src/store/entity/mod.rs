@@ -3,5 +3,6 @@
 pub mod blobs;
 pub mod changes;
 pub mod checks;
+pub mod metrics;
 pub mod snapshots;
 pub mod sources;
