@@ -149,6 +149,7 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
             added: added.len() as u32,
             removed: 0,
             modified: 0,
+            ratio: 0.0,
             details: serde_json::json!({ "new_entries": added }),
         });
     }
@@ -164,6 +165,7 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
             added: 0,
             removed: 0,
             modified: edited.len() as u32,
+            ratio: 0.0,
             details: serde_json::json!({ "edited_entries": edited }),
         });
     }

@@ -211,6 +211,7 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
             added: 1,
             removed: 0,
             modified: 0,
+            ratio: 0.0,
             details: serde_json::json!({ "from": or.map(|o| o.tag), "release": r }),
         });
     }

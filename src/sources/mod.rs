@@ -38,6 +38,8 @@ pub struct KindChange {
     pub added: u32,
     pub removed: u32,
     pub modified: u32,
+    /// Share of the text that changed (0 for metadata changes).
+    pub ratio: f64,
     pub details: serde_json::Value,
 }
 
@@ -50,6 +52,7 @@ impl KindChange {
             added: 0,
             removed: 0,
             modified: 1,
+            ratio: 0.0,
             details,
         }
     }

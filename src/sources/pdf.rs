@@ -101,7 +101,8 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
                 added: c.added,
                 removed: c.removed,
                 modified: c.modified,
-                details: serde_json::json!({ "page": page, "ratio": c.ratio }),
+                ratio: c.ratio,
+                details: serde_json::json!({ "page": page }),
             });
         }
     }
