@@ -335,8 +335,9 @@ fn from_structured(s: Structured, kind: SourceKind, status: u16, bytes: u64) -> 
 
 fn from_kind(outcome: KindOutcome, kind: SourceKind) -> Observation {
     let mut obs = match outcome {
-        KindOutcome::Observed { structured, etag, status, bytes, note } => {
+        KindOutcome::Observed { structured, etag, status, bytes, note, until } => {
             let mut obs = from_structured(structured, kind, status, bytes);
+            obs.retry_after = until.and_then(|u| (u - chrono::Utc::now()).to_std().ok());
             // The API validators replace the stored ones, even when absent.
             obs.etag = Some(etag);
             obs.reason = note;

@@ -19,6 +19,8 @@ pub enum KindOutcome {
         bytes: u64,
         /// A note for the check's message (e.g. the releases.atom fallback).
         note: Option<String>,
+        /// A rate limit seen on the way: the next check waits for it.
+        until: Option<DateTime<Utc>>,
     },
     NotModified,
     Gone {
@@ -151,6 +153,7 @@ pub async fn observe_github(
         status: 200,
         bytes,
         note: None,
+        until: None,
     }
 }
 
@@ -182,6 +185,7 @@ async fn atom_fallback(
                     "GitHub API budget spent until {}; releases read from releases.atom",
                     until.to_rfc3339()
                 )),
+                until: Some(until),
             }
         }
         _ => limited,
@@ -196,7 +200,9 @@ pub async fn observe_huggingface(api: &ApiClient, source_url: &Url, stored_etag:
     let url = ApiClient::join(&api.hf_api, &format!("api/models/{org}/{name}"));
     match api.get(Api::Huggingface, &url, stored_etag).await {
         ApiResponse::Ok { body, etag, status } => match huggingface::parse_model(&body) {
-            Ok(structured) => KindOutcome::Observed { structured, etag, status, bytes: body.len() as u64, note: None },
+            Ok(structured) => {
+                KindOutcome::Observed { structured, etag, status, bytes: body.len() as u64, note: None, until: None }
+            }
             Err(e) => KindOutcome::failed(ErrorKind::InvalidContent, e.to_string(), Some(status)),
         },
         other => KindOutcome::from_response(other),

@@ -275,3 +275,95 @@ async fn github_urls_pick_the_github_kind() {
     let hf = mw.add("https://huggingface.co/Qwen/Qwen2.5-72B", &[]).await;
     assert_eq!(mw.source(hf).await["kind"], "huggingface");
 }
+
+const RELEASES_ATOM: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en-US">
+  <id>tag:github.com,2008:https://github.com/Significant-Gravitas/Auto-GPT/releases</id>
+  <link type="text/html" rel="alternate" href="https://github.com/Significant-Gravitas/Auto-GPT/releases"/>
+  <title>Release notes from Auto-GPT</title>
+  <updated>2023-04-24T08:00:00Z</updated>
+  <entry>
+    <id>tag:github.com,2008:Repository/614765452/v0.3.0</id>
+    <updated>2023-04-24T08:00:00Z</updated>
+    <link rel="alternate" type="text/html" href="https://github.com/Significant-Gravitas/Auto-GPT/releases/tag/v0.3.0"/>
+    <title>Auto-GPT v0.3.0</title>
+    <content type="html">&lt;p&gt;Plugins, new memory backends&lt;/p&gt;</content>
+  </entry>
+</feed>"#;
+
+/// Without a token and with the budget spent, releases come from the web's
+/// releases.atom; the repository half is the last one seen.
+async fn github_budget_spent_falls_back_to_releases_atom(backend: Backend) {
+    let server = TestServer::start().await;
+    let Some(mw) = Mw::with_config(backend, &github_config(&server)).await else { return };
+    server.set(REPO_PATH, json(REPO));
+    mw.init().await;
+    let id = mw.add(&server.url("/Significant-Gravitas/Auto-GPT"), &[]).await;
+    assert_eq!(check_json(&mw, &[]).await[0]["outcome"], "baseline");
+
+    let reset = chrono::Utc::now().timestamp() + 1800;
+    server.set(
+        REPO_PATH,
+        Page { status: 403, ..json(r#"{"message":"API rate limit exceeded for 127.0.0.1."}"#) }
+            .with_header("x-ratelimit-remaining", "0")
+            .with_header("x-ratelimit-reset", &reset.to_string())
+            .without_etag(),
+    );
+    server.set(
+        "/Significant-Gravitas/Auto-GPT/releases.atom",
+        Page::bytes("application/atom+xml; charset=utf-8", RELEASES_ATOM.as_bytes().to_vec()),
+    );
+    let releases_before = server.seen_path(RELEASE_PATH).len();
+    let r = check_json(&mw, &[]).await;
+    assert_eq!(r[0]["outcome"], "changed", "{r}");
+    assert_eq!(server.seen_path(RELEASE_PATH).len(), releases_before, "no API request after the 403");
+    let changes = mw.changes(Some(id)).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["kind"], "release");
+    assert_eq!(changes[0]["summary"], "New release v0.3.0 (Auto-GPT v0.3.0)");
+    let src = mw.source(id).await;
+    let next = chrono::DateTime::parse_from_rfc3339(src["next_check_at"].as_str().unwrap()).unwrap();
+    assert!(next.timestamp() >= reset - 5, "the API is not asked again before the reset: {src}");
+}
+
+both_backends!(github_budget_spent_falls_back_to_releases_atom_on, github_budget_spent_falls_back_to_releases_atom);
+
+async fn github_token_is_sent_and_never_shown(backend: Backend) {
+    let server = TestServer::start().await;
+    let Some(mut mw) = Mw::with_config(backend, &github_config(&server)).await else { return };
+    mw.env.push(("GITHUB_TOKEN".into(), "ghp_kindsTestToken123".into()));
+    server.set(REPO_PATH, json(REPO));
+    mw.init().await;
+    mw.add(&server.url("/Significant-Gravitas/Auto-GPT"), &[]).await;
+    let run = mw.run_async(&["check", "--format", "json"]).await.ok();
+    let seen = server.seen_path(REPO_PATH);
+    assert_eq!(seen[0].headers.get("authorization").unwrap(), "Bearer ghp_kindsTestToken123");
+    assert!(!run.stdout.contains("ghp_kindsTestToken123") && !run.stderr.contains("ghp_kindsTestToken123"));
+}
+
+both_backends!(github_token_is_sent_and_never_shown_on, github_token_is_sent_and_never_shown);
+
+/// The digest's view of metrics: week-over-week deltas, and retention.
+async fn metric_deltas_and_retention(backend: Backend) {
+    use modelwatch::store::metrics::MetricPoint;
+    let server = TestServer::start().await;
+    let Some(mw) = Mw::with_config(backend, &github_config(&server)).await else { return };
+    mw.init().await;
+    let id = SourceId(mw.add(&server.url("/Significant-Gravitas/Auto-GPT"), &[]).await);
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let now = chrono::Utc::now();
+    let days = |n: i64| now - chrono::Duration::days(n);
+    let point = |metric: &str, value: f64| MetricPoint { metric: metric.into(), value };
+    store.record_metrics(id, days(30), &[point("stars", 100_000.0)]).await.unwrap();
+    store.record_metrics(id, days(8), &[point("stars", 119_000.0), point("forks", 23_000.0)]).await.unwrap();
+    store.record_metrics(id, days(1), &[point("stars", 120_500.0), point("forks", f64::NAN)]).await.unwrap();
+    let deltas = store.metric_deltas(id, days(7)).await.unwrap();
+    let stars = deltas.iter().find(|d| d.metric == "stars").unwrap();
+    assert_eq!((stars.before, stars.now, stars.delta()), (Some(119_000.0), 120_500.0, Some(1_500.0)));
+    let forks = deltas.iter().find(|d| d.metric == "forks").unwrap();
+    assert_eq!(forks.now, 23_000.0, "a NaN point is not stored");
+    assert_eq!(store.prune_metrics(days(14)).await.unwrap(), 1);
+    assert_eq!(store.metric_points(id).await.unwrap().len(), 3);
+}
+
+both_backends!(metric_deltas_and_retention_on, metric_deltas_and_retention);
