@@ -240,6 +240,11 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_text_shape() {
+        insta::assert_snapshot!(parse(RSS.as_bytes(), None, None).unwrap().text);
+    }
+
+    #[test]
     fn edited_entry_is_reported_separately() {
         let a = parse(RSS.as_bytes(), None, None).unwrap();
         let edited = RSS.replace("52K demos", "52K instruction-following demos");

@@ -322,6 +322,11 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_text_shape() {
+        insta::assert_snapshot!(snap(AUTOGPT, Some(RELEASE)).text);
+    }
+
+    #[test]
     fn facts_for_the_catalog() {
         let s = snap(AUTOGPT, Some(RELEASE));
         let f: Vec<(String, String)> = facts(&s.meta).into_iter().map(|f| (f.field, f.value)).collect();

@@ -182,6 +182,41 @@ mod tests {
         assert_eq!(parse(&empty_page).err(), Some(PdfError::NoText));
     }
 
+    /// A PDF whose Chinese text uses the non-embedded STSong-Light font with
+    /// the UniGB-UCS2-H CMap and no ToUnicode, as many Chinese reports do.
+    fn chinese_pdf(text: &str) -> Vec<u8> {
+        let hex: String = text.encode_utf16().map(|u| format!("{u:04X}")).collect();
+        let content = format!("BT /F1 12 Tf 50 800 Td <{hex}> Tj ET");
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R /Lang (zh-CN) >>".to_owned(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>".to_owned(),
+            format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+            "<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts [6 0 R] >>".to_owned(),
+            "<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> /FontDescriptor 7 0 R /DW 1000 >>".to_owned(),
+            "<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [0 -200 1000 900] /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>".to_owned(),
+        ];
+        let mut out = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, o) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend(format!("{} 0 obj\n{o}\nendobj\n", i + 1).into_bytes());
+        }
+        let xref = out.len();
+        out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).into_bytes());
+        for off in offsets {
+            out.extend(format!("{off:010} 00000 n \n").into_bytes());
+        }
+        out.extend(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).into_bytes());
+        out
+    }
+
+    #[test]
+    fn chinese_text_comes_out_readable() {
+        let s = parse(&chinese_pdf("百度发布文心一言大模型")).unwrap();
+        assert!(s.text.contains("百度发布文心一言大模型"), "{}", s.text);
+    }
+
     /// A small deterministic fuzz of the entry point: mutated bytes of a
     /// valid PDF never panic out of `parse`.
     #[test]
