@@ -268,6 +268,9 @@ fn from_fetch_failure(outcome: FetchOutcome) -> Observation {
     }
 }
 
+/// How long a feed or PDF may take to parse.
+const PARSE_BUDGET: Duration = Duration::from_secs(60);
+
 /// `application/pdf` → pdf; RSS/Atom/JSON Feed types or roots → feed.
 fn kind_from_response(f: &Fetched) -> Option<SourceKind> {
     let ct = f.content_type.as_deref().unwrap_or("").to_ascii_lowercase();
@@ -283,12 +286,16 @@ async fn structured_from_body(source: &Source, f: Fetched, kind: SourceKind) -> 
     let body = f.body.clone();
     let content_type = f.content_type.clone();
     let encoding = source.options.encoding.clone();
-    let parsed = blocking(move || match kind {
+    let parse = blocking(move || match kind {
         SourceKind::Pdf => pdf::parse(&body).map_err(|e| e.to_string()),
         _ => feed::parse(&body, content_type.as_deref(), encoding.as_deref()).map_err(|e| e.to_string()),
-    })
-    .await
-    .and_then(|r| r);
+    });
+    // A hostile PDF can also be slow: the check gives up waiting (the
+    // worker thread finishes on its own).
+    let parsed = match tokio::time::timeout(PARSE_BUDGET, parse).await {
+        Ok(r) => r.and_then(|r| r),
+        Err(_) => Err(format!("parsing took longer than {} s", PARSE_BUDGET.as_secs())),
+    };
     let bytes = f.body.len() as u64;
     match parsed {
         Ok(s) => {

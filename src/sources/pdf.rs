@@ -207,7 +207,9 @@ mod tests {
         for off in offsets {
             out.extend(format!("{off:010} 00000 n \n").into_bytes());
         }
-        out.extend(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).into_bytes());
+        out.extend(
+            format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).into_bytes(),
+        );
         out
     }
 
@@ -215,6 +217,30 @@ mod tests {
     fn chinese_text_comes_out_readable() {
         let s = parse(&chinese_pdf("百度发布文心一言大模型")).unwrap();
         assert!(s.text.contains("百度发布文心一言大模型"), "{}", s.text);
+    }
+
+    /// Timing of the entry point on a 60-page report (run explicitly).
+    #[test]
+    #[ignore = "measurement"]
+    fn measure_parse_time() {
+        let page = "Chapter Market size\nThe AIGC market reached 10 billion yuan in 2022.\n".repeat(20);
+        let pages: Vec<&str> = std::iter::repeat_n(page.as_str(), 60).collect();
+        let pdf = write_test_pdf("AIGC report", &pages).unwrap();
+        let t = std::time::Instant::now();
+        let s = parse(&pdf).unwrap();
+        let parse_ms = t.elapsed().as_millis();
+        let mut edited = pages.clone();
+        let p3 = page.replacen("10 billion", "17 billion", 1);
+        edited[2] = &p3;
+        let b = parse(&write_test_pdf("AIGC report", &edited).unwrap()).unwrap();
+        let t = std::time::Instant::now();
+        let ch = changes(&s.meta, &b.meta);
+        eprintln!(
+            "60-page PDF, {} KB: parse {parse_ms} ms, per-page diff {} ms, {} change(s)",
+            pdf.len() / 1024,
+            t.elapsed().as_millis(),
+            ch.len()
+        );
     }
 
     /// A small deterministic fuzz of the entry point: mutated bytes of a
