@@ -59,14 +59,16 @@ pub fn parse(body: &[u8], content_type: Option<&str>, encoding: Option<&str>) ->
         Some(re) => re.replace(&decoded.text, "${1}encoding=\"utf-8\"").into_owned(),
         None => decoded.text,
     };
-    let feed = feed_rs::parser::parse(text.as_bytes()).map_err(FeedError::Parse)?;
+    // feed-rs invents missing ids from link + title (or a random UUID), so
+    // an edited title would look like a new entry and an id-less entry
+    // would change on every fetch; ids are assigned below instead.
+    let parser = feed_rs::parser::Builder::new().id_generator(|_, _, _| String::new()).build();
+    let feed = parser.parse(text.as_bytes()).map_err(FeedError::Parse)?;
     let title = feed.title.as_ref().map(|t| plain(&t.content)).filter(|t| !t.is_empty());
     let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
     for e in feed.entries {
         let link = e.links.first().map(|l| l.href.trim().to_owned());
-        // feed-rs invents an id when the feed has none; prefer the link then,
-        // which is stable across refetches.
-        let id = if e.id.trim().is_empty() { link.clone().unwrap_or_default() } else { e.id.trim().to_owned() };
+        let title = e.title.as_ref().map(|t| plain(&t.content)).filter(|t| !t.is_empty());
         let summary = e
             .summary
             .as_ref()
@@ -74,10 +76,18 @@ pub fn parse(body: &[u8], content_type: Option<&str>, encoding: Option<&str>) ->
             .or_else(|| e.content.as_ref().and_then(|c| c.body.as_deref()).map(plain))
             .filter(|s| !s.is_empty())
             .map(|s| clip(&s, SUMMARY_CHARS));
+        // Without a guid/id, the link is the entry's identity (stable across
+        // refetches and title edits), then the title, then the text.
+        let id = Some(e.id.trim().to_owned())
+            .filter(|i| !i.is_empty())
+            .or_else(|| link.clone())
+            .or_else(|| title.clone())
+            .or_else(|| summary.clone())
+            .unwrap_or_default();
         let entry = Entry {
             id: id.clone(),
             link,
-            title: e.title.as_ref().map(|t| plain(&t.content)).filter(|t| !t.is_empty()),
+            title,
             published: e.published.or(e.updated).map(|d| d.to_rfc3339()),
             summary,
         };
@@ -253,6 +263,21 @@ mod tests {
         assert_eq!(ch.len(), 1);
         assert_eq!(ch[0].summary, "Entry edited: Stanford Alpaca: 7B instruction model");
         assert_eq!(ch[0].modified, 1);
+    }
+
+    #[test]
+    fn entries_without_guid_keep_their_identity() {
+        let no_guid = RSS.replace("<guid>qb-1</guid>", "").replace("<guid>qb-2</guid>", "");
+        let a = parse(no_guid.as_bytes(), None, None).unwrap();
+        assert_eq!(a.text, parse(no_guid.as_bytes(), None, None).unwrap().text, "refetch is stable");
+        let b = parse(no_guid.replace("开放测试", "正式上线").as_bytes(), None, None).unwrap();
+        let ch = changes(&a.meta, &b.meta);
+        assert_eq!(ch.len(), 1, "{ch:?}");
+        assert_eq!(ch[0].summary, "Entry edited: 百度文心一言正式上线");
+        // Neither guid nor link: the title is the identity, not a random id.
+        let bare = "<rss version=\"2.0\"><channel><title>t</title><item><title>只有标题</title></item></channel></rss>";
+        let x = parse(bare.as_bytes(), None, None).unwrap();
+        assert_eq!(x.text, parse(bare.as_bytes(), None, None).unwrap().text);
     }
 
     #[test]
