@@ -214,6 +214,18 @@ mod tests {
     }
 
     #[test]
+    fn password_protected_pdf_says_encrypted() {
+        use oxidize_pdf::{Document, Font, Page};
+        let mut doc = Document::new();
+        let mut page = Page::new(595.0, 842.0);
+        page.text().set_font(Font::Helvetica, 11.0).at(50.0, 800.0).write("Confidential: Q3 model roadmap").unwrap();
+        doc.add_page(page);
+        doc.encrypt_with_passwords("user-secret", "owner-secret");
+        let bytes = doc.to_bytes().unwrap();
+        assert_eq!(parse(&bytes).err(), Some(PdfError::Encrypted));
+    }
+
+    #[test]
     fn chinese_text_comes_out_readable() {
         let s = parse(&chinese_pdf("百度发布文心一言大模型")).unwrap();
         assert!(s.text.contains("百度发布文心一言大模型"), "{}", s.text);
