@@ -9,8 +9,6 @@ mod guard;
 mod politeness;
 mod retry;
 mod robots;
-#[cfg(test)]
-mod tests;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -132,7 +130,7 @@ pub struct Fetcher {
 /// The result of one request (one redirect hop).
 enum Hop {
     Redirect(Redirect),
-    Done(FetchOutcome),
+    Done(Box<FetchOutcome>),
 }
 
 impl Fetcher {
@@ -245,6 +243,7 @@ impl Fetcher {
             };
             match hop {
                 Hop::Done(outcome) => {
+                    let outcome = *outcome;
                     if let FetchOutcome::Failed(FetchFailure { retry_after: Some(wait), .. }) = &outcome {
                         self.politeness.push_back(&url, *wait);
                     }
@@ -282,13 +281,13 @@ impl Fetcher {
     /// One request: a redirect to follow, or the final outcome with its body.
     async fn hop(&self, req: &FetchRequest, url: &Url, first_hop: bool) -> Hop {
         let fail = |kind, message: String, status| {
-            Hop::Done(FetchOutcome::Failed(FetchFailure {
+            Hop::Done(Box::new(FetchOutcome::Failed(FetchFailure {
                 kind,
                 message,
                 status,
                 final_url: Some(url.clone()),
                 retry_after: None,
-            }))
+            })))
         };
         let started = Instant::now();
         let response = match self.send(req, url, first_hop).await {
@@ -309,7 +308,7 @@ impl Fetcher {
                 Err(e) => fail(ErrorKind::HttpStatus, format!("bad redirect Location {location:?}: {e}"), Some(status)),
             };
         }
-        Hop::Done(self.finish(response, url.clone(), Vec::new()).await)
+        Hop::Done(Box::new(self.finish(response, url.clone(), Vec::new()).await))
     }
 
     /// Whether robots.txt lets us fetch `url`.
@@ -339,7 +338,7 @@ impl Fetcher {
             let budget = self.cfg.timeout.min(Duration::from_secs(10));
             match tokio::time::timeout(budget, self.hop(&req, &url, true)).await {
                 Ok(Hop::Redirect(r)) => url = r.to,
-                Ok(Hop::Done(outcome)) => return outcome,
+                Ok(Hop::Done(outcome)) => return *outcome,
                 Err(_) => break,
             }
         }

@@ -5,5 +5,6 @@ mod support;
 
 mod cli;
 mod daemon;
+mod fetch;
 mod pipeline;
 mod schema;
