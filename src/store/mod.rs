@@ -5,6 +5,7 @@ pub mod changes;
 mod convert;
 pub mod entity;
 pub mod lock;
+pub mod maintenance;
 pub mod record;
 pub mod sources;
 
