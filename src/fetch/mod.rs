@@ -474,7 +474,7 @@ fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
         }
         source = err.source();
     }
-    let detail = error_chain(e);
+    let detail = crate::error_chain(e);
     if e.is_timeout() {
         (ErrorKind::Timeout, format!("timed out: {detail}"))
     } else if e.is_connect() {
@@ -484,19 +484,6 @@ fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
     } else {
         (ErrorKind::Connect, detail)
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
 }
 
 /// `Retry-After` as seconds or an HTTP date.
