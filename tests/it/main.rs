@@ -7,6 +7,7 @@ mod support;
 
 mod cli;
 mod daemon;
+mod fetch;
 mod kinds;
 mod pipeline;
 mod schema;
