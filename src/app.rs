@@ -196,6 +196,10 @@ async fn maintenance(store: &crate::store::Store, retention: &crate::config::Ret
         Ok(p) => tracing::info!(raw_bodies = p.raw_bodies, checks = p.checks, "Maintenance pruned old data"),
         Err(e) => tracing::error!(error = %e, "Maintenance failed"),
     }
+    match store.prune_metrics(ago(retention.metrics)).await {
+        Ok(n) => tracing::info!(metric_points = n, "Maintenance pruned old metric points"),
+        Err(e) => tracing::error!(error = %e, "Metric maintenance failed"),
+    }
 }
 
 /// Names this instance in leases: host and process id.

@@ -142,6 +142,7 @@ pub struct LivenessConfig {
 pub struct RetentionConfig {
     pub raw_bodies: Duration,
     pub checks: Duration,
+    pub metrics: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -74,6 +74,7 @@ pub struct RawLiveness {
 pub struct RawRetention {
     pub raw_bodies: String,
     pub checks: String,
+    pub metrics: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

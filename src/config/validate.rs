@@ -144,6 +144,7 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
     let retention = RetentionConfig {
         raw_bodies: c.duration("retention.raw_bodies", &raw.retention.raw_bodies),
         checks: c.duration("retention.checks", &raw.retention.checks),
+        metrics: c.duration("retention.metrics", &raw.retention.metrics),
     };
 
     let github = GithubConfig {

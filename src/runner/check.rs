@@ -210,13 +210,6 @@ impl Runner {
         let record = self.build_record(&source, &obs, content, &live, status_change, started_at, duration_ms, mode);
         match self.store.record_check(record).await {
             Ok(recorded) => {
-                if obs.observed == Observed::Ok
-                    && !obs.metrics.is_empty()
-                    && let Err(e) = self.store.record_metrics(source.id, started_at, &obs.metrics).await
-                {
-                    tracing::error!(error = %e, "Cannot record metric points");
-                    report.record_error = Some(e.to_string());
-                }
                 if let (Some(snapshot_id), Some(text)) = (recorded.snapshot_id, obs.text.as_deref()) {
                     self.catalog_hook(&source, snapshot_id, text).await;
                 }
@@ -394,6 +387,8 @@ impl Runner {
                 succeeded: obs.observed == Observed::Ok,
                 next_check_at,
             },
+            // Metric points belong to the check: same transaction.
+            metrics: if obs.observed == Observed::Ok { obs.metrics.clone() } else { Vec::new() },
             lease_owner: mode.lease_owner.clone(),
         }
     }

@@ -48,22 +48,7 @@ impl Store {
         at: DateTime<Utc>,
         points: &[MetricPoint],
     ) -> Result<usize, StoreError> {
-        let rows: Vec<metrics::ActiveModel> = points
-            .iter()
-            .filter(|p| p.value.is_finite())
-            .map(|p| metrics::ActiveModel {
-                source_id: Set(source.0),
-                metric: Set(p.metric.clone()),
-                value: Set(p.value),
-                observed_at: Set(at),
-                ..Default::default()
-            })
-            .collect();
-        let n = rows.len();
-        if n > 0 {
-            metrics::Entity::insert_many(rows).exec(self.db()).await?;
-        }
-        Ok(n)
+        insert_metrics(self.db(), source, at, points).await
     }
 
     /// Every point of a source, oldest first (for `--json` output and tests).
@@ -112,4 +97,30 @@ impl Store {
         let res = metrics::Entity::delete_many().filter(metrics::Column::ObservedAt.lt(before)).exec(self.db()).await?;
         Ok(res.rows_affected)
     }
+}
+
+/// Inserts metric points on any connection (a check's transaction included);
+/// non-finite values are dropped.
+pub(crate) async fn insert_metrics<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    source: SourceId,
+    at: DateTime<Utc>,
+    points: &[MetricPoint],
+) -> Result<usize, StoreError> {
+    let rows: Vec<metrics::ActiveModel> = points
+        .iter()
+        .filter(|p| p.value.is_finite())
+        .map(|p| metrics::ActiveModel {
+            source_id: Set(source.0),
+            metric: Set(p.metric.clone()),
+            value: Set(p.value),
+            observed_at: Set(at),
+            ..Default::default()
+        })
+        .collect();
+    let n = rows.len();
+    if n > 0 {
+        metrics::Entity::insert_many(rows).exec(conn).await?;
+    }
+    Ok(n)
 }

@@ -127,6 +127,7 @@ async fn pruning_keeps_the_last_good_copy(backend: Backend) {
                 succeeded: true,
                 next_check_at: at,
             },
+            metrics: vec![],
             lease_owner: None,
         }
     };
