@@ -4,4 +4,6 @@
 //! catalog → digest → mail. Pure stages take owned values and return owned
 //! values; only `fetch`, `store` and `mail` touch the outside world.
 
+pub mod digest;
+pub mod mail;
 pub mod types;

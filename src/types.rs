@@ -110,7 +110,10 @@ impl ErrorKind {
     pub fn is_transient(self) -> bool {
         matches!(
             self,
-            ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::HttpStatus | ErrorKind::RateLimited
+            ErrorKind::Timeout
+                | ErrorKind::Connect
+                | ErrorKind::HttpStatus
+                | ErrorKind::RateLimited
         )
     }
 }
@@ -151,7 +154,9 @@ mod tests {
         let err = "ftp".parse::<SourceKind>().err().map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some("unknown SourceKind \"ftp\" (expected one of: page, feed, pdf, github, huggingface)")
+            Some(
+                "unknown SourceKind \"ftp\" (expected one of: page, feed, pdf, github, huggingface)"
+            )
         );
     }
 

@@ -1,0 +1,478 @@
+//! The mail boundary: one [`Mailer`] trait and its SMTP implementation on lettre.
+//!
+//! The digest sender is the only caller. It hands over a fully rendered
+//! [`OutgoingMail`] (subject, text, HTML, a Message-ID derived from the digest
+//! period) and records the outcome in the outbox. Everything that touches the
+//! network lives here, so the outbox logic stays testable against a real local
+//! SMTP server without mocks.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart, header};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::{Deserialize, Serialize};
+
+/// A message ready to go: everything is already rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    /// `Name <addr@host>` or a bare address.
+    pub from: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// A full `<…@…>` Message-ID. The same digest always carries the same id,
+    /// so a receiver can drop the duplicate of a resend.
+    pub message_id: String,
+}
+
+/// What the server said when it took the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub message_id: String,
+    /// The server's reply, e.g. `250 OK queued as 4F2A`.
+    pub reply: String,
+}
+
+/// Sends one message.
+///
+/// Called by the digest sender (`digest::send`) once per outbox row and
+/// attempt, never concurrently for the same row. `Ok` means the server
+/// accepted the message for delivery: the caller marks the digest sent.
+/// `Err` means it was not accepted; [`MailError::is_permanent`] tells the
+/// caller whether retrying the same message can help (a timeout or a 4xx
+/// can; a rejected recipient or an unparsable address cannot). An error after
+/// the server accepted the DATA (e.g. the connection dropped during QUIT) is
+/// reported as `Ok`: lettre only fails before acceptance.
+pub trait Mailer: Send + Sync {
+    fn send(&self, mail: &OutgoingMail)
+    -> impl Future<Output = Result<Accepted, MailError>> + Send;
+}
+
+/// How the connection is secured (`smtp.tls`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsMode {
+    /// Plain connection upgraded with STARTTLS, required (port 587).
+    #[default]
+    Starttls,
+    /// TLS from the first byte, "SMTPS" (port 465).
+    Tls,
+    /// No encryption at all: only for a relay on localhost or a trusted LAN.
+    None,
+}
+
+impl std::str::FromStr for TlsMode {
+    type Err = crate::types::UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "starttls" => Ok(TlsMode::Starttls),
+            "tls" => Ok(TlsMode::Tls),
+            "none" => Ok(TlsMode::None),
+            _ => Err(crate::types::UnknownName {
+                what: "smtp.tls",
+                got: s.to_owned(),
+                expected: &["starttls", "tls", "none"],
+            }),
+        }
+    }
+}
+
+/// A password that never reaches logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Where the SMTP password comes from: an environment variable, or a file
+/// (a container secret). The file wins when both are set.
+pub fn read_password(env_name: &str, file: Option<&Path>) -> Result<Option<Secret>, MailError> {
+    if let Some(path) = file {
+        let raw = std::fs::read_to_string(path).map_err(|source| MailError::PasswordFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        // Secret files usually end with a newline the password does not have.
+        return Ok(Some(Secret(raw.trim_end_matches(['\r', '\n']).to_owned())));
+    }
+    if env_name.is_empty() {
+        return Ok(None);
+    }
+    Ok(std::env::var(env_name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(Secret))
+}
+
+/// Validated `[smtp]` settings.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    /// Empty: no authentication.
+    pub username: String,
+    pub password: Option<Secret>,
+    /// Bounds the TCP connect and every SMTP command.
+    pub connect_timeout: Duration,
+    /// Bounds one whole send, from connect to the server's final reply.
+    pub send_timeout: Duration,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        SmtpSettings {
+            host: "localhost".to_owned(),
+            port: 587,
+            tls: TlsMode::Starttls,
+            username: String::new(),
+            password: None,
+            connect_timeout: Duration::from_secs(10),
+            send_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("invalid mail address {address:?}")]
+    Address {
+        address: String,
+        #[source]
+        source: lettre::address::AddressError,
+    },
+    #[error("cannot build the message")]
+    Build(#[source] lettre::error::Error),
+    #[error("SMTP server {server} refused the message: {reason}")]
+    Rejected {
+        server: String,
+        /// The server's reply, e.g. `permanent error (550): 5.1.1 <x@y>: Recipient address rejected`.
+        reason: String,
+        permanent: bool,
+        #[source]
+        source: lettre::transport::smtp::Error,
+    },
+    #[error("cannot deliver to SMTP server {server}{hint}")]
+    Transport {
+        server: String,
+        /// Empty, or `" (hint: …)"`.
+        hint: String,
+        #[source]
+        source: lettre::transport::smtp::Error,
+    },
+    #[error("SMTP server {server} did not finish within {timeout:?}{hint}")]
+    Timeout {
+        server: String,
+        timeout: Duration,
+        hint: String,
+    },
+    #[error("cannot read the SMTP password file {path}")]
+    PasswordFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl MailError {
+    /// Retrying the same message cannot succeed (until someone changes the
+    /// configuration or the recipient list).
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            MailError::Address { .. } | MailError::Build(_) | MailError::PasswordFile { .. } => {
+                true
+            }
+            MailError::Rejected { permanent, .. } => *permanent,
+            MailError::Transport { .. } | MailError::Timeout { .. } => false,
+        }
+    }
+
+    /// One line for the outbox's `last_error` and the CLI: the error and its causes.
+    pub fn report(&self) -> String {
+        let mut out = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            let text = s.to_string();
+            if !out.contains(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
+            source = s.source();
+        }
+        out
+    }
+}
+
+/// The mismatch people hit most: implicit TLS on a STARTTLS port or the reverse.
+fn tls_hint(tls: TlsMode, port: u16) -> Option<&'static str> {
+    match (tls, port) {
+        (TlsMode::Starttls | TlsMode::None, 465) => {
+            Some("port 465 expects TLS from the first byte; set smtp.tls = \"tls\"")
+        }
+        (TlsMode::Tls, 25 | 587 | 2525) => {
+            Some("this port usually speaks plain SMTP first; set smtp.tls = \"starttls\"")
+        }
+        _ => None,
+    }
+}
+
+fn hint_for(settings: &SmtpSettings, err: Option<&lettre::transport::smtp::Error>) -> String {
+    let text = tls_hint(settings.tls, settings.port).map(str::to_owned).or_else(|| {
+        let err = err?;
+        let chain = format!("{err:?}");
+        if chain.contains("STARTTLS is not supported") {
+            Some("the server does not offer STARTTLS; use smtp.tls = \"none\" only for a local relay".to_owned())
+        } else if err.is_tls() {
+            Some(format!("TLS handshake failed; check smtp.tls (now {:?}) and the certificate of {}", settings.tls, settings.host))
+        } else if chain.contains("ConnectionRefused") || chain.contains("Connection refused") {
+            Some(format!("nothing listens on {}:{}; is the SMTP server up and the port right?", settings.host, settings.port))
+        } else {
+            None
+        }
+    });
+    text.map(|t| format!(" (hint: {t})")).unwrap_or_default()
+}
+
+fn mailbox(address: &str) -> Result<Mailbox, MailError> {
+    address
+        .trim()
+        .parse::<Mailbox>()
+        .map_err(|source| MailError::Address {
+            address: address.to_owned(),
+            source,
+        })
+}
+
+/// Builds the MIME message: multipart/alternative with the text part first
+/// (the fallback) and the HTML part last (the preferred one), both UTF-8.
+pub fn build_message(mail: &OutgoingMail) -> Result<Message, MailError> {
+    let mut builder = Message::builder()
+        .from(mailbox(&mail.from)?)
+        .subject(mail.subject.clone())
+        .message_id(Some(mail.message_id.clone()))
+        .header(header::MIME_VERSION_1_0);
+    for to in &mail.to {
+        builder = builder.to(mailbox(to)?);
+    }
+    builder
+        .multipart(MultiPart::alternative_plain_html(
+            mail.text.clone(),
+            mail.html.clone(),
+        ))
+        .map_err(MailError::Build)
+}
+
+/// [`Mailer`] over SMTP. A connection is opened per send: digests go out
+/// weekly, so a pooled connection would only ever be stale.
+#[derive(Debug, Clone)]
+pub struct SmtpMailer {
+    settings: SmtpSettings,
+}
+
+impl SmtpMailer {
+    pub fn new(settings: SmtpSettings) -> SmtpMailer {
+        SmtpMailer { settings }
+    }
+
+    fn server(&self) -> String {
+        format!("{}:{}", self.settings.host, self.settings.port)
+    }
+
+    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
+        let s = &self.settings;
+        let tls = match s.tls {
+            TlsMode::None => Tls::None,
+            TlsMode::Starttls | TlsMode::Tls => {
+                let params =
+                    TlsParameters::new(s.host.clone()).map_err(|source| MailError::Transport {
+                        server: self.server(),
+                        hint: hint_for(s, None),
+                        source,
+                    })?;
+                if s.tls == TlsMode::Tls {
+                    Tls::Wrapper(params)
+                } else {
+                    Tls::Required(params)
+                }
+            }
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(s.host.clone())
+            .port(s.port)
+            .tls(tls)
+            .timeout(Some(s.connect_timeout));
+        if !s.username.is_empty() {
+            let password = s
+                .password
+                .as_ref()
+                .map(|p| p.expose().to_owned())
+                .unwrap_or_default();
+            builder = builder.credentials(Credentials::new(s.username.clone(), password));
+        }
+        Ok(builder.build())
+    }
+}
+
+impl Mailer for SmtpMailer {
+    async fn send(&self, mail: &OutgoingMail) -> Result<Accepted, MailError> {
+        let message = build_message(mail)?;
+        let transport = self.transport()?;
+        let timeout = self.settings.send_timeout;
+        let outcome = tokio::time::timeout(timeout, transport.send(message)).await;
+        match outcome {
+            Err(_) => Err(MailError::Timeout {
+                server: self.server(),
+                timeout,
+                hint: hint_for(&self.settings, None),
+            }),
+            Ok(Ok(response)) => Ok(Accepted {
+                message_id: mail.message_id.clone(),
+                reply: format!(
+                    "{} {}",
+                    response.code(),
+                    response.message().collect::<Vec<_>>().join(" ")
+                ),
+            }),
+            Ok(Err(source)) if source.is_permanent() || source.is_transient() => {
+                Err(MailError::Rejected {
+                    server: self.server(),
+                    reason: source.to_string(),
+                    permanent: source.is_permanent(),
+                    source,
+                })
+            }
+            Ok(Err(source)) if source.is_timeout() => Err(MailError::Timeout {
+                server: self.server(),
+                timeout: self.settings.connect_timeout,
+                hint: hint_for(&self.settings, Some(&source)),
+            }),
+            Ok(Err(source)) => Err(MailError::Transport {
+                server: self.server(),
+                hint: hint_for(&self.settings, Some(&source)),
+                source,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn mail() -> OutgoingMail {
+        OutgoingMail {
+            from: "modelwatch <modelwatch@example.com>".to_owned(),
+            to: vec!["研究组 <team@example.com>".to_owned()],
+            subject: "modelwatch 周报 2026-11-23 – 2026-11-30：3 处内容变更".to_owned(),
+            text: "本期共 3 处变更。\n".to_owned(),
+            html: "<p>本期共 3 处变更。</p>".to_owned(),
+            message_id: "<digest-2026-11-30.all@example.com>".to_owned(),
+        }
+    }
+
+    #[test]
+    fn message_is_multipart_alternative_with_encoded_chinese_subject() {
+        let raw = String::from_utf8(build_message(&mail()).unwrap().formatted()).unwrap();
+        assert!(raw.contains("Content-Type: multipart/alternative"), "{raw}");
+        assert!(
+            raw.contains("Message-ID: <digest-2026-11-30.all@example.com>"),
+            "{raw}"
+        );
+        // RFC 2047: the header line itself stays ASCII.
+        let subject = raw.lines().find(|l| l.starts_with("Subject:")).unwrap();
+        assert!(
+            subject.is_ascii() && subject.contains("=?utf-8?"),
+            "{subject}"
+        );
+        let text_at = raw.find("Content-Type: text/plain; charset=utf-8").unwrap();
+        let html_at = raw.find("Content-Type: text/html; charset=utf-8").unwrap();
+        assert!(text_at < html_at, "text part must come first");
+    }
+
+    #[test]
+    fn bad_addresses_are_permanent_errors() {
+        let mut m = mail();
+        m.to = vec!["not an address".to_owned()];
+        let err = build_message(&m).unwrap_err();
+        assert!(err.is_permanent());
+        assert!(err.to_string().contains("not an address"));
+    }
+
+    #[test]
+    fn hints_name_the_tls_mode_that_matches_the_port() {
+        assert!(
+            tls_hint(TlsMode::Starttls, 465)
+                .unwrap()
+                .contains("\"tls\"")
+        );
+        assert!(
+            tls_hint(TlsMode::Tls, 587)
+                .unwrap()
+                .contains("\"starttls\"")
+        );
+        assert!(tls_hint(TlsMode::Starttls, 587).is_none());
+        assert_eq!("none".parse::<TlsMode>().unwrap(), TlsMode::None);
+        assert!("ssl".parse::<TlsMode>().is_err());
+    }
+
+    #[test]
+    fn passwords_come_from_a_file_without_its_newline_and_never_print() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smtp-password");
+        std::fs::write(&path, "s3cret-口令\n").unwrap();
+        let secret = read_password("MODELWATCH_TEST_UNSET_VAR", Some(&path))
+            .unwrap()
+            .unwrap();
+        assert_eq!(secret.expose(), "s3cret-口令");
+        assert_eq!(format!("{secret:?}"), "Secret(***)");
+        assert!(
+            read_password("MODELWATCH_TEST_UNSET_VAR", None)
+                .unwrap()
+                .is_none()
+        );
+        let missing = read_password("X", Some(&dir.path().join("nope"))).unwrap_err();
+        assert!(matches!(missing, MailError::PasswordFile { .. }));
+    }
+
+    #[tokio::test]
+    async fn refused_connection_is_transient_with_a_hint() {
+        // Bind then drop to get a port nobody listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mailer = SmtpMailer::new(SmtpSettings {
+            host: "127.0.0.1".to_owned(),
+            port,
+            tls: TlsMode::None,
+            connect_timeout: Duration::from_secs(2),
+            send_timeout: Duration::from_secs(5),
+            ..SmtpSettings::default()
+        });
+        let err = mailer.send(&mail()).await.unwrap_err();
+        assert!(!err.is_permanent(), "{err:?}");
+        assert!(
+            err.report().contains("nothing listens on 127.0.0.1"),
+            "{}",
+            err.report()
+        );
+    }
+}
