@@ -6,4 +6,5 @@
 
 pub mod digest;
 pub mod mail;
+pub mod store;
 pub mod types;

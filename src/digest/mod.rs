@@ -13,6 +13,7 @@ pub mod model;
 pub mod outbox;
 pub mod period;
 pub mod render;
+pub mod send;
 
 #[cfg(test)]
 mod fixture;

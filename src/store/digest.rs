@@ -1,0 +1,282 @@
+//! The digest outbox table: insert-once per period, claim with a lease,
+//! record each attempt's outcome.
+//!
+//! Every function takes any connection (`&impl ConnectionTrait`), so callers
+//! may run them inside a transaction.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, TryInsertResult,
+};
+
+use crate::digest::outbox::{AttemptOutcome, OutboxStatus};
+
+pub mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "digests")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub period_key: String,
+        pub audience: String,
+        pub period_start: DateTimeUtc,
+        pub period_end: DateTimeUtc,
+        /// JSON array of addresses.
+        pub recipients: String,
+        pub subject: String,
+        pub body_text: String,
+        pub body_html: String,
+        pub status: String,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub claimed_until: Option<DateTimeUtc>,
+        pub message_id: String,
+        pub last_error: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub sent_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use entity::{ActiveModel, Column, Entity};
+
+/// One outbox row, as the sender and `digest list` see it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DigestRow {
+    pub id: i64,
+    pub period_key: String,
+    pub audience: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    #[serde(skip)]
+    pub body_text: String,
+    #[serde(skip)]
+    pub body_html: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub message_id: String,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<entity::Model> for DigestRow {
+    fn from(m: entity::Model) -> Self {
+        DigestRow {
+            id: m.id,
+            period_key: m.period_key,
+            audience: m.audience,
+            period_start: m.period_start,
+            period_end: m.period_end,
+            // Written by `insert_if_absent` only; an unreadable value shows as no recipients.
+            recipients: serde_json::from_str(&m.recipients).unwrap_or_default(),
+            subject: m.subject,
+            body_text: m.body_text,
+            body_html: m.body_html,
+            status: m.status,
+            attempts: m.attempts,
+            next_attempt_at: m.next_attempt_at,
+            message_id: m.message_id,
+            last_error: m.last_error,
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+        }
+    }
+}
+
+/// A rendered digest for one audience, ready to be stored.
+#[derive(Debug, Clone)]
+pub struct NewDigest {
+    pub period_key: String,
+    pub audience: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub message_id: String,
+}
+
+/// Stores the digest as `pending` unless its (period, audience) is already
+/// there — built by another instance or an earlier run. Returns the new id,
+/// or `None` for "already there".
+pub async fn insert_if_absent(
+    db: &impl ConnectionTrait,
+    d: NewDigest,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, DbErr> {
+    let row = ActiveModel {
+        id: NotSet,
+        period_key: Set(d.period_key),
+        audience: Set(d.audience),
+        period_start: Set(d.period_start),
+        period_end: Set(d.period_end),
+        recipients: Set(serde_json::to_string(&d.recipients).unwrap_or_else(|_| "[]".to_owned())),
+        subject: Set(d.subject),
+        body_text: Set(d.body_text),
+        body_html: Set(d.body_html),
+        status: Set(OutboxStatus::Pending.as_str().to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        claimed_until: Set(None),
+        message_id: Set(d.message_id),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+    };
+    let result = Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([Column::PeriodKey, Column::Audience])
+                .do_nothing()
+                .to_owned(),
+        )
+        .try_insert()
+        .exec(db)
+        .await?;
+    Ok(match result {
+        TryInsertResult::Inserted(r) => Some(r.last_insert_id),
+        TryInsertResult::Empty | TryInsertResult::Conflicted => None,
+    })
+}
+
+/// Where the next period starts: the end of the latest digest ever built,
+/// whatever its status (a pending or failed digest still covers its period).
+pub async fn last_period_end(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let last = Entity::find()
+        .order_by_desc(Column::PeriodEnd)
+        .one(db)
+        .await?;
+    Ok(last.map(|m| m.period_end))
+}
+
+/// Whether a digest exists for this period key (any audience).
+pub async fn exists_for_period(db: &impl ConnectionTrait, period_key: &str) -> Result<bool, DbErr> {
+    Ok(Entity::find()
+        .filter(Column::PeriodKey.eq(period_key))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Pending rows whose next attempt is due (or all pending rows when
+/// `ignore_backoff`: an explicit `digest send`), oldest period first.
+pub async fn pending(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    ignore_backoff: bool,
+) -> Result<Vec<DigestRow>, DbErr> {
+    let mut q = Entity::find().filter(Column::Status.eq(OutboxStatus::Pending.as_str()));
+    if !ignore_backoff {
+        q = q.filter(Column::NextAttemptAt.lte(now));
+    }
+    let rows = q
+        .order_by_asc(Column::PeriodEnd)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(DigestRow::from).collect())
+}
+
+/// Takes the row for one attempt: succeeds for exactly one caller while the
+/// row is pending and nobody else holds an unexpired lease. The conditional
+/// UPDATE is atomic on SQLite and PostgreSQL alike, so two instances (or two
+/// racing `digest send`) never both send it.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = Entity::update_many()
+        .col_expr(Column::ClaimedUntil, Expr::value(lease_until))
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(OutboxStatus::Pending.as_str()))
+        .filter(
+            Column::ClaimedUntil
+                .is_null()
+                .or(Column::ClaimedUntil.lt(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Writes an attempt's outcome and releases the lease.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    id: i64,
+    outcome: &AttemptOutcome,
+) -> Result<(), DbErr> {
+    let mut q = Entity::update_many()
+        .col_expr(
+            Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(Column::Id.eq(id));
+    q = match outcome {
+        AttemptOutcome::Sent { at } => q
+            .col_expr(Column::Status, Expr::value(OutboxStatus::Sent.as_str()))
+            .col_expr(Column::SentAt, Expr::value(*at))
+            .col_expr(Column::LastError, Expr::value(Option::<String>::None)),
+        AttemptOutcome::Retry {
+            next_attempt_at,
+            error,
+        } => q
+            .col_expr(Column::NextAttemptAt, Expr::value(*next_attempt_at))
+            .col_expr(Column::LastError, Expr::value(error.clone())),
+        AttemptOutcome::Failed { error } => q
+            .col_expr(Column::Status, Expr::value(OutboxStatus::Failed.as_str()))
+            .col_expr(Column::LastError, Expr::value(error.clone())),
+    };
+    q.exec(db).await?;
+    Ok(())
+}
+
+/// `digest send --retry-failed`: failed rows become pending again, with a
+/// fresh attempt budget. Returns how many.
+pub async fn retry_failed(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let result = Entity::update_many()
+        .col_expr(Column::Status, Expr::value(OutboxStatus::Pending.as_str()))
+        .col_expr(Column::Attempts, Expr::value(0))
+        .col_expr(Column::NextAttemptAt, Expr::value(now))
+        .col_expr(
+            Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(Column::Status.eq(OutboxStatus::Failed.as_str()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Every digest, newest period first (`digest list`).
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<DigestRow>, DbErr> {
+    let rows = Entity::find()
+        .order_by_desc(Column::PeriodEnd)
+        .order_by_desc(Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(DigestRow::from).collect())
+}
+
+/// Failed digests, for the `modelwatch_digest_failed` gauge.
+pub async fn count_failed(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Entity::find()
+        .filter(Column::Status.eq(OutboxStatus::Failed.as_str()))
+        .count(db)
+        .await
+}
