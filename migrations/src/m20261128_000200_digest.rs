@@ -92,7 +92,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Digests::Table).if_exists().to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Digests::Table).if_exists().to_owned())
+            .await
     }
 }
 
@@ -115,10 +117,18 @@ mod tests {
     #[test]
     fn table_has_the_outbox_columns() {
         let pg = create_table().to_string(PostgresQueryBuilder);
-        for col in ["\"next_attempt_at\" timestamp with time zone NOT NULL", "\"claimed_until\" timestamp with time zone", "\"status\" varchar(16) NOT NULL DEFAULT 'pending'", "\"attempts\" integer NOT NULL DEFAULT 0"] {
+        for col in [
+            "\"next_attempt_at\" timestamp with time zone NOT NULL",
+            "\"claimed_until\" timestamp with time zone",
+            "\"status\" varchar(16) NOT NULL DEFAULT 'pending'",
+            "\"attempts\" integer NOT NULL DEFAULT 0",
+        ] {
             assert!(pg.contains(col), "{col} missing in {pg}");
         }
         let sqlite = create_table().to_string(SqliteQueryBuilder);
-        assert!(sqlite.contains("\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT"), "{sqlite}");
+        assert!(
+            sqlite.contains("\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT"),
+            "{sqlite}"
+        );
     }
 }

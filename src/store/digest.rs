@@ -280,3 +280,129 @@ pub async fn count_failed(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
         .count(db)
         .await
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use migration::{MigrationTrait, SchemaManager};
+    use sea_orm::Database;
+
+    async fn db() -> sea_orm::DatabaseConnection {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        let manager = SchemaManager::new(&db);
+        migration::m20261128_000200_digest::Migration
+            .up(&manager)
+            .await
+            .unwrap();
+        db
+    }
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 30, h, 0, 0).unwrap()
+    }
+
+    fn new(key: &str, audience: &str) -> NewDigest {
+        NewDigest {
+            period_key: key.to_owned(),
+            audience: audience.to_owned(),
+            period_start: at(0) - chrono::Duration::days(7),
+            period_end: at(0),
+            recipients: vec!["研究组 <team@example.com>".to_owned()],
+            subject: "modelwatch 周报：3 处内容变更".to_owned(),
+            body_text: "本期共 3 处变更。".to_owned(),
+            body_html: "<p>本期共 3 处变更。</p>".to_owned(),
+            message_id: format!("<modelwatch.digest.{key}.{audience}@example.com>"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_period_is_stored_once_per_audience() {
+        let db = db().await;
+        assert!(
+            insert_if_absent(&db, new("2026-11-30", "all"), at(0))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            insert_if_absent(&db, new("2026-11-30", "all"), at(1))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            insert_if_absent(&db, new("2026-11-30", "tags-0123456789ab"), at(1))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let rows = list(&db).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].recipients, ["研究组 <team@example.com>"]);
+        assert_eq!(last_period_end(&db).await.unwrap(), Some(at(0)));
+        assert!(exists_for_period(&db, "2026-11-30").await.unwrap());
+        assert!(!exists_for_period(&db, "2026-12-07").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_claim_is_exclusive_until_its_lease_lapses() {
+        let db = db().await;
+        let id = insert_if_absent(&db, new("2026-11-30", "all"), at(0))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(claim(&db, id, at(0), at(1)).await.unwrap());
+        assert!(
+            !claim(&db, id, at(0), at(1)).await.unwrap(),
+            "second claimer must lose"
+        );
+        // The first claimer died; after the lease another one takes over.
+        assert!(claim(&db, id, at(2), at(3)).await.unwrap());
+        assert_eq!(list(&db).await.unwrap()[0].attempts, 2);
+        record(&db, id, &AttemptOutcome::Sent { at: at(2) })
+            .await
+            .unwrap();
+        assert!(
+            !claim(&db, id, at(5), at(6)).await.unwrap(),
+            "a sent digest is never claimed again"
+        );
+        assert!(pending(&db, at(5), true).await.unwrap().is_empty());
+        let row = &list(&db).await.unwrap()[0];
+        assert_eq!((row.status.as_str(), row.sent_at), ("sent", Some(at(2))));
+    }
+
+    #[tokio::test]
+    async fn retries_wait_for_their_time_and_failed_rows_can_be_retried() {
+        let db = db().await;
+        let id = insert_if_absent(&db, new("2026-11-30", "all"), at(0))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(claim(&db, id, at(0), at(1)).await.unwrap());
+        let retry = AttemptOutcome::Retry {
+            next_attempt_at: at(4),
+            error: "connection refused".to_owned(),
+        };
+        record(&db, id, &retry).await.unwrap();
+        assert!(pending(&db, at(3), false).await.unwrap().is_empty());
+        assert_eq!(pending(&db, at(3), true).await.unwrap().len(), 1);
+        assert_eq!(
+            pending(&db, at(4), false).await.unwrap()[0]
+                .last_error
+                .as_deref(),
+            Some("connection refused")
+        );
+        assert!(claim(&db, id, at(4), at(5)).await.unwrap());
+        let failed = AttemptOutcome::Failed {
+            error: "550 5.1.1 Recipient address rejected".to_owned(),
+        };
+        record(&db, id, &failed).await.unwrap();
+        assert_eq!(count_failed(&db).await.unwrap(), 1);
+        assert!(pending(&db, at(6), true).await.unwrap().is_empty());
+        assert_eq!(retry_failed(&db, at(7)).await.unwrap(), 1);
+        let row = &pending(&db, at(7), false).await.unwrap()[0];
+        assert_eq!((row.status.as_str(), row.attempts), ("pending", 0));
+    }
+}
