@@ -4,7 +4,19 @@
 //! catalog → digest → mail. Pure stages take owned values and return owned
 //! values; only `fetch`, `store` and `mail` touch the outside world.
 
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod diff;
 pub mod digest;
+pub mod extract;
+pub mod fetch;
+pub mod import;
 pub mod mail;
+pub mod ops;
+pub mod runner;
+pub mod schedule;
+pub mod seed;
+pub mod source;
 pub mod store;
 pub mod types;

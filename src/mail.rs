@@ -7,14 +7,14 @@
 //! SMTP server without mocks.
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart, header};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde::{Deserialize, Serialize};
+
+pub use crate::config::{Secret, SmtpTls};
 
 /// A message ready to go: everything is already rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,76 +49,7 @@ pub struct Accepted {
 /// the server accepted the DATA (e.g. the connection dropped during QUIT) is
 /// reported as `Ok`: lettre only fails before acceptance.
 pub trait Mailer: Send + Sync {
-    fn send(&self, mail: &OutgoingMail)
-    -> impl Future<Output = Result<Accepted, MailError>> + Send;
-}
-
-/// How the connection is secured (`smtp.tls`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TlsMode {
-    /// Plain connection upgraded with STARTTLS, required (port 587).
-    #[default]
-    Starttls,
-    /// TLS from the first byte, "SMTPS" (port 465).
-    Tls,
-    /// No encryption at all: only for a relay on localhost or a trusted LAN.
-    None,
-}
-
-impl std::str::FromStr for TlsMode {
-    type Err = crate::types::UnknownName;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "starttls" => Ok(TlsMode::Starttls),
-            "tls" => Ok(TlsMode::Tls),
-            "none" => Ok(TlsMode::None),
-            _ => Err(crate::types::UnknownName {
-                what: "smtp.tls",
-                got: s.to_owned(),
-                expected: &["starttls", "tls", "none"],
-            }),
-        }
-    }
-}
-
-/// A password that never reaches logs or `Debug` output.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-/// Where the SMTP password comes from: an environment variable, or a file
-/// (a container secret). The file wins when both are set.
-pub fn read_password(env_name: &str, file: Option<&Path>) -> Result<Option<Secret>, MailError> {
-    if let Some(path) = file {
-        let raw = std::fs::read_to_string(path).map_err(|source| MailError::PasswordFile {
-            path: path.to_owned(),
-            source,
-        })?;
-        // Secret files usually end with a newline the password does not have.
-        return Ok(Some(Secret(raw.trim_end_matches(['\r', '\n']).to_owned())));
-    }
-    if env_name.is_empty() {
-        return Ok(None);
-    }
-    Ok(std::env::var(env_name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .map(Secret))
+    fn send(&self, mail: &OutgoingMail) -> impl Future<Output = Result<Accepted, MailError>> + Send;
 }
 
 /// Validated `[smtp]` settings.
@@ -126,7 +57,7 @@ pub fn read_password(env_name: &str, file: Option<&Path>) -> Result<Option<Secre
 pub struct SmtpSettings {
     pub host: String,
     pub port: u16,
-    pub tls: TlsMode,
+    pub tls: SmtpTls,
     /// Empty: no authentication.
     pub username: String,
     pub password: Option<Secret>,
@@ -136,12 +67,26 @@ pub struct SmtpSettings {
     pub send_timeout: Duration,
 }
 
+impl SmtpSettings {
+    pub fn from_config(c: &crate::config::SmtpConfig) -> SmtpSettings {
+        SmtpSettings {
+            host: c.host.clone(),
+            port: c.port,
+            tls: c.tls,
+            username: c.username.clone(),
+            password: c.password.clone(),
+            connect_timeout: c.connect_timeout,
+            send_timeout: c.timeout,
+        }
+    }
+}
+
 impl Default for SmtpSettings {
     fn default() -> Self {
         SmtpSettings {
             host: "localhost".to_owned(),
             port: 587,
-            tls: TlsMode::Starttls,
+            tls: SmtpTls::StartTls,
             username: String::new(),
             password: None,
             connect_timeout: Duration::from_secs(10),
@@ -178,17 +123,7 @@ pub enum MailError {
         source: lettre::transport::smtp::Error,
     },
     #[error("SMTP server {server} did not finish within {timeout:?}{hint}")]
-    Timeout {
-        server: String,
-        timeout: Duration,
-        hint: String,
-    },
-    #[error("cannot read the SMTP password file {path}")]
-    PasswordFile {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    Timeout { server: String, timeout: Duration, hint: String },
 }
 
 impl MailError {
@@ -196,9 +131,7 @@ impl MailError {
     /// configuration or the recipient list).
     pub fn is_permanent(&self) -> bool {
         match self {
-            MailError::Address { .. } | MailError::Build(_) | MailError::PasswordFile { .. } => {
-                true
-            }
+            MailError::Address { .. } | MailError::Build(_) => true,
             MailError::Rejected { permanent, .. } => *permanent,
             MailError::Transport { .. } | MailError::Timeout { .. } => false,
         }
@@ -221,12 +154,12 @@ impl MailError {
 }
 
 /// The mismatch people hit most: implicit TLS on a STARTTLS port or the reverse.
-fn tls_hint(tls: TlsMode, port: u16) -> Option<&'static str> {
+fn tls_hint(tls: SmtpTls, port: u16) -> Option<&'static str> {
     match (tls, port) {
-        (TlsMode::Starttls | TlsMode::None, 465) => {
+        (SmtpTls::StartTls | SmtpTls::None, 465) => {
             Some("port 465 expects TLS from the first byte; set smtp.tls = \"tls\"")
         }
-        (TlsMode::Tls, 25 | 587 | 2525) => {
+        (SmtpTls::Tls, 25 | 587 | 2525) => {
             Some("this port usually speaks plain SMTP first; set smtp.tls = \"starttls\"")
         }
         _ => None,
@@ -240,9 +173,15 @@ fn hint_for(settings: &SmtpSettings, err: Option<&lettre::transport::smtp::Error
         if chain.contains("STARTTLS is not supported") {
             Some("the server does not offer STARTTLS; use smtp.tls = \"none\" only for a local relay".to_owned())
         } else if err.is_tls() {
-            Some(format!("TLS handshake failed; check smtp.tls (now {:?}) and the certificate of {}", settings.tls, settings.host))
+            Some(format!(
+                "TLS handshake failed; check smtp.tls (now {:?}) and the certificate of {}",
+                settings.tls, settings.host
+            ))
         } else if chain.contains("ConnectionRefused") || chain.contains("Connection refused") {
-            Some(format!("nothing listens on {}:{}; is the SMTP server up and the port right?", settings.host, settings.port))
+            Some(format!(
+                "nothing listens on {}:{}; is the SMTP server up and the port right?",
+                settings.host, settings.port
+            ))
         } else {
             None
         }
@@ -251,13 +190,7 @@ fn hint_for(settings: &SmtpSettings, err: Option<&lettre::transport::smtp::Error
 }
 
 fn mailbox(address: &str) -> Result<Mailbox, MailError> {
-    address
-        .trim()
-        .parse::<Mailbox>()
-        .map_err(|source| MailError::Address {
-            address: address.to_owned(),
-            source,
-        })
+    address.trim().parse::<Mailbox>().map_err(|source| MailError::Address { address: address.to_owned(), source })
 }
 
 /// Builds the MIME message: multipart/alternative with the text part first
@@ -271,12 +204,7 @@ pub fn build_message(mail: &OutgoingMail) -> Result<Message, MailError> {
     for to in &mail.to {
         builder = builder.to(mailbox(to)?);
     }
-    builder
-        .multipart(MultiPart::alternative_plain_html(
-            mail.text.clone(),
-            mail.html.clone(),
-        ))
-        .map_err(MailError::Build)
+    builder.multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone())).map_err(MailError::Build)
 }
 
 /// [`Mailer`] over SMTP. A connection is opened per send: digests go out
@@ -298,19 +226,14 @@ impl SmtpMailer {
     fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
         let s = &self.settings;
         let tls = match s.tls {
-            TlsMode::None => Tls::None,
-            TlsMode::Starttls | TlsMode::Tls => {
-                let params =
-                    TlsParameters::new(s.host.clone()).map_err(|source| MailError::Transport {
-                        server: self.server(),
-                        hint: hint_for(s, None),
-                        source,
-                    })?;
-                if s.tls == TlsMode::Tls {
-                    Tls::Wrapper(params)
-                } else {
-                    Tls::Required(params)
-                }
+            SmtpTls::None => Tls::None,
+            SmtpTls::StartTls | SmtpTls::Tls => {
+                let params = TlsParameters::new(s.host.clone()).map_err(|source| MailError::Transport {
+                    server: self.server(),
+                    hint: hint_for(s, None),
+                    source,
+                })?;
+                if s.tls == SmtpTls::Tls { Tls::Wrapper(params) } else { Tls::Required(params) }
             }
         };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(s.host.clone())
@@ -318,11 +241,7 @@ impl SmtpMailer {
             .tls(tls)
             .timeout(Some(s.connect_timeout));
         if !s.username.is_empty() {
-            let password = s
-                .password
-                .as_ref()
-                .map(|p| p.expose().to_owned())
-                .unwrap_or_default();
+            let password = s.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default();
             builder = builder.credentials(Credentials::new(s.username.clone(), password));
         }
         Ok(builder.build())
@@ -336,27 +255,17 @@ impl Mailer for SmtpMailer {
         let timeout = self.settings.send_timeout;
         let outcome = tokio::time::timeout(timeout, transport.send(message)).await;
         match outcome {
-            Err(_) => Err(MailError::Timeout {
-                server: self.server(),
-                timeout,
-                hint: hint_for(&self.settings, None),
-            }),
+            Err(_) => Err(MailError::Timeout { server: self.server(), timeout, hint: hint_for(&self.settings, None) }),
             Ok(Ok(response)) => Ok(Accepted {
                 message_id: mail.message_id.clone(),
-                reply: format!(
-                    "{} {}",
-                    response.code(),
-                    response.message().collect::<Vec<_>>().join(" ")
-                ),
+                reply: format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" ")),
             }),
-            Ok(Err(source)) if source.is_permanent() || source.is_transient() => {
-                Err(MailError::Rejected {
-                    server: self.server(),
-                    reason: source.to_string(),
-                    permanent: source.is_permanent(),
-                    source,
-                })
-            }
+            Ok(Err(source)) if source.is_permanent() || source.is_transient() => Err(MailError::Rejected {
+                server: self.server(),
+                reason: source.to_string(),
+                permanent: source.is_permanent(),
+                source,
+            }),
             Ok(Err(source)) if source.is_timeout() => Err(MailError::Timeout {
                 server: self.server(),
                 timeout: self.settings.connect_timeout,
@@ -391,16 +300,10 @@ mod tests {
     fn message_is_multipart_alternative_with_encoded_chinese_subject() {
         let raw = String::from_utf8(build_message(&mail()).unwrap().formatted()).unwrap();
         assert!(raw.contains("Content-Type: multipart/alternative"), "{raw}");
-        assert!(
-            raw.contains("Message-ID: <digest-2026-11-30.all@example.com>"),
-            "{raw}"
-        );
+        assert!(raw.contains("Message-ID: <digest-2026-11-30.all@example.com>"), "{raw}");
         // RFC 2047: the header line itself stays ASCII.
         let subject = raw.lines().find(|l| l.starts_with("Subject:")).unwrap();
-        assert!(
-            subject.is_ascii() && subject.contains("=?utf-8?"),
-            "{subject}"
-        );
+        assert!(subject.is_ascii() && subject.contains("=?utf-8?"), "{subject}");
         let text_at = raw.find("Content-Type: text/plain; charset=utf-8").unwrap();
         let html_at = raw.find("Content-Type: text/html; charset=utf-8").unwrap();
         assert!(text_at < html_at, "text part must come first");
@@ -417,62 +320,25 @@ mod tests {
 
     #[test]
     fn hints_name_the_tls_mode_that_matches_the_port() {
-        assert!(
-            tls_hint(TlsMode::Starttls, 465)
-                .unwrap()
-                .contains("\"tls\"")
-        );
-        assert!(
-            tls_hint(TlsMode::Tls, 587)
-                .unwrap()
-                .contains("\"starttls\"")
-        );
-        assert!(tls_hint(TlsMode::Starttls, 587).is_none());
-        assert_eq!("none".parse::<TlsMode>().unwrap(), TlsMode::None);
-        assert!("ssl".parse::<TlsMode>().is_err());
-    }
-
-    #[test]
-    fn passwords_come_from_a_file_without_its_newline_and_never_print() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("smtp-password");
-        std::fs::write(&path, "s3cret-口令\n").unwrap();
-        let secret = read_password("MODELWATCH_TEST_UNSET_VAR", Some(&path))
-            .unwrap()
-            .unwrap();
-        assert_eq!(secret.expose(), "s3cret-口令");
-        assert_eq!(format!("{secret:?}"), "Secret(***)");
-        assert!(
-            read_password("MODELWATCH_TEST_UNSET_VAR", None)
-                .unwrap()
-                .is_none()
-        );
-        let missing = read_password("X", Some(&dir.path().join("nope"))).unwrap_err();
-        assert!(matches!(missing, MailError::PasswordFile { .. }));
+        assert!(tls_hint(SmtpTls::StartTls, 465).unwrap().contains("\"tls\""));
+        assert!(tls_hint(SmtpTls::Tls, 587).unwrap().contains("\"starttls\""));
+        assert!(tls_hint(SmtpTls::StartTls, 587).is_none());
     }
 
     #[tokio::test]
     async fn refused_connection_is_transient_with_a_hint() {
         // Bind then drop to get a port nobody listens on.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mailer = SmtpMailer::new(SmtpSettings {
             host: "127.0.0.1".to_owned(),
             port,
-            tls: TlsMode::None,
+            tls: SmtpTls::None,
             connect_timeout: Duration::from_secs(2),
             send_timeout: Duration::from_secs(5),
             ..SmtpSettings::default()
         });
         let err = mailer.send(&mail()).await.unwrap_err();
         assert!(!err.is_permanent(), "{err:?}");
-        assert!(
-            err.report().contains("nothing listens on 127.0.0.1"),
-            "{}",
-            err.report()
-        );
+        assert!(err.report().contains("nothing listens on 127.0.0.1"), "{}", err.report());
     }
 }

@@ -108,13 +108,7 @@ impl ErrorKind {
     /// Transient kinds are retried inside a check and never flip a status
     /// on their own.
     pub fn is_transient(self) -> bool {
-        matches!(
-            self,
-            ErrorKind::Timeout
-                | ErrorKind::Connect
-                | ErrorKind::HttpStatus
-                | ErrorKind::RateLimited
-        )
+        matches!(self, ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::HttpStatus | ErrorKind::RateLimited)
     }
 }
 
@@ -154,9 +148,7 @@ mod tests {
         let err = "ftp".parse::<SourceKind>().err().map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some(
-                "unknown SourceKind \"ftp\" (expected one of: page, feed, pdf, github, huggingface)"
-            )
+            Some("unknown SourceKind \"ftp\" (expected one of: page, feed, pdf, github, huggingface)")
         );
     }
 

@@ -1,2 +1,17 @@
+//! modelwatch's schema: one append-only migration set for SQLite and PostgreSQL.
+//!
+//! Files are named `mYYYYMMDD_HHMMSS_what.rs`; `DeriveMigrationName` takes the
+//! migration's name from the file name, so one migration per file.
+
 pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_core;
 pub mod m20261128_000200_digest;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_core::Migration), Box::new(m20261128_000200_digest::Migration)]
+    }
+}

@@ -92,9 +92,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Digests::Table).if_exists().to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Digests::Table).if_exists().to_owned()).await
     }
 }
 
@@ -126,9 +124,6 @@ mod tests {
             assert!(pg.contains(col), "{col} missing in {pg}");
         }
         let sqlite = create_table().to_string(SqliteQueryBuilder);
-        assert!(
-            sqlite.contains("\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT"),
-            "{sqlite}"
-        );
+        assert!(sqlite.contains("\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT"), "{sqlite}");
     }
 }

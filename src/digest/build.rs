@@ -21,10 +21,7 @@ pub struct BuildOptions {
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions {
-            failing_after_days: 3,
-            top_movers: 10,
-        }
+        BuildOptions { failing_after_days: 3, top_movers: 10 }
     }
 }
 
@@ -46,14 +43,7 @@ pub fn build(period: Period, inputs: DigestInputs, options: &BuildOptions) -> Di
         dead_links: health.as_ref().map_or(0, |h| h.died.len()),
         empty: false,
     };
-    let mut digest = Digest {
-        period,
-        summary,
-        catalog,
-        repos,
-        content,
-        health,
-    };
+    let mut digest = Digest { period, summary, catalog, repos, content, health };
     summary.empty = digest.is_empty();
     digest.summary = summary;
     digest
@@ -78,32 +68,17 @@ pub fn filter_by_tags(mut inputs: DigestInputs, tags: &[String]) -> DigestInputs
 }
 
 fn link(source: &SourceRef) -> Link {
-    let title = source
-        .title
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .unwrap_or(&source.url);
-    Link {
-        title: title.to_owned(),
-        url: source.url.clone(),
-    }
+    let title = source.title.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or(&source.url);
+    Link { title: title.to_owned(), url: source.url.clone() }
 }
 
 fn catalog_section(inputs: &DigestInputs) -> Option<CatalogSection> {
     let mut mentions: Vec<&MentionInput> = inputs.new_mentions.iter().collect();
-    mentions.sort_by(|a, b| {
-        a.first_seen_at
-            .cmp(&b.first_seen_at)
-            .then(a.name.cmp(&b.name))
-    });
+    mentions.sort_by(|a, b| a.first_seen_at.cmp(&b.first_seen_at).then(a.name.cmp(&b.name)));
     // One row per entity: the first source that mentioned it, and a count.
     let mut merged: Vec<MentionItem> = Vec::new();
     for m in mentions {
-        match merged
-            .iter_mut()
-            .find(|x| x.kind == m.entity_kind && x.name == m.name)
-        {
+        match merged.iter_mut().find(|x| x.kind == m.entity_kind && x.name == m.name) {
             Some(item) => item.sources += 1,
             None => merged.push(MentionItem {
                 kind: m.entity_kind,
@@ -114,9 +89,7 @@ fn catalog_section(inputs: &DigestInputs) -> Option<CatalogSection> {
             }),
         }
     }
-    let (new_models, new_vendors): (Vec<_>, Vec<_>) = merged
-        .into_iter()
-        .partition(|m| m.kind == EntityKind::Model);
+    let (new_models, new_vendors): (Vec<_>, Vec<_>) = merged.into_iter().partition(|m| m.kind == EntityKind::Model);
     let facts: Vec<FactItem> = inputs
         .proposed_facts
         .iter()
@@ -132,23 +105,13 @@ fn catalog_section(inputs: &DigestInputs) -> Option<CatalogSection> {
     let mut candidates: Vec<CandidateItem> = inputs
         .candidates
         .iter()
-        .map(|c| CandidateItem {
-            name: c.name.clone(),
-            occurrences: c.occurrences,
-            source: link(&c.source),
-        })
+        .map(|c| CandidateItem { name: c.name.clone(), occurrences: c.occurrences, source: link(&c.source) })
         .collect();
     candidates.sort_by(|a, b| b.occurrences.cmp(&a.occurrences).then(a.name.cmp(&b.name)));
-    if new_models.is_empty() && new_vendors.is_empty() && facts.is_empty() && candidates.is_empty()
-    {
+    if new_models.is_empty() && new_vendors.is_empty() && facts.is_empty() && candidates.is_empty() {
         return None;
     }
-    Some(CatalogSection {
-        new_models,
-        new_vendors,
-        facts,
-        candidates,
-    })
+    Some(CatalogSection { new_models, new_vendors, facts, candidates })
 }
 
 fn repo_section(inputs: &DigestInputs, top: usize) -> Option<RepoSection> {
@@ -156,12 +119,7 @@ fn repo_section(inputs: &DigestInputs, top: usize) -> Option<RepoSection> {
     events.sort_by_key(|e| e.at);
     let events: Vec<RepoEventItem> = events
         .into_iter()
-        .map(|e| RepoEventItem {
-            kind: e.kind,
-            repo: link(&e.source),
-            detail: e.detail.clone(),
-            url: e.url.clone(),
-        })
+        .map(|e| RepoEventItem { kind: e.kind, repo: link(&e.source), detail: e.detail.clone(), url: e.url.clone() })
         .collect();
     let mut movers: Vec<MoverItem> = inputs
         .metrics
@@ -181,12 +139,7 @@ fn repo_section(inputs: &DigestInputs, top: usize) -> Option<RepoSection> {
             })
         })
         .collect();
-    movers.sort_by(|a, b| {
-        b.delta
-            .unsigned_abs()
-            .cmp(&a.delta.unsigned_abs())
-            .then(a.subject.cmp(&b.subject))
-    });
+    movers.sort_by(|a, b| b.delta.unsigned_abs().cmp(&a.delta.unsigned_abs()).then(a.subject.cmp(&b.subject)));
     movers.truncate(top);
     if events.is_empty() && movers.is_empty() {
         return None;
@@ -202,36 +155,21 @@ fn percent_change(before: i64, delta: i64) -> String {
     #[allow(clippy::cast_precision_loss)]
     let pct = delta as f64 * 100.0 / before as f64;
     // Small moves keep two decimals so they do not read as "-0.0%".
-    if pct.abs() < 1.0 {
-        format!("{pct:+.2}%")
-    } else {
-        format!("{pct:+.1}%")
-    }
+    if pct.abs() < 1.0 { format!("{pct:+.2}%") } else { format!("{pct:+.1}%") }
 }
 
 /// How much a change matters to a reader: how much text changed, and how many
 /// catalog entities the changed lines touch (a model's new parameter count
 /// beats a rewritten footer).
 fn significance(c: &ChangeInput) -> f64 {
-    let ratio = if c.ratio.is_finite() {
-        c.ratio.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
+    let ratio = if c.ratio.is_finite() { c.ratio.clamp(0.0, 1.0) } else { 0.0 };
     ratio * 100.0 + f64::from(c.catalog_hits.min(20)) * 15.0
 }
 
 fn content_groups(changes: Vec<ChangeInput>) -> Vec<ContentGroup> {
-    let mut scored: Vec<(f64, ChangeInput)> = changes
-        .into_iter()
-        .filter(|c| c.kind != ChangeKind::Status)
-        .map(|c| (significance(&c), c))
-        .collect();
-    scored.sort_by(|(sa, a), (sb, b)| {
-        sb.total_cmp(sa)
-            .then(a.detected_at.cmp(&b.detected_at))
-            .then(a.id.cmp(&b.id))
-    });
+    let mut scored: Vec<(f64, ChangeInput)> =
+        changes.into_iter().filter(|c| c.kind != ChangeKind::Status).map(|c| (significance(&c), c)).collect();
+    scored.sort_by(|(sa, a), (sb, b)| sb.total_cmp(sa).then(a.detected_at.cmp(&b.detected_at)).then(a.id.cmp(&b.id)));
     // Groups keep the order of their most significant change.
     let mut order: Vec<String> = Vec::new();
     let mut groups: BTreeMap<String, Vec<ChangeItem>> = BTreeMap::new();
@@ -240,11 +178,7 @@ fn content_groups(changes: Vec<ChangeInput>) -> Vec<ContentGroup> {
         if !groups.contains_key(&tag) {
             order.push(tag.clone());
         }
-        let percent = if c.ratio.is_finite() {
-            (c.ratio.clamp(0.0, 1.0) * 100.0).round()
-        } else {
-            0.0
-        };
+        let percent = if c.ratio.is_finite() { (c.ratio.clamp(0.0, 1.0) * 100.0).round() } else { 0.0 };
         groups.entry(tag).or_default().push(ChangeItem {
             id: c.id,
             kind: c.kind,
@@ -259,14 +193,7 @@ fn content_groups(changes: Vec<ChangeInput>) -> Vec<ContentGroup> {
             excerpt: excerpt::parse(&c.excerpt),
         });
     }
-    order
-        .into_iter()
-        .filter_map(|tag| {
-            groups
-                .remove(&tag)
-                .map(|changes| ContentGroup { tag, changes })
-        })
-        .collect()
+    order.into_iter().filter_map(|tag| groups.remove(&tag).map(|changes| ContentGroup { tag, changes })).collect()
 }
 
 fn is_dead(s: SourceStatus) -> bool {
@@ -295,17 +222,12 @@ fn health_section(
         days: 0,
     };
     let died: Vec<HealthItem> = last.iter().filter(|s| is_dead(s.to)).map(item).collect();
-    let redirected: Vec<HealthItem> = last
-        .iter()
-        .filter(|s| s.to == SourceStatus::Redirected)
-        .map(item)
-        .collect();
+    let redirected: Vec<HealthItem> = last.iter().filter(|s| s.to == SourceStatus::Redirected).map(item).collect();
     let recovered: Vec<HealthItem> = last
         .iter()
         .filter(|s| {
             s.to == SourceStatus::Ok
-                && (is_dead(s.from)
-                    || matches!(s.from, SourceStatus::Failing | SourceStatus::Redirected))
+                && (is_dead(s.from) || matches!(s.from, SourceStatus::Failing | SourceStatus::Redirected))
         })
         .map(item)
         .collect();
@@ -325,10 +247,5 @@ fn health_section(
     if died.is_empty() && redirected.is_empty() && recovered.is_empty() && failing.is_empty() {
         return None;
     }
-    Some(HealthSection {
-        died,
-        redirected,
-        recovered,
-        failing,
-    })
+    Some(HealthSection { died, redirected, recovered, failing })
 }

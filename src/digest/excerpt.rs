@@ -42,19 +42,12 @@ pub struct ExcerptLine {
 
 /// Splits an excerpt into typed lines.
 pub fn parse(excerpt: &str) -> Vec<ExcerptLine> {
-    excerpt
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(parse_line)
-        .collect()
+    excerpt.lines().filter(|l| !l.is_empty()).map(parse_line).collect()
 }
 
 fn parse_line(line: &str) -> ExcerptLine {
     if line.trim() == "…" {
-        return ExcerptLine {
-            kind: LineKind::Gap,
-            segments: Vec::new(),
-        };
+        return ExcerptLine { kind: LineKind::Gap, segments: Vec::new() };
     }
     let (kind, rest) = match line.get(..2) {
         Some("  ") => (LineKind::Context, &line[2..]),
@@ -73,10 +66,7 @@ fn parse_line(line: &str) -> ExcerptLine {
 }
 
 fn seg(kind: SegmentKind, text: &str) -> Segment {
-    Segment {
-        kind,
-        text: text.to_owned(),
-    }
+    Segment { kind, text: text.to_owned() }
 }
 
 /// Splits `a[-b-]{+c+}d` into same/del/ins/same. An opening mark without its
@@ -85,16 +75,13 @@ fn inline_marks(mut rest: &str) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
     let mut plain = String::new();
     while !rest.is_empty() {
-        let mark = [
-            ("[-", "-]", SegmentKind::Del),
-            ("{+", "+}", SegmentKind::Ins),
-        ]
-        .into_iter()
-        .find_map(|(open, close, kind)| {
-            let body = rest.strip_prefix(open)?;
-            let end = body.find(close)?;
-            Some((kind, &body[..end], &body[end + close.len()..]))
-        });
+        let mark = [("[-", "-]", SegmentKind::Del), ("{+", "+}", SegmentKind::Ins)].into_iter().find_map(
+            |(open, close, kind)| {
+                let body = rest.strip_prefix(open)?;
+                let end = body.find(close)?;
+                Some((kind, &body[..end], &body[end + close.len()..]))
+            },
+        );
         match mark {
             Some((kind, text, after)) => {
                 if !plain.is_empty() {
@@ -156,10 +143,7 @@ mod tests {
     fn hostile_input_is_context_not_a_panic() {
         let lines = parse("x\n~ 未闭合[-标记 and {+ also\n~\n-");
         assert_eq!(lines[0].kind, LineKind::Context);
-        assert_eq!(
-            lines[1].segments,
-            vec![seg(SegmentKind::Same, "未闭合[-标记 and {+ also")]
-        );
+        assert_eq!(lines[1].segments, vec![seg(SegmentKind::Same, "未闭合[-标记 and {+ also")]);
         assert_eq!(lines.len(), 4);
     }
 }

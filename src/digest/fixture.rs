@@ -36,36 +36,16 @@ pub fn baidu() -> SourceRef {
     )
 }
 pub fn qbitai() -> SourceRef {
-    source(
-        7,
-        "https://www.qbitai.com/2023/04/43517.html",
-        "清华系ChatGLM-6B开源，单卡即可部署",
-        &["大模型"],
-    )
+    source(7, "https://www.qbitai.com/2023/04/43517.html", "清华系ChatGLM-6B开源，单卡即可部署", &["大模型"])
 }
 pub fn csdn() -> SourceRef {
-    source(
-        11,
-        "https://blog.csdn.net/iamsujie/article/details/129761010",
-        "AIGC产品经理笔记（一）",
-        &["行业分析"],
-    )
+    source(11, "https://blog.csdn.net/iamsujie/article/details/129761010", "AIGC产品经理笔记（一）", &["行业分析"])
 }
 pub fn chatglm() -> SourceRef {
-    source(
-        21,
-        "https://github.com/THUDM/ChatGLM-6B",
-        "THUDM/ChatGLM-6B",
-        &["开源"],
-    )
+    source(21, "https://github.com/THUDM/ChatGLM-6B", "THUDM/ChatGLM-6B", &["开源"])
 }
 pub fn sd() -> SourceRef {
-    source(
-        22,
-        "https://github.com/Stability-AI/stablediffusion",
-        "Stability-AI/stablediffusion",
-        &["开源"],
-    )
+    source(22, "https://github.com/Stability-AI/stablediffusion", "Stability-AI/stablediffusion", &["开源"])
 }
 
 pub fn week() -> DigestInputs {

@@ -6,6 +6,7 @@
 //! after the server accepted it.
 
 pub mod build;
+pub mod daemon;
 pub mod excerpt;
 pub mod inputs;
 pub mod labels;

@@ -24,10 +24,7 @@ pub struct Digest {
 impl Digest {
     /// Nothing to report: no section has anything in it.
     pub fn is_empty(&self) -> bool {
-        self.catalog.is_none()
-            && self.repos.is_none()
-            && self.content.is_empty()
-            && self.health.is_none()
+        self.catalog.is_none() && self.repos.is_none() && self.content.is_empty() && self.health.is_none()
     }
 }
 

@@ -65,11 +65,7 @@ pub fn audiences(recipients: &[RecipientSpec]) -> Vec<Audience> {
         match out.iter_mut().find(|a| a.tags == tags) {
             Some(a) if !a.recipients.contains(&address) => a.recipients.push(address),
             Some(_) => {}
-            None => out.push(Audience {
-                key: audience_key(&tags),
-                tags,
-                recipients: vec![address],
-            }),
+            None => out.push(Audience { key: audience_key(&tags), tags, recipients: vec![address] }),
         }
     }
     out
@@ -90,11 +86,7 @@ pub fn message_id(period_key: &str, audience_key: &str, from: &str) -> String {
     let domain = from
         .rsplit_once('@')
         .map(|(_, d)| d.trim_end_matches('>').trim())
-        .filter(|d| {
-            !d.is_empty()
-                && d.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-        })
+        .filter(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
         .unwrap_or("modelwatch.localhost");
     format!("<modelwatch.digest.{period_key}.{audience_key}@{domain}>")
 }
@@ -162,13 +154,8 @@ impl RetryPolicy {
     /// The delay after the `attempts`-th failed attempt (1-based):
     /// 1 min, 4 min, 16 min, ~1 h, ~4 h, then 6 h.
     pub fn delay_after(&self, attempts: u32) -> Duration {
-        let factor = 4u32
-            .checked_pow(attempts.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        self.first_delay
-            .checked_mul(factor)
-            .unwrap_or(self.max_delay)
-            .min(self.max_delay)
+        let factor = 4u32.checked_pow(attempts.saturating_sub(1)).unwrap_or(u32::MAX);
+        self.first_delay.checked_mul(factor).unwrap_or(self.max_delay).min(self.max_delay)
     }
 }
 
@@ -201,16 +188,12 @@ pub fn after_attempt(
     match error {
         None => AttemptOutcome::Sent { at: now },
         Some((error, true)) => AttemptOutcome::Failed { error },
-        Some((error, false)) if attempts >= policy.max_attempts => AttemptOutcome::Failed {
-            error: format!("gave up after {attempts} attempts: {error}"),
-        },
+        Some((error, false)) if attempts >= policy.max_attempts => {
+            AttemptOutcome::Failed { error: format!("gave up after {attempts} attempts: {error}") }
+        }
         Some((error, false)) => {
-            let delay = chrono::Duration::from_std(policy.delay_after(attempts))
-                .unwrap_or(chrono::Duration::hours(6));
-            AttemptOutcome::Retry {
-                next_attempt_at: now + delay,
-                error,
-            }
+            let delay = chrono::Duration::from_std(policy.delay_after(attempts)).unwrap_or(chrono::Duration::hours(6));
+            AttemptOutcome::Retry { next_attempt_at: now + delay, error }
         }
     }
 }
@@ -241,20 +224,9 @@ mod tests {
 
     #[test]
     fn message_id_is_stable_and_uses_the_senders_domain() {
-        let id = message_id(
-            "2026-11-30",
-            "all",
-            "modelwatch <digest@ai-notes.example.cn>",
-        );
+        let id = message_id("2026-11-30", "all", "modelwatch <digest@ai-notes.example.cn>");
         assert_eq!(id, "<modelwatch.digest.2026-11-30.all@ai-notes.example.cn>");
-        assert_eq!(
-            id,
-            message_id(
-                "2026-11-30",
-                "all",
-                "modelwatch <digest@ai-notes.example.cn>"
-            )
-        );
+        assert_eq!(id, message_id("2026-11-30", "all", "modelwatch <digest@ai-notes.example.cn>"));
         assert_eq!(
             message_id("2026-11-30", "all", "周报机器人"),
             "<modelwatch.digest.2026-11-30.all@modelwatch.localhost>"
@@ -282,10 +254,7 @@ mod tests {
             after_attempt(1, Some(("550 user unknown".to_owned(), true)), now, &p),
             AttemptOutcome::Failed { .. }
         ));
-        assert_eq!(
-            after_attempt(3, None, now, &p),
-            AttemptOutcome::Sent { at: now }
-        );
+        assert_eq!(after_attempt(3, None, now, &p), AttemptOutcome::Sent { at: now });
         // Absurd attempt counts do not overflow.
         assert_eq!(p.delay_after(u32::MAX), p.max_delay);
     }

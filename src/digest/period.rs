@@ -73,16 +73,10 @@ mod tests {
     fn starts_at_the_previous_end_but_spans_at_most_a_week() {
         let end = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
         let prev = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
-        assert_eq!(
-            Period::ending_at(end, Some(prev), chrono_tz::UTC).start,
-            prev
-        );
+        assert_eq!(Period::ending_at(end, Some(prev), chrono_tz::UTC).start, prev);
         let old = Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap();
         let p = Period::ending_at(end, Some(old), chrono_tz::UTC);
-        assert_eq!(
-            p.start,
-            Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
-        );
+        assert_eq!(p.start, Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap());
         // A clock that went backwards must not produce an inverted window.
         let future = end + Duration::days(1);
         assert!(Period::ending_at(end, Some(future), chrono_tz::UTC).start < end);

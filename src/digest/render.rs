@@ -53,22 +53,14 @@ pub struct Templates {
 impl Templates {
     /// The templates shipped in the binary.
     pub fn builtin() -> Templates {
-        Templates {
-            subject: BUILTIN_SUBJECT.to_owned(),
-            text: BUILTIN_TEXT.to_owned(),
-            html: BUILTIN_HTML.to_owned(),
-        }
+        Templates { subject: BUILTIN_SUBJECT.to_owned(), text: BUILTIN_TEXT.to_owned(), html: BUILTIN_HTML.to_owned() }
     }
 
     /// The shipped templates, each replaced by the file of the same name in
     /// `dir` when there is one. A missing folder means "no overrides".
     pub fn with_overrides(dir: &Path) -> Result<Templates, RenderError> {
         let mut t = Templates::builtin();
-        for (name, slot) in [
-            (SUBJECT_FILE, &mut t.subject),
-            (TEXT_FILE, &mut t.text),
-            (HTML_FILE, &mut t.html),
-        ] {
+        for (name, slot) in [(SUBJECT_FILE, &mut t.subject), (TEXT_FILE, &mut t.text), (HTML_FILE, &mut t.html)] {
             let path = dir.join(name);
             match std::fs::read_to_string(&path) {
                 Ok(source) => *slot = source,
@@ -85,10 +77,7 @@ impl Templates {
         let mut env = Environment::new();
         // Keeps the text templates readable: a line holding only a tag
         // leaves no blank line behind.
-        let syntax = SyntaxConfig::builder()
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .build();
+        let syntax = SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build();
         if let Ok(syntax) = syntax {
             env.set_syntax(syntax);
         }
@@ -97,26 +86,18 @@ impl Templates {
                 && !value.is_safe()
                 && let Some(s) = value.as_str()
             {
-                return out
-                    .write_str(&escape_html(s))
-                    .map_err(minijinja::Error::from);
+                return out.write_str(&escape_html(s)).map_err(minijinja::Error::from);
             }
             minijinja::escape_formatter(out, state, value)
         });
         let add = |env: &mut Environment<'static>, name: &'static str, source: &str| {
-            env.add_template_owned(name, source.to_owned())
-                .map_err(|source| RenderError::Template { name, source })
+            env.add_template_owned(name, source.to_owned()).map_err(|source| RenderError::Template { name, source })
         };
         add(&mut env, SUBJECT_FILE, &self.subject)?;
         add(&mut env, TEXT_FILE, &self.text)?;
         add(&mut env, HTML_FILE, &self.html)?;
 
-        let mut ctx = Context {
-            digest,
-            t: labels(lang),
-            lang: lang.as_str(),
-            subject: String::new(),
-        };
+        let mut ctx = Context { digest, t: labels(lang), lang: lang.as_str(), subject: String::new() };
         let run = |name: &'static str, ctx: &Context<'_>| {
             env.get_template(name)
                 .and_then(|tmpl| tmpl.render(Value::from(Serde(ctx))))
@@ -126,11 +107,7 @@ impl Templates {
         let text = run(TEXT_FILE, &ctx)?;
         let html = run(HTML_FILE, &ctx)?;
         let subject = ctx.subject;
-        Ok(Rendered {
-            subject,
-            text: tidy_text(&text),
-            html,
-        })
+        Ok(Rendered { subject, text: tidy_text(&text), html })
     }
 }
 

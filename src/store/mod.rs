@@ -1,1 +1,154 @@
+//! The only module that speaks sea-orm. Queries are grouped per aggregate;
+//! every multi-row write is one transaction.
+
+pub mod changes;
+mod convert;
 pub mod digest;
+pub mod entity;
+pub mod lock;
+pub mod record;
+pub mod sources;
+
+use std::path::Path;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: DbErr,
+    },
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("database migration failed: {0}")]
+    Migrate(#[source] DbErr),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    #[error("{url} is already watched as source #{id}")]
+    Duplicate { id: i64, url: String },
+    #[error("no source {0}")]
+    NotFound(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Whether the error is the user's input rather than the database failing.
+    pub fn is_user_error(&self) -> bool {
+        matches!(self, StoreError::Duplicate { .. } | StoreError::NotFound(_))
+    }
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects (creating the folder of a SQLite file if needed). Does not migrate.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        if let Some(path) = sqlite_path(url)
+            && let Some(dir) = Path::new(&path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| StoreError::Folder { path: dir.display().to_string(), source })?;
+        }
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.max_connections(max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30))
+            .sqlx_logging(false);
+        let db =
+            Database::connect(opts).await.map_err(|source| StoreError::Connect { url: redact_url(url), source })?;
+        if db.get_database_backend() == DbBackend::Sqlite {
+            // WAL lets the CLI read while the daemon writes; busy_timeout makes
+            // concurrent writers wait instead of failing.
+            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON"] {
+                sea_orm::ConnectionTrait::execute_unprepared(&db, pragma).await?;
+            }
+        }
+        Ok(Store { db })
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None).await.map_err(StoreError::Migrate)
+    }
+
+    /// Rolls every migration back (tests of reversibility).
+    pub async fn migrate_down_all(&self) -> Result<(), StoreError> {
+        Migrator::down(&self.db, None).await.map_err(StoreError::Migrate)
+    }
+
+    /// Names of migrations not yet applied.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, StoreError> {
+        let pending = Migrator::get_pending_migrations(&self.db).await.map_err(StoreError::Migrate)?;
+        Ok(pending.iter().map(|m| m.name().to_owned()).collect())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(StoreError::Db)
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.db.get_database_backend() == DbBackend::Sqlite
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.db.close().await.map_err(StoreError::Db)
+    }
+}
+
+/// The file path of a SQLite URL, if it is one and not in-memory.
+pub fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" { None } else { Some(path.to_owned()) }
+}
+
+/// Hides a password in a database URL before it reaches a message.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(sqlite_path("sqlite://data/modelwatch.db?mode=rwc").as_deref(), Some("data/modelwatch.db"));
+        assert_eq!(sqlite_path("sqlite:///var/lib/mw.db").as_deref(), Some("/var/lib/mw.db"));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://x/y"), None);
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+    }
+}

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use modelwatch::mail::{Mailer, OutgoingMail, SmtpMailer, SmtpSettings, TlsMode};
+use modelwatch::mail::{Mailer, OutgoingMail, SmtpMailer, SmtpSettings, SmtpTls};
 
 use super::smtp::{self, SmtpServer};
 
@@ -10,7 +10,7 @@ fn mailer(port: u16) -> SmtpMailer {
     SmtpMailer::new(SmtpSettings {
         host: "127.0.0.1".to_owned(),
         port,
-        tls: TlsMode::None,
+        tls: SmtpTls::None,
         connect_timeout: Duration::from_secs(5),
         send_timeout: Duration::from_secs(10),
         ..SmtpSettings::default()
@@ -70,7 +70,7 @@ async fn implicit_tls_against_a_plain_server_fails_with_a_hint() {
     let m = SmtpMailer::new(SmtpSettings {
         host: "localhost".to_owned(),
         port: server.port,
-        tls: TlsMode::Tls,
+        tls: SmtpTls::Tls,
         connect_timeout: Duration::from_secs(3),
         send_timeout: Duration::from_secs(6),
         ..SmtpSettings::default()

@@ -8,10 +8,15 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, TryInsertResult,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, TransactionTrait, TryInsertResult,
 };
 
+use super::{Store, StoreError};
+
 use crate::digest::outbox::{AttemptOutcome, OutboxStatus};
+
+mod inputs;
+pub use inputs::{load_inputs, no_catalog_inputs_yet};
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -137,11 +142,7 @@ pub async fn insert_if_absent(
         sent_at: Set(None),
     };
     let result = Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([Column::PeriodKey, Column::Audience])
-                .do_nothing()
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::columns([Column::PeriodKey, Column::Audience]).do_nothing().to_owned())
         .try_insert()
         .exec(db)
         .await?;
@@ -154,20 +155,13 @@ pub async fn insert_if_absent(
 /// Where the next period starts: the end of the latest digest ever built,
 /// whatever its status (a pending or failed digest still covers its period).
 pub async fn last_period_end(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>, DbErr> {
-    let last = Entity::find()
-        .order_by_desc(Column::PeriodEnd)
-        .one(db)
-        .await?;
+    let last = Entity::find().order_by_desc(Column::PeriodEnd).one(db).await?;
     Ok(last.map(|m| m.period_end))
 }
 
 /// Whether a digest exists for this period key (any audience).
 pub async fn exists_for_period(db: &impl ConnectionTrait, period_key: &str) -> Result<bool, DbErr> {
-    Ok(Entity::find()
-        .filter(Column::PeriodKey.eq(period_key))
-        .one(db)
-        .await?
-        .is_some())
+    Ok(Entity::find().filter(Column::PeriodKey.eq(period_key)).one(db).await?.is_some())
 }
 
 /// Pending rows whose next attempt is due (or all pending rows when
@@ -181,11 +175,7 @@ pub async fn pending(
     if !ignore_backoff {
         q = q.filter(Column::NextAttemptAt.lte(now));
     }
-    let rows = q
-        .order_by_asc(Column::PeriodEnd)
-        .order_by_asc(Column::Id)
-        .all(db)
-        .await?;
+    let rows = q.order_by_asc(Column::PeriodEnd).order_by_asc(Column::Id).all(db).await?;
     Ok(rows.into_iter().map(DigestRow::from).collect())
 }
 
@@ -204,37 +194,23 @@ pub async fn claim(
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
         .filter(Column::Id.eq(id))
         .filter(Column::Status.eq(OutboxStatus::Pending.as_str()))
-        .filter(
-            Column::ClaimedUntil
-                .is_null()
-                .or(Column::ClaimedUntil.lt(now)),
-        )
+        .filter(Column::ClaimedUntil.is_null().or(Column::ClaimedUntil.lt(now)))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
 }
 
 /// Writes an attempt's outcome and releases the lease.
-pub async fn record(
-    db: &impl ConnectionTrait,
-    id: i64,
-    outcome: &AttemptOutcome,
-) -> Result<(), DbErr> {
+pub async fn record(db: &impl ConnectionTrait, id: i64, outcome: &AttemptOutcome) -> Result<(), DbErr> {
     let mut q = Entity::update_many()
-        .col_expr(
-            Column::ClaimedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+        .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(Column::Id.eq(id));
     q = match outcome {
         AttemptOutcome::Sent { at } => q
             .col_expr(Column::Status, Expr::value(OutboxStatus::Sent.as_str()))
             .col_expr(Column::SentAt, Expr::value(*at))
             .col_expr(Column::LastError, Expr::value(Option::<String>::None)),
-        AttemptOutcome::Retry {
-            next_attempt_at,
-            error,
-        } => q
+        AttemptOutcome::Retry { next_attempt_at, error } => q
             .col_expr(Column::NextAttemptAt, Expr::value(*next_attempt_at))
             .col_expr(Column::LastError, Expr::value(error.clone())),
         AttemptOutcome::Failed { error } => q
@@ -252,10 +228,7 @@ pub async fn retry_failed(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Resu
         .col_expr(Column::Status, Expr::value(OutboxStatus::Pending.as_str()))
         .col_expr(Column::Attempts, Expr::value(0))
         .col_expr(Column::NextAttemptAt, Expr::value(now))
-        .col_expr(
-            Column::ClaimedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+        .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(Column::Status.eq(OutboxStatus::Failed.as_str()))
         .exec(db)
         .await?;
@@ -264,21 +237,69 @@ pub async fn retry_failed(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Resu
 
 /// Every digest, newest period first (`digest list`).
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<DigestRow>, DbErr> {
-    let rows = Entity::find()
-        .order_by_desc(Column::PeriodEnd)
-        .order_by_desc(Column::Id)
-        .all(db)
-        .await?;
+    let rows = Entity::find().order_by_desc(Column::PeriodEnd).order_by_desc(Column::Id).all(db).await?;
     Ok(rows.into_iter().map(DigestRow::from).collect())
+}
+
+/// The outbox as the rest of the program sees it: the same queries on the
+/// store's connection, with the store's error type.
+impl Store {
+    /// Stores one period's digests (one per audience) in one transaction.
+    /// Returns how many were new; 0 means the period was already there.
+    pub async fn digest_enqueue(&self, digests: Vec<NewDigest>, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let txn = self.db().begin().await?;
+        let mut inserted = 0;
+        for d in digests {
+            if insert_if_absent(&txn, d, now).await?.is_some() {
+                inserted += 1;
+            }
+        }
+        txn.commit().await?;
+        Ok(inserted)
+    }
+
+    pub async fn digest_last_period_end(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(last_period_end(self.db()).await?)
+    }
+
+    pub async fn digest_exists_for_period(&self, period_key: &str) -> Result<bool, StoreError> {
+        Ok(exists_for_period(self.db(), period_key).await?)
+    }
+
+    pub async fn digest_pending(&self, now: DateTime<Utc>, ignore_backoff: bool) -> Result<Vec<DigestRow>, StoreError> {
+        Ok(pending(self.db(), now, ignore_backoff).await?)
+    }
+
+    pub async fn digest_claim(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(claim(self.db(), id, now, lease_until).await?)
+    }
+
+    pub async fn digest_record(&self, id: i64, outcome: &AttemptOutcome) -> Result<(), StoreError> {
+        Ok(record(self.db(), id, outcome).await?)
+    }
+
+    pub async fn digest_retry_failed(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(retry_failed(self.db(), now).await?)
+    }
+
+    pub async fn digest_list(&self) -> Result<Vec<DigestRow>, StoreError> {
+        Ok(list(self.db()).await?)
+    }
+
+    pub async fn digest_count_failed(&self) -> Result<u64, StoreError> {
+        Ok(count_failed(self.db()).await?)
+    }
 }
 
 /// Failed digests, for the `modelwatch_digest_failed` gauge.
 pub async fn count_failed(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
-    Entity::find()
-        .filter(Column::Status.eq(OutboxStatus::Failed.as_str()))
-        .count(db)
-        .await
+    Entity::find().filter(Column::Status.eq(OutboxStatus::Failed.as_str())).count(db).await
 }
 
 #[cfg(test)]
@@ -292,10 +313,7 @@ mod tests {
     async fn db() -> sea_orm::DatabaseConnection {
         let db = Database::connect("sqlite::memory:").await.unwrap();
         let manager = SchemaManager::new(&db);
-        migration::m20261128_000200_digest::Migration
-            .up(&manager)
-            .await
-            .unwrap();
+        migration::m20261128_000200_digest::Migration.up(&manager).await.unwrap();
         db
     }
 
@@ -320,24 +338,9 @@ mod tests {
     #[tokio::test]
     async fn a_period_is_stored_once_per_audience() {
         let db = db().await;
-        assert!(
-            insert_if_absent(&db, new("2026-11-30", "all"), at(0))
-                .await
-                .unwrap()
-                .is_some()
-        );
-        assert!(
-            insert_if_absent(&db, new("2026-11-30", "all"), at(1))
-                .await
-                .unwrap()
-                .is_none()
-        );
-        assert!(
-            insert_if_absent(&db, new("2026-11-30", "tags-0123456789ab"), at(1))
-                .await
-                .unwrap()
-                .is_some()
-        );
+        assert!(insert_if_absent(&db, new("2026-11-30", "all"), at(0)).await.unwrap().is_some());
+        assert!(insert_if_absent(&db, new("2026-11-30", "all"), at(1)).await.unwrap().is_none());
+        assert!(insert_if_absent(&db, new("2026-11-30", "tags-0123456789ab"), at(1)).await.unwrap().is_some());
         let rows = list(&db).await.unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].recipients, ["研究组 <team@example.com>"]);
@@ -349,25 +352,14 @@ mod tests {
     #[tokio::test]
     async fn a_claim_is_exclusive_until_its_lease_lapses() {
         let db = db().await;
-        let id = insert_if_absent(&db, new("2026-11-30", "all"), at(0))
-            .await
-            .unwrap()
-            .unwrap();
+        let id = insert_if_absent(&db, new("2026-11-30", "all"), at(0)).await.unwrap().unwrap();
         assert!(claim(&db, id, at(0), at(1)).await.unwrap());
-        assert!(
-            !claim(&db, id, at(0), at(1)).await.unwrap(),
-            "second claimer must lose"
-        );
+        assert!(!claim(&db, id, at(0), at(1)).await.unwrap(), "second claimer must lose");
         // The first claimer died; after the lease another one takes over.
         assert!(claim(&db, id, at(2), at(3)).await.unwrap());
         assert_eq!(list(&db).await.unwrap()[0].attempts, 2);
-        record(&db, id, &AttemptOutcome::Sent { at: at(2) })
-            .await
-            .unwrap();
-        assert!(
-            !claim(&db, id, at(5), at(6)).await.unwrap(),
-            "a sent digest is never claimed again"
-        );
+        record(&db, id, &AttemptOutcome::Sent { at: at(2) }).await.unwrap();
+        assert!(!claim(&db, id, at(5), at(6)).await.unwrap(), "a sent digest is never claimed again");
         assert!(pending(&db, at(5), true).await.unwrap().is_empty());
         let row = &list(&db).await.unwrap()[0];
         assert_eq!((row.status.as_str(), row.sent_at), ("sent", Some(at(2))));
@@ -376,28 +368,15 @@ mod tests {
     #[tokio::test]
     async fn retries_wait_for_their_time_and_failed_rows_can_be_retried() {
         let db = db().await;
-        let id = insert_if_absent(&db, new("2026-11-30", "all"), at(0))
-            .await
-            .unwrap()
-            .unwrap();
+        let id = insert_if_absent(&db, new("2026-11-30", "all"), at(0)).await.unwrap().unwrap();
         assert!(claim(&db, id, at(0), at(1)).await.unwrap());
-        let retry = AttemptOutcome::Retry {
-            next_attempt_at: at(4),
-            error: "connection refused".to_owned(),
-        };
+        let retry = AttemptOutcome::Retry { next_attempt_at: at(4), error: "connection refused".to_owned() };
         record(&db, id, &retry).await.unwrap();
         assert!(pending(&db, at(3), false).await.unwrap().is_empty());
         assert_eq!(pending(&db, at(3), true).await.unwrap().len(), 1);
-        assert_eq!(
-            pending(&db, at(4), false).await.unwrap()[0]
-                .last_error
-                .as_deref(),
-            Some("connection refused")
-        );
+        assert_eq!(pending(&db, at(4), false).await.unwrap()[0].last_error.as_deref(), Some("connection refused"));
         assert!(claim(&db, id, at(4), at(5)).await.unwrap());
-        let failed = AttemptOutcome::Failed {
-            error: "550 5.1.1 Recipient address rejected".to_owned(),
-        };
+        let failed = AttemptOutcome::Failed { error: "550 5.1.1 Recipient address rejected".to_owned() };
         record(&db, id, &failed).await.unwrap();
         assert_eq!(count_failed(&db).await.unwrap(), 1);
         assert!(pending(&db, at(6), true).await.unwrap().is_empty());

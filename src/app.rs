@@ -1,0 +1,187 @@
+//! The daemon: migrations, seed, the scheduler's jobs, the sweep loop, the
+//! ops endpoints, and a time-boxed shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::sync::mpsc;
+use tokio_cron_scheduler::{Job, JobScheduler};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::fetch::Fetcher;
+use crate::runner::{Outcome, Runner};
+
+/// How long shutdown waits for running checks before giving up on them.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Runs the daemon until SIGINT or SIGTERM.
+pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("Shutdown requested");
+        signal.cancel();
+    });
+    run(config, shutdown).await
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs the daemon until `shutdown` is cancelled.
+pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let config = Arc::new(config);
+    let _lock = match crate::store::sqlite_path(&config.database.url) {
+        Some(path) => {
+            Some(crate::store::lock::lock_sqlite(&path).map_err(|e| crate::cli::context::usage(e.to_string()))?)
+        }
+        None => None,
+    };
+    let store = crate::cli::context::open_store(&config).await?;
+    store.migrate().await.context("cannot migrate the database")?;
+    if store.count_sources().await? == 0 {
+        match crate::seed::load(&store, &config).await {
+            Ok(n) => {
+                tracing::info!(added = n, file = %config.sources_seed_file.display(), "Loaded the shipped sources")
+            }
+            Err(e) => tracing::warn!(error = %e, "Cannot load the shipped sources"),
+        }
+    }
+    let fetcher = Fetcher::new(&config.fetch)?;
+    let runner = Runner::new(store.clone(), fetcher, config.clone());
+    let owner = instance_id();
+    tracing::info!(
+        instance = %owner,
+        database = %crate::store::redact_url(&config.database.url),
+        sources = store.count_sources().await?,
+        sweep_every = %crate::schedule::format_duration(config.schedule.sweep_every),
+        "modelwatch started"
+    );
+
+    let tracker = TaskTracker::new();
+    if let Some(addr) = config.ops.listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} (ops.listen)"))?;
+        tracing::info!(listen = %listener.local_addr()?, "Ops endpoints ready");
+        tracker.spawn(crate::ops::serve(listener, store.clone(), shutdown.clone()));
+    }
+
+    // Cron closures only enqueue: the sweep runs in this task, so two sweeps
+    // never overlap and a slow one simply absorbs the ticks that came during it.
+    let (tick_tx, mut tick_rx) = mpsc::channel::<()>(1);
+    let mut scheduler = JobScheduler::new().await.context("cannot start the scheduler")?;
+    let tx = tick_tx.clone();
+    scheduler
+        .add(Job::new_repeated_async(config.schedule.sweep_every, move |_id, _sched| {
+            let tx = tx.clone();
+            Box::pin(async move {
+                let _ = tx.try_send(());
+            })
+        })?)
+        .await?;
+    if config.digest.enabled {
+        // The weekly digest: the cron closure only enqueues; the digest task
+        // builds, stores and sends (and catches up a send missed while down).
+        let (digest_tx, digest_rx) = mpsc::channel::<()>(1);
+        let cron = config.digest.cron.six_fields().to_owned();
+        scheduler
+            .add(Job::new_async_tz(cron, config.digest.timezone, move |_id, _sched| {
+                let tx = digest_tx.clone();
+                Box::pin(async move {
+                    let _ = tx.try_send(());
+                })
+            })?)
+            .await?;
+        tracker.spawn(crate::digest::daemon::run(store.clone(), config.clone(), digest_rx, shutdown.clone()));
+    }
+    scheduler.start().await.context("cannot start the scheduler")?;
+    let _ = tick_tx.try_send(()); // first sweep at start-up
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            tick = tick_rx.recv() => {
+                if tick.is_none() { break; }
+                let sweep = {
+                    let runner = runner.clone();
+                    let owner = owner.clone();
+                    let cancel = shutdown.clone();
+                    tracker.spawn(async move { sweep_once(&runner, &owner, &cancel).await })
+                };
+                // Wait for this sweep (or shutdown) before taking the next tick.
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = sweep => {}
+                }
+            }
+        }
+    }
+
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    let _ = scheduler.shutdown().await;
+    tracker.close();
+    if tokio::time::timeout(SHUTDOWN_DEADLINE, tracker.wait()).await.is_err() {
+        tracing::warn!(
+            tasks = tracker.len(),
+            deadline_s = SHUTDOWN_DEADLINE.as_secs(),
+            "Shutdown deadline passed with tasks still running"
+        );
+    }
+    if let Err(e) = store.release_leases(&owner).await {
+        tracing::warn!(error = %e, "Cannot release leases at shutdown");
+    }
+    tracing::info!("modelwatch stopped");
+    Ok(())
+}
+
+async fn sweep_once(runner: &Runner, owner: &str, cancel: &CancellationToken) {
+    let started = std::time::Instant::now();
+    match runner.sweep(owner, cancel).await {
+        Ok(reports) if reports.is_empty() => tracing::debug!("Sweep found nothing due"),
+        Ok(reports) => {
+            let count = |o: Outcome| reports.iter().filter(|r| r.outcome == o).count();
+            tracing::info!(
+                checked = reports.len(),
+                changed = count(Outcome::Changed),
+                failed = count(Outcome::Failed),
+                gone = count(Outcome::Gone),
+                duration_ms = started.elapsed().as_millis() as u64,
+                "Sweep finished"
+            );
+        }
+        Err(e) => tracing::error!(error = %e, "Sweep failed"),
+    }
+}
+
+/// Names this instance in leases: host and process id.
+fn instance_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".to_owned());
+    format!("{host}:{}", std::process::id())
+}

@@ -1,0 +1,93 @@
+//! `check [ID|URL…] [--all] [--dry-run]`: check now, print what changed.
+
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use super::context::{Context, usage};
+use super::output::print_list;
+use super::sources::store_error;
+use super::{Format, FormatArg};
+use crate::fetch::Fetcher;
+use crate::runner::{CheckMode, CheckReport, Runner};
+use crate::source::SourceRef;
+use crate::types::SourceStatus;
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Sources by id or URL; none (or --all) means every non-paused source.
+    pub sources: Vec<String>,
+    #[arg(long)]
+    pub all: bool,
+    /// Fetch and compare, print the extracted text and what the noise rules
+    /// removed, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+pub async fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<()> {
+    if args.all && !args.sources.is_empty() {
+        return Err(usage("give source ids/URLs or --all, not both"));
+    }
+    let mut sources = Vec::new();
+    if args.sources.is_empty() {
+        sources = ctx.store.list_sources().await?;
+        sources.retain(|s| s.status != SourceStatus::Paused);
+    } else {
+        for arg in &args.sources {
+            sources.push(ctx.store.get_source(&SourceRef::parse(arg)).await.map_err(store_error)?);
+        }
+    }
+    let fetcher = Fetcher::new(&ctx.config.fetch)?;
+    let runner = Runner::new(ctx.store.clone(), fetcher, ctx.config.clone());
+    let mode = CheckMode { lease_owner: None, dry_run: args.dry_run };
+    let mut reports = runner.check_all(sources, mode, &CancellationToken::new()).await;
+    reports.sort_by_key(|r| r.source_id);
+    if let Some(failed) = reports.iter().find(|r| r.record_error.is_some()) {
+        print_reports(&reports, args)?;
+        anyhow::bail!("could not record the check of {}: {}", failed.url, failed.record_error.as_deref().unwrap_or(""));
+    }
+    print_reports(&reports, args)
+}
+
+fn print_reports(reports: &[CheckReport], args: &CheckArgs) -> anyhow::Result<()> {
+    if args.format.format == Format::Json {
+        return print_list(Format::Json, reports, &[], |_| Vec::new());
+    }
+    for r in reports {
+        let mut line = format!("#{} {} {}", r.source_id, r.outcome.as_str(), r.url);
+        if let Some((from, to)) = r.status_change {
+            line.push_str(&format!("  [status {from} → {to}]"));
+        } else {
+            line.push_str(&format!("  [{}]", r.status));
+        }
+        if let (Some(k), Some(m)) = (r.error_kind, &r.message) {
+            line.push_str(&format!("  {k}: {m}"));
+        } else if let Some(m) = &r.message {
+            line.push_str(&format!("  {m}"));
+        }
+        println!("{line}");
+        if let Some(c) = &r.change {
+            println!("  {}", c.summary);
+            for l in c.excerpt.lines().take(12) {
+                println!("  {l}");
+            }
+        }
+        if args.dry_run {
+            if let Some(text) = &r.text {
+                println!("  --- extracted text ---");
+                for l in text.lines() {
+                    println!("  | {l}");
+                }
+            }
+            if !r.removed.is_empty() {
+                println!("  --- removed by noise rules ---");
+                for l in &r.removed {
+                    println!("  x {l}");
+                }
+            }
+        }
+    }
+    Ok(())
+}

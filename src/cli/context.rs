@@ -1,0 +1,97 @@
+//! What every command needs: the validated config and an open store.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::config::{Config, Overrides};
+use crate::store::{Store, StoreError};
+
+/// An error in what the user asked for (exit code 2), as opposed to a
+/// failure while doing it (exit code 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+pub fn usage(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError(msg.into()))
+}
+
+pub struct Context {
+    pub config: Arc<Config>,
+    pub store: Store,
+}
+
+pub fn load_config(path: &Path, database_url: Option<&str>) -> anyhow::Result<Config> {
+    let mut overrides = Overrides::from_env();
+    overrides.database_url = database_url.map(str::to_owned);
+    Config::load(path, &overrides).map_err(|e| usage(e.to_string()))
+}
+
+impl Context {
+    /// Loads the config and opens the store. `create` migrates an empty or
+    /// old database (init); other commands require an up-to-date schema.
+    pub async fn open(path: &Path, database_url: Option<&str>, create: bool) -> anyhow::Result<Context> {
+        let config = load_config(path, database_url)?;
+        let store = open_store(&config).await?;
+        if create {
+            store.migrate().await.context("cannot migrate the database")?;
+        } else {
+            let pending = store.pending_migrations().await.context("cannot read the database schema")?;
+            if !pending.is_empty() {
+                return Err(usage(format!(
+                    "the database at {} is not initialised or is out of date ({} pending migration(s)); run `modelwatch init`",
+                    crate::store::redact_url(&config.database.url),
+                    pending.len()
+                )));
+            }
+        }
+        Ok(Context { config: Arc::new(config), store })
+    }
+}
+
+/// Opens the store; an unreachable or malformed database URL is bad input.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    match Store::connect(&config.database.url, config.database.max_connections).await {
+        Ok(s) => Ok(s),
+        Err(e @ (StoreError::Connect { .. } | StoreError::Folder { .. })) => Err(usage(one_line(&e))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An error and its causes on one line.
+pub fn one_line(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// `config check`: the effective configuration, secrets redacted.
+pub fn config_check(path: &Path, database_url: Option<&str>) -> anyhow::Result<()> {
+    let config = load_config(path, database_url)?;
+    println!("# {} is valid. Effective configuration (secrets redacted):", path.display());
+    println!("{config:#?}");
+    let now = chrono::Utc::now();
+    let tz = config.schedule.timezone;
+    let mut next = now;
+    let mut fires = Vec::new();
+    for _ in 0..3 {
+        match config.digest.cron.next_after(next, tz) {
+            Some(t) => {
+                fires.push(t.with_timezone(&tz).to_rfc3339());
+                next = t;
+            }
+            None => break,
+        }
+    }
+    println!("# digest cron {:?} next fires: {}", config.digest.cron.six_fields(), fires.join(", "));
+    Ok(())
+}

@@ -1,0 +1,366 @@
+//! `sources add|import|list|show|remove|pause|resume`.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::context::{Context, usage};
+use super::output::{clip, print_list, time};
+use super::{Format, FormatArg};
+use crate::import::links_from_markdown;
+use crate::schedule::{CronExpr, Schedule};
+use crate::source::{Source, SourceOptions, SourceRef, kind_from_url, normalize_url};
+use crate::store::StoreError;
+use crate::store::sources::NewSource;
+use crate::types::{ErrorKind, SourceKind, SourceStatus};
+
+// Parsed once per process; boxing would only add noise.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Watch a URL.
+    Add(AddArgs),
+    /// Watch every link of a Markdown document.
+    Import {
+        file: PathBuf,
+        /// Print what would be added; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// List watched sources.
+    List(FormatArg),
+    /// Show one source, with its options and noise rules.
+    Show {
+        source: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Stop watching a source (history is kept unless --purge).
+    Remove {
+        source: String,
+        /// Also delete its snapshots and changes.
+        #[arg(long)]
+        purge: bool,
+    },
+    /// Pause checks of a source.
+    Pause { source: String },
+    /// Resume checks of a paused source.
+    Resume { source: String },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    pub url: String,
+    /// Source kind; `auto` decides from the URL.
+    #[arg(long, default_value = "auto")]
+    pub kind: String,
+    #[arg(long)]
+    pub title: Option<String>,
+    /// A tag (repeatable); the digest groups changes by tag.
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Check interval, e.g. 6h, 1d.
+    #[arg(long, conflicts_with = "cron")]
+    pub every: Option<String>,
+    /// Cron expression (5 fields, or 6 with seconds first).
+    #[arg(long)]
+    pub cron: Option<String>,
+    /// CSS selector of the main content.
+    #[arg(long)]
+    pub select: Option<String>,
+    /// CSS selector of content to drop (repeatable).
+    #[arg(long)]
+    pub exclude: Vec<String>,
+    /// Regex of text to ignore when comparing (repeatable).
+    #[arg(long)]
+    pub ignore: Vec<String>,
+    /// Extra request header "Name: value" (repeatable).
+    #[arg(long = "header")]
+    pub headers: Vec<String>,
+    /// Force a character encoding (e.g. gbk).
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Request timeout for this source, e.g. 60s.
+    #[arg(long)]
+    pub timeout: Option<String>,
+    /// Ignore robots.txt for this source.
+    #[arg(long)]
+    pub no_robots: bool,
+}
+
+/// `sources list` JSON: the fields DESIGN.md promises, and a few more.
+#[derive(Debug, Serialize)]
+pub struct SourceJson {
+    pub id: i64,
+    pub url: String,
+    pub final_url: Option<String>,
+    pub kind: SourceKind,
+    pub title: Option<String>,
+    pub tags: Vec<String>,
+    pub status: SourceStatus,
+    pub last_error_kind: Option<ErrorKind>,
+    pub last_error: Option<String>,
+    pub last_checked_at: Option<DateTime<Utc>>,
+    pub next_check_at: DateTime<Utc>,
+    pub schedule: Option<String>,
+    pub options: SourceOptions,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&Source> for SourceJson {
+    fn from(s: &Source) -> Self {
+        SourceJson {
+            id: s.id.0,
+            url: s.url.to_string(),
+            final_url: s.final_url.as_ref().map(ToString::to_string),
+            kind: s.kind,
+            title: s.title.clone(),
+            tags: s.tags.clone(),
+            status: s.status,
+            last_error_kind: s.last_error_kind,
+            last_error: s.last_error.clone(),
+            last_checked_at: s.last_checked_at,
+            next_check_at: s.next_check_at,
+            schedule: s.schedule.as_ref().map(ToString::to_string),
+            options: s.options.clone(),
+            created_at: s.created_at,
+        }
+    }
+}
+
+pub async fn run(ctx: &Context, cmd: SourcesCommand) -> anyhow::Result<()> {
+    match cmd {
+        SourcesCommand::Add(args) => {
+            let new = new_source(ctx, &args)?;
+            let source = ctx.store.add_source(&new, Utc::now()).await.map_err(store_error)?;
+            eprintln!("Added source #{} ({}) {}", source.id, source.kind, source.url);
+            println!("{}", source.id);
+            Ok(())
+        }
+        SourcesCommand::Import { file, dry_run, format } => import(ctx, &file, dry_run, format.format).await,
+        SourcesCommand::List(f) => {
+            let sources = ctx.store.list_sources().await?;
+            let rows: Vec<SourceJson> = sources.iter().map(SourceJson::from).collect();
+            print_list(f.format, &rows, &["ID", "KIND", "STATUS", "LAST CHECK", "URL", "TITLE"], |s| {
+                let status = match s.last_error_kind {
+                    Some(k) if s.status == SourceStatus::Failing => format!("failing ({k})"),
+                    _ => s.status.to_string(),
+                };
+                vec![
+                    s.id.to_string(),
+                    s.kind.to_string(),
+                    status,
+                    time(s.last_checked_at),
+                    clip(&s.url, 60),
+                    clip(s.title.as_deref().unwrap_or(""), 40),
+                ]
+            })
+        }
+        SourcesCommand::Show { source, format } => {
+            let s = ctx.store.get_source(&SourceRef::parse(&source)).await.map_err(store_error)?;
+            show(&s, format.format)
+        }
+        SourcesCommand::Remove { source, purge } => {
+            let s = ctx.store.get_source(&SourceRef::parse(&source)).await.map_err(store_error)?;
+            ctx.store.remove_source(s.id, purge, Utc::now()).await?;
+            let what = if purge { "Removed and purged" } else { "Removed (history kept)" };
+            eprintln!("{what} source #{} {}", s.id, s.url);
+            Ok(())
+        }
+        SourcesCommand::Pause { source } => pause(ctx, &source, true).await,
+        SourcesCommand::Resume { source } => pause(ctx, &source, false).await,
+    }
+}
+
+async fn pause(ctx: &Context, source: &str, paused: bool) -> anyhow::Result<()> {
+    let s = ctx.store.get_source(&SourceRef::parse(source)).await.map_err(store_error)?;
+    ctx.store.set_paused(&s, paused, Utc::now()).await?;
+    eprintln!("{} source #{} {}", if paused { "Paused" } else { "Resumed" }, s.id, s.url);
+    Ok(())
+}
+
+/// Duplicates and unknown sources are the user's input, not failures.
+pub fn store_error(e: StoreError) -> anyhow::Error {
+    if e.is_user_error() { usage(e.to_string()) } else { e.into() }
+}
+
+/// Validates everything `sources add` was given, reporting every problem.
+fn new_source(ctx: &Context, a: &AddArgs) -> anyhow::Result<NewSource> {
+    let mut problems = Vec::new();
+    let url = normalize_url(&a.url).map_err(|e| problems.push(e.to_string())).ok();
+    let schedule = match (&a.every, &a.cron) {
+        (Some(e), _) => Schedule::every(e).map_err(|e| problems.push(e.to_string())).ok(),
+        (None, Some(c)) => CronExpr::parse(c).map(Schedule::Cron).map_err(|e| problems.push(e.to_string())).ok(),
+        (None, None) => None,
+    };
+    let kind = if a.kind == "auto" {
+        None
+    } else {
+        a.kind.parse::<SourceKind>().map_err(|e| problems.push(e.to_string())).ok()
+    };
+    if let Some(css) = &a.select
+        && let Err(e) = crate::extract::validate_selector(css)
+    {
+        problems.push(e.to_string());
+    }
+    for css in &a.exclude {
+        if let Err(e) = crate::extract::validate_selector(css) {
+            problems.push(e.to_string());
+        }
+    }
+    for re in &a.ignore {
+        if let Err(e) = crate::extract::validate_regex(re) {
+            problems.push(e.to_string());
+        }
+    }
+    let mut headers = Vec::new();
+    for h in &a.headers {
+        match h.split_once(':') {
+            Some((n, v)) if !n.trim().is_empty() => headers.push((n.trim().to_owned(), v.trim().to_owned())),
+            _ => problems.push(format!("header {h:?} must look like \"Name: value\"")),
+        }
+    }
+    if let Some(enc) = &a.encoding
+        && encoding_rs::Encoding::for_label(enc.as_bytes()).is_none()
+    {
+        problems.push(format!("unknown encoding {enc:?} (e.g. gbk, gb18030, big5, shift_jis, utf-8)"));
+    }
+    let timeout_secs = a.timeout.as_deref().and_then(|t| match crate::schedule::parse_duration(t) {
+        Ok(d) => Some(d.as_secs().max(1)),
+        Err(e) => {
+            problems.push(e.to_string());
+            None
+        }
+    });
+    let Some(url) = url else {
+        return Err(usage(problems.join("; ")));
+    };
+    if !problems.is_empty() {
+        return Err(usage(problems.join("; ")));
+    }
+    let kind =
+        kind.unwrap_or_else(|| kind_from_url(&url, &ctx.config.github.web_base, &ctx.config.huggingface.web_base));
+    Ok(NewSource {
+        url,
+        kind,
+        title: a.title.clone(),
+        tags: a.tags.clone(),
+        schedule,
+        options: SourceOptions {
+            select: a.select.clone(),
+            exclude: a.exclude.clone(),
+            ignore: a.ignore.clone(),
+            headers,
+            encoding: a.encoding.clone(),
+            timeout_secs,
+            respect_robots: a.no_robots.then_some(false),
+            ..SourceOptions::default()
+        },
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct ImportRow {
+    url: String,
+    kind: SourceKind,
+    title: Option<String>,
+    section: Option<String>,
+    /// added, exists, invalid, would_add
+    result: String,
+    id: Option<i64>,
+}
+
+async fn import(ctx: &Context, file: &PathBuf, dry_run: bool, format: Format) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
+    let mut rows = Vec::new();
+    let now = Utc::now();
+    for link in links_from_markdown(&text) {
+        let Ok(url) = normalize_url(&link.url) else {
+            rows.push(ImportRow {
+                url: link.url,
+                kind: SourceKind::Page,
+                title: link.title,
+                section: link.section,
+                result: "invalid".into(),
+                id: None,
+            });
+            continue;
+        };
+        let kind = kind_from_url(&url, &ctx.config.github.web_base, &ctx.config.huggingface.web_base);
+        let new = NewSource {
+            url: url.clone(),
+            kind,
+            title: link.title.clone(),
+            tags: link.section.clone().into_iter().collect(),
+            schedule: None,
+            options: SourceOptions::default(),
+        };
+        let (result, id) = if dry_run {
+            match ctx.store.get_source(&SourceRef::Url(url.to_string())).await {
+                Ok(s) => ("exists".to_owned(), Some(s.id.0)),
+                Err(_) => ("would_add".to_owned(), None),
+            }
+        } else {
+            match ctx.store.add_source(&new, now).await {
+                Ok(s) => ("added".to_owned(), Some(s.id.0)),
+                Err(StoreError::Duplicate { id, .. }) => ("exists".to_owned(), Some(id)),
+                Err(e) => return Err(e.into()),
+            }
+        };
+        rows.push(ImportRow { url: url.to_string(), kind, title: link.title, section: link.section, result, id });
+    }
+    let added = rows.iter().filter(|r| r.result == "added" || r.result == "would_add").count();
+    eprintln!(
+        "{} link(s) in {}: {} {}, {} already watched",
+        rows.len(),
+        file.display(),
+        added,
+        if dry_run { "would be added" } else { "added" },
+        rows.iter().filter(|r| r.result == "exists").count()
+    );
+    print_list(format, &rows, &["RESULT", "ID", "KIND", "URL", "TITLE"], |r| {
+        vec![
+            r.result.clone(),
+            r.id.map(|i| i.to_string()).unwrap_or_default(),
+            r.kind.to_string(),
+            clip(&r.url, 60),
+            clip(r.title.as_deref().unwrap_or(""), 40),
+        ]
+    })
+}
+
+fn show(s: &Source, format: Format) -> anyhow::Result<()> {
+    let json = SourceJson::from(s);
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(());
+    }
+    println!("Source #{}  {}", s.id, s.url);
+    println!("  kind:        {}", s.kind);
+    println!("  title:       {}", s.title.as_deref().unwrap_or("-"));
+    println!("  tags:        {}", if s.tags.is_empty() { "-".to_owned() } else { s.tags.join(", ") });
+    let status = match s.last_error_kind {
+        Some(k) => format!("{} (last error: {k}: {})", s.status, s.last_error.as_deref().unwrap_or("")),
+        None => s.status.to_string(),
+    };
+    println!("  status:      {status}");
+    if let Some(f) = &s.final_url {
+        println!("  final url:   {f}");
+    }
+    println!("  schedule:    {}", s.schedule.as_ref().map_or("default".to_owned(), ToString::to_string));
+    println!("  last check:  {}", time(s.last_checked_at));
+    println!("  next check:  {}", time(Some(s.next_check_at)));
+    println!("  options:     {}", serde_json::to_string(&s.options)?);
+    println!(
+        "  noise rules: {}",
+        if s.options.default_noise == Some(false) { "shipped rules off" } else { "shipped rules on" }
+    );
+    for re in &s.options.ignore {
+        println!("    ignore     {re}");
+    }
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! Configuration: embedded defaults → file → environment → validated `Config`.
+//!
+//! Loading never stops at the first problem: unknown keys, bad values and bad
+//! environment overrides are all collected and reported together.
+
+mod layers;
+mod raw;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use url::Url;
+
+use crate::schedule::CronExpr;
+
+pub use layers::DEFAULT_CONFIG_TOML;
+
+/// Every problem found while loading a configuration.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ConfigErrors {
+    pub origin: String,
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(f, "{} problem{} in {}", n, if n == 1 { "" } else { "s" }, self.origin)?;
+        for p in &self.problems {
+            write!(f, "\n  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A secret read from the environment or a file. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+    /// The secret itself; call only where it is handed to a client.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// What the loader reads besides the file: the environment and CLI overrides.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// Environment variables (normally `std::env::vars()`).
+    pub env: BTreeMap<String, String>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+}
+
+impl Overrides {
+    pub fn from_env() -> Self {
+        Overrides { env: std::env::vars().collect(), database_url: None }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The folder relative paths in the file are resolved against.
+    pub base_dir: PathBuf,
+    pub database: DatabaseConfig,
+    pub fetch: FetchConfig,
+    pub schedule: ScheduleConfig,
+    pub liveness: LivenessConfig,
+    pub retention: RetentionConfig,
+    pub catalog_file: PathBuf,
+    pub sources_seed_file: PathBuf,
+    pub github: GithubConfig,
+    pub huggingface: HuggingfaceConfig,
+    pub digest: DigestConfig,
+    pub smtp: SmtpConfig,
+    pub ops: OpsConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body_bytes: u64,
+    pub max_redirects: u32,
+    pub concurrency: u32,
+    pub per_host_concurrency: u32,
+    pub per_host_interval: Duration,
+    pub allow_private_networks: bool,
+    pub respect_robots: bool,
+    /// With `{version}` and `{contact}` filled in.
+    pub user_agent: String,
+    pub retries: u32,
+    pub max_retry_after: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScheduleConfig {
+    pub default_every: Duration,
+    pub sweep_every: Duration,
+    pub timezone: Tz,
+    pub jitter: f64,
+    pub lease: Duration,
+    pub batch_size: u32,
+    pub max_backoff: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct LivenessConfig {
+    pub confirm_after: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct RetentionConfig {
+    pub raw_bodies: Duration,
+    pub checks: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct GithubConfig {
+    pub web_base: Url,
+    pub api_base: Url,
+    pub token: Option<Secret>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HuggingfaceConfig {
+    pub api_base: Url,
+    pub web_base: Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct DigestConfig {
+    pub enabled: bool,
+    pub cron: CronExpr,
+    pub from: String,
+    /// Addresses, each optionally limited to sources with some tags.
+    pub recipients: Vec<crate::digest::outbox::RecipientSpec>,
+    pub send_empty: bool,
+    /// For the cron expression and the period's dates.
+    pub timezone: Tz,
+    pub language: crate::digest::Language,
+    /// Overrides for the shipped templates (files of the same name).
+    pub templates_dir: PathBuf,
+    /// Transient failures are retried this many times before `failed`.
+    pub max_attempts: u32,
+    /// A failing source is reported once it has failed this many days.
+    pub failing_after_days: u32,
+    pub top_movers: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    StartTls,
+    Tls,
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: String,
+    pub password: Option<Secret>,
+    /// Bounds one whole send.
+    pub timeout: Duration,
+    /// Bounds the TCP connect and each SMTP command.
+    pub connect_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct OpsConfig {
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+impl Config {
+    /// Loads `path` (which must exist) over the embedded defaults.
+    pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigErrors> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigErrors {
+            origin: origin.clone(),
+            problems: vec![format!("cannot read the config file: {e} (set --config or MODELWATCH_CONFIG)")],
+        })?;
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::from_toml(&text, &origin, base_dir, overrides)
+    }
+
+    /// Loads a configuration from TOML text; `base_dir` resolves relative paths.
+    pub fn from_toml(
+        text: &str,
+        origin: &str,
+        base_dir: PathBuf,
+        overrides: &Overrides,
+    ) -> Result<Config, ConfigErrors> {
+        let fail = |problems: Vec<String>| ConfigErrors { origin: origin.to_owned(), problems };
+        let merged = layers::merge(text, overrides).map_err(fail)?;
+        let raw: raw::RawConfig = merged.try_into().map_err(|e: toml::de::Error| fail(vec![e.message().to_owned()]))?;
+        validate::validate(raw, base_dir, &overrides.env).map_err(fail)
+    }
+
+    /// Resolves a path from the config file against its folder.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() { path.to_path_buf() } else { self.base_dir.join(path) }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,88 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+
+fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
+    let overrides =
+        Overrides { env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), database_url: None };
+    Config::from_toml(text, "test.toml", PathBuf::from("/etc/mw"), &overrides)
+}
+
+#[test]
+fn shipped_config_loads_with_documented_defaults() {
+    let c = load(DEFAULT_CONFIG_TOML, &[]).unwrap();
+    assert_eq!(c.database.url, "sqlite://data/modelwatch.db?mode=rwc");
+    assert_eq!(c.schedule.default_every, Duration::from_secs(6 * 3600));
+    assert_eq!(c.fetch.per_host_concurrency, 2);
+    assert!(!c.fetch.allow_private_networks);
+    assert!(!c.digest.enabled);
+    assert_eq!(c.digest.cron.six_fields(), "0 0 8 * * Mon");
+    assert_eq!(c.catalog_file, PathBuf::from("/etc/mw/catalog.toml"));
+    assert!(c.fetch.user_agent.starts_with("modelwatch/"));
+}
+
+#[test]
+fn an_empty_file_means_all_defaults() {
+    assert!(load("", &[]).is_ok());
+}
+
+#[test]
+fn every_unknown_key_is_reported_at_once() {
+    let e = load("colour = 1\n[fetch]\ntimout = \"3s\"\n[nosuch]\nx = 1\n", &[]).unwrap_err();
+    assert_eq!(e.problems.len(), 3, "{e}");
+    let text = e.to_string();
+    for key in ["`colour`", "`fetch.timout`", "`nosuch`"] {
+        assert!(text.contains(key), "{text}");
+    }
+}
+
+#[test]
+fn every_bad_value_is_reported_at_once() {
+    let e = load(
+        "[fetch]\ntimeout = \"soon\"\nconcurrency = 0\n[schedule]\ntimezone = \"Mars/Base\"\n[digest]\ncron = \"61 * * * *\"\n[smtp]\ntls = \"ssl\"\n",
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(e.problems.len(), 5, "{e}");
+}
+
+#[test]
+fn a_wrong_type_is_an_error_not_a_panic() {
+    let e = load("[fetch]\nmax_redirects = \"ten\"\n", &[]).unwrap_err();
+    assert!(e.to_string().contains("max_redirects"), "{e}");
+}
+
+#[test]
+fn environment_overrides_the_file_with_typed_values() {
+    let c = load(
+        "[fetch]\nallow_private_networks = false\n",
+        &[
+            ("MODELWATCH_FETCH__ALLOW_PRIVATE_NETWORKS", "true"),
+            ("MODELWATCH_FETCH__MAX_REDIRECTS", "3"),
+            ("MODELWATCH_DATABASE_URL", "postgres://postgres@127.0.0.1/test"),
+            ("MODELWATCH_DIGEST__RECIPIENTS", "a@example.org, b@example.org"),
+            ("MODELWATCH_SMTP_PASSWORD", "hunter2"),
+            ("MODELWATCH_CONFIG", "/somewhere.toml"),
+        ],
+    )
+    .unwrap();
+    assert!(c.fetch.allow_private_networks);
+    assert_eq!(c.fetch.max_redirects, 3);
+    assert_eq!(c.database.url, "postgres://postgres@127.0.0.1/test");
+    let recipients: Vec<&str> = c.digest.recipients.iter().map(|r| r.address()).collect();
+    assert_eq!(recipients, vec!["a@example.org", "b@example.org"]);
+    assert_eq!(c.smtp.password.as_ref().map(Secret::expose), Some("hunter2"));
+}
+
+#[test]
+fn bad_environment_overrides_are_reported() {
+    let e = load("", &[("MODELWATCH_FETCH__NOPE", "1"), ("MODELWATCH_FETCH__RETRIES", "many")]).unwrap_err();
+    assert_eq!(e.problems.len(), 2, "{e}");
+}
+
+#[test]
+fn secrets_never_print() {
+    let c = load("", &[("MODELWATCH_SMTP_PASSWORD", "hunter2"), ("GITHUB_TOKEN", "ghp_secret")]).unwrap();
+    let debug = format!("{c:?}");
+    assert!(!debug.contains("hunter2") && !debug.contains("ghp_secret"), "{debug}");
+}

@@ -1,0 +1,254 @@
+//! Raw strings → typed values, collecting every problem.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+use super::raw::RawConfig;
+use super::*;
+use crate::schedule::{CronExpr, parse_duration};
+
+/// Collects problems while converting fields; each getter returns a usable
+/// placeholder on error so validation can go on.
+struct Check {
+    problems: Vec<String>,
+}
+
+impl Check {
+    fn duration(&mut self, key: &str, text: &str) -> Duration {
+        match parse_duration(text) {
+            Ok(d) if d.is_zero() => {
+                self.problems.push(format!("`{key}` must be longer than zero"));
+                Duration::from_secs(1)
+            }
+            Ok(d) => d,
+            Err(e) => {
+                self.problems.push(format!("`{key}`: {e}"));
+                Duration::from_secs(1)
+            }
+        }
+    }
+
+    fn url(&mut self, key: &str, text: &str) -> Url {
+        match Url::parse(text) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
+            Ok(_) => {
+                self.problems.push(format!("`{key}` must be an http(s) URL, got {text:?}"));
+                fallback_url()
+            }
+            Err(e) => {
+                self.problems.push(format!("`{key}` is not a URL ({e}): {text:?}"));
+                fallback_url()
+            }
+        }
+    }
+
+    fn positive(&mut self, key: &str, value: u64) {
+        if value == 0 {
+            self.problems.push(format!("`{key}` must be at least 1"));
+        }
+    }
+
+    fn secret(
+        &mut self,
+        key: &str,
+        env_name: &str,
+        file: &str,
+        base_dir: &std::path::Path,
+        env: &BTreeMap<String, String>,
+    ) -> Option<Secret> {
+        if !file.is_empty() {
+            let path = base_dir.join(file);
+            return match std::fs::read_to_string(&path) {
+                Ok(s) => Some(Secret::new(s.trim_end_matches(['\n', '\r']).to_owned())),
+                Err(e) => {
+                    // The path is safe to print; the content never is.
+                    self.problems.push(format!("`{key}`: cannot read {}: {e}", path.display()));
+                    None
+                }
+            };
+        }
+        env.get(env_name).filter(|v| !v.is_empty()).map(|v| Secret::new(v.clone()))
+    }
+}
+
+fn fallback_url() -> Url {
+    Url::parse("http://invalid.invalid/").unwrap_or_else(|_| unreachable!("static URL parses"))
+}
+
+pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String>) -> Result<Config, Vec<String>> {
+    let mut c = Check { problems: Vec::new() };
+
+    let db_url = raw.database.url.trim().to_owned();
+    if !(db_url.starts_with("sqlite:") || db_url.starts_with("postgres://") || db_url.starts_with("postgresql://")) {
+        c.problems.push(format!("`database.url` must start with sqlite: or postgres://, got {db_url:?}"));
+    }
+    c.positive("database.max_connections", raw.database.max_connections.into());
+
+    let f = &raw.fetch;
+    let fetch = FetchConfig {
+        timeout: c.duration("fetch.timeout", &f.timeout),
+        connect_timeout: c.duration("fetch.connect_timeout", &f.connect_timeout),
+        max_body_bytes: f.max_body_bytes,
+        max_redirects: f.max_redirects,
+        concurrency: f.concurrency,
+        per_host_concurrency: f.per_host_concurrency,
+        per_host_interval: parse_duration(&f.per_host_interval).unwrap_or_else(|e| {
+            c.problems.push(format!("`fetch.per_host_interval`: {e}"));
+            Duration::from_secs(1)
+        }),
+        allow_private_networks: f.allow_private_networks,
+        respect_robots: f.respect_robots,
+        user_agent: f.user_agent.replace("{version}", env!("CARGO_PKG_VERSION")).replace("{contact}", &f.contact_url),
+        retries: f.retries,
+        max_retry_after: c.duration("fetch.max_retry_after", &f.max_retry_after),
+    };
+    c.positive("fetch.max_body_bytes", f.max_body_bytes);
+    c.positive("fetch.concurrency", f.concurrency.into());
+    c.positive("fetch.per_host_concurrency", f.per_host_concurrency.into());
+    if f.retries > 10 {
+        c.problems.push("`fetch.retries` must be at most 10".to_owned());
+    }
+    if fetch.user_agent.trim().is_empty() {
+        c.problems.push("`fetch.user_agent` must not be empty".to_owned());
+    }
+    if !f.contact_url.is_empty() {
+        c.url("fetch.contact_url", &f.contact_url);
+    }
+
+    let s = &raw.schedule;
+    let timezone = s.timezone.parse::<chrono_tz::Tz>().unwrap_or_else(|_| {
+        c.problems.push(format!("`schedule.timezone`: unknown time zone {:?} (e.g. Asia/Shanghai, UTC)", s.timezone));
+        chrono_tz::UTC
+    });
+    let schedule = ScheduleConfig {
+        default_every: c.duration("schedule.default_every", &s.default_every),
+        sweep_every: c.duration("schedule.sweep_every", &s.sweep_every),
+        timezone,
+        jitter: s.jitter,
+        lease: c.duration("schedule.lease", &s.lease),
+        batch_size: s.batch_size,
+        max_backoff: c.duration("schedule.max_backoff", &s.max_backoff),
+    };
+    if !(0.0..=1.0).contains(&s.jitter) {
+        c.problems.push(format!("`schedule.jitter` must be between 0 and 1, got {}", s.jitter));
+    }
+    c.positive("schedule.batch_size", s.batch_size.into());
+    c.positive("liveness.confirm_after", raw.liveness.confirm_after.into());
+
+    let retention = RetentionConfig {
+        raw_bodies: c.duration("retention.raw_bodies", &raw.retention.raw_bodies),
+        checks: c.duration("retention.checks", &raw.retention.checks),
+    };
+
+    let github = GithubConfig {
+        web_base: c.url("github.web_base", &raw.github.web_base),
+        api_base: c.url("github.api_base", &raw.github.api_base),
+        token: c.secret("github.token_file", &raw.github.token_env, &raw.github.token_file, &base_dir, env),
+    };
+    let huggingface = HuggingfaceConfig {
+        api_base: c.url("huggingface.api_base", &raw.huggingface.api_base),
+        web_base: c.url("huggingface.web_base", &raw.huggingface.web_base),
+    };
+
+    let d = &raw.digest;
+    let cron = CronExpr::parse(&d.cron).unwrap_or_else(|e| {
+        c.problems.push(format!("`digest.cron`: {e}"));
+        CronExpr::parse("0 0 8 * * Mon").unwrap_or_else(|_| unreachable!("static cron parses"))
+    });
+    if d.enabled && d.recipients.is_empty() {
+        c.problems.push("`digest.enabled` is true but `digest.recipients` is empty".to_owned());
+    }
+    for r in d.recipients.iter().map(|r| r.address()).chain(std::iter::once(d.from.as_str())) {
+        if !r.contains('@') {
+            c.problems.push(format!("`digest`: {r:?} is not an email address"));
+        }
+    }
+    let timezone = d.timezone.parse::<Tz>().unwrap_or_else(|_| {
+        c.problems.push(format!("`digest.timezone` is not an IANA time zone: {:?}", d.timezone));
+        chrono_tz::Asia::Shanghai
+    });
+    let language = d.language.parse().unwrap_or_else(|e| {
+        c.problems.push(format!("`digest.language`: {e}"));
+        crate::digest::Language::Zh
+    });
+    c.positive("digest.max_attempts", u64::from(d.max_attempts));
+    let digest = DigestConfig {
+        enabled: d.enabled,
+        cron,
+        from: d.from.clone(),
+        recipients: d.recipients.clone(),
+        send_empty: d.send_empty,
+        timezone,
+        language,
+        templates_dir: base_dir.join(&d.templates),
+        max_attempts: d.max_attempts,
+        failing_after_days: d.failing_after_days,
+        top_movers: d.top_movers,
+    };
+
+    let m = &raw.smtp;
+    let tls = match m.tls.as_str() {
+        "starttls" => SmtpTls::StartTls,
+        "tls" => SmtpTls::Tls,
+        "none" => SmtpTls::None,
+        other => {
+            c.problems.push(format!("`smtp.tls` must be starttls, tls or none, got {other:?}"));
+            SmtpTls::StartTls
+        }
+    };
+    if m.host.trim().is_empty() {
+        c.problems.push("`smtp.host` must not be empty".to_owned());
+    }
+    let smtp = SmtpConfig {
+        host: m.host.clone(),
+        port: m.port,
+        tls,
+        username: m.username.clone(),
+        password: c.secret("smtp.password_file", &m.password_env, &m.password_file, &base_dir, env),
+        timeout: c.duration("smtp.timeout", &m.timeout),
+        connect_timeout: c.duration("smtp.connect_timeout", &m.connect_timeout),
+    };
+
+    let listen = if raw.ops.listen.trim().is_empty() {
+        None
+    } else {
+        match raw.ops.listen.parse() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                c.problems.push(format!("`ops.listen` must be HOST:PORT, got {:?}", raw.ops.listen));
+                None
+            }
+        }
+    };
+    let format = match raw.log.format.as_str() {
+        "text" => LogFormat::Text,
+        "json" => LogFormat::Json,
+        other => {
+            c.problems.push(format!("`log.format` must be text or json, got {other:?}"));
+            LogFormat::Text
+        }
+    };
+
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
+    Ok(Config {
+        catalog_file: base_dir.join(&raw.catalog.file),
+        sources_seed_file: base_dir.join(&raw.sources.seed_file),
+        base_dir,
+        database: DatabaseConfig { url: db_url, max_connections: raw.database.max_connections },
+        fetch,
+        schedule,
+        liveness: LivenessConfig { confirm_after: raw.liveness.confirm_after },
+        retention,
+        github,
+        huggingface,
+        digest,
+        smtp,
+        ops: OpsConfig { listen },
+        log: LogConfig { format, filter: raw.log.filter },
+    })
+}

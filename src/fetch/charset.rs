@@ -1,0 +1,167 @@
+//! Bytes → text. Order: BOM, the `Content-Type` charset, `<meta charset>` /
+//! `http-equiv` in the first bytes, then a statistical guess (chardetng, with
+//! the TLD as a hint). A declaration the bytes contradict (header says UTF-8,
+//! bytes are GBK) is dropped in favour of detection.
+
+use encoding_rs::{Encoding, UTF_8};
+
+/// Decoded text and how the encoding was chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub text: String,
+    pub encoding: &'static str,
+    pub source: CharsetSource,
+    /// Replacement characters had to be inserted.
+    pub had_errors: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CharsetSource {
+    Override,
+    Bom,
+    Header,
+    Meta,
+    Detected,
+}
+
+/// How far into the document `<meta charset>` is looked for (as browsers do).
+const META_SCAN_BYTES: usize = 4096;
+
+/// Decodes a body. `override_label` is the per-source `encoding` option.
+pub fn decode(body: &[u8], content_type: Option<&str>, override_label: Option<&str>, host: Option<&str>) -> Decoded {
+    if let Some(enc) = override_label.and_then(|l| Encoding::for_label(l.trim().as_bytes())) {
+        return finish(enc, body, CharsetSource::Override);
+    }
+    if let Some((enc, bom_len)) = Encoding::for_bom(body) {
+        let (text, had_errors) = enc.decode_without_bom_handling(&body[bom_len..]);
+        return Decoded { text: text.into_owned(), encoding: enc.name(), source: CharsetSource::Bom, had_errors };
+    }
+    let declared = content_type
+        .and_then(charset_param)
+        .and_then(|l| Encoding::for_label(l.as_bytes()))
+        .map(|e| (e, CharsetSource::Header))
+        .or_else(|| meta_charset(body).map(|e| (e, CharsetSource::Meta)));
+    if let Some((enc, source)) = declared {
+        // UTF-16 declared in a meta tag of an ASCII-compatible document is a
+        // lie by construction (HTML spec): treat it as UTF-8.
+        let enc = if source == CharsetSource::Meta && (enc.name().starts_with("UTF-16")) { UTF_8 } else { enc };
+        let decoded = finish(enc, body, source);
+        if !decoded.had_errors {
+            return decoded;
+        }
+        // The declaration is wrong; trust the bytes.
+    }
+    let mut detector = chardetng::EncodingDetector::new();
+    detector.feed(body, true);
+    let tld = host.and_then(|h| h.rsplit('.').next()).map(str::as_bytes);
+    let guessed = detector.guess(tld, true);
+    finish(guessed, body, CharsetSource::Detected)
+}
+
+fn finish(enc: &'static Encoding, body: &[u8], source: CharsetSource) -> Decoded {
+    let (text, _, had_errors) = enc.decode(body);
+    Decoded { text: text.into_owned(), encoding: enc.name(), source, had_errors }
+}
+
+/// The `charset=` parameter of a Content-Type value.
+fn charset_param(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches(['"', '\'']).to_owned())
+    })
+}
+
+/// `<meta charset=…>` or `<meta http-equiv=content-type content="…charset=…">`
+/// in the first bytes, found on ASCII bytes without parsing the page.
+fn meta_charset(body: &[u8]) -> Option<&'static Encoding> {
+    let head = &body[..body.len().min(META_SCAN_BYTES)];
+    let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
+    let mut from = 0;
+    while let Some(pos) = find(&lower[from..], b"<meta") {
+        let start = from + pos;
+        let end = lower[start..].iter().position(|&b| b == b'>').map_or(lower.len(), |e| start + e);
+        let tag = &lower[start..end];
+        if let Some(p) = find(tag, b"charset") {
+            let rest = &tag[p + b"charset".len()..];
+            let rest = rest.iter().skip_while(|b| b.is_ascii_whitespace()).copied().collect::<Vec<_>>();
+            if let Some(value) = rest.strip_prefix(b"=") {
+                let value: Vec<u8> = value
+                    .iter()
+                    .skip_while(|b| b.is_ascii_whitespace() || **b == b'"' || **b == b'\'')
+                    .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.'))
+                    .copied()
+                    .collect();
+                if let Some(enc) = Encoding::for_label(&value) {
+                    return Some(enc);
+                }
+            }
+        }
+        from = end;
+    }
+    None
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const ZH: &str = "通义千问发布新版本，参数量达到1750亿。";
+
+    fn gbk(s: &str) -> Vec<u8> {
+        encoding_rs::GBK.encode(s).0.into_owned()
+    }
+
+    fn page(charset_meta: &str, body: &str) -> String {
+        format!("<html><head>{charset_meta}<title>t</title></head><body><p>{body}</p></body></html>")
+    }
+
+    #[test]
+    fn header_charset_gbk() {
+        let bytes = gbk(&page("", ZH));
+        let d = decode(&bytes, Some("text/html; charset=GBK"), None, None);
+        assert!(d.text.contains(ZH));
+        assert_eq!(d.source, CharsetSource::Header);
+    }
+
+    #[test]
+    fn gb2312_label_maps_to_gbk() {
+        let bytes = gbk(&page(r#"<meta http-equiv="Content-Type" content="text/html; charset=gb2312">"#, ZH));
+        let d = decode(&bytes, Some("text/html"), None, None);
+        assert!(d.text.contains(ZH));
+        assert_eq!((d.encoding, d.source), ("GBK", CharsetSource::Meta));
+    }
+
+    #[test]
+    fn wrong_utf8_declaration_falls_back_to_detection() {
+        let bytes = gbk(&page("<meta charset=\"utf-8\">", &ZH.repeat(5)));
+        let d = decode(&bytes, Some("text/html; charset=utf-8"), None, Some("news.sina.com.cn"));
+        assert!(d.text.contains(ZH), "{}", d.text);
+        assert_eq!(d.source, CharsetSource::Detected);
+    }
+
+    #[test]
+    fn undeclared_utf8_and_big5_and_shift_jis() {
+        let d = decode(page("", ZH).as_bytes(), Some("text/html"), None, None);
+        assert!(d.text.contains(ZH));
+        let big5_text = "人工智慧大型語言模型的發展與應用，臺灣廠商積極投入研發。";
+        let bytes = encoding_rs::BIG5.encode(&page("", &big5_text.repeat(3))).0.into_owned();
+        assert!(decode(&bytes, None, None, Some("udn.com.tw")).text.contains(big5_text));
+        let sjis_text = "大規模言語モデルの開発競争が激しくなっている。";
+        let bytes = encoding_rs::SHIFT_JIS.encode(&page("", &sjis_text.repeat(3))).0.into_owned();
+        assert!(decode(&bytes, None, None, Some("example.jp")).text.contains(sjis_text));
+    }
+
+    #[test]
+    fn bom_and_override_win() {
+        let mut bytes = vec![0xEF, 0xBB, 0xBF];
+        bytes.extend_from_slice(ZH.as_bytes());
+        assert_eq!(decode(&bytes, Some("text/html; charset=gbk"), None, None).text, ZH);
+        let d = decode(&gbk(ZH), Some("text/html; charset=utf-8"), Some("gb18030"), None);
+        assert_eq!((d.text.as_str(), d.source), (ZH, CharsetSource::Override));
+    }
+}

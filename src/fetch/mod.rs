@@ -1,0 +1,377 @@
+//! HTTP fetching: every response, failure and refusal becomes a
+//! [`FetchOutcome`]; nothing here returns `Err` for a bad page.
+//!
+//! Redirects are followed by hand so that each hop is checked by the SSRF
+//! guard, loops are detected, and the caller learns the whole chain.
+
+pub mod charset;
+mod guard;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use url::Url;
+
+use crate::config::FetchConfig;
+use crate::types::ErrorKind;
+
+pub use guard::{BlockedAddress, is_forbidden_ip};
+
+/// What to fetch and how.
+#[derive(Debug, Clone)]
+pub struct FetchRequest {
+    pub url: Url,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub timeout: Option<Duration>,
+    /// The Accept header; pages by default.
+    pub accept: Option<String>,
+}
+
+impl FetchRequest {
+    pub fn get(url: Url) -> Self {
+        FetchRequest { url, etag: None, last_modified: None, headers: Vec::new(), timeout: None, accept: None }
+    }
+}
+
+/// One hop of a redirect chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    pub status: u16,
+    pub to: Url,
+}
+
+/// A response that carried a body we want.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub status: u16,
+    pub final_url: Url,
+    pub redirects: Vec<Redirect>,
+    pub content_type: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Fetched {
+    /// Whether every hop of the redirect chain was permanent (301/308).
+    pub fn permanently_moved(&self) -> bool {
+        !self.redirects.is_empty() && self.redirects.iter().all(|r| matches!(r.status, 301 | 308))
+    }
+}
+
+/// A failure, classified.
+#[derive(Debug, Clone)]
+pub struct FetchFailure {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub status: Option<u16>,
+    pub final_url: Option<Url>,
+    /// From a 429/503 `Retry-After`, already capped.
+    pub retry_after: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub enum FetchOutcome {
+    Fetched(Fetched),
+    /// 304: the stored snapshot is current.
+    NotModified {
+        final_url: Url,
+        redirects: Vec<Redirect>,
+    },
+    /// 404 or 410.
+    Gone {
+        status: u16,
+        final_url: Url,
+        redirects: Vec<Redirect>,
+    },
+    Failed(FetchFailure),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+}
+
+/// The HTTP client. Cheap to clone.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    cfg: Arc<FetchConfig>,
+}
+
+impl Fetcher {
+    pub fn new(cfg: &FetchConfig) -> Result<Fetcher, FetchError> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(cfg.user_agent.clone())
+            .connect_timeout(cfg.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .tls_backend_rustls();
+        if !cfg.allow_private_networks {
+            builder = builder.dns_resolver(Arc::new(guard::GuardedResolver));
+        }
+        let client = builder.build().map_err(FetchError::Client)?;
+        Ok(Fetcher { client, cfg: Arc::new(cfg.clone()) })
+    }
+
+    pub fn config(&self) -> &FetchConfig {
+        &self.cfg
+    }
+
+    /// Fetches `req`, following redirects, within the total timeout.
+    pub async fn fetch(&self, req: &FetchRequest) -> FetchOutcome {
+        let timeout = req.timeout.unwrap_or(self.cfg.timeout);
+        match tokio::time::timeout(timeout, self.follow(req)).await {
+            Ok(outcome) => outcome,
+            Err(_) => FetchOutcome::Failed(FetchFailure {
+                kind: ErrorKind::Timeout,
+                message: format!("no complete response within {}", crate::schedule::format_duration(timeout)),
+                status: None,
+                final_url: None,
+                retry_after: None,
+            }),
+        }
+    }
+
+    async fn follow(&self, req: &FetchRequest) -> FetchOutcome {
+        let mut url = req.url.clone();
+        let mut redirects: Vec<Redirect> = Vec::new();
+        let fail = |kind, message: String, status, url: &Url| {
+            FetchOutcome::Failed(FetchFailure {
+                kind,
+                message,
+                status,
+                final_url: Some(url.clone()),
+                retry_after: None,
+            })
+        };
+        loop {
+            if !matches!(url.scheme(), "http" | "https") {
+                return fail(ErrorKind::Blocked, format!("refusing the {} scheme", url.scheme()), None, &url);
+            }
+            if !self.cfg.allow_private_networks
+                && let Some(reason) = guard::forbidden_literal_host(&url)
+            {
+                return fail(ErrorKind::Blocked, reason, None, &url);
+            }
+            let started = Instant::now();
+            let response = match self.send(req, &url, redirects.is_empty()).await {
+                Ok(r) => r,
+                Err(e) => {
+                    let (kind, message) = classify(&e);
+                    tracing::debug!(url = %url, ms = started.elapsed().as_millis() as u64, error = %message, "Request failed");
+                    return fail(kind, message, None, &url);
+                }
+            };
+            let status = response.status().as_u16();
+            if response.status().is_redirection() && status != 304 {
+                let Some(location) = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()) else {
+                    return fail(
+                        ErrorKind::HttpStatus,
+                        format!("HTTP {status} without a Location"),
+                        Some(status),
+                        &url,
+                    );
+                };
+                let next = match url.join(location) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        return fail(
+                            ErrorKind::HttpStatus,
+                            format!("bad redirect Location {location:?}: {e}"),
+                            Some(status),
+                            &url,
+                        );
+                    }
+                };
+                if next == url || redirects.iter().any(|r| r.to == next) || next == req.url {
+                    return fail(ErrorKind::RedirectLoop, format!("redirect loop at {next}"), Some(status), &url);
+                }
+                if redirects.len() >= self.cfg.max_redirects as usize {
+                    return fail(
+                        ErrorKind::RedirectLoop,
+                        format!("more than {} redirects", self.cfg.max_redirects),
+                        Some(status),
+                        &url,
+                    );
+                }
+                redirects.push(Redirect { status, to: next.clone() });
+                url = next;
+                continue;
+            }
+            return self.finish(response, url, redirects).await;
+        }
+    }
+
+    async fn send(&self, req: &FetchRequest, url: &Url, first_hop: bool) -> Result<reqwest::Response, reqwest::Error> {
+        let mut r = self.client.get(url.clone());
+        let accept = req.accept.as_deref().unwrap_or("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+        r = r.header(header::ACCEPT, accept);
+        r = r.header(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9,en;q=0.8");
+        // Validators belong to the URL they were stored for; after a redirect
+        // they still describe the same resource, so send them on every hop.
+        let _ = first_hop;
+        if let Some(etag) = &req.etag {
+            r = r.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = &req.last_modified {
+            r = r.header(header::IF_MODIFIED_SINCE, lm);
+        }
+        for (name, value) in &req.headers {
+            if let (Ok(n), Ok(v)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
+                r = r.header(n, v);
+            }
+        }
+        r.send().await
+    }
+
+    async fn finish(&self, response: reqwest::Response, final_url: Url, redirects: Vec<Redirect>) -> FetchOutcome {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text_header = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        match status {
+            304 => return FetchOutcome::NotModified { final_url, redirects },
+            404 | 410 => return FetchOutcome::Gone { status, final_url, redirects },
+            429 | 503 => {
+                let retry_after = text_header(header::RETRY_AFTER)
+                    .and_then(|v| parse_retry_after(&v, chrono::Utc::now()))
+                    .map(|d| d.min(self.cfg.max_retry_after));
+                let kind = if status == 429 { ErrorKind::RateLimited } else { ErrorKind::HttpStatus };
+                return FetchOutcome::Failed(FetchFailure {
+                    kind,
+                    message: format!("HTTP {status}"),
+                    status: Some(status),
+                    final_url: Some(final_url),
+                    retry_after,
+                });
+            }
+            200..=299 => {}
+            _ => {
+                return FetchOutcome::Failed(FetchFailure {
+                    kind: ErrorKind::HttpStatus,
+                    message: format!("HTTP {status}"),
+                    status: Some(status),
+                    final_url: Some(final_url),
+                    retry_after: None,
+                });
+            }
+        }
+        let cap = self.cfg.max_body_bytes;
+        if let Some(len) = response.content_length()
+            && len > cap
+            && !headers.contains_key(header::CONTENT_ENCODING)
+        {
+            return too_large(cap, status, final_url);
+        }
+        // Counted after decompression: reqwest decodes gzip/br/deflate/zstd
+        // in the stream, so a bomb stops at the cap, not at the end.
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(c) => {
+                    if body.len() as u64 + c.len() as u64 > cap {
+                        return too_large(cap, status, final_url);
+                    }
+                    body.extend_from_slice(&c);
+                }
+                Err(e) => {
+                    let (kind, message) = classify(&e);
+                    return FetchOutcome::Failed(FetchFailure {
+                        kind,
+                        message,
+                        status: Some(status),
+                        final_url: Some(final_url),
+                        retry_after: None,
+                    });
+                }
+            }
+        }
+        FetchOutcome::Fetched(Fetched {
+            status,
+            content_type: text_header(header::CONTENT_TYPE),
+            etag: text_header(header::ETAG),
+            last_modified: text_header(header::LAST_MODIFIED),
+            final_url,
+            redirects,
+            headers,
+            body: Bytes::from(body),
+        })
+    }
+}
+
+fn too_large(cap: u64, status: u16, final_url: Url) -> FetchOutcome {
+    FetchOutcome::Failed(FetchFailure {
+        kind: ErrorKind::TooLarge,
+        message: format!("body larger than {cap} bytes"),
+        status: Some(status),
+        final_url: Some(final_url),
+        retry_after: None,
+    })
+}
+
+/// Maps a reqwest error to an error kind and a message without secrets.
+fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(b) = err.downcast_ref::<BlockedAddress>() {
+            return (ErrorKind::Blocked, b.to_string());
+        }
+        source = err.source();
+    }
+    let detail = error_chain(e);
+    if e.is_timeout() {
+        (ErrorKind::Timeout, format!("timed out: {detail}"))
+    } else if e.is_connect() {
+        (ErrorKind::Connect, format!("cannot connect: {detail}"))
+    } else if e.is_decode() || e.is_body() {
+        (ErrorKind::Decode, format!("cannot read the body: {detail}"))
+    } else {
+        (ErrorKind::Connect, detail)
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    (when.with_timezone(&chrono::Utc) - now).to_std().ok()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn retry_after_forms() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after("Sat, 28 Nov 2026 12:01:00 GMT", now), Some(Duration::from_secs(60)));
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+}

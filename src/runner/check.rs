@@ -1,0 +1,409 @@
+//! One check of one source: observe → liveness → compare with history →
+//! diff → record, in a tracing span with stable fields.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tracing::Instrument;
+
+use super::liveness::{self, LiveState, Observed, StatusChange};
+use super::observe::{self, Observation};
+use super::{Runner, blocking, jitter};
+use crate::diff::{self, DiffOptions, TextChange};
+use crate::source::Source;
+use crate::store::record::{CheckRecord, CompressedBody, NewChange, NewSnapshot, SnapshotPointer, SourceUpdate};
+use crate::types::{ChangeKind, ErrorKind, SourceStatus};
+
+#[derive(Debug, Clone, Default)]
+pub struct CheckMode {
+    /// Set when the check runs under a sweep's lease.
+    pub lease_owner: Option<String>,
+    /// Fetch and compare, write nothing.
+    pub dry_run: bool,
+}
+
+/// What a check found, for the CLI and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// First good snapshot stored: no change.
+    Baseline,
+    Changed,
+    Unchanged,
+    /// 304: answered from the validators.
+    NotModified,
+    /// Back to a recent version (A→B→A): no change.
+    Reverted,
+    Gone,
+    SoftGone,
+    Redirected,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Baseline => "baseline",
+            Outcome::Changed => "changed",
+            Outcome::Unchanged => "unchanged",
+            Outcome::NotModified => "not_modified",
+            Outcome::Reverted => "reverted",
+            Outcome::Gone => "gone",
+            Outcome::SoftGone => "soft_gone",
+            Outcome::Redirected => "redirected",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub source_id: i64,
+    pub url: String,
+    pub outcome: Outcome,
+    pub status: SourceStatus,
+    pub status_change: Option<(SourceStatus, SourceStatus)>,
+    pub error_kind: Option<ErrorKind>,
+    pub message: Option<String>,
+    pub change: Option<ChangeSummary>,
+    pub duration_ms: u64,
+    /// Dry runs only: the extracted text and what the noise rules removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
+    /// Set when the check could not be recorded (database failure).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeSummary {
+    pub summary: String,
+    pub added: u32,
+    pub removed: u32,
+    pub modified: u32,
+    pub excerpt: String,
+}
+
+impl From<&TextChange> for ChangeSummary {
+    fn from(c: &TextChange) -> Self {
+        ChangeSummary {
+            summary: c.summary.clone(),
+            added: c.added,
+            removed: c.removed,
+            modified: c.modified,
+            excerpt: c.excerpt.clone(),
+        }
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// What the content comparison decided.
+enum Content {
+    None,
+    Unchanged,
+    Baseline { snapshot: NewSnapshot },
+    Reverted { to: i64 },
+    Changed { snapshot: NewSnapshot, change: TextChange, from: i64 },
+}
+
+impl Runner {
+    /// Checks one source and records the result. Never fails: a database
+    /// error is reported in `record_error` and logged.
+    pub async fn check(&self, source: Source, mode: &CheckMode) -> CheckReport {
+        let span = tracing::info_span!("check", source_id = source.id.0, url = %source.url, kind = %source.kind);
+        self.check_inner(source, mode).instrument(span).await
+    }
+
+    async fn check_inner(&self, source: Source, mode: &CheckMode) -> CheckReport {
+        let started_at = Utc::now();
+        let clock = Instant::now();
+        let obs = observe::observe_page(&self.fetcher, &source, !mode.dry_run).await;
+
+        let state = LiveState {
+            status: source.status,
+            last_error_kind: source.last_error_kind,
+            pending_status: source.pending_status,
+            pending_count: source.pending_count,
+        };
+        let (live, status_change) = liveness::transition(&state, &obs.observed, self.config.liveness.confirm_after);
+
+        let content = if obs.observed == Observed::Ok && !obs.not_modified {
+            match self.compare(&source, &obs).await {
+                Ok(c) => c,
+                Err(e) => return self.report_failure(&source, &obs, clock, e),
+            }
+        } else {
+            Content::None
+        };
+
+        let duration_ms = clock.elapsed().as_millis() as u64;
+        let outcome = match (&obs.observed, &content) {
+            (Observed::Ok, Content::Baseline { .. }) => Outcome::Baseline,
+            (Observed::Ok, Content::Changed { .. }) => Outcome::Changed,
+            (Observed::Ok, Content::Reverted { .. }) => Outcome::Reverted,
+            (Observed::Ok, _) if obs.not_modified => Outcome::NotModified,
+            (Observed::Ok, _) => Outcome::Unchanged,
+            (Observed::Gone, _) => Outcome::Gone,
+            (Observed::SoftGone, _) => Outcome::SoftGone,
+            (Observed::Redirected, _) => Outcome::Redirected,
+            (Observed::Failing(_), _) => Outcome::Failed,
+        };
+        let error_kind = obs.error.as_ref().map(|(k, _)| *k);
+        let message = obs.error.as_ref().map(|(_, m)| m.clone()).or_else(|| obs.reason.clone());
+        let text_change = match &content {
+            Content::Changed { change, .. } => Some(change.clone()),
+            _ => None,
+        };
+        let mut report = CheckReport {
+            source_id: source.id.0,
+            url: source.url.to_string(),
+            outcome,
+            status: live.status,
+            status_change: status_change.map(|c| (c.from, c.to)),
+            error_kind,
+            message: message.clone(),
+            change: text_change.as_ref().map(ChangeSummary::from),
+            duration_ms,
+            text: None,
+            removed: Vec::new(),
+            record_error: None,
+        };
+        if mode.dry_run {
+            report.text = obs.text.clone();
+            report.removed = obs.removed.clone();
+            return report;
+        }
+
+        let record = self.build_record(&source, &obs, content, &live, status_change, started_at, duration_ms, mode);
+        match self.store.record_check(record).await {
+            Ok(recorded) => {
+                if let (Some(snapshot_id), Some(text)) = (recorded.snapshot_id, obs.text.as_deref()) {
+                    self.catalog_hook(&source, snapshot_id, text).await;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "Cannot record the check");
+                report.record_error = Some(e.to_string());
+            }
+        }
+        log_report(&report, obs.bytes);
+        report
+    }
+
+    /// Hands a new snapshot's text to the catalog (mentions, facts,
+    /// candidates). The catalog hook: wired by the catalog module.
+    async fn catalog_hook(&self, _source: &Source, _snapshot_id: i64, _text: &str) {}
+
+    /// Compares the observed text with the source's history.
+    async fn compare(&self, source: &Source, obs: &Observation) -> Result<Content, String> {
+        let Some(text) = obs.text.clone() else { return Ok(Content::None) };
+        let raw = obs.raw.clone();
+        // Hashing and compression are CPU work: off the async threads.
+        let (hash, compressed) = blocking(move || {
+            let hash = sha256_hex(text.as_bytes());
+            let compressed = raw.map(|r| CompressedBody {
+                hash: sha256_hex(&r),
+                zstd: zstd::encode_all(r.as_ref(), 3).unwrap_or_default(),
+                size: r.len() as u64,
+            });
+            (hash, compressed)
+        })
+        .await?;
+        let snapshot = NewSnapshot {
+            content_hash: hash.clone(),
+            text: obs.text.clone().unwrap_or_default(),
+            meta: obs.meta.clone(),
+            raw: compressed,
+            http_status: obs.http_status,
+            final_url: obs.final_url.as_ref().map(ToString::to_string),
+        };
+        let Some(last_id) = source.last_snapshot_id else { return Ok(Content::Baseline { snapshot }) };
+        let window = source.options.history_window().max(1);
+        let recent = self.store.recent_snapshot_hashes(source.id, window + 1).await.map_err(|e| e.to_string())?;
+        let last_hash = self.store.get_snapshot(last_id).await.map_err(|e| e.to_string())?;
+        let Some(last) = last_hash else { return Ok(Content::Baseline { snapshot }) };
+        if last.content_hash == hash {
+            return Ok(Content::Unchanged);
+        }
+        if source.options.history_window() > 0
+            && let Some((id, _)) = recent.iter().find(|(id, h)| *h == hash && *id != last_id)
+        {
+            return Ok(Content::Reverted { to: *id });
+        }
+        let old = last.text.clone();
+        let new = snapshot.text.clone();
+        let change = blocking(move || diff::diff_text(&old, &new, &DiffOptions::default())).await?;
+        match change {
+            Some(change) => Ok(Content::Changed { snapshot, change, from: last_id }),
+            // Same text under another hash cannot happen; treat as unchanged.
+            None => Ok(Content::Unchanged),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build_record(
+        &self,
+        source: &Source,
+        obs: &Observation,
+        content: Content,
+        live: &LiveState,
+        status_change: Option<StatusChange>,
+        started_at: DateTime<Utc>,
+        duration_ms: u64,
+        mode: &CheckMode,
+    ) -> CheckRecord {
+        let mut changes = Vec::new();
+        if let Some(sc) = status_change {
+            changes.push(NewChange {
+                kind: ChangeKind::Status,
+                summary: sc.summary(live.last_error_kind),
+                added: 0,
+                removed: 0,
+                modified: 0,
+                ratio: 0.0,
+                excerpt: obs.error.as_ref().map(|(_, m)| m.clone()).or_else(|| obs.reason.clone()).unwrap_or_default(),
+                details: serde_json::json!({
+                    "from": sc.from,
+                    "to": sc.to,
+                    "error_kind": live.last_error_kind,
+                    "final_url": obs.final_url.as_ref().map(ToString::to_string),
+                }),
+                from_snapshot_id: source.last_snapshot_id,
+            });
+        }
+        let (snapshot, pointer) = match content {
+            Content::None | Content::Unchanged => (None, SnapshotPointer::Keep),
+            Content::Baseline { snapshot } => (Some(snapshot), SnapshotPointer::New),
+            Content::Reverted { to } => (None, SnapshotPointer::Existing(to)),
+            Content::Changed { snapshot, change, from } => {
+                changes.push(NewChange {
+                    kind: ChangeKind::Content,
+                    summary: change.summary.clone(),
+                    added: change.added,
+                    removed: change.removed,
+                    modified: change.modified,
+                    ratio: change.ratio,
+                    excerpt: change.excerpt.clone(),
+                    details: serde_json::json!({ "title": obs.title }),
+                    from_snapshot_id: Some(from),
+                });
+                (Some(snapshot), SnapshotPointer::New)
+            }
+        };
+        let failed = matches!(obs.observed, Observed::Failing(_));
+        let failures = if failed { source.consecutive_failures + 1 } else { 0 };
+        let now = started_at;
+        let next_check_at = self.next_check(source, failures, obs.retry_after, now);
+        CheckRecord {
+            source_id: source.id,
+            started_at,
+            duration_ms,
+            outcome: match (&obs.observed, obs.not_modified) {
+                (_, true) => "not_modified".to_owned(),
+                (Observed::Ok, _) => "ok".to_owned(),
+                (o, _) => o.status().as_str().to_owned(),
+            },
+            http_status: obs.http_status,
+            error_kind: obs.error.as_ref().map(|(k, _)| *k),
+            message: obs.error.as_ref().map(|(_, m)| m.clone()).or_else(|| obs.reason.clone()),
+            bytes: obs.bytes,
+            snapshot,
+            pointer,
+            changes,
+            update: SourceUpdate {
+                status: live.status,
+                last_error_kind: live.last_error_kind,
+                last_error: obs.error.as_ref().map(|(_, m)| m.clone()).or_else(|| obs.reason.clone()),
+                pending_status: live.pending_status,
+                pending_count: live.pending_count,
+                consecutive_failures: failures,
+                // Validators only change with a good full response.
+                etag: (obs.observed == Observed::Ok && !obs.not_modified).then(|| obs.etag.clone().flatten()),
+                last_modified: (obs.observed == Observed::Ok && !obs.not_modified)
+                    .then(|| obs.last_modified.clone().flatten()),
+                final_url: obs.final_url.as_ref().map(ToString::to_string),
+                title: obs.title.clone(),
+                succeeded: obs.observed == Observed::Ok,
+                next_check_at,
+            },
+            lease_owner: mode.lease_owner.clone(),
+        }
+    }
+
+    /// The next check: the schedule plus jitter after a success; exponential
+    /// backoff (capped, and never before a Retry-After) after failures.
+    fn next_check(
+        &self,
+        source: &Source,
+        failures: u32,
+        retry_after: Option<Duration>,
+        now: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        let sched = &self.config.schedule;
+        let tz = sched.timezone;
+        let interval = match &source.schedule {
+            Some(s) => s.nominal_interval(now, tz),
+            None => sched.default_every,
+        };
+        let base = if failures == 0 {
+            match &source.schedule {
+                Some(s) => s.next_after(now, tz),
+                None => now + to_chrono(sched.default_every),
+            }
+        } else {
+            // Retry failing sources sooner than their interval at first, then back off.
+            let first = (interval / 8).max(Duration::from_secs(60));
+            let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(16));
+            now + to_chrono(first.saturating_mul(factor).min(sched.max_backoff))
+        };
+        let next = base + to_chrono(jitter(interval, sched.jitter));
+        match retry_after {
+            Some(ra) if now + to_chrono(ra) > next => now + to_chrono(ra),
+            _ => next,
+        }
+    }
+
+    fn report_failure(&self, source: &Source, obs: &Observation, clock: Instant, error: String) -> CheckReport {
+        tracing::error!(error = %error, "Check could not compare content");
+        CheckReport {
+            source_id: source.id.0,
+            url: source.url.to_string(),
+            outcome: Outcome::Failed,
+            status: source.status,
+            status_change: None,
+            error_kind: None,
+            message: Some(error.clone()),
+            change: None,
+            duration_ms: clock.elapsed().as_millis() as u64,
+            text: None,
+            removed: obs.removed.clone(),
+            record_error: Some(error),
+        }
+    }
+}
+
+fn to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(365))
+}
+
+fn log_report(r: &CheckReport, bytes: u64) {
+    let outcome = r.outcome.as_str();
+    match (r.outcome, r.error_kind) {
+        (Outcome::Failed, Some(kind)) => tracing::warn!(
+            outcome,
+            error_kind = %kind,
+            error = r.message.as_deref().unwrap_or(""),
+            status = %r.status,
+            duration_ms = r.duration_ms,
+            "Check failed"
+        ),
+        _ => tracing::info!(outcome, status = %r.status, bytes, duration_ms = r.duration_ms, "Checked source"),
+    }
+}

@@ -1,0 +1,169 @@
+//! When a source is checked next: a fixed interval or a cron expression.
+//!
+//! A source's schedule only moves its `next_check_at`; the daemon itself runs
+//! one sweep job that claims whatever is due (DESIGN.md, "Scheduling").
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use croner::Cron;
+use croner::parser::{CronParser, Seconds};
+
+/// A validated cron expression, kept with its six-field (seconds first) form,
+/// the only form tokio-cron-scheduler accepts.
+#[derive(Clone)]
+pub struct CronExpr {
+    six_fields: String,
+    cron: Cron,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("invalid cron expression {expr:?}: {reason}")]
+    Cron { expr: String, reason: String },
+    #[error("invalid duration {text:?}: {reason}")]
+    Duration { text: String, reason: String },
+    #[error("interval {text:?} is too short (the minimum is 1 minute)")]
+    TooShort { text: String },
+}
+
+impl CronExpr {
+    /// Parses five fields (minute first) or six (seconds first).
+    pub fn parse(expr: &str) -> Result<Self, ScheduleError> {
+        let trimmed = expr.split_whitespace().collect::<Vec<_>>();
+        let err = |reason: String| ScheduleError::Cron { expr: expr.to_owned(), reason };
+        let six_fields = match trimmed.len() {
+            5 => format!("0 {}", trimmed.join(" ")),
+            6 => trimmed.join(" "),
+            n => return Err(err(format!("expected 5 or 6 fields, got {n}"))),
+        };
+        let cron = CronParser::builder()
+            .seconds(Seconds::Required)
+            .build()
+            .parse(&six_fields)
+            .map_err(|e| err(e.to_string()))?;
+        Ok(Self { six_fields, cron })
+    }
+
+    /// The six-field form, for tokio-cron-scheduler.
+    pub fn six_fields(&self) -> &str {
+        &self.six_fields
+    }
+
+    /// The first fire time strictly after `after`, in `tz`.
+    pub fn next_after(&self, after: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+        self.cron.find_next_occurrence(&after.with_timezone(&tz), false).ok().map(|t| t.with_timezone(&Utc))
+    }
+}
+
+impl fmt::Debug for CronExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CronExpr({:?})", self.six_fields)
+    }
+}
+
+impl PartialEq for CronExpr {
+    fn eq(&self, other: &Self) -> bool {
+        self.six_fields == other.six_fields
+    }
+}
+
+/// Parses a human duration such as `30s`, `6h`, `7d`.
+pub fn parse_duration(text: &str) -> Result<Duration, ScheduleError> {
+    humantime::parse_duration(text.trim())
+        .map_err(|e| ScheduleError::Duration { text: text.to_owned(), reason: e.to_string() })
+}
+
+/// Formats a duration the way users write it (`6h`, `90s`).
+pub fn format_duration(d: Duration) -> String {
+    humantime::format_duration(d).to_string().replace(' ', "")
+}
+
+/// A source's schedule. (One per source in memory; not worth boxing.)
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Schedule {
+    Every(Duration),
+    Cron(CronExpr),
+}
+
+impl Schedule {
+    /// An interval schedule; intervals under a minute would hammer hosts.
+    pub fn every(text: &str) -> Result<Self, ScheduleError> {
+        let d = parse_duration(text)?;
+        if d < Duration::from_secs(60) {
+            return Err(ScheduleError::TooShort { text: text.to_owned() });
+        }
+        Ok(Schedule::Every(d))
+    }
+
+    /// The nominal next check after `now`, before jitter.
+    pub fn next_after(&self, now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+        match self {
+            Schedule::Every(d) => now + chrono::Duration::from_std(*d).unwrap_or(chrono::Duration::hours(6)),
+            // A cron that never fires again (e.g. a past year) falls back to a
+            // week, so the source is not lost.
+            Schedule::Cron(c) => c.next_after(now, tz).unwrap_or(now + chrono::Duration::days(7)),
+        }
+    }
+
+    /// The nominal interval, used to scale jitter and backoff.
+    pub fn nominal_interval(&self, now: DateTime<Utc>, tz: Tz) -> Duration {
+        (self.next_after(now, tz) - now).to_std().unwrap_or(Duration::from_secs(3600))
+    }
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Schedule::Every(d) => write!(f, "every {}", format_duration(*d)),
+            Schedule::Cron(c) => write!(f, "cron {}", c.six_fields()),
+        }
+    }
+}
+
+impl FromStr for CronExpr {
+    type Err = ScheduleError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CronExpr::parse(s)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn five_field_cron_gets_seconds() {
+        let c = CronExpr::parse("0 8 * * Mon").unwrap();
+        assert_eq!(c.six_fields(), "0 0 8 * * Mon");
+    }
+
+    #[test]
+    fn out_of_range_cron_is_rejected() {
+        let e = CronExpr::parse("61 * * * *").unwrap_err().to_string();
+        assert!(e.contains("61 * * * *"), "{e}");
+        assert!(CronExpr::parse("* * *").is_err());
+    }
+
+    #[test]
+    fn cron_next_respects_timezone() {
+        let c = CronExpr::parse("0 0 8 * * Mon").unwrap();
+        // Saturday 2026-11-28 12:00 UTC → Monday 08:00 Shanghai = 00:00 UTC.
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
+        let next = c.next_after(now, chrono_tz::Asia::Shanghai).unwrap();
+        assert_eq!(next, Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn short_intervals_are_refused() {
+        assert!(Schedule::every("10s").is_err());
+        assert_eq!(Schedule::every("6h").unwrap(), Schedule::Every(Duration::from_secs(6 * 3600)));
+        assert_eq!(Schedule::every("6h").unwrap().to_string(), "every 6h");
+    }
+}

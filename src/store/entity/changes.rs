@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "changes")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub source_id: i64,
+    pub detected_at: DateTimeUtc,
+    pub kind: String,
+    pub from_snapshot_id: Option<i64>,
+    pub to_snapshot_id: Option<i64>,
+    pub summary: String,
+    pub added: i32,
+    pub removed: i32,
+    pub modified: i32,
+    pub ratio: f64,
+    pub excerpt: String,
+    /// JSON object with kind-specific details (old/new status, release tag, …).
+    pub details: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,282 @@
+//! Writing the result of one check: the check row, the raw body, the
+//! snapshot, the changes and the source's new state, in one transaction.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+use super::entity::{blobs, changes, checks, snapshots, sources};
+use super::{Store, StoreError};
+use crate::types::{ChangeKind, ErrorKind, SourceId, SourceStatus};
+
+/// A raw body, already compressed (off the async threads) by the caller.
+#[derive(Debug, Clone)]
+pub struct CompressedBody {
+    /// sha256 of the uncompressed body, hex.
+    pub hash: String,
+    pub zstd: Vec<u8>,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSnapshot {
+    pub content_hash: String,
+    pub text: String,
+    pub meta: serde_json::Value,
+    pub raw: Option<CompressedBody>,
+    pub http_status: Option<u16>,
+    pub final_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewChange {
+    pub kind: ChangeKind,
+    pub summary: String,
+    pub added: u32,
+    pub removed: u32,
+    pub modified: u32,
+    pub ratio: f64,
+    pub excerpt: String,
+    pub details: serde_json::Value,
+    /// The snapshot the change is measured from.
+    pub from_snapshot_id: Option<i64>,
+}
+
+/// Where the source's "current snapshot" pointer goes after the check.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SnapshotPointer {
+    /// Unchanged.
+    Keep,
+    /// The snapshot inserted by this record.
+    New,
+    /// An older snapshot the page returned to (A→B→A).
+    Existing(i64),
+}
+
+/// The source's state after a check.
+#[derive(Debug, Clone)]
+pub struct SourceUpdate {
+    pub status: SourceStatus,
+    pub last_error_kind: Option<ErrorKind>,
+    pub last_error: Option<String>,
+    pub pending_status: Option<SourceStatus>,
+    pub pending_count: u32,
+    pub consecutive_failures: u32,
+    /// `None` keeps the stored value.
+    pub etag: Option<Option<String>>,
+    pub last_modified: Option<Option<String>>,
+    pub final_url: Option<String>,
+    /// Set only when the source has no title yet.
+    pub title: Option<String>,
+    pub succeeded: bool,
+    pub next_check_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckRecord {
+    pub source_id: SourceId,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: u64,
+    pub outcome: String,
+    pub http_status: Option<u16>,
+    pub error_kind: Option<ErrorKind>,
+    pub message: Option<String>,
+    pub bytes: u64,
+    pub snapshot: Option<NewSnapshot>,
+    pub pointer: SnapshotPointer,
+    pub changes: Vec<NewChange>,
+    pub update: SourceUpdate,
+    /// The lease to release, if the check ran under one.
+    pub lease_owner: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    pub check_id: i64,
+    pub snapshot_id: Option<i64>,
+    pub change_ids: Vec<i64>,
+}
+
+/// A stored snapshot.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub id: i64,
+    pub source_id: SourceId,
+    pub created_at: DateTime<Utc>,
+    pub content_hash: String,
+    pub text: String,
+    pub meta: serde_json::Value,
+}
+
+fn to_i32(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+impl Store {
+    pub async fn record_check(&self, rec: CheckRecord) -> Result<Recorded, StoreError> {
+        let txn = self.db().begin().await?;
+        let now = rec.started_at;
+
+        let mut snapshot_id = None;
+        if let Some(snap) = &rec.snapshot {
+            if let Some(raw) = &snap.raw {
+                // Same body seen before (by any source): store it once.
+                blobs::Entity::insert(blobs::ActiveModel {
+                    hash: Set(raw.hash.clone()),
+                    data: Set(raw.zstd.clone()),
+                    size: Set(i64::try_from(raw.size).unwrap_or(i64::MAX)),
+                    created_at: Set(now),
+                })
+                .on_conflict_do_nothing_on([blobs::Column::Hash])
+                .exec(&txn)
+                .await?;
+            }
+            let inserted = snapshots::ActiveModel {
+                source_id: Set(rec.source_id.0),
+                created_at: Set(now),
+                content_hash: Set(snap.content_hash.clone()),
+                text: Set(snap.text.clone()),
+                meta: Set(snap.meta.to_string()),
+                raw_hash: Set(snap.raw.as_ref().map(|r| r.hash.clone())),
+                http_status: Set(snap.http_status.map(i32::from)),
+                final_url: Set(snap.final_url.clone()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            snapshot_id = Some(inserted.id);
+        }
+
+        let check = checks::ActiveModel {
+            source_id: Set(rec.source_id.0),
+            started_at: Set(now),
+            duration_ms: Set(i64::try_from(rec.duration_ms).unwrap_or(i64::MAX)),
+            outcome: Set(rec.outcome.clone()),
+            http_status: Set(rec.http_status.map(i32::from)),
+            error_kind: Set(rec.error_kind.map(|k| k.as_str().to_owned())),
+            message: Set(rec.message.clone()),
+            bytes: Set(i64::try_from(rec.bytes).unwrap_or(i64::MAX)),
+            snapshot_id: Set(snapshot_id),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+
+        let mut change_ids = Vec::with_capacity(rec.changes.len());
+        for change in &rec.changes {
+            let to = match (&rec.pointer, change.kind) {
+                (SnapshotPointer::New, _) => snapshot_id,
+                (SnapshotPointer::Existing(id), _) => Some(*id),
+                (SnapshotPointer::Keep, _) => None,
+            };
+            let row = changes::ActiveModel {
+                source_id: Set(rec.source_id.0),
+                detected_at: Set(now),
+                kind: Set(change.kind.as_str().to_owned()),
+                from_snapshot_id: Set(change.from_snapshot_id),
+                to_snapshot_id: Set(to),
+                summary: Set(change.summary.clone()),
+                added: Set(to_i32(change.added)),
+                removed: Set(to_i32(change.removed)),
+                modified: Set(to_i32(change.modified)),
+                ratio: Set(change.ratio),
+                excerpt: Set(change.excerpt.clone()),
+                details: Set(change.details.to_string()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            change_ids.push(row.id);
+        }
+
+        let u = &rec.update;
+        let mut update = sources::Entity::update_many()
+            .col_expr(sources::Column::Status, Expr::value(u.status.as_str()))
+            .col_expr(sources::Column::LastErrorKind, Expr::value(u.last_error_kind.map(|k| k.as_str())))
+            .col_expr(sources::Column::LastError, Expr::value(u.last_error.clone()))
+            .col_expr(sources::Column::PendingStatus, Expr::value(u.pending_status.map(|s| s.as_str())))
+            .col_expr(sources::Column::PendingCount, Expr::value(to_i32(u.pending_count)))
+            .col_expr(sources::Column::ConsecutiveFailures, Expr::value(to_i32(u.consecutive_failures)))
+            .col_expr(sources::Column::LastCheckedAt, Expr::value(now))
+            .col_expr(sources::Column::NextCheckAt, Expr::value(u.next_check_at))
+            .col_expr(sources::Column::UpdatedAt, Expr::value(now));
+        if let Some(etag) = &u.etag {
+            update = update.col_expr(sources::Column::Etag, Expr::value(etag.clone()));
+        }
+        if let Some(lm) = &u.last_modified {
+            update = update.col_expr(sources::Column::LastModified, Expr::value(lm.clone()));
+        }
+        if let Some(final_url) = &u.final_url {
+            update = update.col_expr(sources::Column::FinalUrl, Expr::value(final_url.clone()));
+        }
+        if u.succeeded {
+            update = update.col_expr(sources::Column::LastOkAt, Expr::value(now));
+        }
+        match rec.pointer {
+            SnapshotPointer::Keep => {}
+            SnapshotPointer::New => {
+                update = update.col_expr(sources::Column::LastSnapshotId, Expr::value(snapshot_id));
+            }
+            SnapshotPointer::Existing(id) => {
+                update = update.col_expr(sources::Column::LastSnapshotId, Expr::value(id));
+            }
+        }
+        if rec.lease_owner.is_some() {
+            update = update
+                .col_expr(sources::Column::LeaseOwner, Expr::value(Option::<String>::None))
+                .col_expr(sources::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
+        }
+        update.filter(sources::Column::Id.eq(rec.source_id.0)).exec(&txn).await?;
+        if let Some(title) = &u.title {
+            sources::Entity::update_many()
+                .col_expr(sources::Column::Title, Expr::value(title.clone()))
+                .filter(sources::Column::Id.eq(rec.source_id.0))
+                .filter(sources::Column::Title.is_null())
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(Recorded { check_id: check.id, snapshot_id, change_ids })
+    }
+
+    pub async fn get_snapshot(&self, id: i64) -> Result<Option<Snapshot>, StoreError> {
+        let row = snapshots::Entity::find_by_id(id).one(self.db()).await?;
+        Ok(row.map(snapshot_from_row))
+    }
+
+    /// The ids and hashes of a source's most recent snapshots, newest first.
+    pub async fn recent_snapshot_hashes(&self, source: SourceId, n: u32) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows: Vec<(i64, String)> = snapshots::Entity::find()
+            .select_only()
+            .column(snapshots::Column::Id)
+            .column(snapshots::Column::ContentHash)
+            .filter(snapshots::Column::SourceId.eq(source.0))
+            .order_by_desc(snapshots::Column::Id)
+            .limit(u64::from(n))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows)
+    }
+
+    /// The decompressed raw body of a snapshot, if it was kept.
+    pub async fn raw_body(&self, hash: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(blob) = blobs::Entity::find_by_id(hash.to_owned()).one(self.db()).await? else {
+            return Ok(None);
+        };
+        zstd::decode_all(blob.data.as_slice()).map(Some).map_err(|e| StoreError::Corrupt(format!("blob {hash}: {e}")))
+    }
+}
+
+fn snapshot_from_row(m: snapshots::Model) -> Snapshot {
+    Snapshot {
+        id: m.id,
+        source_id: SourceId(m.source_id),
+        created_at: m.created_at,
+        content_hash: m.content_hash,
+        meta: serde_json::from_str(&m.meta).unwrap_or(serde_json::Value::Null),
+        text: m.text,
+    }
+}
