@@ -2,6 +2,7 @@
 //! errors to exit codes (0 success, 1 runtime failure, 2 bad usage, config
 //! or input).
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -53,7 +54,8 @@ fn main() -> ExitCode {
 /// Logs go to stderr; `RUST_LOG` overrides the configured filter.
 fn init_tracing(default_filter: &str, json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let ansi = std::io::stderr().is_terminal();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     if json {
         builder.json().init();
     } else {

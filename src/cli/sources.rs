@@ -355,12 +355,19 @@ fn show(s: &Source, format: Format) -> anyhow::Result<()> {
     println!("  last check:  {}", time(s.last_checked_at));
     println!("  next check:  {}", time(Some(s.next_check_at)));
     println!("  options:     {}", serde_json::to_string(&s.options)?);
-    println!(
-        "  noise rules: {}",
-        if s.options.default_noise == Some(false) { "shipped rules off" } else { "shipped rules on" }
-    );
+    if s.options.default_noise == Some(false) {
+        println!("  noise rules: shipped rules off");
+    } else {
+        println!("  noise rules (shipped, line-wise):");
+        for rule in crate::extract::default_noise_rules() {
+            println!("    {:<16} {}", rule.name, rule.pattern);
+        }
+    }
     for re in &s.options.ignore {
-        println!("    ignore     {re}");
+        println!("    ignore           {re}");
+    }
+    for css in &s.options.exclude {
+        println!("    exclude          {css}");
     }
     Ok(())
 }

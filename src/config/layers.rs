@@ -47,8 +47,24 @@ fn overlay(base: &mut Table, user: Table, prefix: &str, problems: &mut Vec<Strin
             (None, _) => problems.push(format!("unknown key `{path}`")),
             (Some(Value::Table(b)), Value::Table(u)) => overlay(b, u, &path, problems),
             (Some(Value::Table(_)), _) => problems.push(format!("`{path}` must be a table ([{path}])")),
-            (Some(slot), v) => *slot = v,
+            (Some(slot), v) => match (&*slot, v) {
+                (Value::Float(_), Value::Integer(i)) => *slot = Value::Float(i as f64),
+                (d, v) if std::mem::discriminant(d) == std::mem::discriminant(&v) => *slot = v,
+                (d, v) => problems.push(format!("`{path}` must be {}, got {}", describe(d), describe(&v))),
+            },
         }
+    }
+}
+
+fn describe(v: &Value) -> &'static str {
+    match v {
+        Value::String(_) => "a string",
+        Value::Integer(_) => "an integer",
+        Value::Float(_) => "a number",
+        Value::Boolean(_) => "true or false",
+        Value::Datetime(_) => "a date-time",
+        Value::Array(_) => "a list",
+        Value::Table(_) => "a table",
     }
 }
 

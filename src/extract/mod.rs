@@ -1,141 +1,142 @@
-//! HTML → main text (placeholder; the full extractor lands with issue 4).
+//! HTML → main text, noise rules and normalisation (pure, sync).
+//!
+//! `extract_page` is what the runner calls for a page source (inside
+//! `spawn_blocking`: `scraper::Html` is `!Send`, everything here returns owned
+//! data). The text it returns is the thing that is hashed and diffed, so every
+//! step exists to make invisible or meaningless differences vanish: we diff
+//! text, never HTML, so attribute order, CSRF tokens and cache-busters in
+//! URLs are gone by construction; normalisation removes whitespace and
+//! Unicode-form differences; furniture removal and the noise rules remove
+//! counters, relative times, ads and recommendation lists.
 
-use scraper::{ElementRef, Html, Node, Selector};
+mod boilerplate;
+mod main_text;
+mod meta;
+mod noise;
+mod normalize;
+mod soft_gone;
+mod stats;
+#[cfg(test)]
+mod tests;
 
-#[derive(Debug, Clone, Default)]
+use std::collections::HashSet;
+
+use scraper::{Html, Selector};
+
+pub use noise::{NoiseRuleInfo, apply_noise_rules, default_noise_rules, validate_regex};
+pub use normalize::normalize_text;
+
+/// Whether a char is CJK (ideographs, kana, hangul, CJK punctuation): the
+/// diff marks these one character at a time.
+pub fn is_cjk_char(c: char) -> bool {
+    normalize::is_cjk(c)
+}
+pub use soft_gone::soft_gone_reason;
+
+/// How to extract one source's page. Selectors and regexes come from the
+/// user (`sources add --select/--ignore`) and are validated when saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtractOptions {
+    /// CSS selector for the main content; every match is kept, in order.
     pub select: Option<String>,
+    /// CSS selectors whose elements are dropped.
     pub exclude: Vec<String>,
+    /// Regexes; the matched part of a line is dropped (the whole line when
+    /// nothing else is left).
     pub ignore: Vec<String>,
+    /// Apply the shipped line noise rules, and (without `select`) remove
+    /// page furniture: nav, sidebars, share bars, comments, ads, link lists.
     pub default_noise: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+impl Default for ExtractOptions {
+    fn default() -> Self {
+        ExtractOptions { select: None, exclude: Vec::new(), ignore: Vec::new(), default_noise: true }
+    }
+}
+
+/// What a page says, minus its furniture and noise.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extracted {
     pub title: Option<String>,
     pub author: Option<String>,
     pub published: Option<String>,
+    /// Normalised main text, one block per line: hashed and diffed.
     pub text: String,
+    /// What was removed, as "rule: text" ("region aside: 热门文章 …",
+    /// "counter_zh: 阅读 10万+"), for `check --dry-run` and tests.
     pub removed: Vec<String>,
+    /// `<link rel=alternate>` feed hrefs, as written (relative or not).
     pub feed_links: Vec<String>,
 }
 
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
-    #[error("invalid CSS selector {css:?}: {reason}")]
-    BadSelector { css: String, reason: String },
-    #[error("invalid regex {pattern:?}: {reason}")]
-    BadRegex { pattern: String, reason: String },
+    #[error("invalid CSS selector {selector:?}: {message}")]
+    BadSelector { selector: String, message: String },
+    #[error("invalid regex {pattern:?}")]
+    BadRegex {
+        pattern: String,
+        #[source]
+        source: regex::Error,
+    },
 }
 
+/// Checks that a user CSS selector parses.
 pub fn validate_selector(css: &str) -> Result<(), ExtractError> {
-    Selector::parse(css)
-        .map(|_| ())
-        .map_err(|e| ExtractError::BadSelector { css: css.to_owned(), reason: e.to_string() })
+    parse_selector(css).map(|_| ())
 }
 
-pub fn validate_regex(re: &str) -> Result<(), ExtractError> {
-    regex::Regex::new(re)
-        .map(|_| ())
-        .map_err(|e| ExtractError::BadRegex { pattern: re.to_owned(), reason: e.to_string() })
+fn parse_selector(css: &str) -> Result<Selector, ExtractError> {
+    Selector::parse(css).map_err(|e| ExtractError::BadSelector { selector: css.to_owned(), message: e.to_string() })
 }
 
-const SKIP: &[&str] = &["script", "style", "noscript", "nav", "header", "footer", "aside", "template", "svg"];
-const BLOCK: &[&str] = &[
-    "p",
-    "div",
-    "li",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "tr",
-    "br",
-    "section",
-    "article",
-    "blockquote",
-    "pre",
-    "table",
-    "ul",
-    "ol",
-    "dd",
-    "dt",
-];
-
+/// Extracts title/author/published, feed links and the normalised,
+/// noise-free main text of an HTML page.
+///
+/// With `opts.select`, the text is that of every match (empty when nothing
+/// matches: a selector that stopped matching is itself a change worth
+/// seeing). Errors only for a bad user selector or regex; any HTML parses.
 pub fn extract_page(html: &str, opts: &ExtractOptions) -> Result<Extracted, ExtractError> {
+    let select = opts.select.as_deref().map(parse_selector).transpose()?;
+    let exclude = opts.exclude.iter().map(|c| parse_selector(c)).collect::<Result<Vec<_>, _>>()?;
+    let rules = noise::NoiseRules::new(opts.default_noise, &opts.ignore)?;
+
     let doc = Html::parse_document(html);
-    let title = Selector::parse("title")
-        .ok()
-        .and_then(|s| doc.select(&s).next().map(|t| t.text().collect::<String>().trim().to_owned()))
-        .filter(|t| !t.is_empty());
-    let root = match &opts.select {
-        Some(css) => {
-            let sel = Selector::parse(css)
-                .map_err(|e| ExtractError::BadSelector { css: css.clone(), reason: e.to_string() })?;
-            doc.select(&sel).next()
-        }
-        None => Selector::parse("body").ok().and_then(|s| doc.select(&s).next()),
+    let meta = meta::read_meta(&doc);
+
+    let mut excluded = HashSet::new();
+    for selector in &exclude {
+        excluded.extend(doc.select(selector).map(|el| el.id()));
+    }
+    let stats = stats::PageStats::compute(&doc);
+    // A user selector says what the content is: furniture guesses inside it
+    // (a `.comment` inside a selected `#comments`) would only get in the way;
+    // `exclude` is the user's tool there. Line rules still apply.
+    let furniture = opts.default_noise && select.is_none();
+    let drops = main_text::Drops { excluded, furniture, stats: &stats };
+    let roots = match &select {
+        Some(selector) => main_text::selected_roots(&doc, selector),
+        None => main_text::auto_roots(&doc, &stats),
     };
-    let mut out = String::new();
-    if let Some(root) = root {
-        walk(root, &mut out);
-    }
-    let (text, removed) = apply_noise_rules(&out, opts);
-    Ok(Extracted { title, text, removed, ..Default::default() })
-}
+    let (raw_lines, mut removed) = main_text::walk(&roots, &drops, meta.title.as_deref());
 
-fn walk(el: ElementRef<'_>, out: &mut String) {
-    for child in el.children() {
-        match child.value() {
-            Node::Text(t) => out.push_str(t),
-            Node::Element(e) => {
-                let name = e.name();
-                if SKIP.contains(&name) {
-                    continue;
-                }
-                let block = BLOCK.contains(&name);
-                if block {
-                    out.push('\n');
-                }
-                if let Some(child_el) = ElementRef::wrap(child) {
-                    walk(child_el, out);
-                }
-                if block {
-                    out.push('\n');
-                }
-            }
-            _ => {}
+    let mut kept = Vec::with_capacity(raw_lines.len());
+    for raw in &raw_lines {
+        let line = normalize::normalize_line(raw);
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(line) = rules.clean_line(&line, &mut removed) {
+            kept.push(line);
         }
     }
-}
-
-pub fn normalize_text(text: &str) -> String {
-    text.lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-pub fn apply_noise_rules(text: &str, opts: &ExtractOptions) -> (String, Vec<String>) {
-    let ignore: Vec<regex::Regex> = opts.ignore.iter().filter_map(|r| regex::Regex::new(r).ok()).collect();
-    let mut removed = Vec::new();
-    let mut kept = Vec::new();
-    for line in normalize_text(text).lines() {
-        if ignore.iter().any(|r| r.is_match(line)) {
-            removed.push(line.to_owned());
-        } else {
-            kept.push(line.to_owned());
-        }
-    }
-    (kept.join("\n"), removed)
-}
-
-pub fn soft_gone_reason(extracted: &Extracted) -> Option<String> {
-    const NOTICES: &[&str] = &["页面不存在", "该内容已被删除", "此内容因违规无法查看", "page not found"];
-    let short = extracted.text.chars().count() < 400;
-    let hay = format!("{}\n{}", extracted.title.as_deref().unwrap_or(""), extracted.text).to_lowercase();
-    NOTICES.iter().find(|n| short && hay.contains(*n)).map(|n| format!("the page says {n:?}"))
+    Ok(Extracted {
+        title: meta.title,
+        author: meta.author,
+        published: meta.published,
+        text: kept.join("\n"),
+        removed,
+        feed_links: meta.feed_links,
+    })
 }

@@ -30,11 +30,21 @@ pub struct FetchRequest {
     pub timeout: Option<Duration>,
     /// The Accept header; pages by default.
     pub accept: Option<String>,
+    /// Honour robots.txt for this request.
+    pub respect_robots: bool,
 }
 
 impl FetchRequest {
     pub fn get(url: Url) -> Self {
-        FetchRequest { url, etag: None, last_modified: None, headers: Vec::new(), timeout: None, accept: None }
+        FetchRequest {
+            url,
+            etag: None,
+            last_modified: None,
+            headers: Vec::new(),
+            timeout: None,
+            accept: None,
+            respect_robots: true,
+        }
     }
 }
 

@@ -60,7 +60,7 @@ impl Observation {
     }
 }
 
-pub fn request_for(source: &Source) -> FetchRequest {
+pub fn request_for(source: &Source, respect_robots_default: bool) -> FetchRequest {
     FetchRequest {
         url: source.url.clone(),
         etag: source.etag.clone(),
@@ -68,6 +68,7 @@ pub fn request_for(source: &Source) -> FetchRequest {
         headers: source.options.headers.clone(),
         timeout: source.options.timeout_secs.map(Duration::from_secs),
         accept: None,
+        respect_robots: source.options.respect_robots.unwrap_or(respect_robots_default),
     }
 }
 
@@ -82,7 +83,7 @@ fn extract_options(source: &Source) -> ExtractOptions {
 
 /// Fetches and observes an HTML page. `conditional` sends the stored validators.
 pub async fn observe_page(fetcher: &Fetcher, source: &Source, conditional: bool) -> Observation {
-    let mut req = request_for(source);
+    let mut req = request_for(source, fetcher.config().respect_robots);
     if !conditional || source.last_snapshot_id.is_none() {
         req.etag = None;
         req.last_modified = None;

@@ -1,0 +1,339 @@
+//! Finding the article in a page and turning it into lines of text.
+//!
+//! Root choice: the user's selector; else the first known article container
+//! holding real text (`<article>`, `main`, WeChat's `#js_content`, common CMS
+//! classes); else a readability-style score (paragraph text with commas and
+//! length, pushed to parents, discounted by link density).
+
+use std::collections::{HashMap, HashSet};
+
+use ego_tree::NodeId;
+use ego_tree::iter::Edge;
+use scraper::{ElementRef, Html, Node, Selector};
+
+use super::boilerplate::{furniture_reason, is_hidden, is_never_text, link_list_reason};
+use super::stats::PageStats;
+
+/// Known article containers, most specific first.
+const CONTAINERS: &[&str] = &[
+    "#js_content",
+    ".rich_media_content",
+    "[itemprop=articleBody]",
+    "article",
+    ".article-content",
+    ".article_content",
+    ".article-body",
+    ".articleBody",
+    ".post-content",
+    ".post-body",
+    ".entry-content",
+    ".content-article",
+    "#artibody",
+    ".TRS_Editor",
+    "#article",
+    ".article",
+    "main",
+    "[role=main]",
+    "#content",
+    ".content",
+];
+
+/// A container must hold at least this much text (chars, no whitespace) to
+/// be taken as the article; a teaser card is shorter.
+const MIN_ROOT_CHARS: usize = 50;
+
+/// Paragraphs shorter than this do not vote in the density heuristic.
+const MIN_PARAGRAPH_CHARS: usize = 20;
+
+/// Elements the walk drops, with why (for `Extracted::removed`).
+pub(crate) struct Drops<'s> {
+    pub excluded: HashSet<NodeId>,
+    pub furniture: bool,
+    pub stats: &'s PageStats,
+}
+
+/// The chosen content roots, in document order.
+pub(crate) fn auto_roots<'a>(doc: &'a Html, stats: &PageStats) -> Vec<ElementRef<'a>> {
+    for css in CONTAINERS {
+        let Ok(selector) = Selector::parse(css) else {
+            continue;
+        };
+        let found: Vec<ElementRef<'_>> = doc
+            .select(&selector)
+            .filter(|el| {
+                let s = stats.get(el.id());
+                !s.in_furniture && s.text >= MIN_ROOT_CHARS && furniture_reason(el).is_none()
+            })
+            .collect();
+        let roots = outermost(doc, found);
+        if !roots.is_empty() {
+            return roots;
+        }
+    }
+    // A notice page ("该内容已被发布者删除") has no paragraph to score:
+    // then the whole body is the text.
+    density_root(doc, stats).or_else(|| body(doc)).into_iter().collect()
+}
+
+fn body(doc: &Html) -> Option<ElementRef<'_>> {
+    let selector = Selector::parse("body").ok()?;
+    doc.select(&selector).next()
+}
+
+/// Roots from a user selector: every match, nested matches folded in.
+pub(crate) fn selected_roots<'a>(doc: &'a Html, selector: &Selector) -> Vec<ElementRef<'a>> {
+    outermost(doc, doc.select(selector).collect())
+}
+
+/// Drops matches nested inside another match, in one pass over the tree
+/// (checking each match's ancestors is quadratic on hostile nesting).
+fn outermost<'a>(doc: &'a Html, found: Vec<ElementRef<'a>>) -> Vec<ElementRef<'a>> {
+    if found.len() <= 1 {
+        return found;
+    }
+    let ids: HashSet<NodeId> = found.iter().map(|e| e.id()).collect();
+    let mut keep = HashSet::new();
+    let mut depth = 0usize;
+    for edge in doc.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) if ids.contains(&node.id()) => {
+                if depth == 0 {
+                    keep.insert(node.id());
+                }
+                depth += 1;
+            }
+            Edge::Close(node) if ids.contains(&node.id()) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    found.into_iter().filter(|el| keep.contains(&el.id())).collect()
+}
+
+/// Readability-style fallback: score paragraph-like blocks, credit their
+/// parent fully and grandparent half, discount by link density.
+fn density_root<'a>(doc: &'a Html, stats: &PageStats) -> Option<ElementRef<'a>> {
+    let Ok(selector) = Selector::parse("p, pre, td, blockquote, li, div") else {
+        return None;
+    };
+    let mut scores: HashMap<NodeId, f64> = HashMap::new();
+    for el in doc.select(&selector) {
+        let s = stats.get(el.id());
+        if s.text < MIN_PARAGRAPH_CHARS || s.in_furniture {
+            continue;
+        }
+        // A div votes only when it holds text directly (no block children).
+        if el.value().name() == "div" && el.children().filter_map(ElementRef::wrap).any(|c| is_block(c.value().name()))
+        {
+            continue;
+        }
+        let score = 1.0 + s.commas as f64 + (s.text as f64 / 100.0).min(3.0);
+        let mut ancestors = el.ancestors().filter_map(ElementRef::wrap);
+        if let Some(parent) = ancestors.next() {
+            *scores.entry(parent.id()).or_insert(0.0) += score;
+        }
+        if let Some(grand) = ancestors.next() {
+            *scores.entry(grand.id()).or_insert(0.0) += score / 2.0;
+        }
+    }
+    let mut scores: Vec<(NodeId, f64)> = scores.into_iter().collect();
+    // Ties broken by document order so the choice is deterministic.
+    scores.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    scores
+        .into_iter()
+        .take(5)
+        .filter_map(|(id, s)| {
+            let el = doc.tree.get(id).and_then(ElementRef::wrap)?;
+            Some((el, s * (1.0 - stats.link_density(id))))
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.id().cmp(&a.0.id())))
+        .map(|(el, _)| el)
+}
+
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "section"
+            | "article"
+            | "main"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "ul"
+            | "ol"
+            | "li"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "blockquote"
+            | "pre"
+            | "table"
+            | "thead"
+            | "tbody"
+            | "tfoot"
+            | "tr"
+            | "figure"
+            | "figcaption"
+            | "header"
+            | "footer"
+            | "address"
+            | "hr"
+            | "aside"
+            | "nav"
+            | "details"
+            | "summary"
+            | "caption"
+    )
+}
+
+/// Walks the roots and returns raw lines (one per block) plus removed regions.
+/// Iterative (`traverse`), so hostile nesting depth cannot overflow the stack.
+pub(crate) fn walk(roots: &[ElementRef<'_>], drops: &Drops<'_>, title: Option<&str>) -> (Vec<String>, Vec<String>) {
+    let mut lines = Vec::new();
+    let mut removed = Vec::new();
+    let mut cur = String::new();
+    let mut pre_depth = 0usize;
+    // Only the first h1 is compared with the title (bounded work).
+    let mut title_checked = false;
+    for root in roots {
+        let mut skipping: Option<NodeId> = None;
+        for edge in root.traverse() {
+            match edge {
+                Edge::Open(node) => {
+                    if skipping.is_some() {
+                        continue;
+                    }
+                    match node.value() {
+                        Node::Text(t) => push_text(&mut cur, &mut lines, t, pre_depth > 0),
+                        Node::Element(_) => {
+                            let Some(el) = ElementRef::wrap(node) else {
+                                continue;
+                            };
+                            let is_root = el.id() == root.id();
+                            if let Some(why) = drop_reason(&el, drops, is_root) {
+                                if let Some(why) = why {
+                                    removed.push(describe(&why, &el));
+                                }
+                                skipping = Some(el.id());
+                                continue;
+                            }
+                            let name = el.value().name();
+                            if name == "h1" && !title_checked {
+                                title_checked = true;
+                                if is_title(&el, title) {
+                                    skipping = Some(el.id());
+                                    continue;
+                                }
+                            }
+                            open_element(name, &mut cur, &mut lines, &mut pre_depth);
+                        }
+                        _ => {}
+                    }
+                }
+                Edge::Close(node) => {
+                    if skipping == Some(node.id()) {
+                        skipping = None;
+                        continue;
+                    }
+                    if skipping.is_some() {
+                        continue;
+                    }
+                    if let Node::Element(e) = node.value() {
+                        let name = e.name();
+                        if name == "pre" {
+                            pre_depth = pre_depth.saturating_sub(1);
+                        }
+                        if is_block(name) {
+                            flush(&mut cur, &mut lines);
+                        }
+                    }
+                }
+            }
+        }
+        flush(&mut cur, &mut lines);
+    }
+    (lines, removed)
+}
+
+/// `None`: keep. `Some(None)`: drop silently (never text, hidden).
+/// `Some(Some(why))`: drop and report.
+fn drop_reason(el: &ElementRef<'_>, drops: &Drops<'_>, is_root: bool) -> Option<Option<String>> {
+    if drops.excluded.contains(&el.id()) {
+        return Some(Some("exclude".to_owned()));
+    }
+    if is_never_text(el) {
+        return Some(None);
+    }
+    if is_root {
+        // WeChat ships #js_content with visibility:hidden until its JS runs.
+        return None;
+    }
+    if is_hidden(el) {
+        return Some(None);
+    }
+    if drops.furniture
+        && let Some(why) = furniture_reason(el).or_else(|| link_list_reason(el, drops.stats))
+    {
+        return Some(Some(why));
+    }
+    None
+}
+
+fn describe(why: &str, el: &ElementRef<'_>) -> String {
+    let text: String = el.text().collect::<Vec<_>>().join(" ");
+    let text = super::normalize::normalize_line(&text.replace(['\n', '\r'], " "));
+    let mut short: String = text.chars().take(60).collect();
+    if text.chars().count() > 60 {
+        short.push('…');
+    }
+    format!("region {why}: {short}")
+}
+
+fn is_title(el: &ElementRef<'_>, title: Option<&str>) -> bool {
+    let Some(title) = title else { return false };
+    let text: String = el.text().collect::<Vec<_>>().join(" ");
+    let text = super::normalize::normalize_line(&text.replace(['\n', '\r'], " "));
+    !text.is_empty() && super::normalize::normalize_line(title).contains(&text)
+}
+
+fn open_element(name: &str, cur: &mut String, lines: &mut Vec<String>, pre_depth: &mut usize) {
+    match name {
+        "br" => flush(cur, lines),
+        // Table cells stay on their row's line, separated like Markdown.
+        "td" | "th" if !cur.trim().is_empty() => cur.push_str(" | "),
+        "td" | "th" => {}
+        "pre" => {
+            flush(cur, lines);
+            *pre_depth += 1;
+        }
+        _ if is_block(name) => flush(cur, lines),
+        _ => {}
+    }
+}
+
+fn push_text(cur: &mut String, lines: &mut Vec<String>, text: &str, in_pre: bool) {
+    if !in_pre {
+        for c in text.chars() {
+            cur.push(if c == '\n' || c == '\r' { ' ' } else { c });
+        }
+        return;
+    }
+    let mut parts = text.split('\n').peekable();
+    while let Some(part) = parts.next() {
+        cur.push_str(part.trim_end_matches('\r'));
+        if parts.peek().is_some() {
+            flush(cur, lines);
+        }
+    }
+}
+
+fn flush(cur: &mut String, lines: &mut Vec<String>) {
+    if !cur.trim().is_empty() {
+        lines.push(std::mem::take(cur));
+    } else {
+        cur.clear();
+    }
+}

@@ -1,0 +1,319 @@
+//! Line-wise noise rules: the shipped defaults and the user's ignore regexes.
+//!
+//! A rule removes the part of a line it matches; a line left with nothing but
+//! separators is dropped. Default rules only touch short lines (bylines,
+//! counters, stamps, labels): in a long paragraph "3天前" is prose, and
+//! silently editing prose would hide real edits.
+
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexBuilder};
+
+use super::ExtractError;
+
+/// Lines longer than this (in chars) are left alone by the default rules.
+const MAX_NOISE_LINE_CHARS: usize = 64;
+
+/// Compiled-size cap for user regexes: a hostile pattern fails validation
+/// instead of eating memory.
+const USER_REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// A default rule as `sources show` displays it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NoiseRuleInfo {
+    pub name: &'static str,
+    pub pattern: &'static str,
+    /// A real-looking line the rule cleans (tests check it does).
+    pub example: &'static str,
+}
+
+/// Separators that bylines are built from ("张三 · 3小时前 | 阅读 1234"):
+/// trimmed from the ends of a line a rule edited.
+const SEPARATORS: &[char] =
+    &[' ', '·', '•', '|', '｜', '/', '／', ',', '，', '、', ':', '：', ';', '；', '-', '—', '_', '~'];
+
+/// Brackets left empty by a removed counter ("评论()").
+const BRACKETS: &[char] = &['(', ')', '（', '）', '[', ']', '【', '】', '<', '>', '《', '》'];
+
+const RULES: &[NoiseRuleInfo] = &[
+    NoiseRuleInfo {
+        name: "relative_time_zh",
+        pattern: r"(?:\d+\s*(?:秒|分钟|小时|天|周)前|刚刚|半小时前|(?:今天|昨天|前天)\s*\d{1,2}:\d{2})",
+        example: "机器之心 · 3小时前",
+    },
+    NoiseRuleInfo {
+        name: "relative_time_en",
+        pattern: r"(?i)\b(?:(?:\d+|an?|one)\s+(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?|years?)\s+ago|just now|(?:yesterday|today)\s+at\s+\d{1,2}:\d{2}(?:\s*[ap]m)?)\b|^\s*(?:yesterday|today)\s*$",
+        example: "Posted by Jane Doe 2 hours ago",
+    },
+    NoiseRuleInfo {
+        name: "counter_zh",
+        pattern: r"(?:(?:阅读|阅读量|浏览|浏览量|点击|点赞|赞|在看|评论|收藏|转发|分享|关注|关注者|被浏览|热度|人气|回答|喜欢)(?:数|量)?\s*[:：]?\s*[(（]?\s*\d[\d,.]*\s*[万千kKwW]?\+?\s*[)）]?(?:\s*次)?|\d[\d,.]*\s*[万千kKwW]?\+?\s*(?:次阅读|人阅读|阅读|次浏览|人浏览|浏览|人看过|次播放|赞|点赞|条评论|评论|人评论|收藏|转发|人关注|个回答|人赞同(?:了该回答)?|在看|喜欢))",
+        example: "阅读 10万+ 在看 326 评论(45)",
+    },
+    NoiseRuleInfo {
+        name: "counter_en",
+        pattern: r"(?i)\b(?:(?:views?|likes?|comments?|shares?|claps?|votes?|reads?|answers?|followers?)\s*[:(]?\s*\d[\d,.]*\s*[kKmM]?\)?|\d[\d,.]*\s*[kKmM]?\s+(?:views?|likes?|comments?|shares?|claps?|votes?|reads?|answers?|followers?)|viewed\s+\d[\d,.]*\s*[kKmM]?\s+times?)\b",
+        example: "1,234 views · 56 comments",
+    },
+    NoiseRuleInfo {
+        name: "updated_stamp",
+        pattern: r"(?i)(?:(?:最后|最近)?(?:更新|修改|编辑)(?:于|时间|日期)?\s*[:：]?\s*\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:[\sT]*\d{1,2}:\d{2}(?::\d{2})?)?|(?:last\s+)?(?:updated|modified|edited)\s*(?:on|at)?\s*[:：]?\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[\sT]*\d{1,2}:\d{2}(?::\d{2})?)?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}(?:\s+\d{1,2}:\d{2})?|today|yesterday))",
+        example: "最后更新于 2026-11-20 10:32",
+    },
+    NoiseRuleInfo { name: "bare_counter", pattern: r"^\s*\d[\d,.]*\s*[万千kKwW]?\+?\s*$", example: "1,024" },
+    NoiseRuleInfo {
+        name: "ad_label",
+        pattern: r"(?i)^\s*(?:广告|推广|赞助|advertisement|sponsored|ad)\s*$",
+        example: "广告",
+    },
+    NoiseRuleInfo {
+        name: "share_prompt",
+        pattern: r"(?i)^\s*(?:分享到|分享至|扫码分享|微信扫一扫(?:关注该公众号|分享)?|share(?:\s+this)?(?:\s+on)?)\s*[:：]?.*$",
+        example: "分享到：微信 微博 QQ空间",
+    },
+    NoiseRuleInfo {
+        name: "copyright_year",
+        pattern: r"(?i)(?:©|copyright|\(c\))\s*(?:\d{4}\s*[-–—]\s*)?\d{4}",
+        example: "© 2012-2026 新浪公司 版权所有",
+    },
+];
+
+struct CompiledRule {
+    name: &'static str,
+    re: Regex,
+}
+
+/// Compiled once; a pattern that failed to compile is skipped (a unit test
+/// asserts that none does).
+static DEFAULT_RULES: LazyLock<Vec<CompiledRule>> = LazyLock::new(|| {
+    RULES.iter().filter_map(|r| Regex::new(r.pattern).ok().map(|re| CompiledRule { name: r.name, re })).collect()
+});
+
+/// The shipped default rules, for display.
+pub fn default_noise_rules() -> Vec<NoiseRuleInfo> {
+    RULES.to_vec()
+}
+
+/// Checks that a user ignore regex compiles within the size limit.
+pub fn validate_regex(re: &str) -> Result<(), ExtractError> {
+    compile_user_regex(re).map(|_| ())
+}
+
+pub(crate) fn compile_user_regex(re: &str) -> Result<Regex, ExtractError> {
+    RegexBuilder::new(re)
+        .size_limit(USER_REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|source| ExtractError::BadRegex { pattern: re.to_owned(), source })
+}
+
+/// The rules one extraction applies: the defaults (if enabled) and the
+/// user's ignore regexes, compiled.
+pub(crate) struct NoiseRules<'a> {
+    defaults: &'a [CompiledRule],
+    user: Vec<(String, Regex)>,
+}
+
+impl NoiseRules<'static> {
+    pub(crate) fn new(default_noise: bool, ignore: &[String]) -> Result<Self, ExtractError> {
+        let user =
+            ignore.iter().map(|p| compile_user_regex(p).map(|re| (p.clone(), re))).collect::<Result<Vec<_>, _>>()?;
+        let defaults: &'static [CompiledRule] = if default_noise { DEFAULT_RULES.as_slice() } else { &[] };
+        Ok(NoiseRules { defaults, user })
+    }
+}
+
+impl NoiseRules<'_> {
+    /// Cleans one normalised line. Returns the kept text (None when the whole
+    /// line was noise) and appends what was removed as "rule: text".
+    pub(crate) fn clean_line(&self, line: &str, removed: &mut Vec<String>) -> Option<String> {
+        let mut current = line.to_owned();
+        let mut touched = false;
+        for (pattern, re) in &self.user {
+            if let Some(rest) = strip(re, &current, &format!("ignore {pattern}"), removed) {
+                current = rest;
+                touched = true;
+            }
+        }
+        if current.chars().count() <= MAX_NOISE_LINE_CHARS {
+            for rule in self.defaults {
+                if let Some(rest) = strip(&rule.re, &current, rule.name, removed) {
+                    current = rest;
+                    touched = true;
+                }
+            }
+        }
+        if !touched {
+            return Some(current);
+        }
+        let kept = super::normalize::normalize_line(&current);
+        let kept = kept.trim_matches(|c: char| SEPARATORS.contains(&c));
+        if kept.chars().all(|c| SEPARATORS.contains(&c) || BRACKETS.contains(&c)) {
+            return None;
+        }
+        Some(kept.to_owned())
+    }
+}
+
+/// Removes every match of `re` from `line`; None when nothing matched.
+fn strip(re: &Regex, line: &str, name: &str, removed: &mut Vec<String>) -> Option<String> {
+    let mut found = false;
+    for m in re.find_iter(line) {
+        if !m.as_str().trim().is_empty() {
+            found = true;
+            removed.push(format!("{name}: {}", m.as_str().trim()));
+        }
+    }
+    found.then(|| re.replace_all(line, " ").into_owned())
+}
+
+/// Applies the noise rules line by line to plain (already extracted) text,
+/// e.g. PDF pages or feed summaries. Returns the kept text, normalised, and
+/// what was removed.
+pub fn apply_noise_rules(text: &str, opts: &super::ExtractOptions) -> (String, Vec<String>) {
+    let mut removed = Vec::new();
+    let rules = match NoiseRules::new(opts.default_noise, &opts.ignore) {
+        Ok(rules) => rules,
+        // A bad user regex was already refused by validate_regex when the
+        // source was saved; if one slips through, the defaults still apply.
+        Err(_) => match NoiseRules::new(opts.default_noise, &[]) {
+            Ok(rules) => rules,
+            Err(_) => return (super::normalize_text(text), removed),
+        },
+    };
+    let normalised = super::normalize_text(text);
+    let kept: Vec<String> = normalised.lines().filter_map(|l| rules.clean_line(l, &mut removed)).collect();
+    (kept.join("\n"), removed)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::extract::ExtractOptions;
+
+    fn clean(line: &str) -> (Option<String>, Vec<String>) {
+        let rules = NoiseRules::new(true, &[]).unwrap();
+        let mut removed = Vec::new();
+        let kept = rules.clean_line(line, &mut removed);
+        (kept, removed)
+    }
+
+    #[test]
+    fn every_default_rule_compiles() {
+        assert_eq!(DEFAULT_RULES.len(), RULES.len());
+    }
+
+    #[test]
+    fn every_default_rule_cleans_its_example() {
+        for rule in default_noise_rules() {
+            let compiled = DEFAULT_RULES.iter().find(|r| r.name == rule.name).unwrap();
+            assert!(compiled.re.is_match(rule.example), "{} misses its example", rule.name);
+        }
+    }
+
+    #[test]
+    fn relative_time_zh() {
+        assert_eq!(clean("机器之心 · 3小时前").0.as_deref(), Some("机器之心"));
+        assert_eq!(clean("刚刚").0, None);
+        assert_eq!(clean("昨天 12:30").0, None);
+        assert_eq!(clean("今天，智谱发布GLM-4").0.as_deref(), Some("今天，智谱发布GLM-4"));
+        assert_eq!(clean("量子位 发表于 15 分钟前").0.as_deref(), Some("量子位发表于"));
+    }
+
+    #[test]
+    fn relative_time_en() {
+        assert_eq!(clean("Posted by Jane Doe 2 hours ago").0.as_deref(), Some("Posted by Jane Doe"));
+        assert_eq!(clean("an hour ago").0, None);
+        assert_eq!(clean("Yesterday at 9:15 PM").0, None);
+        assert_eq!(clean("asked 3 years ago").0.as_deref(), Some("asked"));
+    }
+
+    #[test]
+    fn counters_zh() {
+        assert_eq!(clean("阅读 10万+ 在看 326 评论(45)").0, None);
+        assert_eq!(clean("1234 人阅读 · 56 赞").0, None);
+        assert_eq!(clean("被浏览 12,345,678 次").0, None);
+        assert_eq!(clean("1,024 人赞同了该回答").0, None);
+        assert_eq!(clean("关注者 3,201").0, None);
+        let (kept, removed) = clean("作者：李明 | 浏览量：8823");
+        assert_eq!(kept.as_deref(), Some("作者：李明"));
+        assert_eq!(removed, vec!["counter_zh: 浏览量：8823"]);
+    }
+
+    #[test]
+    fn counters_en() {
+        assert_eq!(clean("1,234 views · 56 comments").0, None);
+        assert_eq!(clean("Viewed 12k times").0, None);
+        assert_eq!(clean("Likes: 87").0, None);
+    }
+
+    #[test]
+    fn updated_stamps() {
+        assert_eq!(clean("最后更新于 2026-11-20 10:32").0, None);
+        assert_eq!(clean("编辑于 2026-11-21 09:02").0, None);
+        assert_eq!(clean("Last updated: Nov 21, 2026").0, None);
+        assert_eq!(clean("Updated 2026-11-21T09:02").0, None);
+        assert_eq!(clean("Modified today").0, None);
+        assert_eq!(clean("We updated 3 models").0.as_deref(), Some("We updated 3 models"));
+    }
+
+    #[test]
+    fn bare_counter_ad_share_copyright() {
+        assert_eq!(clean("1,024").0, None);
+        assert_eq!(clean("3.2k").0, None);
+        assert_eq!(clean("广告").0, None);
+        assert_eq!(clean("Advertisement").0, None);
+        assert_eq!(clean("分享到：微信 微博 QQ空间").0, None);
+        assert_eq!(clean("© 2012-2026 新浪公司 版权所有").0.as_deref(), Some("新浪公司版权所有"));
+    }
+
+    #[test]
+    fn real_content_is_left_alone() {
+        for line in [
+            "GPT-4 的参数量约为 1.8 万亿。",
+            "Llama 3.1 405B 在 15 万亿 tokens 上训练。",
+            "2023年3月14日，OpenAI 发布 GPT-4。",
+            "The model has 405B parameters and a 128K context window.",
+            "百度文心一言用户数突破 3 亿",
+        ] {
+            let normalised = crate::extract::normalize_text(line);
+            assert_eq!(clean(&normalised).0.as_deref(), Some(normalised.as_str()), "{line}");
+        }
+    }
+
+    #[test]
+    fn long_prose_lines_are_not_touched_by_defaults() {
+        let prose = "据36氪报道，智谱AI在3天前完成了新一轮融资，投资方包括多家国有资本和产业资本，\
+                     本轮融资将主要用于基座大模型的研发以及面向企业客户的商业化落地。";
+        let normalised = crate::extract::normalize_text(prose);
+        assert_eq!(clean(&normalised).0.as_deref(), Some(normalised.as_str()));
+    }
+
+    #[test]
+    fn user_ignore_regex_strips_match_or_line() {
+        let opts = ExtractOptions {
+            ignore: vec![r"实时汇率[:：]\S+".into(), r"^Build \w+$".into()],
+            default_noise: false,
+            ..ExtractOptions::default()
+        };
+        let (text, removed) = apply_noise_rules("人民币 实时汇率：7.1234 元\nBuild a1b2c3\n正文保留", &opts);
+        assert_eq!(text, "人民币\n正文保留");
+        assert_eq!(removed.len(), 2);
+        assert!(removed[0].starts_with("ignore 实时汇率"));
+    }
+
+    #[test]
+    fn defaults_off_keeps_counters() {
+        let opts = ExtractOptions { default_noise: false, ..ExtractOptions::default() };
+        let (text, removed) = apply_noise_rules("阅读 10万+", &opts);
+        assert_eq!(text, "阅读10万+");
+        assert!(removed.is_empty());
+    }
+
+    #[test]
+    fn bad_user_regex_is_refused() {
+        assert!(matches!(validate_regex("(unclosed"), Err(ExtractError::BadRegex { .. })));
+        assert!(validate_regex(r"\d+ 人围观").is_ok());
+    }
+}

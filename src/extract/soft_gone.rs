@@ -1,0 +1,75 @@
+//! Soft 404s: a 200 answer whose text says the page is gone.
+//!
+//! Only short pages qualify: an article that *mentions* "页面不存在" is not
+//! a notice that it is gone.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::Extracted;
+
+/// A page with more main text than this (chars) is an article, not a notice.
+const MAX_NOTICE_CHARS: usize = 300;
+
+static GONE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(页面不存在|页面已删除|页面找不到|找不到(?:该|此)?页面|(?:该|此)?(?:内容|文章|帖子|问题|回答|视频|页面|新闻)(?:已|已经)?(?:被)?(?:作者|发布者|原作者)?(?:删除|下线|屏蔽|撤回|移除)|(?:该|此)?内容(?:因违规)?无法查看|此内容因违规无法查看|已被发布者删除|文章已被删除|抱歉，?您(?:访问|要找)的页面(?:不存在|已删除|找不到)|(?:该|此)?(?:账号|公众号)已(?:被)?(?:封禁|注销|迁移)|404\s*not\s*found|page\s+not\s+found|this\s+page\s+(?:could\s+not|cannot|can't)\s+be\s+found|page\s+(?:does\s+not|doesn't)\s+exist|(?:this\s+)?(?:post|article|question|content)\s+(?:has\s+been|was)\s+(?:removed|deleted)|no\s+longer\s+available)",
+    )
+    .ok()
+});
+
+/// Some(reason) when the extracted page is a "not found / deleted" notice.
+pub fn soft_gone_reason(extracted: &Extracted) -> Option<String> {
+    let re = GONE.as_ref()?;
+    let body_chars = extracted.text.chars().filter(|c| !c.is_whitespace()).count();
+    if body_chars > MAX_NOTICE_CHARS {
+        return None;
+    }
+    let in_title = extracted.title.as_deref().and_then(|t| re.find(t));
+    let found = in_title.or_else(|| re.find(&extracted.text))?;
+    Some(found.as_str().to_owned())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn page(title: Option<&str>, text: &str) -> Extracted {
+        Extracted { title: title.map(str::to_owned), text: text.to_owned(), ..Extracted::default() }
+    }
+
+    #[test]
+    fn pattern_compiles() {
+        assert!(GONE.is_some());
+    }
+
+    #[test]
+    fn chinese_notices() {
+        let wechat = page(None, "该内容已被发布者删除");
+        assert_eq!(soft_gone_reason(&wechat).as_deref(), Some("该内容已被发布者删除"));
+        let portal = page(Some("404-页面不存在"), "抱歉，您访问的页面不存在\n返回首页");
+        assert_eq!(soft_gone_reason(&portal).as_deref(), Some("页面不存在"));
+        let violation = page(None, "此内容因违规无法查看");
+        assert!(soft_gone_reason(&violation).is_some());
+        let zhihu = page(Some("知乎"), "问题已被删除\n该问题已被删除，无法查看");
+        assert!(soft_gone_reason(&zhihu).is_some());
+    }
+
+    #[test]
+    fn english_notices() {
+        let p = page(Some("Page Not Found | Example Blog"), "Sorry, we couldn't find that.");
+        assert_eq!(soft_gone_reason(&p).as_deref(), Some("Page Not Found"));
+        let p = page(None, "This post has been removed by the author.");
+        assert!(soft_gone_reason(&p).is_some());
+    }
+
+    #[test]
+    fn articles_mentioning_the_words_are_alive() {
+        let long = "文章已被删除的情况在平台上很常见。".repeat(30);
+        assert_eq!(soft_gone_reason(&page(Some("内容治理观察"), &long)), None);
+        let short = page(Some("GPT-4o 发布"), "OpenAI发布GPT-4o，支持文本、音频和图像输入。");
+        assert_eq!(soft_gone_reason(&short), None);
+    }
+}

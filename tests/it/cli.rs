@@ -1,0 +1,108 @@
+//! Bad input gets one clear line and exit code 2, never a panic.
+#![allow(clippy::unwrap_used)]
+
+use crate::support::{Backend, Mw, TestServer};
+
+fn assert_usage_error(r: &crate::support::Run, needle: &str) {
+    assert_eq!(r.code, 2, "expected exit 2, got {}\nstderr: {}", r.code, r.stderr);
+    assert!(r.stderr.contains(needle), "stderr lacks {needle:?}: {}", r.stderr);
+    assert!(!r.stderr.contains("panicked") && !r.stderr.contains("RUST_BACKTRACE"), "{}", r.stderr);
+    assert!(r.stderr.trim().starts_with("error:"), "{}", r.stderr);
+}
+
+#[tokio::test]
+async fn bad_sources_are_refused_with_exit_code_2() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    let server = TestServer::start().await;
+    mw.init().await;
+    assert_usage_error(&mw.run_async(&["sources", "add", "ftp://x"]).await, "only http and https");
+    assert_usage_error(&mw.run_async(&["sources", "add", "not-a-url"]).await, "not a valid URL");
+    assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/", "--cron", "61 * * * *"]).await, "cron");
+    assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/", "--every", "10s"]).await, "too short");
+    assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/", "--kind", "blog"]).await, "blog");
+    assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/", "--select", "div[["]).await, "selector");
+    let url = server.url("/a");
+    mw.add(&url, &[]).await;
+    // The same page after normalisation: host case, default port, fragment.
+    let same = url.replace("http://", "HTTP://") + "#top";
+    assert_usage_error(&mw.run_async(&["sources", "add", &same]).await, "already watched as source #1");
+    let upper = "HTTP://X.CN:80/a";
+    mw.add(upper, &[]).await;
+    assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/a"]).await, "already watched");
+    assert_usage_error(&mw.run_async(&["sources", "show", "999"]).await, "no source #999");
+    // clap's own usage errors are exit 2 as well.
+    assert_eq!(mw.run_async(&["sources", "frobnicate"]).await.code, 2);
+}
+
+#[tokio::test]
+async fn broken_configs_report_every_problem() {
+    let mw = Mw::with_config(
+        Backend::Sqlite,
+        "[fetch]\ntimout = \"3s\"\nmax_redirects = \"ten\"\n[digest]\ncron = \"61 * * * *\"\n",
+    )
+    .await
+    .unwrap();
+    let r = mw.run_async(&["config", "check"]).await;
+    assert_usage_error(&r, "unknown key `fetch.timout`");
+    assert!(r.stderr.contains("`fetch.max_redirects` must be an integer"), "{}", r.stderr);
+    let r = mw.run_async(&["sources", "list"]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+#[tokio::test]
+async fn config_check_prints_the_effective_config_without_secrets() {
+    let mut mw = Mw::new(Backend::Sqlite).await.unwrap();
+    mw.env.push(("MODELWATCH_SMTP_PASSWORD".into(), "hunter2-secret".into()));
+    let r = mw.run_async(&["config", "check"]).await.ok();
+    assert!(r.stdout.contains("allow_private_networks: true"), "{}", r.stdout);
+    assert!(r.stdout.contains("<redacted>"), "{}", r.stdout);
+    assert!(!r.stdout.contains("hunter2-secret") && !r.stderr.contains("hunter2-secret"));
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_a_clear_error() {
+    let mut mw = Mw::new(Backend::Sqlite).await.unwrap();
+    mw.db.url = "postgres://postgres@127.0.0.1:1/nothing".into();
+    let r = mw.run_async(&["sources", "list"]).await;
+    assert_usage_error(&r, "cannot open the database");
+    mw.db.url = "mysql://x".into();
+    assert_usage_error(&mw.run_async(&["sources", "list"]).await, "database.url");
+}
+
+#[tokio::test]
+async fn commands_on_an_uninitialised_database_say_run_init() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    assert_usage_error(&mw.run_async(&["sources", "list"]).await, "modelwatch init");
+}
+
+#[tokio::test]
+async fn import_reads_every_link_of_the_knowledge_document() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    mw.init().await;
+    let doc = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/aigc-industry-notes.md");
+    let dry = mw.run_async(&["sources", "import", doc, "--dry-run", "--format", "json"]).await.ok().json();
+    let n = dry.as_array().unwrap().len();
+    assert!(n >= 30, "{n} links");
+    let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
+    assert_eq!(list.as_array().unwrap().len(), 0, "--dry-run adds nothing");
+    mw.run_async(&["sources", "import", doc]).await.ok();
+    let again = mw.run_async(&["sources", "import", doc, "--format", "json"]).await.ok().json();
+    assert!(again.as_array().unwrap().iter().all(|r| r["result"] == "exists"), "re-import adds nothing");
+    let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
+    let github: Vec<_> = list.as_array().unwrap().iter().filter(|s| s["kind"] == "github").collect();
+    assert_eq!(github.len(), 5, "the five repositories are github sources");
+}
+
+#[tokio::test]
+async fn pause_and_resume() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    let server = TestServer::start().await;
+    mw.init().await;
+    let id = mw.add(&server.url("/x"), &[]).await;
+    mw.run_async(&["sources", "pause", &id.to_string()]).await.ok();
+    assert_eq!(mw.source(id).await["status"], "paused");
+    let r = mw.run_async(&["check", "--format", "json"]).await.ok().json();
+    assert_eq!(r.as_array().unwrap().len(), 0, "check skips paused sources");
+    mw.run_async(&["sources", "resume", &id.to_string()]).await.ok();
+    assert_eq!(mw.source(id).await["status"], "pending");
+}

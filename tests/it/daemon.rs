@@ -1,0 +1,92 @@
+//! `run`: migrates an empty database, loads the shipped sources, sweeps, logs
+//! each source's outcome, stops cleanly on SIGTERM; a second daemon on the
+//! same SQLite file refuses to start.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::support::{Backend, Mw, Page, TestServer};
+
+/// Reads the child's stderr on a thread, line by line.
+fn stderr_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits until a line contains every needle; returns all lines read so far.
+fn wait_for(rx: &mpsc::Receiver<String>, needles: &[&str], seen: &mut Vec<String>, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if seen.iter().any(|l| needles.iter().all(|n| l.contains(n))) {
+            return true;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => return false,
+        }
+    }
+}
+
+fn sigterm(child: &Child) {
+    let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_sweeps_logs_outcomes_and_stops_on_sigterm() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    let server = TestServer::start().await;
+    server.set("/ok", Page::html("<html><body><p>文心一言 3.5 发布</p></body></html>"));
+    // A seed with one live page and one dead port: both are outcomes.
+    let seed =
+        format!("[[source]]\nurl = \"{}\"\n[[source]]\nurl = \"http://127.0.0.1:1/refused\"\n", server.url("/ok"));
+    std::fs::write(mw.path().join("sources.toml"), seed).unwrap();
+
+    let mut child = mw.command(&["run"]).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let rx = stderr_lines(&mut child);
+    let mut seen = Vec::new();
+    let mut check = |needles: &[&str]| {
+        let ok = wait_for(&rx, needles, &mut seen, Duration::from_secs(30));
+        assert!(ok, "no log line with {needles:?}:\n{}", seen.join("\n"));
+    };
+    check(&["Loaded the shipped sources", "added=2"]);
+    check(&["Check failed", "error_kind=connect", "refused"]);
+    check(&["Checked source", "outcome=\"baseline\""]);
+    check(&["Sweep finished", "checked=2"]);
+
+    // A second daemon on the same SQLite file refuses to start.
+    let second = mw.run_async(&["run"]).await;
+    assert_eq!(second.code, 2, "{}", second.stderr);
+    assert!(second.stderr.contains("already running"), "{}", second.stderr);
+
+    sigterm(&child);
+    let code = tokio::task::spawn_blocking(move || wait_exit(&mut child, Duration::from_secs(20))).await.unwrap();
+    assert_eq!(code, Some(0), "the daemon exits 0 on SIGTERM");
+    let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
+    let statuses: Vec<_> = list.as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(statuses, ["ok", "failing"]);
+}

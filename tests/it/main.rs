@@ -1,0 +1,11 @@
+//! The one integration test binary: real local HTTP servers, real SQLite and
+//! PostgreSQL (when `MODELWATCH_TEST_POSTGRES_URL` is set), the real binary.
+// A panic in a test is a failed assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod cli;
+mod daemon;
+mod pipeline;
+mod schema;

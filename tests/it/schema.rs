@@ -1,0 +1,74 @@
+//! Migrations are reversible on both backends; leases never hand one source
+//! to two claimers.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use chrono::Utc;
+use modelwatch::source::{SourceOptions, normalize_url};
+use modelwatch::store::Store;
+use modelwatch::store::sources::NewSource;
+use modelwatch::types::SourceKind;
+
+use crate::both_backends;
+use crate::support::{Backend, TestDb, init_crypto};
+
+async fn open(backend: Backend) -> Option<(tempfile::TempDir, TestDb, Store)> {
+    init_crypto();
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::create(backend, dir.path()).await?;
+    let store = Store::connect(&db.url, 4).await.unwrap();
+    Some((dir, db, store))
+}
+
+async fn up_down_up(backend: Backend) {
+    let Some((_dir, _db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    assert!(store.pending_migrations().await.unwrap().is_empty());
+    store.migrate_down_all().await.unwrap();
+    assert!(!store.pending_migrations().await.unwrap().is_empty());
+    store.migrate().await.unwrap();
+    assert!(store.pending_migrations().await.unwrap().is_empty());
+    // The schema works after the round trip.
+    let new = NewSource {
+        url: normalize_url("https://www.qbitai.com/2023/04/43517.html").unwrap(),
+        kind: SourceKind::Page,
+        title: Some("阿里版ChatGPT突然上线邀测".into()),
+        tags: vec!["业界大模型".into()],
+        schedule: None,
+        options: SourceOptions::default(),
+    };
+    let s = store.add_source(&new, Utc::now()).await.unwrap();
+    assert_eq!(s.title.as_deref(), Some("阿里版ChatGPT突然上线邀测"));
+}
+
+both_backends!(migrations_up_down_up_on, up_down_up);
+
+async fn leases_are_exclusive(backend: Backend) {
+    let Some((_dir, _db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    let now = Utc::now();
+    for i in 0..20 {
+        let new = NewSource {
+            url: normalize_url(&format!("https://example.com/{i}")).unwrap(),
+            kind: SourceKind::Page,
+            title: None,
+            tags: vec![],
+            schedule: None,
+            options: SourceOptions::default(),
+        };
+        store.add_source(&new, now).await.unwrap();
+    }
+    let later = now + chrono::Duration::seconds(1);
+    let lease = Duration::from_secs(600);
+    let (a, b) = tokio::join!(store.claim_due(later, "a", lease, 12), store.claim_due(later, "b", lease, 12));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.len() + b.len(), 20, "every due source is claimed once: {} + {}", a.len(), b.len());
+    assert!(a.iter().all(|s| b.iter().all(|t| t.id != s.id)), "no source is claimed twice");
+    // Nothing is left; once the leases lapse, the sources are due again.
+    assert!(store.claim_due(later, "c", lease, 50).await.unwrap().is_empty());
+    let after_lease = later + chrono::Duration::seconds(601);
+    assert_eq!(store.claim_due(after_lease, "c", lease, 50).await.unwrap().len(), 20);
+}
+
+both_backends!(leases_on, leases_are_exclusive);
