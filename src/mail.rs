@@ -172,6 +172,8 @@ fn hint_for(settings: &SmtpSettings, err: Option<&lettre::transport::smtp::Error
         let chain = format!("{err:?}");
         if chain.contains("STARTTLS is not supported") {
             Some("the server does not offer STARTTLS; use smtp.tls = \"none\" only for a local relay".to_owned())
+        } else if chain.contains("InvalidContentType") || chain.contains("corrupt message") {
+            Some("the server answered in plain text, not TLS; use smtp.tls = \"starttls\" (or \"none\" for a local relay)".to_owned())
         } else if err.is_tls() {
             Some(format!(
                 "TLS handshake failed; check smtp.tls (now {:?}) and the certificate of {}",
@@ -187,6 +189,16 @@ fn hint_for(settings: &SmtpSettings, err: Option<&lettre::transport::smtp::Error
         }
     });
     text.map(|t| format!(" (hint: {t})")).unwrap_or_default()
+}
+
+/// A server that expects TLS from the first byte never sends a plain-text
+/// greeting, so STARTTLS or plain mode just waits: say so.
+fn timeout_hint(settings: &SmtpSettings) -> String {
+    let hint = hint_for(settings, None);
+    if !hint.is_empty() || settings.tls == SmtpTls::Tls {
+        return hint;
+    }
+    " (hint: no SMTP greeting; if this port expects TLS from the first byte, set smtp.tls = \"tls\")".to_owned()
 }
 
 fn mailbox(address: &str) -> Result<Mailbox, MailError> {
@@ -255,7 +267,7 @@ impl Mailer for SmtpMailer {
         let timeout = self.settings.send_timeout;
         let outcome = tokio::time::timeout(timeout, transport.send(message)).await;
         match outcome {
-            Err(_) => Err(MailError::Timeout { server: self.server(), timeout, hint: hint_for(&self.settings, None) }),
+            Err(_) => Err(MailError::Timeout { server: self.server(), timeout, hint: timeout_hint(&self.settings) }),
             Ok(Ok(response)) => Ok(Accepted {
                 message_id: mail.message_id.clone(),
                 reply: format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" ")),
@@ -269,7 +281,7 @@ impl Mailer for SmtpMailer {
             Ok(Err(source)) if source.is_timeout() => Err(MailError::Timeout {
                 server: self.server(),
                 timeout: self.settings.connect_timeout,
-                hint: hint_for(&self.settings, Some(&source)),
+                hint: timeout_hint(&self.settings),
             }),
             Ok(Err(source)) => Err(MailError::Transport {
                 server: self.server(),
@@ -323,6 +335,30 @@ mod tests {
         assert!(tls_hint(SmtpTls::StartTls, 465).unwrap().contains("\"tls\""));
         assert!(tls_hint(SmtpTls::Tls, 587).unwrap().contains("\"starttls\""));
         assert!(tls_hint(SmtpTls::StartTls, 587).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_silent_server_times_out_with_the_implicit_tls_hint() {
+        // Like an implicit-TLS server: accepts, then waits for a ClientHello
+        // that a STARTTLS client never sends.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hold = tokio::spawn(async move {
+            let (_socket, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        });
+        let mailer = SmtpMailer::new(SmtpSettings {
+            host: "127.0.0.1".to_owned(),
+            port,
+            tls: SmtpTls::StartTls,
+            connect_timeout: Duration::from_millis(300),
+            send_timeout: Duration::from_secs(1),
+            ..SmtpSettings::default()
+        });
+        let err = mailer.send(&mail()).await.unwrap_err();
+        hold.abort();
+        assert!(matches!(err, MailError::Timeout { .. }), "{err:?}");
+        assert!(err.report().contains("expects TLS from the first byte"), "{}", err.report());
     }
 
     #[tokio::test]

@@ -7,5 +7,6 @@ mod support;
 
 mod cli;
 mod daemon;
+mod digest;
 mod pipeline;
 mod schema;

@@ -1,0 +1,6 @@
+//! The weekly digest end to end: the real binary's `digest send` against a
+//! real SMTP server (aiosmtpd), on SQLite and PostgreSQL.
+
+mod mail;
+mod send;
+pub mod smtp;
