@@ -19,7 +19,7 @@ const V1: &str = r#"<html><head><title>百度发布文心一言</title></head><b
 const GONE_PAGE: &str = r#"<html><head><title>AIGC 行业全景图</title></head><body>
 <article><h1>AIGC 行业全景图</h1><p>AIGC 正在加速成为 AI 领域的商业新边界。</p></article></body></html>"#;
 
-fn config(smtp_port: u16, recipients: &str, extra: &str) -> String {
+pub fn config(smtp_port: u16, recipients: &str, extra: &str) -> String {
     format!(
         r#"{base}
 [liveness]
@@ -40,7 +40,7 @@ connect_timeout = "3s"
 }
 
 /// A week with one edited article (tag 大模型) and one that died (tag 行业分析).
-async fn seed_week(mw: &Mw, server: &TestServer) {
+pub async fn seed_week(mw: &Mw, server: &TestServer) {
     server.set("/news/wenxin.html", Page::html(V1));
     server.set("/report/aigc.html", Page::html(GONE_PAGE));
     mw.init().await;
