@@ -103,6 +103,32 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             })
         })?)
         .await?;
+    // Daily maintenance at 03:30 in the configured time zone.
+    let (maint_tx, mut maint_rx) = mpsc::channel::<()>(1);
+    scheduler
+        .add(Job::new_async_tz("0 30 3 * * *", config.schedule.timezone, move |_id, _sched| {
+            let tx = maint_tx.clone();
+            Box::pin(async move {
+                let _ = tx.try_send(());
+            })
+        })?)
+        .await?;
+    {
+        let store = store.clone();
+        let retention = config.retention.clone();
+        let cancel = shutdown.clone();
+        tracker.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    tick = maint_rx.recv() => {
+                        if tick.is_none() { break; }
+                        maintenance(&store, &retention).await;
+                    }
+                }
+            }
+        });
+    }
     if config.digest.enabled {
         // The weekly digest: the cron closure only enqueues; the digest task
         // builds, stores and sends (and catches up a send missed while down).
@@ -175,6 +201,15 @@ async fn sweep_once(runner: &Runner, owner: &str, cancel: &CancellationToken) {
             );
         }
         Err(e) => tracing::error!(error = %e, "Sweep failed"),
+    }
+}
+
+async fn maintenance(store: &crate::store::Store, retention: &crate::config::RetentionConfig) {
+    let now = chrono::Utc::now();
+    let ago = |d: Duration| now - chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(90));
+    match store.prune(ago(retention.raw_bodies), ago(retention.checks)).await {
+        Ok(p) => tracing::info!(raw_bodies = p.raw_bodies, checks = p.checks, "Maintenance pruned old data"),
+        Err(e) => tracing::error!(error = %e, "Maintenance failed"),
     }
 }
 

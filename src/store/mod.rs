@@ -6,6 +6,7 @@ mod convert;
 pub mod digest;
 pub mod entity;
 pub mod lock;
+pub mod maintenance;
 pub mod record;
 pub mod sources;
 

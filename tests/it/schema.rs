@@ -72,3 +72,76 @@ async fn leases_are_exclusive(backend: Backend) {
 }
 
 both_backends!(leases_on, leases_are_exclusive);
+
+async fn pruning_keeps_the_last_good_copy(backend: Backend) {
+    use modelwatch::store::record::{CheckRecord, CompressedBody, NewSnapshot, SnapshotPointer, SourceUpdate};
+    use modelwatch::types::SourceStatus;
+    let Some((_dir, _db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    let t0 = Utc::now() - chrono::Duration::days(200);
+    let new = NewSource {
+        url: normalize_url("https://baijiahao.baidu.com/s?id=1762619118352444565").unwrap(),
+        kind: SourceKind::Page,
+        title: None,
+        tags: vec![],
+        schedule: None,
+        options: SourceOptions::default(),
+    };
+    let source = store.add_source(&new, t0).await.unwrap();
+    let record = |at: chrono::DateTime<Utc>, body: &str| {
+        let raw = body.as_bytes().to_vec();
+        CheckRecord {
+            source_id: source.id,
+            started_at: at,
+            duration_ms: 5,
+            outcome: "ok".into(),
+            http_status: Some(200),
+            error_kind: None,
+            message: None,
+            bytes: raw.len() as u64,
+            snapshot: Some(NewSnapshot {
+                content_hash: format!("{:064}", raw.len()),
+                text: body.into(),
+                meta: serde_json::Value::Null,
+                raw: Some(CompressedBody {
+                    hash: format!("{:064x}", raw.len()),
+                    zstd: zstd::encode_all(raw.as_slice(), 1).unwrap(),
+                    size: raw.len() as u64,
+                }),
+                http_status: Some(200),
+                final_url: None,
+            }),
+            pointer: SnapshotPointer::New,
+            changes: vec![],
+            update: SourceUpdate {
+                status: SourceStatus::Ok,
+                last_error_kind: None,
+                last_error: None,
+                pending_status: None,
+                pending_count: 0,
+                consecutive_failures: 0,
+                etag: None,
+                last_modified: None,
+                final_url: None,
+                title: None,
+                succeeded: true,
+                next_check_at: at,
+            },
+            lease_owner: None,
+        }
+    };
+    let old = store.record_check(record(t0, "旧版本正文")).await.unwrap();
+    let last = store.record_check(record(t0 + chrono::Duration::days(1), "最后一个好版本的正文")).await.unwrap();
+    let cutoff = Utc::now() - chrono::Duration::days(90);
+    let pruned = store.prune(cutoff, cutoff).await.unwrap();
+    assert_eq!(pruned.raw_bodies, 1, "the older body goes");
+    assert_eq!(pruned.checks, 2);
+    let kept = store.get_snapshot(last.snapshot_id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(kept.text, "最后一个好版本的正文");
+    let body = store.raw_body(&format!("{:064x}", "最后一个好版本的正文".len())).await.unwrap();
+    assert_eq!(body.as_deref(), Some("最后一个好版本的正文".as_bytes()), "the last good copy keeps its raw body");
+    let old_snapshot = store.get_snapshot(old.snapshot_id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(old_snapshot.text, "旧版本正文", "normalised text is never pruned");
+}
+
+both_backends!(prune_on, pruning_keeps_the_last_good_copy);
