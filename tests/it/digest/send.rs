@@ -264,3 +264,27 @@ async fn an_empty_week_sends_nothing_unless_asked() {
     assert!(got[0].subject.ends_with("：本周无变化"), "{}", got[0].subject);
     assert!(got[0].part("text/plain").contains("本期没有需要关注的变化。"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_filtered_recipient_gets_only_its_sources() {
+    if !smtp::available("a_tag_filtered_recipient_gets_only_its_sources") {
+        return;
+    }
+    let smtp = SmtpServer::start();
+    let recipients = r#"["lead@example.com", { address = "llm-team@example.com", tags = ["大模型"] }]"#;
+    let Some(mw) = Mw::with_config(Backend::Sqlite, &config(smtp.port, recipients, "")).await else { return };
+    let server = TestServer::start().await;
+    seed_week(&mw, &server).await;
+    mw.run_async(&["digest", "send"]).await.ok();
+
+    let got = smtp.received();
+    assert_eq!(got.len(), 2, "one message per audience");
+    let to = |addr: &str| got.iter().find(|m| m.rcpt_tos == [addr]).unwrap_or_else(|| panic!("nothing for {addr}"));
+    let all = to("lead@example.com").part("text/plain");
+    let llm = to("llm-team@example.com").part("text/plain");
+    assert!(all.contains("== 链接健康 ==") && all.contains("2600亿"), "{all}");
+    // The dead source is tagged 行业分析: not this audience's business.
+    assert!(!llm.contains("== 链接健康 ==") && llm.contains("2600亿"), "{llm}");
+    assert_ne!(got[0].message_id, got[1].message_id);
+    assert_eq!(digests(&mw).len(), 2);
+}
