@@ -139,17 +139,7 @@ impl MailError {
 
     /// One line for the outbox's `last_error` and the CLI: the error and its causes.
     pub fn report(&self) -> String {
-        let mut out = self.to_string();
-        let mut source = std::error::Error::source(self);
-        while let Some(s) = source {
-            let text = s.to_string();
-            if !out.contains(&text) {
-                out.push_str(": ");
-                out.push_str(&text);
-            }
-            source = s.source();
-        }
-        out
+        crate::error_chain(self)
     }
 }
 

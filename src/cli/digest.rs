@@ -55,16 +55,12 @@ pub struct SendArgs {
 }
 
 pub async fn run(ctx: &Context, cmd: DigestCommand) -> anyhow::Result<()> {
-    let settings = DigestSettings::from_config(&ctx.config.digest).map_err(|e| usage(one_line(&e)))?;
+    let settings = DigestSettings::from_config(&ctx.config.digest).map_err(|e| usage(crate::error_chain(&e)))?;
     match cmd {
         DigestCommand::Preview(args) => preview(ctx, settings, &args).await,
         DigestCommand::Send(args) => send_now(ctx, settings, &args).await,
         DigestCommand::List(f) => list(ctx, f).await,
     }
-}
-
-fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
-    super::context::one_line(e)
 }
 
 async fn preview(ctx: &Context, mut settings: DigestSettings, args: &PreviewArgs) -> anyhow::Result<()> {

@@ -113,6 +113,13 @@ pub struct FetchConfig {
     pub user_agent: String,
     pub retries: u32,
     pub max_retry_after: Duration,
+    /// First backoff delay between attempts inside one check.
+    pub retry_min_delay: Duration,
+    /// Longest wait between attempts inside one check; a longer Retry-After
+    /// ends the check instead (the host is pushed back).
+    pub retry_max_delay: Duration,
+    /// How long a host's robots.txt is trusted before it is fetched again.
+    pub robots_cache_ttl: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -46,6 +46,9 @@ pub struct RawFetch {
     pub contact_url: String,
     pub retries: u32,
     pub max_retry_after: String,
+    pub retry_min_delay: String,
+    pub retry_max_delay: String,
+    pub robots_cache_ttl: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

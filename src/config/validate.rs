@@ -104,6 +104,9 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
         user_agent: f.user_agent.replace("{version}", env!("CARGO_PKG_VERSION")).replace("{contact}", &f.contact_url),
         retries: f.retries,
         max_retry_after: c.duration("fetch.max_retry_after", &f.max_retry_after),
+        retry_min_delay: c.duration("fetch.retry_min_delay", &f.retry_min_delay),
+        retry_max_delay: c.duration("fetch.retry_max_delay", &f.retry_max_delay),
+        robots_cache_ttl: c.duration("fetch.robots_cache_ttl", &f.robots_cache_ttl),
     };
     c.positive("fetch.max_body_bytes", f.max_body_bytes);
     c.positive("fetch.concurrency", f.concurrency.into());

@@ -49,7 +49,7 @@ pub async fn run(store: Store, config: Arc<Config>, mut ticks: mpsc::Receiver<()
     let settings = match DigestSettings::from_config(&config.digest) {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!(error = %crate::cli::context::one_line(&e), "Digest disabled: cannot load its templates.");
+            tracing::error!(error = %crate::error_chain(&e), "Digest disabled: cannot load its templates.");
             return;
         }
     };
@@ -98,7 +98,7 @@ async fn run_logged(store: &Store, mailer: &SmtpMailer, settings: &DigestSetting
             failed = r.failed.len(),
             "Digest run finished"
         ),
-        Err(e) => tracing::error!(error = %crate::cli::context::one_line(&e), "Digest run failed"),
+        Err(e) => tracing::error!(error = %crate::error_chain(&e), "Digest run failed"),
     }
 }
 

@@ -8,5 +8,6 @@ mod support;
 mod cli;
 mod daemon;
 mod digest;
+mod fetch;
 mod pipeline;
 mod schema;
