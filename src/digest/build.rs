@@ -186,6 +186,7 @@ fn content_groups(changes: Vec<ChangeInput>) -> Vec<ContentGroup> {
             summary: c.summary,
             added: c.added,
             removed: c.removed,
+            modified: c.modified,
             // Clamped to 0–100 above, so the cast is exact.
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             percent: percent as u32,
@@ -218,7 +219,8 @@ fn health_section(
         link: link(&s.source),
         status: s.to,
         error_kind: s.error_kind,
-        final_url: s.final_url.clone(),
+        // Only a redirect has somewhere else to point to.
+        final_url: s.final_url.clone().filter(|u| s.to == SourceStatus::Redirected && *u != s.source.url),
         days: 0,
     };
     let died: Vec<HealthItem> = last.iter().filter(|s| is_dead(s.to)).map(item).collect();

@@ -46,6 +46,8 @@ pub struct ChangeInput {
     pub summary: String,
     pub added: u32,
     pub removed: u32,
+    /// Lines changed in place (the `~ ` lines).
+    pub modified: u32,
     /// Share of the normalised text that changed, 0.0–1.0.
     pub ratio: f64,
     /// Catalog entities (models, vendors) the changed lines mention.

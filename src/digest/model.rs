@@ -125,6 +125,7 @@ pub struct ChangeItem {
     pub summary: String,
     pub added: u32,
     pub removed: u32,
+    pub modified: u32,
     /// Share of the text that changed, in whole percent.
     pub percent: u32,
     pub catalog_hits: u32,

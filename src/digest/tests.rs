@@ -54,6 +54,8 @@ fn health_reports_only_the_last_transition_and_long_failures() {
     assert_eq!(h.died[0].status, SourceStatus::SoftGone);
     assert_eq!(urls(&h.recovered), ["https://www.shifair.com/informationDetails/81632.html"]);
     assert_eq!(h.redirected[0].final_url.as_deref(), Some("https://www.huaweipai.com/"));
+    // A dead page's own address is not "where it points now".
+    assert!(h.died.iter().all(|i| i.final_url.is_none()));
     // 掘金 has failed for one day only; 360doc for 18.
     assert_eq!(h.failing.len(), 1);
     assert_eq!(h.failing[0].days, 18);

@@ -60,6 +60,7 @@ fn content_change(row: ChangeRow) -> ChangeInput {
         summary: row.summary,
         added: u32::try_from(row.added).unwrap_or(0),
         removed: u32::try_from(row.removed).unwrap_or(0),
+        modified: u32::try_from(row.modified).unwrap_or(0),
         ratio: row.ratio,
         catalog_hits: 0,
         excerpt: row.excerpt,
