@@ -129,6 +129,21 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             }
         });
     }
+    if config.digest.enabled {
+        // The weekly digest: the cron closure only enqueues; the digest task
+        // builds, stores and sends (and catches up a send missed while down).
+        let (digest_tx, digest_rx) = mpsc::channel::<()>(1);
+        let cron = config.digest.cron.six_fields().to_owned();
+        scheduler
+            .add(Job::new_async_tz(cron, config.digest.timezone, move |_id, _sched| {
+                let tx = digest_tx.clone();
+                Box::pin(async move {
+                    let _ = tx.try_send(());
+                })
+            })?)
+            .await?;
+        tracker.spawn(crate::digest::daemon::run(store.clone(), config.clone(), digest_rx, shutdown.clone()));
+    }
     scheduler.start().await.context("cannot start the scheduler")?;
     let _ = tick_tx.try_send(()); // first sweep at start-up
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);

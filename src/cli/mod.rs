@@ -4,6 +4,7 @@
 mod changes;
 mod check;
 pub mod context;
+mod digest;
 mod init;
 mod output;
 mod sources;
@@ -45,6 +46,9 @@ pub enum Command {
     Check(check::CheckArgs),
     /// List recorded changes.
     Changes(changes::ChangesArgs),
+    /// Preview, send and list the weekly digest.
+    #[command(subcommand)]
+    Digest(digest::DigestCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,6 +90,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Changes(args) => {
             let ctx = Context::open(&cli.config, cli.database_url.as_deref(), false).await?;
             changes::run(&ctx, &args).await
+        }
+        Command::Digest(cmd) => {
+            let ctx = Context::open(&cli.config, cli.database_url.as_deref(), false).await?;
+            digest::run(&ctx, cmd).await
         }
         Command::Run => Err(anyhow::anyhow!("`run` is handled by main")),
     }

@@ -163,8 +163,19 @@ pub struct DigestConfig {
     pub enabled: bool,
     pub cron: CronExpr,
     pub from: String,
-    pub recipients: Vec<String>,
+    /// Addresses, each optionally limited to sources with some tags.
+    pub recipients: Vec<crate::digest::outbox::RecipientSpec>,
     pub send_empty: bool,
+    /// For the cron expression and the period's dates.
+    pub timezone: Tz,
+    pub language: crate::digest::Language,
+    /// Overrides for the shipped templates (files of the same name).
+    pub templates_dir: PathBuf,
+    /// Transient failures are retried this many times before `failed`.
+    pub max_attempts: u32,
+    /// A failing source is reported once it has failed this many days.
+    pub failing_after_days: u32,
+    pub top_movers: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,7 +192,10 @@ pub struct SmtpConfig {
     pub tls: SmtpTls,
     pub username: String,
     pub password: Option<Secret>,
+    /// Bounds one whole send.
     pub timeout: Duration,
+    /// Bounds the TCP connect and each SMTP command.
+    pub connect_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -111,8 +111,14 @@ pub struct RawDigest {
     pub enabled: bool,
     pub cron: String,
     pub from: String,
-    pub recipients: Vec<String>,
+    pub recipients: Vec<crate::digest::outbox::RecipientSpec>,
     pub send_empty: bool,
+    pub timezone: String,
+    pub language: String,
+    pub templates: String,
+    pub max_attempts: u32,
+    pub failing_after_days: u32,
+    pub top_movers: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -125,6 +131,7 @@ pub struct RawSmtp {
     pub password_env: String,
     pub password_file: String,
     pub timeout: String,
+    pub connect_timeout: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

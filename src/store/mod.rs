@@ -3,6 +3,7 @@
 
 pub mod changes;
 mod convert;
+pub mod digest;
 pub mod entity;
 pub mod lock;
 pub mod maintenance;

@@ -7,6 +7,7 @@ mod support;
 
 mod cli;
 mod daemon;
+mod digest;
 mod fetch;
 mod kinds;
 mod pipeline;
