@@ -87,7 +87,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             .await
             .with_context(|| format!("cannot listen on {addr} (ops.listen)"))?;
         tracing::info!(listen = %listener.local_addr()?, "Ops endpoints ready");
-        tracker.spawn(crate::ops::serve(listener, store.clone(), shutdown.clone()));
+        tracker.spawn(crate::ops::serve(listener, store.clone(), crate::ops::install_metrics(), shutdown.clone()));
     }
 
     // Cron closures only enqueue: the sweep runs in this task, so two sweeps

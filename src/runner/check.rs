@@ -451,6 +451,12 @@ fn to_chrono(d: Duration) -> chrono::Duration {
 
 fn log_report(r: &CheckReport, bytes: u64) {
     let outcome = r.outcome.as_str();
+    metrics::counter!("modelwatch_checks_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("modelwatch_check_duration_seconds").record(r.duration_ms as f64 / 1000.0);
+    metrics::counter!("modelwatch_fetched_bytes_total").increment(bytes);
+    if let Some((_, to)) = r.status_change {
+        metrics::counter!("modelwatch_status_changes_total", "to" => to.as_str()).increment(1);
+    }
     match (r.outcome, r.error_kind) {
         (Outcome::Failed, Some(kind)) => tracing::warn!(
             outcome,
