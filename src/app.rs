@@ -87,7 +87,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             .await
             .with_context(|| format!("cannot listen on {addr} (ops.listen)"))?;
         tracing::info!(listen = %listener.local_addr()?, "Ops endpoints ready");
-        tracker.spawn(crate::ops::serve(listener, store.clone(), shutdown.clone()));
+        tracker.spawn(crate::ops::serve(listener, store.clone(), crate::ops::install_metrics(), shutdown.clone()));
     }
 
     // Cron closures only enqueue: the sweep runs in this task, so two sweeps
@@ -103,6 +103,47 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             })
         })?)
         .await?;
+    // Daily maintenance at 03:30 in the configured time zone.
+    let (maint_tx, mut maint_rx) = mpsc::channel::<()>(1);
+    scheduler
+        .add(Job::new_async_tz("0 30 3 * * *", config.schedule.timezone, move |_id, _sched| {
+            let tx = maint_tx.clone();
+            Box::pin(async move {
+                let _ = tx.try_send(());
+            })
+        })?)
+        .await?;
+    {
+        let store = store.clone();
+        let retention = config.retention.clone();
+        let cancel = shutdown.clone();
+        tracker.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    tick = maint_rx.recv() => {
+                        if tick.is_none() { break; }
+                        maintenance(&store, &retention).await;
+                    }
+                }
+            }
+        });
+    }
+    if config.digest.enabled {
+        // The weekly digest: the cron closure only enqueues; the digest task
+        // builds, stores and sends (and catches up a send missed while down).
+        let (digest_tx, digest_rx) = mpsc::channel::<()>(1);
+        let cron = config.digest.cron.six_fields().to_owned();
+        scheduler
+            .add(Job::new_async_tz(cron, config.digest.timezone, move |_id, _sched| {
+                let tx = digest_tx.clone();
+                Box::pin(async move {
+                    let _ = tx.try_send(());
+                })
+            })?)
+            .await?;
+        tracker.spawn(crate::digest::daemon::run(store.clone(), config.clone(), digest_rx, shutdown.clone()));
+    }
     scheduler.start().await.context("cannot start the scheduler")?;
     let _ = tick_tx.try_send(()); // first sweep at start-up
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
@@ -160,6 +201,19 @@ async fn sweep_once(runner: &Runner, owner: &str, cancel: &CancellationToken) {
             );
         }
         Err(e) => tracing::error!(error = %e, "Sweep failed"),
+    }
+}
+
+async fn maintenance(store: &crate::store::Store, retention: &crate::config::RetentionConfig) {
+    let now = chrono::Utc::now();
+    let ago = |d: Duration| now - chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(90));
+    match store.prune(ago(retention.raw_bodies), ago(retention.checks)).await {
+        Ok(p) => tracing::info!(raw_bodies = p.raw_bodies, checks = p.checks, "Maintenance pruned old data"),
+        Err(e) => tracing::error!(error = %e, "Maintenance failed"),
+    }
+    match store.prune_metrics(ago(retention.metrics)).await {
+        Ok(n) => tracing::info!(metric_points = n, "Maintenance pruned old metric points"),
+        Err(e) => tracing::error!(error = %e, "Metric maintenance failed"),
     }
 }
 

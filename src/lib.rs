@@ -9,13 +9,31 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod diff;
+pub mod digest;
 pub mod extract;
 pub mod fetch;
 pub mod import;
+pub mod mail;
 pub mod ops;
 pub mod runner;
 pub mod schedule;
 pub mod seed;
 pub mod source;
+pub mod sources;
 pub mod store;
 pub mod types;
+
+/// An error and its causes on one line, each cause once (reqwest and sqlx
+/// repeat their source in their own message).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}

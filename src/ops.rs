@@ -1,23 +1,59 @@
-//! `/healthz` (the process answers), `/readyz` (the database answers).
+//! The ops endpoints: `/healthz` (the process answers), `/readyz` (the
+//! database answers) and `/metrics` (Prometheus text format).
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio_util::sync::CancellationToken;
 
 use crate::store::Store;
 
-pub async fn serve(listener: tokio::net::TcpListener, store: Store, shutdown: CancellationToken) {
-    let app = Router::new().route("/healthz", get(|| async { "ok\n" })).route("/readyz", get(ready)).with_state(store);
+#[derive(Clone)]
+struct OpsState {
+    store: Store,
+    metrics: Option<PrometheusHandle>,
+}
+
+/// Installs the process-wide Prometheus recorder; `None` if one is already
+/// installed (then `/metrics` says so instead of lying with an empty page).
+pub fn install_metrics() -> Option<PrometheusHandle> {
+    match PrometheusBuilder::new().install_recorder() {
+        Ok(handle) => Some(handle),
+        Err(e) => {
+            tracing::warn!(error = %e, "Cannot install the metrics recorder");
+            None
+        }
+    }
+}
+
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    metrics: Option<PrometheusHandle>,
+    shutdown: CancellationToken,
+) {
+    let app = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(render_metrics))
+        .with_state(OpsState { store, metrics });
     if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await {
         tracing::error!(error = %e, "Ops server failed");
     }
 }
 
-async fn ready(State(store): State<Store>) -> (StatusCode, &'static str) {
-    match store.ping().await {
+async fn ready(State(state): State<OpsState>) -> (StatusCode, &'static str) {
+    match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready\n"),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n"),
+    }
+}
+
+async fn render_metrics(State(state): State<OpsState>) -> (StatusCode, String) {
+    match &state.metrics {
+        Some(handle) => (StatusCode::OK, handle.render()),
+        None => (StatusCode::SERVICE_UNAVAILABLE, "metrics recorder not installed\n".to_owned()),
     }
 }

@@ -7,11 +7,18 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_core;
 mod m20261128_000100_catalog;
+pub mod m20261128_000200_digest;
+mod m20261128_000300_metrics;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_core::Migration), Box::new(m20261128_000100_catalog::Migration)]
+        vec![
+            Box::new(m20261128_000001_core::Migration),
+            Box::new(m20261128_000100_catalog::Migration),
+            Box::new(m20261128_000200_digest::Migration),
+            Box::new(m20261128_000300_metrics::Migration),
+        ]
     }
 }

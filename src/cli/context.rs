@@ -55,23 +55,9 @@ impl Context {
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     match Store::connect(&config.database.url, config.database.max_connections).await {
         Ok(s) => Ok(s),
-        Err(e @ (StoreError::Connect { .. } | StoreError::Folder { .. })) => Err(usage(one_line(&e))),
+        Err(e @ (StoreError::Connect { .. } | StoreError::Folder { .. })) => Err(usage(crate::error_chain(&e))),
         Err(e) => Err(e.into()),
     }
-}
-
-/// An error and its causes on one line.
-pub fn one_line(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
 }
 
 /// `config check`: the effective configuration, secrets redacted.

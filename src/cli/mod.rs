@@ -5,6 +5,7 @@ mod catalog;
 mod changes;
 mod check;
 pub mod context;
+mod digest;
 mod init;
 mod output;
 mod sources;
@@ -49,6 +50,9 @@ pub enum Command {
     /// The model/vendor database.
     #[command(subcommand)]
     Catalog(catalog::CatalogCommand),
+    /// Preview, send and list the weekly digest.
+    #[command(subcommand)]
+    Digest(digest::DigestCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +98,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Catalog(cmd) => {
             let ctx = Context::open(&cli.config, cli.database_url.as_deref(), false).await?;
             catalog::run(&ctx, cmd).await
+        }
+        Command::Digest(cmd) => {
+            let ctx = Context::open(&cli.config, cli.database_url.as_deref(), false).await?;
+            digest::run(&ctx, cmd).await
         }
         Command::Run => Err(anyhow::anyhow!("`run` is handled by main")),
     }

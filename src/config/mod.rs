@@ -113,6 +113,13 @@ pub struct FetchConfig {
     pub user_agent: String,
     pub retries: u32,
     pub max_retry_after: Duration,
+    /// First backoff delay between attempts inside one check.
+    pub retry_min_delay: Duration,
+    /// Longest wait between attempts inside one check; a longer Retry-After
+    /// ends the check instead (the host is pushed back).
+    pub retry_max_delay: Duration,
+    /// How long a host's robots.txt is trusted before it is fetched again.
+    pub robots_cache_ttl: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -135,6 +142,7 @@ pub struct LivenessConfig {
 pub struct RetentionConfig {
     pub raw_bodies: Duration,
     pub checks: Duration,
+    pub metrics: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -155,8 +163,19 @@ pub struct DigestConfig {
     pub enabled: bool,
     pub cron: CronExpr,
     pub from: String,
-    pub recipients: Vec<String>,
+    /// Addresses, each optionally limited to sources with some tags.
+    pub recipients: Vec<crate::digest::outbox::RecipientSpec>,
     pub send_empty: bool,
+    /// For the cron expression and the period's dates.
+    pub timezone: Tz,
+    pub language: crate::digest::Language,
+    /// Overrides for the shipped templates (files of the same name).
+    pub templates_dir: PathBuf,
+    /// Transient failures are retried this many times before `failed`.
+    pub max_attempts: u32,
+    /// A failing source is reported once it has failed this many days.
+    pub failing_after_days: u32,
+    pub top_movers: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,7 +192,10 @@ pub struct SmtpConfig {
     pub tls: SmtpTls,
     pub username: String,
     pub password: Option<Secret>,
+    /// Bounds one whole send.
     pub timeout: Duration,
+    /// Bounds the TCP connect and each SMTP command.
+    pub connect_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -46,6 +46,9 @@ pub struct RawFetch {
     pub contact_url: String,
     pub retries: u32,
     pub max_retry_after: String,
+    pub retry_min_delay: String,
+    pub retry_max_delay: String,
+    pub robots_cache_ttl: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -71,6 +74,7 @@ pub struct RawLiveness {
 pub struct RawRetention {
     pub raw_bodies: String,
     pub checks: String,
+    pub metrics: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -107,8 +111,14 @@ pub struct RawDigest {
     pub enabled: bool,
     pub cron: String,
     pub from: String,
-    pub recipients: Vec<String>,
+    pub recipients: Vec<crate::digest::outbox::RecipientSpec>,
     pub send_empty: bool,
+    pub timezone: String,
+    pub language: String,
+    pub templates: String,
+    pub max_attempts: u32,
+    pub failing_after_days: u32,
+    pub top_movers: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -121,6 +131,7 @@ pub struct RawSmtp {
     pub password_env: String,
     pub password_file: String,
     pub timeout: String,
+    pub connect_timeout: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

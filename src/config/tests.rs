@@ -69,7 +69,8 @@ fn environment_overrides_the_file_with_typed_values() {
     assert!(c.fetch.allow_private_networks);
     assert_eq!(c.fetch.max_redirects, 3);
     assert_eq!(c.database.url, "postgres://postgres@127.0.0.1/test");
-    assert_eq!(c.digest.recipients, vec!["a@example.org", "b@example.org"]);
+    let recipients: Vec<&str> = c.digest.recipients.iter().map(|r| r.address()).collect();
+    assert_eq!(recipients, vec!["a@example.org", "b@example.org"]);
     assert_eq!(c.smtp.password.as_ref().map(Secret::expose), Some("hunter2"));
 }
 

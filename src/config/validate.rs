@@ -104,6 +104,9 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
         user_agent: f.user_agent.replace("{version}", env!("CARGO_PKG_VERSION")).replace("{contact}", &f.contact_url),
         retries: f.retries,
         max_retry_after: c.duration("fetch.max_retry_after", &f.max_retry_after),
+        retry_min_delay: c.duration("fetch.retry_min_delay", &f.retry_min_delay),
+        retry_max_delay: c.duration("fetch.retry_max_delay", &f.retry_max_delay),
+        robots_cache_ttl: c.duration("fetch.robots_cache_ttl", &f.robots_cache_ttl),
     };
     c.positive("fetch.max_body_bytes", f.max_body_bytes);
     c.positive("fetch.concurrency", f.concurrency.into());
@@ -141,6 +144,7 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
     let retention = RetentionConfig {
         raw_bodies: c.duration("retention.raw_bodies", &raw.retention.raw_bodies),
         checks: c.duration("retention.checks", &raw.retention.checks),
+        metrics: c.duration("retention.metrics", &raw.retention.metrics),
     };
 
     let github = GithubConfig {
@@ -161,17 +165,32 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
     if d.enabled && d.recipients.is_empty() {
         c.problems.push("`digest.enabled` is true but `digest.recipients` is empty".to_owned());
     }
-    for r in d.recipients.iter().chain(std::iter::once(&d.from)) {
+    for r in d.recipients.iter().map(|r| r.address()).chain(std::iter::once(d.from.as_str())) {
         if !r.contains('@') {
             c.problems.push(format!("`digest`: {r:?} is not an email address"));
         }
     }
+    let timezone = d.timezone.parse::<Tz>().unwrap_or_else(|_| {
+        c.problems.push(format!("`digest.timezone` is not an IANA time zone: {:?}", d.timezone));
+        chrono_tz::Asia::Shanghai
+    });
+    let language = d.language.parse().unwrap_or_else(|e| {
+        c.problems.push(format!("`digest.language`: {e}"));
+        crate::digest::Language::Zh
+    });
+    c.positive("digest.max_attempts", u64::from(d.max_attempts));
     let digest = DigestConfig {
         enabled: d.enabled,
         cron,
         from: d.from.clone(),
         recipients: d.recipients.clone(),
         send_empty: d.send_empty,
+        timezone,
+        language,
+        templates_dir: base_dir.join(&d.templates),
+        max_attempts: d.max_attempts,
+        failing_after_days: d.failing_after_days,
+        top_movers: d.top_movers,
     };
 
     let m = &raw.smtp;
@@ -194,6 +213,7 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
         username: m.username.clone(),
         password: c.secret("smtp.password_file", &m.password_env, &m.password_file, &base_dir, env),
         timeout: c.duration("smtp.timeout", &m.timeout),
+        connect_timeout: c.duration("smtp.connect_timeout", &m.connect_timeout),
     };
 
     let listen = if raw.ops.listen.trim().is_empty() {

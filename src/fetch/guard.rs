@@ -55,7 +55,11 @@ pub fn forbidden_literal_host(url: &Url) -> Option<String> {
     let ip = match url.host()? {
         Host::Ipv4(v4) => IpAddr::V4(v4),
         Host::Ipv6(v6) => IpAddr::V6(v6),
-        Host::Domain(d) if d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost") => {
+        // A trailing dot (`localhost.`) is the same name, fully qualified.
+        Host::Domain(d)
+            if d.trim_end_matches('.').eq_ignore_ascii_case("localhost")
+                || d.trim_end_matches('.').to_ascii_lowercase().ends_with(".localhost") =>
+        {
             return Some(format!("blocked: {d} is a local name"));
         }
         Host::Domain(_) => return None,
@@ -116,6 +120,8 @@ mod tests {
         assert!(forbidden_literal_host(&u("http://127.0.0.1:8080/")).is_some());
         assert!(forbidden_literal_host(&u("http://[::1]/")).is_some());
         assert!(forbidden_literal_host(&u("http://localhost/")).is_some());
+        assert!(forbidden_literal_host(&u("http://LOCALHOST./")).is_some());
+        assert!(forbidden_literal_host(&u("http://api.localhost/")).is_some());
         assert!(forbidden_literal_host(&u("https://www.example.com/")).is_none());
     }
 }

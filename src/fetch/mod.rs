@@ -6,10 +6,14 @@
 
 pub mod charset;
 mod guard;
+mod politeness;
+mod retry;
+mod robots;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use backon::Retryable;
 use bytes::Bytes;
 use futures::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -19,6 +23,10 @@ use crate::config::FetchConfig;
 use crate::types::ErrorKind;
 
 pub use guard::{BlockedAddress, is_forbidden_ip};
+pub use politeness::host_key;
+use politeness::{Politeness, PushedBack};
+pub use robots::PRODUCT_TOKEN as ROBOTS_TOKEN;
+use robots::RobotsCache;
 
 /// What to fetch and how.
 #[derive(Debug, Clone)]
@@ -109,11 +117,20 @@ pub enum FetchError {
     Client(#[source] reqwest::Error),
 }
 
-/// The HTTP client. Cheap to clone.
+/// The HTTP client. Cheap to clone; clones share politeness and the
+/// robots.txt cache, so every source kind and every check is counted together.
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
     cfg: Arc<FetchConfig>,
+    politeness: Arc<Politeness>,
+    robots: Arc<RobotsCache>,
+}
+
+/// The result of one request (one redirect hop).
+enum Hop {
+    Redirect(Redirect),
+    Done(Box<FetchOutcome>),
 }
 
 impl Fetcher {
@@ -128,31 +145,50 @@ impl Fetcher {
             builder = builder.dns_resolver(Arc::new(guard::GuardedResolver));
         }
         let client = builder.build().map_err(FetchError::Client)?;
-        Ok(Fetcher { client, cfg: Arc::new(cfg.clone()) })
+        let politeness = Politeness::new(cfg.concurrency, cfg.per_host_concurrency, cfg.per_host_interval);
+        Ok(Fetcher {
+            client,
+            cfg: Arc::new(cfg.clone()),
+            politeness: Arc::new(politeness),
+            robots: Arc::new(RobotsCache::default()),
+        })
     }
 
     pub fn config(&self) -> &FetchConfig {
         &self.cfg
     }
 
-    /// Fetches `req`, following redirects, within the total timeout.
+    /// Fetches `req`: robots.txt, politeness, redirects, caps, and bounded
+    /// retries of transient failures (see [`retry`]). Never `Err`: every
+    /// result is an outcome.
     pub async fn fetch(&self, req: &FetchRequest) -> FetchOutcome {
-        let timeout = req.timeout.unwrap_or(self.cfg.timeout);
-        match tokio::time::timeout(timeout, self.follow(req)).await {
-            Ok(outcome) => outcome,
-            Err(_) => FetchOutcome::Failed(FetchFailure {
-                kind: ErrorKind::Timeout,
-                message: format!("no complete response within {}", crate::schedule::format_duration(timeout)),
-                status: None,
-                final_url: None,
-                retry_after: None,
-            }),
-        }
+        let attempt = || async {
+            match self.follow(req).await {
+                FetchOutcome::Failed(f) => Err(f),
+                other => Ok(other),
+            }
+        };
+        let max_wait = self.cfg.retry_max_delay;
+        let result = attempt
+            .retry(retry::policy(&self.cfg))
+            .sleep(tokio::time::sleep)
+            .when(retry::is_transient)
+            .adjust(|f, d| retry::adjust(f, d, max_wait))
+            .notify(|f, wait| {
+                tracing::debug!(url = %req.url, error_kind = %f.kind, wait_ms = wait.as_millis() as u64, "Retrying after a transient failure");
+            })
+            .await;
+        result.unwrap_or_else(FetchOutcome::Failed)
     }
 
+    /// One attempt: every hop checked by the guard and robots.txt and paced
+    /// by politeness. The timeout counts time on the wire (connect, headers,
+    /// body, over all hops), not time queued behind other requests to the
+    /// same host, so a busy host does not turn into false timeouts.
     async fn follow(&self, req: &FetchRequest) -> FetchOutcome {
         let mut url = req.url.clone();
         let mut redirects: Vec<Redirect> = Vec::new();
+        let mut budget = req.timeout.unwrap_or(self.cfg.timeout);
         let fail = |kind, message: String, status, url: &Url| {
             FetchOutcome::Failed(FetchFailure {
                 kind,
@@ -171,53 +207,148 @@ impl Fetcher {
             {
                 return fail(ErrorKind::Blocked, reason, None, &url);
             }
-            let started = Instant::now();
-            let response = match self.send(req, &url, redirects.is_empty()).await {
-                Ok(r) => r,
-                Err(e) => {
-                    let (kind, message) = classify(&e);
-                    tracing::debug!(url = %url, ms = started.elapsed().as_millis() as u64, error = %message, "Request failed");
-                    return fail(kind, message, None, &url);
+            if req.respect_robots && !self.robots_allow(&url).await {
+                return fail(ErrorKind::Blocked, format!("robots.txt disallows {url} for us"), None, &url);
+            }
+            let permit = match self.politeness.acquire(&url, self.cfg.retry_max_delay).await {
+                Ok(p) => p,
+                Err(PushedBack(left)) => {
+                    return FetchOutcome::Failed(FetchFailure {
+                        kind: ErrorKind::RateLimited,
+                        message: format!(
+                            "the host asked us to wait {} more",
+                            crate::schedule::format_duration(Duration::from_secs(left.as_secs().max(1)))
+                        ),
+                        status: None,
+                        final_url: Some(url.clone()),
+                        retry_after: Some(left),
+                    });
                 }
             };
-            let status = response.status().as_u16();
-            if response.status().is_redirection() && status != 304 {
-                let Some(location) = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()) else {
+            let started = Instant::now();
+            let hop = tokio::time::timeout(budget, self.hop(req, &url, redirects.is_empty())).await;
+            drop(permit);
+            budget = budget.saturating_sub(started.elapsed());
+            let hop = match hop {
+                Ok(h) => h,
+                Err(_) => {
+                    let total = req.timeout.unwrap_or(self.cfg.timeout);
                     return fail(
-                        ErrorKind::HttpStatus,
-                        format!("HTTP {status} without a Location"),
-                        Some(status),
+                        ErrorKind::Timeout,
+                        format!("no complete response within {}", crate::schedule::format_duration(total)),
+                        None,
                         &url,
                     );
-                };
-                let next = match url.join(location) {
-                    Ok(n) => n,
-                    Err(e) => {
+                }
+            };
+            match hop {
+                Hop::Done(outcome) => {
+                    let outcome = *outcome;
+                    if let FetchOutcome::Failed(FetchFailure { retry_after: Some(wait), .. }) = &outcome {
+                        self.politeness.push_back(&url, *wait);
+                    }
+                    return match outcome {
+                        FetchOutcome::Fetched(f) => FetchOutcome::Fetched(Fetched { final_url: url, redirects, ..f }),
+                        FetchOutcome::NotModified { .. } => FetchOutcome::NotModified { final_url: url, redirects },
+                        FetchOutcome::Gone { status, .. } => FetchOutcome::Gone { status, final_url: url, redirects },
+                        failed @ FetchOutcome::Failed(_) => failed,
+                    };
+                }
+                Hop::Redirect(next) => {
+                    if next.to == url || redirects.iter().any(|r| r.to == next.to) || next.to == req.url {
                         return fail(
-                            ErrorKind::HttpStatus,
-                            format!("bad redirect Location {location:?}: {e}"),
-                            Some(status),
+                            ErrorKind::RedirectLoop,
+                            format!("redirect loop at {}", next.to),
+                            Some(next.status),
                             &url,
                         );
                     }
-                };
-                if next == url || redirects.iter().any(|r| r.to == next) || next == req.url {
-                    return fail(ErrorKind::RedirectLoop, format!("redirect loop at {next}"), Some(status), &url);
+                    if redirects.len() >= self.cfg.max_redirects as usize {
+                        return fail(
+                            ErrorKind::RedirectLoop,
+                            format!("more than {} redirects", self.cfg.max_redirects),
+                            Some(next.status),
+                            &url,
+                        );
+                    }
+                    url = next.to.clone();
+                    redirects.push(next);
                 }
-                if redirects.len() >= self.cfg.max_redirects as usize {
-                    return fail(
-                        ErrorKind::RedirectLoop,
-                        format!("more than {} redirects", self.cfg.max_redirects),
-                        Some(status),
-                        &url,
-                    );
-                }
-                redirects.push(Redirect { status, to: next.clone() });
-                url = next;
-                continue;
             }
-            return self.finish(response, url, redirects).await;
         }
+    }
+
+    /// One request: a redirect to follow, or the final outcome with its body.
+    async fn hop(&self, req: &FetchRequest, url: &Url, first_hop: bool) -> Hop {
+        let fail = |kind, message: String, status| {
+            Hop::Done(Box::new(FetchOutcome::Failed(FetchFailure {
+                kind,
+                message,
+                status,
+                final_url: Some(url.clone()),
+                retry_after: None,
+            })))
+        };
+        let started = Instant::now();
+        let response = match self.send(req, url, first_hop).await {
+            Ok(r) => r,
+            Err(e) => {
+                let (kind, message) = classify(&e);
+                tracing::debug!(url = %url, ms = started.elapsed().as_millis() as u64, error = %message, "Request failed");
+                return fail(kind, message, None);
+            }
+        };
+        let status = response.status().as_u16();
+        if response.status().is_redirection() && status != 304 {
+            let Some(location) = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()) else {
+                return fail(ErrorKind::HttpStatus, format!("HTTP {status} without a Location"), Some(status));
+            };
+            return match url.join(location) {
+                Ok(to) => Hop::Redirect(Redirect { status, to }),
+                Err(e) => fail(ErrorKind::HttpStatus, format!("bad redirect Location {location:?}: {e}"), Some(status)),
+            };
+        }
+        Hop::Done(Box::new(self.finish(response, url.clone(), Vec::new()).await))
+    }
+
+    /// Whether robots.txt lets us fetch `url`.
+    async fn robots_allow(&self, url: &Url) -> bool {
+        let rules =
+            self.robots.rules(url, self.cfg.robots_cache_ttl, |robots_url| self.fetch_robots_txt(robots_url)).await;
+        rules.allows(url)
+    }
+
+    /// robots.txt through the same guard, caps and politeness, following a
+    /// few redirects (http→https is common), without retries. Its own small
+    /// loop rather than `follow`, which would recurse into robots checks.
+    async fn fetch_robots_txt(&self, robots_url: Url) -> FetchOutcome {
+        let mut req = FetchRequest::get(robots_url);
+        req.respect_robots = false;
+        req.accept = Some("text/plain,*/*;q=0.5".to_owned());
+        let mut url = req.url.clone();
+        for _ in 0..5 {
+            if !matches!(url.scheme(), "http" | "https")
+                || (!self.cfg.allow_private_networks && guard::forbidden_literal_host(&url).is_some())
+            {
+                break;
+            }
+            let Ok(_permit) = self.politeness.acquire(&url, Duration::ZERO).await else {
+                break;
+            };
+            let budget = self.cfg.timeout.min(Duration::from_secs(10));
+            match tokio::time::timeout(budget, self.hop(&req, &url, true)).await {
+                Ok(Hop::Redirect(r)) => url = r.to,
+                Ok(Hop::Done(outcome)) => return *outcome,
+                Err(_) => break,
+            }
+        }
+        FetchOutcome::Failed(FetchFailure {
+            kind: ErrorKind::Connect,
+            message: "robots.txt unavailable".to_owned(),
+            status: None,
+            final_url: Some(url),
+            retry_after: None,
+        })
     }
 
     async fn send(&self, req: &FetchRequest, url: &Url, first_hop: bool) -> Result<reqwest::Response, reqwest::Error> {
@@ -282,13 +413,20 @@ impl Fetcher {
         }
         // Counted after decompression: reqwest decodes gzip/br/deflate/zstd
         // in the stream, so a bomb stops at the cap, not at the end.
-        let mut body = Vec::new();
+        let mut body = Vec::with_capacity(response.content_length().unwrap_or(64 * 1024).min(cap) as usize);
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
             match chunk {
                 Ok(c) => {
-                    if body.len() as u64 + c.len() as u64 > cap {
+                    let needed = body.len() as u64 + c.len() as u64;
+                    if needed > cap {
                         return too_large(cap, status, final_url);
+                    }
+                    // Grow by doubling but never past the cap, so memory is
+                    // bounded by the cap and not by twice the cap.
+                    if needed > body.capacity() as u64 {
+                        let target = (body.capacity() as u64 * 2).max(needed).min(cap) as usize;
+                        body.reserve_exact(target - body.len());
                     }
                     body.extend_from_slice(&c);
                 }
@@ -336,7 +474,7 @@ fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
         }
         source = err.source();
     }
-    let detail = error_chain(e);
+    let detail = crate::error_chain(e);
     if e.is_timeout() {
         (ErrorKind::Timeout, format!("timed out: {detail}"))
     } else if e.is_connect() {
@@ -346,19 +484,6 @@ fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
     } else {
         (ErrorKind::Connect, detail)
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
 }
 
 /// `Retry-After` as seconds or an HTTP date.

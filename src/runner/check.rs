@@ -13,6 +13,7 @@ use super::observe::{self, Observation};
 use super::{Runner, blocking, jitter};
 use crate::diff::{self, DiffOptions, TextChange};
 use crate::source::Source;
+use crate::sources::{self, KindChange};
 use crate::store::record::{CheckRecord, CompressedBody, NewChange, NewSnapshot, SnapshotPointer, SourceUpdate};
 use crate::types::{ChangeKind, ErrorKind, SourceStatus};
 
@@ -88,8 +89,8 @@ pub struct ChangeSummary {
     pub excerpt: String,
 }
 
-impl From<&TextChange> for ChangeSummary {
-    fn from(c: &TextChange) -> Self {
+impl From<&KindChange> for ChangeSummary {
+    fn from(c: &KindChange) -> Self {
         ChangeSummary {
             summary: c.summary.clone(),
             added: c.added,
@@ -108,9 +109,33 @@ fn sha256_hex(bytes: &[u8]) -> String {
 enum Content {
     None,
     Unchanged,
-    Baseline { snapshot: NewSnapshot },
-    Reverted { to: i64 },
-    Changed { snapshot: NewSnapshot, change: TextChange, from: i64 },
+    Baseline {
+        snapshot: NewSnapshot,
+    },
+    Reverted {
+        to: i64,
+    },
+    /// `changes` is empty when the snapshot moved on with nothing worth
+    /// reporting (a feed entry dropped off the end).
+    Changed {
+        snapshot: NewSnapshot,
+        changes: Vec<KindChange>,
+        from: i64,
+    },
+}
+
+/// A page's text diff as a change.
+fn text_change(c: TextChange, title: Option<&str>) -> KindChange {
+    KindChange {
+        kind: ChangeKind::Content,
+        summary: c.summary,
+        excerpt: c.excerpt,
+        added: c.added,
+        removed: c.removed,
+        modified: c.modified,
+        ratio: c.ratio,
+        details: serde_json::json!({ "title": title }),
+    }
 }
 
 impl Runner {
@@ -124,7 +149,8 @@ impl Runner {
     async fn check_inner(&self, source: Source, mode: &CheckMode) -> CheckReport {
         let started_at = Utc::now();
         let clock = Instant::now();
-        let obs = observe::observe_page(&self.fetcher, &source, !mode.dry_run).await;
+        let previous = self.previous_meta(&source).await;
+        let obs = observe::observe(&self.fetcher, &self.apis, &source, !mode.dry_run, previous.as_ref()).await;
 
         let state = LiveState {
             status: source.status,
@@ -146,7 +172,7 @@ impl Runner {
         let duration_ms = clock.elapsed().as_millis() as u64;
         let outcome = match (&obs.observed, &content) {
             (Observed::Ok, Content::Baseline { .. }) => Outcome::Baseline,
-            (Observed::Ok, Content::Changed { .. }) => Outcome::Changed,
+            (Observed::Ok, Content::Changed { changes, .. }) if !changes.is_empty() => Outcome::Changed,
             (Observed::Ok, Content::Reverted { .. }) => Outcome::Reverted,
             (Observed::Ok, _) if obs.not_modified => Outcome::NotModified,
             (Observed::Ok, _) => Outcome::Unchanged,
@@ -157,8 +183,8 @@ impl Runner {
         };
         let error_kind = obs.error.as_ref().map(|(k, _)| *k);
         let message = obs.error.as_ref().map(|(_, m)| m.clone()).or_else(|| obs.reason.clone());
-        let text_change = match &content {
-            Content::Changed { change, .. } => Some(change.clone()),
+        let first_change = match &content {
+            Content::Changed { changes, .. } => changes.first().cloned(),
             _ => None,
         };
         let mut report = CheckReport {
@@ -169,7 +195,7 @@ impl Runner {
             status_change: status_change.map(|c| (c.from, c.to)),
             error_kind,
             message: message.clone(),
-            change: text_change.as_ref().map(ChangeSummary::from),
+            change: first_change.as_ref().map(ChangeSummary::from),
             duration_ms,
             text: None,
             removed: Vec::new(),
@@ -214,6 +240,22 @@ impl Runner {
         }
     }
 
+    /// The last snapshot's metadata, for kinds whose observation builds on
+    /// it (GitHub: the half of a partial 304, the releases.atom fallback).
+    async fn previous_meta(&self, source: &Source) -> Option<serde_json::Value> {
+        if source.kind != crate::types::SourceKind::Github {
+            return None;
+        }
+        let id = source.last_snapshot_id?;
+        match self.store.get_snapshot(id).await {
+            Ok(s) => s.map(|s| s.meta),
+            Err(e) => {
+                tracing::warn!(error = %e, "Cannot read the last snapshot");
+                None
+            }
+        }
+    }
+
     /// Compares the observed text with the source's history.
     async fn compare(&self, source: &Source, obs: &Observation) -> Result<Content, String> {
         let Some(text) = obs.text.clone() else { return Ok(Content::None) };
@@ -250,11 +292,23 @@ impl Runner {
         {
             return Ok(Content::Reverted { to: *id });
         }
+        // Structured kinds say what changed in their own terms, when the
+        // last snapshot was read as the same kind.
+        let same_kind = last.meta.get("kind") == obs.meta.get("kind");
+        if sources::is_structured(obs.kind) && same_kind {
+            let (kind, old, new) = (obs.kind, last.meta.clone(), obs.meta.clone());
+            let changes = blocking(move || sources::describe_changes(kind, &old, &new)).await?;
+            return Ok(Content::Changed { snapshot, changes, from: last_id });
+        }
         let old = last.text.clone();
         let new = snapshot.text.clone();
         let change = blocking(move || diff::diff_text(&old, &new, &DiffOptions::default())).await?;
         match change {
-            Some(change) => Ok(Content::Changed { snapshot, change, from: last_id }),
+            Some(change) => Ok(Content::Changed {
+                snapshot,
+                changes: vec![text_change(change, obs.title.as_deref())],
+                from: last_id,
+            }),
             // Same text under another hash cannot happen; treat as unchanged.
             None => Ok(Content::Unchanged),
         }
@@ -295,18 +349,18 @@ impl Runner {
             Content::None | Content::Unchanged => (None, SnapshotPointer::Keep),
             Content::Baseline { snapshot } => (Some(snapshot), SnapshotPointer::New),
             Content::Reverted { to } => (None, SnapshotPointer::Existing(to)),
-            Content::Changed { snapshot, change, from } => {
-                changes.push(NewChange {
-                    kind: ChangeKind::Content,
-                    summary: change.summary.clone(),
-                    added: change.added,
-                    removed: change.removed,
-                    modified: change.modified,
-                    ratio: change.ratio,
-                    excerpt: change.excerpt.clone(),
-                    details: serde_json::json!({ "title": obs.title }),
+            Content::Changed { snapshot, changes: found, from } => {
+                changes.extend(found.into_iter().map(|c| NewChange {
+                    kind: c.kind,
+                    summary: c.summary,
+                    added: c.added,
+                    removed: c.removed,
+                    modified: c.modified,
+                    ratio: c.ratio,
+                    excerpt: c.excerpt,
+                    details: c.details,
                     from_snapshot_id: Some(from),
-                });
+                }));
                 (Some(snapshot), SnapshotPointer::New)
             }
         };
@@ -346,6 +400,8 @@ impl Runner {
                 succeeded: obs.observed == Observed::Ok,
                 next_check_at,
             },
+            // Metric points belong to the check: same transaction.
+            metrics: if obs.observed == Observed::Ok { obs.metrics.clone() } else { Vec::new() },
             lease_owner: mode.lease_owner.clone(),
         }
     }
@@ -408,6 +464,12 @@ fn to_chrono(d: Duration) -> chrono::Duration {
 
 fn log_report(r: &CheckReport, bytes: u64) {
     let outcome = r.outcome.as_str();
+    metrics::counter!("modelwatch_checks_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("modelwatch_check_duration_seconds").record(r.duration_ms as f64 / 1000.0);
+    metrics::counter!("modelwatch_fetched_bytes_total").increment(bytes);
+    if let Some((_, to)) = r.status_change {
+        metrics::counter!("modelwatch_status_changes_total", "to" => to.as_str()).increment(1);
+    }
     match (r.outcome, r.error_kind) {
         (Outcome::Failed, Some(kind)) => tracing::warn!(
             outcome,

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::source::Source;
+use crate::sources::api::ApiClient;
 use crate::store::{Store, StoreError};
 
 pub use check::{CheckMode, CheckReport, Outcome};
@@ -25,11 +26,14 @@ pub struct Runner {
     pub store: Store,
     pub fetcher: Fetcher,
     pub config: Arc<Config>,
+    /// GitHub and Hugging Face APIs; holds the shared GitHub rate budget.
+    pub apis: ApiClient,
 }
 
 impl Runner {
     pub fn new(store: Store, fetcher: Fetcher, config: Arc<Config>) -> Self {
-        Runner { store, fetcher, config }
+        let apis = ApiClient::new(&config);
+        Runner { store, fetcher, config, apis }
     }
 
     /// Checks `sources` with at most `fetch.concurrency` in flight; per-host

@@ -12,7 +12,11 @@ use super::liveness::Observed;
 use crate::extract::{self, ExtractOptions};
 use crate::fetch::{FetchOutcome, FetchRequest, Fetched, Fetcher, charset};
 use crate::source::Source;
-use crate::types::ErrorKind;
+use crate::sources::api::ApiClient;
+use crate::sources::remote::{self, KindOutcome};
+use crate::sources::{Structured, feed, pdf};
+use crate::store::metrics::MetricPoint;
+use crate::types::{ErrorKind, SourceKind};
 
 /// What one fetch of a source showed.
 #[derive(Debug, Clone)]
@@ -36,6 +40,11 @@ pub struct Observation {
     pub bytes: u64,
     /// What the noise rules removed (shown by `check --dry-run`).
     pub removed: Vec<String>,
+    /// The kind the response was read as: the source's kind, or for a
+    /// `page` source whose URL answers with a feed or a PDF, that kind.
+    pub kind: SourceKind,
+    /// Stars, forks, downloads, likes: recorded as metric points.
+    pub metrics: Vec<MetricPoint>,
 }
 
 impl Observation {
@@ -56,6 +65,8 @@ impl Observation {
             not_modified: false,
             bytes: 0,
             removed: Vec::new(),
+            kind: SourceKind::Page,
+            metrics: Vec::new(),
         }
     }
 }
@@ -115,6 +126,11 @@ impl Observation {
 }
 
 async fn page_from_body(source: &Source, f: Fetched) -> Observation {
+    // A `page` whose URL serves a feed or a PDF is read as one (the kind the
+    // URL could not tell at `sources add`).
+    if let Some(kind) = kind_from_response(&f) {
+        return structured_from_body(source, f, kind).await;
+    }
     let opts = extract_options(source);
     let encoding = source.options.encoding.clone();
     let body = f.body.clone();
@@ -142,6 +158,8 @@ async fn page_from_body(source: &Source, f: Fetched) -> Observation {
         not_modified: false,
         bytes,
         removed: Vec::new(),
+        kind: SourceKind::Page,
+        metrics: Vec::new(),
     };
     let (extracted, encoding) = match extracted {
         Ok(Ok(e)) => e,
@@ -173,6 +191,183 @@ async fn page_from_body(source: &Source, f: Fetched) -> Observation {
         return Observation { observed: Observed::SoftGone, reason: Some(reason), meta, raw: None, ..base };
     }
     Observation { text: Some(extracted.text), title: extracted.title, removed: extracted.removed, meta, ..base }
+}
+
+/// Reads a source of any kind. `previous` is the last snapshot's metadata
+/// (GitHub fills in the halves of a partial 304 from it).
+pub async fn observe(
+    fetcher: &Fetcher,
+    apis: &ApiClient,
+    source: &Source,
+    conditional: bool,
+    previous: Option<&serde_json::Value>,
+) -> Observation {
+    let send_validators = conditional && source.last_snapshot_id.is_some();
+    match source.kind {
+        SourceKind::Page => observe_page(fetcher, source, conditional).await,
+        SourceKind::Feed | SourceKind::Pdf => observe_document(fetcher, source, send_validators).await,
+        SourceKind::Github => {
+            let etag = send_validators.then_some(source.etag.as_deref()).flatten();
+            let previous = if send_validators { previous } else { None };
+            from_kind(remote::observe_github(apis, &source.url, etag, previous).await, SourceKind::Github)
+        }
+        SourceKind::Huggingface => {
+            let etag = send_validators.then_some(source.etag.as_deref()).flatten();
+            from_kind(remote::observe_huggingface(apis, &source.url, etag).await, SourceKind::Huggingface)
+        }
+    }
+}
+
+/// Feeds and PDFs: fetched like pages, read by their kind's parser.
+async fn observe_document(fetcher: &Fetcher, source: &Source, send_validators: bool) -> Observation {
+    let mut req = request_for(source, fetcher.config().respect_robots);
+    if !send_validators {
+        req.etag = None;
+        req.last_modified = None;
+    }
+    req.accept = Some(match source.kind {
+        SourceKind::Pdf => "application/pdf,*/*;q=0.5".to_owned(),
+        _ => {
+            "application/rss+xml,application/atom+xml,application/feed+json,application/xml;q=0.9,*/*;q=0.5".to_owned()
+        }
+    });
+    match fetcher.fetch(&req).await {
+        FetchOutcome::Fetched(f) => structured_from_body(source, f, source.kind).await,
+        other => {
+            let mut obs = from_fetch_failure(other);
+            obs.kind = source.kind;
+            obs
+        }
+    }
+}
+
+/// The non-body outcomes of a fetch, as for pages.
+fn from_fetch_failure(outcome: FetchOutcome) -> Observation {
+    match outcome {
+        FetchOutcome::NotModified { final_url, .. } => Observation {
+            not_modified: true,
+            http_status: Some(304),
+            final_url: Some(final_url),
+            ..Observation::failed(ErrorKind::HttpStatus, String::new(), None, None).into_ok()
+        },
+        FetchOutcome::Gone { status, final_url, .. } => Observation {
+            observed: Observed::Gone,
+            error: None,
+            reason: Some(format!("HTTP {status}")),
+            ..Observation::failed(ErrorKind::HttpStatus, String::new(), Some(status), Some(final_url))
+        },
+        FetchOutcome::Failed(f) => {
+            Observation { retry_after: f.retry_after, ..Observation::failed(f.kind, f.message, f.status, f.final_url) }
+        }
+        FetchOutcome::Fetched(f) => Observation::failed(
+            ErrorKind::InvalidContent,
+            "unexpected body".to_owned(),
+            Some(f.status),
+            Some(f.final_url),
+        ),
+    }
+}
+
+/// How long a feed or PDF may take to parse.
+const PARSE_BUDGET: Duration = Duration::from_secs(60);
+
+/// `application/pdf` → pdf; RSS/Atom/JSON Feed types or roots → feed.
+fn kind_from_response(f: &Fetched) -> Option<SourceKind> {
+    let ct = f.content_type.as_deref().unwrap_or("").to_ascii_lowercase();
+    if ct.starts_with("application/pdf") || f.body.starts_with(b"%PDF-") {
+        return Some(SourceKind::Pdf);
+    }
+    feed::looks_like_feed(f.content_type.as_deref(), &f.body).then_some(SourceKind::Feed)
+}
+
+/// Parses a feed or PDF body off the async threads (PDF parsing is CPU work
+/// and may panic; both are contained).
+async fn structured_from_body(source: &Source, f: Fetched, kind: SourceKind) -> Observation {
+    let body = f.body.clone();
+    let content_type = f.content_type.clone();
+    let encoding = source.options.encoding.clone();
+    let parse = blocking(move || match kind {
+        SourceKind::Pdf => pdf::parse(&body).map_err(|e| e.to_string()),
+        _ => feed::parse(&body, content_type.as_deref(), encoding.as_deref()).map_err(|e| e.to_string()),
+    });
+    // A hostile PDF can also be slow: the check gives up waiting (the
+    // worker thread finishes on its own).
+    let parsed = match tokio::time::timeout(PARSE_BUDGET, parse).await {
+        Ok(r) => r.and_then(|r| r),
+        Err(_) => Err(format!("parsing took longer than {} s", PARSE_BUDGET.as_secs())),
+    };
+    let bytes = f.body.len() as u64;
+    match parsed {
+        Ok(s) => {
+            let mut obs = from_structured(s, kind, f.status, bytes);
+            obs.raw = Some(f.body.clone());
+            obs.final_url = Some(f.final_url.clone());
+            obs.etag = Some(f.etag.clone());
+            obs.last_modified = Some(f.last_modified.clone());
+            obs
+        }
+        Err(reason) => Observation {
+            bytes,
+            kind,
+            ..Observation::failed(ErrorKind::InvalidContent, reason, Some(f.status), Some(f.final_url))
+        },
+    }
+}
+
+fn from_structured(s: Structured, kind: SourceKind, status: u16, bytes: u64) -> Observation {
+    let mut meta = s.meta;
+    if let Some(m) = meta.as_object_mut() {
+        m.insert("kind".to_owned(), serde_json::json!(kind));
+    }
+    Observation {
+        observed: Observed::Ok,
+        text: Some(s.text),
+        meta,
+        title: s.title,
+        http_status: Some(status),
+        raw: None,
+        final_url: None,
+        etag: None,
+        last_modified: None,
+        error: None,
+        reason: None,
+        retry_after: None,
+        not_modified: false,
+        bytes,
+        removed: Vec::new(),
+        kind,
+        metrics: s.metrics,
+    }
+}
+
+fn from_kind(outcome: KindOutcome, kind: SourceKind) -> Observation {
+    let mut obs = match outcome {
+        KindOutcome::Observed { structured, etag, status, bytes, note, until } => {
+            let mut obs = from_structured(structured, kind, status, bytes);
+            obs.retry_after = until.and_then(|u| (u - chrono::Utc::now()).to_std().ok());
+            // The API validators replace the stored ones, even when absent.
+            obs.etag = Some(etag);
+            obs.reason = note;
+            obs
+        }
+        KindOutcome::NotModified => Observation {
+            not_modified: true,
+            http_status: Some(304),
+            ..Observation::failed(ErrorKind::HttpStatus, String::new(), None, None).into_ok()
+        },
+        KindOutcome::Gone { status } => Observation {
+            observed: Observed::Gone,
+            error: None,
+            reason: Some(format!("HTTP {status} from the API")),
+            ..Observation::failed(ErrorKind::HttpStatus, String::new(), Some(status), None)
+        },
+        KindOutcome::Failed { kind: ek, message, status, until } => Observation {
+            retry_after: until.and_then(|u| (u - chrono::Utc::now()).to_std().ok()),
+            ..Observation::failed(ek, message, status, None)
+        },
+    };
+    obs.kind = kind;
+    obs
 }
 
 /// A redirect that lands on a different page: the site's home page (the

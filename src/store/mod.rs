@@ -4,8 +4,11 @@
 pub mod catalog;
 pub mod changes;
 mod convert;
+pub mod digest;
 pub mod entity;
 pub mod lock;
+pub mod maintenance;
+pub mod metrics;
 pub mod record;
 pub mod sources;
 

@@ -88,6 +88,8 @@ pub struct CheckRecord {
     pub pointer: SnapshotPointer,
     pub changes: Vec<NewChange>,
     pub update: SourceUpdate,
+    /// Metric points observed by this check (stars, downloads, …).
+    pub metrics: Vec<super::metrics::MetricPoint>,
     /// The lease to release, if the check ran under one.
     pub lease_owner: Option<String>,
 }
@@ -163,6 +165,8 @@ impl Store {
         }
         .insert(&txn)
         .await?;
+
+        super::metrics::insert_metrics(&txn, rec.source_id, now, &rec.metrics).await?;
 
         let mut change_ids = Vec::with_capacity(rec.changes.len());
         for change in &rec.changes {

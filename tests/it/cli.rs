@@ -24,7 +24,7 @@ async fn bad_sources_are_refused_with_exit_code_2() {
     let url = server.url("/a");
     mw.add(&url, &[]).await;
     // The same page after normalisation: host case, default port, fragment.
-    let same = url.replace("127.0.0.1", "127.0.0.1") + "#top";
+    let same = url.replace("http://", "HTTP://") + "#top";
     assert_usage_error(&mw.run_async(&["sources", "add", &same]).await, "already watched as source #1");
     let upper = "HTTP://X.CN:80/a";
     mw.add(upper, &[]).await;

@@ -58,7 +58,8 @@ fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn daemon_sweeps_logs_outcomes_and_stops_on_sigterm() {
-    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    let config = crate::support::TEST_CONFIG.replace("listen = \"\"", "listen = \"127.0.0.1:0\"");
+    let mw = Mw::with_config(Backend::Sqlite, &config).await.unwrap();
     let server = TestServer::start().await;
     server.set("/ok", Page::html("<html><body><p>文心一言 3.5 发布</p></body></html>"));
     // A seed with one live page and one dead port: both are outcomes.
@@ -77,6 +78,21 @@ async fn daemon_sweeps_logs_outcomes_and_stops_on_sigterm() {
     check(&["Check failed", "error_kind=connect", "refused"]);
     check(&["Checked source", "outcome=\"baseline\""]);
     check(&["Sweep finished", "checked=2"]);
+    check(&["Ops endpoints ready"]);
+
+    // The ops endpoints answer, and /metrics counts the checks.
+    let ops = seen
+        .iter()
+        .find_map(|l| l.split("listen=").nth(1))
+        .map(|a| a.split_whitespace().next().unwrap_or("").to_owned());
+    let ops = ops.expect("the ops listener logs its address");
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("http://{ops}{path}")).send();
+    assert_eq!(get("/healthz").await.unwrap().status(), 200);
+    assert_eq!(get("/readyz").await.unwrap().status(), 200);
+    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("modelwatch_checks_total{outcome=\"baseline\"} 1"), "{metrics}");
+    assert!(metrics.contains("modelwatch_checks_total{outcome=\"failed\"} 1"), "{metrics}");
 
     // A second daemon on the same SQLite file refuses to start.
     let second = mw.run_async(&["run"]).await;

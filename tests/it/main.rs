@@ -1,10 +1,15 @@
 //! The one integration test binary: real local HTTP servers, real SQLite and
 //! PostgreSQL (when `MODELWATCH_TEST_POSTGRES_URL` is set), the real binary.
+// A panic in a test is a failed assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
 mod catalog;
 mod cli;
 mod daemon;
+mod digest;
+mod fetch;
+mod kinds;
 mod pipeline;
 mod schema;

@@ -111,3 +111,32 @@ async fn removed_source_keeps_history_unless_purged(backend: Backend) {
 }
 
 both_backends!(remove_on, removed_source_keeps_history_unless_purged);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_shows_text_noise_and_diff_and_writes_nothing() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    let server = TestServer::start().await;
+    let page = |figure: &str| {
+        format!(
+            "<html><body><article><h1>星火大模型升级</h1><p>科大讯飞发布星火认知大模型V2.0，参数规模{figure}。</p>\
+             <p>阅读 10万+</p><p>3小时前</p></article></body></html>"
+        )
+    };
+    server.set("/spark", Page::html(page("千亿级")));
+    mw.init().await;
+    let id = mw.add(&server.url("/spark"), &[]).await;
+    mw.run_async(&["check"]).await.ok();
+    server.set("/spark", Page::html(page("1750亿")));
+    let before = mw.source(id).await;
+    let dry = mw.run_async(&["check", &id.to_string(), "--dry-run"]).await.ok();
+    assert!(dry.stdout.contains("--- extracted text ---"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("科大讯飞发布星火认知大模型V2.0"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("--- removed by noise rules ---") && dry.stdout.contains("阅读10万+"),
+        "{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains("1750亿"), "the diff against the stored snapshot: {}", dry.stdout);
+    assert!(mw.changes(None).await.is_empty(), "a dry run records nothing");
+    assert_eq!(mw.source(id).await["last_checked_at"], before["last_checked_at"], "a dry run writes nothing");
+}

@@ -11,6 +11,7 @@ use modelwatch::store::sources::NewSource;
 use modelwatch::types::SourceKind;
 
 use crate::both_backends;
+use crate::support::records::{ok_record, raw_hash, with_change, with_metrics};
 use crate::support::{Backend, TestDb, init_crypto};
 
 async fn open(backend: Backend) -> Option<(tempfile::TempDir, TestDb, Store)> {
@@ -72,3 +73,83 @@ async fn leases_are_exclusive(backend: Backend) {
 }
 
 both_backends!(leases_on, leases_are_exclusive);
+
+async fn pruning_keeps_the_last_good_copy(backend: Backend) {
+    let Some((_dir, _db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    let t0 = Utc::now() - chrono::Duration::days(200);
+    let new = NewSource {
+        url: normalize_url("https://baijiahao.baidu.com/s?id=1762619118352444565").unwrap(),
+        kind: SourceKind::Page,
+        title: None,
+        tags: vec![],
+        schedule: None,
+        options: SourceOptions::default(),
+    };
+    let source = store.add_source(&new, t0).await.unwrap();
+    let old = store.record_check(ok_record(source.id, t0, "旧版本正文")).await.unwrap();
+    let last =
+        store.record_check(ok_record(source.id, t0 + chrono::Duration::days(1), "最后一个好版本的正文")).await.unwrap();
+    let cutoff = Utc::now() - chrono::Duration::days(90);
+    let pruned = store.prune(cutoff, cutoff).await.unwrap();
+    assert_eq!(pruned.raw_bodies, 1, "the older body goes");
+    assert_eq!(pruned.checks, 2);
+    let kept = store.get_snapshot(last.snapshot_id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(kept.text, "最后一个好版本的正文");
+    let body = store.raw_body(&raw_hash("最后一个好版本的正文")).await.unwrap();
+    assert_eq!(body.as_deref(), Some("最后一个好版本的正文".as_bytes()), "the last good copy keeps its raw body");
+    let old_snapshot = store.get_snapshot(old.snapshot_id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(old_snapshot.text, "旧版本正文", "normalised text is never pruned");
+}
+
+both_backends!(prune_on, pruning_keeps_the_last_good_copy);
+
+async fn digest_reads_releases_and_metric_deltas(backend: Backend) {
+    use modelwatch::digest::Period;
+    use modelwatch::digest::inputs::RepoEventKind;
+    use modelwatch::store::record::NewChange;
+    use modelwatch::types::ChangeKind;
+    let Some((_dir, _db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    let now = Utc::now();
+    let day = chrono::Duration::days(1);
+    let new = NewSource {
+        url: normalize_url("https://github.com/tatsu-lab/stanford_alpaca").unwrap(),
+        kind: SourceKind::Github,
+        title: Some("stanford_alpaca".into()),
+        tags: vec!["开源资源".into()],
+        schedule: None,
+        options: SourceOptions::default(),
+    };
+    let source = store.add_source(&new, now - day * 10).await.unwrap();
+    let before = with_metrics(ok_record(source.id, now - day * 8, "v1"), &[("stars", 29_000.0), ("forks", 4_000.0)]);
+    store.record_check(before).await.unwrap();
+    let release = NewChange {
+        kind: ChangeKind::Release,
+        summary: "New release v2.0".into(),
+        added: 0,
+        removed: 0,
+        modified: 0,
+        ratio: 0.0,
+        excerpt: "New release v2.0".into(),
+        details: serde_json::json!({"from": "v1.0", "release": {"tag": "v2.0", "url": "https://github.com/tatsu-lab/stanford_alpaca/releases/tag/v2.0"}}),
+        from_snapshot_id: None,
+    };
+    let after = with_change(
+        with_metrics(ok_record(source.id, now - day, "v2"), &[("stars", 29_500.0), ("forks", 4_010.0)]),
+        release,
+    );
+    store.record_check(after).await.unwrap();
+
+    let period = Period::ending_at(now, None, chrono_tz::UTC);
+    let inputs = modelwatch::store::digest::load_inputs(&store, &period).await.unwrap();
+    assert_eq!(inputs.repo_events.len(), 1, "{:?}", inputs.repo_events);
+    assert_eq!(inputs.repo_events[0].kind, RepoEventKind::Release);
+    assert_eq!(inputs.repo_events[0].detail, "v2.0");
+    assert!(inputs.changes.is_empty(), "a release is not a content change");
+    let stars = inputs.metrics.iter().find(|m| m.metric == "stars").expect("stars delta");
+    assert_eq!((stars.before, stars.after), (Some(29_000), 29_500));
+    assert_eq!(stars.subject, "tatsu-lab/stanford_alpaca");
+}
+
+both_backends!(digest_repos_on, digest_reads_releases_and_metric_deltas);

@@ -13,5 +13,6 @@ pub mod catalog_terms;
 pub mod catalog_vendors;
 pub mod changes;
 pub mod checks;
+pub mod metrics;
 pub mod snapshots;
 pub mod sources;

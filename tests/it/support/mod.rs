@@ -4,6 +4,7 @@
 
 pub mod db;
 pub mod http;
+pub mod records;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

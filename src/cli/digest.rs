@@ -1,0 +1,172 @@
+//! `digest preview | send | list`.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use chrono::Utc;
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::FormatArg;
+use super::changes::parse_since;
+use super::context::{Context, usage};
+use super::output::{clip, print_list, time};
+use crate::digest::Period;
+use crate::digest::outbox::Audience;
+use crate::digest::send::{self, DigestSettings, RunReport};
+use crate::mail::{SmtpMailer, SmtpSettings};
+
+#[derive(Debug, Subcommand)]
+pub enum DigestCommand {
+    /// Render the digest without sending or recording anything.
+    Preview(PreviewArgs),
+    /// Build the digest for the time since the last one, store it, send what is pending.
+    Send(SendArgs),
+    /// Every digest built, newest first, with its status.
+    List(FormatArg),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BodyFormat {
+    Text,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// Start of the period: RFC 3339, a date, or a duration back (7d).
+    /// Default: the end of the last digest, at most 7 days back.
+    #[arg(long)]
+    pub since: Option<String>,
+    #[arg(long, value_enum, default_value_t = BodyFormat::Text)]
+    pub format: BodyFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Render and print; record and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Make failed digests pending again (fresh attempts) before sending.
+    #[arg(long)]
+    pub retry_failed: bool,
+}
+
+pub async fn run(ctx: &Context, cmd: DigestCommand) -> anyhow::Result<()> {
+    let settings = DigestSettings::from_config(&ctx.config.digest).map_err(|e| usage(crate::error_chain(&e)))?;
+    match cmd {
+        DigestCommand::Preview(args) => preview(ctx, settings, &args).await,
+        DigestCommand::Send(args) => send_now(ctx, settings, &args).await,
+        DigestCommand::List(f) => list(ctx, f).await,
+    }
+}
+
+async fn preview(ctx: &Context, mut settings: DigestSettings, args: &PreviewArgs) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let period = match args.since.as_deref() {
+        Some(s) => Period::between(parse_since(s, now).map_err(usage)?, now, settings.timezone),
+        None => send::current_period(&ctx.store, now, settings.timezone).await?,
+    };
+    // A preview shows everything, whoever would receive it.
+    settings.audiences = vec![Audience { key: "all".to_owned(), tags: Vec::new(), recipients: Vec::new() }];
+    let inputs = crate::store::digest::load_inputs(&ctx.store, &period).await?;
+    let prepared = send::prepare(&settings, &period, &inputs, true)?;
+    let Some(p) = prepared.into_iter().next() else { return Ok(()) };
+    let body = match args.format {
+        BodyFormat::Text => format!("Subject: {}\n\n{}", p.rendered.subject, p.rendered.text),
+        BodyFormat::Html => p.rendered.html,
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, body).with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{body}"),
+    }
+    Ok(())
+}
+
+async fn send_now(ctx: &Context, settings: DigestSettings, args: &SendArgs) -> anyhow::Result<()> {
+    if settings.audiences.is_empty() {
+        return Err(usage("`digest.recipients` is empty: nobody to send the digest to"));
+    }
+    let now = Utc::now();
+    if args.dry_run {
+        let period = send::current_period(&ctx.store, now, settings.timezone).await?;
+        let inputs = crate::store::digest::load_inputs(&ctx.store, &period).await?;
+        let prepared = send::prepare(&settings, &period, &inputs, false)?;
+        if prepared.is_empty() {
+            eprintln!("Nothing to report for {} – {}; nothing would be sent.", period.start_date, period.end_date);
+        }
+        for p in prepared {
+            println!(
+                "To: {}\nSubject: {}\n\n{}",
+                p.audience.recipients.join(", "),
+                p.rendered.subject,
+                p.rendered.text
+            );
+        }
+        return Ok(());
+    }
+    if args.retry_failed {
+        let n = ctx.store.digest_retry_failed(now).await?;
+        eprintln!("{n} failed digest(s) made pending again.");
+    }
+    let mailer = SmtpMailer::new(SmtpSettings::from_config(&ctx.config.smtp));
+    let report = send::run_once(&ctx.store, &mailer, &settings, now, true).await?;
+    print_report(&report);
+    if report.retrying.is_empty() && report.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "{} digest(s) not delivered ({} kept pending for retry, {} failed); see `modelwatch digest list`",
+            report.retrying.len() + report.failed.len(),
+            report.retrying.len(),
+            report.failed.len()
+        ))
+    }
+}
+
+fn print_report(r: &RunReport) {
+    for key in &r.built {
+        eprintln!("Built the digest for {key}.");
+    }
+    for key in &r.already_built {
+        eprintln!("The digest for {key} was already built.");
+    }
+    for key in &r.empty {
+        eprintln!("Nothing to report for {key}; no digest built (digest.send_empty = false).");
+    }
+    for key in &r.sent {
+        eprintln!("Sent the digest for {key}.");
+    }
+    for (key, e) in &r.retrying {
+        eprintln!("The digest for {key} stays pending: {e}");
+    }
+    for (key, e) in &r.failed {
+        eprintln!("The digest for {key} failed: {e}");
+    }
+    if r.skipped > 0 {
+        eprintln!("{} digest(s) were being sent by another process.", r.skipped);
+    }
+}
+
+async fn list(ctx: &Context, f: FormatArg) -> anyhow::Result<()> {
+    let rows = ctx.store.digest_list().await?;
+    print_list(
+        f.format,
+        &rows,
+        &["ID", "PERIOD", "AUDIENCE", "STATUS", "ATTEMPTS", "SENT", "SUBJECT", "LAST ERROR"],
+        |d| {
+            vec![
+                d.id.to_string(),
+                d.period_key.clone(),
+                d.audience.clone(),
+                d.status.clone(),
+                d.attempts.to_string(),
+                time(d.sent_at),
+                clip(&d.subject, 50),
+                clip(d.last_error.as_deref().unwrap_or("-"), 60),
+            ]
+        },
+    )
+}

@@ -1,0 +1,253 @@
+//! `build`: a period's raw inputs → a [`Digest`] in reading order (pure).
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::Duration;
+
+use super::excerpt;
+use super::inputs::*;
+use super::model::*;
+use super::period::Period;
+use crate::types::{ChangeKind, SourceStatus};
+
+/// Knobs that change what the reader sees, from `[digest]` in the config.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// A failing source is reported once it has failed this many days.
+    pub failing_after_days: i64,
+    /// How many star/download movers to list.
+    pub top_movers: usize,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions { failing_after_days: 3, top_movers: 10 }
+    }
+}
+
+/// Builds the digest for `period`. Sections with nothing in them are `None`
+/// (or empty) so templates can omit them.
+pub fn build(period: Period, inputs: DigestInputs, options: &BuildOptions) -> Digest {
+    let catalog = catalog_section(&inputs);
+    let repos = repo_section(&inputs, options.top_movers);
+    let content = content_groups(inputs.changes);
+    let health = health_section(&period, inputs.status_changes, inputs.failing, options);
+
+    let changes: Vec<&ChangeItem> = content.iter().flat_map(|g| &g.changes).collect();
+    let sources: HashSet<&str> = changes.iter().map(|c| c.link.url.as_str()).collect();
+    let mut summary = Summary {
+        changes: changes.len(),
+        sources: sources.len(),
+        new_models: catalog.as_ref().map_or(0, |c| c.new_models.len()),
+        new_vendors: catalog.as_ref().map_or(0, |c| c.new_vendors.len()),
+        dead_links: health.as_ref().map_or(0, |h| h.died.len()),
+        empty: false,
+    };
+    let mut digest = Digest { period, summary, catalog, repos, content, health };
+    summary.empty = digest.is_empty();
+    digest.summary = summary;
+    digest
+}
+
+/// Keeps only what concerns sources carrying one of `tags` (a recipient's
+/// filter). An empty filter keeps everything.
+pub fn filter_by_tags(mut inputs: DigestInputs, tags: &[String]) -> DigestInputs {
+    if tags.is_empty() {
+        return inputs;
+    }
+    let keep = |s: &SourceRef| s.tags.iter().any(|t| tags.contains(t));
+    inputs.changes.retain(|x| keep(&x.source));
+    inputs.status_changes.retain(|x| keep(&x.source));
+    inputs.failing.retain(|x| keep(&x.source));
+    inputs.new_mentions.retain(|x| keep(&x.source));
+    inputs.proposed_facts.retain(|x| keep(&x.source));
+    inputs.candidates.retain(|x| keep(&x.source));
+    inputs.repo_events.retain(|x| keep(&x.source));
+    inputs.metrics.retain(|x| keep(&x.source));
+    inputs
+}
+
+fn link(source: &SourceRef) -> Link {
+    let title = source.title.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or(&source.url);
+    Link { title: title.to_owned(), url: source.url.clone() }
+}
+
+fn catalog_section(inputs: &DigestInputs) -> Option<CatalogSection> {
+    let mut mentions: Vec<&MentionInput> = inputs.new_mentions.iter().collect();
+    mentions.sort_by(|a, b| a.first_seen_at.cmp(&b.first_seen_at).then(a.name.cmp(&b.name)));
+    // One row per entity: the first source that mentioned it, and a count.
+    let mut merged: Vec<MentionItem> = Vec::new();
+    for m in mentions {
+        match merged.iter_mut().find(|x| x.kind == m.entity_kind && x.name == m.name) {
+            Some(item) => item.sources += 1,
+            None => merged.push(MentionItem {
+                kind: m.entity_kind,
+                name: m.name.clone(),
+                vendor: m.vendor.clone(),
+                source: link(&m.source),
+                sources: 1,
+            }),
+        }
+    }
+    let (new_models, new_vendors): (Vec<_>, Vec<_>) = merged.into_iter().partition(|m| m.kind == EntityKind::Model);
+    let facts: Vec<FactItem> = inputs
+        .proposed_facts
+        .iter()
+        .map(|f| FactItem {
+            id: f.id,
+            subject: f.subject.clone(),
+            field: f.field.clone(),
+            value: f.value.clone(),
+            quote: f.quote.clone(),
+            source: link(&f.source),
+        })
+        .collect();
+    let mut candidates: Vec<CandidateItem> = inputs
+        .candidates
+        .iter()
+        .map(|c| CandidateItem { name: c.name.clone(), occurrences: c.occurrences, source: link(&c.source) })
+        .collect();
+    candidates.sort_by(|a, b| b.occurrences.cmp(&a.occurrences).then(a.name.cmp(&b.name)));
+    if new_models.is_empty() && new_vendors.is_empty() && facts.is_empty() && candidates.is_empty() {
+        return None;
+    }
+    Some(CatalogSection { new_models, new_vendors, facts, candidates })
+}
+
+fn repo_section(inputs: &DigestInputs, top: usize) -> Option<RepoSection> {
+    let mut events: Vec<&RepoEventInput> = inputs.repo_events.iter().collect();
+    events.sort_by_key(|e| e.at);
+    let events: Vec<RepoEventItem> = events
+        .into_iter()
+        .map(|e| RepoEventItem { kind: e.kind, repo: link(&e.source), detail: e.detail.clone(), url: e.url.clone() })
+        .collect();
+    let mut movers: Vec<MoverItem> = inputs
+        .metrics
+        .iter()
+        .filter_map(|m| {
+            let before = m.before?;
+            let delta = m.after.saturating_sub(before);
+            (delta != 0).then(|| MoverItem {
+                subject: m.subject.clone(),
+                metric: m.metric.clone(),
+                url: m.source.url.clone(),
+                before,
+                after: m.after,
+                delta,
+                change: format!("{delta:+}"),
+                percent: percent_change(before, delta),
+            })
+        })
+        .collect();
+    movers.sort_by(|a, b| b.delta.unsigned_abs().cmp(&a.delta.unsigned_abs()).then(a.subject.cmp(&b.subject)));
+    movers.truncate(top);
+    if events.is_empty() && movers.is_empty() {
+        return None;
+    }
+    Some(RepoSection { events, movers })
+}
+
+fn percent_change(before: i64, delta: i64) -> String {
+    if before <= 0 {
+        return String::new();
+    }
+    // Display only: precision loss on astronomically large counts is harmless.
+    #[allow(clippy::cast_precision_loss)]
+    let pct = delta as f64 * 100.0 / before as f64;
+    // Small moves keep two decimals so they do not read as "-0.0%".
+    if pct.abs() < 1.0 { format!("{pct:+.2}%") } else { format!("{pct:+.1}%") }
+}
+
+/// How much a change matters to a reader: how much text changed, and how many
+/// catalog entities the changed lines touch (a model's new parameter count
+/// beats a rewritten footer).
+fn significance(c: &ChangeInput) -> f64 {
+    let ratio = if c.ratio.is_finite() { c.ratio.clamp(0.0, 1.0) } else { 0.0 };
+    ratio * 100.0 + f64::from(c.catalog_hits.min(20)) * 15.0
+}
+
+fn content_groups(changes: Vec<ChangeInput>) -> Vec<ContentGroup> {
+    let mut scored: Vec<(f64, ChangeInput)> =
+        changes.into_iter().filter(|c| c.kind != ChangeKind::Status).map(|c| (significance(&c), c)).collect();
+    scored.sort_by(|(sa, a), (sb, b)| sb.total_cmp(sa).then(a.detected_at.cmp(&b.detected_at)).then(a.id.cmp(&b.id)));
+    // Groups keep the order of their most significant change.
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: BTreeMap<String, Vec<ChangeItem>> = BTreeMap::new();
+    for (_, c) in scored {
+        let tag = c.source.tags.first().cloned().unwrap_or_default();
+        if !groups.contains_key(&tag) {
+            order.push(tag.clone());
+        }
+        let percent = if c.ratio.is_finite() { (c.ratio.clamp(0.0, 1.0) * 100.0).round() } else { 0.0 };
+        groups.entry(tag).or_default().push(ChangeItem {
+            id: c.id,
+            kind: c.kind,
+            link: link(&c.source),
+            summary: c.summary,
+            added: c.added,
+            removed: c.removed,
+            modified: c.modified,
+            // Clamped to 0–100 above, so the cast is exact.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            percent: percent as u32,
+            catalog_hits: c.catalog_hits,
+            excerpt: excerpt::parse(&c.excerpt),
+        });
+    }
+    order.into_iter().filter_map(|tag| groups.remove(&tag).map(|changes| ContentGroup { tag, changes })).collect()
+}
+
+fn is_dead(s: SourceStatus) -> bool {
+    matches!(s, SourceStatus::Gone | SourceStatus::SoftGone)
+}
+
+fn health_section(
+    period: &Period,
+    mut status_changes: Vec<StatusChangeInput>,
+    failing: Vec<FailingInput>,
+    options: &BuildOptions,
+) -> Option<HealthSection> {
+    status_changes.sort_by_key(|s| s.at);
+    // Only a source's last transition in the period counts: died then
+    // recovered within the week is "recovered", not both.
+    let mut last: Vec<StatusChangeInput> = Vec::new();
+    for s in status_changes {
+        last.retain(|x| x.source.id != s.source.id);
+        last.push(s);
+    }
+    let item = |s: &StatusChangeInput| HealthItem {
+        link: link(&s.source),
+        status: s.to,
+        error_kind: s.error_kind,
+        // Only a redirect has somewhere else to point to.
+        final_url: s.final_url.clone().filter(|u| s.to == SourceStatus::Redirected && *u != s.source.url),
+        days: 0,
+    };
+    let died: Vec<HealthItem> = last.iter().filter(|s| is_dead(s.to)).map(item).collect();
+    let redirected: Vec<HealthItem> = last.iter().filter(|s| s.to == SourceStatus::Redirected).map(item).collect();
+    let recovered: Vec<HealthItem> = last
+        .iter()
+        .filter(|s| {
+            s.to == SourceStatus::Ok
+                && (is_dead(s.from) || matches!(s.from, SourceStatus::Failing | SourceStatus::Redirected))
+        })
+        .map(item)
+        .collect();
+    let threshold = period.end - Duration::days(options.failing_after_days);
+    let mut failing: Vec<HealthItem> = failing
+        .into_iter()
+        .filter(|f| f.since <= threshold)
+        .map(|f| HealthItem {
+            link: link(&f.source),
+            status: SourceStatus::Failing,
+            error_kind: Some(f.error_kind),
+            final_url: None,
+            days: (period.end - f.since).num_days(),
+        })
+        .collect();
+    failing.sort_by(|a, b| b.days.cmp(&a.days).then(a.link.url.cmp(&b.link.url)));
+    if died.is_empty() && redirected.is_empty() && recovered.is_empty() && failing.is_empty() {
+        return None;
+    }
+    Some(HealthSection { died, redirected, recovered, failing })
+}

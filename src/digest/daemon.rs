@@ -1,0 +1,135 @@
+//! The digest's part of the daemon: a run per cron tick, retries of pending
+//! digests when their backoff is over, and the catch-up of a send missed
+//! while the daemon was down.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::send::{self, DigestSettings, RunReport};
+use crate::config::Config;
+use crate::mail::{SmtpMailer, SmtpSettings};
+use crate::schedule::CronExpr;
+use crate::store::Store;
+
+/// How often pending digests are looked at for a due retry.
+const RETRY_POLL: Duration = Duration::from_secs(60);
+
+/// The last time the cron fired at or before `now` (searched a bounded
+/// window back: long enough for any weekly or monthly schedule).
+pub fn previous_fire(cron: &CronExpr, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mut t = now - chrono::Duration::days(32);
+    let mut last = None;
+    // Bounded: a every-minute cron over 32 days is ~46k steps.
+    for _ in 0..50_000 {
+        match cron.next_after(t, tz) {
+            Some(next) if next <= now => {
+                last = Some(next);
+                t = next;
+            }
+            _ => break,
+        }
+    }
+    last
+}
+
+/// A send was missed: the cron fired after the last digest's period ended.
+/// A database without any digest has missed nothing (first start).
+pub fn missed(last_period_end: Option<DateTime<Utc>>, previous_fire: Option<DateTime<Utc>>) -> bool {
+    matches!((last_period_end, previous_fire), (Some(end), Some(fire)) if end < fire)
+}
+
+/// Runs until `shutdown`. `ticks` receives one message per cron fire (the
+/// scheduler's closure only enqueues).
+pub async fn run(store: Store, config: Arc<Config>, mut ticks: mpsc::Receiver<()>, shutdown: CancellationToken) {
+    let settings = match DigestSettings::from_config(&config.digest) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %crate::error_chain(&e), "Digest disabled: cannot load its templates.");
+            return;
+        }
+    };
+    let mailer = SmtpMailer::new(SmtpSettings::from_config(&config.smtp));
+
+    let now = Utc::now();
+    let last_end = store.digest_last_period_end().await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "Cannot read the digest outbox at start-up.");
+        None
+    });
+    if missed(last_end, previous_fire(&config.digest.cron, settings.timezone, now)) {
+        tracing::info!("A digest send was missed while the daemon was down; sending it now.");
+        run_logged(&store, &mailer, &settings, true).await;
+    } else {
+        deliver_due(&store, &mailer, &settings).await;
+    }
+
+    let mut retry = tokio::time::interval(RETRY_POLL);
+    retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            tick = ticks.recv() => {
+                if tick.is_none() { break; }
+                run_logged(&store, &mailer, &settings, true).await;
+            }
+            _ = retry.tick() => deliver_due(&store, &mailer, &settings).await,
+        }
+    }
+}
+
+async fn run_logged(store: &Store, mailer: &SmtpMailer, settings: &DigestSettings, build: bool) {
+    let now = Utc::now();
+    let result = if build {
+        send::run_once(store, mailer, settings, now, false).await
+    } else {
+        let mut report = RunReport::default();
+        send::deliver(store, mailer, settings, now, false, &mut report).await.map(|()| report)
+    };
+    match result {
+        Ok(r) if r == RunReport::default() => {}
+        Ok(r) => tracing::info!(
+            built = r.built.len(),
+            sent = r.sent.len(),
+            retrying = r.retrying.len(),
+            failed = r.failed.len(),
+            "Digest run finished"
+        ),
+        Err(e) => tracing::error!(error = %crate::error_chain(&e), "Digest run failed"),
+    }
+}
+
+async fn deliver_due(store: &Store, mailer: &SmtpMailer, settings: &DigestSettings) {
+    run_logged(store, mailer, settings, false).await;
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn previous_fire_is_last_monday_eight_in_shanghai() {
+        let cron = CronExpr::parse("0 0 8 * * Mon").unwrap();
+        // Wednesday 2026-12-02 03:00 UTC → Monday 2026-11-30 08:00 +08:00.
+        let now = Utc.with_ymd_and_hms(2026, 12, 2, 3, 0, 0).unwrap();
+        let fire = previous_fire(&cron, chrono_tz::Asia::Shanghai, now).unwrap();
+        assert_eq!(fire, Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap());
+        // Exactly at the fire time counts as fired.
+        assert_eq!(previous_fire(&cron, chrono_tz::Asia::Shanghai, fire), Some(fire));
+    }
+
+    #[test]
+    fn a_send_is_missed_only_when_the_cron_fired_after_the_last_period() {
+        let fire = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
+        let week_before = fire - chrono::Duration::days(7);
+        assert!(missed(Some(week_before), Some(fire)));
+        assert!(!missed(Some(fire), Some(fire)));
+        assert!(!missed(None, Some(fire)), "a fresh database has missed nothing");
+        assert!(!missed(Some(week_before), None));
+    }
+}

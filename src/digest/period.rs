@@ -1,0 +1,84 @@
+//! The time window a digest covers and the key that makes it unique.
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+/// The longest window a digest covers, even after weeks of downtime: older
+/// changes are still in `modelwatch changes`, but a digest is a weekly read.
+pub const MAX_SPAN_DAYS: i64 = 7;
+
+/// The half-open window `[start, end)` of one digest.
+///
+/// `key` is the calendar date of `end` in the digest's timezone. It is the
+/// outbox's unique key: every build on the same local day (a second instance,
+/// two racing `digest send`, the cron firing after a manual send) lands on the
+/// same key, so a period is sent at most once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub key: String,
+    /// `start` and `end` as local dates (`2026-11-23`), for subjects and headings.
+    pub start_date: String,
+    pub end_date: String,
+}
+
+impl Period {
+    /// The period that ends at `end`, starting where the previous digest
+    /// ended (`previous_end`), but covering at most [`MAX_SPAN_DAYS`].
+    pub fn ending_at(end: DateTime<Utc>, previous_end: Option<DateTime<Utc>>, tz: Tz) -> Period {
+        let earliest = end - Duration::days(MAX_SPAN_DAYS);
+        let start = match previous_end {
+            Some(prev) if prev > earliest && prev <= end => prev,
+            _ => earliest,
+        };
+        Period::between(start, end, tz)
+    }
+
+    /// An explicit window (used by `digest preview --since`).
+    pub fn between(start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz) -> Period {
+        let local_end = end.with_timezone(&tz).date_naive();
+        let local_start = start.with_timezone(&tz).date_naive();
+        Period {
+            start,
+            end,
+            key: local_end.format("%Y-%m-%d").to_string(),
+            start_date: local_start.format("%Y-%m-%d").to_string(),
+            end_date: local_end.format("%Y-%m-%d").to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn key_is_the_local_date_of_the_end() {
+        // Monday 08:00 in Shanghai is Monday 00:00 UTC; 23:30 UTC Sunday is
+        // already Monday in Shanghai.
+        let end = Utc.with_ymd_and_hms(2026, 11, 29, 23, 30, 0).unwrap();
+        let p = Period::ending_at(end, None, chrono_tz::Asia::Shanghai);
+        assert_eq!(p.key, "2026-11-30");
+        assert_eq!(p.start, end - Duration::days(7));
+        assert_eq!(p.start_date, "2026-11-23");
+        let utc = Period::ending_at(end, None, chrono_tz::UTC);
+        assert_eq!(utc.key, "2026-11-29");
+    }
+
+    #[test]
+    fn starts_at_the_previous_end_but_spans_at_most_a_week() {
+        let end = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
+        let prev = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+        assert_eq!(Period::ending_at(end, Some(prev), chrono_tz::UTC).start, prev);
+        let old = Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap();
+        let p = Period::ending_at(end, Some(old), chrono_tz::UTC);
+        assert_eq!(p.start, Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap());
+        // A clock that went backwards must not produce an inverted window.
+        let future = end + Duration::days(1);
+        assert!(Period::ending_at(end, Some(future), chrono_tz::UTC).start < end);
+    }
+}

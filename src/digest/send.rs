@@ -1,0 +1,243 @@
+//! One digest run: build and store the period's digests (outbox), then
+//! deliver what is pending. Used by the cron job, the start-up catch-up and
+//! `digest send`; `digest preview` and `--dry-run` use [`prepare`] alone.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use tracing::Instrument;
+
+use super::outbox::{self, AttemptOutcome, Audience, RetryPolicy};
+use super::{BuildOptions, DigestInputs, Language, Period, RenderError, Rendered, Templates, build, filter_by_tags};
+use crate::mail::{Mailer, OutgoingMail};
+use crate::store::digest::{DigestRow, NewDigest};
+use crate::store::{Store, StoreError};
+
+/// Everything a run needs besides the store and the mailer.
+#[derive(Debug, Clone)]
+pub struct DigestSettings {
+    pub from: String,
+    pub audiences: Vec<Audience>,
+    pub language: Language,
+    pub timezone: Tz,
+    pub templates: Arc<Templates>,
+    pub build: BuildOptions,
+    pub retry: RetryPolicy,
+    /// Send a short "no changes" digest instead of skipping an empty period.
+    pub send_empty: bool,
+}
+
+impl DigestSettings {
+    /// From `[digest]`. Template overrides are read here, once.
+    pub fn from_config(c: &crate::config::DigestConfig) -> Result<DigestSettings, DigestError> {
+        Ok(DigestSettings {
+            from: c.from.clone(),
+            audiences: outbox::audiences(&c.recipients),
+            language: c.language,
+            timezone: c.timezone,
+            templates: Arc::new(Templates::with_overrides(&c.templates_dir)?),
+            build: BuildOptions {
+                failing_after_days: i64::from(c.failing_after_days),
+                top_movers: usize::try_from(c.top_movers).unwrap_or(usize::MAX),
+            },
+            retry: RetryPolicy { max_attempts: c.max_attempts, ..RetryPolicy::default() },
+            send_empty: c.send_empty,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DigestError {
+    #[error("digest database query failed")]
+    Store(#[from] StoreError),
+    #[error("cannot render the digest")]
+    Render(#[from] RenderError),
+}
+
+/// One audience's rendered digest for a period.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub period: Period,
+    pub audience: Audience,
+    pub rendered: Rendered,
+    pub empty: bool,
+}
+
+/// Builds and renders the period's digest for every audience. Audiences
+/// with nothing to report are left out unless `send_empty` (or `always`,
+/// for previews).
+pub fn prepare(
+    settings: &DigestSettings,
+    period: &Period,
+    inputs: &DigestInputs,
+    always: bool,
+) -> Result<Vec<Prepared>, DigestError> {
+    let mut out = Vec::new();
+    for audience in &settings.audiences {
+        let filtered = filter_by_tags(inputs.clone(), &audience.tags);
+        let digest = build(period.clone(), filtered, &settings.build);
+        let empty = digest.is_empty();
+        if empty && !settings.send_empty && !always {
+            continue;
+        }
+        let rendered = settings.templates.render(&digest, settings.language)?;
+        out.push(Prepared { period: period.clone(), audience: audience.clone(), rendered, empty });
+    }
+    Ok(out)
+}
+
+/// What a run did, for the CLI and the logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunReport {
+    /// Period keys built and queued in this run.
+    pub built: Vec<String>,
+    /// Period keys already in the outbox (another instance or an earlier run).
+    pub already_built: Vec<String>,
+    /// Period keys with nothing to report (and `send_empty` off).
+    pub empty: Vec<String>,
+    pub sent: Vec<String>,
+    /// Not accepted, will be retried: `(period key, error)`.
+    pub retrying: Vec<(String, String)>,
+    /// Given up: `(period key, error)`.
+    pub failed: Vec<(String, String)>,
+    /// Claimed by another sender meanwhile.
+    pub skipped: usize,
+}
+
+/// The period a run at `now` covers: from the end of the last digest built.
+pub async fn current_period(store: &Store, now: DateTime<Utc>, tz: Tz) -> Result<Period, DigestError> {
+    let previous = store.digest_last_period_end().await?;
+    Ok(Period::ending_at(now, previous, tz))
+}
+
+/// Builds the period's digests and stores them as pending, all audiences in
+/// one transaction, before any SMTP traffic. A period already in the outbox
+/// is left alone.
+pub async fn enqueue(
+    store: &Store,
+    settings: &DigestSettings,
+    period: &Period,
+    inputs: &DigestInputs,
+    now: DateTime<Utc>,
+    report: &mut RunReport,
+) -> Result<(), DigestError> {
+    if store.digest_exists_for_period(&period.key).await? {
+        report.already_built.push(period.key.clone());
+        return Ok(());
+    }
+    let prepared = prepare(settings, period, inputs, false)?;
+    if prepared.is_empty() {
+        tracing::info!(period = %period.key, "Nothing to report; no digest built.");
+        report.empty.push(period.key.clone());
+        return Ok(());
+    }
+    let digests = prepared
+        .into_iter()
+        .map(|p| NewDigest {
+            message_id: outbox::message_id(&p.period.key, &p.audience.key, &settings.from),
+            period_key: p.period.key,
+            audience: p.audience.key,
+            period_start: p.period.start,
+            period_end: p.period.end,
+            recipients: p.audience.recipients,
+            subject: p.rendered.subject,
+            body_text: p.rendered.text,
+            body_html: p.rendered.html,
+        })
+        .collect();
+    let inserted = store.digest_enqueue(digests, now).await?;
+    if inserted > 0 {
+        tracing::info!(period = %period.key, digests = inserted, "Digest built and queued.");
+        report.built.push(period.key.clone());
+    } else {
+        report.already_built.push(period.key.clone());
+    }
+    Ok(())
+}
+
+/// Sends pending digests: due ones, or all of them when `ignore_backoff`
+/// (an explicit `digest send`). Each row is claimed before any SMTP traffic.
+pub async fn deliver<M: Mailer>(
+    store: &Store,
+    mailer: &M,
+    settings: &DigestSettings,
+    now: DateTime<Utc>,
+    ignore_backoff: bool,
+    report: &mut RunReport,
+) -> Result<(), DigestError> {
+    for row in store.digest_pending(now, ignore_backoff).await? {
+        let span =
+            tracing::info_span!("digest", digest_id = row.id, period = %row.period_key, audience = %row.audience);
+        deliver_one(store, mailer, settings, row, now, report).instrument(span).await?;
+    }
+    // Display only: a count of digests fits an f64 exactly.
+    #[allow(clippy::cast_precision_loss)]
+    let failed = store.digest_count_failed().await? as f64;
+    metrics::gauge!("modelwatch_digest_failed").set(failed);
+    Ok(())
+}
+
+async fn deliver_one<M: Mailer>(
+    store: &Store,
+    mailer: &M,
+    settings: &DigestSettings,
+    row: DigestRow,
+    now: DateTime<Utc>,
+    report: &mut RunReport,
+) -> Result<(), DigestError> {
+    let lease = chrono::Duration::from_std(settings.retry.lease).unwrap_or(chrono::Duration::minutes(5));
+    if !store.digest_claim(row.id, now, now + lease).await? {
+        tracing::info!("Digest is being sent by another instance; skipped.");
+        report.skipped += 1;
+        return Ok(());
+    }
+    let attempts = u32::try_from(row.attempts).unwrap_or(0).saturating_add(1);
+    let mail = OutgoingMail {
+        from: settings.from.clone(),
+        to: row.recipients.clone(),
+        subject: row.subject.clone(),
+        text: row.body_text.clone(),
+        html: row.body_html.clone(),
+        message_id: row.message_id.clone(),
+    };
+    let result = mailer.send(&mail).await;
+    let error = result.as_ref().err().map(|e| (e.report(), e.is_permanent()));
+    let outcome = outbox::after_attempt(attempts, error, Utc::now().max(now), &settings.retry);
+    store.digest_record(row.id, &outcome).await?;
+    match outcome {
+        AttemptOutcome::Sent { .. } => {
+            let reply = result.map(|a| a.reply).unwrap_or_default();
+            tracing::info!(message_id = %row.message_id, attempts, reply = %reply, "Digest sent.");
+            metrics::counter!("modelwatch_digest_sent_total").increment(1);
+            report.sent.push(row.period_key);
+        }
+        AttemptOutcome::Retry { next_attempt_at, error } => {
+            tracing::warn!(attempts, next_attempt_at = %next_attempt_at, error = %error, "Digest not accepted; will retry.");
+            metrics::counter!("modelwatch_digest_attempt_failures_total").increment(1);
+            report.retrying.push((row.period_key, error));
+        }
+        AttemptOutcome::Failed { error } => {
+            tracing::error!(attempts, error = %error, "Digest failed; `modelwatch digest send --retry-failed` resends it.");
+            metrics::counter!("modelwatch_digest_attempt_failures_total").increment(1);
+            report.failed.push((row.period_key, error));
+        }
+    }
+    Ok(())
+}
+
+/// A whole run: build and queue the current period, then deliver.
+pub async fn run_once<M: Mailer>(
+    store: &Store,
+    mailer: &M,
+    settings: &DigestSettings,
+    now: DateTime<Utc>,
+    ignore_backoff: bool,
+) -> Result<RunReport, DigestError> {
+    let mut report = RunReport::default();
+    let period = current_period(store, now, settings.timezone).await?;
+    let inputs = crate::store::digest::load_inputs(store, &period).await?;
+    enqueue(store, settings, &period, &inputs, now, &mut report).await?;
+    deliver(store, mailer, settings, now, ignore_backoff, &mut report).await?;
+    Ok(report)
+}

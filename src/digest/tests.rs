@@ -1,0 +1,178 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::fixture::{self, at};
+use super::*;
+use crate::types::SourceStatus;
+
+fn fixture_digest() -> Digest {
+    build(fixture::period(), fixture::week(), &BuildOptions::default())
+}
+
+#[test]
+fn summary_counts_content_changes_models_and_dead_links() {
+    let d = fixture_digest();
+    // The status change (id 104) is not a content change.
+    assert_eq!(d.summary.changes, 3);
+    assert_eq!(d.summary.sources, 3);
+    assert_eq!(d.summary.new_models, 2);
+    assert_eq!(d.summary.new_vendors, 1);
+    assert_eq!(d.summary.dead_links, 2);
+    assert!(!d.summary.empty);
+}
+
+#[test]
+fn content_groups_put_the_most_significant_change_first() {
+    let d = fixture_digest();
+    let groups: Vec<(&str, Vec<i64>)> =
+        d.content.iter().map(|g| (g.tag.as_str(), g.changes.iter().map(|c| c.id).collect())).collect();
+    // 文心一言 (18%, 2 catalog hits) outranks ChatGLM (5%, 1 hit), and the
+    // CSDN byline fix (2%, no hits) comes last, in its own tag.
+    assert_eq!(groups, vec![("大模型", vec![102, 103]), ("行业分析", vec![101])]);
+    assert_eq!(d.content[0].changes[0].percent, 18);
+}
+
+#[test]
+fn catalog_merges_repeated_first_mentions() {
+    let d = fixture_digest();
+    let catalog = d.catalog.expect("catalog section");
+    let models: Vec<(&str, usize)> = catalog.new_models.iter().map(|m| (m.name.as_str(), m.sources)).collect();
+    assert_eq!(models, vec![("ERNIE 4.0", 2), ("GLM-4", 1)]);
+    assert_eq!(catalog.new_vendors[0].name, "智谱AI");
+    assert_eq!(catalog.facts[0].quote, "文心一言的参数规模为2600亿，支持多模态输入。");
+    assert_eq!(catalog.candidates[0].name, "ChatGLM3-6B");
+}
+
+#[test]
+fn health_reports_only_the_last_transition_and_long_failures() {
+    let d = fixture_digest();
+    let h = d.health.expect("health section");
+    let urls = |items: &[model::HealthItem]| items.iter().map(|i| i.link.url.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        urls(&h.died),
+        ["https://mp.weixin.qq.com/s/6l999HlngOvLRdfokHJECA", "https://www.jianshu.com/p/14eaedbbca17"]
+    );
+    assert_eq!(h.died[0].status, SourceStatus::SoftGone);
+    assert_eq!(urls(&h.recovered), ["https://www.shifair.com/informationDetails/81632.html"]);
+    assert_eq!(h.redirected[0].final_url.as_deref(), Some("https://www.huaweipai.com/"));
+    // A dead page's own address is not "where it points now".
+    assert!(h.died.iter().all(|i| i.final_url.is_none()));
+    // 掘金 has failed for one day only; 360doc for 18.
+    assert_eq!(h.failing.len(), 1);
+    assert_eq!(h.failing[0].days, 18);
+    // An untitled source is shown by its URL.
+    assert_eq!(h.died[1].link.title, "https://www.jianshu.com/p/14eaedbbca17");
+}
+
+#[test]
+fn movers_are_ranked_by_absolute_delta_and_skip_new_metrics() {
+    let d = fixture_digest();
+    let repos = d.repos.expect("repos section");
+    let movers: Vec<(&str, &str, &str)> =
+        repos.movers.iter().map(|m| (m.subject.as_str(), m.change.as_str(), m.percent.as_str())).collect();
+    assert_eq!(movers, vec![("THUDM/ChatGLM-6B", "+475", "+1.2%"), ("Stability-AI/stablediffusion", "-9", "-0.02%")]);
+    assert_eq!(repos.events.len(), 2);
+}
+
+#[test]
+fn an_empty_week_has_no_sections_and_says_so() {
+    let d = build(fixture::period(), DigestInputs::default(), &BuildOptions::default());
+    assert!(d.is_empty());
+    assert!(d.summary.empty);
+    let zh = Templates::builtin().render(&d, Language::Zh).unwrap();
+    assert_eq!(zh.subject, "modelwatch 周报 2026-11-23 – 2026-11-30：本周无变化");
+    assert!(zh.text.contains("本期没有需要关注的变化。"));
+    assert!(!zh.html.contains("链接健康"));
+}
+
+#[test]
+fn tag_filter_keeps_only_matching_sources() {
+    let inputs = filter_by_tags(fixture::week(), &["开源".to_owned()]);
+    let d = build(fixture::period(), inputs, &BuildOptions::default());
+    assert!(d.content.is_empty());
+    assert!(d.catalog.is_none());
+    assert!(d.health.is_none());
+    assert_eq!(d.repos.map(|r| r.events.len()), Some(2));
+    // No filter keeps everything.
+    assert_eq!(filter_by_tags(fixture::week(), &[]).changes.len(), 4);
+}
+
+#[test]
+fn subjects_carry_period_and_counts_in_both_languages() {
+    let d = fixture_digest();
+    let zh = Templates::builtin().render(&d, Language::Zh).unwrap();
+    assert_eq!(zh.subject, "modelwatch 周报 2026-11-23 – 2026-11-30：3 处内容变更 · 2 个新模型 · 2 个链接失效");
+    let en = Templates::builtin().render(&d, Language::En).unwrap();
+    assert_eq!(en.subject, "modelwatch digest 2026-11-23 – 2026-11-30: 3 changes · 2 new models · 2 dead links");
+}
+
+#[test]
+fn html_is_escaped_and_marks_insertions_and_deletions() {
+    let r = Templates::builtin().render(&fixture_digest(), Language::Zh).unwrap();
+    // The excerpt's literal <b> is text, not markup.
+    assert!(r.html.contains("，&lt;b&gt;支持&lt;/b&gt;多模态"), "{}", r.html);
+    assert!(r.html.contains(r#"href="https://baijiahao.baidu.com/s?id=1762603244500714429""#));
+    assert!(r.html.contains(">2600亿</ins>"));
+    assert!(r.html.contains(">千亿级</del>"));
+    assert!(!r.html.contains("<script"));
+    assert!(!r.html.contains("<img"));
+    assert!(r.text.contains("~ 文心一言的参数规模为[-千亿级-]{+2600亿+}，<b>支持</b>多模态输入。"));
+}
+
+#[test]
+fn sections_appear_in_reading_order() {
+    let r = Templates::builtin().render(&fixture_digest(), Language::En).unwrap();
+    let pos = |needle: &str| r.text.find(needle).unwrap_or_else(|| panic!("{needle} missing in\n{}", r.text));
+    let order = ["== Catalog ==", "== Releases and repositories ==", "== Content changes ==", "== Link health =="];
+    let positions: Vec<usize> = order.iter().map(|s| pos(s)).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+}
+
+#[test]
+fn an_override_folder_replaces_only_the_files_it_has() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(render::SUBJECT_FILE), "[AI 周报] {{ period.key }}\n").unwrap();
+    let t = Templates::with_overrides(dir.path()).unwrap();
+    let r = t.render(&fixture_digest(), Language::Zh).unwrap();
+    assert_eq!(r.subject, "[AI 周报] 2026-11-30");
+    assert!(r.text.contains("== 内容变更 =="));
+    // A missing folder is no override at all.
+    assert!(Templates::with_overrides(&dir.path().join("nope")).is_ok());
+    std::fs::write(dir.path().join(render::HTML_FILE), "{% if %}").unwrap();
+    let err = Templates::with_overrides(dir.path()).unwrap().render(&fixture_digest(), Language::Zh);
+    assert!(matches!(err, Err(RenderError::Template { name: render::HTML_FILE, .. })));
+}
+
+#[test]
+fn a_subject_template_cannot_inject_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(render::SUBJECT_FILE), "周报\r\nBcc: evil@example.com\n").unwrap();
+    let r = Templates::with_overrides(dir.path()).unwrap().render(&fixture_digest(), Language::Zh).unwrap();
+    assert_eq!(r.subject, "周报 Bcc: evil@example.com");
+}
+
+#[test]
+fn snapshot_text_zh() {
+    let r = Templates::builtin().render(&fixture_digest(), Language::Zh).unwrap();
+    insta::assert_snapshot!("digest_zh_text", r.text);
+}
+
+#[test]
+fn snapshot_text_en() {
+    let r = Templates::builtin().render(&fixture_digest(), Language::En).unwrap();
+    insta::assert_snapshot!("digest_en_text", r.text);
+}
+
+#[test]
+fn snapshot_html_zh() {
+    let r = Templates::builtin().render(&fixture_digest(), Language::Zh).unwrap();
+    insta::assert_snapshot!("digest_zh_html", r.html);
+}
+
+#[test]
+fn period_end_is_used_for_failing_days() {
+    let d = build(fixture::period(), fixture::week(), &BuildOptions { failing_after_days: 30, top_movers: 1 });
+    let h = d.health.expect("health");
+    assert!(h.failing.is_empty());
+    assert_eq!(d.repos.map(|r| r.movers.len()), Some(1));
+    assert_eq!(at(30, 0), d.period.end);
+}

@@ -1,0 +1,370 @@
+//! The mail boundary: one [`Mailer`] trait and its SMTP implementation on lettre.
+//!
+//! The digest sender is the only caller. It hands over a fully rendered
+//! [`OutgoingMail`] (subject, text, HTML, a Message-ID derived from the digest
+//! period) and records the outcome in the outbox. Everything that touches the
+//! network lives here, so the outbox logic stays testable against a real local
+//! SMTP server without mocks.
+
+use std::future::Future;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart, header};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+pub use crate::config::{Secret, SmtpTls};
+
+/// A message ready to go: everything is already rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    /// `Name <addr@host>` or a bare address.
+    pub from: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// A full `<…@…>` Message-ID. The same digest always carries the same id,
+    /// so a receiver can drop the duplicate of a resend.
+    pub message_id: String,
+}
+
+/// What the server said when it took the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub message_id: String,
+    /// The server's reply, e.g. `250 OK queued as 4F2A`.
+    pub reply: String,
+}
+
+/// Sends one message.
+///
+/// Called by the digest sender (`digest::send`) once per outbox row and
+/// attempt, never concurrently for the same row. `Ok` means the server
+/// accepted the message for delivery: the caller marks the digest sent.
+/// `Err` means it was not accepted; [`MailError::is_permanent`] tells the
+/// caller whether retrying the same message can help (a timeout or a 4xx
+/// can; a rejected recipient or an unparsable address cannot). An error after
+/// the server accepted the DATA (e.g. the connection dropped during QUIT) is
+/// reported as `Ok`: lettre only fails before acceptance.
+pub trait Mailer: Send + Sync {
+    fn send(&self, mail: &OutgoingMail) -> impl Future<Output = Result<Accepted, MailError>> + Send;
+}
+
+/// Validated `[smtp]` settings.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// Empty: no authentication.
+    pub username: String,
+    pub password: Option<Secret>,
+    /// Bounds the TCP connect and every SMTP command.
+    pub connect_timeout: Duration,
+    /// Bounds one whole send, from connect to the server's final reply.
+    pub send_timeout: Duration,
+}
+
+impl SmtpSettings {
+    pub fn from_config(c: &crate::config::SmtpConfig) -> SmtpSettings {
+        SmtpSettings {
+            host: c.host.clone(),
+            port: c.port,
+            tls: c.tls,
+            username: c.username.clone(),
+            password: c.password.clone(),
+            connect_timeout: c.connect_timeout,
+            send_timeout: c.timeout,
+        }
+    }
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        SmtpSettings {
+            host: "localhost".to_owned(),
+            port: 587,
+            tls: SmtpTls::StartTls,
+            username: String::new(),
+            password: None,
+            connect_timeout: Duration::from_secs(10),
+            send_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("invalid mail address {address:?}")]
+    Address {
+        address: String,
+        #[source]
+        source: lettre::address::AddressError,
+    },
+    #[error("cannot build the message")]
+    Build(#[source] lettre::error::Error),
+    #[error("SMTP server {server} refused the message: {reason}")]
+    Rejected {
+        server: String,
+        /// The server's reply, e.g. `permanent error (550): 5.1.1 <x@y>: Recipient address rejected`.
+        reason: String,
+        permanent: bool,
+        #[source]
+        source: lettre::transport::smtp::Error,
+    },
+    #[error("cannot deliver to SMTP server {server}{hint}")]
+    Transport {
+        server: String,
+        /// Empty, or `" (hint: …)"`.
+        hint: String,
+        #[source]
+        source: lettre::transport::smtp::Error,
+    },
+    #[error("SMTP server {server} did not finish within {timeout:?}{hint}")]
+    Timeout { server: String, timeout: Duration, hint: String },
+}
+
+impl MailError {
+    /// Retrying the same message cannot succeed (until someone changes the
+    /// configuration or the recipient list).
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            MailError::Address { .. } | MailError::Build(_) => true,
+            MailError::Rejected { permanent, .. } => *permanent,
+            MailError::Transport { .. } | MailError::Timeout { .. } => false,
+        }
+    }
+
+    /// One line for the outbox's `last_error` and the CLI: the error and its causes.
+    pub fn report(&self) -> String {
+        crate::error_chain(self)
+    }
+}
+
+/// The mismatch people hit most: implicit TLS on a STARTTLS port or the reverse.
+fn tls_hint(tls: SmtpTls, port: u16) -> Option<&'static str> {
+    match (tls, port) {
+        (SmtpTls::StartTls | SmtpTls::None, 465) => {
+            Some("port 465 expects TLS from the first byte; set smtp.tls = \"tls\"")
+        }
+        (SmtpTls::Tls, 25 | 587 | 2525) => {
+            Some("this port usually speaks plain SMTP first; set smtp.tls = \"starttls\"")
+        }
+        _ => None,
+    }
+}
+
+fn hint_for(settings: &SmtpSettings, err: Option<&lettre::transport::smtp::Error>) -> String {
+    let text = tls_hint(settings.tls, settings.port).map(str::to_owned).or_else(|| {
+        let err = err?;
+        let chain = format!("{err:?}");
+        if chain.contains("STARTTLS is not supported") {
+            Some("the server does not offer STARTTLS; use smtp.tls = \"none\" only for a local relay".to_owned())
+        } else if chain.contains("InvalidContentType") || chain.contains("corrupt message") {
+            Some("the server answered in plain text, not TLS; use smtp.tls = \"starttls\" (or \"none\" for a local relay)".to_owned())
+        } else if err.is_tls() {
+            Some(format!(
+                "TLS handshake failed; check smtp.tls (now {:?}) and the certificate of {}",
+                settings.tls, settings.host
+            ))
+        } else if chain.contains("ConnectionRefused") || chain.contains("Connection refused") {
+            Some(format!(
+                "nothing listens on {}:{}; is the SMTP server up and the port right?",
+                settings.host, settings.port
+            ))
+        } else {
+            None
+        }
+    });
+    text.map(|t| format!(" (hint: {t})")).unwrap_or_default()
+}
+
+/// A server that expects TLS from the first byte never sends a plain-text
+/// greeting, so STARTTLS or plain mode just waits: say so.
+fn timeout_hint(settings: &SmtpSettings) -> String {
+    let hint = hint_for(settings, None);
+    if !hint.is_empty() || settings.tls == SmtpTls::Tls {
+        return hint;
+    }
+    " (hint: no SMTP greeting; if this port expects TLS from the first byte, set smtp.tls = \"tls\")".to_owned()
+}
+
+fn mailbox(address: &str) -> Result<Mailbox, MailError> {
+    address.trim().parse::<Mailbox>().map_err(|source| MailError::Address { address: address.to_owned(), source })
+}
+
+/// Builds the MIME message: multipart/alternative with the text part first
+/// (the fallback) and the HTML part last (the preferred one), both UTF-8.
+pub fn build_message(mail: &OutgoingMail) -> Result<Message, MailError> {
+    let mut builder = Message::builder()
+        .from(mailbox(&mail.from)?)
+        .subject(mail.subject.clone())
+        .message_id(Some(mail.message_id.clone()))
+        .header(header::MIME_VERSION_1_0);
+    for to in &mail.to {
+        builder = builder.to(mailbox(to)?);
+    }
+    builder.multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone())).map_err(MailError::Build)
+}
+
+/// [`Mailer`] over SMTP. A connection is opened per send: digests go out
+/// weekly, so a pooled connection would only ever be stale.
+#[derive(Debug, Clone)]
+pub struct SmtpMailer {
+    settings: SmtpSettings,
+}
+
+impl SmtpMailer {
+    pub fn new(settings: SmtpSettings) -> SmtpMailer {
+        SmtpMailer { settings }
+    }
+
+    fn server(&self) -> String {
+        format!("{}:{}", self.settings.host, self.settings.port)
+    }
+
+    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
+        let s = &self.settings;
+        let tls = match s.tls {
+            SmtpTls::None => Tls::None,
+            SmtpTls::StartTls | SmtpTls::Tls => {
+                let params = TlsParameters::new(s.host.clone()).map_err(|source| MailError::Transport {
+                    server: self.server(),
+                    hint: hint_for(s, None),
+                    source,
+                })?;
+                if s.tls == SmtpTls::Tls { Tls::Wrapper(params) } else { Tls::Required(params) }
+            }
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(s.host.clone())
+            .port(s.port)
+            .tls(tls)
+            .timeout(Some(s.connect_timeout));
+        if !s.username.is_empty() {
+            let password = s.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default();
+            builder = builder.credentials(Credentials::new(s.username.clone(), password));
+        }
+        Ok(builder.build())
+    }
+}
+
+impl Mailer for SmtpMailer {
+    async fn send(&self, mail: &OutgoingMail) -> Result<Accepted, MailError> {
+        let message = build_message(mail)?;
+        let transport = self.transport()?;
+        let timeout = self.settings.send_timeout;
+        let outcome = tokio::time::timeout(timeout, transport.send(message)).await;
+        match outcome {
+            Err(_) => Err(MailError::Timeout { server: self.server(), timeout, hint: timeout_hint(&self.settings) }),
+            Ok(Ok(response)) => Ok(Accepted {
+                message_id: mail.message_id.clone(),
+                reply: format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" ")),
+            }),
+            Ok(Err(source)) if source.is_permanent() || source.is_transient() => Err(MailError::Rejected {
+                server: self.server(),
+                reason: source.to_string(),
+                permanent: source.is_permanent(),
+                source,
+            }),
+            Ok(Err(source)) if source.is_timeout() => Err(MailError::Timeout {
+                server: self.server(),
+                timeout: self.settings.connect_timeout,
+                hint: timeout_hint(&self.settings),
+            }),
+            Ok(Err(source)) => Err(MailError::Transport {
+                server: self.server(),
+                hint: hint_for(&self.settings, Some(&source)),
+                source,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn mail() -> OutgoingMail {
+        OutgoingMail {
+            from: "modelwatch <modelwatch@example.com>".to_owned(),
+            to: vec!["研究组 <team@example.com>".to_owned()],
+            subject: "modelwatch 周报 2026-11-23 – 2026-11-30：3 处内容变更".to_owned(),
+            text: "本期共 3 处变更。\n".to_owned(),
+            html: "<p>本期共 3 处变更。</p>".to_owned(),
+            message_id: "<digest-2026-11-30.all@example.com>".to_owned(),
+        }
+    }
+
+    #[test]
+    fn message_is_multipart_alternative_with_encoded_chinese_subject() {
+        let raw = String::from_utf8(build_message(&mail()).unwrap().formatted()).unwrap();
+        assert!(raw.contains("Content-Type: multipart/alternative"), "{raw}");
+        assert!(raw.contains("Message-ID: <digest-2026-11-30.all@example.com>"), "{raw}");
+        // RFC 2047: the header line itself stays ASCII.
+        let subject = raw.lines().find(|l| l.starts_with("Subject:")).unwrap();
+        assert!(subject.is_ascii() && subject.contains("=?utf-8?"), "{subject}");
+        let text_at = raw.find("Content-Type: text/plain; charset=utf-8").unwrap();
+        let html_at = raw.find("Content-Type: text/html; charset=utf-8").unwrap();
+        assert!(text_at < html_at, "text part must come first");
+    }
+
+    #[test]
+    fn bad_addresses_are_permanent_errors() {
+        let mut m = mail();
+        m.to = vec!["not an address".to_owned()];
+        let err = build_message(&m).unwrap_err();
+        assert!(err.is_permanent());
+        assert!(err.to_string().contains("not an address"));
+    }
+
+    #[test]
+    fn hints_name_the_tls_mode_that_matches_the_port() {
+        assert!(tls_hint(SmtpTls::StartTls, 465).unwrap().contains("\"tls\""));
+        assert!(tls_hint(SmtpTls::Tls, 587).unwrap().contains("\"starttls\""));
+        assert!(tls_hint(SmtpTls::StartTls, 587).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_silent_server_times_out_with_the_implicit_tls_hint() {
+        // Like an implicit-TLS server: accepts, then waits for a ClientHello
+        // that a STARTTLS client never sends.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hold = tokio::spawn(async move {
+            let (_socket, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        });
+        let mailer = SmtpMailer::new(SmtpSettings {
+            host: "127.0.0.1".to_owned(),
+            port,
+            tls: SmtpTls::StartTls,
+            connect_timeout: Duration::from_millis(300),
+            send_timeout: Duration::from_secs(1),
+            ..SmtpSettings::default()
+        });
+        let err = mailer.send(&mail()).await.unwrap_err();
+        hold.abort();
+        assert!(matches!(err, MailError::Timeout { .. }), "{err:?}");
+        assert!(err.report().contains("expects TLS from the first byte"), "{}", err.report());
+    }
+
+    #[tokio::test]
+    async fn refused_connection_is_transient_with_a_hint() {
+        // Bind then drop to get a port nobody listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mailer = SmtpMailer::new(SmtpSettings {
+            host: "127.0.0.1".to_owned(),
+            port,
+            tls: SmtpTls::None,
+            connect_timeout: Duration::from_secs(2),
+            send_timeout: Duration::from_secs(5),
+            ..SmtpSettings::default()
+        });
+        let err = mailer.send(&mail()).await.unwrap_err();
+        assert!(!err.is_permanent(), "{err:?}");
+        assert!(err.report().contains("nothing listens on 127.0.0.1"), "{}", err.report());
+    }
+}

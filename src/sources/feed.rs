@@ -1,0 +1,311 @@
+//! RSS 2.0, Atom and JSON Feed sources. The snapshot is the *set* of
+//! entries, sorted by id, so a reorder or a refetch hashes the same; a
+//! change lists new entries, and edited entries separately.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::{KindChange, Structured, clip};
+use crate::fetch::charset;
+use crate::types::ChangeKind;
+
+/// Longest summary kept per entry, in chars: enough to see an edit, small
+/// enough that a feed of full articles stays a small snapshot.
+const SUMMARY_CHARS: usize = 400;
+/// New entries listed in one change's excerpt.
+const LISTED: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: String,
+    #[serde(default)]
+    pub link: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub published: Option<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error("not a feed: {0}")]
+    Parse(#[source] feed_rs::parser::ParseFeedError),
+}
+
+static TAGS: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(?s)<[^>]*>").ok());
+static XML_ENCODING: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r#"^(\s*<\?xml[^>]*?)encoding\s*=\s*["'][^"']*["']"#).ok());
+
+/// Plain text of a summary that may carry HTML, whitespace collapsed.
+fn plain(s: &str) -> String {
+    let stripped = match TAGS.as_ref() {
+        Some(re) => re.replace_all(s, " ").into_owned(),
+        None => s.to_owned(),
+    };
+    let unescaped = stripped.replace("&nbsp;", " ").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">");
+    unescaped.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Parses a feed body. Non-UTF-8 feeds (GBK news sites) are decoded first;
+/// the XML declaration then no longer tells the truth, so it is rewritten.
+pub fn parse(body: &[u8], content_type: Option<&str>, encoding: Option<&str>) -> Result<Structured, FeedError> {
+    let decoded = charset::decode(body, content_type, encoding, None);
+    let text = match XML_ENCODING.as_ref() {
+        Some(re) => re.replace(&decoded.text, "${1}encoding=\"utf-8\"").into_owned(),
+        None => decoded.text,
+    };
+    // feed-rs invents missing ids from link + title (or a random UUID), so
+    // an edited title would look like a new entry and an id-less entry
+    // would change on every fetch; ids are assigned below instead.
+    let parser = feed_rs::parser::Builder::new().id_generator(|_, _, _| String::new()).build();
+    let feed = parser.parse(text.as_bytes()).map_err(FeedError::Parse)?;
+    let title = feed.title.as_ref().map(|t| plain(&t.content)).filter(|t| !t.is_empty());
+    let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+    for e in feed.entries {
+        let link = e.links.first().map(|l| l.href.trim().to_owned());
+        let title = e.title.as_ref().map(|t| plain(&t.content)).filter(|t| !t.is_empty());
+        let summary = e
+            .summary
+            .as_ref()
+            .map(|s| plain(&s.content))
+            .or_else(|| e.content.as_ref().and_then(|c| c.body.as_deref()).map(plain))
+            .filter(|s| !s.is_empty())
+            .map(|s| clip(&s, SUMMARY_CHARS));
+        // Without a guid/id, the link is the entry's identity (stable across
+        // refetches and title edits), then the title, then the text.
+        let id = Some(e.id.trim().to_owned())
+            .filter(|i| !i.is_empty())
+            .or_else(|| link.clone())
+            .or_else(|| title.clone())
+            .or_else(|| summary.clone())
+            .unwrap_or_default();
+        let entry = Entry {
+            id: id.clone(),
+            link,
+            title,
+            published: e.published.or(e.updated).map(|d| d.to_rfc3339()),
+            summary,
+        };
+        entries.insert(id, entry);
+    }
+    let entries: Vec<Entry> = entries.into_values().collect();
+    Ok(Structured {
+        text: snapshot_text(title.as_deref(), &entries),
+        meta: serde_json::json!({ "title": title, "entries": entries }),
+        title,
+        metrics: Vec::new(),
+    })
+}
+
+/// One block per entry, in id order.
+fn snapshot_text(title: Option<&str>, entries: &[Entry]) -> String {
+    let mut out = String::new();
+    if let Some(t) = title {
+        out.push_str(t);
+        out.push('\n');
+    }
+    for e in entries {
+        out.push('\n');
+        out.push_str(e.title.as_deref().unwrap_or("(untitled)"));
+        out.push('\n');
+        out.push_str(e.link.as_deref().unwrap_or(&e.id));
+        out.push('\n');
+        if let Some(p) = &e.published {
+            out.push_str(p);
+            out.push('\n');
+        }
+        if let Some(s) = &e.summary {
+            out.push_str(s);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn entries(meta: &serde_json::Value) -> Vec<Entry> {
+    meta.get("entries").and_then(|e| serde_json::from_value(e.clone()).ok()).unwrap_or_default()
+}
+
+fn line(e: &Entry) -> String {
+    let title = e.title.as_deref().unwrap_or("(untitled)");
+    match &e.link {
+        Some(l) => format!("{title} — {l}"),
+        None => title.to_owned(),
+    }
+}
+
+/// New entries (one change) and edited entries (another). Entries that
+/// dropped off the feed are not reported: feeds are windows, not archives.
+pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChange> {
+    let old: BTreeMap<String, Entry> = entries(old).into_iter().map(|e| (e.id.clone(), e)).collect();
+    let new = entries(new);
+    let added: Vec<&Entry> = new.iter().filter(|e| !old.contains_key(&e.id)).collect();
+    let edited: Vec<&Entry> = new.iter().filter(|e| old.get(&e.id).is_some_and(|o| o != *e)).collect();
+    let mut out = Vec::new();
+    if !added.is_empty() {
+        let summary = match added.as_slice() {
+            [one] => format!("New entry: {}", one.title.as_deref().unwrap_or("(untitled)")),
+            many => format!("{} new entries", many.len()),
+        };
+        out.push(KindChange {
+            kind: ChangeKind::Content,
+            summary,
+            excerpt: listing(&added, "+ "),
+            added: added.len() as u32,
+            removed: 0,
+            modified: 0,
+            ratio: 0.0,
+            details: serde_json::json!({ "new_entries": added }),
+        });
+    }
+    if !edited.is_empty() {
+        let summary = match edited.as_slice() {
+            [one] => format!("Entry edited: {}", one.title.as_deref().unwrap_or("(untitled)")),
+            many => format!("{} entries edited", many.len()),
+        };
+        out.push(KindChange {
+            kind: ChangeKind::Content,
+            summary,
+            excerpt: listing(&edited, "~ "),
+            added: 0,
+            removed: 0,
+            modified: edited.len() as u32,
+            ratio: 0.0,
+            details: serde_json::json!({ "edited_entries": edited }),
+        });
+    }
+    out
+}
+
+fn listing(entries: &[&Entry], mark: &str) -> String {
+    let mut lines: Vec<String> = entries.iter().take(LISTED).map(|e| format!("{mark}{}", line(e))).collect();
+    if entries.len() > LISTED {
+        lines.push(format!("… and {} more", entries.len() - LISTED));
+    }
+    lines.join("\n")
+}
+
+/// Whether a response looks like a feed: by content type, or by its root
+/// element for servers that say `text/xml`.
+pub fn looks_like_feed(content_type: Option<&str>, body: &[u8]) -> bool {
+    let ct = content_type.unwrap_or("").to_ascii_lowercase();
+    if ct.contains("rss+xml") || ct.contains("atom+xml") || ct.contains("feed+json") {
+        return true;
+    }
+    let head = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
+    let xmlish = ct.contains("xml") || head.trim_start().starts_with("<?xml");
+    xmlish && (head.contains("<rss") || head.contains("<feed") || head.contains("<rdf:rdf"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    const RSS: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>量子位</title><link>https://www.qbitai.com</link>
+<item><title>百度文心一言开放测试</title><link>https://www.qbitai.com/2023/03/1.html</link><guid>qb-1</guid>
+<pubDate>Thu, 16 Mar 2023 08:00:00 +0000</pubDate><description>&lt;p&gt;文心一言今日发布&lt;/p&gt;</description></item>
+<item><title>Stanford Alpaca: 7B instruction model</title><link>https://www.qbitai.com/2023/03/2.html</link><guid>qb-2</guid>
+<pubDate>Tue, 14 Mar 2023 08:00:00 +0000</pubDate><description>Fine-tuned LLaMA 7B on 52K demos.</description></item>
+</channel></rss>"#;
+
+    fn reorder(rss: &str) -> String {
+        let a = rss.find("<item>").unwrap();
+        let b = rss.rfind("<item>").unwrap();
+        let end = rss.find("</channel>").unwrap();
+        format!("{}{}{}{}", &rss[..a], &rss[b..end], &rss[a..b], &rss[end..])
+    }
+
+    #[test]
+    fn reordered_feed_hashes_the_same() {
+        let a = parse(RSS.as_bytes(), Some("application/rss+xml"), None).unwrap();
+        let b = parse(reorder(RSS).as_bytes(), Some("application/rss+xml"), None).unwrap();
+        assert_ne!(RSS, reorder(RSS));
+        assert_eq!(a.text, b.text);
+        assert!(changes(&a.meta, &b.meta).is_empty());
+        assert_eq!(a.title.as_deref(), Some("量子位"));
+        assert!(a.text.contains("文心一言今日发布"), "{}", a.text);
+    }
+
+    #[test]
+    fn new_entry_is_one_change_listing_it() {
+        let a = parse(RSS.as_bytes(), None, None).unwrap();
+        let more = RSS.replacen(
+            "<item>",
+            "<item><title>AutoGPT 更名</title><link>https://www.qbitai.com/2023/04/3.html</link><guid>qb-3</guid></item><item>",
+            1,
+        );
+        let b = parse(more.as_bytes(), None, None).unwrap();
+        let ch = changes(&a.meta, &b.meta);
+        assert_eq!(ch.len(), 1, "{ch:?}");
+        assert_eq!(ch[0].summary, "New entry: AutoGPT 更名");
+        assert_eq!(ch[0].excerpt, "+ AutoGPT 更名 — https://www.qbitai.com/2023/04/3.html");
+        assert_eq!(ch[0].added, 1);
+    }
+
+    #[test]
+    fn snapshot_text_shape() {
+        insta::assert_snapshot!(parse(RSS.as_bytes(), None, None).unwrap().text);
+    }
+
+    #[test]
+    fn edited_entry_is_reported_separately() {
+        let a = parse(RSS.as_bytes(), None, None).unwrap();
+        let edited = RSS.replace("52K demos", "52K instruction-following demos");
+        let b = parse(edited.as_bytes(), None, None).unwrap();
+        let ch = changes(&a.meta, &b.meta);
+        assert_eq!(ch.len(), 1);
+        assert_eq!(ch[0].summary, "Entry edited: Stanford Alpaca: 7B instruction model");
+        assert_eq!(ch[0].modified, 1);
+    }
+
+    #[test]
+    fn entries_without_guid_keep_their_identity() {
+        let no_guid = RSS.replace("<guid>qb-1</guid>", "").replace("<guid>qb-2</guid>", "");
+        let a = parse(no_guid.as_bytes(), None, None).unwrap();
+        assert_eq!(a.text, parse(no_guid.as_bytes(), None, None).unwrap().text, "refetch is stable");
+        let b = parse(no_guid.replace("开放测试", "正式上线").as_bytes(), None, None).unwrap();
+        let ch = changes(&a.meta, &b.meta);
+        assert_eq!(ch.len(), 1, "{ch:?}");
+        assert_eq!(ch[0].summary, "Entry edited: 百度文心一言正式上线");
+        // Neither guid nor link: the title is the identity, not a random id.
+        let bare = "<rss version=\"2.0\"><channel><title>t</title><item><title>只有标题</title></item></channel></rss>";
+        let x = parse(bare.as_bytes(), None, None).unwrap();
+        assert_eq!(x.text, parse(bare.as_bytes(), None, None).unwrap().text);
+    }
+
+    #[test]
+    fn gbk_feed_is_decoded() {
+        let xml = RSS.replace("utf-8", "gbk");
+        let (bytes, _, _) = encoding_rs::GBK.encode(&xml);
+        let s = parse(&bytes, Some("text/xml; charset=gbk"), None).unwrap();
+        assert!(s.text.contains("百度文心一言开放测试"), "{}", s.text);
+    }
+
+    #[test]
+    fn atom_and_json_feed_parse() {
+        let atom = r#"<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>AutoGPT releases</title>
+<id>tag:github.com,2008:x</id><updated>2023-04-20T00:00:00Z</updated>
+<entry><id>tag:github.com,2008:Repository/1/v0.2.2</id><title>v0.2.2</title><updated>2023-04-20T00:00:00Z</updated>
+<link rel="alternate" href="https://github.com/Significant-Gravitas/AutoGPT/releases/tag/v0.2.2"/></entry></feed>"#;
+        let s = parse(atom.as_bytes(), Some("application/atom+xml"), None).unwrap();
+        assert!(s.text.contains("v0.2.2\nhttps://github.com/Significant-Gravitas/AutoGPT/releases/tag/v0.2.2"));
+        let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"机器之心","items":[{"id":"j1","url":"https://jiqizhixin.com/a/1","title":"GPT-4 发布","content_text":"多模态"}]}"#;
+        let s = parse(json.as_bytes(), Some("application/feed+json"), None).unwrap();
+        assert!(s.text.contains("GPT-4 发布\nhttps://jiqizhixin.com/a/1"), "{}", s.text);
+    }
+
+    #[test]
+    fn html_is_not_a_feed() {
+        assert!(parse(b"<html><body>hi</body></html>", Some("text/html"), None).is_err());
+        assert!(looks_like_feed(Some("application/rss+xml; charset=utf-8"), b""));
+        assert!(looks_like_feed(Some("text/xml"), RSS.as_bytes()));
+        assert!(!looks_like_feed(Some("text/html"), b"<html>"));
+    }
+}

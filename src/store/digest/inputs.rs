@@ -1,0 +1,176 @@
+//! Fills [`DigestInputs`] for a period from the tables that exist: changes
+//! (content and status) and sources (failing ones).
+//!
+//! The catalog (mentions, proposed facts, candidates) and metrics (stars,
+//! downloads, releases) tables are built in parallel by other work; until
+//! they land, [`no_catalog_inputs_yet`] leaves those sections empty.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::digest::Period;
+use crate::digest::inputs::{
+    ChangeInput, DigestInputs, FailingInput, MetricInput, RepoEventInput, RepoEventKind, SourceRef, StatusChangeInput,
+};
+use crate::store::changes::{ChangeFilter, ChangeRow};
+use crate::store::entity::sources;
+use crate::store::{Store, StoreError};
+use crate::types::{ChangeKind, ErrorKind, SourceId, SourceKind, SourceStatus};
+
+/// Everything recorded in `[period.start, period.end)`.
+pub async fn load_inputs(store: &Store, period: &Period) -> Result<DigestInputs, StoreError> {
+    let filter = ChangeFilter { since: Some(period.start), until: Some(period.end), ..ChangeFilter::default() };
+    let rows = store.list_changes(&filter).await?;
+    let mut inputs = DigestInputs::default();
+    for row in rows {
+        match row.kind {
+            ChangeKind::Status => inputs.status_changes.extend(status_change(&row)),
+            ChangeKind::Release | ChangeKind::Metadata => match repo_event(&row) {
+                Some(event) => inputs.repo_events.push(event),
+                None => inputs.changes.push(content_change(row)),
+            },
+            ChangeKind::Content => inputs.changes.push(content_change(row)),
+        }
+    }
+    inputs.failing = failing_sources(store).await?;
+    no_catalog_inputs_yet(&mut inputs);
+    inputs.metrics = metric_inputs(store, period).await?;
+    Ok(inputs)
+}
+
+/// Releases, renames and archives of watched repositories.
+fn repo_event(row: &ChangeRow) -> Option<RepoEventInput> {
+    let d = &row.details;
+    let (kind, detail, url) = match row.kind {
+        ChangeKind::Release => {
+            let release = d.get("release")?;
+            let tag = release.get("tag")?.as_str()?.to_owned();
+            (RepoEventKind::Release, tag, release.get("url").and_then(|u| u.as_str()).map(str::to_owned))
+        }
+        ChangeKind::Metadata => match d.get("field")?.as_str()? {
+            "full_name" => (RepoEventKind::Rename, d.get("to")?.as_str()?.to_owned(), None),
+            "archived" if d.get("to")?.as_bool()? => (RepoEventKind::Archive, String::new(), None),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(RepoEventInput {
+        kind,
+        source: source_ref(row),
+        detail,
+        url: url.or_else(|| Some(row.url.clone())),
+        at: row.detected_at,
+    })
+}
+
+/// Week-over-week metric movement (stars, forks, downloads, likes) of the
+/// watched repositories and models.
+async fn metric_inputs(store: &Store, period: &Period) -> Result<Vec<MetricInput>, StoreError> {
+    let rows = sources::Entity::find()
+        .filter(sources::Column::Kind.is_in([SourceKind::Github.as_str(), SourceKind::Huggingface.as_str()]))
+        .filter(sources::Column::RemovedAt.is_null())
+        .all(store.db())
+        .await?;
+    let mut out = Vec::new();
+    for s in rows {
+        let subject = url::Url::parse(&s.url)
+            .ok()
+            .map(|u| u.path().trim_matches('/').to_owned())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| s.url.clone());
+        let source = SourceRef {
+            id: SourceId(s.id),
+            url: s.url.clone(),
+            title: s.title.clone(),
+            tags: serde_json::from_str(&s.tags).unwrap_or_default(),
+        };
+        for d in store.metric_deltas(SourceId(s.id), period.start).await? {
+            out.push(MetricInput {
+                subject: subject.clone(),
+                metric: d.metric.clone(),
+                source: source.clone(),
+                before: d.before.map(|b| b.round() as i64),
+                after: d.now.round() as i64,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Placeholder for the catalog and metrics sections: the catalog and
+/// metrics tables are not on `main` yet. Replace with real queries then.
+pub fn no_catalog_inputs_yet(inputs: &mut DigestInputs) {
+    inputs.new_mentions.clear();
+    inputs.proposed_facts.clear();
+    inputs.candidates.clear();
+}
+
+fn source_ref(row: &ChangeRow) -> SourceRef {
+    SourceRef { id: SourceId(row.source_id), url: row.url.clone(), title: row.title.clone(), tags: row.tags.clone() }
+}
+
+fn content_change(row: ChangeRow) -> ChangeInput {
+    // A content change's details carry the page title at the time.
+    let title = row.details.get("title").and_then(|t| t.as_str()).map(str::to_owned);
+    let mut source = source_ref(&row);
+    if source.title.as_deref().is_none_or(str::is_empty) {
+        source.title = title;
+    }
+    ChangeInput {
+        id: row.id,
+        source,
+        kind: row.kind,
+        detected_at: row.detected_at,
+        summary: row.summary,
+        added: u32::try_from(row.added).unwrap_or(0),
+        removed: u32::try_from(row.removed).unwrap_or(0),
+        modified: u32::try_from(row.modified).unwrap_or(0),
+        ratio: row.ratio,
+        catalog_hits: 0,
+        excerpt: row.excerpt,
+    }
+}
+
+/// A status change's details: `{"from", "to", "error_kind", "final_url"}`.
+/// A row whose statuses do not parse is skipped (logged), not fatal.
+fn status_change(row: &ChangeRow) -> Option<StatusChangeInput> {
+    let field = |k: &str| row.details.get(k).and_then(|v| v.as_str());
+    let parsed = (field("from").map(str::parse::<SourceStatus>), field("to").map(str::parse::<SourceStatus>));
+    let (Some(Ok(from)), Some(Ok(to))) = parsed else {
+        tracing::warn!(change_id = row.id, "Status change without readable from/to; left out of the digest.");
+        return None;
+    };
+    Some(StatusChangeInput {
+        source: source_ref(row),
+        from,
+        to,
+        at: row.detected_at,
+        final_url: field("final_url").map(str::to_owned),
+        error_kind: field("error_kind").and_then(|k| k.parse::<ErrorKind>().ok()),
+    })
+}
+
+/// Sources failing now, with when they were last fine.
+async fn failing_sources(store: &Store) -> Result<Vec<FailingInput>, StoreError> {
+    let rows = sources::Entity::find()
+        .filter(sources::Column::Status.eq(SourceStatus::Failing.as_str()))
+        .filter(sources::Column::RemovedAt.is_null())
+        .all(store.db())
+        .await?;
+    let mut out = Vec::new();
+    for s in rows {
+        let since: DateTime<Utc> = s.last_ok_at.unwrap_or(s.created_at);
+        let error_kind = s.last_error_kind.as_deref().and_then(|k| k.parse().ok()).unwrap_or(ErrorKind::Connect);
+        out.push(FailingInput {
+            source: SourceRef {
+                id: SourceId(s.id),
+                url: s.url,
+                title: s.title,
+                tags: serde_json::from_str(&s.tags).unwrap_or_default(),
+            },
+            since,
+            error_kind,
+        });
+    }
+    Ok(out)
+}

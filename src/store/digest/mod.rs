@@ -1,0 +1,387 @@
+//! The digest outbox table: insert-once per period, claim with a lease,
+//! record each attempt's outcome.
+//!
+//! Every function takes any connection (`&impl ConnectionTrait`), so callers
+//! may run them inside a transaction.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, TransactionTrait, TryInsertResult,
+};
+
+use super::{Store, StoreError};
+
+use crate::digest::outbox::{AttemptOutcome, OutboxStatus};
+
+mod inputs;
+pub use inputs::{load_inputs, no_catalog_inputs_yet};
+
+pub mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "digests")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub period_key: String,
+        pub audience: String,
+        pub period_start: DateTimeUtc,
+        pub period_end: DateTimeUtc,
+        /// JSON array of addresses.
+        pub recipients: String,
+        pub subject: String,
+        pub body_text: String,
+        pub body_html: String,
+        pub status: String,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub claimed_until: Option<DateTimeUtc>,
+        pub message_id: String,
+        pub last_error: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub sent_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use entity::{ActiveModel, Column, Entity};
+
+/// One outbox row, as the sender and `digest list` see it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DigestRow {
+    pub id: i64,
+    pub period_key: String,
+    pub audience: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    #[serde(skip)]
+    pub body_text: String,
+    #[serde(skip)]
+    pub body_html: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub message_id: String,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<entity::Model> for DigestRow {
+    fn from(m: entity::Model) -> Self {
+        DigestRow {
+            id: m.id,
+            period_key: m.period_key,
+            audience: m.audience,
+            period_start: m.period_start,
+            period_end: m.period_end,
+            // Written by `insert_if_absent` only; an unreadable value shows as no recipients.
+            recipients: serde_json::from_str(&m.recipients).unwrap_or_default(),
+            subject: m.subject,
+            body_text: m.body_text,
+            body_html: m.body_html,
+            status: m.status,
+            attempts: m.attempts,
+            next_attempt_at: m.next_attempt_at,
+            message_id: m.message_id,
+            last_error: m.last_error,
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+        }
+    }
+}
+
+/// A rendered digest for one audience, ready to be stored.
+#[derive(Debug, Clone)]
+pub struct NewDigest {
+    pub period_key: String,
+    pub audience: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub message_id: String,
+}
+
+/// Stores the digest as `pending` unless its (period, audience) is already
+/// there — built by another instance or an earlier run. Returns the new id,
+/// or `None` for "already there".
+pub async fn insert_if_absent(
+    db: &impl ConnectionTrait,
+    d: NewDigest,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, DbErr> {
+    let row = ActiveModel {
+        id: NotSet,
+        period_key: Set(d.period_key),
+        audience: Set(d.audience),
+        period_start: Set(d.period_start),
+        period_end: Set(d.period_end),
+        recipients: Set(serde_json::to_string(&d.recipients).unwrap_or_else(|_| "[]".to_owned())),
+        subject: Set(d.subject),
+        body_text: Set(d.body_text),
+        body_html: Set(d.body_html),
+        status: Set(OutboxStatus::Pending.as_str().to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        claimed_until: Set(None),
+        message_id: Set(d.message_id),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+    };
+    let result = Entity::insert(row)
+        .on_conflict(OnConflict::columns([Column::PeriodKey, Column::Audience]).do_nothing().to_owned())
+        .try_insert()
+        .exec(db)
+        .await?;
+    Ok(match result {
+        TryInsertResult::Inserted(r) => Some(r.last_insert_id),
+        TryInsertResult::Empty | TryInsertResult::Conflicted => None,
+    })
+}
+
+/// Where the next period starts: the end of the latest digest ever built,
+/// whatever its status (a pending or failed digest still covers its period).
+pub async fn last_period_end(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let last = Entity::find().order_by_desc(Column::PeriodEnd).one(db).await?;
+    Ok(last.map(|m| m.period_end))
+}
+
+/// Whether a digest exists for this period key (any audience).
+pub async fn exists_for_period(db: &impl ConnectionTrait, period_key: &str) -> Result<bool, DbErr> {
+    Ok(Entity::find().filter(Column::PeriodKey.eq(period_key)).one(db).await?.is_some())
+}
+
+/// Pending rows whose next attempt is due (or all pending rows when
+/// `ignore_backoff`: an explicit `digest send`), oldest period first.
+pub async fn pending(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    ignore_backoff: bool,
+) -> Result<Vec<DigestRow>, DbErr> {
+    let mut q = Entity::find().filter(Column::Status.eq(OutboxStatus::Pending.as_str()));
+    if !ignore_backoff {
+        q = q.filter(Column::NextAttemptAt.lte(now));
+    }
+    let rows = q.order_by_asc(Column::PeriodEnd).order_by_asc(Column::Id).all(db).await?;
+    Ok(rows.into_iter().map(DigestRow::from).collect())
+}
+
+/// Takes the row for one attempt: succeeds for exactly one caller while the
+/// row is pending and nobody else holds an unexpired lease. The conditional
+/// UPDATE is atomic on SQLite and PostgreSQL alike, so two instances (or two
+/// racing `digest send`) never both send it.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = Entity::update_many()
+        .col_expr(Column::ClaimedUntil, Expr::value(lease_until))
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(OutboxStatus::Pending.as_str()))
+        .filter(Column::ClaimedUntil.is_null().or(Column::ClaimedUntil.lt(now)))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Writes an attempt's outcome and releases the lease.
+pub async fn record(db: &impl ConnectionTrait, id: i64, outcome: &AttemptOutcome) -> Result<(), DbErr> {
+    let mut q = Entity::update_many()
+        .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(Column::Id.eq(id));
+    q = match outcome {
+        AttemptOutcome::Sent { at } => q
+            .col_expr(Column::Status, Expr::value(OutboxStatus::Sent.as_str()))
+            .col_expr(Column::SentAt, Expr::value(*at))
+            .col_expr(Column::LastError, Expr::value(Option::<String>::None)),
+        AttemptOutcome::Retry { next_attempt_at, error } => q
+            .col_expr(Column::NextAttemptAt, Expr::value(*next_attempt_at))
+            .col_expr(Column::LastError, Expr::value(error.clone())),
+        AttemptOutcome::Failed { error } => q
+            .col_expr(Column::Status, Expr::value(OutboxStatus::Failed.as_str()))
+            .col_expr(Column::LastError, Expr::value(error.clone())),
+    };
+    q.exec(db).await?;
+    Ok(())
+}
+
+/// `digest send --retry-failed`: failed rows become pending again, with a
+/// fresh attempt budget. Returns how many.
+pub async fn retry_failed(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let result = Entity::update_many()
+        .col_expr(Column::Status, Expr::value(OutboxStatus::Pending.as_str()))
+        .col_expr(Column::Attempts, Expr::value(0))
+        .col_expr(Column::NextAttemptAt, Expr::value(now))
+        .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(Column::Status.eq(OutboxStatus::Failed.as_str()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Every digest, newest period first (`digest list`).
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<DigestRow>, DbErr> {
+    let rows = Entity::find().order_by_desc(Column::PeriodEnd).order_by_desc(Column::Id).all(db).await?;
+    Ok(rows.into_iter().map(DigestRow::from).collect())
+}
+
+/// The outbox as the rest of the program sees it: the same queries on the
+/// store's connection, with the store's error type.
+impl Store {
+    /// Stores one period's digests (one per audience) in one transaction.
+    /// Returns how many were new; 0 means the period was already there.
+    pub async fn digest_enqueue(&self, digests: Vec<NewDigest>, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let txn = self.db().begin().await?;
+        let mut inserted = 0;
+        for d in digests {
+            if insert_if_absent(&txn, d, now).await?.is_some() {
+                inserted += 1;
+            }
+        }
+        txn.commit().await?;
+        Ok(inserted)
+    }
+
+    pub async fn digest_last_period_end(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(last_period_end(self.db()).await?)
+    }
+
+    pub async fn digest_exists_for_period(&self, period_key: &str) -> Result<bool, StoreError> {
+        Ok(exists_for_period(self.db(), period_key).await?)
+    }
+
+    pub async fn digest_pending(&self, now: DateTime<Utc>, ignore_backoff: bool) -> Result<Vec<DigestRow>, StoreError> {
+        Ok(pending(self.db(), now, ignore_backoff).await?)
+    }
+
+    pub async fn digest_claim(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(claim(self.db(), id, now, lease_until).await?)
+    }
+
+    pub async fn digest_record(&self, id: i64, outcome: &AttemptOutcome) -> Result<(), StoreError> {
+        Ok(record(self.db(), id, outcome).await?)
+    }
+
+    pub async fn digest_retry_failed(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(retry_failed(self.db(), now).await?)
+    }
+
+    pub async fn digest_list(&self) -> Result<Vec<DigestRow>, StoreError> {
+        Ok(list(self.db()).await?)
+    }
+
+    pub async fn digest_count_failed(&self) -> Result<u64, StoreError> {
+        Ok(count_failed(self.db()).await?)
+    }
+}
+
+/// Failed digests, for the `modelwatch_digest_failed` gauge.
+pub async fn count_failed(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Entity::find().filter(Column::Status.eq(OutboxStatus::Failed.as_str())).count(db).await
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use migration::{MigrationTrait, SchemaManager};
+    use sea_orm::Database;
+
+    async fn db() -> sea_orm::DatabaseConnection {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        let manager = SchemaManager::new(&db);
+        migration::m20261128_000200_digest::Migration.up(&manager).await.unwrap();
+        db
+    }
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 30, h, 0, 0).unwrap()
+    }
+
+    fn new(key: &str, audience: &str) -> NewDigest {
+        NewDigest {
+            period_key: key.to_owned(),
+            audience: audience.to_owned(),
+            period_start: at(0) - chrono::Duration::days(7),
+            period_end: at(0),
+            recipients: vec!["研究组 <team@example.com>".to_owned()],
+            subject: "modelwatch 周报：3 处内容变更".to_owned(),
+            body_text: "本期共 3 处变更。".to_owned(),
+            body_html: "<p>本期共 3 处变更。</p>".to_owned(),
+            message_id: format!("<modelwatch.digest.{key}.{audience}@example.com>"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_period_is_stored_once_per_audience() {
+        let db = db().await;
+        assert!(insert_if_absent(&db, new("2026-11-30", "all"), at(0)).await.unwrap().is_some());
+        assert!(insert_if_absent(&db, new("2026-11-30", "all"), at(1)).await.unwrap().is_none());
+        assert!(insert_if_absent(&db, new("2026-11-30", "tags-0123456789ab"), at(1)).await.unwrap().is_some());
+        let rows = list(&db).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].recipients, ["研究组 <team@example.com>"]);
+        assert_eq!(last_period_end(&db).await.unwrap(), Some(at(0)));
+        assert!(exists_for_period(&db, "2026-11-30").await.unwrap());
+        assert!(!exists_for_period(&db, "2026-12-07").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_claim_is_exclusive_until_its_lease_lapses() {
+        let db = db().await;
+        let id = insert_if_absent(&db, new("2026-11-30", "all"), at(0)).await.unwrap().unwrap();
+        assert!(claim(&db, id, at(0), at(1)).await.unwrap());
+        assert!(!claim(&db, id, at(0), at(1)).await.unwrap(), "second claimer must lose");
+        // The first claimer died; after the lease another one takes over.
+        assert!(claim(&db, id, at(2), at(3)).await.unwrap());
+        assert_eq!(list(&db).await.unwrap()[0].attempts, 2);
+        record(&db, id, &AttemptOutcome::Sent { at: at(2) }).await.unwrap();
+        assert!(!claim(&db, id, at(5), at(6)).await.unwrap(), "a sent digest is never claimed again");
+        assert!(pending(&db, at(5), true).await.unwrap().is_empty());
+        let row = &list(&db).await.unwrap()[0];
+        assert_eq!((row.status.as_str(), row.sent_at), ("sent", Some(at(2))));
+    }
+
+    #[tokio::test]
+    async fn retries_wait_for_their_time_and_failed_rows_can_be_retried() {
+        let db = db().await;
+        let id = insert_if_absent(&db, new("2026-11-30", "all"), at(0)).await.unwrap().unwrap();
+        assert!(claim(&db, id, at(0), at(1)).await.unwrap());
+        let retry = AttemptOutcome::Retry { next_attempt_at: at(4), error: "connection refused".to_owned() };
+        record(&db, id, &retry).await.unwrap();
+        assert!(pending(&db, at(3), false).await.unwrap().is_empty());
+        assert_eq!(pending(&db, at(3), true).await.unwrap().len(), 1);
+        assert_eq!(pending(&db, at(4), false).await.unwrap()[0].last_error.as_deref(), Some("connection refused"));
+        assert!(claim(&db, id, at(4), at(5)).await.unwrap());
+        let failed = AttemptOutcome::Failed { error: "550 5.1.1 Recipient address rejected".to_owned() };
+        record(&db, id, &failed).await.unwrap();
+        assert_eq!(count_failed(&db).await.unwrap(), 1);
+        assert!(pending(&db, at(6), true).await.unwrap().is_empty());
+        assert_eq!(retry_failed(&db, at(7)).await.unwrap(), 1);
+        let row = &pending(&db, at(7), false).await.unwrap()[0];
+        assert_eq!((row.status.as_str(), row.attempts), ("pending", 0));
+    }
+}

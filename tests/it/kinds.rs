@@ -1,0 +1,369 @@
+//! Source kinds end to end against a local server serving responses in the
+//! APIs' documented shapes: feeds, PDF reports, GitHub repositories and
+//! Hugging Face models.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use modelwatch::sources::pdf::write_test_pdf;
+use modelwatch::store::Store;
+use modelwatch::types::SourceId;
+
+use crate::both_backends;
+use crate::support::{Backend, Mw, Page, TEST_CONFIG, TestServer};
+
+const FEED: &str = include_str!("../fixtures/kinds/qbitai-feed.xml");
+const REPO: &str = include_str!("../fixtures/kinds/github-repo-autogpt.json");
+const RELEASE: &str = include_str!("../fixtures/kinds/github-release-autogpt.json");
+const QWEN: &str = include_str!("../fixtures/kinds/hf-model-qwen.json");
+
+/// A JSON API response with an ETag the server honours (304 on a match).
+fn json(body: &str) -> Page {
+    Page { etag: true, ..Page::bytes("application/json; charset=utf-8", body.as_bytes().to_vec()) }
+}
+
+fn rss(body: &str) -> Page {
+    Page::bytes("application/rss+xml; charset=utf-8", body.as_bytes().to_vec())
+}
+
+/// The feed with its items in reverse order.
+fn reversed_items(feed: &str) -> String {
+    let start = feed.find("<item>").unwrap();
+    let end = feed.rfind("</item>").unwrap() + "</item>".len();
+    let mut items: Vec<String> = feed[start..end]
+        .split("<item>")
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| format!("<item>{}", s.trim_end()))
+        .collect();
+    items.reverse();
+    format!("{}{}{}", &feed[..start], items.join("\n"), &feed[end..])
+}
+
+const NEW_ITEM: &str = "<item>\n<title>AutoGPT 更名：Significant-Gravitas/Auto-GPT 迁至 AutoGPT</title>\n<link>https://www.qbitai.com/2023/10/90001.html</link>\n<guid isPermaLink=\"false\">qbitai-90001</guid>\n<pubDate>Mon, 02 Oct 2023 09:00:00 +0800</pubDate>\n<description>项目更名。</description>\n</item>\n";
+
+async fn check_json(mw: &Mw, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["check", "--format", "json"];
+    all.extend_from_slice(args);
+    mw.run_async(&all).await.ok().json()
+}
+
+async fn feed_changes_are_new_entries(backend: Backend) {
+    let Some(mw) = Mw::new(backend).await else { return };
+    let server = TestServer::start().await;
+    server.set("/feed.xml", rss(FEED));
+    mw.init().await;
+    let id = mw.add(&server.url("/feed.xml"), &[]).await;
+    assert_eq!(mw.source(id).await["kind"], "feed");
+    assert_eq!(check_json(&mw, &[]).await[0]["outcome"], "baseline");
+
+    let reordered = reversed_items(FEED);
+    assert_ne!(reordered, FEED);
+    server.set("/feed.xml", rss(&reordered));
+    let r = check_json(&mw, &[]).await;
+    assert_eq!(r[0]["outcome"], "unchanged", "a reorder is not a change: {r}");
+    assert!(mw.changes(Some(id)).await.is_empty());
+
+    server.set("/feed.xml", rss(&reordered.replacen("<item>", &format!("{NEW_ITEM}<item>"), 1)));
+    let r = check_json(&mw, &[]).await;
+    assert_eq!(r[0]["outcome"], "changed", "{r}");
+    let changes = mw.changes(Some(id)).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["summary"], "New entry: AutoGPT 更名：Significant-Gravitas/Auto-GPT 迁至 AutoGPT");
+    let excerpt = changes[0]["excerpt"].as_str().unwrap();
+    assert!(excerpt.contains("https://www.qbitai.com/2023/10/90001.html"), "{excerpt}");
+    assert!(!excerpt.contains("文心一言"), "old entries are not listed: {excerpt}");
+    assert_eq!(mw.source(id).await["title"], "量子位");
+}
+
+both_backends!(feed_changes_are_new_entries_on, feed_changes_are_new_entries);
+
+/// A URL with nothing feed-like in it that answers with RSS is read as a feed.
+async fn page_answering_rss_is_read_as_a_feed(backend: Backend) {
+    let Some(mw) = Mw::new(backend).await else { return };
+    let server = TestServer::start().await;
+    server.set("/news/latest", rss(FEED));
+    mw.init().await;
+    let id = mw.add(&server.url("/news/latest"), &[]).await;
+    assert_eq!(mw.source(id).await["kind"], "page");
+    assert_eq!(check_json(&mw, &[]).await[0]["outcome"], "baseline");
+    server.set("/news/latest", rss(&FEED.replacen("<item>", &format!("{NEW_ITEM}<item>"), 1)));
+    check_json(&mw, &[]).await;
+    let changes = mw.changes(Some(id)).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert!(changes[0]["summary"].as_str().unwrap().starts_with("New entry: AutoGPT 更名"), "{changes:?}");
+}
+
+both_backends!(page_answering_rss_is_read_as_a_feed_on, page_answering_rss_is_read_as_a_feed);
+
+const P1: &str = "AIGC Industry Research Report 2023\nChapter 1 Overview";
+const P2: &str = "Chapter 2 Foundation models\nGPT-4, ERNIE Bot, SenseNova";
+const P3: &str = "Chapter 3 Market size\nThe AIGC market reached 10 billion yuan in 2022.";
+
+async fn pdf_changes_name_their_page(backend: Backend) {
+    let Some(mw) = Mw::new(backend).await else { return };
+    let server = TestServer::start().await;
+    let pdf = |p3: &str| Page::bytes("application/pdf", write_test_pdf("AIGC report 2023", &[P1, P2, p3]).unwrap());
+    server.set("/reports/aigc-2023.pdf", pdf(P3));
+    server.set("/reports/broken.pdf", Page::bytes("application/pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog".to_vec()));
+    mw.init().await;
+    let id = mw.add(&server.url("/reports/aigc-2023.pdf"), &[]).await;
+    let broken = mw.add(&server.url("/reports/broken.pdf"), &[]).await;
+    assert_eq!(mw.source(id).await["kind"], "pdf");
+
+    let r = check_json(&mw, &[&id.to_string()]).await;
+    assert_eq!(r[0]["outcome"], "baseline", "{r}");
+    assert_eq!(mw.source(id).await["title"], "AIGC report 2023");
+
+    server.set("/reports/aigc-2023.pdf", pdf(&P3.replace("10 billion", "17 billion")));
+    let r = check_json(&mw, &[&id.to_string()]).await;
+    assert_eq!(r[0]["outcome"], "changed", "{r}");
+    let changes = mw.changes(Some(id)).await;
+    assert_eq!(changes.len(), 1, "only page 3 changed: {changes:?}");
+    let excerpt = changes[0]["excerpt"].as_str().unwrap();
+    assert!(excerpt.starts_with("p. 3\n"), "{excerpt}");
+    assert!(excerpt.contains("17"), "{excerpt}");
+    assert!(!excerpt.contains("Foundation models"), "{excerpt}");
+
+    let r = check_json(&mw, &[&broken.to_string()]).await;
+    assert_eq!(r[0]["outcome"], "failed", "{r}");
+    assert_eq!(r[0]["error_kind"], "invalid_content", "{r}");
+    assert!(r[0]["message"].as_str().unwrap().contains("PDF"), "{r}");
+}
+
+both_backends!(pdf_changes_name_their_page_on, pdf_changes_name_their_page);
+
+/// Config pointing GitHub's web and API bases at the test server.
+fn github_config(server: &TestServer) -> String {
+    format!(
+        "{}\n[github]\nweb_base = \"{}\"\napi_base = \"{}\"\n",
+        TEST_CONFIG.replace("[fetch]\n", "[fetch]\nconcurrency = 1\n"),
+        server.url("/"),
+        server.url("/api")
+    )
+}
+
+const REPO_PATH: &str = "/api/repos/Significant-Gravitas/Auto-GPT";
+const RELEASE_PATH: &str = "/api/repos/Significant-Gravitas/Auto-GPT/releases/latest";
+
+async fn metrics(mw: &Mw, id: i64, metric: &str) -> Vec<f64> {
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let points = store.metric_points(SourceId(id)).await.unwrap();
+    points.into_iter().filter(|p| p.metric == metric).map(|p| p.value).collect()
+}
+
+async fn github_repository(backend: Backend) {
+    let server = TestServer::start().await;
+    let Some(mw) = Mw::with_config(backend, &github_config(&server)).await else { return };
+    server.set(REPO_PATH, json(REPO));
+    mw.init().await;
+    let id = mw.add(&server.url("/Significant-Gravitas/Auto-GPT"), &[]).await;
+    assert_eq!(mw.source(id).await["kind"], "github");
+
+    let r = check_json(&mw, &[]).await;
+    assert_eq!(r[0]["outcome"], "baseline", "{r}");
+    assert_eq!(metrics(&mw, id, "stars").await, [120000.0]);
+    assert_eq!(mw.source(id).await["title"], "Significant-Gravitas/Auto-GPT");
+
+    // Unchanged: the repository answers 304 to its ETag.
+    let r = check_json(&mw, &[]).await;
+    assert_eq!(r[0]["outcome"], "not_modified", "{r}");
+    let last = server.seen_path(REPO_PATH).last().cloned().unwrap();
+    assert_eq!(last.status, 304);
+    assert!(last.headers.contains_key("if-none-match"));
+    assert_eq!(last.headers.get("accept").unwrap(), "application/vnd.github+json");
+    assert!(!last.headers.contains_key("authorization"), "no token configured");
+
+    // Stars +500: a metric point, not a change.
+    server.set(REPO_PATH, json(&REPO.replace("\"stargazers_count\": 120000", "\"stargazers_count\": 120500")));
+    let r = check_json(&mw, &[]).await;
+    assert_eq!(r[0]["outcome"], "unchanged", "{r}");
+    assert_eq!(metrics(&mw, id, "stars").await, [120000.0, 120500.0]);
+    assert!(mw.changes(Some(id)).await.is_empty());
+
+    // A new release.
+    server.set(RELEASE_PATH, json(RELEASE));
+    let r = check_json(&mw, &[]).await;
+    assert_eq!(r[0]["outcome"], "changed", "{r}");
+    let changes = mw.changes(Some(id)).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["kind"], "release");
+    assert_eq!(changes[0]["summary"], "New release v0.2.2 (Auto-GPT v0.2.2)");
+    assert_eq!(server.seen_path(REPO_PATH).last().unwrap().status, 304, "the repository half was not modified");
+
+    // Renamed: the API serves the canonical name.
+    server.set(REPO_PATH, json(&REPO.replace("\"Significant-Gravitas/Auto-GPT\"", "\"Significant-Gravitas/AutoGPT\"")));
+    check_json(&mw, &[]).await;
+    let changes = mw.changes(Some(id)).await;
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    let rename = changes.iter().find(|c| c["kind"] == "metadata").expect("a metadata change");
+    assert_eq!(rename["summary"], "Repository renamed: Significant-Gravitas/Auto-GPT → Significant-Gravitas/AutoGPT");
+}
+
+both_backends!(github_repository_on, github_repository);
+
+async fn github_rate_limit_is_shared(backend: Backend) {
+    let server = TestServer::start().await;
+    let Some(mw) = Mw::with_config(backend, &github_config(&server)).await else { return };
+    let other = "/api/repos/tatsu-lab/stanford_alpaca";
+    server.set(REPO_PATH, json(REPO));
+    server.set(other, json(&REPO.replace("Significant-Gravitas/Auto-GPT", "tatsu-lab/stanford_alpaca")));
+    mw.init().await;
+    let a = mw.add(&server.url("/Significant-Gravitas/Auto-GPT"), &[]).await;
+    let b = mw.add(&server.url("/tatsu-lab/stanford_alpaca"), &[]).await;
+    assert_eq!(mw.source(b).await["kind"], "github");
+
+    let reset = chrono::Utc::now().timestamp() + 3600;
+    let limited = |p: Page| {
+        Page { status: 403, ..p }
+            .with_header("x-ratelimit-limit", "60")
+            .with_header("x-ratelimit-remaining", "0")
+            .with_header("x-ratelimit-reset", &reset.to_string())
+            .without_etag()
+    };
+    server.set(REPO_PATH, limited(json(r#"{"message":"API rate limit exceeded"}"#)));
+    server.set(other, limited(json(r#"{"message":"API rate limit exceeded"}"#)));
+    let before = server.seen().iter().filter(|s| s.path.starts_with("/api/")).count();
+
+    let r = check_json(&mw, &[&a.to_string(), &b.to_string()]).await;
+    let api_requests = server.seen().iter().filter(|s| s.path.starts_with("/api/")).count() - before;
+    assert_eq!(api_requests, 1, "after the 403, no further GitHub API request: {:?}", server.seen());
+    for report in r.as_array().unwrap() {
+        assert_eq!(report["outcome"], "failed", "{r}");
+        assert_eq!(report["error_kind"], "rate_limited", "{r}");
+    }
+    let src = mw.source(a).await;
+    let next = chrono::DateTime::parse_from_rfc3339(src["next_check_at"].as_str().unwrap()).unwrap();
+    assert!(next.timestamp() >= reset - 5, "not checked again before the reset: {src}");
+}
+
+both_backends!(github_rate_limit_is_shared_on, github_rate_limit_is_shared);
+
+async fn huggingface_parameter_count(backend: Backend) {
+    let server = TestServer::start().await;
+    let config = format!(
+        "{TEST_CONFIG}\n[huggingface]\nweb_base = \"{}\"\napi_base = \"{}\"\n",
+        server.url("/"),
+        server.url("/hf")
+    );
+    let Some(mw) = Mw::with_config(backend, &config).await else { return };
+    let path = "/hf/api/models/Qwen/Qwen2.5-72B";
+    server.set(path, json(QWEN));
+    mw.init().await;
+    let id = mw.add(&server.url("/Qwen/Qwen2.5-72B"), &[]).await;
+    assert_eq!(mw.source(id).await["kind"], "huggingface");
+    assert_eq!(check_json(&mw, &[]).await[0]["outcome"], "baseline");
+
+    server.set(path, json(&QWEN.replace("\"downloads\": 48211", "\"downloads\": 50000")));
+    assert_eq!(check_json(&mw, &[]).await[0]["outcome"], "unchanged");
+    assert_eq!(metrics(&mw, id, "downloads").await, [48211.0, 50000.0]);
+
+    server.set(path, json(&QWEN.replace("72706203648", "72000000000")));
+    let r = check_json(&mw, &[]).await;
+    assert_eq!(r[0]["outcome"], "changed", "{r}");
+    let changes = mw.changes(Some(id)).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["summary"], "Parameter count changed: 72.7B → 72.0B");
+    assert_eq!(changes[0]["kind"], "metadata");
+}
+
+both_backends!(huggingface_parameter_count_on, huggingface_parameter_count);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_urls_pick_the_github_kind() {
+    let Some(mw) = Mw::new(Backend::Sqlite).await else { return };
+    mw.init().await;
+    let id = mw.add("https://github.com/tatsu-lab/stanford_alpaca", &[]).await;
+    assert_eq!(mw.source(id).await["kind"], "github");
+    let hf = mw.add("https://huggingface.co/Qwen/Qwen2.5-72B", &[]).await;
+    assert_eq!(mw.source(hf).await["kind"], "huggingface");
+}
+
+const RELEASES_ATOM: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en-US">
+  <id>tag:github.com,2008:https://github.com/Significant-Gravitas/Auto-GPT/releases</id>
+  <link type="text/html" rel="alternate" href="https://github.com/Significant-Gravitas/Auto-GPT/releases"/>
+  <title>Release notes from Auto-GPT</title>
+  <updated>2023-04-24T08:00:00Z</updated>
+  <entry>
+    <id>tag:github.com,2008:Repository/614765452/v0.3.0</id>
+    <updated>2023-04-24T08:00:00Z</updated>
+    <link rel="alternate" type="text/html" href="https://github.com/Significant-Gravitas/Auto-GPT/releases/tag/v0.3.0"/>
+    <title>Auto-GPT v0.3.0</title>
+    <content type="html">&lt;p&gt;Plugins, new memory backends&lt;/p&gt;</content>
+  </entry>
+</feed>"#;
+
+/// Without a token and with the budget spent, releases come from the web's
+/// releases.atom; the repository half is the last one seen.
+async fn github_budget_spent_falls_back_to_releases_atom(backend: Backend) {
+    let server = TestServer::start().await;
+    let Some(mw) = Mw::with_config(backend, &github_config(&server)).await else { return };
+    server.set(REPO_PATH, json(REPO));
+    mw.init().await;
+    let id = mw.add(&server.url("/Significant-Gravitas/Auto-GPT"), &[]).await;
+    assert_eq!(check_json(&mw, &[]).await[0]["outcome"], "baseline");
+
+    let reset = chrono::Utc::now().timestamp() + 1800;
+    server.set(
+        REPO_PATH,
+        Page { status: 403, ..json(r#"{"message":"API rate limit exceeded for 127.0.0.1."}"#) }
+            .with_header("x-ratelimit-remaining", "0")
+            .with_header("x-ratelimit-reset", &reset.to_string())
+            .without_etag(),
+    );
+    server.set(
+        "/Significant-Gravitas/Auto-GPT/releases.atom",
+        Page::bytes("application/atom+xml; charset=utf-8", RELEASES_ATOM.as_bytes().to_vec()),
+    );
+    let releases_before = server.seen_path(RELEASE_PATH).len();
+    let r = check_json(&mw, &[]).await;
+    assert_eq!(r[0]["outcome"], "changed", "{r}");
+    assert_eq!(server.seen_path(RELEASE_PATH).len(), releases_before, "no API request after the 403");
+    let changes = mw.changes(Some(id)).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["kind"], "release");
+    assert_eq!(changes[0]["summary"], "New release v0.3.0 (Auto-GPT v0.3.0)");
+    let src = mw.source(id).await;
+    let next = chrono::DateTime::parse_from_rfc3339(src["next_check_at"].as_str().unwrap()).unwrap();
+    assert!(next.timestamp() >= reset - 5, "the API is not asked again before the reset: {src}");
+}
+
+both_backends!(github_budget_spent_falls_back_to_releases_atom_on, github_budget_spent_falls_back_to_releases_atom);
+
+async fn github_token_is_sent_and_never_shown(backend: Backend) {
+    let server = TestServer::start().await;
+    let Some(mut mw) = Mw::with_config(backend, &github_config(&server)).await else { return };
+    mw.env.push(("GITHUB_TOKEN".into(), "ghp_kindsTestToken123".into()));
+    server.set(REPO_PATH, json(REPO));
+    mw.init().await;
+    mw.add(&server.url("/Significant-Gravitas/Auto-GPT"), &[]).await;
+    let run = mw.run_async(&["check", "--format", "json"]).await.ok();
+    let seen = server.seen_path(REPO_PATH);
+    assert_eq!(seen[0].headers.get("authorization").unwrap(), "Bearer ghp_kindsTestToken123");
+    assert!(!run.stdout.contains("ghp_kindsTestToken123") && !run.stderr.contains("ghp_kindsTestToken123"));
+}
+
+both_backends!(github_token_is_sent_and_never_shown_on, github_token_is_sent_and_never_shown);
+
+/// The digest's view of metrics: week-over-week deltas, and retention.
+async fn metric_deltas_and_retention(backend: Backend) {
+    use modelwatch::store::metrics::MetricPoint;
+    let server = TestServer::start().await;
+    let Some(mw) = Mw::with_config(backend, &github_config(&server)).await else { return };
+    mw.init().await;
+    let id = SourceId(mw.add(&server.url("/Significant-Gravitas/Auto-GPT"), &[]).await);
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let now = chrono::Utc::now();
+    let days = |n: i64| now - chrono::Duration::days(n);
+    let point = |metric: &str, value: f64| MetricPoint { metric: metric.into(), value };
+    store.record_metrics(id, days(30), &[point("stars", 100_000.0)]).await.unwrap();
+    store.record_metrics(id, days(8), &[point("stars", 119_000.0), point("forks", 23_000.0)]).await.unwrap();
+    store.record_metrics(id, days(1), &[point("stars", 120_500.0), point("forks", f64::NAN)]).await.unwrap();
+    let deltas = store.metric_deltas(id, days(7)).await.unwrap();
+    let stars = deltas.iter().find(|d| d.metric == "stars").unwrap();
+    assert_eq!((stars.before, stars.now, stars.delta()), (Some(119_000.0), 120_500.0, Some(1_500.0)));
+    let forks = deltas.iter().find(|d| d.metric == "forks").unwrap();
+    assert_eq!(forks.now, 23_000.0, "a NaN point is not stored");
+    assert_eq!(store.prune_metrics(days(14)).await.unwrap(), 1);
+    assert_eq!(store.metric_points(id).await.unwrap().len(), 3);
+}
+
+both_backends!(metric_deltas_and_retention_on, metric_deltas_and_retention);

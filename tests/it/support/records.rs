@@ -1,0 +1,67 @@
+//! Check records for store-level tests, as the runner would write them.
+
+use chrono::{DateTime, Utc};
+use modelwatch::store::metrics::MetricPoint;
+use modelwatch::store::record::{CheckRecord, CompressedBody, NewChange, NewSnapshot, SnapshotPointer, SourceUpdate};
+use modelwatch::types::{SourceId, SourceStatus};
+
+/// A successful check at `at` that stores `body` as a new snapshot (its raw
+/// body hashed by length, so tests can find it again).
+pub fn ok_record(source: SourceId, at: DateTime<Utc>, body: &str) -> CheckRecord {
+    let raw = body.as_bytes().to_vec();
+    CheckRecord {
+        source_id: source,
+        started_at: at,
+        duration_ms: 5,
+        outcome: "ok".into(),
+        http_status: Some(200),
+        error_kind: None,
+        message: None,
+        bytes: raw.len() as u64,
+        snapshot: Some(NewSnapshot {
+            content_hash: format!("{:064}", raw.len()),
+            text: body.into(),
+            meta: serde_json::Value::Null,
+            raw: Some(CompressedBody {
+                hash: raw_hash(body),
+                zstd: zstd::encode_all(raw.as_slice(), 1).unwrap(),
+                size: raw.len() as u64,
+            }),
+            http_status: Some(200),
+            final_url: None,
+        }),
+        pointer: SnapshotPointer::New,
+        changes: vec![],
+        update: SourceUpdate {
+            status: SourceStatus::Ok,
+            last_error_kind: None,
+            last_error: None,
+            pending_status: None,
+            pending_count: 0,
+            consecutive_failures: 0,
+            etag: None,
+            last_modified: None,
+            final_url: None,
+            title: None,
+            succeeded: true,
+            next_check_at: at,
+        },
+        metrics: vec![],
+        lease_owner: None,
+    }
+}
+
+/// The blob key `ok_record` uses for `body`.
+pub fn raw_hash(body: &str) -> String {
+    format!("{:064x}", body.len())
+}
+
+pub fn with_metrics(mut r: CheckRecord, points: &[(&str, f64)]) -> CheckRecord {
+    r.metrics = points.iter().map(|(m, v)| MetricPoint { metric: (*m).to_owned(), value: *v }).collect();
+    r
+}
+
+pub fn with_change(mut r: CheckRecord, change: NewChange) -> CheckRecord {
+    r.changes.push(change);
+    r
+}
