@@ -137,6 +137,22 @@ async fn articles_feed_mentions_facts_and_candidates(backend: Backend) {
     let table = mw.run_async(&["catalog", "facts", "--pending"]).await.ok().stdout;
     assert!(table.contains("GPT-4") && table.contains("1.8万亿"), "{table}");
 
+    // The digest's catalog inputs for the period.
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let now = Utc::now();
+    let d =
+        store.catalog_digest_inputs(now - chrono::Duration::hours(1), now + chrono::Duration::hours(1)).await.unwrap();
+    let first = d.new_mentions.iter().find(|m| m.name == "通义千问").unwrap();
+    assert_eq!((first.vendor.as_deref(), first.source.id.0), (Some("阿里巴巴"), id));
+    assert_eq!(d.proposed_facts.len(), 1);
+    assert_eq!((d.proposed_facts[0].subject.as_str(), d.proposed_facts[0].value.as_str()), ("GPT-4", "1.8万亿"));
+    assert!(d.proposed_facts[0].quote.contains("1.8万亿"));
+    let names: Vec<(&str, u32)> = d.candidates.iter().map(|c| (c.name.as_str(), c.occurrences)).collect();
+    assert_eq!(names, vec![("GLM-4", 1), ("言犀大模型", 1)]);
+    let earlier =
+        store.catalog_digest_inputs(now - chrono::Duration::days(14), now - chrono::Duration::days(7)).await.unwrap();
+    assert!(earlier.new_mentions.is_empty() && earlier.proposed_facts.is_empty() && earlier.candidates.is_empty());
+
     // Accepting it puts both figures in the export; adding GLM-4 closes the candidate.
     mw.run_async(&["catalog", "accept", &f["id"].to_string()]).await.ok();
     let md = mw.run_async(&["catalog", "export"]).await.ok().stdout;

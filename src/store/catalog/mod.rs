@@ -2,6 +2,7 @@
 //! proposed facts, candidates), structured facts, and the review queries.
 //! Every multi-row write is one transaction.
 
+mod digest;
 mod edit;
 mod hook;
 mod load;
@@ -13,6 +14,7 @@ use std::collections::HashMap;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
+pub use digest::CatalogDigestInputs;
 pub use load::SeedReport;
 pub use record::{RecordedAnalysis, StructuredFact};
 pub use review::{CandidateRow, EntityDetail, EvidenceRow, FactRow, MentionRow, ModelRow, NewModel, VendorRow};
