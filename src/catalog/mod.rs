@@ -13,6 +13,7 @@ pub mod reconcile;
 pub mod rules;
 pub mod seed;
 mod seed_raw;
+pub mod structured;
 pub mod text;
 pub mod value;
 

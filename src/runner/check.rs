@@ -211,7 +211,7 @@ impl Runner {
         match self.store.record_check(record).await {
             Ok(recorded) => {
                 if let (Some(snapshot_id), Some(text)) = (recorded.snapshot_id, obs.text.as_deref()) {
-                    self.catalog_hook(&source, snapshot_id, text).await;
+                    self.catalog_hook(&source, snapshot_id, text, &obs).await;
                 }
             }
             Err(e) => {
@@ -221,23 +221,6 @@ impl Runner {
         }
         log_report(&report, obs.bytes);
         report
-    }
-
-    /// Hands a new snapshot's text to the catalog (mentions, facts,
-    /// candidates). The catalog hook: wired by the catalog module.
-    async fn catalog_hook(&self, source: &Source, snapshot_id: i64, text: &str) {
-        let at = Utc::now();
-        match self.store.catalog_observe_snapshot(source.id, snapshot_id, text.to_owned(), at).await {
-            Ok(r) => tracing::info!(
-                new_mentions = r.new_mentions.len(),
-                new_facts = r.new_facts.len(),
-                corroborations = r.corroborations,
-                new_candidates = r.new_candidates.len(),
-                "Catalog updated from the snapshot"
-            ),
-            // The check itself is recorded; a catalog failure must not undo it.
-            Err(e) => tracing::warn!(error = %e, snapshot_id, "Catalog analysis failed"),
-        }
     }
 
     /// The last snapshot's metadata, for kinds whose observation builds on

@@ -1,6 +1,7 @@
 //! Running checks: claim due sources, bound concurrency, and run one check
 //! per source (fetch → extract → diff → store).
 
+mod catalog;
 mod check;
 pub mod liveness;
 mod observe;

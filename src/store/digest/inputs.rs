@@ -1,9 +1,6 @@
-//! Fills [`DigestInputs`] for a period from the tables that exist: changes
-//! (content and status) and sources (failing ones).
-//!
-//! The catalog (mentions, proposed facts, candidates) and metrics (stars,
-//! downloads, releases) tables are built in parallel by other work; until
-//! they land, [`no_catalog_inputs_yet`] leaves those sections empty.
+//! Fills [`DigestInputs`] for a period: changes (content, status, releases
+//! and repository events), failing sources, the catalog's news (first
+//! mentions, proposed facts, candidates) and metric deltas.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -12,6 +9,7 @@ use crate::digest::Period;
 use crate::digest::inputs::{
     ChangeInput, DigestInputs, FailingInput, MetricInput, RepoEventInput, RepoEventKind, SourceRef, StatusChangeInput,
 };
+use crate::store::catalog::CatalogStoreError;
 use crate::store::changes::{ChangeFilter, ChangeRow};
 use crate::store::entity::sources;
 use crate::store::{Store, StoreError};
@@ -33,7 +31,14 @@ pub async fn load_inputs(store: &Store, period: &Period) -> Result<DigestInputs,
         }
     }
     inputs.failing = failing_sources(store).await?;
-    no_catalog_inputs_yet(&mut inputs);
+    let catalog = store.catalog_digest_inputs(period.start, period.end).await.map_err(|e| match e {
+        CatalogStoreError::Store(e) => e,
+        CatalogStoreError::Db(e) => StoreError::Db(e),
+        other => StoreError::Corrupt(other.to_string()),
+    })?;
+    inputs.new_mentions = catalog.new_mentions;
+    inputs.proposed_facts = catalog.proposed_facts;
+    inputs.candidates = catalog.candidates;
     inputs.metrics = metric_inputs(store, period).await?;
     Ok(inputs)
 }
@@ -95,14 +100,6 @@ async fn metric_inputs(store: &Store, period: &Period) -> Result<Vec<MetricInput
         }
     }
     Ok(out)
-}
-
-/// Placeholder for the catalog and metrics sections: the catalog and
-/// metrics tables are not on `main` yet. Replace with real queries then.
-pub fn no_catalog_inputs_yet(inputs: &mut DigestInputs) {
-    inputs.new_mentions.clear();
-    inputs.proposed_facts.clear();
-    inputs.candidates.clear();
 }
 
 fn source_ref(row: &ChangeRow) -> SourceRef {

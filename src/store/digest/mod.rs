@@ -16,7 +16,7 @@ use super::{Store, StoreError};
 use crate::digest::outbox::{AttemptOutcome, OutboxStatus};
 
 mod inputs;
-pub use inputs::{load_inputs, no_catalog_inputs_yet};
+pub use inputs::load_inputs;
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
