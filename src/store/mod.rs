@@ -67,21 +67,26 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .map_err(|source| StoreError::Folder { path: dir.display().to_string(), source })?;
         }
+        let sqlite = url.starts_with("sqlite:");
         let mut opts = ConnectOptions::new(url.to_owned());
-        opts.max_connections(max_connections)
+        // SQLite has one writer: with several pooled connections, a
+        // transaction that reads and then writes can be refused outright
+        // ("database is locked") when another connection wrote meanwhile,
+        // whatever the busy timeout. One connection per process serialises
+        // our own writes; the busy timeout covers other processes (the CLI
+        // beside the daemon).
+        opts.max_connections(if sqlite { 1 } else { max_connections })
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(30))
-            .sqlx_logging(false);
+            .acquire_timeout(Duration::from_secs(60))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| {
+                o.busy_timeout(Duration::from_secs(30))
+                    .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .foreign_keys(true)
+            });
         let db =
             Database::connect(opts).await.map_err(|source| StoreError::Connect { url: redact_url(url), source })?;
-        if db.get_database_backend() == DbBackend::Sqlite {
-            // WAL lets the CLI read while the daemon writes; busy_timeout makes
-            // concurrent writers wait instead of failing.
-            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON"] {
-                sea_orm::ConnectionTrait::execute_unprepared(&db, pragma).await?;
-            }
-        }
         Ok(Store { db })
     }
 

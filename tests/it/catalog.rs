@@ -153,6 +153,12 @@ async fn articles_feed_mentions_facts_and_candidates(backend: Backend) {
         store.catalog_digest_inputs(now - chrono::Duration::days(14), now - chrono::Duration::days(7)).await.unwrap();
     assert!(earlier.new_mentions.is_empty() && earlier.proposed_facts.is_empty() && earlier.candidates.is_empty());
 
+    // The digest carries the catalog section end to end.
+    let preview = mw.run_async(&["digest", "preview", "--since", "1h", "--format", "text"]).await.ok().stdout;
+    for needle in ["通义千问", "GPT-4的参数量约为1.8万亿", "GLM-4", "言犀大模型"] {
+        assert!(preview.contains(needle), "digest preview lacks {needle}:\n{preview}");
+    }
+
     // Accepting it puts both figures in the export; adding GLM-4 closes the candidate.
     mw.run_async(&["catalog", "accept", &f["id"].to_string()]).await.ok();
     let md = mw.run_async(&["catalog", "export"]).await.ok().stdout;

@@ -367,3 +367,37 @@ async fn metric_deltas_and_retention(backend: Backend) {
 }
 
 both_backends!(metric_deltas_and_retention_on, metric_deltas_and_retention);
+
+async fn huggingface_parameters_become_accepted_catalog_facts(backend: Backend) {
+    let server = TestServer::start().await;
+    let config = format!(
+        "{TEST_CONFIG}\n[huggingface]\nweb_base = \"{}\"\napi_base = \"{}\"\n",
+        server.url("/"),
+        server.url("/hf")
+    );
+    let Some(mw) = Mw::with_config(backend, &config).await else { return };
+    // The catalog knows Alpaca (stanford_alpaca): load the shipped catalog.
+    let catalog = concat!(env!("CARGO_MANIFEST_DIR"), "/config/catalog.toml");
+    std::fs::copy(catalog, mw.path().join("catalog.toml")).unwrap();
+    let card = QWEN.replace("Qwen/Qwen2.5-72B", "stanford/Alpaca").replace("72706203648", "6738415616");
+    server.set("/hf/api/models/stanford/Alpaca", json(&card));
+    // A family prefix must not take a fact: Qwen2.5-72B is not the Qwen family.
+    server.set("/hf/api/models/Qwen/Qwen2.5-72B", json(QWEN));
+    mw.init().await;
+    mw.add(&server.url("/stanford/Alpaca"), &[]).await;
+    mw.add(&server.url("/Qwen/Qwen2.5-72B"), &[]).await;
+    let checked = mw.run_async(&["check"]).await.ok();
+    let facts = mw.run_async(&["catalog", "facts", "--format", "json"]).await.ok().json();
+    let params: Vec<&serde_json::Value> = facts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["attribute"] == "parameters" && f["status"] == "accepted")
+        .collect();
+    let alpaca: Vec<_> = params.iter().filter(|f| f.to_string().contains("Alpaca")).collect();
+    assert_eq!(alpaca.len(), 1, "check log:\n{}", checked.stderr);
+    assert!(alpaca[0].to_string().contains("6738415616"), "{}", alpaca[0]);
+    assert!(!facts.to_string().contains("72706203648"), "Qwen2.5-72B's count went to no catalog entity: {facts}");
+}
+
+both_backends!(huggingface_facts_on, huggingface_parameters_become_accepted_catalog_facts);
