@@ -66,18 +66,29 @@ pub fn config_check(path: &Path, database_url: Option<&str>) -> anyhow::Result<(
     println!("# {} is valid. Effective configuration (secrets redacted):", path.display());
     println!("{config:#?}");
     let now = chrono::Utc::now();
-    let tz = config.schedule.timezone;
-    let mut next = now;
-    let mut fires = Vec::new();
-    for _ in 0..3 {
-        match config.digest.cron.next_after(next, tz) {
-            Some(t) => {
-                fires.push(t.with_timezone(&tz).to_rfc3339());
-                next = t;
-            }
-            None => break,
+    let fires = |cron: &crate::schedule::CronExpr, tz: chrono_tz::Tz| {
+        let mut next = now;
+        let mut out = Vec::new();
+        while out.len() < 3 {
+            let Some(t) = cron.next_after(next, tz) else { break };
+            out.push(t.with_timezone(&tz).to_rfc3339());
+            next = t;
         }
-    }
-    println!("# digest cron {:?} next fires: {}", config.digest.cron.six_fields(), fires.join(", "));
+        out.join(", ")
+    };
+    let digest = &config.digest;
+    let state = if digest.enabled { "enabled" } else { "disabled" };
+    println!(
+        "# digest ({state}) cron {:?} in {} next fires: {}",
+        digest.cron.six_fields(),
+        digest.timezone,
+        fires(&digest.cron, digest.timezone)
+    );
+    let every = crate::schedule::format_duration(config.schedule.sweep_every);
+    println!(
+        "# sweep every {every}; sources without a schedule are checked every {}",
+        crate::schedule::format_duration(config.schedule.default_every)
+    );
+    println!("# daily maintenance cron \"0 30 3 * * *\" in {}", config.schedule.timezone);
     Ok(())
 }
