@@ -162,7 +162,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
                 // Wait for this sweep (or shutdown) before taking the next tick.
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = sweep => {}
+                    res = sweep => {
+                        if let Err(e) = res {
+                            tracing::error!(error = %e, "Sweep task failed");
+                        }
+                    }
                 }
             }
         }

@@ -33,6 +33,9 @@ fn main() -> ExitCode {
             }
         }
     });
+    // A blocking worker that never returns (a PDF parser stuck on a hostile
+    // file) must not keep the process alive after the command is done.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -28,6 +28,8 @@ pub enum ScheduleError {
     Duration { text: String, reason: String },
     #[error("interval {text:?} is too short (the minimum is 1 minute)")]
     TooShort { text: String },
+    #[error("interval {text:?} is too long (the maximum is 366 days)")]
+    TooLong { text: String },
 }
 
 impl CronExpr {
@@ -77,6 +79,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, ScheduleError> {
         .map_err(|e| ScheduleError::Duration { text: text.to_owned(), reason: e.to_string() })
 }
 
+/// The longest span any computed time moves by: far beyond every real
+/// interval, well inside chrono's range (so no addition can overflow).
+const MAX_SPAN: Duration = Duration::from_secs(100 * 366 * 24 * 3600);
+
+/// `t + d`, saturating instead of panicking on absurd durations (a hostile
+/// `Retry-After`, a mistyped `--every 300000y`).
+pub fn after(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    let span = chrono::Duration::from_std(d.min(MAX_SPAN)).unwrap_or(chrono::Duration::days(36_600));
+    t.checked_add_signed(span).unwrap_or(t)
+}
+
 /// Formats a duration the way users write it (`6h`, `90s`).
 pub fn format_duration(d: Duration) -> String {
     humantime::format_duration(d).to_string().replace(' ', "")
@@ -97,16 +110,19 @@ impl Schedule {
         if d < Duration::from_secs(60) {
             return Err(ScheduleError::TooShort { text: text.to_owned() });
         }
+        if d > Duration::from_secs(366 * 86_400) {
+            return Err(ScheduleError::TooLong { text: text.to_owned() });
+        }
         Ok(Schedule::Every(d))
     }
 
     /// The nominal next check after `now`, before jitter.
     pub fn next_after(&self, now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
         match self {
-            Schedule::Every(d) => now + chrono::Duration::from_std(*d).unwrap_or(chrono::Duration::hours(6)),
+            Schedule::Every(d) => after(now, *d),
             // A cron that never fires again (e.g. a past year) falls back to a
             // week, so the source is not lost.
-            Schedule::Cron(c) => c.next_after(now, tz).unwrap_or(now + chrono::Duration::days(7)),
+            Schedule::Cron(c) => c.next_after(now, tz).unwrap_or_else(|| after(now, Duration::from_secs(7 * 86_400))),
         }
     }
 
@@ -163,6 +179,9 @@ mod tests {
     #[test]
     fn short_intervals_are_refused() {
         assert!(Schedule::every("10s").is_err());
+        assert!(Schedule::every("300000y").is_err());
+        let now = Utc::now();
+        assert!(after(now, Duration::from_secs(u64::MAX)) > now, "saturates instead of panicking");
         assert_eq!(Schedule::every("6h").unwrap(), Schedule::Every(Duration::from_secs(6 * 3600)));
         assert_eq!(Schedule::every("6h").unwrap().to_string(), "every 6h");
     }

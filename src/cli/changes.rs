@@ -34,7 +34,10 @@ pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Stri
         return d.and_hms_opt(0, 0, 0).map(|n| n.and_utc()).ok_or_else(|| format!("bad date {t:?}"));
     }
     match crate::schedule::parse_duration(t) {
-        Ok(d) => Ok(now - chrono::Duration::from_std(d).map_err(|e| e.to_string())?),
+        Ok(d) => chrono::Duration::from_std(d)
+            .ok()
+            .and_then(|d| now.checked_sub_signed(d))
+            .ok_or_else(|| format!("--since {t:?} is too far back")),
         Err(_) => Err(format!("--since {t:?} is not an RFC 3339 time, a date (2026-11-23) or a duration (7d, 12h)")),
     }
 }
@@ -74,5 +77,6 @@ mod tests {
             Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap()
         );
         assert!(parse_since("last week", now).is_err());
+        assert!(parse_since("100000000d", now).is_err(), "too far back is an error, not a panic");
     }
 }

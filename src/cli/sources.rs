@@ -126,10 +126,16 @@ impl From<&Source> for SourceJson {
             last_checked_at: s.last_checked_at,
             next_check_at: s.next_check_at,
             schedule: s.schedule.as_ref().map(ToString::to_string),
-            options: s.options.clone(),
+            options: redacted(&s.options),
             created_at: s.created_at,
         }
     }
+}
+
+/// Header values may be credentials (cookies, tokens): never printed.
+fn redacted(options: &SourceOptions) -> SourceOptions {
+    let headers = options.headers.iter().map(|(n, _)| (n.clone(), "***".to_owned())).collect();
+    SourceOptions { headers, ..options.clone() }
 }
 
 pub async fn run(ctx: &Context, cmd: SourcesCommand) -> anyhow::Result<()> {
@@ -354,7 +360,7 @@ fn show(s: &Source, format: Format) -> anyhow::Result<()> {
     println!("  schedule:    {}", s.schedule.as_ref().map_or("default".to_owned(), ToString::to_string));
     println!("  last check:  {}", time(s.last_checked_at));
     println!("  next check:  {}", time(Some(s.next_check_at)));
-    println!("  options:     {}", serde_json::to_string(&s.options)?);
+    println!("  options:     {}", serde_json::to_string(&redacted(&s.options))?);
     if s.options.default_noise == Some(false) {
         println!("  noise rules: shipped rules off");
     } else {

@@ -82,7 +82,15 @@ fn bad_environment_overrides_are_reported() {
 
 #[test]
 fn secrets_never_print() {
-    let c = load("", &[("MODELWATCH_SMTP_PASSWORD", "hunter2"), ("GITHUB_TOKEN", "ghp_secret")]).unwrap();
+    let c = load(
+        "",
+        &[
+            ("MODELWATCH_SMTP_PASSWORD", "hunter2"),
+            ("GITHUB_TOKEN", "ghp_secret"),
+            ("MODELWATCH_DATABASE_URL", "postgres://mw:pgsecret@db/mw"),
+        ],
+    )
+    .unwrap();
     let debug = format!("{c:?}");
-    assert!(!debug.contains("hunter2") && !debug.contains("ghp_secret"), "{debug}");
+    assert!(!debug.contains("hunter2") && !debug.contains("ghp_secret") && !debug.contains("pgsecret"), "{debug}");
 }

@@ -359,13 +359,16 @@ impl Fetcher {
         // Validators belong to the URL they were stored for; after a redirect
         // they still describe the same resource, so send them on every hop.
         let _ = first_hop;
+        // The source's own headers (cookies, tokens) go only to the origin
+        // they were configured for, never to a host a redirect names.
+        let same_origin = url.origin() == req.url.origin();
         if let Some(etag) = &req.etag {
             r = r.header(header::IF_NONE_MATCH, etag);
         }
         if let Some(lm) = &req.last_modified {
             r = r.header(header::IF_MODIFIED_SINCE, lm);
         }
-        for (name, value) in &req.headers {
+        for (name, value) in req.headers.iter().filter(|_| same_origin) {
             if let (Ok(n), Ok(v)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
                 r = r.header(n, v);
             }

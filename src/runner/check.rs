@@ -12,8 +12,10 @@ use super::liveness::{self, LiveState, Observed, StatusChange};
 use super::observe::{self, Observation};
 use super::{Runner, blocking, jitter};
 use crate::diff::{self, DiffOptions, TextChange};
+use crate::schedule::after;
 use crate::source::Source;
 use crate::sources::{self, KindChange};
+use crate::store::StoreError;
 use crate::store::record::{CheckRecord, CompressedBody, NewChange, NewSnapshot, SnapshotPointer, SourceUpdate};
 use crate::types::{ChangeKind, ErrorKind, SourceStatus};
 
@@ -150,24 +152,49 @@ impl Runner {
         let started_at = Utc::now();
         let clock = Instant::now();
         let previous = self.previous_meta(&source).await;
-        let obs = observe::observe(&self.fetcher, &self.apis, &source, !mode.dry_run, previous.as_ref()).await;
+        let mut obs = observe::observe(&self.fetcher, &self.apis, &source, !mode.dry_run, previous.as_ref()).await;
+        let mut content = Content::None;
+        if obs.observed == Observed::Ok && !obs.not_modified {
+            match self.compare(&source, &obs).await {
+                Ok(c) => content = c,
+                // Content we cannot compare (a diff worker panicked, the
+                // history could not be read) is this source's failure, not
+                // the run's: recorded with backoff like any other.
+                Err(e) => obs = obs.into_failure(ErrorKind::InvalidContent, e),
+            }
+        }
+        self.finish(source, mode, obs, content, started_at, clock).await
+    }
 
+    /// Records a check that never got to observe anything (its task panicked).
+    pub(super) async fn record_panic(&self, source: Source, mode: &CheckMode, message: String) -> CheckReport {
+        tracing::error!(source_id = source.id.0, url = %source.url, error = %message, "Check panicked");
+        let obs = Observation::failed(ErrorKind::InvalidContent, message, None, None);
+        self.finish(source, mode, obs, Content::None, Utc::now(), Instant::now()).await
+    }
+
+    /// Liveness, report and record for an observation.
+    async fn finish(
+        &self,
+        source: Source,
+        mode: &CheckMode,
+        obs: Observation,
+        content: Content,
+        started_at: DateTime<Utc>,
+        clock: Instant,
+    ) -> CheckReport {
         let state = LiveState {
             status: source.status,
             last_error_kind: source.last_error_kind,
             pending_status: source.pending_status,
             pending_count: source.pending_count,
         };
-        let (live, status_change) = liveness::transition(&state, &obs.observed, self.config.liveness.confirm_after);
-
-        let content = if obs.observed == Observed::Ok && !obs.not_modified {
-            match self.compare(&source, &obs).await {
-                Ok(c) => c,
-                Err(e) => return self.report_failure(&source, &obs, clock, e),
-            }
-        } else {
-            Content::None
-        };
+        let (live, mut status_change) = liveness::transition(&state, &obs.observed, self.config.liveness.confirm_after);
+        // A source that has never had a good check has nothing to recover:
+        // its first success is the baseline, not "failing → ok".
+        if source.last_snapshot_id.is_none() && status_change.is_some_and(|c| c.to == SourceStatus::Ok) {
+            status_change = None;
+        }
 
         let duration_ms = clock.elapsed().as_millis() as u64;
         let outcome = match (&obs.observed, &content) {
@@ -213,6 +240,12 @@ impl Runner {
                 if let (Some(snapshot_id), Some(text)) = (recorded.snapshot_id, obs.text.as_deref()) {
                     self.catalog_hook(&source, snapshot_id, text, &obs).await;
                 }
+            }
+            // Another check of this source (the daemon, another instance)
+            // recorded first; its result stands and this one is dropped.
+            Err(e @ StoreError::Superseded(_)) => {
+                tracing::info!(reason = %e, "Check result dropped");
+                report.message = Some(e.to_string());
             }
             Err(e) => {
                 tracing::error!(error = %e, "Cannot record the check");
@@ -386,6 +419,7 @@ impl Runner {
             // Metric points belong to the check: same transaction.
             metrics: if obs.observed == Observed::Ok { obs.metrics.clone() } else { Vec::new() },
             lease_owner: mode.lease_owner.clone(),
+            expected_snapshot: source.last_snapshot_id,
         }
     }
 
@@ -407,42 +441,20 @@ impl Runner {
         let base = if failures == 0 {
             match &source.schedule {
                 Some(s) => s.next_after(now, tz),
-                None => now + to_chrono(sched.default_every),
+                None => after(now, sched.default_every),
             }
         } else {
             // Retry failing sources sooner than their interval at first, then back off.
             let first = (interval / 8).max(Duration::from_secs(60));
             let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(16));
-            now + to_chrono(first.saturating_mul(factor).min(sched.max_backoff))
+            after(now, first.saturating_mul(factor).min(sched.max_backoff))
         };
-        let next = base + to_chrono(jitter(interval, sched.jitter));
+        let next = after(base, jitter(interval, sched.jitter));
         match retry_after {
-            Some(ra) if now + to_chrono(ra) > next => now + to_chrono(ra),
+            Some(ra) if after(now, ra) > next => after(now, ra),
             _ => next,
         }
     }
-
-    fn report_failure(&self, source: &Source, obs: &Observation, clock: Instant, error: String) -> CheckReport {
-        tracing::error!(error = %error, "Check could not compare content");
-        CheckReport {
-            source_id: source.id.0,
-            url: source.url.to_string(),
-            outcome: Outcome::Failed,
-            status: source.status,
-            status_change: None,
-            error_kind: None,
-            message: Some(error.clone()),
-            change: None,
-            duration_ms: clock.elapsed().as_millis() as u64,
-            text: None,
-            removed: obs.removed.clone(),
-            record_error: Some(error),
-        }
-    }
-}
-
-fn to_chrono(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(365))
 }
 
 fn log_report(r: &CheckReport, bytes: u64) {

@@ -51,7 +51,17 @@ impl Runner {
             .take_while(|_| std::future::ready(!cancel.is_cancelled()))
             .map(|source| {
                 let mode = mode.clone();
-                async move { self.check(source, &mode).await }
+                async move {
+                    // Each check on its own task: a panic on one hostile
+                    // page is contained, recorded as that source's failure
+                    // (with backoff, lease released), and the batch goes on.
+                    let runner = self.clone();
+                    let (task_source, task_mode) = (source.clone(), mode.clone());
+                    match tokio::spawn(async move { runner.check(task_source, &task_mode).await }).await {
+                        Ok(report) => report,
+                        Err(e) => self.record_panic(source, &mode, panic_message(e)).await,
+                    }
+                }
             })
             .buffer_unordered(limit)
             .collect()
@@ -74,6 +84,20 @@ impl Runner {
             self.store.release_leases(owner).await?;
         }
         Ok(reports)
+    }
+}
+
+fn panic_message(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(payload) => {
+            let text = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            format!("the check panicked: {text}")
+        }
+        Err(e) => format!("the check was cancelled: {e}"),
     }
 }
 

@@ -48,7 +48,7 @@ pub struct Observation {
 }
 
 impl Observation {
-    fn failed(kind: ErrorKind, message: String, status: Option<u16>, final_url: Option<Url>) -> Self {
+    pub(super) fn failed(kind: ErrorKind, message: String, status: Option<u16>, final_url: Option<Url>) -> Self {
         Observation {
             observed: Observed::Failing(kind),
             text: None,
@@ -120,6 +120,19 @@ pub async fn observe_page(fetcher: &Fetcher, source: &Source, conditional: bool)
 }
 
 impl Observation {
+    /// The same fetch, judged a failure after all (content we could not
+    /// compare): nothing of it is stored, the last good snapshot stays.
+    pub(super) fn into_failure(self, kind: ErrorKind, message: String) -> Self {
+        Observation {
+            observed: Observed::Failing(kind),
+            error: Some((kind, message)),
+            text: None,
+            raw: None,
+            metrics: Vec::new(),
+            ..self
+        }
+    }
+
     fn into_ok(self) -> Self {
         Observation { observed: Observed::Ok, error: None, ..self }
     }

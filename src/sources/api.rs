@@ -6,6 +6,7 @@
 //! requests skip the page fetcher's SSRF guard and robots rules; they keep
 //! its timeout and user agent.
 
+use futures::StreamExt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -191,21 +192,36 @@ impl ApiClient {
             }
         }
         let etag = headers.get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        match resp.bytes().await {
-            Ok(b) if b.len() > MAX_BODY => ApiResponse::Failed {
-                kind: ErrorKind::TooLarge,
-                message: format!("API body larger than {MAX_BODY} bytes"),
-                status: Some(status),
-            },
-            Ok(body) => ApiResponse::Ok { body, etag, status },
-            Err(e) => ApiResponse::Failed {
-                kind: ErrorKind::Decode,
-                message: format!("cannot read the body: {}", e.without_url()),
-                status: Some(status),
-            },
+        // Read to the cap, not to the end: a broken mirror cannot stream
+        // gigabytes into memory.
+        let mut body = Vec::new();
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(c) if body.len() + c.len() > MAX_BODY => {
+                    return ApiResponse::Failed {
+                        kind: ErrorKind::TooLarge,
+                        message: format!("API body larger than {MAX_BODY} bytes"),
+                        status: Some(status),
+                    };
+                }
+                Ok(c) => body.extend_from_slice(&c),
+                Err(e) => {
+                    return ApiResponse::Failed {
+                        kind: ErrorKind::Decode,
+                        message: format!("cannot read the API body: {}", crate::error_chain(&e.without_url())),
+                        status: Some(status),
+                    };
+                }
+            }
         }
+        ApiResponse::Ok { body: bytes::Bytes::from(body), etag, status }
     }
 }
+
+/// A hostile or broken server cannot park every API source for longer than
+/// this (GitHub's windows are an hour).
+const MAX_RATE_LIMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// The time a rate limit lifts, from `X-RateLimit-Remaining: 0` +
 /// `X-RateLimit-Reset` (epoch seconds) or a 403/429 `Retry-After`.
@@ -214,13 +230,14 @@ fn rate_limit(headers: &HeaderMap, status: u16, now: DateTime<Utc>) -> Option<Da
     if matches!(status, 403 | 429)
         && let Some(ra) = text("retry-after").and_then(|v| parse_retry_after(v, now))
     {
-        return Some(now + chrono::Duration::seconds(ra.as_secs() as i64));
+        return Some(crate::schedule::after(now, ra.min(MAX_RATE_LIMIT_WAIT)));
     }
     if text("x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok()) == Some(0) {
         let reset = text("x-ratelimit-reset")
             .and_then(|v| v.parse::<i64>().ok())
             .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
             .filter(|r| *r > now)
+            .map(|r| r.min(crate::schedule::after(now, MAX_RATE_LIMIT_WAIT)))
             .unwrap_or(now + chrono::Duration::seconds(DEFAULT_BACKOFF.as_secs() as i64));
         return Some(reset);
     }

@@ -40,6 +40,8 @@ pub enum StoreError {
     Duplicate { id: i64, url: String },
     #[error("no source {0}")]
     NotFound(String),
+    #[error("source #{0} was checked concurrently; this check's result was dropped")]
+    Superseded(i64),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }

@@ -92,6 +92,11 @@ pub struct CheckRecord {
     pub metrics: Vec<super::metrics::MetricPoint>,
     /// The lease to release, if the check ran under one.
     pub lease_owner: Option<String>,
+    /// The source's current snapshot when the check started. The record is
+    /// written only if it is still current: two checks of one source at once
+    /// (the CLI beside the daemon, an expired lease) record one result, not
+    /// the same change twice.
+    pub expected_snapshot: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -197,7 +202,13 @@ impl Store {
 
         let u = &rec.update;
         let mut update = sources::Entity::update_many()
-            .col_expr(sources::Column::Status, Expr::value(u.status.as_str()))
+            // A pause that came in during the check wins.
+            .col_expr(
+                sources::Column::Status,
+                Expr::case(sources::Column::Status.eq(SourceStatus::Paused.as_str()), SourceStatus::Paused.as_str())
+                    .finally(u.status.as_str())
+                    .into(),
+            )
             .col_expr(sources::Column::LastErrorKind, Expr::value(u.last_error_kind.map(|k| k.as_str())))
             .col_expr(sources::Column::LastError, Expr::value(u.last_error.clone()))
             .col_expr(sources::Column::PendingStatus, Expr::value(u.pending_status.map(|s| s.as_str())))
@@ -232,7 +243,15 @@ impl Store {
                 .col_expr(sources::Column::LeaseOwner, Expr::value(Option::<String>::None))
                 .col_expr(sources::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
         }
-        update.filter(sources::Column::Id.eq(rec.source_id.0)).exec(&txn).await?;
+        let current = match rec.expected_snapshot {
+            Some(id) => sources::Column::LastSnapshotId.eq(id),
+            None => sources::Column::LastSnapshotId.is_null(),
+        };
+        let updated = update.filter(sources::Column::Id.eq(rec.source_id.0)).filter(current).exec(&txn).await?;
+        if updated.rows_affected == 0 {
+            // Dropping the transaction rolls back the snapshot and changes.
+            return Err(StoreError::Superseded(rec.source_id.0));
+        }
         if let Some(title) = &u.title {
             sources::Entity::update_many()
                 .col_expr(sources::Column::Title, Expr::value(title.clone()))

@@ -136,16 +136,23 @@ impl Store {
 
     /// Pauses a source, or resumes it (due at once, status from its history).
     pub async fn set_paused(&self, source: &Source, paused: bool, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let status = if paused {
-            SourceStatus::Paused
-        } else if source.last_snapshot_id.is_some() {
-            SourceStatus::Ok
-        } else {
-            SourceStatus::Pending
+        // While paused, `pending_status` keeps the status from before the
+        // pause: resuming a dead source must not make it `ok` and then record
+        // its death a second time.
+        let (status, remembered) = match (paused, source.status) {
+            (true, SourceStatus::Paused) => return Ok(()),
+            (true, before) => (SourceStatus::Paused, Some(before)),
+            (false, SourceStatus::Paused) => {
+                let restored = source.pending_status.filter(|s| *s != SourceStatus::Paused).unwrap_or(
+                    if source.last_snapshot_id.is_some() { SourceStatus::Ok } else { SourceStatus::Pending },
+                );
+                (restored, None)
+            }
+            (false, _) => return Ok(()),
         };
         let mut update = Entity::update_many()
             .col_expr(Column::Status, Expr::value(status.as_str()))
-            .col_expr(Column::PendingStatus, Expr::value(Option::<String>::None))
+            .col_expr(Column::PendingStatus, Expr::value(remembered.map(|s| s.as_str())))
             .col_expr(Column::PendingCount, Expr::value(0))
             .col_expr(Column::UpdatedAt, Expr::value(now));
         if !paused {

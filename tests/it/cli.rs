@@ -106,3 +106,54 @@ async fn pause_and_resume() {
     mw.run_async(&["sources", "resume", &id.to_string()]).await.ok();
     assert_eq!(mw.source(id).await["status"], "pending");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resuming_a_dead_source_does_not_record_its_death_twice() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    let server = TestServer::start().await;
+    server.set("/a", crate::support::Page::html("<html><body><p>盘古大模型发布</p></body></html>"));
+    mw.init().await;
+    let id = mw.add(&server.url("/a"), &[]).await;
+    mw.run_async(&["check"]).await.ok();
+    server.set("/a", crate::support::Page::status(404));
+    mw.run_async(&["check"]).await.ok();
+    mw.run_async(&["check"]).await.ok();
+    assert_eq!(mw.source(id).await["status"], "gone");
+    assert_eq!(mw.changes(Some(id)).await.len(), 1, "ok → gone once");
+    mw.run_async(&["sources", "pause", &id.to_string()]).await.ok();
+    mw.run_async(&["sources", "resume", &id.to_string()]).await.ok();
+    assert_eq!(mw.source(id).await["status"], "gone", "resume restores the status from before the pause");
+    mw.run_async(&["check"]).await.ok();
+    mw.run_async(&["check"]).await.ok();
+    assert_eq!(mw.changes(Some(id)).await.len(), 1, "no second death");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_success_after_failures_is_a_baseline_not_a_recovery() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    let server = TestServer::start().await;
+    server.set("/late", crate::support::Page::status(500));
+    mw.init().await;
+    let id = mw.add(&server.url("/late"), &[]).await;
+    mw.run_async(&["check"]).await.ok();
+    assert_eq!(mw.source(id).await["status"], "failing");
+    server.set("/late", crate::support::Page::html("<html><body><p>通义千问开放邀测</p></body></html>"));
+    let r = mw.run_async(&["check", "--format", "json"]).await.ok().json();
+    assert_eq!(r[0]["outcome"], "baseline", "{r}");
+    assert_eq!(mw.source(id).await["status"], "ok");
+    assert!(mw.changes(Some(id)).await.is_empty(), "nothing recovered: there was never a good copy");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_values_are_not_printed_and_absurd_inputs_do_not_panic() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    let server = TestServer::start().await;
+    mw.init().await;
+    let id = mw.add(&server.url("/private"), &["--header", "Cookie: session=s3cr3t"]).await;
+    let shown = mw.run_async(&["sources", "show", &id.to_string()]).await.ok();
+    let listed = mw.run_async(&["sources", "list", "--format", "json"]).await.ok();
+    assert!(!shown.stdout.contains("s3cr3t") && !listed.stdout.contains("s3cr3t"), "{}", listed.stdout);
+    assert!(listed.stdout.contains("Cookie"), "the header's name is shown: {}", listed.stdout);
+    assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/", "--every", "300000y"]).await, "too long");
+    assert_usage_error(&mw.run_async(&["changes", "--since", "100000000d"]).await, "too far back");
+}

@@ -11,7 +11,7 @@ use modelwatch::store::sources::NewSource;
 use modelwatch::types::SourceKind;
 
 use crate::both_backends;
-use crate::support::records::{ok_record, raw_hash, with_change, with_metrics};
+use crate::support::records::{after_snapshot, ok_record, raw_hash, with_change, with_metrics};
 use crate::support::{Backend, TestDb, init_crypto};
 
 async fn open(backend: Backend) -> Option<(tempfile::TempDir, TestDb, Store)> {
@@ -88,8 +88,13 @@ async fn pruning_keeps_the_last_good_copy(backend: Backend) {
     };
     let source = store.add_source(&new, t0).await.unwrap();
     let old = store.record_check(ok_record(source.id, t0, "旧版本正文")).await.unwrap();
-    let last =
-        store.record_check(ok_record(source.id, t0 + chrono::Duration::days(1), "最后一个好版本的正文")).await.unwrap();
+    let last = store
+        .record_check(after_snapshot(
+            ok_record(source.id, t0 + chrono::Duration::days(1), "最后一个好版本的正文"),
+            old.snapshot_id,
+        ))
+        .await
+        .unwrap();
     let cutoff = Utc::now() - chrono::Duration::days(90);
     let pruned = store.prune(cutoff, cutoff).await.unwrap();
     assert_eq!(pruned.raw_bodies, 1, "the older body goes");
@@ -123,7 +128,7 @@ async fn digest_reads_releases_and_metric_deltas(backend: Backend) {
     };
     let source = store.add_source(&new, now - day * 10).await.unwrap();
     let before = with_metrics(ok_record(source.id, now - day * 8, "v1"), &[("stars", 29_000.0), ("forks", 4_000.0)]);
-    store.record_check(before).await.unwrap();
+    let first = store.record_check(before).await.unwrap();
     let release = NewChange {
         kind: ChangeKind::Release,
         summary: "New release v2.0".into(),
@@ -135,9 +140,12 @@ async fn digest_reads_releases_and_metric_deltas(backend: Backend) {
         details: serde_json::json!({"from": "v1.0", "release": {"tag": "v2.0", "url": "https://github.com/tatsu-lab/stanford_alpaca/releases/tag/v2.0"}}),
         from_snapshot_id: None,
     };
-    let after = with_change(
-        with_metrics(ok_record(source.id, now - day, "v2"), &[("stars", 29_500.0), ("forks", 4_010.0)]),
-        release,
+    let after = after_snapshot(
+        with_change(
+            with_metrics(ok_record(source.id, now - day, "v2"), &[("stars", 29_500.0), ("forks", 4_010.0)]),
+            release,
+        ),
+        first.snapshot_id,
     );
     store.record_check(after).await.unwrap();
 
@@ -153,3 +161,30 @@ async fn digest_reads_releases_and_metric_deltas(backend: Backend) {
 }
 
 both_backends!(digest_repos_on, digest_reads_releases_and_metric_deltas);
+
+async fn a_concurrent_check_is_recorded_once(backend: Backend) {
+    let Some((_dir, _db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    let now = Utc::now();
+    let new = NewSource {
+        url: normalize_url("https://www.qbitai.com/2023/04/43615.html").unwrap(),
+        kind: SourceKind::Page,
+        title: None,
+        tags: vec![],
+        schedule: None,
+        options: SourceOptions::default(),
+    };
+    let source = store.add_source(&new, now).await.unwrap();
+    let base = store.record_check(ok_record(source.id, now, "商量 v1")).await.unwrap();
+    // Two checks started from the same snapshot (the CLI beside the daemon):
+    // the first to commit wins, the second is dropped whole.
+    let a = after_snapshot(ok_record(source.id, now, "商量 v2"), base.snapshot_id);
+    let b = after_snapshot(ok_record(source.id, now, "商量 v2!"), base.snapshot_id);
+    store.record_check(a).await.unwrap();
+    let err = store.record_check(b).await.unwrap_err();
+    assert!(matches!(err, modelwatch::store::StoreError::Superseded(_)), "{err}");
+    let hashes = store.recent_snapshot_hashes(source.id, 10).await.unwrap();
+    assert_eq!(hashes.len(), 2, "the dropped check left no snapshot behind");
+}
+
+both_backends!(concurrent_check_on, a_concurrent_check_is_recorded_once);

@@ -48,6 +48,7 @@ pub fn ok_record(source: SourceId, at: DateTime<Utc>, body: &str) -> CheckRecord
         },
         metrics: vec![],
         lease_owner: None,
+        expected_snapshot: None,
     }
 }
 
@@ -58,6 +59,12 @@ pub fn raw_hash(body: &str) -> String {
 
 pub fn with_metrics(mut r: CheckRecord, points: &[(&str, f64)]) -> CheckRecord {
     r.metrics = points.iter().map(|(m, v)| MetricPoint { metric: (*m).to_owned(), value: *v }).collect();
+    r
+}
+
+/// The record of a check that started from snapshot `current`.
+pub fn after_snapshot(mut r: CheckRecord, current: Option<i64>) -> CheckRecord {
+    r.expected_snapshot = current;
     r
 }
 
