@@ -105,7 +105,13 @@ pub fn parse_release(body: &[u8]) -> Option<Release> {
 /// API budget is spent and there is no token.
 pub fn parse_releases_atom(body: &[u8]) -> Option<Release> {
     let feed = feed_rs::parser::parse(body).ok()?;
-    let newest = feed.entries.into_iter().max_by_key(|e| e.updated.or(e.published))?;
+    // Repositories without releases list their tags here; a tag is not a
+    // release (the API's `releases/latest` would not report it).
+    let newest = feed
+        .entries
+        .into_iter()
+        .filter(|e| e.links.iter().any(|l| l.href.contains("/releases/tag/")))
+        .max_by_key(|e| e.updated.or(e.published))?;
     let url = newest.links.first().map(|l| l.href.clone());
     // GitHub's entry ids end in `/TAG`; the link ends in `/tag/TAG`.
     let tag = url
@@ -115,7 +121,8 @@ pub fn parse_releases_atom(body: &[u8]) -> Option<Release> {
     Some(Release {
         tag,
         name: newest.title.map(|t| t.content),
-        published_at: newest.updated.or(newest.published).map(|d| d.to_rfc3339()),
+        // The API's format, so switching sources does not look like an edit.
+        published_at: newest.updated.or(newest.published).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         body: None,
         url,
     })
@@ -157,6 +164,13 @@ pub fn release_of(meta: &serde_json::Value) -> Option<Release> {
     meta.get("release").and_then(|r| serde_json::from_value(r.clone()).ok())
 }
 
+/// Whether `new` was published before `old`: the API and the atom fallback
+/// can disagree on "latest" (pre-releases), and an older one is not news.
+fn published_before(new: &Release, old: &Release) -> bool {
+    let at = |r: &Release| r.published_at.as_deref().and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok());
+    matches!((at(new), at(old)), (Some(n), Some(o)) if n < o)
+}
+
 /// Rename/transfer, archive, licence, description and release changes.
 pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChange> {
     let (Some(o), Some(n)) = (repo_of(old), repo_of(new)) else { return Vec::new() };
@@ -192,7 +206,7 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
     }
     let (or, nr) = (release_of(old), release_of(new));
     if let Some(r) = &nr
-        && or.as_ref().is_none_or(|o| o.tag != r.tag)
+        && or.as_ref().is_none_or(|o| o.tag != r.tag && !published_before(r, o))
     {
         let title = r.name.as_deref().filter(|n| *n != r.tag);
         let summary = match title {
@@ -338,5 +352,21 @@ mod tests {
                 ("release_date".into(), "2023-04-20".into())
             ]
         );
+    }
+
+    #[test]
+    fn the_atom_fallback_ignores_tags_and_older_releases_are_not_news() {
+        let tags_only = r#"<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"><id>x</id><title>t</title><updated>2023-05-01T00:00:00Z</updated>
+<entry><id>tag:github.com,2008:Repository/1/v9</id><updated>2023-05-01T00:00:00Z</updated><link rel="alternate" type="text/html" href="https://github.com/o/r/tree/v9"/><title>v9</title></entry></feed>"#;
+        assert!(parse_releases_atom(tags_only.as_bytes()).is_none(), "a tag is not a release");
+        let rel = |tag: &str, at: &str| Release {
+            tag: tag.into(),
+            name: None,
+            published_at: Some(at.into()),
+            body: None,
+            url: None,
+        };
+        assert!(published_before(&rel("v1.9", "2023-04-01T00:00:00Z"), &rel("v2.0-rc1", "2023-05-01T00:00:00Z")));
+        assert!(!published_before(&rel("v2.0", "2023-06-01T00:00:00+00:00"), &rel("v1.9", "2023-04-01T00:00:00Z")));
     }
 }
