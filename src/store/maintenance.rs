@@ -41,8 +41,11 @@ impl Store {
             .column(snapshots::Column::RawHash)
             .from(snapshots::Entity)
             .and_where(snapshots::Column::RawHash.is_not_null());
-        let raw =
-            blobs::Entity::delete_many().filter(blobs::Column::Hash.not_in_subquery(referenced)).exec(&txn).await?;
+        let raw = blobs::Entity::delete_many()
+            .filter(blobs::Column::CreatedAt.lt(raw_before))
+            .filter(blobs::Column::Hash.not_in_subquery(referenced))
+            .exec(&txn)
+            .await?;
         let old_checks =
             checks::Entity::delete_many().filter(checks::Column::StartedAt.lt(checks_before)).exec(&txn).await?;
         txn.commit().await?;

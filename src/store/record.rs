@@ -129,15 +129,22 @@ impl Store {
         let mut snapshot_id = None;
         if let Some(snap) = &rec.snapshot {
             if let Some(raw) = &snap.raw {
-                // Same body seen before (by any source): store it once.
+                // Same body seen before (by any source): store it once, but
+                // touch it. The touch locks the row and makes it young, so a
+                // concurrent prune (which deletes only old blobs) cannot
+                // delete the body this snapshot is about to refer to.
                 blobs::Entity::insert(blobs::ActiveModel {
                     hash: Set(raw.hash.clone()),
                     data: Set(raw.zstd.clone()),
                     size: Set(i64::try_from(raw.size).unwrap_or(i64::MAX)),
                     created_at: Set(now),
                 })
-                .on_conflict_do_nothing_on([blobs::Column::Hash])
-                .exec(&txn)
+                .on_conflict(
+                    sea_orm::sea_query::OnConflict::column(blobs::Column::Hash)
+                        .update_column(blobs::Column::CreatedAt)
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
                 .await?;
             }
             let inserted = snapshots::ActiveModel {
