@@ -180,6 +180,10 @@ impl Store {
 
         super::metrics::insert_metrics(&txn, rec.source_id, now, &rec.metrics).await?;
 
+        // A change is dated when it is written, not when its check started:
+        // a digest reads its period up to shortly before it runs, and a slow
+        // check must not land in a period that was already sent.
+        let detected_at = Utc::now().max(now);
         let mut change_ids = Vec::with_capacity(rec.changes.len());
         for change in &rec.changes {
             let to = match (&rec.pointer, change.kind) {
@@ -189,7 +193,7 @@ impl Store {
             };
             let row = changes::ActiveModel {
                 source_id: Set(rec.source_id.0),
-                detected_at: Set(now),
+                detected_at: Set(detected_at),
                 kind: Set(change.kind.as_str().to_owned()),
                 from_snapshot_id: Set(change.from_snapshot_id),
                 to_snapshot_id: Set(to),
