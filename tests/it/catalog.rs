@@ -243,6 +243,45 @@ async fn structured_facts_are_accepted(backend: Backend) {
 
 both_backends!(structured_on, structured_facts_are_accepted);
 
+/// Articles about the same new model analysed at once: every analysis is
+/// recorded, the candidate counts every sighting and the new fact gathers
+/// every source's evidence (no unique violation, no lost update).
+async fn concurrent_analyses_all_record(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let store = Store::connect(&mw.db.url, 8).await.unwrap();
+    let mut sources = Vec::new();
+    for i in 0..6 {
+        let new = NewSource {
+            url: normalize_url(&format!("https://news.example.cn/ai/{i}.html")).unwrap(),
+            kind: SourceKind::Page,
+            title: None,
+            tags: vec![],
+            schedule: None,
+            options: SourceOptions::default(),
+        };
+        sources.push(store.add_source(&new, Utc::now()).await.unwrap().id);
+    }
+    let text = "智谱AI推出GLM-5，性能对标GPT-4。另据外媒报道，GPT-4的参数量约为1.8万亿。";
+    let calls = sources.iter().enumerate().map(|(i, s)| {
+        let store = store.clone();
+        let s = *s;
+        tokio::spawn(
+            async move { store.catalog_observe_snapshot(s, 100 + i as i64, text.to_owned(), Utc::now()).await },
+        )
+    });
+    for r in futures::future::join_all(calls).await {
+        r.unwrap().unwrap();
+    }
+    let candidates = store.catalog_candidates().await.unwrap();
+    let glm: Vec<(&str, i32, usize)> = candidates.iter().map(|c| (c.name.as_str(), c.count, c.sources.len())).collect();
+    assert_eq!(glm, vec![("GLM-5", 6, 6)]);
+    let pending = store.catalog_facts(true, None).await.unwrap();
+    let facts: Vec<(&str, usize)> = pending.iter().map(|f| (f.value_key.as_str(), f.evidence.len())).collect();
+    assert_eq!(facts, vec![("1800000000000", 6)]);
+}
+
+both_backends!(concurrent_on, concurrent_analyses_all_record);
+
 /// The catalog migration rolls back and forward with the rest, and the seed
 /// loads on the re-created schema.
 async fn catalog_migration_up_down_up(backend: Backend) {
