@@ -282,6 +282,52 @@ async fn concurrent_analyses_all_record(backend: Backend) {
 
 both_backends!(concurrent_on, concurrent_analyses_all_record);
 
+/// A several-KB hyphenated token is no candidate, and a long candidate
+/// recorded anyway stays within PostgreSQL's index row size.
+async fn long_candidate_names(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let new = NewSource {
+        url: normalize_url("https://news.example.cn/ai/long.html").unwrap(),
+        kind: SourceKind::Page,
+        title: None,
+        tags: vec![],
+        schedule: None,
+        options: SourceOptions::default(),
+    };
+    let source = store.add_source(&new, Utc::now()).await.unwrap().id;
+    // Incompressible, so PostgreSQL cannot squeeze it under the index limit.
+    let mut x: u64 = 0x9e37_79b9;
+    let long: String = std::iter::once("GLM-4".to_owned())
+        .chain((0..900).map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            format!("-{:x}", x >> 40)
+        }))
+        .collect();
+    let text = format!("智谱AI推出{long}大模型，同时发布GLM-5。");
+    let r = store.catalog_observe_snapshot(source, 1, text.clone(), Utc::now()).await.unwrap();
+    let lengths: Vec<usize> = r.new_candidates.iter().map(String::len).collect();
+    assert_eq!(lengths, vec![5], "only GLM-5 is a candidate");
+
+    let analysis = modelwatch::catalog::Analysis {
+        candidates: vec![modelwatch::catalog::CandidateSighting {
+            name: long.clone(),
+            key: modelwatch::catalog::candidate_key(&long),
+            count: 1,
+            sentence: text,
+        }],
+        ..Default::default()
+    };
+    for snapshot in [2, 3] {
+        store.record_catalog_analysis(source, snapshot, Utc::now(), &analysis).await.unwrap();
+    }
+    let candidates = store.catalog_candidates().await.unwrap();
+    let stored = candidates.iter().find(|c| c.name == long).expect("the long candidate is stored");
+    assert_eq!(stored.count, 2, "the hashed key still finds the same candidate");
+}
+
+both_backends!(long_candidates_on, long_candidate_names);
+
 /// The catalog migration rolls back and forward with the rest, and the seed
 /// loads on the re-created schema.
 async fn catalog_migration_up_down_up(backend: Backend) {

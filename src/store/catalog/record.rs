@@ -9,7 +9,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::load::fact_row;
-use super::{CatalogStoreError, Ids, stored_key};
+use super::{CatalogStoreError, Ids, stored_candidate_key, stored_key};
 use crate::catalog::reconcile::{HeldFact, Outcome, reconcile_proposal, reconcile_structured};
 use crate::catalog::{Analysis, Attribute, EntityRef, FactStatus, FactValue};
 use crate::store::Store;
@@ -352,6 +352,7 @@ async fn record_candidate(
     count: i32,
     at: DateTime<Utc>,
 ) -> Result<(i64, bool), CatalogStoreError> {
+    let key = &stored_candidate_key(key);
     let row = catalog_candidates::ActiveModel {
         key: Set(key.to_owned()),
         name: Set(name.to_owned()),
