@@ -328,6 +328,31 @@ async fn long_candidate_names(backend: Backend) {
 
 both_backends!(long_candidates_on, long_candidate_names);
 
+/// Aliases that are everyday words (商量, 星火, 文心, 盘古) keep their marker
+/// through the database: ordinary prose names nothing, the launch does.
+async fn everyday_word_aliases(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let new = NewSource {
+        url: normalize_url("https://news.example.cn/ai/sensechat.html").unwrap(),
+        kind: SourceKind::Page,
+        title: None,
+        tags: vec![],
+        schedule: None,
+        options: SourceOptions::default(),
+    };
+    let source = store.add_source(&new, Utc::now()).await.unwrap().id;
+    let prose = "双方将进一步商量，并于2023年5月发布合作细则。此事如星火燎原。";
+    let r = store.catalog_observe_snapshot(source, 1, prose.to_owned(), Utc::now()).await.unwrap();
+    assert_eq!((r.new_mentions.len(), r.new_facts.len()), (0, 0), "{r:?}");
+    let launch = "2023.4.10，商汤正式发布自研类ChatGPT产品“商量（SenseChat）”。";
+    let r = store.catalog_observe_snapshot(source, 2, launch.to_owned(), Utc::now()).await.unwrap();
+    assert!(r.new_mentions.contains(&EntityRef::model("商量")), "{r:?}");
+    assert!(r.new_facts.is_empty(), "the seed's release date is corroborated: {r:?}");
+}
+
+both_backends!(everyday_words_on, everyday_word_aliases);
+
 /// The catalog migration rolls back and forward with the rest, and the seed
 /// loads on the re-created schema.
 async fn catalog_migration_up_down_up(backend: Backend) {
