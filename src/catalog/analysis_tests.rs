@@ -155,3 +155,37 @@ fn hostile_input_does_not_panic() {
     let long = "通义千问发布".repeat(20_000) + &"x".repeat(5000);
     assert!(analyse(&m, &long).mentions.len() == 2);
 }
+
+/// Aliases that are everyday words name nothing in ordinary prose.
+#[test]
+fn everyday_words_are_no_mentions() {
+    for text in [
+        "双方将进一步商量，并于2023年5月发布合作细则。",
+        "这一想法如星火燎原，迅速传遍业界。",
+        "他引用《文心雕龙》中的话：文心雕龙，体大思精。",
+        "盘古开天的神话流传至今，2021年4月发布的纪录片再现了这一故事。",
+    ] {
+        let a = analysis(text);
+        assert!(a.mentions.is_empty(), "{text}: {:?}", a.mentions);
+        assert!(a.proposed_facts.is_empty(), "{text}: {:?}", a.proposed_facts);
+    }
+}
+
+/// …but still name the model in quotes, before 大模型/a Latin name, or
+/// beside the vendor.
+#[test]
+fn ambiguous_aliases_match_in_context() {
+    let named = |text: &str| -> Vec<String> {
+        analysis(text).mentions.into_iter().filter(|m| m.direct > 0).map(|m| m.entity.name).collect()
+    };
+    let a = analysis("2023.4.10，商汤正式发布自研类ChatGPT产品“商量（SenseChat）”。");
+    let fact = a.proposed_facts.iter().find(|f| f.entity == EntityRef::model("商量")).map(|f| f.value.key());
+    assert_eq!(fact.as_deref(), Some("2023-04-10"), "{a:?}");
+    assert!(named("商汤正式发布自研类ChatGPT产品“商量（SenseChat）”").contains(&"商量".to_owned()));
+    assert!(named("商量（SenseChat）今日开放注册").contains(&"商量".to_owned()));
+    assert!(named("科大讯飞表示，星火将在10月升级").contains(&"讯飞星火认知大模型".to_owned()));
+    assert!(named("百度：文心将全面开放").contains(&"文心大模型".to_owned()));
+    assert!(named("「盘古」再升级").contains(&"盘古大模型".to_owned()));
+    assert!(named("文心AI作画上线").contains(&"文心大模型".to_owned()));
+    assert!(!named("星火燎原，百度的文心雕龙式命名").contains(&"讯飞星火认知大模型".to_owned()), "another vendor");
+}

@@ -25,6 +25,10 @@ const LATIN_STOP: &[&str] = &[
     "week", "part", "issue", "pr", "tsmc", "nm", "dgx", "year", "q", "h", "x", "v",
 ];
 
+/// Longer tokens are noise (hyphen-joined lists, base64, minified code),
+/// never a model name.
+const MAX_CANDIDATE_CHARS: usize = 64;
+
 /// Words that end the run before 大模型 (what precedes the name).
 const CJK_SEPARATORS: &[&str] = &[
     "发布", "推出", "宣布", "上线", "开源", "升级", "训练", "打造", "研发", "基于", "使用", "采用", "接入", "名为",
@@ -103,6 +107,9 @@ impl CandidateRules {
                 continue;
             }
             let token = m.as_str().trim_end_matches('.');
+            if token.len() > MAX_CANDIDATE_CHARS {
+                continue;
+            }
             // Domains and file names (`www.360doc.com`, `v1.2.txt`).
             if token.split('.').skip(1).any(|seg| seg.starts_with(|c: char| c.is_ascii_alphabetic())) {
                 continue;
@@ -127,7 +134,7 @@ impl CandidateRules {
             let rest = sentence.get(k.end..).unwrap_or_default();
             let version: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
             let version = version.trim_end_matches('.');
-            if version.starts_with(|c: char| c.is_ascii_digit()) {
+            if version.starts_with(|c: char| c.is_ascii_digit()) && version.len() <= MAX_CANDIDATE_CHARS {
                 let full = format!("{name}{version}");
                 if !matcher.is_known_term(&full) {
                     out.push(CandidateHit { name: full, span: k.start..k.end + version.len() });
@@ -304,6 +311,22 @@ mod tests {
         assert!(!looks_like_model("Web3-AIGC", true, false));
         assert!(!looks_like_model("COVID-19", true, false));
         assert!(!looks_like_model("ModelArts", true, false));
+    }
+
+    #[test]
+    fn long_tokens_are_no_candidates() {
+        let catalog = crate::catalog::parse_seed(include_str!("../../config/catalog.toml")).unwrap();
+        let matcher = Matcher::new(&catalog.catalog).unwrap();
+        let rules = CandidateRules::new().unwrap();
+        let long = format!("GLM-4{}", "-Chat7B".repeat(600));
+        let sentence = format!("智谱AI推出{long}大模型，同时发布GLM-5。");
+        let names: Vec<String> =
+            rules.find(&matcher, &sentence, &matcher.find(&sentence)).into_iter().map(|h| h.name).collect();
+        assert_eq!(names, vec!["GLM-5".to_owned()]);
+        let at_limit = format!("GLM-4-{}", "x".repeat(MAX_CANDIDATE_CHARS - 6));
+        let sentence = format!("智谱AI推出{at_limit}。");
+        let hits = rules.find(&matcher, &sentence, &matcher.find(&sentence));
+        assert_eq!(hits.len(), 1, "a {MAX_CANDIDATE_CHARS}-character name is still a candidate");
     }
 
     #[test]

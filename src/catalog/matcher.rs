@@ -36,6 +36,7 @@ struct Pattern {
     entity: usize,
     text: String,
     case_sensitive: bool,
+    ambiguous: bool,
 }
 
 /// A catalog compiled for matching; built once per catalog version.
@@ -62,7 +63,12 @@ impl Matcher {
             entities.push(EntityRef::vendor(&v.name));
             vendor_of.push(None);
             for a in &v.aliases {
-                patterns.push(Pattern { entity: idx, text: a.text.clone(), case_sensitive: a.case_sensitive });
+                patterns.push(Pattern {
+                    entity: idx,
+                    text: a.text.clone(),
+                    case_sensitive: a.case_sensitive,
+                    ambiguous: a.ambiguous,
+                });
             }
         }
         for m in &catalog.models {
@@ -70,7 +76,12 @@ impl Matcher {
             entities.push(EntityRef::model(&m.name));
             vendor_of.push(m.vendor.as_ref().and_then(|vn| catalog.vendors.iter().position(|v| &v.name == vn)));
             for a in &m.aliases {
-                patterns.push(Pattern { entity: idx, text: a.text.clone(), case_sensitive: a.case_sensitive });
+                patterns.push(Pattern {
+                    entity: idx,
+                    text: a.text.clone(),
+                    case_sensitive: a.case_sensitive,
+                    ambiguous: a.ambiguous,
+                });
             }
         }
         patterns.retain(|p| !p.text.trim().is_empty());
@@ -148,6 +159,9 @@ impl Matcher {
             if !on_boundaries(text, start, end, &p.text) {
                 continue;
             }
+            if p.ambiguous && !self.named_here(text, start, end, p.entity) {
+                continue;
+            }
             found.push(Mention { entity: p.entity, start, end });
         }
         // Leftmost, then longest; drop anything overlapping a kept match.
@@ -160,7 +174,43 @@ impl Matcher {
         }
         kept
     }
+
+    /// Is an ambiguous alias (商量, 星火, 文心, 盘古) used as a name here?
+    /// Inside quotes (“商量”, 「星火」), directly before 大模型/模型/AI or a
+    /// Latin name in brackets (商量（SenseChat）), or with the entity's
+    /// vendor in the same sentence (讯飞…星火). 双方将进一步商量 is none.
+    fn named_here(&self, text: &str, start: usize, end: usize, entity: usize) -> bool {
+        let after = text.get(end..).unwrap_or_default();
+        // The whole quoted text (“商量”, “商量（SenseChat）”), not the start
+        // of a title (《文心雕龙》).
+        if char_before(text, start).is_some_and(|c| OPEN_QUOTES.contains(&c))
+            && after.starts_with(|c: char| CLOSE_QUOTES.contains(&c) || c == '（' || c == '(')
+        {
+            return true;
+        }
+        if ["大模型", "模型", "AI"].iter().any(|w| after.starts_with(w)) {
+            return true;
+        }
+        if let Some(inner) = after.strip_prefix('（').or_else(|| after.strip_prefix('('))
+            && inner.trim_start().starts_with(|c: char| c.is_ascii_alphabetic())
+        {
+            return true;
+        }
+        let Some(vendor) = self.vendor_of(entity) else { return false };
+        let from = text
+            .get(..start)
+            .unwrap_or_default()
+            .rfind(SENTENCE_END)
+            .map_or(0, |i| i + text.get(i..).and_then(|s| s.chars().next()).map_or(1, char::len_utf8));
+        let to = after.find(SENTENCE_END).map_or(text.len(), |i| end + i);
+        let sentence = text.get(from..to).unwrap_or_default().to_lowercase();
+        self.patterns.iter().any(|p| p.entity == vendor && sentence.contains(&p.text.to_lowercase()))
+    }
 }
+
+const OPEN_QUOTES: &[char] = &['“', '"', '「', '『', '《', '【', '‘', '\''];
+const CLOSE_QUOTES: &[char] = &['”', '"', '」', '』', '》', '】', '’', '\''];
+const SENTENCE_END: &[char] = &['。', '！', '？', '!', '?', '；', ';', '\n'];
 
 /// Word boundaries for the Latin edges of an alias.
 ///
@@ -209,7 +259,7 @@ mod tests {
 
     fn matcher() -> Matcher {
         let mut spark = model("讯飞星火认知大模型", "科大讯飞", &["星火"]);
-        spark.aliases.push(Alias { text: "Spark".into(), case_sensitive: true });
+        spark.aliases.push(Alias { text: "Spark".into(), case_sensitive: true, ambiguous: false });
         let catalog = Catalog {
             vendors: vec![
                 Vendor {

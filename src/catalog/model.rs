@@ -138,11 +138,15 @@ pub struct Alias {
     /// Latin aliases match case-insensitively unless this is set (e.g.
     /// `Spark`, which is also Apache Spark in lower case).
     pub case_sensitive: bool,
+    /// Also an everyday word (商量 "to discuss", 星火 in 星火燎原): matches
+    /// only in a naming context (see the matcher).
+    #[serde(default)]
+    pub ambiguous: bool,
 }
 
 impl Alias {
     pub fn new(text: impl Into<String>) -> Self {
-        Alias { text: text.into(), case_sensitive: false }
+        Alias { text: text.into(), case_sensitive: false, ambiguous: false }
     }
 }
 

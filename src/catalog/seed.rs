@@ -108,7 +108,13 @@ impl Validator {
         }
     }
 
-    fn aliases(name: &str, match_name: bool, plain: Vec<String>, exact: Vec<String>) -> Vec<Alias> {
+    fn aliases(
+        name: &str,
+        match_name: bool,
+        plain: Vec<String>,
+        exact: Vec<String>,
+        ambiguous: Vec<String>,
+    ) -> Vec<Alias> {
         let mut out: Vec<Alias> = Vec::new();
         let names = match_name.then(|| name.to_owned());
         for text in names.into_iter().chain(plain) {
@@ -118,7 +124,13 @@ impl Validator {
         }
         for text in exact {
             out.retain(|a| a.text != text);
-            out.push(Alias { text, case_sensitive: true });
+            out.push(Alias { text, case_sensitive: true, ambiguous: false });
+        }
+        for text in ambiguous {
+            match out.iter_mut().find(|a| a.text == text) {
+                Some(a) => a.ambiguous = true,
+                None => out.push(Alias { text, case_sensitive: false, ambiguous: true }),
+            }
         }
         out
     }
@@ -154,7 +166,7 @@ impl Validator {
                 self.typed_fact(&at, &entity, attribute, &value, None, evidence.clone());
             }
         }
-        let aliases = Self::aliases(&v.name, v.match_name, v.aliases, v.case_sensitive_aliases);
+        let aliases = Self::aliases(&v.name, v.match_name, v.aliases, v.case_sensitive_aliases, v.ambiguous_aliases);
         self.catalog.vendors.push(Vendor { name: v.name, country: v.country, aliases });
     }
 
@@ -191,7 +203,7 @@ impl Validator {
                 self.typed_fact(&at, &entity, attribute, &value, None, m.evidence.clone());
             }
         }
-        let aliases = Self::aliases(&m.name, m.match_name, m.aliases, m.case_sensitive_aliases);
+        let aliases = Self::aliases(&m.name, m.match_name, m.aliases, m.case_sensitive_aliases, m.ambiguous_aliases);
         self.catalog.models.push(Model {
             name: m.name,
             vendor: m.vendor,

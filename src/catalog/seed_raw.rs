@@ -39,6 +39,9 @@ pub(super) struct RawVendor {
     pub(super) aliases: Vec<String>,
     #[serde(default)]
     pub(super) case_sensitive_aliases: Vec<String>,
+    /// Aliases that are also everyday words: matched only in context.
+    #[serde(default)]
+    pub(super) ambiguous_aliases: Vec<String>,
     #[serde(default = "yes")]
     pub(super) match_name: bool,
     pub(super) founded: Option<String>,
@@ -69,6 +72,9 @@ pub(super) struct RawModel {
     pub(super) aliases: Vec<String>,
     #[serde(default)]
     pub(super) case_sensitive_aliases: Vec<String>,
+    /// Aliases that are also everyday words: matched only in context.
+    #[serde(default)]
+    pub(super) ambiguous_aliases: Vec<String>,
     #[serde(default = "yes")]
     pub(super) match_name: bool,
     pub(super) released: Option<String>,

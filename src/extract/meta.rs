@@ -1,6 +1,8 @@
 //! Page metadata kept out of the diffed text: title, author, publish time
 //! and feed links. Each is read from the most specific source first.
 
+use std::collections::HashSet;
+
 use scraper::{Html, Selector};
 
 use super::normalize::collapse_whitespace;
@@ -81,11 +83,16 @@ fn first_value(doc: &Html, sources: &[(&str, Option<&str>)]) -> Option<String> {
     None
 }
 
+/// A page names a handful of feeds; a hostile one can name thousands, and
+/// no more than this are worth keeping.
+const MAX_FEED_LINKS: usize = 20;
+
 fn feed_links(doc: &Html) -> Vec<String> {
     let Ok(selector) = Selector::parse("link[rel][type][href]") else {
         return Vec::new();
     };
     let mut links = Vec::new();
+    let mut seen = HashSet::new();
     for el in doc.select(&selector) {
         let rel_alternate =
             el.attr("rel").is_some_and(|r| r.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case("alternate")));
@@ -94,11 +101,44 @@ fn feed_links(doc: &Html) -> Vec<String> {
             FEED_TYPES.iter().any(|f| t.starts_with(f))
         });
         if let (true, true, Some(href)) = (rel_alternate, feed_type, el.attr("href")) {
-            let href = href.trim().to_owned();
-            if !href.is_empty() && !links.contains(&href) {
-                links.push(href);
+            let href = href.trim();
+            if !href.is_empty() && seen.insert(href) {
+                links.push(href.to_owned());
+                if links.len() == MAX_FEED_LINKS {
+                    break;
+                }
             }
         }
     }
     links
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_links_are_deduplicated_and_capped() {
+        let mut html = String::from("<html><head><title>新浪科技</title>");
+        html.push_str(
+            r#"<link rel="alternate" type="application/rss+xml" href="https://tech.sina.com.cn/rss/roll.xml">"#,
+        );
+        html.push_str(
+            r#"<link rel="alternate" type="application/rss+xml" href=" https://tech.sina.com.cn/rss/roll.xml ">"#,
+        );
+        for i in 0..30_000 {
+            html.push_str(&format!(r#"<link rel="alternate" type="application/atom+xml" href="/feed/{i}.atom">"#));
+        }
+        html.push_str("</head><body><p>正文</p></body></html>");
+        let doc = Html::parse_document(&html);
+        let started = std::time::Instant::now();
+        let links = feed_links(&doc);
+        let elapsed = started.elapsed();
+        assert_eq!(links.len(), MAX_FEED_LINKS);
+        assert_eq!(links[0], "https://tech.sina.com.cn/rss/roll.xml");
+        assert_eq!(links[1], "/feed/0.atom", "the duplicate is dropped");
+        assert_eq!(links[MAX_FEED_LINKS - 1], "/feed/18.atom");
+        assert!(elapsed < std::time::Duration::from_secs(1), "took {elapsed:?}");
+    }
 }

@@ -15,7 +15,14 @@ impl Runner {
     /// failure is logged for the next snapshot to retry.
     pub(super) async fn catalog_hook(&self, source: &Source, snapshot_id: i64, text: &str, obs: &Observation) {
         let at = Utc::now();
-        match self.store.catalog_observe_snapshot(source.id, snapshot_id, text.to_owned(), at).await {
+        // Once more on failure: a concurrent check writing the same rows can
+        // still abort a transaction (a serialization failure, a deadlock).
+        let mut recorded = self.store.catalog_observe_snapshot(source.id, snapshot_id, text.to_owned(), at).await;
+        if let Err(e) = &recorded {
+            tracing::debug!(error = %e, snapshot_id, "Catalog analysis failed; retrying once");
+            recorded = self.store.catalog_observe_snapshot(source.id, snapshot_id, text.to_owned(), at).await;
+        }
+        match recorded {
             Ok(r) => tracing::info!(
                 new_mentions = r.new_mentions.len(),
                 new_facts = r.new_facts.len(),

@@ -243,6 +243,116 @@ async fn structured_facts_are_accepted(backend: Backend) {
 
 both_backends!(structured_on, structured_facts_are_accepted);
 
+/// Articles about the same new model analysed at once: every analysis is
+/// recorded, the candidate counts every sighting and the new fact gathers
+/// every source's evidence (no unique violation, no lost update).
+async fn concurrent_analyses_all_record(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let store = Store::connect(&mw.db.url, 8).await.unwrap();
+    let mut sources = Vec::new();
+    for i in 0..6 {
+        let new = NewSource {
+            url: normalize_url(&format!("https://news.example.cn/ai/{i}.html")).unwrap(),
+            kind: SourceKind::Page,
+            title: None,
+            tags: vec![],
+            schedule: None,
+            options: SourceOptions::default(),
+        };
+        sources.push(store.add_source(&new, Utc::now()).await.unwrap().id);
+    }
+    let text = "智谱AI推出GLM-5，性能对标GPT-4。另据外媒报道，GPT-4的参数量约为1.8万亿。";
+    let calls = sources.iter().enumerate().map(|(i, s)| {
+        let store = store.clone();
+        let s = *s;
+        tokio::spawn(
+            async move { store.catalog_observe_snapshot(s, 100 + i as i64, text.to_owned(), Utc::now()).await },
+        )
+    });
+    for r in futures::future::join_all(calls).await {
+        r.unwrap().unwrap();
+    }
+    let candidates = store.catalog_candidates().await.unwrap();
+    let glm: Vec<(&str, i32, usize)> = candidates.iter().map(|c| (c.name.as_str(), c.count, c.sources.len())).collect();
+    assert_eq!(glm, vec![("GLM-5", 6, 6)]);
+    let pending = store.catalog_facts(true, None).await.unwrap();
+    let facts: Vec<(&str, usize)> = pending.iter().map(|f| (f.value_key.as_str(), f.evidence.len())).collect();
+    assert_eq!(facts, vec![("1800000000000", 6)]);
+}
+
+both_backends!(concurrent_on, concurrent_analyses_all_record);
+
+/// A several-KB hyphenated token is no candidate, and a long candidate
+/// recorded anyway stays within PostgreSQL's index row size.
+async fn long_candidate_names(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let new = NewSource {
+        url: normalize_url("https://news.example.cn/ai/long.html").unwrap(),
+        kind: SourceKind::Page,
+        title: None,
+        tags: vec![],
+        schedule: None,
+        options: SourceOptions::default(),
+    };
+    let source = store.add_source(&new, Utc::now()).await.unwrap().id;
+    // Incompressible, so PostgreSQL cannot squeeze it under the index limit.
+    let mut x: u64 = 0x9e37_79b9;
+    let long: String = std::iter::once("GLM-4".to_owned())
+        .chain((0..900).map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            format!("-{:x}", x >> 40)
+        }))
+        .collect();
+    let text = format!("智谱AI推出{long}大模型，同时发布GLM-5。");
+    let r = store.catalog_observe_snapshot(source, 1, text.clone(), Utc::now()).await.unwrap();
+    let lengths: Vec<usize> = r.new_candidates.iter().map(String::len).collect();
+    assert_eq!(lengths, vec![5], "only GLM-5 is a candidate");
+
+    let analysis = modelwatch::catalog::Analysis {
+        candidates: vec![modelwatch::catalog::CandidateSighting {
+            name: long.clone(),
+            key: modelwatch::catalog::candidate_key(&long),
+            count: 1,
+            sentence: text,
+        }],
+        ..Default::default()
+    };
+    for snapshot in [2, 3] {
+        store.record_catalog_analysis(source, snapshot, Utc::now(), &analysis).await.unwrap();
+    }
+    let candidates = store.catalog_candidates().await.unwrap();
+    let stored = candidates.iter().find(|c| c.name == long).expect("the long candidate is stored");
+    assert_eq!(stored.count, 2, "the hashed key still finds the same candidate");
+}
+
+both_backends!(long_candidates_on, long_candidate_names);
+
+/// Aliases that are everyday words (商量, 星火, 文心, 盘古) keep their marker
+/// through the database: ordinary prose names nothing, the launch does.
+async fn everyday_word_aliases(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let new = NewSource {
+        url: normalize_url("https://news.example.cn/ai/sensechat.html").unwrap(),
+        kind: SourceKind::Page,
+        title: None,
+        tags: vec![],
+        schedule: None,
+        options: SourceOptions::default(),
+    };
+    let source = store.add_source(&new, Utc::now()).await.unwrap().id;
+    let prose = "双方将进一步商量，并于2023年5月发布合作细则。此事如星火燎原。";
+    let r = store.catalog_observe_snapshot(source, 1, prose.to_owned(), Utc::now()).await.unwrap();
+    assert_eq!((r.new_mentions.len(), r.new_facts.len()), (0, 0), "{r:?}");
+    let launch = "2023.4.10，商汤正式发布自研类ChatGPT产品“商量（SenseChat）”。";
+    let r = store.catalog_observe_snapshot(source, 2, launch.to_owned(), Utc::now()).await.unwrap();
+    assert!(r.new_mentions.contains(&EntityRef::model("商量")), "{r:?}");
+    assert!(r.new_facts.is_empty(), "the seed's release date is corroborated: {r:?}");
+}
+
+both_backends!(everyday_words_on, everyday_word_aliases);
+
 /// The catalog migration rolls back and forward with the rest, and the seed
 /// loads on the re-created schema.
 async fn catalog_migration_up_down_up(backend: Backend) {

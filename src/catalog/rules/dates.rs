@@ -51,7 +51,9 @@ pub struct DateRules {
 
 impl DateRules {
     pub fn new() -> Result<Self, regex::Error> {
-        let mon = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?";
+        // The names spelled out, then a word end: a prefix and any letters
+        // read "market 2023", "decade 2020s" and "novel 2024" as dates.
+        let mon = r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?-u:\b)\.?";
         Ok(DateRules {
             chinese: Regex::new(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*[日号])?")?,
             dotted: Regex::new(r"(?P<y>\d{4})[./](?P<m>\d{1,2})[./](?P<d>\d{1,2})日?")?,
@@ -157,6 +159,25 @@ mod tests {
         assert_eq!(dates("released on March 16, 2023"), vec![("2023-03-16".into(), Day)]);
         assert_eq!(dates("launched 6 Dec 2023"), vec![("2023-12-06".into(), Day)]);
         assert_eq!(dates("in July 2020"), vec![("2020-07".into(), Month)]);
+    }
+
+    #[test]
+    fn words_that_begin_like_months_are_no_dates() {
+        for s in [
+            "the AI market 2023 outlook",
+            "a decade 2020s retrospective",
+            "the novel 2024 approach",
+            "a separate 2023 filing",
+            "Marvel 2023 box office",
+            "Junior 2022 cohort",
+        ] {
+            assert!(dates(s).is_empty(), "{s}: {:?}", dates(s));
+        }
+        use DatePrecision::*;
+        assert_eq!(dates("released Sept. 12, 2023"), vec![("2023-09-12".into(), Day)]);
+        assert_eq!(dates("since Sep 2021 and Dec. 2022"), vec![("2021-09".into(), Month), ("2022-12".into(), Month)]);
+        assert_eq!(dates("launched 30 November 2022"), vec![("2022-11-30".into(), Day)]);
+        assert_eq!(dates("in June 2023, then Jun 2024"), vec![("2023-06".into(), Month), ("2024-06".into(), Month)]);
     }
 
     #[test]

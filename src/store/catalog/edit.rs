@@ -70,7 +70,7 @@ impl Store {
             insert_alias(&txn, EntityKind::Model, row.id, &a, false).await?;
         }
         // A candidate of that name is now known.
-        let key = crate::catalog::candidate_key(&m.name);
+        let key = super::stored_candidate_key(&crate::catalog::candidate_key(&m.name));
         catalog_candidates::Entity::update_many()
             .col_expr(catalog_candidates::Column::Status, Expr::value("added"))
             .filter(catalog_candidates::Column::Key.eq(key))

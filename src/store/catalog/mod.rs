@@ -51,7 +51,16 @@ impl CatalogStoreError {
 /// The stored key of a value: short keys as they are, long texts hashed so
 /// the unique index stays within every backend's key size.
 pub(crate) fn stored_key(value: &FactValue) -> String {
-    let key = value.key();
+    short_key(value.key())
+}
+
+/// The stored key of a candidate, hashed when long like [`stored_key`]: the
+/// analysis drops long names, this keeps the index safe whatever it gets.
+pub(crate) fn stored_candidate_key(key: &str) -> String {
+    short_key(key.to_owned())
+}
+
+fn short_key(key: String) -> String {
     if key.len() <= 190 {
         return key;
     }

@@ -1,15 +1,15 @@
 //! What a new snapshot said, and facts from structured sources.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    TransactionTrait, TryInsertResult,
 };
 use serde::Serialize;
 
 use super::load::fact_row;
-use super::{CatalogStoreError, Ids, stored_key};
+use super::{CatalogStoreError, Ids, stored_candidate_key, stored_key};
 use crate::catalog::reconcile::{HeldFact, Outcome, reconcile_proposal, reconcile_structured};
 use crate::catalog::{Analysis, Attribute, EntityRef, FactStatus, FactValue};
 use crate::store::Store;
@@ -120,40 +120,9 @@ impl Store {
         let mut out = RecordedAnalysis::default();
         for m in &analysis.mentions {
             let Some(id) = ids.get(&m.entity) else { continue };
-            let existing = catalog_mentions::Entity::find()
-                .filter(catalog_mentions::Column::EntityKind.eq(m.entity.kind.as_str()))
-                .filter(catalog_mentions::Column::EntityId.eq(id))
-                .filter(catalog_mentions::Column::SourceId.eq(source.0))
-                .one(&txn)
-                .await?;
             let count = i32::try_from(m.count).unwrap_or(i32::MAX);
-            match existing {
-                Some(row) => {
-                    let snapshots = row.snapshot_count.saturating_add(1);
-                    let mut row: catalog_mentions::ActiveModel = row.into();
-                    row.last_snapshot_id = Set(snapshot_id);
-                    row.last_seen_at = Set(at);
-                    row.snapshot_count = Set(snapshots);
-                    row.last_count = Set(count);
-                    row.update(&txn).await?;
-                }
-                None => {
-                    catalog_mentions::ActiveModel {
-                        entity_kind: Set(m.entity.kind.as_str().to_owned()),
-                        entity_id: Set(id),
-                        source_id: Set(source.0),
-                        first_snapshot_id: Set(snapshot_id),
-                        last_snapshot_id: Set(snapshot_id),
-                        first_seen_at: Set(at),
-                        last_seen_at: Set(at),
-                        snapshot_count: Set(1),
-                        last_count: Set(count),
-                        ..Default::default()
-                    }
-                    .insert(&txn)
-                    .await?;
-                    out.new_mentions.push(m.entity.clone());
-                }
+            if record_mention(&txn, &m.entity, id, source, snapshot_id, count, at).await? {
+                out.new_mentions.push(m.entity.clone());
             }
         }
         for f in &analysis.proposed_facts {
@@ -173,43 +142,23 @@ impl Store {
                     out.corroborations += 1;
                 }
                 Outcome::New { status, .. } => {
-                    let row =
-                        fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, status, at).insert(&txn).await?;
-                    add_evidence(&txn, row.id, &evidence).await?;
-                    out.new_facts.push(row.id);
+                    let row = fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, status, at);
+                    let (fact_id, inserted) = insert_fact(&txn, &f.entity, id, f.attribute, &f.value, row).await?;
+                    add_evidence(&txn, fact_id, &evidence).await?;
+                    if inserted {
+                        out.new_facts.push(fact_id);
+                    } else {
+                        out.corroborations += 1;
+                    }
                 }
             }
         }
         for c in &analysis.candidates {
             let count = i32::try_from(c.count).unwrap_or(i32::MAX);
-            let existing =
-                catalog_candidates::Entity::find().filter(catalog_candidates::Column::Key.eq(&c.key)).one(&txn).await?;
-            let candidate_id = match existing {
-                Some(row) => {
-                    let id = row.id;
-                    let total = row.count.saturating_add(count);
-                    let mut row: catalog_candidates::ActiveModel = row.into();
-                    row.count = Set(total);
-                    row.last_seen_at = Set(at);
-                    row.update(&txn).await?;
-                    id
-                }
-                None => {
-                    out.new_candidates.push(c.name.clone());
-                    catalog_candidates::ActiveModel {
-                        key: Set(c.key.clone()),
-                        name: Set(c.name.clone()),
-                        count: Set(count),
-                        status: Set("open".to_owned()),
-                        first_seen_at: Set(at),
-                        last_seen_at: Set(at),
-                        ..Default::default()
-                    }
-                    .insert(&txn)
-                    .await?
-                    .id
-                }
-            };
+            let (candidate_id, inserted) = record_candidate(&txn, &c.key, &c.name, count, at).await?;
+            if inserted {
+                out.new_candidates.push(c.name.clone());
+            }
             catalog_candidate_sightings::ActiveModel {
                 candidate_id: Set(candidate_id),
                 source_id: Set(source.0),
@@ -263,11 +212,11 @@ impl Store {
                     }
                 }
                 Outcome::New { status, supersedes, .. } => {
-                    let row =
-                        fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, status, at).insert(&txn).await?;
-                    add_evidence(&txn, row.id, &evidence).await?;
+                    let row = fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, status, at);
+                    let (fact_id, _) = insert_fact(&txn, &f.entity, id, f.attribute, &f.value, row).await?;
+                    add_evidence(&txn, fact_id, &evidence).await?;
                     set_status(&txn, &supersedes, FactStatus::Superseded, at).await?;
-                    accepted.push(row.id);
+                    accepted.push(fact_id);
                 }
             }
         }
@@ -307,6 +256,131 @@ impl Store {
         }
         Ok(())
     }
+}
+
+// Concurrent checks analyse at once (PostgreSQL runs them in parallel): every
+// row behind a unique index is written "insert, or on conflict update in
+// place", never "read, then insert if missing", which loses the whole
+// transaction to a unique violation or a count to a lost update.
+
+/// Inserts or updates the mention of an entity by a source; true when the
+/// source mentions it for the first time.
+async fn record_mention(
+    txn: &DatabaseTransaction,
+    entity: &EntityRef,
+    id: i64,
+    source: SourceId,
+    snapshot_id: i64,
+    count: i32,
+    at: DateTime<Utc>,
+) -> Result<bool, CatalogStoreError> {
+    let row = catalog_mentions::ActiveModel {
+        entity_kind: Set(entity.kind.as_str().to_owned()),
+        entity_id: Set(id),
+        source_id: Set(source.0),
+        first_snapshot_id: Set(snapshot_id),
+        last_snapshot_id: Set(snapshot_id),
+        first_seen_at: Set(at),
+        last_seen_at: Set(at),
+        snapshot_count: Set(1),
+        last_count: Set(count),
+        ..Default::default()
+    };
+    let inserted = catalog_mentions::Entity::insert(row)
+        .on_conflict_do_nothing_on([
+            catalog_mentions::Column::EntityKind,
+            catalog_mentions::Column::EntityId,
+            catalog_mentions::Column::SourceId,
+        ])
+        .exec(txn)
+        .await?;
+    if matches!(inserted, TryInsertResult::Inserted(_)) {
+        return Ok(true);
+    }
+    catalog_mentions::Entity::update_many()
+        .col_expr(catalog_mentions::Column::LastSnapshotId, Expr::value(snapshot_id))
+        .col_expr(catalog_mentions::Column::LastSeenAt, Expr::value(at))
+        .col_expr(catalog_mentions::Column::SnapshotCount, Expr::col(catalog_mentions::Column::SnapshotCount).add(1))
+        .col_expr(catalog_mentions::Column::LastCount, Expr::value(count))
+        .filter(catalog_mentions::Column::EntityKind.eq(entity.kind.as_str()))
+        .filter(catalog_mentions::Column::EntityId.eq(id))
+        .filter(catalog_mentions::Column::SourceId.eq(source.0))
+        .exec(txn)
+        .await?;
+    Ok(false)
+}
+
+/// Inserts a fact unless another transaction just stored the same value;
+/// returns its id and whether this call inserted it.
+async fn insert_fact(
+    txn: &DatabaseTransaction,
+    entity: &EntityRef,
+    entity_id: i64,
+    attribute: Attribute,
+    value: &FactValue,
+    row: catalog_facts::ActiveModel,
+) -> Result<(i64, bool), CatalogStoreError> {
+    let inserted = catalog_facts::Entity::insert(row)
+        .on_conflict_do_nothing_on([
+            catalog_facts::Column::EntityKind,
+            catalog_facts::Column::EntityId,
+            catalog_facts::Column::Attribute,
+            catalog_facts::Column::ValueKey,
+        ])
+        .exec(txn)
+        .await?;
+    if let TryInsertResult::Inserted(r) = inserted {
+        return Ok((r.last_insert_id, true));
+    }
+    let existing = catalog_facts::Entity::find()
+        .filter(catalog_facts::Column::EntityKind.eq(entity.kind.as_str()))
+        .filter(catalog_facts::Column::EntityId.eq(entity_id))
+        .filter(catalog_facts::Column::Attribute.eq(attribute.as_str()))
+        .filter(catalog_facts::Column::ValueKey.eq(stored_key(value)))
+        .one(txn)
+        .await?
+        .ok_or_else(|| CatalogStoreError::corrupt("a fact conflicted on insert but cannot be found"))?;
+    Ok((existing.id, false))
+}
+
+/// Adds `count` sightings to the candidate `key`, creating it if new;
+/// returns its id and whether this call created it.
+async fn record_candidate(
+    txn: &DatabaseTransaction,
+    key: &str,
+    name: &str,
+    count: i32,
+    at: DateTime<Utc>,
+) -> Result<(i64, bool), CatalogStoreError> {
+    let key = &stored_candidate_key(key);
+    let row = catalog_candidates::ActiveModel {
+        key: Set(key.to_owned()),
+        name: Set(name.to_owned()),
+        count: Set(count),
+        status: Set("open".to_owned()),
+        first_seen_at: Set(at),
+        last_seen_at: Set(at),
+        ..Default::default()
+    };
+    let inserted = catalog_candidates::Entity::insert(row)
+        .on_conflict_do_nothing_on([catalog_candidates::Column::Key])
+        .exec(txn)
+        .await?;
+    if let TryInsertResult::Inserted(r) = inserted {
+        return Ok((r.last_insert_id, true));
+    }
+    // One statement: the database adds to the count as it stands now.
+    catalog_candidates::Entity::update_many()
+        .col_expr(catalog_candidates::Column::Count, Expr::col(catalog_candidates::Column::Count).add(count))
+        .col_expr(catalog_candidates::Column::LastSeenAt, Expr::value(at))
+        .filter(catalog_candidates::Column::Key.eq(key))
+        .exec(txn)
+        .await?;
+    let existing =
+        catalog_candidates::Entity::find().filter(catalog_candidates::Column::Key.eq(key)).one(txn).await?.ok_or_else(
+            || CatalogStoreError::corrupt(format!("candidate {key:?} conflicted on insert but cannot be found")),
+        )?;
+    Ok((existing.id, false))
 }
 
 pub(super) async fn set_status(
