@@ -9,6 +9,7 @@ mod m20261128_000001_core;
 mod m20261128_000100_catalog;
 pub mod m20261128_000200_digest;
 mod m20261128_000300_metrics;
+mod m20261128_000400_alias_ambiguous;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000100_catalog::Migration),
             Box::new(m20261128_000200_digest::Migration),
             Box::new(m20261128_000300_metrics::Migration),
+            Box::new(m20261128_000400_alias_ambiguous::Migration),
         ]
     }
 }

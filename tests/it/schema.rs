@@ -149,7 +149,8 @@ async fn digest_reads_releases_and_metric_deltas(backend: Backend) {
     );
     store.record_check(after).await.unwrap();
 
-    let period = Period::ending_at(now, None, chrono_tz::UTC);
+    // Changes are dated when written (now), metric points when observed.
+    let period = Period::ending_at(Utc::now() + chrono::Duration::minutes(1), None, chrono_tz::UTC);
     let inputs = modelwatch::store::digest::load_inputs(&store, &period).await.unwrap();
     assert_eq!(inputs.repo_events.len(), 1, "{:?}", inputs.repo_events);
     assert_eq!(inputs.repo_events[0].kind, RepoEventKind::Release);

@@ -241,6 +241,7 @@ async fn insert_alias(
             entity_id: Set(id),
             alias: Set(alias.to_owned()),
             case_sensitive: Set(case_sensitive),
+            ambiguous: Set(false),
             ..Default::default()
         }
         .insert(db)

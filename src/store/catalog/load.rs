@@ -27,10 +27,6 @@ pub struct SeedReport {
     pub facts: u32,
 }
 
-/// The `catalog_terms.kind` of an ambiguous-alias marker row (name = the
-/// alias text); not a [`TermKind`], so term readers skip it.
-const AMBIGUOUS_ALIAS: &str = "ambiguous_alias";
-
 impl Store {
     /// Loads the seed in one transaction. Only what is missing is added:
     /// entities, aliases and facts already present (whatever their review
@@ -95,6 +91,7 @@ impl Store {
                         entity_id: Set(id),
                         alias: Set(a.text.clone()),
                         case_sensitive: Set(a.case_sensitive),
+                        ambiguous: Set(a.ambiguous),
                         ..Default::default()
                     }
                     .insert(&txn)
@@ -120,29 +117,22 @@ impl Store {
             .await?;
             report.terms += 1;
         }
-        // Ambiguous aliases (also everyday words) are kept as marker rows
-        // in the terms table, so the flag survives without a schema change.
-        let ambiguous: HashSet<&str> = c
+        // Aliases the seed marks as everyday words: flag existing rows too,
+        // so a database seeded before the flag existed picks it up.
+        let ambiguous: Vec<String> = c
             .vendors
             .iter()
             .flat_map(|v| &v.aliases)
             .chain(c.models.iter().flat_map(|m| &m.aliases))
             .filter(|a| a.ambiguous)
-            .map(|a| a.text.as_str())
+            .map(|a| a.text.clone())
             .collect();
-        for text in ambiguous {
-            if terms.contains(&(AMBIGUOUS_ALIAS.to_owned(), text.to_owned())) {
-                continue;
-            }
-            catalog_terms::ActiveModel {
-                kind: Set(AMBIGUOUS_ALIAS.to_owned()),
-                name: Set(text.to_owned()),
-                vendor_id: Set(None),
-                aliases: Set("[]".to_owned()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
+        if !ambiguous.is_empty() {
+            catalog_aliases::Entity::update_many()
+                .col_expr(catalog_aliases::Column::Ambiguous, sea_orm::sea_query::Expr::value(true))
+                .filter(catalog_aliases::Column::Alias.is_in(ambiguous))
+                .exec(&txn)
+                .await?;
         }
         let facts: HashSet<(String, i64, String, String)> = catalog_facts::Entity::find()
             .all(&txn)
@@ -190,15 +180,12 @@ impl Store {
         let terms = catalog_terms::Entity::find().order_by_asc(catalog_terms::Column::Id).all(db).await?;
         let vendor_names: HashMap<i64, String> = vendors.iter().map(|v| (v.id, v.name.clone())).collect();
         let model_names: HashMap<i64, String> = models.iter().map(|m| (m.id, m.name.clone())).collect();
-        let ambiguous: HashSet<&str> =
-            terms.iter().filter(|t| t.kind == AMBIGUOUS_ALIAS).map(|t| t.name.as_str()).collect();
         let mut alias_map: HashMap<(String, i64), Vec<Alias>> = HashMap::new();
         for a in aliases {
-            let is_ambiguous = ambiguous.contains(a.alias.as_str());
             alias_map.entry((a.entity_kind, a.entity_id)).or_default().push(Alias {
                 text: a.alias,
                 case_sensitive: a.case_sensitive,
-                ambiguous: is_ambiguous,
+                ambiguous: a.ambiguous,
             });
         }
         let mut catalog = Catalog::default();

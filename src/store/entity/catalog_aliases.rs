@@ -10,6 +10,8 @@ pub struct Model {
     pub entity_id: i64,
     pub alias: String,
     pub case_sensitive: bool,
+    /// Also an everyday word: matches only where used as a name.
+    pub ambiguous: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
