@@ -8,6 +8,15 @@ use serde::Serialize;
 /// changes are still in `modelwatch changes`, but a digest is a weekly read.
 pub const MAX_SPAN_DAYS: i64 = 7;
 
+/// How far behind the run's clock a digest period ends. A check stamps a
+/// change's `detected_at` before its transaction commits; a change stamped
+/// just before the digest's `now` but committed just after the digest read
+/// the changes would be outside this period (not yet visible) and outside the
+/// next one (which starts at this `end`): lost to every digest. Ending the
+/// period two minutes back leaves room for any commit in flight, and those
+/// rows fall into the next period instead.
+pub const COMMIT_GRACE: Duration = Duration::minutes(2);
+
 /// The half-open window `[start, end)` of one digest.
 ///
 /// `key` is the calendar date of `end` in the digest's timezone. It is the
@@ -34,6 +43,12 @@ impl Period {
             _ => earliest,
         };
         Period::between(start, end, tz)
+    }
+
+    /// The period a digest run at `now` covers: it ends [`COMMIT_GRACE`]
+    /// before `now`, so changes still being committed go to the next one.
+    pub fn for_run_at(now: DateTime<Utc>, previous_end: Option<DateTime<Utc>>, tz: Tz) -> Period {
+        Period::ending_at(now - COMMIT_GRACE, previous_end, tz)
     }
 
     /// An explicit window (used by `digest preview --since`).
@@ -80,5 +95,21 @@ mod tests {
         // A clock that went backwards must not produce an inverted window.
         let future = end + Duration::days(1);
         assert!(Period::ending_at(end, Some(future), chrono_tz::UTC).start < end);
+    }
+
+    #[test]
+    fn a_change_committed_just_after_a_run_lands_in_the_next_period() {
+        // Monday 08:00 Shanghai run; a check stamped a change 30 s earlier but
+        // committed it after the digest had read its changes.
+        let run = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
+        let detected_at = run - Duration::seconds(30);
+        let tz = chrono_tz::Asia::Shanghai;
+        let this = Period::for_run_at(run, Some(run - Duration::days(7)), tz);
+        let covers = |p: &Period, t| p.start <= t && t < p.end;
+        assert!(!covers(&this, detected_at), "{this:?} must leave in-flight rows to the next period");
+        assert_eq!(this.key, "2026-11-30");
+        let next_run = run + Duration::days(7);
+        let next = Period::for_run_at(next_run, Some(this.end), tz);
+        assert!(covers(&next, detected_at), "{next:?} must pick the row up");
     }
 }

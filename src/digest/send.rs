@@ -105,10 +105,11 @@ pub struct RunReport {
     pub skipped: usize,
 }
 
-/// The period a run at `now` covers: from the end of the last digest built.
+/// The period a run at `now` covers: from the end of the last digest built
+/// to [`super::period::COMMIT_GRACE`] before `now`.
 pub async fn current_period(store: &Store, now: DateTime<Utc>, tz: Tz) -> Result<Period, DigestError> {
     let previous = store.digest_last_period_end().await?;
-    Ok(Period::ending_at(now, previous, tz))
+    Ok(Period::for_run_at(now, previous, tz))
 }
 
 /// Builds the period's digests and stores them as pending, all audiences in

@@ -53,6 +53,28 @@ pub async fn seed_week(mw: &Mw, server: &TestServer) {
     mw.run_async(&["check"]).await.ok();
     let kinds: Vec<String> = mw.changes(None).await.iter().map(|c| c["kind"].as_str().unwrap().to_owned()).collect();
     assert_eq!(kinds.len(), 2, "seeded week: {kinds:?}");
+    // A digest period ends two minutes before the run (rows still being
+    // committed go to the next one): make the week's changes older than that.
+    backdate_changes(mw, chrono::Duration::minutes(10)).await;
+}
+
+/// Moves every change's `detected_at` back by `by`, through sea-orm so the
+/// stored format is the one the program writes on either backend.
+pub async fn backdate_changes(mw: &Mw, by: chrono::Duration) {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let db = Database::connect(&mw.db.url).await.unwrap();
+    let backend = db.get_database_backend();
+    let rows = db.query_all_raw(Statement::from_string(backend, "SELECT id, detected_at FROM changes")).await.unwrap();
+    let update = match backend {
+        sea_orm::DatabaseBackend::Postgres => "UPDATE changes SET detected_at = $1 WHERE id = $2",
+        _ => "UPDATE changes SET detected_at = ? WHERE id = ?",
+    };
+    for row in rows {
+        let id: i64 = row.try_get("", "id").unwrap();
+        let at: chrono::DateTime<chrono::Utc> = row.try_get("", "detected_at").unwrap();
+        db.execute_raw(Statement::from_sql_and_values(backend, update, [(at - by).into(), id.into()])).await.unwrap();
+    }
+    db.close().await.unwrap();
 }
 
 fn digests(mw: &Mw) -> Vec<serde_json::Value> {
