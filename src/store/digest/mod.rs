@@ -200,11 +200,21 @@ pub async fn claim(
     Ok(result.rows_affected == 1)
 }
 
-/// Writes an attempt's outcome and releases the lease.
-pub async fn record(db: &impl ConnectionTrait, id: i64, outcome: &AttemptOutcome) -> Result<(), DbErr> {
+/// Writes an attempt's outcome and releases the lease, only if the row is
+/// still pending and still claimed by us (`lease_until` is the value our
+/// claim wrote). Returns false when it was not: our lease lapsed and another
+/// sender took the row over, whose outcome must not be overwritten.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    id: i64,
+    lease_until: DateTime<Utc>,
+    outcome: &AttemptOutcome,
+) -> Result<bool, DbErr> {
     let mut q = Entity::update_many()
         .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .filter(Column::Id.eq(id));
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(OutboxStatus::Pending.as_str()))
+        .filter(Column::ClaimedUntil.eq(lease_until));
     q = match outcome {
         AttemptOutcome::Sent { at } => q
             .col_expr(Column::Status, Expr::value(OutboxStatus::Sent.as_str()))
@@ -217,8 +227,7 @@ pub async fn record(db: &impl ConnectionTrait, id: i64, outcome: &AttemptOutcome
             .col_expr(Column::Status, Expr::value(OutboxStatus::Failed.as_str()))
             .col_expr(Column::LastError, Expr::value(error.clone())),
     };
-    q.exec(db).await?;
-    Ok(())
+    Ok(q.exec(db).await?.rows_affected == 1)
 }
 
 /// `digest send --retry-failed`: failed rows become pending again, with a
@@ -279,8 +288,13 @@ impl Store {
         Ok(claim(self.db(), id, now, lease_until).await?)
     }
 
-    pub async fn digest_record(&self, id: i64, outcome: &AttemptOutcome) -> Result<(), StoreError> {
-        Ok(record(self.db(), id, outcome).await?)
+    pub async fn digest_record(
+        &self,
+        id: i64,
+        lease_until: DateTime<Utc>,
+        outcome: &AttemptOutcome,
+    ) -> Result<bool, StoreError> {
+        Ok(record(self.db(), id, lease_until, outcome).await?)
     }
 
     pub async fn digest_retry_failed(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
@@ -358,11 +372,32 @@ mod tests {
         // The first claimer died; after the lease another one takes over.
         assert!(claim(&db, id, at(2), at(3)).await.unwrap());
         assert_eq!(list(&db).await.unwrap()[0].attempts, 2);
-        record(&db, id, &AttemptOutcome::Sent { at: at(2) }).await.unwrap();
+        assert!(record(&db, id, at(3), &AttemptOutcome::Sent { at: at(2) }).await.unwrap());
         assert!(!claim(&db, id, at(5), at(6)).await.unwrap(), "a sent digest is never claimed again");
         assert!(pending(&db, at(5), true).await.unwrap().is_empty());
         let row = &list(&db).await.unwrap()[0];
         assert_eq!((row.status.as_str(), row.sent_at), ("sent", Some(at(2))));
+    }
+
+    #[tokio::test]
+    async fn a_sender_whose_lease_lapsed_does_not_overwrite_the_new_claimers_outcome() {
+        let db = db().await;
+        let id = insert_if_absent(&db, new("2026-11-30", "all"), at(0)).await.unwrap().unwrap();
+        // A claims, its send hangs past the lease; B takes over and is refused.
+        assert!(claim(&db, id, at(0), at(1)).await.unwrap());
+        assert!(claim(&db, id, at(2), at(4)).await.unwrap());
+        let refused = AttemptOutcome::Failed { error: "550 5.1.1 Recipient address rejected".to_owned() };
+        assert!(record(&db, id, at(4), &refused).await.unwrap());
+        // A finally returns: the row is B's outcome, not A's.
+        assert!(!record(&db, id, at(1), &AttemptOutcome::Sent { at: at(3) }).await.unwrap());
+        let row = &list(&db).await.unwrap()[0];
+        assert_eq!((row.status.as_str(), row.sent_at), ("failed", None));
+        // Still pending but claimed by someone else: not ours either.
+        assert_eq!(retry_failed(&db, at(5)).await.unwrap(), 1);
+        assert!(claim(&db, id, at(5), at(6)).await.unwrap());
+        let retry = AttemptOutcome::Retry { next_attempt_at: at(9), error: "timeout".to_owned() };
+        assert!(!record(&db, id, at(1), &retry).await.unwrap());
+        assert!(record(&db, id, at(6), &AttemptOutcome::Sent { at: at(6) }).await.unwrap());
     }
 
     #[tokio::test]
@@ -371,13 +406,13 @@ mod tests {
         let id = insert_if_absent(&db, new("2026-11-30", "all"), at(0)).await.unwrap().unwrap();
         assert!(claim(&db, id, at(0), at(1)).await.unwrap());
         let retry = AttemptOutcome::Retry { next_attempt_at: at(4), error: "connection refused".to_owned() };
-        record(&db, id, &retry).await.unwrap();
+        assert!(record(&db, id, at(1), &retry).await.unwrap());
         assert!(pending(&db, at(3), false).await.unwrap().is_empty());
         assert_eq!(pending(&db, at(3), true).await.unwrap().len(), 1);
         assert_eq!(pending(&db, at(4), false).await.unwrap()[0].last_error.as_deref(), Some("connection refused"));
         assert!(claim(&db, id, at(4), at(5)).await.unwrap());
         let failed = AttemptOutcome::Failed { error: "550 5.1.1 Recipient address rejected".to_owned() };
-        record(&db, id, &failed).await.unwrap();
+        assert!(record(&db, id, at(5), &failed).await.unwrap());
         assert_eq!(count_failed(&db).await.unwrap(), 1);
         assert!(pending(&db, at(6), true).await.unwrap().is_empty());
         assert_eq!(retry_failed(&db, at(7)).await.unwrap(), 1);
