@@ -109,7 +109,10 @@ async fn send_now(ctx: &Context, settings: DigestSettings, args: &SendArgs) -> a
         return Ok(());
     }
     if args.retry_failed {
-        let n = ctx.store.digest_retry_failed(now).await?;
+        // Resend to the recipients configured now: a rejected address has
+        // usually been fixed in the config since.
+        let current = |key: &str| settings.audiences.iter().find(|a| a.key == key).map(|a| a.recipients.clone());
+        let n = ctx.store.digest_retry_failed(now, current).await?;
         eprintln!("{n} failed digest(s) made pending again.");
     }
     let mailer = SmtpMailer::new(SmtpSettings::from_config(&ctx.config.smtp));

@@ -231,17 +231,33 @@ pub async fn record(
 }
 
 /// `digest send --retry-failed`: failed rows become pending again, with a
-/// fresh attempt budget. Returns how many.
-pub async fn retry_failed(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let result = Entity::update_many()
-        .col_expr(Column::Status, Expr::value(OutboxStatus::Pending.as_str()))
-        .col_expr(Column::Attempts, Expr::value(0))
-        .col_expr(Column::NextAttemptAt, Expr::value(now))
-        .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .filter(Column::Status.eq(OutboxStatus::Failed.as_str()))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
+/// fresh attempt budget, addressed to their audience's recipients as
+/// configured now (`current_recipients(audience key)`): the usual cause of a
+/// failure is a rejected address the user has since fixed. A row whose
+/// audience is no longer configured keeps its stored recipients. The
+/// Message-ID is kept. Returns how many rows were made pending.
+pub async fn retry_failed(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    current_recipients: impl Fn(&str) -> Option<Vec<String>>,
+) -> Result<u64, DbErr> {
+    let failed = Entity::find().filter(Column::Status.eq(OutboxStatus::Failed.as_str())).all(db).await?;
+    let mut n = 0;
+    for row in failed {
+        let mut q = Entity::update_many()
+            .col_expr(Column::Status, Expr::value(OutboxStatus::Pending.as_str()))
+            .col_expr(Column::Attempts, Expr::value(0))
+            .col_expr(Column::NextAttemptAt, Expr::value(now))
+            .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(Column::Id.eq(row.id))
+            .filter(Column::Status.eq(OutboxStatus::Failed.as_str()));
+        if let Some(recipients) = current_recipients(&row.audience).filter(|r| !r.is_empty()) {
+            let json = serde_json::to_string(&recipients).unwrap_or_else(|_| row.recipients.clone());
+            q = q.col_expr(Column::Recipients, Expr::value(json));
+        }
+        n += q.exec(db).await?.rows_affected;
+    }
+    Ok(n)
 }
 
 /// Every digest, newest period first (`digest list`).
@@ -297,8 +313,12 @@ impl Store {
         Ok(record(self.db(), id, lease_until, outcome).await?)
     }
 
-    pub async fn digest_retry_failed(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        Ok(retry_failed(self.db(), now).await?)
+    pub async fn digest_retry_failed(
+        &self,
+        now: DateTime<Utc>,
+        current_recipients: impl Fn(&str) -> Option<Vec<String>>,
+    ) -> Result<u64, StoreError> {
+        Ok(retry_failed(self.db(), now, current_recipients).await?)
     }
 
     pub async fn digest_list(&self) -> Result<Vec<DigestRow>, StoreError> {
@@ -393,7 +413,7 @@ mod tests {
         let row = &list(&db).await.unwrap()[0];
         assert_eq!((row.status.as_str(), row.sent_at), ("failed", None));
         // Still pending but claimed by someone else: not ours either.
-        assert_eq!(retry_failed(&db, at(5)).await.unwrap(), 1);
+        assert_eq!(retry_failed(&db, at(5), |_| None).await.unwrap(), 1);
         assert!(claim(&db, id, at(5), at(6)).await.unwrap());
         let retry = AttemptOutcome::Retry { next_attempt_at: at(9), error: "timeout".to_owned() };
         assert!(!record(&db, id, at(1), &retry).await.unwrap());
@@ -415,8 +435,12 @@ mod tests {
         assert!(record(&db, id, at(5), &failed).await.unwrap());
         assert_eq!(count_failed(&db).await.unwrap(), 1);
         assert!(pending(&db, at(6), true).await.unwrap().is_empty());
-        assert_eq!(retry_failed(&db, at(7)).await.unwrap(), 1);
+        // The user fixed the rejected address in the config meanwhile.
+        let fixed = |audience: &str| (audience == "all").then(|| vec!["研究组 <research@example.com>".to_owned()]);
+        assert_eq!(retry_failed(&db, at(7), fixed).await.unwrap(), 1);
         let row = &pending(&db, at(7), false).await.unwrap()[0];
         assert_eq!((row.status.as_str(), row.attempts), ("pending", 0));
+        assert_eq!(row.recipients, ["研究组 <research@example.com>"]);
+        assert_eq!(row.message_id, "<modelwatch.digest.2026-11-30.all@example.com>", "same Message-ID");
     }
 }

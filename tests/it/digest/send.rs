@@ -201,6 +201,22 @@ async fn a_rejected_recipient_fails_the_digest_with_the_servers_reason(backend: 
     assert_eq!(retry.code, 1);
     assert!(retry.stderr.contains("1 failed digest(s) made pending again"), "{}", retry.stderr);
     assert!(smtp.received().is_empty());
+    let message_id = digests(&mw)[0]["message_id"].as_str().unwrap().to_owned();
+
+    // The user fixes the address in the config: the retry goes to it.
+    std::fs::write(&mw.config, config(smtp.port, r#"["研究组 <team@example.com>"]"#, "")).unwrap();
+    mw.run_async(&["digest", "send"]).await.ok();
+    assert!(smtp.received().is_empty(), "a plain send does not retry a failed digest");
+    let fixed = mw.run_async(&["digest", "send", "--retry-failed"]).await.ok();
+    assert!(fixed.stderr.contains("Sent the digest"), "{}", fixed.stderr);
+    let got = smtp.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rcpt_tos, ["team@example.com"]);
+    assert_eq!(got[0].message_id, message_id, "a resend keeps the Message-ID");
+    let list = digests(&mw);
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["status"], "sent");
+    assert_eq!(list[0]["recipients"][0], "研究组 <team@example.com>");
 }
 
 both_backends!(
