@@ -34,7 +34,7 @@ pub enum BodyFormat {
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
     /// Start of the period: RFC 3339, a date, or a duration back (7d).
-    /// Default: the end of the last digest, at most 7 days back.
+    /// Default: the end of the last digest (at most 14 days back; 7 without one).
     #[arg(long)]
     pub since: Option<String>,
     #[arg(long, value_enum, default_value_t = BodyFormat::Text)]

@@ -4,9 +4,14 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-/// The longest window a digest covers, even after weeks of downtime: older
-/// changes are still in `modelwatch changes`, but a digest is a weekly read.
+/// The window of the first digest (no previous one): a digest is a weekly read.
 pub const MAX_SPAN_DAYS: i64 = 7;
+
+/// The longest gap to the previous digest that the next one still covers in
+/// full: downtime of a week or two must not silently drop changes. Only after
+/// a longer gap (the instance was abandoned for a while) is the digest capped
+/// to this many days; older changes stay in `modelwatch changes`.
+pub const MAX_GAP_DAYS: i64 = 14;
 
 /// How far behind the run's clock a digest period ends. A check stamps a
 /// change's `detected_at` before its transaction commits; a change stamped
@@ -35,12 +40,13 @@ pub struct Period {
 
 impl Period {
     /// The period that ends at `end`, starting where the previous digest
-    /// ended (`previous_end`), but covering at most [`MAX_SPAN_DAYS`].
+    /// ended (`previous_end`) unless that is more than [`MAX_GAP_DAYS`] back
+    /// (then capped to that); the first digest covers [`MAX_SPAN_DAYS`].
     pub fn ending_at(end: DateTime<Utc>, previous_end: Option<DateTime<Utc>>, tz: Tz) -> Period {
-        let earliest = end - Duration::days(MAX_SPAN_DAYS);
         let start = match previous_end {
-            Some(prev) if prev > earliest && prev <= end => prev,
-            _ => earliest,
+            Some(prev) if prev <= end => prev.max(end - Duration::days(MAX_GAP_DAYS)),
+            // None, or a clock that went backwards: a first digest's window.
+            _ => end - Duration::days(MAX_SPAN_DAYS),
         };
         Period::between(start, end, tz)
     }
@@ -85,13 +91,20 @@ mod tests {
     }
 
     #[test]
-    fn starts_at_the_previous_end_but_spans_at_most_a_week() {
+    fn starts_at_the_previous_end_and_caps_only_a_long_gap() {
         let end = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
         let prev = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
         assert_eq!(Period::ending_at(end, Some(prev), chrono_tz::UTC).start, prev);
+        // The daemon was down when last Monday's digest was due: the next one
+        // covers both weeks instead of dropping the first.
+        let two_weeks = end - Duration::days(14);
+        assert_eq!(Period::ending_at(end, Some(two_weeks), chrono_tz::UTC).start, two_weeks);
+        let ten_days = end - Duration::days(10);
+        assert_eq!(Period::ending_at(end, Some(ten_days), chrono_tz::UTC).start, ten_days);
+        // Abandoned for two months: capped.
         let old = Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap();
         let p = Period::ending_at(end, Some(old), chrono_tz::UTC);
-        assert_eq!(p.start, Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap());
+        assert_eq!(p.start, Utc.with_ymd_and_hms(2026, 11, 16, 0, 0, 0).unwrap());
         // A clock that went backwards must not produce an inverted window.
         let future = end + Duration::days(1);
         assert!(Period::ending_at(end, Some(future), chrono_tz::UTC).start < end);
