@@ -168,7 +168,7 @@ async fn list(ctx: &Context, f: FormatArg) -> anyhow::Result<()> {
                 d.status.clone(),
                 d.attempts.to_string(),
                 time(d.sent_at),
-                clip(&d.subject, 50),
+                if d.status == "skipped" { "(nothing to report)".to_owned() } else { clip(&d.subject, 50) },
                 clip(d.last_error.as_deref().unwrap_or("-"), 60),
             ]
         },

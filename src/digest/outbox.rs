@@ -79,6 +79,9 @@ fn audience_key(tags: &[String]) -> String {
     format!("tags-{}", &hex::encode(digest)[..12])
 }
 
+/// The audience key of a `skipped` row: no audience got anything.
+pub const NO_AUDIENCE: &str = "-";
+
 /// `<modelwatch.digest.2026-11-30.all@example.com>`: derived only from the
 /// period, the audience and the sender's domain, so every resend of one
 /// digest carries the same id.
@@ -98,6 +101,10 @@ pub enum OutboxStatus {
     Pending,
     Sent,
     Failed,
+    /// A period with nothing to report (and `send_empty` off): nothing is
+    /// sent, but the row records that the period was covered, so the next
+    /// period starts after it and a restart does not see a missed send.
+    Skipped,
 }
 
 impl OutboxStatus {
@@ -106,6 +113,7 @@ impl OutboxStatus {
             OutboxStatus::Pending => "pending",
             OutboxStatus::Sent => "sent",
             OutboxStatus::Failed => "failed",
+            OutboxStatus::Skipped => "skipped",
         }
     }
 }
@@ -117,10 +125,11 @@ impl std::str::FromStr for OutboxStatus {
             "pending" => Ok(OutboxStatus::Pending),
             "sent" => Ok(OutboxStatus::Sent),
             "failed" => Ok(OutboxStatus::Failed),
+            "skipped" => Ok(OutboxStatus::Skipped),
             _ => Err(crate::types::UnknownName {
                 what: "digest status",
                 got: s.to_owned(),
-                expected: &["pending", "sent", "failed"],
+                expected: &["pending", "sent", "failed", "skipped"],
             }),
         }
     }

@@ -138,6 +138,9 @@ pub async fn enqueue(
     let prepared = prepare(settings, period, inputs, false)?;
     if prepared.is_empty() {
         tracing::info!(period = %period.key, "Nothing to report; no digest built.");
+        // Record the period as covered, so the next one starts after it and a
+        // restart does not take this week for a missed send.
+        store.digest_record_skipped(&period.key, period.start, period.end, now).await?;
         report.empty.push(period.key.clone());
         return Ok(());
     }

@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::{Store, StoreError};
 
-use crate::digest::outbox::{AttemptOutcome, OutboxStatus};
+use crate::digest::outbox::{AttemptOutcome, NO_AUDIENCE, OutboxStatus};
 
 mod inputs;
 pub use inputs::load_inputs;
@@ -152,6 +152,46 @@ pub async fn insert_if_absent(
     })
 }
 
+/// Records that `period` had nothing to report: a `skipped` row (no
+/// recipients, nothing to send) whose end is where the next period starts.
+/// A second empty run on the same local day moves that end forward.
+pub async fn record_skipped(
+    db: &impl ConnectionTrait,
+    period_key: &str,
+    period_start: DateTime<Utc>,
+    period_end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let row = ActiveModel {
+        id: NotSet,
+        period_key: Set(period_key.to_owned()),
+        audience: Set(NO_AUDIENCE.to_owned()),
+        period_start: Set(period_start),
+        period_end: Set(period_end),
+        recipients: Set("[]".to_owned()),
+        subject: Set(String::new()),
+        body_text: Set(String::new()),
+        body_html: Set(String::new()),
+        status: Set(OutboxStatus::Skipped.as_str().to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        claimed_until: Set(None),
+        message_id: Set(String::new()),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+    };
+    Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([Column::PeriodKey, Column::Audience])
+                .update_columns([Column::PeriodEnd, Column::CreatedAt])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 /// Where the next period starts: the end of the latest digest ever built,
 /// whatever its status (a pending or failed digest still covers its period).
 pub async fn last_period_end(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>, DbErr> {
@@ -159,9 +199,16 @@ pub async fn last_period_end(db: &impl ConnectionTrait) -> Result<Option<DateTim
     Ok(last.map(|m| m.period_end))
 }
 
-/// Whether a digest exists for this period key (any audience).
+/// Whether a digest was built for this period key (any audience). A
+/// `skipped` row does not count: a later run the same day (with news, or with
+/// `send_empty` on) may still build one.
 pub async fn exists_for_period(db: &impl ConnectionTrait, period_key: &str) -> Result<bool, DbErr> {
-    Ok(Entity::find().filter(Column::PeriodKey.eq(period_key)).one(db).await?.is_some())
+    Ok(Entity::find()
+        .filter(Column::PeriodKey.eq(period_key))
+        .filter(Column::Status.ne(OutboxStatus::Skipped.as_str()))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// Pending rows whose next attempt is due (or all pending rows when
@@ -283,6 +330,16 @@ impl Store {
         Ok(inserted)
     }
 
+    pub async fn digest_record_skipped(
+        &self,
+        period_key: &str,
+        period_start: DateTime<Utc>,
+        period_end: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        Ok(record_skipped(self.db(), period_key, period_start, period_end, now).await?)
+    }
+
     pub async fn digest_last_period_end(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(last_period_end(self.db()).await?)
     }
@@ -381,6 +438,31 @@ mod tests {
         assert_eq!(last_period_end(&db).await.unwrap(), Some(at(0)));
         assert!(exists_for_period(&db, "2026-11-30").await.unwrap());
         assert!(!exists_for_period(&db, "2026-12-07").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_empty_period_is_recorded_as_skipped_and_moves_the_next_start() {
+        let db = db().await;
+        let week_before = at(0) - chrono::Duration::days(7);
+        let last_week = NewDigest { period_end: week_before, ..new("2026-11-23", "all") };
+        let id = insert_if_absent(&db, last_week, week_before).await.unwrap().unwrap();
+        assert!(claim(&db, id, week_before, at(1)).await.unwrap());
+        assert!(record(&db, id, at(1), &AttemptOutcome::Sent { at: week_before }).await.unwrap());
+        assert_eq!(last_period_end(&db).await.unwrap(), Some(week_before));
+        // Monday's run found nothing to report.
+        record_skipped(&db, "2026-11-30", week_before, at(0), at(0)).await.unwrap();
+        assert_eq!(last_period_end(&db).await.unwrap(), Some(at(0)));
+        // A second empty run that day moves the end, and still builds nothing.
+        record_skipped(&db, "2026-11-30", week_before, at(3), at(3)).await.unwrap();
+        assert_eq!(last_period_end(&db).await.unwrap(), Some(at(3)));
+        assert!(!exists_for_period(&db, "2026-11-30").await.unwrap(), "a later run may still build one");
+        assert!(pending(&db, at(5), true).await.unwrap().is_empty(), "nothing to send");
+        let rows = list(&db).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].status.as_str(), rows[0].audience.as_str()), ("skipped", NO_AUDIENCE));
+        // A build later the same day (news came in) is stored next to it.
+        assert!(insert_if_absent(&db, new("2026-11-30", "all"), at(6)).await.unwrap().is_some());
+        assert!(exists_for_period(&db, "2026-11-30").await.unwrap());
     }
 
     #[tokio::test]

@@ -8,7 +8,7 @@ use super::smtp::{self, SmtpServer};
 use crate::both_backends;
 use crate::support::{Backend, Mw, Page, TestServer};
 
-const V1: &str = r#"<html><head><title>百度发布文心一言</title></head><body>
+pub const V1: &str = r#"<html><head><title>百度发布文心一言</title></head><body>
 <nav><a href="/">首页</a></nav>
 <article><h1>百度发布文心一言</h1>
 <p>3月16日，百度正式发布知识增强大语言模型文心一言。</p>
