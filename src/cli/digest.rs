@@ -34,7 +34,7 @@ pub enum BodyFormat {
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
     /// Start of the period: RFC 3339, a date, or a duration back (7d).
-    /// Default: the end of the last digest, at most 7 days back.
+    /// Default: the end of the last digest (at most 14 days back; 7 without one).
     #[arg(long)]
     pub since: Option<String>,
     #[arg(long, value_enum, default_value_t = BodyFormat::Text)]
@@ -55,7 +55,8 @@ pub struct SendArgs {
 }
 
 pub async fn run(ctx: &Context, cmd: DigestCommand) -> anyhow::Result<()> {
-    let settings = DigestSettings::from_config(&ctx.config.digest).map_err(|e| usage(crate::error_chain(&e)))?;
+    let settings =
+        DigestSettings::from_config(&ctx.config.digest, &ctx.config.smtp).map_err(|e| usage(crate::error_chain(&e)))?;
     match cmd {
         DigestCommand::Preview(args) => preview(ctx, settings, &args).await,
         DigestCommand::Send(args) => send_now(ctx, settings, &args).await,
@@ -108,7 +109,10 @@ async fn send_now(ctx: &Context, settings: DigestSettings, args: &SendArgs) -> a
         return Ok(());
     }
     if args.retry_failed {
-        let n = ctx.store.digest_retry_failed(now).await?;
+        // Resend to the recipients configured now: a rejected address has
+        // usually been fixed in the config since.
+        let current = |key: &str| settings.audiences.iter().find(|a| a.key == key).map(|a| a.recipients.clone());
+        let n = ctx.store.digest_retry_failed(now, current).await?;
         eprintln!("{n} failed digest(s) made pending again.");
     }
     let mailer = SmtpMailer::new(SmtpSettings::from_config(&ctx.config.smtp));
@@ -164,7 +168,7 @@ async fn list(ctx: &Context, f: FormatArg) -> anyhow::Result<()> {
                 d.status.clone(),
                 d.attempts.to_string(),
                 time(d.sent_at),
-                clip(&d.subject, 50),
+                if d.status == "skipped" { "(nothing to report)".to_owned() } else { clip(&d.subject, 50) },
                 clip(d.last_error.as_deref().unwrap_or("-"), 60),
             ]
         },

@@ -10,6 +10,19 @@ use super::model::*;
 use super::period::Period;
 use crate::types::{ChangeKind, SourceStatus};
 
+/// The most items one list section shows (content changes, new models, new
+/// vendors, proposed facts, candidates, link health). A first digest after
+/// importing 50 sources would otherwise list hundreds of items: unreadable,
+/// and past some SMTP servers' message size limits. The rest is one command away.
+pub const MAX_ITEMS: usize = 30;
+
+/// Keeps the first [`MAX_ITEMS`] of `items`; what was left out, if anything.
+fn cap<T>(items: &mut Vec<T>, command: impl FnOnce() -> String) -> Option<More> {
+    let count = items.len().checked_sub(MAX_ITEMS).filter(|n| *n > 0)?;
+    items.truncate(MAX_ITEMS);
+    Some(More { count, command: command() })
+}
+
 /// Knobs that change what the reader sees, from `[digest]` in the config.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -28,22 +41,37 @@ impl Default for BuildOptions {
 /// Builds the digest for `period`. Sections with nothing in them are `None`
 /// (or empty) so templates can omit them.
 pub fn build(period: Period, inputs: DigestInputs, options: &BuildOptions) -> Digest {
-    let catalog = catalog_section(&inputs);
+    let since = period.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut catalog = catalog_section(&inputs);
     let repos = repo_section(&inputs, options.top_movers);
-    let content = content_groups(inputs.changes);
-    let health = health_section(&period, inputs.status_changes, inputs.failing, options);
+    let (changes, sources) = {
+        let content: Vec<&ChangeInput> = inputs.changes.iter().filter(|c| c.kind != ChangeKind::Status).collect();
+        let sources: HashSet<&str> = content.iter().map(|c| c.source.url.as_str()).collect();
+        (content.len(), sources.len())
+    };
+    let (content, content_more) = content_groups(inputs.changes, &since);
+    let mut health = health_section(&period, inputs.status_changes, inputs.failing, options);
 
-    let changes: Vec<&ChangeItem> = content.iter().flat_map(|g| &g.changes).collect();
-    let sources: HashSet<&str> = changes.iter().map(|c| c.link.url.as_str()).collect();
+    // The summary counts everything, before the lists are capped.
     let mut summary = Summary {
-        changes: changes.len(),
-        sources: sources.len(),
+        changes,
+        sources,
         new_models: catalog.as_ref().map_or(0, |c| c.new_models.len()),
         new_vendors: catalog.as_ref().map_or(0, |c| c.new_vendors.len()),
         dead_links: health.as_ref().map_or(0, |h| h.died.len()),
         empty: false,
     };
-    let mut digest = Digest { period, summary, catalog, repos, content, health };
+    if let Some(c) = catalog.as_mut() {
+        let mentions = || format!("modelwatch catalog mentions --since {since}");
+        c.new_models_more = cap(&mut c.new_models, mentions);
+        c.new_vendors_more = cap(&mut c.new_vendors, mentions);
+        c.facts_more = cap(&mut c.facts, || "modelwatch catalog facts --pending".to_owned());
+        c.candidates_more = cap(&mut c.candidates, || "modelwatch catalog candidates".to_owned());
+    }
+    if let Some(h) = health.as_mut() {
+        h.more = cap_health(h);
+    }
+    let mut digest = Digest { period, summary, catalog, repos, content, content_more, health };
     summary.empty = digest.is_empty();
     digest.summary = summary;
     digest
@@ -111,7 +139,16 @@ fn catalog_section(inputs: &DigestInputs) -> Option<CatalogSection> {
     if new_models.is_empty() && new_vendors.is_empty() && facts.is_empty() && candidates.is_empty() {
         return None;
     }
-    Some(CatalogSection { new_models, new_vendors, facts, candidates })
+    Some(CatalogSection {
+        new_models,
+        new_models_more: None,
+        new_vendors,
+        new_vendors_more: None,
+        facts,
+        facts_more: None,
+        candidates,
+        candidates_more: None,
+    })
 }
 
 fn repo_section(inputs: &DigestInputs, top: usize) -> Option<RepoSection> {
@@ -166,10 +203,13 @@ fn significance(c: &ChangeInput) -> f64 {
     ratio * 100.0 + f64::from(c.catalog_hits.min(20)) * 15.0
 }
 
-fn content_groups(changes: Vec<ChangeInput>) -> Vec<ContentGroup> {
+/// The most significant [`MAX_ITEMS`] content changes, grouped by tag, and
+/// what was left out.
+fn content_groups(changes: Vec<ChangeInput>, since: &str) -> (Vec<ContentGroup>, Option<More>) {
     let mut scored: Vec<(f64, ChangeInput)> =
         changes.into_iter().filter(|c| c.kind != ChangeKind::Status).map(|c| (significance(&c), c)).collect();
     scored.sort_by(|(sa, a), (sb, b)| sb.total_cmp(sa).then(a.detected_at.cmp(&b.detected_at)).then(a.id.cmp(&b.id)));
+    let more = cap(&mut scored, || format!("modelwatch changes --since {since}"));
     // Groups keep the order of their most significant change.
     let mut order: Vec<String> = Vec::new();
     let mut groups: BTreeMap<String, Vec<ChangeItem>> = BTreeMap::new();
@@ -194,7 +234,23 @@ fn content_groups(changes: Vec<ChangeInput>) -> Vec<ContentGroup> {
             excerpt: excerpt::parse(&c.excerpt),
         });
     }
-    order.into_iter().filter_map(|tag| groups.remove(&tag).map(|changes| ContentGroup { tag, changes })).collect()
+    let groups =
+        order.into_iter().filter_map(|tag| groups.remove(&tag).map(|changes| ContentGroup { tag, changes })).collect();
+    (groups, more)
+}
+
+/// Caps link health's four lists to [`MAX_ITEMS`] together, in reading
+/// order: dead links first, long-failing sources last.
+fn cap_health(h: &mut HealthSection) -> Option<More> {
+    let mut room = MAX_ITEMS;
+    let mut left_out = 0;
+    for list in [&mut h.died, &mut h.redirected, &mut h.recovered, &mut h.failing] {
+        let keep = list.len().min(room);
+        left_out += list.len() - keep;
+        list.truncate(keep);
+        room -= keep;
+    }
+    (left_out > 0).then(|| More { count: left_out, command: "modelwatch sources list".to_owned() })
 }
 
 fn is_dead(s: SourceStatus) -> bool {
@@ -249,5 +305,5 @@ fn health_section(
     if died.is_empty() && redirected.is_empty() && recovered.is_empty() && failing.is_empty() {
         return None;
     }
-    Some(HealthSection { died, redirected, recovered, failing })
+    Some(HealthSection { died, redirected, recovered, failing, more: None })
 }

@@ -16,9 +16,20 @@ pub struct Digest {
     pub summary: Summary,
     pub catalog: Option<CatalogSection>,
     pub repos: Option<RepoSection>,
-    /// Content changes grouped by the source's tag, most significant group first.
+    /// Content changes grouped by the source's tag, most significant group
+    /// first; at most [`super::build::MAX_ITEMS`] in all.
     pub content: Vec<ContentGroup>,
+    /// The less significant content changes left out.
+    pub content_more: Option<More>,
     pub health: Option<HealthSection>,
+}
+
+/// Items a list left out to keep the digest readable (and under SMTP size
+/// limits), and the command that lists them all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct More {
+    pub count: usize,
+    pub command: String,
 }
 
 impl Digest {
@@ -49,9 +60,13 @@ pub struct Link {
 #[derive(Debug, Clone, Serialize)]
 pub struct CatalogSection {
     pub new_models: Vec<MentionItem>,
+    pub new_models_more: Option<More>,
     pub new_vendors: Vec<MentionItem>,
+    pub new_vendors_more: Option<More>,
     pub facts: Vec<FactItem>,
+    pub facts_more: Option<More>,
     pub candidates: Vec<CandidateItem>,
+    pub candidates_more: Option<More>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -138,6 +153,8 @@ pub struct HealthSection {
     pub redirected: Vec<HealthItem>,
     pub recovered: Vec<HealthItem>,
     pub failing: Vec<HealthItem>,
+    /// Items left out of the four lists together (capped in that order).
+    pub more: Option<More>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -79,6 +79,9 @@ fn audience_key(tags: &[String]) -> String {
     format!("tags-{}", &hex::encode(digest)[..12])
 }
 
+/// The audience key of a `skipped` row: no audience got anything.
+pub const NO_AUDIENCE: &str = "-";
+
 /// `<modelwatch.digest.2026-11-30.all@example.com>`: derived only from the
 /// period, the audience and the sender's domain, so every resend of one
 /// digest carries the same id.
@@ -98,6 +101,10 @@ pub enum OutboxStatus {
     Pending,
     Sent,
     Failed,
+    /// A period with nothing to report (and `send_empty` off): nothing is
+    /// sent, but the row records that the period was covered, so the next
+    /// period starts after it and a restart does not see a missed send.
+    Skipped,
 }
 
 impl OutboxStatus {
@@ -106,6 +113,7 @@ impl OutboxStatus {
             OutboxStatus::Pending => "pending",
             OutboxStatus::Sent => "sent",
             OutboxStatus::Failed => "failed",
+            OutboxStatus::Skipped => "skipped",
         }
     }
 }
@@ -117,10 +125,11 @@ impl std::str::FromStr for OutboxStatus {
             "pending" => Ok(OutboxStatus::Pending),
             "sent" => Ok(OutboxStatus::Sent),
             "failed" => Ok(OutboxStatus::Failed),
+            "skipped" => Ok(OutboxStatus::Skipped),
             _ => Err(crate::types::UnknownName {
                 what: "digest status",
                 got: s.to_owned(),
-                expected: &["pending", "sent", "failed"],
+                expected: &["pending", "sent", "failed", "skipped"],
             }),
         }
     }
@@ -135,7 +144,7 @@ pub struct RetryPolicy {
     /// …up to this.
     pub max_delay: Duration,
     /// How long a claimed row is ours before another sender may take it
-    /// over (longer than any send can take).
+    /// over: longer than any send can take (see [`lease_for`]).
     pub lease: Duration,
 }
 
@@ -145,9 +154,30 @@ impl Default for RetryPolicy {
             max_attempts: 8,
             first_delay: Duration::from_secs(60),
             max_delay: Duration::from_secs(6 * 3600),
-            lease: Duration::from_secs(300),
+            lease: MIN_LEASE,
         }
     }
+}
+
+/// When a lease taken at `claimed_at` ends, to the microsecond: the value is
+/// also the claim's token (`record` checks it), and PostgreSQL keeps
+/// microseconds, so it must compare equal after a round trip.
+pub fn lease_end(claimed_at: DateTime<Utc>, lease: chrono::Duration) -> DateTime<Utc> {
+    use chrono::SubsecRound as _;
+    claimed_at.checked_add_signed(lease).unwrap_or(DateTime::<Utc>::MAX_UTC).trunc_subsecs(6)
+}
+
+/// The shortest lease, whatever the SMTP timeouts.
+pub const MIN_LEASE: Duration = Duration::from_secs(300);
+/// Slack on top of the SMTP timeouts: the time between the claim and the
+/// connect, and between the server's reply and recording it.
+pub const LEASE_SLACK: Duration = Duration::from_secs(60);
+
+/// A lease that outlives the longest send the mailer allows (connect, then the
+/// whole send bounded by `smtp.timeout`), so no other sender takes the row
+/// over while our attempt may still be delivering it.
+pub fn lease_for(connect_timeout: Duration, send_timeout: Duration) -> Duration {
+    connect_timeout.saturating_add(send_timeout).saturating_add(LEASE_SLACK).max(MIN_LEASE)
 }
 
 impl RetryPolicy {
@@ -231,6 +261,14 @@ mod tests {
             message_id("2026-11-30", "all", "周报机器人"),
             "<modelwatch.digest.2026-11-30.all@modelwatch.localhost>"
         );
+    }
+
+    #[test]
+    fn the_lease_outlives_the_longest_send_smtp_allows() {
+        assert_eq!(lease_for(Duration::from_secs(10), Duration::from_secs(60)), MIN_LEASE);
+        // A slow relay configured with a 10-minute timeout.
+        assert_eq!(lease_for(Duration::from_secs(30), Duration::from_secs(600)), Duration::from_secs(690));
+        assert_eq!(lease_for(Duration::MAX, Duration::MAX), Duration::MAX);
     }
 
     #[test]

@@ -4,9 +4,23 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-/// The longest window a digest covers, even after weeks of downtime: older
-/// changes are still in `modelwatch changes`, but a digest is a weekly read.
+/// The window of the first digest (no previous one): a digest is a weekly read.
 pub const MAX_SPAN_DAYS: i64 = 7;
+
+/// The longest gap to the previous digest that the next one still covers in
+/// full: downtime of a week or two must not silently drop changes. Only after
+/// a longer gap (the instance was abandoned for a while) is the digest capped
+/// to this many days; older changes stay in `modelwatch changes`.
+pub const MAX_GAP_DAYS: i64 = 14;
+
+/// How far behind the run's clock a digest period ends. A check stamps a
+/// change's `detected_at` before its transaction commits; a change stamped
+/// just before the digest's `now` but committed just after the digest read
+/// the changes would be outside this period (not yet visible) and outside the
+/// next one (which starts at this `end`): lost to every digest. Ending the
+/// period two minutes back leaves room for any commit in flight, and those
+/// rows fall into the next period instead.
+pub const COMMIT_GRACE: Duration = Duration::minutes(2);
 
 /// The half-open window `[start, end)` of one digest.
 ///
@@ -26,14 +40,21 @@ pub struct Period {
 
 impl Period {
     /// The period that ends at `end`, starting where the previous digest
-    /// ended (`previous_end`), but covering at most [`MAX_SPAN_DAYS`].
+    /// ended (`previous_end`) unless that is more than [`MAX_GAP_DAYS`] back
+    /// (then capped to that); the first digest covers [`MAX_SPAN_DAYS`].
     pub fn ending_at(end: DateTime<Utc>, previous_end: Option<DateTime<Utc>>, tz: Tz) -> Period {
-        let earliest = end - Duration::days(MAX_SPAN_DAYS);
         let start = match previous_end {
-            Some(prev) if prev > earliest && prev <= end => prev,
-            _ => earliest,
+            Some(prev) if prev <= end => prev.max(end - Duration::days(MAX_GAP_DAYS)),
+            // None, or a clock that went backwards: a first digest's window.
+            _ => end - Duration::days(MAX_SPAN_DAYS),
         };
         Period::between(start, end, tz)
+    }
+
+    /// The period a digest run at `now` covers: it ends [`COMMIT_GRACE`]
+    /// before `now`, so changes still being committed go to the next one.
+    pub fn for_run_at(now: DateTime<Utc>, previous_end: Option<DateTime<Utc>>, tz: Tz) -> Period {
+        Period::ending_at(now - COMMIT_GRACE, previous_end, tz)
     }
 
     /// An explicit window (used by `digest preview --since`).
@@ -70,15 +91,38 @@ mod tests {
     }
 
     #[test]
-    fn starts_at_the_previous_end_but_spans_at_most_a_week() {
+    fn starts_at_the_previous_end_and_caps_only_a_long_gap() {
         let end = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
         let prev = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
         assert_eq!(Period::ending_at(end, Some(prev), chrono_tz::UTC).start, prev);
+        // The daemon was down when last Monday's digest was due: the next one
+        // covers both weeks instead of dropping the first.
+        let two_weeks = end - Duration::days(14);
+        assert_eq!(Period::ending_at(end, Some(two_weeks), chrono_tz::UTC).start, two_weeks);
+        let ten_days = end - Duration::days(10);
+        assert_eq!(Period::ending_at(end, Some(ten_days), chrono_tz::UTC).start, ten_days);
+        // Abandoned for two months: capped.
         let old = Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap();
         let p = Period::ending_at(end, Some(old), chrono_tz::UTC);
-        assert_eq!(p.start, Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap());
+        assert_eq!(p.start, Utc.with_ymd_and_hms(2026, 11, 16, 0, 0, 0).unwrap());
         // A clock that went backwards must not produce an inverted window.
         let future = end + Duration::days(1);
         assert!(Period::ending_at(end, Some(future), chrono_tz::UTC).start < end);
+    }
+
+    #[test]
+    fn a_change_committed_just_after_a_run_lands_in_the_next_period() {
+        // Monday 08:00 Shanghai run; a check stamped a change 30 s earlier but
+        // committed it after the digest had read its changes.
+        let run = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
+        let detected_at = run - Duration::seconds(30);
+        let tz = chrono_tz::Asia::Shanghai;
+        let this = Period::for_run_at(run, Some(run - Duration::days(7)), tz);
+        let covers = |p: &Period, t| p.start <= t && t < p.end;
+        assert!(!covers(&this, detected_at), "{this:?} must leave in-flight rows to the next period");
+        assert_eq!(this.key, "2026-11-30");
+        let next_run = run + Duration::days(7);
+        let next = Period::for_run_at(next_run, Some(this.end), tz);
+        assert!(covers(&next, detected_at), "{next:?} must pick the row up");
     }
 }

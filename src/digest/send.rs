@@ -29,8 +29,12 @@ pub struct DigestSettings {
 }
 
 impl DigestSettings {
-    /// From `[digest]`. Template overrides are read here, once.
-    pub fn from_config(c: &crate::config::DigestConfig) -> Result<DigestSettings, DigestError> {
+    /// From `[digest]` (and `[smtp]`'s timeouts, which bound the claim's
+    /// lease). Template overrides are read here, once.
+    pub fn from_config(
+        c: &crate::config::DigestConfig,
+        smtp: &crate::config::SmtpConfig,
+    ) -> Result<DigestSettings, DigestError> {
         Ok(DigestSettings {
             from: c.from.clone(),
             audiences: outbox::audiences(&c.recipients),
@@ -41,7 +45,11 @@ impl DigestSettings {
                 failing_after_days: i64::from(c.failing_after_days),
                 top_movers: usize::try_from(c.top_movers).unwrap_or(usize::MAX),
             },
-            retry: RetryPolicy { max_attempts: c.max_attempts, ..RetryPolicy::default() },
+            retry: RetryPolicy {
+                max_attempts: c.max_attempts,
+                lease: outbox::lease_for(smtp.connect_timeout, smtp.timeout),
+                ..RetryPolicy::default()
+            },
             send_empty: c.send_empty,
         })
     }
@@ -105,10 +113,11 @@ pub struct RunReport {
     pub skipped: usize,
 }
 
-/// The period a run at `now` covers: from the end of the last digest built.
+/// The period a run at `now` covers: from the end of the last digest built
+/// to [`super::period::COMMIT_GRACE`] before `now`.
 pub async fn current_period(store: &Store, now: DateTime<Utc>, tz: Tz) -> Result<Period, DigestError> {
     let previous = store.digest_last_period_end().await?;
-    Ok(Period::ending_at(now, previous, tz))
+    Ok(Period::for_run_at(now, previous, tz))
 }
 
 /// Builds the period's digests and stores them as pending, all audiences in
@@ -129,6 +138,9 @@ pub async fn enqueue(
     let prepared = prepare(settings, period, inputs, false)?;
     if prepared.is_empty() {
         tracing::info!(period = %period.key, "Nothing to report; no digest built.");
+        // Record the period as covered, so the next one starts after it and a
+        // restart does not take this week for a missed send.
+        store.digest_record_skipped(&period.key, period.start, period.end, now).await?;
         report.empty.push(period.key.clone());
         return Ok(());
     }
@@ -186,8 +198,12 @@ async fn deliver_one<M: Mailer>(
     now: DateTime<Utc>,
     report: &mut RunReport,
 ) -> Result<(), DigestError> {
-    let lease = chrono::Duration::from_std(settings.retry.lease).unwrap_or(chrono::Duration::minutes(5));
-    if !store.digest_claim(row.id, now, now + lease).await? {
+    // The lease runs from the claim, not from the run's start: earlier rows
+    // of this run may have taken minutes to send.
+    let claimed_at = Utc::now().max(now);
+    let lease = chrono::Duration::from_std(settings.retry.lease).unwrap_or(chrono::Duration::days(1));
+    let lease_until = outbox::lease_end(claimed_at, lease);
+    if !store.digest_claim(row.id, claimed_at, lease_until).await? {
         tracing::info!("Digest is being sent by another instance; skipped.");
         report.skipped += 1;
         return Ok(());
@@ -204,7 +220,11 @@ async fn deliver_one<M: Mailer>(
     let result = mailer.send(&mail).await;
     let error = result.as_ref().err().map(|e| (e.report(), e.is_permanent()));
     let outcome = outbox::after_attempt(attempts, error, Utc::now().max(now), &settings.retry);
-    store.digest_record(row.id, &outcome).await?;
+    if !store.digest_record(row.id, lease_until, &outcome).await? {
+        // Our lease lapsed and another sender took the row over (or an
+        // operator changed it): its outcome is the one that counts.
+        tracing::warn!(?outcome, "Digest row was no longer ours when recording the attempt; left as it is.");
+    }
     match outcome {
         AttemptOutcome::Sent { .. } => {
             let reply = result.map(|a| a.reply).unwrap_or_default();

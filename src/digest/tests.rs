@@ -176,3 +176,62 @@ fn period_end_is_used_for_failing_days() {
     assert_eq!(d.repos.map(|r| r.movers.len()), Some(1));
     assert_eq!(at(30, 0), d.period.end);
 }
+
+/// A first digest after importing 50 sources: every list is capped at
+/// `MAX_ITEMS` with an "N more" line naming the command, the summary still
+/// counts everything.
+#[test]
+fn a_digest_after_a_big_import_caps_each_list_and_says_how_to_see_the_rest() {
+    let mut inputs = fixture::week();
+    let template = inputs.changes[1].clone();
+    inputs.changes = (0..50)
+        .map(|i| inputs::ChangeInput {
+            id: 1000 + i,
+            source: fixture::source(
+                100 + i,
+                &format!("https://news.example.cn/ai/{i}.html"),
+                &format!("大模型快讯 {i}"),
+                &["大模型"],
+            ),
+            ..template.clone()
+        })
+        .collect();
+    let candidate = inputs.candidates[0].clone();
+    inputs.candidates =
+        (0..40).map(|i| inputs::CandidateInput { name: format!("Model-{i}"), ..candidate.clone() }).collect();
+    let died = inputs.status_changes[1].clone();
+    inputs.status_changes = (0..35)
+        .map(|i| inputs::StatusChangeInput {
+            source: fixture::source(300 + i, &format!("https://www.jianshu.com/p/{i}"), "", &[]),
+            ..died.clone()
+        })
+        .collect();
+    let d = build(fixture::period(), inputs, &BuildOptions::default());
+
+    assert_eq!((d.summary.changes, d.summary.sources, d.summary.dead_links), (50, 50, 35));
+    assert_eq!(d.content.iter().map(|g| g.changes.len()).sum::<usize>(), build::MAX_ITEMS);
+    let more = d.content_more.as_ref().unwrap();
+    assert_eq!(more.count, 20);
+    assert_eq!(more.command, "modelwatch changes --since 2026-11-23T00:00:00Z");
+    let catalog = d.catalog.as_ref().unwrap();
+    assert_eq!(catalog.candidates.len(), 30);
+    assert_eq!(catalog.candidates_more.as_ref().map(|m| m.count), Some(10));
+    assert!(catalog.new_models_more.is_none(), "short lists are not capped");
+    let health = d.health.as_ref().unwrap();
+    assert_eq!(health.died.len() + health.redirected.len() + health.recovered.len() + health.failing.len(), 30);
+    // 35 dead links and the fixture's long-failing source: 36.
+    assert_eq!(health.more.as_ref().map(|m| m.count), Some(6));
+
+    let zh = Templates::builtin().render(&d, Language::Zh).unwrap();
+    assert!(
+        zh.text.contains("……另有 20 项未列出，运行 modelwatch changes --since 2026-11-23T00:00:00Z 查看"),
+        "{}",
+        zh.text
+    );
+    assert!(zh.text.contains("……另有 10 项未列出，运行 modelwatch catalog candidates 查看"), "{}", zh.text);
+    assert!(zh.text.contains("……另有 6 项未列出，运行 modelwatch sources list 查看"), "{}", zh.text);
+    assert!(!zh.text.contains("大模型快讯 49"), "the least significant are left out");
+    assert!(zh.html.contains("另有 20 项未列出"));
+    let en = Templates::builtin().render(&d, Language::En).unwrap();
+    assert!(en.text.contains("… 10 more not listed; run modelwatch catalog candidates to see them"), "{}", en.text);
+}

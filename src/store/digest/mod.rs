@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::{Store, StoreError};
 
-use crate::digest::outbox::{AttemptOutcome, OutboxStatus};
+use crate::digest::outbox::{AttemptOutcome, NO_AUDIENCE, OutboxStatus};
 
 mod inputs;
 pub use inputs::load_inputs;
@@ -152,6 +152,46 @@ pub async fn insert_if_absent(
     })
 }
 
+/// Records that `period` had nothing to report: a `skipped` row (no
+/// recipients, nothing to send) whose end is where the next period starts.
+/// A second empty run on the same local day moves that end forward.
+pub async fn record_skipped(
+    db: &impl ConnectionTrait,
+    period_key: &str,
+    period_start: DateTime<Utc>,
+    period_end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let row = ActiveModel {
+        id: NotSet,
+        period_key: Set(period_key.to_owned()),
+        audience: Set(NO_AUDIENCE.to_owned()),
+        period_start: Set(period_start),
+        period_end: Set(period_end),
+        recipients: Set("[]".to_owned()),
+        subject: Set(String::new()),
+        body_text: Set(String::new()),
+        body_html: Set(String::new()),
+        status: Set(OutboxStatus::Skipped.as_str().to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        claimed_until: Set(None),
+        message_id: Set(String::new()),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+    };
+    Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([Column::PeriodKey, Column::Audience])
+                .update_columns([Column::PeriodEnd, Column::CreatedAt])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 /// Where the next period starts: the end of the latest digest ever built,
 /// whatever its status (a pending or failed digest still covers its period).
 pub async fn last_period_end(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>, DbErr> {
@@ -159,9 +199,16 @@ pub async fn last_period_end(db: &impl ConnectionTrait) -> Result<Option<DateTim
     Ok(last.map(|m| m.period_end))
 }
 
-/// Whether a digest exists for this period key (any audience).
+/// Whether a digest was built for this period key (any audience). A
+/// `skipped` row does not count: a later run the same day (with news, or with
+/// `send_empty` on) may still build one.
 pub async fn exists_for_period(db: &impl ConnectionTrait, period_key: &str) -> Result<bool, DbErr> {
-    Ok(Entity::find().filter(Column::PeriodKey.eq(period_key)).one(db).await?.is_some())
+    Ok(Entity::find()
+        .filter(Column::PeriodKey.eq(period_key))
+        .filter(Column::Status.ne(OutboxStatus::Skipped.as_str()))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// Pending rows whose next attempt is due (or all pending rows when
@@ -200,11 +247,21 @@ pub async fn claim(
     Ok(result.rows_affected == 1)
 }
 
-/// Writes an attempt's outcome and releases the lease.
-pub async fn record(db: &impl ConnectionTrait, id: i64, outcome: &AttemptOutcome) -> Result<(), DbErr> {
+/// Writes an attempt's outcome and releases the lease, only if the row is
+/// still pending and still claimed by us (`lease_until` is the value our
+/// claim wrote). Returns false when it was not: our lease lapsed and another
+/// sender took the row over, whose outcome must not be overwritten.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    id: i64,
+    lease_until: DateTime<Utc>,
+    outcome: &AttemptOutcome,
+) -> Result<bool, DbErr> {
     let mut q = Entity::update_many()
         .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .filter(Column::Id.eq(id));
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(OutboxStatus::Pending.as_str()))
+        .filter(Column::ClaimedUntil.eq(lease_until));
     q = match outcome {
         AttemptOutcome::Sent { at } => q
             .col_expr(Column::Status, Expr::value(OutboxStatus::Sent.as_str()))
@@ -217,22 +274,37 @@ pub async fn record(db: &impl ConnectionTrait, id: i64, outcome: &AttemptOutcome
             .col_expr(Column::Status, Expr::value(OutboxStatus::Failed.as_str()))
             .col_expr(Column::LastError, Expr::value(error.clone())),
     };
-    q.exec(db).await?;
-    Ok(())
+    Ok(q.exec(db).await?.rows_affected == 1)
 }
 
 /// `digest send --retry-failed`: failed rows become pending again, with a
-/// fresh attempt budget. Returns how many.
-pub async fn retry_failed(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let result = Entity::update_many()
-        .col_expr(Column::Status, Expr::value(OutboxStatus::Pending.as_str()))
-        .col_expr(Column::Attempts, Expr::value(0))
-        .col_expr(Column::NextAttemptAt, Expr::value(now))
-        .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .filter(Column::Status.eq(OutboxStatus::Failed.as_str()))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
+/// fresh attempt budget, addressed to their audience's recipients as
+/// configured now (`current_recipients(audience key)`): the usual cause of a
+/// failure is a rejected address the user has since fixed. A row whose
+/// audience is no longer configured keeps its stored recipients. The
+/// Message-ID is kept. Returns how many rows were made pending.
+pub async fn retry_failed(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    current_recipients: impl Fn(&str) -> Option<Vec<String>>,
+) -> Result<u64, DbErr> {
+    let failed = Entity::find().filter(Column::Status.eq(OutboxStatus::Failed.as_str())).all(db).await?;
+    let mut n = 0;
+    for row in failed {
+        let mut q = Entity::update_many()
+            .col_expr(Column::Status, Expr::value(OutboxStatus::Pending.as_str()))
+            .col_expr(Column::Attempts, Expr::value(0))
+            .col_expr(Column::NextAttemptAt, Expr::value(now))
+            .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(Column::Id.eq(row.id))
+            .filter(Column::Status.eq(OutboxStatus::Failed.as_str()));
+        if let Some(recipients) = current_recipients(&row.audience).filter(|r| !r.is_empty()) {
+            let json = serde_json::to_string(&recipients).unwrap_or_else(|_| row.recipients.clone());
+            q = q.col_expr(Column::Recipients, Expr::value(json));
+        }
+        n += q.exec(db).await?.rows_affected;
+    }
+    Ok(n)
 }
 
 /// Every digest, newest period first (`digest list`).
@@ -258,6 +330,16 @@ impl Store {
         Ok(inserted)
     }
 
+    pub async fn digest_record_skipped(
+        &self,
+        period_key: &str,
+        period_start: DateTime<Utc>,
+        period_end: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        Ok(record_skipped(self.db(), period_key, period_start, period_end, now).await?)
+    }
+
     pub async fn digest_last_period_end(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(last_period_end(self.db()).await?)
     }
@@ -279,12 +361,21 @@ impl Store {
         Ok(claim(self.db(), id, now, lease_until).await?)
     }
 
-    pub async fn digest_record(&self, id: i64, outcome: &AttemptOutcome) -> Result<(), StoreError> {
-        Ok(record(self.db(), id, outcome).await?)
+    pub async fn digest_record(
+        &self,
+        id: i64,
+        lease_until: DateTime<Utc>,
+        outcome: &AttemptOutcome,
+    ) -> Result<bool, StoreError> {
+        Ok(record(self.db(), id, lease_until, outcome).await?)
     }
 
-    pub async fn digest_retry_failed(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        Ok(retry_failed(self.db(), now).await?)
+    pub async fn digest_retry_failed(
+        &self,
+        now: DateTime<Utc>,
+        current_recipients: impl Fn(&str) -> Option<Vec<String>>,
+    ) -> Result<u64, StoreError> {
+        Ok(retry_failed(self.db(), now, current_recipients).await?)
     }
 
     pub async fn digest_list(&self) -> Result<Vec<DigestRow>, StoreError> {
@@ -350,6 +441,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_empty_period_is_recorded_as_skipped_and_moves_the_next_start() {
+        let db = db().await;
+        let week_before = at(0) - chrono::Duration::days(7);
+        let last_week = NewDigest { period_end: week_before, ..new("2026-11-23", "all") };
+        let id = insert_if_absent(&db, last_week, week_before).await.unwrap().unwrap();
+        assert!(claim(&db, id, week_before, at(1)).await.unwrap());
+        assert!(record(&db, id, at(1), &AttemptOutcome::Sent { at: week_before }).await.unwrap());
+        assert_eq!(last_period_end(&db).await.unwrap(), Some(week_before));
+        // Monday's run found nothing to report.
+        record_skipped(&db, "2026-11-30", week_before, at(0), at(0)).await.unwrap();
+        assert_eq!(last_period_end(&db).await.unwrap(), Some(at(0)));
+        // A second empty run that day moves the end, and still builds nothing.
+        record_skipped(&db, "2026-11-30", week_before, at(3), at(3)).await.unwrap();
+        assert_eq!(last_period_end(&db).await.unwrap(), Some(at(3)));
+        assert!(!exists_for_period(&db, "2026-11-30").await.unwrap(), "a later run may still build one");
+        assert!(pending(&db, at(5), true).await.unwrap().is_empty(), "nothing to send");
+        let rows = list(&db).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].status.as_str(), rows[0].audience.as_str()), ("skipped", NO_AUDIENCE));
+        // A build later the same day (news came in) is stored next to it.
+        assert!(insert_if_absent(&db, new("2026-11-30", "all"), at(6)).await.unwrap().is_some());
+        assert!(exists_for_period(&db, "2026-11-30").await.unwrap());
+    }
+
+    #[tokio::test]
     async fn a_claim_is_exclusive_until_its_lease_lapses() {
         let db = db().await;
         let id = insert_if_absent(&db, new("2026-11-30", "all"), at(0)).await.unwrap().unwrap();
@@ -358,11 +474,32 @@ mod tests {
         // The first claimer died; after the lease another one takes over.
         assert!(claim(&db, id, at(2), at(3)).await.unwrap());
         assert_eq!(list(&db).await.unwrap()[0].attempts, 2);
-        record(&db, id, &AttemptOutcome::Sent { at: at(2) }).await.unwrap();
+        assert!(record(&db, id, at(3), &AttemptOutcome::Sent { at: at(2) }).await.unwrap());
         assert!(!claim(&db, id, at(5), at(6)).await.unwrap(), "a sent digest is never claimed again");
         assert!(pending(&db, at(5), true).await.unwrap().is_empty());
         let row = &list(&db).await.unwrap()[0];
         assert_eq!((row.status.as_str(), row.sent_at), ("sent", Some(at(2))));
+    }
+
+    #[tokio::test]
+    async fn a_sender_whose_lease_lapsed_does_not_overwrite_the_new_claimers_outcome() {
+        let db = db().await;
+        let id = insert_if_absent(&db, new("2026-11-30", "all"), at(0)).await.unwrap().unwrap();
+        // A claims, its send hangs past the lease; B takes over and is refused.
+        assert!(claim(&db, id, at(0), at(1)).await.unwrap());
+        assert!(claim(&db, id, at(2), at(4)).await.unwrap());
+        let refused = AttemptOutcome::Failed { error: "550 5.1.1 Recipient address rejected".to_owned() };
+        assert!(record(&db, id, at(4), &refused).await.unwrap());
+        // A finally returns: the row is B's outcome, not A's.
+        assert!(!record(&db, id, at(1), &AttemptOutcome::Sent { at: at(3) }).await.unwrap());
+        let row = &list(&db).await.unwrap()[0];
+        assert_eq!((row.status.as_str(), row.sent_at), ("failed", None));
+        // Still pending but claimed by someone else: not ours either.
+        assert_eq!(retry_failed(&db, at(5), |_| None).await.unwrap(), 1);
+        assert!(claim(&db, id, at(5), at(6)).await.unwrap());
+        let retry = AttemptOutcome::Retry { next_attempt_at: at(9), error: "timeout".to_owned() };
+        assert!(!record(&db, id, at(1), &retry).await.unwrap());
+        assert!(record(&db, id, at(6), &AttemptOutcome::Sent { at: at(6) }).await.unwrap());
     }
 
     #[tokio::test]
@@ -371,17 +508,21 @@ mod tests {
         let id = insert_if_absent(&db, new("2026-11-30", "all"), at(0)).await.unwrap().unwrap();
         assert!(claim(&db, id, at(0), at(1)).await.unwrap());
         let retry = AttemptOutcome::Retry { next_attempt_at: at(4), error: "connection refused".to_owned() };
-        record(&db, id, &retry).await.unwrap();
+        assert!(record(&db, id, at(1), &retry).await.unwrap());
         assert!(pending(&db, at(3), false).await.unwrap().is_empty());
         assert_eq!(pending(&db, at(3), true).await.unwrap().len(), 1);
         assert_eq!(pending(&db, at(4), false).await.unwrap()[0].last_error.as_deref(), Some("connection refused"));
         assert!(claim(&db, id, at(4), at(5)).await.unwrap());
         let failed = AttemptOutcome::Failed { error: "550 5.1.1 Recipient address rejected".to_owned() };
-        record(&db, id, &failed).await.unwrap();
+        assert!(record(&db, id, at(5), &failed).await.unwrap());
         assert_eq!(count_failed(&db).await.unwrap(), 1);
         assert!(pending(&db, at(6), true).await.unwrap().is_empty());
-        assert_eq!(retry_failed(&db, at(7)).await.unwrap(), 1);
+        // The user fixed the rejected address in the config meanwhile.
+        let fixed = |audience: &str| (audience == "all").then(|| vec!["研究组 <research@example.com>".to_owned()]);
+        assert_eq!(retry_failed(&db, at(7), fixed).await.unwrap(), 1);
         let row = &pending(&db, at(7), false).await.unwrap()[0];
         assert_eq!((row.status.as_str(), row.attempts), ("pending", 0));
+        assert_eq!(row.recipients, ["研究组 <research@example.com>"]);
+        assert_eq!(row.message_id, "<modelwatch.digest.2026-11-30.all@example.com>", "same Message-ID");
     }
 }

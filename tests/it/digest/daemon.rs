@@ -4,11 +4,11 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, Database, Statement};
 
-use super::send::{config, seed_week};
+use super::send::{V1, backdate_changes, config, seed_week};
 use super::smtp::{self, SmtpServer};
-use crate::support::{Backend, Mw, TestServer};
+use crate::support::{Backend, Mw, Page, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_missed_while_down_goes_out_at_start_up() {
@@ -58,4 +58,52 @@ async fn a_send_missed_while_down_goes_out_at_start_up() {
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert!(rows.iter().all(|(_, status)| *status == "sent"), "{rows:?}");
     assert_eq!(rows[1].0, "2000-01-03");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_after_an_empty_week_sends_no_extra_digest() {
+    if !smtp::available("a_restart_after_an_empty_week_sends_no_extra_digest") {
+        return;
+    }
+    let smtp = SmtpServer::start();
+    let toml = config(smtp.port, r#"["team@example.com"]"#, "enabled = true\ncron = \"0 0 8 * * Mon\"");
+    let Some(mw) = Mw::with_config(Backend::Sqlite, &toml).await else { return };
+    let server = TestServer::start().await;
+    seed_week(&mw, &server).await;
+    mw.run_async(&["digest", "send"]).await.ok();
+    assert_eq!(smtp.received().len(), 1);
+
+    // That digest was ten days ago (its changes before it); the week since
+    // was quiet, and Monday's run found nothing to report.
+    let now = chrono::Utc::now();
+    let db = Database::connect(&mw.db.url).await.unwrap();
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => "UPDATE digests SET period_key = $1, period_end = $2",
+        _ => "UPDATE digests SET period_key = ?, period_end = ?",
+    };
+    let ten_days_ago = now - chrono::Duration::days(10);
+    let key = ten_days_ago.format("%Y-%m-%d").to_string();
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, [key.into(), ten_days_ago.into()])).await.unwrap();
+    db.close().await.unwrap();
+    backdate_changes(&mw, chrono::Duration::days(12)).await;
+    let quiet = mw.run_async(&["digest", "send"]).await.ok();
+    assert!(quiet.stderr.contains("Nothing to report"), "{}", quiet.stderr);
+
+    // Mid-week, news arrives; then the daemon restarts.
+    server.set("/news/wenxin.html", Page::html(V1.replace("3月16日", "3月17日")));
+    mw.run_async(&["check"]).await.ok();
+    backdate_changes(&mw, chrono::Duration::minutes(5)).await;
+    let mut daemon = mw.command(&["run"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while smtp.received().len() < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = std::process::Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status();
+    let _ = tokio::task::spawn_blocking(move || daemon.wait()).await;
+
+    assert_eq!(smtp.received().len(), 1, "the quiet week was covered; the news waits for next Monday");
+    let list = mw.run(&["digest", "list", "--format", "json"]).ok().json();
+    let statuses: Vec<&str> = list.as_array().unwrap().iter().map(|d| d["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["skipped", "sent"], "digest list shows the skipped week");
 }

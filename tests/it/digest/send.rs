@@ -8,7 +8,7 @@ use super::smtp::{self, SmtpServer};
 use crate::both_backends;
 use crate::support::{Backend, Mw, Page, TestServer};
 
-const V1: &str = r#"<html><head><title>百度发布文心一言</title></head><body>
+pub const V1: &str = r#"<html><head><title>百度发布文心一言</title></head><body>
 <nav><a href="/">首页</a></nav>
 <article><h1>百度发布文心一言</h1>
 <p>3月16日，百度正式发布知识增强大语言模型文心一言。</p>
@@ -53,6 +53,28 @@ pub async fn seed_week(mw: &Mw, server: &TestServer) {
     mw.run_async(&["check"]).await.ok();
     let kinds: Vec<String> = mw.changes(None).await.iter().map(|c| c["kind"].as_str().unwrap().to_owned()).collect();
     assert_eq!(kinds.len(), 2, "seeded week: {kinds:?}");
+    // A digest period ends two minutes before the run (rows still being
+    // committed go to the next one): make the week's changes older than that.
+    backdate_changes(mw, chrono::Duration::minutes(10)).await;
+}
+
+/// Moves every change's `detected_at` back by `by`, through sea-orm so the
+/// stored format is the one the program writes on either backend.
+pub async fn backdate_changes(mw: &Mw, by: chrono::Duration) {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let db = Database::connect(&mw.db.url).await.unwrap();
+    let backend = db.get_database_backend();
+    let rows = db.query_all_raw(Statement::from_string(backend, "SELECT id, detected_at FROM changes")).await.unwrap();
+    let update = match backend {
+        sea_orm::DatabaseBackend::Postgres => "UPDATE changes SET detected_at = $1 WHERE id = $2",
+        _ => "UPDATE changes SET detected_at = ? WHERE id = ?",
+    };
+    for row in rows {
+        let id: i64 = row.try_get("", "id").unwrap();
+        let at: chrono::DateTime<chrono::Utc> = row.try_get("", "detected_at").unwrap();
+        db.execute_raw(Statement::from_sql_and_values(backend, update, [(at - by).into(), id.into()])).await.unwrap();
+    }
+    db.close().await.unwrap();
 }
 
 fn digests(mw: &Mw) -> Vec<serde_json::Value> {
@@ -179,6 +201,22 @@ async fn a_rejected_recipient_fails_the_digest_with_the_servers_reason(backend: 
     assert_eq!(retry.code, 1);
     assert!(retry.stderr.contains("1 failed digest(s) made pending again"), "{}", retry.stderr);
     assert!(smtp.received().is_empty());
+    let message_id = digests(&mw)[0]["message_id"].as_str().unwrap().to_owned();
+
+    // The user fixes the address in the config: the retry goes to it.
+    std::fs::write(&mw.config, config(smtp.port, r#"["研究组 <team@example.com>"]"#, "")).unwrap();
+    mw.run_async(&["digest", "send"]).await.ok();
+    assert!(smtp.received().is_empty(), "a plain send does not retry a failed digest");
+    let fixed = mw.run_async(&["digest", "send", "--retry-failed"]).await.ok();
+    assert!(fixed.stderr.contains("Sent the digest"), "{}", fixed.stderr);
+    let got = smtp.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rcpt_tos, ["team@example.com"]);
+    assert_eq!(got[0].message_id, message_id, "a resend keeps the Message-ID");
+    let list = digests(&mw);
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["status"], "sent");
+    assert_eq!(list[0]["recipients"][0], "研究组 <team@example.com>");
 }
 
 both_backends!(
