@@ -4,15 +4,15 @@
 //! `--kind` takes, what JSON output carries and what the database stores.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// Declares a string-backed enum with its stable snake_case names.
+/// Declares a string-backed enum with its stable snake_case names: the CLI
+/// words, the JSON values and the stored text. Used across the crate.
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
 
@@ -24,29 +24,37 @@ macro_rules! string_enum {
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
+
+            /// The value with this stable name.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// Every stable name, comma-separated (for error messages).
+            pub fn names() -> String {
+                [$($text),+].join(", ")
+            }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $name {
-            type Err = UnknownName;
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::types::UnknownName;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(UnknownName {
-                        what: stringify!($name),
-                        got: s.to_owned(),
-                        expected: &[$($text),+],
-                    }),
-                }
+                $name::parse(s).ok_or_else(|| $crate::types::UnknownName {
+                    what: stringify!($name),
+                    got: s.to_owned(),
+                    expected: &[$($text),+],
+                })
             }
         }
     };
 }
+pub(crate) use string_enum;
 
 /// A name that is not one of an enum's stable names.
 #[derive(Debug, Clone, thiserror::Error)]
