@@ -30,6 +30,10 @@ pub struct DaemonLock {
 pub fn lock_sqlite(db_path: &str) -> Result<DaemonLock, LockError> {
     let path = PathBuf::from(format!("{db_path}.lock"));
     let lock = path.display().to_string();
+    // On a fresh checkout `data/` does not exist yet: the lock comes first.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| LockError::Io { lock: lock.clone(), source })?;
+    }
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -47,6 +51,13 @@ pub fn lock_sqlite(db_path: &str) -> Result<DaemonLock, LockError> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_folder_is_created_on_a_fresh_checkout() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("data/nested/mw.db").display().to_string();
+        assert!(lock_sqlite(&db).is_ok());
+    }
 
     #[test]
     fn a_second_lock_on_the_same_file_is_refused() {

@@ -106,3 +106,20 @@ async fn daemon_sweeps_logs_outcomes_and_stops_on_sigterm() {
     let statuses: Vec<_> = list.as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap().to_owned()).collect();
     assert_eq!(statuses, ["ok", "failing"]);
 }
+
+/// The README's first command on a fresh checkout: the default SQLite URL is
+/// relative (`data/…`) and `data/` does not exist yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_starts_on_a_fresh_checkout_with_the_default_database() {
+    let mut mw = Mw::new(Backend::Sqlite).await.unwrap();
+    mw.env.push(("MODELWATCH_DATABASE_URL".into(), "sqlite://data/modelwatch.db?mode=rwc".into()));
+    let mut child = mw.command(&["run"]).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let rx = stderr_lines(&mut child);
+    let mut seen = Vec::new();
+    let started = wait_for(&rx, &["modelwatch started"], &mut seen, Duration::from_secs(30));
+    sigterm(&child);
+    let code = tokio::task::spawn_blocking(move || wait_exit(&mut child, Duration::from_secs(20))).await.unwrap();
+    assert!(started, "{}", seen.join("\n"));
+    assert_eq!(code, Some(0));
+    assert!(mw.path().join("data/modelwatch.db").exists());
+}
