@@ -151,7 +151,7 @@ impl ApiClient {
                 let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Connect };
                 // Without the URL: it may carry nothing secret, but the
                 // token never travels in it either way.
-                return ApiResponse::Failed { kind, message: e.without_url().to_string(), status: None };
+                return ApiResponse::Failed { kind, message: crate::error_chain(&e.without_url()), status: None };
             }
         };
         let status = resp.status().as_u16();
