@@ -50,6 +50,12 @@ pub enum SourcesCommand {
     Pause { source: String },
     /// Resume checks of a paused source.
     Resume { source: String },
+    /// Watch the feed a page advertises (<link rel=alternate>) instead of the page.
+    UseFeed {
+        source: String,
+        /// Which advertised feed (default: the first); any http(s) feed URL is accepted.
+        feed: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -177,9 +183,42 @@ pub async fn run(ctx: &Context, cmd: SourcesCommand) -> anyhow::Result<()> {
             eprintln!("{what} source #{} {}", s.id, s.url);
             Ok(())
         }
+        SourcesCommand::UseFeed { source, feed } => use_feed(ctx, &source, feed.as_deref()).await,
         SourcesCommand::Pause { source } => pause(ctx, &source, true).await,
         SourcesCommand::Resume { source } => pause(ctx, &source, false).await,
     }
+}
+
+/// Switches a page to the feed it advertises. The page's history stays with
+/// the source; the feed's first check is a new baseline.
+async fn use_feed(ctx: &Context, source: &str, feed: Option<&str>) -> anyhow::Result<()> {
+    let s = ctx.store.get_source(&SourceRef::parse(source)).await.map_err(store_error)?;
+    let advertised: Vec<String> = match s.last_snapshot_id {
+        Some(id) => ctx
+            .store
+            .get_snapshot(id)
+            .await?
+            .and_then(|snap| snap.meta.get("feed_links").cloned())
+            .and_then(|v| serde_json::from_value::<Vec<String>>(v).ok())
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let base = s.final_url.clone().unwrap_or_else(|| s.url.clone());
+    let resolve = |href: &str| base.join(href).map_err(|e| usage(format!("bad feed URL {href:?}: {e}")));
+    let chosen = match (feed, advertised.first()) {
+        (Some(f), _) => resolve(f)?,
+        (None, Some(first)) => resolve(first)?,
+        (None, None) => {
+            return Err(usage(format!(
+                "source #{} advertises no feed in its last snapshot; name the feed URL: sources use-feed {} URL",
+                s.id, s.id
+            )));
+        }
+    };
+    let url = normalize_url(chosen.as_str()).map_err(|e| usage(e.to_string()))?;
+    ctx.store.switch_to_feed(s.id, &url, Utc::now()).await.map_err(store_error)?;
+    eprintln!("Source #{} now watches the feed {url} (was {})", s.id, s.url);
+    Ok(())
 }
 
 async fn pause(ctx: &Context, source: &str, paused: bool) -> anyhow::Result<()> {

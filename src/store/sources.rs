@@ -162,6 +162,35 @@ impl Store {
         Ok(())
     }
 
+    /// Points a source at a feed URL (kind `feed`), keeping its history; the
+    /// next check stores a new baseline. A URL watched already is refused.
+    pub async fn switch_to_feed(&self, id: SourceId, url: &Url, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        if let Some(other) = Entity::find().filter(Column::Url.eq(url.as_str())).one(&txn).await?
+            && other.id != id.0
+        {
+            return Err(StoreError::Duplicate { id: other.id, url: other.url });
+        }
+        Entity::update_many()
+            .col_expr(Column::Url, Expr::value(url.as_str()))
+            .col_expr(Column::Kind, Expr::value(SourceKind::Feed.as_str()))
+            .col_expr(Column::FinalUrl, Expr::value(Option::<String>::None))
+            .col_expr(Column::Etag, Expr::value(Option::<String>::None))
+            .col_expr(Column::LastModified, Expr::value(Option::<String>::None))
+            .col_expr(Column::LastSnapshotId, Expr::value(Option::<i64>::None))
+            .col_expr(Column::Status, Expr::value(SourceStatus::Pending.as_str()))
+            .col_expr(Column::PendingStatus, Expr::value(Option::<String>::None))
+            .col_expr(Column::PendingCount, Expr::value(0))
+            .col_expr(Column::ConsecutiveFailures, Expr::value(0))
+            .col_expr(Column::NextCheckAt, Expr::value(now))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.eq(id.0))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
     /// Claims up to `limit` due sources for `owner` until `now + lease`.
     ///
     /// On PostgreSQL the candidate rows are locked with `FOR UPDATE SKIP

@@ -401,3 +401,30 @@ async fn huggingface_parameters_become_accepted_catalog_facts(backend: Backend) 
 }
 
 both_backends!(huggingface_facts_on, huggingface_parameters_become_accepted_catalog_facts);
+
+/// An HTML page that advertises a feed can be switched to it by the user.
+async fn a_page_can_be_switched_to_the_feed_it_advertises(backend: Backend) {
+    let Some(mw) = Mw::new(backend).await else { return };
+    let server = TestServer::start().await;
+    let page = r#"<html><head><title>量子位</title><link rel="alternate" type="application/rss+xml" href="/feed"></head>
+<body><article><p>量子位首页：大模型新闻。</p></article></body></html>"#;
+    server.set("/", Page::html(page));
+    server.set("/feed", rss(FEED));
+    mw.init().await;
+    let id = mw.add(&server.url("/"), &[]).await;
+    assert_eq!(check_json(&mw, &[]).await[0]["outcome"], "baseline");
+    mw.run_async(&["sources", "use-feed", &id.to_string()]).await.ok();
+    let s = mw.source(id).await;
+    assert_eq!((s["kind"].as_str(), s["url"].as_str()), (Some("feed"), Some(server.url("/feed").as_str())));
+    assert_eq!(check_json(&mw, &[]).await[0]["outcome"], "baseline", "the feed's first check is a new baseline");
+    assert!(mw.changes(Some(id)).await.is_empty(), "switching is not a change");
+    server.set("/feed", rss(&FEED.replacen("<item>", &format!("{NEW_ITEM}<item>"), 1)));
+    assert_eq!(check_json(&mw, &[]).await[0]["outcome"], "changed");
+    // A page without an advertised feed says how to name one.
+    let other = mw.add(&server.url("/plain"), &[]).await;
+    let r = mw.run_async(&["sources", "use-feed", &other.to_string()]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("advertises no feed"), "{}", r.stderr);
+}
+
+both_backends!(use_feed_on, a_page_can_be_switched_to_the_feed_it_advertises);
