@@ -239,6 +239,23 @@ async fn structured_facts_are_accepted(backend: Backend) {
     );
     assert_eq!(facts.iter().find(|f| f.id == newer[0]).unwrap().evidence[0].source_id, Some(source.0));
     assert!(store.catalog_facts(true, None).await.unwrap().is_empty(), "nothing left pending");
+
+    // Merging a duplicate entry moves its metric links to the canonical one.
+    let dup = modelwatch::store::catalog::NewModel {
+        name: "Qwen-7B 卡片".into(),
+        vendor: Some("阿里巴巴".into()),
+        kind: modelwatch::catalog::ModelKind::Model,
+        family: None,
+        version: None,
+        aliases: vec![],
+    };
+    store.catalog_add_model(&dup, Utc::now()).await.unwrap();
+    let dup_ref = EntityRef::model("Qwen-7B 卡片");
+    store.link_catalog_source(&dup_ref, source, "likes", Utc::now()).await.unwrap();
+    store.link_catalog_source(&dup_ref, source, "downloads", Utc::now()).await.unwrap();
+    store.catalog_merge("Qwen-7B 卡片", "通义千问").await.unwrap();
+    let links = store.catalog_source_links(&qwen).await.unwrap();
+    assert_eq!(links, vec![(source, "downloads".to_owned()), (source, "likes".to_owned())], "moved, not duplicated");
 }
 
 both_backends!(structured_on, structured_facts_are_accepted);

@@ -195,11 +195,29 @@ impl Store {
                 }
             }
         }
-        catalog_source_links::Entity::delete_many()
+        // Metric links move over; a link B already has is a duplicate.
+        let b_links: std::collections::HashSet<(i64, String)> = catalog_source_links::Entity::find()
+            .filter(catalog_source_links::Column::EntityKind.eq(kind))
+            .filter(catalog_source_links::Column::EntityId.eq(bi))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|l| (l.source_id, l.metric))
+            .collect();
+        let a_links = catalog_source_links::Entity::find()
             .filter(catalog_source_links::Column::EntityKind.eq(kind))
             .filter(catalog_source_links::Column::EntityId.eq(ai))
-            .exec(&txn)
+            .all(&txn)
             .await?;
+        for link in a_links {
+            if b_links.contains(&(link.source_id, link.metric.clone())) {
+                catalog_source_links::Entity::delete_by_id(link.id).exec(&txn).await?;
+            } else {
+                let mut l: catalog_source_links::ActiveModel = link.into();
+                l.entity_id = Set(bi);
+                l.update(&txn).await?;
+            }
+        }
         match a.kind {
             EntityKind::Vendor => {
                 catalog_models::Entity::update_many()

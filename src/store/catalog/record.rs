@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait, TryInsertResult,
 };
 use serde::Serialize;
@@ -222,6 +222,20 @@ impl Store {
         }
         txn.commit().await?;
         Ok(accepted)
+    }
+
+    /// The sources measuring an entity's metrics: (source, metric), by source.
+    pub async fn catalog_source_links(&self, entity: &EntityRef) -> Result<Vec<(SourceId, String)>, CatalogStoreError> {
+        let ids = Ids::load(self.db()).await?;
+        let id = ids.get(entity).ok_or_else(|| CatalogStoreError::NotFound(format!("no {entity}")))?;
+        let rows = catalog_source_links::Entity::find()
+            .filter(catalog_source_links::Column::EntityKind.eq(entity.kind.as_str()))
+            .filter(catalog_source_links::Column::EntityId.eq(id))
+            .order_by_asc(catalog_source_links::Column::SourceId)
+            .order_by_asc(catalog_source_links::Column::Metric)
+            .all(self.db())
+            .await?;
+        Ok(rows.into_iter().map(|l| (SourceId(l.source_id), l.metric)).collect())
     }
 
     /// Links a source to the entity whose metrics it measures (a repo's
