@@ -7,6 +7,7 @@
 pub mod charset;
 mod guard;
 mod politeness;
+mod response;
 mod retry;
 mod robots;
 
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use backon::Retryable;
 use bytes::Bytes;
-use futures::StreamExt;
+
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
@@ -25,6 +26,8 @@ use crate::types::ErrorKind;
 pub use guard::{BlockedAddress, is_forbidden_ip};
 pub use politeness::host_key;
 use politeness::{Politeness, PushedBack};
+use response::classify;
+pub use response::parse_retry_after;
 pub use robots::PRODUCT_TOKEN as ROBOTS_TOKEN;
 use robots::RobotsCache;
 
@@ -375,128 +378,6 @@ impl Fetcher {
         }
         r.send().await
     }
-
-    async fn finish(&self, response: reqwest::Response, final_url: Url, redirects: Vec<Redirect>) -> FetchOutcome {
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text_header = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        match status {
-            304 => return FetchOutcome::NotModified { final_url, redirects },
-            404 | 410 => return FetchOutcome::Gone { status, final_url, redirects },
-            429 | 503 => {
-                let retry_after = text_header(header::RETRY_AFTER)
-                    .and_then(|v| parse_retry_after(&v, chrono::Utc::now()))
-                    .map(|d| d.min(self.cfg.max_retry_after));
-                let kind = if status == 429 { ErrorKind::RateLimited } else { ErrorKind::HttpStatus };
-                return FetchOutcome::Failed(FetchFailure {
-                    kind,
-                    message: format!("HTTP {status}"),
-                    status: Some(status),
-                    final_url: Some(final_url),
-                    retry_after,
-                });
-            }
-            200..=299 => {}
-            _ => {
-                return FetchOutcome::Failed(FetchFailure {
-                    kind: ErrorKind::HttpStatus,
-                    message: format!("HTTP {status}"),
-                    status: Some(status),
-                    final_url: Some(final_url),
-                    retry_after: None,
-                });
-            }
-        }
-        let cap = self.cfg.max_body_bytes;
-        if let Some(len) = response.content_length()
-            && len > cap
-            && !headers.contains_key(header::CONTENT_ENCODING)
-        {
-            return too_large(cap, status, final_url);
-        }
-        // Counted after decompression: reqwest decodes gzip/br/deflate/zstd
-        // in the stream, so a bomb stops at the cap, not at the end.
-        let mut body = Vec::with_capacity(response.content_length().unwrap_or(64 * 1024).min(cap) as usize);
-        let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            match chunk {
-                Ok(c) => {
-                    let needed = body.len() as u64 + c.len() as u64;
-                    if needed > cap {
-                        return too_large(cap, status, final_url);
-                    }
-                    // Grow by doubling but never past the cap, so memory is
-                    // bounded by the cap and not by twice the cap.
-                    if needed > body.capacity() as u64 {
-                        let target = (body.capacity() as u64 * 2).max(needed).min(cap) as usize;
-                        body.reserve_exact(target - body.len());
-                    }
-                    body.extend_from_slice(&c);
-                }
-                Err(e) => {
-                    let (kind, message) = classify(&e);
-                    return FetchOutcome::Failed(FetchFailure {
-                        kind,
-                        message,
-                        status: Some(status),
-                        final_url: Some(final_url),
-                        retry_after: None,
-                    });
-                }
-            }
-        }
-        FetchOutcome::Fetched(Fetched {
-            status,
-            content_type: text_header(header::CONTENT_TYPE),
-            etag: text_header(header::ETAG),
-            last_modified: text_header(header::LAST_MODIFIED),
-            final_url,
-            redirects,
-            headers,
-            body: Bytes::from(body),
-        })
-    }
-}
-
-fn too_large(cap: u64, status: u16, final_url: Url) -> FetchOutcome {
-    FetchOutcome::Failed(FetchFailure {
-        kind: ErrorKind::TooLarge,
-        message: format!("body larger than {cap} bytes"),
-        status: Some(status),
-        final_url: Some(final_url),
-        retry_after: None,
-    })
-}
-
-/// Maps a reqwest error to an error kind and a message without secrets.
-fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if let Some(b) = err.downcast_ref::<BlockedAddress>() {
-            return (ErrorKind::Blocked, b.to_string());
-        }
-        source = err.source();
-    }
-    let detail = crate::error_chain(e);
-    if e.is_timeout() {
-        (ErrorKind::Timeout, format!("timed out: {detail}"))
-    } else if e.is_connect() {
-        (ErrorKind::Connect, format!("cannot connect: {detail}"))
-    } else if e.is_decode() || e.is_body() {
-        (ErrorKind::Decode, format!("cannot read the body: {detail}"))
-    } else {
-        (ErrorKind::Connect, detail)
-    }
-}
-
-/// `Retry-After` as seconds or an HTTP date.
-pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    (when.with_timezone(&chrono::Utc) - now).to_std().ok()
 }
 
 #[cfg(test)]
