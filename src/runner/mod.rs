@@ -3,6 +3,7 @@
 
 mod catalog;
 mod check;
+mod compare;
 pub mod liveness;
 mod observe;
 
