@@ -284,6 +284,11 @@ fn from_fetch_failure(outcome: FetchOutcome) -> Observation {
 /// How long a feed or PDF may take to parse.
 const PARSE_BUDGET: Duration = Duration::from_secs(60);
 
+/// PDF parses at once, process-wide: bounds the threads a never-ending parse
+/// of a hostile PDF can hold, however often that source is re-checked.
+static PDF_PARSERS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(4)));
+
 /// `application/pdf` → pdf; RSS/Atom/JSON Feed types or roots → feed.
 fn kind_from_response(f: &Fetched) -> Option<SourceKind> {
     let ct = f.content_type.as_deref().unwrap_or("").to_ascii_lowercase();
@@ -299,15 +304,31 @@ async fn structured_from_body(source: &Source, f: Fetched, kind: SourceKind) -> 
     let body = f.body.clone();
     let content_type = f.content_type.clone();
     let encoding = source.options.encoding.clone();
-    let parse = blocking(move || match kind {
-        SourceKind::Pdf => pdf::parse(&body).map_err(|e| e.to_string()),
-        _ => feed::parse(&body, content_type.as_deref(), encoding.as_deref()).map_err(|e| e.to_string()),
-    });
+    let parse = async move {
+        // A permit travels with the worker and is released only when the
+        // parse really ends: a PDF that never finishes keeps its permit, so
+        // stuck parser threads are bounded by the permits, not by re-checks.
+        let permit = match kind {
+            SourceKind::Pdf => Some(
+                PDF_PARSERS.clone().acquire_owned().await.map_err(|_| "the PDF parser pool is closed".to_owned())?,
+            ),
+            _ => None,
+        };
+        blocking(move || {
+            let _permit = permit;
+            match kind {
+                SourceKind::Pdf => pdf::parse(&body).map_err(|e| e.to_string()),
+                _ => feed::parse(&body, content_type.as_deref(), encoding.as_deref()).map_err(|e| e.to_string()),
+            }
+        })
+        .await
+        .and_then(|r| r)
+    };
     // A hostile PDF can also be slow: the check gives up waiting (the
-    // worker thread finishes on its own).
+    // worker thread finishes on its own, holding its permit until then).
     let parsed = match tokio::time::timeout(PARSE_BUDGET, parse).await {
-        Ok(r) => r.and_then(|r| r),
-        Err(_) => Err(format!("parsing took longer than {} s", PARSE_BUDGET.as_secs())),
+        Ok(r) => r,
+        Err(_) => Err(format!("parsing took longer than {} s (or every PDF parser was busy)", PARSE_BUDGET.as_secs())),
     };
     let bytes = f.body.len() as u64;
     match parsed {
