@@ -229,7 +229,7 @@ impl Fetcher {
                 }
             };
             let started = Instant::now();
-            let hop = tokio::time::timeout(budget, self.hop(req, &url, redirects.is_empty())).await;
+            let hop = tokio::time::timeout(budget, self.hop(req, &url)).await;
             drop(permit);
             budget = budget.saturating_sub(started.elapsed());
             let hop = match hop {
@@ -282,7 +282,7 @@ impl Fetcher {
     }
 
     /// One request: a redirect to follow, or the final outcome with its body.
-    async fn hop(&self, req: &FetchRequest, url: &Url, first_hop: bool) -> Hop {
+    async fn hop(&self, req: &FetchRequest, url: &Url) -> Hop {
         let fail = |kind, message: String, status| {
             Hop::Done(Box::new(FetchOutcome::Failed(FetchFailure {
                 kind,
@@ -293,7 +293,7 @@ impl Fetcher {
             })))
         };
         let started = Instant::now();
-        let response = match self.send(req, url, first_hop).await {
+        let response = match self.send(req, url).await {
             Ok(r) => r,
             Err(e) => {
                 let (kind, message) = classify(&e);
@@ -339,7 +339,7 @@ impl Fetcher {
                 break;
             };
             let budget = self.cfg.timeout.min(Duration::from_secs(10));
-            match tokio::time::timeout(budget, self.hop(&req, &url, true)).await {
+            match tokio::time::timeout(budget, self.hop(&req, &url)).await {
                 Ok(Hop::Redirect(r)) => url = r.to,
                 Ok(Hop::Done(outcome)) => return *outcome,
                 Err(_) => break,
@@ -354,14 +354,13 @@ impl Fetcher {
         })
     }
 
-    async fn send(&self, req: &FetchRequest, url: &Url, first_hop: bool) -> Result<reqwest::Response, reqwest::Error> {
+    async fn send(&self, req: &FetchRequest, url: &Url) -> Result<reqwest::Response, reqwest::Error> {
         let mut r = self.client.get(url.clone());
         let accept = req.accept.as_deref().unwrap_or("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
         r = r.header(header::ACCEPT, accept);
         r = r.header(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9,en;q=0.8");
         // Validators belong to the URL they were stored for; after a redirect
         // they still describe the same resource, so send them on every hop.
-        let _ = first_hop;
         // The source's own headers (cookies, tokens) go only to the origin
         // they were configured for, never to a host a redirect names.
         let same_origin = url.origin() == req.url.origin();

@@ -48,9 +48,10 @@ pub struct Observation {
 }
 
 impl Observation {
-    pub(super) fn failed(kind: ErrorKind, message: String, status: Option<u16>, final_url: Option<Url>) -> Self {
+    /// An observation with nothing in it yet but its verdict.
+    fn bare(observed: Observed, status: Option<u16>, final_url: Option<Url>) -> Self {
         Observation {
-            observed: Observed::Failing(kind),
+            observed,
             text: None,
             meta: serde_json::Value::Null,
             title: None,
@@ -59,7 +60,7 @@ impl Observation {
             final_url,
             etag: None,
             last_modified: None,
-            error: Some((kind, message)),
+            error: None,
             reason: None,
             retry_after: None,
             not_modified: false,
@@ -68,6 +69,20 @@ impl Observation {
             kind: SourceKind::Page,
             metrics: Vec::new(),
         }
+    }
+
+    pub(super) fn failed(kind: ErrorKind, message: String, status: Option<u16>, final_url: Option<Url>) -> Self {
+        Observation { error: Some((kind, message)), ..Observation::bare(Observed::Failing(kind), status, final_url) }
+    }
+
+    /// A 304: the stored snapshot is current.
+    fn not_modified(final_url: Option<Url>) -> Self {
+        Observation { not_modified: true, ..Observation::bare(Observed::Ok, Some(304), final_url) }
+    }
+
+    /// A 404/410 (from a page or an API).
+    fn gone(status: u16, final_url: Option<Url>, reason: String) -> Self {
+        Observation { reason: Some(reason), ..Observation::bare(Observed::Gone, Some(status), final_url) }
     }
 }
 
@@ -101,21 +116,7 @@ pub async fn observe_page(fetcher: &Fetcher, source: &Source, conditional: bool)
     }
     match fetcher.fetch(&req).await {
         FetchOutcome::Fetched(f) => page_from_body(source, f).await,
-        FetchOutcome::NotModified { final_url, .. } => Observation {
-            not_modified: true,
-            http_status: Some(304),
-            final_url: Some(final_url),
-            ..Observation::failed(ErrorKind::HttpStatus, String::new(), None, None).into_ok()
-        },
-        FetchOutcome::Gone { status, final_url, .. } => Observation {
-            observed: Observed::Gone,
-            error: None,
-            reason: Some(format!("HTTP {status}")),
-            ..Observation::failed(ErrorKind::HttpStatus, String::new(), Some(status), Some(final_url))
-        },
-        FetchOutcome::Failed(f) => {
-            Observation { retry_after: f.retry_after, ..Observation::failed(f.kind, f.message, f.status, f.final_url) }
-        }
+        other => from_fetch_failure(other),
     }
 }
 
@@ -131,10 +132,6 @@ impl Observation {
             metrics: Vec::new(),
             ..self
         }
-    }
-
-    fn into_ok(self) -> Self {
-        Observation { observed: Observed::Ok, error: None, ..self }
     }
 }
 
@@ -257,18 +254,10 @@ async fn observe_document(fetcher: &Fetcher, source: &Source, send_validators: b
 /// The non-body outcomes of a fetch, as for pages.
 fn from_fetch_failure(outcome: FetchOutcome) -> Observation {
     match outcome {
-        FetchOutcome::NotModified { final_url, .. } => Observation {
-            not_modified: true,
-            http_status: Some(304),
-            final_url: Some(final_url),
-            ..Observation::failed(ErrorKind::HttpStatus, String::new(), None, None).into_ok()
-        },
-        FetchOutcome::Gone { status, final_url, .. } => Observation {
-            observed: Observed::Gone,
-            error: None,
-            reason: Some(format!("HTTP {status}")),
-            ..Observation::failed(ErrorKind::HttpStatus, String::new(), Some(status), Some(final_url))
-        },
+        FetchOutcome::NotModified { final_url, .. } => Observation::not_modified(Some(final_url)),
+        FetchOutcome::Gone { status, final_url, .. } => {
+            Observation::gone(status, Some(final_url), format!("HTTP {status}"))
+        }
         FetchOutcome::Failed(f) => {
             Observation { retry_after: f.retry_after, ..Observation::failed(f.kind, f.message, f.status, f.final_url) }
         }
@@ -384,17 +373,8 @@ fn from_kind(outcome: KindOutcome, kind: SourceKind) -> Observation {
             obs.reason = note;
             obs
         }
-        KindOutcome::NotModified => Observation {
-            not_modified: true,
-            http_status: Some(304),
-            ..Observation::failed(ErrorKind::HttpStatus, String::new(), None, None).into_ok()
-        },
-        KindOutcome::Gone { status } => Observation {
-            observed: Observed::Gone,
-            error: None,
-            reason: Some(format!("HTTP {status} from the API")),
-            ..Observation::failed(ErrorKind::HttpStatus, String::new(), Some(status), None)
-        },
+        KindOutcome::NotModified => Observation::not_modified(None),
+        KindOutcome::Gone { status } => Observation::gone(status, None, format!("HTTP {status} from the API")),
         KindOutcome::Failed { kind: ek, message, status, until } => Observation {
             retry_after: until.and_then(|u| (u - chrono::Utc::now()).to_std().ok()),
             ..Observation::failed(ek, message, status, None)

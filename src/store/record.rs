@@ -186,10 +186,10 @@ impl Store {
         let detected_at = Utc::now().max(now);
         let mut change_ids = Vec::with_capacity(rec.changes.len());
         for change in &rec.changes {
-            let to = match (&rec.pointer, change.kind) {
-                (SnapshotPointer::New, _) => snapshot_id,
-                (SnapshotPointer::Existing(id), _) => Some(*id),
-                (SnapshotPointer::Keep, _) => None,
+            let to = match rec.pointer {
+                SnapshotPointer::New => snapshot_id,
+                SnapshotPointer::Existing(id) => Some(id),
+                SnapshotPointer::Keep => None,
             };
             let row = changes::ActiveModel {
                 source_id: Set(rec.source_id.0),
