@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 
-use super::observe::Observation;
+use crate::sources::Observation;
 use super::{Runner, blocking};
 use crate::catalog::{FactStatus, Matcher, structured};
 use crate::source::Source;

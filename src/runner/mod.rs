@@ -5,7 +5,6 @@ mod catalog;
 mod check;
 mod compare;
 pub mod liveness;
-mod observe;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +13,7 @@ use chrono::Utc;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
+use crate::blocking::blocking;
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::source::Source;
@@ -100,13 +100,6 @@ fn panic_message(e: tokio::task::JoinError) -> String {
         }
         Err(e) => format!("the check was cancelled: {e}"),
     }
-}
-
-/// Runs a blocking closure off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| if e.is_panic() { "the worker panicked on this input".to_owned() } else { e.to_string() })
 }
 
 /// A small random delay, as a share of `interval`, so sources scheduled

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{KindChange, Structured, StructuredFact, clip};
-use crate::store::metrics::MetricPoint;
+use crate::types::MetricPoint;
 use crate::types::ChangeKind;
 
 /// Release notes kept in the snapshot, in chars.

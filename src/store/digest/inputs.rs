@@ -87,7 +87,7 @@ async fn metric_inputs(store: &Store, period: &Period) -> Result<Vec<MetricInput
             id: SourceId(s.id),
             url: s.url.clone(),
             title: s.title.clone(),
-            tags: serde_json::from_str(&s.tags).unwrap_or_default(),
+            tags: tags_of(s.id, &s.tags)?,
         };
         for d in store.metric_deltas(SourceId(s.id), period.start).await? {
             out.push(MetricInput {
@@ -147,6 +147,11 @@ fn status_change(row: &ChangeRow) -> Option<StatusChangeInput> {
     })
 }
 
+/// A source's stored tags; a value that is not a JSON list is corrupt data.
+fn tags_of(id: i64, tags: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(tags).map_err(|e| StoreError::Corrupt(format!("source #{id}: unreadable tags: {e}")))
+}
+
 /// Sources failing now, with when they were last fine.
 async fn failing_sources(store: &Store) -> Result<Vec<FailingInput>, StoreError> {
     let rows = sources::Entity::find()
@@ -163,7 +168,7 @@ async fn failing_sources(store: &Store) -> Result<Vec<FailingInput>, StoreError>
                 id: SourceId(s.id),
                 url: s.url,
                 title: s.title,
-                tags: serde_json::from_str(&s.tags).unwrap_or_default(),
+                tags: tags_of(s.id, &s.tags)?,
             },
             since,
             error_kind,
