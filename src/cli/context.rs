@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use crate::config::{Config, Overrides};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 /// An error in what the user asked for (exit code 2), as opposed to a
 /// failure while doing it (exit code 1).

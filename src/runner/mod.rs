@@ -17,7 +17,7 @@ use crate::blocking::blocking;
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::source::Source;
-use crate::sources::api::ApiClient;
+use crate::sources::api::Apis;
 use crate::store::{Store, StoreError};
 
 pub use check::{CheckMode, CheckReport, Outcome};
@@ -28,13 +28,13 @@ pub struct Runner {
     pub store: Store,
     pub fetcher: Fetcher,
     pub config: Arc<Config>,
-    /// GitHub and Hugging Face APIs; holds the shared GitHub rate budget.
-    pub apis: ApiClient,
+    /// GitHub and Hugging Face request options; holds the shared GitHub budget.
+    pub apis: Apis,
 }
 
 impl Runner {
     pub fn new(store: Store, fetcher: Fetcher, config: Arc<Config>) -> Self {
-        let apis = ApiClient::new(&config);
+        let apis = Apis::new(&config);
         Runner { store, fetcher, config, apis }
     }
 

@@ -32,7 +32,7 @@ pub use observation::{Fresh, Observation, Observed, Validators};
 /// ([`builds_on_previous`]).
 pub async fn observe(
     fetcher: &Fetcher,
-    apis: &api::ApiClient,
+    apis: &api::Apis,
     source: &Source,
     conditional: bool,
     previous: Option<&serde_json::Value>,
@@ -45,11 +45,11 @@ pub async fn observe(
         SourceKind::Github => {
             let etag = send_validators.then_some(source.etag.as_deref()).flatten();
             let previous = if send_validators { previous } else { None };
-            remote::observe_github(apis, &source.url, etag, previous).await
+            remote::observe_github(fetcher, apis, &source.url, etag, previous).await
         }
         SourceKind::Huggingface => {
             let etag = send_validators.then_some(source.etag.as_deref()).flatten();
-            remote::observe_huggingface(apis, &source.url, etag).await
+            remote::observe_huggingface(fetcher, apis, &source.url, etag).await
         }
     }
 }

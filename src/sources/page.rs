@@ -26,6 +26,8 @@ pub fn request(source: &Source, respect_robots_default: bool, send_validators: b
         timeout: source.options.timeout_secs.map(Duration::from_secs),
         accept: None,
         respect_robots: source.options.respect_robots.unwrap_or(respect_robots_default),
+        bearer: None,
+        budget: None,
     }
 }
 
@@ -131,4 +133,81 @@ pub fn redirected_elsewhere(original: &Url, f: &Fetched) -> Option<String> {
         return Some(format!("permanently redirected to another site: {fin}"));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::Redirect;
+
+    fn fetched(url: &str, html: &str) -> Fetched {
+        Fetched {
+            status: 200,
+            final_url: Url::parse(url).unwrap(),
+            redirects: Vec::new(),
+            content_type: Some("text/html; charset=utf-8".to_owned()),
+            etag: Some("\"v1\"".to_owned()),
+            last_modified: None,
+            headers: reqwest::header::HeaderMap::new(),
+            body: bytes::Bytes::from(html.to_owned()),
+        }
+    }
+
+    fn spec(url: &str) -> PageSpec {
+        PageSpec { url: Url::parse(url).unwrap(), extract: ExtractOptions::default(), encoding: None }
+    }
+
+    const ARTICLE: &str = "<html><head><title>智谱发布GLM-4.5</title></head><body><article>\
+        <p>智谱今天发布了GLM-4.5，这是一个拥有三千五百五十亿参数的混合专家模型，面向智能体应用。</p>\
+        <p>模型权重以MIT许可证开源，可在Hugging Face下载，API价格同步下调。</p></article></body></html>";
+
+    #[test]
+    fn a_good_page_is_fresh_with_its_text_body_and_validators() {
+        let obs = read(&spec("https://example.com/a/1.html"), &fetched("https://example.com/a/1.html", ARTICLE));
+        let Observed::Fresh(fresh) = &obs.observed else { panic!("expected fresh, got {:?}", obs.observed) };
+        assert!(fresh.text.contains("GLM-4.5"), "{}", fresh.text);
+        assert_eq!(fresh.validators.etag.as_deref(), Some("\"v1\""));
+        assert_eq!(fresh.raw.as_ref().map(|r| r.len()), Some(ARTICLE.len()));
+        assert_eq!(obs.kind, SourceKind::Page);
+        assert_eq!(obs.meta["charset"], "UTF-8");
+        assert!(obs.observed.is_ok() && obs.observed.message().is_none());
+    }
+
+    #[test]
+    fn a_redirect_to_the_home_page_is_redirected_and_keeps_no_body() {
+        let mut f = fetched("https://example.com/", ARTICLE);
+        f.redirects = vec![Redirect { status: 301, to: f.final_url.clone() }];
+        let obs = read(&spec("https://example.com/a/1.html"), &f);
+        assert!(matches!(obs.observed, Observed::Redirected { .. }), "{:?}", obs.observed);
+        assert_eq!(obs.observed.message(), Some("redirected to the site's home page https://example.com/"));
+        assert!(obs.text().is_none());
+    }
+
+    #[test]
+    fn a_not_found_notice_is_soft_gone() {
+        let html = "<html><head><title>404-页面不存在</title></head><body><p>抱歉，您访问的页面不存在</p></body></html>";
+        let obs = read(&spec("https://example.com/a/2.html"), &fetched("https://example.com/a/2.html", html));
+        assert!(matches!(obs.observed, Observed::SoftGone { .. }), "{:?}", obs.observed);
+        assert_eq!(obs.observed.status(), crate::types::SourceStatus::SoftGone);
+    }
+
+    #[test]
+    fn a_bad_selector_is_invalid_content_not_a_panic() {
+        let mut s = spec("https://example.com/a/1.html");
+        s.extract.select = Some("div[".to_owned());
+        let obs = read(&s, &fetched("https://example.com/a/1.html", ARTICLE));
+        assert_eq!(obs.observed.error_kind(), Some(ErrorKind::InvalidContent));
+        assert_eq!(obs.bytes, ARTICLE.len() as u64);
+    }
+
+    #[test]
+    fn a_feed_or_pdf_body_is_sniffed() {
+        let mut f = fetched("https://example.com/feed", "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel></channel></rss>");
+        f.content_type = Some("application/rss+xml".to_owned());
+        assert_eq!(sniff(&f), Some(SourceKind::Feed));
+        let mut f = fetched("https://example.com/r.pdf", "%PDF-1.7 ...");
+        f.content_type = None;
+        assert_eq!(sniff(&f), Some(SourceKind::Pdf));
+        assert_eq!(sniff(&fetched("https://example.com/a", ARTICLE)), None);
+    }
 }
