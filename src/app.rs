@@ -125,8 +125,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
 
     let tracker = TaskTracker::new();
     if let Some(addr) = config.ops.listen {
-        let listener =
-            tokio::net::TcpListener::bind(addr).await.map_err(|source| AppError::Listen { addr, source })?;
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| AppError::Listen { addr, source })?;
         let local = listener.local_addr().map_err(|source| AppError::Listen { addr, source })?;
         tracing::info!(listen = %local, "Ops endpoints ready");
         tracker.spawn(crate::ops::serve(listener, store.clone(), crate::ops::install_metrics(), shutdown.clone()));

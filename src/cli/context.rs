@@ -53,7 +53,9 @@ impl Context {
 
 /// Opens the store; an unreachable or malformed database URL is bad input.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    crate::app::open_store(config).await.map_err(|e| if e.is_usage() { usage(crate::error_chain(&e)) } else { e.into() })
+    crate::app::open_store(config)
+        .await
+        .map_err(|e| if e.is_usage() { usage(crate::error_chain(&e)) } else { e.into() })
 }
 
 /// `config check`: the effective configuration, secrets redacted.

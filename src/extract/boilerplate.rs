@@ -7,7 +7,6 @@ use std::sync::LazyLock;
 use regex::Regex;
 use scraper::{ElementRef, Node};
 
-
 /// Tags whose content is never reader-visible text.
 const NEVER_TEXT: &[&str] = &[
     "script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "embed", "head", "link", "meta",

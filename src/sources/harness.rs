@@ -58,7 +58,9 @@ async fn read(source: &Source, f: Fetched) -> Observation {
     let (status, final_url, bytes) = (f.status, f.final_url.clone(), f.body.len() as u64);
     match blocking(move || page::read(&spec, &f)).await {
         Ok(obs) => obs,
-        Err(e) => Observation { bytes, ..Observation::failed(ErrorKind::InvalidContent, e, Some(status), Some(final_url)) },
+        Err(e) => {
+            Observation { bytes, ..Observation::failed(ErrorKind::InvalidContent, e, Some(status), Some(final_url)) }
+        }
     }
 }
 
@@ -74,10 +76,9 @@ pub fn from_fetch(outcome: FetchOutcome) -> Observation {
             Some(status),
             Some(final_url),
         ),
-        FetchOutcome::Failed(f) => Observation {
-            retry_after: f.retry_after,
-            ..Observation::failed(f.kind, f.message, f.status, f.final_url)
-        },
+        FetchOutcome::Failed(f) => {
+            Observation { retry_after: f.retry_after, ..Observation::failed(f.kind, f.message, f.status, f.final_url) }
+        }
         FetchOutcome::Fetched(f) => Observation::failed(
             ErrorKind::InvalidContent,
             "unexpected body".to_owned(),

@@ -55,12 +55,21 @@ pub enum Observed {
     /// 304 (or every API half unchanged): the stored snapshot is current.
     NotModified,
     /// 404/410.
-    Gone { reason: String },
+    Gone {
+        reason: String,
+    },
     /// The page says it is gone (a 200 "not found" page).
-    SoftGone { reason: String },
+    SoftGone {
+        reason: String,
+    },
     /// Permanently moved to a different page (the home page, another site).
-    Redirected { reason: String },
-    Failed { kind: ErrorKind, message: String },
+    Redirected {
+        reason: String,
+    },
+    Failed {
+        kind: ErrorKind,
+        message: String,
+    },
 }
 
 impl Observed {
@@ -93,9 +102,7 @@ impl Observed {
         match self {
             Observed::Fresh(f) => f.note.as_deref(),
             Observed::NotModified => None,
-            Observed::Gone { reason } | Observed::SoftGone { reason } | Observed::Redirected { reason } => {
-                Some(reason)
-            }
+            Observed::Gone { reason } | Observed::SoftGone { reason } | Observed::Redirected { reason } => Some(reason),
             Observed::Failed { message, .. } => Some(message),
         }
     }

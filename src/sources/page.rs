@@ -60,7 +60,11 @@ pub struct PageSpec {
 
 impl PageSpec {
     pub fn of(source: &Source) -> PageSpec {
-        PageSpec { url: source.url.clone(), extract: extract_options(source), encoding: source.options.encoding.clone() }
+        PageSpec {
+            url: source.url.clone(),
+            extract: extract_options(source),
+            encoding: source.options.encoding.clone(),
+        }
     }
 }
 
@@ -185,7 +189,8 @@ mod tests {
 
     #[test]
     fn a_not_found_notice_is_soft_gone() {
-        let html = "<html><head><title>404-页面不存在</title></head><body><p>抱歉，您访问的页面不存在</p></body></html>";
+        let html =
+            "<html><head><title>404-页面不存在</title></head><body><p>抱歉，您访问的页面不存在</p></body></html>";
         let obs = read(&spec("https://example.com/a/2.html"), &fetched("https://example.com/a/2.html", html));
         assert!(matches!(obs.observed, Observed::SoftGone { .. }), "{:?}", obs.observed);
         assert_eq!(obs.observed.status(), crate::types::SourceStatus::SoftGone);
@@ -202,7 +207,10 @@ mod tests {
 
     #[test]
     fn a_feed_or_pdf_body_is_sniffed() {
-        let mut f = fetched("https://example.com/feed", "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel></channel></rss>");
+        let mut f = fetched(
+            "https://example.com/feed",
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel></channel></rss>",
+        );
         f.content_type = Some("application/rss+xml".to_owned());
         assert_eq!(sniff(&f), Some(SourceKind::Feed));
         let mut f = fetched("https://example.com/r.pdf", "%PDF-1.7 ...");

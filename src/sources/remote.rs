@@ -114,7 +114,9 @@ pub async fn observe_github(
             None => return failed(GH, ErrorKind::HttpStatus, "304 without a stored repository", Some(304)),
         },
         FetchOutcome::Failed(f) if f.kind == ErrorKind::RateLimited => {
-            let Some(until) = api.github_blocked_until(Utc::now()) else { return from_outcome(GH, FetchOutcome::Failed(f)) };
+            let Some(until) = api.github_blocked_until(Utc::now()) else {
+                return from_outcome(GH, FetchOutcome::Failed(f));
+            };
             let previous = (prev_repo.as_ref(), prev_release.as_ref());
             return atom_fallback(fetcher, api, &owner, &repo, previous, stored_etag, until, f.message).await;
         }

@@ -15,9 +15,9 @@ pub mod sources;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::config::redact_url;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
-use crate::config::redact_url;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -83,12 +83,8 @@ async fn metric_inputs(store: &Store, period: &Period) -> Result<Vec<MetricInput
             .map(|u| u.path().trim_matches('/').to_owned())
             .filter(|p| !p.is_empty())
             .unwrap_or_else(|| s.url.clone());
-        let source = SourceRef {
-            id: SourceId(s.id),
-            url: s.url.clone(),
-            title: s.title.clone(),
-            tags: tags_of(s.id, &s.tags)?,
-        };
+        let source =
+            SourceRef { id: SourceId(s.id), url: s.url.clone(), title: s.title.clone(), tags: tags_of(s.id, &s.tags)? };
         for d in store.metric_deltas(SourceId(s.id), period.start).await? {
             out.push(MetricInput {
                 subject: subject.clone(),
@@ -164,12 +160,7 @@ async fn failing_sources(store: &Store) -> Result<Vec<FailingInput>, StoreError>
         let since: DateTime<Utc> = s.last_ok_at.unwrap_or(s.created_at);
         let error_kind = s.last_error_kind.as_deref().and_then(|k| k.parse().ok()).unwrap_or(ErrorKind::Connect);
         out.push(FailingInput {
-            source: SourceRef {
-                id: SourceId(s.id),
-                url: s.url,
-                title: s.title,
-                tags: tags_of(s.id, &s.tags)?,
-            },
+            source: SourceRef { id: SourceId(s.id), url: s.url, title: s.title, tags: tags_of(s.id, &s.tags)? },
             since,
             error_kind,
         });
