@@ -86,9 +86,19 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr} (ops.listen)"))?;
+        let metrics = crate::ops::install_metrics();
+        crate::ops::metrics::refresh_sources(&store).await;
         tracing::info!(listen = %listener.local_addr()?, "Ops endpoints ready");
-        tracker.spawn(crate::ops::serve(listener, store.clone(), crate::ops::install_metrics(), shutdown.clone()));
+        tracker.spawn(crate::ops::serve(listener, store.clone(), metrics, shutdown.clone()));
     }
+    let heartbeat = crate::ops::watchdog::Heartbeat::new();
+    heartbeat.beat();
+    tracker.spawn(crate::ops::watchdog::run(
+        store.clone(),
+        heartbeat.clone(),
+        config.schedule.sweep_every + config.schedule.lease,
+        shutdown.clone(),
+    ));
 
     // Cron closures only enqueue: the sweep runs in this task, so two sweeps
     // never overlap and a slow one simply absorbs the ticks that came during it.
@@ -149,10 +159,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
 
     loop {
+        heartbeat.beat();
         tokio::select! {
             _ = shutdown.cancelled() => break,
             tick = tick_rx.recv() => {
                 if tick.is_none() { break; }
+                heartbeat.beat();
                 let sweep = {
                     let runner = runner.clone();
                     let owner = owner.clone();
@@ -166,6 +178,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
                         if let Err(e) = res {
                             tracing::error!(error = %e, "Sweep task failed");
                         }
+                        crate::ops::metrics::refresh_sources(&store).await;
                     }
                 }
             }
@@ -191,7 +204,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
 
 async fn sweep_once(runner: &Runner, owner: &str, cancel: &CancellationToken) {
     let started = std::time::Instant::now();
-    match runner.sweep(owner, cancel).await {
+    let result = runner.sweep(owner, cancel).await;
+    metrics::histogram!("modelwatch_sweep_duration_seconds").record(started.elapsed().as_secs_f64());
+    match result {
         Ok(reports) if reports.is_empty() => tracing::debug!("Sweep found nothing due"),
         Ok(reports) => {
             let count = |o: Outcome| reports.iter().filter(|r| r.outcome == o).count();
