@@ -77,7 +77,13 @@ async fn run(cli: Cli, json: &mut bool) -> anyhow::Result<()> {
     *json = config.log.format == LogFormat::Json;
     let filter = if matches!(cli.command, Command::Run) { config.log.filter.clone() } else { CLI_FILTER.to_owned() };
     init_tracing(&filter, *json);
-    tracing::info!(config = %origin, "Configuration loaded");
+    if matches!(cli.command, Command::Run) {
+        tracing::info!(config = %origin, "Configuration loaded");
+    } else {
+        // A command's stderr stays its one clear line (or nothing) even under
+        // RUST_LOG=info; `config check` and `doctor` print the origin.
+        tracing::debug!(config = %origin, "Configuration loaded");
+    }
     match cli.command {
         Command::Run => modelwatch::app::run_until_signal(config).await,
         _ => cli::dispatch(cli, config, origin).await,

@@ -90,11 +90,11 @@ async fn json_logs_apply_to_every_command_including_its_failure() {
     let mut mw = Mw::new(Backend::Sqlite).await.unwrap();
     mw.init().await;
     mw.env.push(("MODELWATCH_LOG__FORMAT".into(), "json".into()));
-    mw.env.push(("RUST_LOG".into(), "info".into()));
+    mw.env.push(("RUST_LOG".into(), "debug".into()));
     let r = mw.run_async(&["sources", "list", "--format", "json"]).await.ok();
     assert_eq!(r.json(), serde_json::json!([]), "stdout stays the answer");
     let lines: Vec<&str> = r.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert!(!lines.is_empty(), "RUST_LOG=info shows at least the config line");
+    assert!(lines.iter().any(|l| l.contains("Configuration loaded")), "RUST_LOG=debug shows the config line");
     for line in &lines {
         let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
         assert!(v["level"].is_string(), "{v}");
