@@ -29,9 +29,11 @@ fn findings(stdout: &str) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
-fn config_with(smtp_port: u16, api: &str) -> String {
+/// The test config with the digest on, SMTP at `smtp_port` (plus
+/// `smtp_extra` lines) and the GitHub API at `api`.
+fn config_with(smtp_port: u16, api: &str, smtp_extra: &str) -> String {
     format!(
-        "{}\n[digest]\nenabled = true\nrecipients = [\"team@example.org\"]\n[smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nconnect_timeout = \"3s\"\ntimeout = \"5s\"\n[github]\napi_base = \"{api}\"\n",
+        "{}\n[digest]\nenabled = true\nrecipients = [\"team@example.org\"]\n[smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nconnect_timeout = \"3s\"\ntimeout = \"5s\"\n{smtp_extra}[github]\napi_base = \"{api}\"\n",
         crate::support::TEST_CONFIG
     )
 }
@@ -45,7 +47,7 @@ async fn doctor_passes_every_check_on_a_good_setup() {
     let server = TestServer::start().await;
     server.set("/page", Page::html("<html><body><p>通义千问</p></body></html>"));
     server.set("/api/rate_limit", rate_limit(4321));
-    let mut mw = Mw::with_config(Backend::Sqlite, &config_with(smtp.port, &server.url("/api/"))).await.unwrap();
+    let mut mw = Mw::with_config(Backend::Sqlite, &config_with(smtp.port, &server.url("/api/"), "")).await.unwrap();
     mw.env.push(("GITHUB_TOKEN".into(), "ghp_doctor_test".into()));
     mw.init().await;
     mw.add(&server.url("/page"), &[]).await;
@@ -82,7 +84,7 @@ async fn doctor_names_each_failure_with_a_hint_and_exits_1() {
     server.set("/api/rate_limit", Page::status(401));
     // Nothing listens on the SMTP port; the database file is empty (never
     // initialised); the URL to fetch refuses connections.
-    let mut mw = Mw::with_config(Backend::Sqlite, &config_with(free_port(), &server.url("/api/"))).await.unwrap();
+    let mut mw = Mw::with_config(Backend::Sqlite, &config_with(free_port(), &server.url("/api/"), "")).await.unwrap();
     mw.env.push(("GITHUB_TOKEN".into(), "ghp_expired".into()));
     std::fs::write(mw.path().join("modelwatch.db"), "").unwrap();
     let r = mw.run_async(&["doctor", "--format", "json", "--url", "http://127.0.0.1:1/refused"]).await;
@@ -127,4 +129,67 @@ async fn doctor_does_not_create_a_missing_database() {
     assert!(r.stdout.contains("no database file at"), "{}", r.stdout);
     assert!(r.stdout.contains("SKIP  smtp") && r.stdout.contains("digest.enabled = false"), "{}", r.stdout);
     assert!(!mw.path().join("modelwatch.db").exists());
+}
+
+/// An SMTP server that requires AUTH (tests/support/smtp_auth.py), killed on drop.
+struct AuthServer(std::process::Child);
+
+impl AuthServer {
+    fn start(port: u16, user: &str, password: &str) -> AuthServer {
+        let script = super::repo().join("tests/support/smtp_auth.py");
+        let child = std::process::Command::new("/usr/bin/python3")
+            .args(["-W", "ignore"])
+            .arg(script)
+            .args(["127.0.0.1", &port.to_string(), user, password])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "the AUTH server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        AuthServer(child)
+    }
+}
+
+impl Drop for AuthServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_authenticates_to_smtp_when_a_username_is_set() {
+    if !available("doctor_authenticates_to_smtp_when_a_username_is_set") {
+        return;
+    }
+    let port = free_port();
+    let _server = AuthServer::start(port, "mw", "right-password");
+    let config = config_with(port, "http://127.0.0.1:1/", "username = \"mw\"\n");
+    let mut mw = Mw::with_config(Backend::Sqlite, &config).await.unwrap();
+    mw.init().await;
+    let smtp_line = |stdout: &str| findings(stdout).into_iter().find(|f| f.0 == "smtp").unwrap();
+
+    mw.env.push(("MODELWATCH_SMTP_PASSWORD".into(), "right-password".into()));
+    let r = mw.run_async(&["doctor", "--format", "json"]).await;
+    let line = smtp_line(&r.stdout);
+    assert_eq!(line.1, "pass", "{line:?}");
+    assert!(line.2.contains("authenticated as mw"), "{line:?}");
+
+    mw.env.pop();
+    mw.env.push(("MODELWATCH_SMTP_PASSWORD".into(), "wrong-password".into()));
+    let r = mw.run_async(&["doctor", "--format", "json"]).await;
+    assert_eq!(r.code, 1);
+    let line = smtp_line(&r.stdout);
+    assert_eq!(line.1, "fail", "{line:?}");
+    assert!(!r.stdout.contains("wrong-password") && !r.stderr.contains("wrong-password"));
+
+    // A username without any password is caught before connecting.
+    mw.env.pop();
+    let r = mw.run_async(&["doctor", "--format", "json"]).await;
+    let line = smtp_line(&r.stdout);
+    assert!(line.1 == "fail" && line.2.contains("no password"), "{line:?}");
 }

@@ -87,3 +87,21 @@ async fn sources_import_shows_a_bar_on_a_terminal() {
     let screen = tokio::task::block_in_place(|| under_pty(&mw, &["sources", "import", doc.to_str().unwrap()]));
     assert!(screen.contains("Importing") && screen.contains("3/3 links"), "{screen}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digest_send_shows_a_bar_on_a_terminal() {
+    if !script_available() || !crate::digest::smtp::available("digest_send_shows_a_bar_on_a_terminal") {
+        return;
+    }
+    let smtp = crate::digest::smtp::SmtpServer::start();
+    let config = format!(
+        "{}\n[digest]\nenabled = true\nsend_empty = true\nrecipients = [\"team@example.org\"]\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n",
+        crate::support::TEST_CONFIG,
+        smtp.port
+    );
+    let mw = Mw::with_config(Backend::Sqlite, &config).await.unwrap();
+    mw.init().await;
+    let screen = tokio::task::block_in_place(|| under_pty(&mw, &["digest", "send"]));
+    assert!(screen.contains("Sending") && screen.contains("1/1 digests"), "{screen}");
+    assert_eq!(smtp.received().len(), 1, "{screen}");
+}
