@@ -224,7 +224,7 @@ async fn fetch(config: &Config, store: Option<&Store>, url: Option<&str>) -> Fin
     let started = Instant::now();
     match fetcher.fetch(&req).await {
         FetchOutcome::Fetched(f) => {
-            pass("fetch", format!("GET {target}: {} , {} bytes in {} ms", f.status, f.body.len(), ms(started)))
+            pass("fetch", format!("GET {target}: {}, {} bytes in {} ms", f.status, f.body.len(), ms(started)))
         }
         FetchOutcome::NotModified { .. } => pass("fetch", format!("GET {target}: 304 in {} ms", ms(started))),
         FetchOutcome::Gone { status, .. } => pass(
@@ -232,7 +232,9 @@ async fn fetch(config: &Config, store: Option<&Store>, url: Option<&str>) -> Fin
             format!("GET {target}: {status} in {} ms (that page is gone, but fetching works)", ms(started)),
         ),
         FetchOutcome::Failed(f) => {
-            fail("fetch", format!("GET {target}: {}: {}", f.kind, f.message), fetch_hint(f.kind))
+            let kind = f.kind.to_string();
+            let why = if f.message.starts_with(&kind) { f.message.clone() } else { format!("{kind}: {}", f.message) };
+            fail("fetch", format!("GET {target}: {why}"), fetch_hint(f.kind))
         }
     }
 }

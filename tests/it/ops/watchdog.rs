@@ -145,6 +145,25 @@ async fn watchdog_pings_stop_while_the_sweep_loop_is_stuck_and_resume_after() {
         notes.pings_between(released, Instant::now()) > 0
     });
     assert!(resumed, "pings resume once the loop goes round:\n{}", notes.dump());
+    let first_after = notes
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(t, m)| *t >= released && m.contains("WATCHDOG=1"))
+        .map(|(t, _)| t.duration_since(released));
+    let last_before = notes
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(t, m)| *t < released && m.contains("WATCHDOG=1"))
+        .map(|(t, _)| t.saturating_duration_since(stuck_since))
+        .next_back();
+    eprintln!(
+        "watchdog: last ping {last_before:?} after the loop got stuck (limit 2 s), none for the rest of the 5 s hang, \
+         first ping {first_after:?} after it was released"
+    );
 
     sigterm(&child);
     let code = tokio::task::spawn_blocking(move || wait_exit(&mut child, Duration::from_secs(20))).await.unwrap();
