@@ -137,3 +137,17 @@ async fn a_broken_catalog_and_a_broken_seed_are_reported_together() {
     assert!(r.stderr.contains("catalog.toml") && r.stderr.contains("sources.toml"), "{}", r.stderr);
     assert!(!mw.path().join("modelwatch.db").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_come_from_systemd_credentials_and_are_never_printed() {
+    let mut mw = Mw::new(Backend::Sqlite).await.unwrap();
+    let creds = mw.path().join("credentials");
+    std::fs::create_dir(&creds).unwrap();
+    std::fs::write(creds.join("smtp-password"), "cred-smtp-secret\n").unwrap();
+    std::fs::write(creds.join("github-token"), "").unwrap();
+    mw.env.push(("CREDENTIALS_DIRECTORY".into(), creds.display().to_string()));
+    let r = mw.run_async(&["config", "check"]).await.ok();
+    assert!(r.stdout.contains("password: Some("), "{}", r.stdout);
+    assert!(r.stdout.contains("token: None"), "an empty credential is no token:\n{}", r.stdout);
+    assert!(!r.stdout.contains("cred-smtp-secret") && !r.stderr.contains("cred-smtp-secret"));
+}
