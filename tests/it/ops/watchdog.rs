@@ -172,3 +172,68 @@ async fn watchdog_pings_stop_while_the_sweep_loop_is_stuck_and_resume_after() {
     let log: Vec<String> = logs.try_iter().collect();
     assert!(log.iter().any(|l| l.contains("Watchdog ping withheld")), "{}", log.join("\n"));
 }
+
+/// Makes the test database unreachable (renamed away, its sessions ended)
+/// or brings it back.
+async fn set_reachable(admin: &sea_orm::DatabaseConnection, name: &str, reachable: bool) {
+    use sea_orm::ConnectionTrait;
+    let (from, to) =
+        if reachable { (format!("{name}_gone"), name.to_owned()) } else { (name.to_owned(), format!("{name}_gone")) };
+    // The daemon's pool reconnects at once: end its sessions and rename in
+    // a loop until the rename wins the race.
+    for _ in 0..200 {
+        let _ = admin
+            .execute_unprepared(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{from}' AND pid <> pg_backend_pid()"
+            ))
+            .await;
+        if admin.execute_unprepared(&format!("ALTER DATABASE {from} RENAME TO {to}")).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("could not rename {from} to {to}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watchdog_pings_stop_while_the_database_is_gone() {
+    if !crate::support::db::postgres_available() {
+        eprintln!("skipped: MODELWATCH_TEST_POSTGRES_URL is not set");
+        return;
+    }
+    let mut mw = Mw::new(Backend::Postgres).await.unwrap();
+    let name = url::Url::parse(&mw.db.url).unwrap().path().trim_start_matches('/').to_owned();
+    let admin_url = std::env::var(crate::support::db::POSTGRES_ENV).unwrap();
+    let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+
+    let socket_path = mw.path().join("notify.sock");
+    let notes = Notes::listen(UnixDatagram::bind(&socket_path).unwrap());
+    mw.env.push(("NOTIFY_SOCKET".into(), socket_path.display().to_string()));
+    mw.env.push(("WATCHDOG_USEC".into(), "400000".into()));
+    let mut child = mw.command(&["run"]).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let logs = stderr_lines(&mut child);
+    assert!(notes.wait("READY=1", Duration::from_secs(30)), "no READY=1:\n{}", notes.dump());
+    assert!(notes.wait("WATCHDOG=1", Duration::from_secs(5)), "no ping:\n{}", notes.dump());
+
+    set_reachable(&admin, &name, false).await;
+    let gone = Instant::now();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // One ping may already have been on its way; after a second none.
+    let during = notes.pings_between(gone + Duration::from_secs(1), Instant::now());
+    let status = notes.has("STATUS=unhealthy: the database does not answer");
+    set_reachable(&admin, &name, true).await;
+    assert_eq!(during, 0, "no WATCHDOG=1 while the database is gone:\n{}", notes.dump());
+    assert!(status, "the status says why:\n{}", notes.dump());
+
+    let back = Instant::now();
+    let resumed = (0..250).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        notes.pings_between(back, Instant::now()) > 0
+    });
+    assert!(resumed, "pings resume once the database answers:\n{}", notes.dump());
+    sigterm(&child);
+    let _ = tokio::task::spawn_blocking(move || wait_exit(&mut child, Duration::from_secs(20))).await.unwrap();
+    admin.close().await.ok();
+    let log: Vec<String> = logs.try_iter().collect();
+    assert!(log.iter().any(|l| l.contains("Watchdog ping withheld")), "{}", log.join("\n"));
+}
