@@ -13,41 +13,15 @@ const BINARY_IN_IMAGE: &str = "/usr/local/bin/modelwatch";
 /// exec form (a JSON array) as is; shell form under `/bin/sh -c`, which is
 /// what Docker does (and Debian's sh is dash: no /dev/tcp).
 fn healthcheck_argv(containerfile: &str) -> Vec<String> {
-    let mut text = String::new();
-    let mut lines = containerfile.lines();
-    while let Some(line) = lines.next() {
-        if line.trim_start().starts_with("HEALTHCHECK") {
-            text.push_str(line);
-            let mut last = line;
-            while last.trim_end().ends_with('\\') {
-                text.pop_if_backslash();
-                last = lines.next().unwrap_or("");
-                text.push(' ');
-                text.push_str(last);
-            }
-            break;
-        }
-    }
-    let cmd =
-        text.split_once(" CMD ").map(|(_, c)| c.trim().to_owned()).expect("HEALTHCHECK … CMD … in the Containerfile");
+    // Join continuation lines as the Containerfile parser does.
+    let joined = containerfile.replace("\\\n", " ");
+    let line =
+        joined.lines().find(|l| l.trim_start().starts_with("HEALTHCHECK")).expect("a HEALTHCHECK in the Containerfile");
+    let cmd = line.split_once(" CMD ").map(|(_, c)| c.trim().to_owned()).expect("HEALTHCHECK … CMD …");
     if cmd.starts_with('[') {
         serde_json::from_str(&cmd).expect("exec-form HEALTHCHECK is a JSON array")
     } else {
         vec!["/bin/sh".into(), "-c".into(), cmd]
-    }
-}
-
-trait PopBackslash {
-    fn pop_if_backslash(&mut self);
-}
-
-impl PopBackslash for String {
-    fn pop_if_backslash(&mut self) {
-        let trimmed = self.trim_end().len();
-        self.truncate(trimmed);
-        if self.ends_with('\\') {
-            self.pop();
-        }
     }
 }
 
