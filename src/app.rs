@@ -127,9 +127,19 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
     if let Some(addr) = config.ops.listen {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| AppError::Listen { addr, source })?;
         let local = listener.local_addr().map_err(|source| AppError::Listen { addr, source })?;
+        let metrics = crate::ops::install_metrics();
+        crate::ops::metrics::refresh_sources(&store).await;
         tracing::info!(listen = %local, "Ops endpoints ready");
-        tracker.spawn(crate::ops::serve(listener, store.clone(), crate::ops::install_metrics(), shutdown.clone()));
+        tracker.spawn(crate::ops::serve(listener, store.clone(), metrics, shutdown.clone()));
     }
+    let heartbeat = crate::ops::watchdog::Heartbeat::new();
+    heartbeat.beat();
+    tracker.spawn(crate::ops::watchdog::run(
+        store.clone(),
+        heartbeat.clone(),
+        config.schedule.sweep_every + config.schedule.lease,
+        shutdown.clone(),
+    ));
 
     // Cron closures only enqueue: the sweep runs in this task, so two sweeps
     // never overlap and a slow one simply absorbs the ticks that came during it.
@@ -190,10 +200,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
 
     loop {
+        heartbeat.beat();
         tokio::select! {
             _ = shutdown.cancelled() => break,
             tick = tick_rx.recv() => {
                 if tick.is_none() { break; }
+                heartbeat.beat();
                 let sweep = {
                     let runner = runner.clone();
                     let owner = owner.clone();
@@ -207,6 +219,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
                         if let Err(e) = res {
                             tracing::error!(error = %e, "Sweep task failed");
                         }
+                        crate::ops::metrics::refresh_sources(&store).await;
                     }
                 }
             }
@@ -232,7 +245,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
 
 async fn sweep_once(runner: &Runner, owner: &str, cancel: &CancellationToken) {
     let started = std::time::Instant::now();
-    match runner.sweep(owner, cancel).await {
+    let result = runner.sweep(owner, cancel).await;
+    metrics::histogram!("modelwatch_sweep_duration_seconds").record(started.elapsed().as_secs_f64());
+    match result {
         Ok(reports) if reports.is_empty() => tracing::debug!("Sweep found nothing due"),
         Ok(reports) => {
             let count = |o: Outcome| reports.iter().filter(|r| r.outcome == o).count();

@@ -250,6 +250,32 @@ impl SmtpMailer {
     }
 }
 
+impl SmtpMailer {
+    /// Does what a send does up to the message — connect, EHLO, STARTTLS or
+    /// TLS, AUTH when a username is set — then NOOP and QUIT: nothing is
+    /// sent. `doctor` uses it to prove the relay settings before a digest
+    /// depends on them.
+    pub async fn verify(&self) -> Result<(), MailError> {
+        let transport = self.transport()?;
+        let timeout = self.settings.send_timeout;
+        match tokio::time::timeout(timeout, transport.test_connection()).await {
+            Err(_) => Err(MailError::Timeout { server: self.server(), timeout, hint: timeout_hint(&self.settings) }),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(source)) if source.is_permanent() || source.is_transient() => Err(MailError::Rejected {
+                server: self.server(),
+                reason: source.to_string(),
+                permanent: source.is_permanent(),
+                source,
+            }),
+            Ok(Err(source)) => Err(MailError::Transport {
+                server: self.server(),
+                hint: hint_for(&self.settings, Some(&source)),
+                source,
+            }),
+        }
+    }
+}
+
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: &OutgoingMail) -> Result<Accepted, MailError> {
         let message = build_message(mail)?;

@@ -1,13 +1,19 @@
-//! The modelwatch binary: parse the CLI, set up logging, dispatch, and map
-//! errors to exit codes (0 success, 1 runtime failure, 2 bad usage, config
-//! or input).
+//! The modelwatch binary: parse the CLI, find and load the configuration,
+//! set up logging (the configured format for every command), dispatch, and
+//! map errors to exit codes (0 success, 1 runtime failure, 2 bad usage,
+//! config or input).
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 use modelwatch::cli::{self, Cli, Command, UsageError};
+use modelwatch::config::LogFormat;
 use tracing_subscriber::EnvFilter;
+
+/// CLI commands log warnings only unless `RUST_LOG` says otherwise: their
+/// output is the answer, not a log.
+const CLI_FILTER: &str = "warn";
 
 fn main() -> ExitCode {
     // reqwest is built without a default crypto provider (ring only, no aws-lc).
@@ -20,25 +26,8 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = runtime.block_on(async move {
-        match cli.command {
-            Command::Run => {
-                let config = cli::context::load_config(&cli.config, cli.database_url.as_deref())?;
-                init_tracing(&config.log.filter, config.log.format == modelwatch::config::LogFormat::Json);
-                modelwatch::app::run_until_signal(config).await.map_err(|e| {
-                    if e.is_usage() {
-                        anyhow::Error::new(UsageError(modelwatch::error_chain(&e)))
-                    } else {
-                        anyhow::Error::new(e)
-                    }
-                })
-            }
-            _ => {
-                init_tracing("warn", false);
-                cli::dispatch(cli).await
-            }
-        }
-    });
+    let mut json = false;
+    let result = runtime.block_on(run(cli, &mut json));
     // A blocking worker that never returns (a PDF parser stuck on a hostile
     // file) must not keep the process alive after the command is done.
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
@@ -54,17 +43,65 @@ fn main() -> ExitCode {
                     msg.push_str(cause);
                 }
             }
-            eprintln!("error: {}", msg.replace('\n', "\n  "));
-            ExitCode::from(if usage { 2 } else { 1 })
+            let code: u8 = if usage { 2 } else { 1 };
+            if json {
+                // A log shipper reading JSON lines gets the failure as one too.
+                tracing::error!(error = %msg, exit_code = code, "Command failed");
+            } else {
+                eprintln!("error: {}", msg.replace('\n', "\n  "));
+            }
+            ExitCode::from(code)
         }
     }
 }
 
-/// Logs go to stderr; `RUST_LOG` overrides the configured filter.
+async fn run(cli: Cli, json: &mut bool) -> anyhow::Result<()> {
+    // `health --url` needs no configuration (a container probe with only the
+    // URL), and `doctor` reports a broken configuration instead of stopping at it.
+    match &cli.command {
+        Command::Health(args) if args.url.is_some() => {
+            init_tracing(CLI_FILTER, false);
+            return cli::health::run(None, args).await;
+        }
+        Command::Doctor(args) => {
+            let loaded = cli::context::load_config(cli.config.as_deref(), cli.database_url.as_deref());
+            if let Ok((config, _)) = &loaded {
+                *json = config.log.format == LogFormat::Json;
+            }
+            init_tracing(CLI_FILTER, *json);
+            return cli::doctor::run(loaded, args).await;
+        }
+        _ => {}
+    }
+    let (config, origin) = cli::context::load_config(cli.config.as_deref(), cli.database_url.as_deref())?;
+    *json = config.log.format == LogFormat::Json;
+    let filter = if matches!(cli.command, Command::Run) { config.log.filter.clone() } else { CLI_FILTER.to_owned() };
+    init_tracing(&filter, *json);
+    if matches!(cli.command, Command::Run) {
+        tracing::info!(config = %origin, "Configuration loaded");
+    } else {
+        // A command's stderr stays its one clear line (or nothing) even under
+        // RUST_LOG=info; `config check` and `doctor` print the origin.
+        tracing::debug!(config = %origin, "Configuration loaded");
+    }
+    match cli.command {
+        Command::Run => modelwatch::app::run_until_signal(config).await.map_err(|e| {
+            if e.is_usage() {
+                anyhow::Error::new(UsageError(modelwatch::error_chain(&e)))
+            } else {
+                anyhow::Error::new(e)
+            }
+        }),
+        _ => cli::dispatch(cli, config, origin).await,
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` overrides the filter.
 fn init_tracing(default_filter: &str, json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let ansi = std::io::stderr().is_terminal();
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi && !json);
     if json {
         builder.json().init();
     } else {

@@ -98,12 +98,22 @@ pub fn parse(text: &str, path: &Path, config: &Config) -> Result<Vec<NewSource>,
 
 /// Adds the seed sources that are not watched yet; returns how many were added.
 pub async fn load(store: &Store, config: &Config) -> Result<usize, SeedError> {
+    add(store, &read(config)?).await
+}
+
+/// Reads and validates `sources.seed_file` without touching the database
+/// (`init` checks every file it needs before it changes anything).
+pub fn read(config: &Config) -> Result<Vec<NewSource>, SeedError> {
     let path = config.sources_seed_file.clone();
     let text = std::fs::read_to_string(&path)
         .map_err(|source| SeedError::Read { path: path.display().to_string(), source })?;
-    let sources = parse(&text, &path, config)?;
+    parse(&text, &path, config)
+}
+
+/// Adds parsed seed sources that are not watched yet; returns how many were added.
+pub async fn add(store: &Store, sources: &[NewSource]) -> Result<usize, SeedError> {
     let mut added = 0;
-    for s in &sources {
+    for s in sources {
         match store.add_source(s, Utc::now()).await {
             Ok(_) => added += 1,
             Err(StoreError::Duplicate { .. }) => {}

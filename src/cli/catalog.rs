@@ -143,19 +143,25 @@ fn catalog_error(e: CatalogStoreError) -> anyhow::Error {
     if e.is_user_error() { usage(e.to_string()) } else { anyhow::Error::new(e) }
 }
 
-/// `init`'s catalog step: loads `catalog.toml` (if present) idempotently.
-pub async fn load_seed(ctx: &Context) -> anyhow::Result<()> {
-    let path = &ctx.config.catalog_file;
+/// `init`'s catalog step, first half: reads and parses `catalog.toml`
+/// before anything is written. `None`: no file, the catalog starts empty.
+pub fn read_seed(path: &std::path::Path) -> anyhow::Result<Option<crate::catalog::Seed>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("No catalog file at {}; the catalog starts empty", path.display());
-            return Ok(());
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(usage(format!("cannot read {}: {e}", path.display()))),
     };
-    let seed = parse_seed(&text).map_err(|e| usage(format!("{}: {e}", path.display())))?;
-    let r = ctx.store.load_catalog_seed(&seed, Utc::now()).await.map_err(catalog_error)?;
+    parse_seed(&text).map(Some).map_err(|e| usage(format!("{}: {e}", path.display())))
+}
+
+/// `init`'s catalog step, second half: loads a parsed seed idempotently.
+pub async fn apply_seed(ctx: &Context, seed: Option<&crate::catalog::Seed>) -> anyhow::Result<()> {
+    let path = &ctx.config.catalog_file;
+    let Some(seed) = seed else {
+        eprintln!("No catalog file at {}; the catalog starts empty", path.display());
+        return Ok(());
+    };
+    let r = ctx.store.load_catalog_seed(seed, Utc::now()).await.map_err(catalog_error)?;
     eprintln!(
         "Catalog loaded from {}: {} new vendor(s), {} new model(s), {} new alias(es), {} new term(s), {} new fact(s)",
         path.display(),

@@ -5,6 +5,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::context::{Context, usage};
 use super::output::print_list;
+use super::progress::Progress;
 use super::sources::store_error;
 use super::{Format, FormatArg};
 use crate::fetch::Fetcher;
@@ -42,7 +43,14 @@ pub async fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<()> {
     let fetcher = Fetcher::new(&ctx.config.fetch)?;
     let runner = Runner::new(ctx.store.clone(), fetcher, ctx.config.clone());
     let mode = CheckMode { lease_owner: None, dry_run: args.dry_run };
-    let mut reports = runner.check_all(sources, mode, &CancellationToken::new()).await;
+    let bar = Progress::new(sources.len() as u64, "Checking", "sources");
+    let mut reports = runner
+        .check_all_with(sources, mode, &CancellationToken::new(), |r| {
+            bar.set_message(r.url.clone());
+            bar.inc(1);
+        })
+        .await;
+    bar.finish();
     reports.sort_by_key(|r| r.source_id);
     if let Some(failed) = reports.iter().find(|r| r.record_error.is_some()) {
         print_reports(&reports, args)?;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::config::{Config, Overrides};
+use crate::config::{Config, ConfigOrigin, Overrides};
 use crate::store::Store;
 
 /// An error in what the user asked for (exit code 2), as opposed to a
@@ -23,17 +23,20 @@ pub struct Context {
     pub store: Store,
 }
 
-pub fn load_config(path: &Path, database_url: Option<&str>) -> anyhow::Result<Config> {
+/// Finds the configuration (`--config` / `MODELWATCH_CONFIG`, then the
+/// default locations, then the embedded defaults) and loads it.
+pub fn load_config(given: Option<&Path>, database_url: Option<&str>) -> anyhow::Result<(Config, ConfigOrigin)> {
+    let origin = crate::config::locate::locate(given);
     let mut overrides = Overrides::from_env();
     overrides.database_url = database_url.map(str::to_owned);
-    Config::load(path, &overrides).map_err(|e| usage(e.to_string()))
+    let config = Config::load_origin(&origin, &overrides).map_err(|e| usage(e.to_string()))?;
+    Ok((config, origin))
 }
 
 impl Context {
-    /// Loads the config and opens the store. `create` migrates an empty or
+    /// Opens the store for a loaded config. `create` migrates an empty or
     /// old database (init); other commands require an up-to-date schema.
-    pub async fn open(path: &Path, database_url: Option<&str>, create: bool) -> anyhow::Result<Context> {
-        let config = load_config(path, database_url)?;
+    pub async fn open(config: Config, create: bool) -> anyhow::Result<Context> {
         let store = open_store(&config).await?;
         if create {
             store.migrate().await.context("cannot migrate the database")?;
@@ -59,9 +62,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 }
 
 /// `config check`: the effective configuration, secrets redacted.
-pub fn config_check(path: &Path, database_url: Option<&str>) -> anyhow::Result<()> {
-    let config = load_config(path, database_url)?;
-    println!("# {} is valid. Effective configuration (secrets redacted):", path.display());
+pub fn config_check(config: &Config, origin: &ConfigOrigin) -> anyhow::Result<()> {
+    println!("# Configuration from {origin} is valid. Effective configuration (secrets redacted):");
     println!("{config:#?}");
     let now = chrono::Utc::now();
     let fires = |cron: &crate::schedule::CronExpr, tz: chrono_tz::Tz| {

@@ -10,10 +10,26 @@ use super::FormatArg;
 use super::changes::parse_since;
 use super::context::{Context, usage};
 use super::output::{clip, print_list, time};
+use super::progress::Progress;
 use crate::digest::Period;
 use crate::digest::outbox::Audience;
 use crate::digest::send::{self, DigestSettings, RunReport};
-use crate::mail::{SmtpMailer, SmtpSettings};
+use crate::mail::{Accepted, MailError, Mailer, OutgoingMail, SmtpMailer, SmtpSettings};
+
+/// A mailer that advances the progress bar as each digest is handed over.
+struct ProgressMailer<M> {
+    inner: M,
+    bar: Progress,
+}
+
+impl<M: Mailer> Mailer for ProgressMailer<M> {
+    async fn send(&self, mail: &OutgoingMail) -> Result<Accepted, MailError> {
+        self.bar.set_message(mail.subject.clone());
+        let result = self.inner.send(mail).await;
+        self.bar.inc(1);
+        result
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub enum DigestCommand {
@@ -115,8 +131,18 @@ async fn send_now(ctx: &Context, settings: DigestSettings, args: &SendArgs) -> a
         let n = ctx.store.digest_retry_failed(now, current).await?;
         eprintln!("{n} failed digest(s) made pending again.");
     }
-    let mailer = SmtpMailer::new(SmtpSettings::from_config(&ctx.config.smtp));
-    let report = send::run_once(&ctx.store, &mailer, &settings, now, true).await?;
+    // send::run_once's two steps, with the count of digests to deliver
+    // known in between for the progress bar.
+    let mut report = RunReport::default();
+    let period = send::current_period(&ctx.store, now, settings.timezone).await?;
+    let inputs = crate::store::digest::load_inputs(&ctx.store, &period).await?;
+    send::enqueue(&ctx.store, &settings, &period, &inputs, now, &mut report).await?;
+    let pending = ctx.store.digest_pending(now, true).await?.len();
+    let bar = Progress::new(pending as u64, "Sending", "digests");
+    let mailer =
+        ProgressMailer { inner: SmtpMailer::new(SmtpSettings::from_config(&ctx.config.smtp)), bar: bar.clone() };
+    send::deliver(&ctx.store, &mailer, &settings, now, true, &mut report).await?;
+    bar.finish();
     print_report(&report);
     if report.retrying.is_empty() && report.failed.is_empty() {
         Ok(())

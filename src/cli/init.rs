@@ -1,8 +1,13 @@
 //! `init`: create or migrate the database, load the catalog and the seed sources.
+//!
+//! Every file `init` needs is read and validated first; only then is the
+//! database created or migrated. A missing or broken seed file leaves the
+//! database exactly as it was and names the file.
 
 use clap::Args;
 
 use super::context::{Context, usage};
+use crate::config::Config;
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -11,11 +16,46 @@ pub struct InitArgs {
     pub no_seed_sources: bool,
 }
 
-pub async fn run(ctx: &Context, args: &InitArgs) -> anyhow::Result<()> {
+/// What `init` will load, read and validated up front.
+struct Plan {
+    catalog: Option<crate::catalog::Seed>,
+    sources: Option<Vec<crate::store::sources::NewSource>>,
+}
+
+/// Reads every input file; reports all the broken ones at once.
+fn prepare(config: &Config, args: &InitArgs) -> anyhow::Result<Plan> {
+    let mut problems = Vec::new();
+    let catalog = super::catalog::read_seed(&config.catalog_file).unwrap_or_else(|e| {
+        problems.push(format!("{e:#}"));
+        None
+    });
+    let sources = if args.no_seed_sources {
+        None
+    } else {
+        match crate::seed::read(config) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                problems.push(format!("sources.seed_file: {}", crate::error_chain(&e)));
+                None
+            }
+        }
+    };
+    if !problems.is_empty() {
+        return Err(usage(format!(
+            "nothing was changed; fix these file(s) first (or pass --no-seed-sources to skip the sources):\n{}",
+            problems.join("\n")
+        )));
+    }
+    Ok(Plan { catalog, sources })
+}
+
+pub async fn run(config: Config, args: &InitArgs) -> anyhow::Result<()> {
+    let plan = prepare(&config, args)?;
+    let ctx = Context::open(config, true).await?;
     eprintln!("Database ready at {}", crate::config::redact_url(&ctx.config.database.url));
-    super::catalog::load_seed(ctx).await?;
-    if !args.no_seed_sources {
-        let added = crate::seed::load(&ctx.store, &ctx.config).await.map_err(|e| match e {
+    super::catalog::apply_seed(&ctx, plan.catalog.as_ref()).await?;
+    if let Some(sources) = &plan.sources {
+        let added = crate::seed::add(&ctx.store, sources).await.map_err(|e| match e {
             crate::seed::SeedError::Store(s) => anyhow::Error::new(s),
             other => usage(other.to_string()),
         })?;

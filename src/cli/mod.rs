@@ -1,30 +1,39 @@
 //! The admin CLI (DESIGN.md, "CLI contract"): clap definitions and dispatch.
 //! JSON goes to stdout alone; logs and progress go to stderr.
 
+mod backup;
 mod catalog;
 mod changes;
 mod check;
 pub mod context;
 mod digest;
+pub mod doctor;
+pub mod health;
 mod init;
 mod output;
+pub mod progress;
 mod sources;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::{Config, ConfigOrigin};
 pub use context::{Context, UsageError};
 
 #[derive(Debug, Parser)]
 #[command(name = "modelwatch", version, about = "Keeps an AI-industry knowledge base current")]
 pub struct Cli {
-    /// Configuration file.
-    #[arg(long, global = true, env = "MODELWATCH_CONFIG", default_value = "config/modelwatch.toml")]
-    pub config: PathBuf,
+    /// Configuration file. Without it: ./config/modelwatch.toml, then
+    /// /etc/modelwatch/modelwatch.toml, then the embedded defaults.
+    #[arg(long, global = true, env = "MODELWATCH_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Database URL (overrides database.url).
     #[arg(long, global = true)]
     pub database_url: Option<String>,
+    /// No progress bars (they are drawn on stderr only when it is a terminal).
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -53,6 +62,12 @@ pub enum Command {
     /// Preview, send and list the weekly digest.
     #[command(subcommand)]
     Digest(digest::DigestCommand),
+    /// Ask the running daemon whether it is ready (GET /readyz); exit 0 or 1.
+    Health(health::HealthArgs),
+    /// Check the config, database, SMTP, fetching, GitHub token and disk space.
+    Doctor(doctor::DoctorArgs),
+    /// Write a consistent copy of the SQLite database, even while the daemon runs.
+    Backup(backup::BackupArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,34 +90,21 @@ pub struct FormatArg {
     pub format: Format,
 }
 
-/// Runs a command other than `run` (which `main` hands to the daemon).
-pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+/// Runs a command other than `run`, `health` and `doctor` (which `main`
+/// handles) with its loaded configuration.
+pub async fn dispatch(cli: Cli, config: Config, origin: ConfigOrigin) -> anyhow::Result<()> {
+    progress::set_quiet(cli.quiet);
     match cli.command {
-        Command::Config(ConfigCommand::Check) => context::config_check(&cli.config, cli.database_url.as_deref()),
-        Command::Init(args) => {
-            let ctx = Context::open(&cli.config, cli.database_url.as_deref(), true).await?;
-            init::run(&ctx, &args).await
-        }
-        Command::Sources(cmd) => {
-            let ctx = Context::open(&cli.config, cli.database_url.as_deref(), false).await?;
-            sources::run(&ctx, cmd).await
-        }
-        Command::Check(args) => {
-            let ctx = Context::open(&cli.config, cli.database_url.as_deref(), false).await?;
-            check::run(&ctx, &args).await
-        }
-        Command::Changes(args) => {
-            let ctx = Context::open(&cli.config, cli.database_url.as_deref(), false).await?;
-            changes::run(&ctx, &args).await
-        }
-        Command::Catalog(cmd) => {
-            let ctx = Context::open(&cli.config, cli.database_url.as_deref(), false).await?;
-            catalog::run(&ctx, cmd).await
-        }
-        Command::Digest(cmd) => {
-            let ctx = Context::open(&cli.config, cli.database_url.as_deref(), false).await?;
-            digest::run(&ctx, cmd).await
-        }
+        Command::Config(ConfigCommand::Check) => context::config_check(&config, &origin),
+        Command::Init(args) => init::run(config, &args).await,
+        Command::Sources(cmd) => sources::run(&Context::open(config, false).await?, cmd).await,
+        Command::Check(args) => check::run(&Context::open(config, false).await?, &args).await,
+        Command::Changes(args) => changes::run(&Context::open(config, false).await?, &args).await,
+        Command::Catalog(cmd) => catalog::run(&Context::open(config, false).await?, cmd).await,
+        Command::Digest(cmd) => digest::run(&Context::open(config, false).await?, cmd).await,
+        Command::Backup(args) => backup::run(&config, &args).await,
+        Command::Health(args) => health::run(Some(&config), &args).await,
+        Command::Doctor(args) => doctor::run(Ok((config, origin)), &args).await,
         Command::Run => Err(anyhow::anyhow!("`run` is handled by main")),
     }
 }

@@ -323,7 +323,10 @@ async fn import(ctx: &Context, file: &PathBuf, dry_run: bool, format: Format) ->
     let text = std::fs::read_to_string(file).map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
     let mut rows = Vec::new();
     let now = Utc::now();
-    for link in links_from_markdown(&text) {
+    let links = links_from_markdown(&text);
+    let bar = super::progress::Progress::new(links.len() as u64, "Importing", "links");
+    for link in links {
+        bar.inc(1);
         let Ok(url) = normalize_url(&link.url) else {
             rows.push(ImportRow {
                 url: link.url,
@@ -358,6 +361,7 @@ async fn import(ctx: &Context, file: &PathBuf, dry_run: bool, format: Format) ->
         };
         rows.push(ImportRow { url: url.to_string(), kind, title: link.title, section: link.section, result, id });
     }
+    bar.finish();
     let added = rows.iter().filter(|r| r.result == "added" || r.result == "would_add").count();
     eprintln!(
         "{} link(s) in {}: {} {}, {} already watched",

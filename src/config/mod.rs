@@ -3,7 +3,9 @@
 //! Loading never stops at the first problem: unknown keys, bad values and bad
 //! environment overrides are all collected and reported together.
 
+mod credentials;
 mod layers;
+pub mod locate;
 mod raw;
 mod validate;
 
@@ -19,6 +21,7 @@ use url::Url;
 use crate::schedule::CronExpr;
 
 pub use layers::DEFAULT_CONFIG_TOML;
+pub use locate::ConfigOrigin;
 
 /// Every problem found while loading a configuration.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -235,6 +238,16 @@ impl Config {
         })?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Self::from_toml(&text, &origin, base_dir, overrides)
+    }
+
+    /// Loads the configuration `origin` names: its file over the embedded
+    /// defaults, or the embedded defaults alone (relative paths then resolve
+    /// against the working folder).
+    pub fn load_origin(origin: &ConfigOrigin, overrides: &Overrides) -> Result<Config, ConfigErrors> {
+        match origin.path() {
+            Some(path) => Self::load(path, overrides),
+            None => Self::from_toml("", &origin.to_string(), PathBuf::new(), overrides),
+        }
     }
 
     /// Loads a configuration from TOML text; `base_dir` resolves relative paths.

@@ -51,11 +51,14 @@ impl Check {
         }
     }
 
+    /// The secret from its file, else its environment variable, else the
+    /// systemd credential `credential`.
     fn secret(
         &mut self,
         key: &str,
         env_name: &str,
         file: &str,
+        credential: &str,
         base_dir: &std::path::Path,
         env: &BTreeMap<String, String>,
     ) -> Option<Secret> {
@@ -70,7 +73,13 @@ impl Check {
                 }
             };
         }
-        env.get(env_name).filter(|v| !v.is_empty()).map(|v| Secret::new(v.clone()))
+        if let Some(v) = env.get(env_name).filter(|v| !v.is_empty()) {
+            return Some(Secret::new(v.clone()));
+        }
+        super::credentials::read(env, credential).unwrap_or_else(|e| {
+            self.problems.push(format!("`{key}`: {e}"));
+            None
+        })
     }
 }
 
@@ -157,7 +166,14 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
     let github = GithubConfig {
         web_base: c.url("github.web_base", &raw.github.web_base),
         api_base: c.url("github.api_base", &raw.github.api_base),
-        token: c.secret("github.token_file", &raw.github.token_env, &raw.github.token_file, &base_dir, env),
+        token: c.secret(
+            "github.token_file",
+            &raw.github.token_env,
+            &raw.github.token_file,
+            super::credentials::GITHUB_TOKEN,
+            &base_dir,
+            env,
+        ),
     };
     let huggingface = HuggingfaceConfig {
         api_base: c.url("huggingface.api_base", &raw.huggingface.api_base),
@@ -218,7 +234,14 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
         port: m.port,
         tls,
         username: m.username.clone(),
-        password: c.secret("smtp.password_file", &m.password_env, &m.password_file, &base_dir, env),
+        password: c.secret(
+            "smtp.password_file",
+            &m.password_env,
+            &m.password_file,
+            super::credentials::SMTP_PASSWORD,
+            &base_dir,
+            env,
+        ),
         timeout: c.duration("smtp.timeout", &m.timeout),
         connect_timeout: c.duration("smtp.connect_timeout", &m.connect_timeout),
     };

@@ -175,6 +175,13 @@ impl Fetcher {
     /// retries of transient failures (see [`retry`]). Never `Err`: every
     /// result is an outcome.
     pub async fn fetch(&self, req: &FetchRequest) -> FetchOutcome {
+        let started = std::time::Instant::now();
+        let outcome = self.fetch_with_retries(req).await;
+        metrics::histogram!("modelwatch_fetch_duration_seconds").record(started.elapsed().as_secs_f64());
+        outcome
+    }
+
+    async fn fetch_with_retries(&self, req: &FetchRequest) -> FetchOutcome {
         let attempt = || async {
             match self.follow(req).await {
                 FetchOutcome::Failed(f) => Err(f),

@@ -47,6 +47,18 @@ impl Runner {
         mode: CheckMode,
         cancel: &CancellationToken,
     ) -> Vec<CheckReport> {
+        self.check_all_with(sources, mode, cancel, |_| {}).await
+    }
+
+    /// [`Runner::check_all`], calling `on_done` as each check finishes (the
+    /// CLI's progress bar).
+    pub async fn check_all_with(
+        &self,
+        sources: Vec<Source>,
+        mode: CheckMode,
+        cancel: &CancellationToken,
+        on_done: impl Fn(&CheckReport),
+    ) -> Vec<CheckReport> {
         let limit = self.config.fetch.concurrency.max(1) as usize;
         futures::stream::iter(sources)
             .take_while(|_| std::future::ready(!cancel.is_cancelled()))
@@ -65,6 +77,7 @@ impl Runner {
                 }
             })
             .buffer_unordered(limit)
+            .inspect(|report| on_done(report))
             .collect()
             .await
     }

@@ -1,6 +1,7 @@
 //! The only module that speaks sea-orm. Queries are grouped per aggregate;
 //! every multi-row write is one transaction.
 
+pub mod admin;
 pub mod catalog;
 pub mod changes;
 mod convert;

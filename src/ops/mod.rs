@@ -1,11 +1,15 @@
-//! The ops endpoints: `/healthz` (the process answers), `/readyz` (the
-//! database answers) and `/metrics` (Prometheus text format).
+//! Running the daemon for months: the ops endpoints (`/healthz` the process
+//! answers, `/readyz` the database answers, `/metrics` in Prometheus text
+//! format), the metrics themselves, and systemd's watchdog.
+
+pub mod metrics;
+pub mod watchdog;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::store::Store;
@@ -16,17 +20,7 @@ struct OpsState {
     metrics: Option<PrometheusHandle>,
 }
 
-/// Installs the process-wide Prometheus recorder; `None` if one is already
-/// installed (then `/metrics` says so instead of lying with an empty page).
-pub fn install_metrics() -> Option<PrometheusHandle> {
-    match PrometheusBuilder::new().install_recorder() {
-        Ok(handle) => Some(handle),
-        Err(e) => {
-            tracing::warn!(error = %e, "Cannot install the metrics recorder");
-            None
-        }
-    }
-}
+pub use metrics::install as install_metrics;
 
 pub async fn serve(
     listener: tokio::net::TcpListener,
