@@ -6,8 +6,11 @@ mod changes;
 mod check;
 pub mod context;
 mod digest;
+mod export;
+mod import;
 mod init;
 mod output;
+mod snapshot;
 mod sources;
 
 use std::path::PathBuf;
@@ -45,8 +48,14 @@ pub enum Command {
     Sources(sources::SourcesCommand),
     /// Check sources now and print what changed.
     Check(check::CheckArgs),
-    /// List recorded changes.
+    /// List recorded changes; `changes show ID` prints one with its whole diff.
     Changes(changes::ChangesArgs),
+    /// The archive: every snapshot of a page, the last good copy of a dead one.
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
+    /// Give the knowledge document's data back (`export references`).
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// The model/vendor database.
     #[command(subcommand)]
     Catalog(catalog::CatalogCommand),
@@ -94,6 +103,14 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Changes(args) => {
             let ctx = Context::open(&cli.config, cli.database_url.as_deref(), false).await?;
             changes::run(&ctx, &args).await
+        }
+        Command::Snapshot(cmd) => {
+            let ctx = Context::open(&cli.config, cli.database_url.as_deref(), false).await?;
+            snapshot::run(&ctx, cmd).await
+        }
+        Command::Export(cmd) => {
+            let ctx = Context::open(&cli.config, cli.database_url.as_deref(), false).await?;
+            export::run(&ctx, cmd).await
         }
         Command::Catalog(cmd) => {
             let ctx = Context::open(&cli.config, cli.database_url.as_deref(), false).await?;

@@ -27,6 +27,9 @@ pub struct ChangeRow {
     pub ratio: f64,
     pub excerpt: String,
     pub details: serde_json::Value,
+    /// The snapshots the change is measured between (`changes show` diffs them).
+    pub from_snapshot_id: Option<i64>,
+    pub to_snapshot_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -68,23 +71,36 @@ impl Store {
         rows.into_iter()
             .map(|c| {
                 let src = srcs.get(&c.source_id);
-                Ok(ChangeRow {
-                    id: c.id,
-                    source_id: c.source_id,
-                    url: src.map(|s| s.url.clone()).unwrap_or_default(),
-                    title: src.and_then(|s| s.title.clone()),
-                    tags: src.and_then(|s| serde_json::from_str(&s.tags).ok()).unwrap_or_default(),
-                    kind: c.kind.parse().map_err(|e| StoreError::Corrupt(format!("change #{}: {e}", c.id)))?,
-                    detected_at: c.detected_at,
-                    summary: c.summary,
-                    added: c.added,
-                    removed: c.removed,
-                    modified: c.modified,
-                    ratio: c.ratio,
-                    excerpt: c.excerpt,
-                    details: serde_json::from_str(&c.details).unwrap_or(serde_json::Value::Null),
-                })
+                change_row(c, src)
             })
             .collect()
     }
+
+    /// One change, with its source's URL.
+    pub async fn get_change(&self, id: i64) -> Result<Option<ChangeRow>, StoreError> {
+        let Some(c) = changes::Entity::find_by_id(id).one(self.db()).await? else { return Ok(None) };
+        let src = sources::Entity::find_by_id(c.source_id).one(self.db()).await?;
+        change_row(c, src.as_ref()).map(Some)
+    }
+}
+
+fn change_row(c: changes::Model, src: Option<&sources::Model>) -> Result<ChangeRow, StoreError> {
+    Ok(ChangeRow {
+        id: c.id,
+        source_id: c.source_id,
+        url: src.map(|s| s.url.clone()).unwrap_or_default(),
+        title: src.and_then(|s| s.title.clone()),
+        tags: src.and_then(|s| serde_json::from_str(&s.tags).ok()).unwrap_or_default(),
+        kind: c.kind.parse().map_err(|e| StoreError::Corrupt(format!("change #{}: {e}", c.id)))?,
+        detected_at: c.detected_at,
+        summary: c.summary,
+        added: c.added,
+        removed: c.removed,
+        modified: c.modified,
+        ratio: c.ratio,
+        excerpt: c.excerpt,
+        details: serde_json::from_str(&c.details).unwrap_or(serde_json::Value::Null),
+        from_snapshot_id: c.from_snapshot_id,
+        to_snapshot_id: c.to_snapshot_id,
+    })
 }

@@ -1,15 +1,18 @@
 //! The only module that speaks sea-orm. Queries are grouped per aggregate;
 //! every multi-row write is one transaction.
 
+pub mod archive;
 pub mod catalog;
 pub mod changes;
 mod convert;
 pub mod digest;
+pub mod import;
 pub mod entity;
 pub mod lock;
 pub mod maintenance;
 pub mod metrics;
 pub mod record;
+pub mod references;
 pub mod sources;
 
 use std::path::Path;
