@@ -4,10 +4,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::{Format, FormatArg};
 use super::context::{Context, usage};
 use super::output::{clip, print_list};
 use super::sources::store_error;
+use super::{Format, FormatArg};
 use crate::source::SourceRef;
 use crate::store::changes::ChangeFilter;
 
@@ -121,7 +121,13 @@ async fn show(ctx: &Context, id: i64, format: Format) -> anyhow::Result<()> {
     println!("  detected:  {}", c.detected_at.to_rfc3339());
     println!("  summary:   {}", c.summary);
     if c.added + c.removed + c.modified > 0 {
-        println!("  counts:    {} added, {} removed, {} modified ({:.0}% of the text)", c.added, c.removed, c.modified, c.ratio * 100.0);
+        println!(
+            "  counts:    {} added, {} removed, {} modified ({:.0}% of the text)",
+            c.added,
+            c.removed,
+            c.modified,
+            c.ratio * 100.0
+        );
     }
     if !c.details.is_null() && c.details != serde_json::json!({}) {
         println!("  details:   {}", c.details);

@@ -80,7 +80,8 @@ pub async fn run(ctx: &Context, cmd: ExportCommand) -> anyhow::Result<()> {
                 RefFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
                 RefFormat::Md => print!("{}", render_markdown(&rows)),
             }
-            let dead = rows.iter().filter(|r| !matches!(r.health, Health::Ok | Health::Pending | Health::Paused)).count();
+            let dead =
+                rows.iter().filter(|r| !matches!(r.health, Health::Ok | Health::Pending | Health::Paused)).count();
             eprintln!("{} reference(s), {dead} needing attention", rows.len());
             Ok(())
         }
@@ -158,7 +159,8 @@ pub fn render_markdown(rows: &[ReferenceJson]) -> String {
             // A group whose path is a prefix of the last one still needs its heading.
             let from = if common == path.len() { path.len().saturating_sub(1) } else { common };
             for (depth, heading) in path.iter().enumerate().skip(from) {
-                if !out.is_empty() {
+                // One blank line before a heading.
+                if !out.is_empty() && !out.ends_with("\n\n") {
                     out.push('\n');
                 }
                 out.push_str(&format!("{} {heading}\n\n", "#".repeat((depth + 1).min(6))));
@@ -176,7 +178,8 @@ fn bullet(r: &ReferenceJson) -> String {
         Some(t) => format!("[{}](<{}>)", escape(t), r.url),
         None => format!("<{}>", r.url),
     };
-    let dead = r.archive.is_some() || matches!(r.health, Health::Redirected | Health::Gone | Health::Soft404 | Health::Failing);
+    let dead = r.archive.is_some()
+        || matches!(r.health, Health::Redirected | Health::Gone | Health::Soft404 | Health::Failing);
     let health = if dead { format!("**{}**", r.health_text) } else { r.health_text.clone() };
     let mut line = format!("* {link} — {health}");
     if let Some(at) = r.last_snapshot_at {

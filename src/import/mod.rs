@@ -62,7 +62,9 @@ pub enum SkipReason {
     /// `[text][label]` whose label is defined nowhere.
     UndefinedReference(String),
     /// The same page (after normalisation) appears earlier, at this line.
-    Duplicate { first_line: usize },
+    Duplicate {
+        first_line: usize,
+    },
 }
 
 impl SkipReason {

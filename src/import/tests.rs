@@ -120,7 +120,10 @@ fn urls_are_normalised_and_tracking_parameters_are_configurable() {
     assert_eq!(n("https://a.cn/s?utm_source=x&id=1&UTM_Medium=y&spm=3&").unwrap(), "https://a.cn/s?id=1");
     assert_eq!(n("https://a.cn/s?fr=aladdin").unwrap(), "https://a.cn/s");
     // Parameters that stay keep their bytes: WeChat's `__biz=…==` must not become %3D%3D.
-    assert_eq!(n("https://mp.weixin.qq.com/s?__biz=MzI1==&mid=2").unwrap(), "https://mp.weixin.qq.com/s?__biz=MzI1==&mid=2");
+    assert_eq!(
+        n("https://mp.weixin.qq.com/s?__biz=MzI1==&mid=2").unwrap(),
+        "https://mp.weixin.qq.com/s?__biz=MzI1==&mid=2"
+    );
     assert_eq!(n("HTTP://Example.COM:80/A").unwrap(), "http://example.com/A");
     assert_eq!(n("<https://a.cn/x>").unwrap(), "https://a.cn/x");
     assert_eq!(n("./a.md"), Err(SkipReason::Relative));
@@ -181,10 +184,10 @@ fn the_seed_document_yields_each_reference_once_with_its_heading_path() {
     for line in SEED.lines() {
         for l in finder.links(line) {
             let s = l.as_str().split(&[')', '）', '，'][..]).next().unwrap();
-            if let Ok(u) = normalize_reference(s, &UrlRules::default()) {
-                if !raw_http.contains(&u.to_string()) {
-                    raw_http.push(u.to_string());
-                }
+            if let Ok(u) = normalize_reference(s, &UrlRules::default())
+                && !raw_http.contains(&u.to_string())
+            {
+                raw_http.push(u.to_string());
             }
         }
     }
@@ -264,4 +267,3 @@ fn reading_refuses_binary_and_oversized_files_and_decodes_gbk() {
     std::fs::write(&bom, "\u{feff}# 参考\n").unwrap();
     assert_eq!(read_document(&bom, 1 << 20).unwrap(), "# 参考\n");
 }
-

@@ -37,7 +37,8 @@ impl UrlRules {
                 Some(n) => (n, true),
                 None => (p.as_str(), false),
             };
-            let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            let ok =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
             if !ok {
                 problems.push(format!(
                     "tracking parameter {p:?} must be a name of letters, digits, `_`, `-` or `.`, optionally ending in `*`"
@@ -53,7 +54,7 @@ impl UrlRules {
     /// Whether a query parameter only tracks the click.
     pub fn is_tracking(&self, name: &str) -> bool {
         let name = name.to_ascii_lowercase();
-        self.exact.iter().any(|e| *e == name) || self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
+        self.exact.contains(&name) || self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
     }
 }
 

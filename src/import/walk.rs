@@ -30,7 +30,8 @@ pub struct Found {
 }
 
 static HREF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"#).unwrap_or_else(|_| unreachable!("static regex"))
+    Regex::new(r#"(?i)\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"#)
+        .unwrap_or_else(|_| unreachable!("static regex"))
 });
 
 /// A block whose text can title the links in it.
@@ -326,9 +327,8 @@ impl Walker {
                 let piece = run.pieces.partition_point(|(p, _)| *p <= start).saturating_sub(1);
                 let offset = run.pieces.get(piece).map_or(0, |(p, o)| o + (start - p));
                 let block_span = run.block_base + start..run.block_base + start + url.len();
-                let skip = (!url.to_ascii_lowercase().starts_with("http")).then(|| {
-                    SkipReason::Scheme(url.split(':').next().unwrap_or_default().to_ascii_lowercase())
-                });
+                let skip = (!url.to_ascii_lowercase().starts_with("http"))
+                    .then(|| SkipReason::Scheme(url.split(':').next().unwrap_or_default().to_ascii_lowercase()));
                 self.push_contextual(url.to_owned(), offset, LinkForm::Bare, block_span, skip);
             }
         }
@@ -345,7 +345,15 @@ impl Walker {
     ) {
         let line = self.line(offset);
         let index = self.found.len();
-        self.found.push(Found { raw, offset, line, heading_path: self.path(), title: None, form: self.form(form), skip });
+        self.found.push(Found {
+            raw,
+            offset,
+            line,
+            heading_path: self.path(),
+            title: None,
+            form: self.form(form),
+            skip,
+        });
         if let Some(b) = self.blocks.last_mut() {
             b.spans.push((span, Some(index)));
         }

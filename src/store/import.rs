@@ -39,7 +39,10 @@ pub enum ImportOutcome {
 pub enum Imported {
     Done(Vec<ImportOutcome>),
     /// More new sources than allowed; nothing was written.
-    TooMany { new: usize, max: usize },
+    TooMany {
+        new: usize,
+        max: usize,
+    },
 }
 
 type Known = (i64, String, Option<DateTime<Utc>>, Option<String>, Option<i64>);

@@ -12,4 +12,5 @@ mod digest;
 mod fetch;
 mod kinds;
 mod pipeline;
+mod references;
 mod schema;
