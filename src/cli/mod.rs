@@ -10,6 +10,7 @@ mod export;
 mod import;
 mod init;
 mod output;
+pub mod progress;
 mod snapshot;
 mod sources;
 
@@ -28,6 +29,9 @@ pub struct Cli {
     /// Database URL (overrides database.url).
     #[arg(long, global = true)]
     pub database_url: Option<String>,
+    /// No progress bars (they are drawn on stderr only when it is a terminal).
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -86,6 +90,7 @@ pub struct FormatArg {
 
 /// Runs a command other than `run` (which `main` hands to the daemon).
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    progress::set_quiet(cli.quiet);
     match cli.command {
         Command::Config(ConfigCommand::Check) => context::config_check(&cli.config, cli.database_url.as_deref()),
         Command::Init(args) => {
