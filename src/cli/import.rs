@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::Format;
 use super::context::{Context, usage};
 use super::output::{clip, table};
+use super::progress::Progress;
 use crate::import::{Extracted, SkipReason, extract, normalize_reference, read_document};
 use crate::source::{SourceOptions, kind_from_url};
 use crate::store::import::{ImportItem, ImportOutcome, Imported};
@@ -45,9 +46,17 @@ pub async fn run(ctx: &Context, file: &Path, dry_run: bool, format: Format) -> a
     let text = read_document(file, cfg.max_file_bytes).map_err(|e| usage(e.to_string()))?;
     let bytes = text.len();
     let rules = cfg.url_rules.clone();
+    let max_links = usize::try_from(cfg.max_links).unwrap_or(usize::MAX);
     // A 50 MB document parses for a while: off the async threads.
-    let extracted = tokio::task::spawn_blocking(move || extract(&text, &rules)).await?;
-    let Extracted { references, skipped } = extracted;
+    let extracted = tokio::task::spawn_blocking(move || extract(&text, &rules, max_links)).await?;
+    let Extracted { references, skipped, truncated } = extracted;
+    if truncated {
+        return Err(usage(format!(
+            "{} has more than import.max_links = {max_links} links; nothing was added \
+             (split the document or raise the limit)",
+            file.display()
+        )));
+    }
     let (gh, hf) = (&ctx.config.github.web_base, &ctx.config.huggingface.web_base);
     let items: Vec<ImportItem> = references
         .iter()
@@ -68,7 +77,11 @@ pub async fn run(ctx: &Context, file: &Path, dry_run: bool, format: Format) -> a
     let rules = cfg.url_rules.clone();
     let same_page = move |stored: &str| normalize_reference(stored, &rules).ok().map(|u| u.to_string());
     let max = usize::try_from(cfg.max_new_sources).unwrap_or(usize::MAX);
-    let outcomes = match ctx.store.import_sources(&items, same_page, dry_run, max, Utc::now()).await? {
+    let bar = Progress::new(items.len() as u64, if dry_run { "Comparing" } else { "Importing" }, "references");
+    let step = || bar.inc(1);
+    let imported = ctx.store.import_sources(&items, same_page, dry_run, max, Utc::now(), &step).await?;
+    bar.finish();
+    let outcomes = match imported {
         Imported::Done(o) => o,
         Imported::TooMany { new, max } => {
             return Err(usage(format!(

@@ -163,6 +163,8 @@ pub struct ImportConfig {
     pub url_rules: crate::import::UrlRules,
     /// Largest document read.
     pub max_file_bytes: u64,
+    /// Most links read from one document.
+    pub max_links: u32,
     /// Most sources one import adds; a document with more is refused whole.
     pub max_new_sources: u32,
 }

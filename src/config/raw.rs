@@ -95,6 +95,7 @@ pub struct RawSources {
 pub struct RawImport {
     pub tracking_params: Vec<String>,
     pub max_file_bytes: u64,
+    pub max_links: u32,
     pub max_new_sources: u32,
 }
 

@@ -162,10 +162,12 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
         crate::import::UrlRules::default()
     });
     c.positive("import.max_file_bytes", raw.import.max_file_bytes);
+    c.positive("import.max_links", raw.import.max_links.into());
     c.positive("import.max_new_sources", raw.import.max_new_sources.into());
     let import = ImportConfig {
         url_rules,
         max_file_bytes: raw.import.max_file_bytes,
+        max_links: raw.import.max_links,
         max_new_sources: raw.import.max_new_sources,
     };
 

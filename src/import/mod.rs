@@ -148,13 +148,16 @@ pub struct Skipped {
 pub struct Extracted {
     pub references: Vec<Reference>,
     pub skipped: Vec<Skipped>,
+    /// The document has more than the limit of links; reading stopped there.
+    pub truncated: bool,
 }
 
 /// Every reference of `markdown`, in document order, each page once, with
-/// what was left out and why.
-pub fn extract(markdown: &str, rules: &UrlRules) -> Extracted {
-    let found = walk::walk(markdown);
-    let mut out = Extracted::default();
+/// what was left out and why. Reading stops after `max_links` links of any
+/// kind (references, duplicates, skipped ones) and says so.
+pub fn extract(markdown: &str, rules: &UrlRules, max_links: usize) -> Extracted {
+    let (found, truncated) = walk::walk(markdown, max_links);
+    let mut out = Extracted { truncated, ..Extracted::default() };
     let mut first_line: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for c in found {
         if let Some(reason) = c.skip {

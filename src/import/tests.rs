@@ -3,6 +3,7 @@
 use super::*;
 
 const EVERY: &str = include_str!("../../tests/fixtures/import/every-construct.md");
+const LIMIT: usize = 100_000;
 const SEED: &str = include_str!("../../tests/fixtures/aigc-industry-notes.md");
 
 fn by_url<'a>(x: &'a Extracted, url: &str) -> &'a Reference {
@@ -18,7 +19,7 @@ fn path(p: &[&str]) -> Vec<String> {
 
 #[test]
 fn every_construct_of_the_fixture_is_read() {
-    let x = extract(EVERY, &UrlRules::default());
+    let x = extract(EVERY, &UrlRules::default(), LIMIT);
     let urls: Vec<&str> = x.references.iter().map(|r| r.url.as_str()).collect();
     assert_eq!(
         urls,
@@ -90,7 +91,7 @@ fn every_construct_of_the_fixture_is_read() {
 
 #[test]
 fn what_is_not_imported_is_reported_with_the_reason() {
-    let x = extract(EVERY, &UrlRules::default());
+    let x = extract(EVERY, &UrlRules::default(), LIMIT);
     let skipped: Vec<(usize, &str, &str)> =
         x.skipped.iter().map(|s| (s.line, s.target.as_str(), s.reason.code())).collect();
     assert_eq!(
@@ -173,7 +174,7 @@ fn titles_lose_numbering_bullets_brackets_and_separators() {
 /// with its heading path; what is skipped is the relative links only.
 #[test]
 fn the_seed_document_yields_each_reference_once_with_its_heading_path() {
-    let x = extract(SEED, &UrlRules::default());
+    let x = extract(SEED, &UrlRules::default(), LIMIT);
     let mut raw_http: Vec<String> = Vec::new();
     // Independent count: every http(s) URL written in the file, normalised.
     let finder = {
@@ -229,9 +230,20 @@ fn the_seed_document_yields_each_reference_once_with_its_heading_path() {
 }
 
 #[test]
+fn reading_stops_at_the_link_limit() {
+    let doc: String = (0..50).map(|i| format!("* 报道 https://a.cn/{i}\n")).collect();
+    let x = extract(&doc, &UrlRules::default(), 10);
+    assert!(x.truncated);
+    assert!(x.references.len() <= 11, "{}", x.references.len());
+    let x = extract(&doc, &UrlRules::default(), 50);
+    assert!(!x.truncated);
+    assert_eq!(x.references.len(), 50);
+}
+
+#[test]
 fn empty_and_link_free_documents_yield_nothing() {
-    assert_eq!(extract("", &UrlRules::default()), Extracted::default());
-    let x = extract("# 标题\n\n只有文字，没有链接。\n\n```\nhttps://in.code/\n```\n", &UrlRules::default());
+    assert_eq!(extract("", &UrlRules::default(), LIMIT), Extracted::default());
+    let x = extract("# 标题\n\n只有文字，没有链接。\n\n```\nhttps://in.code/\n```\n", &UrlRules::default(), LIMIT);
     assert!(x.references.is_empty() && x.skipped.is_empty(), "{x:?}");
 }
 
@@ -240,6 +252,7 @@ fn bare_urls_end_at_cjk_punctuation_and_prose_punctuation() {
     let x = extract(
         "* 见 https://a.cn/x，以及 https://b.cn/y。还有（https://c.cn/z）和 https://d.cn/w.\n",
         &UrlRules::default(),
+        LIMIT,
     );
     let urls: Vec<&str> = x.references.iter().map(|r| r.url.as_str()).collect();
     assert_eq!(urls, ["https://a.cn/x", "https://b.cn/y", "https://c.cn/z", "https://d.cn/w"]);

@@ -79,8 +79,10 @@ struct Walker {
     used_definitions: std::collections::HashSet<String>,
 }
 
-/// Every link-shaped thing of `markdown`, in document order.
-pub fn walk(markdown: &str) -> Vec<Found> {
+/// Every link-shaped thing of `markdown`, in document order; the walk stops
+/// once `limit` are found (the `bool` says it did), so a document made of
+/// a million links costs the limit, not the million.
+pub fn walk(markdown: &str, limit: usize) -> (Vec<Found>, bool) {
     let broken: RefCell<Vec<(Range<usize>, String)>> = RefCell::new(Vec::new());
     let callback = |link: BrokenLink<'_>| -> Option<(CowStr<'_>, CowStr<'_>)> {
         // `[text][label]` with an undefined label is a reference the author
@@ -110,8 +112,16 @@ pub fn walk(markdown: &str) -> Vec<Found> {
         used_definitions: std::collections::HashSet::new(),
     };
     let mut events = Parser::new_with_broken_link_callback(markdown, options, Some(callback)).into_offset_iter();
+    let mut truncated = false;
     for (event, range) in events.by_ref() {
         w.event(event, range);
+        if w.found.len() > limit {
+            truncated = true;
+            break;
+        }
+    }
+    if truncated {
+        return (w.found, true);
     }
     w.flush_run();
     // Definitions that no link used are references too (a list of
@@ -148,7 +158,7 @@ pub fn walk(markdown: &str) -> Vec<Found> {
     }
     let mut found = w.found;
     found.sort_by_key(|f| f.offset);
-    found
+    (found, false)
 }
 
 fn line_starts(text: &str) -> Vec<usize> {

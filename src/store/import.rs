@@ -48,7 +48,8 @@ pub enum Imported {
 type Known = (i64, String, Option<DateTime<Utc>>, Option<String>, Option<i64>);
 
 impl Store {
-    /// Adds `items` that are not known yet, in one transaction.
+    /// Adds `items` that are not known yet, in one transaction; `on_item`
+    /// is called after each item (progress).
     ///
     /// A stored URL is the same page as an item when `same_page` maps it to
     /// the item's URL: sources added before tracking parameters were
@@ -60,6 +61,7 @@ impl Store {
         dry_run: bool,
         max_new: usize,
         now: DateTime<Utc>,
+        on_item: &(dyn Fn() + Send + Sync),
     ) -> Result<Imported, StoreError> {
         let txn = self.db().begin().await?;
         let rows: Vec<Known> = Entity::find()
@@ -112,6 +114,7 @@ impl Store {
                 }
             };
             out.push(outcome);
+            on_item();
         }
         if dry_run {
             txn.rollback().await?;

@@ -331,13 +331,18 @@ async fn odd_documents_get_a_clear_answer() {
     // Caps: a larger file and a document with more new links than allowed.
     let small = Mw::with_config(
         Backend::Sqlite,
-        &format!("{}\n[import]\nmax_file_bytes = 100000\nmax_new_sources = 50\n", crate::support::TEST_CONFIG),
+        &format!(
+            "{}\n[import]\nmax_file_bytes = 600000\nmax_links = 200\nmax_new_sources = 50\n",
+            crate::support::TEST_CONFIG
+        ),
     )
     .await
     .unwrap();
     small.init().await;
     let r = small.run_async(&["sources", "import", big_file.to_str().unwrap()]).await;
-    assert_usage_error(&r, "import.max_file_bytes = 100000");
+    assert_usage_error(&r, "import.max_file_bytes = 600000");
+    let r = small.run_async(&["sources", "import", many_file.to_str().unwrap()]).await;
+    assert_usage_error(&r, "more than import.max_links = 200 links");
     let hundred = dir.join("hundred.md");
     std::fs::write(&hundred, many.lines().take(102).collect::<Vec<_>>().join("\n")).unwrap();
     let r = small.run_async(&["sources", "import", hundred.to_str().unwrap()]).await;
