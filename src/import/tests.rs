@@ -44,6 +44,7 @@ fn every_construct_of_the_fixture_is_read() {
             "https://baijiahao.baidu.com/s?id=1762603244500714429",
             "https://unused.example.cn/def",
             "https://table.example.cn/row",
+            "https://numbered.example.cn/ref",
         ]
     );
     let refs = path(&["第三章 业界大模型", "本章参考"]);
@@ -80,6 +81,7 @@ fn every_construct_of_the_fixture_is_read() {
         assert_eq!(r.line, *line, "{url}");
     }
     assert_eq!(by_url(&x, "https://intro.example.cn/about").heading_path, Vec::<String>::new());
+    assert_eq!(by_url(&x, "https://numbered.example.cn/ref").title, None, "a numeric label is no title");
     assert_eq!(by_url(&x, "https://xueqiu.com/4593161361/241581649").heading_path, refs);
     let notes = by_url(&x, "https://www.infoq.cn/article/pangu-params");
     assert_eq!(notes.heading_path, path(&["第三章 业界大模型", "本章参考", "脚注"]));

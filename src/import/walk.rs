@@ -140,7 +140,9 @@ pub fn walk(markdown: &str, limit: usize) -> (Vec<Found>, bool) {
         }
         let line = w.line(offset);
         let heading_path = w.path_at(offset);
-        let title = title.as_deref().and_then(clean_title).or_else(|| clean_title(&label));
+        // A label can title the link (`[量子位报道]: …`), a number cannot (`[1]: …`).
+        let label_title = clean_title(&label).filter(|t| !t.chars().all(|c| c.is_ascii_digit()));
+        let title = title.as_deref().and_then(clean_title).or(label_title);
         w.found.push(Found { raw: dest, offset, line, heading_path, title, form: LinkForm::Definition, skip: None });
     }
     for (span, label) in broken.into_inner() {
