@@ -58,6 +58,8 @@ pub struct Source {
     pub kind: SourceKind,
     pub title: Option<String>,
     pub tags: Vec<String>,
+    /// Where the knowledge document cites it: the heading path (import only).
+    pub section: Option<String>,
     pub status: SourceStatus,
     pub last_error_kind: Option<ErrorKind>,
     pub schedule: Option<Schedule>,
@@ -142,11 +144,14 @@ pub fn kind_from_url(url: &Url, github_web: &Url, hf_web: &Url) -> SourceKind {
         return SourceKind::Pdf;
     }
     let last = segments.last().map(|s| s.to_ascii_lowercase()).unwrap_or_default();
-    if path.ends_with(".rss")
-        || path.ends_with(".atom")
-        || path.ends_with("/feed")
-        || path.ends_with("/rss")
-        || matches!(last.as_str(), "feed.xml" | "rss.xml" | "atom.xml" | "index.xml" | "feed.json")
+    // `/feed`, `/feed/` (WordPress), `/rss`, `/atom`, `*.rss`, `*.atom`,
+    // `*.xml` (but not a sitemap), `?feed=rss2`.
+    let feed_query = url.query_pairs().any(|(k, _)| k == "feed");
+    if matches!(last.as_str(), "feed" | "rss" | "atom" | "feed.json")
+        || last.ends_with(".rss")
+        || last.ends_with(".atom")
+        || (last.ends_with(".xml") && !last.starts_with("sitemap"))
+        || feed_query
     {
         return SourceKind::Feed;
     }
@@ -172,6 +177,13 @@ mod tests {
         assert_eq!(k("https://file.digitaling.com/eImg/1678850891384221.pdf"), SourceKind::Pdf);
         assert_eq!(k("https://www.qbitai.com/feed"), SourceKind::Feed);
         assert_eq!(k("https://www.qbitai.com/2023/04/43517.html"), SourceKind::Page);
+        assert_eq!(k("https://www.qbitai.com/feed/"), SourceKind::Feed);
+        assert_eq!(k("https://example.org/blog/rss"), SourceKind::Feed);
+        assert_eq!(k("https://example.org/atom"), SourceKind::Feed);
+        assert_eq!(k("https://example.org/news.xml"), SourceKind::Feed);
+        assert_eq!(k("https://example.org/?feed=rss2"), SourceKind::Feed);
+        assert_eq!(k("https://example.org/sitemap.xml"), SourceKind::Page);
+        assert_eq!(k("https://example.org/REPORT.PDF"), SourceKind::Pdf);
     }
 
     #[test]

@@ -1,17 +1,21 @@
-//! `changes [--since] [--source] [--limit]`.
+//! `changes [--since] [--source] [--limit]` and `changes show ID`.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use clap::Args;
+use clap::{Args, Subcommand};
+use serde::Serialize;
 
-use super::FormatArg;
 use super::context::{Context, usage};
 use super::output::{clip, print_list};
 use super::sources::store_error;
+use super::{Format, FormatArg};
 use crate::source::SourceRef;
 use crate::store::changes::ChangeFilter;
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ChangesArgs {
+    #[command(subcommand)]
+    pub command: Option<ChangesCommand>,
     /// RFC 3339 instant, a date (midnight UTC) or a duration back (7d, 12h).
     #[arg(long)]
     pub since: Option<String>,
@@ -22,6 +26,26 @@ pub struct ChangesArgs {
     pub limit: Option<u64>,
     #[command(flatten)]
     pub format: FormatArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChangesCommand {
+    /// One change with its whole diff.
+    Show {
+        id: i64,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}
+
+/// `changes show --format json`: the change and its whole diff.
+#[derive(Debug, Serialize)]
+struct ChangeShow {
+    #[serde(flatten)]
+    change: crate::store::changes::ChangeRow,
+    /// Marked lines ("  " context, "- " removed, "+ " added, "~ " modified
+    /// with `[-old-]{+new+}`), every hunk; `None` when a snapshot is missing.
+    diff: Option<String>,
 }
 
 /// Parses `--since`.
@@ -43,6 +67,9 @@ pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Stri
 }
 
 pub async fn run(ctx: &Context, args: &ChangesArgs) -> anyhow::Result<()> {
+    if let Some(ChangesCommand::Show { id, format }) = &args.command {
+        return show(ctx, *id, format.format).await;
+    }
     let since = args.since.as_deref().map(|s| parse_since(s, Utc::now())).transpose().map_err(usage)?;
     let source = match &args.source {
         Some(s) => Some(ctx.store.get_source(&SourceRef::parse(s)).await.map_err(store_error)?.id),
@@ -59,6 +86,61 @@ pub async fn run(ctx: &Context, args: &ChangesArgs) -> anyhow::Result<()> {
             clip(&c.url, 60),
         ]
     })
+}
+
+async fn show(ctx: &Context, id: i64, format: Format) -> anyhow::Result<()> {
+    let change = ctx.store.get_change(id).await?.ok_or_else(|| usage(format!("no change #{id}")))?;
+    let text = |snap: Option<i64>| async move {
+        match snap {
+            Some(s) => ctx.store.get_snapshot(s).await.map(|o| o.map(|s| s.text)),
+            None => Ok(None),
+        }
+    };
+    let (old, new) = (text(change.from_snapshot_id).await?, text(change.to_snapshot_id).await?);
+    let diff = match (old, new) {
+        (Some(old), Some(new)) => {
+            // The whole diff: every hunk, no cut, a generous deadline.
+            let opts = crate::diff::DiffOptions {
+                context_lines: 2,
+                max_excerpt_chars: usize::MAX,
+                max_hunks: usize::MAX,
+                deadline: std::time::Duration::from_secs(5),
+            };
+            let diff = tokio::task::spawn_blocking(move || crate::diff::diff_text(&old, &new, &opts)).await?;
+            Some(diff.map(|d| d.excerpt).unwrap_or_default())
+        }
+        _ => None,
+    };
+    let shown = ChangeShow { change, diff };
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&shown)?);
+        return Ok(());
+    }
+    let c = &shown.change;
+    println!("Change #{} ({}) of source #{} {}", c.id, c.kind, c.source_id, c.url);
+    println!("  detected:  {}", c.detected_at.to_rfc3339());
+    println!("  summary:   {}", c.summary);
+    if c.added + c.removed + c.modified > 0 {
+        println!(
+            "  counts:    {} added, {} removed, {} modified ({:.0}% of the text)",
+            c.added,
+            c.removed,
+            c.modified,
+            c.ratio * 100.0
+        );
+    }
+    if !c.details.is_null() && c.details != serde_json::json!({}) {
+        println!("  details:   {}", c.details);
+    }
+    match (&shown.diff, c.from_snapshot_id, c.to_snapshot_id) {
+        (Some(d), Some(from), Some(to)) => {
+            println!("  snapshots: #{from} → #{to}\n");
+            println!("{d}");
+        }
+        _ if !c.excerpt.is_empty() => println!("\n{}", c.excerpt),
+        _ => {}
+    }
+    Ok(())
 }
 
 #[cfg(test)]

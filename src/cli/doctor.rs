@@ -293,8 +293,7 @@ async fn github(config: &Config) -> Finding {
     if !status.is_success() {
         return fail("github", format!("{url}: {status}"), "check github.api_base");
     }
-    let body: serde_json::Value = match response
-        .bytes()
+    let body: serde_json::Value = match crate::fetch::read_capped(response, 1 << 20)
         .await
         .map_err(|e| e.to_string())
         .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))

@@ -52,7 +52,8 @@ pub async fn run(config: Option<&Config>, args: &HealthArgs) -> anyhow::Result<(
         .await
         .map_err(|e| anyhow::anyhow!("not healthy: {url} did not answer: {}", crate::error_chain(&e)))?;
     let status = response.status();
-    let body = response.text().await.unwrap_or_default();
+    let body = crate::fetch::read_capped(response, 4096).await.unwrap_or_default();
+    let body = String::from_utf8_lossy(&body);
     if status.is_success() {
         println!("ready: {url} answered {status}");
         Ok(())

@@ -8,10 +8,13 @@ mod check;
 pub mod context;
 mod digest;
 pub mod doctor;
+mod export;
 pub mod health;
+mod import;
 mod init;
 mod output;
 pub mod progress;
+mod snapshot;
 mod sources;
 
 use std::path::PathBuf;
@@ -54,8 +57,14 @@ pub enum Command {
     Sources(sources::SourcesCommand),
     /// Check sources now and print what changed.
     Check(check::CheckArgs),
-    /// List recorded changes.
+    /// List recorded changes; `changes show ID` prints one with its whole diff.
     Changes(changes::ChangesArgs),
+    /// The archive: every snapshot of a page, the last good copy of a dead one.
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
+    /// Give the knowledge document's data back (`export references`).
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// The model/vendor database.
     #[command(subcommand)]
     Catalog(catalog::CatalogCommand),
@@ -100,6 +109,8 @@ pub async fn dispatch(cli: Cli, config: Config, origin: ConfigOrigin) -> anyhow:
         Command::Sources(cmd) => sources::run(&Context::open(config, false).await?, cmd).await,
         Command::Check(args) => check::run(&Context::open(config, false).await?, &args).await,
         Command::Changes(args) => changes::run(&Context::open(config, false).await?, &args).await,
+        Command::Snapshot(cmd) => snapshot::run(&Context::open(config, false).await?, cmd).await,
+        Command::Export(cmd) => export::run(&Context::open(config, false).await?, cmd).await,
         Command::Catalog(cmd) => catalog::run(&Context::open(config, false).await?, cmd).await,
         Command::Digest(cmd) => digest::run(&Context::open(config, false).await?, cmd).await,
         Command::Backup(args) => backup::run(&config, &args).await,

@@ -9,7 +9,6 @@ use serde::Serialize;
 use super::context::{Context, usage};
 use super::output::{clip, print_list, time};
 use super::{Format, FormatArg};
-use crate::import::links_from_markdown;
 use crate::schedule::{CronExpr, Schedule};
 use crate::source::{Source, SourceOptions, SourceRef, kind_from_url, normalize_url};
 use crate::store::StoreError;
@@ -22,10 +21,11 @@ use crate::types::{ErrorKind, SourceKind, SourceStatus};
 pub enum SourcesCommand {
     /// Watch a URL.
     Add(AddArgs),
-    /// Watch every link of a Markdown document.
+    /// Watch every reference of a Markdown document (links, reference-style
+    /// links, autolinks, footnotes, bare URLs), with its heading path.
     Import {
         file: PathBuf,
-        /// Print what would be added; change nothing.
+        /// Print what would be added (full URLs); change nothing.
         #[arg(long)]
         dry_run: bool,
         #[command(flatten)]
@@ -107,6 +107,8 @@ pub struct SourceJson {
     pub kind: SourceKind,
     pub title: Option<String>,
     pub tags: Vec<String>,
+    /// The heading path of the document the source was imported from.
+    pub section: Option<String>,
     pub status: SourceStatus,
     pub last_error_kind: Option<ErrorKind>,
     pub last_error: Option<String>,
@@ -126,6 +128,7 @@ impl From<&Source> for SourceJson {
             kind: s.kind,
             title: s.title.clone(),
             tags: s.tags.clone(),
+            section: s.section.clone(),
             status: s.status,
             last_error_kind: s.last_error_kind,
             last_error: s.last_error.clone(),
@@ -153,7 +156,9 @@ pub async fn run(ctx: &Context, cmd: SourcesCommand) -> anyhow::Result<()> {
             println!("{}", source.id);
             Ok(())
         }
-        SourcesCommand::Import { file, dry_run, format } => import(ctx, &file, dry_run, format.format).await,
+        SourcesCommand::Import { file, dry_run, format } => {
+            super::import::run(ctx, &file, dry_run, format.format).await
+        }
         SourcesCommand::List(f) => {
             let sources = ctx.store.list_sources().await?;
             let rows: Vec<SourceJson> = sources.iter().map(SourceJson::from).collect();
@@ -308,80 +313,6 @@ fn new_source(ctx: &Context, a: &AddArgs) -> anyhow::Result<NewSource> {
     })
 }
 
-#[derive(Debug, Serialize)]
-struct ImportRow {
-    url: String,
-    kind: SourceKind,
-    title: Option<String>,
-    section: Option<String>,
-    /// added, exists, invalid, would_add
-    result: String,
-    id: Option<i64>,
-}
-
-async fn import(ctx: &Context, file: &PathBuf, dry_run: bool, format: Format) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(file).map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
-    let mut rows = Vec::new();
-    let now = Utc::now();
-    let links = links_from_markdown(&text);
-    let bar = super::progress::Progress::new(links.len() as u64, "Importing", "links");
-    for link in links {
-        bar.inc(1);
-        let Ok(url) = normalize_url(&link.url) else {
-            rows.push(ImportRow {
-                url: link.url,
-                kind: SourceKind::Page,
-                title: link.title,
-                section: link.section,
-                result: "invalid".into(),
-                id: None,
-            });
-            continue;
-        };
-        let kind = kind_from_url(&url, &ctx.config.github.web_base, &ctx.config.huggingface.web_base);
-        let new = NewSource {
-            url: url.clone(),
-            kind,
-            title: link.title.clone(),
-            tags: link.section.clone().into_iter().collect(),
-            schedule: None,
-            options: SourceOptions::default(),
-        };
-        let (result, id) = if dry_run {
-            match ctx.store.get_source(&SourceRef::Url(url.to_string())).await {
-                Ok(s) => ("exists".to_owned(), Some(s.id.0)),
-                Err(_) => ("would_add".to_owned(), None),
-            }
-        } else {
-            match ctx.store.add_source(&new, now).await {
-                Ok(s) => ("added".to_owned(), Some(s.id.0)),
-                Err(StoreError::Duplicate { id, .. }) => ("exists".to_owned(), Some(id)),
-                Err(e) => return Err(e.into()),
-            }
-        };
-        rows.push(ImportRow { url: url.to_string(), kind, title: link.title, section: link.section, result, id });
-    }
-    bar.finish();
-    let added = rows.iter().filter(|r| r.result == "added" || r.result == "would_add").count();
-    eprintln!(
-        "{} link(s) in {}: {} {}, {} already watched",
-        rows.len(),
-        file.display(),
-        added,
-        if dry_run { "would be added" } else { "added" },
-        rows.iter().filter(|r| r.result == "exists").count()
-    );
-    print_list(format, &rows, &["RESULT", "ID", "KIND", "URL", "TITLE"], |r| {
-        vec![
-            r.result.clone(),
-            r.id.map(|i| i.to_string()).unwrap_or_default(),
-            r.kind.to_string(),
-            clip(&r.url, 60),
-            clip(r.title.as_deref().unwrap_or(""), 40),
-        ]
-    })
-}
-
 fn show(s: &Source, format: Format) -> anyhow::Result<()> {
     let json = SourceJson::from(s);
     if format == Format::Json {
@@ -392,6 +323,9 @@ fn show(s: &Source, format: Format) -> anyhow::Result<()> {
     println!("  kind:        {}", s.kind);
     println!("  title:       {}", s.title.as_deref().unwrap_or("-"));
     println!("  tags:        {}", if s.tags.is_empty() { "-".to_owned() } else { s.tags.join(", ") });
+    if let Some(section) = &s.section {
+        println!("  section:     {section}");
+    }
     let status = match s.last_error_kind {
         Some(k) => format!("{} (last error: {k}: {})", s.status, s.last_error.as_deref().unwrap_or("")),
         None => s.status.to_string(),

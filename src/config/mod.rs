@@ -87,6 +87,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub catalog_file: PathBuf,
     pub sources_seed_file: PathBuf,
+    pub import: ImportConfig,
     pub github: GithubConfig,
     pub huggingface: HuggingfaceConfig,
     pub digest: DigestConfig,
@@ -156,6 +157,19 @@ pub struct RetentionConfig {
     pub raw_bodies: Duration,
     pub checks: Duration,
     pub metrics: Duration,
+}
+
+/// `sources import`: how a document's links become sources.
+#[derive(Debug, Clone)]
+pub struct ImportConfig {
+    /// Tracking parameters dropped from imported URLs.
+    pub url_rules: crate::import::UrlRules,
+    /// Largest document read.
+    pub max_file_bytes: u64,
+    /// Most links read from one document.
+    pub max_links: u32,
+    /// Most sources one import adds; a document with more is refused whole.
+    pub max_new_sources: u32,
 }
 
 #[derive(Debug, Clone)]

@@ -15,6 +15,7 @@ pub struct RawConfig {
     pub retention: RawRetention,
     pub catalog: RawCatalog,
     pub sources: RawSources,
+    pub import: RawImport,
     pub github: RawGithub,
     pub huggingface: RawHuggingface,
     pub digest: RawDigest,
@@ -87,6 +88,15 @@ pub struct RawCatalog {
 #[serde(deny_unknown_fields)]
 pub struct RawSources {
     pub seed_file: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImport {
+    pub tracking_params: Vec<String>,
+    pub max_file_bytes: u64,
+    pub max_links: u32,
+    pub max_new_sources: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -180,6 +180,20 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
         web_base: c.url("huggingface.web_base", &raw.huggingface.web_base),
     };
 
+    let url_rules = crate::import::UrlRules::new(&raw.import.tracking_params).unwrap_or_else(|problems| {
+        c.problems.extend(problems.into_iter().map(|p| format!("`import.tracking_params`: {p}")));
+        crate::import::UrlRules::default()
+    });
+    c.positive("import.max_file_bytes", raw.import.max_file_bytes);
+    c.positive("import.max_links", raw.import.max_links.into());
+    c.positive("import.max_new_sources", raw.import.max_new_sources.into());
+    let import = ImportConfig {
+        url_rules,
+        max_file_bytes: raw.import.max_file_bytes,
+        max_links: raw.import.max_links,
+        max_new_sources: raw.import.max_new_sources,
+    };
+
     let d = &raw.digest;
     let cron = CronExpr::parse(&d.cron).unwrap_or_else(|e| {
         c.problems.push(format!("`digest.cron`: {e}"));
@@ -272,6 +286,7 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
     Ok(Config {
         catalog_file: base_dir.join(&raw.catalog.file),
         sources_seed_file: base_dir.join(&raw.sources.seed_file),
+        import,
         base_dir,
         database: DatabaseConfig { url: db_url, max_connections: raw.database.max_connections },
         fetch,

@@ -29,7 +29,7 @@ pub use guard::{BlockedAddress, is_forbidden_ip};
 pub use politeness::host_key;
 use politeness::{Politeness, PushedBack};
 use response::classify;
-pub use response::parse_retry_after;
+pub use response::{parse_retry_after, read_capped};
 pub use robots::PRODUCT_TOKEN as ROBOTS_TOKEN;
 use robots::RobotsCache;
 

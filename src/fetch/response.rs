@@ -139,3 +139,18 @@ pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Opt
     let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     (when.with_timezone(&chrono::Utc) - now).to_std().ok()
 }
+
+/// Reads at most `max` bytes of a body a caller outside the fetcher got (an
+/// admin probe of our own daemon or an API): the rest is dropped, never
+/// buffered, so no answer can grow the process.
+pub async fn read_capped(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = max.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= max {
+            break;
+        }
+    }
+    Ok(body)
+}

@@ -27,6 +27,9 @@ pub struct ChangeRow {
     pub ratio: f64,
     pub excerpt: String,
     pub details: serde_json::Value,
+    /// The snapshots the change is measured between (`changes show` diffs them).
+    pub from_snapshot_id: Option<i64>,
+    pub to_snapshot_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -68,31 +71,43 @@ impl Store {
         rows.into_iter()
             .map(|c| {
                 let src = srcs.get(&c.source_id);
-                let corrupt = |what: &str, e: serde_json::Error| {
-                    StoreError::Corrupt(format!("change #{}: unreadable {what}: {e}", c.id))
-                };
-                let tags = match src {
-                    Some(s) => serde_json::from_str(&s.tags).map_err(|e| corrupt("source tags", e))?,
-                    None => Vec::new(),
-                };
-                let details = serde_json::from_str(&c.details).map_err(|e| corrupt("details", e))?;
-                Ok(ChangeRow {
-                    id: c.id,
-                    source_id: c.source_id,
-                    url: src.map(|s| s.url.clone()).unwrap_or_default(),
-                    title: src.and_then(|s| s.title.clone()),
-                    tags,
-                    kind: c.kind.parse().map_err(|e| StoreError::Corrupt(format!("change #{}: {e}", c.id)))?,
-                    detected_at: c.detected_at,
-                    summary: c.summary,
-                    added: c.added,
-                    removed: c.removed,
-                    modified: c.modified,
-                    ratio: c.ratio,
-                    excerpt: c.excerpt,
-                    details,
-                })
+                change_row(c, src)
             })
             .collect()
     }
+
+    /// One change, with its source's URL.
+    pub async fn get_change(&self, id: i64) -> Result<Option<ChangeRow>, StoreError> {
+        let Some(c) = changes::Entity::find_by_id(id).one(self.db()).await? else { return Ok(None) };
+        let src = sources::Entity::find_by_id(c.source_id).one(self.db()).await?;
+        change_row(c, src.as_ref()).map(Some)
+    }
+}
+
+fn change_row(c: changes::Model, src: Option<&sources::Model>) -> Result<ChangeRow, StoreError> {
+    let corrupt =
+        |what: &str, e: serde_json::Error| StoreError::Corrupt(format!("change #{}: unreadable {what}: {e}", c.id));
+    let tags = match src {
+        Some(s) => serde_json::from_str(&s.tags).map_err(|e| corrupt("source tags", e))?,
+        None => Vec::new(),
+    };
+    let details = serde_json::from_str(&c.details).map_err(|e| corrupt("details", e))?;
+    Ok(ChangeRow {
+        id: c.id,
+        source_id: c.source_id,
+        url: src.map(|s| s.url.clone()).unwrap_or_default(),
+        title: src.and_then(|s| s.title.clone()),
+        tags,
+        kind: c.kind.parse().map_err(|e| StoreError::Corrupt(format!("change #{}: {e}", c.id)))?,
+        detected_at: c.detected_at,
+        summary: c.summary,
+        added: c.added,
+        removed: c.removed,
+        modified: c.modified,
+        ratio: c.ratio,
+        excerpt: c.excerpt,
+        details,
+        from_snapshot_id: c.from_snapshot_id,
+        to_snapshot_id: c.to_snapshot_id,
+    })
 }

@@ -32,6 +32,7 @@ pub fn source_from_row(m: sources::Model) -> Result<Source, StoreError> {
         kind,
         title: m.title,
         tags,
+        section: m.section,
         status,
         last_error_kind: m.last_error_kind.as_deref().and_then(|k| k.parse().ok()),
         schedule,

@@ -2,15 +2,18 @@
 //! every multi-row write is one transaction.
 
 pub mod admin;
+pub mod archive;
 pub mod catalog;
 pub mod changes;
 mod convert;
 pub mod digest;
 pub mod entity;
+pub mod import;
 pub mod lock;
 pub mod maintenance;
 pub mod metrics;
 pub mod record;
+pub mod references;
 pub mod sources;
 
 use std::path::Path;

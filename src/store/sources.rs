@@ -30,6 +30,41 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
+/// The row of a new source, due at once.
+pub(super) fn new_row(new: &NewSource, now: DateTime<Utc>) -> sources::ActiveModel {
+    let (every, cron) = schedule_columns(new.schedule.as_ref());
+    sources::ActiveModel {
+        url: Set(new.url.to_string()),
+        final_url: Set(None),
+        kind: Set(new.kind.as_str().to_owned()),
+        title: Set(new.title.clone()),
+        tags: Set(json(&new.tags)),
+        status: Set(SourceStatus::Pending.as_str().to_owned()),
+        last_error_kind: Set(None),
+        last_error: Set(None),
+        pending_status: Set(None),
+        pending_count: Set(0),
+        consecutive_failures: Set(0),
+        schedule_every_secs: Set(every),
+        schedule_cron: Set(cron),
+        options: Set(json(&new.options)),
+        etag: Set(None),
+        last_modified: Set(None),
+        last_snapshot_id: Set(None),
+        last_checked_at: Set(None),
+        last_ok_at: Set(None),
+        next_check_at: Set(now),
+        lease_owner: Set(None),
+        lease_until: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        removed_at: Set(None),
+        section: Set(None),
+        doc_position: Set(None),
+        ..Default::default()
+    }
+}
+
 impl Store {
     /// Adds a source, due at once. A URL already watched is refused; a URL
     /// that was removed (history kept) is watched again with its history.
@@ -54,38 +89,7 @@ impl Store {
                 am.updated_at = Set(now);
                 am.update(&txn).await?
             }
-            None => {
-                sources::ActiveModel {
-                    url: Set(new.url.to_string()),
-                    final_url: Set(None),
-                    kind: Set(new.kind.as_str().to_owned()),
-                    title: Set(new.title.clone()),
-                    tags: Set(json(&new.tags)),
-                    status: Set(SourceStatus::Pending.as_str().to_owned()),
-                    last_error_kind: Set(None),
-                    last_error: Set(None),
-                    pending_status: Set(None),
-                    pending_count: Set(0),
-                    consecutive_failures: Set(0),
-                    schedule_every_secs: Set(every),
-                    schedule_cron: Set(cron),
-                    options: Set(json(&new.options)),
-                    etag: Set(None),
-                    last_modified: Set(None),
-                    last_snapshot_id: Set(None),
-                    last_checked_at: Set(None),
-                    last_ok_at: Set(None),
-                    next_check_at: Set(now),
-                    lease_owner: Set(None),
-                    lease_until: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    removed_at: Set(None),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?
-            }
+            None => new_row(new, now).insert(&txn).await?,
         };
         txn.commit().await?;
         source_from_row(model)

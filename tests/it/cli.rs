@@ -76,24 +76,6 @@ async fn commands_on_an_uninitialised_database_say_run_init() {
 }
 
 #[tokio::test]
-async fn import_reads_every_link_of_the_knowledge_document() {
-    let mw = Mw::new(Backend::Sqlite).await.unwrap();
-    mw.init().await;
-    let doc = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/aigc-industry-notes.md");
-    let dry = mw.run_async(&["sources", "import", doc, "--dry-run", "--format", "json"]).await.ok().json();
-    let n = dry.as_array().unwrap().len();
-    assert!(n >= 30, "{n} links");
-    let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
-    assert_eq!(list.as_array().unwrap().len(), 0, "--dry-run adds nothing");
-    mw.run_async(&["sources", "import", doc]).await.ok();
-    let again = mw.run_async(&["sources", "import", doc, "--format", "json"]).await.ok().json();
-    assert!(again.as_array().unwrap().iter().all(|r| r["result"] == "exists"), "re-import adds nothing");
-    let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
-    let github: Vec<_> = list.as_array().unwrap().iter().filter(|s| s["kind"] == "github").collect();
-    assert_eq!(github.len(), 5, "the five repositories are github sources");
-}
-
-#[tokio::test]
 async fn pause_and_resume() {
     let mw = Mw::new(Backend::Sqlite).await.unwrap();
     let server = TestServer::start().await;

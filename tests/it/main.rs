@@ -14,4 +14,5 @@ mod fetch;
 mod kinds;
 mod ops;
 mod pipeline;
+mod references;
 mod schema;

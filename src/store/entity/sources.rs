@@ -33,6 +33,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub removed_at: Option<DateTimeUtc>,
+    /// The heading path above the link in the imported document.
+    pub section: Option<String>,
+    /// The link's rank in the imported document.
+    pub doc_position: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,7 +23,15 @@ async fn metrics_are_present_from_the_start_and_durations_are_histograms() {
     let rx = stderr_lines(&mut child);
     let mut seen = Vec::new();
     assert!(wait_for(&rx, &["Ops endpoints ready"], &mut seen, Duration::from_secs(30)), "{}", seen.join("\n"));
-    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap().text().await.unwrap();
+    let metrics = String::from_utf8(
+        modelwatch::fetch::read_capped(
+            reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap(),
+            1 << 20,
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap();
     sigterm(&child);
     let code = tokio::task::spawn_blocking(move || wait_exit(&mut child, Duration::from_secs(20))).await.unwrap();
     assert_eq!(code, Some(0));
@@ -57,7 +65,12 @@ async fn check_and_fetch_durations_are_histograms_with_buckets() {
         .find_map(|l| l.split("listen=").nth(1))
         .map(|a| a.split_whitespace().next().unwrap_or("").to_owned())
         .expect("the ops listener logs its address");
-    let metrics = reqwest::get(format!("http://{ops}/metrics")).await.unwrap().text().await.unwrap();
+    let metrics = String::from_utf8(
+        modelwatch::fetch::read_capped(reqwest::get(format!("http://{ops}/metrics")).await.unwrap(), 1 << 20)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     sigterm(&child);
     let _ = tokio::task::spawn_blocking(move || wait_exit(&mut child, Duration::from_secs(20))).await.unwrap();
     for series in [

@@ -85,7 +85,7 @@ async fn sources_import_shows_a_bar_on_a_terminal() {
     )
     .unwrap();
     let screen = tokio::task::block_in_place(|| under_pty(&mw, &["sources", "import", doc.to_str().unwrap()]));
-    assert!(screen.contains("Importing") && screen.contains("3/3 links"), "{screen}");
+    assert!(screen.contains("Importing") && screen.contains("3/3 references"), "{screen}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

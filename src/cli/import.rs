@@ -1,0 +1,208 @@
+//! `sources import FILE.md [--dry-run] [--format table|json]`: every
+//! reference of the knowledge document becomes a source, in one transaction,
+//! with its place in the document; what is not imported is listed with why.
+
+use std::path::Path;
+
+use chrono::Utc;
+use serde::Serialize;
+
+use super::Format;
+use super::context::{Context, usage};
+use super::output::{clip, table};
+use super::progress::Progress;
+use crate::import::{Extracted, SkipReason, extract, normalize_reference, read_document};
+use crate::source::{SourceOptions, kind_from_url};
+use crate::store::import::{ImportItem, ImportOutcome, Imported};
+use crate::store::sources::NewSource;
+use crate::types::SourceKind;
+
+/// One line of the import report (JSON: an array of these, document order).
+#[derive(Debug, Serialize)]
+pub struct ImportRow {
+    pub line: usize,
+    /// added, would_add, exists, removed, duplicate, skipped
+    pub result: &'static str,
+    pub id: Option<i64>,
+    pub kind: Option<SourceKind>,
+    /// The normalised URL (for a duplicate: the page it repeats).
+    pub url: Option<String>,
+    /// The link as written in the document.
+    pub original: String,
+    pub title: Option<String>,
+    /// The heading path, `第三章 … / 本章参考`.
+    pub section: Option<String>,
+    /// The nearest heading, given to the source as a tag.
+    pub tag: Option<String>,
+    /// inline, reference, definition, autolink, footnote, bare, html
+    pub form: Option<crate::import::LinkForm>,
+    /// Why a link is not imported (stable word, then the sentence).
+    pub reason_code: Option<&'static str>,
+    pub reason: Option<String>,
+}
+
+pub async fn run(ctx: &Context, file: &Path, dry_run: bool, format: Format) -> anyhow::Result<()> {
+    let cfg = &ctx.config.import;
+    let text = read_document(file, cfg.max_file_bytes).map_err(|e| usage(e.to_string()))?;
+    let bytes = text.len();
+    let rules = cfg.url_rules.clone();
+    let max_links = usize::try_from(cfg.max_links).unwrap_or(usize::MAX);
+    // A 50 MB document parses for a while: off the async threads.
+    let extracted = tokio::task::spawn_blocking(move || extract(&text, &rules, max_links)).await?;
+    let Extracted { references, skipped, truncated } = extracted;
+    if truncated {
+        return Err(usage(format!(
+            "{} has more than import.max_links = {max_links} links; nothing was added \
+             (split the document or raise the limit)",
+            file.display()
+        )));
+    }
+    let (gh, hf) = (&ctx.config.github.web_base, &ctx.config.huggingface.web_base);
+    let items: Vec<ImportItem> = references
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ImportItem {
+            new: NewSource {
+                url: r.url.clone(),
+                kind: kind_from_url(&r.url, gh, hf),
+                title: r.title.clone(),
+                tags: r.tag().map(str::to_owned).into_iter().collect(),
+                schedule: None,
+                options: SourceOptions::default(),
+            },
+            section: r.section(),
+            position: i64::try_from(i).unwrap_or(i64::MAX),
+        })
+        .collect();
+    let rules = cfg.url_rules.clone();
+    let same_page = move |stored: &str| normalize_reference(stored, &rules).ok().map(|u| u.to_string());
+    let max = usize::try_from(cfg.max_new_sources).unwrap_or(usize::MAX);
+    let bar = Progress::new(items.len() as u64, if dry_run { "Comparing" } else { "Importing" }, "references");
+    let step = || bar.inc(1);
+    let imported = ctx.store.import_sources(&items, same_page, dry_run, max, Utc::now(), &step).await?;
+    bar.finish();
+    let outcomes = match imported {
+        Imported::Done(o) => o,
+        Imported::TooMany { new, max } => {
+            return Err(usage(format!(
+                "{} has {new} new references, more than import.max_new_sources = {max}; nothing was added \
+                 (split the document or raise the limit)",
+                file.display()
+            )));
+        }
+    };
+
+    let mut rows: Vec<ImportRow> = references
+        .iter()
+        .zip(&items)
+        .zip(&outcomes)
+        .map(|((r, item), outcome)| {
+            let (result, id) = match *outcome {
+                ImportOutcome::Added(id) => ("added", Some(id)),
+                ImportOutcome::WouldAdd => ("would_add", None),
+                ImportOutcome::Exists(id) => ("exists", Some(id)),
+                ImportOutcome::Removed(id) => ("removed", Some(id)),
+            };
+            let reason = matches!(outcome, ImportOutcome::Removed(_))
+                .then(|| format!("source #{} was removed; `sources add` watches it again", id.unwrap_or_default()));
+            ImportRow {
+                line: r.line,
+                result,
+                id,
+                kind: Some(item.new.kind),
+                url: Some(r.url.to_string()),
+                original: r.original.clone(),
+                title: r.title.clone(),
+                section: item.section.clone(),
+                tag: r.tag().map(str::to_owned),
+                form: Some(r.form),
+                reason_code: reason.as_ref().map(|_| "removed"),
+                reason,
+            }
+        })
+        .collect();
+    let urls_by_line: std::collections::HashMap<usize, String> =
+        references.iter().map(|r| (r.line, r.url.to_string())).collect();
+    rows.extend(skipped.into_iter().map(|s| {
+        let duplicate_of = match s.reason {
+            SkipReason::Duplicate { first_line } => urls_by_line.get(&first_line).cloned(),
+            _ => None,
+        };
+        ImportRow {
+            line: s.line,
+            result: if duplicate_of.is_some() { "duplicate" } else { "skipped" },
+            id: None,
+            kind: None,
+            url: duplicate_of,
+            original: s.target,
+            title: None,
+            section: crate::import::section_of(&s.heading_path),
+            tag: s.heading_path.last().cloned(),
+            form: None,
+            reason_code: Some(s.reason.code()),
+            reason: Some(s.reason.to_string()),
+        }
+    }));
+    rows.sort_by_key(|r| r.line);
+
+    let count = |what: &str| rows.iter().filter(|r| r.result == what).count();
+    eprintln!(
+        "{} reference(s) in {} ({} bytes): {} {}, {} already watched, {} removed earlier (not re-added); \
+         {} duplicate link(s) merged, {} link(s) skipped",
+        references.len(),
+        file.display(),
+        bytes,
+        count("added") + count("would_add"),
+        if dry_run { "would be added" } else { "added" },
+        count("exists"),
+        count("removed"),
+        count("duplicate"),
+        count("skipped"),
+    );
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+        Format::Table => print!("{}", render_table(&rows)),
+    }
+    Ok(())
+}
+
+/// Full URLs (never cut: the user must know which link a row means), the
+/// heading path as a line above its rows, the title or reason last.
+fn render_table(rows: &[ImportRow]) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let last = match (&r.reason, &r.title) {
+                (Some(reason), _) => reason.clone(),
+                (None, Some(t)) => clip(t, 60),
+                (None, None) => String::new(),
+            };
+            vec![
+                r.result.to_owned(),
+                r.id.map(|i| i.to_string()).unwrap_or_else(|| "-".to_owned()),
+                r.line.to_string(),
+                r.kind.map_or("-".to_owned(), |k| k.to_string()),
+                if r.result == "skipped" { r.original.clone() } else { r.url.clone().unwrap_or_default() },
+                last,
+            ]
+        })
+        .collect();
+    let rendered = table(&["RESULT", "ID", "LINE", "KIND", "URL", "TITLE / REASON"], &cells);
+    let mut lines = rendered.lines();
+    let mut out = String::new();
+    if let Some(header) = lines.next() {
+        out.push_str(header);
+        out.push('\n');
+    }
+    let mut section: Option<Option<&str>> = None;
+    for (row, line) in rows.iter().zip(lines) {
+        let here = row.section.as_deref();
+        if section != Some(here) {
+            out.push_str(&format!("## {}\n", here.unwrap_or("(before the first heading)")));
+            section = Some(here);
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
