@@ -407,6 +407,10 @@ fn show(s: &Source, format: Format) -> anyhow::Result<()> {
         for rule in crate::extract::default_noise_rules() {
             println!("    {:<16} {}", rule.name, rule.pattern);
         }
+        println!("  community layouts (Q&A, posts, threads: only the content is kept):");
+        for layout in crate::extract::community_layouts() {
+            println!("    {:<18} {}", layout.name, layout.keeps);
+        }
     }
     for re in &s.options.ignore {
         println!("    ignore           {re}");
