@@ -185,6 +185,11 @@ impl Store {
         // check must not land in a period that was already sent.
         let detected_at = Utc::now().max(now);
         let mut change_ids = Vec::with_capacity(rec.changes.len());
+        let mut next_seq = match u32::try_from(rec.changes.len()) {
+            Ok(0) => 0,
+            Ok(n) => super::changes::reserve_seq(&txn, n).await?,
+            Err(_) => return Err(StoreError::Corrupt("too many changes in one check".to_owned())),
+        };
         for change in &rec.changes {
             let to = match rec.pointer {
                 SnapshotPointer::New => snapshot_id,
@@ -204,10 +209,12 @@ impl Store {
                 ratio: Set(change.ratio),
                 excerpt: Set(change.excerpt.clone()),
                 details: Set(change.details.to_string()),
+                seq: Set(Some(next_seq)),
                 ..Default::default()
             }
             .insert(&txn)
             .await?;
+            next_seq += 1;
             change_ids.push(row.id);
         }
 
