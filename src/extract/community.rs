@@ -209,9 +209,7 @@ mod tests {
 
     #[test]
     fn nested_matches_fold_into_the_outer_one_in_document_order() {
-        let doc = Html::parse_document(
-            r#"<div id="b"><p id="c">x</p></div><div id="a">y</div>"#,
-        );
+        let doc = Html::parse_document(r#"<div id="b"><p id="c">x</p></div><div id="a">y</div>"#);
         let sel = |css| doc.select(&Selector::parse(css).unwrap()).next().unwrap().id();
         let ids: HashSet<NodeId> = [sel("#a"), sel("#c"), sel("#b")].into_iter().collect();
         let roots = outermost_in_order(&doc, &ids);

@@ -43,9 +43,7 @@ const RULES: &[NoiseRuleInfo] = &[
     // next edit). A stamp with a date counts only as a line of its own: in
     // prose "发布于 2023 年 3 月 14 日" is content.
     NoiseRuleInfo {
-        name: "ip_location_zh",
-        pattern: r"IP\s*属地\s*[:：]?\s*\p{Han}{1,8}",
-        example: "IP 属地北京",
+        name: "ip_location_zh", pattern: r"IP\s*属地\s*[:：]?\s*\p{Han}{1,8}", example: "IP 属地北京"
     },
     NoiseRuleInfo {
         name: "edit_stamp_zh",

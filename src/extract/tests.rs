@@ -138,7 +138,8 @@ fn assert_community_layout(html: &str, layout: &str) -> Extracted {
 fn zhihu_answer_keeps_the_question_and_the_answer() {
     let e = assert_community_layout(page!("zhihu-answer.html"), "zhihu_answer");
     assert_eq!(e.title.as_deref(), Some("如何评价 DeepSeek-V3 的技术报告？ - 知乎"));
-    for gone in ["标题党", "赞同", "评论", "IP属地", "编辑于", "小时前", "MTP", "相关问题", "GPT-4o相比", "关注者"] {
+    for gone in ["标题党", "赞同", "评论", "IP属地", "编辑于", "小时前", "MTP", "相关问题", "GPT-4o相比", "关注者"]
+    {
         assert!(!e.text.contains(gone), "{gone:?} left in:\n{}", e.text);
     }
     insta::assert_snapshot!("zhihu_answer_text", e.text);
@@ -182,7 +183,8 @@ fn weibo_post_sentence_edit() {
 fn forum_thread_keeps_the_subject_and_the_first_post() {
     let e = assert_community_layout(page!("forum-thread.html"), "discuz_thread");
     assert!(e.text.starts_with("实测：Qwen2.5-72B本地部署显存占用与推理速度汇总\n测试环境"), "{}", e.text);
-    for gone in ["感谢分享", "显卡吃灰", "本帖最后由", "查看", "天前", "相关帖子", "签名", "楼主"] {
+    for gone in ["感谢分享", "显卡吃灰", "本帖最后由", "查看", "天前", "相关帖子", "签名", "楼主"]
+    {
         assert!(!e.text.contains(gone), "{gone:?} left in:\n{}", e.text);
     }
     assert!(e.removed.iter().any(|r| r.starts_with("region layout: 本帖最后由")), "{:?}", e.removed);
