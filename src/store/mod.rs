@@ -15,6 +15,7 @@ pub mod sources;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::config::redact_url;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 
@@ -133,17 +134,6 @@ pub fn sqlite_path(url: &str) -> Option<String> {
     if path.is_empty() || path == ":memory:" { None } else { Some(path.to_owned()) }
 }
 
-/// Hides a password in a database URL before it reaches a message.
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -155,10 +145,5 @@ mod tests {
         assert_eq!(sqlite_path("sqlite:///var/lib/mw.db").as_deref(), Some("/var/lib/mw.db"));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://x/y"), None);
-    }
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
     }
 }
