@@ -10,7 +10,7 @@ use super::{Format, FormatArg};
 use crate::fetch::Fetcher;
 use crate::runner::{CheckMode, CheckReport, Runner};
 use crate::source::SourceRef;
-use crate::types::SourceStatus;
+use crate::types::{SourceId, SourceStatus};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -22,6 +22,17 @@ pub struct CheckArgs {
     /// removed, write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Run the confirmation re-checks now: a source whose outcome would
+    /// change its status (gone, redirected, failing…) is checked again at
+    /// once until `liveness.confirm_after` outcomes agree or it recovers,
+    /// instead of after `liveness.confirm_delay`.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub confirm: bool,
+    /// A page that looks replaced by another article (other title, almost
+    /// no paragraph kept) is a rewrite of the same article: record it as a
+    /// content change.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub accept_rewrite: bool,
     #[command(flatten)]
     pub format: FormatArg,
 }
@@ -41,8 +52,25 @@ pub async fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<()> {
     }
     let fetcher = Fetcher::new(&ctx.config.fetch)?;
     let runner = Runner::new(ctx.store.clone(), fetcher, ctx.config.clone());
-    let mode = CheckMode { lease_owner: None, dry_run: args.dry_run };
-    let mut reports = runner.check_all(sources, mode, &CancellationToken::new()).await;
+    let mode = CheckMode { lease_owner: None, dry_run: args.dry_run, accept_rewrite: args.accept_rewrite };
+    let mut reports = runner.check_all(sources, mode.clone(), &CancellationToken::new()).await;
+    if args.confirm {
+        // Each round re-checks the sources still unconfirmed; a streak needs
+        // at most `confirm_after` outcomes, so the loop is bounded.
+        for _ in 1..ctx.config.liveness.confirm_after.max(1) {
+            let pending: Vec<i64> = reports.iter().filter(|r| r.unconfirmed.is_some()).map(|r| r.source_id).collect();
+            if pending.is_empty() {
+                break;
+            }
+            let mut again = Vec::new();
+            for id in &pending {
+                again.push(ctx.store.get_source(&SourceRef::Id(SourceId(*id))).await.map_err(store_error)?);
+            }
+            let rechecked = runner.check_all(again, mode.clone(), &CancellationToken::new()).await;
+            reports.retain(|r| !pending.contains(&r.source_id));
+            reports.extend(rechecked);
+        }
+    }
     reports.sort_by_key(|r| r.source_id);
     if let Some(failed) = reports.iter().find(|r| r.record_error.is_some()) {
         print_reports(&reports, args)?;
@@ -56,7 +84,11 @@ fn print_reports(reports: &[CheckReport], args: &CheckArgs) -> anyhow::Result<()
         return print_list(Format::Json, reports, &[], |_| Vec::new());
     }
     for r in reports {
-        let mut line = format!("#{} {} {}", r.source_id, r.outcome.as_str(), r.url);
+        let outcome = match &r.unconfirmed {
+            Some(u) => u.to_string(),
+            None => r.outcome.as_str().to_owned(),
+        };
+        let mut line = format!("#{} {} {}", r.source_id, outcome, r.url);
         if let Some((from, to)) = r.status_change {
             line.push_str(&format!("  [status {from} → {to}]"));
         } else {

@@ -15,7 +15,7 @@ use crate::source::Source;
 use crate::sources::{self, KindChange, Observation, Observed};
 use crate::store::StoreError;
 use crate::store::record::{CheckRecord, NewChange, SnapshotPointer, SourceUpdate};
-use crate::types::{ChangeKind, ErrorKind, SourceStatus};
+use crate::types::{ChangeKind, ErrorKind, SourceKind, SourceStatus};
 
 #[derive(Debug, Clone, Default)]
 pub struct CheckMode {
@@ -23,6 +23,9 @@ pub struct CheckMode {
     pub lease_owner: Option<String>,
     /// Fetch and compare, write nothing.
     pub dry_run: bool,
+    /// A page that looks replaced by another article is a rewrite of the
+    /// same one: record it as content (the user says so).
+    pub accept_rewrite: bool,
 }
 
 /// What a check found, for the CLI and logs.
@@ -66,6 +69,10 @@ pub struct CheckReport {
     pub outcome: Outcome,
     pub status: SourceStatus,
     pub status_change: Option<(SourceStatus, SourceStatus)>,
+    /// An outcome that would change the status, not confirmed yet: the
+    /// status it argues for, how many checks agreed, how many are needed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unconfirmed: Option<Unconfirmed>,
     pub error_kind: Option<ErrorKind>,
     pub message: Option<String>,
     pub change: Option<ChangeSummary>,
@@ -78,6 +85,19 @@ pub struct CheckReport {
     /// Set when the check could not be recorded (database failure).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Unconfirmed {
+    pub status: SourceStatus,
+    pub count: u32,
+    pub needed: u32,
+}
+
+impl std::fmt::Display for Unconfirmed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (unconfirmed {}/{})", self.status, self.count, self.needed)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,7 +136,8 @@ impl Runner {
         let mut obs = sources::observe(&self.fetcher, &self.apis, &source, !mode.dry_run, previous.as_ref()).await;
         let mut content = Content::None;
         if matches!(obs.observed, Observed::Fresh(_)) {
-            match self.compare(&source, &obs).await {
+            match self.compare(&source, &obs, mode.accept_rewrite).await {
+                Ok(Content::Replaced { reason }) => obs.observed = Observed::Redirected { reason },
                 Ok(c) => content = c,
                 // Content we cannot compare (a diff worker panicked, the
                 // history could not be read) is this source's failure, not
@@ -181,6 +202,11 @@ impl Runner {
             outcome,
             status: live.status,
             status_change: status_change.map(|c| (c.from, c.to)),
+            unconfirmed: live.pending_status.map(|status| Unconfirmed {
+                status,
+                count: live.pending_count,
+                needed: self.config.liveness.confirm_after.max(1),
+            }),
             error_kind,
             message: message.clone(),
             change: first_change.as_ref().map(ChangeSummary::from),
@@ -267,7 +293,7 @@ impl Runner {
             });
         }
         let (snapshot, pointer) = match content {
-            Content::None | Content::Unchanged => (None, SnapshotPointer::Keep),
+            Content::None | Content::Unchanged | Content::Replaced { .. } => (None, SnapshotPointer::Keep),
             Content::Baseline { snapshot } => (Some(snapshot), SnapshotPointer::New),
             Content::Reverted { to } => (None, SnapshotPointer::Existing(to)),
             Content::Changed { snapshot, changes: found, from } => {
@@ -288,7 +314,18 @@ impl Runner {
         let failed = matches!(obs.observed, Observed::Failed { .. });
         let failures = if failed { source.consecutive_failures + 1 } else { 0 };
         let now = started_at;
-        let next_check_at = self.next_check(source, failures, obs.retry_after, now);
+        let next_check_at = if live.pending_status.is_some() {
+            // An outcome that would change the status is confirmed soon, not
+            // an interval later (never before a Retry-After, though).
+            let delay = self.config.liveness.confirm_delay;
+            let soon = after(after(now, delay), jitter(delay, self.config.schedule.jitter));
+            match obs.retry_after {
+                Some(ra) if after(now, ra) > soon => after(now, ra),
+                _ => soon,
+            }
+        } else {
+            self.next_check(source, failures, obs.retry_after, now)
+        };
         let fresh = obs.observed.fresh();
         CheckRecord {
             source_id: source.id,
@@ -318,6 +355,11 @@ impl Runner {
                 last_modified: fresh.map(|f| f.validators.last_modified.clone()),
                 final_url: obs.final_url.as_ref().map(ToString::to_string),
                 title: fresh.and_then(|f| f.title.clone()),
+                // A page URL that turned out to serve a feed or a PDF is that
+                // kind from now on (`sources list` shows it, the next check
+                // asks for it).
+                kind: (fresh.is_some() && source.kind == SourceKind::Page && obs.kind != SourceKind::Page)
+                    .then_some(obs.kind),
                 succeeded: obs.observed.is_ok(),
                 next_check_at,
             },

@@ -19,6 +19,7 @@ pub mod observation;
 pub mod page;
 pub mod pdf;
 pub mod remote;
+pub mod suspect;
 
 use crate::fetch::Fetcher;
 use crate::source::Source;

@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::entity::{blobs, changes, checks, snapshots, sources};
 use super::{Store, StoreError};
-use crate::types::{ChangeKind, ErrorKind, SourceId, SourceStatus};
+use crate::types::{ChangeKind, ErrorKind, SourceId, SourceKind, SourceStatus};
 
 /// A raw body, already compressed (off the async threads) by the caller.
 #[derive(Debug, Clone)]
@@ -70,6 +70,9 @@ pub struct SourceUpdate {
     pub final_url: Option<String>,
     /// Set only when the source has no title yet.
     pub title: Option<String>,
+    /// The kind the response showed, when it differs from the stored one
+    /// (a `page` URL that serves a feed or a PDF): the source becomes that kind.
+    pub kind: Option<SourceKind>,
     pub succeeded: bool,
     pub next_check_at: DateTime<Utc>,
 }
@@ -246,6 +249,9 @@ impl Store {
         }
         if u.succeeded {
             update = update.col_expr(sources::Column::LastOkAt, Expr::value(now));
+        }
+        if let Some(kind) = u.kind {
+            update = update.col_expr(sources::Column::Kind, Expr::value(kind.as_str()));
         }
         match rec.pointer {
             SnapshotPointer::Keep => {}

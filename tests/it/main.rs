@@ -12,5 +12,6 @@ mod daemon;
 mod digest;
 mod fetch;
 mod kinds;
+mod liveness;
 mod pipeline;
 mod schema;
