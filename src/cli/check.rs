@@ -73,20 +73,21 @@ pub async fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<()> {
     }
     reports.sort_by_key(|r| r.source_id);
     if let Some(failed) = reports.iter().find(|r| r.record_error.is_some()) {
-        print_reports(&reports, args)?;
+        print_reports(&reports, args, ctx.config.schedule.timezone)?;
         anyhow::bail!("could not record the check of {}: {}", failed.url, failed.record_error.as_deref().unwrap_or(""));
     }
-    print_reports(&reports, args)
+    print_reports(&reports, args, ctx.config.schedule.timezone)
 }
 
-fn print_reports(reports: &[CheckReport], args: &CheckArgs) -> anyhow::Result<()> {
+fn print_reports(reports: &[CheckReport], args: &CheckArgs, tz: chrono_tz::Tz) -> anyhow::Result<()> {
     if args.format.format == Format::Json {
         return print_list(Format::Json, reports, &[], |_| Vec::new());
     }
     for r in reports {
-        let outcome = match &r.unconfirmed {
-            Some(u) => u.to_string(),
-            None => r.outcome.as_str().to_owned(),
+        let outcome = match (&r.unconfirmed, r.deferred_until) {
+            (_, Some(until)) => format!("deferred until {}", until.with_timezone(&tz).format("%H:%M")),
+            (Some(u), None) => u.to_string(),
+            (None, None) => r.outcome.as_str().to_owned(),
         };
         let mut line = format!("#{} {} {}", r.source_id, outcome, r.url);
         if let Some((from, to)) = r.status_change {

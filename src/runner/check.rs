@@ -44,6 +44,8 @@ pub enum Outcome {
     SoftGone,
     Redirected,
     Failed,
+    /// Not requested: the host asked us to wait (see `deferred_until`).
+    Deferred,
 }
 
 impl Outcome {
@@ -58,6 +60,7 @@ impl Outcome {
             Outcome::SoftGone => "soft_gone",
             Outcome::Redirected => "redirected",
             Outcome::Failed => "failed",
+            Outcome::Deferred => "deferred",
         }
     }
 }
@@ -73,6 +76,9 @@ pub struct CheckReport {
     /// status it argues for, how many checks agreed, how many are needed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unconfirmed: Option<Unconfirmed>,
+    /// A deferred check: when the source will be checked again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deferred_until: Option<DateTime<Utc>>,
     pub error_kind: Option<ErrorKind>,
     pub message: Option<String>,
     pub change: Option<ChangeSummary>,
@@ -189,6 +195,7 @@ impl Runner {
             (Observed::SoftGone { .. }, _) => Outcome::SoftGone,
             (Observed::Redirected { .. }, _) => Outcome::Redirected,
             (Observed::Failed { .. }, _) => Outcome::Failed,
+            (Observed::Deferred { .. }, _) => Outcome::Deferred,
         };
         let error_kind = obs.observed.error_kind();
         let message = obs.observed.message().map(str::to_owned);
@@ -202,6 +209,7 @@ impl Runner {
             outcome,
             status: live.status,
             status_change: status_change.map(|c| (c.from, c.to)),
+            deferred_until: None,
             unconfirmed: live.pending_status.map(|status| Unconfirmed {
                 status,
                 count: live.pending_count,
@@ -224,6 +232,9 @@ impl Runner {
         }
 
         let record = self.build_record(&source, &obs, content, &live, status_change, started_at, duration_ms, mode);
+        if matches!(obs.observed, Observed::Deferred { .. }) {
+            report.deferred_until = Some(record.update.next_check_at);
+        }
         match self.store.record_check(record).await {
             Ok(recorded) => {
                 if let (Some(snapshot_id), Some(text)) = (recorded.snapshot_id, obs.text()) {
@@ -312,9 +323,19 @@ impl Runner {
             }
         };
         let failed = matches!(obs.observed, Observed::Failed { .. });
-        let failures = if failed { source.consecutive_failures + 1 } else { 0 };
+        let deferred = matches!(obs.observed, Observed::Deferred { .. });
+        let failures = match () {
+            _ if failed => source.consecutive_failures + 1,
+            // Nothing was asked: the failure streak neither grows nor ends.
+            _ if deferred => source.consecutive_failures,
+            _ => 0,
+        };
         let now = started_at;
-        let next_check_at = if live.pending_status.is_some() {
+        let next_check_at = if let Observed::Deferred { wait, .. } = &obs.observed {
+            // Checked again right after the host's window (spread a little,
+            // so a host's sources do not all return at the same instant).
+            after(after(now, *wait), jitter(*wait, self.config.schedule.jitter))
+        } else if live.pending_status.is_some() {
             // An outcome that would change the status is confirmed soon, not
             // an interval later (never before a Retry-After, though).
             let delay = self.config.liveness.confirm_delay;
@@ -346,7 +367,11 @@ impl Runner {
             update: SourceUpdate {
                 status: live.status,
                 last_error_kind: live.last_error_kind,
-                last_error: obs.observed.message().map(str::to_owned),
+                last_error: if deferred {
+                    source.last_error.clone()
+                } else {
+                    obs.observed.message().map(str::to_owned)
+                },
                 pending_status: live.pending_status,
                 pending_count: live.pending_count,
                 consecutive_failures: failures,

@@ -192,3 +192,51 @@ async fn a_page_url_serving_a_gb2312_feed_becomes_a_feed(backend: Backend) {
 }
 
 both_backends!(a_page_url_serving_a_gb2312_feed_becomes_a_feed_on, a_page_url_serving_a_gb2312_feed_becomes_a_feed);
+
+/// Item 5: after one article's `503` with `Retry-After: 120`, the host's
+/// other sources are not requested and not failed: they are deferred until
+/// the window ends, and `check --all` ends promptly.
+async fn a_pushed_back_host_defers_its_other_sources(backend: Backend) {
+    let Some(mut mw) = Mw::new(backend).await else { return };
+    // One request at a time to the host, so the 503 comes first.
+    mw.env.push(("MODELWATCH_FETCH__PER_HOST_CONCURRENCY".to_owned(), "1".to_owned()));
+    let server = TestServer::start().await;
+    mw.init().await;
+    let mut ids = Vec::new();
+    for path in ["/news/a.html", "/news/b.html", "/news/c.html"] {
+        server.set(path, Page::html(ARTICLE));
+        ids.push(mw.add(&server.url(path), &[]).await);
+    }
+    mw.run_async(&["check", "--all"]).await.ok();
+    server.set("/news/a.html", Page::status(503).with_header("retry-after", "120"));
+    let (seen_b, seen_c) = (server.seen_path("/news/b.html").len(), server.seen_path("/news/c.html").len());
+
+    let started = std::time::Instant::now();
+    let r = mw.run_async(&["check", "--all", "--format", "json"]).await.ok().json();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "check --all waited {:?}", started.elapsed());
+    assert_eq!(r[0]["outcome"], "failed", "{r}");
+    assert_eq!(r[0]["error_kind"], "http_status", "{r}");
+    for report in &r.as_array().unwrap()[1..] {
+        assert_eq!(report["outcome"], "deferred", "{report}");
+        assert!(report["error_kind"].is_null(), "{report}");
+        let until = chrono::DateTime::parse_from_rfc3339(report["deferred_until"].as_str().unwrap()).unwrap();
+        assert!(until > chrono::Utc::now() + chrono::Duration::seconds(100), "{until}");
+    }
+    assert_eq!(server.seen_path("/news/b.html").len(), seen_b, "not requested");
+    assert_eq!(server.seen_path("/news/c.html").len(), seen_c, "not requested");
+    for id in &ids[1..] {
+        let s = mw.source(*id).await;
+        assert_eq!(s["status"], "ok", "{s}");
+        assert!(s["pending_status"].is_null() && s["last_error_kind"].is_null(), "not failed: {s}");
+        let next = chrono::DateTime::parse_from_rfc3339(s["next_check_at"].as_str().unwrap()).unwrap();
+        assert!(next > chrono::Utc::now() + chrono::Duration::seconds(100), "rescheduled after the window: {next}");
+    }
+    // The table says so (the push-back is the fetcher's, per process: this
+    // run meets the 503 again first).
+    let text = mw.run_async(&["check", "--all"]).await.ok();
+    for id in &ids[1..] {
+        assert!(text.stdout.contains(&format!("#{id} deferred until ")), "{}", text.stdout);
+    }
+}
+
+both_backends!(a_pushed_back_host_defers_its_other_sources_on, a_pushed_back_host_defers_its_other_sources);
