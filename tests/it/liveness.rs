@@ -240,3 +240,106 @@ async fn a_pushed_back_host_defers_its_other_sources(backend: Backend) {
 }
 
 both_backends!(a_pushed_back_host_defers_its_other_sources_on, a_pushed_back_host_defers_its_other_sources);
+
+/// The scenario through the real binary: 20 pages, 5 die in
+/// different ways between two rounds, 3 come back later; with
+/// `confirm_delay = 1s` and the daemon running, every status settles within
+/// a few seconds, no content change is recorded for any of the 8, and the
+/// next digest lists the 5 under link health and none under content
+/// changes. Run by hand: `cargo test --test it scenario -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "scenario with the daemon (~20 s); run by hand, its output goes in the report"]
+async fn scenario_twenty_pages_five_die_three_come_back() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let toml = format!(
+        "{}\n[liveness]\nconfirm_after = 2\nconfirm_delay = \"1s\"\n",
+        crate::support::TEST_CONFIG.replace("[schedule]\n", "[schedule]\nsweep_every = \"1s\"\ndefault_every = \"6h\"\n")
+    );
+    let Some(mw) = Mw::with_config(Backend::Sqlite, &toml).await else { return };
+    let server = TestServer::start().await;
+    server.set("/", Page::html(HOME));
+    server.set("/news/", Page::html(LISTING));
+    mw.init().await;
+    let article = |i: usize| {
+        ARTICLE
+            .replace("百度发布文心大模型4.5", &format!("第{i}号报道：百度发布文心大模型4.5"))
+            .replace("4.3亿", &format!("{}亿", 3 + i))
+    };
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let path = format!("/news/2025/{i}.html");
+        server.set(&path, Page::html(article(i)));
+        ids.push(mw.add(&server.url(&path), &[]).await);
+    }
+    let t0 = Instant::now();
+    mw.run_async(&["check", "--all"]).await.ok();
+    eprintln!("[{:>5.1}s] round 1: 20 baselines", t0.elapsed().as_secs_f64());
+
+    let mut daemon = mw.command(&["run"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    // Five die, each its own way.
+    let deaths: [(usize, Page, &str); 5] = [
+        (0, Page::status(404), "gone"),
+        (1, Page::status(410), "gone"),
+        (2, Page::html(NOT_FOUND), "soft_gone"),
+        (3, Page::redirect(301, "/"), "redirected"),
+        (4, Page::redirect(302, "/news/"), "redirected"),
+    ];
+    for (i, page, _) in &deaths {
+        server.set(&format!("/news/2025/{i}.html"), page.clone());
+    }
+    let round2 = mw.run_async(&["check", "--all"]).await.ok();
+    eprintln!("[{:>5.1}s] round 2 (check --all):", t0.elapsed().as_secs_f64());
+    for line in round2.stdout.lines().filter(|l| l.contains("unconfirmed")) {
+        eprintln!("          {line}");
+    }
+    let died_at = Instant::now();
+    let settled = loop {
+        let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
+        let statuses: Vec<String> =
+            list.as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap().to_owned()).collect();
+        let want: Vec<&str> = deaths.iter().map(|d| d.2).collect();
+        if statuses[..5] == want[..] {
+            break died_at.elapsed();
+        }
+        assert!(died_at.elapsed() < Duration::from_secs(30), "statuses did not settle: {statuses:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    eprintln!("[{:>5.1}s] the daemon confirmed all 5 deaths {:.1}s after round 2", t0.elapsed().as_secs_f64(), settled.as_secs_f64());
+    assert!(settled < Duration::from_secs(10), "settled in {settled:?}");
+
+    // Three come back, unchanged.
+    for i in [0, 2, 3] {
+        server.set(&format!("/news/2025/{i}.html"), Page::html(article(i)));
+    }
+    let back: Vec<String> = [ids[0], ids[2], ids[3]].iter().map(ToString::to_string).collect();
+    let mut args = vec!["check"];
+    args.extend(back.iter().map(String::as_str));
+    let round3 = mw.run_async(&args).await.ok();
+    eprintln!("[{:>5.1}s] round 3 (3 back):", t0.elapsed().as_secs_f64());
+    for line in round3.stdout.lines() {
+        eprintln!("          {line}");
+    }
+    let _ = std::process::Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status();
+    let _ = tokio::task::spawn_blocking(move || daemon.wait()).await;
+
+    let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
+    let statuses: Vec<&str> = list.as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+    eprintln!("          statuses now: {:?}", &statuses[..6]);
+    assert_eq!(&statuses[..5], ["ok", "gone", "ok", "ok", "redirected"]);
+    assert!(statuses[5..].iter().all(|s| *s == "ok"));
+    let changes = mw.changes(None).await;
+    let content: Vec<&serde_json::Value> = changes.iter().filter(|c| c["kind"] == "content").collect();
+    eprintln!("          changes: {} status, {} content", changes.len() - content.len(), content.len());
+    assert!(content.is_empty(), "no content change for any of the 8: {content:?}");
+    assert_eq!(changes.len(), 5 + 3, "5 deaths and 3 recoveries");
+
+    let preview = mw.run_async(&["digest", "preview"]).await.ok();
+    let text = preview.stdout;
+    assert!(!text.contains("== 内容变更 =="), "{text}");
+    let health = text.split("== 链接健康 ==").nth(1).expect("a link health section");
+    for i in 0..5 {
+        assert!(health.contains(&format!("/news/2025/{i}.html")), "{i} missing:\n{text}");
+    }
+    eprintln!("--- digest preview ---\n{text}");
+}
