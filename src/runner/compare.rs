@@ -7,10 +7,10 @@ use sha2::{Digest, Sha256};
 use super::{Runner, blocking};
 use crate::diff::{self, DiffOptions, TextChange};
 use crate::source::Source;
+use crate::sources::suspect::replaced_reason;
 use crate::sources::{self, KindChange, Observation};
 use crate::store::StoreError;
 use crate::store::record::{CompressedBody, NewSnapshot};
-use crate::sources::suspect::replaced_reason;
 use crate::types::{ChangeKind, SourceKind};
 
 fn sha256_hex(bytes: &[u8]) -> String {

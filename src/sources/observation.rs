@@ -161,7 +161,10 @@ impl Observation {
     pub fn deferred(wait: Duration, kind: SourceKind, final_url: Option<Url>) -> Self {
         let secs = Duration::from_secs(wait.as_secs().max(1));
         let reason = format!("the host asked us to wait {} more", crate::schedule::format_duration(secs));
-        Observation { retry_after: Some(wait), ..Observation::bare(Observed::Deferred { wait, reason }, kind, None, final_url) }
+        Observation {
+            retry_after: Some(wait),
+            ..Observation::bare(Observed::Deferred { wait, reason }, kind, None, final_url)
+        }
     }
 
     pub fn failed(kind: ErrorKind, message: String, status: Option<u16>, final_url: Option<Url>) -> Self {

@@ -13,8 +13,7 @@ use url::Url;
 pub const REPLACED_MAX_SHARED: f64 = 0.2;
 
 fn is_home(u: &Url) -> bool {
-    matches!(u.path(), "" | "/" | "/index.html" | "/index.htm" | "/index.php" | "/index.shtml")
-        && u.query().is_none()
+    matches!(u.path(), "" | "/" | "/index.html" | "/index.htm" | "/index.php" | "/index.shtml") && u.query().is_none()
 }
 
 fn bare_host(u: &Url) -> Option<String> {
@@ -61,7 +60,12 @@ fn title_key(t: &str) -> String {
 /// it keeps fewer than [`REPLACED_MAX_SHARED`] of the article's paragraphs
 /// *and* carries a different title. Without both titles there is no second
 /// witness, and the response is content.
-pub fn replaced_reason(old_text: &str, new_text: &str, old_title: Option<&str>, new_title: Option<&str>) -> Option<String> {
+pub fn replaced_reason(
+    old_text: &str,
+    new_text: &str,
+    old_title: Option<&str>,
+    new_title: Option<&str>,
+) -> Option<String> {
     let (old_title, new_title) = (old_title?, new_title?);
     let (a, b) = (title_key(old_title), title_key(new_title));
     if a.is_empty() || b.is_empty() || a == b || a.contains(&b) || b.contains(&a) {
@@ -122,15 +126,20 @@ mod tests {
     #[test]
     fn another_article_under_the_same_address_is_suspect() {
         let other = "阿里云发布通义千问2.5。\n性能比肩GPT-4 Turbo。\n即日起开放API调用。";
-        let why = replaced_reason(ARTICLE, other, Some("百度发布文心大模型4.5"), Some("阿里云发布通义千问2.5")).unwrap();
+        let why =
+            replaced_reason(ARTICLE, other, Some("百度发布文心大模型4.5"), Some("阿里云发布通义千问2.5")).unwrap();
         assert!(why.contains("0 of 5 paragraphs kept"), "{why}");
     }
 
     #[test]
     fn a_rewrite_of_the_same_article_is_content() {
-        let rewrite = "百度今日正式发布文心大模型4.5及X1。\n文心大模型4.5是原生多模态模型。\n目前，文心一言用户数已突破4.5亿。";
+        let rewrite =
+            "百度今日正式发布文心大模型4.5及X1。\n文心大模型4.5是原生多模态模型。\n目前，文心一言用户数已突破4.5亿。";
         // Same title: content, however much changed.
-        assert_eq!(replaced_reason(ARTICLE, "全新的内容", Some("百度发布文心大模型4.5"), Some("百度发布文心大模型4.5")), None);
+        assert_eq!(
+            replaced_reason(ARTICLE, "全新的内容", Some("百度发布文心大模型4.5"), Some("百度发布文心大模型4.5")),
+            None
+        );
         // A retitled article that kept its structure: content.
         assert_eq!(replaced_reason(ARTICLE, rewrite, Some("百度发布文心大模型4.5"), Some("文心4.5正式发布")), None);
         // A site suffix added to the title is the same title.

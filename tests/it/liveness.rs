@@ -123,7 +123,8 @@ async fn a_rewrite_of_the_same_article_is_content() {
     let r = mw.run_async(&["check", &id.to_string(), "--accept-rewrite", "--format", "json"]).await.ok().json();
     assert_eq!(r[0]["outcome"], "changed", "{r}");
     assert_eq!(r[0]["status"], "ok", "{r}");
-    let kinds: Vec<String> = mw.changes(Some(id)).await.iter().map(|c| c["kind"].as_str().unwrap().to_owned()).collect();
+    let kinds: Vec<String> =
+        mw.changes(Some(id)).await.iter().map(|c| c["kind"].as_str().unwrap().to_owned()).collect();
     assert_eq!(kinds, ["content", "content"]);
 }
 
@@ -143,10 +144,16 @@ async fn statuses_settle_with_confirmation_rechecks(backend: Backend) {
     let text = mw.run_async(&["check", &id.to_string()]).await.ok();
     assert!(text.stdout.contains(&format!("#{id} gone (unconfirmed 1/2)")), "{}", text.stdout);
     let s = mw.source(id).await;
-    assert_eq!((s["status"].as_str(), s["pending_status"].as_str(), s["pending_count"].as_u64()), (Some("ok"), Some("gone"), Some(1)));
+    assert_eq!(
+        (s["status"].as_str(), s["pending_status"].as_str(), s["pending_count"].as_u64()),
+        (Some("ok"), Some("gone"), Some(1))
+    );
     let next = chrono::DateTime::parse_from_rfc3339(s["next_check_at"].as_str().unwrap()).unwrap();
     assert!(next >= before + chrono::Duration::seconds(89), "{next}");
-    assert!(next <= chrono::Utc::now() + chrono::Duration::seconds(91), "re-checked after confirm_delay, not 6 h: {next}");
+    assert!(
+        next <= chrono::Utc::now() + chrono::Duration::seconds(91),
+        "re-checked after confirm_delay, not 6 h: {next}"
+    );
     let table = mw.run_async(&["sources", "list"]).await.ok();
     assert!(table.stdout.contains("ok, gone? (unconfirmed 1/2)"), "{}", table.stdout);
 
@@ -254,7 +261,8 @@ async fn scenario_twenty_pages_five_die_three_come_back() {
     use std::time::{Duration, Instant};
     let toml = format!(
         "{}\n[liveness]\nconfirm_after = 2\nconfirm_delay = \"1s\"\n",
-        crate::support::TEST_CONFIG.replace("[schedule]\n", "[schedule]\nsweep_every = \"1s\"\ndefault_every = \"6h\"\n")
+        crate::support::TEST_CONFIG
+            .replace("[schedule]\n", "[schedule]\nsweep_every = \"1s\"\ndefault_every = \"6h\"\n")
     );
     let Some(mw) = Mw::with_config(Backend::Sqlite, &toml).await else { return };
     let server = TestServer::start().await;
@@ -305,7 +313,11 @@ async fn scenario_twenty_pages_five_die_three_come_back() {
         assert!(died_at.elapsed() < Duration::from_secs(30), "statuses did not settle: {statuses:?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    eprintln!("[{:>5.1}s] the daemon confirmed all 5 deaths {:.1}s after round 2", t0.elapsed().as_secs_f64(), settled.as_secs_f64());
+    eprintln!(
+        "[{:>5.1}s] the daemon confirmed all 5 deaths {:.1}s after round 2",
+        t0.elapsed().as_secs_f64(),
+        settled.as_secs_f64()
+    );
     assert!(settled < Duration::from_secs(10), "settled in {settled:?}");
 
     // Three come back, unchanged.
