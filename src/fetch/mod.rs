@@ -238,13 +238,14 @@ impl Fetcher {
             // budget: a source with a 10 s timeout never sits 2 minutes in a
             // queue; it is deferred instead (issue 13).
             let max_wait = self.cfg.retry_max_delay.min(budget);
-            let permit = match self.politeness.acquire(&url, max_wait).await {
+            // Held until this hop's outcome is handled: a Retry-After must
+            // push the host back before the next request to it gets the slot.
+            let _permit = match self.politeness.acquire(&url, max_wait).await {
                 Ok(p) => p,
                 Err(PushedBack(left)) => return FetchOutcome::Deferred { wait: left, final_url: url },
             };
             let started = Instant::now();
             let hop = tokio::time::timeout(budget, self.hop(req, &url)).await;
-            drop(permit);
             budget = budget.saturating_sub(started.elapsed());
             let hop = match hop {
                 Ok(h) => h,

@@ -15,7 +15,7 @@ use crate::source::Source;
 use crate::sources::{self, KindChange, Observation, Observed};
 use crate::store::StoreError;
 use crate::store::record::{CheckRecord, NewChange, SnapshotPointer, SourceUpdate};
-use crate::types::{ChangeKind, ErrorKind, SourceKind, SourceStatus};
+use crate::types::{ChangeKind, ErrorKind, SourceStatus};
 
 #[derive(Debug, Clone, Default)]
 pub struct CheckMode {
@@ -383,8 +383,7 @@ impl Runner {
                 // A page URL that turned out to serve a feed or a PDF is that
                 // kind from now on (`sources list` shows it, the next check
                 // asks for it).
-                kind: (fresh.is_some() && source.kind == SourceKind::Page && obs.kind != SourceKind::Page)
-                    .then_some(obs.kind),
+                kind: fresh.and_then(|_| sources::detected_kind(source.kind, obs.kind)),
                 succeeded: obs.observed.is_ok(),
                 next_check_at,
             },

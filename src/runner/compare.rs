@@ -11,7 +11,7 @@ use crate::sources::suspect::replaced_reason;
 use crate::sources::{self, KindChange, Observation};
 use crate::store::StoreError;
 use crate::store::record::{CompressedBody, NewSnapshot};
-use crate::types::{ChangeKind, SourceKind};
+use crate::types::ChangeKind;
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -133,7 +133,7 @@ impl Runner {
         }
         // A page that now shows another article is a liveness outcome, not
         // a rewrite: its text must not become the snapshot (issue 13).
-        if obs.kind == SourceKind::Page && !accept_rewrite {
+        if sources::may_be_replaced(obs.kind) && !accept_rewrite {
             let old_title = last.meta.get("title").and_then(|t| t.as_str());
             if let Some(reason) = replaced_reason(&last.text, &fresh.text, old_title, fresh.title.as_deref()) {
                 return Ok(Content::Replaced { reason });

@@ -205,8 +205,8 @@ both_backends!(a_page_url_serving_a_gb2312_feed_becomes_a_feed_on, a_page_url_se
 /// the window ends, and `check --all` ends promptly.
 async fn a_pushed_back_host_defers_its_other_sources(backend: Backend) {
     let Some(mut mw) = Mw::new(backend).await else { return };
-    // One request at a time to the host, so the 503 comes first.
-    mw.env.push(("MODELWATCH_FETCH__PER_HOST_CONCURRENCY".to_owned(), "1".to_owned()));
+    // One check at a time, in id order, so the 503 comes first.
+    mw.env.push(("MODELWATCH_FETCH__CONCURRENCY".to_owned(), "1".to_owned()));
     let server = TestServer::start().await;
     mw.init().await;
     let mut ids = Vec::new();
