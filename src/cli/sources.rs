@@ -406,6 +406,13 @@ fn show(s: &Source, format: Format) -> anyhow::Result<()> {
         None => s.status.to_string(),
     };
     println!("  status:      {status}");
+    if let Some(p) = json.pending_status {
+        println!(
+            "  pending:     {p} (unconfirmed {}), re-checked at {}",
+            json.pending_count,
+            time(Some(s.next_check_at))
+        );
+    }
     if let Some(f) = &s.final_url {
         println!("  final url:   {f}");
     }

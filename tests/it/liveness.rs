@@ -220,6 +220,7 @@ async fn a_pushed_back_host_defers_its_other_sources(backend: Backend) {
 
     let started = std::time::Instant::now();
     let r = mw.run_async(&["check", "--all", "--format", "json"]).await.ok().json();
+    eprintln!("check --all over a pushed-back host took {:?}", started.elapsed());
     assert!(started.elapsed() < std::time::Duration::from_secs(10), "check --all waited {:?}", started.elapsed());
     assert_eq!(r[0]["outcome"], "failed", "{r}");
     assert_eq!(r[0]["error_kind"], "http_status", "{r}");
