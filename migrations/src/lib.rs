@@ -10,6 +10,7 @@ mod m20261128_000100_catalog;
 pub mod m20261128_000200_digest;
 mod m20261128_000300_metrics;
 mod m20261128_000400_alias_ambiguous;
+pub mod m20261205_030000_change_seq;
 mod m20261205_070000_source_section;
 
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000200_digest::Migration),
             Box::new(m20261128_000300_metrics::Migration),
             Box::new(m20261128_000400_alias_ambiguous::Migration),
+            Box::new(m20261205_030000_change_seq::Migration),
             Box::new(m20261205_070000_source_section::Migration),
         ]
     }

@@ -75,7 +75,8 @@ pub async fn run(ctx: &Context, args: &ChangesArgs) -> anyhow::Result<()> {
         Some(s) => Some(ctx.store.get_source(&SourceRef::parse(s)).await.map_err(store_error)?.id),
         None => None,
     };
-    let rows = ctx.store.list_changes(&ChangeFilter { since, until: None, source, limit: args.limit }).await?;
+    let rows =
+        ctx.store.list_changes(&ChangeFilter { since, source, limit: args.limit, ..ChangeFilter::default() }).await?;
     print_list(args.format.format, &rows, &["ID", "SOURCE", "KIND", "DETECTED", "SUMMARY", "URL"], |c| {
         vec![
             c.id.to_string(),

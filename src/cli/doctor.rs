@@ -231,6 +231,11 @@ async fn fetch(config: &Config, store: Option<&Store>, url: Option<&str>) -> Fin
             "fetch",
             format!("GET {target}: {status} in {} ms (that page is gone, but fetching works)", ms(started)),
         ),
+        FetchOutcome::Deferred { wait, .. } => fail(
+            "fetch",
+            format!("GET {target}: the host asked us to wait {} s", wait.as_secs()),
+            fetch_hint(ErrorKind::RateLimited),
+        ),
         FetchOutcome::Failed(f) => {
             let kind = f.kind.to_string();
             let why = if f.message.starts_with(&kind) { f.message.clone() } else { format!("{kind}: {}", f.message) };

@@ -112,6 +112,11 @@ pub struct SourceJson {
     pub status: SourceStatus,
     pub last_error_kind: Option<ErrorKind>,
     pub last_error: Option<String>,
+    /// A status change waiting for confirmation: the status the last
+    /// outcomes argue for and how many agreed so far (the confirmation
+    /// re-check is at `next_check_at`).
+    pub pending_status: Option<SourceStatus>,
+    pub pending_count: u32,
     pub last_checked_at: Option<DateTime<Utc>>,
     pub next_check_at: DateTime<Utc>,
     pub schedule: Option<String>,
@@ -132,6 +137,9 @@ impl From<&Source> for SourceJson {
             status: s.status,
             last_error_kind: s.last_error_kind,
             last_error: s.last_error.clone(),
+            // Paused sources keep their previous status here (see resume).
+            pending_status: s.pending_status.filter(|_| s.status != SourceStatus::Paused),
+            pending_count: if s.status == SourceStatus::Paused { 0 } else { s.pending_count },
             last_checked_at: s.last_checked_at,
             next_check_at: s.next_check_at,
             schedule: s.schedule.as_ref().map(ToString::to_string),
@@ -162,16 +170,21 @@ pub async fn run(ctx: &Context, cmd: SourcesCommand) -> anyhow::Result<()> {
         SourcesCommand::List(f) => {
             let sources = ctx.store.list_sources().await?;
             let rows: Vec<SourceJson> = sources.iter().map(SourceJson::from).collect();
-            print_list(f.format, &rows, &["ID", "KIND", "STATUS", "LAST CHECK", "URL", "TITLE"], |s| {
-                let status = match s.last_error_kind {
+            print_list(f.format, &rows, &["ID", "KIND", "STATUS", "LAST CHECK", "NEXT CHECK", "URL", "TITLE"], |s| {
+                let mut status = match s.last_error_kind {
                     Some(k) if s.status == SourceStatus::Failing => format!("failing ({k})"),
                     _ => s.status.to_string(),
                 };
+                if let Some(p) = s.pending_status {
+                    let needed = ctx.config.liveness.confirm_after.max(1);
+                    status.push_str(&format!(", {p}? (unconfirmed {}/{needed})", s.pending_count));
+                }
                 vec![
                     s.id.to_string(),
                     s.kind.to_string(),
                     status,
                     time(s.last_checked_at),
+                    time(Some(s.next_check_at)),
                     clip(&s.url, 60),
                     clip(s.title.as_deref().unwrap_or(""), 40),
                 ]
@@ -331,6 +344,13 @@ fn show(s: &Source, format: Format) -> anyhow::Result<()> {
         None => s.status.to_string(),
     };
     println!("  status:      {status}");
+    if let Some(p) = json.pending_status {
+        println!(
+            "  pending:     {p} (unconfirmed {}), re-checked at {}",
+            json.pending_count,
+            time(Some(s.next_check_at))
+        );
+    }
     if let Some(f) = &s.final_url {
         println!("  final url:   {f}");
     }
@@ -344,6 +364,10 @@ fn show(s: &Source, format: Format) -> anyhow::Result<()> {
         println!("  noise rules (shipped, line-wise):");
         for rule in crate::extract::default_noise_rules() {
             println!("    {:<16} {}", rule.name, rule.pattern);
+        }
+        println!("  community layouts (Q&A, posts, threads: only the content is kept):");
+        for layout in crate::extract::community_layouts() {
+            println!("    {:<18} {}", layout.name, layout.keeps);
         }
     }
     for re in &s.options.ignore {

@@ -150,6 +150,9 @@ pub struct ScheduleConfig {
 #[derive(Debug, Clone)]
 pub struct LivenessConfig {
     pub confirm_after: u32,
+    /// An outcome that would change a status is re-checked this soon (with
+    /// jitter), not after the source's interval.
+    pub confirm_delay: Duration,
 }
 
 #[derive(Debug, Clone)]

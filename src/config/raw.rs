@@ -68,6 +68,7 @@ pub struct RawSchedule {
 #[serde(deny_unknown_fields)]
 pub struct RawLiveness {
     pub confirm_after: u32,
+    pub confirm_delay: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

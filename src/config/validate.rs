@@ -291,7 +291,10 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
         database: DatabaseConfig { url: db_url, max_connections: raw.database.max_connections },
         fetch,
         schedule,
-        liveness: LivenessConfig { confirm_after: raw.liveness.confirm_after },
+        liveness: LivenessConfig {
+            confirm_after: raw.liveness.confirm_after,
+            confirm_delay: c.duration("liveness.confirm_delay", &raw.liveness.confirm_delay),
+        },
         retention,
         github,
         huggingface,

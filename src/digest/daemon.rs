@@ -10,7 +10,6 @@ use chrono_tz::Tz;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::period::COMMIT_GRACE;
 use super::send::{self, DigestSettings, RunReport};
 use crate::config::Config;
 use crate::mail::{SmtpMailer, SmtpSettings};
@@ -39,10 +38,10 @@ pub fn previous_fire(cron: &CronExpr, tz: Tz, now: DateTime<Utc>) -> Option<Date
 }
 
 /// A send was missed: the cron fired after the last digest's period ended
-/// (a run at `fire` ends its period [`COMMIT_GRACE`] earlier, which is not a
-/// miss). A database without any digest has missed nothing (first start).
+/// (a run at `fire` ends its period at its own clock, which is not before
+/// `fire`). A database without any digest has missed nothing (first start).
 pub fn missed(last_period_end: Option<DateTime<Utc>>, previous_fire: Option<DateTime<Utc>>) -> bool {
-    matches!((last_period_end, previous_fire), (Some(end), Some(fire)) if end + COMMIT_GRACE < fire)
+    matches!((last_period_end, previous_fire), (Some(end), Some(fire)) if end < fire)
 }
 
 /// Runs until `shutdown`. `ticks` receives one message per cron fire (the
@@ -131,8 +130,8 @@ mod tests {
         let week_before = fire - chrono::Duration::days(7);
         assert!(missed(Some(week_before), Some(fire)));
         assert!(!missed(Some(fire), Some(fire)));
-        // The run at `fire` ended its period a grace earlier: not a miss.
-        assert!(!missed(Some(fire - COMMIT_GRACE), Some(fire)));
+        // The run at `fire` ended its period a moment after it: not a miss.
+        assert!(!missed(Some(fire + chrono::Duration::milliseconds(300)), Some(fire)));
         assert!(!missed(None, Some(fire)), "a fresh database has missed nothing");
         assert!(!missed(Some(week_before), None));
     }

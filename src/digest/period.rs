@@ -13,14 +13,32 @@ pub const MAX_SPAN_DAYS: i64 = 7;
 /// to this many days; older changes stay in `modelwatch changes`.
 pub const MAX_GAP_DAYS: i64 = 14;
 
-/// How far behind the run's clock a digest period ends. A check stamps a
-/// change's `detected_at` before its transaction commits; a change stamped
-/// just before the digest's `now` but committed just after the digest read
-/// the changes would be outside this period (not yet visible) and outside the
-/// next one (which starts at this `end`): lost to every digest. Ending the
-/// period two minutes back leaves room for any commit in flight, and those
-/// rows fall into the next period instead.
-pub const COMMIT_GRACE: Duration = Duration::minutes(2);
+/// Which changes a digest covers: those with a commit-ordered sequence in
+/// `(after, through]` (see `store::changes::reserve_seq`). A clock window
+/// cannot do this: a change is stamped before its transaction commits, so a
+/// row stamped just before a digest's `now` but committed just after it would
+/// fall outside this digest (not yet visible) and outside the next one (which
+/// starts at this `end`). A cursor has no such gap and no grace period, so a
+/// digest sent right after a check includes that check's changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Cursor {
+    /// The previous digest's `through`; `None` when no digest recorded a
+    /// cursor yet (the first digest, or the first after an upgrade).
+    pub after: Option<i64>,
+    /// The highest sequence committed when the digest was built.
+    pub through: i64,
+    /// Changes detected before this instant are left out: the first
+    /// digest's week, or the cap after a very long gap ([`MAX_GAP_DAYS`]).
+    pub not_before: Option<DateTime<Utc>>,
+}
+
+/// What the previous digest (any status, `skipped` included) covered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Previous {
+    pub end: DateTime<Utc>,
+    /// `None` for a digest built before cursors existed.
+    pub through: Option<i64>,
+}
 
 /// The half-open window `[start, end)` of one digest.
 ///
@@ -32,6 +50,9 @@ pub const COMMIT_GRACE: Duration = Duration::minutes(2);
 pub struct Period {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+    /// The changes covered, for a digest run; `None` for an explicit time
+    /// window (`digest preview --since`), which reads changes by date.
+    pub cursor: Option<Cursor>,
     pub key: String,
     /// `start` and `end` as local dates (`2026-11-23`), for subjects and headings.
     pub start_date: String,
@@ -51,10 +72,19 @@ impl Period {
         Period::between(start, end, tz)
     }
 
-    /// The period a digest run at `now` covers: it ends [`COMMIT_GRACE`]
-    /// before `now`, so changes still being committed go to the next one.
-    pub fn for_run_at(now: DateTime<Utc>, previous_end: Option<DateTime<Utc>>, tz: Tz) -> Period {
-        Period::ending_at(now - COMMIT_GRACE, previous_end, tz)
+    /// The period a digest run at `now` covers: every change after the
+    /// previous digest's cursor up to `through`, the highest sequence
+    /// committed now. Its time span (for headings, catalog news and metric
+    /// deltas) runs from the previous digest's end to `now`.
+    pub fn for_run_at(now: DateTime<Utc>, previous: Option<Previous>, through: i64, tz: Tz) -> Period {
+        let mut period = Period::ending_at(now, previous.map(|p| p.end), tz);
+        let after = previous.and_then(|p| p.through);
+        // Without a previous cursor the week's start bounds the changes; with
+        // one, only a capped gap does (the start moved past the previous end).
+        let capped = previous.is_some_and(|p| period.start > p.end);
+        let not_before = (after.is_none() || capped).then_some(period.start);
+        period.cursor = Some(Cursor { after, through, not_before });
+        period
     }
 
     /// An explicit window (used by `digest preview --since`).
@@ -64,6 +94,7 @@ impl Period {
         Period {
             start,
             end,
+            cursor: None,
             key: local_end.format("%Y-%m-%d").to_string(),
             start_date: local_start.format("%Y-%m-%d").to_string(),
             end_date: local_end.format("%Y-%m-%d").to_string(),
@@ -111,18 +142,32 @@ mod tests {
     }
 
     #[test]
-    fn a_change_committed_just_after_a_run_lands_in_the_next_period() {
-        // Monday 08:00 Shanghai run; a check stamped a change 30 s earlier but
-        // committed it after the digest had read its changes.
+    fn a_run_covers_everything_after_the_previous_cursor_up_to_now() {
         let run = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
-        let detected_at = run - Duration::seconds(30);
         let tz = chrono_tz::Asia::Shanghai;
-        let this = Period::for_run_at(run, Some(run - Duration::days(7)), tz);
-        let covers = |p: &Period, t| p.start <= t && t < p.end;
-        assert!(!covers(&this, detected_at), "{this:?} must leave in-flight rows to the next period");
-        assert_eq!(this.key, "2026-11-30");
-        let next_run = run + Duration::days(7);
-        let next = Period::for_run_at(next_run, Some(this.end), tz);
-        assert!(covers(&next, detected_at), "{next:?} must pick the row up");
+        let previous = Previous { end: run - Duration::days(7), through: Some(41) };
+        let p = Period::for_run_at(run, Some(previous), 57, tz);
+        assert_eq!(p.end, run, "no grace: a check just before the run is in it");
+        assert_eq!(p.start, previous.end);
+        assert_eq!(p.cursor, Some(Cursor { after: Some(41), through: 57, not_before: None }));
+        // The next run starts where this one stopped.
+        let next =
+            Period::for_run_at(run + Duration::days(7), Some(Previous { end: p.end, through: Some(57) }), 60, tz);
+        assert_eq!(next.cursor.unwrap().after, Some(57));
+    }
+
+    #[test]
+    fn the_first_run_and_a_long_gap_are_bounded_by_time() {
+        let run = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
+        let first = Period::for_run_at(run, None, 9, chrono_tz::UTC);
+        assert_eq!(first.cursor, Some(Cursor { after: None, through: 9, not_before: Some(run - Duration::days(7)) }));
+        // A digest from before cursors: its end bounds the changes.
+        let legacy = Previous { end: run - Duration::days(7), through: None };
+        let p = Period::for_run_at(run, Some(legacy), 9, chrono_tz::UTC);
+        assert_eq!(p.cursor.unwrap().not_before, Some(legacy.end));
+        // Abandoned for two months: capped, even with a cursor.
+        let old = Previous { end: run - Duration::days(60), through: Some(3) };
+        let p = Period::for_run_at(run, Some(old), 9, chrono_tz::UTC);
+        assert_eq!(p.cursor.unwrap().not_before, Some(run - Duration::days(MAX_GAP_DAYS)));
     }
 }

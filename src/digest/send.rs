@@ -113,11 +113,13 @@ pub struct RunReport {
     pub skipped: usize,
 }
 
-/// The period a run at `now` covers: from the end of the last digest built
-/// to [`super::period::COMMIT_GRACE`] before `now`.
+/// The period a run at `now` covers: every change committed after the last
+/// digest's cursor up to the highest one committed now (a change committed
+/// while the digest is built goes to the next one).
 pub async fn current_period(store: &Store, now: DateTime<Utc>, tz: Tz) -> Result<Period, DigestError> {
-    let previous = store.digest_last_period_end().await?;
-    Ok(Period::for_run_at(now, previous, tz))
+    let previous = store.digest_previous().await?;
+    let through = store.max_committed_change_seq().await?;
+    Ok(Period::for_run_at(now, previous, through, tz))
 }
 
 /// Builds the period's digests and stores them as pending, all audiences in
@@ -140,7 +142,7 @@ pub async fn enqueue(
         tracing::info!(period = %period.key, "Nothing to report; no digest built.");
         // Record the period as covered, so the next one starts after it and a
         // restart does not take this week for a missed send.
-        store.digest_record_skipped(&period.key, period.start, period.end, now).await?;
+        store.digest_record_skipped(&period.key, period.start, period.end, period.cursor, now).await?;
         report.empty.push(period.key.clone());
         return Ok(());
     }
@@ -156,6 +158,7 @@ pub async fn enqueue(
             subject: p.rendered.subject,
             body_text: p.rendered.text,
             body_html: p.rendered.html,
+            cursor: p.period.cursor,
         })
         .collect();
     let inserted = store.digest_enqueue(digests, now).await?;

@@ -48,6 +48,8 @@ const MIN_PARAGRAPH_CHARS: usize = 20;
 /// Elements the walk drops, with why (for `Extracted::removed`).
 pub(crate) struct Drops<'s> {
     pub excluded: HashSet<NodeId>,
+    /// Stamps a community layout writes into its content (`community`).
+    pub layout: HashSet<NodeId>,
     pub furniture: bool,
     pub stats: &'s PageStats,
 }
@@ -263,6 +265,9 @@ pub(crate) fn walk(roots: &[ElementRef<'_>], drops: &Drops<'_>, title: Option<&s
 fn drop_reason(el: &ElementRef<'_>, drops: &Drops<'_>, is_root: bool) -> Option<Option<String>> {
     if drops.excluded.contains(&el.id()) {
         return Some(Some("exclude".to_owned()));
+    }
+    if drops.layout.contains(&el.id()) {
+        return Some(Some("layout".to_owned()));
     }
     if is_never_text(el) {
         return Some(None);

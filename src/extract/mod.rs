@@ -10,6 +10,7 @@
 //! counters, relative times, ads and recommendation lists.
 
 mod boilerplate;
+mod community;
 mod main_text;
 mod meta;
 mod noise;
@@ -23,6 +24,7 @@ use std::collections::HashSet;
 
 use scraper::{Html, Selector};
 
+pub use community::{Layout as CommunityLayout, layouts as community_layouts};
 pub use noise::{NoiseRuleInfo, apply_noise_rules, default_noise_rules, validate_regex};
 pub use normalize::normalize_text;
 
@@ -114,12 +116,26 @@ pub fn extract_page(html: &str, opts: &ExtractOptions) -> Result<Extracted, Extr
     // (a `.comment` inside a selected `#comments`) would only get in the way;
     // `exclude` is the user's tool there. Line rules still apply.
     let furniture = opts.default_noise && select.is_none();
-    let drops = main_text::Drops { excluded, furniture, stats: &stats };
-    let roots = match &select {
-        Some(selector) => main_text::selected_roots(&doc, selector),
-        None => main_text::auto_roots(&doc, &stats),
+    // A Q&A or community page says where its content is (see `community`).
+    let community = if furniture { community::recognise(&doc) } else { None };
+    let mut notes = Vec::new();
+    let mut layout_drops = HashSet::new();
+    let roots = match (&select, community) {
+        (Some(selector), _) => main_text::selected_roots(&doc, selector),
+        (None, Some(found)) => {
+            notes.push(format!(
+                "layout {}: only the {} (comments, votes, replies and recommendations left out)",
+                found.layout.name, found.layout.keeps
+            ));
+            layout_drops = found.drop;
+            found.roots
+        }
+        (None, None) => main_text::auto_roots(&doc, &stats),
     };
+    let drops = main_text::Drops { excluded, layout: layout_drops, furniture, stats: &stats };
     let (raw_lines, mut removed) = main_text::walk(&roots, &drops, meta.title.as_deref());
+    notes.append(&mut removed);
+    let mut removed = notes;
 
     let mut kept = Vec::with_capacity(raw_lines.len());
     for raw in &raw_lines {

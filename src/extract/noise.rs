@@ -30,12 +30,31 @@ pub struct NoiseRuleInfo {
 /// Separators that bylines are built from ("张三 · 3小时前 | 阅读 1234"):
 /// trimmed from the ends of a line a rule edited.
 const SEPARATORS: &[char] =
-    &[' ', '·', '•', '|', '｜', '/', '／', ',', '，', '、', ':', '：', ';', '；', '-', '—', '_', '~'];
+    &[' ', '·', '・', '•', '|', '｜', '/', '／', ',', '，', '、', ':', '：', ';', '；', '-', '—', '_', '~'];
 
 /// Brackets left empty by a removed counter ("评论()").
 const BRACKETS: &[char] = &['(', ')', '（', '）', '[', ']', '【', '】', '<', '>', '《', '》'];
 
 const RULES: &[NoiseRuleInfo] = &[
+    // Q&A and community stamps. First the IP location Weibo and Zhihu add
+    // to every post ("· IP 属地北京" follows the author around), then the
+    // stamp verbs with their time, before `relative_time_zh` takes the time
+    // alone and leaves "编辑于" behind (which turns into "发布于" on the
+    // next edit). A stamp with a date counts only as a line of its own: in
+    // prose "发布于 2023 年 3 月 14 日" is content.
+    NoiseRuleInfo {
+        name: "ip_location_zh", pattern: r"IP\s*属地\s*[:：]?\s*\p{Han}{1,8}", example: "IP 属地北京"
+    },
+    NoiseRuleInfo {
+        name: "edit_stamp_zh",
+        pattern: r"本帖最后由\s*\S{1,40}\s*于\s*\d{4}-\d{1,2}-\d{1,2}\s*\d{1,2}:\d{2}(?::\d{2})?\s*编辑",
+        example: "本帖最后由 ml_engineer_lee 于 2024-11-21 09:02 编辑",
+    },
+    NoiseRuleInfo {
+        name: "post_stamp_zh",
+        pattern: r"(?:发布|编辑|修改|更新|发表|回答|回复)于\s*(?:\d+\s*(?:秒|分钟|小时|天|周|个月|年)前|刚刚|半小时前|(?:今天|昨天|前天)\s*\d{1,2}:\d{2})|^[\s·・•|｜\-—]*(?:发布|编辑|修改|更新|发表|回答|回复|创建)(?:于|时间)\s*[:：]?\s*(?:\d{4}\s*[-/.年]\s*)?\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?[\s·・•|｜\-—]*$",
+        example: "编辑于 3 小时前",
+    },
     NoiseRuleInfo {
         name: "relative_time_zh",
         pattern: r"(?:\d+\s*(?:秒|分钟|小时|天|周)前|刚刚|半小时前|(?:今天|昨天|前天)\s*\d{1,2}:\d{2})",
@@ -48,7 +67,7 @@ const RULES: &[NoiseRuleInfo] = &[
     },
     NoiseRuleInfo {
         name: "counter_zh",
-        pattern: r"(?:(?:阅读|阅读量|浏览|浏览量|点击|点赞|赞|在看|评论|收藏|转发|分享|关注|关注者|被浏览|热度|人气|回答|喜欢)(?:数|量)?\s*[:：]?\s*[(（]?\s*\d[\d,.]*\s*[万千kKwW]?\+?\s*[)）]?(?:\s*次)?|\d[\d,.]*\s*[万千kKwW]?\+?\s*(?:次阅读|人阅读|阅读|次浏览|人浏览|浏览|人看过|次播放|赞|点赞|条评论|评论|人评论|收藏|转发|人关注|个回答|人赞同(?:了该回答)?|在看|喜欢))",
+        pattern: r"(?:(?:阅读|阅读量|浏览|浏览量|点击|点赞|赞同|赞|在看|评论|收藏|转发|分享|关注|关注者|被浏览|热度|人气|回答|喜欢)(?:数|量)?\s*[:：]?\s*[(（]?\s*\d[\d,.]*\s*[万千kKwW]?\+?\s*[)）]?(?:\s*次)?|\d[\d,.]*\s*[万千kKwW]?\+?\s*(?:次阅读|人阅读|阅读|次浏览|人浏览|浏览|人看过|次播放|赞|点赞|条评论|评论|人评论|收藏|转发|人关注|个回答|人赞同(?:了该回答)?|在看|喜欢))",
         example: "阅读 10万+ 在看 326 评论(45)",
     },
     NoiseRuleInfo {
@@ -61,6 +80,11 @@ const RULES: &[NoiseRuleInfo] = &[
         pattern: r"(?i)(?:(?:最后|最近)?(?:更新|修改|编辑)(?:于|时间|日期)?\s*[:：]?\s*\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:[\sT]*\d{1,2}:\d{2}(?::\d{2})?)?|(?:last\s+)?(?:updated|modified|edited)\s*(?:on|at)?\s*[:：]?\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[\sT]*\d{1,2}:\d{2}(?::\d{2})?)?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}(?:\s+\d{1,2}:\d{2})?|today|yesterday))",
         example: "最后更新于 2026-11-20 10:32",
     },
+    NoiseRuleInfo {
+        name: "bare_datetime",
+        pattern: r"^\s*(?:\d{4}\s*[-/.年]\s*)?\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}(?::\d{2})?\s*$",
+        example: "11-20 10:32",
+    },
     NoiseRuleInfo { name: "bare_counter", pattern: r"^\s*\d[\d,.]*\s*[万千kKwW]?\+?\s*$", example: "1,024" },
     NoiseRuleInfo {
         name: "ad_label",
@@ -71,6 +95,18 @@ const RULES: &[NoiseRuleInfo] = &[
         name: "share_prompt",
         pattern: r"(?i)^\s*(?:分享到|分享至|扫码分享|微信扫一扫(?:关注该公众号|分享)?|share(?:\s+this)?(?:\s+on)?)\s*[:：]?.*$",
         example: "分享到：微信 微博 QQ空间",
+    },
+    // "查看全部 1,024 个回答" once the counter is gone.
+    NoiseRuleInfo {
+        name: "more_prompt_zh",
+        pattern: r"^\s*(?:查看|展开|显示|收起)(?:全部|更多|其余)(?:回答|评论|回复)?\s*$",
+        example: "查看全部",
+    },
+    // Last: a stamp verb whose time another rule (or the user's) took away.
+    NoiseRuleInfo {
+        name: "stamp_leftover_zh",
+        pattern: r"^[\s·・•|｜\-—]*(?:发布|编辑|修改|更新|发表)于[\s·・•|｜\-—]*$",
+        example: "编辑于",
     },
     NoiseRuleInfo {
         name: "copyright_year",
@@ -218,7 +254,8 @@ mod tests {
         assert_eq!(clean("刚刚").0, None);
         assert_eq!(clean("昨天 12:30").0, None);
         assert_eq!(clean("今天，智谱发布GLM-4").0.as_deref(), Some("今天，智谱发布GLM-4"));
-        assert_eq!(clean("量子位 发表于 15 分钟前").0.as_deref(), Some("量子位发表于"));
+        // The stamp verb goes with its time.
+        assert_eq!(clean("量子位 发表于 15 分钟前").0.as_deref(), Some("量子位"));
     }
 
     #[test]
@@ -256,6 +293,41 @@ mod tests {
         assert_eq!(clean("Updated 2026-11-21T09:02").0, None);
         assert_eq!(clean("Modified today").0, None);
         assert_eq!(clean("We updated 3 models").0.as_deref(), Some("We updated 3 models"));
+    }
+
+    #[test]
+    fn community_votes_stamps_and_locations() {
+        for line in [
+            "编辑于 3 小时前 · IP 属地北京",
+            "发布于 2024-12-27 10:02・IP 属地上海",
+            "编辑于 2024-12-27",
+            "赞同 1.2 万",
+            "1.3 万 人赞同了该回答",
+            "转发 1.2万",
+            "评论 3456",
+            "查看全部 1,024 个回答",
+            "本帖最后由 ml_engineer_lee 于 2024-11-21 09:02 编辑",
+            "11-20 10:32",
+            "2024-11-20 21:14:05",
+        ] {
+            assert_eq!(clean(line).0, None, "{line}");
+        }
+        let (kept, removed) = clean("周明远 · 回答于 2 天前");
+        assert_eq!(kept.as_deref(), Some("周明远"));
+        assert_eq!(removed, vec!["post_stamp_zh: 回答于 2 天前"]);
+    }
+
+    #[test]
+    fn dated_stamps_in_prose_are_content() {
+        for line in [
+            "GPT-4 发布于 2023 年 3 月 14 日",
+            "Qwen2.5 于 9 月 19 日发布，首批开源 7 个尺寸",
+            "赞同这个观点的人不多",
+            "IP 地址段由运营商分配",
+        ] {
+            let normalised = crate::extract::normalize_text(line);
+            assert_eq!(clean(&normalised).0.as_deref(), Some(normalised.as_str()), "{line}");
+        }
     }
 
     #[test]

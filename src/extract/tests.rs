@@ -122,6 +122,130 @@ fn qa_model_name_added() {
     insta::assert_snapshot!("qa_edit_model_excerpt", c.excerpt);
 }
 
+/// Issue 13, item 3: Q&A and community pages. Each has a noise-only
+/// variant (votes, likes and comment counts, "编辑于 N 小时前", an appended
+/// comment or reply, a reordered recommendation box) that must extract to the
+/// same text, and an edit of one sentence inside the answer or post that must
+/// still be caught as exactly that.
+fn assert_community_layout(html: &str, layout: &str) -> Extracted {
+    let e = text(html);
+    let note = format!("layout {layout}: ");
+    assert!(e.removed.first().is_some_and(|r| r.starts_with(&note)), "{layout} not recognised: {:?}", e.removed);
+    e
+}
+
+#[test]
+fn zhihu_answer_keeps_the_question_and_the_answer() {
+    let e = assert_community_layout(page!("zhihu-answer.html"), "zhihu_answer");
+    assert_eq!(e.title.as_deref(), Some("如何评价 DeepSeek-V3 的技术报告？ - 知乎"));
+    for gone in ["标题党", "赞同", "评论", "IP属地", "编辑于", "小时前", "MTP", "相关问题", "GPT-4o相比", "关注者"]
+    {
+        assert!(!e.text.contains(gone), "{gone:?} left in:\n{}", e.text);
+    }
+    insta::assert_snapshot!("zhihu_answer_text", e.text);
+}
+
+#[test]
+fn zhihu_answer_noise_is_no_change() {
+    assert_no_change(page!("zhihu-answer.html"), page!("zhihu-answer.noise.html"));
+}
+
+#[test]
+fn zhihu_answer_sentence_edit() {
+    let c = change(page!("zhihu-answer.html"), page!("zhihu-answer.edit.html"));
+    assert_eq!((c.added, c.removed, c.modified), (0, 0, 1));
+    assert!(c.excerpt.contains("278.8"), "{}", c.excerpt);
+}
+
+#[test]
+fn weibo_post_keeps_the_author_and_the_post() {
+    let e = assert_community_layout(page!("weibo-post.html"), "weibo_post");
+    assert!(e.text.starts_with("机器之心\n【DeepSeek-V3正式发布并开源】"), "{}", e.text);
+    for gone in ["科技小白", "转发", "小时前", "来自", "相关推荐", "量子位", "3456"] {
+        assert!(!e.text.contains(gone), "{gone:?} left in:\n{}", e.text);
+    }
+    insta::assert_snapshot!("weibo_post_text", e.text);
+}
+
+#[test]
+fn weibo_post_noise_is_no_change() {
+    assert_no_change(page!("weibo-post.html"), page!("weibo-post.noise.html"));
+}
+
+#[test]
+fn weibo_post_sentence_edit() {
+    let c = change(page!("weibo-post.html"), page!("weibo-post.edit.html"));
+    assert_eq!((c.added, c.removed, c.modified), (0, 0, 1));
+    assert!(c.excerpt.contains("长文本略弱"), "{}", c.excerpt);
+}
+
+#[test]
+fn forum_thread_keeps_the_subject_and_the_first_post() {
+    let e = assert_community_layout(page!("forum-thread.html"), "discuz_thread");
+    assert!(e.text.starts_with("实测：Qwen2.5-72B本地部署显存占用与推理速度汇总\n测试环境"), "{}", e.text);
+    for gone in ["感谢分享", "显卡吃灰", "本帖最后由", "查看", "天前", "相关帖子", "签名", "楼主"]
+    {
+        assert!(!e.text.contains(gone), "{gone:?} left in:\n{}", e.text);
+    }
+    assert!(e.removed.iter().any(|r| r.starts_with("region layout: 本帖最后由")), "{:?}", e.removed);
+    insta::assert_snapshot!("forum_thread_text", e.text);
+}
+
+#[test]
+fn forum_thread_noise_is_no_change() {
+    assert_no_change(page!("forum-thread.html"), page!("forum-thread.noise.html"));
+}
+
+#[test]
+fn forum_thread_sentence_edit() {
+    let c = change(page!("forum-thread.html"), page!("forum-thread.edit.html"));
+    assert_eq!((c.added, c.removed, c.modified), (0, 0, 1));
+    assert!(c.excerpt.contains("CUDA graph"), "{}", c.excerpt);
+}
+
+#[test]
+fn weibo_mobile_and_phpbb_layouts() {
+    let weibo = |likes: &str, comment: &str, sentence: &str| {
+        format!(
+            r#"<html><body><div class="weibo-main"><div class="card m-panel card9"><header class="weibo-top m-box"><div class="m-text-box"><a href="/u/1642634100"><h3 class="m-text-cut">量子位</h3></a><h4 class="m-text-cut"><span class="time">5分钟前</span> 来自 iPhone客户端</h4></div></header>
+            <article class="weibo-main"><div class="weibo-og"><div class="weibo-text">Kimi 发布 k1.5 多模态思考模型。{sentence}</div></div></article>
+            <footer class="m-ctrl-box"><div class="m-diy-btn"><h4>转发 120</h4></div><div class="m-diy-btn"><h4>评论 56</h4></div><div class="m-diy-btn"><h4>{likes}</h4></div></footer></div>
+            <div class="comment-list"><div class="card-list"><div class="comment-content">{comment}</div></div></div></div></body></html>"#
+        )
+    };
+    let base = weibo("赞 1203", "期待", "数学推理达到 o1 水平。");
+    assert_community_layout(&base, "weibo_mobile_post");
+    assert_no_change(&base, &weibo("赞 1388", "期待<br>冲冲冲", "数学推理达到 o1 水平。"));
+    let c = change(&base, &weibo("赞 1203", "期待", "数学推理接近 o1 水平。"));
+    assert_eq!(c.modified, 1);
+
+    let phpbb = |replies: &str, sentence: &str| {
+        format!(
+            r#"<html><head><title>Qwen2.5 fine-tuning notes - LLM Forum</title></head><body><div id="page-body">
+            <h2 class="topic-title"><a href="./viewtopic.php?t=42">Qwen2.5 fine-tuning notes</a></h2>
+            <div id="p101" class="post has-profile bg2"><div class="inner"><div class="postbody"><h3 class="first">Qwen2.5 fine-tuning notes</h3>
+            <p class="author">by <strong>lee</strong> » 3 hours ago</p><div class="content">LoRA rank 16 worked best for us. {sentence}</div>
+            <div class="notice">Last edited by lee on Tue Nov 19, 2024 9:02 pm, edited 1 time in total.</div></div></div></div>
+            {replies}</div></body></html>"#
+        )
+    };
+    let reply = r#"<div id="p102" class="post bg1"><div class="inner"><div class="postbody"><h3>Re: Qwen2.5 fine-tuning notes</h3><div class="content">Thanks, which dataset?</div></div></div></div>"#;
+    let base = phpbb("", "Learning rate 2e-4.");
+    assert_community_layout(&base, "phpbb_topic");
+    assert_no_change(&base, &phpbb(reply, "Learning rate 2e-4."));
+    let c = change(&base, &phpbb(reply, "Learning rate 1e-4."));
+    assert_eq!(c.modified, 1);
+}
+
+#[test]
+fn a_user_selector_wins_over_a_community_layout() {
+    let opts = ExtractOptions { select: Some(".Comments-container".into()), ..ExtractOptions::default() };
+    let e = extract_page(page!("zhihu-answer.html"), &opts).unwrap();
+    assert!(e.text.contains("标题党"), "{}", e.text);
+    let off = ExtractOptions { default_noise: false, ..ExtractOptions::default() };
+    assert!(!extract_page(page!("zhihu-answer.html"), &off).unwrap().removed.iter().any(|r| r.starts_with("layout")));
+}
+
 #[test]
 fn without_default_noise_counters_stay() {
     let opts = ExtractOptions { default_noise: false, ..ExtractOptions::default() };

@@ -122,6 +122,13 @@ pub enum FetchOutcome {
         redirects: Vec<Redirect>,
     },
     Failed(FetchFailure),
+    /// Not requested: the host asked us (429/503 `Retry-After`, to this or
+    /// another of its URLs) to stay away for `wait` more, longer than this
+    /// request may wait. A deferral, not a failure: nothing was asked.
+    Deferred {
+        wait: Duration,
+        final_url: Url,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -188,7 +195,8 @@ impl Fetcher {
                 other => Ok(other),
             }
         };
-        let max_wait = self.cfg.retry_max_delay;
+        // Retries wait (a Retry-After included) within the request's budget.
+        let max_wait = self.cfg.retry_max_delay.min(req.timeout.unwrap_or(self.cfg.timeout));
         let result = attempt
             .retry(retry::policy(&self.cfg))
             .sleep(tokio::time::sleep)
@@ -233,24 +241,18 @@ impl Fetcher {
             if let Some(until) = req.budget.as_ref().and_then(|b| b.blocked_until(chrono::Utc::now())) {
                 return FetchOutcome::Failed(budget_spent(until, None, &url));
             }
-            let permit = match self.politeness.acquire(&url, self.cfg.retry_max_delay).await {
+            // A host's push-back is waited out only within this request's own
+            // budget: a source with a 10 s timeout never sits 2 minutes in a
+            // queue; it is deferred instead (issue 13).
+            let max_wait = self.cfg.retry_max_delay.min(budget);
+            // Held until this hop's outcome is handled: a Retry-After must
+            // push the host back before the next request to it gets the slot.
+            let _permit = match self.politeness.acquire(&url, max_wait).await {
                 Ok(p) => p,
-                Err(PushedBack(left)) => {
-                    return FetchOutcome::Failed(FetchFailure {
-                        kind: ErrorKind::RateLimited,
-                        message: format!(
-                            "the host asked us to wait {} more",
-                            crate::schedule::format_duration(Duration::from_secs(left.as_secs().max(1)))
-                        ),
-                        status: None,
-                        final_url: Some(url.clone()),
-                        retry_after: Some(left),
-                    });
-                }
+                Err(PushedBack(left)) => return FetchOutcome::Deferred { wait: left, final_url: url },
             };
             let started = Instant::now();
             let hop = tokio::time::timeout(budget, self.hop(req, &url)).await;
-            drop(permit);
             budget = budget.saturating_sub(started.elapsed());
             let hop = match hop {
                 Ok(h) => h,
@@ -278,7 +280,7 @@ impl Fetcher {
                         FetchOutcome::Fetched(f) => FetchOutcome::Fetched(Fetched { final_url: url, redirects, ..f }),
                         FetchOutcome::NotModified { .. } => FetchOutcome::NotModified { final_url: url, redirects },
                         FetchOutcome::Gone { status, .. } => FetchOutcome::Gone { status, final_url: url, redirects },
-                        failed @ FetchOutcome::Failed(_) => failed,
+                        other @ (FetchOutcome::Failed(_) | FetchOutcome::Deferred { .. }) => other,
                     };
                 }
                 Hop::Redirect(next) => {

@@ -68,6 +68,13 @@ impl Politeness {
             Ok(p) => p,
             Err(_) => return Err(PushedBack(Duration::ZERO)),
         };
+        // The request ahead of us in the slot may have been the one the host
+        // answered with a Retry-After: look again before queueing up.
+        if let Some(left) = host.pushed_left()
+            && left > max_wait
+        {
+            return Err(PushedBack(left));
+        }
         // Reserve our start time under the lock, then sleep outside it, so
         // concurrent callers queue up one interval apart.
         let start = {

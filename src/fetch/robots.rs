@@ -90,7 +90,9 @@ fn interpret(outcome: FetchOutcome, ttl: Duration) -> (Rules, Duration) {
         FetchOutcome::Failed(f) if f.status.is_some_and(|s| (400..500).contains(&s)) && f.status != Some(429) => {
             (Rules(None), ttl)
         }
-        FetchOutcome::NotModified { .. } | FetchOutcome::Failed(_) => (Rules(None), RETRY_UNUSABLE_AFTER.min(ttl)),
+        FetchOutcome::NotModified { .. } | FetchOutcome::Failed(_) | FetchOutcome::Deferred { .. } => {
+            (Rules(None), RETRY_UNUSABLE_AFTER.min(ttl))
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use crate::types::SourceStatus;
 const DURATION_BUCKETS: &[f64] = &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0];
 
 /// Every check outcome, so each `checks_total{outcome}` starts at 0.
-const OUTCOMES: [Outcome; 9] = [
+const OUTCOMES: [Outcome; 10] = [
     Outcome::Baseline,
     Outcome::Changed,
     Outcome::Unchanged,
@@ -25,6 +25,7 @@ const OUTCOMES: [Outcome; 9] = [
     Outcome::SoftGone,
     Outcome::Redirected,
     Outcome::Failed,
+    Outcome::Deferred,
 ];
 
 /// Fails to compile when an outcome is added and not listed above.
@@ -38,7 +39,8 @@ const fn _every_outcome_is_listed(o: Outcome) {
         | Outcome::Gone
         | Outcome::SoftGone
         | Outcome::Redirected
-        | Outcome::Failed => {}
+        | Outcome::Failed
+        | Outcome::Deferred => {}
     }
 }
 

@@ -23,6 +23,9 @@ pub struct CheckMode {
     pub lease_owner: Option<String>,
     /// Fetch and compare, write nothing.
     pub dry_run: bool,
+    /// A page that looks replaced by another article is a rewrite of the
+    /// same one: record it as content (the user says so).
+    pub accept_rewrite: bool,
 }
 
 /// What a check found, for the CLI and logs.
@@ -41,6 +44,8 @@ pub enum Outcome {
     SoftGone,
     Redirected,
     Failed,
+    /// Not requested: the host asked us to wait (see `deferred_until`).
+    Deferred,
 }
 
 impl Outcome {
@@ -55,6 +60,7 @@ impl Outcome {
             Outcome::SoftGone => "soft_gone",
             Outcome::Redirected => "redirected",
             Outcome::Failed => "failed",
+            Outcome::Deferred => "deferred",
         }
     }
 }
@@ -66,6 +72,13 @@ pub struct CheckReport {
     pub outcome: Outcome,
     pub status: SourceStatus,
     pub status_change: Option<(SourceStatus, SourceStatus)>,
+    /// An outcome that would change the status, not confirmed yet: the
+    /// status it argues for, how many checks agreed, how many are needed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unconfirmed: Option<Unconfirmed>,
+    /// A deferred check: when the source will be checked again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deferred_until: Option<DateTime<Utc>>,
     pub error_kind: Option<ErrorKind>,
     pub message: Option<String>,
     pub change: Option<ChangeSummary>,
@@ -78,6 +91,19 @@ pub struct CheckReport {
     /// Set when the check could not be recorded (database failure).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Unconfirmed {
+    pub status: SourceStatus,
+    pub count: u32,
+    pub needed: u32,
+}
+
+impl std::fmt::Display for Unconfirmed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (unconfirmed {}/{})", self.status, self.count, self.needed)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,7 +142,8 @@ impl Runner {
         let mut obs = sources::observe(&self.fetcher, &self.apis, &source, !mode.dry_run, previous.as_ref()).await;
         let mut content = Content::None;
         if matches!(obs.observed, Observed::Fresh(_)) {
-            match self.compare(&source, &obs).await {
+            match self.compare(&source, &obs, mode.accept_rewrite).await {
+                Ok(Content::Replaced { reason }) => obs.observed = Observed::Redirected { reason },
                 Ok(c) => content = c,
                 // Content we cannot compare (a diff worker panicked, the
                 // history could not be read) is this source's failure, not
@@ -168,6 +195,7 @@ impl Runner {
             (Observed::SoftGone { .. }, _) => Outcome::SoftGone,
             (Observed::Redirected { .. }, _) => Outcome::Redirected,
             (Observed::Failed { .. }, _) => Outcome::Failed,
+            (Observed::Deferred { .. }, _) => Outcome::Deferred,
         };
         let error_kind = obs.observed.error_kind();
         let message = obs.observed.message().map(str::to_owned);
@@ -181,6 +209,12 @@ impl Runner {
             outcome,
             status: live.status,
             status_change: status_change.map(|c| (c.from, c.to)),
+            deferred_until: None,
+            unconfirmed: live.pending_status.map(|status| Unconfirmed {
+                status,
+                count: live.pending_count,
+                needed: self.config.liveness.confirm_after.max(1),
+            }),
             error_kind,
             message: message.clone(),
             change: first_change.as_ref().map(ChangeSummary::from),
@@ -198,6 +232,9 @@ impl Runner {
         }
 
         let record = self.build_record(&source, &obs, content, &live, status_change, started_at, duration_ms, mode);
+        if matches!(obs.observed, Observed::Deferred { .. }) {
+            report.deferred_until = Some(record.update.next_check_at);
+        }
         match self.store.record_check(record).await {
             Ok(recorded) => {
                 if let (Some(snapshot_id), Some(text)) = (recorded.snapshot_id, obs.text()) {
@@ -267,7 +304,7 @@ impl Runner {
             });
         }
         let (snapshot, pointer) = match content {
-            Content::None | Content::Unchanged => (None, SnapshotPointer::Keep),
+            Content::None | Content::Unchanged | Content::Replaced { .. } => (None, SnapshotPointer::Keep),
             Content::Baseline { snapshot } => (Some(snapshot), SnapshotPointer::New),
             Content::Reverted { to } => (None, SnapshotPointer::Existing(to)),
             Content::Changed { snapshot, changes: found, from } => {
@@ -286,9 +323,30 @@ impl Runner {
             }
         };
         let failed = matches!(obs.observed, Observed::Failed { .. });
-        let failures = if failed { source.consecutive_failures + 1 } else { 0 };
+        let deferred = matches!(obs.observed, Observed::Deferred { .. });
+        let failures = match () {
+            _ if failed => source.consecutive_failures + 1,
+            // Nothing was asked: the failure streak neither grows nor ends.
+            _ if deferred => source.consecutive_failures,
+            _ => 0,
+        };
         let now = started_at;
-        let next_check_at = self.next_check(source, failures, obs.retry_after, now);
+        let next_check_at = if let Observed::Deferred { wait, .. } = &obs.observed {
+            // Checked again right after the host's window (spread a little,
+            // so a host's sources do not all return at the same instant).
+            after(after(now, *wait), jitter(*wait, self.config.schedule.jitter))
+        } else if live.pending_status.is_some() {
+            // An outcome that would change the status is confirmed soon, not
+            // an interval later (never before a Retry-After, though).
+            let delay = self.config.liveness.confirm_delay;
+            let soon = after(after(now, delay), jitter(delay, self.config.schedule.jitter));
+            match obs.retry_after {
+                Some(ra) if after(now, ra) > soon => after(now, ra),
+                _ => soon,
+            }
+        } else {
+            self.next_check(source, failures, obs.retry_after, now)
+        };
         let fresh = obs.observed.fresh();
         CheckRecord {
             source_id: source.id,
@@ -309,7 +367,11 @@ impl Runner {
             update: SourceUpdate {
                 status: live.status,
                 last_error_kind: live.last_error_kind,
-                last_error: obs.observed.message().map(str::to_owned),
+                last_error: if deferred {
+                    source.last_error.clone()
+                } else {
+                    obs.observed.message().map(str::to_owned)
+                },
                 pending_status: live.pending_status,
                 pending_count: live.pending_count,
                 consecutive_failures: failures,
@@ -318,6 +380,10 @@ impl Runner {
                 last_modified: fresh.map(|f| f.validators.last_modified.clone()),
                 final_url: obs.final_url.as_ref().map(ToString::to_string),
                 title: fresh.and_then(|f| f.title.clone()),
+                // A page URL that turned out to serve a feed or a PDF is that
+                // kind from now on (`sources list` shows it, the next check
+                // asks for it).
+                kind: fresh.and_then(|_| sources::detected_kind(source.kind, obs.kind)),
                 succeeded: obs.observed.is_ok(),
                 next_check_at,
             },

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use super::{Runner, blocking};
 use crate::diff::{self, DiffOptions, TextChange};
 use crate::source::Source;
+use crate::sources::suspect::replaced_reason;
 use crate::sources::{self, KindChange, Observation};
 use crate::store::StoreError;
 use crate::store::record::{CompressedBody, NewSnapshot};
@@ -43,6 +44,11 @@ fn compress(raw: &[u8]) -> Result<CompressedBody, CompareError> {
 /// What the content comparison decided.
 pub(super) enum Content {
     None,
+    /// The page now shows a different article: a suspect outcome, judged
+    /// by liveness like a redirect, never stored as content.
+    Replaced {
+        reason: String,
+    },
     Unchanged,
     Baseline {
         snapshot: NewSnapshot,
@@ -75,7 +81,14 @@ fn text_change(c: TextChange, title: Option<&str>) -> KindChange {
 
 impl Runner {
     /// Compares the observed text with the source's history.
-    pub(super) async fn compare(&self, source: &Source, obs: &Observation) -> Result<Content, CompareError> {
+    /// `accept_rewrite`: the user says a page that looks replaced by another
+    /// article is a rewrite of the same one (`check --accept-rewrite`).
+    pub(super) async fn compare(
+        &self,
+        source: &Source,
+        obs: &Observation,
+        accept_rewrite: bool,
+    ) -> Result<Content, CompareError> {
         let Some(fresh) = obs.observed.fresh() else { return Ok(Content::None) };
         let text = fresh.text.clone();
         let raw = fresh.raw.clone();
@@ -117,6 +130,14 @@ impl Runner {
             let changes =
                 blocking(move || sources::describe_changes(kind, &old, &new)).await.map_err(CompareError::Worker)?;
             return Ok(Content::Changed { snapshot, changes, from: last_id });
+        }
+        // A page that now shows another article is a liveness outcome, not
+        // a rewrite: its text must not become the snapshot (issue 13).
+        if sources::may_be_replaced(obs.kind) && !accept_rewrite {
+            let old_title = last.meta.get("title").and_then(|t| t.as_str());
+            if let Some(reason) = replaced_reason(&last.text, &fresh.text, old_title, fresh.title.as_deref()) {
+                return Ok(Content::Replaced { reason });
+            }
         }
         let old = last.text.clone();
         let new = snapshot.text.clone();

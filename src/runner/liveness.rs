@@ -41,6 +41,10 @@ impl StatusChange {
 }
 
 pub fn transition(state: &LiveState, observed: &Observed, confirm_after: u32) -> (LiveState, Option<StatusChange>) {
+    // Nothing was asked: no evidence either way, nothing moves.
+    if matches!(observed, Observed::Deferred { .. }) {
+        return (state.clone(), None);
+    }
     let target = observed.status();
     let error_kind = observed.error_kind();
     let settled = |status| LiveState { status, last_error_kind: error_kind, pending_status: None, pending_count: 0 };

@@ -20,7 +20,7 @@ use crate::source::Source;
 use crate::sources::api::Apis;
 use crate::store::{Store, StoreError};
 
-pub use check::{CheckMode, CheckReport, Outcome};
+pub use check::{CheckMode, CheckReport, Outcome, Unconfirmed};
 
 /// Everything a check needs; shared by the daemon and the CLI.
 #[derive(Clone)]
@@ -90,7 +90,7 @@ impl Runner {
             return Ok(Vec::new());
         }
         tracing::info!(due = due.len(), "Sweep claimed due sources");
-        let mode = CheckMode { lease_owner: Some(owner.to_owned()), dry_run: false };
+        let mode = CheckMode { lease_owner: Some(owner.to_owned()), ..CheckMode::default() };
         let reports = self.check_all(due, mode, cancel).await;
         // Leases of checks that never started (cancelled) lapse with time;
         // release them now so another instance can take them at once.

@@ -79,6 +79,7 @@ pub fn from_fetch(outcome: FetchOutcome) -> Observation {
         FetchOutcome::Failed(f) => {
             Observation { retry_after: f.retry_after, ..Observation::failed(f.kind, f.message, f.status, f.final_url) }
         }
+        FetchOutcome::Deferred { wait, final_url } => Observation::deferred(wait, SourceKind::Page, Some(final_url)),
         FetchOutcome::Fetched(f) => Observation::failed(
             ErrorKind::InvalidContent,
             "unexpected body".to_owned(),

@@ -19,12 +19,25 @@ pub mod observation;
 pub mod page;
 pub mod pdf;
 pub mod remote;
+pub mod suspect;
 
 use crate::fetch::Fetcher;
 use crate::source::Source;
 use crate::types::{ChangeKind, MetricPoint, SourceKind};
 
 pub use observation::{Fresh, Observation, Observed, Validators};
+
+/// Whether a good response of this kind can be another article under the
+/// same address (a page; feeds and PDFs are compared in their own terms).
+pub fn may_be_replaced(kind: SourceKind) -> bool {
+    kind == SourceKind::Page
+}
+
+/// The kind a source becomes after a good response: a `page` URL that
+/// serves a feed or a PDF is that kind from now on. `None`: unchanged.
+pub fn detected_kind(stored: SourceKind, read_as: SourceKind) -> Option<SourceKind> {
+    (stored == SourceKind::Page && read_as != SourceKind::Page).then_some(read_as)
+}
 
 /// Fetches and reads `source` by its kind. `conditional` sends the stored
 /// validators (when there is a snapshot to fall back on); `previous` is the

@@ -70,6 +70,13 @@ pub enum Observed {
         kind: ErrorKind,
         message: String,
     },
+    /// Not requested: the host asked us to stay away for `wait` more. Not a
+    /// failure and no evidence about the source: the status stays, the
+    /// source is checked again after the window.
+    Deferred {
+        wait: Duration,
+        reason: String,
+    },
 }
 
 impl Observed {
@@ -81,6 +88,9 @@ impl Observed {
             Observed::SoftGone { .. } => SourceStatus::SoftGone,
             Observed::Redirected { .. } => SourceStatus::Redirected,
             Observed::Failed { .. } => SourceStatus::Failing,
+            // Argues for nothing; liveness keeps the current status and
+            // never asks (see `runner::liveness::transition`).
+            Observed::Deferred { .. } => SourceStatus::Pending,
         }
     }
 
@@ -104,6 +114,7 @@ impl Observed {
             Observed::NotModified => None,
             Observed::Gone { reason } | Observed::SoftGone { reason } | Observed::Redirected { reason } => Some(reason),
             Observed::Failed { message, .. } => Some(message),
+            Observed::Deferred { reason, .. } => Some(reason),
         }
     }
 
@@ -143,6 +154,16 @@ impl Observation {
             final_url,
             bytes: 0,
             retry_after: None,
+        }
+    }
+
+    /// Not requested: the host is pushed back for `wait` more.
+    pub fn deferred(wait: Duration, kind: SourceKind, final_url: Option<Url>) -> Self {
+        let secs = Duration::from_secs(wait.as_secs().max(1));
+        let reason = format!("the host asked us to wait {} more", crate::schedule::format_duration(secs));
+        Observation {
+            retry_after: Some(wait),
+            ..Observation::bare(Observed::Deferred { wait, reason }, kind, None, final_url)
         }
     }
 

@@ -119,24 +119,15 @@ pub fn read(spec: &PageSpec, f: &Fetched) -> Observation {
     }
 }
 
-/// A redirect that lands on a different page: the site's home page (the
-/// article is effectively gone) or another site. A redirect that keeps the
-/// page (http→https, a trailing slash, www.) is not.
+/// A redirect that lands on a different page: the site's home page, a
+/// section page above the article, or another site (see
+/// [`super::suspect::redirect_reason`]). A redirect that keeps the page
+/// (http→https, a trailing slash, www., the article's new address) is not.
 pub fn redirected_elsewhere(original: &Url, f: &Fetched) -> Option<String> {
     if f.redirects.is_empty() {
         return None;
     }
-    let fin = &f.final_url;
-    let is_home =
-        |u: &Url| matches!(u.path(), "" | "/" | "/index.html" | "/index.htm" | "/index.php") && u.query().is_none();
-    if is_home(fin) && !is_home(original) {
-        return Some(format!("redirected to the site's home page {fin}"));
-    }
-    let bare = |u: &Url| u.host_str().map(|h| h.trim_start_matches("www.").to_owned());
-    if bare(fin) != bare(original) && f.permanently_moved() {
-        return Some(format!("permanently redirected to another site: {fin}"));
-    }
-    None
+    super::suspect::redirect_reason(original, &f.final_url)
 }
 
 #[cfg(test)]

@@ -39,6 +39,7 @@ fn from_outcome(kind: SourceKind, outcome: FetchOutcome) -> Observation {
         FetchOutcome::Failed(f) => {
             Observation { retry_after: f.retry_after, ..failed(kind, f.kind, f.message, f.status) }
         }
+        FetchOutcome::Deferred { wait, .. } => Observation::deferred(wait, kind, None),
     }
 }
 
@@ -137,7 +138,7 @@ pub async fn observe_github(
         // No release published yet.
         FetchOutcome::Gone { .. } => (None, prev_release.is_some()),
         // The repository half is good; keep the last known release.
-        FetchOutcome::Failed(_) => (prev_release.clone(), false),
+        FetchOutcome::Failed(_) | FetchOutcome::Deferred { .. } => (prev_release.clone(), false),
     };
     if !repo_changed && !release_changed {
         return Observation::bare(Observed::NotModified, GH, Some(304), None);

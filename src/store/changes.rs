@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use super::entity::{changes, sources};
@@ -14,6 +15,8 @@ use crate::types::{ChangeKind, SourceId};
 #[derive(Debug, Clone, Serialize)]
 pub struct ChangeRow {
     pub id: i64,
+    /// Position in commit order (the digest cursor).
+    pub seq: Option<i64>,
     pub source_id: i64,
     pub url: String,
     pub title: Option<String>,
@@ -38,9 +41,55 @@ pub struct ChangeFilter {
     pub until: Option<DateTime<Utc>>,
     pub source: Option<SourceId>,
     pub limit: Option<u64>,
+    /// Only changes with a sequence above this one (exclusive).
+    pub after_seq: Option<i64>,
+    /// Only changes with a sequence up to this one (inclusive).
+    pub through_seq: Option<i64>,
+}
+
+/// Hands out `n` change sequence numbers inside the caller's transaction and
+/// returns the first; the caller numbers its `n` changes from there.
+///
+/// The counter is one row, updated in place: on PostgreSQL the row lock is
+/// held until the transaction ends, so a second writer waits here until the
+/// first has committed (or rolled back, which gives its numbers back). Numbers
+/// therefore become visible in the order they were handed out, and "every
+/// change up to the highest visible number" never skips one still in flight.
+/// On SQLite the single writer gives the same order. Call it as late in the
+/// transaction as possible: the wait is from here to commit.
+pub async fn reserve_seq(db: &impl ConnectionTrait, n: u32) -> Result<i64, DbErr> {
+    let value = Alias::new("value");
+    let stmt = Query::update()
+        .table(Alias::new("change_seq"))
+        .value(value.clone(), Expr::col(value.clone()).add(i64::from(n)))
+        .and_where(Expr::col(Alias::new("id")).eq(1))
+        .returning(Query::returning().column(value))
+        .to_owned();
+    let row = db
+        .query_one(&stmt)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("the change_seq counter row (migration not run?)".to_owned()))?;
+    let last: i64 = row.try_get("", "value")?;
+    Ok(last - i64::from(n) + 1)
+}
+
+/// The highest change sequence committed so far (0 when there is none): a
+/// digest built now covers changes up to it.
+pub async fn max_committed_seq(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let max: Option<Option<i64>> = changes::Entity::find()
+        .select_only()
+        .column_as(changes::Column::Seq.max(), "max_seq")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(max.flatten().unwrap_or(0))
 }
 
 impl Store {
+    pub async fn max_committed_change_seq(&self) -> Result<i64, StoreError> {
+        Ok(max_committed_seq(self.db()).await?)
+    }
+
     /// Changes oldest first, with their source's URL (removed sources too:
     /// their history is kept).
     pub async fn list_changes(&self, filter: &ChangeFilter) -> Result<Vec<ChangeRow>, StoreError> {
@@ -50,6 +99,12 @@ impl Store {
         }
         if let Some(until) = filter.until {
             q = q.filter(changes::Column::DetectedAt.lt(until));
+        }
+        if let Some(after) = filter.after_seq {
+            q = q.filter(changes::Column::Seq.gt(after));
+        }
+        if let Some(through) = filter.through_seq {
+            q = q.filter(changes::Column::Seq.lte(through));
         }
         if let Some(source) = filter.source {
             q = q.filter(changes::Column::SourceId.eq(source.0));
@@ -94,6 +149,7 @@ fn change_row(c: changes::Model, src: Option<&sources::Model>) -> Result<ChangeR
     let details = serde_json::from_str(&c.details).map_err(|e| corrupt("details", e))?;
     Ok(ChangeRow {
         id: c.id,
+        seq: c.seq,
         source_id: c.source_id,
         url: src.map(|s| s.url.clone()).unwrap_or_default(),
         title: src.and_then(|s| s.title.clone()),

@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::entity::{blobs, changes, checks, snapshots, sources};
 use super::{Store, StoreError};
-use crate::types::{ChangeKind, ErrorKind, SourceId, SourceStatus};
+use crate::types::{ChangeKind, ErrorKind, SourceId, SourceKind, SourceStatus};
 
 /// A raw body, already compressed (off the async threads) by the caller.
 #[derive(Debug, Clone)]
@@ -70,6 +70,9 @@ pub struct SourceUpdate {
     pub final_url: Option<String>,
     /// Set only when the source has no title yet.
     pub title: Option<String>,
+    /// The kind the response showed, when it differs from the stored one
+    /// (a `page` URL that serves a feed or a PDF): the source becomes that kind.
+    pub kind: Option<SourceKind>,
     pub succeeded: bool,
     pub next_check_at: DateTime<Utc>,
 }
@@ -185,6 +188,11 @@ impl Store {
         // check must not land in a period that was already sent.
         let detected_at = Utc::now().max(now);
         let mut change_ids = Vec::with_capacity(rec.changes.len());
+        let mut next_seq = match u32::try_from(rec.changes.len()) {
+            Ok(0) => 0,
+            Ok(n) => super::changes::reserve_seq(&txn, n).await?,
+            Err(_) => return Err(StoreError::Corrupt("too many changes in one check".to_owned())),
+        };
         for change in &rec.changes {
             let to = match rec.pointer {
                 SnapshotPointer::New => snapshot_id,
@@ -204,10 +212,12 @@ impl Store {
                 ratio: Set(change.ratio),
                 excerpt: Set(change.excerpt.clone()),
                 details: Set(change.details.to_string()),
+                seq: Set(Some(next_seq)),
                 ..Default::default()
             }
             .insert(&txn)
             .await?;
+            next_seq += 1;
             change_ids.push(row.id);
         }
 
@@ -239,6 +249,9 @@ impl Store {
         }
         if u.succeeded {
             update = update.col_expr(sources::Column::LastOkAt, Expr::value(now));
+        }
+        if let Some(kind) = u.kind {
+            update = update.col_expr(sources::Column::Kind, Expr::value(kind.as_str()));
         }
         match rec.pointer {
             SnapshotPointer::Keep => {}

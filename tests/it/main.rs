@@ -12,6 +12,7 @@ mod daemon;
 mod digest;
 mod fetch;
 mod kinds;
+mod liveness;
 mod ops;
 mod pipeline;
 mod references;

@@ -15,9 +15,19 @@ use crate::store::entity::sources;
 use crate::store::{Store, StoreError};
 use crate::types::{ChangeKind, ErrorKind, SourceId, SourceKind, SourceStatus};
 
-/// Everything recorded in `[period.start, period.end)`.
+/// Everything the period covers: the changes in its cursor (or, for an
+/// explicit time window, recorded in `[period.start, period.end)`), the
+/// catalog's news and metric movement in its time span, failing sources now.
 pub async fn load_inputs(store: &Store, period: &Period) -> Result<DigestInputs, StoreError> {
-    let filter = ChangeFilter { since: Some(period.start), until: Some(period.end), ..ChangeFilter::default() };
+    let filter = match period.cursor {
+        Some(c) => ChangeFilter {
+            since: c.not_before,
+            after_seq: c.after,
+            through_seq: Some(c.through),
+            ..ChangeFilter::default()
+        },
+        None => ChangeFilter { since: Some(period.start), until: Some(period.end), ..ChangeFilter::default() },
+    };
     let rows = store.list_changes(&filter).await?;
     let mut inputs = DigestInputs::default();
     for row in rows {

@@ -14,6 +14,7 @@ use sea_orm::{
 use super::{Store, StoreError};
 
 use crate::digest::outbox::{AttemptOutcome, NO_AUDIENCE, OutboxStatus};
+use crate::digest::period::{Cursor, Previous};
 
 mod inputs;
 pub use inputs::load_inputs;
@@ -43,6 +44,10 @@ pub mod entity {
         pub last_error: Option<String>,
         pub created_at: DateTimeUtc,
         pub sent_at: Option<DateTimeUtc>,
+        /// The change cursor the digest started after (exclusive).
+        pub seq_after: Option<i64>,
+        /// The highest change sequence it covered (inclusive).
+        pub seq_through: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -74,6 +79,9 @@ pub struct DigestRow {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// The changes covered: sequence numbers in `(seq_after, seq_through]`.
+    pub seq_after: Option<i64>,
+    pub seq_through: Option<i64>,
 }
 
 impl TryFrom<entity::Model> for DigestRow {
@@ -101,6 +109,8 @@ impl TryFrom<entity::Model> for DigestRow {
             last_error: m.last_error,
             created_at: m.created_at,
             sent_at: m.sent_at,
+            seq_after: m.seq_after,
+            seq_through: m.seq_through,
         })
     }
 }
@@ -117,6 +127,8 @@ pub struct NewDigest {
     pub body_text: String,
     pub body_html: String,
     pub message_id: String,
+    /// The period's change cursor (`None` for a time window).
+    pub cursor: Option<Cursor>,
 }
 
 /// Stores the digest as `pending` unless its (period, audience) is already
@@ -145,6 +157,8 @@ pub async fn insert_if_absent(
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
+        seq_after: Set(d.cursor.and_then(|c| c.after)),
+        seq_through: Set(d.cursor.map(|c| c.through)),
     };
     let result = Entity::insert(row)
         .on_conflict(OnConflict::columns([Column::PeriodKey, Column::Audience]).do_nothing().to_owned())
@@ -165,6 +179,7 @@ pub async fn record_skipped(
     period_key: &str,
     period_start: DateTime<Utc>,
     period_end: DateTime<Utc>,
+    cursor: Option<Cursor>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let row = ActiveModel {
@@ -185,11 +200,13 @@ pub async fn record_skipped(
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
+        seq_after: Set(cursor.and_then(|c| c.after)),
+        seq_through: Set(cursor.map(|c| c.through)),
     };
     Entity::insert(row)
         .on_conflict(
             OnConflict::columns([Column::PeriodKey, Column::Audience])
-                .update_columns([Column::PeriodEnd, Column::CreatedAt])
+                .update_columns([Column::PeriodEnd, Column::CreatedAt, Column::SeqThrough])
                 .to_owned(),
         )
         .exec_without_returning(db)
@@ -202,6 +219,18 @@ pub async fn record_skipped(
 pub async fn last_period_end(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>, DbErr> {
     let last = Entity::find().order_by_desc(Column::PeriodEnd).one(db).await?;
     Ok(last.map(|m| m.period_end))
+}
+
+/// What the digests built so far covered: the latest end, and the highest
+/// change cursor any of them reached (whatever its status: a pending or
+/// failed digest still covers its changes; a skipped one found nothing to
+/// report in them). `None` when no digest was ever built.
+pub async fn previous(db: &impl ConnectionTrait) -> Result<Option<Previous>, DbErr> {
+    use sea_orm::QuerySelect;
+    let Some(end) = last_period_end(db).await? else { return Ok(None) };
+    let through: Option<Option<i64>> =
+        Entity::find().select_only().column_as(Column::SeqThrough.max(), "through").into_tuple().one(db).await?;
+    Ok(Some(Previous { end, through: through.flatten() }))
 }
 
 /// Whether a digest was built for this period key (any audience). A
@@ -340,9 +369,14 @@ impl Store {
         period_key: &str,
         period_start: DateTime<Utc>,
         period_end: DateTime<Utc>,
+        cursor: Option<Cursor>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        Ok(record_skipped(self.db(), period_key, period_start, period_end, now).await?)
+        Ok(record_skipped(self.db(), period_key, period_start, period_end, cursor, now).await?)
+    }
+
+    pub async fn digest_previous(&self) -> Result<Option<Previous>, StoreError> {
+        Ok(previous(self.db()).await?)
     }
 
     pub async fn digest_last_period_end(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -403,13 +437,13 @@ pub async fn count_failed(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use migration::{MigrationTrait, SchemaManager};
     use sea_orm::Database;
 
     async fn db() -> sea_orm::DatabaseConnection {
         let db = Database::connect("sqlite::memory:").await.unwrap();
-        let manager = SchemaManager::new(&db);
-        migration::m20261128_000200_digest::Migration.up(&manager).await.unwrap();
+        // The whole schema: the outbox's cursor columns come from a later migration.
+        use migration::MigratorTrait;
+        migration::Migrator::up(&db, None).await.unwrap();
         db
     }
 
@@ -428,6 +462,7 @@ mod tests {
             body_text: "本期共 3 处变更。".to_owned(),
             body_html: "<p>本期共 3 处变更。</p>".to_owned(),
             message_id: format!("<modelwatch.digest.{key}.{audience}@example.com>"),
+            cursor: None,
         }
     }
 
@@ -455,10 +490,10 @@ mod tests {
         assert!(record(&db, id, at(1), &AttemptOutcome::Sent { at: week_before }).await.unwrap());
         assert_eq!(last_period_end(&db).await.unwrap(), Some(week_before));
         // Monday's run found nothing to report.
-        record_skipped(&db, "2026-11-30", week_before, at(0), at(0)).await.unwrap();
+        record_skipped(&db, "2026-11-30", week_before, at(0), None, at(0)).await.unwrap();
         assert_eq!(last_period_end(&db).await.unwrap(), Some(at(0)));
         // A second empty run that day moves the end, and still builds nothing.
-        record_skipped(&db, "2026-11-30", week_before, at(3), at(3)).await.unwrap();
+        record_skipped(&db, "2026-11-30", week_before, at(3), None, at(3)).await.unwrap();
         assert_eq!(last_period_end(&db).await.unwrap(), Some(at(3)));
         assert!(!exists_for_period(&db, "2026-11-30").await.unwrap(), "a later run may still build one");
         assert!(pending(&db, at(5), true).await.unwrap().is_empty(), "nothing to send");
@@ -468,6 +503,21 @@ mod tests {
         // A build later the same day (news came in) is stored next to it.
         assert!(insert_if_absent(&db, new("2026-11-30", "all"), at(6)).await.unwrap().is_some());
         assert!(exists_for_period(&db, "2026-11-30").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_next_digest_starts_after_the_highest_cursor_any_digest_reached() {
+        let db = db().await;
+        assert_eq!(previous(&db).await.unwrap(), None);
+        let cursor = |after, through| Some(Cursor { after, through, not_before: None });
+        let built = NewDigest { cursor: cursor(None, 7), ..new("2026-11-23", "all") };
+        insert_if_absent(&db, built, at(0)).await.unwrap();
+        assert_eq!(previous(&db).await.unwrap(), Some(Previous { end: at(0), through: Some(7) }));
+        // An empty run moves the cursor too: its changes had nothing to report.
+        record_skipped(&db, "2026-11-30", at(0), at(2), cursor(Some(7), 9), at(2)).await.unwrap();
+        assert_eq!(previous(&db).await.unwrap(), Some(Previous { end: at(2), through: Some(9) }));
+        let row = &list(&db).await.unwrap()[0];
+        assert_eq!((row.seq_after, row.seq_through), (Some(7), Some(9)));
     }
 
     #[tokio::test]

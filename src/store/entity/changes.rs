@@ -18,6 +18,9 @@ pub struct Model {
     pub excerpt: String,
     /// JSON object with kind-specific details (old/new status, release tag, …).
     pub details: String,
+    /// Commit-ordered sequence number: the digest's cursor. NULL only for a
+    /// row written by an older version after the migration ran (none do).
+    pub seq: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

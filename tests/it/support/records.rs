@@ -44,6 +44,7 @@ pub fn ok_record(source: SourceId, at: DateTime<Utc>, body: &str) -> CheckRecord
             final_url: None,
             title: None,
             succeeded: true,
+            kind: None,
             next_check_at: at,
         },
         metrics: vec![],
