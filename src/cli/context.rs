@@ -61,6 +61,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 /// `config check`: the effective configuration, secrets redacted.
 pub fn config_check(path: &Path, database_url: Option<&str>) -> anyhow::Result<()> {
     let config = load_config(path, database_url)?;
+    let files = super::shipped::check(&config)?;
     println!("# {} is valid. Effective configuration (secrets redacted):", path.display());
     println!("{config:#?}");
     let now = chrono::Utc::now();
@@ -88,5 +89,8 @@ pub fn config_check(path: &Path, database_url: Option<&str>) -> anyhow::Result<(
         crate::schedule::format_duration(config.schedule.default_every)
     );
     println!("# daily maintenance cron \"0 30 3 * * *\" in {}", config.schedule.timezone);
+    for line in files {
+        println!("{line}");
+    }
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod context;
 mod digest;
 mod init;
 mod output;
+mod shipped;
 mod sources;
 
 use std::path::PathBuf;

@@ -21,6 +21,24 @@ async fn bad_sources_are_refused_with_exit_code_2() {
     assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/", "--every", "10s"]).await, "too short");
     assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/", "--kind", "blog"]).await, "blog");
     assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/", "--select", "div[["]).await, "selector");
+    // Headers the fetcher would drop or that fight its own are refused, and
+    // every problem comes in the one message.
+    let r = mw
+        .run_async(&[
+            "sources",
+            "add",
+            "http://x.cn/",
+            "--header",
+            "Host: evil",
+            "--header",
+            "nocolon",
+            "--ignore",
+            "(",
+        ])
+        .await;
+    assert_usage_error(&r, "\"Host\" is set by the fetcher");
+    assert!(r.stderr.contains("must look like \"Name: value\"") && r.stderr.contains("ignore: "), "{}", r.stderr);
+    assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/", "--kind", "github"]).await, "OWNER/NAME");
     let url = server.url("/a");
     mw.add(&url, &[]).await;
     // The same page after normalisation: host case, default port, fragment.
@@ -57,6 +75,46 @@ async fn config_check_prints_the_effective_config_without_secrets() {
     assert!(r.stdout.contains("allow_private_networks: true"), "{}", r.stdout);
     assert!(r.stdout.contains("<redacted>"), "{}", r.stdout);
     assert!(!r.stdout.contains("hunter2-secret") && !r.stderr.contains("hunter2-secret"));
+}
+
+/// `config check` reads the sources and catalog files the config names, as
+/// `init` would, and reports every problem of both before it says "valid".
+#[tokio::test]
+async fn config_check_validates_the_sources_and_catalog_files() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    let r = mw.run_async(&["config", "check"]).await.ok();
+    assert!(r.stdout.contains("sources.toml: 0 source(s), all valid"), "{}", r.stdout);
+    assert!(r.stdout.contains("no catalog file at"), "{}", r.stdout);
+    std::fs::write(
+        mw.path().join("sources.toml"),
+        "[[source]]\nurl = \"https://a.cn/\"\n[source.options]\nignore = [\"(unclosed\"]\n\
+         [[source]]\nurl = \"https://b.cn/\"\nkind = \"github\"\n",
+    )
+    .unwrap();
+    std::fs::write(mw.path().join("catalog.toml"), "[[vendor]]\nname = \"X\"\ncountry = 1\n").unwrap();
+    let r = mw.run_async(&["config", "check"]).await;
+    assert_usage_error(&r, "source 1 (https://a.cn/): ignore: ");
+    assert!(r.stderr.contains("source 2 (https://b.cn/): kind: a github source needs"), "{}", r.stderr);
+    assert!(r.stderr.contains("catalog.toml: catalog file is not valid TOML: "), "{}", r.stderr);
+    assert!(!r.stdout.contains("is valid"), "{}", r.stdout);
+}
+
+/// `init` refuses a seed file whose options would fail every check, and
+/// adds none of its sources.
+#[tokio::test]
+async fn init_refuses_a_seed_source_with_a_bad_regex() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    std::fs::write(
+        mw.path().join("sources.toml"),
+        "[[source]]\nurl = \"https://ok.cn/\"\n[[source]]\nurl = \"https://a.cn/\"\n[source.options]\nignore = [\"(unclosed\"]\n",
+    )
+    .unwrap();
+    // (stderr holds the migration log before the error line.)
+    let r = mw.run_async(&["init"]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("error: ") && r.stderr.contains("source 2 (https://a.cn/): ignore: "), "{}", r.stderr);
+    let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
+    assert_eq!(list.as_array().unwrap().len(), 0, "nothing of a bad seed file is added");
 }
 
 #[tokio::test]
