@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod digest;
+pub mod excerpt;
 pub mod extract;
 pub mod fetch;
 pub mod import;
