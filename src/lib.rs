@@ -7,6 +7,7 @@
 pub mod app;
 mod blocking;
 pub mod catalog;
+pub mod change;
 pub mod cli;
 pub mod config;
 pub mod diff;

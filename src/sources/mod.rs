@@ -89,7 +89,7 @@ pub struct KindChange {
 }
 
 impl KindChange {
-    fn metadata(summary: String, details: serde_json::Value) -> Self {
+    fn metadata(summary: String, change: crate::change::MetadataChange) -> Self {
         KindChange {
             kind: ChangeKind::Metadata,
             excerpt: summary.clone(),
@@ -98,7 +98,7 @@ impl KindChange {
             removed: 0,
             modified: 1,
             ratio: 0.0,
-            details,
+            details: crate::change::ChangeDetails::Metadata(change).to_json(),
         }
     }
 }
