@@ -284,9 +284,32 @@ struct ImportRow {
     kind: SourceKind,
     title: Option<String>,
     section: Option<String>,
-    /// added, exists, invalid, would_add
-    result: String,
+    result: ImportResult,
     id: Option<i64>,
+    /// Why a link is `invalid` (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<String>,
+}
+
+/// What `sources import` did with one link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum ImportResult {
+    Added,
+    Exists,
+    Invalid,
+    WouldAdd,
+}
+
+impl ImportResult {
+    fn as_str(self) -> &'static str {
+        match self {
+            ImportResult::Added => "added",
+            ImportResult::Exists => "exists",
+            ImportResult::Invalid => "invalid",
+            ImportResult::WouldAdd => "would_add",
+        }
+    }
 }
 
 async fn import(ctx: &Context, file: &PathBuf, dry_run: bool, format: Format) -> anyhow::Result<()> {
@@ -300,44 +323,56 @@ async fn import(ctx: &Context, file: &PathBuf, dry_run: bool, format: Format) ->
             tags: link.section.clone().into_iter().collect(),
             ..SourceSpec::for_url(link.url.clone())
         };
-        let Ok(new) = spec.validate(&ctx.config) else {
-            rows.push(ImportRow {
-                url: link.url,
-                kind: SourceKind::Page,
-                title: link.title,
-                section: link.section,
-                result: "invalid".into(),
-                id: None,
-            });
-            continue;
+        let new = match spec.validate(&ctx.config) {
+            Ok(new) => new,
+            Err(e) => {
+                rows.push(ImportRow {
+                    url: link.url,
+                    kind: SourceKind::Page,
+                    title: link.title,
+                    section: link.section,
+                    result: ImportResult::Invalid,
+                    id: None,
+                    problem: Some(e.to_string()),
+                });
+                continue;
+            }
         };
         let (url, kind) = (new.url.clone(), new.kind);
         let (result, id) = if dry_run {
             match ctx.store.get_source(&SourceRef::Url(url.to_string())).await {
-                Ok(s) => ("exists".to_owned(), Some(s.id.0)),
-                Err(_) => ("would_add".to_owned(), None),
+                Ok(s) => (ImportResult::Exists, Some(s.id.0)),
+                Err(_) => (ImportResult::WouldAdd, None),
             }
         } else {
             match ctx.store.add_source(&new, now).await {
-                Ok(s) => ("added".to_owned(), Some(s.id.0)),
-                Err(StoreError::Duplicate { id, .. }) => ("exists".to_owned(), Some(id)),
+                Ok(s) => (ImportResult::Added, Some(s.id.0)),
+                Err(StoreError::Duplicate { id, .. }) => (ImportResult::Exists, Some(id)),
                 Err(e) => return Err(e.into()),
             }
         };
-        rows.push(ImportRow { url: url.to_string(), kind, title: link.title, section: link.section, result, id });
+        rows.push(ImportRow {
+            url: url.to_string(),
+            kind,
+            title: link.title,
+            section: link.section,
+            result,
+            id,
+            problem: None,
+        });
     }
-    let added = rows.iter().filter(|r| r.result == "added" || r.result == "would_add").count();
+    let added = rows.iter().filter(|r| matches!(r.result, ImportResult::Added | ImportResult::WouldAdd)).count();
     eprintln!(
         "{} link(s) in {}: {} {}, {} already watched",
         rows.len(),
         file.display(),
         added,
         if dry_run { "would be added" } else { "added" },
-        rows.iter().filter(|r| r.result == "exists").count()
+        rows.iter().filter(|r| r.result == ImportResult::Exists).count()
     );
     print_list(format, &rows, &["RESULT", "ID", "KIND", "URL", "TITLE"], |r| {
         vec![
-            r.result.clone(),
+            r.result.as_str().to_owned(),
             r.id.map(|i| i.to_string()).unwrap_or_default(),
             r.kind.to_string(),
             clip(&r.url, 60),

@@ -151,6 +151,24 @@ async fn import_reads_every_link_of_the_knowledge_document() {
     assert_eq!(github.len(), 5, "the five repositories are github sources");
 }
 
+/// A link the source validator refuses is listed as invalid, with why.
+#[tokio::test]
+async fn import_says_why_a_link_is_invalid() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    mw.init().await;
+    let doc = mw.path().join("doc.md");
+    std::fs::write(&doc, "# 模型\n- 坏链接 https://256.256.256.256/x\n- [好](https://ok.cn/a)\n").unwrap();
+    let rows = mw.run_async(&["sources", "import", doc.to_str().unwrap(), "--format", "json"]).await.ok().json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["result"], "invalid");
+    assert!(rows[0]["problem"].as_str().unwrap().starts_with("url: "), "{rows:?}");
+    assert_eq!((rows[1]["result"].as_str(), rows[1]["kind"].as_str()), (Some("added"), Some("page")));
+    assert!(rows[1].get("problem").is_none(), "{rows:?}");
+    let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
+    assert_eq!(list[0]["tags"], serde_json::json!(["模型"]), "the section is the tag");
+}
+
 #[tokio::test]
 async fn pause_and_resume() {
     let mw = Mw::new(Backend::Sqlite).await.unwrap();
