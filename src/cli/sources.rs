@@ -196,8 +196,7 @@ async fn use_feed(ctx: &Context, source: &str, feed: Option<&str>) -> anyhow::Re
             .store
             .get_snapshot(id)
             .await?
-            .and_then(|snap| snap.meta.get("feed_links").cloned())
-            .and_then(|v| serde_json::from_value::<Vec<String>>(v).ok())
+            .map(|snap| crate::sources::SnapshotMeta::read(&snap.meta).feed_links)
             .unwrap_or_default(),
         None => Vec::new(),
     };

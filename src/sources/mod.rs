@@ -15,6 +15,7 @@ pub mod feed;
 pub mod github;
 pub mod harness;
 pub mod huggingface;
+pub mod meta;
 pub mod observation;
 pub mod page;
 pub mod pdf;
@@ -24,6 +25,7 @@ use crate::fetch::Fetcher;
 use crate::source::Source;
 use crate::types::{ChangeKind, MetricPoint, SourceKind};
 
+pub use meta::SnapshotMeta;
 pub use observation::{Fresh, Observation, Observed, Validators};
 
 /// Fetches and reads `source` by its kind. `conditional` sends the stored
