@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use similar::{Algorithm, DiffOp, capture_diff_slices_deadline};
 
+use crate::excerpt::{Excerpt, ExcerptLine, Segment, SegmentKind};
 use crate::extract::is_cjk_char as is_cjk;
 
 /// Bounds on the work and on the excerpt.
@@ -45,7 +46,8 @@ pub struct TextChange {
     /// One line, e.g. "1 paragraph modified, 2 added".
     pub summary: String,
     /// Marked lines: "  " context, "- " removed, "+ " added, "~ " modified
-    /// with `[-old-]{+new+}`; hunks separated by a "…" line.
+    /// with `[-old-]{+new+}`; hunks separated by a "…" line. Rendered from
+    /// an [`Excerpt`] (which reads it back), cut to `max_excerpt_chars`.
     pub excerpt: String,
 }
 
@@ -236,7 +238,7 @@ impl Inline<'_> {
     /// `参数量为[-1500-]{+1750+}亿`: removed before added; a lone space or
     /// symbol between two changes is folded into them so marks do not
     /// fragment; long unchanged stretches are elided to "…".
-    fn render(&self) -> String {
+    fn render(&self) -> Vec<Segment> {
         // (is_change, old text, new text) runs.
         let mut runs: Vec<(bool, String, String)> = Vec::new();
         for op in &self.ops {
@@ -268,17 +270,17 @@ impl Inline<'_> {
             idx += 1;
         }
         let last = merged.len().saturating_sub(1);
-        let mut out = String::new();
-        for (k, (change, old, new)) in merged.iter().enumerate() {
-            if *change {
+        let mut out = Vec::new();
+        for (k, (change, old, new)) in merged.into_iter().enumerate() {
+            if change {
                 if !old.is_empty() {
-                    out.push_str(&format!("[-{old}-]"));
+                    out.push(Segment::new(SegmentKind::Del, old));
                 }
                 if !new.is_empty() {
-                    out.push_str(&format!("{{+{new}+}}"));
+                    out.push(Segment::new(SegmentKind::Ins, new));
                 }
             } else {
-                out.push_str(&elide(old, k == 0, k == last));
+                out.push(Segment::new(SegmentKind::Same, elide(&old, k == 0, k == last)));
             }
         }
         out
@@ -339,24 +341,24 @@ fn excerpt(rows: &[Row<'_>], opts: &DiffOptions) -> String {
         }
     }
     let more = hunks.len() > opts.max_hunks;
-    let mut lines: Vec<String> = Vec::new();
+    let mut lines: Vec<ExcerptLine> = Vec::new();
     for (k, (start, end)) in hunks.into_iter().take(opts.max_hunks).enumerate() {
         if k > 0 {
-            lines.push("…".to_owned());
+            lines.push(ExcerptLine::gap());
         }
         for row in &rows[start..end] {
             lines.push(match row {
-                Row::Same(l) => format!("  {}", truncate(l, MAX_CONTEXT_LINE_CHARS)),
-                Row::Removed(l) => format!("- {}", truncate(l, MAX_WHOLE_LINE_CHARS)),
-                Row::Added(l) => format!("+ {}", truncate(l, MAX_WHOLE_LINE_CHARS)),
-                Row::Modified(inline) => format!("~ {}", inline.render()),
+                Row::Same(l) => ExcerptLine::context(&truncate(l, MAX_CONTEXT_LINE_CHARS)),
+                Row::Removed(l) => ExcerptLine::removed(&truncate(l, MAX_WHOLE_LINE_CHARS)),
+                Row::Added(l) => ExcerptLine::added(&truncate(l, MAX_WHOLE_LINE_CHARS)),
+                Row::Modified(inline) => ExcerptLine::modified(inline.render()),
             });
         }
     }
     if more {
-        lines.push("…".to_owned());
+        lines.push(ExcerptLine::gap());
     }
-    let text = lines.join("\n");
+    let text = Excerpt { lines }.render();
     if chars(&text) <= opts.max_excerpt_chars {
         return text;
     }

@@ -7,10 +7,12 @@
 pub mod app;
 mod blocking;
 pub mod catalog;
+pub mod change;
 pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod digest;
+pub mod excerpt;
 pub mod extract;
 pub mod fetch;
 pub mod import;

@@ -7,35 +7,14 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::config::Config;
-use crate::schedule::{CronExpr, Schedule};
-use crate::source::{SourceOptions, kind_from_url, normalize_url};
-use crate::store::sources::NewSource;
+use crate::source::{NewSource, SourceSpec};
 use crate::store::{Store, StoreError};
-use crate::types::SourceKind;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SeedFile {
     #[serde(default)]
-    source: Vec<SeedSource>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SeedSource {
-    url: String,
-    #[serde(default)]
-    kind: Option<String>,
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    tags: Vec<String>,
-    #[serde(default)]
-    every: Option<String>,
-    #[serde(default)]
-    cron: Option<String>,
-    #[serde(default)]
-    options: SourceOptions,
+    source: Vec<SourceSpec>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,39 +37,10 @@ pub fn parse(text: &str, path: &Path, config: &Config) -> Result<Vec<NewSource>,
     let file: SeedFile = toml::from_str(text).map_err(|e| invalid(e.message().to_owned()))?;
     let mut problems = Vec::new();
     let mut out = Vec::new();
-    for (i, s) in file.source.into_iter().enumerate() {
-        let at = format!("source {} ({})", i + 1, s.url);
-        let url = match normalize_url(&s.url) {
-            Ok(u) => u,
-            Err(e) => {
-                problems.push(format!("{at}: {e}"));
-                continue;
-            }
-        };
-        let kind = match s.kind.as_deref() {
-            None | Some("auto") => kind_from_url(&url, &config.github.web_base, &config.huggingface.web_base),
-            Some(k) => match k.parse::<SourceKind>() {
-                Ok(k) => k,
-                Err(e) => {
-                    problems.push(format!("{at}: {e}"));
-                    continue;
-                }
-            },
-        };
-        let schedule = match (s.every.as_deref(), s.cron.as_deref()) {
-            (Some(e), None) => Schedule::every(e).map(Some),
-            (None, Some(c)) => CronExpr::parse(c).map(|c| Some(Schedule::Cron(c))),
-            (None, None) => Ok(None),
-            (Some(_), Some(_)) => {
-                problems.push(format!("{at}: give `every` or `cron`, not both"));
-                continue;
-            }
-        };
-        match schedule {
-            Ok(schedule) => {
-                out.push(NewSource { url, kind, title: s.title, tags: s.tags, schedule, options: s.options })
-            }
-            Err(e) => problems.push(format!("{at}: {e}")),
+    for (i, spec) in file.source.iter().enumerate() {
+        match spec.validate(config) {
+            Ok(new) => out.push(new),
+            Err(e) => problems.push(format!("source {} ({}): {e}", i + 1, spec.url)),
         }
     }
     if problems.is_empty() { Ok(out) } else { Err(invalid(problems.join("; "))) }
@@ -138,7 +88,7 @@ mod tests {
         let text = include_str!("../config/sources.toml");
         let sources = parse(text, Path::new("sources.toml"), &config()).unwrap();
         assert!(sources.len() >= 10);
-        assert!(sources.iter().any(|s| s.kind == SourceKind::Github));
+        assert!(sources.iter().any(|s| s.kind == crate::types::SourceKind::Github));
     }
 
     #[test]
@@ -146,5 +96,17 @@ mod tests {
         let text = "[[source]]\nurl = \"ftp://x\"\n[[source]]\nurl = \"https://a.cn/\"\nevery = \"5s\"\n[[source]]\nurl = \"https://b.cn/\"\nkind = \"blog\"\n";
         let e = parse(text, Path::new("s.toml"), &config()).unwrap_err().to_string();
         assert_eq!(e.matches("source ").count(), 3, "{e}");
+    }
+
+    /// The seed file's `options` are validated like `sources add`'s: a bad
+    /// regex used to pass `init` and then fail every check of the source.
+    #[test]
+    fn bad_options_in_the_seed_file_are_refused() {
+        let text =
+            "[[source]]\nurl = \"https://a.cn/\"\n[source.options]\nignore = [\"(unclosed\"]\nselect = \"div[\"\n";
+        let e = parse(text, Path::new("s.toml"), &config()).unwrap_err().to_string();
+        assert!(e.contains("s.toml") && e.contains("source 1 (https://a.cn/)"), "{e}");
+        assert!(e.contains("ignore: ") && e.contains("(unclosed"), "{e}");
+        assert!(e.contains("select: "), "{e}");
     }
 }

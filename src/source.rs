@@ -7,6 +7,9 @@ use url::Url;
 use crate::schedule::Schedule;
 use crate::types::{ErrorKind, SourceId, SourceKind, SourceStatus};
 
+mod spec;
+pub use spec::{InvalidSource, MAX_HISTORY_WINDOW, MAX_TIMEOUT_SECS, NewSource, SourceSpec, SpecProblem};
+
 /// Per-source options the CLI can set; stored as JSON with the source.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

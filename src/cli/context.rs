@@ -63,6 +63,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 /// `config check`: the effective configuration, secrets redacted.
 pub fn config_check(config: &Config, origin: &ConfigOrigin) -> anyhow::Result<()> {
+    let files = super::shipped::check(config)?;
     println!("# Configuration from {origin} is valid. Effective configuration (secrets redacted):");
     println!("{config:#?}");
     let now = chrono::Utc::now();
@@ -90,5 +91,8 @@ pub fn config_check(config: &Config, origin: &ConfigOrigin) -> anyhow::Result<()
         crate::schedule::format_duration(config.schedule.default_every)
     );
     println!("# daily maintenance cron \"0 30 3 * * *\" in {}", config.schedule.timezone);
+    for line in files {
+        println!("{line}");
+    }
     Ok(())
 }

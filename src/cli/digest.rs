@@ -12,7 +12,7 @@ use super::context::{Context, usage};
 use super::output::{clip, print_list, time};
 use super::progress::Progress;
 use crate::digest::Period;
-use crate::digest::outbox::Audience;
+use crate::digest::outbox::{Audience, OutboxStatus};
 use crate::digest::send::{self, DigestSettings, RunReport};
 use crate::mail::{Accepted, MailError, Mailer, OutgoingMail, SmtpMailer, SmtpSettings};
 
@@ -191,10 +191,10 @@ async fn list(ctx: &Context, f: FormatArg) -> anyhow::Result<()> {
                 d.id.to_string(),
                 d.period_key.clone(),
                 d.audience.clone(),
-                d.status.clone(),
+                d.status.as_str().to_owned(),
                 d.attempts.to_string(),
                 time(d.sent_at),
-                if d.status == "skipped" { "(nothing to report)".to_owned() } else { clip(&d.subject, 50) },
+                if d.status == OutboxStatus::Skipped { "(nothing to report)".to_owned() } else { clip(&d.subject, 50) },
                 clip(d.last_error.as_deref().unwrap_or("-"), 60),
             ]
         },

@@ -12,9 +12,8 @@ use super::context::{Context, usage};
 use super::output::{clip, table};
 use super::progress::Progress;
 use crate::import::{Extracted, SkipReason, extract, normalize_reference, read_document};
-use crate::source::{SourceOptions, kind_from_url};
+use crate::source::SourceSpec;
 use crate::store::import::{ImportItem, ImportOutcome, Imported};
-use crate::store::sources::NewSource;
 use crate::types::SourceKind;
 
 /// One line of the import report (JSON: an array of these, document order).
@@ -57,23 +56,27 @@ pub async fn run(ctx: &Context, file: &Path, dry_run: bool, format: Format) -> a
             file.display()
         )));
     }
-    let (gh, hf) = (&ctx.config.github.web_base, &ctx.config.huggingface.web_base);
-    let items: Vec<ImportItem> = references
-        .iter()
-        .enumerate()
-        .map(|(i, r)| ImportItem {
-            new: NewSource {
-                url: r.url.clone(),
-                kind: kind_from_url(&r.url, gh, hf),
-                title: r.title.clone(),
-                tags: r.tag().map(str::to_owned).into_iter().collect(),
-                schedule: None,
-                options: SourceOptions::default(),
-            },
-            section: r.section(),
-            position: i64::try_from(i).unwrap_or(i64::MAX),
-        })
-        .collect();
+    // Every link passes the one source validator, as `sources add` and the
+    // shipped sources file do; what it refuses is reported, not added.
+    let mut items: Vec<ImportItem> = Vec::new();
+    let mut accepted = Vec::new();
+    let mut invalid = Vec::new();
+    for (i, r) in references.iter().enumerate() {
+        let spec = SourceSpec {
+            title: r.title.clone().filter(|t| !t.trim().is_empty()),
+            tags: r.tag().map(str::to_owned).into_iter().collect(),
+            ..SourceSpec::for_url(r.url.to_string())
+        };
+        match spec.validate(&ctx.config) {
+            Ok(mut new) => {
+                // The import's own normalisation (tracking parameters) stands.
+                new.url = r.url.clone();
+                items.push(ImportItem { new, section: r.section(), position: i64::try_from(i).unwrap_or(i64::MAX) });
+                accepted.push(r);
+            }
+            Err(e) => invalid.push((r, e.to_string())),
+        }
+    }
     let rules = cfg.url_rules.clone();
     let same_page = move |stored: &str| normalize_reference(stored, &rules).ok().map(|u| u.to_string());
     let max = usize::try_from(cfg.max_new_sources).unwrap_or(usize::MAX);
@@ -92,7 +95,7 @@ pub async fn run(ctx: &Context, file: &Path, dry_run: bool, format: Format) -> a
         }
     };
 
-    let mut rows: Vec<ImportRow> = references
+    let mut rows: Vec<ImportRow> = accepted
         .iter()
         .zip(&items)
         .zip(&outcomes)
@@ -121,6 +124,20 @@ pub async fn run(ctx: &Context, file: &Path, dry_run: bool, format: Format) -> a
             }
         })
         .collect();
+    rows.extend(invalid.into_iter().map(|(r, problem)| ImportRow {
+        line: r.line,
+        result: "skipped",
+        id: None,
+        kind: None,
+        url: Some(r.url.to_string()),
+        original: r.original.clone(),
+        title: r.title.clone(),
+        section: r.section(),
+        tag: r.tag().map(str::to_owned),
+        form: Some(r.form),
+        reason_code: Some("invalid"),
+        reason: Some(problem),
+    }));
     let urls_by_line: std::collections::HashMap<usize, String> =
         references.iter().map(|r| (r.line, r.url.to_string())).collect();
     rows.extend(skipped.into_iter().map(|s| {

@@ -14,6 +14,7 @@ mod import;
 mod init;
 mod output;
 pub mod progress;
+mod shipped;
 mod snapshot;
 mod sources;
 

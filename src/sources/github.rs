@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{KindChange, Structured, StructuredFact, clip};
+use crate::change::{ChangeDetails, MetadataChange, ReleaseDetails};
 use crate::types::ChangeKind;
 use crate::types::MetricPoint;
 
@@ -31,18 +32,8 @@ pub struct Repo {
     pub html_url: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Release {
-    pub tag: String,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub published_at: Option<String>,
-    #[serde(default)]
-    pub body: Option<String>,
-    #[serde(default)]
-    pub url: Option<String>,
-}
+// A release change stores the release; the type lives with the change details.
+pub use crate::change::Release;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GithubError {
@@ -178,14 +169,14 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
     if !o.full_name.eq_ignore_ascii_case(&n.full_name) {
         out.push(KindChange::metadata(
             format!("Repository renamed: {} → {}", o.full_name, n.full_name),
-            serde_json::json!({ "field": "full_name", "from": o.full_name, "to": n.full_name }),
+            MetadataChange::FullName { from: o.full_name.clone(), to: n.full_name.clone() },
         ));
     }
     if o.archived != n.archived {
         let s = if n.archived { "Repository archived" } else { "Repository unarchived" };
         out.push(KindChange::metadata(
             format!("{s}: {}", n.full_name),
-            serde_json::json!({ "field": "archived", "from": o.archived, "to": n.archived }),
+            MetadataChange::Archived { from: o.archived, to: n.archived },
         ));
     }
     if o.license != n.license {
@@ -195,13 +186,13 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
                 o.license.as_deref().unwrap_or("none"),
                 n.license.as_deref().unwrap_or("none")
             ),
-            serde_json::json!({ "field": "license", "from": o.license, "to": n.license }),
+            MetadataChange::License { from: o.license.clone(), to: n.license.clone() },
         ));
     }
     if o.description != n.description {
         out.push(KindChange::metadata(
             format!("Description changed: {}", n.description.as_deref().unwrap_or("(none)")),
-            serde_json::json!({ "field": "description", "from": o.description, "to": n.description }),
+            MetadataChange::Description { from: o.description.clone(), to: n.description.clone() },
         ));
     }
     let (or, nr) = (release_of(old), release_of(new));
@@ -226,7 +217,7 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
             removed: 0,
             modified: 0,
             ratio: 0.0,
-            details: serde_json::json!({ "from": or.map(|o| o.tag), "release": r }),
+            details: ChangeDetails::Release(ReleaseDetails { from: or.map(|o| o.tag), release: r.clone() }).to_json(),
         });
     }
     out

@@ -152,7 +152,7 @@ pub fn from_structured(
 ) -> Observation {
     let mut meta = s.meta;
     if let Some(m) = meta.as_object_mut() {
-        m.insert("kind".to_owned(), serde_json::json!(kind));
+        m.insert(super::SnapshotMeta::KIND_KEY.to_owned(), serde_json::json!(kind));
     }
     let fresh = Fresh { title: s.title, validators, metrics: s.metrics, ..Fresh::new(s.text) };
     Observation {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{KindChange, Structured, StructuredFact};
+use crate::change::MetadataChange;
 use crate::types::MetricPoint;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,7 +106,7 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
         let show = |p: Option<u64>| p.map(human_params).unwrap_or_else(|| "unknown".to_owned());
         out.push(KindChange::metadata(
             format!("Parameter count changed: {} → {}", show(o.parameters), show(n.parameters)),
-            serde_json::json!({ "field": "parameters", "from": o.parameters, "to": n.parameters }),
+            MetadataChange::Parameters { from: o.parameters, to: n.parameters },
         ));
     }
     if o.pipeline_tag != n.pipeline_tag {
@@ -115,7 +116,7 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
                 o.pipeline_tag.as_deref().unwrap_or("none"),
                 n.pipeline_tag.as_deref().unwrap_or("none")
             ),
-            serde_json::json!({ "field": "pipeline_tag", "from": o.pipeline_tag, "to": n.pipeline_tag }),
+            MetadataChange::PipelineTag { from: o.pipeline_tag.clone(), to: n.pipeline_tag.clone() },
         ));
     }
     let added: Vec<&String> = n.tags.iter().filter(|t| !o.tags.contains(t)).collect();
@@ -130,7 +131,10 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
         }
         out.push(KindChange::metadata(
             format!("Tags changed: {}", parts.join("; ")),
-            serde_json::json!({ "field": "tags", "added": added, "removed": removed }),
+            MetadataChange::Tags {
+                added: added.into_iter().cloned().collect(),
+                removed: removed.into_iter().cloned().collect(),
+            },
         ));
     }
     if o.sha != n.sha {
@@ -140,7 +144,7 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
                 n.sha.as_deref().map(|s| s.get(..7).unwrap_or(s)).unwrap_or("?"),
                 n.last_modified.as_deref().unwrap_or("")
             ),
-            serde_json::json!({ "field": "sha", "from": o.sha, "to": n.sha, "last_modified": n.last_modified }),
+            MetadataChange::Sha { from: o.sha.clone(), to: n.sha.clone(), last_modified: n.last_modified.clone() },
         ));
     }
     out

@@ -15,6 +15,7 @@ pub mod feed;
 pub mod github;
 pub mod harness;
 pub mod huggingface;
+pub mod meta;
 pub mod observation;
 pub mod page;
 pub mod pdf;
@@ -25,6 +26,7 @@ use crate::fetch::Fetcher;
 use crate::source::Source;
 use crate::types::{ChangeKind, MetricPoint, SourceKind};
 
+pub use meta::SnapshotMeta;
 pub use observation::{Fresh, Observation, Observed, Validators};
 
 /// Whether a good response of this kind can be another article under the
@@ -102,7 +104,7 @@ pub struct KindChange {
 }
 
 impl KindChange {
-    fn metadata(summary: String, details: serde_json::Value) -> Self {
+    fn metadata(summary: String, change: crate::change::MetadataChange) -> Self {
         KindChange {
             kind: ChangeKind::Metadata,
             excerpt: summary.clone(),
@@ -111,7 +113,7 @@ impl KindChange {
             removed: 0,
             modified: 1,
             ratio: 0.0,
-            details,
+            details: crate::change::ChangeDetails::Metadata(change).to_json(),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::meta::PageMeta;
 use super::observation::{Fresh, Observation, Observed, Validators};
 use crate::extract::{self, ExtractOptions};
 use crate::fetch::{FetchRequest, Fetched, charset};
@@ -87,14 +88,16 @@ pub fn read(spec: &PageSpec, f: &Fetched) -> Observation {
             };
         }
     };
-    let meta = serde_json::json!({
-        "title": extracted.title,
-        "author": extracted.author,
-        "published": extracted.published,
-        "content_type": f.content_type,
-        "charset": decoded.encoding,
-        "feed_links": extracted.feed_links,
-    });
+    let meta = PageMeta {
+        title: extracted.title.clone(),
+        author: extracted.author.clone(),
+        published: extracted.published.clone(),
+        content_type: f.content_type.clone(),
+        charset: decoded.encoding.to_owned(),
+        feed_links: extracted.feed_links.clone(),
+    };
+    // A struct of strings always serialises.
+    let meta = serde_json::to_value(meta).unwrap_or(serde_json::Value::Null);
     let observed = if let Some(reason) = redirected_elsewhere(&spec.url, f) {
         Observed::Redirected { reason }
     } else if let Some(reason) = extract::soft_gone_reason(&extracted) {

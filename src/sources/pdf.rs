@@ -10,6 +10,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use oxidize_pdf::parser::{PdfDocument, PdfReader};
 
 use super::{KindChange, Structured};
+use crate::change::{ChangeDetails, ContentDetails, MetadataChange};
 use crate::diff::{self, DiffOptions};
 use crate::extract::normalize_text;
 use crate::types::ChangeKind;
@@ -105,21 +106,25 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
                 removed: c.removed,
                 modified: c.modified,
                 ratio: c.ratio,
-                details: serde_json::json!({ "page": page }),
+                details: ChangeDetails::Content(ContentDetails {
+                    page: Some(page as u64),
+                    ..ContentDetails::default()
+                })
+                .to_json(),
             });
         }
     }
     if o.len() != n.len() && !o.is_empty() {
         out.push(KindChange::metadata(
             format!("Page count changed: {} → {}", o.len(), n.len()),
-            serde_json::json!({ "field": "page_count", "from": o.len(), "to": n.len() }),
+            MetadataChange::PageCount { from: o.len() as u64, to: n.len() as u64 },
         ));
     }
     let t = |m: &serde_json::Value| m.get("title").and_then(|t| t.as_str()).map(str::to_owned);
     if t(old) != t(new) && t(old).is_some() {
         out.push(KindChange::metadata(
             format!("Title changed: {}", t(new).unwrap_or_default()),
-            serde_json::json!({ "field": "title", "from": t(old), "to": t(new) }),
+            MetadataChange::Title { from: t(old), to: t(new) },
         ));
     }
     out

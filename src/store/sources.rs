@@ -11,20 +11,12 @@ use url::Url;
 use super::convert::{schedule_columns, source_from_row};
 use super::entity::sources::{self, Column, Entity};
 use super::{Store, StoreError};
-use crate::schedule::Schedule;
-use crate::source::{Source, SourceOptions, SourceRef, normalize_url};
+use crate::source::{Source, SourceRef, normalize_url};
 use crate::types::{SourceId, SourceKind, SourceStatus};
 
-/// A source to add.
-#[derive(Debug, Clone)]
-pub struct NewSource {
-    pub url: Url,
-    pub kind: SourceKind,
-    pub title: Option<String>,
-    pub tags: Vec<String>,
-    pub schedule: Option<Schedule>,
-    pub options: SourceOptions,
-}
+// The validated source lives with the source rules; re-exported here
+// because the store is where it is saved.
+pub use crate::source::NewSource;
 
 fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())

@@ -21,6 +21,24 @@ async fn bad_sources_are_refused_with_exit_code_2() {
     assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/", "--every", "10s"]).await, "too short");
     assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/", "--kind", "blog"]).await, "blog");
     assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/", "--select", "div[["]).await, "selector");
+    // Headers the fetcher would drop or that fight its own are refused, and
+    // every problem comes in the one message.
+    let r = mw
+        .run_async(&[
+            "sources",
+            "add",
+            "http://x.cn/",
+            "--header",
+            "Host: evil",
+            "--header",
+            "nocolon",
+            "--ignore",
+            "(",
+        ])
+        .await;
+    assert_usage_error(&r, "\"Host\" is set by the fetcher");
+    assert!(r.stderr.contains("must look like \"Name: value\"") && r.stderr.contains("ignore: "), "{}", r.stderr);
+    assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/", "--kind", "github"]).await, "OWNER/NAME");
     let url = server.url("/a");
     mw.add(&url, &[]).await;
     // The same page after normalisation: host case, default port, fragment.
@@ -57,6 +75,48 @@ async fn config_check_prints_the_effective_config_without_secrets() {
     assert!(r.stdout.contains("allow_private_networks: true"), "{}", r.stdout);
     assert!(r.stdout.contains("<redacted>"), "{}", r.stdout);
     assert!(!r.stdout.contains("hunter2-secret") && !r.stderr.contains("hunter2-secret"));
+}
+
+/// `config check` reads the sources and catalog files the config names, as
+/// `init` would, and reports every problem of both before it says "valid".
+#[tokio::test]
+async fn config_check_validates_the_sources_and_catalog_files() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    let r = mw.run_async(&["config", "check"]).await.ok();
+    assert!(r.stdout.contains("sources.toml: 0 source(s), all valid"), "{}", r.stdout);
+    assert!(r.stdout.contains("no catalog file at"), "{}", r.stdout);
+    std::fs::write(
+        mw.path().join("sources.toml"),
+        "[[source]]\nurl = \"https://a.cn/\"\n[source.options]\nignore = [\"(unclosed\"]\n\
+         [[source]]\nurl = \"https://b.cn/\"\nkind = \"github\"\n",
+    )
+    .unwrap();
+    std::fs::write(mw.path().join("catalog.toml"), "[[vendor]]\nname = \"X\"\ncountry = 1\n").unwrap();
+    let r = mw.run_async(&["config", "check"]).await;
+    assert_usage_error(&r, "source 1 (https://a.cn/): ignore: ");
+    assert!(r.stderr.contains("source 2 (https://b.cn/): kind: a github source needs"), "{}", r.stderr);
+    assert!(r.stderr.contains("catalog.toml: catalog file is not valid TOML: "), "{}", r.stderr);
+    assert!(!r.stdout.contains("is valid"), "{}", r.stdout);
+}
+
+/// `init` refuses a seed file whose options would fail every check, and
+/// adds none of its sources.
+#[tokio::test]
+async fn init_refuses_a_seed_source_with_a_bad_regex() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    std::fs::write(
+        mw.path().join("sources.toml"),
+        "[[source]]\nurl = \"https://ok.cn/\"\n[[source]]\nurl = \"https://a.cn/\"\n[source.options]\nignore = [\"(unclosed\"]\n",
+    )
+    .unwrap();
+    let r = mw.run_async(&["init"]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("error: ") && r.stderr.contains("source 2 (https://a.cn/): ignore: "), "{}", r.stderr);
+    // `init` validates its files before it changes anything: no database,
+    // so nothing of the bad seed file can have been added.
+    let list = mw.run_async(&["sources", "list", "--format", "json"]).await;
+    assert_eq!(list.code, 2, "{}", list.stderr);
+    assert!(list.stderr.contains("not initialised"), "{}", list.stderr);
 }
 
 #[tokio::test]
@@ -138,4 +198,23 @@ async fn header_values_are_not_printed_and_absurd_inputs_do_not_panic() {
     assert!(listed.stdout.contains("Cookie"), "the header's name is shown: {}", listed.stdout);
     assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/", "--every", "300000y"]).await, "too long");
     assert_usage_error(&mw.run_async(&["changes", "--since", "100000000d"]).await, "too far back");
+}
+
+/// A link the import cannot watch is listed as skipped, with why, and the
+/// good links beside it still land, tagged with their section.
+#[tokio::test]
+async fn import_says_why_a_link_is_invalid() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    mw.init().await;
+    let doc = mw.path().join("doc.md");
+    std::fs::write(&doc, "# 模型\n- 坏链接 https://256.256.256.256/x\n- [好](https://ok.cn/a)\n").unwrap();
+    let rows = mw.run_async(&["sources", "import", doc.to_str().unwrap(), "--format", "json"]).await.ok().json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!((rows[0]["result"].as_str(), rows[0]["reason_code"].as_str()), (Some("skipped"), Some("invalid")));
+    assert!(!rows[0]["reason"].as_str().unwrap().is_empty(), "{rows:?}");
+    assert_eq!((rows[1]["result"].as_str(), rows[1]["kind"].as_str()), (Some("added"), Some("page")));
+    let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["tags"], serde_json::json!(["模型"]), "the section is the tag");
 }

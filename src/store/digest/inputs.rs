@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+use crate::change::{ChangeDetails, MetadataChange};
 use crate::digest::Period;
 use crate::digest::inputs::{
     ChangeInput, DigestInputs, FailingInput, MetricInput, RepoEventInput, RepoEventKind, SourceRef, StatusChangeInput,
@@ -55,18 +56,12 @@ pub async fn load_inputs(store: &Store, period: &Period) -> Result<DigestInputs,
 
 /// Releases, renames and archives of watched repositories.
 fn repo_event(row: &ChangeRow) -> Option<RepoEventInput> {
-    let d = &row.details;
-    let (kind, detail, url) = match row.kind {
-        ChangeKind::Release => {
-            let release = d.get("release")?;
-            let tag = release.get("tag")?.as_str()?.to_owned();
-            (RepoEventKind::Release, tag, release.get("url").and_then(|u| u.as_str()).map(str::to_owned))
+    let (kind, detail, url) = match details(row)? {
+        ChangeDetails::Release(r) => (RepoEventKind::Release, r.release.tag, r.release.url),
+        ChangeDetails::Metadata(MetadataChange::FullName { to, .. }) => (RepoEventKind::Rename, to, None),
+        ChangeDetails::Metadata(MetadataChange::Archived { to: true, .. }) => {
+            (RepoEventKind::Archive, String::new(), None)
         }
-        ChangeKind::Metadata => match d.get("field")?.as_str()? {
-            "full_name" => (RepoEventKind::Rename, d.get("to")?.as_str()?.to_owned(), None),
-            "archived" if d.get("to")?.as_bool()? => (RepoEventKind::Archive, String::new(), None),
-            _ => return None,
-        },
         _ => return None,
     };
     Some(RepoEventInput {
@@ -76,6 +71,14 @@ fn repo_event(row: &ChangeRow) -> Option<RepoEventInput> {
         url: url.or_else(|| Some(row.url.clone())),
         at: row.detected_at,
     })
+}
+
+/// A row's typed details; JSON that is not what its kind stores is left
+/// out of the typed reading (the row still counts as a plain change).
+fn details(row: &ChangeRow) -> Option<ChangeDetails> {
+    ChangeDetails::read(row.kind, &row.details)
+        .map_err(|e| tracing::debug!(change_id = row.id, error = %e, "Change details of another shape"))
+        .ok()
 }
 
 /// Week-over-week metric movement (stars, forks, downloads, likes) of the
@@ -114,7 +117,10 @@ fn source_ref(row: &ChangeRow) -> SourceRef {
 
 fn content_change(row: ChangeRow) -> ChangeInput {
     // A content change's details carry the page title at the time.
-    let title = row.details.get("title").and_then(|t| t.as_str()).map(str::to_owned);
+    let title = match details(&row) {
+        Some(ChangeDetails::Content(c)) => c.title,
+        _ => None,
+    };
     let mut source = source_ref(&row);
     if source.title.as_deref().is_none_or(str::is_empty) {
         source.title = title;
@@ -137,19 +143,17 @@ fn content_change(row: ChangeRow) -> ChangeInput {
 /// A status change's details: `{"from", "to", "error_kind", "final_url"}`.
 /// A row whose statuses do not parse is skipped (logged), not fatal.
 fn status_change(row: &ChangeRow) -> Option<StatusChangeInput> {
-    let field = |k: &str| row.details.get(k).and_then(|v| v.as_str());
-    let parsed = (field("from").map(str::parse::<SourceStatus>), field("to").map(str::parse::<SourceStatus>));
-    let (Some(Ok(from)), Some(Ok(to))) = parsed else {
+    let Some(ChangeDetails::Status(d)) = details(row) else {
         tracing::warn!(change_id = row.id, "Status change without readable from/to; left out of the digest.");
         return None;
     };
     Some(StatusChangeInput {
         source: source_ref(row),
-        from,
-        to,
+        from: d.from,
+        to: d.to,
         at: row.detected_at,
-        final_url: field("final_url").map(str::to_owned),
-        error_kind: field("error_kind").and_then(|k| k.parse::<ErrorKind>().ok()),
+        final_url: d.final_url,
+        error_kind: d.error_kind,
     })
 }
 

@@ -72,7 +72,7 @@ pub struct DigestRow {
     pub body_text: String,
     #[serde(skip)]
     pub body_html: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub message_id: String,
@@ -92,6 +92,10 @@ impl TryFrom<entity::Model> for DigestRow {
     fn try_from(m: entity::Model) -> Result<Self, DbErr> {
         let recipients = serde_json::from_str(&m.recipients)
             .map_err(|e| DbErr::Json(format!("digest #{}: unreadable recipients: {e}", m.id)))?;
+        let status = m
+            .status
+            .parse::<OutboxStatus>()
+            .map_err(|e| DbErr::Json(format!("digest #{}: unreadable status: {e}", m.id)))?;
         Ok(DigestRow {
             id: m.id,
             period_key: m.period_key,
@@ -102,7 +106,7 @@ impl TryFrom<entity::Model> for DigestRow {
             subject: m.subject,
             body_text: m.body_text,
             body_html: m.body_html,
-            status: m.status,
+            status,
             attempts: m.attempts,
             next_attempt_at: m.next_attempt_at,
             message_id: m.message_id,
