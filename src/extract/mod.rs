@@ -14,6 +14,7 @@ mod main_text;
 mod meta;
 mod noise;
 mod normalize;
+mod plan;
 mod soft_gone;
 mod stats;
 #[cfg(test)]
@@ -35,7 +36,7 @@ pub use soft_gone::soft_gone_reason;
 
 /// How to extract one source's page. Selectors and regexes come from the
 /// user (`sources add --select/--ignore`) and are validated when saved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ExtractOptions {
     /// CSS selector for the main content; every match is kept, in order.
     pub select: Option<String>,
@@ -98,15 +99,14 @@ fn parse_selector(css: &str) -> Result<Selector, ExtractError> {
 /// matches: a selector that stopped matching is itself a change worth
 /// seeing). Errors only for a bad user selector or regex; any HTML parses.
 pub fn extract_page(html: &str, opts: &ExtractOptions) -> Result<Extracted, ExtractError> {
-    let select = opts.select.as_deref().map(parse_selector).transpose()?;
-    let exclude = opts.exclude.iter().map(|c| parse_selector(c)).collect::<Result<Vec<_>, _>>()?;
-    let rules = noise::NoiseRules::new(opts.default_noise, &opts.ignore)?;
+    let plan = plan::plan(opts)?;
+    let (select, exclude, rules) = (&plan.select, &plan.exclude, &plan.rules);
 
     let doc = Html::parse_document(html);
     let meta = meta::read_meta(&doc);
 
     let mut excluded = HashSet::new();
-    for selector in &exclude {
+    for selector in exclude {
         excluded.extend(doc.select(selector).map(|el| el.id()));
     }
     let stats = stats::PageStats::compute(&doc);
@@ -115,7 +115,7 @@ pub fn extract_page(html: &str, opts: &ExtractOptions) -> Result<Extracted, Extr
     // `exclude` is the user's tool there. Line rules still apply.
     let furniture = opts.default_noise && select.is_none();
     let drops = main_text::Drops { excluded, furniture, stats: &stats };
-    let roots = match &select {
+    let roots = match select {
         Some(selector) => main_text::selected_roots(&doc, selector),
         None => main_text::auto_roots(&doc, &stats),
     };
