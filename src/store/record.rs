@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 
 use super::entity::{blobs, changes, checks, snapshots, sources};
@@ -122,162 +123,30 @@ fn to_i32(n: u32) -> i32 {
 }
 
 impl Store {
+    /// Records one check in its own transaction. The daemon and `check`
+    /// write through a [`super::batch::RecordWriter`] instead (many checks
+    /// per transaction, each still atomic).
     pub async fn record_check(&self, rec: CheckRecord) -> Result<Recorded, StoreError> {
         let txn = self.db().begin().await?;
-        let now = rec.started_at;
-
-        let mut snapshot_id = None;
-        if let Some(snap) = &rec.snapshot {
-            if let Some(raw) = &snap.raw {
-                // Same body seen before (by any source): store it once, but
-                // touch it. The touch locks the row and makes it young, so a
-                // concurrent prune (which deletes only old blobs) cannot
-                // delete the body this snapshot is about to refer to.
-                blobs::Entity::insert(blobs::ActiveModel {
-                    hash: Set(raw.hash.clone()),
-                    data: Set(raw.zstd.clone()),
-                    size: Set(i64::try_from(raw.size).unwrap_or(i64::MAX)),
-                    created_at: Set(now),
-                })
-                .on_conflict(
-                    sea_orm::sea_query::OnConflict::column(blobs::Column::Hash)
-                        .update_column(blobs::Column::CreatedAt)
-                        .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await?;
-            }
-            let inserted = snapshots::ActiveModel {
-                source_id: Set(rec.source_id.0),
-                created_at: Set(now),
-                content_hash: Set(snap.content_hash.clone()),
-                text: Set(snap.text.clone()),
-                meta: Set(snap.meta.to_string()),
-                raw_hash: Set(snap.raw.as_ref().map(|r| r.hash.clone())),
-                http_status: Set(snap.http_status.map(i32::from)),
-                final_url: Set(snap.final_url.clone()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            snapshot_id = Some(inserted.id);
-        }
-
-        let check = checks::ActiveModel {
-            source_id: Set(rec.source_id.0),
-            started_at: Set(now),
-            duration_ms: Set(i64::try_from(rec.duration_ms).unwrap_or(i64::MAX)),
-            outcome: Set(rec.outcome.clone()),
-            http_status: Set(rec.http_status.map(i32::from)),
-            error_kind: Set(rec.error_kind.map(|k| k.as_str().to_owned())),
-            message: Set(rec.message.clone()),
-            bytes: Set(i64::try_from(rec.bytes).unwrap_or(i64::MAX)),
-            snapshot_id: Set(snapshot_id),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-
-        super::metrics::insert_metrics(&txn, rec.source_id, now, &rec.metrics).await?;
-
-        // A change is dated when it is written, not when its check started:
-        // a digest reads its period up to shortly before it runs, and a slow
-        // check must not land in a period that was already sent.
-        let detected_at = Utc::now().max(now);
-        let mut change_ids = Vec::with_capacity(rec.changes.len());
-        for change in &rec.changes {
-            let to = match rec.pointer {
-                SnapshotPointer::New => snapshot_id,
-                SnapshotPointer::Existing(id) => Some(id),
-                SnapshotPointer::Keep => None,
-            };
-            let row = changes::ActiveModel {
-                source_id: Set(rec.source_id.0),
-                detected_at: Set(detected_at),
-                kind: Set(change.kind.as_str().to_owned()),
-                from_snapshot_id: Set(change.from_snapshot_id),
-                to_snapshot_id: Set(to),
-                summary: Set(change.summary.clone()),
-                added: Set(to_i32(change.added)),
-                removed: Set(to_i32(change.removed)),
-                modified: Set(to_i32(change.modified)),
-                ratio: Set(change.ratio),
-                excerpt: Set(change.excerpt.clone()),
-                details: Set(change.details.to_string()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            change_ids.push(row.id);
-        }
-
-        let u = &rec.update;
-        let mut update = sources::Entity::update_many()
-            // A pause that came in during the check wins.
-            .col_expr(
-                sources::Column::Status,
-                Expr::case(sources::Column::Status.eq(SourceStatus::Paused.as_str()), SourceStatus::Paused.as_str())
-                    .finally(u.status.as_str())
-                    .into(),
-            )
-            .col_expr(sources::Column::LastErrorKind, Expr::value(u.last_error_kind.map(|k| k.as_str())))
-            .col_expr(sources::Column::LastError, Expr::value(u.last_error.clone()))
-            .col_expr(sources::Column::PendingStatus, Expr::value(u.pending_status.map(|s| s.as_str())))
-            .col_expr(sources::Column::PendingCount, Expr::value(to_i32(u.pending_count)))
-            .col_expr(sources::Column::ConsecutiveFailures, Expr::value(to_i32(u.consecutive_failures)))
-            .col_expr(sources::Column::LastCheckedAt, Expr::value(now))
-            .col_expr(sources::Column::NextCheckAt, Expr::value(u.next_check_at))
-            .col_expr(sources::Column::UpdatedAt, Expr::value(now));
-        if let Some(etag) = &u.etag {
-            update = update.col_expr(sources::Column::Etag, Expr::value(etag.clone()));
-        }
-        if let Some(lm) = &u.last_modified {
-            update = update.col_expr(sources::Column::LastModified, Expr::value(lm.clone()));
-        }
-        if let Some(final_url) = &u.final_url {
-            update = update.col_expr(sources::Column::FinalUrl, Expr::value(final_url.clone()));
-        }
-        if u.succeeded {
-            update = update.col_expr(sources::Column::LastOkAt, Expr::value(now));
-        }
-        match rec.pointer {
-            SnapshotPointer::Keep => {}
-            SnapshotPointer::New => {
-                update = update.col_expr(sources::Column::LastSnapshotId, Expr::value(snapshot_id));
-            }
-            SnapshotPointer::Existing(id) => {
-                update = update.col_expr(sources::Column::LastSnapshotId, Expr::value(id));
-            }
-        }
-        if rec.lease_owner.is_some() {
-            update = update
-                .col_expr(sources::Column::LeaseOwner, Expr::value(Option::<String>::None))
-                .col_expr(sources::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
-        }
-        let current = match rec.expected_snapshot {
-            Some(id) => sources::Column::LastSnapshotId.eq(id),
-            None => sources::Column::LastSnapshotId.is_null(),
-        };
-        let updated = update.filter(sources::Column::Id.eq(rec.source_id.0)).filter(current).exec(&txn).await?;
-        if updated.rows_affected == 0 {
-            // Dropping the transaction rolls back the snapshot and changes.
-            return Err(StoreError::Superseded(rec.source_id.0));
-        }
-        if let Some(title) = &u.title {
-            sources::Entity::update_many()
-                .col_expr(sources::Column::Title, Expr::value(title.clone()))
-                .filter(sources::Column::Id.eq(rec.source_id.0))
-                .filter(sources::Column::Title.is_null())
-                .exec(&txn)
-                .await?;
-        }
+        let recorded = write_check(&txn, &rec).await?;
         txn.commit().await?;
-        Ok(Recorded { check_id: check.id, snapshot_id, change_ids })
+        Ok(recorded)
     }
 
     pub async fn get_snapshot(&self, id: i64) -> Result<Option<Snapshot>, StoreError> {
         let row = snapshots::Entity::find_by_id(id).one(self.db()).await?;
         Ok(row.map(snapshot_from_row))
+    }
+
+    /// A snapshot's content hash alone (no text): what most comparisons need.
+    pub async fn snapshot_hash(&self, id: i64) -> Result<Option<String>, StoreError> {
+        let hash: Option<String> = snapshots::Entity::find_by_id(id)
+            .select_only()
+            .column(snapshots::Column::ContentHash)
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        Ok(hash)
     }
 
     /// The ids and hashes of a source's most recent snapshots, newest first.
@@ -302,6 +171,160 @@ impl Store {
         };
         zstd::decode_all(blob.data.as_slice()).map(Some).map_err(|e| StoreError::Corrupt(format!("blob {hash}: {e}")))
     }
+}
+
+/// Writes one check's rows on `txn` (a transaction or a savepoint); the
+/// caller commits. `Superseded` leaves rows written so far for the caller
+/// to roll back.
+pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) -> Result<Recorded, StoreError> {
+    let now = rec.started_at;
+
+    let mut snapshot_id = None;
+    if let Some(snap) = &rec.snapshot {
+        if let Some(raw) = &snap.raw {
+            // Same body seen before (by any source): store it once, but
+            // touch it. The touch locks the row and makes it young, so a
+            // concurrent prune (which deletes only old blobs) cannot
+            // delete the body this snapshot is about to refer to.
+            blobs::Entity::insert(blobs::ActiveModel {
+                hash: Set(raw.hash.clone()),
+                data: Set(raw.zstd.clone()),
+                size: Set(i64::try_from(raw.size).unwrap_or(i64::MAX)),
+                created_at: Set(now),
+            })
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(blobs::Column::Hash)
+                    .update_column(blobs::Column::CreatedAt)
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        }
+        let inserted = snapshots::ActiveModel {
+            source_id: Set(rec.source_id.0),
+            created_at: Set(now),
+            content_hash: Set(snap.content_hash.clone()),
+            text: Set(snap.text.clone()),
+            meta: Set(snap.meta.to_string()),
+            raw_hash: Set(snap.raw.as_ref().map(|r| r.hash.clone())),
+            http_status: Set(snap.http_status.map(i32::from)),
+            final_url: Set(snap.final_url.clone()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        snapshot_id = Some(inserted.id);
+    }
+
+    let check = checks::ActiveModel {
+        source_id: Set(rec.source_id.0),
+        started_at: Set(now),
+        duration_ms: Set(i64::try_from(rec.duration_ms).unwrap_or(i64::MAX)),
+        outcome: Set(rec.outcome.clone()),
+        http_status: Set(rec.http_status.map(i32::from)),
+        error_kind: Set(rec.error_kind.map(|k| k.as_str().to_owned())),
+        message: Set(rec.message.clone()),
+        bytes: Set(i64::try_from(rec.bytes).unwrap_or(i64::MAX)),
+        snapshot_id: Set(snapshot_id),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+
+    super::metrics::insert_metrics(txn, rec.source_id, now, &rec.metrics).await?;
+
+    // A change is dated when it is written, not when its check started:
+    // a digest reads its period up to shortly before it runs, and a slow
+    // check must not land in a period that was already sent.
+    let detected_at = Utc::now().max(now);
+    let mut change_ids = Vec::with_capacity(rec.changes.len());
+    for change in &rec.changes {
+        let to = match rec.pointer {
+            SnapshotPointer::New => snapshot_id,
+            SnapshotPointer::Existing(id) => Some(id),
+            SnapshotPointer::Keep => None,
+        };
+        let row = changes::ActiveModel {
+            source_id: Set(rec.source_id.0),
+            detected_at: Set(detected_at),
+            kind: Set(change.kind.as_str().to_owned()),
+            from_snapshot_id: Set(change.from_snapshot_id),
+            to_snapshot_id: Set(to),
+            summary: Set(change.summary.clone()),
+            added: Set(to_i32(change.added)),
+            removed: Set(to_i32(change.removed)),
+            modified: Set(to_i32(change.modified)),
+            ratio: Set(change.ratio),
+            excerpt: Set(change.excerpt.clone()),
+            details: Set(change.details.to_string()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        change_ids.push(row.id);
+    }
+
+    let u = &rec.update;
+    let mut update = sources::Entity::update_many()
+        // A pause that came in during the check wins.
+        .col_expr(
+            sources::Column::Status,
+            Expr::case(sources::Column::Status.eq(SourceStatus::Paused.as_str()), SourceStatus::Paused.as_str())
+                .finally(u.status.as_str())
+                .into(),
+        )
+        .col_expr(sources::Column::LastErrorKind, Expr::value(u.last_error_kind.map(|k| k.as_str())))
+        .col_expr(sources::Column::LastError, Expr::value(u.last_error.clone()))
+        .col_expr(sources::Column::PendingStatus, Expr::value(u.pending_status.map(|s| s.as_str())))
+        .col_expr(sources::Column::PendingCount, Expr::value(to_i32(u.pending_count)))
+        .col_expr(sources::Column::ConsecutiveFailures, Expr::value(to_i32(u.consecutive_failures)))
+        .col_expr(sources::Column::LastCheckedAt, Expr::value(now))
+        .col_expr(sources::Column::NextCheckAt, Expr::value(u.next_check_at))
+        .col_expr(sources::Column::UpdatedAt, Expr::value(now));
+    if let Some(etag) = &u.etag {
+        update = update.col_expr(sources::Column::Etag, Expr::value(etag.clone()));
+    }
+    if let Some(lm) = &u.last_modified {
+        update = update.col_expr(sources::Column::LastModified, Expr::value(lm.clone()));
+    }
+    if let Some(final_url) = &u.final_url {
+        update = update.col_expr(sources::Column::FinalUrl, Expr::value(final_url.clone()));
+    }
+    if u.succeeded {
+        update = update.col_expr(sources::Column::LastOkAt, Expr::value(now));
+    }
+    match rec.pointer {
+        SnapshotPointer::Keep => {}
+        SnapshotPointer::New => {
+            update = update.col_expr(sources::Column::LastSnapshotId, Expr::value(snapshot_id));
+        }
+        SnapshotPointer::Existing(id) => {
+            update = update.col_expr(sources::Column::LastSnapshotId, Expr::value(id));
+        }
+    }
+    if rec.lease_owner.is_some() {
+        update = update
+            .col_expr(sources::Column::LeaseOwner, Expr::value(Option::<String>::None))
+            .col_expr(sources::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
+    }
+    let current = match rec.expected_snapshot {
+        Some(id) => sources::Column::LastSnapshotId.eq(id),
+        None => sources::Column::LastSnapshotId.is_null(),
+    };
+    let updated = update.filter(sources::Column::Id.eq(rec.source_id.0)).filter(current).exec(txn).await?;
+    if updated.rows_affected == 0 {
+        // Dropping the transaction rolls back the snapshot and changes.
+        return Err(StoreError::Superseded(rec.source_id.0));
+    }
+    if let Some(title) = &u.title {
+        sources::Entity::update_many()
+            .col_expr(sources::Column::Title, Expr::value(title.clone()))
+            .filter(sources::Column::Id.eq(rec.source_id.0))
+            .filter(sources::Column::Title.is_null())
+            .exec(txn)
+            .await?;
+    }
+    Ok(Recorded { check_id: check.id, snapshot_id, change_ids })
 }
 
 fn snapshot_from_row(m: snapshots::Model) -> Snapshot {

@@ -1,0 +1,96 @@
+//! Group commit for check records: many checks per transaction, each one
+//! still atomic.
+//!
+//! A transaction per check costs a commit each (an fsync on PostgreSQL,
+//! a WAL append and lock round trip on SQLite) and a wake-up of the database
+//! worker for BEGIN and COMMIT. The writer task takes whatever records are
+//! waiting (up to `max_batch`), writes each inside its own savepoint — a
+//! superseded or failing record rolls back alone — and commits once. A check
+//! learns its outcome only after the commit, so a check reported recorded is
+//! durable, and a process killed mid-batch loses only checks nobody was told
+//! about: their sources keep their old state and lease, and are checked again.
+//!
+//! No timer: the first record waiting starts a transaction at once (no added
+//! latency when idle), and records that arrive while it is written form the
+//! next batch, so under load batches fill by themselves.
+
+use sea_orm::TransactionTrait;
+use tokio::sync::{mpsc, oneshot};
+
+use super::record::{CheckRecord, Recorded, write_check};
+use super::{Store, StoreError};
+
+/// How many records wait for the writer before `record` pushes back.
+const QUEUE: usize = 256;
+
+struct Job {
+    record: CheckRecord,
+    reply: oneshot::Sender<Result<Recorded, StoreError>>,
+}
+
+/// A handle on the writer task; cheap to clone. The task ends when the last
+/// handle is dropped, after writing what was queued.
+#[derive(Clone)]
+pub struct RecordWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+impl RecordWriter {
+    /// Starts the writer task on the current runtime.
+    pub fn spawn(store: Store, max_batch: usize) -> RecordWriter {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(store, rx, max_batch.max(1)));
+        RecordWriter { tx }
+    }
+
+    /// Records one check; returns once its batch is committed.
+    pub async fn record(&self, record: CheckRecord) -> Result<Recorded, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Job { record, reply }).await.map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+    let mut jobs = Vec::with_capacity(max_batch);
+    while rx.recv_many(&mut jobs, max_batch).await > 0 {
+        let results = write_batch(&store, &jobs).await;
+        for (job, result) in jobs.drain(..).zip(results) {
+            // A check that stopped waiting (its task was cancelled) is fine:
+            // its record is written all the same.
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+/// Writes `jobs` in one transaction, one savepoint each. Returns one result
+/// per job, in order.
+async fn write_batch(store: &Store, jobs: &[Job]) -> Vec<Result<Recorded, StoreError>> {
+    let txn = match store.db().begin().await {
+        Ok(t) => t,
+        Err(e) => return jobs.iter().map(|_| Err(StoreError::Batch(e.to_string()))).collect(),
+    };
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        results.push(write_one(&txn, &job.record).await);
+    }
+    if let Err(e) = txn.commit().await {
+        return jobs.iter().map(|_| Err(StoreError::Batch(e.to_string()))).collect();
+    }
+    results
+}
+
+/// One record in a savepoint: all of its rows or none.
+async fn write_one(txn: &sea_orm::DatabaseTransaction, record: &CheckRecord) -> Result<Recorded, StoreError> {
+    let savepoint = txn.begin().await?;
+    match write_check(&savepoint, record).await {
+        Ok(recorded) => {
+            savepoint.commit().await?;
+            Ok(recorded)
+        }
+        Err(e) => {
+            savepoint.rollback().await?;
+            Err(e)
+        }
+    }
+}
