@@ -12,7 +12,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::fetch::Fetcher;
-use crate::runner::{Outcome, Runner};
+use crate::runner::Runner;
 
 /// How long shutdown waits for running checks before giving up on them.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
@@ -148,29 +148,15 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let _ = tick_tx.try_send(()); // first sweep at start-up
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
 
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => break,
-            tick = tick_rx.recv() => {
-                if tick.is_none() { break; }
-                let sweep = {
-                    let runner = runner.clone();
-                    let owner = owner.clone();
-                    let cancel = shutdown.clone();
-                    tracker.spawn(async move { sweep_once(&runner, &owner, &cancel).await })
-                };
-                // Wait for this sweep (or shutdown) before taking the next tick.
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    res = sweep => {
-                        if let Err(e) = res {
-                            tracing::error!(error = %e, "Sweep task failed");
-                        }
-                    }
-                }
-            }
-        }
+    // The checks: a pipeline that claims due sources as slots free up; the
+    // sweep tick only wakes it to look for newly due sources.
+    {
+        let runner = runner.clone();
+        let owner = owner.clone();
+        let cancel = shutdown.clone();
+        tracker.spawn(async move { runner.run_pipeline(&owner, &mut tick_rx, &cancel).await });
     }
+    shutdown.cancelled().await;
 
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     let _ = scheduler.shutdown().await;
@@ -187,25 +173,6 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     }
     tracing::info!("modelwatch stopped");
     Ok(())
-}
-
-async fn sweep_once(runner: &Runner, owner: &str, cancel: &CancellationToken) {
-    let started = std::time::Instant::now();
-    match runner.sweep(owner, cancel).await {
-        Ok(reports) if reports.is_empty() => tracing::debug!("Sweep found nothing due"),
-        Ok(reports) => {
-            let count = |o: Outcome| reports.iter().filter(|r| r.outcome == o).count();
-            tracing::info!(
-                checked = reports.len(),
-                changed = count(Outcome::Changed),
-                failed = count(Outcome::Failed),
-                gone = count(Outcome::Gone),
-                duration_ms = started.elapsed().as_millis() as u64,
-                "Sweep finished"
-            );
-        }
-        Err(e) => tracing::error!(error = %e, "Sweep failed"),
-    }
 }
 
 async fn maintenance(store: &crate::store::Store, retention: &crate::config::RetentionConfig) {

@@ -197,7 +197,7 @@ impl Runner {
         }
 
         let record = self.build_record(&source, &obs, content, &live, status_change, started_at, duration_ms, mode);
-        match self.store.record_check(record).await {
+        match self.writer.record(record).await {
             Ok(recorded) => {
                 if let (Some(snapshot_id), Some(text)) = (recorded.snapshot_id, obs.text.as_deref()) {
                     self.catalog_hook(&source, snapshot_id, text, &obs).await;

@@ -52,33 +52,26 @@ fn text_change(c: TextChange, title: Option<&str>) -> KindChange {
 impl Runner {
     /// Compares the observed text with the source's history.
     pub(super) async fn compare(&self, source: &Source, obs: &Observation) -> Result<Content, String> {
-        let Some(text) = obs.text.clone() else { return Ok(Content::None) };
-        let raw = obs.raw.clone();
-        // Hashing and compression are CPU work: off the async threads.
-        let (hash, compressed) = blocking(move || {
-            let hash = sha256_hex(text.as_bytes());
-            let compressed = raw.map(|r| CompressedBody {
-                hash: sha256_hex(&r),
-                zstd: zstd::encode_all(r.as_ref(), 3).unwrap_or_default(),
-                size: r.len() as u64,
-            });
-            (hash, compressed)
-        })
-        .await?;
-        let snapshot = NewSnapshot {
-            content_hash: hash.clone(),
-            text: obs.text.clone().unwrap_or_default(),
-            meta: obs.meta.clone(),
-            raw: compressed,
-            http_status: obs.http_status,
-            final_url: obs.final_url.as_ref().map(ToString::to_string),
+        let Some(text) = obs.text.as_deref() else { return Ok(Content::None) };
+        // The hash decides most checks (the text is unchanged): the previous
+        // text is loaded, and the raw body compressed, only when a snapshot
+        // is actually going to be written or diffed. (Hashing tens of KB
+        // takes tens of microseconds: not worth a trip to the blocking pool.)
+        let hash = sha256_hex(text.as_bytes());
+        let Some(last_id) = source.last_snapshot_id else {
+            return Ok(Content::Baseline { snapshot: self.new_snapshot(obs, hash).await? });
         };
-        let Some(last_id) = source.last_snapshot_id else { return Ok(Content::Baseline { snapshot }) };
         let window = source.options.history_window().max(1);
         let recent = self.store.recent_snapshot_hashes(source.id, window + 1).await.map_err(|e| e.to_string())?;
-        let last_hash = self.store.get_snapshot(last_id).await.map_err(|e| e.to_string())?;
-        let Some(last) = last_hash else { return Ok(Content::Baseline { snapshot }) };
-        if last.content_hash == hash {
+        let last_hash = match recent.iter().find(|(id, _)| *id == last_id) {
+            Some((_, h)) => Some(h.clone()),
+            // The current snapshot is older than the recent ones (a revert).
+            None => self.store.snapshot_hash(last_id).await.map_err(|e| e.to_string())?,
+        };
+        let Some(last_hash) = last_hash else {
+            return Ok(Content::Baseline { snapshot: self.new_snapshot(obs, hash).await? });
+        };
+        if last_hash == hash {
             return Ok(Content::Unchanged);
         }
         if source.options.history_window() > 0
@@ -86,6 +79,10 @@ impl Runner {
         {
             return Ok(Content::Reverted { to: *id });
         }
+        let snapshot = self.new_snapshot(obs, hash).await?;
+        let Some(last) = self.store.get_snapshot(last_id).await.map_err(|e| e.to_string())? else {
+            return Ok(Content::Baseline { snapshot });
+        };
         // Structured kinds say what changed in their own terms, when the
         // last snapshot was read as the same kind.
         let same_kind = last.meta.get("kind") == obs.meta.get("kind");
@@ -106,5 +103,29 @@ impl Runner {
             // Same text under another hash cannot happen; treat as unchanged.
             None => Ok(Content::Unchanged),
         }
+    }
+}
+
+impl Runner {
+    /// The snapshot to write: the text under its hash, the raw body
+    /// compressed (CPU work, off the async threads).
+    async fn new_snapshot(&self, obs: &Observation, hash: String) -> Result<NewSnapshot, String> {
+        let raw = obs.raw.clone();
+        let compressed = blocking(move || {
+            raw.map(|r| CompressedBody {
+                hash: sha256_hex(&r),
+                zstd: zstd::encode_all(r.as_ref(), 3).unwrap_or_default(),
+                size: r.len() as u64,
+            })
+        })
+        .await?;
+        Ok(NewSnapshot {
+            content_hash: hash,
+            text: obs.text.clone().unwrap_or_default(),
+            meta: obs.meta.clone(),
+            raw: compressed,
+            http_status: obs.http_status,
+            final_url: obs.final_url.as_ref().map(ToString::to_string),
+        })
     }
 }
