@@ -4,8 +4,9 @@
 //! A transaction per check costs a commit each (an fsync on PostgreSQL,
 //! a WAL append and lock round trip on SQLite) and a wake-up of the database
 //! worker for BEGIN and COMMIT. The writer task takes whatever records are
-//! waiting (up to `max_batch`), writes each inside its own savepoint — a
-//! superseded or failing record rolls back alone — and commits once. A check
+//! waiting (up to `max_batch`), writes them one after the other — a
+//! superseded record writes nothing, a failing one sends the batch back to
+//! one transaction per record — and commits once. A check
 //! learns its outcome only after the commit, so a check reported recorded is
 //! durable, and a process killed mid-batch loses only checks nobody was told
 //! about: their sources keep their old state and lease, and are checked again.
@@ -15,6 +16,7 @@
 //! next batch, so under load batches fill by themselves.
 
 use sea_orm::TransactionTrait;
+
 use tokio::sync::{mpsc, oneshot};
 
 use super::record::{CheckRecord, Recorded, write_check};
@@ -63,34 +65,35 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
     }
 }
 
-/// Writes `jobs` in one transaction, one savepoint each. Returns one result
-/// per job, in order.
+/// Writes `jobs` in one transaction. Returns one result per job, in order.
+///
+/// A superseded record writes nothing (see [`write_check`]), so it is simply
+/// reported. Any other failure inside the batch rolls the whole transaction
+/// back and each record is then written alone, in its own transaction: the
+/// bad one fails by itself and the rest are recorded.
 async fn write_batch(store: &Store, jobs: &[Job]) -> Vec<Result<Recorded, StoreError>> {
-    let txn = match store.db().begin().await {
-        Ok(t) => t,
-        Err(e) => return jobs.iter().map(|_| Err(StoreError::Batch(e.to_string()))).collect(),
-    };
-    let mut results = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        results.push(write_one(&txn, &job.record).await);
+    match write_together(store, jobs).await {
+        Ok(results) => results,
+        Err(e) => {
+            tracing::debug!(error = %e, records = jobs.len(), "A batch of check records failed; writing them one by one");
+            let mut results = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                results.push(store.record_check(job.record.clone()).await);
+            }
+            results
+        }
     }
-    if let Err(e) = txn.commit().await {
-        return jobs.iter().map(|_| Err(StoreError::Batch(e.to_string()))).collect();
-    }
-    results
 }
 
-/// One record in a savepoint: all of its rows or none.
-async fn write_one(txn: &sea_orm::DatabaseTransaction, record: &CheckRecord) -> Result<Recorded, StoreError> {
-    let savepoint = txn.begin().await?;
-    match write_check(&savepoint, record).await {
-        Ok(recorded) => {
-            savepoint.commit().await?;
-            Ok(recorded)
-        }
-        Err(e) => {
-            savepoint.rollback().await?;
-            Err(e)
+async fn write_together(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
+    let txn = store.db().begin().await?;
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match write_check(&txn, &job.record).await {
+            Err(e @ StoreError::Superseded(_)) => results.push(Err(e)),
+            other => results.push(Ok(other?)),
         }
     }
+    txn.commit().await?;
+    Ok(results)
 }

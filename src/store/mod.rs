@@ -45,10 +45,6 @@ pub enum StoreError {
     Superseded(i64),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    /// The transaction a batch of check records shared failed as a whole
-    /// (BEGIN or COMMIT); none of the batch was recorded.
-    #[error("the batch of check records failed: {0}")]
-    Batch(String),
     #[error("the check-record writer has stopped")]
     WriterGone,
 }

@@ -173,11 +173,66 @@ impl Store {
     }
 }
 
-/// Writes one check's rows on `txn` (a transaction or a savepoint); the
-/// caller commits. `Superseded` leaves rows written so far for the caller
-/// to roll back.
+/// Writes one check's rows on `txn` (the caller commits).
+///
+/// The source's guarded update comes first: a superseded check (another
+/// check of the source recorded since this one started) is refused before
+/// it has written anything, so a batch needs no savepoint per check to drop
+/// it. Any other error leaves rows behind: the caller rolls back.
 pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) -> Result<Recorded, StoreError> {
     let now = rec.started_at;
+    let u = &rec.update;
+    let mut update = sources::Entity::update_many()
+        // A pause that came in during the check wins.
+        .col_expr(
+            sources::Column::Status,
+            Expr::case(sources::Column::Status.eq(SourceStatus::Paused.as_str()), SourceStatus::Paused.as_str())
+                .finally(u.status.as_str())
+                .into(),
+        )
+        .col_expr(sources::Column::LastErrorKind, Expr::value(u.last_error_kind.map(|k| k.as_str())))
+        .col_expr(sources::Column::LastError, Expr::value(u.last_error.clone()))
+        .col_expr(sources::Column::PendingStatus, Expr::value(u.pending_status.map(|s| s.as_str())))
+        .col_expr(sources::Column::PendingCount, Expr::value(to_i32(u.pending_count)))
+        .col_expr(sources::Column::ConsecutiveFailures, Expr::value(to_i32(u.consecutive_failures)))
+        .col_expr(sources::Column::LastCheckedAt, Expr::value(now))
+        .col_expr(sources::Column::NextCheckAt, Expr::value(u.next_check_at))
+        .col_expr(sources::Column::UpdatedAt, Expr::value(now));
+    if let Some(etag) = &u.etag {
+        update = update.col_expr(sources::Column::Etag, Expr::value(etag.clone()));
+    }
+    if let Some(lm) = &u.last_modified {
+        update = update.col_expr(sources::Column::LastModified, Expr::value(lm.clone()));
+    }
+    if let Some(final_url) = &u.final_url {
+        update = update.col_expr(sources::Column::FinalUrl, Expr::value(final_url.clone()));
+    }
+    if u.succeeded {
+        update = update.col_expr(sources::Column::LastOkAt, Expr::value(now));
+    }
+    if let SnapshotPointer::Existing(id) = rec.pointer {
+        update = update.col_expr(sources::Column::LastSnapshotId, Expr::value(id));
+    }
+    if rec.lease_owner.is_some() {
+        update = update
+            .col_expr(sources::Column::LeaseOwner, Expr::value(Option::<String>::None))
+            .col_expr(sources::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
+    }
+    if let Some(title) = &u.title {
+        // Set only when the source has none yet.
+        update = update.col_expr(
+            sources::Column::Title,
+            Expr::case(sources::Column::Title.is_null(), title.clone()).finally(Expr::col(sources::Column::Title)).into(),
+        );
+    }
+    let current = match rec.expected_snapshot {
+        Some(id) => sources::Column::LastSnapshotId.eq(id),
+        None => sources::Column::LastSnapshotId.is_null(),
+    };
+    let updated = update.filter(sources::Column::Id.eq(rec.source_id.0)).filter(current).exec(txn).await?;
+    if updated.rows_affected == 0 {
+        return Err(StoreError::Superseded(rec.source_id.0));
+    }
 
     let mut snapshot_id = None;
     if let Some(snap) = &rec.snapshot {
@@ -214,6 +269,13 @@ pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) 
         .insert(txn)
         .await?;
         snapshot_id = Some(inserted.id);
+        if rec.pointer == SnapshotPointer::New {
+            sources::Entity::update_many()
+                .col_expr(sources::Column::LastSnapshotId, Expr::value(inserted.id))
+                .filter(sources::Column::Id.eq(rec.source_id.0))
+                .exec(txn)
+                .await?;
+        }
     }
 
     let check = checks::ActiveModel {
@@ -262,67 +324,6 @@ pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) 
         .insert(txn)
         .await?;
         change_ids.push(row.id);
-    }
-
-    let u = &rec.update;
-    let mut update = sources::Entity::update_many()
-        // A pause that came in during the check wins.
-        .col_expr(
-            sources::Column::Status,
-            Expr::case(sources::Column::Status.eq(SourceStatus::Paused.as_str()), SourceStatus::Paused.as_str())
-                .finally(u.status.as_str())
-                .into(),
-        )
-        .col_expr(sources::Column::LastErrorKind, Expr::value(u.last_error_kind.map(|k| k.as_str())))
-        .col_expr(sources::Column::LastError, Expr::value(u.last_error.clone()))
-        .col_expr(sources::Column::PendingStatus, Expr::value(u.pending_status.map(|s| s.as_str())))
-        .col_expr(sources::Column::PendingCount, Expr::value(to_i32(u.pending_count)))
-        .col_expr(sources::Column::ConsecutiveFailures, Expr::value(to_i32(u.consecutive_failures)))
-        .col_expr(sources::Column::LastCheckedAt, Expr::value(now))
-        .col_expr(sources::Column::NextCheckAt, Expr::value(u.next_check_at))
-        .col_expr(sources::Column::UpdatedAt, Expr::value(now));
-    if let Some(etag) = &u.etag {
-        update = update.col_expr(sources::Column::Etag, Expr::value(etag.clone()));
-    }
-    if let Some(lm) = &u.last_modified {
-        update = update.col_expr(sources::Column::LastModified, Expr::value(lm.clone()));
-    }
-    if let Some(final_url) = &u.final_url {
-        update = update.col_expr(sources::Column::FinalUrl, Expr::value(final_url.clone()));
-    }
-    if u.succeeded {
-        update = update.col_expr(sources::Column::LastOkAt, Expr::value(now));
-    }
-    match rec.pointer {
-        SnapshotPointer::Keep => {}
-        SnapshotPointer::New => {
-            update = update.col_expr(sources::Column::LastSnapshotId, Expr::value(snapshot_id));
-        }
-        SnapshotPointer::Existing(id) => {
-            update = update.col_expr(sources::Column::LastSnapshotId, Expr::value(id));
-        }
-    }
-    if rec.lease_owner.is_some() {
-        update = update
-            .col_expr(sources::Column::LeaseOwner, Expr::value(Option::<String>::None))
-            .col_expr(sources::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
-    }
-    let current = match rec.expected_snapshot {
-        Some(id) => sources::Column::LastSnapshotId.eq(id),
-        None => sources::Column::LastSnapshotId.is_null(),
-    };
-    let updated = update.filter(sources::Column::Id.eq(rec.source_id.0)).filter(current).exec(txn).await?;
-    if updated.rows_affected == 0 {
-        // Dropping the transaction rolls back the snapshot and changes.
-        return Err(StoreError::Superseded(rec.source_id.0));
-    }
-    if let Some(title) = &u.title {
-        sources::Entity::update_many()
-            .col_expr(sources::Column::Title, Expr::value(title.clone()))
-            .filter(sources::Column::Id.eq(rec.source_id.0))
-            .filter(sources::Column::Title.is_null())
-            .exec(txn)
-            .await?;
     }
     Ok(Recorded { check_id: check.id, snapshot_id, change_ids })
 }

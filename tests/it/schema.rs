@@ -295,3 +295,54 @@ async fn leases_are_renewed_by_their_owner(backend: Backend) {
 }
 
 both_backends!(lease_renewal_on, leases_are_renewed_by_their_owner);
+
+/// A record the database refuses (here: a trigger) fails alone; the other
+/// records of its batch are written all the same.
+async fn a_failing_record_does_not_sink_its_batch(backend: Backend) {
+    use sea_orm::ConnectionTrait;
+    let Some((_dir, db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    let raw = sea_orm::Database::connect(&db.url).await.unwrap();
+    let triggers: &[&str] = match backend {
+        Backend::Sqlite => &["CREATE TRIGGER poison BEFORE INSERT ON checks WHEN NEW.message = 'poison' \
+                              BEGIN SELECT RAISE(ABORT, 'poisoned record'); END"],
+        Backend::Postgres => &[
+            "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN IF NEW.message = 'poison' THEN \
+             RAISE EXCEPTION 'poisoned record'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER poison BEFORE INSERT ON checks FOR EACH ROW EXECUTE FUNCTION poison()",
+        ],
+    };
+    for sql in triggers {
+        raw.execute_unprepared(sql).await.unwrap();
+    }
+    let now = Utc::now();
+    let writer = modelwatch::store::batch::RecordWriter::spawn(store.clone(), 64);
+    let mut sources = Vec::new();
+    for n in 0..12 {
+        sources.push(store.add_source(&page_source(n), now).await.unwrap());
+    }
+    let mut pending = Vec::new();
+    for (n, s) in sources.iter().enumerate() {
+        let mut rec = ok_record(s.id, now, &format!("正文 {}", "字".repeat(n + 1)));
+        if n == 5 {
+            rec.message = Some("poison".into());
+        }
+        let writer = writer.clone();
+        pending.push(tokio::spawn(async move { writer.record(rec).await }));
+    }
+    for (n, p) in pending.into_iter().enumerate() {
+        let result = p.await.unwrap();
+        let s = store.get_source(&modelwatch::source::SourceRef::Id(sources[n].id)).await.unwrap();
+        if n == 5 {
+            let err = result.unwrap_err();
+            assert!(err.to_string().contains("poisoned record"), "{err}");
+            assert_eq!(s.last_snapshot_id, None, "nothing of the refused record stays");
+            assert!(store.recent_snapshot_hashes(s.id, 10).await.unwrap().is_empty());
+        } else {
+            let recorded = result.unwrap_or_else(|e| panic!("record {n}: {e}"));
+            assert_eq!(s.last_snapshot_id, recorded.snapshot_id, "record {n} was written");
+        }
+    }
+}
+
+both_backends!(failing_record_on, a_failing_record_does_not_sink_its_batch);
