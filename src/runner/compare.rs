@@ -111,14 +111,7 @@ impl Runner {
     /// compressed (CPU work, off the async threads).
     async fn new_snapshot(&self, obs: &Observation, hash: String) -> Result<NewSnapshot, String> {
         let raw = obs.raw.clone();
-        let compressed = blocking(move || {
-            raw.map(|r| CompressedBody {
-                hash: sha256_hex(&r),
-                zstd: zstd::encode_all(r.as_ref(), 3).unwrap_or_default(),
-                size: r.len() as u64,
-            })
-        })
-        .await?;
+        let compressed = blocking(move || raw.and_then(|r| CompressedBody::compress(&r))).await?;
         Ok(NewSnapshot {
             content_hash: hash,
             text: obs.text.clone().unwrap_or_default(),
