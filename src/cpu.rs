@@ -1,0 +1,72 @@
+//! CPU-heavy work (HTML parsing and extraction, compression, diffs) off the
+//! async threads, at most one job per core at a time.
+//!
+//! `spawn_blocking` alone lets every running check start its own thread: 32
+//! checks in flight meant up to 32 threads parsing pages on 2 cores, each
+//! holding a parsed DOM (megabytes) and its own malloc arena, while fetches
+//! waited for a core. A permit per core keeps the CPU work queued instead —
+//! the same throughput, a fraction of the memory — and the async threads
+//! free to keep fetches and database writes flowing.
+
+use std::sync::{Arc, LazyLock};
+
+use tokio::sync::Semaphore;
+
+/// One permit per core (at least two, so one long job never stalls the rest).
+static CPU: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
+    Arc::new(Semaphore::new(cores.max(2)))
+});
+
+/// Runs `f` on the blocking pool once a CPU permit is free. A panic in `f`
+/// comes back as `Err` (one hostile page never takes the daemon down).
+///
+/// Not for work that may never end (a hostile PDF): it would keep its
+/// permit; such work has its own bounded pool.
+pub async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, tokio::task::JoinError> {
+    // The semaphore is never closed; if it were, run unbounded.
+    let permit = CPU.clone().acquire_owned().await.ok();
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f()
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_jobs_run_at_once_than_there_are_permits() {
+        let limit = std::thread::available_parallelism().map(usize::from).unwrap_or(2).max(2);
+        let (now, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let jobs: Vec<_> = (0..limit * 4)
+            .map(|_| {
+                let (now, peak) = (now.clone(), peak.clone());
+                tokio::spawn(run(move || {
+                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(n, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    now.fetch_sub(1, Ordering::SeqCst);
+                }))
+            })
+            .collect();
+        for j in jobs {
+            j.await.unwrap().unwrap();
+        }
+        assert!(peak.load(Ordering::SeqCst) <= limit, "peak {} > {limit}", peak.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_an_error_and_frees_its_permit() {
+        let limit = std::thread::available_parallelism().map(usize::from).unwrap_or(2).max(2);
+        for _ in 0..limit + 1 {
+            assert!(run(|| panic!("hostile page")).await.is_err());
+        }
+        // Had the panics kept their permits, this would wait forever.
+        assert_eq!(run(|| 7).await.unwrap(), 7);
+    }
+}
