@@ -111,7 +111,10 @@ impl Runner {
     /// compressed (CPU work, off the async threads).
     async fn new_snapshot(&self, obs: &Observation, hash: String) -> Result<NewSnapshot, String> {
         let raw = obs.raw.clone();
-        let compressed = blocking(move || raw.and_then(|r| CompressedBody::compress(&r))).await?;
+        let compressed = blocking(move || raw.map(|r| CompressedBody::compress(&r)).transpose())
+            .await?
+            // Never store an empty blob under the real body's hash.
+            .map_err(|e| format!("cannot compress the raw body: {e}"))?;
         Ok(NewSnapshot {
             content_hash: hash,
             text: obs.text.clone().unwrap_or_default(),

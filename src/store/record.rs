@@ -36,17 +36,17 @@ impl CompressedBody {
     /// Hashes and compresses a raw body (CPU work: call it off the async
     /// threads). The one-shot API knows the body's size, so zstd sizes its
     /// window to the body instead of allocating for a stream of unknown
-    /// length. None only if zstd itself fails (the body is then not kept;
-    /// an empty or corrupt blob never is).
-    pub fn compress(raw: &[u8]) -> Option<CompressedBody> {
+    /// length; the context is reused across bodies on this thread.
+    pub fn compress(raw: &[u8]) -> std::io::Result<CompressedBody> {
         let zstd = COMPRESSOR.with(|cell| {
             let mut slot = cell.borrow_mut();
-            if slot.is_none() {
-                *slot = zstd::bulk::Compressor::new(RAW_LEVEL).ok();
-            }
-            slot.as_mut()?.compress(raw).ok()
+            let compressor = match slot.as_mut() {
+                Some(c) => c,
+                None => slot.insert(zstd::bulk::Compressor::new(RAW_LEVEL)?),
+            };
+            compressor.compress(raw)
         })?;
-        Some(CompressedBody { hash: hex::encode(sha2::Sha256::digest(raw)), zstd, size: raw.len() as u64 })
+        Ok(CompressedBody { hash: hex::encode(sha2::Sha256::digest(raw)), zstd, size: raw.len() as u64 })
     }
 }
 
