@@ -5,10 +5,10 @@
 //! values; only `fetch`, `store` and `mail` touch the outside world.
 
 pub mod app;
+mod blocking;
 pub mod catalog;
 pub mod cli;
 pub mod config;
-pub mod cpu;
 pub mod diff;
 pub mod digest;
 pub mod extract;

@@ -94,3 +94,9 @@ fn secrets_never_print() {
     let debug = format!("{c:?}");
     assert!(!debug.contains("hunter2") && !debug.contains("ghp_secret") && !debug.contains("pgsecret"), "{debug}");
 }
+
+#[test]
+fn passwords_are_redacted() {
+    assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+    assert_eq!(super::redact_url("sqlite://data/modelwatch.db?mode=rwc"), "sqlite://data/modelwatch.db?mode=rwc");
+}

@@ -74,8 +74,15 @@ impl Check {
     }
 }
 
+#[expect(clippy::expect_used, reason = "a literal URL; the config tests parse it on every run")]
 fn fallback_url() -> Url {
-    Url::parse("http://invalid.invalid/").unwrap_or_else(|_| unreachable!("static URL parses"))
+    Url::parse("http://invalid.invalid/").expect("static URL parses")
+}
+
+/// Stands in for a bad `digest.cron` so validation can go on collecting problems.
+#[expect(clippy::expect_used, reason = "a literal expression; the config tests parse it on every run")]
+fn fallback_cron() -> CronExpr {
+    CronExpr::parse("0 0 8 * * Mon").expect("static cron parses")
 }
 
 pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String>) -> Result<Config, Vec<String>> {
@@ -160,7 +167,7 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
     let d = &raw.digest;
     let cron = CronExpr::parse(&d.cron).unwrap_or_else(|e| {
         c.problems.push(format!("`digest.cron`: {e}"));
-        CronExpr::parse("0 0 8 * * Mon").unwrap_or_else(|_| unreachable!("static cron parses"))
+        fallback_cron()
     });
     if d.enabled && d.recipients.is_empty() {
         c.problems.push("`digest.enabled` is true but `digest.recipients` is empty".to_owned());

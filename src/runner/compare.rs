@@ -4,16 +4,31 @@
 
 use sha2::{Digest, Sha256};
 
-use super::observe::Observation;
 use super::{Runner, blocking};
 use crate::diff::{self, DiffOptions, TextChange};
 use crate::source::Source;
-use crate::sources::{self, KindChange};
+use crate::sources::{self, KindChange, Observation};
+use crate::store::StoreError;
 use crate::store::record::{CompressedBody, NewSnapshot};
 use crate::types::ChangeKind;
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// Why a good response could not be compared with the history: this
+/// source's failure (recorded with backoff), not the run's.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum CompareError {
+    /// Never store an empty blob under the real body's hash: the archive
+    /// would claim a copy it does not have.
+    #[error("cannot compress the raw body: {0}")]
+    Compress(#[source] std::io::Error),
+    #[error("cannot read the source's history: {0}")]
+    History(#[source] StoreError),
+    /// A hashing or diff worker panicked or was cancelled.
+    #[error("{0}")]
+    Worker(String),
 }
 
 /// What the content comparison decided.
@@ -51,25 +66,27 @@ fn text_change(c: TextChange, title: Option<&str>) -> KindChange {
 
 impl Runner {
     /// Compares the observed text with the source's history.
-    pub(super) async fn compare(&self, source: &Source, obs: &Observation) -> Result<Content, String> {
-        let Some(text) = obs.text.as_deref() else { return Ok(Content::None) };
-        // The hash decides most checks (the text is unchanged): the previous
-        // text is loaded, and the raw body compressed, only when a snapshot
-        // is actually going to be written or diffed. (Hashing tens of KB
-        // takes tens of microseconds: not worth a trip to the blocking pool.)
-        let hash = sha256_hex(text.as_bytes());
+    ///
+    /// The hash decides most checks (the text is unchanged): the previous
+    /// text is loaded, and the raw body compressed, only when a snapshot is
+    /// actually going to be written or diffed.
+    pub(super) async fn compare(&self, source: &Source, obs: &Observation) -> Result<Content, CompareError> {
+        let Some(fresh) = obs.observed.fresh() else { return Ok(Content::None) };
+        // Hashing tens of KB takes tens of microseconds: not worth a trip
+        // to the blocking pool.
+        let hash = sha256_hex(fresh.text.as_bytes());
         let Some(last_id) = source.last_snapshot_id else {
-            return Ok(Content::Baseline { snapshot: self.new_snapshot(obs, hash).await? });
+            return Ok(Content::Baseline { snapshot: new_snapshot(obs, hash).await? });
         };
         let window = source.options.history_window().max(1);
-        let recent = self.store.recent_snapshot_hashes(source.id, window + 1).await.map_err(|e| e.to_string())?;
+        let recent = self.store.recent_snapshot_hashes(source.id, window + 1).await.map_err(CompareError::History)?;
         let last_hash = match recent.iter().find(|(id, _)| *id == last_id) {
             Some((_, h)) => Some(h.clone()),
             // The current snapshot is older than the recent ones (a revert).
-            None => self.store.snapshot_hash(last_id).await.map_err(|e| e.to_string())?,
+            None => self.store.snapshot_hash(last_id).await.map_err(CompareError::History)?,
         };
         let Some(last_hash) = last_hash else {
-            return Ok(Content::Baseline { snapshot: self.new_snapshot(obs, hash).await? });
+            return Ok(Content::Baseline { snapshot: new_snapshot(obs, hash).await? });
         };
         if last_hash == hash {
             return Ok(Content::Unchanged);
@@ -79,8 +96,8 @@ impl Runner {
         {
             return Ok(Content::Reverted { to: *id });
         }
-        let snapshot = self.new_snapshot(obs, hash).await?;
-        let Some(last) = self.store.get_snapshot(last_id).await.map_err(|e| e.to_string())? else {
+        let snapshot = new_snapshot(obs, hash).await?;
+        let Some(last) = self.store.get_snapshot(last_id).await.map_err(CompareError::History)? else {
             return Ok(Content::Baseline { snapshot });
         };
         // Structured kinds say what changed in their own terms, when the
@@ -88,16 +105,19 @@ impl Runner {
         let same_kind = last.meta.get("kind") == obs.meta.get("kind");
         if sources::is_structured(obs.kind) && same_kind {
             let (kind, old, new) = (obs.kind, last.meta.clone(), obs.meta.clone());
-            let changes = blocking(move || sources::describe_changes(kind, &old, &new)).await?;
+            let changes =
+                blocking(move || sources::describe_changes(kind, &old, &new)).await.map_err(CompareError::Worker)?;
             return Ok(Content::Changed { snapshot, changes, from: last_id });
         }
-        let old = last.text.clone();
+        let old = last.text;
         let new = snapshot.text.clone();
-        let change = blocking(move || diff::diff_text(&old, &new, &DiffOptions::default())).await?;
+        let change = blocking(move || diff::diff_text(&old, &new, &DiffOptions::default()))
+            .await
+            .map_err(CompareError::Worker)?;
         match change {
             Some(change) => Ok(Content::Changed {
                 snapshot,
-                changes: vec![text_change(change, obs.title.as_deref())],
+                changes: vec![text_change(change, fresh.title.as_deref())],
                 from: last_id,
             }),
             // Same text under another hash cannot happen; treat as unchanged.
@@ -106,22 +126,22 @@ impl Runner {
     }
 }
 
-impl Runner {
-    /// The snapshot to write: the text under its hash, the raw body
-    /// compressed (CPU work, off the async threads).
-    async fn new_snapshot(&self, obs: &Observation, hash: String) -> Result<NewSnapshot, String> {
-        let raw = obs.raw.clone();
-        let compressed = blocking(move || raw.map(|r| CompressedBody::compress(&r)).transpose())
-            .await?
-            // Never store an empty blob under the real body's hash.
-            .map_err(|e| format!("cannot compress the raw body: {e}"))?;
-        Ok(NewSnapshot {
-            content_hash: hash,
-            text: obs.text.clone().unwrap_or_default(),
-            meta: obs.meta.clone(),
-            raw: compressed,
-            http_status: obs.http_status,
-            final_url: obs.final_url.as_ref().map(ToString::to_string),
-        })
-    }
+/// The snapshot to write: the text under its hash, the raw body compressed
+/// (CPU work, off the async threads). Never an empty blob under the real
+/// body's hash: a compression failure is the check's failure.
+async fn new_snapshot(obs: &Observation, hash: String) -> Result<NewSnapshot, CompareError> {
+    let fresh = obs.observed.fresh();
+    let raw = fresh.and_then(|f| f.raw.clone());
+    let compressed = blocking(move || raw.map(|r| CompressedBody::compress(&r)).transpose())
+        .await
+        .map_err(CompareError::Worker)?
+        .map_err(CompareError::Compress)?;
+    Ok(NewSnapshot {
+        content_hash: hash,
+        text: fresh.map(|f| f.text.clone()).unwrap_or_default(),
+        meta: obs.meta.clone(),
+        raw: compressed,
+        http_status: obs.http_status,
+        final_url: obs.final_url.as_ref().map(ToString::to_string),
+    })
 }

@@ -5,7 +5,6 @@ mod catalog;
 mod check;
 mod compare;
 pub mod liveness;
-mod observe;
 mod pipeline;
 
 use std::sync::Arc;
@@ -14,10 +13,11 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
+use crate::blocking::blocking;
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::source::Source;
-use crate::sources::api::ApiClient;
+use crate::sources::api::Apis;
 use crate::store::Store;
 use crate::store::batch::RecordWriter;
 
@@ -33,8 +33,8 @@ pub struct Runner {
     pub store: Store,
     pub fetcher: Fetcher,
     pub config: Arc<Config>,
-    /// GitHub and Hugging Face APIs; holds the shared GitHub rate budget.
-    pub apis: ApiClient,
+    /// GitHub and Hugging Face request options; holds the shared GitHub budget.
+    pub apis: Apis,
     /// Check records go through here: many checks per transaction.
     pub writer: RecordWriter,
 }
@@ -42,7 +42,7 @@ pub struct Runner {
 impl Runner {
     /// Starts the record writer, so it must be called on a tokio runtime.
     pub fn new(store: Store, fetcher: Fetcher, config: Arc<Config>) -> Self {
-        let apis = ApiClient::new(&config);
+        let apis = Apis::new(&config);
         let writer = RecordWriter::spawn(store.clone(), RECORD_BATCH);
         Runner { store, fetcher, config, apis, writer }
     }
@@ -91,13 +91,6 @@ fn panic_message(e: tokio::task::JoinError) -> String {
         }
         Err(e) => format!("the check was cancelled: {e}"),
     }
-}
-
-/// Runs a blocking closure off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| if e.is_panic() { "the worker panicked on this input".to_owned() } else { e.to_string() })
 }
 
 /// A small random delay, as a share of `interval`, so sources scheduled

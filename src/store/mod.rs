@@ -16,6 +16,7 @@ pub mod sources;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::config::redact_url;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 
@@ -142,17 +143,6 @@ pub fn sqlite_path(url: &str) -> Option<String> {
     if path.is_empty() || path == ":memory:" { None } else { Some(path.to_owned()) }
 }
 
-/// Hides a password in a database URL before it reaches a message.
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -184,10 +174,5 @@ mod tests {
         // 1 = NORMAL (2 = FULL, the default).
         let sync: i32 = pragma("synchronous").await.try_get_by_index(0).unwrap();
         assert_eq!(sync, 1);
-    }
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
     }
 }

@@ -1,7 +1,8 @@
-//! CPU-heavy work (HTML parsing and extraction, compression, diffs) off the
-//! async threads, at most one job per core at a time.
+//! CPU work (parsing, diffing, hashing, compression) off the async threads,
+//! at most one job per core at a time, with a panic on one hostile input
+//! turned into a message instead of a crashed task.
 //!
-//! `spawn_blocking` alone lets every running check start its own thread: 32
+//! `spawn_blocking` alone let every running check start its own thread: 32
 //! checks in flight meant up to 32 threads parsing pages on 2 cores, each
 //! holding a parsed DOM (megabytes) and its own malloc arena, while fetches
 //! waited for a core. A permit per core keeps the CPU work queued instead —
@@ -18,19 +19,25 @@ static CPU: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
     Arc::new(Semaphore::new(cores.max(2)))
 });
 
-/// Runs `f` on the blocking pool once a CPU permit is free. A panic in `f`
-/// comes back as `Err` (one hostile page never takes the daemon down).
-///
-/// Not for work that may never end (a hostile PDF): it would keep its
-/// permit; such work has its own bounded pool.
-pub async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, tokio::task::JoinError> {
+/// Runs a blocking closure on tokio's blocking pool once a CPU permit is
+/// free. Not for work that may never end (a hostile PDF): it would keep its
+/// permit — use [`unpooled`] behind a pool of its own.
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
     // The semaphore is never closed; if it were, run unbounded.
     let permit = CPU.clone().acquire_owned().await.ok();
-    tokio::task::spawn_blocking(move || {
+    unpooled(move || {
         let _permit = permit;
         f()
     })
     .await
+}
+
+/// Runs a blocking closure on tokio's blocking pool without a CPU permit
+/// (the caller bounds it).
+pub(crate) async fn unpooled<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| if e.is_panic() { "the worker panicked on this input".to_owned() } else { e.to_string() })
 }
 
 #[cfg(test)]
@@ -46,7 +53,7 @@ mod tests {
         let jobs: Vec<_> = (0..limit * 4)
             .map(|_| {
                 let (now, peak) = (now.clone(), peak.clone());
-                tokio::spawn(run(move || {
+                tokio::spawn(blocking(move || {
                     let n = now.fetch_add(1, Ordering::SeqCst) + 1;
                     peak.fetch_max(n, Ordering::SeqCst);
                     std::thread::sleep(std::time::Duration::from_millis(20));
@@ -64,9 +71,9 @@ mod tests {
     async fn a_panicking_job_is_an_error_and_frees_its_permit() {
         let limit = std::thread::available_parallelism().map(usize::from).unwrap_or(2).max(2);
         for _ in 0..limit + 1 {
-            assert!(run(|| panic!("hostile page")).await.is_err());
+            assert!(blocking(|| panic!("hostile page")).await.is_err());
         }
         // Had the panics kept their permits, this would wait forever.
-        assert_eq!(run(|| 7).await.unwrap(), 7);
+        assert_eq!(blocking(|| 7).await.unwrap(), 7);
     }
 }
