@@ -84,14 +84,13 @@ impl Runner {
                                 let task_source = source.clone();
                                 let task_runner = runner.clone();
                                 let task_mode = mode.clone();
-                                let report = match tokio::spawn(async move {
-                                    task_runner.check(task_source, &task_mode).await
-                                })
-                                .await
-                                {
-                                    Ok(report) => report,
-                                    Err(e) => runner.record_panic(source, &mode, panic_message(e)).await,
-                                };
+                                let report =
+                                    match tokio::spawn(async move { task_runner.check(task_source, &task_mode).await })
+                                        .await
+                                    {
+                                        Ok(report) => report,
+                                        Err(e) => runner.record_panic(source, &mode, panic_message(e)).await,
+                                    };
                                 if let Ok(mut ids) = running.lock() {
                                     ids.remove(&id);
                                 }

@@ -2,12 +2,12 @@
 //! snapshot, the changes and the source's new state, in one transaction.
 
 use chrono::{DateTime, Utc};
-use sha2::Digest as _;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionTrait,
 };
+use sha2::Digest as _;
 
 use super::entity::{blobs, changes, checks, snapshots, sources};
 use super::{Store, StoreError};
@@ -251,7 +251,9 @@ pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) 
         // Set only when the source has none yet.
         update = update.col_expr(
             sources::Column::Title,
-            Expr::case(sources::Column::Title.is_null(), title.clone()).finally(Expr::col(sources::Column::Title)).into(),
+            Expr::case(sources::Column::Title.is_null(), title.clone())
+                .finally(Expr::col(sources::Column::Title))
+                .into(),
         );
     }
     let current = match rec.expected_snapshot {
