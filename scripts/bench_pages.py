@@ -99,7 +99,10 @@ class Spec:
 def render(spec: Spec, article_version: int = 0, noise_version: int = 0) -> bytes:
     """The page's bytes in its encoding. `article_version` > 0 is a real
     edit of the article; `noise_version` > 0 changes only counters/stamps."""
-    r = random.Random(spec.seed * 7_919 + spec.index)  # the page's stable furniture and text
+    r = random.Random(spec.seed * 7_919 + spec.index)  # the page's stable furniture
+    # The article's own generator: furniture sized by noise values (a longer
+    # view counter in the JSON state) must not shift the article's text.
+    a = random.Random(spec.seed * 6_151 + spec.index)
     n = random.Random(spec.seed * 104_729 + spec.index * 31 + noise_version)  # noise values
     # Byte budget: the article takes about 35%, scripts 20%, the rest is
     # furniture (nav, sidebars, comments). Chinese is 3 bytes in UTF-8, 2 in GBK.
@@ -146,7 +149,7 @@ def render(spec: Spec, article_version: int = 0, noise_version: int = 0) -> byte
     paras = []
     count = 0
     while count < article_chars:
-        p = paragraph(r)
+        p = paragraph(a)
         paras.append(p)
         count += len(p)
     if article_version > 0:
@@ -165,7 +168,7 @@ def render(spec: Spec, article_version: int = 0, noise_version: int = 0) -> byte
     body.append(open_tag)
     # The byline sits inside the article, as on most portals: the noise
     # rules (not furniture removal) must drop its counter and stamp.
-    body.append(f'<div class="info"><span class="source">{r.choice(VENDORS)}科技</span> · '
+    body.append(f'<div class="info"><span class="source">{a.choice(VENDORS)}科技</span> · '
                 f'<span class="time">更新于 {stamp}</span> · <span class="views">阅读 {views}</span></div>')
     body.extend(f"<p>{p}</p>" for p in paras)
     body.append(close_tag)
