@@ -11,7 +11,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, redact_url};
 use crate::fetch::{FetchError, Fetcher};
-use crate::runner::{Outcome, Runner};
+use crate::runner::Runner;
 use crate::store::lock::LockError;
 use crate::store::{Store, StoreError};
 
@@ -199,32 +199,34 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
     let _ = tick_tx.try_send(()); // first sweep at start-up
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
 
-    loop {
-        heartbeat.beat();
-        tokio::select! {
-            _ = shutdown.cancelled() => break,
-            tick = tick_rx.recv() => {
-                if tick.is_none() { break; }
-                heartbeat.beat();
-                let sweep = {
-                    let runner = runner.clone();
-                    let owner = owner.clone();
-                    let cancel = shutdown.clone();
-                    tracker.spawn(async move { sweep_once(&runner, &owner, &cancel).await })
-                };
-                // Wait for this sweep (or shutdown) before taking the next tick.
+    // The checks: a pipeline that claims due sources as slots free up; the
+    // sweep tick only wakes it to look for newly due sources. Each round of
+    // its loop is a heartbeat for the systemd watchdog: a wedged loop stops
+    // the pings.
+    {
+        let runner = runner.clone();
+        let owner = owner.clone();
+        let cancel = shutdown.clone();
+        let heartbeat = heartbeat.clone();
+        tracker.spawn(async move { runner.run_pipeline(&owner, &mut tick_rx, &cancel, &|| heartbeat.beat()).await });
+    }
+    // `modelwatch_sources{status}` follows the database, whoever changed it.
+    {
+        let store = store.clone();
+        let cancel = shutdown.clone();
+        let every = config.schedule.sweep_every;
+        tracker.spawn(async move {
+            let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
                 tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    res = sweep => {
-                        if let Err(e) = res {
-                            tracing::error!(error = %e, "Sweep task failed");
-                        }
-                        crate::ops::metrics::refresh_sources(&store).await;
-                    }
+                    _ = cancel.cancelled() => break,
+                    _ = tick.tick() => crate::ops::metrics::refresh_sources(&store).await,
                 }
             }
-        }
+        });
     }
+    shutdown.cancelled().await;
 
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     let _ = scheduler.shutdown().await;
@@ -241,27 +243,6 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
     }
     tracing::info!("modelwatch stopped");
     Ok(())
-}
-
-async fn sweep_once(runner: &Runner, owner: &str, cancel: &CancellationToken) {
-    let started = std::time::Instant::now();
-    let result = runner.sweep(owner, cancel).await;
-    metrics::histogram!("modelwatch_sweep_duration_seconds").record(started.elapsed().as_secs_f64());
-    match result {
-        Ok(reports) if reports.is_empty() => tracing::debug!("Sweep found nothing due"),
-        Ok(reports) => {
-            let count = |o: Outcome| reports.iter().filter(|r| r.outcome == o).count();
-            tracing::info!(
-                checked = reports.len(),
-                changed = count(Outcome::Changed),
-                failed = count(Outcome::Failed),
-                gone = count(Outcome::Gone),
-                duration_ms = started.elapsed().as_millis() as u64,
-                "Sweep finished"
-            );
-        }
-        Err(e) => tracing::error!(error = %e, "Sweep failed"),
-    }
 }
 
 async fn maintenance(store: &crate::store::Store, retention: &crate::config::RetentionConfig) {

@@ -6,6 +6,7 @@
 //! length, pushed to parents, discounted by link density).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
@@ -38,6 +39,13 @@ const CONTAINERS: &[&str] = &[
     ".content",
 ];
 
+/// `CONTAINERS`, parsed once per process (a unit test checks every one parses).
+static CONTAINER_SELECTORS: LazyLock<Vec<Selector>> =
+    LazyLock::new(|| CONTAINERS.iter().filter_map(|css| Selector::parse(css).ok()).collect());
+static BODY: LazyLock<Option<Selector>> = LazyLock::new(|| Selector::parse("body").ok());
+static PARAGRAPHS: LazyLock<Option<Selector>> =
+    LazyLock::new(|| Selector::parse("p, pre, td, blockquote, li, div").ok());
+
 /// A container must hold at least this much text (chars, no whitespace) to
 /// be taken as the article; a teaser card is shorter.
 const MIN_ROOT_CHARS: usize = 50;
@@ -56,12 +64,9 @@ pub(crate) struct Drops<'s> {
 
 /// The chosen content roots, in document order.
 pub(crate) fn auto_roots<'a>(doc: &'a Html, stats: &PageStats) -> Vec<ElementRef<'a>> {
-    for css in CONTAINERS {
-        let Ok(selector) = Selector::parse(css) else {
-            continue;
-        };
+    for selector in CONTAINER_SELECTORS.iter() {
         let found: Vec<ElementRef<'_>> = doc
-            .select(&selector)
+            .select(selector)
             .filter(|el| {
                 let s = stats.get(el.id());
                 !s.in_furniture && s.text >= MIN_ROOT_CHARS && furniture_reason(el).is_none()
@@ -78,8 +83,7 @@ pub(crate) fn auto_roots<'a>(doc: &'a Html, stats: &PageStats) -> Vec<ElementRef
 }
 
 fn body(doc: &Html) -> Option<ElementRef<'_>> {
-    let selector = Selector::parse("body").ok()?;
-    doc.select(&selector).next()
+    doc.select(BODY.as_ref()?).next()
 }
 
 /// Roots from a user selector: every match, nested matches folded in.
@@ -114,11 +118,9 @@ fn outermost<'a>(doc: &'a Html, found: Vec<ElementRef<'a>>) -> Vec<ElementRef<'a
 /// Readability-style fallback: score paragraph-like blocks, credit their
 /// parent fully and grandparent half, discount by link density.
 fn density_root<'a>(doc: &'a Html, stats: &PageStats) -> Option<ElementRef<'a>> {
-    let Ok(selector) = Selector::parse("p, pre, td, blockquote, li, div") else {
-        return None;
-    };
+    let selector = PARAGRAPHS.as_ref()?;
     let mut scores: HashMap<NodeId, f64> = HashMap::new();
-    for el in doc.select(&selector) {
+    for el in doc.select(selector) {
         let s = stats.get(el.id());
         if s.text < MIN_PARAGRAPH_CHARS || s.in_furniture {
             continue;
@@ -343,5 +345,16 @@ fn flush(cur: &mut String, lines: &mut Vec<String>) {
         lines.push(std::mem::take(cur));
     } else {
         cur.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_selector_parses() {
+        assert_eq!(CONTAINER_SELECTORS.len(), CONTAINERS.len());
+        assert!(BODY.is_some() && PARAGRAPHS.is_some());
     }
 }

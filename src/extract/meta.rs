@@ -2,6 +2,7 @@
 //! and feed links. Each is read from the most specific source first.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use scraper::{Html, Selector};
 
@@ -15,14 +16,14 @@ pub(crate) struct Meta {
     pub feed_links: Vec<String>,
 }
 
-const TITLE_SOURCES: &[(&str, Option<&str>)] = &[
+const TITLE_SOURCES: &[(&str, Option<&'static str>)] = &[
     (r#"meta[property="og:title"]"#, Some("content")),
     (r#"meta[name="twitter:title"]"#, Some("content")),
     ("title", None),
     ("h1", None),
 ];
 
-const AUTHOR_SOURCES: &[(&str, Option<&str>)] = &[
+const AUTHOR_SOURCES: &[(&str, Option<&'static str>)] = &[
     (r#"meta[name="author"]"#, Some("content")),
     (r#"meta[property="article:author"]"#, Some("content")),
     (r#"meta[property="og:article:author"]"#, Some("content")),
@@ -33,7 +34,7 @@ const AUTHOR_SOURCES: &[(&str, Option<&str>)] = &[
     (r#"meta[property="og:site_name"]"#, Some("content")),
 ];
 
-const PUBLISHED_SOURCES: &[(&str, Option<&str>)] = &[
+const PUBLISHED_SOURCES: &[(&str, Option<&'static str>)] = &[
     (r#"meta[property="article:published_time"]"#, Some("content")),
     (r#"meta[property="og:release_date"]"#, Some("content")),
     (r#"meta[name="pubdate"]"#, Some("content")),
@@ -45,6 +46,18 @@ const PUBLISHED_SOURCES: &[(&str, Option<&str>)] = &[
     ("#publish_time", None),
 ];
 
+/// The sources above, parsed once per process (a selector that fails to
+/// parse is skipped; a unit test checks that none does).
+type Sources = LazyLock<Vec<(Selector, Option<&'static str>)>>;
+static TITLE: Sources = LazyLock::new(|| parse_sources(TITLE_SOURCES));
+static AUTHOR: Sources = LazyLock::new(|| parse_sources(AUTHOR_SOURCES));
+static PUBLISHED: Sources = LazyLock::new(|| parse_sources(PUBLISHED_SOURCES));
+static FEED_LINK: LazyLock<Option<Selector>> = LazyLock::new(|| Selector::parse("link[rel][type][href]").ok());
+
+fn parse_sources(sources: &[(&str, Option<&'static str>)]) -> Vec<(Selector, Option<&'static str>)> {
+    sources.iter().filter_map(|(css, attr)| Selector::parse(css).ok().map(|s| (s, *attr))).collect()
+}
+
 const FEED_TYPES: &[&str] = &[
     "application/rss+xml",
     "application/atom+xml",
@@ -55,21 +68,18 @@ const FEED_TYPES: &[&str] = &[
 
 pub(crate) fn read_meta(doc: &Html) -> Meta {
     Meta {
-        title: first_value(doc, TITLE_SOURCES),
-        author: first_value(doc, AUTHOR_SOURCES),
-        published: first_value(doc, PUBLISHED_SOURCES),
+        title: first_value(doc, &TITLE),
+        author: first_value(doc, &AUTHOR),
+        published: first_value(doc, &PUBLISHED),
         feed_links: feed_links(doc),
     }
 }
 
 /// The first non-empty value, normalised, from an ordered list of
 /// (selector, attribute) sources; `None` attribute means the element text.
-fn first_value(doc: &Html, sources: &[(&str, Option<&str>)]) -> Option<String> {
-    for (css, attr) in sources {
-        let Ok(selector) = Selector::parse(css) else {
-            continue;
-        };
-        for el in doc.select(&selector) {
+fn first_value(doc: &Html, sources: &[(Selector, Option<&str>)]) -> Option<String> {
+    for (selector, attr) in sources {
+        for el in doc.select(selector) {
             let raw = match attr {
                 Some(a) => el.attr(a).map(str::to_owned),
                 None => Some(el.text().collect::<String>()),
@@ -88,12 +98,12 @@ fn first_value(doc: &Html, sources: &[(&str, Option<&str>)]) -> Option<String> {
 const MAX_FEED_LINKS: usize = 20;
 
 fn feed_links(doc: &Html) -> Vec<String> {
-    let Ok(selector) = Selector::parse("link[rel][type][href]") else {
+    let Some(selector) = FEED_LINK.as_ref() else {
         return Vec::new();
     };
     let mut links = Vec::new();
     let mut seen = HashSet::new();
-    for el in doc.select(&selector) {
+    for el in doc.select(selector) {
         let rel_alternate =
             el.attr("rel").is_some_and(|r| r.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case("alternate")));
         let feed_type = el.attr("type").is_some_and(|t| {
@@ -117,6 +127,14 @@ fn feed_links(doc: &Html) -> Vec<String> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_meta_selector_parses() {
+        assert_eq!(TITLE.len(), TITLE_SOURCES.len());
+        assert_eq!(AUTHOR.len(), AUTHOR_SOURCES.len());
+        assert_eq!(PUBLISHED.len(), PUBLISHED_SOURCES.len());
+        assert!(FEED_LINK.is_some());
+    }
 
     #[test]
     fn feed_links_are_deduplicated_and_capped() {

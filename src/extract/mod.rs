@@ -15,6 +15,7 @@ mod main_text;
 mod meta;
 mod noise;
 mod normalize;
+mod plan;
 mod soft_gone;
 mod stats;
 #[cfg(test)]
@@ -37,7 +38,7 @@ pub use soft_gone::soft_gone_reason;
 
 /// How to extract one source's page. Selectors and regexes come from the
 /// user (`sources add --select/--ignore`) and are validated when saved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ExtractOptions {
     /// CSS selector for the main content; every match is kept, in order.
     pub select: Option<String>,
@@ -100,15 +101,14 @@ fn parse_selector(css: &str) -> Result<Selector, ExtractError> {
 /// matches: a selector that stopped matching is itself a change worth
 /// seeing). Errors only for a bad user selector or regex; any HTML parses.
 pub fn extract_page(html: &str, opts: &ExtractOptions) -> Result<Extracted, ExtractError> {
-    let select = opts.select.as_deref().map(parse_selector).transpose()?;
-    let exclude = opts.exclude.iter().map(|c| parse_selector(c)).collect::<Result<Vec<_>, _>>()?;
-    let rules = noise::NoiseRules::new(opts.default_noise, &opts.ignore)?;
+    let plan = plan::plan(opts)?;
+    let (select, exclude, rules) = (&plan.select, &plan.exclude, &plan.rules);
 
     let doc = Html::parse_document(html);
     let meta = meta::read_meta(&doc);
 
     let mut excluded = HashSet::new();
-    for selector in &exclude {
+    for selector in exclude {
         excluded.extend(doc.select(selector).map(|el| el.id()));
     }
     let stats = stats::PageStats::compute(&doc);

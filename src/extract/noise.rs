@@ -208,12 +208,20 @@ fn strip(re: &Regex, line: &str, name: &str, removed: &mut Vec<String>) -> Optio
 /// what was removed.
 pub fn apply_noise_rules(text: &str, opts: &super::ExtractOptions) -> (String, Vec<String>) {
     let mut removed = Vec::new();
-    let rules = match NoiseRules::new(opts.default_noise, &opts.ignore) {
-        Ok(rules) => rules,
+    let plan = super::plan::plan(opts);
+    let fallback;
+    let rules = match &plan {
+        Ok(plan) => &plan.rules,
         // A bad user regex was already refused by validate_regex when the
-        // source was saved; if one slips through, the defaults still apply.
-        Err(_) => match NoiseRules::new(opts.default_noise, &[]) {
-            Ok(rules) => rules,
+        // source was saved; if one slips through, the defaults still apply
+        // (and a bad selector, irrelevant to plain text, loses nothing).
+        Err(_) => match NoiseRules::new(opts.default_noise, &opts.ignore)
+            .or_else(|_| NoiseRules::new(opts.default_noise, &[]))
+        {
+            Ok(rules) => {
+                fallback = rules;
+                &fallback
+            }
             Err(_) => return (super::normalize_text(text), removed),
         },
     };

@@ -235,7 +235,7 @@ impl Runner {
         if matches!(obs.observed, Observed::Deferred { .. }) {
             report.deferred_until = Some(record.update.next_check_at);
         }
-        match self.store.record_check(record).await {
+        match self.writer.record(record).await {
             Ok(recorded) => {
                 if let (Some(snapshot_id), Some(text)) = (recorded.snapshot_id, obs.text()) {
                     self.catalog_hook(&source, snapshot_id, text, &obs).await;

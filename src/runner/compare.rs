@@ -32,15 +32,6 @@ pub(super) enum CompareError {
     Worker(String),
 }
 
-/// The raw body as archived: zstd-compressed, keyed by its own hash.
-fn compress(raw: &[u8]) -> Result<CompressedBody, CompareError> {
-    Ok(CompressedBody {
-        hash: sha256_hex(raw),
-        zstd: zstd::encode_all(raw, 3).map_err(CompareError::Compress)?,
-        size: raw.len() as u64,
-    })
-}
-
 /// What the content comparison decided.
 pub(super) enum Content {
     None,
@@ -81,6 +72,10 @@ fn text_change(c: TextChange, title: Option<&str>) -> KindChange {
 
 impl Runner {
     /// Compares the observed text with the source's history.
+    ///
+    /// The hash decides most checks (the text is unchanged): the previous
+    /// text is loaded, and the raw body compressed, only when a snapshot is
+    /// actually going to be written or diffed.
     /// `accept_rewrite`: the user says a page that looks replaced by another
     /// article is a rewrite of the same one (`check --accept-rewrite`).
     pub(super) async fn compare(
@@ -90,31 +85,23 @@ impl Runner {
         accept_rewrite: bool,
     ) -> Result<Content, CompareError> {
         let Some(fresh) = obs.observed.fresh() else { return Ok(Content::None) };
-        let text = fresh.text.clone();
-        let raw = fresh.raw.clone();
-        // Hashing and compression are CPU work: off the async threads.
-        let (hash, compressed) = blocking(move || {
-            let hash = sha256_hex(text.as_bytes());
-            let compressed = raw.map(|r| compress(&r)).transpose();
-            (hash, compressed)
-        })
-        .await
-        .map_err(CompareError::Worker)?;
-        let compressed = compressed?;
-        let snapshot = NewSnapshot {
-            content_hash: hash.clone(),
-            text: fresh.text.clone(),
-            meta: obs.meta.clone(),
-            raw: compressed,
-            http_status: obs.http_status,
-            final_url: obs.final_url.as_ref().map(ToString::to_string),
+        // Hashing tens of KB takes tens of microseconds: not worth a trip
+        // to the blocking pool.
+        let hash = sha256_hex(fresh.text.as_bytes());
+        let Some(last_id) = source.last_snapshot_id else {
+            return Ok(Content::Baseline { snapshot: new_snapshot(obs, hash).await? });
         };
-        let Some(last_id) = source.last_snapshot_id else { return Ok(Content::Baseline { snapshot }) };
         let window = source.options.history_window().max(1);
         let recent = self.store.recent_snapshot_hashes(source.id, window + 1).await.map_err(CompareError::History)?;
-        let last_hash = self.store.get_snapshot(last_id).await.map_err(CompareError::History)?;
-        let Some(last) = last_hash else { return Ok(Content::Baseline { snapshot }) };
-        if last.content_hash == hash {
+        let last_hash = match recent.iter().find(|(id, _)| *id == last_id) {
+            Some((_, h)) => Some(h.clone()),
+            // The current snapshot is older than the recent ones (a revert).
+            None => self.store.snapshot_hash(last_id).await.map_err(CompareError::History)?,
+        };
+        let Some(last_hash) = last_hash else {
+            return Ok(Content::Baseline { snapshot: new_snapshot(obs, hash).await? });
+        };
+        if last_hash == hash {
             return Ok(Content::Unchanged);
         }
         if source.options.history_window() > 0
@@ -122,6 +109,10 @@ impl Runner {
         {
             return Ok(Content::Reverted { to: *id });
         }
+        let snapshot = new_snapshot(obs, hash).await?;
+        let Some(last) = self.store.get_snapshot(last_id).await.map_err(CompareError::History)? else {
+            return Ok(Content::Baseline { snapshot });
+        };
         // Structured kinds say what changed in their own terms, when the
         // last snapshot was read as the same kind.
         let same_kind = last.meta.get("kind") == obs.meta.get("kind");
@@ -156,16 +147,22 @@ impl Runner {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_archived_body_is_the_body_under_its_own_hash() {
-        let raw = "<html>模型发布</html>".repeat(100);
-        let c = compress(raw.as_bytes()).unwrap();
-        assert_eq!(c.hash, sha256_hex(raw.as_bytes()));
-        assert_eq!(c.size, raw.len() as u64);
-        assert_eq!(zstd::decode_all(c.zstd.as_slice()).unwrap(), raw.as_bytes());
-    }
+/// The snapshot to write: the text under its hash, the raw body compressed
+/// (CPU work, off the async threads). Never an empty blob under the real
+/// body's hash: a compression failure is the check's failure.
+async fn new_snapshot(obs: &Observation, hash: String) -> Result<NewSnapshot, CompareError> {
+    let fresh = obs.observed.fresh();
+    let raw = fresh.and_then(|f| f.raw.clone());
+    let compressed = blocking(move || raw.map(|r| CompressedBody::compress(&r)).transpose())
+        .await
+        .map_err(CompareError::Worker)?
+        .map_err(CompareError::Compress)?;
+    Ok(NewSnapshot {
+        content_hash: hash,
+        text: fresh.map(|f| f.text.clone()).unwrap_or_default(),
+        meta: obs.meta.clone(),
+        raw: compressed,
+        http_status: obs.http_status,
+        final_url: obs.final_url.as_ref().map(ToString::to_string),
+    })
 }

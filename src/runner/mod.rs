@@ -5,11 +5,11 @@ mod catalog;
 mod check;
 mod compare;
 pub mod liveness;
+mod pipeline;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
@@ -18,9 +18,14 @@ use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::source::Source;
 use crate::sources::api::Apis;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
+use crate::store::batch::RecordWriter;
+
+/// At most this many check records share a transaction.
+const RECORD_BATCH: usize = 64;
 
 pub use check::{CheckMode, CheckReport, Outcome, Unconfirmed};
+pub use pipeline::SweepTally;
 
 /// Everything a check needs; shared by the daemon and the CLI.
 #[derive(Clone)]
@@ -30,12 +35,16 @@ pub struct Runner {
     pub config: Arc<Config>,
     /// GitHub and Hugging Face request options; holds the shared GitHub budget.
     pub apis: Apis,
+    /// Check records go through here: many checks per transaction.
+    pub writer: RecordWriter,
 }
 
 impl Runner {
+    /// Starts the record writer, so it must be called on a tokio runtime.
     pub fn new(store: Store, fetcher: Fetcher, config: Arc<Config>) -> Self {
         let apis = Apis::new(&config);
-        Runner { store, fetcher, config, apis }
+        let writer = RecordWriter::spawn(store.clone(), RECORD_BATCH);
+        Runner { store, fetcher, config, apis, writer }
     }
 
     /// Checks `sources` with at most `fetch.concurrency` in flight; per-host
@@ -80,24 +89,6 @@ impl Runner {
             .inspect(|report| on_done(report))
             .collect()
             .await
-    }
-
-    /// One sweep of the daemon: claim what is due and check it.
-    pub async fn sweep(&self, owner: &str, cancel: &CancellationToken) -> Result<Vec<CheckReport>, StoreError> {
-        let sched = &self.config.schedule;
-        let due = self.store.claim_due(Utc::now(), owner, sched.lease, sched.batch_size).await?;
-        if due.is_empty() {
-            return Ok(Vec::new());
-        }
-        tracing::info!(due = due.len(), "Sweep claimed due sources");
-        let mode = CheckMode { lease_owner: Some(owner.to_owned()), ..CheckMode::default() };
-        let reports = self.check_all(due, mode, cancel).await;
-        // Leases of checks that never started (cancelled) lapse with time;
-        // release them now so another instance can take them at once.
-        if cancel.is_cancelled() {
-            self.store.release_leases(owner).await?;
-        }
-        Ok(reports)
     }
 }
 

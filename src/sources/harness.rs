@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 
 use super::observation::{Fresh, Observation, Observed, Validators};
 use super::{Structured, feed, page, pdf};
-use crate::blocking::blocking;
+use crate::blocking::{blocking, unpooled};
 use crate::fetch::{FetchOutcome, Fetched, Fetcher};
 use crate::source::Source;
 use crate::types::{ErrorKind, SourceKind};
@@ -105,15 +105,17 @@ async fn structured(source: &Source, f: Fetched, kind: SourceKind) -> Observatio
             ),
             _ => None,
         };
-        blocking(move || {
+        let job = move || {
             let _permit = permit;
             match kind {
                 SourceKind::Pdf => pdf::parse(&body).map_err(|e| e.to_string()),
                 _ => feed::parse(&body, content_type.as_deref(), encoding.as_deref()).map_err(|e| e.to_string()),
             }
-        })
-        .await
-        .and_then(|r| r)
+        };
+        // A PDF parse may never end: it must not hold a CPU permit (its own
+        // pool bounds it); feeds share the CPU pool with pages.
+        let parsed = if kind == SourceKind::Pdf { unpooled(job).await } else { blocking(job).await };
+        parsed.and_then(|r| r)
     };
     // A hostile PDF can also be slow: the check gives up waiting (the
     // worker thread finishes on its own, holding its permit until then).

@@ -4,8 +4,10 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
+use sha2::Digest as _;
 
 use super::entity::{blobs, changes, checks, snapshots, sources};
 use super::{Store, StoreError};
@@ -18,6 +20,34 @@ pub struct CompressedBody {
     pub hash: String,
     pub zstd: Vec<u8>,
     pub size: u64,
+}
+
+/// zstd level for raw bodies: level 3 is zstd's default balance.
+const RAW_LEVEL: i32 = 3;
+
+thread_local! {
+    /// One compression context per thread, reused: a fresh context per body
+    /// allocated (and zeroed) hundreds of KB each time.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+impl CompressedBody {
+    /// Hashes and compresses a raw body (CPU work: call it off the async
+    /// threads). The one-shot API knows the body's size, so zstd sizes its
+    /// window to the body instead of allocating for a stream of unknown
+    /// length; the context is reused across bodies on this thread.
+    pub fn compress(raw: &[u8]) -> std::io::Result<CompressedBody> {
+        let zstd = COMPRESSOR.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            let compressor = match slot.as_mut() {
+                Some(c) => c,
+                None => slot.insert(zstd::bulk::Compressor::new(RAW_LEVEL)?),
+            };
+            compressor.compress(raw)
+        })?;
+        Ok(CompressedBody { hash: hex::encode(sha2::Sha256::digest(raw)), zstd, size: raw.len() as u64 })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -125,172 +155,30 @@ fn to_i32(n: u32) -> i32 {
 }
 
 impl Store {
+    /// Records one check in its own transaction. The daemon and `check`
+    /// write through a [`super::batch::RecordWriter`] instead (many checks
+    /// per transaction, each still atomic).
     pub async fn record_check(&self, rec: CheckRecord) -> Result<Recorded, StoreError> {
         let txn = self.db().begin().await?;
-        let now = rec.started_at;
-
-        let mut snapshot_id = None;
-        if let Some(snap) = &rec.snapshot {
-            if let Some(raw) = &snap.raw {
-                // Same body seen before (by any source): store it once, but
-                // touch it. The touch locks the row and makes it young, so a
-                // concurrent prune (which deletes only old blobs) cannot
-                // delete the body this snapshot is about to refer to.
-                blobs::Entity::insert(blobs::ActiveModel {
-                    hash: Set(raw.hash.clone()),
-                    data: Set(raw.zstd.clone()),
-                    size: Set(i64::try_from(raw.size).unwrap_or(i64::MAX)),
-                    created_at: Set(now),
-                })
-                .on_conflict(
-                    sea_orm::sea_query::OnConflict::column(blobs::Column::Hash)
-                        .update_column(blobs::Column::CreatedAt)
-                        .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await?;
-            }
-            let inserted = snapshots::ActiveModel {
-                source_id: Set(rec.source_id.0),
-                created_at: Set(now),
-                content_hash: Set(snap.content_hash.clone()),
-                text: Set(snap.text.clone()),
-                meta: Set(snap.meta.to_string()),
-                raw_hash: Set(snap.raw.as_ref().map(|r| r.hash.clone())),
-                http_status: Set(snap.http_status.map(i32::from)),
-                final_url: Set(snap.final_url.clone()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            snapshot_id = Some(inserted.id);
-        }
-
-        let check = checks::ActiveModel {
-            source_id: Set(rec.source_id.0),
-            started_at: Set(now),
-            duration_ms: Set(i64::try_from(rec.duration_ms).unwrap_or(i64::MAX)),
-            outcome: Set(rec.outcome.clone()),
-            http_status: Set(rec.http_status.map(i32::from)),
-            error_kind: Set(rec.error_kind.map(|k| k.as_str().to_owned())),
-            message: Set(rec.message.clone()),
-            bytes: Set(i64::try_from(rec.bytes).unwrap_or(i64::MAX)),
-            snapshot_id: Set(snapshot_id),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-
-        super::metrics::insert_metrics(&txn, rec.source_id, now, &rec.metrics).await?;
-
-        // A change is dated when it is written, not when its check started:
-        // a digest reads its period up to shortly before it runs, and a slow
-        // check must not land in a period that was already sent.
-        let detected_at = Utc::now().max(now);
-        let mut change_ids = Vec::with_capacity(rec.changes.len());
-        let mut next_seq = match u32::try_from(rec.changes.len()) {
-            Ok(0) => 0,
-            Ok(n) => super::changes::reserve_seq(&txn, n).await?,
-            Err(_) => return Err(StoreError::Corrupt("too many changes in one check".to_owned())),
-        };
-        for change in &rec.changes {
-            let to = match rec.pointer {
-                SnapshotPointer::New => snapshot_id,
-                SnapshotPointer::Existing(id) => Some(id),
-                SnapshotPointer::Keep => None,
-            };
-            let row = changes::ActiveModel {
-                source_id: Set(rec.source_id.0),
-                detected_at: Set(detected_at),
-                kind: Set(change.kind.as_str().to_owned()),
-                from_snapshot_id: Set(change.from_snapshot_id),
-                to_snapshot_id: Set(to),
-                summary: Set(change.summary.clone()),
-                added: Set(to_i32(change.added)),
-                removed: Set(to_i32(change.removed)),
-                modified: Set(to_i32(change.modified)),
-                ratio: Set(change.ratio),
-                excerpt: Set(change.excerpt.clone()),
-                details: Set(change.details.to_string()),
-                seq: Set(Some(next_seq)),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            next_seq += 1;
-            change_ids.push(row.id);
-        }
-
-        let u = &rec.update;
-        let mut update = sources::Entity::update_many()
-            // A pause that came in during the check wins.
-            .col_expr(
-                sources::Column::Status,
-                Expr::case(sources::Column::Status.eq(SourceStatus::Paused.as_str()), SourceStatus::Paused.as_str())
-                    .finally(u.status.as_str())
-                    .into(),
-            )
-            .col_expr(sources::Column::LastErrorKind, Expr::value(u.last_error_kind.map(|k| k.as_str())))
-            .col_expr(sources::Column::LastError, Expr::value(u.last_error.clone()))
-            .col_expr(sources::Column::PendingStatus, Expr::value(u.pending_status.map(|s| s.as_str())))
-            .col_expr(sources::Column::PendingCount, Expr::value(to_i32(u.pending_count)))
-            .col_expr(sources::Column::ConsecutiveFailures, Expr::value(to_i32(u.consecutive_failures)))
-            .col_expr(sources::Column::LastCheckedAt, Expr::value(now))
-            .col_expr(sources::Column::NextCheckAt, Expr::value(u.next_check_at))
-            .col_expr(sources::Column::UpdatedAt, Expr::value(now));
-        if let Some(etag) = &u.etag {
-            update = update.col_expr(sources::Column::Etag, Expr::value(etag.clone()));
-        }
-        if let Some(lm) = &u.last_modified {
-            update = update.col_expr(sources::Column::LastModified, Expr::value(lm.clone()));
-        }
-        if let Some(final_url) = &u.final_url {
-            update = update.col_expr(sources::Column::FinalUrl, Expr::value(final_url.clone()));
-        }
-        if u.succeeded {
-            update = update.col_expr(sources::Column::LastOkAt, Expr::value(now));
-        }
-        if let Some(kind) = u.kind {
-            update = update.col_expr(sources::Column::Kind, Expr::value(kind.as_str()));
-        }
-        match rec.pointer {
-            SnapshotPointer::Keep => {}
-            SnapshotPointer::New => {
-                update = update.col_expr(sources::Column::LastSnapshotId, Expr::value(snapshot_id));
-            }
-            SnapshotPointer::Existing(id) => {
-                update = update.col_expr(sources::Column::LastSnapshotId, Expr::value(id));
-            }
-        }
-        if rec.lease_owner.is_some() {
-            update = update
-                .col_expr(sources::Column::LeaseOwner, Expr::value(Option::<String>::None))
-                .col_expr(sources::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
-        }
-        let current = match rec.expected_snapshot {
-            Some(id) => sources::Column::LastSnapshotId.eq(id),
-            None => sources::Column::LastSnapshotId.is_null(),
-        };
-        let updated = update.filter(sources::Column::Id.eq(rec.source_id.0)).filter(current).exec(&txn).await?;
-        if updated.rows_affected == 0 {
-            // Dropping the transaction rolls back the snapshot and changes.
-            return Err(StoreError::Superseded(rec.source_id.0));
-        }
-        if let Some(title) = &u.title {
-            sources::Entity::update_many()
-                .col_expr(sources::Column::Title, Expr::value(title.clone()))
-                .filter(sources::Column::Id.eq(rec.source_id.0))
-                .filter(sources::Column::Title.is_null())
-                .exec(&txn)
-                .await?;
-        }
+        let recorded = write_check(&txn, &rec).await?;
         txn.commit().await?;
-        Ok(Recorded { check_id: check.id, snapshot_id, change_ids })
+        Ok(recorded)
     }
 
     pub async fn get_snapshot(&self, id: i64) -> Result<Option<Snapshot>, StoreError> {
         let row = snapshots::Entity::find_by_id(id).one(self.db()).await?;
         row.map(snapshot_from_row).transpose()
+    }
+
+    /// A snapshot's content hash alone (no text): what most comparisons need.
+    pub async fn snapshot_hash(&self, id: i64) -> Result<Option<String>, StoreError> {
+        let hash: Option<String> = snapshots::Entity::find_by_id(id)
+            .select_only()
+            .column(snapshots::Column::ContentHash)
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        Ok(hash)
     }
 
     /// The ids and hashes of a source's most recent snapshots, newest first.
@@ -317,6 +205,174 @@ impl Store {
     }
 }
 
+/// Writes one check's rows on `txn` (the caller commits).
+///
+/// The source's guarded update comes first: a superseded check (another
+/// check of the source recorded since this one started) is refused before
+/// it has written anything, so a batch needs no savepoint per check to drop
+/// it. Any other error leaves rows behind: the caller rolls back.
+pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) -> Result<Recorded, StoreError> {
+    let now = rec.started_at;
+    let u = &rec.update;
+    let mut update = sources::Entity::update_many()
+        // A pause that came in during the check wins.
+        .col_expr(
+            sources::Column::Status,
+            Expr::case(sources::Column::Status.eq(SourceStatus::Paused.as_str()), SourceStatus::Paused.as_str())
+                .finally(u.status.as_str())
+                .into(),
+        )
+        .col_expr(sources::Column::LastErrorKind, Expr::value(u.last_error_kind.map(|k| k.as_str())))
+        .col_expr(sources::Column::LastError, Expr::value(u.last_error.clone()))
+        .col_expr(sources::Column::PendingStatus, Expr::value(u.pending_status.map(|s| s.as_str())))
+        .col_expr(sources::Column::PendingCount, Expr::value(to_i32(u.pending_count)))
+        .col_expr(sources::Column::ConsecutiveFailures, Expr::value(to_i32(u.consecutive_failures)))
+        .col_expr(sources::Column::LastCheckedAt, Expr::value(now))
+        .col_expr(sources::Column::NextCheckAt, Expr::value(u.next_check_at))
+        .col_expr(sources::Column::UpdatedAt, Expr::value(now));
+    if let Some(etag) = &u.etag {
+        update = update.col_expr(sources::Column::Etag, Expr::value(etag.clone()));
+    }
+    if let Some(lm) = &u.last_modified {
+        update = update.col_expr(sources::Column::LastModified, Expr::value(lm.clone()));
+    }
+    if let Some(final_url) = &u.final_url {
+        update = update.col_expr(sources::Column::FinalUrl, Expr::value(final_url.clone()));
+    }
+    if u.succeeded {
+        update = update.col_expr(sources::Column::LastOkAt, Expr::value(now));
+    }
+    if let Some(kind) = u.kind {
+        update = update.col_expr(sources::Column::Kind, Expr::value(kind.as_str()));
+    }
+    if let SnapshotPointer::Existing(id) = rec.pointer {
+        update = update.col_expr(sources::Column::LastSnapshotId, Expr::value(id));
+    }
+    if rec.lease_owner.is_some() {
+        update = update
+            .col_expr(sources::Column::LeaseOwner, Expr::value(Option::<String>::None))
+            .col_expr(sources::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
+    }
+    if let Some(title) = &u.title {
+        // Set only when the source has none yet.
+        update = update.col_expr(
+            sources::Column::Title,
+            Expr::case(sources::Column::Title.is_null(), title.clone())
+                .finally(Expr::col(sources::Column::Title))
+                .into(),
+        );
+    }
+    let current = match rec.expected_snapshot {
+        Some(id) => sources::Column::LastSnapshotId.eq(id),
+        None => sources::Column::LastSnapshotId.is_null(),
+    };
+    let updated = update.filter(sources::Column::Id.eq(rec.source_id.0)).filter(current).exec(txn).await?;
+    if updated.rows_affected == 0 {
+        return Err(StoreError::Superseded(rec.source_id.0));
+    }
+
+    let mut snapshot_id = None;
+    if let Some(snap) = &rec.snapshot {
+        if let Some(raw) = &snap.raw {
+            // Same body seen before (by any source): store it once, but
+            // touch it. The touch locks the row and makes it young, so a
+            // concurrent prune (which deletes only old blobs) cannot
+            // delete the body this snapshot is about to refer to.
+            blobs::Entity::insert(blobs::ActiveModel {
+                hash: Set(raw.hash.clone()),
+                data: Set(raw.zstd.clone()),
+                size: Set(i64::try_from(raw.size).unwrap_or(i64::MAX)),
+                created_at: Set(now),
+            })
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(blobs::Column::Hash)
+                    .update_column(blobs::Column::CreatedAt)
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        }
+        let inserted = snapshots::ActiveModel {
+            source_id: Set(rec.source_id.0),
+            created_at: Set(now),
+            content_hash: Set(snap.content_hash.clone()),
+            text: Set(snap.text.clone()),
+            meta: Set(snap.meta.to_string()),
+            raw_hash: Set(snap.raw.as_ref().map(|r| r.hash.clone())),
+            http_status: Set(snap.http_status.map(i32::from)),
+            final_url: Set(snap.final_url.clone()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        snapshot_id = Some(inserted.id);
+        if rec.pointer == SnapshotPointer::New {
+            sources::Entity::update_many()
+                .col_expr(sources::Column::LastSnapshotId, Expr::value(inserted.id))
+                .filter(sources::Column::Id.eq(rec.source_id.0))
+                .exec(txn)
+                .await?;
+        }
+    }
+
+    let check = checks::ActiveModel {
+        source_id: Set(rec.source_id.0),
+        started_at: Set(now),
+        duration_ms: Set(i64::try_from(rec.duration_ms).unwrap_or(i64::MAX)),
+        outcome: Set(rec.outcome.clone()),
+        http_status: Set(rec.http_status.map(i32::from)),
+        error_kind: Set(rec.error_kind.map(|k| k.as_str().to_owned())),
+        message: Set(rec.message.clone()),
+        bytes: Set(i64::try_from(rec.bytes).unwrap_or(i64::MAX)),
+        snapshot_id: Set(snapshot_id),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+
+    super::metrics::insert_metrics(txn, rec.source_id, now, &rec.metrics).await?;
+
+    // A change is dated when it is written, not when its check started:
+    // a digest reads its period up to shortly before it runs, and a slow
+    // check must not land in a period that was already sent.
+    let detected_at = Utc::now().max(now);
+    let mut change_ids = Vec::with_capacity(rec.changes.len());
+    // Sequence numbers in commit order: the digest's cursor (issue 13).
+    let mut next_seq = match u32::try_from(rec.changes.len()) {
+        Ok(0) => 0,
+        Ok(n) => super::changes::reserve_seq(txn, n).await?,
+        Err(_) => return Err(StoreError::Corrupt("too many changes in one check".to_owned())),
+    };
+    for change in &rec.changes {
+        let to = match rec.pointer {
+            SnapshotPointer::New => snapshot_id,
+            SnapshotPointer::Existing(id) => Some(id),
+            SnapshotPointer::Keep => None,
+        };
+        let row = changes::ActiveModel {
+            source_id: Set(rec.source_id.0),
+            detected_at: Set(detected_at),
+            kind: Set(change.kind.as_str().to_owned()),
+            from_snapshot_id: Set(change.from_snapshot_id),
+            to_snapshot_id: Set(to),
+            summary: Set(change.summary.clone()),
+            added: Set(to_i32(change.added)),
+            removed: Set(to_i32(change.removed)),
+            modified: Set(to_i32(change.modified)),
+            ratio: Set(change.ratio),
+            excerpt: Set(change.excerpt.clone()),
+            details: Set(change.details.to_string()),
+            seq: Set(Some(next_seq)),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        next_seq += 1;
+        change_ids.push(row.id);
+    }
+    Ok(Recorded { check_id: check.id, snapshot_id, change_ids })
+}
+
 /// A snapshot row; metadata that is not JSON is corrupt data, reported as
 /// such rather than read as "no metadata" (which would make the next
 /// comparison see every field as new).
@@ -331,4 +387,20 @@ fn snapshot_from_row(m: snapshots::Model) -> Result<Snapshot, StoreError> {
         meta,
         text: m.text,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compressed_bodies_round_trip_on_a_reused_context() {
+        for body in ["<html>通义千问</html>".repeat(500), String::new(), "x".repeat(3)] {
+            let c = CompressedBody::compress(body.as_bytes()).unwrap();
+            assert_eq!(zstd::decode_all(c.zstd.as_slice()).unwrap(), body.as_bytes());
+            assert_eq!(c.size, body.len() as u64);
+            assert_eq!(c.hash, hex::encode(sha2::Sha256::digest(body.as_bytes())));
+        }
+    }
 }

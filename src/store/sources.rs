@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Cond, Expr, LockBehavior, LockType, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 use url::Url;
 
@@ -90,6 +91,17 @@ impl Store {
     /// Active (not removed) sources, by id.
     pub async fn list_sources(&self) -> Result<Vec<Source>, StoreError> {
         let rows = Entity::find().filter(Column::RemovedAt.is_null()).order_by_asc(Column::Id).all(self.db()).await?;
+        rows.into_iter().map(source_from_row).collect()
+    }
+
+    /// Up to `limit` active sources with an id above `after`, by id: `check
+    /// --all` walks the table in pages instead of loading it whole.
+    pub async fn sources_after(&self, after: Option<SourceId>, limit: u64) -> Result<Vec<Source>, StoreError> {
+        let mut query = Entity::find().filter(Column::RemovedAt.is_null());
+        if let Some(after) = after {
+            query = query.filter(Column::Id.gt(after.0));
+        }
+        let rows = query.order_by_asc(Column::Id).limit(limit).all(self.db()).await?;
         rows.into_iter().map(source_from_row).collect()
     }
 
@@ -221,6 +233,22 @@ impl Store {
         let mut sources = rows.into_iter().map(source_from_row).collect::<Result<Vec<_>, _>>()?;
         sources.sort_by_key(|s| s.next_check_at);
         Ok(sources)
+    }
+
+    /// Extends `owner`'s leases on `ids` to `until`: a check that runs longer
+    /// than the lease (a slow host, retries) keeps its source, so no other
+    /// instance checks it at the same time.
+    pub async fn renew_leases(&self, owner: &str, ids: &[SourceId], until: DateTime<Utc>) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let done = Entity::update_many()
+            .col_expr(Column::LeaseUntil, Expr::value(until))
+            .filter(Column::LeaseOwner.eq(owner))
+            .filter(Column::Id.is_in(ids.iter().map(|id| id.0)))
+            .exec(self.db())
+            .await?;
+        Ok(done.rows_affected)
     }
 
     /// Releases a lease early (after a check, or at shutdown).

@@ -190,6 +190,163 @@ async fn a_concurrent_check_is_recorded_once(backend: Backend) {
 
 both_backends!(concurrent_check_on, a_concurrent_check_is_recorded_once);
 
+fn page_source(n: usize) -> NewSource {
+    NewSource {
+        url: normalize_url(&format!("https://www.qbitai.com/2023/05/{n}.html")).unwrap(),
+        kind: SourceKind::Page,
+        title: None,
+        tags: vec![],
+        schedule: None,
+        options: SourceOptions::default(),
+    }
+}
+
+/// Many checks share a transaction through the record writer, and each
+/// stays atomic: a superseded record in the middle of a batch rolls back
+/// alone, the others are recorded whole.
+async fn batched_records_stay_atomic(backend: Backend) {
+    let Some((_dir, _db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    let now = Utc::now();
+    let writer = modelwatch::store::batch::RecordWriter::spawn(store.clone(), 64);
+    let mut sources = Vec::new();
+    for n in 0..40 {
+        sources.push(store.add_source(&page_source(n), now).await.unwrap());
+    }
+    let base = writer.record(ok_record(sources[0].id, now, "基线")).await.unwrap();
+    // 40 records at once (one batch or a few): source 0's record was made
+    // from a snapshot that is no longer current, so it is superseded.
+    let stale = after_snapshot(ok_record(sources[0].id, now, "过时的检查"), None);
+    let mut pending = vec![tokio::spawn({
+        let writer = writer.clone();
+        async move { writer.record(stale).await }
+    })];
+    for (n, s) in sources.iter().enumerate().skip(1) {
+        let rec = ok_record(s.id, now, &format!("正文 {}", "字".repeat(n)));
+        let writer = writer.clone();
+        pending.push(tokio::spawn(async move { writer.record(rec).await }));
+    }
+    let mut results = Vec::new();
+    for p in pending {
+        results.push(p.await.unwrap());
+    }
+    let err = results[0].as_ref().unwrap_err();
+    assert!(matches!(err, modelwatch::store::StoreError::Superseded(_)), "{err}");
+    for (n, r) in results.iter().enumerate().skip(1) {
+        let recorded = r.as_ref().unwrap_or_else(|e| panic!("record {n}: {e}"));
+        assert!(recorded.snapshot_id.is_some());
+        let s = store.get_source(&modelwatch::source::SourceRef::Id(sources[n].id)).await.unwrap();
+        assert_eq!(s.last_snapshot_id, recorded.snapshot_id, "source {n} points at its new snapshot");
+    }
+    // The superseded record left nothing: one snapshot (the baseline) for source 0.
+    let hashes = store.recent_snapshot_hashes(sources[0].id, 10).await.unwrap();
+    assert_eq!(hashes.len(), 1, "{hashes:?}");
+    assert_eq!(Some(hashes[0].0), base.snapshot_id);
+    assert_eq!(store.snapshot_hash(hashes[0].0).await.unwrap(), Some(hashes[0].1.clone()));
+}
+
+both_backends!(batched_records_on, batched_records_stay_atomic);
+
+/// `check --all` walks the sources in pages; every active source is seen once.
+async fn sources_come_in_pages(backend: Backend) {
+    let Some((_dir, _db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    let now = Utc::now();
+    for n in 0..25 {
+        store.add_source(&page_source(n), now).await.unwrap();
+    }
+    let removed = store.add_source(&page_source(99), now).await.unwrap();
+    store.remove_source(removed.id, false, now).await.unwrap();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.sources_after(after, 10).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 10);
+        after = page.last().map(|s| s.id);
+        seen.extend(page.into_iter().map(|s| s.id));
+    }
+    assert_eq!(seen.len(), 25);
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "in id order, no repeats");
+    assert!(!seen.contains(&removed.id));
+}
+
+both_backends!(sources_in_pages_on, sources_come_in_pages);
+
+/// A long check keeps its source: its owner renews the lease, another
+/// owner's renewal touches nothing.
+async fn leases_are_renewed_by_their_owner(backend: Backend) {
+    let Some((_dir, _db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    let now = Utc::now();
+    let s = store.add_source(&page_source(1), now).await.unwrap();
+    let claimed = store.claim_due(now, "a", Duration::from_secs(60), 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let later = now + chrono::Duration::minutes(5);
+    assert_eq!(store.renew_leases("b", &[s.id], later).await.unwrap(), 0, "not b's lease");
+    assert_eq!(store.renew_leases("a", &[s.id], later).await.unwrap(), 1);
+    // Past the first lease, but within the renewed one: nobody else may claim it.
+    let two_minutes = now + chrono::Duration::minutes(2);
+    assert!(store.claim_due(two_minutes, "b", Duration::from_secs(60), 10).await.unwrap().is_empty());
+    let six_minutes = now + chrono::Duration::minutes(6);
+    assert_eq!(store.claim_due(six_minutes, "b", Duration::from_secs(60), 10).await.unwrap().len(), 1);
+}
+
+both_backends!(lease_renewal_on, leases_are_renewed_by_their_owner);
+
+/// A record the database refuses (here: a trigger) fails alone; the other
+/// records of its batch are written all the same.
+async fn a_failing_record_does_not_sink_its_batch(backend: Backend) {
+    use sea_orm::ConnectionTrait;
+    let Some((_dir, db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    let raw = sea_orm::Database::connect(&db.url).await.unwrap();
+    let triggers: &[&str] = match backend {
+        Backend::Sqlite => &["CREATE TRIGGER poison BEFORE INSERT ON checks WHEN NEW.message = 'poison' \
+                              BEGIN SELECT RAISE(ABORT, 'poisoned record'); END"],
+        Backend::Postgres => &[
+            "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN IF NEW.message = 'poison' THEN \
+             RAISE EXCEPTION 'poisoned record'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER poison BEFORE INSERT ON checks FOR EACH ROW EXECUTE FUNCTION poison()",
+        ],
+    };
+    for sql in triggers {
+        raw.execute_unprepared(sql).await.unwrap();
+    }
+    let now = Utc::now();
+    let writer = modelwatch::store::batch::RecordWriter::spawn(store.clone(), 64);
+    let mut sources = Vec::new();
+    for n in 0..12 {
+        sources.push(store.add_source(&page_source(n), now).await.unwrap());
+    }
+    let mut pending = Vec::new();
+    for (n, s) in sources.iter().enumerate() {
+        let mut rec = ok_record(s.id, now, &format!("正文 {}", "字".repeat(n + 1)));
+        if n == 5 {
+            rec.message = Some("poison".into());
+        }
+        let writer = writer.clone();
+        pending.push(tokio::spawn(async move { writer.record(rec).await }));
+    }
+    for (n, p) in pending.into_iter().enumerate() {
+        let result = p.await.unwrap();
+        let s = store.get_source(&modelwatch::source::SourceRef::Id(sources[n].id)).await.unwrap();
+        if n == 5 {
+            let err = result.unwrap_err();
+            assert!(err.to_string().contains("poisoned record"), "{err}");
+            assert_eq!(s.last_snapshot_id, None, "nothing of the refused record stays");
+            assert!(store.recent_snapshot_hashes(s.id, 10).await.unwrap().is_empty());
+        } else {
+            let recorded = result.unwrap_or_else(|e| panic!("record {n}: {e}"));
+            assert_eq!(s.last_snapshot_id, recorded.snapshot_id, "record {n} was written");
+        }
+    }
+}
+
+both_backends!(failing_record_on, a_failing_record_does_not_sink_its_batch);
+
 /// Stored JSON that does not parse is corrupt data, reported as such: not
 /// read as "no metadata" (the next comparison would see every field as new),
 /// "no details" or "no tags".

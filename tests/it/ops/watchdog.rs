@@ -101,9 +101,12 @@ async fn hanging_server(release: Arc<Notify>, arrived: Arc<Notify>) -> std::net:
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn watchdog_pings_stop_while_the_sweep_loop_is_stuck_and_resume_after() {
-    // The loop counts as stuck after sweep_every + lease = 2 s; pings every
-    // 200 ms (half of WATCHDOG_USEC); the page's fetch may take a minute.
+async fn a_hanging_check_does_not_stall_the_loop_or_its_watchdog_pings() {
+    // The checks run as a pipeline (issue 12): one check hanging on a slow
+    // page holds one slot, not the loop. So the loop keeps going round and
+    // the pings go on (a loop that is really wedged — a database that does
+    // not answer — stops them: `watchdog_pings_stop_while_the_database_is_gone`,
+    // and the unit tests of `ops::watchdog`).
     let config = crate::support::TEST_CONFIG
         .replace("timeout = \"5s\"", "timeout = \"60s\"")
         .replace("jitter = 0.0\n", "jitter = 0.0\nsweep_every = \"1s\"\nlease = \"1s\"\n");
@@ -121,56 +124,24 @@ async fn watchdog_pings_stop_while_the_sweep_loop_is_stuck_and_resume_after() {
     let logs = stderr_lines(&mut child);
 
     assert!(notes.wait("READY=1", Duration::from_secs(30)), "no READY=1:\n{}", notes.dump());
-    // The first sweep starts at once and hangs on the page.
+    // The first check starts at once and hangs on the page.
     tokio::time::timeout(Duration::from_secs(30), arrived.notified()).await.expect("the check reaches the page");
-    let stuck_since = Instant::now();
-    // While the loop is young the pings go on; once it is stuck past the
-    // limit (2 s, plus one ping interval) they stop.
+    let hanging_since = Instant::now();
+    // Past the 2 s limit (sweep_every + lease) the pings still come: the
+    // loop goes round on every tick and lease renewal.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let quiet_from = stuck_since + Duration::from_millis(2600);
-    let during = notes.pings_between(quiet_from, Instant::now());
-    assert!(
-        notes.pings_between(Instant::now() - Duration::from_secs(30), stuck_since + Duration::from_secs(1)) > 0,
-        "pings before the hang:\n{}",
-        notes.dump()
-    );
-    assert_eq!(during, 0, "no WATCHDOG=1 while the loop is stuck:\n{}", notes.dump());
-    assert!(notes.has("STATUS=unhealthy: the sweep loop"), "the status says why:\n{}", notes.dump());
-
-    // Let the page answer: the sweep ends, the loop goes round, pings resume.
+    let during = notes.pings_between(hanging_since + Duration::from_millis(2600), Instant::now());
+    assert!(during > 0, "WATCHDOG=1 goes on while one check hangs:\n{}", notes.dump());
+    assert!(!notes.has("STATUS=unhealthy"), "a slow page is not an unhealthy daemon:\n{}", notes.dump());
     release.notify_waiters();
-    let released = Instant::now();
-    let resumed = (0..150).any(|_| {
-        std::thread::sleep(Duration::from_millis(20));
-        notes.pings_between(released, Instant::now()) > 0
-    });
-    assert!(resumed, "pings resume once the loop goes round:\n{}", notes.dump());
-    let first_after = notes
-        .0
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|(t, m)| *t >= released && m.contains("WATCHDOG=1"))
-        .map(|(t, _)| t.duration_since(released));
-    let last_before = notes
-        .0
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(t, m)| *t < released && m.contains("WATCHDOG=1"))
-        .map(|(t, _)| t.saturating_duration_since(stuck_since))
-        .next_back();
-    eprintln!(
-        "watchdog: last ping {last_before:?} after the loop got stuck (limit 2 s), none for the rest of the 5 s hang, \
-         first ping {first_after:?} after it was released"
-    );
+    eprintln!("watchdog: {during} pings in the 2.4 s after the limit while one check hung");
 
     sigterm(&child);
     let code = tokio::task::spawn_blocking(move || wait_exit(&mut child, Duration::from_secs(20))).await.unwrap();
     assert_eq!(code, Some(0));
     assert!(notes.wait("STOPPING=1", Duration::from_secs(2)), "{}", notes.dump());
     let log: Vec<String> = logs.try_iter().collect();
-    assert!(log.iter().any(|l| l.contains("Watchdog ping withheld")), "{}", log.join("\n"));
+    assert!(!log.iter().any(|l| l.contains("Watchdog ping withheld")), "{}", log.join("\n"));
 }
 
 /// Makes the test database unreachable (renamed away, its sessions ended)

@@ -1,0 +1,171 @@
+//! The daemon's checks as a pipeline: due sources are claimed as check slots
+//! free up, so one slow source (a 30 s timeout with retries, a host pushed
+//! back by `Retry-After`) holds one slot, not a whole batch.
+//!
+//! Memory is bounded by `fetch.concurrency`, whatever the number of sources:
+//! no more sources are claimed than there are free slots. Leases of running
+//! checks are renewed, so a long check keeps its source; a crashed instance
+//! stops renewing and its leases lapse.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::{CheckMode, CheckReport, Outcome, Runner, panic_message};
+use crate::types::SourceId;
+
+/// What the pipeline did since it was last idle (for the "Sweep finished" line).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SweepTally {
+    pub checked: usize,
+    pub changed: usize,
+    pub failed: usize,
+    pub gone: usize,
+}
+
+impl SweepTally {
+    fn add(&mut self, r: &CheckReport) {
+        self.checked += 1;
+        self.changed += usize::from(r.outcome == Outcome::Changed);
+        self.failed += usize::from(r.outcome == Outcome::Failed);
+        self.gone += usize::from(r.outcome == Outcome::Gone);
+    }
+}
+
+impl Runner {
+    /// Runs checks until `cancel`: claims due sources whenever slots are
+    /// free, and looks for due sources again on every `wake` (the sweep
+    /// tick). Returns after the checks running at cancellation have ended
+    /// (the caller bounds that wait) and this instance's leases are released.
+    pub async fn run_pipeline(
+        &self,
+        owner: &str,
+        wake: &mut mpsc::Receiver<()>,
+        cancel: &CancellationToken,
+        alive: &(dyn Fn() + Send + Sync),
+    ) {
+        let limit = self.config.fetch.concurrency.max(1) as usize;
+        let batch = (self.config.schedule.batch_size.max(1) as usize).min(limit);
+        // Claim again once this many slots are free (not at every single
+        // free slot: one claim query per check would be a cost of its own).
+        let refill = (limit / 4).clamp(1, batch);
+        let lease = self.config.schedule.lease;
+        let slots = Arc::new(Semaphore::new(limit));
+        let running: Arc<Mutex<HashSet<SourceId>>> = Arc::default();
+        let mut tasks: JoinSet<CheckReport> = JoinSet::new();
+        let mut tally = SweepTally::default();
+        let mut started = Instant::now();
+        // Renew well before a lease could lapse.
+        let mut renew = tokio::time::interval((lease / 3).max(Duration::from_secs(1)));
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mode = CheckMode { lease_owner: Some(owner.to_owned()), ..CheckMode::default() };
+        // Whether the last claim found everything that was due.
+        let mut drained = false;
+
+        while !cancel.is_cancelled() {
+            alive();
+            let free = slots.available_permits();
+            if !drained && (free >= refill || tasks.is_empty()) && free > 0 {
+                let want = free.min(batch);
+                match self.store.claim_due(Utc::now(), owner, lease, want as u32).await {
+                    Ok(due) => {
+                        drained = due.len() < want;
+                        if tally.checked == 0 && tasks.is_empty() && !due.is_empty() {
+                            started = Instant::now();
+                        }
+                        for source in due {
+                            let Ok(permit) = slots.clone().acquire_owned().await else { break };
+                            let Ok(mut ids) = running.lock() else { break };
+                            ids.insert(source.id);
+                            drop(ids);
+                            let (runner, mode, running) = (self.clone(), mode.clone(), running.clone());
+                            tasks.spawn(async move {
+                                let id = source.id;
+                                // A panic on one hostile page is contained in
+                                // its own task and recorded as its failure.
+                                let task_source = source.clone();
+                                let task_runner = runner.clone();
+                                let task_mode = mode.clone();
+                                let report =
+                                    match tokio::spawn(async move { task_runner.check(task_source, &task_mode).await })
+                                        .await
+                                    {
+                                        Ok(report) => report,
+                                        Err(e) => runner.record_panic(source, &mode, panic_message(e)).await,
+                                    };
+                                if let Ok(mut ids) = running.lock() {
+                                    ids.remove(&id);
+                                }
+                                drop(permit);
+                                report
+                            });
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "Cannot claim due sources");
+                        drained = true;
+                    }
+                }
+            }
+            if tasks.is_empty() && tally.checked > 0 {
+                metrics::histogram!("modelwatch_sweep_duration_seconds").record(started.elapsed().as_secs_f64());
+                tracing::info!(
+                    checked = tally.checked,
+                    changed = tally.changed,
+                    failed = tally.failed,
+                    gone = tally.gone,
+                    duration_ms = started.elapsed().as_millis() as u64,
+                    "Sweep finished"
+                );
+                tally = SweepTally::default();
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                    if let Ok(report) = done {
+                        tally.add(&report);
+                    }
+                }
+                tick = wake.recv() => {
+                    if tick.is_none() {
+                        break;
+                    }
+                    drained = false;
+                }
+                _ = renew.tick() => self.renew_running(owner, &running).await,
+            }
+        }
+
+        // Shutdown: no new claims; running checks finish and are recorded
+        // (the caller's deadline bounds the wait).
+        while let Some(done) = tasks.join_next().await {
+            if let Ok(report) = done {
+                tally.add(&report);
+            }
+        }
+        if let Err(e) = self.store.release_leases(owner).await {
+            tracing::warn!(error = %e, "Cannot release leases");
+        }
+    }
+
+    async fn renew_running(&self, owner: &str, running: &Mutex<HashSet<SourceId>>) {
+        let ids: Vec<SourceId> = match running.lock() {
+            Ok(ids) => ids.iter().copied().collect(),
+            Err(_) => return,
+        };
+        if ids.is_empty() {
+            return;
+        }
+        let until = Utc::now() + chrono::Duration::from_std(self.config.schedule.lease).unwrap_or_default();
+        match self.store.renew_leases(owner, &ids, until).await {
+            Ok(n) => tracing::debug!(renewed = n, "Renewed the leases of running checks"),
+            Err(e) => tracing::warn!(error = %e, "Cannot renew leases"),
+        }
+    }
+}

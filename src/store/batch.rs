@@ -1,0 +1,99 @@
+//! Group commit for check records: many checks per transaction, each one
+//! still atomic.
+//!
+//! A transaction per check costs a commit each (an fsync on PostgreSQL,
+//! a WAL append and lock round trip on SQLite) and a wake-up of the database
+//! worker for BEGIN and COMMIT. The writer task takes whatever records are
+//! waiting (up to `max_batch`), writes them one after the other — a
+//! superseded record writes nothing, a failing one sends the batch back to
+//! one transaction per record — and commits once. A check
+//! learns its outcome only after the commit, so a check reported recorded is
+//! durable, and a process killed mid-batch loses only checks nobody was told
+//! about: their sources keep their old state and lease, and are checked again.
+//!
+//! No timer: the first record waiting starts a transaction at once (no added
+//! latency when idle), and records that arrive while it is written form the
+//! next batch, so under load batches fill by themselves.
+
+use sea_orm::TransactionTrait;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::record::{CheckRecord, Recorded, write_check};
+use super::{Store, StoreError};
+
+/// How many records wait for the writer before `record` pushes back.
+const QUEUE: usize = 256;
+
+struct Job {
+    record: CheckRecord,
+    reply: oneshot::Sender<Result<Recorded, StoreError>>,
+}
+
+/// A handle on the writer task; cheap to clone. The task ends when the last
+/// handle is dropped, after writing what was queued.
+#[derive(Clone)]
+pub struct RecordWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+impl RecordWriter {
+    /// Starts the writer task on the current runtime.
+    pub fn spawn(store: Store, max_batch: usize) -> RecordWriter {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(store, rx, max_batch.max(1)));
+        RecordWriter { tx }
+    }
+
+    /// Records one check; returns once its batch is committed.
+    pub async fn record(&self, record: CheckRecord) -> Result<Recorded, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Job { record, reply }).await.map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+    let mut jobs = Vec::with_capacity(max_batch);
+    while rx.recv_many(&mut jobs, max_batch).await > 0 {
+        let results = write_batch(&store, &jobs).await;
+        for (job, result) in jobs.drain(..).zip(results) {
+            // A check that stopped waiting (its task was cancelled) is fine:
+            // its record is written all the same.
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+/// Writes `jobs` in one transaction. Returns one result per job, in order.
+///
+/// A superseded record writes nothing (see [`write_check`]), so it is simply
+/// reported. Any other failure inside the batch rolls the whole transaction
+/// back and each record is then written alone, in its own transaction: the
+/// bad one fails by itself and the rest are recorded.
+async fn write_batch(store: &Store, jobs: &[Job]) -> Vec<Result<Recorded, StoreError>> {
+    match write_together(store, jobs).await {
+        Ok(results) => results,
+        Err(e) => {
+            tracing::debug!(error = %e, records = jobs.len(), "A batch of check records failed; writing them one by one");
+            let mut results = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                results.push(store.record_check(job.record.clone()).await);
+            }
+            results
+        }
+    }
+}
+
+async fn write_together(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
+    let txn = store.db().begin().await?;
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match write_check(&txn, &job.record).await {
+            Err(e @ StoreError::Superseded(_)) => results.push(Err(e)),
+            other => results.push(Ok(other?)),
+        }
+    }
+    txn.commit().await?;
+    Ok(results)
+}
