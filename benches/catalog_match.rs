@@ -14,7 +14,7 @@ fn catalog() -> Catalog {
     let mut c = Catalog::default();
     for v in 0..100 {
         let vendor = format!("厂商{v}");
-        c.vendors.push(Vendor { name: vendor.clone(), country: None, aliases: vec![Alias::new(&vendor)] });
+        c.vendors.push(Vendor::new(&vendor, &[&vendor]));
         for m in 0..49 {
             let text = if m % 2 == 0 { format!("Model{v}x{m}") } else { format!("模型{v}号{m}") };
             c.models.push(Model {
@@ -25,6 +25,7 @@ fn catalog() -> Catalog {
                 version: None,
                 retired: false,
                 aliases: vec![Alias::new(text)],
+                ..Model::default()
             });
         }
     }

@@ -7,13 +7,15 @@
 //! spaces to be a boundary. Overlaps resolve to the longest match
 //! (通义千问 over 通义, 商量·大医 over 商量).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-use super::model::{Catalog, EntityRef};
+use super::model::{Catalog, EntityKind, EntityRef};
 use super::rules::Rules;
+use super::stoplist::{StopList, normalise};
 use super::text::{char_at, char_before};
+use super::version::{self, Base};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MatcherError {
@@ -30,6 +32,27 @@ pub struct Mention {
     pub entity: usize,
     pub start: usize,
     pub end: usize,
+    /// `text[start..end]` names a version the catalog lacks (`Qwen2.5-72B`
+    /// when only `Qwen` is known); `entity` is then the family it belongs to.
+    pub new_version: bool,
+    /// Where the matched alias ends (before any version suffix).
+    pub alias_end: usize,
+}
+
+impl Mention {
+    pub fn known(entity: usize, start: usize, end: usize) -> Self {
+        Mention { entity, start, end, new_version: false, alias_end: end }
+    }
+
+    /// The same mention with spans relative to `offset`.
+    pub fn rebased(&self, offset: usize) -> Self {
+        Mention {
+            start: self.start.saturating_sub(offset),
+            end: self.end.saturating_sub(offset),
+            alias_end: self.alias_end.saturating_sub(offset),
+            ..*self
+        }
+    }
 }
 
 struct Pattern {
@@ -46,6 +69,17 @@ pub struct Matcher {
     entities: Vec<EntityRef>,
     /// For a model, the index of its vendor (a model mention counts its vendor).
     vendor_of: Vec<Option<usize>>,
+    /// For a version (`GPT-4`), its family's model (`GPT`): a version's
+    /// mention counts for the family too.
+    family_of: Vec<Option<usize>>,
+    /// A model's version (`4` of GPT-4), if it is one (takes sizes and
+    /// variants only).
+    version_of: Vec<Option<String>>,
+    /// Normalised aliases → entity, so `Llama 3.1 405B` finds `Llama-3.1-405B`.
+    normalised: HashMap<String, usize>,
+    /// Normalised names a reviewer rejected: never a new version or candidate.
+    rejected: HashSet<String>,
+    stop: StopList,
     /// Lower-cased aliases and other known terms (chips, frameworks):
     /// never reported as unknown-model candidates.
     known_terms: HashSet<String>,
@@ -53,7 +87,12 @@ pub struct Matcher {
 }
 
 impl Matcher {
+    /// A matcher with the shipped stop list (tests, benches, tools).
     pub fn new(catalog: &Catalog) -> Result<Self, MatcherError> {
+        Self::with_stoplist(catalog, StopList::shipped())
+    }
+
+    pub fn with_stoplist(catalog: &Catalog, stop: StopList) -> Result<Self, MatcherError> {
         let mut entities = Vec::new();
         let mut vendor_of = Vec::new();
         let mut patterns = Vec::new();
@@ -85,9 +124,12 @@ impl Matcher {
             }
         }
         patterns.retain(|p| !p.text.trim().is_empty());
+        let mut normalised = HashMap::new();
         for p in &patterns {
             known_terms.insert(p.text.to_lowercase());
+            normalised.entry(normalise(&p.text)).or_insert(p.entity);
         }
+        let (family_of, version_of) = families(catalog, vendor_of.len() - catalog.models.len());
         for e in &entities {
             known_terms.insert(e.name.to_lowercase());
         }
@@ -117,6 +159,11 @@ impl Matcher {
             patterns,
             entities,
             vendor_of,
+            family_of,
+            version_of,
+            normalised,
+            rejected: catalog.rejected.iter().map(|n| normalise(n)).collect(),
+            stop,
             known_terms,
             rules: Rules::new().map_err(MatcherError::Rule)?,
         })
@@ -134,12 +181,27 @@ impl Matcher {
         self.vendor_of.get(idx).copied().flatten()
     }
 
+    /// For a version, its family's index.
+    pub fn family_of(&self, idx: usize) -> Option<usize> {
+        self.family_of.get(idx).copied().flatten()
+    }
+
     pub fn pattern_count(&self) -> usize {
         self.patterns.len()
     }
 
     pub(crate) fn is_known_term(&self, term: &str) -> bool {
         self.known_terms.contains(&term.to_lowercase())
+    }
+
+    /// A model's version string (`4` of GPT-4).
+    pub fn version_of(&self, idx: usize) -> Option<&str> {
+        self.version_of.get(idx).and_then(|v| v.as_deref())
+    }
+
+    /// Rejected by a reviewer or on the stop list: never a new entity.
+    pub fn is_excluded(&self, name: &str) -> bool {
+        self.rejected.contains(&normalise(name)) || self.stop.stops(name)
     }
 
     /// Every mention in `text`, left to right, non-overlapping, longest first.
@@ -159,10 +221,12 @@ impl Matcher {
             if !on_boundaries(text, start, end, &p.text) {
                 continue;
             }
-            if p.ambiguous && !self.named_here(text, start, end, p.entity) {
+            let mention = self.extend(text, Mention::known(p.entity, start, end));
+            // A version suffix makes an everyday word a name (Gemini 1.5 Pro).
+            if p.ambiguous && mention.end == end && !self.named_here(text, start, end, p.entity) {
                 continue;
             }
-            found.push(Mention { entity: p.entity, start, end });
+            found.push(mention);
         }
         // Leftmost, then longest; drop anything overlapping a kept match.
         found.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
@@ -173,6 +237,30 @@ impl Matcher {
             }
         }
         kept
+    }
+
+    /// A model name followed by a version suffix names that version: a
+    /// known one (by its normalised spelling) or a new one of the family.
+    fn extend(&self, text: &str, m: Mention) -> Mention {
+        if self.entities.get(m.entity).is_none_or(|e| e.kind != EntityKind::Model) {
+            return m;
+        }
+        let version = self.version_of(m.entity).is_some();
+        let base = if version { Base::Version } else { Base::Family };
+        let Some(len) = version::suffix(text.get(m.end..).unwrap_or_default(), base) else {
+            return m;
+        };
+        let end = m.end + len;
+        let name = text.get(m.start..end).unwrap_or_default();
+        let key = normalise(name);
+        if let Some(&known) = self.normalised.get(&key) {
+            return Mention::known(known, m.start, end);
+        }
+        if self.is_excluded(name) {
+            return m;
+        }
+        let family = if version { self.family_of(m.entity).unwrap_or(m.entity) } else { m.entity };
+        Mention { entity: family, start: m.start, end, new_version: true, alias_end: m.end }
     }
 
     /// Is an ambiguous alias (商量, 星火, 文心, 盘古) used as a name here?
@@ -206,6 +294,27 @@ impl Matcher {
         let sentence = text.get(from..to).unwrap_or_default().to_lowercase();
         self.patterns.iter().any(|p| p.entity == vendor && sentence.contains(&p.text.to_lowercase()))
     }
+}
+
+/// Each model's family (for versions) and whether it is a version. A
+/// version's `family` names the family's model (`GPT`), or a model of that
+/// family without version that has the family name as an alias (`文心`).
+fn families(catalog: &Catalog, offset: usize) -> (Vec<Option<usize>>, Vec<Option<String>>) {
+    let mut family_of = vec![None; offset];
+    let mut version_of = vec![None; offset];
+    let by_name: HashMap<&str, usize> = catalog.models.iter().enumerate().map(|(i, m)| (m.name.as_str(), i)).collect();
+    for m in &catalog.models {
+        version_of.push(m.version.clone());
+        let family = m.family.as_deref().filter(|_| m.version.is_some()).and_then(|f| {
+            by_name.get(f).copied().or_else(|| {
+                catalog.models.iter().position(|o| {
+                    o.version.is_none() && o.family.as_deref() == Some(f) && o.aliases.iter().any(|a| a.text == f)
+                })
+            })
+        });
+        family_of.push(family.filter(|&i| catalog.models.get(i).is_some_and(|f| f.name != m.name)).map(|i| i + offset));
+    }
+    (family_of, version_of)
 }
 
 const OPEN_QUOTES: &[char] = &['“', '"', '「', '『', '《', '【', '‘', '\''];
@@ -254,6 +363,7 @@ mod tests {
             version: None,
             retired: false,
             aliases: std::iter::once(name).chain(aliases.iter().copied()).map(Alias::new).collect(),
+            ..Model::default()
         }
     }
 
@@ -262,13 +372,9 @@ mod tests {
         spark.aliases.push(Alias { text: "Spark".into(), case_sensitive: true, ambiguous: false });
         let catalog = Catalog {
             vendors: vec![
-                Vendor {
-                    name: "阿里巴巴".into(),
-                    country: None,
-                    aliases: vec![Alias::new("阿里巴巴"), Alias::new("阿里")],
-                },
-                Vendor { name: "OpenAI".into(), country: None, aliases: vec![Alias::new("OpenAI")] },
-                Vendor { name: "科大讯飞".into(), country: None, aliases: vec![Alias::new("科大讯飞")] },
+                Vendor::new("阿里巴巴", &["阿里巴巴", "阿里"]),
+                Vendor::new("OpenAI", &["OpenAI"]),
+                Vendor::new("科大讯飞", &["科大讯飞"]),
             ],
             models: vec![
                 model("通义千问", "阿里巴巴", &["Qwen", "Tongyi Qianwen"]),
@@ -278,8 +384,7 @@ mod tests {
                 model("GPT", "OpenAI", &[]),
                 spark,
             ],
-            terms: vec![],
-            facts: vec![],
+            ..Catalog::default()
         };
         Matcher::new(&catalog).unwrap()
     }

@@ -90,5 +90,6 @@ pub fn config_check(path: &Path, database_url: Option<&str>) -> anyhow::Result<(
         crate::schedule::format_duration(config.schedule.default_every)
     );
     println!("# daily maintenance cron \"0 30 3 * * *\" in {}", config.schedule.timezone);
+    super::catalog::check_files(&config)?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Running checks: claim due sources, bound concurrency, and run one check
 //! per source (fetch → extract → diff → store).
 
-mod catalog;
+pub mod catalog;
 mod check;
 mod compare;
 pub mod liveness;
@@ -20,6 +20,7 @@ use crate::source::Source;
 use crate::sources::api::ApiClient;
 use crate::store::{Store, StoreError};
 
+pub use catalog::{CatalogStep, CatalogStepError, NewText};
 pub use check::{CheckMode, CheckReport, Outcome};
 
 /// Everything a check needs; shared by the daemon and the CLI.
@@ -30,12 +31,16 @@ pub struct Runner {
     pub config: Arc<Config>,
     /// GitHub and Hugging Face APIs; holds the shared GitHub rate budget.
     pub apis: ApiClient,
+    /// The catalog step with its matcher, built once per catalog revision.
+    pub catalog: Arc<CatalogStep>,
 }
 
 impl Runner {
     pub fn new(store: Store, fetcher: Fetcher, config: Arc<Config>) -> Self {
         let apis = ApiClient::new(&config);
-        Runner { store, fetcher, config, apis }
+        let stop = catalog::stoplist(&config.catalog.stoplist_file);
+        let catalog = Arc::new(CatalogStep::new(store.clone(), stop, config.catalog.promote_after_sources));
+        Runner { store, fetcher, config, apis, catalog }
     }
 
     /// Checks `sources` with at most `fetch.concurrency` in flight; per-host

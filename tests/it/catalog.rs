@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::Utc;
-use modelwatch::catalog::{Attribute, EntityRef, FactValue, ParamCount};
+use modelwatch::catalog::{Attribute, EntityRef, FactValue, ParamCount, StopList};
+use modelwatch::runner::{CatalogStep, NewText};
 use modelwatch::source::{SourceOptions, normalize_url};
 use modelwatch::store::Store;
 use modelwatch::store::catalog::StructuredFact;
@@ -32,6 +33,18 @@ async fn seeded(backend: Backend) -> Option<Mw> {
     let r = mw.run_async(&["init", "--no-seed-sources"]).await.ok();
     assert!(r.stderr.contains("31 new vendor(s), 55 new model(s)"), "{}", r.stderr);
     Some(mw)
+}
+
+/// The runner's catalog step on one text of an article source.
+async fn observe(
+    store: &Store,
+    source: modelwatch::types::SourceId,
+    snapshot_id: i64,
+    text: &str,
+) -> Result<modelwatch::store::catalog::RecordedAnalysis, modelwatch::runner::CatalogStepError> {
+    let step = CatalogStep::new(store.clone(), StopList::shipped(), 2);
+    step.observe(NewText { source, kind: SourceKind::Page, snapshot_id, text, structured: Vec::new(), at: Utc::now() })
+        .await
 }
 
 fn find<'a>(rows: &'a Value, key: &str, value: &str) -> Option<&'a Value> {
@@ -283,7 +296,7 @@ async fn concurrent_analyses_all_record(backend: Backend) {
         let store = store.clone();
         let s = *s;
         tokio::spawn(
-            async move { store.catalog_observe_snapshot(s, 100 + i as i64, text.to_owned(), Utc::now()).await },
+            async move { observe(&store, s, 100 + i as i64, text).await },
         )
     });
     for r in futures::future::join_all(calls).await {
@@ -322,7 +335,7 @@ async fn long_candidate_names(backend: Backend) {
         }))
         .collect();
     let text = format!("智谱AI推出{long}大模型，同时发布GLM-5。");
-    let r = store.catalog_observe_snapshot(source, 1, text.clone(), Utc::now()).await.unwrap();
+    let r = observe(&store, source, 1, &text).await.unwrap();
     let lengths: Vec<usize> = r.new_candidates.iter().map(String::len).collect();
     assert_eq!(lengths, vec![5], "only GLM-5 is a candidate");
 
@@ -360,10 +373,10 @@ async fn everyday_word_aliases(backend: Backend) {
     };
     let source = store.add_source(&new, Utc::now()).await.unwrap().id;
     let prose = "双方将进一步商量，并于2023年5月发布合作细则。此事如星火燎原。";
-    let r = store.catalog_observe_snapshot(source, 1, prose.to_owned(), Utc::now()).await.unwrap();
+    let r = observe(&store, source, 1, prose).await.unwrap();
     assert_eq!((r.new_mentions.len(), r.new_facts.len()), (0, 0), "{r:?}");
     let launch = "2023.4.10，商汤正式发布自研类ChatGPT产品“商量（SenseChat）”。";
-    let r = store.catalog_observe_snapshot(source, 2, launch.to_owned(), Utc::now()).await.unwrap();
+    let r = observe(&store, source, 2, launch).await.unwrap();
     assert!(r.new_mentions.contains(&EntityRef::model("商量")), "{r:?}");
     assert!(r.new_facts.is_empty(), "the seed's release date is corroborated: {r:?}");
 }
