@@ -210,11 +210,19 @@ impl Matcher {
             return Vec::new();
         };
         let mut found: Vec<Mention> = Vec::new();
+        let hidden = hidden_spans(text);
         for m in ac.find_overlapping_iter(text) {
             let Some(p) = self.patterns.get(m.pattern().as_usize()) else {
                 continue;
             };
             let (start, end) = (m.start(), m.end());
+            // Inside a URL or code: a path or an identifier, not a mention.
+            if hidden.iter().any(|h| h.start < end && start < h.end) {
+                continue;
+            }
+            if p.text.starts_with(|c: char| c.is_ascii_alphabetic()) && after_other_product(text, start) {
+                continue;
+            }
             if p.case_sensitive && text.get(start..end) != Some(p.text.as_str()) {
                 continue;
             }
@@ -222,9 +230,13 @@ impl Matcher {
                 continue;
             }
             let mention = self.extend(text, Mention::known(p.entity, start, end));
-            // A version suffix makes an everyday word a name (Gemini 1.5 Pro).
-            if p.ambiguous && mention.end == end && !self.named_here(text, start, end, p.entity) {
-                continue;
+            // A dotted version, a size or a variant makes an everyday word a
+            // name (Gemini 1.5 Pro); a bare number does not (Falcon 9).
+            if p.ambiguous && !self.named_here(text, start, end, p.entity) {
+                let suffix = text.get(end..mention.end).unwrap_or_default();
+                if !suffix.contains(|c: char| c == '.' || c.is_ascii_alphabetic()) {
+                    continue;
+                }
             }
             found.push(mention);
         }
@@ -269,9 +281,12 @@ impl Matcher {
     /// vendor in the same sentence (讯飞…星火). 双方将进一步商量 is none.
     fn named_here(&self, text: &str, start: usize, end: usize, entity: usize) -> bool {
         let after = text.get(end..).unwrap_or_default();
+        let latin = text.get(start..end).is_some_and(|a| a.is_ascii());
         // The whole quoted text (“商量”, “商量（SenseChat）”), not the start
-        // of a title (《文心雕龙》).
-        if char_before(text, start).is_some_and(|c| OPEN_QUOTES.contains(&c))
+        // of a title (《文心雕龙》). A quoted Latin word is often the word
+        // itself ("the 'Gemini' in my username").
+        if !latin
+            && char_before(text, start).is_some_and(|c| OPEN_QUOTES.contains(&c))
             && after.starts_with(|c: char| CLOSE_QUOTES.contains(&c) || c == '（' || c == '(')
         {
             return true;
@@ -294,6 +309,62 @@ impl Matcher {
         let sentence = text.get(from..to).unwrap_or_default().to_lowercase();
         self.patterns.iter().any(|p| p.entity == vendor && sentence.contains(&p.text.to_lowercase()))
     }
+}
+
+/// Byte spans of URLs and code (fenced blocks, inline backticks): names
+/// there are paths and identifiers (`huggingface.co/Qwen/Qwen2.5-72B`).
+fn hidden_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text.get(from..).and_then(|t| t.find("://")).map(|i| from + i) {
+        let start = text
+            .get(..i)
+            .unwrap_or_default()
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+            .last()
+            .map_or(i, |(j, _)| j);
+        let len = text
+            .get(i..)
+            .unwrap_or_default()
+            .find(|c: char| !c.is_ascii_graphic() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+            .unwrap_or(text.len() - i);
+        out.push(start..i + len);
+        from = i + len.max(3);
+    }
+    let mut from = 0;
+    while let Some(open) = text.get(from..).and_then(|t| t.find('`')).map(|i| from + i) {
+        let fence = text.get(open..).is_some_and(|t| t.starts_with("```"));
+        let marker = if fence { "```" } else { "`" };
+        let body = open + marker.len();
+        let Some(close) = text.get(body..).and_then(|t| t.find(marker)).map(|i| body + i) else { break };
+        // Inline code stays on one line; an unclosed backtick hides nothing.
+        if !fence && text.get(body..close).is_some_and(|c| c.contains('\n')) {
+            from = body;
+            continue;
+        }
+        out.push(open..close + marker.len());
+        from = close + marker.len();
+    }
+    out
+}
+
+/// `Apache Spark`, `Apache Falcon`: the Latin word names another product.
+fn after_other_product(text: &str, start: usize) -> bool {
+    let before = text.get(..start).unwrap_or_default();
+    let Some(word_end) = before.strip_suffix(' ').map(str::len) else { return false };
+    let word: String = before
+        .get(..word_end)
+        .unwrap_or_default()
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_alphabetic)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    ["apache", "hadoop", "spark", "pyspark"].contains(&word.to_ascii_lowercase().as_str())
 }
 
 /// Each model's family (for versions) and whether it is a version. A
@@ -403,7 +474,9 @@ mod tests {
     #[test]
     fn latin_is_case_insensitive_with_word_boundaries() {
         let m = matcher();
-        assert_eq!(names(&m, "qwen-7B and QWEN2.5-72B"), vec!["通义千问=qwen", "通义千问=QWEN"]);
+        // A family alias with a version suffix names the version (new here).
+        assert_eq!(names(&m, "qwen-7B and QWEN2.5-72B"), vec!["通义千问=qwen-7B", "通义千问=QWEN2.5-72B"]);
+        assert!(m.find("qwen-7B").iter().all(|x| x.new_version));
         assert!(names(&m, "Qwenling and ChatGPT and myopenai").is_empty());
         assert_eq!(names(&m, "tongyi qianwen是阿里的"), vec!["通义千问=tongyi qianwen", "阿里巴巴=阿里"]);
     }
@@ -411,7 +484,8 @@ mod tests {
     #[test]
     fn versions_do_not_bleed() {
         let m = matcher();
-        assert_eq!(names(&m, "GPT-4o 和 GPT-40"), vec!["GPT=GPT", "GPT=GPT"]);
+        // Not GPT-4: new versions of the GPT family.
+        assert_eq!(names(&m, "GPT-4o 和 GPT-40"), vec!["GPT=GPT-4o", "GPT=GPT-40"]);
         assert_eq!(names(&m, "GPT-4的能力，GPT-3.5与GPT3.5"), vec!["GPT-4=GPT-4", "GPT-3.5=GPT-3.5", "GPT-3.5=GPT3.5"]);
     }
 

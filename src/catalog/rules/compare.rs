@@ -8,9 +8,9 @@ use std::ops::Range;
 const BEFORE: &[&str] = &[
     "逼近", "超越", "超过", "对标", "媲美", "相当于", "比肩", "不输", "不输于", "优于", "胜过", "赶超", "接近", "击败",
     "领先于", "看齐", "追平", "相较于", "相较", "相比于", "相比", "对比", "较之", "比起", "不亚于", "类似于", "类似",
-    "超出", "强于", "弱于", "落后于", "than", "comparable to", "rivals", "rival", "rivaling", "rivalling",
+    "超出", "强于", "弱于", "落后于", "不及", "不如", "逊于", "逊色于", "追赶", "than", "comparable to", "rivals", "rival", "rivaling", "rivalling",
     "outperforms", "outperform", "outperformed", "outperforming", "beats", "beat", "surpasses", "surpass",
-    "surpassed", "matches", "matching", "on par with", "compared with", "compared to", "versus", "vs.", "vs",
+    "surpassed", "matches", "matching", "on par with", "competitive with", "competes with", "rivalling", "as good as", "compared with", "compared to", "versus", "vs.", "vs",
     "against", "trails", "behind", "like", "similar to", "close to", "ahead of", "exceeds", "exceeding",
 ];
 
@@ -21,47 +21,51 @@ const JOINERS: &[&str] = &["和", "与", "及", "以及", "、", "或", "and", "
 const AROUND_OPEN: &[&str] = &["与", "和", "跟", "同", "较", "比"];
 const AROUND_CLOSE: &[&str] = &["相当", "相比", "相近", "媲美", "比肩", "持平", "一样", "看齐", "齐平", "差不多", "相较", "对比"];
 
+/// Does `before` end with a comparison cue (a Latin cue as a whole word)?
+fn ends_with_cue(before: &str) -> bool {
+    let lower = before.trim_end().to_ascii_lowercase();
+    BEFORE.iter().any(|w| {
+        lower.ends_with(w) && {
+            let start = lower.len() - w.len();
+            !w.starts_with(|c: char| c.is_ascii_alphabetic())
+                || !lower.get(..start).and_then(|p| p.chars().next_back()).is_some_and(|c| c.is_ascii_alphanumeric())
+        }
+    })
+}
+
 /// Which of `mentions` (spans in `s`, left to right) are comparison targets.
 pub fn comparison_targets(s: &str, mentions: &[Range<usize>]) -> Vec<bool> {
     let mut out: Vec<bool> = Vec::with_capacity(mentions.len());
     for (i, m) in mentions.iter().enumerate() {
         let mut before = s.get(..m.start).unwrap_or_default();
-        // Back over joiners and earlier targets: `超越A、B和C` marks all three.
-        let mut listed = false;
-        loop {
+        // Back over joiners and earlier targets: `超越A、B和C` marks all
+        // three; `超过了A` is a cue, then a joiner.
+        let mut target = false;
+        for _ in 0..8 {
+            if ends_with_cue(before) {
+                target = true;
+                break;
+            }
             let trimmed = before.trim_end();
             let lower = trimmed.to_ascii_lowercase();
             if let Some(j) = JOINERS.iter().find(|j| lower.ends_with(*j)) {
                 before = trimmed.get(..trimmed.len() - j.len()).unwrap_or_default();
                 continue;
             }
-            // An earlier mention ending here that is a target carries over.
+            // An earlier target ending here carries over to this one.
             if let Some(k) = (0..i).rev().find(|&k| mentions.get(k).is_some_and(|p| p.end == trimmed.len())) {
-                if out.get(k).copied().unwrap_or(false) {
-                    listed = true;
-                }
-                break;
+                target = out.get(k).copied().unwrap_or(false);
             }
-            before = trimmed;
             break;
         }
-        let lower = before.to_ascii_lowercase();
-        let cue = BEFORE.iter().any(|w| {
-            lower.ends_with(w) && {
-                // A Latin cue is a whole word (`like`, not `unlike`... both
-                // compare, but `Alike` is a name).
-                let start = lower.len() - w.len();
-                !w.starts_with(|c: char| c.is_ascii_alphabetic())
-                    || !lower.get(..start).and_then(|p| p.chars().next_back()).is_some_and(|c| c.is_ascii_alphanumeric())
-            }
-        });
+        let before = s.get(..m.start).unwrap_or_default().trim_end();
         let around = AROUND_OPEN.iter().any(|w| before.ends_with(w)) && {
             let after = s.get(m.end..).unwrap_or_default();
             let window: String = after.chars().take(8).collect();
             let clause = window.split(['，', ',', '。', '；', ';']).next().unwrap_or_default();
             AROUND_CLOSE.iter().any(|w| clause.contains(w))
         };
-        out.push(cue || around || listed);
+        out.push(target || around);
     }
     out
 }
@@ -90,6 +94,8 @@ mod tests {
         ]);
         assert_eq!(targets("GLM-4的能力与GPT-4相当", &["GLM-4", "GPT-4"]), vec![false, true]);
         assert_eq!(targets("百度发布文心一言和文心大模型", &["文心一言", "文心大模型"]), vec![false, false]);
+        assert_eq!(targets("排行榜第一，超过了LLaMA 2 70B等模型", &["LLaMA 2 70B"]), vec![true]);
+        assert_eq!(targets("超越了Llama-2-70B，但英文推理仍不及GPT-4", &["Llama-2-70B", "GPT-4"]), vec![true, true]);
     }
 
     #[test]
