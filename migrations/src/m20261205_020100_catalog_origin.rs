@@ -67,10 +67,7 @@ mod tests {
     fn one_column_per_alter_on_both_backends() {
         let sql: Vec<String> = up_statements().iter().map(|s| s.to_string(SqliteQueryBuilder)).collect();
         assert_eq!(sql.len(), 6);
-        assert_eq!(
-            sql[0],
-            r#"ALTER TABLE "catalog_vendors" ADD COLUMN "origin" varchar NOT NULL DEFAULT 'document'"#
-        );
+        assert_eq!(sql[0], r#"ALTER TABLE "catalog_vendors" ADD COLUMN "origin" varchar NOT NULL DEFAULT 'document'"#);
         let pg: Vec<String> = up_statements().iter().map(|s| s.to_string(PostgresQueryBuilder)).collect();
         assert!(pg[4].contains(r#"ADD COLUMN "provisional" bool NOT NULL DEFAULT FALSE"#), "{}", pg[4]);
     }

@@ -204,7 +204,8 @@ const ACTIVE_BEFORE: &[&str] = &["激活", "只用", "只使用", "仅用", "仅
 /// …and after it (12.9B per token, 13 billion are active).
 const ACTIVE_AFTER: &[&str] = &["active", "activated", "per token", "per-token"];
 /// What joins the figures of a size list (7B/13B/70B, 0.5B到72B).
-const LIST_JOINERS: &[&str] = &[",", "，", "、", "/", "and", "or", "和", "或", "到", "至", "to", "-", "~", "～", ", and"];
+const LIST_JOINERS: &[&str] =
+    &[",", "，", "、", "/", "and", "or", "和", "或", "到", "至", "to", "-", "~", "～", ", and"];
 /// A family named as a series has no one size (Qwen系列首个千亿级参数的模型).
 const SERIES: &[&str] = &["系列", "家族", " series", " family"];
 
@@ -217,8 +218,13 @@ fn clause_before(s: &str, at: usize) -> &str {
 
 /// The parameter figures of a sentence that state a model's size: not
 /// inside a name, not an active count, not one of a list of sizes.
-fn size_figures(s: &str, hits: Vec<super::rules::ParamHit>, names: &[std::ops::Range<usize>]) -> Vec<super::rules::ParamHit> {
-    let mut hits: Vec<_> = hits.into_iter().filter(|h| !names.iter().any(|n| n.start < h.span.end && h.span.start < n.end)).collect();
+fn size_figures(
+    s: &str,
+    hits: Vec<super::rules::ParamHit>,
+    names: &[std::ops::Range<usize>],
+) -> Vec<super::rules::ParamHit> {
+    let mut hits: Vec<_> =
+        hits.into_iter().filter(|h| !names.iter().any(|n| n.start < h.span.end && h.span.start < n.end)).collect();
     let mut listed = vec![false; hits.len()];
     for i in 1..hits.len() {
         let (Some(a), Some(b)) = (hits.get(i - 1), hits.get(i)) else { continue };
@@ -262,7 +268,13 @@ fn propose(
     if mentions_parameters(s) {
         for hit in size_figures(s, matcher.rules.params.find(s), &spans) {
             let confidence = if hit.explicit { 0.8 } else { 0.6 };
-            found.push((hit.span, Attribute::Parameters, FactValue::Parameters(hit.value), "rule:parameters", confidence));
+            found.push((
+                hit.span,
+                Attribute::Parameters,
+                FactValue::Parameters(hit.value),
+                "rule:parameters",
+                confidence,
+            ));
         }
     }
     if mentions_release(s) {
@@ -314,7 +326,10 @@ fn propose(
     let mut name_sizes: Vec<(&EntityRef, ParamCount)> = Vec::new();
     for n in &subjects {
         if let Some((span, value)) = name_size(matcher, s, n.mention) {
-            push(&n.entity, &(span, Attribute::Parameters, FactValue::Parameters(value.clone()), "rule:name_size", 0.7));
+            push(
+                &n.entity,
+                &(span, Attribute::Parameters, FactValue::Parameters(value.clone()), "rule:name_size", 0.7),
+            );
             name_sizes.push((&n.entity, value));
         }
     }
@@ -354,7 +369,9 @@ fn anaphoric(s: &str) -> bool {
     let t = s.trim_start();
     let lower = t.to_ascii_lowercase();
     t.starts_with(['-', '*', '•'])
-        || ["it ", "it's", "its ", "the ", "this model", "该", "其", "它", "这款", "这一模型"].iter().any(|w| lower.starts_with(w))
+        || ["it ", "it's", "its ", "the ", "this model", "该", "其", "它", "这款", "这一模型"]
+            .iter()
+            .any(|w| lower.starts_with(w))
 }
 
 /// Does a range figure contain an exact size?

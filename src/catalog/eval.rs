@@ -134,11 +134,14 @@ impl fmt::Display for Report {
     }
 }
 
+/// A comparison key with the form shown in messages.
+pub type Keyed = (String, String);
+
 /// What the matcher and the fact rules find in one text: normalised
 /// mention names (with the spelled form for messages) and facts.
-pub fn predict(matcher: &Matcher, text: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+pub fn predict(matcher: &Matcher, text: &str) -> (Vec<Keyed>, Vec<Keyed>) {
     let a = analyse(matcher, text);
-    let mut mentions: Vec<(String, String)> = Vec::new();
+    let mut mentions: Vec<Keyed> = Vec::new();
     let mut seen = HashSet::new();
     let names = a
         .mentions

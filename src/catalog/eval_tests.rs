@@ -106,7 +106,9 @@ fn a_landscape_is_validated_over_its_base() {
         kind = "model"
         aliases = ["Qwen"]
     "#;
-    let Err(super::SeedError::Invalid(problems)) = parse_seed_over(text, &seed.catalog) else { panic!("expected problems") };
+    let Err(super::SeedError::Invalid(problems)) = parse_seed_over(text, &seed.catalog) else {
+        panic!("expected problems")
+    };
     let messages: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.at, p.message)).collect();
     assert_eq!(
         messages,

@@ -30,7 +30,8 @@ pub use analysis::{Analysis, CandidateSighting, MentionCount, NewVersion, Propos
 pub use export::{ExportFormat, export};
 pub use matcher::{Matcher, MatcherError, Mention};
 pub use model::{
-    Alias, Attribute, Catalog, EntityKind, EntityRef, Fact, FactStatus, Model, ModelKind, Origin, Term, TermKind, Vendor,
+    Alias, Attribute, Catalog, EntityKind, EntityRef, Fact, FactStatus, Model, ModelKind, Origin, Term, TermKind,
+    Vendor,
 };
 pub use seed::{Problem, Seed, SeedDocument, SeedError, parse_seed, parse_value};
 pub use stoplist::StopList;

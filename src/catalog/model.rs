@@ -252,7 +252,9 @@ impl Catalog {
     /// A family's versions (models whose `family` is its name and that
     /// have a version), in catalog order.
     pub fn versions_of<'a>(&'a self, family: &'a str) -> impl Iterator<Item = &'a Model> + 'a {
-        self.models.iter().filter(move |m| m.version.is_some() && m.family.as_deref() == Some(family) && m.name != family)
+        self.models
+            .iter()
+            .filter(move |m| m.version.is_some() && m.family.as_deref() == Some(family) && m.name != family)
     }
 
     /// Facts about `entity` with `attribute`, in catalog order.

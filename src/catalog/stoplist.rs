@@ -95,9 +95,24 @@ mod tests {
     #[test]
     fn the_shipped_list_parses_and_stops_non_models() {
         let s = StopList::parse(SHIPPED).unwrap();
-        for n in ["Apache-2.0", "apache 2.0", "MIT", "GPL-3.0", "MMLU", "C-Eval", "HumanEval", "GSM8K", "A100", "H800",
-            "H20", "昇腾910B", "Python 3.11", "CUDA 12.1", "FP16", "MMLU-Pro"]
-        {
+        for n in [
+            "Apache-2.0",
+            "apache 2.0",
+            "MIT",
+            "GPL-3.0",
+            "MMLU",
+            "C-Eval",
+            "HumanEval",
+            "GSM8K",
+            "A100",
+            "H800",
+            "H20",
+            "昇腾910B",
+            "Python 3.11",
+            "CUDA 12.1",
+            "FP16",
+            "MMLU-Pro",
+        ] {
             assert!(s.stops(n), "{n}");
         }
         for n in ["Qwen2.5-72B", "GLM-4", "MiniMax-01", "DeepSeek-V3", "MathGPT-2", "Yi-34B"] {

@@ -18,44 +18,9 @@ pub enum Base {
 
 /// Variant words that continue a model name (case-insensitive, whole words).
 const VARIANTS: &[&str] = &[
-    "instruct",
-    "chat",
-    "base",
-    "turbo",
-    "pro",
-    "max",
-    "plus",
-    "lite",
-    "mini",
-    "nano",
-    "micro",
-    "tiny",
-    "flash",
-    "ultra",
-    "air",
-    "airx",
-    "long",
-    "coder",
-    "code",
-    "math",
-    "vl",
-    "vision",
-    "audio",
-    "omni",
-    "preview",
-    "sonnet",
-    "opus",
-    "haiku",
-    "moe",
-    "thinking",
-    "reasoner",
-    "speed",
-    "large",
-    "medium",
-    "small",
-    "express",
-    "edge",
-    "hf",
+    "instruct", "chat", "base", "turbo", "pro", "max", "plus", "lite", "mini", "nano", "micro", "tiny", "flash",
+    "ultra", "air", "airx", "long", "coder", "code", "math", "vl", "vision", "audio", "omni", "preview", "sonnet",
+    "opus", "haiku", "moe", "thinking", "reasoner", "speed", "large", "medium", "small", "express", "edge", "hf",
     "alltools",
 ];
 
@@ -160,7 +125,9 @@ fn number(s: &str, prefix: usize) -> Option<(Segment, usize)> {
     if matches!(b.get(end), Some(b'x' | b'X')) && prefix == 0 && end == int {
         let each = b.get(end + 1..)?.iter().take_while(|c| c.is_ascii_digit() || **c == b'.').count();
         let unit = end + 1 + each;
-        if each > 0 && matches!(b.get(unit), Some(b'B' | b'b')) && !b.get(unit + 1).is_some_and(u8::is_ascii_alphanumeric)
+        if each > 0
+            && matches!(b.get(unit), Some(b'B' | b'b'))
+            && !b.get(unit + 1).is_some_and(u8::is_ascii_alphanumeric)
         {
             return Some((Segment::Size, unit + 1));
         }

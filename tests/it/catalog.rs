@@ -295,9 +295,7 @@ async fn concurrent_analyses_all_record(backend: Backend) {
     let calls = sources.iter().enumerate().map(|(i, s)| {
         let store = store.clone();
         let s = *s;
-        tokio::spawn(
-            async move { observe(&store, s, 100 + i as i64, text).await },
-        )
+        tokio::spawn(async move { observe(&store, s, 100 + i as i64, text).await })
     });
     for r in futures::future::join_all(calls).await {
         r.unwrap().unwrap();
@@ -456,7 +454,11 @@ async fn the_landscape_loads_with_families_and_versions(backend: Backend) {
     assert_eq!(qwen["origin"], "document");
 
     let again = mw.run_async(&["init", "--no-seed-sources"]).await.ok();
-    assert!(again.stderr.contains("landscape.toml: 0 new vendor(s), 0 new model(s), 0 new alias(es)"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("landscape.toml: 0 new vendor(s), 0 new model(s), 0 new alias(es)"),
+        "{}",
+        again.stderr
+    );
 
     let json = mw.run_async(&["catalog", "export", "--format", "json"]).await.ok().json();
     let exported = json["models"].as_array().unwrap();
@@ -466,13 +468,18 @@ async fn the_landscape_loads_with_families_and_versions(backend: Backend) {
     assert_eq!((q72["origin"].as_str(), q72["family"].as_str()), (Some("reference"), Some("通义千问")));
     let md = mw.run_async(&["catalog", "export"]).await.ok().stdout;
     assert!(md.contains("表格 模型家族与版本"), "{md}");
-    assert!(md.lines().any(|l| l.starts_with("| 通义千问 | 阿里巴巴 | Qwen2.5-72B |") && l.ends_with("| reference |")), "{md}");
+    assert!(
+        md.lines().any(|l| l.starts_with("| 通义千问 | 阿里巴巴 | Qwen2.5-72B |") && l.ends_with("| reference |")),
+        "{md}"
+    );
 }
 
 both_backends!(landscape_on, the_landscape_loads_with_families_and_versions);
 
 fn article(title: &str, body: &str) -> String {
-    format!("<html><head><title>{title}</title></head><body><article><h1>{title}</h1><p>{body}</p></article></body></html>")
+    format!(
+        "<html><head><title>{title}</title></head><body><article><h1>{title}</h1><p>{body}</p></article></body></html>"
+    )
 }
 
 fn names_of(rows: &Value) -> Vec<String> {
@@ -539,7 +546,8 @@ async fn new_models_become_provisional_entities(backend: Backend) {
 
     // A provisional entity rejected is removed and never re-created.
     mw.run_async(&["catalog", "reject", "通义千问3.5"]).await.ok();
-    server.set("/a.html", Page::html(article("通义千问3.5发布", "再谈通义千问3.5：阿里巴巴发布通义千问3.5的技术报告。")));
+    server
+        .set("/a.html", Page::html(article("通义千问3.5发布", "再谈通义千问3.5：阿里巴巴发布通义千问3.5的技术报告。")));
     mw.run_async(&["check", &a.to_string()]).await.ok();
     let models = names_of(&mw.run_async(&["catalog", "models", "--format", "json"]).await.ok().json());
     assert!(!models.contains(&"通义千问3.5".to_owned()), "{models:?}");

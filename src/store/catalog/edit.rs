@@ -244,7 +244,10 @@ impl Store {
         // Its name now names `into`: a candidate of that name is settled.
         catalog_candidates::Entity::update_many()
             .col_expr(catalog_candidates::Column::Status, Expr::value("added"))
-            .filter(catalog_candidates::Column::Key.eq(super::stored_candidate_key(&crate::catalog::candidate_key(&a.name))))
+            .filter(
+                catalog_candidates::Column::Key
+                    .eq(super::stored_candidate_key(&crate::catalog::candidate_key(&a.name))),
+            )
             .exec(&txn)
             .await?;
         super::revision::bump(&txn).await?;
@@ -268,7 +271,9 @@ impl Store {
             let ids = Ids::load(&txn).await?;
             let id = ids.get(&e).unwrap_or(-1);
             let provisional = match e.kind {
-                EntityKind::Model => catalog_models::Entity::find_by_id(id).one(&txn).await?.is_some_and(|m| m.provisional),
+                EntityKind::Model => {
+                    catalog_models::Entity::find_by_id(id).one(&txn).await?.is_some_and(|m| m.provisional)
+                }
                 EntityKind::Vendor => {
                     catalog_vendors::Entity::find_by_id(id).one(&txn).await?.is_some_and(|v| v.provisional)
                 }

@@ -14,7 +14,9 @@ use super::{
     stored_key,
 };
 use crate::catalog::reconcile::{HeldFact, Outcome, reconcile_proposal, reconcile_structured};
-use crate::catalog::{Analysis, Attribute, EntityKind, EntityRef, FactStatus, FactValue, ModelKind, NewVersion, Origin};
+use crate::catalog::{
+    Analysis, Attribute, EntityKind, EntityRef, FactStatus, FactValue, ModelKind, NewVersion, Origin,
+};
 use crate::store::Store;
 use crate::store::entity::{
     catalog_aliases, catalog_candidate_sightings, catalog_candidates, catalog_fact_evidence, catalog_facts,
@@ -170,7 +172,8 @@ impl Store {
                     created
                 }
             };
-            sighting(&txn, &v.key, &v.name, CANDIDATE_PROMOTED, v.count, (source, snapshot_id, &v.sentence, at)).await?;
+            sighting(&txn, &v.key, &v.name, CANDIDATE_PROMOTED, v.count, (source, snapshot_id, &v.sentence, at))
+                .await?;
             let count = i32::try_from(v.count).unwrap_or(i32::MAX);
             if record_mention(&txn, &entity, id, source, snapshot_id, count, at).await? {
                 out.new_mentions.push(entity);
@@ -213,7 +216,8 @@ impl Store {
         }
         for c in &r.analysis.candidates {
             let (candidate_id, status, inserted) =
-                sighting(&txn, &c.key, &c.name, CANDIDATE_OPEN, c.count, (source, snapshot_id, &c.sentence, at)).await?;
+                sighting(&txn, &c.key, &c.name, CANDIDATE_OPEN, c.count, (source, snapshot_id, &c.sentence, at))
+                    .await?;
             if status == CANDIDATE_REJECTED {
                 continue;
             }
@@ -396,7 +400,13 @@ async fn create_entity(
                 .await?;
             match inserted {
                 TryInsertResult::Inserted(r) => r.last_insert_id,
-                _ => return Ok(catalog_models::Entity::find().filter(catalog_models::Column::Name.eq(name)).one(txn).await?.map(|m| m.id)),
+                _ => {
+                    return Ok(catalog_models::Entity::find()
+                        .filter(catalog_models::Column::Name.eq(name))
+                        .one(txn)
+                        .await?
+                        .map(|m| m.id));
+                }
             }
         }
         (None, Some(row)) => {
@@ -406,7 +416,13 @@ async fn create_entity(
                 .await?;
             match inserted {
                 TryInsertResult::Inserted(r) => r.last_insert_id,
-                _ => return Ok(catalog_vendors::Entity::find().filter(catalog_vendors::Column::Name.eq(name)).one(txn).await?.map(|m| m.id)),
+                _ => {
+                    return Ok(catalog_vendors::Entity::find()
+                        .filter(catalog_vendors::Column::Name.eq(name))
+                        .one(txn)
+                        .await?
+                        .map(|m| m.id));
+                }
             }
         }
         (None, None) => return Ok(None),
@@ -431,7 +447,8 @@ async fn create_entity(
 
 /// Company shapes (零一万物公司, 阶跃星辰科技, Foo Labs) become vendors.
 fn looks_like_company(name: &str) -> bool {
-    const ENDS: &[&str] = &["公司", "科技", "集团", "实验室", "研究院", "智能", " Labs", " Lab", " Inc", " Inc.", " AI"];
+    const ENDS: &[&str] =
+        &["公司", "科技", "集团", "实验室", "研究院", "智能", " Labs", " Lab", " Inc", " Inc.", " AI"];
     ENDS.iter().any(|e| name.ends_with(e))
 }
 
@@ -503,7 +520,8 @@ async fn promote(
         .await?;
     // Counted as a mention from now on, and where it was seen before.
     for s in &sightings {
-        record_mention(txn, &entity, id, SourceId(s.source_id), s.snapshot_id, s.count, std::cmp::min(s.seen_at, at)).await?;
+        record_mention(txn, &entity, id, SourceId(s.source_id), s.snapshot_id, s.count, std::cmp::min(s.seen_at, at))
+            .await?;
     }
     Ok(Some(entity))
 }
