@@ -94,8 +94,14 @@ impl Seed {
             };
             if let Some(list) = list {
                 for a in &x.aliases {
-                    if !list.iter().any(|o| o.text == a.text) {
-                        list.push(a.clone());
+                    // An alias already held takes the file's flags (混元 is
+                    // made ambiguous by the landscape), as the store does.
+                    match list.iter_mut().find(|o| o.text == a.text) {
+                        Some(o) => {
+                            o.ambiguous |= a.ambiguous;
+                            o.case_sensitive |= a.case_sensitive;
+                        }
+                        None => list.push(a.clone()),
                     }
                 }
             }

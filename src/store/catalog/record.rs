@@ -172,8 +172,17 @@ impl Store {
                     created
                 }
             };
-            sighting(&txn, &v.key, &v.name, CANDIDATE_PROMOTED, v.count, (source, snapshot_id, &v.sentence, at))
-                .await?;
+            let (candidate, status, _) =
+                sighting(&txn, &v.key, &v.name, CANDIDATE_PROMOTED, v.count, (source, snapshot_id, &v.sentence, at))
+                    .await?;
+            // Seen as an unknown name before its family was known: settled.
+            if status == CANDIDATE_OPEN {
+                catalog_candidates::Entity::update_many()
+                    .col_expr(catalog_candidates::Column::Status, Expr::value(CANDIDATE_PROMOTED))
+                    .filter(catalog_candidates::Column::Id.eq(candidate))
+                    .exec(&txn)
+                    .await?;
+            }
             let count = i32::try_from(v.count).unwrap_or(i32::MAX);
             if record_mention(&txn, &entity, id, source, snapshot_id, count, at).await? {
                 out.new_mentions.push(entity);
