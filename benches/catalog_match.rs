@@ -1,4 +1,7 @@
-//! Matching 5,000 aliases over 1 MB of mixed Chinese/English text.
+//! Matching 5,000 aliases over 1 MB of mixed Chinese/English text, and the
+//! shipped catalog (catalog.toml + landscape.toml) over 1 MB of news-like
+//! text full of versions. Before measuring, prints the evaluation set's
+//! figures (tests/fixtures/catalog-eval).
 //!
 //! Run bounded (2 shared cores): `cargo bench --bench catalog_match --
 //! --warm-up-time 1 --measurement-time 3 --sample-size 10`.
@@ -6,7 +9,61 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use modelwatch::catalog::{Alias, Catalog, Matcher, Model, ModelKind, Vendor, analyse};
+use std::path::Path;
+
+use modelwatch::catalog::eval::{evaluate, parse_cases};
+use modelwatch::catalog::seed::parse_seed_over;
+use modelwatch::catalog::{Alias, Catalog, Matcher, Model, ModelKind, Vendor, analyse, parse_seed};
+
+fn read(path: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// catalog.toml with landscape.toml over it, as `init` loads them.
+fn shipped() -> Catalog {
+    let seed = parse_seed(&read("config/catalog.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let landscape = parse_seed_over(&read("config/landscape.toml"), &seed.catalog).unwrap_or_else(|e| panic!("{e}"));
+    let mut c = seed.catalog;
+    landscape.apply_to(&mut c);
+    c
+}
+
+/// ~1 MB of news-like text naming known versions, new versions of known
+/// families, comparisons and figures.
+fn news() -> String {
+    const LINES: &[&str] = &[
+        "2024年9月19日，阿里云发布通义千问新一代开源模型Qwen2.5，其中Qwen2.5-72B拥有720亿参数，性能超越Llama-3.1-405B。",
+        "DeepSeek-V3 has 671B total parameters, of which 37B are active, and outperforms GPT-4o on several benchmarks. ",
+        "百度发布文心大模型4.5，讯飞星火V4.0同步上线，智谱推出GLM-4-9B-Chat，采用Apache-2.0许可证。",
+        "Meta released Llama 3 on April 18, 2024; the company says Llama-3-70B rivals Gemini 1.5 Pro and Claude 3 Sonnet. ",
+        "The weights are at https://huggingface.co/Qwen/Qwen2.5-7B-Instruct and run on an A100 or H800. ",
+    ];
+    let mut s = String::with_capacity(1 << 20);
+    let mut i = 0usize;
+    while s.len() < 1 << 20 {
+        s.push_str(LINES[i % LINES.len()]);
+        s.push_str(&format!("（第{i}条）\n"));
+        i += 1;
+    }
+    s
+}
+
+/// The evaluation set's figures, printed once before measuring.
+fn print_evaluation(matcher: &Matcher) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/catalog-eval");
+    let mut files: Vec<_> =
+        std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect()).unwrap_or_default();
+    files.sort();
+    let mut cases = Vec::new();
+    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "toml")) {
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        cases.extend(parse_cases(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display())));
+    }
+    let report = evaluate(matcher, &cases);
+    let summary = report.to_string();
+    eprintln!("evaluation set: {}", summary.lines().last().unwrap_or_default());
+}
 
 /// 5,000 aliases: 100 vendors × (1 vendor alias + 49 model aliases), Latin
 /// and CJK, with shared prefixes so longest-match resolution is exercised.
@@ -14,7 +71,7 @@ fn catalog() -> Catalog {
     let mut c = Catalog::default();
     for v in 0..100 {
         let vendor = format!("厂商{v}");
-        c.vendors.push(Vendor { name: vendor.clone(), country: None, aliases: vec![Alias::new(&vendor)] });
+        c.vendors.push(Vendor::new(&vendor, &[&vendor]));
         for m in 0..49 {
             let text = if m % 2 == 0 { format!("Model{v}x{m}") } else { format!("模型{v}号{m}") };
             c.models.push(Model {
@@ -25,6 +82,7 @@ fn catalog() -> Catalog {
                 version: None,
                 retired: false,
                 aliases: vec![Alias::new(text)],
+                ..Model::default()
             });
         }
     }
@@ -62,6 +120,24 @@ fn bench(c: &mut Criterion) {
     g.bench_function("build_5000_aliases", |b| b.iter(|| Matcher::new(black_box(&catalog)).map(|m| m.pattern_count())));
     g.bench_function("match_5000_aliases_1mb", |b| b.iter(|| matcher.find(black_box(&text)).len()));
     g.bench_function("analyse_1mb", |b| b.iter(|| analyse(&matcher, black_box(&text)).mentions.len()));
+    g.finish();
+
+    let shipped = shipped();
+    let matcher = Matcher::new(&shipped).unwrap_or_else(|e| panic!("matcher: {e}"));
+    print_evaluation(&matcher);
+    let news = news();
+    eprintln!(
+        "shipped catalog: {} vendors, {} models, {} aliases; text {} bytes",
+        shipped.vendors.len(),
+        shipped.models.len(),
+        matcher.pattern_count(),
+        news.len()
+    );
+    let mut g = c.benchmark_group("catalog_shipped");
+    g.throughput(Throughput::Bytes(news.len() as u64));
+    g.bench_function("build_shipped", |b| b.iter(|| Matcher::new(black_box(&shipped)).map(|m| m.pattern_count())));
+    g.bench_function("match_shipped_1mb", |b| b.iter(|| matcher.find(black_box(&news)).len()));
+    g.bench_function("analyse_shipped_1mb", |b| b.iter(|| analyse(&matcher, black_box(&news)).mentions.len()));
     g.finish();
 }
 

@@ -10,6 +10,8 @@ mod m20261128_000100_catalog;
 pub mod m20261128_000200_digest;
 mod m20261128_000300_metrics;
 mod m20261128_000400_alias_ambiguous;
+mod m20261205_020100_catalog_origin;
+mod m20261205_020200_catalog_revision;
 pub mod m20261205_030000_change_seq;
 mod m20261205_070000_source_section;
 
@@ -23,6 +25,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000200_digest::Migration),
             Box::new(m20261128_000300_metrics::Migration),
             Box::new(m20261128_000400_alias_ambiguous::Migration),
+            Box::new(m20261205_020100_catalog_origin::Migration),
+            Box::new(m20261205_020200_catalog_revision::Migration),
             Box::new(m20261205_030000_change_seq::Migration),
             Box::new(m20261205_070000_source_section::Migration),
         ]

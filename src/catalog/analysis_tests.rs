@@ -73,12 +73,20 @@ fn chinese_article_facts_and_candidates() {
         a.proposed_facts.iter().map(|f| format!("{} {} {}", f.entity.name, f.attribute, f.value.key())).collect();
     assert_eq!(
         facts,
-        vec!["GPT-4 parameters 1800000000000", "GPT-4 parameters 8x220000000000", "文心一言 release_date 2023-03-16",],
-        "1亿人 and 10亿美元 are not parameter counts"
+        vec![
+            "Qwen2.5-72B parameters 72000000000",
+            "GPT-4 parameters 1800000000000",
+            "GPT-4 parameters 8x220000000000",
+            "文心一言 release_date 2023-03-16",
+        ],
+        "1亿人 and 10亿美元 are not parameter counts; the size in a released name is"
     );
+    let versions: Vec<(&str, &str, &str)> =
+        a.new_versions.iter().map(|v| (v.name.as_str(), v.family.name.as_str(), v.version.as_str())).collect();
+    assert_eq!(versions, vec![("Qwen2.5-72B", "通义千问", "2.5-72B"), ("通义千问2.5", "通义千问", "2.5")]);
     let names: Vec<&str> = a.candidates.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, vec!["GLM-4", "Qwen2.5-72B", "百川大模型", "言犀大模型", "通义千问2.5"]);
-    let precision = a.proposed_facts[2].value.date_precision();
+    assert_eq!(names, vec!["GLM-4", "百川大模型", "言犀大模型"], "versions of known families are no candidates");
+    let precision = a.proposed_facts[3].value.date_precision();
     assert_eq!(precision, Some(DatePrecision::Day));
     insta::assert_snapshot!("analysis_article_zh", render(&a));
 }
@@ -92,10 +100,15 @@ fn english_article_with_word_boundaries() {
         a.proposed_facts.iter().map(|f| format!("{} {} {}", f.entity.name, f.attribute, f.value.key())).collect();
     assert_eq!(
         facts,
-        vec!["GPT-4 parameters 1800000000000", "GPT-4 release_date 2023-03-14", "GPT-3 parameters 175000000000"]
+        vec![
+            "GPT-4 parameters 1800000000000",
+            "GPT-4 release_date 2023-03-14",
+            "GPT-3 parameters 175000000000",
+            "Qwen2.5-72B parameters 72000000000"
+        ]
     );
     let keys: Vec<&str> = a.candidates.iter().map(|c| c.key.as_str()).collect();
-    assert_eq!(keys, vec!["glm-4", "qwen2.5-72b"]);
+    assert_eq!(keys, vec!["glm-4"]);
     insta::assert_snapshot!("analysis_article_en", render(&a));
 }
 

@@ -45,6 +45,35 @@ pub fn markdown(catalog: &Catalog) -> String {
     out.push_str(&vendor_table(catalog, true));
     out.push_str("\n表格 大模型发布时间线\n\n");
     out.push_str(&timeline(catalog));
+    out.push_str("\n表格 模型家族与版本\n\n");
+    out.push_str(&families(catalog));
+    out
+}
+
+/// Every family with its versions, release dates and sizes; the origin
+/// tells the document's entries from the reference data and from what was
+/// observed (provisional, awaiting review).
+fn families(catalog: &Catalog) -> String {
+    let mut out = header(&["家族", "厂商", "版本", "时间", "参数量", "来源"]);
+    for family in &catalog.models {
+        let mut versions: Vec<&Model> = catalog.versions_of(&family.name).collect();
+        if versions.is_empty() {
+            continue;
+        }
+        versions.sort_by_key(|m| version_key(m));
+        for v in versions {
+            let e = EntityRef::model(&v.name);
+            let origin = if v.provisional { format!("{}（待审）", v.origin) } else { v.origin.to_string() };
+            out.push_str(&row(&[
+                family.name.clone(),
+                v.vendor.clone().or(family.vendor.clone()).unwrap_or_default(),
+                v.name.clone(),
+                values(catalog, &e, Attribute::ReleaseDate).join("、"),
+                values(catalog, &e, Attribute::Parameters).join("、"),
+                origin,
+            ]));
+        }
+    }
     out
 }
 
@@ -176,6 +205,15 @@ struct JsonEntity<'a> {
     family: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<&'a str>,
+    /// A family's versions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    versions: Vec<&'a str>,
+    /// `document`, `reference` or `observed`.
+    origin: &'static str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    provisional: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence_url: Option<&'a str>,
     aliases: Vec<&'a str>,
     facts: Vec<JsonFact<'a>>,
 }
@@ -210,6 +248,10 @@ pub fn json(catalog: &Catalog) -> Result<String, serde_json::Error> {
             kind: None,
             family: None,
             version: None,
+            versions: Vec::new(),
+            origin: v.origin.as_str(),
+            provisional: v.provisional,
+            evidence_url: v.evidence_url.as_deref(),
             aliases: v.aliases.iter().map(|a| a.text.as_str()).collect(),
             facts: json_facts(catalog, &EntityRef::vendor(&v.name)),
         })
@@ -224,6 +266,10 @@ pub fn json(catalog: &Catalog) -> Result<String, serde_json::Error> {
             kind: Some(m.kind.as_str()),
             family: m.family.as_deref(),
             version: m.version.as_deref(),
+            versions: catalog.versions_of(&m.name).map(|v| v.name.as_str()).collect(),
+            origin: m.origin.as_str(),
+            provisional: m.provisional,
+            evidence_url: m.evidence_url.as_deref(),
             aliases: m.aliases.iter().map(|a| a.text.as_str()).collect(),
             facts: json_facts(catalog, &EntityRef::model(&m.name)),
         })

@@ -7,13 +7,15 @@
 //! spaces to be a boundary. Overlaps resolve to the longest match
 //! (通义千问 over 通义, 商量·大医 over 商量).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-use super::model::{Catalog, EntityRef};
+use super::model::{Catalog, EntityKind, EntityRef};
 use super::rules::Rules;
+use super::stoplist::{StopList, normalise};
 use super::text::{char_at, char_before};
+use super::version::{self, Base};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MatcherError {
@@ -30,6 +32,27 @@ pub struct Mention {
     pub entity: usize,
     pub start: usize,
     pub end: usize,
+    /// `text[start..end]` names a version the catalog lacks (`Qwen2.5-72B`
+    /// when only `Qwen` is known); `entity` is then the family it belongs to.
+    pub new_version: bool,
+    /// Where the matched alias ends (before any version suffix).
+    pub alias_end: usize,
+}
+
+impl Mention {
+    pub fn known(entity: usize, start: usize, end: usize) -> Self {
+        Mention { entity, start, end, new_version: false, alias_end: end }
+    }
+
+    /// The same mention with spans relative to `offset`.
+    pub fn rebased(&self, offset: usize) -> Self {
+        Mention {
+            start: self.start.saturating_sub(offset),
+            end: self.end.saturating_sub(offset),
+            alias_end: self.alias_end.saturating_sub(offset),
+            ..*self
+        }
+    }
 }
 
 struct Pattern {
@@ -46,6 +69,17 @@ pub struct Matcher {
     entities: Vec<EntityRef>,
     /// For a model, the index of its vendor (a model mention counts its vendor).
     vendor_of: Vec<Option<usize>>,
+    /// For a version (`GPT-4`), its family's model (`GPT`): a version's
+    /// mention counts for the family too.
+    family_of: Vec<Option<usize>>,
+    /// A model's version (`4` of GPT-4), if it is one (takes sizes and
+    /// variants only).
+    version_of: Vec<Option<String>>,
+    /// Normalised aliases → entity, so `Llama 3.1 405B` finds `Llama-3.1-405B`.
+    normalised: HashMap<String, usize>,
+    /// Normalised names a reviewer rejected: never a new version or candidate.
+    rejected: HashSet<String>,
+    stop: StopList,
     /// Lower-cased aliases and other known terms (chips, frameworks):
     /// never reported as unknown-model candidates.
     known_terms: HashSet<String>,
@@ -53,7 +87,12 @@ pub struct Matcher {
 }
 
 impl Matcher {
+    /// A matcher with the shipped stop list (tests, benches, tools).
     pub fn new(catalog: &Catalog) -> Result<Self, MatcherError> {
+        Self::with_stoplist(catalog, StopList::shipped())
+    }
+
+    pub fn with_stoplist(catalog: &Catalog, stop: StopList) -> Result<Self, MatcherError> {
         let mut entities = Vec::new();
         let mut vendor_of = Vec::new();
         let mut patterns = Vec::new();
@@ -85,9 +124,12 @@ impl Matcher {
             }
         }
         patterns.retain(|p| !p.text.trim().is_empty());
+        let mut normalised = HashMap::new();
         for p in &patterns {
             known_terms.insert(p.text.to_lowercase());
+            normalised.entry(normalise(&p.text)).or_insert(p.entity);
         }
+        let (family_of, version_of) = families(catalog, vendor_of.len() - catalog.models.len());
         for e in &entities {
             known_terms.insert(e.name.to_lowercase());
         }
@@ -117,6 +159,11 @@ impl Matcher {
             patterns,
             entities,
             vendor_of,
+            family_of,
+            version_of,
+            normalised,
+            rejected: catalog.rejected.iter().map(|n| normalise(n)).collect(),
+            stop,
             known_terms,
             rules: Rules::new().map_err(MatcherError::Rule)?,
         })
@@ -134,6 +181,11 @@ impl Matcher {
         self.vendor_of.get(idx).copied().flatten()
     }
 
+    /// For a version, its family's index.
+    pub fn family_of(&self, idx: usize) -> Option<usize> {
+        self.family_of.get(idx).copied().flatten()
+    }
+
     pub fn pattern_count(&self) -> usize {
         self.patterns.len()
     }
@@ -142,27 +194,51 @@ impl Matcher {
         self.known_terms.contains(&term.to_lowercase())
     }
 
+    /// A model's version string (`4` of GPT-4).
+    pub fn version_of(&self, idx: usize) -> Option<&str> {
+        self.version_of.get(idx).and_then(|v| v.as_deref())
+    }
+
+    /// Rejected by a reviewer or on the stop list: never a new entity.
+    pub fn is_excluded(&self, name: &str) -> bool {
+        self.rejected.contains(&normalise(name)) || self.stop.stops(name)
+    }
+
     /// Every mention in `text`, left to right, non-overlapping, longest first.
     pub fn find(&self, text: &str) -> Vec<Mention> {
         let Some(ac) = &self.automaton else {
             return Vec::new();
         };
         let mut found: Vec<Mention> = Vec::new();
+        let hidden = hidden_spans(text);
         for m in ac.find_overlapping_iter(text) {
             let Some(p) = self.patterns.get(m.pattern().as_usize()) else {
                 continue;
             };
             let (start, end) = (m.start(), m.end());
+            // Inside a URL or code: a path or an identifier, not a mention.
+            if hidden.iter().any(|h| h.start < end && start < h.end) {
+                continue;
+            }
+            if p.text.starts_with(|c: char| c.is_ascii_alphabetic()) && after_other_product(text, start) {
+                continue;
+            }
             if p.case_sensitive && text.get(start..end) != Some(p.text.as_str()) {
                 continue;
             }
             if !on_boundaries(text, start, end, &p.text) {
                 continue;
             }
+            let mention = self.extend(text, Mention::known(p.entity, start, end));
+            // A dotted version, a size or a variant makes an everyday word a
+            // name (Gemini 1.5 Pro); a bare number does not (Falcon 9).
             if p.ambiguous && !self.named_here(text, start, end, p.entity) {
-                continue;
+                let suffix = text.get(end..mention.end).unwrap_or_default();
+                if !suffix.contains(|c: char| c == '.' || c.is_ascii_alphabetic()) {
+                    continue;
+                }
             }
-            found.push(Mention { entity: p.entity, start, end });
+            found.push(mention);
         }
         // Leftmost, then longest; drop anything overlapping a kept match.
         found.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
@@ -175,15 +251,42 @@ impl Matcher {
         kept
     }
 
+    /// A model name followed by a version suffix names that version: a
+    /// known one (by its normalised spelling) or a new one of the family.
+    fn extend(&self, text: &str, m: Mention) -> Mention {
+        if self.entities.get(m.entity).is_none_or(|e| e.kind != EntityKind::Model) {
+            return m;
+        }
+        let version = self.version_of(m.entity).is_some();
+        let base = if version { Base::Version } else { Base::Family };
+        let Some(len) = version::suffix(text.get(m.end..).unwrap_or_default(), base) else {
+            return m;
+        };
+        let end = m.end + len;
+        let name = text.get(m.start..end).unwrap_or_default();
+        let key = normalise(name);
+        if let Some(&known) = self.normalised.get(&key) {
+            return Mention::known(known, m.start, end);
+        }
+        if self.is_excluded(name) {
+            return m;
+        }
+        let family = if version { self.family_of(m.entity).unwrap_or(m.entity) } else { m.entity };
+        Mention { entity: family, start: m.start, end, new_version: true, alias_end: m.end }
+    }
+
     /// Is an ambiguous alias (商量, 星火, 文心, 盘古) used as a name here?
     /// Inside quotes (“商量”, 「星火」), directly before 大模型/模型/AI or a
     /// Latin name in brackets (商量（SenseChat）), or with the entity's
     /// vendor in the same sentence (讯飞…星火). 双方将进一步商量 is none.
     fn named_here(&self, text: &str, start: usize, end: usize, entity: usize) -> bool {
         let after = text.get(end..).unwrap_or_default();
+        let latin = text.get(start..end).is_some_and(|a| a.is_ascii());
         // The whole quoted text (“商量”, “商量（SenseChat）”), not the start
-        // of a title (《文心雕龙》).
-        if char_before(text, start).is_some_and(|c| OPEN_QUOTES.contains(&c))
+        // of a title (《文心雕龙》). A quoted Latin word is often the word
+        // itself ("the 'Gemini' in my username").
+        if !latin
+            && char_before(text, start).is_some_and(|c| OPEN_QUOTES.contains(&c))
             && after.starts_with(|c: char| CLOSE_QUOTES.contains(&c) || c == '（' || c == '(')
         {
             return true;
@@ -206,6 +309,83 @@ impl Matcher {
         let sentence = text.get(from..to).unwrap_or_default().to_lowercase();
         self.patterns.iter().any(|p| p.entity == vendor && sentence.contains(&p.text.to_lowercase()))
     }
+}
+
+/// Byte spans of URLs and code (fenced blocks, inline backticks): names
+/// there are paths and identifiers (`huggingface.co/Qwen/Qwen2.5-72B`).
+fn hidden_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text.get(from..).and_then(|t| t.find("://")).map(|i| from + i) {
+        let start = text
+            .get(..i)
+            .unwrap_or_default()
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+            .last()
+            .map_or(i, |(j, _)| j);
+        let len = text
+            .get(i..)
+            .unwrap_or_default()
+            .find(|c: char| !c.is_ascii_graphic() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+            .unwrap_or(text.len() - i);
+        out.push(start..i + len);
+        from = i + len.max(3);
+    }
+    let mut from = 0;
+    while let Some(open) = text.get(from..).and_then(|t| t.find('`')).map(|i| from + i) {
+        let fence = text.get(open..).is_some_and(|t| t.starts_with("```"));
+        let marker = if fence { "```" } else { "`" };
+        let body = open + marker.len();
+        let Some(close) = text.get(body..).and_then(|t| t.find(marker)).map(|i| body + i) else { break };
+        // Inline code stays on one line; an unclosed backtick hides nothing.
+        if !fence && text.get(body..close).is_some_and(|c| c.contains('\n')) {
+            from = body;
+            continue;
+        }
+        out.push(open..close + marker.len());
+        from = close + marker.len();
+    }
+    out
+}
+
+/// `Apache Spark`, `Apache Falcon`: the Latin word names another product.
+fn after_other_product(text: &str, start: usize) -> bool {
+    let before = text.get(..start).unwrap_or_default();
+    let Some(word_end) = before.strip_suffix(' ').map(str::len) else { return false };
+    let word: String = before
+        .get(..word_end)
+        .unwrap_or_default()
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_alphabetic)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    ["apache", "hadoop", "spark", "pyspark"].contains(&word.to_ascii_lowercase().as_str())
+}
+
+/// Each model's family (for versions) and whether it is a version. A
+/// version's `family` names the family's model (`GPT`), or a model of that
+/// family without version that has the family name as an alias (`文心`).
+fn families(catalog: &Catalog, offset: usize) -> (Vec<Option<usize>>, Vec<Option<String>>) {
+    let mut family_of = vec![None; offset];
+    let mut version_of = vec![None; offset];
+    let by_name: HashMap<&str, usize> = catalog.models.iter().enumerate().map(|(i, m)| (m.name.as_str(), i)).collect();
+    for m in &catalog.models {
+        version_of.push(m.version.clone());
+        let family = m.family.as_deref().filter(|_| m.version.is_some()).and_then(|f| {
+            by_name.get(f).copied().or_else(|| {
+                catalog.models.iter().position(|o| {
+                    o.version.is_none() && o.family.as_deref() == Some(f) && o.aliases.iter().any(|a| a.text == f)
+                })
+            })
+        });
+        family_of.push(family.filter(|&i| catalog.models.get(i).is_some_and(|f| f.name != m.name)).map(|i| i + offset));
+    }
+    (family_of, version_of)
 }
 
 const OPEN_QUOTES: &[char] = &['“', '"', '「', '『', '《', '【', '‘', '\''];
@@ -254,6 +434,7 @@ mod tests {
             version: None,
             retired: false,
             aliases: std::iter::once(name).chain(aliases.iter().copied()).map(Alias::new).collect(),
+            ..Model::default()
         }
     }
 
@@ -262,13 +443,9 @@ mod tests {
         spark.aliases.push(Alias { text: "Spark".into(), case_sensitive: true, ambiguous: false });
         let catalog = Catalog {
             vendors: vec![
-                Vendor {
-                    name: "阿里巴巴".into(),
-                    country: None,
-                    aliases: vec![Alias::new("阿里巴巴"), Alias::new("阿里")],
-                },
-                Vendor { name: "OpenAI".into(), country: None, aliases: vec![Alias::new("OpenAI")] },
-                Vendor { name: "科大讯飞".into(), country: None, aliases: vec![Alias::new("科大讯飞")] },
+                Vendor::new("阿里巴巴", &["阿里巴巴", "阿里"]),
+                Vendor::new("OpenAI", &["OpenAI"]),
+                Vendor::new("科大讯飞", &["科大讯飞"]),
             ],
             models: vec![
                 model("通义千问", "阿里巴巴", &["Qwen", "Tongyi Qianwen"]),
@@ -278,8 +455,7 @@ mod tests {
                 model("GPT", "OpenAI", &[]),
                 spark,
             ],
-            terms: vec![],
-            facts: vec![],
+            ..Catalog::default()
         };
         Matcher::new(&catalog).unwrap()
     }
@@ -298,7 +474,9 @@ mod tests {
     #[test]
     fn latin_is_case_insensitive_with_word_boundaries() {
         let m = matcher();
-        assert_eq!(names(&m, "qwen-7B and QWEN2.5-72B"), vec!["通义千问=qwen", "通义千问=QWEN"]);
+        // A family alias with a version suffix names the version (new here).
+        assert_eq!(names(&m, "qwen-7B and QWEN2.5-72B"), vec!["通义千问=qwen-7B", "通义千问=QWEN2.5-72B"]);
+        assert!(m.find("qwen-7B").iter().all(|x| x.new_version));
         assert!(names(&m, "Qwenling and ChatGPT and myopenai").is_empty());
         assert_eq!(names(&m, "tongyi qianwen是阿里的"), vec!["通义千问=tongyi qianwen", "阿里巴巴=阿里"]);
     }
@@ -306,7 +484,8 @@ mod tests {
     #[test]
     fn versions_do_not_bleed() {
         let m = matcher();
-        assert_eq!(names(&m, "GPT-4o 和 GPT-40"), vec!["GPT=GPT", "GPT=GPT"]);
+        // Not GPT-4: new versions of the GPT family.
+        assert_eq!(names(&m, "GPT-4o 和 GPT-40"), vec!["GPT=GPT-4o", "GPT=GPT-40"]);
         assert_eq!(names(&m, "GPT-4的能力，GPT-3.5与GPT3.5"), vec!["GPT-4=GPT-4", "GPT-3.5=GPT-3.5", "GPT-3.5=GPT3.5"]);
     }
 

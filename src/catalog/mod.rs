@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod candidates;
+pub mod eval;
 pub mod export;
 pub mod matcher;
 pub mod model;
@@ -13,9 +14,11 @@ pub mod reconcile;
 pub mod rules;
 pub mod seed;
 mod seed_raw;
+pub mod stoplist;
 pub mod structured;
 pub mod text;
 pub mod value;
+pub mod version;
 
 #[cfg(test)]
 mod seed_tests;
@@ -23,11 +26,16 @@ mod seed_tests;
 #[cfg(test)]
 mod analysis_tests;
 
-pub use analysis::{Analysis, CandidateSighting, MentionCount, ProposedFact, analyse, candidate_key};
+pub use analysis::{Analysis, CandidateSighting, MentionCount, NewVersion, ProposedFact, analyse, candidate_key};
 pub use export::{ExportFormat, export};
 pub use matcher::{Matcher, MatcherError, Mention};
 pub use model::{
-    Alias, Attribute, Catalog, EntityKind, EntityRef, Fact, FactStatus, Model, ModelKind, Term, TermKind, Vendor,
+    Alias, Attribute, Catalog, EntityKind, EntityRef, Fact, FactStatus, Model, ModelKind, Origin, Term, TermKind,
+    Vendor,
 };
 pub use seed::{Problem, Seed, SeedDocument, SeedError, parse_seed, parse_value};
+pub use stoplist::StopList;
 pub use value::{DatePrecision, FactValue, ParamCount, PartialDate};
+
+#[cfg(test)]
+mod eval_tests;

@@ -17,9 +17,24 @@ named_enum! {
 }
 
 named_enum! {
+    /// Where a catalog entry comes from: the knowledge document's seed
+    /// (`catalog.toml`), the shipped landscape reference (`landscape.toml`),
+    /// or observed in sources (a provisional entity).
+    #[derive(Default)]
+    Origin {
+        #[default]
+        Document => "document",
+        Reference => "reference",
+        Observed => "observed",
+    }
+}
+
+named_enum! {
     /// 文心一言 (a product) vs ERNIE 3.5 (a model) vs 文心千帆 (a platform).
+    #[derive(Default)]
     ModelKind {
         Product => "product",
+        #[default]
         Model => "model",
         Platform => "platform",
     }
@@ -120,15 +135,23 @@ impl Alias {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vendor {
     pub name: String,
     /// ISO country code; the export splits 国外/国内 tables on `CN`.
     pub country: Option<String>,
     pub aliases: Vec<Alias>,
+    #[serde(default)]
+    pub origin: Origin,
+    /// Created from sightings, awaiting review.
+    #[serde(default)]
+    pub provisional: bool,
+    /// The page that supports the entry (reference data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_url: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Model {
     pub name: String,
     pub vendor: Option<String>,
@@ -138,6 +161,22 @@ pub struct Model {
     /// Struck through in the document's tables (e.g. ~~AI模型M6~~).
     pub retired: bool,
     pub aliases: Vec<Alias>,
+    #[serde(default)]
+    pub origin: Origin,
+    /// Created from sightings (a new version, a candidate seen often),
+    /// awaiting review.
+    #[serde(default)]
+    pub provisional: bool,
+    /// The page that supports the entry (reference data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_url: Option<String>,
+}
+
+impl Vendor {
+    /// A document vendor with these aliases (tests, benches).
+    pub fn new(name: &str, aliases: &[&str]) -> Self {
+        Vendor { name: name.to_owned(), aliases: aliases.iter().map(|a| Alias::new(*a)).collect(), ..Vendor::default() }
+    }
 }
 
 named_enum! {
@@ -188,6 +227,10 @@ pub struct Catalog {
     pub models: Vec<Model>,
     pub terms: Vec<Term>,
     pub facts: Vec<Fact>,
+    /// Names a reviewer rejected (`catalog reject NAME`): never matched as
+    /// new versions or candidates again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<String>,
 }
 
 impl Catalog {
@@ -204,6 +247,14 @@ impl Catalog {
             EntityKind::Vendor => self.vendor(&entity.name).is_some(),
             EntityKind::Model => self.model(&entity.name).is_some(),
         }
+    }
+
+    /// A family's versions (models whose `family` is its name and that
+    /// have a version), in catalog order.
+    pub fn versions_of<'a>(&'a self, family: &'a str) -> impl Iterator<Item = &'a Model> + 'a {
+        self.models
+            .iter()
+            .filter(move |m| m.version.is_some() && m.family.as_deref() == Some(family) && m.name != family)
     }
 
     /// Facts about `entity` with `attribute`, in catalog order.

@@ -11,9 +11,11 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::seed_raw::{RawFact, RawFile, RawModel, RawTerm, RawVendor};
+use super::seed_raw::{RawAlias, RawFact, RawFile, RawModel, RawTerm, RawVendor};
 
-use super::model::{Alias, Attribute, Catalog, EntityKind, EntityRef, Fact, Model, ModelKind, Term, TermKind, Vendor};
+use super::model::{
+    Alias, Attribute, Catalog, EntityKind, EntityRef, Fact, Model, ModelKind, Origin, Term, TermKind, Vendor,
+};
 use super::rules::Rules;
 use super::value::FactValue;
 
@@ -55,29 +57,90 @@ pub struct SeedDocument {
     pub title: Option<String>,
     /// RFC 3339 date of the document's version.
     pub observed_at: String,
+    /// `document` (the knowledge document's seed, the default) or
+    /// `reference` (the shipped landscape).
+    pub origin: Option<String>,
+}
+
+/// Aliases a file adds to an entity (of this file or an earlier one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraAliases {
+    pub entity: EntityRef,
+    pub aliases: Vec<Alias>,
 }
 
 /// The validated seed file.
 #[derive(Debug, Clone)]
 pub struct Seed {
     pub document: SeedDocument,
+    pub origin: Origin,
+    /// This file's entries only (not the base it was validated over).
     pub catalog: Catalog,
+    pub extra_aliases: Vec<ExtraAliases>,
+}
+
+impl Seed {
+    /// `base` with this file's entries and aliases added: what the database
+    /// holds after loading both (for the pure evaluation and tools).
+    pub fn apply_to(&self, base: &mut Catalog) {
+        base.vendors.extend(self.catalog.vendors.iter().cloned());
+        base.models.extend(self.catalog.models.iter().cloned());
+        base.terms.extend(self.catalog.terms.iter().cloned());
+        base.facts.extend(self.catalog.facts.iter().cloned());
+        for x in &self.extra_aliases {
+            let list = match x.entity.kind {
+                EntityKind::Vendor => base.vendors.iter_mut().find(|v| v.name == x.entity.name).map(|v| &mut v.aliases),
+                EntityKind::Model => base.models.iter_mut().find(|m| m.name == x.entity.name).map(|m| &mut m.aliases),
+            };
+            if let Some(list) = list {
+                for a in &x.aliases {
+                    // An alias already held takes the file's flags (混元 is
+                    // made ambiguous by the landscape), as the store does.
+                    match list.iter_mut().find(|o| o.text == a.text) {
+                        Some(o) => {
+                            o.ambiguous |= a.ambiguous;
+                            o.case_sensitive |= a.case_sensitive;
+                        }
+                        None => list.push(a.clone()),
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Parses and validates the seed file's text (the caller reads the file).
 pub fn parse_seed(toml_text: &str) -> Result<Seed, SeedError> {
-    let raw: RawFile = toml::from_str(toml_text).map_err(SeedError::Toml)?;
-    let rules = Rules::new().map_err(SeedError::Rules)?;
-    Validator { rules, problems: Vec::new(), catalog: Catalog::default() }.run(raw)
+    parse_seed_over(toml_text, &Catalog::default())
 }
 
-struct Validator {
+/// Parses a file that builds on `base` (the landscape on `catalog.toml`):
+/// its models may name `base`'s vendors and families, its `[[alias]]`
+/// tables may extend `base`'s entities, and it may not redefine them.
+pub fn parse_seed_over(toml_text: &str, base: &Catalog) -> Result<Seed, SeedError> {
+    let raw: RawFile = toml::from_str(toml_text).map_err(SeedError::Toml)?;
+    let rules = Rules::new().map_err(SeedError::Rules)?;
+    Validator {
+        rules,
+        problems: Vec::new(),
+        catalog: Catalog::default(),
+        base,
+        origin: Origin::Document,
+        extra_aliases: Vec::new(),
+    }
+    .run(raw)
+}
+
+struct Validator<'b> {
     rules: Rules,
     problems: Vec<Problem>,
     catalog: Catalog,
+    base: &'b Catalog,
+    origin: Origin,
+    extra_aliases: Vec<ExtraAliases>,
 }
 
-impl Validator {
+impl Validator<'_> {
     fn problem(&mut self, at: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem { at: at.into(), message: message.into() });
     }
@@ -85,6 +148,14 @@ impl Validator {
     fn run(mut self, raw: RawFile) -> Result<Seed, SeedError> {
         if self.rules.dates.parse_value(&raw.document.observed_at).is_none() {
             self.problem("document", format!("observed_at {:?} is not a date", raw.document.observed_at));
+        }
+        match raw.document.origin.as_deref().map(Origin::parse) {
+            None => {}
+            Some(Some(o @ (Origin::Document | Origin::Reference))) => self.origin = o,
+            Some(_) => self.problem(
+                "document",
+                format!("origin {:?} is not one of document, reference", raw.document.origin.as_deref().unwrap_or("")),
+            ),
         }
         for v in raw.vendor {
             self.vendor(v);
@@ -98,11 +169,20 @@ impl Validator {
         for f in raw.fact {
             self.fact(f);
         }
+        for a in raw.alias {
+            self.extra_alias(a);
+        }
+        self.check_families();
         self.check_terms_declared();
         self.check_aliases_unique();
         self.check_ai_models();
         if self.problems.is_empty() {
-            Ok(Seed { document: raw.document, catalog: self.catalog })
+            Ok(Seed {
+                document: raw.document,
+                origin: self.origin,
+                catalog: self.catalog,
+                extra_aliases: self.extra_aliases,
+            })
         } else {
             Err(SeedError::Invalid(self.problems))
         }
@@ -145,8 +225,13 @@ impl Validator {
             self.problem(&at, "declared twice");
             return;
         }
+        if self.base.vendor(&v.name).is_some() {
+            self.problem(&at, "is already in the catalog it builds on (add aliases with [[alias]])");
+            return;
+        }
+        self.check_url(&at, v.evidence_url.as_deref());
         let entity = EntityRef::vendor(&v.name);
-        let evidence = v.evidence.clone();
+        let evidence = v.evidence.clone().or(v.evidence_url.clone());
         if let Some(founded) = &v.founded {
             self.typed_fact(&at, &entity, Attribute::Founded, founded, None, evidence.clone());
         }
@@ -167,7 +252,14 @@ impl Validator {
             }
         }
         let aliases = Self::aliases(&v.name, v.match_name, v.aliases, v.case_sensitive_aliases, v.ambiguous_aliases);
-        self.catalog.vendors.push(Vendor { name: v.name, country: v.country, aliases });
+        self.catalog.vendors.push(Vendor {
+            name: v.name,
+            country: v.country,
+            aliases,
+            origin: self.origin,
+            provisional: false,
+            evidence_url: v.evidence_url,
+        });
     }
 
     fn model(&mut self, m: RawModel) {
@@ -180,27 +272,37 @@ impl Validator {
             self.problem(&at, "declared twice");
             return;
         }
+        if self.base.model(&m.name).is_some() {
+            self.problem(&at, "is already in the catalog it builds on (add aliases with [[alias]])");
+            return;
+        }
+        self.check_url(&at, m.evidence_url.as_deref());
         let kind = ModelKind::parse(&m.kind).unwrap_or_else(|| {
             self.problem(&at, format!("kind {:?} is not one of {}", m.kind, ModelKind::names()));
             ModelKind::Model
         });
         if let Some(v) = &m.vendor
             && self.catalog.vendor(v).is_none()
+            && self.base.vendor(v).is_none()
         {
             self.problem(&at, format!("vendor {v:?} is not declared (declare vendors before models)"));
         }
+        if self.origin == Origin::Reference && m.vendor.is_none() {
+            self.problem(&at, "a reference model needs a `vendor`");
+        }
         let entity = EntityRef::model(&m.name);
+        let evidence = m.evidence.clone().or(m.evidence_url.clone());
         let facts = [
             (Attribute::ReleaseDate, m.released),
             (Attribute::Parameters, m.parameters),
             (Attribute::Features, m.features),
         ];
-        if facts.iter().any(|(_, v)| v.is_some()) && m.evidence.is_none() {
-            self.problem(&at, "facts need an `evidence` quote");
+        if facts.iter().any(|(_, v)| v.is_some()) && evidence.is_none() {
+            self.problem(&at, "facts need an `evidence` quote or `evidence_url`");
         }
         for (attribute, value) in facts {
             if let Some(value) = value {
-                self.typed_fact(&at, &entity, attribute, &value, None, m.evidence.clone());
+                self.typed_fact(&at, &entity, attribute, &value, None, evidence.clone());
             }
         }
         let aliases = Self::aliases(&m.name, m.match_name, m.aliases, m.case_sensitive_aliases, m.ambiguous_aliases);
@@ -212,7 +314,66 @@ impl Validator {
             version: m.version,
             retired: m.retired,
             aliases,
+            origin: self.origin,
+            provisional: false,
+            evidence_url: m.evidence_url,
         });
+    }
+
+    /// An `https://` page is required on every reference entry and must be
+    /// a URL wherever it is given.
+    fn check_url(&mut self, at: &str, url: Option<&str>) {
+        match url {
+            None if self.origin == Origin::Reference => self.problem(at, "a reference entry needs an `evidence_url`"),
+            None => {}
+            Some(u) => match url::Url::parse(u) {
+                Ok(p) if matches!(p.scheme(), "http" | "https") && p.host_str().is_some() => {}
+                _ => self.problem(at, format!("evidence_url {u:?} is not an http(s) URL")),
+            },
+        }
+    }
+
+    /// `[[alias]]`: more spellings for an entity of this or the base file.
+    fn extra_alias(&mut self, a: RawAlias) {
+        let at = format!("alias {:?}", a.entity);
+        let Some(kind) = EntityKind::parse(&a.kind) else {
+            self.problem(&at, format!("kind {:?} is not one of {}", a.kind, EntityKind::names()));
+            return;
+        };
+        let entity = EntityRef { kind, name: a.entity.clone() };
+        if !self.catalog.contains(&entity) && !self.base.contains(&entity) {
+            self.problem(&at, format!("{entity} is not declared"));
+            return;
+        }
+        let aliases = Self::aliases(&a.entity, false, a.aliases, a.case_sensitive_aliases, a.ambiguous_aliases);
+        if aliases.is_empty() {
+            self.problem(&at, "lists no aliases");
+            return;
+        }
+        self.extra_aliases.push(ExtraAliases { entity, aliases });
+    }
+
+    /// A version's `family` names a model (the family entry) of this or the
+    /// base file, or a family label a model carries as its alias (`文心`).
+    fn check_families(&mut self) {
+        let mut bad = Vec::new();
+        let all: Vec<&Model> = self.base.models.iter().chain(&self.catalog.models).collect();
+        for m in &self.catalog.models {
+            let (Some(family), Some(_)) = (&m.family, &m.version) else { continue };
+            let known = all.iter().any(|o| {
+                o.name != m.name
+                    && (&o.name == family
+                        || (o.version.is_none()
+                            && o.family.as_ref() == Some(family)
+                            && o.aliases.iter().any(|a| &a.text == family)))
+            });
+            if !known && self.origin == Origin::Reference {
+                bad.push((format!("model {:?}", m.name), format!("family {family:?} names no family model")));
+            }
+        }
+        for (at, message) in bad {
+            self.problem(at, message);
+        }
     }
 
     fn term(&mut self, t: RawTerm) {
@@ -223,6 +384,7 @@ impl Validator {
         };
         if let Some(v) = &t.vendor
             && self.catalog.vendor(v).is_none()
+            && self.base.vendor(v).is_none()
         {
             self.problem(&at, format!("vendor {v:?} is not declared"));
         }
@@ -317,12 +479,16 @@ impl Validator {
     fn check_aliases_unique(&mut self) {
         let mut seen: HashMap<String, EntityRef> = HashMap::new();
         let mut clashes = Vec::new();
-        let all = self
-            .catalog
+        let base = self
+            .base
             .vendors
             .iter()
             .map(|v| (EntityRef::vendor(&v.name), &v.aliases))
-            .chain(self.catalog.models.iter().map(|m| (EntityRef::model(&m.name), &m.aliases)));
+            .chain(self.base.models.iter().map(|m| (EntityRef::model(&m.name), &m.aliases)));
+        let all = base
+            .chain(self.catalog.vendors.iter().map(|v| (EntityRef::vendor(&v.name), &v.aliases)))
+            .chain(self.catalog.models.iter().map(|m| (EntityRef::model(&m.name), &m.aliases)))
+            .chain(self.extra_aliases.iter().map(|x| (x.entity.clone(), &x.aliases)));
         for (entity, aliases) in all {
             for a in aliases {
                 if a.text.trim().is_empty() {
@@ -350,7 +516,8 @@ impl Validator {
         let mut bad = Vec::new();
         for f in self.catalog.facts.iter().filter(|f| f.attribute == Attribute::AiModel) {
             let text = f.value.key().to_lowercase();
-            let named = self.catalog.models.iter().filter(|m| m.vendor.as_deref() == Some(&f.entity.name)).any(|m| {
+            let models = self.base.models.iter().chain(&self.catalog.models);
+            let named = models.filter(|m| m.vendor.as_deref() == Some(&f.entity.name)).any(|m| {
                 text.contains(&m.name.to_lowercase()) || m.aliases.iter().any(|a| text.contains(&a.text.to_lowercase()))
             });
             if !named {

@@ -17,6 +17,23 @@ pub(super) struct RawFile {
     pub(super) term: Vec<RawTerm>,
     #[serde(default)]
     pub(super) fact: Vec<RawFact>,
+    /// More aliases for an entity of this or an earlier file.
+    #[serde(default)]
+    pub(super) alias: Vec<RawAlias>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAlias {
+    pub(super) entity: String,
+    /// `model` or `vendor`.
+    pub(super) kind: String,
+    #[serde(default)]
+    pub(super) aliases: Vec<String>,
+    #[serde(default)]
+    pub(super) case_sensitive_aliases: Vec<String>,
+    #[serde(default)]
+    pub(super) ambiguous_aliases: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +73,8 @@ pub(super) struct RawVendor {
     #[serde(default)]
     pub(super) aigc_scenarios: Vec<String>,
     pub(super) evidence: Option<String>,
+    /// The page supporting the entry (required in a reference file).
+    pub(super) evidence_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +100,8 @@ pub(super) struct RawModel {
     pub(super) parameters: Option<String>,
     pub(super) features: Option<String>,
     pub(super) evidence: Option<String>,
+    /// The page supporting the entry (required in a reference file).
+    pub(super) evidence_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

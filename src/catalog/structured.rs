@@ -26,7 +26,7 @@ pub fn resolve(
     let name = subject.rsplit('/').next()?.trim();
     let mentions = matcher.find(name);
     let [m] = mentions.as_slice() else { return None };
-    if m.start != 0 || m.end != name.len() {
+    if m.new_version || m.start != 0 || m.end != name.len() {
         return None;
     }
     let entity = matcher.entities().get(m.entity)?.clone();

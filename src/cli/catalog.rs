@@ -9,7 +9,9 @@ use super::FormatArg;
 use super::changes::parse_since;
 use super::context::{Context, usage};
 use super::output::{clip, print_list, time};
-use crate::catalog::{ExportFormat, FactStatus, ModelKind, export, parse_seed};
+use crate::catalog::seed::parse_seed_over;
+use crate::catalog::{ExportFormat, FactStatus, ModelKind, Seed, StopList, export, parse_seed};
+use crate::config::Config;
 use crate::store::catalog::{CatalogStoreError, NewModel};
 
 #[derive(Debug, Subcommand)]
@@ -26,8 +28,9 @@ pub enum CatalogCommand {
     Show(ShowArgs),
     /// Accept a proposed fact.
     Accept(FactIdArg),
-    /// Reject a fact.
-    Reject(FactIdArg),
+    /// Reject a fact (by id), or a candidate or provisional entity by name:
+    /// a rejected name is kept out for good.
+    Reject(RejectArgs),
     /// Add a model.
     AddModel(AddModelArgs),
     /// Add a vendor.
@@ -72,6 +75,12 @@ pub struct ShowArgs {
 #[derive(Debug, Args)]
 pub struct FactIdArg {
     pub fact_id: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct RejectArgs {
+    /// A fact id, or a candidate / provisional entity name.
+    pub target: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -143,34 +152,100 @@ fn catalog_error(e: CatalogStoreError) -> anyhow::Error {
     if e.is_user_error() { usage(e.to_string()) } else { anyhow::Error::new(e) }
 }
 
-/// `init`'s catalog step, first half: reads and parses `catalog.toml`
-/// before anything is written. `None`: no file, the catalog starts empty.
-pub fn read_seed(path: &std::path::Path) -> anyhow::Result<Option<crate::catalog::Seed>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(usage(format!("cannot read {}: {e}", path.display()))),
-    };
-    parse_seed(&text).map(Some).map_err(|e| usage(format!("{}: {e}", path.display())))
+/// The shipped catalog files, read and validated: the seed, the landscape
+/// over it, and the stop list. A missing file is noted and skipped; a broken
+/// one is a usage error listing every problem.
+pub struct CatalogFiles {
+    pub seed: Option<Seed>,
+    pub landscape: Option<Seed>,
+    pub stoplist: Option<StopList>,
 }
 
-/// `init`'s catalog step, second half: loads a parsed seed idempotently.
-pub async fn apply_seed(ctx: &Context, seed: Option<&crate::catalog::Seed>) -> anyhow::Result<()> {
-    let path = &ctx.config.catalog_file;
-    let Some(seed) = seed else {
-        eprintln!("No catalog file at {}; the catalog starts empty", path.display());
-        return Ok(());
+fn read_optional(path: &std::path::Path, what: &str) -> anyhow::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("No {what} at {}; skipped", path.display());
+            Ok(None)
+        }
+        Err(e) => Err(usage(format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+pub fn read_catalog_files(config: &Config) -> anyhow::Result<CatalogFiles> {
+    let mut problems = Vec::new();
+    let path = &config.catalog_file;
+    let seed = match read_optional(path, "catalog file")? {
+        Some(text) => match parse_seed(&text) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                problems.push(format!("{}: {e}", path.display()));
+                None
+            }
+        },
+        None => None,
     };
-    let r = ctx.store.load_catalog_seed(seed, Utc::now()).await.map_err(catalog_error)?;
-    eprintln!(
-        "Catalog loaded from {}: {} new vendor(s), {} new model(s), {} new alias(es), {} new term(s), {} new fact(s)",
-        path.display(),
-        r.vendors,
-        r.models,
-        r.aliases,
-        r.terms,
-        r.facts
-    );
+    let path = &config.catalog.landscape_file;
+    let base = seed.as_ref().map(|s| s.catalog.clone()).unwrap_or_default();
+    let landscape = match read_optional(path, "landscape file")? {
+        Some(text) => match parse_seed_over(&text, &base) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                problems.push(format!("{}: {e}", path.display()));
+                None
+            }
+        },
+        None => None,
+    };
+    let path = &config.catalog.stoplist_file;
+    let stoplist = match read_optional(path, "stop list")? {
+        Some(text) => match StopList::parse(&text) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                problems.push(format!("{}: {e}", path.display()));
+                None
+            }
+        },
+        None => None,
+    };
+    if !problems.is_empty() {
+        return Err(usage(problems.join("\n")));
+    }
+    Ok(CatalogFiles { seed, landscape, stoplist })
+}
+
+/// `config check`'s catalog lines.
+pub fn check_files(config: &Config) -> anyhow::Result<()> {
+    let files = read_catalog_files(config)?;
+    let count = |s: &Option<Seed>| s.as_ref().map_or((0, 0), |s| (s.catalog.vendors.len(), s.catalog.models.len()));
+    let (sv, sm) = count(&files.seed);
+    let (lv, lm) = count(&files.landscape);
+    println!("# catalog: {sv} vendor(s), {sm} model(s); landscape: {lv} vendor(s), {lm} model(s)");
+    println!("# stop list: {} entr(ies)", files.stoplist.map_or(0, |s| s.len()));
+    Ok(())
+}
+
+/// `init`'s catalog step, second half: loads the files read (and validated)
+/// by [`read_catalog_files`] before anything was written: `catalog.toml`,
+/// then the landscape over it (both idempotent).
+pub async fn apply_seed(ctx: &Context, files: CatalogFiles) -> anyhow::Result<()> {
+    if files.seed.is_none() {
+        eprintln!("No catalog file at {}; the catalog starts empty", ctx.config.catalog_file.display());
+    }
+    let steps = [(&ctx.config.catalog_file, files.seed), (&ctx.config.catalog.landscape_file, files.landscape)];
+    for (path, seed) in steps {
+        let Some(seed) = seed else { continue };
+        let r = ctx.store.load_catalog_seed(&seed, Utc::now()).await.map_err(catalog_error)?;
+        eprintln!(
+            "Catalog loaded from {}: {} new vendor(s), {} new model(s), {} new alias(es), {} new term(s), {} new fact(s)",
+            path.display(),
+            r.vendors,
+            r.models,
+            r.aliases,
+            r.terms,
+            r.facts
+        );
+    }
     Ok(())
 }
 
@@ -192,7 +267,9 @@ pub async fn run(ctx: &Context, cmd: CatalogCommand) -> anyhow::Result<()> {
         }
         CatalogCommand::Models(f) => {
             let rows = store.catalog_models().await.map_err(catalog_error)?;
-            print_list(f.format, &rows, &["ID", "NAME", "VENDOR", "KIND", "FAMILY", "VERSION", "ALIASES"], |m| {
+            let head = ["ID", "NAME", "VENDOR", "KIND", "FAMILY", "VERSION", "ORIGIN", "VERSIONS", "ALIASES"];
+            print_list(f.format, &rows, &head, |m| {
+                let origin = if m.provisional { format!("{} (provisional)", m.origin) } else { m.origin.clone() };
                 vec![
                     m.id.to_string(),
                     m.name.clone(),
@@ -200,6 +277,8 @@ pub async fn run(ctx: &Context, cmd: CatalogCommand) -> anyhow::Result<()> {
                     m.kind.clone(),
                     m.family.clone().unwrap_or_default(),
                     m.version.clone().unwrap_or_default(),
+                    origin,
+                    clip(&m.versions.join(", "), 40),
                     clip(&m.aliases.join(", "), 40),
                 ]
             })
@@ -268,11 +347,18 @@ pub async fn run(ctx: &Context, cmd: CatalogCommand) -> anyhow::Result<()> {
             eprintln!("Fact #{} accepted", a.fact_id);
             Ok(())
         }
-        CatalogCommand::Reject(a) => {
-            store.catalog_decide(a.fact_id, FactStatus::Rejected, now).await.map_err(catalog_error)?;
-            eprintln!("Fact #{} rejected", a.fact_id);
-            Ok(())
-        }
+        CatalogCommand::Reject(a) => match a.target.trim().parse::<i64>() {
+            Ok(fact_id) => {
+                store.catalog_decide(fact_id, FactStatus::Rejected, now).await.map_err(catalog_error)?;
+                eprintln!("Fact #{fact_id} rejected");
+                Ok(())
+            }
+            Err(_) => {
+                let what = store.catalog_reject_name(&a.target, now).await.map_err(catalog_error)?;
+                eprintln!("{what}");
+                Ok(())
+            }
+        },
         CatalogCommand::AddModel(a) => {
             let kind = match a.kind {
                 KindArg::Product => ModelKind::Product,
@@ -311,11 +397,12 @@ pub async fn run(ctx: &Context, cmd: CatalogCommand) -> anyhow::Result<()> {
         }
         CatalogCommand::Candidates(f) => {
             let rows = store.catalog_candidates().await.map_err(catalog_error)?;
-            print_list(f.format, &rows, &["ID", "NAME", "COUNT", "FIRST SEEN", "SOURCE", "SENTENCE"], |c| {
+            print_list(f.format, &rows, &["ID", "NAME", "STATUS", "COUNT", "FIRST SEEN", "SOURCE", "SENTENCE"], |c| {
                 let first = c.sources.first();
                 vec![
                     c.id.to_string(),
                     c.name.clone(),
+                    c.status.clone(),
                     c.count.to_string(),
                     time(Some(c.first_seen_at)),
                     clip(first.map(|s| s.url.as_str()).unwrap_or(""), 40),

@@ -94,5 +94,6 @@ pub fn config_check(config: &Config, origin: &ConfigOrigin) -> anyhow::Result<()
     for line in files {
         println!("{line}");
     }
+    super::catalog::check_files(config)?;
     Ok(())
 }

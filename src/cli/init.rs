@@ -18,14 +18,14 @@ pub struct InitArgs {
 
 /// What `init` will load, read and validated up front.
 struct Plan {
-    catalog: Option<crate::catalog::Seed>,
+    catalog: Option<super::catalog::CatalogFiles>,
     sources: Option<Vec<crate::store::sources::NewSource>>,
 }
 
 /// Reads every input file; reports all the broken ones at once.
 fn prepare(config: &Config, args: &InitArgs) -> anyhow::Result<Plan> {
     let mut problems = Vec::new();
-    let catalog = super::catalog::read_seed(&config.catalog_file).unwrap_or_else(|e| {
+    let catalog = super::catalog::read_catalog_files(config).map(Some).unwrap_or_else(|e| {
         problems.push(format!("{e:#}"));
         None
     });
@@ -53,7 +53,9 @@ pub async fn run(config: Config, args: &InitArgs) -> anyhow::Result<()> {
     let plan = prepare(&config, args)?;
     let ctx = Context::open(config, true).await?;
     eprintln!("Database ready at {}", crate::config::redact_url(&ctx.config.database.url));
-    super::catalog::apply_seed(&ctx, plan.catalog.as_ref()).await?;
+    if let Some(files) = plan.catalog {
+        super::catalog::apply_seed(&ctx, files).await?;
+    }
     if let Some(sources) = &plan.sources {
         let added = crate::seed::add(&ctx.store, sources).await.map_err(|e| match e {
             crate::seed::SeedError::Store(s) => anyhow::Error::new(s),

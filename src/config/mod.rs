@@ -86,6 +86,7 @@ pub struct Config {
     pub liveness: LivenessConfig,
     pub retention: RetentionConfig,
     pub catalog_file: PathBuf,
+    pub catalog: CatalogConfig,
     pub sources_seed_file: PathBuf,
     pub import: ImportConfig,
     pub github: GithubConfig,
@@ -94,6 +95,17 @@ pub struct Config {
     pub smtp: SmtpConfig,
     pub ops: OpsConfig,
     pub log: LogConfig,
+}
+
+/// `[catalog]` beyond its seed file.
+#[derive(Debug, Clone)]
+pub struct CatalogConfig {
+    /// The shipped 2023–2025 landscape, loaded by `init` after the seed.
+    pub landscape_file: PathBuf,
+    /// Names that are never models (licences, benchmarks, chips, …).
+    pub stoplist_file: PathBuf,
+    /// A candidate seen in this many sources becomes a provisional entity.
+    pub promote_after_sources: u32,
 }
 
 #[derive(Clone)]

@@ -83,6 +83,9 @@ pub struct RawRetention {
 #[serde(deny_unknown_fields)]
 pub struct RawCatalog {
     pub file: String,
+    pub landscape_file: String,
+    pub stoplist_file: String,
+    pub promote_after_sources: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -280,11 +280,19 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
         }
     };
 
+    if raw.catalog.promote_after_sources == 0 {
+        c.problems.push("`catalog.promote_after_sources` must be at least 1".to_owned());
+    }
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
     Ok(Config {
         catalog_file: base_dir.join(&raw.catalog.file),
+        catalog: CatalogConfig {
+            landscape_file: base_dir.join(&raw.catalog.landscape_file),
+            stoplist_file: base_dir.join(&raw.catalog.stoplist_file),
+            promote_after_sources: raw.catalog.promote_after_sources,
+        },
         sources_seed_file: base_dir.join(&raw.sources.seed_file),
         import,
         base_dir,

@@ -1,79 +1,183 @@
-//! After a new snapshot: the catalog learns from it. Article text gives
-//! mentions, proposed facts and candidates; a structured source (a Hugging
-//! Face card) gives facts accepted with the source as evidence.
+//! The catalog step: after a new snapshot, the catalog learns from it, once.
+//!
+//! The matcher is built once per catalog revision (a counter in the
+//! database every catalog edit bumps) and shared by every check; the text
+//! is analysed once, off the async threads when it is big; the analysis and
+//! the structured source's facts are saved in one transaction. The store
+//! only saves.
 
-use chrono::Utc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Mutex;
 
 use super::{Runner, blocking};
-use crate::catalog::{FactStatus, Matcher, structured};
+use crate::catalog::{FactStatus, Matcher, StopList, analyse, structured};
 use crate::source::Source;
 use crate::sources::Observation;
-use crate::store::catalog::StructuredFact;
+use crate::sources::StructuredFact as RawStructuredFact;
+use crate::store::Store;
+use crate::store::catalog::{CatalogRecord, CatalogStoreError, RecordedAnalysis, StructuredFact};
+use crate::types::{SourceId, SourceKind};
+
+/// Texts above this size are analysed on a blocking thread; below it the
+/// analysis takes well under a millisecond.
+const INLINE_TEXT_BYTES: usize = 16 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogStepError {
+    #[error(transparent)]
+    Store(#[from] CatalogStoreError),
+    #[error("cannot build the catalog matcher: {0}")]
+    Matcher(String),
+    #[error("the catalog analysis failed: {0}")]
+    Analysis(String),
+}
+
+/// What one new text is, for the catalog step.
+pub struct NewText<'a> {
+    pub source: SourceId,
+    pub kind: SourceKind,
+    pub snapshot_id: i64,
+    pub text: &'a str,
+    /// `sources::structured_facts` of a GitHub / Hugging Face observation.
+    pub structured: Vec<RawStructuredFact>,
+    pub at: DateTime<Utc>,
+}
+
+/// The shared catalog step: its matcher cache and settings.
+pub struct CatalogStep {
+    store: Store,
+    stop: StopList,
+    promote_after_sources: u32,
+    cache: Mutex<Option<(i64, Arc<Matcher>)>>,
+    builds: AtomicU64,
+}
+
+impl CatalogStep {
+    pub fn new(store: Store, stop: StopList, promote_after_sources: u32) -> Self {
+        CatalogStep { store, stop, promote_after_sources, cache: Mutex::new(None), builds: AtomicU64::new(0) }
+    }
+
+    /// How many matchers were built (one per catalog revision seen).
+    pub fn builds(&self) -> u64 {
+        self.builds.load(Ordering::Relaxed)
+    }
+
+    /// The matcher for the catalog as it is now: the cached one while the
+    /// revision is unchanged, else loaded and built (once, whatever the
+    /// number of checks waiting for it).
+    pub async fn matcher(&self) -> Result<Arc<Matcher>, CatalogStepError> {
+        let mut cache = self.cache.lock().await;
+        // Read the revision before the catalog: an edit in between leaves a
+        // newer catalog under an older revision, rebuilt next time.
+        let revision = self.store.catalog_revision().await?;
+        if let Some((rev, m)) = cache.as_ref()
+            && *rev == revision
+        {
+            return Ok(m.clone());
+        }
+        let catalog = self.store.load_catalog(&[FactStatus::Accepted]).await?;
+        let stop = self.stop.clone();
+        let matcher = blocking(move || Matcher::with_stoplist(&catalog, stop).map_err(|e| e.to_string()))
+            .await
+            .and_then(|r| r)
+            .map_err(CatalogStepError::Matcher)?;
+        let matcher = Arc::new(matcher);
+        self.builds.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(revision, patterns = matcher.pattern_count(), "Catalog matcher built");
+        *cache = Some((revision, matcher.clone()));
+        Ok(matcher)
+    }
+
+    /// Analyses a new text once and saves what it says, with the structured
+    /// source's facts, in one transaction.
+    pub async fn observe(&self, t: NewText<'_>) -> Result<RecordedAnalysis, CatalogStepError> {
+        let matcher = self.matcher().await?;
+        let analysis = if t.text.len() <= INLINE_TEXT_BYTES {
+            analyse(&matcher, t.text)
+        } else {
+            let (m, text) = (matcher.clone(), t.text.to_owned());
+            blocking(move || analyse(&m, &text)).await.map_err(CatalogStepError::Analysis)?
+        };
+        let structured = resolve_structured(&matcher, t.kind, &t.structured);
+        let record = CatalogRecord {
+            source: t.source,
+            snapshot_id: t.snapshot_id,
+            at: t.at,
+            analysis: &analysis,
+            structured: &structured,
+            structured_source: crate::sources::names_real_projects(t.kind),
+            promote_after_sources: self.promote_after_sources,
+        };
+        // Once more on failure: a concurrent check writing the same rows can
+        // still abort a transaction (a serialization failure, a deadlock).
+        match self.store.record_catalog_step(&record).await {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                tracing::debug!(error = %e, snapshot_id = t.snapshot_id, "Catalog step failed; retrying once");
+                Ok(self.store.record_catalog_step(&record).await?)
+            }
+        }
+    }
+}
+
+/// A structured source's `field = value` facts, for the catalog models
+/// they name exactly.
+fn resolve_structured(matcher: &Matcher, kind: SourceKind, facts: &[RawStructuredFact]) -> Vec<StructuredFact> {
+    facts
+        .iter()
+        .filter_map(|f| {
+            let (entity, attribute, value) = structured::resolve(matcher, &f.subject, &f.field, &f.value)?;
+            Some(StructuredFact {
+                entity,
+                attribute,
+                value,
+                raw: f.value.clone(),
+                quote: format!("{}: {} = {}", f.subject, f.field, f.value),
+                extractor: format!("{kind}:{}", f.field),
+            })
+        })
+        .collect()
+}
+
+/// The configured stop list: the file, the built-in list when it is missing,
+/// and the built-in list with a warning when it is broken (`config check`
+/// and `init` refuse a broken file; a running daemon keeps going).
+pub fn stoplist(path: &std::path::Path) -> StopList {
+    match std::fs::read_to_string(path) {
+        Ok(text) => StopList::parse(&text).unwrap_or_else(|e| {
+            tracing::warn!(path = %path.display(), error = %e, "Stop list unusable; using the built-in one");
+            StopList::shipped()
+        }),
+        Err(_) => StopList::shipped(),
+    }
+}
 
 impl Runner {
     /// Never fails the check: the check is recorded already, and a catalog
     /// failure is logged for the next snapshot to retry.
     pub(super) async fn catalog_hook(&self, source: &Source, snapshot_id: i64, text: &str, obs: &Observation) {
-        let at = Utc::now();
-        // Once more on failure: a concurrent check writing the same rows can
-        // still abort a transaction (a serialization failure, a deadlock).
-        let mut recorded = self.store.catalog_observe_snapshot(source.id, snapshot_id, text.to_owned(), at).await;
-        if let Err(e) = &recorded {
-            tracing::debug!(error = %e, snapshot_id, "Catalog analysis failed; retrying once");
-            recorded = self.store.catalog_observe_snapshot(source.id, snapshot_id, text.to_owned(), at).await;
-        }
-        match recorded {
+        let t = NewText {
+            source: source.id,
+            kind: obs.kind,
+            snapshot_id,
+            text,
+            structured: crate::sources::structured_facts(obs.kind, &obs.meta),
+            at: Utc::now(),
+        };
+        match self.catalog.observe(t).await {
             Ok(r) => tracing::info!(
                 new_mentions = r.new_mentions.len(),
                 new_facts = r.new_facts.len(),
                 corroborations = r.corroborations,
                 new_candidates = r.new_candidates.len(),
+                new_entities = r.new_entities.len(),
+                accepted = r.accepted_facts.len(),
                 "Catalog updated from the snapshot"
             ),
-            Err(e) => tracing::warn!(error = %e, snapshot_id, "Catalog analysis failed"),
-        }
-        let facts = crate::sources::structured_facts(obs.kind, &obs.meta);
-        if facts.is_empty() {
-            return;
-        }
-        let catalog = match self.store.load_catalog(&[FactStatus::Accepted]).await {
-            Ok(c) => c,
-            Err(e) => return tracing::warn!(error = %e, "Cannot load the catalog for structured facts"),
-        };
-        // Building the matcher is CPU work (~9 ms for 5,000 aliases): off the
-        // async threads, like the article analysis.
-        let kind = source.kind;
-        let resolved = blocking(move || {
-            let matcher = Matcher::new(&catalog).map_err(|e| e.to_string())?;
-            Ok::<_, String>(
-                facts
-                    .iter()
-                    .filter_map(|f| {
-                        let (entity, attribute, value) = structured::resolve(&matcher, &f.subject, &f.field, &f.value)?;
-                        Some(StructuredFact {
-                            entity,
-                            attribute,
-                            value,
-                            raw: f.value.clone(),
-                            quote: format!("{}: {} = {}", f.subject, f.field, f.value),
-                            extractor: format!("{kind}:{}", f.field),
-                        })
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .await
-        .and_then(|r| r);
-        let resolved = match resolved {
-            Ok(r) => r,
-            Err(e) => return tracing::warn!(error = %e, "Cannot resolve structured facts"),
-        };
-        if resolved.is_empty() {
-            return;
-        }
-        match self.store.record_structured_facts(source.id, Some(snapshot_id), at, &resolved).await {
-            Ok(ids) => tracing::info!(accepted = ids.len(), "Catalog accepted facts from a structured source"),
-            Err(e) => tracing::warn!(error = %e, "Cannot record structured facts"),
+            Err(e) => tracing::warn!(error = %e, snapshot_id, "Catalog step failed"),
         }
     }
 }

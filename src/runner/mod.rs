@@ -1,7 +1,7 @@
 //! Running checks: claim due sources, bound concurrency, and run one check
 //! per source (fetch → extract → diff → store).
 
-mod catalog;
+pub mod catalog;
 mod check;
 mod compare;
 pub mod liveness;
@@ -24,6 +24,7 @@ use crate::store::batch::RecordWriter;
 /// At most this many check records share a transaction.
 const RECORD_BATCH: usize = 64;
 
+pub use catalog::{CatalogStep, CatalogStepError, NewText};
 pub use check::{CheckMode, CheckReport, Outcome, Unconfirmed};
 pub use pipeline::SweepTally;
 
@@ -37,6 +38,8 @@ pub struct Runner {
     pub apis: Apis,
     /// Check records go through here: many checks per transaction.
     pub writer: RecordWriter,
+    /// The catalog step with its matcher, built once per catalog revision.
+    pub catalog: Arc<CatalogStep>,
 }
 
 impl Runner {
@@ -44,7 +47,9 @@ impl Runner {
     pub fn new(store: Store, fetcher: Fetcher, config: Arc<Config>) -> Self {
         let apis = Apis::new(&config);
         let writer = RecordWriter::spawn(store.clone(), RECORD_BATCH);
-        Runner { store, fetcher, config, apis, writer }
+        let stop = catalog::stoplist(&config.catalog.stoplist_file);
+        let catalog = Arc::new(CatalogStep::new(store.clone(), stop, config.catalog.promote_after_sources));
+        Runner { store, fetcher, config, apis, writer, catalog }
     }
 
     /// Checks `sources` with at most `fetch.concurrency` in flight; per-host

@@ -120,6 +120,12 @@ impl KindChange {
 
 /// Whether `kind` snapshots structured data described by [`describe_changes`]
 /// rather than page text.
+/// A repository or model registry (GitHub, Hugging Face): a name seen there
+/// is a real project, so one sighting is enough to promote a candidate.
+pub fn names_real_projects(kind: SourceKind) -> bool {
+    matches!(kind, SourceKind::Github | SourceKind::Huggingface)
+}
+
 pub fn is_structured(kind: SourceKind) -> bool {
     !matches!(kind, SourceKind::Page)
 }

@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::Utc;
-use modelwatch::catalog::{Attribute, EntityRef, FactValue, ParamCount};
+use modelwatch::catalog::{Attribute, EntityRef, FactValue, ParamCount, StopList};
+use modelwatch::runner::{CatalogStep, NewText};
 use modelwatch::source::{SourceOptions, normalize_url};
 use modelwatch::store::Store;
 use modelwatch::store::catalog::StructuredFact;
@@ -32,6 +33,18 @@ async fn seeded(backend: Backend) -> Option<Mw> {
     let r = mw.run_async(&["init", "--no-seed-sources"]).await.ok();
     assert!(r.stderr.contains("31 new vendor(s), 55 new model(s)"), "{}", r.stderr);
     Some(mw)
+}
+
+/// The runner's catalog step on one text of an article source.
+async fn observe(
+    store: &Store,
+    source: modelwatch::types::SourceId,
+    snapshot_id: i64,
+    text: &str,
+) -> Result<modelwatch::store::catalog::RecordedAnalysis, modelwatch::runner::CatalogStepError> {
+    let step = CatalogStep::new(store.clone(), StopList::shipped(), 2);
+    step.observe(NewText { source, kind: SourceKind::Page, snapshot_id, text, structured: Vec::new(), at: Utc::now() })
+        .await
 }
 
 fn find<'a>(rows: &'a Value, key: &str, value: &str) -> Option<&'a Value> {
@@ -282,9 +295,7 @@ async fn concurrent_analyses_all_record(backend: Backend) {
     let calls = sources.iter().enumerate().map(|(i, s)| {
         let store = store.clone();
         let s = *s;
-        tokio::spawn(
-            async move { store.catalog_observe_snapshot(s, 100 + i as i64, text.to_owned(), Utc::now()).await },
-        )
+        tokio::spawn(async move { observe(&store, s, 100 + i as i64, text).await })
     });
     for r in futures::future::join_all(calls).await {
         r.unwrap().unwrap();
@@ -322,7 +333,7 @@ async fn long_candidate_names(backend: Backend) {
         }))
         .collect();
     let text = format!("智谱AI推出{long}大模型，同时发布GLM-5。");
-    let r = store.catalog_observe_snapshot(source, 1, text.clone(), Utc::now()).await.unwrap();
+    let r = observe(&store, source, 1, &text).await.unwrap();
     let lengths: Vec<usize> = r.new_candidates.iter().map(String::len).collect();
     assert_eq!(lengths, vec![5], "only GLM-5 is a candidate");
 
@@ -360,10 +371,10 @@ async fn everyday_word_aliases(backend: Backend) {
     };
     let source = store.add_source(&new, Utc::now()).await.unwrap().id;
     let prose = "双方将进一步商量，并于2023年5月发布合作细则。此事如星火燎原。";
-    let r = store.catalog_observe_snapshot(source, 1, prose.to_owned(), Utc::now()).await.unwrap();
+    let r = observe(&store, source, 1, prose).await.unwrap();
     assert_eq!((r.new_mentions.len(), r.new_facts.len()), (0, 0), "{r:?}");
     let launch = "2023.4.10，商汤正式发布自研类ChatGPT产品“商量（SenseChat）”。";
-    let r = store.catalog_observe_snapshot(source, 2, launch.to_owned(), Utc::now()).await.unwrap();
+    let r = observe(&store, source, 2, launch).await.unwrap();
     assert!(r.new_mentions.contains(&EntityRef::model("商量")), "{r:?}");
     assert!(r.new_facts.is_empty(), "the seed's release date is corroborated: {r:?}");
 }
@@ -405,3 +416,191 @@ async fn a_broken_catalog_reports_every_problem() {
     );
     assert!(r.stderr.contains("model \"GPT-1\": parameters value \"很多\" cannot be read"), "{}", r.stderr);
 }
+
+const LANDSCAPE: &str = include_str!("../../config/landscape.toml");
+const STOPLIST: &str = include_str!("../../config/stoplist.toml");
+
+/// `init` loads the landscape after the seed: families with their versions,
+/// every reference entry with a vendor and an evidence page; a reload adds
+/// nothing; the exports show families with versions and origins.
+async fn the_landscape_loads_with_families_and_versions(backend: Backend) {
+    let Some(mw) = Mw::new(backend).await else { return };
+    for (name, text) in [("catalog.toml", SEED), ("landscape.toml", LANDSCAPE), ("stoplist.toml", STOPLIST)] {
+        std::fs::write(mw.path().join(name), text).unwrap();
+    }
+    let r = mw.run_async(&["init", "--no-seed-sources"]).await.ok();
+    assert!(r.stderr.contains("landscape.toml:"), "{}", r.stderr);
+    let check = mw.run_async(&["config", "check"]).await.ok();
+    assert!(check.stdout.contains("# catalog: 31 vendor(s), 55 model(s); landscape:"), "{}", check.stdout);
+
+    let vendors = mw.run_async(&["catalog", "vendors", "--format", "json"]).await.ok().json();
+    let models = mw.run_async(&["catalog", "models", "--format", "json"]).await.ok().json();
+    let (vendors, models) = (vendors.as_array().unwrap(), models.as_array().unwrap());
+    let reference: Vec<&Value> = models.iter().filter(|m| m["origin"] == "reference").collect();
+    assert!(vendors.len() >= 40 && models.len() >= 150, "{} vendors, {} models", vendors.len(), models.len());
+    assert!(reference.len() >= 150, "{} reference models", reference.len());
+    for m in &reference {
+        assert!(m["vendor"].is_string(), "{m}");
+        assert!(m["evidence_url"].as_str().is_some_and(|u| u.starts_with("http")), "{m}");
+    }
+    for v in vendors.iter().filter(|v| v["origin"] == "reference") {
+        assert!(v["evidence_url"].as_str().is_some_and(|u| u.starts_with("http")), "{v}");
+    }
+    let families = models.iter().filter(|m| !m["versions"].as_array().unwrap().is_empty()).count();
+    assert!(families >= 20, "{families} families with versions");
+    let qwen = find(&Value::Array(models.clone()), "name", "通义千问").unwrap().clone();
+    let versions: Vec<&str> = qwen["versions"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(versions.contains(&"Qwen2.5-72B"), "{versions:?}");
+    assert_eq!(qwen["origin"], "document");
+
+    let again = mw.run_async(&["init", "--no-seed-sources"]).await.ok();
+    assert!(
+        again.stderr.contains("landscape.toml: 0 new vendor(s), 0 new model(s), 0 new alias(es)"),
+        "{}",
+        again.stderr
+    );
+
+    let json = mw.run_async(&["catalog", "export", "--format", "json"]).await.ok().json();
+    let exported = json["models"].as_array().unwrap();
+    let q = exported.iter().find(|m| m["name"] == "通义千问").unwrap();
+    assert!(q["versions"].as_array().unwrap().iter().any(|v| v == "Qwen2.5-72B"));
+    let q72 = exported.iter().find(|m| m["name"] == "Qwen2.5-72B").unwrap();
+    assert_eq!((q72["origin"].as_str(), q72["family"].as_str()), (Some("reference"), Some("通义千问")));
+    let md = mw.run_async(&["catalog", "export"]).await.ok().stdout;
+    assert!(md.contains("表格 模型家族与版本"), "{md}");
+    assert!(
+        md.lines().any(|l| l.starts_with("| 通义千问 | 阿里巴巴 | Qwen2.5-72B |") && l.ends_with("| reference |")),
+        "{md}"
+    );
+}
+
+both_backends!(landscape_on, the_landscape_loads_with_families_and_versions);
+
+fn article(title: &str, body: &str) -> String {
+    format!(
+        "<html><head><title>{title}</title></head><body><article><h1>{title}</h1><p>{body}</p></article></body></html>"
+    )
+}
+
+fn names_of(rows: &Value) -> Vec<String> {
+    rows.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_owned()).collect()
+}
+
+/// A new version of a known family and a new model seen in two sources
+/// become provisional entities with their first sentence as evidence, and
+/// the digest lists them as new models; a rejected name never comes back;
+/// licences never become candidates.
+async fn new_models_become_provisional_entities(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let server = TestServer::start().await;
+    server.set(
+        "/a.html",
+        Page::html(article(
+            "通义千问3.5发布",
+            "2025年3月，阿里巴巴发布通义千问3.5，同时开源Zeta-9模型和Omega-3模型，采用Apache-2.0许可证。",
+        )),
+    );
+    server.set("/b.html", Page::html(article("快讯", "多家厂商接入Zeta-9模型，并测试了Omega-3模型，MIT许可。")));
+    let a = mw.add(&server.url("/a.html"), &[]).await;
+    mw.run_async(&["check", &a.to_string()]).await.ok();
+
+    let candidates = mw.run_async(&["catalog", "candidates", "--format", "json"]).await.ok().json();
+    let version = find(&candidates, "name", "通义千问3.5").unwrap_or_else(|| panic!("{candidates}"));
+    assert_eq!((version["status"].as_str(), version["family"].as_str()), (Some("provisional"), Some("通义千问")));
+    assert!(version["sources"][0]["sentence"].as_str().unwrap().contains("阿里巴巴发布通义千问3.5"), "{version}");
+    assert_eq!(find(&candidates, "name", "Zeta-9").unwrap()["status"], "open", "one source is not enough");
+    assert!(find(&candidates, "name", "Apache-2.0").is_none(), "{candidates}");
+
+    // Omega-3 is rejected before its second sighting: it never comes back.
+    mw.run_async(&["catalog", "reject", "Omega-3"]).await.ok();
+    let b = mw.add(&server.url("/b.html"), &[]).await;
+    mw.run_async(&["check", &b.to_string()]).await.ok();
+
+    let models = mw.run_async(&["catalog", "models", "--format", "json"]).await.ok().json();
+    let zeta = find(&models, "name", "Zeta-9").unwrap_or_else(|| panic!("{models}"));
+    assert_eq!((zeta["provisional"].as_bool(), zeta["origin"].as_str()), (Some(true), Some("observed")));
+    let qwen = find(&models, "name", "通义千问3.5").unwrap();
+    assert_eq!((qwen["family"].as_str(), qwen["vendor"].as_str()), (Some("通义千问"), Some("阿里巴巴")));
+    assert_eq!(qwen["version"], "3.5");
+    assert!(find(&models, "name", "Omega-3").is_none());
+    let candidates = mw.run_async(&["catalog", "candidates", "--format", "json"]).await.ok().json();
+    let names = names_of(&candidates);
+    assert!(names.contains(&"Zeta-9".to_owned()) && !names.iter().any(|n| n == "Omega-3" || n == "MIT"), "{names:?}");
+    // Both sources mention the promoted model from now on.
+    let mentions = mw.run_async(&["catalog", "mentions", "--format", "json"]).await.ok().json();
+    let zeta_sources: Vec<i64> = mentions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["name"] == "Zeta-9")
+        .map(|m| m["source_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(zeta_sources.len(), 2, "{mentions}");
+    assert!(zeta_sources.contains(&a) && zeta_sources.contains(&b));
+
+    let preview = mw.run_async(&["digest", "preview", "--since", "1h", "--format", "text"]).await.ok().stdout;
+    for needle in ["通义千问3.5", "Zeta-9"] {
+        assert!(preview.contains(needle), "digest preview lacks {needle}:\n{preview}");
+    }
+    assert!(!preview.lines().any(|l| l.trim_start().starts_with("* Omega-3")), "{preview}");
+
+    // A provisional entity rejected is removed and never re-created.
+    mw.run_async(&["catalog", "reject", "通义千问3.5"]).await.ok();
+    server
+        .set("/a.html", Page::html(article("通义千问3.5发布", "再谈通义千问3.5：阿里巴巴发布通义千问3.5的技术报告。")));
+    mw.run_async(&["check", &a.to_string()]).await.ok();
+    let models = names_of(&mw.run_async(&["catalog", "models", "--format", "json"]).await.ok().json());
+    assert!(!models.contains(&"通义千问3.5".to_owned()), "{models:?}");
+    // A reviewed entry cannot be rejected by name (exit 2), only merged.
+    let r = mw.run_async(&["catalog", "reject", "GPT-4"]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // Merging the provisional model into a real one folds its mentions.
+    mw.run_async(&["catalog", "merge", "Zeta-9", "GPT-4"]).await.ok();
+    let models = names_of(&mw.run_async(&["catalog", "models", "--format", "json"]).await.ok().json());
+    assert!(!models.contains(&"Zeta-9".to_owned()));
+    let show = mw.run_async(&["catalog", "show", "Zeta-9", "--format", "json"]).await.ok().json();
+    assert_eq!(show["name"], "GPT-4");
+}
+
+both_backends!(provisional_on, new_models_become_provisional_entities);
+
+/// The catalog step builds its matcher once per catalog revision: not per
+/// text, and again after a catalog edit (which the next text then sees).
+async fn the_matcher_is_built_once_per_catalog_change(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let new = NewSource {
+        url: normalize_url("https://news.example.cn/ai/builds.html").unwrap(),
+        kind: SourceKind::Page,
+        title: None,
+        tags: vec![],
+        schedule: None,
+        options: SourceOptions::default(),
+    };
+    let source = store.add_source(&new, Utc::now()).await.unwrap().id;
+    let step = CatalogStep::new(store.clone(), StopList::shipped(), 2);
+    let text = |n: i64| NewText {
+        source,
+        kind: SourceKind::Page,
+        snapshot_id: n,
+        text: "阿里巴巴的千问助手上线，通义千问同步升级。",
+        structured: Vec::new(),
+        at: Utc::now(),
+    };
+    for n in 1..=3 {
+        step.observe(text(n)).await.unwrap();
+    }
+    assert_eq!(step.builds(), 1, "one build for three texts");
+    let before = store.catalog_revision().await.unwrap();
+    store.catalog_add_alias("通义千问", "千问助手", false).await.unwrap();
+    assert!(store.catalog_revision().await.unwrap() > before);
+    let r = step.observe(text(4)).await.unwrap();
+    assert_eq!(step.builds(), 2, "rebuilt after the edit");
+    assert!(r.new_mentions.is_empty() && r.new_candidates.is_empty(), "{r:?}");
+    let matcher = step.matcher().await.unwrap();
+    assert_eq!(matcher.find("千问助手").len(), 1, "the new alias is matched");
+    step.observe(text(5)).await.unwrap();
+    assert_eq!(step.builds(), 2);
+}
+
+both_backends!(builds_on, the_matcher_is_built_once_per_catalog_change);

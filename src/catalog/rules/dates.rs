@@ -36,6 +36,12 @@ const RELEASE_WORDS: &[&str] = &[
     "open source",
     "debut",
     "ships",
+    "rolling out",
+    "rolled out",
+    "rolls out",
+    "now available",
+    "available today",
+    "is available",
 ];
 
 const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];

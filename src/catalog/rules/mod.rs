@@ -1,5 +1,6 @@
 //! Fact rules: figures found in a sentence, before they are tied to a model.
 
+pub mod compare;
 pub mod dates;
 pub mod params;
 

@@ -72,7 +72,7 @@ impl ParamRules {
                 r"(?P<over>超过|逾|大于|多于|超)?\s*(?:(?P<int>\d+)(?:\.(?P<frac>\d+))?\s*(?P<unit>万亿|亿|万)|(?P<mag>十亿|百亿|千亿|万亿)(?:级|量级)?)",
             )?,
             latin: Regex::new(
-                r"(?i)(?P<over>over |more than )?(?:(?P<experts>\d+)\s*[x×]\s*)?(?P<int>\d+)(?:\.(?P<frac>\d+))?\s?(?P<unit>billion|trillion|million|B|T|M)",
+                r"(?i)(?P<over>over |more than )?(?:(?P<experts>\d+)\s*[x×]\s*)?(?P<int>\d+)(?:\.(?P<frac>\d+))?(?:\s|-)?(?P<unit>billion|trillion|million|B|T|M)",
             )?,
         })
     }
@@ -103,6 +103,19 @@ impl ParamRules {
                 let int = caps.name("int").map_or("", |m| m.as_str());
                 let frac = caps.name("frac").map_or("", |m| m.as_str());
                 if char_before(sentence, whole.start()).is_some_and(|c| c.is_ascii_digit() || c == '.') {
+                    continue;
+                }
+                // `Foo-2万亿参数`: the 2 ends the name Foo-2; the figure is
+                // the unit alone (万亿 = 10^12).
+                if let Some(unit) = caps.name("unit")
+                    && caps.name("over").is_none()
+                    && char_before(sentence, whole.start()) == Some('-')
+                    && char_before(sentence, whole.start() - 1).is_some_and(char::is_alphanumeric)
+                {
+                    if classify_tail(sentence, whole.end()) == Some(true) {
+                        let value = ParamCount::Exact { value: 10u64.pow(exp) };
+                        hits.push(ParamHit { span: unit.range(), value, explicit: true });
+                    }
                     continue;
                 }
                 let Some(value) = scale_decimal(int, frac, exp) else {
@@ -198,6 +211,14 @@ mod tests {
     }
 
     #[test]
+    fn a_figure_glued_to_a_name_is_the_unit_alone() {
+        let hits = ParamRules::new().unwrap().find("发布启明-2万亿参数大模型");
+        assert_eq!(hits.iter().map(|h| h.value.key()).collect::<Vec<_>>(), vec!["1000000000000"]);
+        assert_eq!(&"发布启明-2万亿参数大模型"[hits[0].span.clone()], "万亿");
+        assert!(values("Foo-3亿用户").is_empty());
+    }
+
+    #[test]
     fn magnitude_words_are_ranges() {
         assert_eq!(values("基于千亿级参数大模型"), vec!["100000000000..1000000000000"]);
         assert_eq!(values("百亿参数"), vec!["10000000000..100000000000"]);
@@ -211,6 +232,7 @@ mod tests {
         assert_eq!(values("Llama 2 comes in 7B/13B/70B sizes"), vec!["7000000000", "13000000000", "70000000000"]);
         assert_eq!(values("Mixtral 8x7B is a sparse MoE"), vec!["8x7000000000"]);
         assert_eq!(values("175 billion parameters"), vec!["175000000000"]);
+        assert_eq!(values("phi-4 is a 14-billion parameter model"), vec!["14000000000"]);
     }
 
     #[test]

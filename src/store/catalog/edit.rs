@@ -38,6 +38,7 @@ impl Store {
         for a in std::iter::once(name.to_owned()).chain(aliases.iter().cloned()) {
             insert_alias(&txn, EntityKind::Vendor, row.id, &a, false).await?;
         }
+        super::revision::bump(&txn).await?;
         txn.commit().await?;
         Ok(row.id)
     }
@@ -76,6 +77,7 @@ impl Store {
             .filter(catalog_candidates::Column::Key.eq(key))
             .exec(&txn)
             .await?;
+        super::revision::bump(&txn).await?;
         txn.commit().await?;
         Ok(row.id)
     }
@@ -95,6 +97,7 @@ impl Store {
         }
         let id = Ids::load(&txn).await?.get(&e).unwrap_or(-1);
         insert_alias(&txn, e.kind, id, alias, case_sensitive).await?;
+        super::revision::bump(&txn).await?;
         txn.commit().await?;
         Ok(e)
     }
@@ -228,12 +231,137 @@ impl Store {
                 catalog_vendors::Entity::delete_by_id(ai).exec(&txn).await?;
             }
             EntityKind::Model => {
+                // A provisional version folded into its real entry: its
+                // siblings that named it as family follow.
+                catalog_models::Entity::update_many()
+                    .col_expr(catalog_models::Column::Family, Expr::value(b.name.clone()))
+                    .filter(catalog_models::Column::Family.eq(a.name.clone()))
+                    .exec(&txn)
+                    .await?;
                 catalog_models::Entity::delete_by_id(ai).exec(&txn).await?;
             }
         }
+        // Its name now names `into`: a candidate of that name is settled.
+        catalog_candidates::Entity::update_many()
+            .col_expr(catalog_candidates::Column::Status, Expr::value("added"))
+            .filter(
+                catalog_candidates::Column::Key
+                    .eq(super::stored_candidate_key(&crate::catalog::candidate_key(&a.name))),
+            )
+            .exec(&txn)
+            .await?;
+        super::revision::bump(&txn).await?;
         txn.commit().await?;
         Ok(b)
     }
+
+    /// Rejects a name for good: a provisional entity of that name is
+    /// removed (with its mentions and facts), an open candidate is closed,
+    /// and the name never becomes a candidate or a new version again. A
+    /// reviewed entity is not removed this way (merge it instead).
+    pub async fn catalog_reject_name(&self, name: &str, at: DateTime<Utc>) -> Result<String, CatalogStoreError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(CatalogStoreError::Invalid("a name to reject cannot be empty".into()));
+        }
+        let txn = self.db().begin().await?;
+        let mut what = format!("{name:?} rejected: it will not be proposed again");
+        let mut canonical = name.to_owned();
+        if let Ok(e) = resolve(&txn, name).await {
+            let ids = Ids::load(&txn).await?;
+            let id = ids.get(&e).unwrap_or(-1);
+            let provisional = match e.kind {
+                EntityKind::Model => {
+                    catalog_models::Entity::find_by_id(id).one(&txn).await?.is_some_and(|m| m.provisional)
+                }
+                EntityKind::Vendor => {
+                    catalog_vendors::Entity::find_by_id(id).one(&txn).await?.is_some_and(|v| v.provisional)
+                }
+            };
+            if !provisional {
+                return Err(CatalogStoreError::Invalid(format!(
+                    "{name:?} names {e}, a reviewed catalog entry; merge it into another instead"
+                )));
+            }
+            remove_entity(&txn, &e, id).await?;
+            what = format!("Provisional {e} removed and rejected: it will not be proposed again");
+            canonical = e.name;
+        }
+        for n in [name, canonical.as_str()] {
+            let key = super::stored_candidate_key(&crate::catalog::candidate_key(n));
+            let row = catalog_candidates::ActiveModel {
+                key: Set(key.clone()),
+                name: Set(n.to_owned()),
+                count: Set(0),
+                status: Set(super::CANDIDATE_REJECTED.to_owned()),
+                first_seen_at: Set(at),
+                last_seen_at: Set(at),
+                ..Default::default()
+            };
+            catalog_candidates::Entity::insert(row)
+                .on_conflict_do_nothing_on([catalog_candidates::Column::Key])
+                .exec(&txn)
+                .await?;
+            catalog_candidates::Entity::update_many()
+                .col_expr(catalog_candidates::Column::Status, Expr::value(super::CANDIDATE_REJECTED))
+                .filter(catalog_candidates::Column::Key.eq(key))
+                .exec(&txn)
+                .await?;
+        }
+        super::revision::bump(&txn).await?;
+        txn.commit().await?;
+        Ok(what)
+    }
+}
+
+/// Deletes an entity with its aliases, mentions, facts (and their
+/// evidence) and metric links.
+async fn remove_entity(db: &impl ConnectionTrait, e: &EntityRef, id: i64) -> Result<(), CatalogStoreError> {
+    let kind = e.kind.as_str();
+    let facts: Vec<i64> = catalog_facts::Entity::find()
+        .filter(catalog_facts::Column::EntityKind.eq(kind))
+        .filter(catalog_facts::Column::EntityId.eq(id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
+    if !facts.is_empty() {
+        catalog_fact_evidence::Entity::delete_many()
+            .filter(catalog_fact_evidence::Column::FactId.is_in(facts.clone()))
+            .exec(db)
+            .await?;
+        catalog_facts::Entity::delete_many().filter(catalog_facts::Column::Id.is_in(facts)).exec(db).await?;
+    }
+    catalog_aliases::Entity::delete_many()
+        .filter(catalog_aliases::Column::EntityKind.eq(kind))
+        .filter(catalog_aliases::Column::EntityId.eq(id))
+        .exec(db)
+        .await?;
+    catalog_mentions::Entity::delete_many()
+        .filter(catalog_mentions::Column::EntityKind.eq(kind))
+        .filter(catalog_mentions::Column::EntityId.eq(id))
+        .exec(db)
+        .await?;
+    catalog_source_links::Entity::delete_many()
+        .filter(catalog_source_links::Column::EntityKind.eq(kind))
+        .filter(catalog_source_links::Column::EntityId.eq(id))
+        .exec(db)
+        .await?;
+    match e.kind {
+        EntityKind::Model => {
+            catalog_models::Entity::delete_by_id(id).exec(db).await?;
+        }
+        EntityKind::Vendor => {
+            catalog_models::Entity::update_many()
+                .col_expr(catalog_models::Column::VendorId, Expr::value(Option::<i64>::None))
+                .filter(catalog_models::Column::VendorId.eq(id))
+                .exec(db)
+                .await?;
+            catalog_vendors::Entity::delete_by_id(id).exec(db).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn insert_alias(

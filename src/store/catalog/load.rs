@@ -9,12 +9,13 @@ use serde::Serialize;
 
 use super::{CatalogStoreError, Ids, stored_key};
 use crate::catalog::{
-    Alias, Attribute, Catalog, EntityRef, Fact, FactStatus, FactValue, Model, ModelKind, PartialDate, Seed, Term,
-    TermKind, Vendor,
+    Alias, Attribute, Catalog, EntityRef, Fact, FactStatus, FactValue, Model, ModelKind, Origin, PartialDate, Seed,
+    Term, TermKind, Vendor,
 };
 use crate::store::Store;
 use crate::store::entity::{
-    catalog_aliases, catalog_fact_evidence, catalog_facts, catalog_models, catalog_terms, catalog_vendors,
+    catalog_aliases, catalog_candidates, catalog_fact_evidence, catalog_facts, catalog_models, catalog_terms,
+    catalog_vendors,
 };
 
 /// What a seed load added (zero everywhere on a reload).
@@ -36,6 +37,16 @@ impl Store {
         let mut report = SeedReport::default();
         let mut ids = Ids::load(&txn).await?;
         let c = &seed.catalog;
+        let origin = seed.origin.as_str().to_owned();
+        // A provisional entity the file now names is adopted: it becomes
+        // the file's entry (its mentions and evidence stay).
+        let provisional_models: HashSet<String> = catalog_models::Entity::find()
+            .filter(catalog_models::Column::Provisional.eq(true))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
         for v in &c.vendors {
             let e = EntityRef::vendor(&v.name);
             if ids.get(&e).is_none() {
@@ -43,6 +54,9 @@ impl Store {
                     name: Set(v.name.clone()),
                     country: Set(v.country.clone()),
                     created_at: Set(now),
+                    origin: Set(origin.clone()),
+                    provisional: Set(false),
+                    evidence_url: Set(v.evidence_url.clone()),
                     ..Default::default()
                 }
                 .insert(&txn)
@@ -53,22 +67,33 @@ impl Store {
         }
         for m in &c.models {
             let e = EntityRef::model(&m.name);
-            if ids.get(&e).is_none() {
-                let vendor_id = m.vendor.as_ref().and_then(|v| ids.get(&EntityRef::vendor(v)));
-                let row = catalog_models::ActiveModel {
-                    name: Set(m.name.clone()),
-                    vendor_id: Set(vendor_id),
-                    kind: Set(m.kind.as_str().to_owned()),
-                    family: Set(m.family.clone()),
-                    version: Set(m.version.clone()),
-                    retired: Set(m.retired),
-                    created_at: Set(now),
-                    ..Default::default()
+            let vendor_id = m.vendor.as_ref().and_then(|v| ids.get(&EntityRef::vendor(v)));
+            let mut row = catalog_models::ActiveModel {
+                name: Set(m.name.clone()),
+                vendor_id: Set(vendor_id),
+                kind: Set(m.kind.as_str().to_owned()),
+                family: Set(m.family.clone()),
+                version: Set(m.version.clone()),
+                retired: Set(m.retired),
+                created_at: Set(now),
+                origin: Set(origin.clone()),
+                provisional: Set(false),
+                evidence_url: Set(m.evidence_url.clone()),
+                ..Default::default()
+            };
+            match ids.get(&e) {
+                None => {
+                    let row = row.insert(&txn).await?;
+                    ids.insert(&e, row.id);
+                    report.models += 1;
                 }
-                .insert(&txn)
-                .await?;
-                ids.insert(&e, row.id);
-                report.models += 1;
+                Some(id) if provisional_models.contains(&m.name) => {
+                    row.id = Set(id);
+                    row.created_at = sea_orm::ActiveValue::NotSet;
+                    row.update(&txn).await?;
+                    report.models += 1;
+                }
+                Some(_) => {}
             }
         }
         let mut have: HashSet<(String, i64, String)> = catalog_aliases::Entity::find()
@@ -81,7 +106,8 @@ impl Store {
             .vendors
             .iter()
             .map(|v| (EntityRef::vendor(&v.name), &v.aliases))
-            .chain(c.models.iter().map(|m| (EntityRef::model(&m.name), &m.aliases)));
+            .chain(c.models.iter().map(|m| (EntityRef::model(&m.name), &m.aliases)))
+            .chain(seed.extra_aliases.iter().map(|x| (x.entity.clone(), &x.aliases)));
         for (e, aliases) in entities {
             let Some(id) = ids.get(&e) else { continue };
             for a in aliases {
@@ -124,6 +150,7 @@ impl Store {
             .iter()
             .flat_map(|v| &v.aliases)
             .chain(c.models.iter().flat_map(|m| &m.aliases))
+            .chain(seed.extra_aliases.iter().flat_map(|x| &x.aliases))
             .filter(|a| a.ambiguous)
             .map(|a| a.text.clone())
             .collect();
@@ -166,6 +193,9 @@ impl Store {
             .await?;
             report.facts += 1;
         }
+        if report != SeedReport::default() {
+            super::revision::bump(&txn).await?;
+        }
         txn.commit().await?;
         Ok(report)
     }
@@ -191,7 +221,16 @@ impl Store {
         let mut catalog = Catalog::default();
         for v in vendors {
             let aliases = alias_map.remove(&("vendor".to_owned(), v.id)).unwrap_or_default();
-            catalog.vendors.push(Vendor { name: v.name, country: v.country, aliases });
+            let origin = Origin::parse(&v.origin)
+                .ok_or_else(|| CatalogStoreError::corrupt(format!("vendor #{}: origin {:?}", v.id, v.origin)))?;
+            catalog.vendors.push(Vendor {
+                name: v.name,
+                country: v.country,
+                aliases,
+                origin,
+                provisional: v.provisional,
+                evidence_url: v.evidence_url,
+            });
         }
         for m in models {
             let aliases = alias_map.remove(&("model".to_owned(), m.id)).unwrap_or_default();
@@ -205,8 +244,20 @@ impl Store {
                 version: m.version,
                 retired: m.retired,
                 aliases,
+                origin: Origin::parse(&m.origin)
+                    .ok_or_else(|| CatalogStoreError::corrupt(format!("model #{}: origin {:?}", m.id, m.origin)))?,
+                provisional: m.provisional,
+                evidence_url: m.evidence_url,
             });
         }
+        catalog.rejected = catalog_candidates::Entity::find()
+            .filter(catalog_candidates::Column::Status.eq(super::CANDIDATE_REJECTED))
+            .order_by_asc(catalog_candidates::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
         for t in terms {
             let Some(kind) = TermKind::parse(&t.kind) else { continue };
             catalog.terms.push(Term {

@@ -4,10 +4,10 @@
 
 mod digest;
 mod edit;
-mod hook;
 mod load;
 mod record;
 mod review;
+pub(crate) mod revision;
 
 use std::collections::HashMap;
 
@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 pub use digest::CatalogDigestInputs;
 pub use load::SeedReport;
-pub use record::{RecordedAnalysis, StructuredFact};
+pub use record::{CatalogRecord, RecordedAnalysis, StructuredFact};
 pub use review::{CandidateRow, EntityDetail, EvidenceRow, FactRow, MentionRow, ModelRow, NewModel, VendorRow};
 
 use super::StoreError;
@@ -47,6 +47,12 @@ impl CatalogStoreError {
         CatalogStoreError::Store(StoreError::Corrupt(what.into()))
     }
 }
+
+/// Candidate statuses: still to review, rejected for good (`catalog reject
+/// NAME`), promoted to a provisional entity, added by hand.
+pub(crate) const CANDIDATE_OPEN: &str = "open";
+pub(crate) const CANDIDATE_REJECTED: &str = "rejected";
+pub(crate) const CANDIDATE_PROMOTED: &str = "promoted";
 
 /// The stored key of a value: short keys as they are, long texts hashed so
 /// the unique index stays within every backend's key size.

@@ -9,13 +9,18 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::load::fact_row;
-use super::{CatalogStoreError, Ids, stored_candidate_key, stored_key};
+use super::{
+    CANDIDATE_OPEN, CANDIDATE_PROMOTED, CANDIDATE_REJECTED, CatalogStoreError, Ids, revision, stored_candidate_key,
+    stored_key,
+};
 use crate::catalog::reconcile::{HeldFact, Outcome, reconcile_proposal, reconcile_structured};
-use crate::catalog::{Analysis, Attribute, EntityRef, FactStatus, FactValue};
+use crate::catalog::{
+    Analysis, Attribute, EntityKind, EntityRef, FactStatus, FactValue, ModelKind, NewVersion, Origin,
+};
 use crate::store::Store;
 use crate::store::entity::{
-    catalog_candidate_sightings, catalog_candidates, catalog_fact_evidence, catalog_facts, catalog_mentions,
-    catalog_source_links,
+    catalog_aliases, catalog_candidate_sightings, catalog_candidates, catalog_fact_evidence, catalog_facts,
+    catalog_mentions, catalog_models, catalog_source_links, catalog_vendors,
 };
 use crate::types::SourceId;
 
@@ -30,6 +35,10 @@ pub struct RecordedAnalysis {
     pub corroborations: u32,
     /// Candidate names seen for the first time anywhere.
     pub new_candidates: Vec<String>,
+    /// Provisional entities created (new versions, promoted candidates).
+    pub new_entities: Vec<EntityRef>,
+    /// Facts of the structured source now accepted (ids).
+    pub accepted_facts: Vec<i64>,
 }
 
 /// A value read from a structured source (GitHub, Hugging Face), accepted
@@ -103,11 +112,25 @@ async fn held(
     Ok(out)
 }
 
+/// One catalog step's result, saved in one transaction: what a new text
+/// said (the analysis) and what a structured source states.
+#[derive(Debug, Clone)]
+pub struct CatalogRecord<'a> {
+    pub source: SourceId,
+    pub snapshot_id: i64,
+    pub at: DateTime<Utc>,
+    pub analysis: &'a Analysis,
+    pub structured: &'a [StructuredFact],
+    /// A GitHub or Hugging Face source: its candidates are promoted at once.
+    pub structured_source: bool,
+    /// `catalog.promote_after_sources`: a candidate seen in this many
+    /// sources becomes a provisional entity.
+    pub promote_after_sources: u32,
+}
+
 impl Store {
     /// Stores what [`crate::catalog::analyse`] found in a new snapshot of
-    /// `source`, in one transaction: mentions (one row per entity and
-    /// source), proposed facts beside the ones held (never overwriting),
-    /// and candidate sightings.
+    /// `source` (no structured facts, the default promotion threshold).
     pub async fn record_catalog_analysis(
         &self,
         source: SourceId,
@@ -115,17 +138,64 @@ impl Store {
         at: DateTime<Utc>,
         analysis: &Analysis,
     ) -> Result<RecordedAnalysis, CatalogStoreError> {
+        let record = CatalogRecord {
+            source,
+            snapshot_id,
+            at,
+            analysis,
+            structured: &[],
+            structured_source: false,
+            promote_after_sources: 2,
+        };
+        self.record_catalog_step(&record).await
+    }
+
+    /// Saves one catalog step in one transaction: new versions and promoted
+    /// candidates as provisional entities (with the sentence as their first
+    /// evidence), mentions (one row per entity and source), proposed facts
+    /// beside the ones held (never overwriting), candidate sightings, and
+    /// the structured source's facts. Bumps the catalog revision when an
+    /// entity was created.
+    pub async fn record_catalog_step(&self, r: &CatalogRecord<'_>) -> Result<RecordedAnalysis, CatalogStoreError> {
         let txn = self.db().begin().await?;
-        let ids = Ids::load(&txn).await?;
+        let mut ids = Ids::load(&txn).await?;
         let mut out = RecordedAnalysis::default();
-        for m in &analysis.mentions {
+        let (source, snapshot_id, at) = (r.source, r.snapshot_id, r.at);
+        for v in &r.analysis.new_versions {
+            let entity = EntityRef::model(&v.name);
+            let id = match ids.get(&entity) {
+                Some(id) => id,
+                None => {
+                    let Some(created) = create_version(&txn, &ids, v, at).await? else { continue };
+                    ids.insert(&entity, created);
+                    out.new_entities.push(entity.clone());
+                    created
+                }
+            };
+            let (candidate, status, _) =
+                sighting(&txn, &v.key, &v.name, CANDIDATE_PROMOTED, v.count, (source, snapshot_id, &v.sentence, at))
+                    .await?;
+            // Seen as an unknown name before its family was known: settled.
+            if status == CANDIDATE_OPEN {
+                catalog_candidates::Entity::update_many()
+                    .col_expr(catalog_candidates::Column::Status, Expr::value(CANDIDATE_PROMOTED))
+                    .filter(catalog_candidates::Column::Id.eq(candidate))
+                    .exec(&txn)
+                    .await?;
+            }
+            let count = i32::try_from(v.count).unwrap_or(i32::MAX);
+            if record_mention(&txn, &entity, id, source, snapshot_id, count, at).await? {
+                out.new_mentions.push(entity);
+            }
+        }
+        for m in &r.analysis.mentions {
             let Some(id) = ids.get(&m.entity) else { continue };
             let count = i32::try_from(m.count).unwrap_or(i32::MAX);
             if record_mention(&txn, &m.entity, id, source, snapshot_id, count, at).await? {
                 out.new_mentions.push(m.entity.clone());
             }
         }
-        for f in &analysis.proposed_facts {
+        for f in &r.analysis.proposed_facts {
             let Some(id) = ids.get(&f.entity) else { continue };
             let evidence = Evidence {
                 source,
@@ -153,24 +223,27 @@ impl Store {
                 }
             }
         }
-        for c in &analysis.candidates {
-            let count = i32::try_from(c.count).unwrap_or(i32::MAX);
-            let (candidate_id, inserted) = record_candidate(&txn, &c.key, &c.name, count, at).await?;
+        for c in &r.analysis.candidates {
+            let (candidate_id, status, inserted) =
+                sighting(&txn, &c.key, &c.name, CANDIDATE_OPEN, c.count, (source, snapshot_id, &c.sentence, at))
+                    .await?;
+            if status == CANDIDATE_REJECTED {
+                continue;
+            }
             if inserted {
                 out.new_candidates.push(c.name.clone());
             }
-            catalog_candidate_sightings::ActiveModel {
-                candidate_id: Set(candidate_id),
-                source_id: Set(source.0),
-                snapshot_id: Set(snapshot_id),
-                sentence: Set(c.sentence.clone()),
-                count: Set(count),
-                seen_at: Set(at),
-                ..Default::default()
+            if status == CANDIDATE_OPEN
+                && let Some(e) = promote(&txn, &mut ids, candidate_id, &c.name, r, at).await?
+            {
+                out.new_entities.push(e.clone());
+                out.new_mentions.push(e);
             }
-            .insert(&txn)
-            .await?;
         }
+        if !out.new_entities.is_empty() {
+            revision::bump(&txn).await?;
+        }
+        out.accepted_facts = structured_facts(&txn, &ids, source, Some(snapshot_id), at, r.structured).await?;
         txn.commit().await?;
         Ok(out)
     }
@@ -189,37 +262,7 @@ impl Store {
     ) -> Result<Vec<i64>, CatalogStoreError> {
         let txn = self.db().begin().await?;
         let ids = Ids::load(&txn).await?;
-        let mut accepted = Vec::new();
-        for f in facts {
-            let id = ids.get(&f.entity).ok_or_else(|| CatalogStoreError::NotFound(format!("no {}", f.entity)))?;
-            let evidence = Evidence {
-                source,
-                snapshot: snapshot_id,
-                quote: &f.quote,
-                extractor: &f.extractor,
-                confidence: 1.0,
-                at,
-            };
-            let held = held(&txn, &f.entity, id, f.attribute).await?;
-            match reconcile_structured(&held, &stored_key(&f.value), source.0) {
-                Outcome::Corroborates { id: fact_id, accept } => {
-                    add_evidence(&txn, fact_id, &evidence).await?;
-                    if accept {
-                        set_status(&txn, &[fact_id], FactStatus::Accepted, at).await?;
-                    }
-                    if accept || held.iter().any(|h| h.id == fact_id && h.status == FactStatus::Accepted) {
-                        accepted.push(fact_id);
-                    }
-                }
-                Outcome::New { status, supersedes, .. } => {
-                    let row = fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, status, at);
-                    let (fact_id, _) = insert_fact(&txn, &f.entity, id, f.attribute, &f.value, row).await?;
-                    add_evidence(&txn, fact_id, &evidence).await?;
-                    set_status(&txn, &supersedes, FactStatus::Superseded, at).await?;
-                    accepted.push(fact_id);
-                }
-            }
-        }
+        let accepted = structured_facts(&txn, &ids, source, snapshot_id, at, facts).await?;
         txn.commit().await?;
         Ok(accepted)
     }
@@ -270,6 +313,226 @@ impl Store {
         }
         Ok(())
     }
+}
+
+async fn structured_facts(
+    txn: &DatabaseTransaction,
+    ids: &Ids,
+    source: SourceId,
+    snapshot_id: Option<i64>,
+    at: DateTime<Utc>,
+    facts: &[StructuredFact],
+) -> Result<Vec<i64>, CatalogStoreError> {
+    let mut accepted = Vec::new();
+    for f in facts {
+        let id = ids.get(&f.entity).ok_or_else(|| CatalogStoreError::NotFound(format!("no {}", f.entity)))?;
+        let evidence =
+            Evidence { source, snapshot: snapshot_id, quote: &f.quote, extractor: &f.extractor, confidence: 1.0, at };
+        let held = held(txn, &f.entity, id, f.attribute).await?;
+        match reconcile_structured(&held, &stored_key(&f.value), source.0) {
+            Outcome::Corroborates { id: fact_id, accept } => {
+                add_evidence(txn, fact_id, &evidence).await?;
+                if accept {
+                    set_status(txn, &[fact_id], FactStatus::Accepted, at).await?;
+                }
+                if accept || held.iter().any(|h| h.id == fact_id && h.status == FactStatus::Accepted) {
+                    accepted.push(fact_id);
+                }
+            }
+            Outcome::New { status, supersedes, .. } => {
+                let row = fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, status, at);
+                let (fact_id, _) = insert_fact(txn, &f.entity, id, f.attribute, &f.value, row).await?;
+                add_evidence(txn, fact_id, &evidence).await?;
+                set_status(txn, &supersedes, FactStatus::Superseded, at).await?;
+                accepted.push(fact_id);
+            }
+        }
+    }
+    if !accepted.is_empty() {
+        // Accepted facts feed the matcher's known terms.
+        revision::bump(txn).await?;
+    }
+    Ok(accepted)
+}
+
+/// A new version of a known family, as a provisional model of the family's
+/// vendor; `None` when the name was rejected for good.
+async fn create_version(
+    txn: &DatabaseTransaction,
+    ids: &Ids,
+    v: &NewVersion,
+    at: DateTime<Utc>,
+) -> Result<Option<i64>, CatalogStoreError> {
+    let rejected = catalog_candidates::Entity::find()
+        .filter(catalog_candidates::Column::Key.eq(stored_candidate_key(&v.key)))
+        .filter(catalog_candidates::Column::Status.eq(CANDIDATE_REJECTED))
+        .one(txn)
+        .await?;
+    if rejected.is_some() {
+        return Ok(None);
+    }
+    let family_id = ids.get(&v.family);
+    let family = match family_id {
+        Some(id) => catalog_models::Entity::find_by_id(id).one(txn).await?,
+        None => None,
+    };
+    let row = catalog_models::ActiveModel {
+        name: Set(v.name.clone()),
+        vendor_id: Set(family.as_ref().and_then(|f| f.vendor_id)),
+        kind: Set(ModelKind::Model.as_str().to_owned()),
+        family: Set(Some(v.family.name.clone())),
+        version: Set(Some(v.version.clone())),
+        retired: Set(false),
+        created_at: Set(at),
+        origin: Set(Origin::Observed.as_str().to_owned()),
+        provisional: Set(true),
+        evidence_url: Set(None),
+        ..Default::default()
+    };
+    create_entity(txn, EntityKind::Model, &v.name, Some(row), None).await
+}
+
+/// Inserts a provisional entity and its name as alias, unless another
+/// transaction just did; returns its id.
+async fn create_entity(
+    txn: &DatabaseTransaction,
+    kind: EntityKind,
+    name: &str,
+    model: Option<catalog_models::ActiveModel>,
+    vendor: Option<catalog_vendors::ActiveModel>,
+) -> Result<Option<i64>, CatalogStoreError> {
+    let id = match (model, vendor) {
+        (Some(row), _) => {
+            let inserted = catalog_models::Entity::insert(row)
+                .on_conflict_do_nothing_on([catalog_models::Column::Name])
+                .exec(txn)
+                .await?;
+            match inserted {
+                TryInsertResult::Inserted(r) => r.last_insert_id,
+                _ => {
+                    return Ok(catalog_models::Entity::find()
+                        .filter(catalog_models::Column::Name.eq(name))
+                        .one(txn)
+                        .await?
+                        .map(|m| m.id));
+                }
+            }
+        }
+        (None, Some(row)) => {
+            let inserted = catalog_vendors::Entity::insert(row)
+                .on_conflict_do_nothing_on([catalog_vendors::Column::Name])
+                .exec(txn)
+                .await?;
+            match inserted {
+                TryInsertResult::Inserted(r) => r.last_insert_id,
+                _ => {
+                    return Ok(catalog_vendors::Entity::find()
+                        .filter(catalog_vendors::Column::Name.eq(name))
+                        .one(txn)
+                        .await?
+                        .map(|m| m.id));
+                }
+            }
+        }
+        (None, None) => return Ok(None),
+    };
+    catalog_aliases::Entity::insert(catalog_aliases::ActiveModel {
+        entity_kind: Set(kind.as_str().to_owned()),
+        entity_id: Set(id),
+        alias: Set(name.to_owned()),
+        case_sensitive: Set(false),
+        ambiguous: Set(false),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([
+        catalog_aliases::Column::EntityKind,
+        catalog_aliases::Column::EntityId,
+        catalog_aliases::Column::Alias,
+    ])
+    .exec(txn)
+    .await?;
+    Ok(Some(id))
+}
+
+/// Company shapes (零一万物公司, 阶跃星辰科技, Foo Labs) become vendors.
+fn looks_like_company(name: &str) -> bool {
+    const ENDS: &[&str] =
+        &["公司", "科技", "集团", "实验室", "研究院", "智能", " Labs", " Lab", " Inc", " Inc.", " AI"];
+    ENDS.iter().any(|e| name.ends_with(e))
+}
+
+/// Promotes an open candidate to a provisional entity when it was seen in
+/// `promote_after_sources` sources, or once in a structured source; every
+/// source that sighted it then mentions the entity.
+async fn promote(
+    txn: &DatabaseTransaction,
+    ids: &mut Ids,
+    candidate_id: i64,
+    name: &str,
+    r: &CatalogRecord<'_>,
+    at: DateTime<Utc>,
+) -> Result<Option<EntityRef>, CatalogStoreError> {
+    let sightings = catalog_candidate_sightings::Entity::find()
+        .filter(catalog_candidate_sightings::Column::CandidateId.eq(candidate_id))
+        .order_by_asc(catalog_candidate_sightings::Column::Id)
+        .all(txn)
+        .await?;
+    let mut sources: Vec<i64> = sightings.iter().map(|s| s.source_id).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let enough = u32::try_from(sources.len()).unwrap_or(u32::MAX) >= std::cmp::max(r.promote_after_sources, 1);
+    if !(enough || r.structured_source) {
+        return Ok(None);
+    }
+    let kind = if looks_like_company(name) { EntityKind::Vendor } else { EntityKind::Model };
+    let entity = EntityRef { kind, name: name.to_owned() };
+    if ids.get(&entity).is_some() {
+        return Ok(None);
+    }
+    let origin = Origin::Observed.as_str().to_owned();
+    let id = match kind {
+        EntityKind::Model => {
+            let row = catalog_models::ActiveModel {
+                name: Set(name.to_owned()),
+                vendor_id: Set(None),
+                kind: Set(ModelKind::Model.as_str().to_owned()),
+                family: Set(None),
+                version: Set(None),
+                retired: Set(false),
+                created_at: Set(at),
+                origin: Set(origin),
+                provisional: Set(true),
+                evidence_url: Set(None),
+                ..Default::default()
+            };
+            create_entity(txn, kind, name, Some(row), None).await?
+        }
+        EntityKind::Vendor => {
+            let row = catalog_vendors::ActiveModel {
+                name: Set(name.to_owned()),
+                country: Set(None),
+                created_at: Set(at),
+                origin: Set(origin),
+                provisional: Set(true),
+                evidence_url: Set(None),
+                ..Default::default()
+            };
+            create_entity(txn, kind, name, None, Some(row)).await?
+        }
+    };
+    let Some(id) = id else { return Ok(None) };
+    ids.insert(&entity, id);
+    catalog_candidates::Entity::update_many()
+        .col_expr(catalog_candidates::Column::Status, Expr::value(CANDIDATE_PROMOTED))
+        .filter(catalog_candidates::Column::Id.eq(candidate_id))
+        .exec(txn)
+        .await?;
+    // Counted as a mention from now on, and where it was seen before.
+    for s in &sightings {
+        record_mention(txn, &entity, id, SourceId(s.source_id), s.snapshot_id, s.count, std::cmp::min(s.seen_at, at))
+            .await?;
+    }
+    Ok(Some(entity))
 }
 
 // Concurrent checks analyse at once (PostgreSQL runs them in parallel): every
@@ -357,21 +620,24 @@ async fn insert_fact(
     Ok((existing.id, false))
 }
 
-/// Adds `count` sightings to the candidate `key`, creating it if new;
-/// returns its id and whether this call created it.
-async fn record_candidate(
+/// Adds `count` sightings of `key` by a source (creating the candidate with
+/// `status` if new); a rejected name gets no more sightings. Returns its
+/// id, status and whether this call created it.
+async fn sighting(
     txn: &DatabaseTransaction,
     key: &str,
     name: &str,
-    count: i32,
-    at: DateTime<Utc>,
-) -> Result<(i64, bool), CatalogStoreError> {
+    status: &str,
+    count: u32,
+    (source, snapshot_id, sentence, at): (SourceId, i64, &str, DateTime<Utc>),
+) -> Result<(i64, String, bool), CatalogStoreError> {
+    let count = i32::try_from(count).unwrap_or(i32::MAX);
     let key = &stored_candidate_key(key);
     let row = catalog_candidates::ActiveModel {
         key: Set(key.to_owned()),
         name: Set(name.to_owned()),
         count: Set(count),
-        status: Set("open".to_owned()),
+        status: Set(status.to_owned()),
         first_seen_at: Set(at),
         last_seen_at: Set(at),
         ..Default::default()
@@ -380,21 +646,41 @@ async fn record_candidate(
         .on_conflict_do_nothing_on([catalog_candidates::Column::Key])
         .exec(txn)
         .await?;
-    if let TryInsertResult::Inserted(r) = inserted {
-        return Ok((r.last_insert_id, true));
+    let (id, status, created) = match inserted {
+        TryInsertResult::Inserted(r) => (r.last_insert_id, status.to_owned(), true),
+        _ => {
+            let existing = catalog_candidates::Entity::find()
+                .filter(catalog_candidates::Column::Key.eq(key))
+                .one(txn)
+                .await?
+                .ok_or_else(|| {
+                    CatalogStoreError::corrupt(format!("candidate {key:?} conflicted on insert but cannot be found"))
+                })?;
+            if existing.status == CANDIDATE_REJECTED {
+                return Ok((existing.id, existing.status, false));
+            }
+            // One statement: the database adds to the count as it stands now.
+            catalog_candidates::Entity::update_many()
+                .col_expr(catalog_candidates::Column::Count, Expr::col(catalog_candidates::Column::Count).add(count))
+                .col_expr(catalog_candidates::Column::LastSeenAt, Expr::value(at))
+                .filter(catalog_candidates::Column::Id.eq(existing.id))
+                .exec(txn)
+                .await?;
+            (existing.id, existing.status, false)
+        }
+    };
+    catalog_candidate_sightings::ActiveModel {
+        candidate_id: Set(id),
+        source_id: Set(source.0),
+        snapshot_id: Set(snapshot_id),
+        sentence: Set(sentence.to_owned()),
+        count: Set(count),
+        seen_at: Set(at),
+        ..Default::default()
     }
-    // One statement: the database adds to the count as it stands now.
-    catalog_candidates::Entity::update_many()
-        .col_expr(catalog_candidates::Column::Count, Expr::col(catalog_candidates::Column::Count).add(count))
-        .col_expr(catalog_candidates::Column::LastSeenAt, Expr::value(at))
-        .filter(catalog_candidates::Column::Key.eq(key))
-        .exec(txn)
-        .await?;
-    let existing =
-        catalog_candidates::Entity::find().filter(catalog_candidates::Column::Key.eq(key)).one(txn).await?.ok_or_else(
-            || CatalogStoreError::corrupt(format!("candidate {key:?} conflicted on insert but cannot be found")),
-        )?;
-    Ok((existing.id, false))
+    .insert(txn)
+    .await?;
+    Ok((id, status, created))
 }
 
 pub(super) async fn set_status(

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 use serde::Serialize;
 
 use super::record::set_status;
@@ -23,6 +23,10 @@ pub struct VendorRow {
     pub country: Option<String>,
     pub aliases: Vec<String>,
     pub models: Vec<String>,
+    /// `document`, `reference` or `observed`.
+    pub origin: String,
+    pub provisional: bool,
+    pub evidence_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -35,6 +39,13 @@ pub struct ModelRow {
     pub version: Option<String>,
     pub retired: bool,
     pub aliases: Vec<String>,
+    /// `document`, `reference` or `observed`.
+    pub origin: String,
+    /// Created from sightings, awaiting review (`catalog candidates`).
+    pub provisional: bool,
+    pub evidence_url: Option<String>,
+    /// For a family, its versions (models whose family is this name).
+    pub versions: Vec<String>,
 }
 
 /// `catalog mentions` JSON: `entity_kind, name, source_id, url, first_seen_at` (+ more).
@@ -105,7 +116,11 @@ pub struct CandidateRow {
     pub id: i64,
     pub name: String,
     pub count: i32,
+    /// `open`, or `provisional` for an entity created from sightings.
     pub status: String,
+    /// For a provisional entity: `model` or `vendor`, and its family.
+    pub entity_kind: Option<EntityKind>,
+    pub family: Option<String>,
     pub first_seen_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub sources: Vec<CandidateSource>,
@@ -149,6 +164,9 @@ impl Store {
                 id: v.id,
                 name: v.name,
                 country: v.country,
+                origin: v.origin,
+                provisional: v.provisional,
+                evidence_url: v.evidence_url,
             })
             .collect())
     }
@@ -159,17 +177,27 @@ impl Store {
         let vendors: HashMap<i64, String> =
             catalog_vendors::Entity::find().all(db).await?.into_iter().map(|v| (v.id, v.name)).collect();
         let rows = catalog_models::Entity::find().order_by_asc(catalog_models::Column::Id).all(db).await?;
+        let mut versions: HashMap<String, Vec<String>> = HashMap::new();
+        for m in rows.iter().filter(|m| m.version.is_some()) {
+            if let Some(f) = m.family.as_ref().filter(|f| **f != m.name) {
+                versions.entry(f.clone()).or_default().push(m.name.clone());
+            }
+        }
         Ok(rows
             .into_iter()
             .map(|m| ModelRow {
                 aliases: aliases.get(&("model".into(), m.id)).cloned().unwrap_or_default(),
                 vendor: m.vendor_id.and_then(|id| vendors.get(&id).cloned()),
+                versions: versions.remove(&m.name).unwrap_or_default(),
                 id: m.id,
                 name: m.name,
                 kind: m.kind,
                 family: m.family,
                 version: m.version,
                 retired: m.retired,
+                origin: m.origin,
+                provisional: m.provisional,
+                evidence_url: m.evidence_url,
             })
             .collect())
     }
@@ -306,25 +334,74 @@ impl Store {
         status: FactStatus,
         at: DateTime<Utc>,
     ) -> Result<(), CatalogStoreError> {
-        let db = self.db();
-        if catalog_facts::Entity::find_by_id(fact_id).one(db).await?.is_none() {
+        let txn = self.db().begin().await?;
+        if catalog_facts::Entity::find_by_id(fact_id).one(&txn).await?.is_none() {
             return Err(CatalogStoreError::NotFound(format!("no fact #{fact_id}")));
         }
-        set_status(db, &[fact_id], status, at).await
+        set_status(&txn, &[fact_id], status, at).await?;
+        // Accepted chips and frameworks are known terms of the matcher.
+        super::revision::bump(&txn).await?;
+        txn.commit().await?;
+        Ok(())
     }
 
-    /// Unknown-model candidates still open, most seen first, with where.
+    /// What awaits review: provisional entities (created from sightings,
+    /// with the sentences that named them as evidence), then the candidates
+    /// still open, most seen first.
     pub async fn catalog_candidates(&self) -> Result<Vec<CandidateRow>, CatalogStoreError> {
         let db = self.db();
-        let rows = catalog_candidates::Entity::find()
-            .filter(catalog_candidates::Column::Status.eq("open"))
+        let provisional_models = catalog_models::Entity::find()
+            .filter(catalog_models::Column::Provisional.eq(true))
+            .order_by_asc(catalog_models::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (EntityKind::Model, m.name, m.family, m.created_at));
+        let provisional_vendors = catalog_vendors::Entity::find()
+            .filter(catalog_vendors::Column::Provisional.eq(true))
+            .order_by_asc(catalog_vendors::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|v| (EntityKind::Vendor, v.name, None, v.created_at));
+        let provisional: Vec<_> = provisional_models.chain(provisional_vendors).collect();
+        let keys: Vec<String> =
+            provisional.iter().map(|p| super::stored_candidate_key(&crate::catalog::candidate_key(&p.1))).collect();
+        let promoted: HashMap<String, catalog_candidates::Model> = catalog_candidates::Entity::find()
+            .filter(catalog_candidates::Column::Key.is_in(keys))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.key.clone(), c))
+            .collect();
+        let mut rows = Vec::new();
+        for (kind, name, family, created_at) in provisional {
+            let key = super::stored_candidate_key(&crate::catalog::candidate_key(&name));
+            let c = promoted.get(&key).cloned().unwrap_or(catalog_candidates::Model {
+                id: 0,
+                key,
+                name: name.clone(),
+                count: 0,
+                status: String::new(),
+                first_seen_at: created_at,
+                last_seen_at: created_at,
+            });
+            rows.push((c, "provisional".to_owned(), Some(kind), family, name));
+        }
+        let open = catalog_candidates::Entity::find()
+            .filter(catalog_candidates::Column::Status.eq(super::CANDIDATE_OPEN))
             .order_by_desc(catalog_candidates::Column::Count)
             .order_by_asc(catalog_candidates::Column::Id)
             .all(db)
             .await?;
+        rows.extend(open.into_iter().map(|c| {
+            let name = c.name.clone();
+            let status = c.status.clone();
+            (c, status, None, None, name)
+        }));
         let urls = urls(db).await?;
         let mut out = Vec::with_capacity(rows.len());
-        for c in rows {
+        for (c, status, entity_kind, family, name) in rows {
             let sources = catalog_candidate_sightings::Entity::find()
                 .filter(catalog_candidate_sightings::Column::CandidateId.eq(c.id))
                 .order_by_asc(catalog_candidate_sightings::Column::Id)
@@ -340,9 +417,11 @@ impl Store {
                 .collect();
             out.push(CandidateRow {
                 id: c.id,
-                name: c.name,
+                name,
                 count: c.count,
-                status: c.status,
+                status,
+                entity_kind,
+                family,
                 first_seen_at: c.first_seen_at,
                 last_seen_at: c.last_seen_at,
                 sources,

@@ -12,6 +12,10 @@ pub struct Model {
     pub version: Option<String>,
     pub retired: bool,
     pub created_at: DateTimeUtc,
+    /// document | reference | observed
+    pub origin: String,
+    pub provisional: bool,
+    pub evidence_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,10 @@ pub struct Model {
     pub name: String,
     pub country: Option<String>,
     pub created_at: DateTimeUtc,
+    /// document | reference | observed
+    pub origin: String,
+    pub provisional: bool,
+    pub evidence_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

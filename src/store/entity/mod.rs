@@ -8,6 +8,7 @@ pub mod catalog_fact_evidence;
 pub mod catalog_facts;
 pub mod catalog_mentions;
 pub mod catalog_models;
+pub mod catalog_revision;
 pub mod catalog_source_links;
 pub mod catalog_terms;
 pub mod catalog_vendors;

@@ -1,0 +1,179 @@
+//! Comparison targets: a model a sentence only measures against (性能逼近
+//! GPT-4, outperforms Llama 3, 与GPT-4相当) is not the subject of its
+//! release or size statement, so no figure of the sentence binds to it.
+
+use std::ops::Range;
+
+/// Words right before a model that introduce a comparison.
+const BEFORE: &[&str] = &[
+    "逼近",
+    "超越",
+    "超过",
+    "对标",
+    "媲美",
+    "相当于",
+    "比肩",
+    "不输",
+    "不输于",
+    "优于",
+    "胜过",
+    "赶超",
+    "接近",
+    "击败",
+    "领先于",
+    "看齐",
+    "追平",
+    "相较于",
+    "相较",
+    "相比于",
+    "相比",
+    "对比",
+    "较之",
+    "比起",
+    "不亚于",
+    "类似于",
+    "类似",
+    "超出",
+    "强于",
+    "弱于",
+    "落后于",
+    "不及",
+    "不如",
+    "逊于",
+    "逊色于",
+    "追赶",
+    "than",
+    "comparable to",
+    "rivals",
+    "rival",
+    "rivaling",
+    "rivalling",
+    "outperforms",
+    "outperform",
+    "outperformed",
+    "outperforming",
+    "beats",
+    "beat",
+    "surpasses",
+    "surpass",
+    "surpassed",
+    "matches",
+    "matching",
+    "on par with",
+    "competitive with",
+    "competes with",
+    "rivalling",
+    "as good as",
+    "compared with",
+    "compared to",
+    "versus",
+    "vs.",
+    "vs",
+    "against",
+    "trails",
+    "behind",
+    "like",
+    "similar to",
+    "close to",
+    "ahead of",
+    "exceeds",
+    "exceeding",
+];
+
+/// Words that join a list of comparison targets (超越GPT-4和Claude 3).
+const JOINERS: &[&str] = &["和", "与", "及", "以及", "、", "或", "and", "or", "the", "even", "了", "过", "甚至"];
+
+/// `与GPT-4相当`: a model between 与/和/跟/同/较 and one of these words.
+const AROUND_OPEN: &[&str] = &["与", "和", "跟", "同", "较", "比"];
+const AROUND_CLOSE: &[&str] =
+    &["相当", "相比", "相近", "媲美", "比肩", "持平", "一样", "看齐", "齐平", "差不多", "相较", "对比"];
+
+/// Does `before` end with a comparison cue (a Latin cue as a whole word)?
+fn ends_with_cue(before: &str) -> bool {
+    let lower = before.trim_end().to_ascii_lowercase();
+    BEFORE.iter().any(|w| {
+        lower.ends_with(w) && {
+            let start = lower.len() - w.len();
+            !w.starts_with(|c: char| c.is_ascii_alphabetic())
+                || !lower.get(..start).and_then(|p| p.chars().next_back()).is_some_and(|c| c.is_ascii_alphanumeric())
+        }
+    })
+}
+
+/// Which of `mentions` (spans in `s`, left to right) are comparison targets.
+pub fn comparison_targets(s: &str, mentions: &[Range<usize>]) -> Vec<bool> {
+    let mut out: Vec<bool> = Vec::with_capacity(mentions.len());
+    for (i, m) in mentions.iter().enumerate() {
+        let mut before = s.get(..m.start).unwrap_or_default();
+        // Back over joiners and earlier targets: `超越A、B和C` marks all
+        // three; `超过了A` is a cue, then a joiner.
+        let mut target = false;
+        for _ in 0..8 {
+            if ends_with_cue(before) {
+                target = true;
+                break;
+            }
+            let trimmed = before.trim_end();
+            let lower = trimmed.to_ascii_lowercase();
+            if let Some(j) = JOINERS.iter().find(|j| lower.ends_with(*j)) {
+                before = trimmed.get(..trimmed.len() - j.len()).unwrap_or_default();
+                continue;
+            }
+            // An earlier target ending here carries over to this one.
+            if let Some(k) = (0..i).rev().find(|&k| mentions.get(k).is_some_and(|p| p.end == trimmed.len())) {
+                target = out.get(k).copied().unwrap_or(false);
+            }
+            break;
+        }
+        let before = s.get(..m.start).unwrap_or_default().trim_end();
+        let around = AROUND_OPEN.iter().any(|w| before.ends_with(w)) && {
+            let after = s.get(m.end..).unwrap_or_default();
+            let window: String = after.chars().take(8).collect();
+            let clause = window.split(['，', ',', '。', '；', ';']).next().unwrap_or_default();
+            AROUND_CLOSE.iter().any(|w| clause.contains(w))
+        };
+        out.push(target || around);
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn targets(s: &str, names: &[&str]) -> Vec<bool> {
+        let spans: Vec<Range<usize>> = names
+            .iter()
+            .map(|n| {
+                let i = s.find(n).unwrap();
+                i..i + n.len()
+            })
+            .collect();
+        comparison_targets(s, &spans)
+    }
+
+    #[test]
+    fn comparisons_in_chinese() {
+        assert_eq!(targets("X公司发布Foo-2万亿参数大模型，性能逼近GPT-4", &["Foo-2", "GPT-4"]), vec![false, true]);
+        assert_eq!(
+            targets("Qwen2.5在多项评测中超越GPT-4和Claude 3", &["Qwen2.5", "GPT-4", "Claude 3"]),
+            vec![false, true, true]
+        );
+        assert_eq!(targets("GLM-4的能力与GPT-4相当", &["GLM-4", "GPT-4"]), vec![false, true]);
+        assert_eq!(targets("百度发布文心一言和文心大模型", &["文心一言", "文心大模型"]), vec![false, false]);
+        assert_eq!(targets("排行榜第一，超过了LLaMA 2 70B等模型", &["LLaMA 2 70B"]), vec![true]);
+        assert_eq!(targets("超越了Llama-2-70B，但英文推理仍不及GPT-4", &["Llama-2-70B", "GPT-4"]), vec![true, true]);
+    }
+
+    #[test]
+    fn comparisons_in_english() {
+        assert_eq!(
+            targets("Foo-2 outperforms Llama 3 and GPT-4", &["Foo-2", "Llama 3", "GPT-4"]),
+            vec![false, true, true]
+        );
+        assert_eq!(targets("Yi-34B is better than LLaMA", &["Yi-34B", "LLaMA"]), vec![false, true]);
+        assert_eq!(targets("a model comparable to GPT-4 released by X", &["GPT-4"]), vec![true]);
+        assert_eq!(targets("Meta released Llama 3 and Llama 3.1", &["Llama 3", "Llama 3.1"]), vec![false, false]);
+    }
+}
