@@ -10,6 +10,7 @@ mod cli;
 mod daemon;
 mod digest;
 mod fetch;
+mod hostile;
 mod kinds;
 mod pipeline;
 mod schema;
