@@ -10,6 +10,7 @@ mod m20261128_000100_catalog;
 pub mod m20261128_000200_digest;
 mod m20261128_000300_metrics;
 mod m20261128_000400_alias_ambiguous;
+mod m20261205_050000_source_crashes;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000200_digest::Migration),
             Box::new(m20261128_000300_metrics::Migration),
             Box::new(m20261128_000400_alias_ambiguous::Migration),
+            Box::new(m20261205_050000_source_crashes::Migration),
         ]
     }
 }

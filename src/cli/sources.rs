@@ -10,7 +10,7 @@ use super::context::{Context, usage};
 use super::output::{clip, print_list, time};
 use super::{Format, FormatArg};
 use crate::import::links_from_markdown;
-use crate::schedule::{CronExpr, Schedule};
+use crate::schedule::Schedule;
 use crate::source::{Source, SourceOptions, SourceRef, kind_from_url, normalize_url};
 use crate::store::StoreError;
 use crate::store::sources::NewSource;
@@ -115,6 +115,10 @@ pub struct SourceJson {
     pub schedule: Option<String>,
     pub options: SourceOptions,
     pub created_at: DateTime<Utc>,
+    /// Checks of this source took the process down; sweeps skip it until
+    /// `sources resume`.
+    pub quarantined: bool,
+    pub quarantined_at: Option<DateTime<Utc>>,
 }
 
 impl From<&Source> for SourceJson {
@@ -134,6 +138,8 @@ impl From<&Source> for SourceJson {
             schedule: s.schedule.as_ref().map(ToString::to_string),
             options: redacted(&s.options),
             created_at: s.created_at,
+            quarantined: s.quarantined_at.is_some(),
+            quarantined_at: s.quarantined_at,
         }
     }
 }
@@ -159,6 +165,7 @@ pub async fn run(ctx: &Context, cmd: SourcesCommand) -> anyhow::Result<()> {
             let rows: Vec<SourceJson> = sources.iter().map(SourceJson::from).collect();
             print_list(f.format, &rows, &["ID", "KIND", "STATUS", "LAST CHECK", "URL", "TITLE"], |s| {
                 let status = match s.last_error_kind {
+                    _ if s.quarantined_at.is_some() => "quarantined".to_owned(),
                     Some(k) if s.status == SourceStatus::Failing => format!("failing ({k})"),
                     _ => s.status.to_string(),
                 };
@@ -233,13 +240,16 @@ pub fn store_error(e: StoreError) -> anyhow::Error {
     if e.is_user_error() { usage(e.to_string()) } else { e.into() }
 }
 
+/// Longest per-source request timeout: a check holds a slot and a lease.
+const MAX_SOURCE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Validates everything `sources add` was given, reporting every problem.
 fn new_source(ctx: &Context, a: &AddArgs) -> anyhow::Result<NewSource> {
     let mut problems = Vec::new();
     let url = normalize_url(&a.url).map_err(|e| problems.push(e.to_string())).ok();
     let schedule = match (&a.every, &a.cron) {
         (Some(e), _) => Schedule::every(e).map_err(|e| problems.push(e.to_string())).ok(),
-        (None, Some(c)) => CronExpr::parse(c).map(Schedule::Cron).map_err(|e| problems.push(e.to_string())).ok(),
+        (None, Some(c)) => Schedule::cron(c).map_err(|e| problems.push(e.to_string())).ok(),
         (None, None) => None,
     };
     let kind = if a.kind == "auto" {
@@ -265,8 +275,22 @@ fn new_source(ctx: &Context, a: &AddArgs) -> anyhow::Result<NewSource> {
     let mut headers = Vec::new();
     for h in &a.headers {
         match h.split_once(':') {
-            Some((n, v)) if !n.trim().is_empty() => headers.push((n.trim().to_owned(), v.trim().to_owned())),
-            _ => problems.push(format!("header {h:?} must look like \"Name: value\"")),
+            Some((n, v)) if !n.trim().is_empty() => {
+                let (n, v) = (n.trim(), v.trim());
+                // Checked as HTTP will: a CR/LF or other control byte would
+                // otherwise be accepted here and dropped at request time.
+                if reqwest::header::HeaderName::from_bytes(n.as_bytes()).is_err() {
+                    problems.push(format!(
+                        "header name {:?} is not a valid HTTP header name",
+                        n.escape_debug().to_string()
+                    ));
+                } else if reqwest::header::HeaderValue::from_str(v).is_err() || v.chars().any(char::is_control) {
+                    problems.push(format!("the value of header {n:?} contains a control character (CR, LF …)"));
+                } else {
+                    headers.push((n.to_owned(), v.to_owned()));
+                }
+            }
+            _ => problems.push(format!("header {:?} must look like \"Name: value\"", h.escape_debug().to_string())),
         }
     }
     if let Some(enc) = &a.encoding
@@ -275,6 +299,13 @@ fn new_source(ctx: &Context, a: &AddArgs) -> anyhow::Result<NewSource> {
         problems.push(format!("unknown encoding {enc:?} (e.g. gbk, gb18030, big5, shift_jis, utf-8)"));
     }
     let timeout_secs = a.timeout.as_deref().and_then(|t| match crate::schedule::parse_duration(t) {
+        Ok(d) if d > MAX_SOURCE_TIMEOUT => {
+            problems.push(format!(
+                "--timeout {t} is longer than the {} min a single request may take",
+                MAX_SOURCE_TIMEOUT.as_secs() / 60
+            ));
+            None
+        }
         Ok(d) => Some(d.as_secs().max(1)),
         Err(e) => {
             problems.push(e.to_string());
@@ -319,9 +350,12 @@ struct ImportRow {
     id: Option<i64>,
 }
 
-async fn import(ctx: &Context, file: &PathBuf, dry_run: bool, format: Format) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(file).map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
+async fn import(ctx: &Context, file: &std::path::Path, dry_run: bool, format: Format) -> anyhow::Result<()> {
+    let text = crate::input::read_text_file(file, crate::input::MAX_IMPORT_BYTES).map_err(|e| usage(e.to_string()))?;
     let mut rows = Vec::new();
+    // Valid links wait here with their row index: they are added together,
+    // in one transaction (all or nothing), once every link is read.
+    let mut pending: Vec<(usize, NewSource)> = Vec::new();
     let now = Utc::now();
     for link in links_from_markdown(&text) {
         let Ok(url) = normalize_url(&link.url) else {
@@ -350,13 +384,27 @@ async fn import(ctx: &Context, file: &PathBuf, dry_run: bool, format: Format) ->
                 Err(_) => ("would_add".to_owned(), None),
             }
         } else {
-            match ctx.store.add_source(&new, now).await {
-                Ok(s) => ("added".to_owned(), Some(s.id.0)),
-                Err(StoreError::Duplicate { id, .. }) => ("exists".to_owned(), Some(id)),
-                Err(e) => return Err(e.into()),
-            }
+            pending.push((rows.len(), new));
+            (String::new(), None)
         };
         rows.push(ImportRow { url: url.to_string(), kind, title: link.title, section: link.section, result, id });
+    }
+    if !pending.is_empty() {
+        let news: Vec<NewSource> = pending.iter().map(|(_, n)| n.clone()).collect();
+        let added = ctx.store.add_sources(&news, now).await.map_err(|e| {
+            anyhow::Error::from(e).context("the import was rolled back: no source of this file was added")
+        })?;
+        for ((row, _), outcome) in pending.iter().zip(added) {
+            let (result, id) = match outcome {
+                Ok(s) => ("added", Some(s.id.0)),
+                Err(StoreError::Duplicate { id, .. }) => ("exists", Some(id)),
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(r) = rows.get_mut(*row) {
+                r.result = result.to_owned();
+                r.id = id;
+            }
+        }
     }
     let added = rows.iter().filter(|r| r.result == "added" || r.result == "would_add").count();
     eprintln!(
@@ -393,6 +441,14 @@ fn show(s: &Source, format: Format) -> anyhow::Result<()> {
         None => s.status.to_string(),
     };
     println!("  status:      {status}");
+    if let Some(at) = s.quarantined_at {
+        println!(
+            "  quarantined: since {} — its checks took the process down {} times; `sources resume {}` lifts it",
+            time(Some(at)),
+            s.crash_count,
+            s.id
+        );
+    }
     if let Some(f) = &s.final_url {
         println!("  final url:   {f}");
     }

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod changes;
 mod convert;
+mod crashes;
 pub mod digest;
 pub mod entity;
 pub mod lock;
@@ -12,11 +13,16 @@ pub mod metrics;
 pub mod record;
 pub mod sources;
 
+pub use crashes::{DeadOwners, QUARANTINE_AFTER, Recovery};
+
 use std::path::Path;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -121,6 +127,20 @@ impl Store {
         &self.db
     }
 
+    /// Begins a transaction that will write. On SQLite it is `BEGIN
+    /// IMMEDIATE`: the write lock is taken at the start, where the busy
+    /// timeout applies. A deferred transaction that reads and then writes
+    /// is refused at once ("database is locked") when another process wrote
+    /// meanwhile — the busy timeout never applies to that upgrade.
+    /// PostgreSQL ignores the mode.
+    pub(crate) async fn write_txn(&self) -> Result<DatabaseTransaction, DbErr> {
+        let opts = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        self.db.begin_with_options(opts).await
+    }
+
     pub async fn close(self) -> Result<(), StoreError> {
         self.db.close().await.map_err(StoreError::Db)
     }
@@ -133,15 +153,10 @@ pub fn sqlite_path(url: &str) -> Option<String> {
     if path.is_empty() || path == ":memory:" { None } else { Some(path.to_owned()) }
 }
 
-/// Hides a password in a database URL before it reaches a message.
+/// Hides a password (userinfo or `password=` parameter) in a database URL
+/// before it reaches a message.
 pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
-    }
+    crate::redact::redact_url(url)
 }
 
 #[cfg(test)]

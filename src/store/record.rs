@@ -3,9 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::entity::{blobs, changes, checks, snapshots, sources};
 use super::{Store, StoreError};
@@ -123,7 +121,7 @@ fn to_i32(n: u32) -> i32 {
 
 impl Store {
     pub async fn record_check(&self, rec: CheckRecord) -> Result<Recorded, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         let now = rec.started_at;
 
         let mut snapshot_id = None;
@@ -226,6 +224,9 @@ impl Store {
             .col_expr(sources::Column::PendingCount, Expr::value(to_i32(u.pending_count)))
             .col_expr(sources::Column::ConsecutiveFailures, Expr::value(to_i32(u.consecutive_failures)))
             .col_expr(sources::Column::LastCheckedAt, Expr::value(now))
+            // The check ended: whatever took the process down before, it
+            // was not this source's check now.
+            .col_expr(sources::Column::CrashCount, Expr::value(0))
             .col_expr(sources::Column::NextCheckAt, Expr::value(u.next_check_at))
             .col_expr(sources::Column::UpdatedAt, Expr::value(now));
         if let Some(etag) = &u.etag {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait, TryInsertResult,
+    TryInsertResult,
 };
 use serde::Serialize;
 
@@ -115,7 +115,7 @@ impl Store {
         at: DateTime<Utc>,
         analysis: &Analysis,
     ) -> Result<RecordedAnalysis, CatalogStoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         let ids = Ids::load(&txn).await?;
         let mut out = RecordedAnalysis::default();
         for m in &analysis.mentions {
@@ -187,7 +187,7 @@ impl Store {
         at: DateTime<Utc>,
         facts: &[StructuredFact],
     ) -> Result<Vec<i64>, CatalogStoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         let ids = Ids::load(&txn).await?;
         let mut accepted = Vec::new();
         for f in facts {

@@ -33,6 +33,12 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub removed_at: Option<DateTimeUtc>,
+    /// Start-ups in a row that found a check of this source begun and
+    /// never ended (the process died during it).
+    pub crash_count: i32,
+    /// Set after repeated crashes: no sweep claims the source until
+    /// `sources resume`.
+    pub quarantined_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
