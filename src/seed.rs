@@ -7,7 +7,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::config::Config;
-use crate::schedule::{CronExpr, Schedule};
+use crate::schedule::Schedule;
 use crate::source::{SourceOptions, kind_from_url, normalize_url};
 use crate::store::sources::NewSource;
 use crate::store::{Store, StoreError};
@@ -79,7 +79,7 @@ pub fn parse(text: &str, path: &Path, config: &Config) -> Result<Vec<NewSource>,
         };
         let schedule = match (s.every.as_deref(), s.cron.as_deref()) {
             (Some(e), None) => Schedule::every(e).map(Some),
-            (None, Some(c)) => CronExpr::parse(c).map(|c| Some(Schedule::Cron(c))),
+            (None, Some(c)) => Schedule::cron(c).map(Some),
             (None, None) => Ok(None),
             (Some(_), Some(_)) => {
                 problems.push(format!("{at}: give `every` or `cron`, not both"));

@@ -33,6 +33,14 @@ impl Check {
 
     fn url(&mut self, key: &str, text: &str) -> Url {
         match Url::parse(text) {
+            // Credentials in a URL end up in logs and `config check`; the
+            // token has its own key (`token_env`, `token_file`).
+            Ok(u) if !u.username().is_empty() || u.password().is_some() => {
+                self.problems.push(format!(
+                    "`{key}` must not carry credentials (user:password@); use the token settings instead"
+                ));
+                fallback_url()
+            }
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
             Ok(_) => {
                 self.problems.push(format!("`{key}` must be an http(s) URL, got {text:?}"));

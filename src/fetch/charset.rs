@@ -1,7 +1,10 @@
 //! Bytes → text. Order: BOM, the `Content-Type` charset, `<meta charset>` /
 //! `http-equiv` in the first bytes, then a statistical guess (chardetng, with
-//! the TLD as a hint). A declaration the bytes contradict (header says UTF-8,
-//! bytes are GBK) is dropped in favour of detection.
+//! the TLD as a hint). A declaration the bytes clearly contradict (header
+//! says UTF-8, bytes are GBK) is dropped in favour of detection; one the
+//! bytes almost all agree with is kept, a few stray bytes becoming U+FFFD
+//! (detection on such a page guessed windows-1252 and turned a Chinese
+//! article into mojibake).
 
 use encoding_rs::{Encoding, UTF_8};
 
@@ -46,16 +49,31 @@ pub fn decode(body: &[u8], content_type: Option<&str>, override_label: Option<&s
         // lie by construction (HTML spec): treat it as UTF-8.
         let enc = if source == CharsetSource::Meta && (enc.name().starts_with("UTF-16")) { UTF_8 } else { enc };
         let decoded = finish(enc, body, source);
-        if !decoded.had_errors {
+        if !decoded.had_errors || mostly_valid(&decoded.text) {
             return decoded;
         }
-        // The declaration is wrong; trust the bytes.
+        // The bytes clearly contradict the declaration; trust the bytes.
     }
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(body, true);
     let tld = host.and_then(|h| h.rsplit('.').next()).map(str::as_bytes);
     let guessed = detector.guess(tld, true);
     finish(guessed, body, CharsetSource::Detected)
+}
+
+/// Largest share of bad sequences among the non-ASCII characters for which
+/// a declaration still holds: 1 in 50. A mis-declared GBK page fails most
+/// of its multi-byte pairs; a UTF-8 page with a stray byte fails one.
+const MAX_BAD_SHARE: usize = 50;
+
+/// Whether a decoding with errors is still the right one: replacement
+/// characters are a small share of the non-ASCII characters.
+fn mostly_valid(text: &str) -> bool {
+    let (mut bad, mut good) = (0usize, 0usize);
+    for c in text.chars().filter(|c| !c.is_ascii()) {
+        if c == char::REPLACEMENT_CHARACTER { bad += 1 } else { good += 1 }
+    }
+    bad * MAX_BAD_SHARE <= good
 }
 
 fn finish(enc: &'static Encoding, body: &[u8], source: CharsetSource) -> Decoded {
@@ -163,5 +181,20 @@ mod tests {
         assert_eq!(decode(&bytes, Some("text/html; charset=gbk"), None, None).text, ZH);
         let d = decode(&gbk(ZH), Some("text/html; charset=utf-8"), Some("gb18030"), None);
         assert_eq!((d.text.as_str(), d.source), (ZH, CharsetSource::Override));
+    }
+
+    /// Issue 14 finding 4: one stray byte in a page declared UTF-8 (header
+    /// and meta) made the whole article windows-1252 mojibake.
+    #[test]
+    fn issue14_a_stray_byte_keeps_the_declared_charset() {
+        let html = page("<meta charset=\"utf-8\">", &format!("{ZH}{ZH}@@{ZH}"));
+        let at = html.find("@@").unwrap() + 1;
+        let mut bytes = html.into_bytes();
+        bytes.insert(at, 0xB0); // a lone continuation byte
+        let d = decode(&bytes, Some("text/html; charset=utf-8"), None, Some("example.cn"));
+        assert_eq!((d.encoding, d.source), ("UTF-8", CharsetSource::Header));
+        assert!(d.had_errors);
+        assert_eq!(d.text.matches(ZH).count(), 3, "{}", d.text);
+        assert_eq!(d.text.matches(char::REPLACEMENT_CHARACTER).count(), 1);
     }
 }
