@@ -1,6 +1,7 @@
 //! Hostile input (issue 14): nothing a server sends can take the process
 //! down or hold it, and concurrent writers wait instead of failing.
 
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::{Backend, Mw, Page, TestServer};
@@ -89,4 +90,117 @@ async fn issue14_deeply_nested_html_is_refused_quickly() {
     assert_eq!(r[0]["error_kind"], "invalid_content", "{r}");
     assert!(r[0]["message"].as_str().unwrap().contains("deeper than"), "{r}");
     assert!(took < Duration::from_secs(10), "the check took {took:?}");
+}
+
+/// Issue 14 finding 3: 11 of 20 parallel `sources add` failed with
+/// `database is locked` (a deferred transaction upgrading to a write never
+/// waits). With `BEGIN IMMEDIATE` they all wait their turn; an import of
+/// 300 links running beside them is one transaction and lands whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue14_parallel_writers_wait_instead_of_failing() {
+    let Some(mw) = Mw::new(Backend::Sqlite).await else { return };
+    mw.init().await;
+    let doc: String = (0..300).map(|i| format!("* [报道 {i}](https://import.example.com/a/{i}.html)\n")).collect();
+    std::fs::write(mw.path().join("notes.md"), doc).unwrap();
+    let mut children = Vec::new();
+    for i in 0..20 {
+        let url = format!("https://parallel.example.com/{i}");
+        children.push(tokio::process::Command::from(mw.command(&["sources", "add", &url])).output());
+    }
+    children.push(
+        tokio::process::Command::from(mw.command(&["sources", "import", "notes.md", "--format", "json"])).output(),
+    );
+    let mut failures = Vec::new();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.await.unwrap();
+        if !out.status.success() {
+            failures.push(format!("#{i}: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
+    assert_eq!(list.as_array().unwrap().len(), 320);
+}
+
+/// A TCP listener that accepts and never answers: a check that begins and
+/// never ends. Each accepted connection is reported on the channel.
+fn black_hole() -> (String, std::sync::mpsc::Receiver<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hangs.html", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().map_while(Result::ok) {
+            held.push(conn);
+            if tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    (url, rx)
+}
+
+/// Issue 14 items 1 and 5: a source whose check was in flight when the
+/// process died twice in a row is quarantined at the next start (shown in
+/// `sources list`, never claimed again), its lease released at once rather
+/// than after `schedule.lease`; a source that merely ran beside it is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue14_a_source_that_kills_the_daemon_twice_is_quarantined() {
+    let config = crate::support::TEST_CONFIG
+        .replace("timeout = \"5s\"", "timeout = \"60s\"")
+        .replace("[schedule]\njitter = 0.0", "[schedule]\njitter = 0.0\nsweep_every = \"1s\"");
+    let Some(mw) = Mw::with_config(Backend::Sqlite, &config).await else { return };
+    let server = TestServer::start().await;
+    server.set("/fine.html", Page::html("<html><body><article><p>文心一言发布。</p></article></body></html>"));
+    let (hang_url, accepted) = black_hole();
+    mw.init().await;
+    let hang = mw.add(&hang_url, &[]).await;
+    let fine = mw.add(&server.url("/fine.html"), &[]).await;
+
+    let mut accepted = accepted;
+    for round in 0..2 {
+        let mut child = mw.command(&["run"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let (started, rx) =
+            tokio::task::spawn_blocking(move || (accepted.recv_timeout(Duration::from_secs(30)).is_ok(), accepted))
+                .await
+                .unwrap();
+        accepted = rx;
+        assert!(started, "round {round}: the daemon never started the hanging check");
+        child.kill().unwrap(); // SIGKILL: the check began and never ended
+        child.wait().unwrap();
+        let shown = mw.source(hang).await;
+        assert_eq!(shown["quarantined"], false, "round {round}: {shown}");
+    }
+    // The third start finds the second crash: quarantine, and the lease
+    // is released at once; both are done before "modelwatch started".
+    let mut child = mw.command(&["run"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut seen = Vec::new();
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let done = line.contains("modelwatch started");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+        seen
+    });
+    let seen = tokio::time::timeout(Duration::from_secs(60), lines).await;
+    // Killed first, so a failed wait cannot leave the daemon running.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let seen = seen.expect("the daemon did not start within 60 s").unwrap();
+    let log = seen.join("\n");
+    assert!(log.contains("Quarantined a source"), "{log}");
+    let shown = mw.source(hang).await;
+    assert_eq!(shown["quarantined"], true, "{shown}");
+    assert_eq!(shown["last_error_kind"], "invalid_content", "{shown}");
+    assert_eq!(mw.source(fine).await["quarantined"], false);
+    let list = mw.run_async(&["sources", "list"]).await.ok();
+    assert!(list.stdout.contains("quarantined"), "{}", list.stdout);
+    // `resume` lifts it.
+    mw.run_async(&["sources", "resume", &hang.to_string()]).await.ok();
+    assert_eq!(mw.source(hang).await["quarantined"], false);
 }
