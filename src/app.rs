@@ -4,21 +4,65 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use tokio::sync::mpsc;
-use tokio_cron_scheduler::{Job, JobScheduler};
+use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::Config;
-use crate::fetch::Fetcher;
+use crate::config::{Config, redact_url};
+use crate::fetch::{FetchError, Fetcher};
 use crate::runner::{Outcome, Runner};
+use crate::store::lock::LockError;
+use crate::store::{Store, StoreError};
+
+/// Why the daemon could not start or run. [`AppError::is_usage`] tells the
+/// operator's mistakes (exit code 2) from runtime failures (exit code 1).
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Another daemon holds the SQLite file.
+    #[error(transparent)]
+    Locked(#[from] LockError),
+    /// The database URL names nothing we can open (or its folder cannot be made).
+    #[error("{0}")]
+    Open(#[source] StoreError),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[source] StoreError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("cannot listen on {addr} (ops.listen): {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the scheduler: {0}")]
+    Scheduler(#[from] JobSchedulerError),
+}
+
+impl AppError {
+    /// Whether the operator's configuration is at fault, not the run.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, AppError::Locked(_) | AppError::Open(_))
+    }
+}
+
+/// Opens the configured database. A URL that cannot be opened is the
+/// operator's to fix; other errors are runtime failures.
+pub async fn open_store(config: &Config) -> Result<Store, AppError> {
+    match Store::connect(&config.database.url, config.database.max_connections).await {
+        Ok(s) => Ok(s),
+        Err(e @ (StoreError::Connect { .. } | StoreError::Folder { .. })) => Err(AppError::Open(e)),
+        Err(e) => Err(AppError::Store(e)),
+    }
+}
 
 /// How long shutdown waits for running checks before giving up on them.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Runs the daemon until SIGINT or SIGTERM.
-pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
+pub async fn run_until_signal(config: Config) -> Result<(), AppError> {
     let shutdown = CancellationToken::new();
     let signal = shutdown.clone();
     tokio::spawn(async move {
@@ -52,16 +96,14 @@ async fn wait_for_signal() {
 }
 
 /// Runs the daemon until `shutdown` is cancelled.
-pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppError> {
     let config = Arc::new(config);
     let _lock = match crate::store::sqlite_path(&config.database.url) {
-        Some(path) => {
-            Some(crate::store::lock::lock_sqlite(&path).map_err(|e| crate::cli::context::usage(e.to_string()))?)
-        }
+        Some(path) => Some(crate::store::lock::lock_sqlite(&path)?),
         None => None,
     };
-    let store = crate::cli::context::open_store(&config).await?;
-    store.migrate().await.context("cannot migrate the database")?;
+    let store = open_store(&config).await?;
+    store.migrate().await.map_err(AppError::Migrate)?;
     if store.count_sources().await? == 0 {
         match crate::seed::load(&store, &config).await {
             Ok(n) => {
@@ -76,7 +118,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     recover_after_crash(&runner).await?;
     tracing::info!(
         instance = %owner,
-        database = %crate::store::redact_url(&config.database.url),
+        database = %redact_url(&config.database.url),
         sources = store.count_sources().await?,
         sweep_every = %crate::schedule::format_duration(config.schedule.sweep_every),
         "modelwatch started"
@@ -84,17 +126,16 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
 
     let tracker = TaskTracker::new();
     if let Some(addr) = config.ops.listen {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr} (ops.listen)"))?;
-        tracing::info!(listen = %listener.local_addr()?, "Ops endpoints ready");
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| AppError::Listen { addr, source })?;
+        let local = listener.local_addr().map_err(|source| AppError::Listen { addr, source })?;
+        tracing::info!(listen = %local, "Ops endpoints ready");
         tracker.spawn(crate::ops::serve(listener, store.clone(), crate::ops::install_metrics(), shutdown.clone()));
     }
 
     // Cron closures only enqueue: the sweep runs in this task, so two sweeps
     // never overlap and a slow one simply absorbs the ticks that came during it.
     let (tick_tx, mut tick_rx) = mpsc::channel::<()>(1);
-    let mut scheduler = JobScheduler::new().await.context("cannot start the scheduler")?;
+    let mut scheduler = JobScheduler::new().await?;
     let tx = tick_tx.clone();
     scheduler
         .add(Job::new_repeated_async(config.schedule.sweep_every, move |_id, _sched| {
@@ -145,7 +186,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             .await?;
         tracker.spawn(crate::digest::daemon::run(store.clone(), config.clone(), digest_rx, shutdown.clone()));
     }
-    scheduler.start().await.context("cannot start the scheduler")?;
+    scheduler.start().await?;
     let _ = tick_tx.try_send(()); // first sweep at start-up
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     check_suspects(&runner, &owner, &shutdown).await?;
@@ -235,7 +276,7 @@ fn host_name() -> String {
 /// Takes back what a crashed run left: its leases (at once, not after
 /// `schedule.lease`), counting each as a crash of that source's check, and
 /// then checks the suspects one at a time (see `store::crashes`).
-async fn recover_after_crash(runner: &Runner) -> anyhow::Result<()> {
+async fn recover_after_crash(runner: &Runner) -> Result<(), StoreError> {
     let store = &runner.store;
     let dead = if store.is_sqlite() {
         crate::store::DeadOwners::All
@@ -269,7 +310,7 @@ async fn recover_after_crash(runner: &Runner) -> anyhow::Result<()> {
 }
 
 /// Checks crash suspects one at a time, before the first sweep.
-async fn check_suspects(runner: &Runner, owner: &str, cancel: &CancellationToken) -> anyhow::Result<()> {
+async fn check_suspects(runner: &Runner, owner: &str, cancel: &CancellationToken) -> Result<(), StoreError> {
     let store = &runner.store;
     let suspects = store.crash_suspects().await?;
     if !suspects.is_empty() {

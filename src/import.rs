@@ -17,10 +17,12 @@ pub struct ImportedLink {
     pub line: usize,
 }
 
+#[expect(clippy::expect_used, reason = "a literal pattern; the import tests compile it on every run")]
 static MD_LINK: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\[([^\]]*)\]\((https?://[^)\s]+)\)").unwrap_or_else(|_| unreachable!()));
+    LazyLock::new(|| Regex::new(r"\[([^\]]*)\]\((https?://[^)\s]+)\)").expect("static regex compiles"));
+#[expect(clippy::expect_used, reason = "a literal pattern; the import tests compile it on every run")]
 static BARE_URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"https?://[^\s<>()\[\]"'，。、；：！？）（【】《》]+"#).unwrap_or_else(|_| unreachable!())
+    Regex::new(r#"https?://[^\s<>()\[\]"'，。、；：！？）（【】《》]+"#).expect("static regex compiles")
 });
 
 /// Every http(s) link of `markdown`, in order, first occurrence only.

@@ -34,7 +34,13 @@ fn main() -> ExitCode {
             Command::Run => {
                 let config = cli::context::load_config(&cli.config, cli.database_url.as_deref())?;
                 init_tracing(&config.log.filter, config.log.format == modelwatch::config::LogFormat::Json);
-                modelwatch::app::run_until_signal(config).await
+                modelwatch::app::run_until_signal(config).await.map_err(|e| {
+                    if e.is_usage() {
+                        anyhow::Error::new(UsageError(modelwatch::error_chain(&e)))
+                    } else {
+                        anyhow::Error::new(e)
+                    }
+                })
             }
             _ => {
                 init_tracing("warn", false);

@@ -112,13 +112,8 @@ string_enum! {
     }
 }
 
-impl ErrorKind {
-    /// Transient kinds are retried inside a check and never flip a status
-    /// on their own.
-    pub fn is_transient(self) -> bool {
-        matches!(self, ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::HttpStatus | ErrorKind::RateLimited)
-    }
-}
+// Which failures are transient is decided in one place, `fetch::retry`,
+// from the kind and the HTTP status together (a 403 is not, a 503 is).
 
 string_enum! {
     /// What kind of change was recorded.
@@ -139,6 +134,14 @@ impl fmt::Display for SourceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
     }
+}
+
+/// One observed value of one metric (stars, forks, downloads, likes): made
+/// by the source kinds, saved by the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricPoint {
+    pub metric: String,
+    pub value: f64,
 }
 
 #[cfg(test)]

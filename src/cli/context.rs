@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use crate::config::{Config, Overrides};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 /// An error in what the user asked for (exit code 2), as opposed to a
 /// failure while doing it (exit code 1).
@@ -42,7 +42,7 @@ impl Context {
             if !pending.is_empty() {
                 return Err(usage(format!(
                     "the database at {} is not initialised or is out of date ({} pending migration(s)); run `modelwatch init`",
-                    crate::store::redact_url(&config.database.url),
+                    crate::config::redact_url(&config.database.url),
                     pending.len()
                 )));
             }
@@ -53,11 +53,9 @@ impl Context {
 
 /// Opens the store; an unreachable or malformed database URL is bad input.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    match Store::connect(&config.database.url, config.database.max_connections).await {
-        Ok(s) => Ok(s),
-        Err(e @ (StoreError::Connect { .. } | StoreError::Folder { .. })) => Err(usage(crate::error_chain(&e))),
-        Err(e) => Err(e.into()),
-    }
+    crate::app::open_store(config)
+        .await
+        .map_err(|e| if e.is_usage() { usage(crate::error_chain(&e)) } else { e.into() })
 }
 
 /// `config check`: the effective configuration, secrets redacted.

@@ -12,7 +12,7 @@ pub struct InitArgs {
 }
 
 pub async fn run(ctx: &Context, args: &InitArgs) -> anyhow::Result<()> {
-    eprintln!("Database ready at {}", crate::store::redact_url(&ctx.config.database.url));
+    eprintln!("Database ready at {}", crate::config::redact_url(&ctx.config.database.url));
     super::catalog::load_seed(ctx).await?;
     if !args.no_seed_sources {
         let added = crate::seed::load(&ctx.store, &ctx.config).await.map_err(|e| match e {

@@ -103,7 +103,7 @@ impl fmt::Debug for DatabaseConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // A PostgreSQL URL may carry a password.
         f.debug_struct("DatabaseConfig")
-            .field("url", &crate::store::redact_url(&self.url))
+            .field("url", &redact_url(&self.url))
             .field("max_connections", &self.max_connections)
             .finish()
     }
@@ -119,6 +119,8 @@ pub struct FetchConfig {
     pub per_host_concurrency: u32,
     pub per_host_interval: Duration,
     pub allow_private_networks: bool,
+    /// The one proxy requests go through; `None` ignores environment proxies.
+    pub proxy: Option<Url>,
     pub respect_robots: bool,
     /// With `{version}` and `{contact}` filled in.
     pub user_agent: String,
@@ -280,12 +282,21 @@ impl Config {
         }
         crate::redact::register_url(self.github.api_base.as_str());
         crate::redact::register_url(self.huggingface.api_base.as_str());
+        if let Some(p) = &self.fetch.proxy {
+            crate::redact::register_url(p.as_str());
+        }
     }
 
     /// Resolves a path from the config file against its folder.
     pub fn resolve(&self, path: &Path) -> PathBuf {
         if path.is_absolute() { path.to_path_buf() } else { self.base_dir.join(path) }
     }
+}
+
+/// Hides a password in a database URL before it reaches a message.
+pub fn redact_url(url: &str) -> String {
+    // Userinfo passwords and `password=`-style parameters alike.
+    crate::redact::redact_url(url)
 }
 
 #[cfg(test)]

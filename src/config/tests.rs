@@ -127,3 +127,9 @@ fn issue14_credentials_in_api_urls_are_refused_without_echo() {
     assert!(text.contains("`github.api_base` must not carry credentials"), "{text}");
     assert!(!text.contains("hunter22"), "{text}");
 }
+
+#[test]
+fn passwords_are_redacted() {
+    assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+    assert_eq!(super::redact_url("sqlite://data/modelwatch.db?mode=rwc"), "sqlite://data/modelwatch.db?mode=rwc");
+}

@@ -53,6 +53,24 @@ impl Check {
         }
     }
 
+    /// `fetch.proxy`: empty, or an http(s) URL (credentials allowed: they
+    /// are the proxy's, and are scrubbed from logs).
+    fn proxy(&mut self, text: &str) -> Option<Url> {
+        if text.is_empty() {
+            return None;
+        }
+        match Url::parse(text) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
+            _ => {
+                self.problems.push(format!(
+                    "`fetch.proxy` must be an http(s) URL such as http://proxy:3128, got {:?}",
+                    crate::config::redact_url(text)
+                ));
+                None
+            }
+        }
+    }
+
     fn positive(&mut self, key: &str, value: u64) {
         if value == 0 {
             self.problems.push(format!("`{key}` must be at least 1"));
@@ -82,8 +100,15 @@ impl Check {
     }
 }
 
+#[expect(clippy::expect_used, reason = "a literal URL; the config tests parse it on every run")]
 fn fallback_url() -> Url {
-    Url::parse("http://invalid.invalid/").unwrap_or_else(|_| unreachable!("static URL parses"))
+    Url::parse("http://invalid.invalid/").expect("static URL parses")
+}
+
+/// Stands in for a bad `digest.cron` so validation can go on collecting problems.
+#[expect(clippy::expect_used, reason = "a literal expression; the config tests parse it on every run")]
+fn fallback_cron() -> CronExpr {
+    CronExpr::parse("0 0 8 * * Mon").expect("static cron parses")
 }
 
 pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String>) -> Result<Config, Vec<String>> {
@@ -108,6 +133,7 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
             Duration::from_secs(1)
         }),
         allow_private_networks: f.allow_private_networks,
+        proxy: c.proxy(f.proxy.trim()),
         respect_robots: f.respect_robots,
         user_agent: f.user_agent.replace("{version}", env!("CARGO_PKG_VERSION")).replace("{contact}", &f.contact_url),
         retries: f.retries,
@@ -168,7 +194,7 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
     let d = &raw.digest;
     let cron = CronExpr::parse(&d.cron).unwrap_or_else(|e| {
         c.problems.push(format!("`digest.cron`: {e}"));
-        CronExpr::parse("0 0 8 * * Mon").unwrap_or_else(|_| unreachable!("static cron parses"))
+        fallback_cron()
     });
     if d.enabled && d.recipients.is_empty() {
         c.problems.push("`digest.enabled` is true but `digest.recipients` is empty".to_owned());

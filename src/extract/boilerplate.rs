@@ -7,8 +7,6 @@ use std::sync::LazyLock;
 use regex::Regex;
 use scraper::{ElementRef, Node};
 
-use super::stats::PageStats;
-
 /// Tags whose content is never reader-visible text.
 const NEVER_TEXT: &[&str] = &[
     "script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "embed", "head", "link", "meta",
@@ -74,8 +72,10 @@ pub(crate) fn furniture_reason(el: &ElementRef<'_>) -> Option<String> {
 }
 
 /// A container whose first text is "相关推荐" or "Related posts" and whose
-/// text is mostly links.
-pub(crate) fn link_list_reason(el: &ElementRef<'_>, stats: &PageStats) -> Option<String> {
+/// text is mostly links. `text` and `linked` are the element's visible and
+/// linked character counts (from `stats`, which builds on this module's
+/// rules, so the counts come in as numbers).
+pub(crate) fn link_list_reason(el: &ElementRef<'_>, text: usize, linked: usize) -> Option<String> {
     if !LIST_CONTAINERS.contains(&el.value().name()) {
         return None;
     }
@@ -84,10 +84,9 @@ pub(crate) fn link_list_reason(el: &ElementRef<'_>, stats: &PageStats) -> Option
     if !re.is_match(&first) {
         return None;
     }
-    let s = stats.get(el.id());
     // The heading itself is not a link; the rest of the block mostly is.
-    let body = s.text.saturating_sub(first.chars().filter(|c| !c.is_whitespace()).count());
-    (body > 0 && s.linked * 2 >= body).then(|| format!("list \"{first}\""))
+    let body = text.saturating_sub(first.chars().filter(|c| !c.is_whitespace()).count());
+    (body > 0 && linked * 2 >= body).then(|| format!("list \"{first}\""))
 }
 
 /// Nodes looked at for a container's first text: a heading comes early,
@@ -143,9 +142,14 @@ mod tests {
                <li><a href="/2">月之暗面Kimi K2开源</a></li></ul></div>
                <div id="b"><h3>相关推荐</h3><p>这一段是正文而不是链接列表，篇幅比较长，也没有任何链接。</p></div>"#,
         );
-        let stats = PageStats::compute(&doc);
-        assert_eq!(link_list_reason(&first(&doc, "#a"), &stats).as_deref(), Some("list \"猜你喜欢\""));
-        assert_eq!(link_list_reason(&first(&doc, "#b"), &stats), None);
+        let stats = super::super::stats::PageStats::compute(&doc);
+        let reason = |css: &str| {
+            let el = first(&doc, css);
+            let s = stats.get(el.id());
+            link_list_reason(&el, s.text, s.linked)
+        };
+        assert_eq!(reason("#a").as_deref(), Some("list \"猜你喜欢\""));
+        assert_eq!(reason("#b"), None);
     }
 
     #[test]

@@ -275,7 +275,10 @@ fn drop_reason(el: &ElementRef<'_>, drops: &Drops<'_>, is_root: bool) -> Option<
         return Some(None);
     }
     if drops.furniture
-        && let Some(why) = furniture_reason(el).or_else(|| link_list_reason(el, drops.stats))
+        && let Some(why) = furniture_reason(el).or_else(|| {
+            let s = drops.stats.get(el.id());
+            link_list_reason(el, s.text, s.linked)
+        })
     {
         return Some(Some(why));
     }

@@ -4,6 +4,7 @@
 //! Redirects are followed by hand so that each hop is checked by the SSRF
 //! guard, loops are detected, and the caller learns the whole chain.
 
+mod budget;
 pub mod charset;
 mod guard;
 mod politeness;
@@ -20,9 +21,10 @@ use bytes::Bytes;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
-use crate::config::FetchConfig;
+use crate::config::{FetchConfig, Secret};
 use crate::types::ErrorKind;
 
+pub use budget::Budget;
 pub use guard::{BlockedAddress, is_forbidden_ip};
 pub use politeness::host_key;
 use politeness::{Politeness, PushedBack};
@@ -43,6 +45,12 @@ pub struct FetchRequest {
     pub accept: Option<String>,
     /// Honour robots.txt for this request.
     pub respect_robots: bool,
+    /// A bearer token (an API's), sent to the request's own origin only,
+    /// never to a host a redirect names.
+    pub bearer: Option<Secret>,
+    /// A shared request budget (GitHub's API): while spent, the request is
+    /// refused without a request; rate-limit headers keep it current.
+    pub budget: Option<Arc<Budget>>,
 }
 
 impl FetchRequest {
@@ -55,6 +63,8 @@ impl FetchRequest {
             timeout: None,
             accept: None,
             respect_robots: true,
+            bearer: None,
+            budget: None,
         }
     }
 }
@@ -147,6 +157,13 @@ impl Fetcher {
         if !cfg.allow_private_networks {
             builder = builder.dns_resolver(Arc::new(guard::GuardedResolver));
         }
+        // Environment proxies would carry requests past the guard (the
+        // resolver then only sees the proxy's name): ignored unless the
+        // config names a proxy, and then each target is checked in `follow`.
+        builder = match &cfg.proxy {
+            Some(p) => builder.proxy(reqwest::Proxy::all(p.as_str()).map_err(FetchError::Client)?),
+            None => builder.no_proxy(),
+        };
         let client = builder.build().map_err(FetchError::Client)?;
         let politeness = Politeness::new(cfg.concurrency, cfg.per_host_concurrency, cfg.per_host_interval);
         Ok(Fetcher {
@@ -210,8 +227,19 @@ impl Fetcher {
             {
                 return fail(ErrorKind::Blocked, reason, None, &url);
             }
+            // Through a proxy our resolver never sees the target: resolve
+            // and judge it here (every hop, redirects included).
+            if self.cfg.proxy.is_some()
+                && !self.cfg.allow_private_networks
+                && let Some(reason) = guard::forbidden_target(&url).await
+            {
+                return fail(ErrorKind::Blocked, reason, None, &url);
+            }
             if req.respect_robots && !self.robots_allow(&url).await {
                 return fail(ErrorKind::Blocked, format!("robots.txt disallows {url} for us"), None, &url);
+            }
+            if let Some(until) = req.budget.as_ref().and_then(|b| b.blocked_until(chrono::Utc::now())) {
+                return FetchOutcome::Failed(budget_spent(until, None, &url));
             }
             let permit = match self.politeness.acquire(&url, self.cfg.retry_max_delay).await {
                 Ok(p) => p,
@@ -247,7 +275,11 @@ impl Fetcher {
             match hop {
                 Hop::Done(outcome) => {
                     let outcome = *outcome;
-                    if let FetchOutcome::Failed(FetchFailure { retry_after: Some(wait), .. }) = &outcome {
+                    // A spent budget is the account's, not the host's: the
+                    // host's other requests go on.
+                    if let FetchOutcome::Failed(FetchFailure { retry_after: Some(wait), .. }) = &outcome
+                        && req.budget.is_none()
+                    {
                         self.politeness.push_back(&url, *wait);
                     }
                     return match outcome {
@@ -310,6 +342,11 @@ impl Fetcher {
                 Ok(to) => Hop::Redirect(Redirect { status, to }),
                 Err(e) => fail(ErrorKind::HttpStatus, format!("bad redirect Location {location:?}: {e}"), Some(status)),
             };
+        }
+        if let Some(budget) = &req.budget
+            && let Some(until) = budget.observe(response.headers(), status, chrono::Utc::now())
+        {
+            return Hop::Done(Box::new(FetchOutcome::Failed(budget_spent(until, Some(status), url))));
         }
         Hop::Done(Box::new(self.finish(response, url.clone(), Vec::new()).await))
     }
@@ -375,7 +412,22 @@ impl Fetcher {
                 r = r.header(n, v);
             }
         }
+        if let Some(token) = req.bearer.as_ref().filter(|_| same_origin) {
+            r = r.bearer_auth(token.expose());
+        }
         r.send().await
+    }
+}
+
+/// A request refused for a spent budget (by the server, or here before any
+/// request): rate limited until the reset.
+fn budget_spent(until: chrono::DateTime<chrono::Utc>, status: Option<u16>, url: &Url) -> FetchFailure {
+    FetchFailure {
+        kind: ErrorKind::RateLimited,
+        message: format!("API rate limit: no requests until {}", until.to_rfc3339()),
+        status,
+        final_url: Some(url.clone()),
+        retry_after: (until - chrono::Utc::now()).to_std().ok(),
     }
 }
 

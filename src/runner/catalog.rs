@@ -4,10 +4,10 @@
 
 use chrono::Utc;
 
-use super::observe::Observation;
 use super::{Runner, blocking};
 use crate::catalog::{FactStatus, Matcher, structured};
 use crate::source::Source;
+use crate::sources::Observation;
 use crate::store::catalog::StructuredFact;
 
 impl Runner {

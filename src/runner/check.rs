@@ -8,12 +8,11 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::compare::Content;
-use super::liveness::{self, LiveState, Observed, StatusChange};
-use super::observe::{self, Observation};
+use super::liveness::{self, LiveState, StatusChange};
 use super::{Runner, jitter};
 use crate::schedule::after;
 use crate::source::Source;
-use crate::sources::KindChange;
+use crate::sources::{self, KindChange, Observation, Observed};
 use crate::store::StoreError;
 use crate::store::record::{CheckRecord, NewChange, SnapshotPointer, SourceUpdate};
 use crate::types::{ChangeKind, ErrorKind, SourceStatus};
@@ -114,15 +113,15 @@ impl Runner {
         let started_at = Utc::now();
         let clock = Instant::now();
         let previous = self.previous_meta(&source).await;
-        let mut obs = observe::observe(&self.fetcher, &self.apis, &source, !mode.dry_run, previous.as_ref()).await;
+        let mut obs = sources::observe(&self.fetcher, &self.apis, &source, !mode.dry_run, previous.as_ref()).await;
         let mut content = Content::None;
-        if obs.observed == Observed::Ok && !obs.not_modified {
+        if matches!(obs.observed, Observed::Fresh(_)) {
             match self.compare(&source, &obs).await {
                 Ok(c) => content = c,
                 // Content we cannot compare (a diff worker panicked, the
                 // history could not be read) is this source's failure, not
                 // the run's: recorded with backoff like any other.
-                Err(e) => obs = obs.into_failure(ErrorKind::InvalidContent, e),
+                Err(e) => obs = obs.into_failure(ErrorKind::InvalidContent, e.to_string()),
             }
         }
         self.finish(source, mode, obs, content, started_at, clock).await
@@ -160,18 +159,18 @@ impl Runner {
 
         let duration_ms = clock.elapsed().as_millis() as u64;
         let outcome = match (&obs.observed, &content) {
-            (Observed::Ok, Content::Baseline { .. }) => Outcome::Baseline,
-            (Observed::Ok, Content::Changed { changes, .. }) if !changes.is_empty() => Outcome::Changed,
-            (Observed::Ok, Content::Reverted { .. }) => Outcome::Reverted,
-            (Observed::Ok, _) if obs.not_modified => Outcome::NotModified,
-            (Observed::Ok, _) => Outcome::Unchanged,
-            (Observed::Gone, _) => Outcome::Gone,
-            (Observed::SoftGone, _) => Outcome::SoftGone,
-            (Observed::Redirected, _) => Outcome::Redirected,
-            (Observed::Failing(_), _) => Outcome::Failed,
+            (Observed::Fresh(_), Content::Baseline { .. }) => Outcome::Baseline,
+            (Observed::Fresh(_), Content::Changed { changes, .. }) if !changes.is_empty() => Outcome::Changed,
+            (Observed::Fresh(_), Content::Reverted { .. }) => Outcome::Reverted,
+            (Observed::Fresh(_), _) => Outcome::Unchanged,
+            (Observed::NotModified, _) => Outcome::NotModified,
+            (Observed::Gone { .. }, _) => Outcome::Gone,
+            (Observed::SoftGone { .. }, _) => Outcome::SoftGone,
+            (Observed::Redirected { .. }, _) => Outcome::Redirected,
+            (Observed::Failed { .. }, _) => Outcome::Failed,
         };
-        let error_kind = obs.error.as_ref().map(|(k, _)| *k);
-        let message = obs.error.as_ref().map(|(_, m)| m.clone()).or_else(|| obs.reason.clone());
+        let error_kind = obs.observed.error_kind();
+        let message = obs.observed.message().map(str::to_owned);
         let first_change = match &content {
             Content::Changed { changes, .. } => changes.first().cloned(),
             _ => None,
@@ -191,15 +190,17 @@ impl Runner {
             record_error: None,
         };
         if mode.dry_run {
-            report.text = obs.text.clone();
-            report.removed = obs.removed.clone();
+            if let Some(fresh) = obs.observed.fresh() {
+                report.text = Some(fresh.text.clone());
+                report.removed = fresh.removed.clone();
+            }
             return report;
         }
 
         let record = self.build_record(&source, &obs, content, &live, status_change, started_at, duration_ms, mode);
         match self.store.record_check(record).await {
             Ok(recorded) => {
-                if let (Some(snapshot_id), Some(text)) = (recorded.snapshot_id, obs.text.as_deref()) {
+                if let (Some(snapshot_id), Some(text)) = (recorded.snapshot_id, obs.text()) {
                     self.catalog_hook(&source, snapshot_id, text, &obs).await;
                 }
             }
@@ -221,7 +222,7 @@ impl Runner {
     /// The last snapshot's metadata, for kinds whose observation builds on
     /// it (GitHub: the half of a partial 304, the releases.atom fallback).
     async fn previous_meta(&self, source: &Source) -> Option<serde_json::Value> {
-        if source.kind != crate::types::SourceKind::Github {
+        if !sources::builds_on_previous(source.kind) {
             return None;
         }
         let id = source.last_snapshot_id?;
@@ -255,7 +256,7 @@ impl Runner {
                 removed: 0,
                 modified: 0,
                 ratio: 0.0,
-                excerpt: obs.error.as_ref().map(|(_, m)| m.clone()).or_else(|| obs.reason.clone()).unwrap_or_default(),
+                excerpt: obs.observed.message().unwrap_or_default().to_owned(),
                 details: serde_json::json!({
                     "from": sc.from,
                     "to": sc.to,
@@ -284,22 +285,23 @@ impl Runner {
                 (Some(snapshot), SnapshotPointer::New)
             }
         };
-        let failed = matches!(obs.observed, Observed::Failing(_));
+        let failed = matches!(obs.observed, Observed::Failed { .. });
         let failures = if failed { source.consecutive_failures + 1 } else { 0 };
         let now = started_at;
         let next_check_at = self.next_check(source, failures, obs.retry_after, now);
+        let fresh = obs.observed.fresh();
         CheckRecord {
             source_id: source.id,
             started_at,
             duration_ms,
-            outcome: match (&obs.observed, obs.not_modified) {
-                (_, true) => "not_modified".to_owned(),
-                (Observed::Ok, _) => "ok".to_owned(),
-                (o, _) => o.status().as_str().to_owned(),
+            outcome: match &obs.observed {
+                Observed::NotModified => "not_modified".to_owned(),
+                Observed::Fresh(_) => "ok".to_owned(),
+                o => o.status().as_str().to_owned(),
             },
             http_status: obs.http_status,
-            error_kind: obs.error.as_ref().map(|(k, _)| *k),
-            message: obs.error.as_ref().map(|(_, m)| m.clone()).or_else(|| obs.reason.clone()),
+            error_kind: obs.observed.error_kind(),
+            message: obs.observed.message().map(str::to_owned),
             bytes: obs.bytes,
             snapshot,
             pointer,
@@ -307,21 +309,20 @@ impl Runner {
             update: SourceUpdate {
                 status: live.status,
                 last_error_kind: live.last_error_kind,
-                last_error: obs.error.as_ref().map(|(_, m)| m.clone()).or_else(|| obs.reason.clone()),
+                last_error: obs.observed.message().map(str::to_owned),
                 pending_status: live.pending_status,
                 pending_count: live.pending_count,
                 consecutive_failures: failures,
                 // Validators only change with a good full response.
-                etag: (obs.observed == Observed::Ok && !obs.not_modified).then(|| obs.etag.clone().flatten()),
-                last_modified: (obs.observed == Observed::Ok && !obs.not_modified)
-                    .then(|| obs.last_modified.clone().flatten()),
+                etag: fresh.map(|f| f.validators.etag.clone()),
+                last_modified: fresh.map(|f| f.validators.last_modified.clone()),
                 final_url: obs.final_url.as_ref().map(ToString::to_string),
-                title: obs.title.clone(),
-                succeeded: obs.observed == Observed::Ok,
+                title: fresh.and_then(|f| f.title.clone()),
+                succeeded: obs.observed.is_ok(),
                 next_check_at,
             },
             // Metric points belong to the check: same transaction.
-            metrics: if obs.observed == Observed::Ok { obs.metrics.clone() } else { Vec::new() },
+            metrics: fresh.map(|f| f.metrics.clone()).unwrap_or_default(),
             lease_owner: mode.lease_owner.clone(),
             expected_snapshot: source.last_snapshot_id,
         }

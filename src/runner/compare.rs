@@ -4,16 +4,40 @@
 
 use sha2::{Digest, Sha256};
 
-use super::observe::Observation;
 use super::{Runner, blocking};
 use crate::diff::{self, DiffOptions, TextChange};
 use crate::source::Source;
-use crate::sources::{self, KindChange};
+use crate::sources::{self, KindChange, Observation};
+use crate::store::StoreError;
 use crate::store::record::{CompressedBody, NewSnapshot};
 use crate::types::ChangeKind;
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// Why a good response could not be compared with the history: this
+/// source's failure (recorded with backoff), not the run's.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum CompareError {
+    /// Never store an empty blob under the real body's hash: the archive
+    /// would claim a copy it does not have.
+    #[error("cannot compress the raw body: {0}")]
+    Compress(#[source] std::io::Error),
+    #[error("cannot read the source's history: {0}")]
+    History(#[source] StoreError),
+    /// A hashing or diff worker panicked or was cancelled.
+    #[error("{0}")]
+    Worker(String),
+}
+
+/// The raw body as archived: zstd-compressed, keyed by its own hash.
+fn compress(raw: &[u8]) -> Result<CompressedBody, CompareError> {
+    Ok(CompressedBody {
+        hash: sha256_hex(raw),
+        zstd: zstd::encode_all(raw, 3).map_err(CompareError::Compress)?,
+        size: raw.len() as u64,
+    })
 }
 
 /// What the content comparison decided.
@@ -51,23 +75,22 @@ fn text_change(c: TextChange, title: Option<&str>) -> KindChange {
 
 impl Runner {
     /// Compares the observed text with the source's history.
-    pub(super) async fn compare(&self, source: &Source, obs: &Observation) -> Result<Content, String> {
-        let Some(text) = obs.text.clone() else { return Ok(Content::None) };
-        let raw = obs.raw.clone();
+    pub(super) async fn compare(&self, source: &Source, obs: &Observation) -> Result<Content, CompareError> {
+        let Some(fresh) = obs.observed.fresh() else { return Ok(Content::None) };
+        let text = fresh.text.clone();
+        let raw = fresh.raw.clone();
         // Hashing and compression are CPU work: off the async threads.
         let (hash, compressed) = blocking(move || {
             let hash = sha256_hex(text.as_bytes());
-            let compressed = raw.map(|r| CompressedBody {
-                hash: sha256_hex(&r),
-                zstd: zstd::encode_all(r.as_ref(), 3).unwrap_or_default(),
-                size: r.len() as u64,
-            });
+            let compressed = raw.map(|r| compress(&r)).transpose();
             (hash, compressed)
         })
-        .await?;
+        .await
+        .map_err(CompareError::Worker)?;
+        let compressed = compressed?;
         let snapshot = NewSnapshot {
             content_hash: hash.clone(),
-            text: obs.text.clone().unwrap_or_default(),
+            text: fresh.text.clone(),
             meta: obs.meta.clone(),
             raw: compressed,
             http_status: obs.http_status,
@@ -75,8 +98,8 @@ impl Runner {
         };
         let Some(last_id) = source.last_snapshot_id else { return Ok(Content::Baseline { snapshot }) };
         let window = source.options.history_window().max(1);
-        let recent = self.store.recent_snapshot_hashes(source.id, window + 1).await.map_err(|e| e.to_string())?;
-        let last_hash = self.store.get_snapshot(last_id).await.map_err(|e| e.to_string())?;
+        let recent = self.store.recent_snapshot_hashes(source.id, window + 1).await.map_err(CompareError::History)?;
+        let last_hash = self.store.get_snapshot(last_id).await.map_err(CompareError::History)?;
         let Some(last) = last_hash else { return Ok(Content::Baseline { snapshot }) };
         if last.content_hash == hash {
             return Ok(Content::Unchanged);
@@ -91,20 +114,37 @@ impl Runner {
         let same_kind = last.meta.get("kind") == obs.meta.get("kind");
         if sources::is_structured(obs.kind) && same_kind {
             let (kind, old, new) = (obs.kind, last.meta.clone(), obs.meta.clone());
-            let changes = blocking(move || sources::describe_changes(kind, &old, &new)).await?;
+            let changes =
+                blocking(move || sources::describe_changes(kind, &old, &new)).await.map_err(CompareError::Worker)?;
             return Ok(Content::Changed { snapshot, changes, from: last_id });
         }
         let old = last.text.clone();
         let new = snapshot.text.clone();
-        let change = blocking(move || diff::diff_text(&old, &new, &DiffOptions::default())).await?;
+        let change = blocking(move || diff::diff_text(&old, &new, &DiffOptions::default()))
+            .await
+            .map_err(CompareError::Worker)?;
         match change {
             Some(change) => Ok(Content::Changed {
                 snapshot,
-                changes: vec![text_change(change, obs.title.as_deref())],
+                changes: vec![text_change(change, fresh.title.as_deref())],
                 from: last_id,
             }),
             // Same text under another hash cannot happen; treat as unchanged.
             None => Ok(Content::Unchanged),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_archived_body_is_the_body_under_its_own_hash() {
+        let raw = "<html>模型发布</html>".repeat(100);
+        let c = compress(raw.as_bytes()).unwrap();
+        assert_eq!(c.hash, sha256_hex(raw.as_bytes()));
+        assert_eq!(c.size, raw.len() as u64);
+        assert_eq!(zstd::decode_all(c.zstd.as_slice()).unwrap(), raw.as_bytes());
     }
 }

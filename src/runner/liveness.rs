@@ -5,29 +5,8 @@
 //! status needs `confirm_after` consecutive identical observations. Recovery
 //! (anything → ok) is immediate: a good response is strong evidence.
 
+use crate::sources::Observed;
 use crate::types::{ErrorKind, SourceStatus};
-
-/// What one check saw, before confirmation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Observed {
-    Ok,
-    Gone,
-    SoftGone,
-    Redirected,
-    Failing(ErrorKind),
-}
-
-impl Observed {
-    pub fn status(&self) -> SourceStatus {
-        match self {
-            Observed::Ok => SourceStatus::Ok,
-            Observed::Gone => SourceStatus::Gone,
-            Observed::SoftGone => SourceStatus::SoftGone,
-            Observed::Redirected => SourceStatus::Redirected,
-            Observed::Failing(_) => SourceStatus::Failing,
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveState {
@@ -63,10 +42,7 @@ impl StatusChange {
 
 pub fn transition(state: &LiveState, observed: &Observed, confirm_after: u32) -> (LiveState, Option<StatusChange>) {
     let target = observed.status();
-    let error_kind = match observed {
-        Observed::Failing(k) => Some(*k),
-        _ => None,
-    };
+    let error_kind = observed.error_kind();
     let settled = |status| LiveState { status, last_error_kind: error_kind, pending_status: None, pending_count: 0 };
 
     match state.status {
@@ -101,52 +77,62 @@ mod tests {
     use super::*;
     use SourceStatus as S;
 
+    const OK: Observed = Observed::NotModified;
+
+    fn gone() -> Observed {
+        Observed::Gone { reason: "HTTP 404".to_owned() }
+    }
+
+    fn failing(kind: ErrorKind) -> Observed {
+        Observed::Failed { kind, message: kind.to_string() }
+    }
+
     fn state(status: SourceStatus) -> LiveState {
         LiveState { status, last_error_kind: None, pending_status: None, pending_count: 0 }
     }
 
     #[test]
     fn one_failure_between_successes_changes_nothing() {
-        let (s1, c1) = transition(&state(S::Ok), &Observed::Failing(ErrorKind::HttpStatus), 2);
+        let (s1, c1) = transition(&state(S::Ok), &failing(ErrorKind::HttpStatus), 2);
         assert_eq!((s1.status, c1), (S::Ok, None));
-        let (s2, c2) = transition(&s1, &Observed::Ok, 2);
+        let (s2, c2) = transition(&s1, &OK, 2);
         assert_eq!((s2.status, c2, s2.pending_status), (S::Ok, None, None));
     }
 
     #[test]
     fn confirmed_failure_flips_once() {
-        let (s1, _) = transition(&state(S::Ok), &Observed::Gone, 2);
-        let (s2, c2) = transition(&s1, &Observed::Gone, 2);
+        let (s1, _) = transition(&state(S::Ok), &gone(), 2);
+        let (s2, c2) = transition(&s1, &gone(), 2);
         assert_eq!(s2.status, S::Gone);
         assert_eq!(c2, Some(StatusChange { from: S::Ok, to: S::Gone }));
-        let (s3, c3) = transition(&s2, &Observed::Gone, 2);
+        let (s3, c3) = transition(&s2, &gone(), 2);
         assert_eq!((s3.status, c3), (S::Gone, None));
     }
 
     #[test]
     fn recovery_is_immediate_and_a_change() {
-        let (s, c) = transition(&state(S::Gone), &Observed::Ok, 3);
+        let (s, c) = transition(&state(S::Gone), &OK, 3);
         assert_eq!(s.status, S::Ok);
         assert_eq!(c.map(|c| c.summary(None)), Some("Recovered: gone → ok".to_owned()));
     }
 
     #[test]
     fn failing_kind_changes_only_update_the_kind() {
-        let failing = LiveState { last_error_kind: Some(ErrorKind::Timeout), ..state(S::Failing) };
-        let (s, c) = transition(&failing, &Observed::Failing(ErrorKind::Connect), 2);
+        let was_failing = LiveState { last_error_kind: Some(ErrorKind::Timeout), ..state(S::Failing) };
+        let (s, c) = transition(&was_failing, &failing(ErrorKind::Connect), 2);
         assert_eq!((s.status, s.last_error_kind, c), (S::Failing, Some(ErrorKind::Connect), None));
     }
 
     #[test]
     fn interrupted_streak_starts_over() {
-        let (s1, _) = transition(&state(S::Ok), &Observed::Gone, 3);
-        let (s2, _) = transition(&s1, &Observed::Failing(ErrorKind::Timeout), 3);
+        let (s1, _) = transition(&state(S::Ok), &gone(), 3);
+        let (s2, _) = transition(&s1, &failing(ErrorKind::Timeout), 3);
         assert_eq!((s2.pending_status, s2.pending_count), (Some(S::Failing), 1));
     }
 
     #[test]
     fn first_outcome_is_a_baseline() {
-        let (s, c) = transition(&state(S::Pending), &Observed::Gone, 2);
+        let (s, c) = transition(&state(S::Pending), &gone(), 2);
         assert_eq!((s.status, c), (S::Gone, None));
     }
 }

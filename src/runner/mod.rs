@@ -5,7 +5,6 @@ mod catalog;
 mod check;
 mod compare;
 pub mod liveness;
-mod observe;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,10 +13,11 @@ use chrono::Utc;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
+use crate::blocking::blocking;
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::source::Source;
-use crate::sources::api::ApiClient;
+use crate::sources::api::Apis;
 use crate::store::{Store, StoreError};
 
 pub use check::{CheckMode, CheckReport, Outcome};
@@ -28,13 +28,13 @@ pub struct Runner {
     pub store: Store,
     pub fetcher: Fetcher,
     pub config: Arc<Config>,
-    /// GitHub and Hugging Face APIs; holds the shared GitHub rate budget.
-    pub apis: ApiClient,
+    /// GitHub and Hugging Face request options; holds the shared GitHub budget.
+    pub apis: Apis,
 }
 
 impl Runner {
     pub fn new(store: Store, fetcher: Fetcher, config: Arc<Config>) -> Self {
-        let apis = ApiClient::new(&config);
+        let apis = Apis::new(&config);
         Runner { store, fetcher, config, apis }
     }
 
@@ -100,13 +100,6 @@ fn panic_message(e: tokio::task::JoinError) -> String {
         }
         Err(e) => format!("the check was cancelled: {e}"),
     }
-}
-
-/// Runs a blocking closure off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| if e.is_panic() { "the worker panicked on this input".to_owned() } else { e.to_string() })
 }
 
 /// A small random delay, as a share of `interval`, so sources scheduled

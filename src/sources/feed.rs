@@ -12,6 +12,10 @@ use super::{KindChange, Structured, clip};
 use crate::fetch::charset;
 use crate::types::ChangeKind;
 
+/// What a feed source asks for.
+pub const ACCEPT: &str =
+    "application/rss+xml,application/atom+xml,application/feed+json,application/xml;q=0.9,*/*;q=0.5";
+
 /// Longest summary kept per entry, in chars: enough to see an edit, small
 /// enough that a feed of full articles stays a small snapshot.
 const SUMMARY_CHARS: usize = 400;

@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{KindChange, Structured, StructuredFact, clip};
-use crate::store::metrics::MetricPoint;
 use crate::types::ChangeKind;
+use crate::types::MetricPoint;
 
 /// Release notes kept in the snapshot, in chars.
 const BODY_CHARS: usize = 600;

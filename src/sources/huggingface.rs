@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{KindChange, Structured, StructuredFact};
-use crate::store::metrics::MetricPoint;
+use crate::types::MetricPoint;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Model {

@@ -1,20 +1,65 @@
-//! Source kinds other than HTML pages. Each kind turns a response into a
-//! [`Structured`] observation (the text to snapshot, kind-specific metadata
-//! kept with the snapshot, and metric points) and, given the previous and
-//! the new metadata, says what changed in its own terms ([`KindChange`]).
+//! Source kinds, one module each: [`page`], [`feed`], [`pdf`], [`github`],
+//! [`huggingface`]. A kind says what to fetch (its fetch spec: URL, headers,
+//! validators, budget) and reads the response into an [`Observation`]
+//! (pure; [`harness`] runs the CPU-heavy reads off the async threads). A
+//! structured kind's read gives a [`Structured`] value (the text to
+//! snapshot, kind-specific metadata kept with the snapshot, metric points)
+//! and, given the previous and the new metadata, says what changed in its
+//! own terms ([`KindChange`]).
 //!
-//! Parsing and comparing are pure; the HTTP side lives in `runner::observe`
-//! and [`github`]'s API client.
+//! [`observe`] is the one dispatch on the kind: the runner calls it and
+//! knows no kind by name.
 
 pub mod api;
 pub mod feed;
 pub mod github;
+pub mod harness;
 pub mod huggingface;
+pub mod observation;
+pub mod page;
 pub mod pdf;
 pub mod remote;
 
-use crate::store::metrics::MetricPoint;
-use crate::types::{ChangeKind, SourceKind};
+use crate::fetch::Fetcher;
+use crate::source::Source;
+use crate::types::{ChangeKind, MetricPoint, SourceKind};
+
+pub use observation::{Fresh, Observation, Observed, Validators};
+
+/// Fetches and reads `source` by its kind. `conditional` sends the stored
+/// validators (when there is a snapshot to fall back on); `previous` is the
+/// last snapshot's metadata for kinds that build on it
+/// ([`builds_on_previous`]).
+pub async fn observe(
+    fetcher: &Fetcher,
+    apis: &api::Apis,
+    source: &Source,
+    conditional: bool,
+    previous: Option<&serde_json::Value>,
+) -> Observation {
+    let send_validators = conditional && source.last_snapshot_id.is_some();
+    match source.kind {
+        SourceKind::Page | SourceKind::Feed | SourceKind::Pdf => {
+            harness::observe(fetcher, source, send_validators).await
+        }
+        SourceKind::Github => {
+            let etag = send_validators.then_some(source.etag.as_deref()).flatten();
+            let previous = if send_validators { previous } else { None };
+            remote::observe_github(fetcher, apis, &source.url, etag, previous).await
+        }
+        SourceKind::Huggingface => {
+            let etag = send_validators.then_some(source.etag.as_deref()).flatten();
+            remote::observe_huggingface(fetcher, apis, &source.url, etag).await
+        }
+    }
+}
+
+/// Whether a kind's read builds on the last snapshot's metadata (GitHub
+/// fills in the half of a partial 304 from it, and the repository half of
+/// its releases.atom fallback): only then does the runner load it.
+pub fn builds_on_previous(kind: SourceKind) -> bool {
+    matches!(kind, SourceKind::Github)
+}
 
 /// What one good fetch of a structured source showed.
 #[derive(Debug, Clone, PartialEq)]

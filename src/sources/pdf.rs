@@ -18,6 +18,9 @@ use crate::diff::{self, DiffOptions};
 use crate::extract::normalize_text;
 use crate::types::ChangeKind;
 
+/// What a PDF source asks for.
+pub const ACCEPT: &str = "application/pdf,*/*;q=0.5";
+
 /// Pages extracted at most: a 2,000-page scan is not a report to watch.
 const MAX_PAGES: u32 = 1000;
 

@@ -1,61 +1,50 @@
 //! Observing the API-backed kinds: which requests a GitHub or Hugging Face
 //! check makes, and how their answers (200, 304, 404, rate limits) combine
-//! into one outcome.
+//! into one observation.
 
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::api::{Api, ApiClient, ApiResponse};
+use super::api::{Api, Apis};
+use super::harness::from_structured;
+use super::observation::{Observation, Observed, Validators};
 use super::{Structured, github, huggingface};
-use crate::types::ErrorKind;
+use crate::fetch::{FetchOutcome, Fetcher};
+use crate::types::{ErrorKind, SourceKind};
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum KindOutcome {
-    Observed {
-        structured: Structured,
-        /// The validator(s) to store for the next conditional request.
-        etag: Option<String>,
-        status: u16,
-        bytes: u64,
-        /// A note for the check's message (e.g. the releases.atom fallback).
-        note: Option<String>,
-        /// A rate limit seen on the way: the next check waits for it.
-        until: Option<DateTime<Utc>>,
-    },
-    NotModified,
-    Gone {
-        status: u16,
-    },
-    Failed {
-        kind: ErrorKind,
-        message: String,
-        status: Option<u16>,
-        /// For rate limits: when to try again.
-        until: Option<DateTime<Utc>>,
-    },
+const GH: SourceKind = SourceKind::Github;
+const HF: SourceKind = SourceKind::Huggingface;
+
+/// A rate limit's end as the wait the next check honours.
+fn wait_until(until: DateTime<Utc>) -> Option<std::time::Duration> {
+    (until - Utc::now()).to_std().ok()
 }
 
-impl KindOutcome {
-    fn failed(kind: ErrorKind, message: impl Into<String>, status: Option<u16>) -> Self {
-        KindOutcome::Failed { kind, message: message.into(), status, until: None }
-    }
+fn failed(kind: SourceKind, error: ErrorKind, message: impl Into<String>, status: Option<u16>) -> Observation {
+    Observation { kind, ..Observation::failed(error, message.into(), status, None) }
+}
 
-    fn from_response(r: ApiResponse) -> Self {
-        match r {
-            ApiResponse::Ok { status, .. } => {
-                KindOutcome::failed(ErrorKind::InvalidContent, "unexpected", Some(status))
-            }
-            ApiResponse::NotModified => KindOutcome::NotModified,
-            ApiResponse::NotFound { status } => KindOutcome::Gone { status },
-            ApiResponse::RateLimited { until } => KindOutcome::Failed {
-                kind: ErrorKind::RateLimited,
-                message: format!("API rate limit: no requests until {}", until.to_rfc3339()),
-                status: None,
-                until: Some(until),
-            },
-            ApiResponse::Failed { kind, message, status } => KindOutcome::failed(kind, message, status),
+/// An API answer that is not the body the kind wanted, as an observation.
+/// The API's URL is not the source's: no final URL is reported.
+fn from_outcome(kind: SourceKind, outcome: FetchOutcome) -> Observation {
+    match outcome {
+        FetchOutcome::Fetched(f) => failed(kind, ErrorKind::InvalidContent, "unexpected", Some(f.status)),
+        FetchOutcome::NotModified { .. } => Observation::bare(Observed::NotModified, kind, Some(304), None),
+        FetchOutcome::Gone { status, .. } => Observation::bare(
+            Observed::Gone { reason: format!("HTTP {status} from the API") },
+            kind,
+            Some(status),
+            None,
+        ),
+        FetchOutcome::Failed(f) => {
+            Observation { retry_after: f.retry_after, ..failed(kind, f.kind, f.message, f.status) }
         }
     }
+}
+
+/// A good API read; `etag` replaces the stored validator even when absent.
+fn fresh(kind: SourceKind, structured: Structured, etag: Option<String>, status: u16, bytes: u64) -> Observation {
+    from_structured(structured, kind, status, bytes, Validators { etag, last_modified: None })
 }
 
 /// `OWNER/REPO` (or `ORG/NAME`) from a web URL.
@@ -91,120 +80,123 @@ impl GithubEtags {
 /// fills in whichever half answered 304, and the repository half when the
 /// budget is spent and releases come from `releases.atom` instead.
 pub async fn observe_github(
-    api: &ApiClient,
+    fetcher: &Fetcher,
+    api: &Apis,
     source_url: &Url,
     stored_etag: Option<&str>,
     previous: Option<&serde_json::Value>,
-) -> KindOutcome {
+) -> Observation {
     let Some((owner, repo)) = two_segments(source_url) else {
-        return KindOutcome::failed(ErrorKind::InvalidContent, "not a repository URL (expected OWNER/REPO)", None);
+        return failed(GH, ErrorKind::InvalidContent, "not a repository URL (expected OWNER/REPO)", None);
     };
     let prev_repo = previous.and_then(github::repo_of);
     let prev_release = previous.and_then(github::release_of);
     // Validators are only useful with something to fall back on.
     let etags = if prev_repo.is_some() { GithubEtags::parse(stored_etag) } else { GithubEtags::default() };
-    let repo_url = ApiClient::join(&api.github_api, &format!("repos/{owner}/{repo}"));
+    let repo_url = Apis::join(&api.github_api, &format!("repos/{owner}/{repo}"));
     let mut new_etags = GithubEtags::default();
     let mut bytes = 0u64;
-    let (repo_obj, metrics, repo_changed) = match api.get(Api::Github, &repo_url, etags.repo.as_deref()).await {
-        ApiResponse::Ok { body, etag, .. } => {
-            bytes += body.len() as u64;
-            new_etags.repo = etag;
-            match github::parse_repo(&body) {
+    let repo_req = api.request(Api::Github, repo_url, etags.repo.as_deref());
+    let (repo_obj, metrics, repo_changed) = match fetcher.fetch(&repo_req).await {
+        FetchOutcome::Fetched(f) => {
+            bytes += f.body.len() as u64;
+            new_etags.repo = f.etag;
+            match github::parse_repo(&f.body) {
                 Ok((r, m)) => (r, m, true),
-                Err(e) => return KindOutcome::failed(ErrorKind::InvalidContent, e.to_string(), Some(200)),
+                Err(e) => return failed(GH, ErrorKind::InvalidContent, e.to_string(), Some(200)),
             }
         }
-        ApiResponse::NotModified => match &prev_repo {
+        FetchOutcome::NotModified { .. } => match &prev_repo {
             Some(r) => {
                 new_etags.repo = etags.repo.clone();
                 (r.clone(), Vec::new(), false)
             }
-            None => return KindOutcome::failed(ErrorKind::HttpStatus, "304 without a stored repository", Some(304)),
+            None => return failed(GH, ErrorKind::HttpStatus, "304 without a stored repository", Some(304)),
         },
-        ApiResponse::RateLimited { until } => {
-            return atom_fallback(api, &owner, &repo, prev_repo.as_ref(), prev_release.as_ref(), stored_etag, until)
-                .await;
+        FetchOutcome::Failed(f) if f.kind == ErrorKind::RateLimited => {
+            let Some(until) = api.github_blocked_until(Utc::now()) else {
+                return from_outcome(GH, FetchOutcome::Failed(f));
+            };
+            let previous = (prev_repo.as_ref(), prev_release.as_ref());
+            return atom_fallback(fetcher, api, &owner, &repo, previous, stored_etag, until, f.message).await;
         }
-        other => return KindOutcome::from_response(other),
+        other => return from_outcome(GH, other),
     };
-    let release_url = ApiClient::join(&api.github_api, &format!("repos/{owner}/{repo}/releases/latest"));
-    let (release, release_changed) = match api.get(Api::Github, &release_url, etags.release.as_deref()).await {
-        ApiResponse::Ok { body, etag, .. } => {
-            bytes += body.len() as u64;
-            new_etags.release = etag;
-            (github::parse_release(&body), true)
+    let release_url = Apis::join(&api.github_api, &format!("repos/{owner}/{repo}/releases/latest"));
+    let release_req = api.request(Api::Github, release_url, etags.release.as_deref());
+    let (release, release_changed) = match fetcher.fetch(&release_req).await {
+        FetchOutcome::Fetched(f) => {
+            bytes += f.body.len() as u64;
+            new_etags.release = f.etag;
+            (github::parse_release(&f.body), true)
         }
-        ApiResponse::NotModified => {
+        FetchOutcome::NotModified { .. } => {
             new_etags.release = etags.release.clone();
             (prev_release.clone(), false)
         }
         // No release published yet.
-        ApiResponse::NotFound { .. } => (None, prev_release.is_some()),
+        FetchOutcome::Gone { .. } => (None, prev_release.is_some()),
         // The repository half is good; keep the last known release.
-        ApiResponse::RateLimited { .. } | ApiResponse::Failed { .. } => (prev_release.clone(), false),
+        FetchOutcome::Failed(_) => (prev_release.clone(), false),
     };
     if !repo_changed && !release_changed {
-        return KindOutcome::NotModified;
+        return Observation::bare(Observed::NotModified, GH, Some(304), None);
     }
-    KindOutcome::Observed {
-        structured: github::structured(&repo_obj, release.as_ref(), metrics),
-        etag: new_etags.store(),
-        status: 200,
-        bytes,
-        note: None,
-        until: None,
-    }
+    fresh(GH, github::structured(&repo_obj, release.as_ref(), metrics), new_etags.store(), 200, bytes)
 }
 
 /// The API budget is spent. With a token, wait for the reset. Without one,
 /// read releases from the web's `releases.atom` (not an API request) on top
 /// of the last known repository.
+#[allow(clippy::too_many_arguments)]
 async fn atom_fallback(
-    api: &ApiClient,
+    fetcher: &Fetcher,
+    api: &Apis,
     owner: &str,
     repo: &str,
-    prev_repo: Option<&github::Repo>,
-    prev_release: Option<&github::Release>,
+    (prev_repo, prev_release): (Option<&github::Repo>, Option<&github::Release>),
     stored_etag: Option<&str>,
     until: DateTime<Utc>,
-) -> KindOutcome {
-    let limited = KindOutcome::from_response(ApiResponse::RateLimited { until });
+    message: String,
+) -> Observation {
+    let limited = Observation { retry_after: wait_until(until), ..failed(GH, ErrorKind::RateLimited, message, None) };
     let Some(prev_repo) = prev_repo.filter(|_| !api.has_github_token()) else { return limited };
-    let atom_url = ApiClient::join(&api.github_web, &format!("{owner}/{repo}/releases.atom"));
-    match api.get(Api::Web, &atom_url, None).await {
-        ApiResponse::Ok { body, .. } => {
-            let release = github::parse_releases_atom(&body).or_else(|| prev_release.cloned());
-            KindOutcome::Observed {
-                structured: github::structured(prev_repo, release.as_ref(), Vec::new()),
-                // Keep the API validators for when the budget is back.
-                etag: stored_etag.map(str::to_owned),
-                status: 200,
-                bytes: body.len() as u64,
-                note: Some(format!(
+    let atom_url = Apis::join(&api.github_web, &format!("{owner}/{repo}/releases.atom"));
+    match fetcher.fetch(&api.request(Api::Web, atom_url, None)).await {
+        FetchOutcome::Fetched(f) => {
+            let release = github::parse_releases_atom(&f.body).or_else(|| prev_release.cloned());
+            let structured = github::structured(prev_repo, release.as_ref(), Vec::new());
+            // Keep the API validators for when the budget is back.
+            let mut obs = fresh(GH, structured, stored_etag.map(str::to_owned), 200, f.body.len() as u64);
+            if let Observed::Fresh(f) = &mut obs.observed {
+                f.note = Some(format!(
                     "GitHub API budget spent until {}; releases read from releases.atom",
                     until.to_rfc3339()
-                )),
-                until: Some(until),
+                ));
             }
+            obs.retry_after = wait_until(until);
+            obs
         }
         _ => limited,
     }
 }
 
 /// One Hugging Face check: `GET API/api/models/ORG/NAME`.
-pub async fn observe_huggingface(api: &ApiClient, source_url: &Url, stored_etag: Option<&str>) -> KindOutcome {
+pub async fn observe_huggingface(
+    fetcher: &Fetcher,
+    api: &Apis,
+    source_url: &Url,
+    stored_etag: Option<&str>,
+) -> Observation {
     let Some((org, name)) = two_segments(source_url) else {
-        return KindOutcome::failed(ErrorKind::InvalidContent, "not a model URL (expected ORG/NAME)", None);
+        return failed(HF, ErrorKind::InvalidContent, "not a model URL (expected ORG/NAME)", None);
     };
-    let url = ApiClient::join(&api.hf_api, &format!("api/models/{org}/{name}"));
-    match api.get(Api::Huggingface, &url, stored_etag).await {
-        ApiResponse::Ok { body, etag, status } => match huggingface::parse_model(&body) {
-            Ok(structured) => {
-                KindOutcome::Observed { structured, etag, status, bytes: body.len() as u64, note: None, until: None }
-            }
-            Err(e) => KindOutcome::failed(ErrorKind::InvalidContent, e.to_string(), Some(status)),
+    let url = Apis::join(&api.hf_api, &format!("api/models/{org}/{name}"));
+    match fetcher.fetch(&api.request(Api::Huggingface, url, stored_etag)).await {
+        FetchOutcome::Fetched(f) => match huggingface::parse_model(&f.body) {
+            Ok(structured) => fresh(HF, structured, f.etag, f.status, f.body.len() as u64),
+            Err(e) => failed(HF, ErrorKind::InvalidContent, e.to_string(), Some(f.status)),
         },
-        other => KindOutcome::from_response(other),
+        other => from_outcome(HF, other),
     }
 }

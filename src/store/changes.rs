@@ -68,12 +68,20 @@ impl Store {
         rows.into_iter()
             .map(|c| {
                 let src = srcs.get(&c.source_id);
+                let corrupt = |what: &str, e: serde_json::Error| {
+                    StoreError::Corrupt(format!("change #{}: unreadable {what}: {e}", c.id))
+                };
+                let tags = match src {
+                    Some(s) => serde_json::from_str(&s.tags).map_err(|e| corrupt("source tags", e))?,
+                    None => Vec::new(),
+                };
+                let details = serde_json::from_str(&c.details).map_err(|e| corrupt("details", e))?;
                 Ok(ChangeRow {
                     id: c.id,
                     source_id: c.source_id,
                     url: src.map(|s| s.url.clone()).unwrap_or_default(),
                     title: src.and_then(|s| s.title.clone()),
-                    tags: src.and_then(|s| serde_json::from_str(&s.tags).ok()).unwrap_or_default(),
+                    tags,
                     kind: c.kind.parse().map_err(|e| StoreError::Corrupt(format!("change #{}: {e}", c.id)))?,
                     detected_at: c.detected_at,
                     summary: c.summary,
@@ -82,7 +90,7 @@ impl Store {
                     modified: c.modified,
                     ratio: c.ratio,
                     excerpt: c.excerpt,
-                    details: serde_json::from_str(&c.details).unwrap_or(serde_json::Value::Null),
+                    details,
                 })
             })
             .collect()

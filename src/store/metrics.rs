@@ -8,12 +8,7 @@ use super::entity::metrics;
 use super::{Store, StoreError};
 use crate::types::SourceId;
 
-/// One observed value of one metric.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricPoint {
-    pub metric: String,
-    pub value: f64,
-}
+pub use crate::types::MetricPoint;
 
 /// A stored point.
 #[derive(Debug, Clone, PartialEq)]

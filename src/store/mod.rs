@@ -18,6 +18,7 @@ pub use crashes::{DeadOwners, QUARANTINE_AFTER, Recovery};
 use std::path::Path;
 use std::time::Duration;
 
+use crate::config::redact_url;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
@@ -153,12 +154,6 @@ pub fn sqlite_path(url: &str) -> Option<String> {
     if path.is_empty() || path == ":memory:" { None } else { Some(path.to_owned()) }
 }
 
-/// Hides a password (userinfo or `password=` parameter) in a database URL
-/// before it reaches a message.
-pub fn redact_url(url: &str) -> String {
-    crate::redact::redact_url(url)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -170,10 +165,5 @@ mod tests {
         assert_eq!(sqlite_path("sqlite:///var/lib/mw.db").as_deref(), Some("/var/lib/mw.db"));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://x/y"), None);
-    }
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
     }
 }

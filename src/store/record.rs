@@ -278,7 +278,7 @@ impl Store {
 
     pub async fn get_snapshot(&self, id: i64) -> Result<Option<Snapshot>, StoreError> {
         let row = snapshots::Entity::find_by_id(id).one(self.db()).await?;
-        Ok(row.map(snapshot_from_row))
+        row.map(snapshot_from_row).transpose()
     }
 
     /// The ids and hashes of a source's most recent snapshots, newest first.
@@ -305,13 +305,18 @@ impl Store {
     }
 }
 
-fn snapshot_from_row(m: snapshots::Model) -> Snapshot {
-    Snapshot {
+/// A snapshot row; metadata that is not JSON is corrupt data, reported as
+/// such rather than read as "no metadata" (which would make the next
+/// comparison see every field as new).
+fn snapshot_from_row(m: snapshots::Model) -> Result<Snapshot, StoreError> {
+    let meta = serde_json::from_str(&m.meta)
+        .map_err(|e| StoreError::Corrupt(format!("snapshot #{}: unreadable meta: {e}", m.id)))?;
+    Ok(Snapshot {
         id: m.id,
         source_id: SourceId(m.source_id),
         created_at: m.created_at,
         content_hash: m.content_hash,
-        meta: serde_json::from_str(&m.meta).unwrap_or(serde_json::Value::Null),
+        meta,
         text: m.text,
-    }
+    })
 }

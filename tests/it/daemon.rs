@@ -90,6 +90,7 @@ async fn daemon_sweeps_logs_outcomes_and_stops_on_sigterm() {
     let get = |path: &str| client.get(format!("http://{ops}{path}")).send();
     assert_eq!(get("/healthz").await.unwrap().status(), 200);
     assert_eq!(get("/readyz").await.unwrap().status(), 200);
+    #[allow(clippy::disallowed_methods, reason = "our own /metrics page on 127.0.0.1, a few kilobytes")]
     let metrics = get("/metrics").await.unwrap().text().await.unwrap();
     assert!(metrics.contains("modelwatch_checks_total{outcome=\"baseline\"} 1"), "{metrics}");
     assert!(metrics.contains("modelwatch_checks_total{outcome=\"failed\"} 1"), "{metrics}");

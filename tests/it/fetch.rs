@@ -494,3 +494,29 @@ async fn a_flapping_server_changes_nothing() {
     assert_eq!(status(&mw, id).await, "ok");
     assert!(mw.changes(Some(id)).await.is_empty(), "no status change, no content change");
 }
+
+/// An API token goes to the request's own origin only: a redirect to another
+/// host never carries it.
+#[tokio::test]
+async fn a_bearer_token_never_follows_a_redirect_to_another_origin() {
+    let api = TestServer::start().await;
+    let elsewhere = TestServer::start().await;
+    elsewhere.set("/landing", Page::html(html(ZH, "")));
+    api.set("/repos/a/b", Page::redirect(302, &elsewhere.url("/landing")));
+    api.set("/repos/c/d", Page::html(html(ZH, "")));
+    let f = fetcher("");
+    let request = |url: String| {
+        let mut req = FetchRequest::get(Url::parse(&url).unwrap());
+        req.bearer = Some(modelwatch::config::Secret::new("ghp_fetchTestToken".to_owned()));
+        req
+    };
+    fetched(f.fetch(&request(api.url("/repos/c/d"))).await);
+    let seen = api.seen_path("/repos/c/d");
+    assert_eq!(seen[0].headers["authorization"].to_str().unwrap(), "Bearer ghp_fetchTestToken");
+
+    fetched(f.fetch(&request(api.url("/repos/a/b"))).await);
+    assert!(api.seen_path("/repos/a/b")[0].headers.contains_key("authorization"));
+    let landed = elsewhere.seen_path("/landing");
+    assert_eq!(landed.len(), 1);
+    assert!(!landed[0].headers.contains_key("authorization"), "the token stays with its origin");
+}

@@ -204,3 +204,57 @@ async fn issue14_a_source_that_kills_the_daemon_twice_is_quarantined() {
     mw.run_async(&["sources", "resume", &hang.to_string()]).await.ok();
     assert_eq!(mw.source(hang).await["quarantined"], false);
 }
+
+/// A name other than `localhost` that /etc/hosts maps to loopback (the
+/// machine's own name usually is), or None.
+fn loopback_name() -> Option<String> {
+    let hosts = std::fs::read_to_string("/etc/hosts").ok()?;
+    hosts.lines().filter(|l| l.trim_start().starts_with("127.")).flat_map(|l| l.split_whitespace().skip(1)).find_map(
+        |name| {
+            let n = name.to_ascii_lowercase();
+            (!n.contains("localhost") && !n.starts_with('#')).then(|| n.to_owned())
+        },
+    )
+}
+
+/// Issue 14 finding 5: with `HTTP_PROXY` set, requests went to the proxy
+/// and a name resolving to loopback was fetched and recorded `ok`. Now
+/// environment proxies are ignored, and an explicit `fetch.proxy` still
+/// has every target resolved and judged by the guard first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue14_proxies_are_no_side_door() {
+    let Some(name) = loopback_name() else {
+        eprintln!("skipped: no non-localhost loopback name in /etc/hosts");
+        return;
+    };
+    let proxy = TestServer::start().await;
+    proxy.set("/secret", Page::html("<html><body><p>internal admin page</p></body></html>"));
+    let guarded =
+        crate::support::TEST_CONFIG.replace("allow_private_networks = true", "allow_private_networks = false");
+    let target = format!("http://{name}:{}/secret", proxy.url("/").rsplit(':').next().unwrap().trim_end_matches('/'));
+
+    // An environment proxy is ignored: our resolver sees the target.
+    let mut mw = Mw::with_config(Backend::Sqlite, &guarded).await.unwrap();
+    mw.env.push(("HTTP_PROXY".into(), proxy.url("/").trim_end_matches('/').to_owned()));
+    mw.env.push(("http_proxy".into(), proxy.url("/").trim_end_matches('/').to_owned()));
+    mw.init().await;
+    let id = mw.add(&target, &[]).await;
+    let r = check_json(&mw, &[&id.to_string()]).await;
+    assert_eq!(r[0]["error_kind"], "blocked", "{r}");
+
+    // An explicit proxy: the target is still checked, the proxy never asked.
+    let with_proxy = format!("{guarded}\n[fetch]\nproxy = \"{}\"\n", proxy.url("/").trim_end_matches('/'));
+    let with_proxy = merge_fetch_section(&with_proxy);
+    let mw = Mw::with_config(Backend::Sqlite, &with_proxy).await.unwrap();
+    mw.init().await;
+    let id = mw.add(&target, &[]).await;
+    let r = check_json(&mw, &[&id.to_string()]).await;
+    assert_eq!(r[0]["error_kind"], "blocked", "{r}");
+    assert!(proxy.seen().is_empty(), "the proxy was asked: {:?}", proxy.seen());
+}
+
+/// TOML allows a table once: fold a trailing `[fetch]` into the first.
+fn merge_fetch_section(toml_text: &str) -> String {
+    let (head, tail) = toml_text.rsplit_once("\n[fetch]\n").unwrap();
+    head.replacen("[fetch]\n", &format!("[fetch]\n{tail}"), 1)
+}

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod architecture;
 mod catalog;
 mod cli;
 mod daemon;

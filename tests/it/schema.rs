@@ -189,3 +189,54 @@ async fn a_concurrent_check_is_recorded_once(backend: Backend) {
 }
 
 both_backends!(concurrent_check_on, a_concurrent_check_is_recorded_once);
+
+/// Stored JSON that does not parse is corrupt data, reported as such: not
+/// read as "no metadata" (the next comparison would see every field as new),
+/// "no details" or "no tags".
+async fn corrupt_json_rows_are_errors_not_defaults(backend: Backend) {
+    use modelwatch::store::StoreError;
+    use modelwatch::store::changes::ChangeFilter;
+    use modelwatch::store::record::NewChange;
+    use modelwatch::types::ChangeKind;
+    use sea_orm::{ConnectionTrait, Database};
+    let Some((_dir, db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    let now = Utc::now();
+    let new = NewSource {
+        url: normalize_url("https://www.qbitai.com/2025/07/glm-4-5.html").unwrap(),
+        kind: SourceKind::Page,
+        title: None,
+        tags: vec!["模型发布".into()],
+        schedule: None,
+        options: SourceOptions::default(),
+    };
+    let source = store.add_source(&new, now).await.unwrap();
+    let change = NewChange {
+        kind: ChangeKind::Content,
+        summary: "Text changed".into(),
+        added: 1,
+        removed: 0,
+        modified: 0,
+        ratio: 0.1,
+        excerpt: "{+GLM-4.5+}".into(),
+        details: serde_json::json!({"title": "GLM-4.5"}),
+        from_snapshot_id: None,
+    };
+    let recorded = store.record_check(with_change(ok_record(source.id, now, "正文"), change)).await.unwrap();
+    let snapshot_id = recorded.snapshot_id.unwrap();
+    assert!(store.get_snapshot(snapshot_id).await.unwrap().is_some());
+    assert_eq!(store.list_changes(&ChangeFilter::default()).await.unwrap().len(), 1);
+
+    let raw = Database::connect(&db.url).await.unwrap();
+    raw.execute_unprepared("UPDATE snapshots SET meta = '{\"title\": '").await.unwrap();
+    raw.execute_unprepared("UPDATE changes SET details = 'not json'").await.unwrap();
+    raw.close().await.unwrap();
+
+    let err = store.get_snapshot(snapshot_id).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+    assert!(err.to_string().contains(&format!("snapshot #{snapshot_id}: unreadable meta")), "{err}");
+    let err = store.list_changes(&ChangeFilter::default()).await.unwrap_err();
+    assert!(err.to_string().contains("unreadable details"), "{err}");
+}
+
+both_backends!(corrupt_json_rows_on, corrupt_json_rows_are_errors_not_defaults);

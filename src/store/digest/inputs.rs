@@ -83,12 +83,8 @@ async fn metric_inputs(store: &Store, period: &Period) -> Result<Vec<MetricInput
             .map(|u| u.path().trim_matches('/').to_owned())
             .filter(|p| !p.is_empty())
             .unwrap_or_else(|| s.url.clone());
-        let source = SourceRef {
-            id: SourceId(s.id),
-            url: s.url.clone(),
-            title: s.title.clone(),
-            tags: serde_json::from_str(&s.tags).unwrap_or_default(),
-        };
+        let source =
+            SourceRef { id: SourceId(s.id), url: s.url.clone(), title: s.title.clone(), tags: tags_of(s.id, &s.tags)? };
         for d in store.metric_deltas(SourceId(s.id), period.start).await? {
             out.push(MetricInput {
                 subject: subject.clone(),
@@ -147,6 +143,11 @@ fn status_change(row: &ChangeRow) -> Option<StatusChangeInput> {
     })
 }
 
+/// A source's stored tags; a value that is not a JSON list is corrupt data.
+fn tags_of(id: i64, tags: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(tags).map_err(|e| StoreError::Corrupt(format!("source #{id}: unreadable tags: {e}")))
+}
+
 /// Sources failing now, with when they were last fine.
 async fn failing_sources(store: &Store) -> Result<Vec<FailingInput>, StoreError> {
     let rows = sources::Entity::find()
@@ -159,12 +160,7 @@ async fn failing_sources(store: &Store) -> Result<Vec<FailingInput>, StoreError>
         let since: DateTime<Utc> = s.last_ok_at.unwrap_or(s.created_at);
         let error_kind = s.last_error_kind.as_deref().and_then(|k| k.parse().ok()).unwrap_or(ErrorKind::Connect);
         out.push(FailingInput {
-            source: SourceRef {
-                id: SourceId(s.id),
-                url: s.url,
-                title: s.title,
-                tags: serde_json::from_str(&s.tags).unwrap_or_default(),
-            },
+            source: SourceRef { id: SourceId(s.id), url: s.url, title: s.title, tags: tags_of(s.id, &s.tags)? },
             since,
             error_kind,
         });

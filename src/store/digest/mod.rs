@@ -76,16 +76,21 @@ pub struct DigestRow {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-impl From<entity::Model> for DigestRow {
-    fn from(m: entity::Model) -> Self {
-        DigestRow {
+impl TryFrom<entity::Model> for DigestRow {
+    type Error = DbErr;
+
+    /// Recipients that are not a JSON list are corrupt data: an error, not
+    /// a digest that silently goes to nobody.
+    fn try_from(m: entity::Model) -> Result<Self, DbErr> {
+        let recipients = serde_json::from_str(&m.recipients)
+            .map_err(|e| DbErr::Json(format!("digest #{}: unreadable recipients: {e}", m.id)))?;
+        Ok(DigestRow {
             id: m.id,
             period_key: m.period_key,
             audience: m.audience,
             period_start: m.period_start,
             period_end: m.period_end,
-            // Written by `insert_if_absent` only; an unreadable value shows as no recipients.
-            recipients: serde_json::from_str(&m.recipients).unwrap_or_default(),
+            recipients,
             subject: m.subject,
             body_text: m.body_text,
             body_html: m.body_html,
@@ -96,7 +101,7 @@ impl From<entity::Model> for DigestRow {
             last_error: m.last_error,
             created_at: m.created_at,
             sent_at: m.sent_at,
-        }
+        })
     }
 }
 
@@ -223,7 +228,7 @@ pub async fn pending(
         q = q.filter(Column::NextAttemptAt.lte(now));
     }
     let rows = q.order_by_asc(Column::PeriodEnd).order_by_asc(Column::Id).all(db).await?;
-    Ok(rows.into_iter().map(DigestRow::from).collect())
+    rows.into_iter().map(DigestRow::try_from).collect()
 }
 
 /// Takes the row for one attempt: succeeds for exactly one caller while the
@@ -310,7 +315,7 @@ pub async fn retry_failed(
 /// Every digest, newest period first (`digest list`).
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<DigestRow>, DbErr> {
     let rows = Entity::find().order_by_desc(Column::PeriodEnd).order_by_desc(Column::Id).all(db).await?;
-    Ok(rows.into_iter().map(DigestRow::from).collect())
+    rows.into_iter().map(DigestRow::try_from).collect()
 }
 
 /// The outbox as the rest of the program sees it: the same queries on the

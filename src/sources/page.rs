@@ -1,0 +1,221 @@
+//! The page kind: an HTML page fetched with conditional GET, decoded, and
+//! reduced to its main text. A page URL that answers with a feed or a PDF is
+//! read as that kind (the URL could not tell at `sources add`).
+
+use std::time::Duration;
+
+use url::Url;
+
+use super::observation::{Fresh, Observation, Observed, Validators};
+use crate::extract::{self, ExtractOptions};
+use crate::fetch::{FetchRequest, Fetched, charset};
+use crate::source::Source;
+use crate::types::{ErrorKind, SourceKind};
+
+/// The fetch spec of an HTTP source (page, feed, PDF): its URL, its own
+/// headers and timeout, robots, and the stored validators when
+/// `send_validators`.
+pub fn request(source: &Source, respect_robots_default: bool, send_validators: bool) -> FetchRequest {
+    let (etag, last_modified) =
+        if send_validators { (source.etag.clone(), source.last_modified.clone()) } else { (None, None) };
+    FetchRequest {
+        url: source.url.clone(),
+        etag,
+        last_modified,
+        headers: source.options.headers.clone(),
+        timeout: source.options.timeout_secs.map(Duration::from_secs),
+        accept: None,
+        respect_robots: source.options.respect_robots.unwrap_or(respect_robots_default),
+        bearer: None,
+        budget: None,
+    }
+}
+
+fn extract_options(source: &Source) -> ExtractOptions {
+    ExtractOptions {
+        select: source.options.select.clone(),
+        exclude: source.options.exclude.clone(),
+        ignore: source.options.ignore.clone(),
+        default_noise: source.options.default_noise.unwrap_or(true),
+    }
+}
+
+/// `application/pdf` → pdf; RSS/Atom/JSON Feed types or roots → feed.
+pub fn sniff(f: &Fetched) -> Option<SourceKind> {
+    let ct = f.content_type.as_deref().unwrap_or("").to_ascii_lowercase();
+    if ct.starts_with("application/pdf") || f.body.starts_with(b"%PDF-") {
+        return Some(SourceKind::Pdf);
+    }
+    super::feed::looks_like_feed(f.content_type.as_deref(), &f.body).then_some(SourceKind::Feed)
+}
+
+/// What the page read needs from its source, owned (the read runs on a
+/// blocking thread).
+#[derive(Debug, Clone)]
+pub struct PageSpec {
+    pub url: Url,
+    pub extract: ExtractOptions,
+    pub encoding: Option<String>,
+}
+
+impl PageSpec {
+    pub fn of(source: &Source) -> PageSpec {
+        PageSpec {
+            url: source.url.clone(),
+            extract: extract_options(source),
+            encoding: source.options.encoding.clone(),
+        }
+    }
+}
+
+/// Reads a fetched HTML page (pure, CPU work: run it off the async threads).
+pub fn read(spec: &PageSpec, f: &Fetched) -> Observation {
+    let bytes = f.body.len() as u64;
+    let host = f.final_url.host_str();
+    let decoded = charset::decode(&f.body, f.content_type.as_deref(), spec.encoding.as_deref(), host);
+    let extracted = match extract::extract_page(&decoded.text, &spec.extract) {
+        Ok(e) => e,
+        Err(e) => {
+            return Observation {
+                bytes,
+                ..Observation::failed(
+                    ErrorKind::InvalidContent,
+                    e.to_string(),
+                    Some(f.status),
+                    Some(f.final_url.clone()),
+                )
+            };
+        }
+    };
+    let meta = serde_json::json!({
+        "title": extracted.title,
+        "author": extracted.author,
+        "published": extracted.published,
+        "content_type": f.content_type,
+        "charset": decoded.encoding,
+        "feed_links": extracted.feed_links,
+    });
+    let observed = if let Some(reason) = redirected_elsewhere(&spec.url, f) {
+        Observed::Redirected { reason }
+    } else if let Some(reason) = extract::soft_gone_reason(&extracted) {
+        Observed::SoftGone { reason }
+    } else {
+        Observed::Fresh(Box::new(Fresh {
+            title: extracted.title,
+            raw: Some(f.body.clone()),
+            validators: Validators { etag: f.etag.clone(), last_modified: f.last_modified.clone() },
+            removed: extracted.removed,
+            ..Fresh::new(extracted.text)
+        }))
+    };
+    Observation {
+        observed,
+        kind: SourceKind::Page,
+        meta,
+        http_status: Some(f.status),
+        final_url: Some(f.final_url.clone()),
+        bytes,
+        retry_after: None,
+    }
+}
+
+/// A redirect that lands on a different page: the site's home page (the
+/// article is effectively gone) or another site. A redirect that keeps the
+/// page (http→https, a trailing slash, www.) is not.
+pub fn redirected_elsewhere(original: &Url, f: &Fetched) -> Option<String> {
+    if f.redirects.is_empty() {
+        return None;
+    }
+    let fin = &f.final_url;
+    let is_home =
+        |u: &Url| matches!(u.path(), "" | "/" | "/index.html" | "/index.htm" | "/index.php") && u.query().is_none();
+    if is_home(fin) && !is_home(original) {
+        return Some(format!("redirected to the site's home page {fin}"));
+    }
+    let bare = |u: &Url| u.host_str().map(|h| h.trim_start_matches("www.").to_owned());
+    if bare(fin) != bare(original) && f.permanently_moved() {
+        return Some(format!("permanently redirected to another site: {fin}"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::Redirect;
+
+    fn fetched(url: &str, html: &str) -> Fetched {
+        Fetched {
+            status: 200,
+            final_url: Url::parse(url).unwrap(),
+            redirects: Vec::new(),
+            content_type: Some("text/html; charset=utf-8".to_owned()),
+            etag: Some("\"v1\"".to_owned()),
+            last_modified: None,
+            headers: reqwest::header::HeaderMap::new(),
+            body: bytes::Bytes::from(html.to_owned()),
+        }
+    }
+
+    fn spec(url: &str) -> PageSpec {
+        PageSpec { url: Url::parse(url).unwrap(), extract: ExtractOptions::default(), encoding: None }
+    }
+
+    const ARTICLE: &str = "<html><head><title>智谱发布GLM-4.5</title></head><body><article>\
+        <p>智谱今天发布了GLM-4.5，这是一个拥有三千五百五十亿参数的混合专家模型，面向智能体应用。</p>\
+        <p>模型权重以MIT许可证开源，可在Hugging Face下载，API价格同步下调。</p></article></body></html>";
+
+    #[test]
+    fn a_good_page_is_fresh_with_its_text_body_and_validators() {
+        let obs = read(&spec("https://example.com/a/1.html"), &fetched("https://example.com/a/1.html", ARTICLE));
+        let Observed::Fresh(fresh) = &obs.observed else { panic!("expected fresh, got {:?}", obs.observed) };
+        assert!(fresh.text.contains("GLM-4.5"), "{}", fresh.text);
+        assert_eq!(fresh.validators.etag.as_deref(), Some("\"v1\""));
+        assert_eq!(fresh.raw.as_ref().map(|r| r.len()), Some(ARTICLE.len()));
+        assert_eq!(obs.kind, SourceKind::Page);
+        assert_eq!(obs.meta["charset"], "UTF-8");
+        assert!(obs.observed.is_ok() && obs.observed.message().is_none());
+    }
+
+    #[test]
+    fn a_redirect_to_the_home_page_is_redirected_and_keeps_no_body() {
+        let mut f = fetched("https://example.com/", ARTICLE);
+        f.redirects = vec![Redirect { status: 301, to: f.final_url.clone() }];
+        let obs = read(&spec("https://example.com/a/1.html"), &f);
+        assert!(matches!(obs.observed, Observed::Redirected { .. }), "{:?}", obs.observed);
+        assert_eq!(obs.observed.message(), Some("redirected to the site's home page https://example.com/"));
+        assert!(obs.text().is_none());
+    }
+
+    #[test]
+    fn a_not_found_notice_is_soft_gone() {
+        let html =
+            "<html><head><title>404-页面不存在</title></head><body><p>抱歉，您访问的页面不存在</p></body></html>";
+        let obs = read(&spec("https://example.com/a/2.html"), &fetched("https://example.com/a/2.html", html));
+        assert!(matches!(obs.observed, Observed::SoftGone { .. }), "{:?}", obs.observed);
+        assert_eq!(obs.observed.status(), crate::types::SourceStatus::SoftGone);
+    }
+
+    #[test]
+    fn a_bad_selector_is_invalid_content_not_a_panic() {
+        let mut s = spec("https://example.com/a/1.html");
+        s.extract.select = Some("div[".to_owned());
+        let obs = read(&s, &fetched("https://example.com/a/1.html", ARTICLE));
+        assert_eq!(obs.observed.error_kind(), Some(ErrorKind::InvalidContent));
+        assert_eq!(obs.bytes, ARTICLE.len() as u64);
+    }
+
+    #[test]
+    fn a_feed_or_pdf_body_is_sniffed() {
+        let mut f = fetched(
+            "https://example.com/feed",
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel></channel></rss>",
+        );
+        f.content_type = Some("application/rss+xml".to_owned());
+        assert_eq!(sniff(&f), Some(SourceKind::Feed));
+        let mut f = fetched("https://example.com/r.pdf", "%PDF-1.7 ...");
+        f.content_type = None;
+        assert_eq!(sniff(&f), Some(SourceKind::Pdf));
+        assert_eq!(sniff(&fetched("https://example.com/a", ARTICLE)), None);
+    }
+}
