@@ -53,7 +53,9 @@ impl AppError {
 pub async fn open_store(config: &Config) -> Result<Store, AppError> {
     match Store::connect(&config.database.url, config.database.max_connections).await {
         Ok(s) => Ok(s),
-        Err(e @ (StoreError::Connect { .. } | StoreError::Folder { .. })) => Err(AppError::Open(e)),
+        Err(e @ (StoreError::Connect { .. } | StoreError::Folder { .. } | StoreError::Unreachable { .. })) => {
+            Err(AppError::Open(e))
+        }
         Err(e) => Err(AppError::Store(e)),
     }
 }

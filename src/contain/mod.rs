@@ -133,6 +133,10 @@ fn run_on_thread(parser: Parser, input: Vec<u8>, limits: Limits) -> Result<serde
     }
 }
 
+/// Largest answer read from a worker (the text of a 1,000-page report is a
+/// few MB); a longer one is cut and fails to parse as JSON.
+const MAX_ANSWER: u64 = 256 << 20;
+
 /// Longest stderr tail kept from a dying worker, for its reason.
 const STDERR_TAIL: usize = 2048;
 
@@ -178,7 +182,7 @@ fn run_in_child(
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut buf = Vec::new();
-        let r = stdout.read_to_end(&mut buf).map(|_| buf);
+        let r = (&mut stdout).take(MAX_ANSWER).read_to_end(&mut buf).map(|_| buf);
         let _ = tx.send(r);
     });
     let answer = rx.recv_timeout(limits.wall);

@@ -61,6 +61,32 @@ pub fn decode(body: &[u8], content_type: Option<&str>, override_label: Option<&s
     finish(guessed, body, CharsetSource::Detected)
 }
 
+/// Why a body (after content decoding) is not text at all, if it is not:
+/// a body compressed twice (gzip/zstd/brotli-looking magic), an image or
+/// archive, or NUL bytes (which no HTML or feed in an 8-bit or UTF-8
+/// encoding contains). Such a body is `invalid_content`, never stored as
+/// a page's text.
+pub fn binary_reason(body: &[u8]) -> Option<String> {
+    if Encoding::for_bom(body).is_some_and(|(e, _)| e != UTF_8) {
+        return None; // UTF-16 text is full of NUL bytes
+    }
+    const MAGIC: &[(&[u8], &str)] = &[
+        (b"\x1f\x8b", "gzip data (compressed twice?)"),
+        (b"\x28\xb5\x2f\xfd", "zstd data (compressed twice?)"),
+        (b"\x89PNG", "a PNG image"),
+        (b"\xff\xd8\xff", "a JPEG image"),
+        (b"GIF8", "a GIF image"),
+        (b"PK\x03\x04", "a ZIP archive"),
+        (b"\x7fELF", "an executable"),
+    ];
+    if let Some((_, what)) = MAGIC.iter().find(|(m, _)| body.starts_with(m)) {
+        return Some(format!("the body is {what}, not text"));
+    }
+    let head = &body[..body.len().min(8192)];
+    let nuls = head.iter().filter(|&&b| b == 0).count();
+    (nuls > 0).then(|| format!("the body is binary ({nuls} NUL bytes in its first {} bytes)", head.len()))
+}
+
 /// Largest share of bad sequences among the non-ASCII characters for which
 /// a declaration still holds: 1 in 50. A mis-declared GBK page fails most
 /// of its multi-byte pairs; a UTF-8 page with a stray byte fails one.
@@ -196,5 +222,18 @@ mod tests {
         assert!(d.had_errors);
         assert_eq!(d.text.matches(ZH).count(), 3, "{}", d.text);
         assert_eq!(d.text.matches(char::REPLACEMENT_CHARACTER).count(), 1);
+    }
+
+    /// Issue 14 finding 9: binary and doubly-gzipped bodies were stored as
+    /// text.
+    #[test]
+    fn issue14_binary_bodies_are_named_not_decoded() {
+        assert!(binary_reason(&[0x1f, 0x8b, 8, 0, 0, 0]).unwrap().contains("gzip"));
+        assert!(binary_reason(b"\x89PNG\r\n\x1a\n....").unwrap().contains("PNG"));
+        assert!(binary_reason(b"<html>\0\0\0</html>").unwrap().contains("NUL"));
+        assert_eq!(binary_reason(page("", ZH).as_bytes()), None);
+        let utf16: Vec<u8> =
+            [0xFF, 0xFE].into_iter().chain("<html>".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        assert_eq!(binary_reason(&utf16), None);
     }
 }

@@ -307,3 +307,18 @@ async fn no_credential_in_trace_logs(backend: Backend) {
 }
 
 crate::both_backends!(issue14_no_credential_in_trace_logs, no_credential_in_trace_logs);
+
+/// Issue 14 finding 9: an unreachable PostgreSQL took 68 s to fail and said
+/// "pool timed out". Now the cause comes within the connect timeout, as a
+/// usage error (exit 2), without the password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue14_unreachable_database_says_why_quickly() {
+    let mut mw = Mw::new(Backend::Sqlite).await.unwrap();
+    mw.env.push(("MODELWATCH_DATABASE_URL".into(), "postgres://mw:Pw-not-shown@127.0.0.1:1/modelwatch".into()));
+    let t = Instant::now();
+    let r = mw.run_async(&["sources", "list"]).await;
+    assert!(t.elapsed() < Duration::from_secs(15), "took {:?}", t.elapsed());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.to_ascii_lowercase().contains("refused"), "{}", r.stderr);
+    assert!(!r.stderr.contains("Pw-not-shown"), "{}", r.stderr);
+}
