@@ -53,7 +53,9 @@ impl AppError {
 pub async fn open_store(config: &Config) -> Result<Store, AppError> {
     match Store::connect(&config.database.url, config.database.max_connections).await {
         Ok(s) => Ok(s),
-        Err(e @ (StoreError::Connect { .. } | StoreError::Folder { .. })) => Err(AppError::Open(e)),
+        Err(e @ (StoreError::Connect { .. } | StoreError::Folder { .. } | StoreError::Unreachable { .. })) => {
+            Err(AppError::Open(e))
+        }
         Err(e) => Err(AppError::Store(e)),
     }
 }
@@ -115,6 +117,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
     let fetcher = Fetcher::new(&config.fetch)?;
     let runner = Runner::new(store.clone(), fetcher, config.clone());
     let owner = instance_id();
+    recover_after_crash(&runner).await?;
     tracing::info!(
         instance = %owner,
         database = %redact_url(&config.database.url),
@@ -198,6 +201,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
     scheduler.start().await?;
     let _ = tick_tx.try_send(()); // first sweep at start-up
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    check_suspects(&runner, &owner, &shutdown).await?;
 
     // The checks: a pipeline that claims due sources as slots free up; the
     // sweep tick only wakes it to look for newly due sources. Each round of
@@ -260,8 +264,65 @@ async fn maintenance(store: &crate::store::Store, retention: &crate::config::Ret
 
 /// Names this instance in leases: host and process id.
 fn instance_id() -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "localhost".to_owned());
-    format!("{host}:{}", std::process::id())
+    format!("{}:{}", host_name(), std::process::id())
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "localhost".to_owned())
+}
+
+/// Takes back what a crashed run left: its leases (at once, not after
+/// `schedule.lease`), counting each as a crash of that source's check, and
+/// then checks the suspects one at a time (see `store::crashes`).
+async fn recover_after_crash(runner: &Runner) -> Result<(), StoreError> {
+    let store = &runner.store;
+    let dead = if store.is_sqlite() {
+        crate::store::DeadOwners::All
+    } else {
+        // This host's instances whose process is gone; a live one keeps
+        // its leases, and other hosts' leases lapse as before.
+        let owners = store.lease_owners_on(&host_name()).await?;
+        crate::store::DeadOwners::Named(
+            owners
+                .into_iter()
+                .filter(|o| {
+                    o.rsplit(':').next().and_then(|p| p.parse::<u32>().ok()).is_none_or(|pid| {
+                        pid == std::process::id() || !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                    })
+                })
+                .collect(),
+        )
+    };
+    let recovery = store.recover_after_crash(&dead, chrono::Utc::now()).await?;
+    if !recovery.released.is_empty() {
+        tracing::warn!(released = recovery.released.len(), "Released the checks a previous run began and never ended");
+    }
+    for id in &recovery.quarantined {
+        tracing::error!(
+            source_id = id.0,
+            crashes = crate::store::QUARANTINE_AFTER,
+            "Quarantined a source: the process died during its checks; `sources resume` lifts it"
+        );
+    }
+    Ok(())
+}
+
+/// Checks crash suspects one at a time, before the first sweep.
+async fn check_suspects(runner: &Runner, owner: &str, cancel: &CancellationToken) -> Result<(), StoreError> {
+    let store = &runner.store;
+    let suspects = store.crash_suspects().await?;
+    if !suspects.is_empty() {
+        tracing::info!(suspects = suspects.len(), "Checking the sources of an interrupted run one at a time");
+    }
+    let mode = crate::runner::CheckMode { lease_owner: Some(owner.to_owned()), ..Default::default() };
+    for id in suspects {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let lease = runner.config.schedule.lease;
+        if let Some(source) = store.claim_one(id, owner, chrono::Utc::now(), lease).await? {
+            runner.check_all(vec![source], mode.clone(), cancel).await;
+        }
+    }
+    Ok(())
 }

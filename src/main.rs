@@ -16,6 +16,15 @@ use tracing_subscriber::EnvFilter;
 const CLI_FILTER: &str = "warn";
 
 fn main() -> ExitCode {
+    // A parser worker (see `contain`) does nothing else: no runtime, no logs.
+    let args: Vec<String> = std::env::args_os().skip(1).take(5).map(|a| a.to_string_lossy().into_owned()).collect();
+    if let Some(code) = modelwatch::contain::worker_main(&args) {
+        return code;
+    }
+    // Parsers that can abort run in children of this very binary.
+    if let Ok(exe) = std::env::current_exe() {
+        modelwatch::contain::set_worker_exe(exe);
+    }
     // reqwest is built without a default crypto provider (ring only, no aws-lc).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
@@ -100,8 +109,11 @@ async fn run(cli: Cli, json: &mut bool) -> anyhow::Result<()> {
 fn init_tracing(default_filter: &str, json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let ansi = std::io::stderr().is_terminal();
-    let builder =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi && !json);
+    // Every line is scrubbed of credentials, whatever a dependency prints.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(modelwatch::redact::ScrubbedStderr)
+        .with_ansi(ansi && !json);
     if json {
         builder.json().init();
     } else {

@@ -30,7 +30,14 @@ pub enum ScheduleError {
     TooShort { text: String },
     #[error("interval {text:?} is too long (the maximum is 366 days)")]
     TooLong { text: String },
+    #[error("cron {expr:?} fires {gap} s apart at times; the minimum is 1 minute")]
+    CronTooOften { expr: String, gap: i64 },
+    #[error("cron {expr:?} never fires")]
+    CronNever { expr: String },
 }
+
+/// Fire times a source cron is sampled at to find its shortest gap.
+const CRON_SAMPLES: usize = 64;
 
 impl CronExpr {
     /// Parses five fields (minute first) or six (seconds first).
@@ -116,6 +123,31 @@ impl Schedule {
         Ok(Schedule::Every(d))
     }
 
+    /// A cron schedule for a source. Like [`Schedule::every`], it may not
+    /// fire more often than once a minute (a six-field `* * * * * *` would
+    /// check every second), and it must fire at all (`0 0 30 2 *` never
+    /// does): both are refused, not accepted silently.
+    pub fn cron(expr: &str) -> Result<Self, ScheduleError> {
+        let cron = CronExpr::parse(expr)?;
+        let mut at = Utc::now();
+        let mut previous: Option<DateTime<Utc>> = None;
+        for _ in 0..CRON_SAMPLES {
+            let Some(next) = cron.next_after(at, Tz::UTC) else { break };
+            if let Some(p) = previous {
+                let gap = (next - p).num_seconds();
+                if gap < 60 {
+                    return Err(ScheduleError::CronTooOften { expr: expr.to_owned(), gap });
+                }
+            }
+            previous = Some(next);
+            at = next;
+        }
+        if previous.is_none() {
+            return Err(ScheduleError::CronNever { expr: expr.to_owned() });
+        }
+        Ok(Schedule::Cron(cron))
+    }
+
     /// The nominal next check after `now`, before jitter.
     pub fn next_after(&self, now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
         match self {
@@ -152,6 +184,17 @@ impl FromStr for CronExpr {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    /// Issue 14 finding 9: `* * * * * *` checked a source every second and
+    /// a cron that never fires was accepted silently.
+    #[test]
+    fn issue14_source_crons_keep_the_floor_and_must_fire() {
+        assert!(matches!(Schedule::cron("* * * * * *"), Err(ScheduleError::CronTooOften { gap: 1, .. })));
+        assert!(matches!(Schedule::cron("*/20 * * * * *"), Err(ScheduleError::CronTooOften { .. })));
+        assert!(matches!(Schedule::cron("0 0 30 2 *"), Err(ScheduleError::CronNever { .. })));
+        assert!(Schedule::cron("0 8 * * *").is_ok());
+        assert!(Schedule::cron("0 */5 * * * *").is_ok());
+    }
     use chrono::TimeZone;
 
     #[test]

@@ -77,6 +77,10 @@ pub struct Source {
     pub last_checked_at: Option<DateTime<Utc>>,
     pub next_check_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// Checks of this source that took the process down, in a row.
+    pub crash_count: u32,
+    /// When the daemon stopped checking it for that (see `store::crashes`).
+    pub quarantined_at: Option<DateTime<Utc>>,
 }
 
 /// How a CLI argument names a source: by id or by URL.
@@ -103,13 +107,34 @@ pub enum UrlError {
     Scheme { input: String, scheme: String },
     #[error("{input:?} has no host")]
     NoHost { input: String },
+    #[error("the URL is {len} bytes long; at most {max} are accepted")]
+    TooLong { len: usize, max: usize },
+    #[error("{input:?} contains a control character (U+{code:04X}); URLs must not")]
+    Control { input: String, code: u32 },
+    #[error("{input:?} carries credentials (user:password@); set them as a request header (--header) instead")]
+    Credentials { input: String },
 }
+
+/// Longest source URL accepted: servers commonly refuse past 8 KB, and a
+/// URL that can never be fetched is not a source.
+pub const MAX_URL_BYTES: usize = 8 * 1024;
 
 /// Parses and normalises a source URL: http/https only, host required,
 /// host lower-cased (the `url` crate does that), default port and fragment
 /// dropped. Two URLs that normalise alike are the same source.
+///
+/// Refused rather than silently "fixed": URLs past [`MAX_URL_BYTES`],
+/// control characters anywhere (the URL parser would drop a newline inside
+/// the host, turning `example.com\n.evil` into `example.com.evil`), and
+/// userinfo (credentials would be stored and printed).
 pub fn normalize_url(input: &str) -> Result<Url, UrlError> {
     let trimmed = input.trim();
+    if trimmed.len() > MAX_URL_BYTES {
+        return Err(UrlError::TooLong { len: trimmed.len(), max: MAX_URL_BYTES });
+    }
+    if let Some(c) = trimmed.chars().find(|c| c.is_control()) {
+        return Err(UrlError::Control { input: trimmed.escape_debug().to_string(), code: u32::from(c) });
+    }
     let mut url =
         Url::parse(trimmed).map_err(|e| UrlError::Invalid { input: input.to_owned(), reason: e.to_string() })?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -117,6 +142,12 @@ pub fn normalize_url(input: &str) -> Result<Url, UrlError> {
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(UrlError::NoHost { input: input.to_owned() });
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        return Err(UrlError::Credentials { input: shown.to_string() });
     }
     url.set_fragment(None);
     // `url` already drops a port equal to the scheme's default.
@@ -165,6 +196,21 @@ pub fn kind_from_url(url: &Url, github_web: &Url, hf_web: &Url) -> SourceKind {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    /// Issue 14 finding 9: a 100 KB URL, a newline inside the host (was
+    /// silently removed) and userinfo (was stored and printed).
+    #[test]
+    fn issue14_hostile_urls_are_refused_not_repaired() {
+        let long = format!("https://example.com/{}", "a".repeat(100_000));
+        assert!(matches!(normalize_url(&long), Err(UrlError::TooLong { .. })));
+        assert!(matches!(normalize_url("https://example.com\n.evil/"), Err(UrlError::Control { code: 10, .. })));
+        assert!(matches!(normalize_url("https://exa\tmple.com/"), Err(UrlError::Control { code: 9, .. })));
+        let e = normalize_url("https://bob:hunter22@example.com/x").unwrap_err();
+        assert!(matches!(e, UrlError::Credentials { .. }));
+        assert!(!e.to_string().contains("hunter22"), "{e}");
+        // Surrounding whitespace is still trimmed, and normal URLs pass.
+        assert!(normalize_url("  https://example.com/a?b=1\n").is_ok());
+    }
 
     #[test]
     fn kinds_from_urls() {

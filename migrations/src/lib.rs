@@ -13,6 +13,7 @@ mod m20261128_000400_alias_ambiguous;
 mod m20261205_020100_catalog_origin;
 mod m20261205_020200_catalog_revision;
 pub mod m20261205_030000_change_seq;
+mod m20261205_050000_source_crashes;
 mod m20261205_070000_source_section;
 
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_020100_catalog_origin::Migration),
             Box::new(m20261205_020200_catalog_revision::Migration),
             Box::new(m20261205_030000_change_seq::Migration),
+            Box::new(m20261205_050000_source_crashes::Migration),
             Box::new(m20261205_070000_source_section::Migration),
         ]
     }

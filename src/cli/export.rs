@@ -230,6 +230,8 @@ mod tests {
                 last_checked_at: Some(t),
                 next_check_at: t,
                 created_at: t,
+                crash_count: 0,
+                quarantined_at: None,
             },
             position: section.map(|_| id),
             since: Some(Utc.with_ymd_and_hms(2026, 12, 3, 9, 0, 0).unwrap()),

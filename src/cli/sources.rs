@@ -120,6 +120,10 @@ pub struct SourceJson {
     pub schedule: Option<String>,
     pub options: SourceOptions,
     pub created_at: DateTime<Utc>,
+    /// Checks of this source took the process down; sweeps skip it until
+    /// `sources resume`.
+    pub quarantined: bool,
+    pub quarantined_at: Option<DateTime<Utc>>,
 }
 
 impl From<&Source> for SourceJson {
@@ -143,6 +147,8 @@ impl From<&Source> for SourceJson {
             schedule: s.schedule.as_ref().map(ToString::to_string),
             options: redacted(&s.options),
             created_at: s.created_at,
+            quarantined: s.quarantined_at.is_some(),
+            quarantined_at: s.quarantined_at,
         }
     }
 }
@@ -170,6 +176,7 @@ pub async fn run(ctx: &Context, cmd: SourcesCommand) -> anyhow::Result<()> {
             let rows: Vec<SourceJson> = sources.iter().map(SourceJson::from).collect();
             print_list(f.format, &rows, &["ID", "KIND", "STATUS", "LAST CHECK", "NEXT CHECK", "URL", "TITLE"], |s| {
                 let mut status = match s.last_error_kind {
+                    _ if s.quarantined_at.is_some() => "quarantined".to_owned(),
                     Some(k) if s.status == SourceStatus::Failing => format!("failing ({k})"),
                     _ => s.status.to_string(),
                 };
@@ -248,6 +255,9 @@ pub fn store_error(e: StoreError) -> anyhow::Error {
     if e.is_user_error() { usage(e.to_string()) } else { e.into() }
 }
 
+/// Longest per-source request timeout: a check holds a slot and a lease.
+const MAX_SOURCE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Validates everything `sources add` was given, reporting every problem:
 /// the flags that only the command line spells (`--header`, `--timeout`)
 /// here, the rest by the one source validator.
@@ -256,11 +266,32 @@ fn new_source(ctx: &Context, a: &AddArgs) -> anyhow::Result<NewSource> {
     let mut headers = Vec::new();
     for h in &a.headers {
         match h.split_once(':') {
-            Some((n, v)) if !n.trim().is_empty() => headers.push((n.trim().to_owned(), v.trim().to_owned())),
-            _ => problems.push(format!("header {h:?} must look like \"Name: value\"")),
+            Some((n, v)) if !n.trim().is_empty() => {
+                let (n, v) = (n.trim(), v.trim());
+                // Checked as HTTP will: a CR/LF or other control byte would
+                // otherwise be accepted here and dropped at request time.
+                if reqwest::header::HeaderName::from_bytes(n.as_bytes()).is_err() {
+                    problems.push(format!(
+                        "header name {:?} is not a valid HTTP header name",
+                        n.escape_debug().to_string()
+                    ));
+                } else if reqwest::header::HeaderValue::from_str(v).is_err() || v.chars().any(char::is_control) {
+                    problems.push(format!("the value of header {n:?} contains a control character (CR, LF …)"));
+                } else {
+                    headers.push((n.to_owned(), v.to_owned()));
+                }
+            }
+            _ => problems.push(format!("header {:?} must look like \"Name: value\"", h.escape_debug().to_string())),
         }
     }
     let timeout_secs = a.timeout.as_deref().and_then(|t| match crate::schedule::parse_duration(t) {
+        Ok(d) if d > MAX_SOURCE_TIMEOUT => {
+            problems.push(format!(
+                "--timeout {t} is longer than the {} min a single request may take",
+                MAX_SOURCE_TIMEOUT.as_secs() / 60
+            ));
+            None
+        }
         Ok(d) => Some(d.as_secs().max(1)),
         Err(e) => {
             problems.push(e.to_string());
@@ -313,6 +344,14 @@ fn show(s: &Source, format: Format) -> anyhow::Result<()> {
         None => s.status.to_string(),
     };
     println!("  status:      {status}");
+    if let Some(at) = s.quarantined_at {
+        println!(
+            "  quarantined: since {} — its checks took the process down {} times; `sources resume {}` lifts it",
+            time(Some(at)),
+            s.crash_count,
+            s.id
+        );
+    }
     if let Some(p) = json.pending_status {
         println!(
             "  pending:     {p} (unconfirmed {}), re-checked at {}",

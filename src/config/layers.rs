@@ -11,12 +11,16 @@ pub const DEFAULT_CONFIG_TOML: &str = include_str!("../../config/modelwatch.toml
 
 const ENV_PREFIX: &str = "MODELWATCH_";
 
-pub fn merge(file_text: &str, overrides: &Overrides) -> Result<Value, Vec<String>> {
+/// The merged document and every problem found on the way. A problem
+/// leaves the default in place, so later stages still see a whole document
+/// and can report their own problems too.
+pub fn merge(file_text: &str, overrides: &Overrides) -> Result<(Value, Vec<String>), Vec<String>> {
     let mut problems = Vec::new();
-    let mut merged: Table = match DEFAULT_CONFIG_TOML.parse() {
+    let defaults: Table = match DEFAULT_CONFIG_TOML.parse() {
         Ok(t) => t,
         Err(e) => return Err(vec![format!("the embedded defaults do not parse: {e}")]),
     };
+    let mut merged = defaults.clone();
     let user: Table = file_text.parse().map_err(|e: toml::de::Error| vec![format!("not valid TOML: {e}")])?;
     overlay(&mut merged, user, "", &mut problems);
 
@@ -36,7 +40,8 @@ pub fn merge(file_text: &str, overrides: &Overrides) -> Result<Value, Vec<String
     if let Some(url) = &overrides.database_url {
         set_from_env(&mut merged, &["database".into(), "url".into()], url, "--database-url", &mut problems);
     }
-    if problems.is_empty() { Ok(Value::Table(merged)) } else { Err(problems) }
+    super::shape::check(&mut merged, &defaults, &mut problems);
+    Ok((Value::Table(merged), problems))
 }
 
 /// Lays `user` over `base`, reporting keys `base` does not have.

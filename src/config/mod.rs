@@ -7,6 +7,7 @@ mod credentials;
 mod layers;
 pub mod locate;
 mod raw;
+mod shape;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -134,6 +135,8 @@ pub struct FetchConfig {
     pub per_host_concurrency: u32,
     pub per_host_interval: Duration,
     pub allow_private_networks: bool,
+    /// The one proxy requests go through; `None` ignores environment proxies.
+    pub proxy: Option<Url>,
     pub respect_robots: bool,
     /// With `{version}` and `{contact}` filled in.
     pub user_agent: String,
@@ -261,7 +264,7 @@ impl Config {
     /// Loads `path` (which must exist) over the embedded defaults.
     pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigErrors> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigErrors {
+        let text = crate::input::read_text_file(path, crate::input::MAX_CONFIG_BYTES).map_err(|e| ConfigErrors {
             origin: origin.clone(),
             problems: vec![format!("cannot read the config file: {e} (set --config or MODELWATCH_CONFIG)")],
         })?;
@@ -287,9 +290,43 @@ impl Config {
         overrides: &Overrides,
     ) -> Result<Config, ConfigErrors> {
         let fail = |problems: Vec<String>| ConfigErrors { origin: origin.to_owned(), problems };
-        let merged = layers::merge(text, overrides).map_err(fail)?;
-        let raw: raw::RawConfig = merged.try_into().map_err(|e: toml::de::Error| fail(vec![e.message().to_owned()]))?;
-        validate::validate(raw, base_dir, &overrides.env).map_err(fail)
+        let (merged, mut problems) = layers::merge(text, overrides).map_err(fail)?;
+        // Types, ranges and list shapes were checked (and reset to their
+        // defaults) by the merge; a serde error here is a shape it missed.
+        let raw: raw::RawConfig = match merged.try_into() {
+            Ok(raw) => raw,
+            Err(e) => {
+                let e: toml::de::Error = e;
+                problems.push(e.message().to_owned());
+                return Err(fail(problems));
+            }
+        };
+        match validate::validate(raw, base_dir, &overrides.env) {
+            Ok(config) if problems.is_empty() => {
+                config.register_secrets();
+                Ok(config)
+            }
+            Ok(_) => Err(fail(problems)),
+            Err(more) => {
+                problems.extend(more);
+                Err(fail(problems))
+            }
+        }
+    }
+
+    /// Tells the log writer every credential this configuration holds, so
+    /// no log line shows one (see [`crate::redact`]).
+    pub fn register_secrets(&self) {
+        crate::redact::register_url(&self.database.url);
+        let secrets = [self.smtp.password.as_ref(), self.github.token.as_ref()];
+        for s in secrets.into_iter().flatten() {
+            crate::redact::register(s.expose());
+        }
+        crate::redact::register_url(self.github.api_base.as_str());
+        crate::redact::register_url(self.huggingface.api_base.as_str());
+        if let Some(p) = &self.fetch.proxy {
+            crate::redact::register_url(p.as_str());
+        }
     }
 
     /// Resolves a path from the config file against its folder.
@@ -300,13 +337,8 @@ impl Config {
 
 /// Hides a password in a database URL before it reaches a message.
 pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
-    }
+    // Userinfo passwords and `password=`-style parameters alike.
+    crate::redact::redact_url(url)
 }
 
 #[cfg(test)]

@@ -42,6 +42,7 @@ pub struct RawFetch {
     pub per_host_concurrency: u32,
     pub per_host_interval: String,
     pub allow_private_networks: bool,
+    pub proxy: String,
     pub respect_robots: bool,
     pub user_agent: String,
     pub contact_url: String,

@@ -95,6 +95,39 @@ fn secrets_never_print() {
     assert!(!debug.contains("hunter2") && !debug.contains("ghp_secret") && !debug.contains("pgsecret"), "{debug}");
 }
 
+/// Issue 14 finding 7: a type error hid every value error, and a range
+/// error or a malformed recipient was one serde message without its key.
+#[test]
+fn issue14_type_range_and_value_errors_come_together_with_keys() {
+    let e = load(
+        "[fetch]\nmax_redirects = \"ten\"\ntimeout = \"soon\"\n[smtp]\nport = 70000\n[database]\nmax_connections = -3\n[digest]\nrecipients = [\"a@example.com\", 5, { address = \"b@example.com\", tags = \"x\" }]\n",
+        &[],
+    )
+    .unwrap_err();
+    let text = e.to_string();
+    for key in [
+        "`fetch.max_redirects`",
+        "`fetch.timeout`",
+        "`smtp.port` must be between 0 and 65535, got 70000",
+        "`database.max_connections`",
+        "`digest.recipients[1]`",
+        "`digest.recipients[2].tags`",
+    ] {
+        assert!(text.contains(key), "{key} missing in:\n{text}");
+    }
+    assert_eq!(e.problems.len(), 6, "{text}");
+}
+
+/// Issue 14 finding 8: userinfo in `github.api_base` was printed by
+/// `config check`; it is refused, and the error does not repeat it.
+#[test]
+fn issue14_credentials_in_api_urls_are_refused_without_echo() {
+    let e = load("[github]\napi_base = \"https://bob:hunter22@api.example.com\"\n", &[]).unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("`github.api_base` must not carry credentials"), "{text}");
+    assert!(!text.contains("hunter22"), "{text}");
+}
+
 #[test]
 fn passwords_are_redacted() {
     assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");

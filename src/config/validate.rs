@@ -33,6 +33,14 @@ impl Check {
 
     fn url(&mut self, key: &str, text: &str) -> Url {
         match Url::parse(text) {
+            // Credentials in a URL end up in logs and `config check`; the
+            // token has its own key (`token_env`, `token_file`).
+            Ok(u) if !u.username().is_empty() || u.password().is_some() => {
+                self.problems.push(format!(
+                    "`{key}` must not carry credentials (user:password@); use the token settings instead"
+                ));
+                fallback_url()
+            }
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
             Ok(_) => {
                 self.problems.push(format!("`{key}` must be an http(s) URL, got {text:?}"));
@@ -41,6 +49,24 @@ impl Check {
             Err(e) => {
                 self.problems.push(format!("`{key}` is not a URL ({e}): {text:?}"));
                 fallback_url()
+            }
+        }
+    }
+
+    /// `fetch.proxy`: empty, or an http(s) URL (credentials allowed: they
+    /// are the proxy's, and are scrubbed from logs).
+    fn proxy(&mut self, text: &str) -> Option<Url> {
+        if text.is_empty() {
+            return None;
+        }
+        match Url::parse(text) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
+            _ => {
+                self.problems.push(format!(
+                    "`fetch.proxy` must be an http(s) URL such as http://proxy:3128, got {:?}",
+                    crate::config::redact_url(text)
+                ));
+                None
             }
         }
     }
@@ -116,6 +142,7 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
             Duration::from_secs(1)
         }),
         allow_private_networks: f.allow_private_networks,
+        proxy: c.proxy(f.proxy.trim()),
         respect_robots: f.respect_robots,
         user_agent: f.user_agent.replace("{version}", env!("CARGO_PKG_VERSION")).replace("{contact}", &f.contact_url),
         retries: f.retries,

@@ -10,6 +10,7 @@
 //! counters, relative times, ads and recommendation lists.
 
 mod boilerplate;
+pub mod budget;
 mod community;
 mod main_text;
 mod meta;
@@ -83,7 +84,20 @@ pub enum ExtractError {
         #[source]
         source: regex::Error,
     },
+    #[error(transparent)]
+    Budget(#[from] budget::BudgetError),
+    #[error("extracting the page took longer than {0} s")]
+    TimedOut(u64),
+    #[error("the HTML extractor crashed on this page: {0}")]
+    Crashed(String),
 }
+
+/// Wall-clock budget of one page's extraction. The work budget keeps a
+/// real parse far below it; this bounds what the work budget cannot see.
+const EXTRACT_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+/// Stack of the extraction thread: the walks are iterative, this is margin
+/// for html5ever and the selector engine, known rather than inherited.
+const EXTRACT_STACK: usize = 32 << 20;
 
 /// Checks that a user CSS selector parses.
 pub fn validate_selector(css: &str) -> Result<(), ExtractError> {
@@ -100,8 +114,44 @@ fn parse_selector(css: &str) -> Result<Selector, ExtractError> {
 /// With `opts.select`, the text is that of every match (empty when nothing
 /// matches: a selector that stopped matching is itself a change worth
 /// seeing). Errors only for a bad user selector or regex; any HTML parses.
+///
+/// Bounded: a page past the nesting/work budget ([`budget`]) is refused
+/// before parsing, and the parse runs on its own thread with a known stack
+/// and a time budget ([`ExtractError::TimedOut`]); a panic is
+/// [`ExtractError::Crashed`]. Blocking: call it off the async threads.
 pub fn extract_page(html: &str, opts: &ExtractOptions) -> Result<Extracted, ExtractError> {
+    // User selectors and regexes fail fast, before any parsing; compiled
+    // once per option set and shared (see `plan`).
     let plan = plan::plan(opts)?;
+    budget::check(html)?;
+    let (html, opts) = (html.to_owned(), opts.clone());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("html-extract".to_owned())
+        .stack_size(EXTRACT_STACK)
+        .spawn(move || {
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract_unbounded(&html, &opts, &plan)));
+            let _ = tx.send(out);
+        })
+        .map_err(|e| ExtractError::Crashed(format!("cannot start the extraction thread: {e}")))?;
+    match rx.recv_timeout(EXTRACT_TIME) {
+        Ok(Ok(r)) => r,
+        Ok(Err(payload)) => Err(ExtractError::Crashed(
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".to_owned()),
+        )),
+        // The thread finishes on its own; the budget bounds how long.
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(ExtractError::TimedOut(EXTRACT_TIME.as_secs())),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            Err(ExtractError::Crashed("the extraction thread vanished".to_owned()))
+        }
+    }
+}
+
+fn extract_unbounded(html: &str, opts: &ExtractOptions, plan: &plan::Plan) -> Result<Extracted, ExtractError> {
     let (select, exclude, rules) = (&plan.select, &plan.exclude, &plan.rules);
 
     let doc = Html::parse_document(html);

@@ -1,7 +1,10 @@
 //! Bytes → text. Order: BOM, the `Content-Type` charset, `<meta charset>` /
 //! `http-equiv` in the first bytes, then a statistical guess (chardetng, with
-//! the TLD as a hint). A declaration the bytes contradict (header says UTF-8,
-//! bytes are GBK) is dropped in favour of detection.
+//! the TLD as a hint). A declaration the bytes clearly contradict (header
+//! says UTF-8, bytes are GBK) is dropped in favour of detection; one the
+//! bytes almost all agree with is kept, a few stray bytes becoming U+FFFD
+//! (detection on such a page guessed windows-1252 and turned a Chinese
+//! article into mojibake).
 
 use encoding_rs::{Encoding, UTF_8};
 
@@ -46,16 +49,57 @@ pub fn decode(body: &[u8], content_type: Option<&str>, override_label: Option<&s
         // lie by construction (HTML spec): treat it as UTF-8.
         let enc = if source == CharsetSource::Meta && (enc.name().starts_with("UTF-16")) { UTF_8 } else { enc };
         let decoded = finish(enc, body, source);
-        if !decoded.had_errors {
+        if !decoded.had_errors || mostly_valid(&decoded.text) {
             return decoded;
         }
-        // The declaration is wrong; trust the bytes.
+        // The bytes clearly contradict the declaration; trust the bytes.
     }
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(body, true);
     let tld = host.and_then(|h| h.rsplit('.').next()).map(str::as_bytes);
     let guessed = detector.guess(tld, true);
     finish(guessed, body, CharsetSource::Detected)
+}
+
+/// Why a body (after content decoding) is not text at all, if it is not:
+/// a body compressed twice (gzip/zstd/brotli-looking magic), an image or
+/// archive, or NUL bytes (which no HTML or feed in an 8-bit or UTF-8
+/// encoding contains). Such a body is `invalid_content`, never stored as
+/// a page's text.
+pub fn binary_reason(body: &[u8]) -> Option<String> {
+    if Encoding::for_bom(body).is_some_and(|(e, _)| e != UTF_8) {
+        return None; // UTF-16 text is full of NUL bytes
+    }
+    const MAGIC: &[(&[u8], &str)] = &[
+        (b"\x1f\x8b", "gzip data (compressed twice?)"),
+        (b"\x28\xb5\x2f\xfd", "zstd data (compressed twice?)"),
+        (b"\x89PNG", "a PNG image"),
+        (b"\xff\xd8\xff", "a JPEG image"),
+        (b"GIF8", "a GIF image"),
+        (b"PK\x03\x04", "a ZIP archive"),
+        (b"\x7fELF", "an executable"),
+    ];
+    if let Some((_, what)) = MAGIC.iter().find(|(m, _)| body.starts_with(m)) {
+        return Some(format!("the body is {what}, not text"));
+    }
+    let head = &body[..body.len().min(8192)];
+    let nuls = head.iter().filter(|&&b| b == 0).count();
+    (nuls > 0).then(|| format!("the body is binary ({nuls} NUL bytes in its first {} bytes)", head.len()))
+}
+
+/// Largest share of bad sequences among the non-ASCII characters for which
+/// a declaration still holds: 1 in 50. A mis-declared GBK page fails most
+/// of its multi-byte pairs; a UTF-8 page with a stray byte fails one.
+const MAX_BAD_SHARE: usize = 50;
+
+/// Whether a decoding with errors is still the right one: replacement
+/// characters are a small share of the non-ASCII characters.
+fn mostly_valid(text: &str) -> bool {
+    let (mut bad, mut good) = (0usize, 0usize);
+    for c in text.chars().filter(|c| !c.is_ascii()) {
+        if c == char::REPLACEMENT_CHARACTER { bad += 1 } else { good += 1 }
+    }
+    bad * MAX_BAD_SHARE <= good
 }
 
 fn finish(enc: &'static Encoding, body: &[u8], source: CharsetSource) -> Decoded {
@@ -163,5 +207,33 @@ mod tests {
         assert_eq!(decode(&bytes, Some("text/html; charset=gbk"), None, None).text, ZH);
         let d = decode(&gbk(ZH), Some("text/html; charset=utf-8"), Some("gb18030"), None);
         assert_eq!((d.text.as_str(), d.source), (ZH, CharsetSource::Override));
+    }
+
+    /// Issue 14 finding 4: one stray byte in a page declared UTF-8 (header
+    /// and meta) made the whole article windows-1252 mojibake.
+    #[test]
+    fn issue14_a_stray_byte_keeps_the_declared_charset() {
+        let html = page("<meta charset=\"utf-8\">", &format!("{ZH}{ZH}@@{ZH}"));
+        let at = html.find("@@").unwrap() + 1;
+        let mut bytes = html.into_bytes();
+        bytes.insert(at, 0xB0); // a lone continuation byte
+        let d = decode(&bytes, Some("text/html; charset=utf-8"), None, Some("example.cn"));
+        assert_eq!((d.encoding, d.source), ("UTF-8", CharsetSource::Header));
+        assert!(d.had_errors);
+        assert_eq!(d.text.matches(ZH).count(), 3, "{}", d.text);
+        assert_eq!(d.text.matches(char::REPLACEMENT_CHARACTER).count(), 1);
+    }
+
+    /// Issue 14 finding 9: binary and doubly-gzipped bodies were stored as
+    /// text.
+    #[test]
+    fn issue14_binary_bodies_are_named_not_decoded() {
+        assert!(binary_reason(&[0x1f, 0x8b, 8, 0, 0, 0]).unwrap().contains("gzip"));
+        assert!(binary_reason(b"\x89PNG\r\n\x1a\n....").unwrap().contains("PNG"));
+        assert!(binary_reason(b"<html>\0\0\0</html>").unwrap().contains("NUL"));
+        assert_eq!(binary_reason(page("", ZH).as_bytes()), None);
+        let utf16: Vec<u8> =
+            [0xFF, 0xFE].into_iter().chain("<html>".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        assert_eq!(binary_reason(&utf16), None);
     }
 }

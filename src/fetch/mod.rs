@@ -164,6 +164,13 @@ impl Fetcher {
         if !cfg.allow_private_networks {
             builder = builder.dns_resolver(Arc::new(guard::GuardedResolver));
         }
+        // Environment proxies would carry requests past the guard (the
+        // resolver then only sees the proxy's name): ignored unless the
+        // config names a proxy, and then each target is checked in `follow`.
+        builder = match &cfg.proxy {
+            Some(p) => builder.proxy(reqwest::Proxy::all(p.as_str()).map_err(FetchError::Client)?),
+            None => builder.no_proxy(),
+        };
         let client = builder.build().map_err(FetchError::Client)?;
         let politeness = Politeness::new(cfg.concurrency, cfg.per_host_concurrency, cfg.per_host_interval);
         Ok(Fetcher {
@@ -232,6 +239,14 @@ impl Fetcher {
             }
             if !self.cfg.allow_private_networks
                 && let Some(reason) = guard::forbidden_literal_host(&url)
+            {
+                return fail(ErrorKind::Blocked, reason, None, &url);
+            }
+            // Through a proxy our resolver never sees the target: resolve
+            // and judge it here (every hop, redirects included).
+            if self.cfg.proxy.is_some()
+                && !self.cfg.allow_private_networks
+                && let Some(reason) = guard::forbidden_target(&url).await
             {
                 return fail(ErrorKind::Blocked, reason, None, &url);
             }

@@ -85,6 +85,9 @@ pub fn normalize_reference(raw: &str, rules: &UrlRules) -> Result<Url, SkipReaso
         Err(UrlError::Invalid { reason, .. }) => return Err(SkipReason::Invalid(reason)),
         Err(UrlError::Scheme { scheme, .. }) => return Err(SkipReason::Scheme(scheme)),
         Err(UrlError::NoHost { .. }) => return Err(SkipReason::Invalid("no host".to_owned())),
+        Err(e @ (UrlError::TooLong { .. } | UrlError::Control { .. } | UrlError::Credentials { .. })) => {
+            return Err(SkipReason::Invalid(e.to_string()));
+        }
     };
     if let Some(query) = url.query() {
         let kept: Vec<&str> = query

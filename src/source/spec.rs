@@ -12,7 +12,7 @@ use url::Url;
 
 use super::{SourceOptions, kind_from_url, normalize_url};
 use crate::config::Config;
-use crate::schedule::{CronExpr, Schedule};
+use crate::schedule::Schedule;
 use crate::types::SourceKind;
 
 /// A source to add, validated: every field is one a check can use.
@@ -129,7 +129,7 @@ impl SourceSpec {
         }
         let schedule = match (self.every.as_deref(), self.cron.as_deref()) {
             (Some(e), None) => Schedule::every(e).map_err(|e| problem("every", e.to_string())).ok(),
-            (None, Some(c)) => CronExpr::parse(c).map(Schedule::Cron).map_err(|e| problem("cron", e.to_string())).ok(),
+            (None, Some(c)) => Schedule::cron(c).map_err(|e| problem("cron", e.to_string())).ok(),
             (None, None) => None,
             (Some(_), Some(_)) => {
                 problem("every", "give `every` or `cron`, not both".to_owned());

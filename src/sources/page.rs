@@ -73,6 +73,12 @@ impl PageSpec {
 pub fn read(spec: &PageSpec, f: &Fetched) -> Observation {
     let bytes = f.body.len() as u64;
     let host = f.final_url.host_str();
+    if let Some(reason) = charset::binary_reason(&f.body) {
+        return Observation {
+            bytes,
+            ..Observation::failed(ErrorKind::InvalidContent, reason, Some(f.status), Some(f.final_url.clone()))
+        };
+    }
     let decoded = charset::decode(&f.body, f.content_type.as_deref(), spec.encoding.as_deref(), host);
     let extracted = match extract::extract_page(&decoded.text, &spec.extract) {
         Ok(e) => e,

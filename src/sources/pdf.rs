@@ -1,8 +1,11 @@
 //! PDF reports: text per page, diffed per page so a change says "p. 3".
 //!
-//! PDF parsers panic on hostile input; [`parse`] is meant to run inside
-//! `spawn_blocking` and catches panics itself, so a bad file becomes
-//! `invalid_content` with a reason, never a dead worker.
+//! PDF parsers panic, overflow their stack and loop on hostile input; a
+//! stack overflow aborts the whole process, which `catch_unwind` cannot
+//! stop. [`parse`] therefore runs the parser under [`crate::contain`] (a
+//! child process with CPU, memory and wall-clock limits); it blocks, so call
+//! it inside `spawn_blocking`. Any failure is a [`PdfError`] with a reason —
+//! `invalid_content` for the source, never a dead daemon.
 
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -11,6 +14,7 @@ use oxidize_pdf::parser::{PdfDocument, PdfReader};
 
 use super::{KindChange, Structured};
 use crate::change::{ChangeDetails, ContentDetails, MetadataChange};
+use crate::contain;
 use crate::diff::{self, DiffOptions};
 use crate::extract::normalize_text;
 use crate::types::ChangeKind;
@@ -21,7 +25,8 @@ pub const ACCEPT: &str = "application/pdf,*/*;q=0.5";
 /// Pages extracted at most: a 2,000-page scan is not a report to watch.
 const MAX_PAGES: u32 = 1000;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "error", content = "detail", rename_all = "snake_case")]
 pub enum PdfError {
     #[error("not a PDF (no %PDF- header)")]
     NotPdf,
@@ -33,13 +38,53 @@ pub enum PdfError {
     NoText,
     #[error("the PDF parser crashed on this file")]
     Panicked,
+    /// The contained parser died, ran out of time or could not be started.
+    #[error("the PDF could not be parsed: {0}")]
+    Contained(String),
 }
 
-/// Text per page (normalised), title and page count.
+/// Text per page (normalised), title and page count, parsed in a contained
+/// worker (blocking).
 pub fn parse(body: &[u8]) -> Result<Structured, PdfError> {
-    // Cheap refusal before the parser sees HTML error pages.
+    if !looks_like_pdf(body) {
+        return Err(PdfError::NotPdf);
+    }
+    let answer = contain::run(contain::Parser::Pdf, body, contain::Limits::default())
+        .map_err(|e| PdfError::Contained(e.to_string()))?;
+    from_answer(answer)
+}
+
+/// Reads a worker's `{"ok": …}` / `{"err": …}` answer.
+fn from_answer(answer: serde_json::Value) -> Result<Structured, PdfError> {
+    #[derive(serde::Deserialize)]
+    struct Parsed {
+        text: String,
+        meta: serde_json::Value,
+        title: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Answer {
+        Ok(Parsed),
+        Err(PdfError),
+    }
+    match serde_json::from_value::<Answer>(answer) {
+        Ok(Answer::Ok(p)) => Ok(Structured { text: p.text, meta: p.meta, title: p.title, metrics: Vec::new() }),
+        Ok(Answer::Err(e)) => Err(e),
+        Err(e) => Err(PdfError::Contained(format!("the parser process answered nonsense: {e}"))),
+    }
+}
+
+fn looks_like_pdf(body: &[u8]) -> bool {
     let head = &body[..body.len().min(1024)];
-    if !head.windows(5).any(|w| w == b"%PDF-") {
+    head.windows(5).any(|w| w == b"%PDF-")
+}
+
+/// The parse itself, in this process: what the contained worker runs.
+/// Catches panics, not stack overflows or aborts; use [`parse`].
+pub fn parse_in_process(body: &[u8]) -> Result<Structured, PdfError> {
+    // Cheap refusal before the parser sees HTML error pages.
+    if !looks_like_pdf(body) {
         return Err(PdfError::NotPdf);
     }
     let bytes = body.to_vec();

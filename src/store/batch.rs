@@ -15,8 +15,6 @@
 //! latency when idle), and records that arrive while it is written form the
 //! next batch, so under load batches fill by themselves.
 
-use sea_orm::TransactionTrait;
-
 use tokio::sync::{mpsc, oneshot};
 
 use super::record::{CheckRecord, Recorded, write_check};
@@ -86,7 +84,7 @@ async fn write_batch(store: &Store, jobs: &[Job]) -> Vec<Result<Recorded, StoreE
 }
 
 async fn write_together(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write_txn().await?;
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
         match write_check(&txn, &job.record).await {

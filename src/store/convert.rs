@@ -47,6 +47,8 @@ pub fn source_from_row(m: sources::Model) -> Result<Source, StoreError> {
         last_checked_at: m.last_checked_at,
         next_check_at: m.next_check_at,
         created_at: m.created_at,
+        crash_count: m.crash_count.max(0) as u32,
+        quarantined_at: m.quarantined_at,
     })
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use super::entity::sources::{self, Column, Entity};
 use super::sources::{NewSource, new_row};
@@ -63,7 +63,7 @@ impl Store {
         now: DateTime<Utc>,
         on_item: &(dyn Fn() + Send + Sync),
     ) -> Result<Imported, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         let rows: Vec<Known> = Entity::find()
             .select_only()
             .column(Column::Id)

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::entity::{blobs, checks, snapshots, sources};
 use super::{Store, StoreError};
@@ -21,7 +21,7 @@ impl Store {
     /// Drops raw bodies of snapshots older than `raw_before` (except current
     /// snapshots) and check rows older than `checks_before`, in one transaction.
     pub async fn prune(&self, raw_before: DateTime<Utc>, checks_before: DateTime<Utc>) -> Result<Pruned, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         let mut current = Query::select();
         current
             .column(sources::Column::LastSnapshotId)

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod catalog;
 pub mod changes;
 mod convert;
+mod crashes;
 pub mod digest;
 pub mod entity;
 pub mod import;
@@ -17,12 +18,17 @@ pub mod record;
 pub mod references;
 pub mod sources;
 
+pub use crashes::{DeadOwners, QUARANTINE_AFTER, Recovery};
+
 use std::path::Path;
 use std::time::Duration;
 
 use crate::config::redact_url;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -42,6 +48,12 @@ pub enum StoreError {
     Migrate(#[source] DbErr),
     #[error("database error: {0}")]
     Db(#[from] DbErr),
+    #[error("cannot open the database {url}: the server cannot be reached: {source}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{url} is already watched as source #{id}")]
     Duplicate { id: i64, url: String },
     #[error("no source {0}")]
@@ -78,6 +90,9 @@ impl Store {
                 .map_err(|source| StoreError::Folder { path: dir.display().to_string(), source })?;
         }
         let sqlite = url.starts_with("sqlite:");
+        if !sqlite {
+            probe_server(url).await?;
+        }
         let mut opts = ConnectOptions::new(url.to_owned());
         // SQLite has one writer: with several pooled connections, a
         // transaction that reads and then writes can be refused outright
@@ -87,7 +102,7 @@ impl Store {
         // beside the daemon).
         opts.max_connections(if sqlite { 1 } else { max_connections })
             .min_connections(1)
-            .connect_timeout(Duration::from_secs(10))
+            .connect_timeout(CONNECT_TIMEOUT)
             .acquire_timeout(Duration::from_secs(60))
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|o| {
@@ -135,8 +150,45 @@ impl Store {
         &self.db
     }
 
+    /// Begins a transaction that will write. On SQLite it is `BEGIN
+    /// IMMEDIATE`: the write lock is taken at the start, where the busy
+    /// timeout applies. A deferred transaction that reads and then writes
+    /// is refused at once ("database is locked") when another process wrote
+    /// meanwhile — the busy timeout never applies to that upgrade.
+    /// PostgreSQL ignores the mode.
+    pub(crate) async fn write_txn(&self) -> Result<DatabaseTransaction, DbErr> {
+        let opts = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        self.db.begin_with_options(opts).await
+    }
+
     pub async fn close(self) -> Result<(), StoreError> {
         self.db.close().await.map_err(StoreError::Db)
+    }
+}
+
+/// How long reaching a database server may take before its cause is
+/// reported (the pool alone said "pool timed out" after 68 s).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens a TCP connection to a server URL's host and port, so a refused
+/// or unreachable server is reported with its cause within
+/// [`CONNECT_TIMEOUT`]. Socket-path URLs (no host) are left to the driver.
+async fn probe_server(url: &str) -> Result<(), StoreError> {
+    let Ok(u) = url::Url::parse(url) else { return Ok(()) };
+    let Some(host) = u.host_str().filter(|h| !h.is_empty()) else { return Ok(()) };
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let port = u.port().unwrap_or(5432);
+    let fail = |source| StoreError::Unreachable { url: redact_url(url), source };
+    match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect((host.as_str(), port))).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(fail(e)),
+        Err(_) => Err(fail(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+        ))),
     }
 }
 

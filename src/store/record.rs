@@ -3,10 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use sha2::Digest as _;
 
 use super::entity::{blobs, changes, checks, snapshots, sources};
@@ -159,7 +156,7 @@ impl Store {
     /// write through a [`super::batch::RecordWriter`] instead (many checks
     /// per transaction, each still atomic).
     pub async fn record_check(&self, rec: CheckRecord) -> Result<Recorded, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         let recorded = write_check(&txn, &rec).await?;
         txn.commit().await?;
         Ok(recorded)
@@ -228,6 +225,9 @@ pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) 
         .col_expr(sources::Column::PendingCount, Expr::value(to_i32(u.pending_count)))
         .col_expr(sources::Column::ConsecutiveFailures, Expr::value(to_i32(u.consecutive_failures)))
         .col_expr(sources::Column::LastCheckedAt, Expr::value(now))
+        // The check ended: whatever took the process down before, it
+        // was not this source's check now.
+        .col_expr(sources::Column::CrashCount, Expr::value(0))
         .col_expr(sources::Column::NextCheckAt, Expr::value(u.next_check_at))
         .col_expr(sources::Column::UpdatedAt, Expr::value(now));
     if let Some(etag) = &u.etag {

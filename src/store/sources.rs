@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Cond, Expr, LockBehavior, LockType, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use url::Url;
 
@@ -62,32 +62,61 @@ impl Store {
     /// Adds a source, due at once. A URL already watched is refused; a URL
     /// that was removed (history kept) is watched again with its history.
     pub async fn add_source(&self, new: &NewSource, now: DateTime<Utc>) -> Result<Source, StoreError> {
-        let (every, cron) = schedule_columns(new.schedule.as_ref());
-        let txn = self.db().begin().await?;
-        let existing = Entity::find().filter(Column::Url.eq(new.url.as_str())).one(&txn).await?;
-        let model = match existing {
-            Some(row) if row.removed_at.is_none() => {
-                return Err(StoreError::Duplicate { id: row.id, url: row.url });
-            }
-            Some(row) => {
-                let mut am: sources::ActiveModel = row.into();
-                am.removed_at = Set(None);
-                am.kind = Set(new.kind.as_str().to_owned());
-                am.title = Set(new.title.clone());
-                am.tags = Set(json(&new.tags));
-                am.schedule_every_secs = Set(every);
-                am.schedule_cron = Set(cron);
-                am.options = Set(json(&new.options));
-                am.next_check_at = Set(now);
-                am.updated_at = Set(now);
-                am.update(&txn).await?
-            }
-            None => new_row(new, now).insert(&txn).await?,
-        };
+        let txn = self.write_txn().await?;
+        let source = add_in(&txn, new, now).await?;
         txn.commit().await?;
-        source_from_row(model)
+        Ok(source)
     }
 
+    /// Adds many sources in one transaction: all of them or, when the
+    /// database fails, none (`sources import`). A URL already watched is
+    /// an [`StoreError::Duplicate`] in its slot, not a failure.
+    pub async fn add_sources(
+        &self,
+        news: &[NewSource],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<Source, StoreError>>, StoreError> {
+        let txn = self.write_txn().await?;
+        let mut out = Vec::with_capacity(news.len());
+        for new in news {
+            match add_in(&txn, new, now).await {
+                Err(e @ StoreError::Duplicate { .. }) => out.push(Err(e)),
+                Err(e) => return Err(e),
+                Ok(s) => out.push(Ok(s)),
+            }
+        }
+        txn.commit().await?;
+        Ok(out)
+    }
+}
+
+/// Adds one source inside `txn` (see [`Store::add_source`]).
+async fn add_in(txn: &DatabaseTransaction, new: &NewSource, now: DateTime<Utc>) -> Result<Source, StoreError> {
+    let (every, cron) = schedule_columns(new.schedule.as_ref());
+    let existing = Entity::find().filter(Column::Url.eq(new.url.as_str())).one(txn).await?;
+    let model = match existing {
+        Some(row) if row.removed_at.is_none() => {
+            return Err(StoreError::Duplicate { id: row.id, url: row.url });
+        }
+        Some(row) => {
+            let mut am: sources::ActiveModel = row.into();
+            am.removed_at = Set(None);
+            am.kind = Set(new.kind.as_str().to_owned());
+            am.title = Set(new.title.clone());
+            am.tags = Set(json(&new.tags));
+            am.schedule_every_secs = Set(every);
+            am.schedule_cron = Set(cron);
+            am.options = Set(json(&new.options));
+            am.next_check_at = Set(now);
+            am.updated_at = Set(now);
+            am.update(txn).await?
+        }
+        None => new_row(new, now).insert(txn).await?,
+    };
+    source_from_row(model)
+}
+
+impl Store {
     /// Active (not removed) sources, by id.
     pub async fn list_sources(&self) -> Result<Vec<Source>, StoreError> {
         let rows = Entity::find().filter(Column::RemovedAt.is_null()).order_by_asc(Column::Id).all(self.db()).await?;
@@ -147,6 +176,17 @@ impl Store {
         // While paused, `pending_status` keeps the status from before the
         // pause: resuming a dead source must not make it `ok` and then record
         // its death a second time.
+        if !paused && source.quarantined_at.is_some() {
+            // `resume` is also how a user lifts a crash quarantine.
+            Entity::update_many()
+                .col_expr(Column::QuarantinedAt, Expr::value(Option::<DateTime<Utc>>::None))
+                .col_expr(Column::CrashCount, Expr::value(0))
+                .col_expr(Column::NextCheckAt, Expr::value(now))
+                .col_expr(Column::UpdatedAt, Expr::value(now))
+                .filter(Column::Id.eq(source.id.0))
+                .exec(self.db())
+                .await?;
+        }
         let (status, remembered) = match (paused, source.status) {
             (true, SourceStatus::Paused) => return Ok(()),
             (true, before) => (SourceStatus::Paused, Some(before)),
@@ -173,7 +213,7 @@ impl Store {
     /// Points a source at a feed URL (kind `feed`), keeping its history; the
     /// next check stores a new baseline. A URL watched already is refused.
     pub async fn switch_to_feed(&self, id: SourceId, url: &Url, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         if let Some(other) = Entity::find().filter(Column::Url.eq(url.as_str())).one(&txn).await?
             && other.id != id.0
         {
@@ -217,6 +257,7 @@ impl Store {
             .from(Entity)
             .and_where(Column::RemovedAt.is_null())
             .and_where(Column::Status.ne(SourceStatus::Paused.as_str()))
+            .and_where(Column::QuarantinedAt.is_null())
             .and_where(Column::NextCheckAt.lte(now))
             .cond_where(Cond::any().add(Column::LeaseUntil.is_null()).add(Column::LeaseUntil.lt(now)))
             .order_by(Column::NextCheckAt, sea_orm::Order::Asc)

@@ -11,6 +11,7 @@ mod cli;
 mod daemon;
 mod digest;
 mod fetch;
+mod hostile;
 mod kinds;
 mod liveness;
 mod ops;

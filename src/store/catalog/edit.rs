@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::review::{NewModel, aliases_of};
 use super::{CatalogStoreError, Ids, resolve};
@@ -23,7 +23,7 @@ impl Store {
         aliases: &[String],
         at: DateTime<Utc>,
     ) -> Result<i64, CatalogStoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         if resolve(&txn, name).await.is_ok() {
             return Err(CatalogStoreError::Invalid(format!("{name:?} already names a catalog entity")));
         }
@@ -44,7 +44,7 @@ impl Store {
     }
 
     pub async fn catalog_add_model(&self, m: &NewModel, at: DateTime<Utc>) -> Result<i64, CatalogStoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         if resolve(&txn, &m.name).await.is_ok() {
             return Err(CatalogStoreError::Invalid(format!("{:?} already names a catalog entity", m.name)));
         }
@@ -88,7 +88,7 @@ impl Store {
         alias: &str,
         case_sensitive: bool,
     ) -> Result<EntityRef, CatalogStoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         let e = resolve(&txn, name).await?;
         if let Ok(other) = resolve(&txn, alias).await
             && other != e
@@ -106,7 +106,7 @@ impl Store {
     /// facts, mentions, links and a vendor's models move over; `from` is
     /// removed. A fact both hold keeps `into`'s row and gains `from`'s evidence.
     pub async fn catalog_merge(&self, from: &str, into: &str) -> Result<EntityRef, CatalogStoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         let a = resolve(&txn, from).await?;
         let b = resolve(&txn, into).await?;
         if a == b {
@@ -264,7 +264,7 @@ impl Store {
         if name.is_empty() {
             return Err(CatalogStoreError::Invalid("a name to reject cannot be empty".into()));
         }
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         let mut what = format!("{name:?} rejected: it will not be proposed again");
         let mut canonical = name.to_owned();
         if let Ok(e) = resolve(&txn, name).await {

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 
 use super::{CatalogStoreError, Ids, stored_key};
@@ -33,7 +33,7 @@ impl Store {
     /// entities, aliases and facts already present (whatever their review
     /// status) are left untouched, so reviewed facts are never overwritten.
     pub async fn load_catalog_seed(&self, seed: &Seed, now: DateTime<Utc>) -> Result<SeedReport, CatalogStoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         let mut report = SeedReport::default();
         let mut ids = Ids::load(&txn).await?;
         let c = &seed.catalog;

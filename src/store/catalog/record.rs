@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait, TryInsertResult,
+    TryInsertResult,
 };
 use serde::Serialize;
 
@@ -157,7 +157,7 @@ impl Store {
     /// the structured source's facts. Bumps the catalog revision when an
     /// entity was created.
     pub async fn record_catalog_step(&self, r: &CatalogRecord<'_>) -> Result<RecordedAnalysis, CatalogStoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         let mut ids = Ids::load(&txn).await?;
         let mut out = RecordedAnalysis::default();
         let (source, snapshot_id, at) = (r.source, r.snapshot_id, r.at);
@@ -239,6 +239,27 @@ impl Store {
                 out.new_entities.push(e.clone());
                 out.new_mentions.push(e);
             }
+            // Promoted while this text was being analysed (the matcher did
+            // not know the entity yet): from then on it counts as a mention.
+            if status == CANDIDATE_PROMOTED {
+                let find = |ids: &Ids| {
+                    [EntityRef::model(&c.name), EntityRef::vendor(&c.name)]
+                        .into_iter()
+                        .find_map(|e| ids.get(&e).map(|id| (e, id)))
+                };
+                let mut found = find(&ids);
+                if found.is_none() {
+                    // Committed by another check after this one loaded its ids.
+                    ids = Ids::load(&txn).await?;
+                    found = find(&ids);
+                }
+                if let Some((e, id)) = found {
+                    let count = i32::try_from(c.count).unwrap_or(i32::MAX);
+                    if record_mention(&txn, &e, id, source, snapshot_id, count, at).await? {
+                        out.new_mentions.push(e);
+                    }
+                }
+            }
         }
         if !out.new_entities.is_empty() {
             revision::bump(&txn).await?;
@@ -260,7 +281,7 @@ impl Store {
         at: DateTime<Utc>,
         facts: &[StructuredFact],
     ) -> Result<Vec<i64>, CatalogStoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         let ids = Ids::load(&txn).await?;
         let accepted = structured_facts(&txn, &ids, source, snapshot_id, at, facts).await?;
         txn.commit().await?;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
 use super::record::set_status;
@@ -334,7 +334,7 @@ impl Store {
         status: FactStatus,
         at: DateTime<Utc>,
     ) -> Result<(), CatalogStoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         if catalog_facts::Entity::find_by_id(fact_id).one(&txn).await?.is_none() {
             return Err(CatalogStoreError::NotFound(format!("no fact #{fact_id}")));
         }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, TransactionTrait, TryInsertResult,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, TryInsertResult,
 };
 
 use super::{Store, StoreError};
@@ -357,7 +357,7 @@ impl Store {
     /// Stores one period's digests (one per audience) in one transaction.
     /// Returns how many were new; 0 means the period was already there.
     pub async fn digest_enqueue(&self, digests: Vec<NewDigest>, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.write_txn().await?;
         let mut inserted = 0;
         for d in digests {
             if insert_if_absent(&txn, d, now).await?.is_some() {

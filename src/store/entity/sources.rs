@@ -37,6 +37,12 @@ pub struct Model {
     pub section: Option<String>,
     /// The link's rank in the imported document.
     pub doc_position: Option<i64>,
+    /// Start-ups in a row that found a check of this source begun and
+    /// never ended (the process died during it).
+    pub crash_count: i32,
+    /// Set after repeated crashes: no sweep claims the source until
+    /// `sources resume`.
+    pub quarantined_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
