@@ -255,9 +255,6 @@ pub fn store_error(e: StoreError) -> anyhow::Error {
     if e.is_user_error() { usage(e.to_string()) } else { e.into() }
 }
 
-/// Longest per-source request timeout: a check holds a slot and a lease.
-const MAX_SOURCE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
-
 /// Validates everything `sources add` was given, reporting every problem:
 /// the flags that only the command line spells (`--header`, `--timeout`)
 /// here, the rest by the one source validator.
@@ -285,13 +282,6 @@ fn new_source(ctx: &Context, a: &AddArgs) -> anyhow::Result<NewSource> {
         }
     }
     let timeout_secs = a.timeout.as_deref().and_then(|t| match crate::schedule::parse_duration(t) {
-        Ok(d) if d > MAX_SOURCE_TIMEOUT => {
-            problems.push(format!(
-                "--timeout {t} is longer than the {} min a single request may take",
-                MAX_SOURCE_TIMEOUT.as_secs() / 60
-            ));
-            None
-        }
         Ok(d) => Some(d.as_secs().max(1)),
         Err(e) => {
             problems.push(e.to_string());

@@ -72,8 +72,9 @@ fn join(problems: &[SpecProblem]) -> String {
     problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
-/// Longest per-source timeout: a check holds a worker for that long.
-pub const MAX_TIMEOUT_SECS: u64 = 3600;
+/// Longest per-source timeout (10 min): a check holds a slot and a lease
+/// for that long. The one limit for `sources add`, the seed file and import.
+pub const MAX_TIMEOUT_SECS: u64 = 600;
 /// Most versions the history check compares against; it loads that many
 /// hashes per changed page, and an unbounded count would overflow.
 pub const MAX_HISTORY_WINDOW: u32 = 1000;
@@ -265,6 +266,20 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("ignore: "), "{e}");
+    }
+
+    /// One timeout limit for every entrance (issue 14: ≤ 10 min).
+    #[test]
+    fn a_timeout_over_ten_minutes_is_refused() {
+        let with = |t| SourceSpec {
+            options: SourceOptions { timeout_secs: Some(t), ..SourceOptions::default() },
+            ..SourceSpec::for_url("https://ok.cn/a")
+        };
+        assert!(with(600).validate(&config()).is_ok());
+        let e = with(601).validate(&config()).unwrap_err();
+        assert_eq!(fields(&e), ["timeout"], "{e}");
+        let e = with(366 * 86_400).validate(&config()).unwrap_err();
+        assert!(e.to_string().contains("1 to 600 seconds"), "{e}");
     }
 
     #[test]
