@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use modelwatch::change::ChangeStats;
 use modelwatch::source::{SourceOptions, normalize_url};
 use modelwatch::store::Store;
 use modelwatch::store::sources::NewSource;
@@ -132,10 +133,8 @@ async fn digest_reads_releases_and_metric_deltas(backend: Backend) {
     let release = NewChange {
         kind: ChangeKind::Release,
         summary: "New release v2.0".into(),
-        added: 0,
-        removed: 0,
-        modified: 0,
-        ratio: 0.0,
+        stats: ChangeStats { added: 0, removed: 0, modified: 0, ratio: 0.0 },
+        catalog_hits: 0,
         excerpt: "New release v2.0".into(),
         details: serde_json::json!({"from": "v1.0", "release": {"tag": "v2.0", "url": "https://github.com/tatsu-lab/stanford_alpaca/releases/tag/v2.0"}}),
         from_snapshot_id: None,
@@ -371,10 +370,8 @@ async fn corrupt_json_rows_are_errors_not_defaults(backend: Backend) {
     let change = NewChange {
         kind: ChangeKind::Content,
         summary: "Text changed".into(),
-        added: 1,
-        removed: 0,
-        modified: 0,
-        ratio: 0.1,
+        stats: ChangeStats { added: 1, removed: 0, modified: 0, ratio: 0.1 },
+        catalog_hits: 0,
         excerpt: "{+GLM-4.5+}".into(),
         details: serde_json::json!({"title": "GLM-4.5"}),
         from_snapshot_id: None,

@@ -55,23 +55,17 @@ pub async fn seed_week(mw: &Mw, server: &TestServer) {
     assert_eq!(kinds.len(), 2, "seeded week: {kinds:?}");
 }
 
-/// Moves every change's `detected_at` back by `by`, through sea-orm so the
-/// stored format is the one the program writes on either backend.
-pub async fn backdate_changes(mw: &Mw, by: chrono::Duration) {
-    use sea_orm::{ConnectionTrait, Database, Statement};
-    let db = Database::connect(&mw.db.url).await.unwrap();
-    let backend = db.get_database_backend();
-    let rows = db.query_all_raw(Statement::from_string(backend, "SELECT id, detected_at FROM changes")).await.unwrap();
-    let update = match backend {
-        sea_orm::DatabaseBackend::Postgres => "UPDATE changes SET detected_at = $1 WHERE id = $2",
-        _ => "UPDATE changes SET detected_at = ? WHERE id = ?",
-    };
-    for row in rows {
-        let id: i64 = row.try_get("", "id").unwrap();
-        let at: chrono::DateTime<chrono::Utc> = row.try_get("", "detected_at").unwrap();
-        db.execute_raw(Statement::from_sql_and_values(backend, update, [(at - by).into(), id.into()])).await.unwrap();
-    }
-    db.close().await.unwrap();
+/// One digest run of the job, in this process, at `clock`'s time (what the
+/// daemon's cron tick does): build, store, deliver.
+pub async fn digest_run_at(mw: &Mw, clock: &dyn modelwatch::clock::Clock) -> modelwatch::jobs::digest::RunReport {
+    use modelwatch::mail::{SmtpMailer, SmtpSettings};
+    let config = mw.load_config();
+    let store = modelwatch::store::Store::connect(&mw.db.url, 2).await.unwrap();
+    let settings = modelwatch::jobs::digest::settings(&config.digest, &config.smtp).unwrap();
+    let mailer = SmtpMailer::new(SmtpSettings::from_config(&config.smtp));
+    let report = modelwatch::jobs::digest::run_once(&store, &mailer, &settings, clock, false).await.unwrap();
+    store.close().await.unwrap();
+    report
 }
 
 fn digests(mw: &Mw) -> Vec<serde_json::Value> {
