@@ -149,7 +149,7 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
     let Parts { store, fetcher, mailer, ops_listener, clock, lock: _lock } = parts;
     store.migrate().await.map_err(AppError::Migrate)?;
     if store.count_sources().await? == 0 {
-        match crate::seed::load(&store, &config).await {
+        match crate::seed::load(&store, &config, clock.now()).await {
             Ok(n) => {
                 tracing::info!(added = n, file = %config.sources_seed_file.display(), "Loaded the shipped sources")
             }
