@@ -167,6 +167,41 @@ both_backends!(
     smtp_down_keeps_the_digest_pending_until_it_is_back
 );
 
+/// The job's retries wait for their backoff on the job's clock: a digest the
+/// server did not take stays pending until the clock passes its next
+/// attempt (one minute after the first failure), then goes out once.
+async fn a_failed_send_waits_for_its_backoff_on_the_clock(backend: Backend) {
+    use modelwatch::clock::ManualClock;
+    if !smtp::available("a_failed_send_waits_for_its_backoff_on_the_clock") {
+        return;
+    }
+    let mut smtp = SmtpServer::start();
+    let Some(mw) = Mw::with_config(backend, &config(smtp.port, r#"["team@example.com"]"#, "")).await else {
+        return;
+    };
+    let server = TestServer::start().await;
+    seed_week(&mw, &server).await;
+    smtp.stop();
+    let clock = ManualClock::new(chrono::Utc::now());
+    let first = digest_run_at(&mw, clock.as_ref()).await;
+    assert_eq!((first.built.len(), first.retrying.len()), (1, 1), "{first:?}");
+
+    smtp.restart();
+    clock.advance(chrono::Duration::seconds(30));
+    let early = digest_run_at(&mw, clock.as_ref()).await;
+    assert!(early.sent.is_empty() && early.retrying.is_empty(), "not due yet: {early:?}");
+    assert_eq!(smtp.received().len(), 0);
+
+    clock.advance(chrono::Duration::seconds(31));
+    let due = digest_run_at(&mw, clock.as_ref()).await;
+    assert_eq!(due.sent.len(), 1, "{due:?}");
+    assert_eq!(smtp.received().len(), 1);
+    let list = digests(&mw);
+    assert_eq!((list[0]["status"].as_str(), list[0]["attempts"].as_i64()), (Some("sent"), Some(2)));
+}
+
+both_backends!(a_failed_send_waits_for_its_backoff_on_the_clock_on, a_failed_send_waits_for_its_backoff_on_the_clock);
+
 async fn a_rejected_recipient_fails_the_digest_with_the_servers_reason(backend: Backend) {
     if !smtp::available("a_rejected_recipient_fails_the_digest_with_the_servers_reason") {
         return;
