@@ -9,10 +9,13 @@ use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, redact_url};
 use crate::fetch::{FetchError, Fetcher};
+use crate::jobs::digest_daemon::DigestJob;
+use crate::mail::{SmtpMailer, SmtpSettings};
 use crate::runner::Runner;
-use crate::store::lock::LockError;
+use crate::store::lock::{DaemonLock, LockError};
 use crate::store::{Store, StoreError};
 
 /// Why the daemon could not start or run. [`AppError::is_usage`] tells the
@@ -34,6 +37,11 @@ pub enum AppError {
     #[error("cannot listen on {addr} (ops.listen): {source}")]
     Listen {
         addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the ops listener's address: {source}")]
+    LocalAddr {
         #[source]
         source: std::io::Error,
     },
@@ -60,11 +68,49 @@ pub async fn open_store(config: &Config) -> Result<Store, AppError> {
     }
 }
 
+/// What the daemon runs with. `main` builds them from the config
+/// ([`Parts::from_config`]); a test builds its own, e.g. with a
+/// [`crate::clock::ManualClock`] and an ops listener on port 0, and runs the
+/// daemon in-process.
+pub struct Parts {
+    pub store: Store,
+    pub fetcher: Fetcher,
+    pub mailer: SmtpMailer,
+    /// Where the ops endpoints are served; `None` serves none.
+    pub ops_listener: Option<tokio::net::TcpListener>,
+    pub clock: SharedClock,
+    /// Held while the daemon runs: a second daemon on the same SQLite file
+    /// refuses to start.
+    pub lock: Option<DaemonLock>,
+}
+
+impl Parts {
+    /// The parts the configuration names: the SQLite lock (taken first), the
+    /// database, the HTTP client, the SMTP mailer, `ops.listen` bound, and
+    /// the system clock.
+    pub async fn from_config(config: &Config) -> Result<Parts, AppError> {
+        let lock = match crate::store::sqlite_path(&config.database.url) {
+            Some(path) => Some(crate::store::lock::lock_sqlite(&path)?),
+            None => None,
+        };
+        let store = open_store(config).await?;
+        let fetcher = Fetcher::new(&config.fetch)?;
+        let mailer = SmtpMailer::new(SmtpSettings::from_config(&config.smtp));
+        let ops_listener = match config.ops.listen {
+            Some(addr) => {
+                Some(tokio::net::TcpListener::bind(addr).await.map_err(|source| AppError::Listen { addr, source })?)
+            }
+            None => None,
+        };
+        Ok(Parts { store, fetcher, mailer, ops_listener, clock: SystemClock::shared(), lock })
+    }
+}
+
 /// How long shutdown waits for running checks before giving up on them.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
 
-/// Runs the daemon until SIGINT or SIGTERM.
-pub async fn run_until_signal(config: Config) -> Result<(), AppError> {
+/// Runs the daemon with `parts` until SIGINT or SIGTERM.
+pub async fn run_until_signal(config: Config, parts: Parts) -> Result<(), AppError> {
     let shutdown = CancellationToken::new();
     let signal = shutdown.clone();
     tokio::spawn(async move {
@@ -72,7 +118,7 @@ pub async fn run_until_signal(config: Config) -> Result<(), AppError> {
         tracing::info!("Shutdown requested");
         signal.cancel();
     });
-    run(config, shutdown).await
+    run(config, parts, shutdown).await
 }
 
 async fn wait_for_signal() {
@@ -97,39 +143,36 @@ async fn wait_for_signal() {
     }
 }
 
-/// Runs the daemon until `shutdown` is cancelled.
-pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppError> {
+/// Runs the daemon with `parts` until `shutdown` is cancelled.
+pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> Result<(), AppError> {
     let config = Arc::new(config);
-    let _lock = match crate::store::sqlite_path(&config.database.url) {
-        Some(path) => Some(crate::store::lock::lock_sqlite(&path)?),
-        None => None,
-    };
-    let store = open_store(&config).await?;
+    let Parts { store, fetcher, mailer, ops_listener, clock, lock: _lock } = parts;
     store.migrate().await.map_err(AppError::Migrate)?;
     if store.count_sources().await? == 0 {
-        match crate::seed::load(&store, &config).await {
+        match crate::seed::load(&store, &config, clock.now()).await {
             Ok(n) => {
                 tracing::info!(added = n, file = %config.sources_seed_file.display(), "Loaded the shipped sources")
             }
             Err(e) => tracing::warn!(error = %e, "Cannot load the shipped sources"),
         }
     }
-    let fetcher = Fetcher::new(&config.fetch)?;
-    let runner = Runner::new(store.clone(), fetcher, config.clone());
+    let runner = Runner::new(store.clone(), fetcher, config.clone(), clock.clone());
     let owner = instance_id();
     recover_after_crash(&runner).await?;
+    // Awaited before the log line: a future that holds the line's arguments
+    // across an await is not `Send`, and the daemon must be spawnable.
+    let sources = store.count_sources().await?;
     tracing::info!(
         instance = %owner,
         database = %redact_url(&config.database.url),
-        sources = store.count_sources().await?,
+        sources,
         sweep_every = %crate::schedule::format_duration(config.schedule.sweep_every),
         "modelwatch started"
     );
 
     let tracker = TaskTracker::new();
-    if let Some(addr) = config.ops.listen {
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| AppError::Listen { addr, source })?;
-        let local = listener.local_addr().map_err(|source| AppError::Listen { addr, source })?;
+    if let Some(listener) = ops_listener {
+        let local = listener.local_addr().map_err(|source| AppError::LocalAddr { source })?;
         let metrics = crate::ops::install_metrics();
         crate::ops::metrics::refresh_sources(&store).await;
         tracing::info!(listen = %local, "Ops endpoints ready");
@@ -171,13 +214,14 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
         let store = store.clone();
         let retention = config.retention.clone();
         let cancel = shutdown.clone();
+        let clock = clock.clone();
         tracker.spawn(async move {
             loop {
                 tokio::select! {
                     _ = cancel.cancelled() => break,
                     tick = maint_rx.recv() => {
                         if tick.is_none() { break; }
-                        maintenance(&store, &retention).await;
+                        maintenance(&store, &retention, clock.now()).await;
                     }
                 }
             }
@@ -196,7 +240,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
                 })
             })?)
             .await?;
-        tracker.spawn(crate::digest::daemon::run(store.clone(), config.clone(), digest_rx, shutdown.clone()));
+        let job = DigestJob { store: store.clone(), mailer, clock: clock.clone() };
+        tracker.spawn(crate::jobs::digest_daemon::run(job, config.clone(), digest_rx, shutdown.clone()));
     }
     scheduler.start().await?;
     let _ = tick_tx.try_send(()); // first sweep at start-up
@@ -249,8 +294,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), AppE
     Ok(())
 }
 
-async fn maintenance(store: &crate::store::Store, retention: &crate::config::RetentionConfig) {
-    let now = chrono::Utc::now();
+async fn maintenance(
+    store: &crate::store::Store,
+    retention: &crate::config::RetentionConfig,
+    now: chrono::DateTime<chrono::Utc>,
+) {
     let ago = |d: Duration| now - chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(90));
     match store.prune(ago(retention.raw_bodies), ago(retention.checks)).await {
         Ok(p) => tracing::info!(raw_bodies = p.raw_bodies, checks = p.checks, "Maintenance pruned old data"),
@@ -293,7 +341,7 @@ async fn recover_after_crash(runner: &Runner) -> Result<(), StoreError> {
                 .collect(),
         )
     };
-    let recovery = store.recover_after_crash(&dead, chrono::Utc::now()).await?;
+    let recovery = store.recover_after_crash(&dead, runner.clock.now()).await?;
     if !recovery.released.is_empty() {
         tracing::warn!(released = recovery.released.len(), "Released the checks a previous run began and never ended");
     }
@@ -320,7 +368,7 @@ async fn check_suspects(runner: &Runner, owner: &str, cancel: &CancellationToken
             break;
         }
         let lease = runner.config.schedule.lease;
-        if let Some(source) = store.claim_one(id, owner, chrono::Utc::now(), lease).await? {
+        if let Some(source) = store.claim_one(id, owner, runner.clock.now(), lease).await? {
             runner.check_all(vec![source], mode.clone(), cancel).await;
         }
     }

@@ -1,5 +1,6 @@
-//! What a recorded change says beyond its numbers: the `details` JSON of a
-//! change row, as types. The producers (source kinds, the runner) build
+//! What a recorded change says: its numbers ([`ChangeStats`], one struct
+//! from the diff to the digest) and the `details` JSON of a change row, as
+//! types. The producers (source kinds, the runner) build
 //! these values; the digest reads them back with [`ChangeDetails::read`]
 //! instead of walking the JSON by hand.
 //!
@@ -10,6 +11,34 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::types::{ChangeKind, ErrorKind, SourceStatus};
+
+/// How much a change changed. Made once by the diff (or a kind), it travels
+/// unchanged through the runner, the store and the digest; JSON outputs show
+/// its fields flat (`added`, `removed`, `modified`, `ratio`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChangeStats {
+    /// Paragraphs (lines) added, removed and modified in place.
+    pub added: u32,
+    pub removed: u32,
+    pub modified: u32,
+    /// Share of the text changed, 0..=1 (0 for status and metadata changes).
+    pub ratio: f64,
+}
+
+impl ChangeStats {
+    /// One thing modified, no text measured (a metadata change, a release).
+    pub const ONE_MODIFIED: ChangeStats = ChangeStats { added: 0, removed: 0, modified: 1, ratio: 0.0 };
+
+    /// The share of text changed in whole percent, 0–100 (a ratio that is not
+    /// a number counts as 0).
+    pub fn percent(&self) -> u32 {
+        let ratio = if self.ratio.is_finite() { self.ratio.clamp(0.0, 1.0) } else { 0.0 };
+        // Clamped to 0–100, so the cast is exact.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let percent = (ratio * 100.0).round() as u32;
+        percent
+    }
+}
 
 /// A release as the GitHub kind reads it and a release change stores it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use similar::{Algorithm, DiffOp, capture_diff_slices_deadline};
 
+use crate::change::ChangeStats;
 use crate::excerpt::{Excerpt, ExcerptLine, Segment, SegmentKind};
 use crate::extract::is_cjk_char as is_cjk;
 
@@ -37,12 +38,9 @@ impl Default for DiffOptions {
 /// A content change between two normalised texts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextChange {
-    /// Paragraphs (lines) added, removed and modified in place.
-    pub added: u32,
-    pub removed: u32,
-    pub modified: u32,
-    /// Share of the text changed, 0..=1 (changed chars over old + new chars).
-    pub ratio: f64,
+    /// Paragraphs added, removed and modified in place, and the share of
+    /// the text changed (changed chars over old + new chars).
+    pub stats: ChangeStats,
     /// One line, e.g. "1 paragraph modified, 2 added".
     pub summary: String,
     /// Marked lines: "  " context, "- " removed, "+ " added, "~ " modified
@@ -110,10 +108,7 @@ pub fn diff_text(old: &str, new: &str, opts: &DiffOptions) -> Option<TextChange>
     let total: usize = old_lines.iter().chain(&new_lines).map(|l| chars(l)).sum();
     let ratio = if total == 0 { 1.0 } else { (changed_chars as f64 / total as f64).min(1.0) };
     Some(TextChange {
-        added,
-        removed,
-        modified,
-        ratio,
+        stats: ChangeStats { added, removed, modified, ratio },
         summary: summary(modified, added, removed),
         excerpt: excerpt(&rows, opts),
     })
@@ -387,7 +382,7 @@ mod tests {
         let old = "GPT-3发布于2020年。\n参数量为1500亿。\n训练数据来自互联网。";
         let new = "GPT-3发布于2020年。\n参数量为1750亿。\n训练数据来自互联网。";
         let c = diff(old, new);
-        assert_eq!((c.added, c.removed, c.modified), (0, 0, 1));
+        assert_eq!((c.stats.added, c.stats.removed, c.stats.modified), (0, 0, 1));
         assert_eq!(c.summary, "1 paragraph modified");
         assert_eq!(c.excerpt, "  GPT-3发布于2020年。\n~ 参数量为[-1500-]{+1750+}亿。\n  训练数据来自互联网。");
     }
@@ -412,13 +407,13 @@ mod tests {
         let old = "第一段。\n第二段讲的是训练成本。\n第三段。";
         let new = "第一段。\n第三段。\n新增一段：DeepSeek-V3训练成本约557万美元。";
         let c = diff(old, new);
-        assert_eq!((c.added, c.removed, c.modified), (1, 1, 0));
+        assert_eq!((c.stats.added, c.stats.removed, c.stats.modified), (1, 1, 0));
         assert_eq!(c.summary, "1 paragraph added, 1 removed");
         assert_eq!(
             c.excerpt,
             "  第一段。\n- 第二段讲的是训练成本。\n  第三段。\n+ 新增一段：DeepSeek-V3训练成本约557万美元。"
         );
-        assert!(c.ratio > 0.3 && c.ratio < 0.9, "{}", c.ratio);
+        assert!(c.stats.ratio > 0.3 && c.stats.ratio < 0.9, "{}", c.stats.ratio);
     }
 
     #[test]
@@ -426,7 +421,7 @@ mod tests {
         let old = "开头\n智谱AI发布了GLM-4模型，支持128K上下文。\n结尾";
         let new = "开头\n全新段落，与原文毫无关系的一句话在这里。\n智谱AI发布了GLM-4-Plus模型，支持128K上下文。\n结尾";
         let c = diff(old, new);
-        assert_eq!((c.added, c.removed, c.modified), (1, 0, 1));
+        assert_eq!((c.stats.added, c.stats.removed, c.stats.modified), (1, 0, 1));
         assert!(c.excerpt.contains("~ 智谱AI发布了GLM-4{+-Plus+}模型，支持128K上下文。"), "{}", c.excerpt);
     }
 
@@ -441,7 +436,7 @@ mod tests {
         new.push("尾".into());
         let opts = DiffOptions { max_hunks: 2, ..DiffOptions::default() };
         let c = diff_text(&old.join("\n"), &new.join("\n"), &opts).unwrap();
-        assert_eq!(c.modified, 4);
+        assert_eq!(c.stats.modified, 4);
         let lines: Vec<&str> = c.excerpt.lines().collect();
         assert_eq!(lines.iter().filter(|l| l.starts_with("~ ")).count(), 2);
         assert_eq!(lines[3], "…");
@@ -488,7 +483,7 @@ mod tests {
         let t = Instant::now();
         let c = diff_text(&old, &new, &opts).unwrap();
         assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
-        assert!(c.ratio > 0.3);
+        assert!(c.stats.ratio > 0.3);
         assert!(c.excerpt.chars().count() <= 1200);
     }
 
@@ -514,6 +509,6 @@ mod tests {
             c.excerpt,
             "~ The model [-will be-]{+was+} released [-next week-]{+today+} under [-an Apache 2.0-]{+a custom community+} license."
         );
-        assert!((c.ratio - 0.40).abs() < 0.05, "{}", c.ratio);
+        assert!((c.stats.ratio - 0.40).abs() < 0.05, "{}", c.stats.ratio);
     }
 }

@@ -40,7 +40,7 @@ pub struct Accepted {
 
 /// Sends one message.
 ///
-/// Called by the digest sender (`digest::send`) once per outbox row and
+/// Called by the digest job (`jobs::digest`) once per outbox row and
 /// attempt, never concurrently for the same row. `Ok` means the server
 /// accepted the message for delivery: the caller marks the digest sent.
 /// `Err` means it was not accepted; [`MailError::is_permanent`] tells the

@@ -94,7 +94,7 @@ async fn run(cli: Cli, json: &mut bool) -> anyhow::Result<()> {
         tracing::debug!(config = %origin, "Configuration loaded");
     }
     match cli.command {
-        Command::Run => modelwatch::app::run_until_signal(config).await.map_err(|e| {
+        Command::Run => run_daemon(config).await.map_err(|e| {
             if e.is_usage() {
                 anyhow::Error::new(UsageError(modelwatch::error_chain(&e)))
             } else {
@@ -103,6 +103,12 @@ async fn run(cli: Cli, json: &mut bool) -> anyhow::Result<()> {
         }),
         _ => cli::dispatch(cli, config, origin).await,
     }
+}
+
+/// The daemon with the parts its configuration names.
+async fn run_daemon(config: modelwatch::config::Config) -> Result<(), modelwatch::app::AppError> {
+    let parts = modelwatch::app::Parts::from_config(&config).await?;
+    modelwatch::app::run_until_signal(config, parts).await
 }
 
 /// Logs go to stderr; `RUST_LOG` overrides the filter.

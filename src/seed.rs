@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::config::Config;
@@ -46,9 +46,10 @@ pub fn parse(text: &str, path: &Path, config: &Config) -> Result<Vec<NewSource>,
     if problems.is_empty() { Ok(out) } else { Err(invalid(problems.join("; "))) }
 }
 
-/// Adds the seed sources that are not watched yet; returns how many were added.
-pub async fn load(store: &Store, config: &Config) -> Result<usize, SeedError> {
-    add(store, &read(config)?).await
+/// Adds the seed sources that are not watched yet, as of `now` (due at
+/// once); returns how many were added.
+pub async fn load(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize, SeedError> {
+    add(store, &read(config)?, now).await
 }
 
 /// Reads and validates `sources.seed_file` without touching the database
@@ -60,11 +61,12 @@ pub fn read(config: &Config) -> Result<Vec<NewSource>, SeedError> {
     parse(&text, &path, config)
 }
 
-/// Adds parsed seed sources that are not watched yet; returns how many were added.
-pub async fn add(store: &Store, sources: &[NewSource]) -> Result<usize, SeedError> {
+/// Adds parsed seed sources that are not watched yet, as of `now`; returns
+/// how many were added.
+pub async fn add(store: &Store, sources: &[NewSource], now: DateTime<Utc>) -> Result<usize, SeedError> {
     let mut added = 0;
     for s in sources {
-        match store.add_source(s, Utc::now()).await {
+        match store.add_source(s, now).await {
             Ok(_) => added += 1,
             Err(StoreError::Duplicate { .. }) => {}
             Err(e) => return Err(e.into()),

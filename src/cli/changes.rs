@@ -121,13 +121,14 @@ async fn show(ctx: &Context, id: i64, format: Format) -> anyhow::Result<()> {
     println!("Change #{} ({}) of source #{} {}", c.id, c.kind, c.source_id, c.url);
     println!("  detected:  {}", c.detected_at.to_rfc3339());
     println!("  summary:   {}", c.summary);
-    if c.added + c.removed + c.modified > 0 {
+    let n = &c.stats;
+    if n.added + n.removed + n.modified > 0 {
         println!(
             "  counts:    {} added, {} removed, {} modified ({:.0}% of the text)",
-            c.added,
-            c.removed,
-            c.modified,
-            c.ratio * 100.0
+            n.added,
+            n.removed,
+            n.modified,
+            n.ratio * 100.0
         );
     }
     if !c.details.is_null() && c.details != serde_json::json!({}) {

@@ -52,7 +52,7 @@ pub async fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<()> {
         }
     }
     let fetcher = Fetcher::new(&ctx.config.fetch)?;
-    let runner = Runner::new(ctx.store.clone(), fetcher, ctx.config.clone());
+    let runner = Runner::new(ctx.store.clone(), fetcher, ctx.config.clone(), crate::clock::SystemClock::shared());
     let mode = CheckMode { lease_owner: None, dry_run: args.dry_run, accept_rewrite: args.accept_rewrite };
     let bar = Progress::new(sources.len() as u64, "Checking", "sources");
     let mut reports = runner

@@ -11,9 +11,10 @@ use super::changes::parse_since;
 use super::context::{Context, usage};
 use super::output::{clip, print_list, time};
 use super::progress::Progress;
-use crate::digest::Period;
+use crate::clock::{Clock, SystemClock};
 use crate::digest::outbox::{Audience, OutboxStatus};
-use crate::digest::send::{self, DigestSettings, RunReport};
+use crate::digest::{DigestSettings, Period, prepare};
+use crate::jobs::digest::{self as job, RunReport};
 use crate::mail::{Accepted, MailError, Mailer, OutgoingMail, SmtpMailer, SmtpSettings};
 
 /// A mailer that advances the progress bar as each digest is handed over.
@@ -71,8 +72,7 @@ pub struct SendArgs {
 }
 
 pub async fn run(ctx: &Context, cmd: DigestCommand) -> anyhow::Result<()> {
-    let settings =
-        DigestSettings::from_config(&ctx.config.digest, &ctx.config.smtp).map_err(|e| usage(crate::error_chain(&e)))?;
+    let settings = job::settings(&ctx.config.digest, &ctx.config.smtp).map_err(|e| usage(crate::error_chain(&e)))?;
     match cmd {
         DigestCommand::Preview(args) => preview(ctx, settings, &args).await,
         DigestCommand::Send(args) => send_now(ctx, settings, &args).await,
@@ -84,12 +84,12 @@ async fn preview(ctx: &Context, mut settings: DigestSettings, args: &PreviewArgs
     let now = Utc::now();
     let period = match args.since.as_deref() {
         Some(s) => Period::between(parse_since(s, now).map_err(usage)?, now, settings.timezone),
-        None => send::current_period(&ctx.store, now, settings.timezone).await?,
+        None => job::current_period(&ctx.store, now, settings.timezone).await?,
     };
     // A preview shows everything, whoever would receive it.
     settings.audiences = vec![Audience { key: "all".to_owned(), tags: Vec::new(), recipients: Vec::new() }];
     let inputs = crate::store::digest::load_inputs(&ctx.store, &period).await?;
-    let prepared = send::prepare(&settings, &period, &inputs, true)?;
+    let prepared = prepare(&settings, &period, &inputs, true)?;
     let Some(p) = prepared.into_iter().next() else { return Ok(()) };
     let body = match args.format {
         BodyFormat::Text => format!("Subject: {}\n\n{}", p.rendered.subject, p.rendered.text),
@@ -106,11 +106,12 @@ async fn send_now(ctx: &Context, settings: DigestSettings, args: &SendArgs) -> a
     if settings.audiences.is_empty() {
         return Err(usage("`digest.recipients` is empty: nobody to send the digest to"));
     }
-    let now = Utc::now();
+    let clock = SystemClock;
+    let now = clock.now();
     if args.dry_run {
-        let period = send::current_period(&ctx.store, now, settings.timezone).await?;
+        let period = job::current_period(&ctx.store, now, settings.timezone).await?;
         let inputs = crate::store::digest::load_inputs(&ctx.store, &period).await?;
-        let prepared = send::prepare(&settings, &period, &inputs, false)?;
+        let prepared = prepare(&settings, &period, &inputs, false)?;
         if prepared.is_empty() {
             eprintln!("Nothing to report for {} – {}; nothing would be sent.", period.start_date, period.end_date);
         }
@@ -131,17 +132,17 @@ async fn send_now(ctx: &Context, settings: DigestSettings, args: &SendArgs) -> a
         let n = ctx.store.digest_retry_failed(now, current).await?;
         eprintln!("{n} failed digest(s) made pending again.");
     }
-    // send::run_once's two steps, with the count of digests to deliver
+    // job::run_once's two steps, with the count of digests to deliver
     // known in between for the progress bar.
     let mut report = RunReport::default();
-    let period = send::current_period(&ctx.store, now, settings.timezone).await?;
+    let period = job::current_period(&ctx.store, now, settings.timezone).await?;
     let inputs = crate::store::digest::load_inputs(&ctx.store, &period).await?;
-    send::enqueue(&ctx.store, &settings, &period, &inputs, now, &mut report).await?;
+    job::enqueue(&ctx.store, &settings, &period, &inputs, now, &mut report).await?;
     let pending = ctx.store.digest_pending(now, true).await?.len();
     let bar = Progress::new(pending as u64, "Sending", "digests");
     let mailer =
         ProgressMailer { inner: SmtpMailer::new(SmtpSettings::from_config(&ctx.config.smtp)), bar: bar.clone() };
-    send::deliver(&ctx.store, &mailer, &settings, now, true, &mut report).await?;
+    job::deliver(&ctx.store, &mailer, &settings, &clock, true, &mut report).await?;
     bar.finish();
     print_report(&report);
     if report.retrying.is_empty() && report.failed.is_empty() {

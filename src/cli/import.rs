@@ -16,12 +16,40 @@ use crate::source::SourceSpec;
 use crate::store::import::{ImportItem, ImportOutcome, Imported};
 use crate::types::SourceKind;
 
+/// What became of one link (the report's `result` word).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportResult {
+    Added,
+    /// `--dry-run`: would be added.
+    WouldAdd,
+    /// Already watched.
+    Exists,
+    /// Removed earlier; not re-added.
+    Removed,
+    /// The same page as an earlier link of the document.
+    Duplicate,
+    Skipped,
+}
+
+impl ImportResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportResult::Added => "added",
+            ImportResult::WouldAdd => "would_add",
+            ImportResult::Exists => "exists",
+            ImportResult::Removed => "removed",
+            ImportResult::Duplicate => "duplicate",
+            ImportResult::Skipped => "skipped",
+        }
+    }
+}
+
 /// One line of the import report (JSON: an array of these, document order).
 #[derive(Debug, Serialize)]
 pub struct ImportRow {
     pub line: usize,
-    /// added, would_add, exists, removed, duplicate, skipped
-    pub result: &'static str,
+    pub result: ImportResult,
     pub id: Option<i64>,
     pub kind: Option<SourceKind>,
     /// The normalised URL (for a duplicate: the page it repeats).
@@ -101,10 +129,10 @@ pub async fn run(ctx: &Context, file: &Path, dry_run: bool, format: Format) -> a
         .zip(&outcomes)
         .map(|((r, item), outcome)| {
             let (result, id) = match *outcome {
-                ImportOutcome::Added(id) => ("added", Some(id)),
-                ImportOutcome::WouldAdd => ("would_add", None),
-                ImportOutcome::Exists(id) => ("exists", Some(id)),
-                ImportOutcome::Removed(id) => ("removed", Some(id)),
+                ImportOutcome::Added(id) => (ImportResult::Added, Some(id)),
+                ImportOutcome::WouldAdd => (ImportResult::WouldAdd, None),
+                ImportOutcome::Exists(id) => (ImportResult::Exists, Some(id)),
+                ImportOutcome::Removed(id) => (ImportResult::Removed, Some(id)),
             };
             let reason = matches!(outcome, ImportOutcome::Removed(_))
                 .then(|| format!("source #{} was removed; `sources add` watches it again", id.unwrap_or_default()));
@@ -126,7 +154,7 @@ pub async fn run(ctx: &Context, file: &Path, dry_run: bool, format: Format) -> a
         .collect();
     rows.extend(invalid.into_iter().map(|(r, problem)| ImportRow {
         line: r.line,
-        result: "skipped",
+        result: ImportResult::Skipped,
         id: None,
         kind: None,
         url: Some(r.url.to_string()),
@@ -147,7 +175,7 @@ pub async fn run(ctx: &Context, file: &Path, dry_run: bool, format: Format) -> a
         };
         ImportRow {
             line: s.line,
-            result: if duplicate_of.is_some() { "duplicate" } else { "skipped" },
+            result: if duplicate_of.is_some() { ImportResult::Duplicate } else { ImportResult::Skipped },
             id: None,
             kind: None,
             url: duplicate_of,
@@ -162,19 +190,19 @@ pub async fn run(ctx: &Context, file: &Path, dry_run: bool, format: Format) -> a
     }));
     rows.sort_by_key(|r| r.line);
 
-    let count = |what: &str| rows.iter().filter(|r| r.result == what).count();
+    let count = |what: ImportResult| rows.iter().filter(|r| r.result == what).count();
     eprintln!(
         "{} reference(s) in {} ({} bytes): {} {}, {} already watched, {} removed earlier (not re-added); \
          {} duplicate link(s) merged, {} link(s) skipped",
         references.len(),
         file.display(),
         bytes,
-        count("added") + count("would_add"),
+        count(ImportResult::Added) + count(ImportResult::WouldAdd),
         if dry_run { "would be added" } else { "added" },
-        count("exists"),
-        count("removed"),
-        count("duplicate"),
-        count("skipped"),
+        count(ImportResult::Exists),
+        count(ImportResult::Removed),
+        count(ImportResult::Duplicate),
+        count(ImportResult::Skipped),
     );
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
@@ -195,11 +223,11 @@ fn render_table(rows: &[ImportRow]) -> String {
                 (None, None) => String::new(),
             };
             vec![
-                r.result.to_owned(),
+                r.result.as_str().to_owned(),
                 r.id.map(|i| i.to_string()).unwrap_or_else(|| "-".to_owned()),
                 r.line.to_string(),
                 r.kind.map_or("-".to_owned(), |k| k.to_string()),
-                if r.result == "skipped" { r.original.clone() } else { r.url.clone().unwrap_or_default() },
+                if r.result == ImportResult::Skipped { r.original.clone() } else { r.url.clone().unwrap_or_default() },
                 last,
             ]
         })

@@ -57,7 +57,7 @@ pub async fn run(config: Config, args: &InitArgs) -> anyhow::Result<()> {
         super::catalog::apply_seed(&ctx, files).await?;
     }
     if let Some(sources) = &plan.sources {
-        let added = crate::seed::add(&ctx.store, sources).await.map_err(|e| match e {
+        let added = crate::seed::add(&ctx.store, sources, chrono::Utc::now()).await.map_err(|e| match e {
             crate::seed::SeedError::Store(s) => anyhow::Error::new(s),
             other => usage(other.to_string()),
         })?;

@@ -199,7 +199,7 @@ fn percent_change(before: i64, delta: i64) -> String {
 /// catalog entities the changed lines touch (a model's new parameter count
 /// beats a rewritten footer).
 fn significance(c: &ChangeInput) -> f64 {
-    let ratio = if c.ratio.is_finite() { c.ratio.clamp(0.0, 1.0) } else { 0.0 };
+    let ratio = if c.stats.ratio.is_finite() { c.stats.ratio.clamp(0.0, 1.0) } else { 0.0 };
     ratio * 100.0 + f64::from(c.catalog_hits.min(20)) * 15.0
 }
 
@@ -218,18 +218,13 @@ fn content_groups(changes: Vec<ChangeInput>, since: &str) -> (Vec<ContentGroup>,
         if !groups.contains_key(&tag) {
             order.push(tag.clone());
         }
-        let percent = if c.ratio.is_finite() { (c.ratio.clamp(0.0, 1.0) * 100.0).round() } else { 0.0 };
         groups.entry(tag).or_default().push(ChangeItem {
             id: c.id,
             kind: c.kind,
             link: link(&c.source),
             summary: c.summary,
-            added: c.added,
-            removed: c.removed,
-            modified: c.modified,
-            // Clamped to 0–100 above, so the cast is exact.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            percent: percent as u32,
+            percent: c.stats.percent(),
+            stats: c.stats,
             catalog_hits: c.catalog_hits,
             excerpt: excerpt::parse(&c.excerpt),
         });

@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use super::inputs::*;
 use super::period::Period;
+use crate::change::ChangeStats;
 use crate::types::{ChangeKind, ErrorKind, SourceId, SourceStatus};
 
 pub fn at(d: u32, h: u32) -> DateTime<Utc> {
@@ -57,10 +58,7 @@ pub fn week() -> DigestInputs {
                 kind: ChangeKind::Content,
                 detected_at: at(24, 3),
                 summary: "1 处修改".to_owned(),
-                added: 0,
-                removed: 0,
-                modified: 1,
-                ratio: 0.02,
+                stats: ChangeStats { added: 0, removed: 0, modified: 1, ratio: 0.02 },
                 catalog_hits: 0,
                 excerpt: "  AIGC 的三个阶段\n~ 作者：产品经理[-苏杰-]{+sujie+}\n  发布于 2023-03-26".to_owned(),
             },
@@ -70,10 +68,7 @@ pub fn week() -> DigestInputs {
                 kind: ChangeKind::Content,
                 detected_at: at(25, 9),
                 summary: "3 行新增，1 行删除，1 处修改".to_owned(),
-                added: 3,
-                removed: 1,
-                modified: 1,
-                ratio: 0.18,
+                stats: ChangeStats { added: 3, removed: 1, modified: 1, ratio: 0.18 },
                 catalog_hits: 2,
                 excerpt: "  百度正式发布知识增强大语言模型文心一言。\n~ 文心一言的参数规模为[-千亿级-]{+2600亿+}，<b>支持</b>多模态输入。\n- 目前仅对受邀用户开放。\n+ 即日起向全社会开放，企业用户可通过百度智能云千帆调用 ERNIE 4.0 API。\n…\n+ 发布会上同时公布了文心一格的新版本。".to_owned(),
             },
@@ -83,10 +78,7 @@ pub fn week() -> DigestInputs {
                 kind: ChangeKind::Content,
                 detected_at: at(26, 14),
                 summary: "2 lines added".to_owned(),
-                added: 2,
-                removed: 0,
-                modified: 0,
-                ratio: 0.05,
+                stats: ChangeStats { added: 2, removed: 0, modified: 0, ratio: 0.05 },
                 catalog_hits: 1,
                 excerpt: "  ChatGLM-6B 是一个开源的、支持中英双语的对话语言模型。\n+ Update: ChatGLM3-6B is released with function calling and a code interpreter.\n+ 更新：智谱AI 发布 GLM-4，上下文长度 128K。".to_owned(),
             },
@@ -97,10 +89,7 @@ pub fn week() -> DigestInputs {
                 kind: ChangeKind::Status,
                 detected_at: at(27, 1),
                 summary: "ok → gone".to_owned(),
-                added: 0,
-                removed: 0,
-                modified: 0,
-                ratio: 0.0,
+                stats: ChangeStats { added: 0, removed: 0, modified: 0, ratio: 0.0 },
                 catalog_hits: 0,
                 excerpt: String::new(),
             },

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::change::ChangeStats;
 use crate::types::{ChangeKind, ErrorKind, SourceId, SourceStatus};
 
 /// Everything that happened in a period, unsorted and unfiltered.
@@ -44,12 +45,9 @@ pub struct ChangeInput {
     pub kind: ChangeKind,
     pub detected_at: DateTime<Utc>,
     pub summary: String,
-    pub added: u32,
-    pub removed: u32,
-    /// Lines changed in place (the `~ ` lines).
-    pub modified: u32,
-    /// Share of the normalised text that changed, 0.0–1.0.
-    pub ratio: f64,
+    /// Lines added, removed, changed in place (the `~ ` lines); the share of
+    /// the normalised text that changed, 0.0–1.0.
+    pub stats: ChangeStats,
     /// Catalog entities (models, vendors) the changed lines mention.
     pub catalog_hits: u32,
     /// The bounded diff excerpt in `diff.rs`'s marker format.

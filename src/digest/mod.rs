@@ -1,20 +1,20 @@
-//! The weekly digest: build (pure) → render (templates) → outbox → send.
+//! The weekly digest, pure: build → render (templates), and the outbox's rules.
 //!
 //! `build` turns a period's [`DigestInputs`] into a [`Digest`] in reading
-//! order; `render` lays it out as subject, text and HTML; the outbox stores the
-//! rendered digest before any SMTP traffic and the sender marks it sent only
-//! after the server accepted it.
+//! order; `render` lays it out as subject, text and HTML; `outbox` decides
+//! audiences, Message-IDs and what an attempt does to a row. The job that
+//! reads the store, sends and marks is `crate::jobs::digest`, beside the
+//! runner: nothing here touches the store, the config or the mail server.
 
 pub mod build;
-pub mod daemon;
 pub mod excerpt;
 pub mod inputs;
 pub mod labels;
 pub mod model;
 pub mod outbox;
 pub mod period;
+pub mod prepare;
 pub mod render;
-pub mod send;
 
 #[cfg(test)]
 mod fixture;
@@ -26,4 +26,5 @@ pub use inputs::DigestInputs;
 pub use labels::Language;
 pub use model::Digest;
 pub use period::Period;
+pub use prepare::{DigestSettings, Prepared, prepare};
 pub use render::{RenderError, Rendered, Templates};

@@ -138,9 +138,9 @@ pub struct ChangeItem {
     pub kind: ChangeKind,
     pub link: Link,
     pub summary: String,
-    pub added: u32,
-    pub removed: u32,
-    pub modified: u32,
+    /// Shown flat (`added`, `removed`, `modified`, `ratio`) to the templates.
+    #[serde(flatten)]
+    pub stats: crate::change::ChangeStats,
     /// Share of the text that changed, in whole percent.
     pub percent: u32,
     pub catalog_hits: u32,

@@ -48,7 +48,7 @@ fn portal_noise_is_no_change() {
 #[test]
 fn portal_number_edit() {
     let c = change(page!("portal.html"), page!("portal.edit-number.html"));
-    assert_eq!((c.added, c.removed, c.modified), (0, 0, 1));
+    assert_eq!((c.stats.added, c.stats.removed, c.stats.modified), (0, 0, 1));
     assert!(c.excerpt.contains("~ 目前，文心一言用户数已突破[-4.3-]{+4.5+}亿，日均调用量达到15亿次。"));
     insta::assert_snapshot!("portal_edit_number_excerpt", c.excerpt);
 }
@@ -70,7 +70,7 @@ fn blog_noise_is_no_change() {
 #[test]
 fn blog_sentence_rewrite() {
     let c = change(page!("blog.html"), page!("blog.edit-sentence.html"));
-    assert_eq!((c.added, c.removed, c.modified), (0, 0, 1));
+    assert_eq!((c.stats.added, c.stats.removed, c.stats.modified), (0, 0, 1));
     assert!(c.excerpt.contains("for coding [-tasks-]{+and long-document summarisation, less so for chat+}."));
     insta::assert_snapshot!("blog_edit_sentence_excerpt", c.excerpt);
 }
@@ -93,7 +93,7 @@ fn wechat_noise_is_no_change() {
 #[test]
 fn wechat_paragraph_added() {
     let c = change(page!("wechat.html"), page!("wechat.edit-paragraph.html"));
-    assert_eq!((c.added, c.removed, c.modified), (1, 0, 0));
+    assert_eq!((c.stats.added, c.stats.removed, c.stats.modified), (1, 0, 0));
     assert_eq!(c.summary, "1 paragraph added");
     assert!(c.excerpt.contains("+ 截至1月27日，DeepSeek应用已登顶美国App Store免费榜。"));
     insta::assert_snapshot!("wechat_edit_paragraph_excerpt", c.excerpt);
@@ -117,7 +117,7 @@ fn qa_noise_is_no_change() {
 #[test]
 fn qa_model_name_added() {
     let c = change(page!("qa.html"), page!("qa.edit-model.html"));
-    assert_eq!((c.added, c.removed, c.modified), (1, 0, 0));
+    assert_eq!((c.stats.added, c.stats.removed, c.stats.modified), (1, 0, 0));
     assert!(c.excerpt.contains("+ DeepSeek-V2-Lite（DeepSeek模型许可，可商用）"));
     insta::assert_snapshot!("qa_edit_model_excerpt", c.excerpt);
 }
@@ -153,7 +153,7 @@ fn zhihu_answer_noise_is_no_change() {
 #[test]
 fn zhihu_answer_sentence_edit() {
     let c = change(page!("zhihu-answer.html"), page!("zhihu-answer.edit.html"));
-    assert_eq!((c.added, c.removed, c.modified), (0, 0, 1));
+    assert_eq!((c.stats.added, c.stats.removed, c.stats.modified), (0, 0, 1));
     assert!(c.excerpt.contains("278.8"), "{}", c.excerpt);
 }
 
@@ -175,7 +175,7 @@ fn weibo_post_noise_is_no_change() {
 #[test]
 fn weibo_post_sentence_edit() {
     let c = change(page!("weibo-post.html"), page!("weibo-post.edit.html"));
-    assert_eq!((c.added, c.removed, c.modified), (0, 0, 1));
+    assert_eq!((c.stats.added, c.stats.removed, c.stats.modified), (0, 0, 1));
     assert!(c.excerpt.contains("长文本略弱"), "{}", c.excerpt);
 }
 
@@ -199,7 +199,7 @@ fn forum_thread_noise_is_no_change() {
 #[test]
 fn forum_thread_sentence_edit() {
     let c = change(page!("forum-thread.html"), page!("forum-thread.edit.html"));
-    assert_eq!((c.added, c.removed, c.modified), (0, 0, 1));
+    assert_eq!((c.stats.added, c.stats.removed, c.stats.modified), (0, 0, 1));
     assert!(c.excerpt.contains("CUDA graph"), "{}", c.excerpt);
 }
 
@@ -217,7 +217,7 @@ fn weibo_mobile_and_phpbb_layouts() {
     assert_community_layout(&base, "weibo_mobile_post");
     assert_no_change(&base, &weibo("赞 1388", "期待<br>冲冲冲", "数学推理达到 o1 水平。"));
     let c = change(&base, &weibo("赞 1203", "期待", "数学推理接近 o1 水平。"));
-    assert_eq!(c.modified, 1);
+    assert_eq!(c.stats.modified, 1);
 
     let phpbb = |replies: &str, sentence: &str| {
         format!(
@@ -234,7 +234,7 @@ fn weibo_mobile_and_phpbb_layouts() {
     assert_community_layout(&base, "phpbb_topic");
     assert_no_change(&base, &phpbb(reply, "Learning rate 2e-4."));
     let c = change(&base, &phpbb(reply, "Learning rate 1e-4."));
-    assert_eq!(c.modified, 1);
+    assert_eq!(c.stats.modified, 1);
 }
 
 #[test]

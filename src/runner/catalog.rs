@@ -6,6 +6,7 @@
 //! the structured source's facts are saved in one transaction. The store
 //! only saves.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -14,9 +15,10 @@ use tokio::sync::Mutex;
 
 use super::{Runner, blocking};
 use crate::catalog::{FactStatus, Matcher, StopList, analyse, structured};
+use crate::excerpt::{Excerpt, LineKind};
 use crate::source::Source;
-use crate::sources::Observation;
 use crate::sources::StructuredFact as RawStructuredFact;
+use crate::sources::{KindChange, Observation};
 use crate::store::Store;
 use crate::store::catalog::{CatalogRecord, CatalogStoreError, RecordedAnalysis, StructuredFact};
 use crate::types::{SourceId, SourceKind};
@@ -155,7 +157,38 @@ pub fn stoplist(path: &std::path::Path) -> StopList {
     }
 }
 
+/// How many distinct catalog entities the changed lines of a change's
+/// excerpt name: removed, added and modified lines count (a model dropped
+/// from a page matters as much as one added); context lines do not.
+pub fn changed_line_hits(matcher: &Matcher, excerpt: &str) -> u32 {
+    let mut entities: HashSet<usize> = HashSet::new();
+    for line in Excerpt::parse(excerpt).lines {
+        if matches!(line.kind, LineKind::Context | LineKind::Gap) {
+            continue;
+        }
+        let text: String = line.segments.iter().map(|s| s.text.as_str()).collect();
+        entities.extend(matcher.find(&text).into_iter().map(|m| m.entity));
+    }
+    u32::try_from(entities.len()).unwrap_or(u32::MAX)
+}
+
 impl Runner {
+    /// [`changed_line_hits`] of each change, with the cached matcher. A
+    /// catalog that cannot be loaded counts 0 (logged): the ranking loses
+    /// a hint, the check is still recorded.
+    pub(super) async fn catalog_hits(&self, changes: &[KindChange]) -> Vec<u32> {
+        if changes.is_empty() {
+            return Vec::new();
+        }
+        match self.catalog.matcher().await {
+            Ok(m) => changes.iter().map(|c| changed_line_hits(&m, &c.excerpt)).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "Cannot count the catalog entities of the changed lines");
+                vec![0; changes.len()]
+            }
+        }
+    }
+
     /// Never fails the check: the check is recorded already, and a catalog
     /// failure is logged for the next snapshot to retry.
     pub(super) async fn catalog_hook(&self, source: &Source, snapshot_id: i64, text: &str, obs: &Observation) {
@@ -165,7 +198,7 @@ impl Runner {
             snapshot_id,
             text,
             structured: crate::sources::structured_facts(obs.kind, &obs.meta),
-            at: Utc::now(),
+            at: self.clock.now(),
         };
         match self.catalog.observe(t).await {
             Ok(r) => tracing::info!(
@@ -179,5 +212,32 @@ impl Runner {
             ),
             Err(e) => tracing::warn!(error = %e, snapshot_id, "Catalog step failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::parse_seed;
+
+    fn matcher() -> Matcher {
+        let seed = parse_seed(include_str!("../../config/catalog.toml")).unwrap_or_else(|e| panic!("{e}"));
+        Matcher::new(&seed.catalog).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn only_the_changed_lines_count_each_entity_once() {
+        let m = matcher();
+        // The context names 百度 and 文心一言; the changed lines name
+        // 文心一言 twice (counted once), GPT-4 (added) and 通义千问 (removed).
+        let excerpt = "  百度发布文心一言，面向企业开放。\n\
+                       ~ 文心一言的参数规模为[-千亿级-]{+2600亿+}，对标文心一言上一代\n\
+                       + 据介绍，其能力接近GPT-4。\n\
+                       …\n\
+                       - 通义千问暂未公布参数规模。";
+        assert_eq!(changed_line_hits(&m, excerpt), 3);
+        assert_eq!(changed_line_hits(&m, "  文心一言\n  GPT-4"), 0, "context only: nothing changed there");
+        assert_eq!(changed_line_hits(&m, "~ 页脚版权[-2023-]{+2024+}年"), 0, "a footer names no model");
+        assert_eq!(changed_line_hits(&m, ""), 0);
     }
 }

@@ -10,11 +10,12 @@ use tracing::Instrument;
 use super::compare::Content;
 use super::liveness::{self, LiveState, StatusChange};
 use super::{Runner, jitter};
+use crate::change::ChangeStats;
 use crate::schedule::after;
 use crate::source::Source;
 use crate::sources::{self, KindChange, Observation, Observed};
 use crate::store::StoreError;
-use crate::store::record::{CheckRecord, NewChange, SnapshotPointer, SourceUpdate};
+use crate::store::record::{CheckOutcome, CheckRecord, NewChange, SnapshotPointer, SourceUpdate};
 use crate::types::{ChangeKind, ErrorKind, SourceStatus};
 
 #[derive(Debug, Clone, Default)]
@@ -109,21 +110,14 @@ impl std::fmt::Display for Unconfirmed {
 #[derive(Debug, Clone, Serialize)]
 pub struct ChangeSummary {
     pub summary: String,
-    pub added: u32,
-    pub removed: u32,
-    pub modified: u32,
+    #[serde(flatten)]
+    pub stats: ChangeStats,
     pub excerpt: String,
 }
 
 impl From<&KindChange> for ChangeSummary {
     fn from(c: &KindChange) -> Self {
-        ChangeSummary {
-            summary: c.summary.clone(),
-            added: c.added,
-            removed: c.removed,
-            modified: c.modified,
-            excerpt: c.excerpt.clone(),
-        }
+        ChangeSummary { summary: c.summary.clone(), stats: c.stats, excerpt: c.excerpt.clone() }
     }
 }
 
@@ -136,7 +130,7 @@ impl Runner {
     }
 
     async fn check_inner(&self, source: Source, mode: &CheckMode) -> CheckReport {
-        let started_at = Utc::now();
+        let started_at = self.clock.now();
         let clock = Instant::now();
         let previous = self.previous_meta(&source).await;
         let mut obs = sources::observe(&self.fetcher, &self.apis, &source, !mode.dry_run, previous.as_ref()).await;
@@ -144,6 +138,10 @@ impl Runner {
         if matches!(obs.observed, Observed::Fresh(_)) {
             match self.compare(&source, &obs, mode.accept_rewrite).await {
                 Ok(Content::Replaced { reason }) => obs.observed = Observed::Redirected { reason },
+                Ok(Content::Changed { snapshot, changes, from, .. }) if !mode.dry_run => {
+                    let catalog_hits = self.catalog_hits(&changes).await;
+                    content = Content::Changed { snapshot, changes, from, catalog_hits };
+                }
                 Ok(c) => content = c,
                 // Content we cannot compare (a diff worker panicked, the
                 // history could not be read) is this source's failure, not
@@ -158,7 +156,7 @@ impl Runner {
     pub(super) async fn record_panic(&self, source: Source, mode: &CheckMode, message: String) -> CheckReport {
         tracing::error!(source_id = source.id.0, url = %source.url, error = %message, "Check panicked");
         let obs = Observation::failed(ErrorKind::InvalidContent, message, None, None);
-        self.finish(source, mode, obs, Content::None, Utc::now(), Instant::now()).await
+        self.finish(source, mode, obs, Content::None, self.clock.now(), Instant::now()).await
     }
 
     /// Liveness, report and record for an observation.
@@ -289,10 +287,8 @@ impl Runner {
             changes.push(NewChange {
                 kind: ChangeKind::Status,
                 summary: sc.summary(live.last_error_kind),
-                added: 0,
-                removed: 0,
-                modified: 0,
-                ratio: 0.0,
+                stats: ChangeStats::default(),
+                catalog_hits: 0,
                 excerpt: obs.observed.message().unwrap_or_default().to_owned(),
                 details: serde_json::json!({
                     "from": sc.from,
@@ -307,14 +303,13 @@ impl Runner {
             Content::None | Content::Unchanged | Content::Replaced { .. } => (None, SnapshotPointer::Keep),
             Content::Baseline { snapshot } => (Some(snapshot), SnapshotPointer::New),
             Content::Reverted { to } => (None, SnapshotPointer::Existing(to)),
-            Content::Changed { snapshot, changes: found, from } => {
-                changes.extend(found.into_iter().map(|c| NewChange {
+            Content::Changed { snapshot, changes: found, from, catalog_hits } => {
+                let hits = catalog_hits.into_iter().chain(std::iter::repeat(0));
+                changes.extend(found.into_iter().zip(hits).map(|(c, catalog_hits)| NewChange {
                     kind: c.kind,
                     summary: c.summary,
-                    added: c.added,
-                    removed: c.removed,
-                    modified: c.modified,
-                    ratio: c.ratio,
+                    stats: c.stats,
+                    catalog_hits,
                     excerpt: c.excerpt,
                     details: c.details,
                     from_snapshot_id: Some(from),
@@ -353,9 +348,13 @@ impl Runner {
             started_at,
             duration_ms,
             outcome: match &obs.observed {
-                Observed::NotModified => "not_modified".to_owned(),
-                Observed::Fresh(_) => "ok".to_owned(),
-                o => o.status().as_str().to_owned(),
+                Observed::Fresh(_) => CheckOutcome::Ok,
+                Observed::NotModified => CheckOutcome::NotModified,
+                Observed::Gone { .. } => CheckOutcome::Gone,
+                Observed::SoftGone { .. } => CheckOutcome::SoftGone,
+                Observed::Redirected { .. } => CheckOutcome::Redirected,
+                Observed::Failed { .. } => CheckOutcome::Failing,
+                Observed::Deferred { .. } => CheckOutcome::Deferred,
             },
             http_status: obs.http_status,
             error_kind: obs.observed.error_kind(),

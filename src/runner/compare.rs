@@ -48,11 +48,14 @@ pub(super) enum Content {
         to: i64,
     },
     /// `changes` is empty when the snapshot moved on with nothing worth
-    /// reporting (a feed entry dropped off the end).
+    /// reporting (a feed entry dropped off the end). `catalog_hits` (one per
+    /// change, filled by the catalog step before recording; empty until then)
+    /// counts the catalog entities each change's lines name.
     Changed {
         snapshot: NewSnapshot,
         changes: Vec<KindChange>,
         from: i64,
+        catalog_hits: Vec<u32>,
     },
 }
 
@@ -62,10 +65,7 @@ fn text_change(c: TextChange, title: Option<&str>) -> KindChange {
         kind: ChangeKind::Content,
         summary: c.summary,
         excerpt: c.excerpt,
-        added: c.added,
-        removed: c.removed,
-        modified: c.modified,
-        ratio: c.ratio,
+        stats: c.stats,
         details: serde_json::json!({ "title": title }),
     }
 }
@@ -120,7 +120,7 @@ impl Runner {
             let (kind, old, new) = (obs.kind, last.meta.clone(), obs.meta.clone());
             let changes =
                 blocking(move || sources::describe_changes(kind, &old, &new)).await.map_err(CompareError::Worker)?;
-            return Ok(Content::Changed { snapshot, changes, from: last_id });
+            return Ok(Content::Changed { snapshot, changes, from: last_id, catalog_hits: Vec::new() });
         }
         // A page that now shows another article is a liveness outcome, not
         // a rewrite: its text must not become the snapshot (issue 13).
@@ -140,6 +140,7 @@ impl Runner {
                 snapshot,
                 changes: vec![text_change(change, fresh.title.as_deref())],
                 from: last_id,
+                catalog_hits: Vec::new(),
             }),
             // Same text under another hash cannot happen; treat as unchanged.
             None => Ok(Content::Unchanged),

@@ -14,6 +14,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::blocking::blocking;
+use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::source::Source;
@@ -40,16 +41,18 @@ pub struct Runner {
     pub writer: RecordWriter,
     /// The catalog step with its matcher, built once per catalog revision.
     pub catalog: Arc<CatalogStep>,
+    /// When a check started, which sources are due, when leases end.
+    pub clock: SharedClock,
 }
 
 impl Runner {
     /// Starts the record writer, so it must be called on a tokio runtime.
-    pub fn new(store: Store, fetcher: Fetcher, config: Arc<Config>) -> Self {
+    pub fn new(store: Store, fetcher: Fetcher, config: Arc<Config>, clock: SharedClock) -> Self {
         let apis = Apis::new(&config);
         let writer = RecordWriter::spawn(store.clone(), RECORD_BATCH);
         let stop = catalog::stoplist(&config.catalog.stoplist_file);
         let catalog = Arc::new(CatalogStep::new(store.clone(), stop, config.catalog.promote_after_sources));
-        Runner { store, fetcher, config, apis, writer, catalog }
+        Runner { store, fetcher, config, apis, writer, catalog, clock }
     }
 
     /// Checks `sources` with at most `fetch.concurrency` in flight; per-host

@@ -11,7 +11,6 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -72,7 +71,7 @@ impl Runner {
             let free = slots.available_permits();
             if !drained && (free >= refill || tasks.is_empty()) && free > 0 {
                 let want = free.min(batch);
-                match self.store.claim_due(Utc::now(), owner, lease, want as u32).await {
+                match self.store.claim_due(self.clock.now(), owner, lease, want as u32).await {
                     Ok(due) => {
                         drained = due.len() < want;
                         if tally.checked == 0 && tasks.is_empty() && !due.is_empty() {
@@ -162,7 +161,7 @@ impl Runner {
         if ids.is_empty() {
             return;
         }
-        let until = Utc::now() + chrono::Duration::from_std(self.config.schedule.lease).unwrap_or_default();
+        let until = self.clock.now() + chrono::Duration::from_std(self.config.schedule.lease).unwrap_or_default();
         match self.store.renew_leases(owner, &ids, until).await {
             Ok(n) => tracing::debug!(renewed = n, "Renewed the leases of running checks"),
             Err(e) => tracing::warn!(error = %e, "Cannot renew leases"),

@@ -9,6 +9,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::{KindChange, Structured, clip};
+use crate::change::ChangeStats;
 use crate::fetch::charset;
 use crate::types::ChangeKind;
 
@@ -160,10 +161,7 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
             kind: ChangeKind::Content,
             summary,
             excerpt: listing(&added, "+ "),
-            added: added.len() as u32,
-            removed: 0,
-            modified: 0,
-            ratio: 0.0,
+            stats: ChangeStats { added: added.len() as u32, ..ChangeStats::default() },
             details: serde_json::json!({ "new_entries": added }),
         });
     }
@@ -176,10 +174,7 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
             kind: ChangeKind::Content,
             summary,
             excerpt: listing(&edited, "~ "),
-            added: 0,
-            removed: 0,
-            modified: edited.len() as u32,
-            ratio: 0.0,
+            stats: ChangeStats { modified: edited.len() as u32, ..ChangeStats::default() },
             details: serde_json::json!({ "edited_entries": edited }),
         });
     }
@@ -250,7 +245,7 @@ mod tests {
         assert_eq!(ch.len(), 1, "{ch:?}");
         assert_eq!(ch[0].summary, "New entry: AutoGPT 更名");
         assert_eq!(ch[0].excerpt, "+ AutoGPT 更名 — https://www.qbitai.com/2023/04/3.html");
-        assert_eq!(ch[0].added, 1);
+        assert_eq!(ch[0].stats.added, 1);
     }
 
     #[test]
@@ -266,7 +261,7 @@ mod tests {
         let ch = changes(&a.meta, &b.meta);
         assert_eq!(ch.len(), 1);
         assert_eq!(ch[0].summary, "Entry edited: Stanford Alpaca: 7B instruction model");
-        assert_eq!(ch[0].modified, 1);
+        assert_eq!(ch[0].stats.modified, 1);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{KindChange, Structured, StructuredFact, clip};
-use crate::change::{ChangeDetails, MetadataChange, ReleaseDetails};
+use crate::change::{ChangeDetails, ChangeStats, MetadataChange, ReleaseDetails};
 use crate::types::ChangeKind;
 use crate::types::MetricPoint;
 
@@ -213,10 +213,7 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
             kind: ChangeKind::Release,
             summary,
             excerpt,
-            added: 1,
-            removed: 0,
-            modified: 0,
-            ratio: 0.0,
+            stats: ChangeStats { added: 1, ..ChangeStats::default() },
             details: ChangeDetails::Release(ReleaseDetails { from: or.map(|o| o.tag), release: r.clone() }).to_json(),
         });
     }

@@ -95,11 +95,9 @@ pub struct KindChange {
     pub kind: ChangeKind,
     pub summary: String,
     pub excerpt: String,
-    pub added: u32,
-    pub removed: u32,
-    pub modified: u32,
-    /// Share of the text that changed (0 for metadata changes).
-    pub ratio: f64,
+    /// Paragraphs added, removed, modified; the share of text that changed
+    /// (0 for metadata changes).
+    pub stats: crate::change::ChangeStats,
     pub details: serde_json::Value,
 }
 
@@ -109,10 +107,7 @@ impl KindChange {
             kind: ChangeKind::Metadata,
             excerpt: summary.clone(),
             summary,
-            added: 0,
-            removed: 0,
-            modified: 1,
-            ratio: 0.0,
+            stats: crate::change::ChangeStats::ONE_MODIFIED,
             details: crate::change::ChangeDetails::Metadata(change).to_json(),
         }
     }

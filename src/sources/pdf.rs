@@ -147,10 +147,7 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
                 kind: ChangeKind::Content,
                 summary: format!("p. {page}: {}", c.summary),
                 excerpt: format!("p. {page}\n{}", c.excerpt),
-                added: c.added,
-                removed: c.removed,
-                modified: c.modified,
-                ratio: c.ratio,
+                stats: c.stats,
                 details: ChangeDetails::Content(ContentDetails {
                     page: Some(page as u64),
                     ..ContentDetails::default()

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::entity::{changes, sources};
 use super::{Store, StoreError};
+use crate::change::ChangeStats;
 use crate::types::{ChangeKind, SourceId};
 
 /// A change as the CLI and the digest see it.
@@ -24,10 +25,10 @@ pub struct ChangeRow {
     pub kind: ChangeKind,
     pub detected_at: DateTime<Utc>,
     pub summary: String,
-    pub added: i32,
-    pub removed: i32,
-    pub modified: i32,
-    pub ratio: f64,
+    #[serde(flatten)]
+    pub stats: ChangeStats,
+    /// Catalog entities (models, vendors) the changed lines name.
+    pub catalog_hits: u32,
     pub excerpt: String,
     pub details: serde_json::Value,
     /// The snapshots the change is measured between (`changes show` diffs them).
@@ -157,10 +158,13 @@ fn change_row(c: changes::Model, src: Option<&sources::Model>) -> Result<ChangeR
         kind: c.kind.parse().map_err(|e| StoreError::Corrupt(format!("change #{}: {e}", c.id)))?,
         detected_at: c.detected_at,
         summary: c.summary,
-        added: c.added,
-        removed: c.removed,
-        modified: c.modified,
-        ratio: c.ratio,
+        stats: ChangeStats {
+            added: u32::try_from(c.added).unwrap_or(0),
+            removed: u32::try_from(c.removed).unwrap_or(0),
+            modified: u32::try_from(c.modified).unwrap_or(0),
+            ratio: c.ratio,
+        },
+        catalog_hits: u32::try_from(c.catalog_hits).unwrap_or(0),
         excerpt: c.excerpt,
         details,
         from_snapshot_id: c.from_snapshot_id,

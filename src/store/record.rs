@@ -6,6 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use sha2::Digest as _;
 
+pub use super::entity::checks::CheckOutcome;
 use super::entity::{blobs, changes, checks, snapshots, sources};
 use super::{Store, StoreError};
 use crate::types::{ChangeKind, ErrorKind, SourceId, SourceKind, SourceStatus};
@@ -61,10 +62,9 @@ pub struct NewSnapshot {
 pub struct NewChange {
     pub kind: ChangeKind,
     pub summary: String,
-    pub added: u32,
-    pub removed: u32,
-    pub modified: u32,
-    pub ratio: f64,
+    pub stats: crate::change::ChangeStats,
+    /// Catalog entities the changed lines name.
+    pub catalog_hits: u32,
     pub excerpt: String,
     pub details: serde_json::Value,
     /// The snapshot the change is measured from.
@@ -109,7 +109,7 @@ pub struct CheckRecord {
     pub source_id: SourceId,
     pub started_at: DateTime<Utc>,
     pub duration_ms: u64,
-    pub outcome: String,
+    pub outcome: CheckOutcome,
     pub http_status: Option<u16>,
     pub error_kind: Option<ErrorKind>,
     pub message: Option<String>,
@@ -319,7 +319,7 @@ pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) 
         source_id: Set(rec.source_id.0),
         started_at: Set(now),
         duration_ms: Set(i64::try_from(rec.duration_ms).unwrap_or(i64::MAX)),
-        outcome: Set(rec.outcome.clone()),
+        outcome: Set(rec.outcome),
         http_status: Set(rec.http_status.map(i32::from)),
         error_kind: Set(rec.error_kind.map(|k| k.as_str().to_owned())),
         message: Set(rec.message.clone()),
@@ -356,10 +356,11 @@ pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) 
             from_snapshot_id: Set(change.from_snapshot_id),
             to_snapshot_id: Set(to),
             summary: Set(change.summary.clone()),
-            added: Set(to_i32(change.added)),
-            removed: Set(to_i32(change.removed)),
-            modified: Set(to_i32(change.modified)),
-            ratio: Set(change.ratio),
+            added: Set(to_i32(change.stats.added)),
+            removed: Set(to_i32(change.stats.removed)),
+            modified: Set(to_i32(change.stats.modified)),
+            ratio: Set(change.stats.ratio),
+            catalog_hits: Set(to_i32(change.catalog_hits)),
             excerpt: Set(change.excerpt.clone()),
             details: Set(change.details.to_string()),
             seq: Set(Some(next_seq)),

@@ -211,6 +211,41 @@ async fn review_commands(backend: Backend) {
 
 both_backends!(review_on, review_commands);
 
+/// A content change counts the catalog entities its changed lines name
+/// (for the digest's ranking); a change that names none counts 0.
+async fn a_change_counts_the_catalog_entities_of_its_changed_lines(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let server = TestServer::start().await;
+    let footer = |year: u32| {
+        format!(
+            "<html><head><title>关于我们</title></head><body><article><h1>关于我们</h1>\
+             <p>本站内容仅供参考，转载请注明出处。</p><p>版权所有 {year} 某某网络科技有限公司，保留一切权利。</p>\
+             </article></body></html>"
+        )
+    };
+    server.set("/news/qwen.html", Page::html(ARTICLE_V1));
+    server.set("/about.html", Page::html(footer(2023)));
+    let article = mw.add(&server.url("/news/qwen.html"), &[]).await;
+    let about = mw.add(&server.url("/about.html"), &[]).await;
+    mw.run_async(&["check"]).await.ok();
+    server.set("/news/qwen.html", Page::html(ARTICLE_V1.replace("</article>", ARTICLE_V2_EXTRA)));
+    server.set("/about.html", Page::html(footer(2024)));
+    mw.run_async(&["check"]).await.ok();
+
+    let changes = mw.changes(None).await;
+    let hits = |id: i64| {
+        let c = changes.iter().find(|c| c["source_id"] == id).unwrap_or_else(|| panic!("no change of #{id}"));
+        c["catalog_hits"].as_u64().unwrap()
+    };
+    // The new paragraph names GPT-4 and 京东 (and 言犀 when the catalog knows it);
+    // the context lines' 通义千问 and 文心一言 do not count.
+    assert!(hits(article) >= 2, "{changes:#?}");
+    assert!(hits(article) <= 3, "only the changed lines count: {changes:#?}");
+    assert_eq!(hits(about), 0, "a footer names no model: {changes:#?}");
+}
+
+both_backends!(change_hits_on, a_change_counts_the_catalog_entities_of_its_changed_lines);
+
 /// Structured sources (GitHub, Hugging Face) get accepted facts with the
 /// source as evidence; the source's newer value supersedes its older one.
 async fn structured_facts_are_accepted(backend: Backend) {

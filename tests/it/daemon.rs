@@ -124,3 +124,41 @@ async fn the_daemon_starts_on_a_fresh_checkout_with_the_default_database() {
     assert_eq!(code, Some(0));
     assert!(mw.path().join("data/modelwatch.db").exists());
 }
+
+/// The daemon's schedule runs on its clock: a source checked now is due in
+/// six hours; a daemon whose clock reads seven hours later checks it at once
+/// and schedules the next check six hours after that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_checks_what_its_clock_says_is_due() {
+    use chrono::{DateTime, Utc};
+    let Some(mw) = Mw::new(Backend::Sqlite).await else { return };
+    let server = TestServer::start().await;
+    server.set("/news/glm.html", Page::html("<html><body><article><p>智谱AI发布GLM-4。</p></article></body></html>"));
+    mw.init().await;
+    let id = mw.add(&server.url("/news/glm.html"), &["--every", "6h"]).await;
+    mw.run_async(&["check"]).await.ok();
+    let before = mw.source(id).await;
+    let at = |s: &serde_json::Value, key: &str| {
+        DateTime::parse_from_rfc3339(s[key].as_str().unwrap()).unwrap().with_timezone(&Utc)
+    };
+    let due = at(&before, "next_check_at");
+    assert!(due > Utc::now() + chrono::Duration::hours(5), "not due for hours: {before}");
+
+    let later = Utc::now() + chrono::Duration::hours(7);
+    let daemon = mw.start_daemon(modelwatch::clock::ManualClock::new(later)).await;
+    // Waits for the check itself (real HTTP and database work).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let after = loop {
+        let s = mw.source(id).await;
+        if s["last_checked_at"] != before["last_checked_at"] {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the daemon never checked the source: {s}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    daemon.stop().await;
+    let checked = at(&after, "last_checked_at");
+    assert!((checked - later).num_seconds().abs() <= 1, "checked at the clock's time: {after}");
+    let next = at(&after, "next_check_at");
+    assert!((next - (later + chrono::Duration::hours(6))).num_seconds().abs() <= 1, "{after}");
+}

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use modelwatch::change::ChangeStats;
 use modelwatch::source::{SourceOptions, normalize_url};
 use modelwatch::store::Store;
 use modelwatch::store::sources::NewSource;
@@ -132,10 +133,8 @@ async fn digest_reads_releases_and_metric_deltas(backend: Backend) {
     let release = NewChange {
         kind: ChangeKind::Release,
         summary: "New release v2.0".into(),
-        added: 0,
-        removed: 0,
-        modified: 0,
-        ratio: 0.0,
+        stats: ChangeStats { added: 0, removed: 0, modified: 0, ratio: 0.0 },
+        catalog_hits: 0,
         excerpt: "New release v2.0".into(),
         details: serde_json::json!({"from": "v1.0", "release": {"tag": "v2.0", "url": "https://github.com/tatsu-lab/stanford_alpaca/releases/tag/v2.0"}}),
         from_snapshot_id: None,
@@ -371,10 +370,8 @@ async fn corrupt_json_rows_are_errors_not_defaults(backend: Backend) {
     let change = NewChange {
         kind: ChangeKind::Content,
         summary: "Text changed".into(),
-        added: 1,
-        removed: 0,
-        modified: 0,
-        ratio: 0.1,
+        stats: ChangeStats { added: 1, removed: 0, modified: 0, ratio: 0.1 },
+        catalog_hits: 0,
         excerpt: "{+GLM-4.5+}".into(),
         details: serde_json::json!({"title": "GLM-4.5"}),
         from_snapshot_id: None,
@@ -397,3 +394,59 @@ async fn corrupt_json_rows_are_errors_not_defaults(backend: Backend) {
 }
 
 both_backends!(corrupt_json_rows_on, corrupt_json_rows_are_errors_not_defaults);
+
+/// The typed `checks.outcome` and `digests.status` columns store the words
+/// they always held, so rows written before the enums read as they are and
+/// no data migration is needed.
+async fn typed_columns_store_the_words_they_always_did(backend: Backend) {
+    use modelwatch::digest::Period;
+    use modelwatch::store::record::{CheckOutcome, SnapshotPointer};
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let Some((_dir, db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    let new = NewSource {
+        url: normalize_url("https://www.qbitai.com/2023/04/43517.html").unwrap(),
+        kind: SourceKind::Page,
+        title: None,
+        tags: vec![],
+        schedule: None,
+        options: SourceOptions::default(),
+    };
+    let source = store.add_source(&new, Utc::now()).await.unwrap().id;
+    let base = store.record_check(ok_record(source, Utc::now(), "v0")).await.unwrap().snapshot_id;
+    let outcomes = [
+        (CheckOutcome::NotModified, "not_modified"),
+        (CheckOutcome::Gone, "gone"),
+        (CheckOutcome::SoftGone, "soft_gone"),
+        (CheckOutcome::Redirected, "redirected"),
+        (CheckOutcome::Failing, "failing"),
+        (CheckOutcome::Deferred, "pending"),
+        (CheckOutcome::Ok, "ok"),
+    ];
+    for (outcome, _) in outcomes {
+        let mut rec = after_snapshot(ok_record(source, Utc::now(), "v0"), base);
+        (rec.outcome, rec.snapshot, rec.pointer) = (outcome, None, SnapshotPointer::Keep);
+        store.record_check(rec).await.unwrap();
+    }
+    let now = Utc::now();
+    let period = Period::for_run_at(now, None, 0, chrono_tz::UTC);
+    store.digest_record_skipped(&period.key, period.start, period.end, period.cursor, now).await.unwrap();
+
+    let raw = Database::connect(&db.url).await.unwrap();
+    let words = |sql: &'static str| {
+        let raw = &raw;
+        async move {
+            let rows = raw.query_all_raw(Statement::from_string(raw.get_database_backend(), sql)).await.unwrap();
+            rows.iter().map(|r| r.try_get::<String>("", "w").unwrap()).collect::<Vec<String>>()
+        }
+    };
+    let mut want = vec!["ok".to_owned()];
+    want.extend(outcomes.iter().map(|(_, w)| (*w).to_owned()));
+    assert_eq!(words("SELECT outcome AS w FROM checks ORDER BY id").await, want);
+    assert_eq!(words("SELECT status AS w FROM digests").await, ["skipped"]);
+    let listed = store.digest_list().await.unwrap();
+    assert_eq!(listed[0].status.as_str(), "skipped", "and reads back as the enum");
+    raw.close().await.unwrap();
+}
+
+both_backends!(typed_columns_on, typed_columns_store_the_words_they_always_did);

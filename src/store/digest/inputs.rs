@@ -131,11 +131,8 @@ fn content_change(row: ChangeRow) -> ChangeInput {
         kind: row.kind,
         detected_at: row.detected_at,
         summary: row.summary,
-        added: u32::try_from(row.added).unwrap_or(0),
-        removed: u32::try_from(row.removed).unwrap_or(0),
-        modified: u32::try_from(row.modified).unwrap_or(0),
-        ratio: row.ratio,
-        catalog_hits: 0,
+        stats: row.stats,
+        catalog_hits: row.catalog_hits,
         excerpt: row.excerpt,
     }
 }

@@ -22,6 +22,8 @@ pub use inputs::load_inputs;
 pub mod entity {
     use sea_orm::entity::prelude::*;
 
+    use crate::digest::outbox::OutboxStatus;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "digests")]
     pub struct Model {
@@ -36,7 +38,7 @@ pub mod entity {
         pub subject: String,
         pub body_text: String,
         pub body_html: String,
-        pub status: String,
+        pub status: Status,
         pub attempts: i32,
         pub next_attempt_at: DateTimeUtc,
         pub claimed_until: Option<DateTimeUtc>,
@@ -50,13 +52,50 @@ pub mod entity {
         pub seq_through: Option<i64>,
     }
 
+    /// `digests.status`: [`OutboxStatus`] as the column stores it (the
+    /// words it always held; no migration maps them).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+    #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+    pub enum Status {
+        #[sea_orm(string_value = "pending")]
+        Pending,
+        #[sea_orm(string_value = "sent")]
+        Sent,
+        #[sea_orm(string_value = "failed")]
+        Failed,
+        #[sea_orm(string_value = "skipped")]
+        Skipped,
+    }
+
+    impl From<OutboxStatus> for Status {
+        fn from(s: OutboxStatus) -> Status {
+            match s {
+                OutboxStatus::Pending => Status::Pending,
+                OutboxStatus::Sent => Status::Sent,
+                OutboxStatus::Failed => Status::Failed,
+                OutboxStatus::Skipped => Status::Skipped,
+            }
+        }
+    }
+
+    impl From<Status> for OutboxStatus {
+        fn from(s: Status) -> OutboxStatus {
+            match s {
+                Status::Pending => OutboxStatus::Pending,
+                Status::Sent => OutboxStatus::Sent,
+                Status::Failed => OutboxStatus::Failed,
+                Status::Skipped => OutboxStatus::Skipped,
+            }
+        }
+    }
+
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-use entity::{ActiveModel, Column, Entity};
+use entity::{ActiveModel, Column, Entity, Status};
 
 /// One outbox row, as the sender and `digest list` see it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -92,10 +131,7 @@ impl TryFrom<entity::Model> for DigestRow {
     fn try_from(m: entity::Model) -> Result<Self, DbErr> {
         let recipients = serde_json::from_str(&m.recipients)
             .map_err(|e| DbErr::Json(format!("digest #{}: unreadable recipients: {e}", m.id)))?;
-        let status = m
-            .status
-            .parse::<OutboxStatus>()
-            .map_err(|e| DbErr::Json(format!("digest #{}: unreadable status: {e}", m.id)))?;
+        let status = OutboxStatus::from(m.status);
         Ok(DigestRow {
             id: m.id,
             period_key: m.period_key,
@@ -153,7 +189,7 @@ pub async fn insert_if_absent(
         subject: Set(d.subject),
         body_text: Set(d.body_text),
         body_html: Set(d.body_html),
-        status: Set(OutboxStatus::Pending.as_str().to_owned()),
+        status: Set(Status::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         claimed_until: Set(None),
@@ -196,7 +232,7 @@ pub async fn record_skipped(
         subject: Set(String::new()),
         body_text: Set(String::new()),
         body_html: Set(String::new()),
-        status: Set(OutboxStatus::Skipped.as_str().to_owned()),
+        status: Set(Status::Skipped),
         attempts: Set(0),
         next_attempt_at: Set(now),
         claimed_until: Set(None),
@@ -243,7 +279,7 @@ pub async fn previous(db: &impl ConnectionTrait) -> Result<Option<Previous>, DbE
 pub async fn exists_for_period(db: &impl ConnectionTrait, period_key: &str) -> Result<bool, DbErr> {
     Ok(Entity::find()
         .filter(Column::PeriodKey.eq(period_key))
-        .filter(Column::Status.ne(OutboxStatus::Skipped.as_str()))
+        .filter(Column::Status.ne(Status::Skipped))
         .one(db)
         .await?
         .is_some())
@@ -256,7 +292,7 @@ pub async fn pending(
     now: DateTime<Utc>,
     ignore_backoff: bool,
 ) -> Result<Vec<DigestRow>, DbErr> {
-    let mut q = Entity::find().filter(Column::Status.eq(OutboxStatus::Pending.as_str()));
+    let mut q = Entity::find().filter(Column::Status.eq(Status::Pending));
     if !ignore_backoff {
         q = q.filter(Column::NextAttemptAt.lte(now));
     }
@@ -278,7 +314,7 @@ pub async fn claim(
         .col_expr(Column::ClaimedUntil, Expr::value(lease_until))
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
         .filter(Column::Id.eq(id))
-        .filter(Column::Status.eq(OutboxStatus::Pending.as_str()))
+        .filter(Column::Status.eq(Status::Pending))
         .filter(Column::ClaimedUntil.is_null().or(Column::ClaimedUntil.lt(now)))
         .exec(db)
         .await?;
@@ -298,18 +334,18 @@ pub async fn record(
     let mut q = Entity::update_many()
         .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(Column::Id.eq(id))
-        .filter(Column::Status.eq(OutboxStatus::Pending.as_str()))
+        .filter(Column::Status.eq(Status::Pending))
         .filter(Column::ClaimedUntil.eq(lease_until));
     q = match outcome {
         AttemptOutcome::Sent { at } => q
-            .col_expr(Column::Status, Expr::value(OutboxStatus::Sent.as_str()))
+            .col_expr(Column::Status, Expr::value(Status::Sent))
             .col_expr(Column::SentAt, Expr::value(*at))
             .col_expr(Column::LastError, Expr::value(Option::<String>::None)),
         AttemptOutcome::Retry { next_attempt_at, error } => q
             .col_expr(Column::NextAttemptAt, Expr::value(*next_attempt_at))
             .col_expr(Column::LastError, Expr::value(error.clone())),
         AttemptOutcome::Failed { error } => q
-            .col_expr(Column::Status, Expr::value(OutboxStatus::Failed.as_str()))
+            .col_expr(Column::Status, Expr::value(Status::Failed))
             .col_expr(Column::LastError, Expr::value(error.clone())),
     };
     Ok(q.exec(db).await?.rows_affected == 1)
@@ -326,16 +362,16 @@ pub async fn retry_failed(
     now: DateTime<Utc>,
     current_recipients: impl Fn(&str) -> Option<Vec<String>>,
 ) -> Result<u64, DbErr> {
-    let failed = Entity::find().filter(Column::Status.eq(OutboxStatus::Failed.as_str())).all(db).await?;
+    let failed = Entity::find().filter(Column::Status.eq(Status::Failed)).all(db).await?;
     let mut n = 0;
     for row in failed {
         let mut q = Entity::update_many()
-            .col_expr(Column::Status, Expr::value(OutboxStatus::Pending.as_str()))
+            .col_expr(Column::Status, Expr::value(Status::Pending))
             .col_expr(Column::Attempts, Expr::value(0))
             .col_expr(Column::NextAttemptAt, Expr::value(now))
             .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
             .filter(Column::Id.eq(row.id))
-            .filter(Column::Status.eq(OutboxStatus::Failed.as_str()));
+            .filter(Column::Status.eq(Status::Failed));
         if let Some(recipients) = current_recipients(&row.audience).filter(|r| !r.is_empty()) {
             let json = serde_json::to_string(&recipients).unwrap_or_else(|_| row.recipients.clone());
             q = q.col_expr(Column::Recipients, Expr::value(json));
@@ -433,7 +469,7 @@ impl Store {
 /// Failed digests, for the `modelwatch_digest_failed` gauge.
 pub async fn count_failed(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
-    Entity::find().filter(Column::Status.eq(OutboxStatus::Failed.as_str())).count(db).await
+    Entity::find().filter(Column::Status.eq(Status::Failed)).count(db).await
 }
 
 #[cfg(test)]

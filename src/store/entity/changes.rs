@@ -21,6 +21,9 @@ pub struct Model {
     /// Commit-ordered sequence number: the digest's cursor. NULL only for a
     /// row written by an older version after the migration ran (none do).
     pub seq: Option<i64>,
+    /// Catalog entities the changed lines name (0 for rows written before
+    /// the runner counted them).
+    pub catalog_hits: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,9 +8,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
+use modelwatch::change::ChangeStats;
+use modelwatch::clock::ManualClock;
 use modelwatch::digest::outbox::{Audience, RetryPolicy};
-use modelwatch::digest::send::{self, DigestSettings, RunReport};
-use modelwatch::digest::{BuildOptions, Language, Templates};
+use modelwatch::digest::{BuildOptions, DigestSettings, Language, Templates};
+use modelwatch::jobs::digest::{self as job, RunReport};
 use modelwatch::source::{SourceOptions, normalize_url};
 use modelwatch::store::Store;
 use modelwatch::store::record::NewChange;
@@ -18,7 +20,7 @@ use modelwatch::store::sources::NewSource;
 use modelwatch::types::{ChangeKind, SourceId, SourceKind};
 use sea_orm::{ConnectionTrait, Database, Statement, TransactionTrait};
 
-use super::send::{V1, config};
+use super::send::{V1, config, digest_run_at};
 use super::smtp::{self, SmtpServer};
 use crate::both_backends;
 use crate::support::records::{after_snapshot, ok_record, with_change};
@@ -53,8 +55,9 @@ async fn send_right_after_a_check_includes_its_changes(backend: Backend) {
     // Another edit; "tomorrow" the next digest has it, and not the first one.
     server.set("/news/wenxin.html", Page::html(V1.replace("千亿级", "2600亿").replace("3月16日", "3月17日")));
     mw.run_async(&["check"]).await.ok();
-    move_digests_to_yesterday(&mw).await;
-    mw.run_async(&["digest", "send"]).await.ok();
+    let tomorrow = ManualClock::new(Utc::now() + chrono::Duration::days(1));
+    let report = digest_run_at(&mw, tomorrow.as_ref()).await;
+    assert_eq!(report.sent.len(), 1, "{report:?}");
     let got = smtp.received();
     assert_eq!(got.len(), 2);
     let text = got[1].part("text/plain");
@@ -65,21 +68,6 @@ async fn send_right_after_a_check_includes_its_changes(backend: Backend) {
 }
 
 both_backends!(send_right_after_a_check_includes_its_changes_on, send_right_after_a_check_includes_its_changes);
-
-/// Makes every digest look built a day earlier, so the next `digest send`
-/// is a new period (a period's key is its local date).
-async fn move_digests_to_yesterday(mw: &Mw) {
-    let db = Database::connect(&mw.db.url).await.unwrap();
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        sea_orm::DatabaseBackend::Postgres => "UPDATE digests SET period_key = $1, period_end = $2",
-        _ => "UPDATE digests SET period_key = ?, period_end = ?",
-    };
-    let yesterday = Utc::now() - chrono::Duration::days(1);
-    let key = "2000-01-01".to_owned();
-    db.execute_raw(Statement::from_sql_and_values(backend, sql, [key.into(), yesterday.into()])).await.unwrap();
-    db.close().await.unwrap();
-}
 
 async fn open(backend: Backend) -> Option<(tempfile::TempDir, TestDb, Store)> {
     init_crypto();
@@ -106,10 +94,8 @@ fn content_change(text: &str) -> NewChange {
     NewChange {
         kind: ChangeKind::Content,
         summary: "1 paragraph changed".into(),
-        added: 0,
-        removed: 0,
-        modified: 1,
-        ratio: 0.1,
+        stats: ChangeStats { added: 0, removed: 0, modified: 1, ratio: 0.1 },
+        catalog_hits: 0,
         excerpt: format!("~ {text}"),
         details: serde_json::json!({}),
         from_snapshot_id: None,
@@ -159,7 +145,7 @@ async fn a_change_still_committing_is_not_skipped_on_postgres() {
     // A digest built now covers neither.
     let tz = chrono_tz::UTC;
     let now = Utc::now();
-    let period = send::current_period(&store, now, tz).await.unwrap();
+    let period = job::current_period(&store, now, tz).await.unwrap();
     assert_eq!(period.cursor.unwrap().through, seq_a - 1);
 
     a.commit().await.unwrap();
@@ -238,11 +224,11 @@ async fn two_instances_cover_every_change_once(backend: Backend) {
 /// One instance's digest run at `now`: the changes it read, and what it did.
 async fn build(store: &Store, now: chrono::DateTime<Utc>) -> (RunReport, Vec<i64>) {
     let settings = settings();
-    let period = send::current_period(store, now, settings.timezone).await.unwrap();
+    let period = job::current_period(store, now, settings.timezone).await.unwrap();
     let inputs = modelwatch::store::digest::load_inputs(store, &period).await.unwrap();
     let ids = inputs.changes.iter().map(|c| c.id).collect();
     let mut report = RunReport::default();
-    send::enqueue(store, &settings, &period, &inputs, now, &mut report).await.unwrap();
+    job::enqueue(store, &settings, &period, &inputs, now, &mut report).await.unwrap();
     (report, ids)
 }
 

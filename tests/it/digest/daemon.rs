@@ -1,14 +1,29 @@
-//! The daemon's digest job: a send missed while the daemon was down goes
-//! out at start-up, once.
+//! The daemon's digest job, in-process with a manual clock: a send missed
+//! while the daemon was down goes out at start-up, once; a quiet week
+//! already covered is not taken for a missed send.
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use chrono::{DateTime, Utc};
+use modelwatch::clock::{Clock, ManualClock};
 
-use sea_orm::{ConnectionTrait, Database, Statement};
-
-use super::send::{V1, backdate_changes, config, seed_week};
+use super::send::{V1, config, seed_week};
 use super::smtp::{self, SmtpServer};
 use crate::support::{Backend, Mw, Page, TestServer};
+
+/// The first time the configured digest cron fires after the real now.
+fn next_fire(mw: &Mw) -> DateTime<Utc> {
+    let config = mw.load_config();
+    config.digest.cron.next_after(Utc::now(), config.digest.timezone).unwrap()
+}
+
+/// `digest list`: `(period_key, status)`, newest first.
+fn digest_rows(mw: &Mw) -> Vec<(String, String)> {
+    let list = mw.run(&["digest", "list", "--format", "json"]).ok().json();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["period_key"].as_str().unwrap().to_owned(), d["status"].as_str().unwrap().to_owned()))
+        .collect()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_missed_while_down_goes_out_at_start_up() {
@@ -22,44 +37,32 @@ async fn a_send_missed_while_down_goes_out_at_start_up() {
     seed_week(&mw, &server).await;
     mw.run_async(&["digest", "send"]).await.ok();
     assert_eq!(smtp.received().len(), 1);
+    // News after that digest.
+    let edited = V1.replace("千亿级，目前仅对受邀用户开放", "2600亿，即日起向全社会开放").replace("3月16日", "3月17日");
+    server.set("/news/wenxin.html", Page::html(edited));
+    mw.run_async(&["check"]).await.ok();
 
-    // Pretend that digest was two weeks ago, before the week's changes (its
-    // cursor covered none of them): the daemon was down when the cron fired
-    // last Monday.
-    let db = Database::connect(&mw.db.url).await.unwrap();
-    db.execute_unprepared(
-        "UPDATE digests SET period_key = '2000-01-03', period_start = '2000-01-01T00:00:00+00:00', \
-         period_end = '2000-01-03T00:00:00+00:00', seq_through = 0, \
-         message_id = '<modelwatch.digest.2000-01-03.all@ai-notes.example.cn>'",
-    )
-    .await
-    .unwrap();
-    db.close().await.unwrap();
-
-    let mut daemon = mw.command(&["run"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while smtp.received().len() < 2 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    // Give a duplicate the chance to show up before stopping.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let _ = std::process::Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status();
-    let _ = tokio::task::spawn_blocking(move || daemon.wait()).await;
+    // The daemon was down when the cron fired on Monday, and a week later;
+    // it starts an hour after that second Monday.
+    let clock = ManualClock::new(next_fire(&mw) + chrono::Duration::days(7) + chrono::Duration::hours(1));
+    let daemon = mw.start_daemon(clock.clone()).await;
+    let ready = reqwest::get(format!("http://{}/readyz", daemon.ops)).await.unwrap();
+    assert!(ready.status().is_success(), "the in-process daemon serves its ops endpoints on port 0");
+    // Stopping waits for the start-up catch-up: whatever it sends is sent by then.
+    daemon.stop().await;
 
     let got = smtp.received();
     assert_eq!(got.len(), 2, "the missed digest went out exactly once at start-up");
     assert_eq!(got[1].content_type, "multipart/alternative");
-    assert!(got[1].part("text/plain").contains("2600亿"));
-    let list = mw.run(&["digest", "list", "--format", "json"]).ok().json();
-    let rows: Vec<(&str, &str)> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| (d["period_key"].as_str().unwrap(), d["status"].as_str().unwrap()))
-        .collect();
+    let text = got[1].part("text/plain");
+    assert!(text.contains("3月[-16-]{+17+}日"), "{text}");
+    assert!(text.contains("本期共 1 处变更"), "only the news since the last digest:\n{text}");
+    let rows = digest_rows(&mw);
     assert_eq!(rows.len(), 2, "{rows:?}");
-    assert!(rows.iter().all(|(_, status)| *status == "sent"), "{rows:?}");
-    assert_eq!(rows[1].0, "2000-01-03");
+    assert!(rows.iter().all(|(_, status)| status == "sent"), "{rows:?}");
+    let config = mw.load_config();
+    let today = clock.now().with_timezone(&config.digest.timezone).format("%Y-%m-%d").to_string();
+    assert_eq!(rows[0].0, today, "the catch-up is the period of the daemon's day: {rows:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,36 +78,28 @@ async fn a_restart_after_an_empty_week_sends_no_extra_digest() {
     mw.run_async(&["digest", "send"]).await.ok();
     assert_eq!(smtp.received().len(), 1);
 
-    // That digest was ten days ago (its changes before it); the week since
-    // was quiet, and Monday's run found nothing to report.
-    let now = chrono::Utc::now();
-    let db = Database::connect(&mw.db.url).await.unwrap();
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        sea_orm::DatabaseBackend::Postgres => "UPDATE digests SET period_key = $1, period_end = $2",
-        _ => "UPDATE digests SET period_key = ?, period_end = ?",
-    };
-    let ten_days_ago = now - chrono::Duration::days(10);
-    let key = ten_days_ago.format("%Y-%m-%d").to_string();
-    db.execute_raw(Statement::from_sql_and_values(backend, sql, [key.into(), ten_days_ago.into()])).await.unwrap();
-    db.close().await.unwrap();
-    backdate_changes(&mw, chrono::Duration::days(12)).await;
-    let quiet = mw.run_async(&["digest", "send"]).await.ok();
-    assert!(quiet.stderr.contains("Nothing to report"), "{}", quiet.stderr);
+    // The week since was quiet. The daemon was down on Monday at the cron's
+    // time; it starts a minute later, catches up, and finds nothing to report.
+    let clock = ManualClock::new(next_fire(&mw) + chrono::Duration::minutes(1));
+    mw.start_daemon(clock.clone()).await.stop().await;
+    assert_eq!(smtp.received().len(), 1, "nothing to report, nothing sent");
+    let statuses: Vec<String> = digest_rows(&mw).into_iter().map(|(_, s)| s).collect();
+    assert_eq!(statuses, ["skipped", "sent"], "digest list shows the skipped week");
 
     // Mid-week, news arrives; then the daemon restarts.
     server.set("/news/wenxin.html", Page::html(V1.replace("3月16日", "3月17日")));
     mw.run_async(&["check"]).await.ok();
-    let mut daemon = mw.command(&["run"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(8);
-    while smtp.received().len() < 2 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = std::process::Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status();
-    let _ = tokio::task::spawn_blocking(move || daemon.wait()).await;
+    clock.advance(chrono::Duration::days(2));
+    mw.start_daemon(clock.clone()).await.stop().await;
 
     assert_eq!(smtp.received().len(), 1, "the quiet week was covered; the news waits for next Monday");
-    let list = mw.run(&["digest", "list", "--format", "json"]).ok().json();
-    let statuses: Vec<&str> = list.as_array().unwrap().iter().map(|d| d["status"].as_str().unwrap()).collect();
-    assert_eq!(statuses, ["skipped", "sent"], "digest list shows the skipped week");
+    let statuses: Vec<String> = digest_rows(&mw).into_iter().map(|(_, s)| s).collect();
+    assert_eq!(statuses, ["skipped", "sent"]);
+
+    // Next Monday's run has it.
+    clock.advance(chrono::Duration::days(5));
+    let report = super::send::digest_run_at(&mw, clock.as_ref()).await;
+    assert_eq!(report.sent.len(), 1, "{report:?}");
+    let got = smtp.received();
+    assert!(got[1].part("text/plain").contains("3月[-16-]{+17+}日"), "{}", got[1].part("text/plain"));
 }

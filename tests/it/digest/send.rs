@@ -55,23 +55,17 @@ pub async fn seed_week(mw: &Mw, server: &TestServer) {
     assert_eq!(kinds.len(), 2, "seeded week: {kinds:?}");
 }
 
-/// Moves every change's `detected_at` back by `by`, through sea-orm so the
-/// stored format is the one the program writes on either backend.
-pub async fn backdate_changes(mw: &Mw, by: chrono::Duration) {
-    use sea_orm::{ConnectionTrait, Database, Statement};
-    let db = Database::connect(&mw.db.url).await.unwrap();
-    let backend = db.get_database_backend();
-    let rows = db.query_all_raw(Statement::from_string(backend, "SELECT id, detected_at FROM changes")).await.unwrap();
-    let update = match backend {
-        sea_orm::DatabaseBackend::Postgres => "UPDATE changes SET detected_at = $1 WHERE id = $2",
-        _ => "UPDATE changes SET detected_at = ? WHERE id = ?",
-    };
-    for row in rows {
-        let id: i64 = row.try_get("", "id").unwrap();
-        let at: chrono::DateTime<chrono::Utc> = row.try_get("", "detected_at").unwrap();
-        db.execute_raw(Statement::from_sql_and_values(backend, update, [(at - by).into(), id.into()])).await.unwrap();
-    }
-    db.close().await.unwrap();
+/// One digest run of the job, in this process, at `clock`'s time (what the
+/// daemon's cron tick does): build, store, deliver.
+pub async fn digest_run_at(mw: &Mw, clock: &dyn modelwatch::clock::Clock) -> modelwatch::jobs::digest::RunReport {
+    use modelwatch::mail::{SmtpMailer, SmtpSettings};
+    let config = mw.load_config();
+    let store = modelwatch::store::Store::connect(&mw.db.url, 2).await.unwrap();
+    let settings = modelwatch::jobs::digest::settings(&config.digest, &config.smtp).unwrap();
+    let mailer = SmtpMailer::new(SmtpSettings::from_config(&config.smtp));
+    let report = modelwatch::jobs::digest::run_once(&store, &mailer, &settings, clock, false).await.unwrap();
+    store.close().await.unwrap();
+    report
 }
 
 fn digests(mw: &Mw) -> Vec<serde_json::Value> {
@@ -172,6 +166,41 @@ both_backends!(
     smtp_down_keeps_the_digest_pending_until_it_is_back_on,
     smtp_down_keeps_the_digest_pending_until_it_is_back
 );
+
+/// The job's retries wait for their backoff on the job's clock: a digest the
+/// server did not take stays pending until the clock passes its next
+/// attempt (one minute after the first failure), then goes out once.
+async fn a_failed_send_waits_for_its_backoff_on_the_clock(backend: Backend) {
+    use modelwatch::clock::ManualClock;
+    if !smtp::available("a_failed_send_waits_for_its_backoff_on_the_clock") {
+        return;
+    }
+    let mut smtp = SmtpServer::start();
+    let Some(mw) = Mw::with_config(backend, &config(smtp.port, r#"["team@example.com"]"#, "")).await else {
+        return;
+    };
+    let server = TestServer::start().await;
+    seed_week(&mw, &server).await;
+    smtp.stop();
+    let clock = ManualClock::new(chrono::Utc::now());
+    let first = digest_run_at(&mw, clock.as_ref()).await;
+    assert_eq!((first.built.len(), first.retrying.len()), (1, 1), "{first:?}");
+
+    smtp.restart();
+    clock.advance(chrono::Duration::seconds(30));
+    let early = digest_run_at(&mw, clock.as_ref()).await;
+    assert!(early.sent.is_empty() && early.retrying.is_empty(), "not due yet: {early:?}");
+    assert_eq!(smtp.received().len(), 0);
+
+    clock.advance(chrono::Duration::seconds(31));
+    let due = digest_run_at(&mw, clock.as_ref()).await;
+    assert_eq!(due.sent.len(), 1, "{due:?}");
+    assert_eq!(smtp.received().len(), 1);
+    let list = digests(&mw);
+    assert_eq!((list[0]["status"].as_str(), list[0]["attempts"].as_i64()), (Some("sent"), Some(2)));
+}
+
+both_backends!(a_failed_send_waits_for_its_backoff_on_the_clock_on, a_failed_send_waits_for_its_backoff_on_the_clock);
 
 async fn a_rejected_recipient_fails_the_digest_with_the_servers_reason(backend: Backend) {
     if !smtp::available("a_rejected_recipient_fails_the_digest_with_the_servers_reason") {

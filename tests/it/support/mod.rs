@@ -2,6 +2,7 @@
 //! files and PostgreSQL databases, and the real `modelwatch` binary.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod daemon;
 pub mod db;
 pub mod http;
 pub mod records;

@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use modelwatch::store::metrics::MetricPoint;
-use modelwatch::store::record::{CheckRecord, CompressedBody, NewChange, NewSnapshot, SnapshotPointer, SourceUpdate};
+use modelwatch::store::record::{
+    CheckOutcome, CheckRecord, CompressedBody, NewChange, NewSnapshot, SnapshotPointer, SourceUpdate,
+};
 use modelwatch::types::{SourceId, SourceStatus};
 
 /// A successful check at `at` that stores `body` as a new snapshot (its raw
@@ -13,7 +15,7 @@ pub fn ok_record(source: SourceId, at: DateTime<Utc>, body: &str) -> CheckRecord
         source_id: source,
         started_at: at,
         duration_ms: 5,
-        outcome: "ok".into(),
+        outcome: CheckOutcome::Ok,
         http_status: Some(200),
         error_kind: None,
         message: None,

@@ -1,58 +1,42 @@
 //! One digest run: build and store the period's digests (outbox), then
-//! deliver what is pending. Used by the cron job, the start-up catch-up and
-//! `digest send`; `digest preview` and `--dry-run` use [`prepare`] alone.
-
-use std::sync::Arc;
+//! deliver what is pending. Used by the daemon's digest job, its start-up
+//! catch-up and `digest send`; `digest preview` and `--dry-run` use the pure
+//! [`crate::digest::prepare`] alone.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use tracing::Instrument;
 
-use super::outbox::{self, AttemptOutcome, Audience, RetryPolicy};
-use super::{BuildOptions, DigestInputs, Language, Period, RenderError, Rendered, Templates, build, filter_by_tags};
+use crate::clock::Clock;
+use crate::digest::outbox::{self, AttemptOutcome};
+use crate::digest::{BuildOptions, DigestInputs, DigestSettings, Period, RenderError, Templates, prepare};
 use crate::mail::{Mailer, OutgoingMail};
 use crate::store::digest::{DigestRow, NewDigest};
 use crate::store::{Store, StoreError};
 
-/// Everything a run needs besides the store and the mailer.
-#[derive(Debug, Clone)]
-pub struct DigestSettings {
-    pub from: String,
-    pub audiences: Vec<Audience>,
-    pub language: Language,
-    pub timezone: Tz,
-    pub templates: Arc<Templates>,
-    pub build: BuildOptions,
-    pub retry: RetryPolicy,
-    /// Send a short "no changes" digest instead of skipping an empty period.
-    pub send_empty: bool,
-}
-
-impl DigestSettings {
-    /// From `[digest]` (and `[smtp]`'s timeouts, which bound the claim's
-    /// lease). Template overrides are read here, once.
-    pub fn from_config(
-        c: &crate::config::DigestConfig,
-        smtp: &crate::config::SmtpConfig,
-    ) -> Result<DigestSettings, DigestError> {
-        Ok(DigestSettings {
-            from: c.from.clone(),
-            audiences: outbox::audiences(&c.recipients),
-            language: c.language,
-            timezone: c.timezone,
-            templates: Arc::new(Templates::with_overrides(&c.templates_dir)?),
-            build: BuildOptions {
-                failing_after_days: i64::from(c.failing_after_days),
-                top_movers: usize::try_from(c.top_movers).unwrap_or(usize::MAX),
-            },
-            retry: RetryPolicy {
-                max_attempts: c.max_attempts,
-                lease: outbox::lease_for(smtp.connect_timeout, smtp.timeout),
-                ..RetryPolicy::default()
-            },
-            send_empty: c.send_empty,
-        })
-    }
+/// The digest settings of `[digest]` (and `[smtp]`'s timeouts, which bound
+/// the claim's lease). Template overrides are read here, once.
+pub fn settings(
+    c: &crate::config::DigestConfig,
+    smtp: &crate::config::SmtpConfig,
+) -> Result<DigestSettings, DigestError> {
+    Ok(DigestSettings {
+        from: c.from.clone(),
+        audiences: outbox::audiences(&c.recipients),
+        language: c.language,
+        timezone: c.timezone,
+        templates: std::sync::Arc::new(Templates::with_overrides(&c.templates_dir)?),
+        build: BuildOptions {
+            failing_after_days: i64::from(c.failing_after_days),
+            top_movers: usize::try_from(c.top_movers).unwrap_or(usize::MAX),
+        },
+        retry: outbox::RetryPolicy {
+            max_attempts: c.max_attempts,
+            lease: outbox::lease_for(smtp.connect_timeout, smtp.timeout),
+            ..outbox::RetryPolicy::default()
+        },
+        send_empty: c.send_empty,
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,38 +45,6 @@ pub enum DigestError {
     Store(#[from] StoreError),
     #[error("cannot render the digest")]
     Render(#[from] RenderError),
-}
-
-/// One audience's rendered digest for a period.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    pub period: Period,
-    pub audience: Audience,
-    pub rendered: Rendered,
-    pub empty: bool,
-}
-
-/// Builds and renders the period's digest for every audience. Audiences
-/// with nothing to report are left out unless `send_empty` (or `always`,
-/// for previews).
-pub fn prepare(
-    settings: &DigestSettings,
-    period: &Period,
-    inputs: &DigestInputs,
-    always: bool,
-) -> Result<Vec<Prepared>, DigestError> {
-    let mut out = Vec::new();
-    for audience in &settings.audiences {
-        let filtered = filter_by_tags(inputs.clone(), &audience.tags);
-        let digest = build(period.clone(), filtered, &settings.build);
-        let empty = digest.is_empty();
-        if empty && !settings.send_empty && !always {
-            continue;
-        }
-        let rendered = settings.templates.render(&digest, settings.language)?;
-        out.push(Prepared { period: period.clone(), audience: audience.clone(), rendered, empty });
-    }
-    Ok(out)
 }
 
 /// What a run did, for the CLI and the logs.
@@ -177,14 +129,14 @@ pub async fn deliver<M: Mailer>(
     store: &Store,
     mailer: &M,
     settings: &DigestSettings,
-    now: DateTime<Utc>,
+    clock: &dyn Clock,
     ignore_backoff: bool,
     report: &mut RunReport,
 ) -> Result<(), DigestError> {
-    for row in store.digest_pending(now, ignore_backoff).await? {
+    for row in store.digest_pending(clock.now(), ignore_backoff).await? {
         let span =
             tracing::info_span!("digest", digest_id = row.id, period = %row.period_key, audience = %row.audience);
-        deliver_one(store, mailer, settings, row, now, report).instrument(span).await?;
+        deliver_one(store, mailer, settings, row, clock, report).instrument(span).await?;
     }
     // Display only: a count of digests fits an f64 exactly.
     #[allow(clippy::cast_precision_loss)]
@@ -198,12 +150,12 @@ async fn deliver_one<M: Mailer>(
     mailer: &M,
     settings: &DigestSettings,
     row: DigestRow,
-    now: DateTime<Utc>,
+    clock: &dyn Clock,
     report: &mut RunReport,
 ) -> Result<(), DigestError> {
     // The lease runs from the claim, not from the run's start: earlier rows
     // of this run may have taken minutes to send.
-    let claimed_at = Utc::now().max(now);
+    let claimed_at = clock.now();
     let lease = chrono::Duration::from_std(settings.retry.lease).unwrap_or(chrono::Duration::days(1));
     let lease_until = outbox::lease_end(claimed_at, lease);
     if !store.digest_claim(row.id, claimed_at, lease_until).await? {
@@ -222,7 +174,7 @@ async fn deliver_one<M: Mailer>(
     };
     let result = mailer.send(&mail).await;
     let error = result.as_ref().err().map(|e| (e.report(), e.is_permanent()));
-    let outcome = outbox::after_attempt(attempts, error, Utc::now().max(now), &settings.retry);
+    let outcome = outbox::after_attempt(attempts, error, clock.now().max(claimed_at), &settings.retry);
     if !store.digest_record(row.id, lease_until, &outcome).await? {
         // Our lease lapsed and another sender took the row over (or an
         // operator changed it): its outcome is the one that counts.
@@ -249,18 +201,20 @@ async fn deliver_one<M: Mailer>(
     Ok(())
 }
 
-/// A whole run: build and queue the current period, then deliver.
+/// A whole run at `clock`'s now: build and queue the current period, then
+/// deliver.
 pub async fn run_once<M: Mailer>(
     store: &Store,
     mailer: &M,
     settings: &DigestSettings,
-    now: DateTime<Utc>,
+    clock: &dyn Clock,
     ignore_backoff: bool,
 ) -> Result<RunReport, DigestError> {
     let mut report = RunReport::default();
+    let now = clock.now();
     let period = current_period(store, now, settings.timezone).await?;
     let inputs = crate::store::digest::load_inputs(store, &period).await?;
     enqueue(store, settings, &period, &inputs, now, &mut report).await?;
-    deliver(store, mailer, settings, now, ignore_backoff, &mut report).await?;
+    deliver(store, mailer, settings, clock, ignore_backoff, &mut report).await?;
     Ok(report)
 }

@@ -10,9 +10,11 @@ use chrono_tz::Tz;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::send::{self, DigestSettings, RunReport};
+use super::digest::{self as job, RunReport};
+use crate::clock::{Clock, SharedClock};
 use crate::config::Config;
-use crate::mail::{SmtpMailer, SmtpSettings};
+use crate::digest::DigestSettings;
+use crate::mail::Mailer;
 use crate::schedule::CronExpr;
 use crate::store::Store;
 
@@ -44,28 +46,41 @@ pub fn missed(last_period_end: Option<DateTime<Utc>>, previous_fire: Option<Date
     matches!((last_period_end, previous_fire), (Some(end), Some(fire)) if end < fire)
 }
 
+/// What the digest job works with: the daemon's store, mailer and clock.
+pub struct DigestJob<M> {
+    pub store: Store,
+    pub mailer: M,
+    pub clock: SharedClock,
+}
+
 /// Runs until `shutdown`. `ticks` receives one message per cron fire (the
 /// scheduler's closure only enqueues).
-pub async fn run(store: Store, config: Arc<Config>, mut ticks: mpsc::Receiver<()>, shutdown: CancellationToken) {
-    let settings = match DigestSettings::from_config(&config.digest, &config.smtp) {
+pub async fn run<M: Mailer>(
+    job: DigestJob<M>,
+    config: Arc<Config>,
+    mut ticks: mpsc::Receiver<()>,
+    shutdown: CancellationToken,
+) {
+    let settings = match job::settings(&config.digest, &config.smtp) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %crate::error_chain(&e), "Digest disabled: cannot load its templates.");
             return;
         }
     };
-    let mailer = SmtpMailer::new(SmtpSettings::from_config(&config.smtp));
+    let DigestJob { store, mailer, clock } = job;
+    let clock = clock.as_ref();
 
-    let now = Utc::now();
+    let now = clock.now();
     let last_end = store.digest_last_period_end().await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "Cannot read the digest outbox at start-up.");
         None
     });
     if missed(last_end, previous_fire(&config.digest.cron, settings.timezone, now)) {
         tracing::info!("A digest send was missed while the daemon was down; sending it now.");
-        run_logged(&store, &mailer, &settings, true).await;
+        run_logged(&store, &mailer, &settings, clock, true).await;
     } else {
-        deliver_due(&store, &mailer, &settings).await;
+        run_logged(&store, &mailer, &settings, clock, false).await;
     }
 
     let mut retry = tokio::time::interval(RETRY_POLL);
@@ -75,20 +90,20 @@ pub async fn run(store: Store, config: Arc<Config>, mut ticks: mpsc::Receiver<()
             _ = shutdown.cancelled() => break,
             tick = ticks.recv() => {
                 if tick.is_none() { break; }
-                run_logged(&store, &mailer, &settings, true).await;
+                run_logged(&store, &mailer, &settings, clock, true).await;
             }
-            _ = retry.tick() => deliver_due(&store, &mailer, &settings).await,
+            _ = retry.tick() => run_logged(&store, &mailer, &settings, clock, false).await,
         }
     }
 }
 
-async fn run_logged(store: &Store, mailer: &SmtpMailer, settings: &DigestSettings, build: bool) {
-    let now = Utc::now();
+/// A whole run (`build`), or only the delivery of due retries.
+async fn run_logged<M: Mailer>(store: &Store, mailer: &M, settings: &DigestSettings, clock: &dyn Clock, build: bool) {
     let result = if build {
-        send::run_once(store, mailer, settings, now, false).await
+        job::run_once(store, mailer, settings, clock, false).await
     } else {
         let mut report = RunReport::default();
-        send::deliver(store, mailer, settings, now, false, &mut report).await.map(|()| report)
+        job::deliver(store, mailer, settings, clock, false, &mut report).await.map(|()| report)
     };
     match result {
         Ok(r) if r == RunReport::default() => {}
@@ -101,10 +116,6 @@ async fn run_logged(store: &Store, mailer: &SmtpMailer, settings: &DigestSetting
         ),
         Err(e) => tracing::error!(error = %crate::error_chain(&e), "Digest run failed"),
     }
-}
-
-async fn deliver_due(store: &Store, mailer: &SmtpMailer, settings: &DigestSettings) {
-    run_logged(store, mailer, settings, false).await;
 }
 
 #[cfg(test)]
