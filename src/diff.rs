@@ -75,15 +75,33 @@ struct Inline<'a> {
     ops: Vec<DiffOp>,
 }
 
-/// Diffs two normalised texts; `None` when their lines are equal.
-pub fn diff_text(old: &str, new: &str, opts: &DiffOptions) -> Option<TextChange> {
-    let deadline = Instant::now() + opts.deadline;
+/// The whole diff of two snapshot texts, for reading (`changes show`):
+/// every hunk, no cut, a generous deadline. The marked lines of
+/// [`crate::excerpt`]; empty when the texts are the same.
+pub fn whole_diff(old: &str, new: &str) -> String {
+    Excerpt { lines: whole_diff_lines(old, new) }.render()
+}
+
+/// [`whole_diff`] as typed lines (the web view's change page): text that
+/// happens to look like a mark (`[-…-]`) stays text.
+pub fn whole_diff_lines(old: &str, new: &str) -> Vec<ExcerptLine> {
+    let opts = DiffOptions {
+        context_lines: 2,
+        max_excerpt_chars: usize::MAX,
+        max_hunks: usize::MAX,
+        deadline: Duration::from_secs(5),
+    };
     let old_lines: Vec<&str> = old.lines().collect();
     let new_lines: Vec<&str> = new.lines().collect();
     if old_lines == new_lines {
-        return None;
+        return Vec::new();
     }
-    let ops = capture_diff_slices_deadline(Algorithm::Patience, &old_lines, &new_lines, Some(deadline));
+    let rows = diff_rows(&old_lines, &new_lines, Instant::now() + opts.deadline);
+    excerpt_lines(&rows, &opts)
+}
+
+fn diff_rows<'a>(old_lines: &[&'a str], new_lines: &[&'a str], deadline: Instant) -> Vec<Row<'a>> {
+    let ops = capture_diff_slices_deadline(Algorithm::Patience, old_lines, new_lines, Some(deadline));
     let mut rows = Vec::new();
     for op in ops {
         let (tag, o, n) = op.as_tag_tuple();
@@ -94,6 +112,18 @@ pub fn diff_text(old: &str, new: &str, opts: &DiffOptions) -> Option<TextChange>
             similar::DiffTag::Replace => pair(&old_lines[o], &new_lines[n], deadline, &mut rows),
         }
     }
+    rows
+}
+
+/// Diffs two normalised texts; `None` when their lines are equal.
+pub fn diff_text(old: &str, new: &str, opts: &DiffOptions) -> Option<TextChange> {
+    let deadline = Instant::now() + opts.deadline;
+    let old_lines: Vec<&str> = old.lines().collect();
+    let new_lines: Vec<&str> = new.lines().collect();
+    if old_lines == new_lines {
+        return None;
+    }
+    let rows = diff_rows(&old_lines, &new_lines, deadline);
 
     let (mut added, mut removed, mut modified, mut changed_chars) = (0u32, 0u32, 0u32, 0usize);
     for row in &rows {
@@ -328,6 +358,16 @@ fn summary(modified: u32, added: u32, removed: u32) -> String {
 }
 
 fn excerpt(rows: &[Row<'_>], opts: &DiffOptions) -> String {
+    let text = Excerpt { lines: excerpt_lines(rows, opts) }.render();
+    if chars(&text) <= opts.max_excerpt_chars {
+        return text;
+    }
+    let mut cut: String = text.chars().take(opts.max_excerpt_chars.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+fn excerpt_lines(rows: &[Row<'_>], opts: &DiffOptions) -> Vec<ExcerptLine> {
     let mut hunks: Vec<(usize, usize)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         if matches!(row, Row::Same(_)) {
@@ -358,13 +398,7 @@ fn excerpt(rows: &[Row<'_>], opts: &DiffOptions) -> String {
     if more {
         lines.push(ExcerptLine::gap());
     }
-    let text = Excerpt { lines }.render();
-    if chars(&text) <= opts.max_excerpt_chars {
-        return text;
-    }
-    let mut cut: String = text.chars().take(opts.max_excerpt_chars.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
+    lines
 }
 
 #[cfg(test)]

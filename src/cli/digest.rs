@@ -71,8 +71,8 @@ pub struct SendArgs {
 }
 
 pub async fn run(ctx: &Context, cmd: DigestCommand) -> anyhow::Result<()> {
-    let settings =
-        DigestSettings::from_config(&ctx.config.digest, &ctx.config.smtp).map_err(|e| usage(crate::error_chain(&e)))?;
+    let settings = DigestSettings::from_config(&ctx.config.digest, &ctx.config.smtp, &ctx.config.web)
+        .map_err(|e| usage(crate::error_chain(&e)))?;
     match cmd {
         DigestCommand::Preview(args) => preview(ctx, settings, &args).await,
         DigestCommand::Send(args) => send_now(ctx, settings, &args).await,

@@ -47,7 +47,7 @@ pub fn missed(last_period_end: Option<DateTime<Utc>>, previous_fire: Option<Date
 /// Runs until `shutdown`. `ticks` receives one message per cron fire (the
 /// scheduler's closure only enqueues).
 pub async fn run(store: Store, config: Arc<Config>, mut ticks: mpsc::Receiver<()>, shutdown: CancellationToken) {
-    let settings = match DigestSettings::from_config(&config.digest, &config.smtp) {
+    let settings = match DigestSettings::from_config(&config.digest, &config.smtp, &config.web) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %crate::error_chain(&e), "Digest disabled: cannot load its templates.");

@@ -30,10 +30,12 @@ pub struct DigestSettings {
 
 impl DigestSettings {
     /// From `[digest]` (and `[smtp]`'s timeouts, which bound the claim's
-    /// lease). Template overrides are read here, once.
+    /// lease; `[web]`'s `base_url`, which the items link to). Template
+    /// overrides are read here, once.
     pub fn from_config(
         c: &crate::config::DigestConfig,
         smtp: &crate::config::SmtpConfig,
+        web: &crate::config::WebConfig,
     ) -> Result<DigestSettings, DigestError> {
         Ok(DigestSettings {
             from: c.from.clone(),
@@ -44,6 +46,7 @@ impl DigestSettings {
             build: BuildOptions {
                 failing_after_days: i64::from(c.failing_after_days),
                 top_movers: usize::try_from(c.top_movers).unwrap_or(usize::MAX),
+                web_base: web.base_url.as_ref().map(|u| u.as_str().trim_end_matches('/').to_owned()),
             },
             retry: RetryPolicy {
                 max_attempts: c.max_attempts,

@@ -5,6 +5,7 @@
 pub mod db;
 pub mod http;
 pub mod records;
+pub mod webdriver;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -64,6 +65,8 @@ respect_robots = false
 [schedule]
 jitter = 0.0
 [ops]
+listen = ""
+[web]
 listen = ""
 "#;
 
