@@ -76,7 +76,7 @@ struct Inline<'a> {
 }
 
 /// The whole diff of two snapshot texts, for reading (`changes show`):
-/// every hunk, no cut, a generous deadline. The marked lines of
+/// every hunk and every line whole, a generous deadline. The marked lines of
 /// [`crate::excerpt`]; empty when the texts are the same.
 pub fn whole_diff(old: &str, new: &str) -> String {
     Excerpt { lines: whole_diff_lines(old, new) }.render()
@@ -97,7 +97,7 @@ pub fn whole_diff_lines(old: &str, new: &str) -> Vec<ExcerptLine> {
         return Vec::new();
     }
     let rows = diff_rows(&old_lines, &new_lines, Instant::now() + opts.deadline);
-    excerpt_lines(&rows, &opts)
+    excerpt_lines(&rows, &opts, true)
 }
 
 fn diff_rows<'a>(old_lines: &[&'a str], new_lines: &[&'a str], deadline: Instant) -> Vec<Row<'a>> {
@@ -268,7 +268,9 @@ impl Inline<'_> {
     /// `参数量为[-1500-]{+1750+}亿`: removed before added; a lone space or
     /// symbol between two changes is folded into them so marks do not
     /// fragment; long unchanged stretches are elided to "…".
-    fn render(&self) -> Vec<Segment> {
+    /// The line's runs; unchanged text is shortened around the changes
+    /// unless `whole`.
+    fn render(&self, whole: bool) -> Vec<Segment> {
         // (is_change, old text, new text) runs.
         let mut runs: Vec<(bool, String, String)> = Vec::new();
         for op in &self.ops {
@@ -310,7 +312,8 @@ impl Inline<'_> {
                     out.push(Segment::new(SegmentKind::Ins, new));
                 }
             } else {
-                out.push(Segment::new(SegmentKind::Same, elide(&old, k == 0, k == last)));
+                let text = if whole { old } else { elide(&old, k == 0, k == last) };
+                out.push(Segment::new(SegmentKind::Same, text));
             }
         }
         out
@@ -358,7 +361,7 @@ fn summary(modified: u32, added: u32, removed: u32) -> String {
 }
 
 fn excerpt(rows: &[Row<'_>], opts: &DiffOptions) -> String {
-    let text = Excerpt { lines: excerpt_lines(rows, opts) }.render();
+    let text = Excerpt { lines: excerpt_lines(rows, opts, false) }.render();
     if chars(&text) <= opts.max_excerpt_chars {
         return text;
     }
@@ -367,7 +370,10 @@ fn excerpt(rows: &[Row<'_>], opts: &DiffOptions) -> String {
     cut
 }
 
-fn excerpt_lines(rows: &[Row<'_>], opts: &DiffOptions) -> Vec<ExcerptLine> {
+/// The hunks as typed lines; long lines are cut unless `whole` (the whole
+/// diff a reader asked for).
+fn excerpt_lines(rows: &[Row<'_>], opts: &DiffOptions, whole: bool) -> Vec<ExcerptLine> {
+    let cut = |l: &str, max: usize| if whole { l.to_owned() } else { truncate(l, max) };
     let mut hunks: Vec<(usize, usize)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         if matches!(row, Row::Same(_)) {
@@ -388,10 +394,10 @@ fn excerpt_lines(rows: &[Row<'_>], opts: &DiffOptions) -> Vec<ExcerptLine> {
         }
         for row in &rows[start..end] {
             lines.push(match row {
-                Row::Same(l) => ExcerptLine::context(&truncate(l, MAX_CONTEXT_LINE_CHARS)),
-                Row::Removed(l) => ExcerptLine::removed(&truncate(l, MAX_WHOLE_LINE_CHARS)),
-                Row::Added(l) => ExcerptLine::added(&truncate(l, MAX_WHOLE_LINE_CHARS)),
-                Row::Modified(inline) => ExcerptLine::modified(inline.render()),
+                Row::Same(l) => ExcerptLine::context(&cut(l, MAX_CONTEXT_LINE_CHARS)),
+                Row::Removed(l) => ExcerptLine::removed(&cut(l, MAX_WHOLE_LINE_CHARS)),
+                Row::Added(l) => ExcerptLine::added(&cut(l, MAX_WHOLE_LINE_CHARS)),
+                Row::Modified(inline) => ExcerptLine::modified(inline.render(whole)),
             });
         }
     }
@@ -408,6 +414,19 @@ mod tests {
 
     fn diff(old: &str, new: &str) -> TextChange {
         diff_text(old, new, &DiffOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn the_whole_diff_keeps_long_lines_whole() {
+        let long = "很长的一段背景介绍，".repeat(40);
+        let old = format!("{long}参数量为1500亿。\n{long}");
+        let new = format!("{long}参数量为1750亿。\n{long}");
+        let short = diff(&old, &new).excerpt;
+        assert!(short.contains('…'), "the excerpt shortens: {short}");
+        let whole = whole_diff_lines(&old, &new);
+        let text: String = whole.iter().flat_map(|l| l.segments.iter().map(|s| s.text.as_str())).collect();
+        assert!(text.contains(&format!("{long}参数量为1")) && !text.contains('…'), "{text}");
+        assert!(whole_diff_lines("同一段", "同一段").is_empty());
     }
 
     #[test]

@@ -20,7 +20,9 @@ pub const TOKEN: &str = "test-token-for-the-web-view-0123";
 const HOSTILE_V1: &str = "读者留言：&lt;script&gt;document.title='pwned'&lt;/script&gt; 以及 [-旧版-] 标记。";
 const HOSTILE_V2: &str = "读者留言：&lt;script&gt;document.title='pwned'&lt;/script&gt; 以及 [-新版-] 标记。";
 /// What a reader sees of the second version.
-pub const HOSTILE_TEXT: &str = "<script>document.title='pwned'</script> 以及 [-新版-] 标记";
+/// What a reader sees of the second version (normalisation drops the
+/// spaces between CJK and other text).
+pub const HOSTILE_TEXT: &str = "<script>document.title='pwned'</script>以及[-新版-]标记";
 
 fn article(note: &str, extra: &str) -> String {
     format!(
@@ -36,7 +38,8 @@ fn article(note: &str, extra: &str) -> String {
 
 pub struct Seeded {
     pub mw: Mw,
-    pub server: TestServer,
+    /// Kept serving for the test's length.
+    pub _server: TestServer,
     pub article: i64,
     pub gone: i64,
 }
@@ -85,14 +88,13 @@ pub async fn seeded(backend: Backend) -> Option<Seeded> {
     server.set("/news/weekly.html", Page::html(article(HOSTILE_V2, extra)));
     server.set("/reports/landscape.html", Page::status(404));
     mw.run_async(&["check", "--all"]).await.ok();
-    Some(Seeded { mw, server, article: article_id, gone })
+    Some(Seeded { mw, _server: server, article: article_id, gone })
 }
 
 /// The web view on 127.0.0.1:0 over `seeded`'s database, in-process, with
 /// `web_toml` (a `[web]` table) and the test token in the environment.
 pub struct Served {
     pub base: String,
-    pub store: Store,
     stop: CancellationToken,
 }
 
@@ -107,10 +109,10 @@ pub async fn serve(mw: &Mw, web_toml: &str) -> Served {
     let overrides = Overrides { env, database_url: Some(mw.db.url.clone()) };
     let config = Config::from_toml(web_toml, "web test", mw.path().to_path_buf(), &overrides).unwrap();
     let store = Store::connect(&mw.db.url, 2).await.unwrap();
-    let state = modelwatch::web::WebState::new(store.clone(), config.web.clone()).unwrap();
+    let state = modelwatch::web::WebState::new(store, config.web.clone()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let stop = CancellationToken::new();
     tokio::spawn(modelwatch::web::serve(listener, state, stop.clone()));
-    Served { base, store, stop }
+    Served { base, stop }
 }
