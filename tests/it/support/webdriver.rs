@@ -76,6 +76,15 @@ impl Driver {
 }
 
 async fn call(client: &reqwest::Client, method: reqwest::Method, url: &str, body: Option<Value>) -> Value {
+    try_call(client, method, url, body).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn try_call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    body: Option<Value>,
+) -> Result<Value, String> {
     let mut req = client.request(method.clone(), url);
     if let Some(b) = body {
         req = req.header("content-type", "application/json").body(b.to_string());
@@ -83,9 +92,11 @@ async fn call(client: &reqwest::Client, method: reqwest::Method, url: &str, body
     let res = req.send().await.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
     let status = res.status();
     let text = res.text().await.unwrap();
-    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {url}: not JSON ({e}): {text}"));
-    assert!(status.is_success(), "{method} {url}: {status}: {text}");
-    v["value"].clone()
+    let v: Value = serde_json::from_str(&text).map_err(|e| format!("{method} {url}: not JSON ({e}): {text}"))?;
+    if !status.is_success() {
+        return Err(format!("{method} {url}: {status}: {text}"));
+    }
+    Ok(v["value"].clone())
 }
 
 /// One browser session.
@@ -120,10 +131,46 @@ impl Browser {
         self.get("/source").await.as_str().unwrap_or_default().to_owned()
     }
 
-    /// The rendered text of the page (what a reader sees).
+    /// The rendered text of the page (what a reader sees). Right after a
+    /// click that submits a form, the old page may still be going away: a
+    /// stale element is read again from the new one.
     pub async fn text(&self) -> String {
-        let body = self.find("body").await.expect("a body");
-        self.get(&format!("/element/{body}/text")).await.as_str().unwrap_or_default().to_owned()
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let body = self.find("body").await.expect("a body");
+            let url = format!("{}/element/{body}/text", self.base);
+            match try_call(&self.client, reqwest::Method::GET, &url, None).await {
+                Ok(v) => return v.as_str().unwrap_or_default().to_owned(),
+                Err(e) => assert!(Instant::now() < deadline, "{e}"),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The page's text once it contains `needle` (a submitted form's answer).
+    pub async fn wait_text(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.text().await;
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "no {needle:?} in the page within 10 s:\n{text}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The URL once it ends with `suffix` (a redirect after a form).
+    pub async fn wait_url(&self, suffix: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let url = self.url().await;
+            if url.ends_with(suffix) {
+                return url;
+            }
+            assert!(Instant::now() < deadline, "the URL is {url}, not …{suffix}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn find_all(&self, css: &str) -> Vec<String> {

@@ -75,15 +75,13 @@ async fn web_view_in_a_real_browser(backend: Backend) {
     assert!(text.contains("Status history") && text.contains("Archived snapshots"), "{text}");
     assert!(text.contains("gone"), "{text}");
     b.click("a[href^='/snapshots/']").await;
-    let text = b.text().await;
-    assert!(text.contains("这份报告梳理了国内大模型厂商的融资与产品发布节奏"), "the last good copy:\n{text}");
+    b.wait_text("这份报告梳理了国内大模型厂商的融资与产品发布节奏").await;
     b.click("a[href$='/raw']").await;
-    let text = b.text().await;
-    assert!(text.contains("<article><h1>行业全景图</h1>"), "the raw body, as text:\n{text}");
+    b.wait_text("<article><h1>行业全景图</h1>").await;
     let text = open(&b, base, &format!("/sources/{}", seed.article), "大模型周报：开源与闭源之争").await;
     assert!(text.contains("content"), "{text}");
     b.click(&format!("a[href='/changes/{change_id}']")).await;
-    assert!(b.url().await.ends_with(&format!("/changes/{change_id}")));
+    b.wait_url(&format!("/changes/{change_id}")).await;
     // The archived text shows the hostile note as text too.
     let snapshot = change["to_snapshot_id"].as_i64().unwrap();
     let text = open(&b, base, &format!("/snapshots/{snapshot}"), &format!("Snapshot #{snapshot}")).await;
@@ -125,10 +123,10 @@ async fn web_view_in_a_real_browser(backend: Backend) {
     open(&b, base, "/login", "Log in").await;
     b.type_into("#token", "not-the-token").await;
     b.click("#login").await;
-    assert!(b.text().await.contains("That token is not right"));
+    b.wait_text("That token is not right").await;
     b.type_into("#token", TOKEN).await;
     b.click("#login").await;
-    assert!(b.url().await.ends_with("/review"), "{}", b.url().await);
+    b.wait_url("/review").await;
     let cookies = b.cookies().await;
     let session = cookies.as_array().unwrap().iter().find(|c| c["name"] == "mw_session").expect("session cookie");
     assert_eq!(session["httpOnly"], true, "{session}");
@@ -151,8 +149,7 @@ async fn web_view_in_a_real_browser(backend: Backend) {
 
     // Accept through the form: the same store operation as `catalog accept`.
     b.click(&format!("#accept-{fact_id}")).await;
-    let text = b.text().await;
-    assert!(text.contains(&format!("Fact #{fact_id} accepted.")), "{text}");
+    b.wait_text(&format!("Fact #{fact_id} accepted.")).await;
     assert_eq!(seed.fact_status(fact_id).await, "accepted");
     assert!(b.find(&format!("#accept-{fact_id}")).await.is_none(), "an accepted fact leaves the queue");
 
