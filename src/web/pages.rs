@@ -95,7 +95,7 @@ impl Pages {
         env.add_filter("q", |s: String| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>());
         env.add_filter("when", when);
         for (name, source) in TEMPLATES {
-            env.add_template(*name, *source)?;
+            env.add_template(name, source)?;
         }
         Ok(Pages { env })
     }
