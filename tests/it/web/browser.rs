@@ -111,6 +111,8 @@ async fn web_view_in_a_real_browser(backend: Backend) {
         assert!(text.contains(r["health_text"].as_str().unwrap()), "{r} not on the page:\n{text}");
     }
 
+    shots(&seed, base).await;
+
     // The review action without a login is refused and changes nothing.
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let accept = format!("{base}/review/facts/{fact_id}/accept");
@@ -153,7 +155,16 @@ async fn web_view_in_a_real_browser(backend: Backend) {
     assert_eq!(seed.fact_status(fact_id).await, "accepted");
     assert!(b.find(&format!("#accept-{fact_id}")).await.is_none(), "an accepted fact leaves the queue");
 
-    shots(&seed, base).await;
+    // Reject a candidate for good: `catalog reject NAME`'s store operation.
+    let candidates = || async {
+        let r = seed.mw.run_async(&["catalog", "candidates", "--format", "json"]).await.ok().json();
+        r.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    assert!(candidates().await.contains(&"GLM-4".to_owned()));
+    b.click("#candidate-1 form[action='/review/reject'] button").await;
+    b.wait_text("\"GLM-4\" rejected").await;
+    assert!(!candidates().await.contains(&"GLM-4".to_owned()));
+
     b.close().await;
     drop(served);
 }
