@@ -137,7 +137,13 @@ fn cookie(state: &WebState, id: &str, max_age: u64) -> HeaderValue {
 /// on where they differ (both are hashed first).
 fn token_matches(state: &WebState, given: &str) -> bool {
     let Some(token) = &state.config().token else { return false };
-    let (a, b) = (Sha256::digest(given.as_bytes()), Sha256::digest(token.expose().as_bytes()));
+    same_secret(given, token.expose())
+}
+
+/// Compares two secrets in time that does not depend on where they differ:
+/// both are hashed first, then every byte is compared.
+fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
     a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -154,7 +160,7 @@ pub fn authorize(visitor: &Visitor, body: &[u8]) -> Result<HashMap<String, Strin
 
 fn csrf_ok(visitor: &Visitor, fields: &HashMap<String, String>) -> Result<(), PageError> {
     match (&visitor.csrf, fields.get("csrf")) {
-        (Some(expected), Some(given)) if expected.as_bytes() == given.as_bytes() => Ok(()),
+        (Some(expected), Some(given)) if same_secret(expected, given) => Ok(()),
         _ => Err(PageError::Forbidden(
             "The form's security token is missing or stale; reload the page and try again.".to_owned(),
         )),
@@ -262,6 +268,12 @@ pub async fn require_login_to_read(State(state): State<WebState>, req: Request, 
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd") && !same_secret("abc", "ab") && !same_secret("", "x"));
+    }
 
     #[test]
     fn only_local_paths_are_followed_after_login() {
