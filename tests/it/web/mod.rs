@@ -5,5 +5,6 @@
 
 mod browser;
 mod daemon;
+mod digest;
 mod safety;
 mod seed;
