@@ -77,9 +77,24 @@ pub async fn entity(
 #[derive(Serialize)]
 struct ReviewPage {
     title: &'static str,
+    /// This page's share of each queue, and each queue's length.
     facts: Vec<FactRow>,
+    facts_total: usize,
     candidates: Vec<CandidateRow>,
+    candidates_total: usize,
     done: Option<String>,
+    page: u64,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// Page `page` (1-based) of `rows`, `size` a page.
+fn page_of<T>(mut rows: Vec<T>, page: u64, size: u64) -> Vec<T> {
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    let start = usize::try_from(page - 1).unwrap_or(usize::MAX).saturating_mul(size).min(rows.len());
+    rows.drain(..start);
+    rows.truncate(size);
+    rows
 }
 
 pub async fn review(
@@ -88,11 +103,27 @@ pub async fn review(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let q = form::query(raw.as_deref());
+    let page = form::page(&q)?;
+    let size = state.page_size();
     let store = state.store();
     let facts = store.catalog_facts(true, None).await.map_err(catalog_error)?;
     let candidates = store.catalog_candidates().await.map_err(catalog_error)?;
-    let page = ReviewPage { title: "Review", facts, candidates, done: q.get("done").cloned() };
-    state.inner.pages.render("review.html", &visitor, page)
+    let (facts_total, candidates_total) = (facts.len(), candidates.len());
+    let more = (facts_total.max(candidates_total) as u64) > page * size;
+    let mut links = q.clone();
+    links.remove("done");
+    let review = ReviewPage {
+        title: "Review",
+        facts: page_of(facts, page, size),
+        facts_total,
+        candidates: page_of(candidates, page, size),
+        candidates_total,
+        done: q.get("done").cloned(),
+        prev: (page > 1).then(|| form::with_page(&links, page - 1)),
+        next: more.then(|| form::with_page(&links, page + 1)),
+        page,
+    };
+    state.inner.pages.render("review.html", &visitor, review)
 }
 
 /// Back to where the form was, with what was done.
@@ -158,4 +189,17 @@ pub async fn merge(State(state): State<WebState>, visitor: Visitor, body: Bytes)
     let e = state.store().catalog_merge(from, into).await.map_err(catalog_error)?;
     tracing::info!(from = %from, into = %e, "Entities merged on the web");
     Ok(done(&fields, &format!("Merged {from:?} into {e}.")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_of;
+
+    #[test]
+    fn pages_of_a_queue() {
+        let rows: Vec<u32> = (1..=5).collect();
+        assert_eq!(page_of(rows.clone(), 1, 2), vec![1, 2]);
+        assert_eq!(page_of(rows.clone(), 3, 2), vec![5]);
+        assert!(page_of(rows, 9, 2).is_empty());
+    }
 }

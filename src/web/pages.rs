@@ -80,7 +80,7 @@ impl IntoResponse for PageError {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    crate::digest::render::escape_html(s)
 }
 
 pub struct Pages {
@@ -92,6 +92,17 @@ impl Pages {
         let mut env = Environment::new();
         // Every template is HTML, whatever its name: nothing renders raw.
         env.set_auto_escape_callback(|_| AutoEscape::Html);
+        // The digest's escaping: `<>&"'` only, so URLs stay readable (`/`
+        // is harmless in text and attribute values alike).
+        env.set_formatter(|out, state, value| {
+            if *state.auto_escape() == AutoEscape::Html
+                && !value.is_safe()
+                && let Some(s) = value.as_str()
+            {
+                return out.write_str(&escape(s)).map_err(minijinja::Error::from);
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
         env.add_filter("q", |s: String| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>());
         env.add_filter("when", when);
         for (name, source) in TEMPLATES {

@@ -137,11 +137,15 @@ impl Browser {
     pub async fn text(&self) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let body = self.find("body").await.expect("a body");
-            let url = format!("{}/element/{body}/text", self.base);
-            match try_call(&self.client, reqwest::Method::GET, &url, None).await {
-                Ok(v) => return v.as_str().unwrap_or_default().to_owned(),
-                Err(e) => assert!(Instant::now() < deadline, "{e}"),
+            match self.find("body").await {
+                Some(body) => {
+                    let url = format!("{}/element/{body}/text", self.base);
+                    match try_call(&self.client, reqwest::Method::GET, &url, None).await {
+                        Ok(v) => return v.as_str().unwrap_or_default().to_owned(),
+                        Err(e) => assert!(Instant::now() < deadline, "{e}"),
+                    }
+                }
+                None => assert!(Instant::now() < deadline, "the page has no body"),
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

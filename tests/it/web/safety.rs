@@ -147,3 +147,32 @@ async fn web_keys_are_validated_all_at_once() {
         assert!(check.stderr.contains(key), "{key} not reported:\n{}", check.stderr);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_come_in_pages() {
+    let seed = super::seed::seeded(Backend::Sqlite).await.unwrap();
+    let served = serve(&seed.mw, "[web]\nlisten = \"127.0.0.1:0\"\npage_size = 1\n").await;
+    let c = client();
+    let get = |path: &str| {
+        let url = format!("{}{path}", served.base);
+        let c = c.clone();
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let first = get("/changes").await;
+    assert_eq!(first.matches("<li class=\"card\">").count(), 1, "{first}");
+    assert!(first.contains("href=\"/changes?page=2\""), "{first}");
+    let second = get("/changes?page=2").await;
+    assert_eq!(second.matches("<li class=\"card\">").count(), 1, "{second}");
+    assert!(second.contains("href=\"/changes?page=1\"") && !second.contains("page=3"), "{second}");
+    assert_ne!(first, second);
+
+    let review = get("/review").await;
+    assert!(review.contains("Candidates and provisional entities (2)") && review.contains("/review?page=2"));
+    let names = |html: &str| {
+        ["GLM-4", "言犀大模型"].iter().filter(|n| html.contains(&format!("<div class=\"title\">{n}</div>"))).count()
+    };
+    let page2 = get("/review?page=2").await;
+    assert_eq!((names(&review), names(&page2)), (1, 1), "one candidate a page");
+    let sources = get("/sources?status=gone").await;
+    assert!(sources.contains("/reports/landscape.html") && !sources.contains("/news/weekly.html"), "{sources}");
+}
