@@ -45,6 +45,14 @@ pub enum AppError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot listen on {addr} (web.listen): {source}")]
+    WebListen {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the web view: {0}")]
+    Web(#[from] crate::web::PageError),
     #[error("cannot start the scheduler: {0}")]
     Scheduler(#[from] JobSchedulerError),
 }
@@ -177,6 +185,19 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
         crate::ops::metrics::refresh_sources(&store).await;
         tracing::info!(listen = %local, "Ops endpoints ready");
         tracker.spawn(crate::ops::serve(listener, store.clone(), metrics, shutdown.clone()));
+    }
+    if let Some(addr) = config.web.listen {
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.map_err(|source| AppError::WebListen { addr, source })?;
+        let local = listener.local_addr().map_err(|source| AppError::WebListen { addr, source })?;
+        let state = crate::web::WebState::new(store.clone(), config.web.clone())?;
+        tracing::info!(
+            address = %local,
+            login = config.web.token.is_some(),
+            login_to_read = config.web.login_to_read,
+            "Web view ready"
+        );
+        tracker.spawn(crate::web::serve(listener, state, shutdown.clone()));
     }
     let heartbeat = crate::ops::watchdog::Heartbeat::new();
     heartbeat.beat();

@@ -73,15 +73,33 @@ struct Inline<'a> {
     ops: Vec<DiffOp>,
 }
 
-/// Diffs two normalised texts; `None` when their lines are equal.
-pub fn diff_text(old: &str, new: &str, opts: &DiffOptions) -> Option<TextChange> {
-    let deadline = Instant::now() + opts.deadline;
+/// The whole diff of two snapshot texts, for reading (`changes show`):
+/// every hunk and every line whole, a generous deadline. The marked lines of
+/// [`crate::excerpt`]; empty when the texts are the same.
+pub fn whole_diff(old: &str, new: &str) -> String {
+    Excerpt { lines: whole_diff_lines(old, new) }.render()
+}
+
+/// [`whole_diff`] as typed lines (the web view's change page): text that
+/// happens to look like a mark (`[-…-]`) stays text.
+pub fn whole_diff_lines(old: &str, new: &str) -> Vec<ExcerptLine> {
+    let opts = DiffOptions {
+        context_lines: 2,
+        max_excerpt_chars: usize::MAX,
+        max_hunks: usize::MAX,
+        deadline: Duration::from_secs(5),
+    };
     let old_lines: Vec<&str> = old.lines().collect();
     let new_lines: Vec<&str> = new.lines().collect();
     if old_lines == new_lines {
-        return None;
+        return Vec::new();
     }
-    let ops = capture_diff_slices_deadline(Algorithm::Patience, &old_lines, &new_lines, Some(deadline));
+    let rows = diff_rows(&old_lines, &new_lines, Instant::now() + opts.deadline);
+    excerpt_lines(&rows, &opts, true)
+}
+
+fn diff_rows<'a>(old_lines: &[&'a str], new_lines: &[&'a str], deadline: Instant) -> Vec<Row<'a>> {
+    let ops = capture_diff_slices_deadline(Algorithm::Patience, old_lines, new_lines, Some(deadline));
     let mut rows = Vec::new();
     for op in ops {
         let (tag, o, n) = op.as_tag_tuple();
@@ -92,6 +110,18 @@ pub fn diff_text(old: &str, new: &str, opts: &DiffOptions) -> Option<TextChange>
             similar::DiffTag::Replace => pair(&old_lines[o], &new_lines[n], deadline, &mut rows),
         }
     }
+    rows
+}
+
+/// Diffs two normalised texts; `None` when their lines are equal.
+pub fn diff_text(old: &str, new: &str, opts: &DiffOptions) -> Option<TextChange> {
+    let deadline = Instant::now() + opts.deadline;
+    let old_lines: Vec<&str> = old.lines().collect();
+    let new_lines: Vec<&str> = new.lines().collect();
+    if old_lines == new_lines {
+        return None;
+    }
+    let rows = diff_rows(&old_lines, &new_lines, deadline);
 
     let (mut added, mut removed, mut modified, mut changed_chars) = (0u32, 0u32, 0u32, 0usize);
     for row in &rows {
@@ -233,7 +263,9 @@ impl Inline<'_> {
     /// `参数量为[-1500-]{+1750+}亿`: removed before added; a lone space or
     /// symbol between two changes is folded into them so marks do not
     /// fragment; long unchanged stretches are elided to "…".
-    fn render(&self) -> Vec<Segment> {
+    /// The line's runs; unchanged text is shortened around the changes
+    /// unless `whole`.
+    fn render(&self, whole: bool) -> Vec<Segment> {
         // (is_change, old text, new text) runs.
         let mut runs: Vec<(bool, String, String)> = Vec::new();
         for op in &self.ops {
@@ -275,7 +307,8 @@ impl Inline<'_> {
                     out.push(Segment::new(SegmentKind::Ins, new));
                 }
             } else {
-                out.push(Segment::new(SegmentKind::Same, elide(&old, k == 0, k == last)));
+                let text = if whole { old } else { elide(&old, k == 0, k == last) };
+                out.push(Segment::new(SegmentKind::Same, text));
             }
         }
         out
@@ -323,6 +356,19 @@ fn summary(modified: u32, added: u32, removed: u32) -> String {
 }
 
 fn excerpt(rows: &[Row<'_>], opts: &DiffOptions) -> String {
+    let text = Excerpt { lines: excerpt_lines(rows, opts, false) }.render();
+    if chars(&text) <= opts.max_excerpt_chars {
+        return text;
+    }
+    let mut cut: String = text.chars().take(opts.max_excerpt_chars.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// The hunks as typed lines; long lines are cut unless `whole` (the whole
+/// diff a reader asked for).
+fn excerpt_lines(rows: &[Row<'_>], opts: &DiffOptions, whole: bool) -> Vec<ExcerptLine> {
+    let cut = |l: &str, max: usize| if whole { l.to_owned() } else { truncate(l, max) };
     let mut hunks: Vec<(usize, usize)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         if matches!(row, Row::Same(_)) {
@@ -343,23 +389,17 @@ fn excerpt(rows: &[Row<'_>], opts: &DiffOptions) -> String {
         }
         for row in &rows[start..end] {
             lines.push(match row {
-                Row::Same(l) => ExcerptLine::context(&truncate(l, MAX_CONTEXT_LINE_CHARS)),
-                Row::Removed(l) => ExcerptLine::removed(&truncate(l, MAX_WHOLE_LINE_CHARS)),
-                Row::Added(l) => ExcerptLine::added(&truncate(l, MAX_WHOLE_LINE_CHARS)),
-                Row::Modified(inline) => ExcerptLine::modified(inline.render()),
+                Row::Same(l) => ExcerptLine::context(&cut(l, MAX_CONTEXT_LINE_CHARS)),
+                Row::Removed(l) => ExcerptLine::removed(&cut(l, MAX_WHOLE_LINE_CHARS)),
+                Row::Added(l) => ExcerptLine::added(&cut(l, MAX_WHOLE_LINE_CHARS)),
+                Row::Modified(inline) => ExcerptLine::modified(inline.render(whole)),
             });
         }
     }
     if more {
         lines.push(ExcerptLine::gap());
     }
-    let text = Excerpt { lines }.render();
-    if chars(&text) <= opts.max_excerpt_chars {
-        return text;
-    }
-    let mut cut: String = text.chars().take(opts.max_excerpt_chars.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
+    lines
 }
 
 #[cfg(test)]
@@ -369,6 +409,19 @@ mod tests {
 
     fn diff(old: &str, new: &str) -> TextChange {
         diff_text(old, new, &DiffOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn the_whole_diff_keeps_long_lines_whole() {
+        let long = "很长的一段背景介绍，".repeat(40);
+        let old = format!("{long}参数量为1500亿。\n{long}");
+        let new = format!("{long}参数量为1750亿。\n{long}");
+        let short = diff(&old, &new).excerpt;
+        assert!(short.contains('…'), "the excerpt shortens: {short}");
+        let whole = whole_diff_lines(&old, &new);
+        let text: String = whole.iter().flat_map(|l| l.segments.iter().map(|s| s.text.as_str())).collect();
+        assert!(text.contains(&format!("{long}参数量为1")) && !text.contains('…'), "{text}");
+        assert!(whole_diff_lines("同一段", "同一段").is_empty());
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod mail;
 pub mod ops;
 pub mod redact;
+pub mod references;
 pub mod runner;
 pub mod schedule;
 pub mod seed;
@@ -30,6 +31,7 @@ pub mod source;
 pub mod sources;
 pub mod store;
 pub mod types;
+pub mod web;
 
 /// An error and its causes on one line, each cause once (reqwest and sqlx
 /// repeat their source in their own message).

@@ -22,6 +22,12 @@ pub struct ChangesArgs {
     /// Only this source (id or URL).
     #[arg(long)]
     pub source: Option<String>,
+    /// Only changes of this kind (content, status, metadata, release).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only changes of sources carrying this tag.
+    #[arg(long)]
+    pub tag: Option<String>,
     #[arg(long)]
     pub limit: Option<u64>,
     #[command(flatten)]
@@ -75,8 +81,15 @@ pub async fn run(ctx: &Context, args: &ChangesArgs) -> anyhow::Result<()> {
         Some(s) => Some(ctx.store.get_source(&SourceRef::parse(s)).await.map_err(store_error)?.id),
         None => None,
     };
-    let rows =
-        ctx.store.list_changes(&ChangeFilter { since, source, limit: args.limit, ..ChangeFilter::default() }).await?;
+    let kind = args
+        .kind
+        .as_deref()
+        .map(str::parse::<crate::types::ChangeKind>)
+        .transpose()
+        .map_err(|e| usage(e.to_string()))?;
+    let filter =
+        ChangeFilter { since, source, kind, tag: args.tag.clone(), limit: args.limit, ..ChangeFilter::default() };
+    let rows = ctx.store.list_changes(&filter).await?;
     print_list(args.format.format, &rows, &["ID", "SOURCE", "KIND", "DETECTED", "SUMMARY", "URL"], |c| {
         vec![
             c.id.to_string(),
@@ -91,24 +104,9 @@ pub async fn run(ctx: &Context, args: &ChangesArgs) -> anyhow::Result<()> {
 
 async fn show(ctx: &Context, id: i64, format: Format) -> anyhow::Result<()> {
     let change = ctx.store.get_change(id).await?.ok_or_else(|| usage(format!("no change #{id}")))?;
-    let text = |snap: Option<i64>| async move {
-        match snap {
-            Some(s) => ctx.store.get_snapshot(s).await.map(|o| o.map(|s| s.text)),
-            None => Ok(None),
-        }
-    };
-    let (old, new) = (text(change.from_snapshot_id).await?, text(change.to_snapshot_id).await?);
-    let diff = match (old, new) {
+    let diff = match ctx.store.change_snapshots(&change).await? {
         (Some(old), Some(new)) => {
-            // The whole diff: every hunk, no cut, a generous deadline.
-            let opts = crate::diff::DiffOptions {
-                context_lines: 2,
-                max_excerpt_chars: usize::MAX,
-                max_hunks: usize::MAX,
-                deadline: std::time::Duration::from_secs(5),
-            };
-            let diff = tokio::task::spawn_blocking(move || crate::diff::diff_text(&old, &new, &opts)).await?;
-            Some(diff.map(|d| d.excerpt).unwrap_or_default())
+            Some(tokio::task::spawn_blocking(move || crate::diff::whole_diff(&old.text, &new.text)).await?)
         }
         _ => None,
     };

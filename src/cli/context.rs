@@ -91,6 +91,16 @@ pub fn config_check(config: &Config, origin: &ConfigOrigin) -> anyhow::Result<()
         crate::schedule::format_duration(config.schedule.default_every)
     );
     println!("# daily maintenance cron \"0 30 3 * * *\" in {}", config.schedule.timezone);
+    let web = &config.web;
+    match web.listen {
+        Some(addr) => println!(
+            "# web view on http://{addr}/ (review login: {}; reads need the login: {}; digest links: {})",
+            if web.token.is_some() { "token configured" } else { "none, review forms off" },
+            if web.login_to_read { "yes" } else { "no" },
+            web.base_url.as_ref().map_or("off".to_owned(), |u| u.to_string()),
+        ),
+        None => println!("# web view disabled (web.listen is empty)"),
+    }
     for line in files {
         println!("{line}");
     }

@@ -72,7 +72,8 @@ pub struct SendArgs {
 }
 
 pub async fn run(ctx: &Context, cmd: DigestCommand) -> anyhow::Result<()> {
-    let settings = job::settings(&ctx.config.digest, &ctx.config.smtp).map_err(|e| usage(crate::error_chain(&e)))?;
+    let settings = job::settings(&ctx.config.digest, &ctx.config.smtp, &ctx.config.web)
+        .map_err(|e| usage(crate::error_chain(&e)))?;
     match cmd {
         DigestCommand::Preview(args) => preview(ctx, settings, &args).await,
         DigestCommand::Send(args) => send_now(ctx, settings, &args).await,

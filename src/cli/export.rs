@@ -2,14 +2,10 @@
 //! given back, grouped by its heading path in document order, each link with
 //! its health — Markdown to paste into the document, JSON for tools.
 
-use chrono::{DateTime, Utc};
 use clap::{Subcommand, ValueEnum};
-use serde::Serialize;
 
 use super::context::Context;
-use crate::import::SECTION_SEPARATOR;
-use crate::store::references::ReferenceHealth;
-use crate::types::{ErrorKind, SourceKind, SourceStatus};
+pub use crate::references::{Health, ReferenceJson, reference_json};
 
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
@@ -27,51 +23,6 @@ pub enum RefFormat {
     Json,
 }
 
-/// A link's health, as one stable word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Health {
-    Ok,
-    /// Answers at another address with the same content: update the link.
-    Moved,
-    /// Permanently sent to a different page (the site's home, another article).
-    Redirected,
-    Gone,
-    Soft404,
-    Failing,
-    Pending,
-    Paused,
-}
-
-/// One reference (JSON: an array of these, document order).
-#[derive(Debug, Clone, Serialize)]
-pub struct ReferenceJson {
-    pub id: i64,
-    pub url: String,
-    pub title: Option<String>,
-    pub kind: SourceKind,
-    /// `第三章 … / 本章参考`; `None` for a source added by hand.
-    pub section: Option<String>,
-    pub heading_path: Vec<String>,
-    pub position: Option<i64>,
-    pub status: SourceStatus,
-    pub health: Health,
-    /// The sentence the Markdown shows, e.g. `gone since 2026-12-05`.
-    pub health_text: String,
-    /// Where the link leads now (moved, redirected).
-    pub new_url: Option<String>,
-    pub last_error_kind: Option<ErrorKind>,
-    /// When the current status was recorded.
-    pub since: Option<DateTime<Utc>>,
-    pub last_checked_at: Option<DateTime<Utc>>,
-    pub last_ok_at: Option<DateTime<Utc>>,
-    /// The last good copy in the archive.
-    pub last_snapshot_id: Option<i64>,
-    pub last_snapshot_at: Option<DateTime<Utc>>,
-    /// For a dead link with an archived copy: the command that prints it.
-    pub archive: Option<String>,
-}
-
 pub async fn run(ctx: &Context, cmd: ExportCommand) -> anyhow::Result<()> {
     match cmd {
         ExportCommand::References { format } => {
@@ -85,60 +36,6 @@ pub async fn run(ctx: &Context, cmd: ExportCommand) -> anyhow::Result<()> {
             eprintln!("{} reference(s), {dead} needing attention", rows.len());
             Ok(())
         }
-    }
-}
-
-fn date(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "an unknown date".to_owned())
-}
-
-/// A source's health, from its stored state (pure).
-pub fn reference_json(r: &ReferenceHealth) -> ReferenceJson {
-    let s = &r.source;
-    let final_url = s.final_url.as_ref().map(ToString::to_string).filter(|f| *f != s.url.as_str());
-    let since = date(r.since);
-    let (health, health_text) = match s.status {
-        SourceStatus::Ok => match &final_url {
-            Some(f) => (Health::Moved, format!("moved → {f}")),
-            None => (Health::Ok, "ok".to_owned()),
-        },
-        SourceStatus::Redirected => {
-            (Health::Redirected, format!("redirected → {}", final_url.as_deref().unwrap_or("another page")))
-        }
-        SourceStatus::Gone => (Health::Gone, format!("gone since {since}")),
-        SourceStatus::SoftGone => (Health::Soft404, format!("soft-404 since {since}")),
-        SourceStatus::Failing => {
-            let kind = s.last_error_kind.map_or("unknown".to_owned(), |k| k.to_string());
-            (Health::Failing, format!("failing ({kind}) since {since}"))
-        }
-        SourceStatus::Pending => (Health::Pending, "not checked yet".to_owned()),
-        SourceStatus::Paused => (Health::Paused, "paused".to_owned()),
-    };
-    let dead = matches!(health, Health::Redirected | Health::Gone | Health::Soft404 | Health::Failing);
-    let snapshot = s.last_snapshot_id;
-    ReferenceJson {
-        id: s.id.0,
-        url: s.url.to_string(),
-        title: s.title.clone(),
-        kind: s.kind,
-        section: s.section.clone(),
-        heading_path: s
-            .section
-            .as_deref()
-            .map(|p| p.split(SECTION_SEPARATOR).map(str::to_owned).collect())
-            .unwrap_or_default(),
-        position: r.position,
-        status: s.status,
-        health,
-        health_text,
-        new_url: matches!(health, Health::Moved | Health::Redirected).then_some(final_url).flatten(),
-        last_error_kind: s.last_error_kind,
-        since: r.since.filter(|_| dead),
-        last_checked_at: s.last_checked_at,
-        last_ok_at: r.last_ok_at,
-        last_snapshot_id: snapshot,
-        last_snapshot_at: r.last_snapshot_at,
-        archive: snapshot.filter(|_| dead).map(|id| format!("modelwatch snapshot show {id}")),
     }
 }
 
@@ -199,11 +96,12 @@ fn escape(title: &str) -> String {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     use super::*;
     use crate::source::{Source, SourceOptions};
-    use crate::types::SourceId;
+    use crate::store::references::ReferenceHealth;
+    use crate::types::{ErrorKind, SourceId, SourceKind, SourceStatus};
 
     fn health(id: i64, url: &str, section: Option<&str>, status: SourceStatus) -> ReferenceHealth {
         let t = Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap();

@@ -14,6 +14,8 @@ use super::Secret;
 pub const SMTP_PASSWORD: &str = "smtp-password";
 /// The credential holding the GitHub token.
 pub const GITHUB_TOKEN: &str = "github-token";
+/// The credential holding the web view's login token.
+pub const WEB_TOKEN: &str = "web-token";
 
 /// Reads credential `name`, if the service manager passed a credentials
 /// folder and it holds that credential. An empty file means "none" (so a

@@ -95,6 +95,7 @@ pub struct Config {
     pub digest: DigestConfig,
     pub smtp: SmtpConfig,
     pub ops: OpsConfig,
+    pub web: WebConfig,
     pub log: LogConfig,
 }
 
@@ -248,6 +249,44 @@ pub struct OpsConfig {
     pub listen: Option<SocketAddr>,
 }
 
+/// `[web]`: the analyst's web view.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    pub listen: Option<SocketAddr>,
+    /// Where readers reach it; the digest links to its pages when set.
+    pub base_url: Option<Url>,
+    /// The login for review actions (and for reading, when required).
+    pub token: Option<Secret>,
+    pub secure_cookie: SecureCookie,
+    /// Read pages need the login too (forced when `listen` is not loopback).
+    pub login_to_read: bool,
+    pub page_size: u32,
+    pub session_ttl: Duration,
+}
+
+impl WebConfig {
+    /// Whether the session cookie carries `Secure`.
+    pub fn cookie_secure(&self) -> bool {
+        match self.secure_cookie {
+            SecureCookie::Always => true,
+            SecureCookie::Never => false,
+            SecureCookie::Auto => self.base_url.as_ref().is_some_and(|u| u.scheme() == "https"),
+        }
+    }
+
+    /// The page of `path` (`/changes/12`) under `base_url`, if one is set.
+    pub fn page_url(&self, path: &str) -> Option<String> {
+        self.base_url.as_ref().map(|b| format!("{}{path}", b.as_str().trim_end_matches('/')))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecureCookie {
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -318,7 +357,7 @@ impl Config {
     /// no log line shows one (see [`crate::redact`]).
     pub fn register_secrets(&self) {
         crate::redact::register_url(&self.database.url);
-        let secrets = [self.smtp.password.as_ref(), self.github.token.as_ref()];
+        let secrets = [self.smtp.password.as_ref(), self.github.token.as_ref(), self.web.token.as_ref()];
         for s in secrets.into_iter().flatten() {
             crate::redact::register(s.expose());
         }

@@ -21,6 +21,7 @@ pub struct RawConfig {
     pub digest: RawDigest,
     pub smtp: RawSmtp,
     pub ops: RawOps,
+    pub web: RawWeb,
     pub log: RawLog,
 }
 
@@ -153,6 +154,19 @@ pub struct RawSmtp {
 #[serde(deny_unknown_fields)]
 pub struct RawOps {
     pub listen: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWeb {
+    pub listen: String,
+    pub base_url: String,
+    pub token_env: String,
+    pub token_file: String,
+    pub secure_cookie: String,
+    pub login_to_read: bool,
+    pub page_size: u32,
+    pub session_ttl: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -298,6 +298,7 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
             }
         }
     };
+    let web = web(&mut c, &raw.web, &base_dir, env);
     let format = match raw.log.format.as_str() {
         "text" => LogFormat::Text,
         "json" => LogFormat::Json,
@@ -336,6 +337,73 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
         digest,
         smtp,
         ops: OpsConfig { listen },
+        web,
         log: LogConfig { format, filter: raw.log.filter },
     })
 }
+
+/// `[web]`. A listener reachable from other machines without a login is
+/// refused here, so `config check` reports it and `run` never starts one.
+fn web(c: &mut Check, w: &super::raw::RawWeb, base_dir: &std::path::Path, env: &BTreeMap<String, String>) -> WebConfig {
+    let listen: Option<std::net::SocketAddr> = if w.listen.trim().is_empty() {
+        None
+    } else {
+        match w.listen.trim().parse() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                c.problems.push(format!("`web.listen` must be HOST:PORT (e.g. 127.0.0.1:8470), got {:?}", w.listen));
+                None
+            }
+        }
+    };
+    let base_url = if w.base_url.trim().is_empty() {
+        None
+    } else {
+        let u = c.url("web.base_url", w.base_url.trim());
+        if u.query().is_some() || u.fragment().is_some() {
+            c.problems.push(format!("`web.base_url` must not carry a query or fragment, got {:?}", w.base_url));
+        }
+        Some(u)
+    };
+    let token = c.secret("web.token_file", &w.token_env, &w.token_file, super::credentials::WEB_TOKEN, base_dir, env);
+    if let Some(t) = &token
+        && t.expose().chars().count() < MIN_WEB_TOKEN_CHARS
+    {
+        c.problems.push(format!(
+            "the web login token (`web.token_env` / `web.token_file`) must be at least {MIN_WEB_TOKEN_CHARS} characters"
+        ));
+    }
+    let secure_cookie = match w.secure_cookie.as_str() {
+        "auto" => SecureCookie::Auto,
+        "always" => SecureCookie::Always,
+        "never" => SecureCookie::Never,
+        other => {
+            c.problems.push(format!("`web.secure_cookie` must be auto, always or never, got {other:?}"));
+            SecureCookie::Auto
+        }
+    };
+    if !(1..=500).contains(&w.page_size) {
+        c.problems.push(format!("`web.page_size` must be between 1 and 500, got {}", w.page_size));
+    }
+    let loopback = listen.is_none_or(|a| a.ip().is_loopback());
+    if !loopback && token.is_none() {
+        c.problems.push(format!(
+            "`web.listen` is {}, which is not a loopback address, and no web login is configured: set the \
+             token in ${} or `web.token_file` (or listen on 127.0.0.1)",
+            w.listen.trim(),
+            w.token_env
+        ));
+    }
+    WebConfig {
+        listen,
+        base_url,
+        token,
+        secure_cookie,
+        login_to_read: w.login_to_read || !loopback,
+        page_size: w.page_size.clamp(1, 500),
+        session_ttl: c.duration("web.session_ttl", &w.session_ttl),
+    }
+}
+
+/// A guessable token is no login.
+const MIN_WEB_TOKEN_CHARS: usize = 16;

@@ -30,11 +30,14 @@ pub struct BuildOptions {
     pub failing_after_days: i64,
     /// How many star/download movers to list.
     pub top_movers: usize,
+    /// The web view's address (`web.base_url`, no trailing slash): each
+    /// change, dead link and proposed fact links to its page. `None`: no links.
+    pub web_base: Option<String>,
 }
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions { failing_after_days: 3, top_movers: 10 }
+        BuildOptions { failing_after_days: 3, top_movers: 10, web_base: None }
     }
 }
 
@@ -74,7 +77,27 @@ pub fn build(period: Period, inputs: DigestInputs, options: &BuildOptions) -> Di
     let mut digest = Digest { period, summary, catalog, repos, content, content_more, health };
     summary.empty = digest.is_empty();
     digest.summary = summary;
+    if let Some(base) = &options.web_base {
+        link_pages(&mut digest, base.trim_end_matches('/'));
+    }
     digest
+}
+
+/// Points each change, dead link and proposed fact at its web page.
+fn link_pages(digest: &mut Digest, base: &str) {
+    for c in digest.content.iter_mut().flat_map(|g| g.changes.iter_mut()) {
+        c.page = Some(format!("{base}/changes/{}", c.id));
+    }
+    if let Some(h) = digest.health.as_mut() {
+        for item in h.died.iter_mut().chain(&mut h.redirected).chain(&mut h.recovered).chain(&mut h.failing) {
+            item.page = Some(format!("{base}/sources/{}", item.source_id));
+        }
+    }
+    if let Some(c) = digest.catalog.as_mut() {
+        for f in &mut c.facts {
+            f.page = Some(format!("{base}/review#fact-{}", f.id));
+        }
+    }
 }
 
 /// Keeps only what concerns sources carrying one of `tags` (a recipient's
@@ -128,6 +151,7 @@ fn catalog_section(inputs: &DigestInputs) -> Option<CatalogSection> {
             value: f.value.clone(),
             quote: f.quote.clone(),
             source: link(&f.source),
+            page: None,
         })
         .collect();
     let mut candidates: Vec<CandidateItem> = inputs
@@ -227,6 +251,7 @@ fn content_groups(changes: Vec<ChangeInput>, since: &str) -> (Vec<ContentGroup>,
             stats: c.stats,
             catalog_hits: c.catalog_hits,
             excerpt: excerpt::parse(&c.excerpt),
+            page: None,
         });
     }
     let groups =
@@ -267,12 +292,14 @@ fn health_section(
         last.push(s);
     }
     let item = |s: &StatusChangeInput| HealthItem {
+        source_id: s.source.id.0,
         link: link(&s.source),
         status: s.to,
         error_kind: s.error_kind,
         // Only a redirect has somewhere else to point to.
         final_url: s.final_url.clone().filter(|u| s.to == SourceStatus::Redirected && *u != s.source.url),
         days: 0,
+        page: None,
     };
     let died: Vec<HealthItem> = last.iter().filter(|s| is_dead(s.to)).map(item).collect();
     let redirected: Vec<HealthItem> = last.iter().filter(|s| s.to == SourceStatus::Redirected).map(item).collect();
@@ -289,11 +316,13 @@ fn health_section(
         .into_iter()
         .filter(|f| f.since <= threshold)
         .map(|f| HealthItem {
+            source_id: f.source.id.0,
             link: link(&f.source),
             status: SourceStatus::Failing,
             error_kind: Some(f.error_kind),
             final_url: None,
             days: (period.end - f.since).num_days(),
+            page: None,
         })
         .collect();
     failing.sort_by(|a, b| b.days.cmp(&a.days).then(a.link.url.cmp(&b.link.url)));

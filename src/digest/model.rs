@@ -88,6 +88,8 @@ pub struct FactItem {
     pub value: String,
     pub quote: String,
     pub source: Link,
+    /// Its place in the web view's review queue (`web.base_url` set).
+    pub page: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -145,6 +147,8 @@ pub struct ChangeItem {
     pub percent: u32,
     pub catalog_hits: u32,
     pub excerpt: Vec<ExcerptLine>,
+    /// Its page in the web view, with the whole diff (`web.base_url` set).
+    pub page: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -159,6 +163,7 @@ pub struct HealthSection {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HealthItem {
+    pub source_id: i64,
     pub link: Link,
     pub status: SourceStatus,
     pub error_kind: Option<ErrorKind>,
@@ -166,4 +171,7 @@ pub struct HealthItem {
     pub final_url: Option<String>,
     /// Whole days a failing source has been failing.
     pub days: i64,
+    /// The source's page in the web view, with its archived copies
+    /// (`web.base_url` set).
+    pub page: Option<String>,
 }

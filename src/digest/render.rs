@@ -132,7 +132,7 @@ pub struct Rendered {
 
 /// HTML escaping without minijinja's `/` → `&#x2f;`: URLs stay readable in
 /// the source of the mail (some clients and link scanners do not decode it).
-fn escape_html(s: &str) -> String {
+pub(crate) fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

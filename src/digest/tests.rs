@@ -170,7 +170,11 @@ fn snapshot_html_zh() {
 
 #[test]
 fn period_end_is_used_for_failing_days() {
-    let d = build(fixture::period(), fixture::week(), &BuildOptions { failing_after_days: 30, top_movers: 1 });
+    let d = build(
+        fixture::period(),
+        fixture::week(),
+        &BuildOptions { failing_after_days: 30, top_movers: 1, web_base: None },
+    );
     let h = d.health.expect("health");
     assert!(h.failing.is_empty());
     assert_eq!(d.repos.map(|r| r.movers.len()), Some(1));
@@ -234,4 +238,43 @@ fn a_digest_after_a_big_import_caps_each_list_and_says_how_to_see_the_rest() {
     assert!(zh.html.contains("另有 20 项未列出"));
     let en = Templates::builtin().render(&d, Language::En).unwrap();
     assert!(en.text.contains("… 10 more not listed; run modelwatch catalog candidates to see them"), "{}", en.text);
+}
+
+/// `web.base_url` set: each change, dead link and proposed fact links to its
+/// page, in the HTML and the text part alike.
+#[test]
+fn items_link_to_their_web_pages_when_a_base_url_is_set() {
+    let options = BuildOptions { web_base: Some("https://watch.example.org/mw".to_owned()), ..BuildOptions::default() };
+    let d = build(fixture::period(), fixture::week(), &options);
+    let change = &d.content[0].changes[0];
+    assert_eq!(change.page.as_deref(), Some(format!("https://watch.example.org/mw/changes/{}", change.id).as_str()));
+    let health = d.health.as_ref().expect("health section");
+    let dead = &health.died[0];
+    assert_eq!(dead.page.as_deref(), Some(format!("https://watch.example.org/mw/sources/{}", dead.source_id).as_str()));
+    let fact = &d.catalog.as_ref().expect("catalog section").facts[0];
+    let fact_page = format!("https://watch.example.org/mw/review#fact-{}", fact.id);
+    assert_eq!(fact.page.as_deref(), Some(fact_page.as_str()));
+    for lang in [Language::Zh, Language::En] {
+        let r = Templates::builtin().render(&d, lang).unwrap();
+        for part in [&r.text, &r.html] {
+            assert!(part.contains(&format!("/mw/changes/{}", change.id)), "{part}");
+            assert!(part.contains(&format!("/mw/sources/{}", dead.source_id)), "{part}");
+            assert!(part.contains(&fact_page), "{part}");
+        }
+        assert!(r.html.contains(&format!("href=\"https://watch.example.org/mw/changes/{}\"", change.id)));
+    }
+}
+
+#[test]
+fn no_web_links_without_a_base_url() {
+    let d = fixture_digest();
+    assert!(d.content.iter().flat_map(|g| &g.changes).all(|c| c.page.is_none()));
+    for lang in [Language::Zh, Language::En] {
+        let r = Templates::builtin().render(&d, lang).unwrap();
+        for part in [&r.text, &r.html] {
+            for path in ["/changes/", "/sources/", "/review#fact-"] {
+                assert!(!part.contains(path), "{path} in {part}");
+            }
+        }
+    }
 }

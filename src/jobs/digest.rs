@@ -15,10 +15,12 @@ use crate::store::digest::{DigestRow, NewDigest};
 use crate::store::{Store, StoreError};
 
 /// The digest settings of `[digest]` (and `[smtp]`'s timeouts, which bound
-/// the claim's lease). Template overrides are read here, once.
+/// the claim's lease; `[web]`'s `base_url`, which the items link to).
+/// Template overrides are read here, once.
 pub fn settings(
     c: &crate::config::DigestConfig,
     smtp: &crate::config::SmtpConfig,
+    web: &crate::config::WebConfig,
 ) -> Result<DigestSettings, DigestError> {
     Ok(DigestSettings {
         from: c.from.clone(),
@@ -29,6 +31,7 @@ pub fn settings(
         build: BuildOptions {
             failing_after_days: i64::from(c.failing_after_days),
             top_movers: usize::try_from(c.top_movers).unwrap_or(usize::MAX),
+            web_base: web.base_url.as_ref().map(|u| u.as_str().trim_end_matches('/').to_owned()),
         },
         retry: outbox::RetryPolicy {
             max_attempts: c.max_attempts,

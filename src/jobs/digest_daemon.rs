@@ -61,7 +61,7 @@ pub async fn run<M: Mailer>(
     mut ticks: mpsc::Receiver<()>,
     shutdown: CancellationToken,
 ) {
-    let settings = match job::settings(&config.digest, &config.smtp) {
+    let settings = match job::settings(&config.digest, &config.smtp, &config.web) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %crate::error_chain(&e), "Digest disabled: cannot load its templates.");

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
@@ -46,6 +46,14 @@ pub struct ChangeFilter {
     pub after_seq: Option<i64>,
     /// Only changes with a sequence up to this one (inclusive).
     pub through_seq: Option<i64>,
+    /// Only changes of this kind.
+    pub kind: Option<ChangeKind>,
+    /// Only changes of sources carrying this tag.
+    pub tag: Option<String>,
+    /// Newest first (the web view) instead of oldest first.
+    pub newest_first: bool,
+    /// Rows skipped before `limit` applies (pages of a list).
+    pub offset: Option<u64>,
 }
 
 /// Hands out `n` change sequence numbers inside the caller's transaction and
@@ -94,7 +102,17 @@ impl Store {
     /// Changes oldest first, with their source's URL (removed sources too:
     /// their history is kept).
     pub async fn list_changes(&self, filter: &ChangeFilter) -> Result<Vec<ChangeRow>, StoreError> {
-        let mut q = changes::Entity::find().order_by_asc(changes::Column::Id);
+        let mut q = if filter.newest_first {
+            changes::Entity::find().order_by_desc(changes::Column::Id)
+        } else {
+            changes::Entity::find().order_by_asc(changes::Column::Id)
+        };
+        if let Some(kind) = filter.kind {
+            q = q.filter(changes::Column::Kind.eq(kind.as_str()));
+        }
+        if let Some(tag) = &filter.tag {
+            q = q.filter(changes::Column::SourceId.is_in(self.source_ids_tagged(tag).await?));
+        }
         if let Some(since) = filter.since {
             q = q.filter(changes::Column::DetectedAt.gte(since));
         }
@@ -113,6 +131,9 @@ impl Store {
         if let Some(limit) = filter.limit {
             q = q.limit(limit);
         }
+        if let Some(offset) = filter.offset {
+            q = q.offset(offset);
+        }
         let rows = q.all(self.db()).await?;
         let mut ids: Vec<i64> = rows.iter().map(|r| r.source_id).collect();
         ids.sort_unstable();
@@ -130,6 +151,43 @@ impl Store {
                 change_row(c, src)
             })
             .collect()
+    }
+
+    /// Ids of the sources (removed ones too) carrying `tag`. Tags are a JSON
+    /// list per source: a LIKE narrows the rows, the parse decides.
+    async fn source_ids_tagged(&self, tag: &str) -> Result<Vec<i64>, StoreError> {
+        let needle = serde_json::to_string(tag).unwrap_or_default();
+        let pattern = format!("%{}%", needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let rows: Vec<(i64, String)> = sources::Entity::find()
+            .select_only()
+            .column(sources::Column::Id)
+            .column(sources::Column::Tags)
+            .filter(Expr::col((sources::Entity, sources::Column::Tags)).like(LikeExpr::new(pattern).escape('\\')))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, tags)| serde_json::from_str::<Vec<String>>(tags).is_ok_and(|t| t.iter().any(|x| x == tag)))
+            .map(|(id, _)| id)
+            .collect())
+    }
+
+    /// The snapshots a change is measured between, with their text: what
+    /// `changes show` and the web view's change page diff.
+    pub async fn change_snapshots(
+        &self,
+        change: &ChangeRow,
+    ) -> Result<(Option<super::record::Snapshot>, Option<super::record::Snapshot>), StoreError> {
+        let from = match change.from_snapshot_id {
+            Some(id) => self.get_snapshot(id).await?,
+            None => None,
+        };
+        let to = match change.to_snapshot_id {
+            Some(id) => self.get_snapshot(id).await?,
+            None => None,
+        };
+        Ok((from, to))
     }
 
     /// One change, with its source's URL.

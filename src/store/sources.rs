@@ -134,6 +134,22 @@ impl Store {
         rows.into_iter().map(source_from_row).collect()
     }
 
+    /// A page of active sources by id, optionally of one status: the web
+    /// view's list (the CLI's `sources list` reads them whole).
+    pub async fn sources_page(
+        &self,
+        status: Option<SourceStatus>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Source>, StoreError> {
+        let mut query = Entity::find().filter(Column::RemovedAt.is_null());
+        if let Some(status) = status {
+            query = query.filter(Column::Status.eq(status.as_str()));
+        }
+        let rows = query.order_by_asc(Column::Id).offset(offset).limit(limit).all(self.db()).await?;
+        rows.into_iter().map(source_from_row).collect()
+    }
+
     pub async fn count_sources(&self) -> Result<u64, StoreError> {
         Ok(Entity::find().filter(Column::RemovedAt.is_null()).count(self.db()).await?)
     }

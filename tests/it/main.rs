@@ -18,3 +18,4 @@ mod ops;
 mod pipeline;
 mod references;
 mod schema;
+mod web;

@@ -61,7 +61,7 @@ pub async fn digest_run_at(mw: &Mw, clock: &dyn modelwatch::clock::Clock) -> mod
     use modelwatch::mail::{SmtpMailer, SmtpSettings};
     let config = mw.load_config();
     let store = modelwatch::store::Store::connect(&mw.db.url, 2).await.unwrap();
-    let settings = modelwatch::jobs::digest::settings(&config.digest, &config.smtp).unwrap();
+    let settings = modelwatch::jobs::digest::settings(&config.digest, &config.smtp, &config.web).unwrap();
     let mailer = SmtpMailer::new(SmtpSettings::from_config(&config.smtp));
     let report = modelwatch::jobs::digest::run_once(&store, &mailer, &settings, clock, false).await.unwrap();
     store.close().await.unwrap();

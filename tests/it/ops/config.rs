@@ -68,8 +68,11 @@ fn a_given_config_that_does_not_exist_is_an_error_not_a_fallback() {
 async fn the_daemon_logs_which_config_it_uses_in_json() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("config")).unwrap();
-    std::fs::write(dir.path().join("config/modelwatch.toml"), "[ops]\nlisten = \"\"\n[log]\nformat = \"json\"\n")
-        .unwrap();
+    std::fs::write(
+        dir.path().join("config/modelwatch.toml"),
+        "[ops]\nlisten = \"\"\n[web]\nlisten = \"\"\n[log]\nformat = \"json\"\n",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("config/sources.toml"), "").unwrap();
     let mut child = bare(dir.path(), &["run"]).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
     let rx = stderr_lines(&mut child);

@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod db;
 pub mod http;
 pub mod records;
+pub mod webdriver;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -65,6 +66,8 @@ respect_robots = false
 [schedule]
 jitter = 0.0
 [ops]
+listen = ""
+[web]
 listen = ""
 "#;
 
