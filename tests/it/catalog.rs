@@ -235,9 +235,14 @@ async fn structured_facts_are_accepted(backend: Backend) {
         extractor: "huggingface:model".into(),
     };
     let first = store.record_structured_facts(source, None, Utc::now(), &[fact(7_721_324_544)]).await.unwrap();
+    let accepted_at = store.catalog_revision().await.unwrap();
     let again = store.record_structured_facts(source, None, Utc::now(), &[fact(7_721_324_544)]).await.unwrap();
     assert_eq!(first, again, "the same value again is more evidence, not a new fact");
+    // Seen again, the accepted value changes nothing the matcher knows: no
+    // new revision (each would rebuild the matcher after every check).
+    assert_eq!(store.catalog_revision().await.unwrap(), accepted_at);
     let newer = store.record_structured_facts(source, None, Utc::now(), &[fact(7_000_000_000)]).await.unwrap();
+    assert!(store.catalog_revision().await.unwrap() > accepted_at, "a newly accepted value is a new revision");
     store.link_catalog_source(&qwen, source, "downloads", Utc::now()).await.unwrap();
     store.link_catalog_source(&qwen, source, "downloads", Utc::now()).await.unwrap();
     let facts = store.catalog_facts(false, Some(&qwen)).await.unwrap();

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
-    TryInsertResult,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TryInsertResult,
 };
 use serde::Serialize;
 
@@ -81,33 +81,50 @@ async fn add_evidence(txn: &DatabaseTransaction, fact_id: i64, e: &Evidence<'_>)
     Ok(())
 }
 
-/// The facts held for (entity, attribute), with the sources behind each.
+/// The facts held for (entity, attribute); with `with_sources`, the
+/// distinct sources behind each (structured sources need them to supersede
+/// their own values).
+///
+/// Evidence grows by a row per corroborating snapshot, so it is never read
+/// whole here: a proposal needs only the values held, and the sources are
+/// read as distinct ids from an index, not as rows with their quotes.
 async fn held(
     db: &impl ConnectionTrait,
     entity: &EntityRef,
     id: i64,
     attribute: Attribute,
+    with_sources: bool,
 ) -> Result<Vec<HeldFact>, CatalogStoreError> {
-    let facts = catalog_facts::Entity::find()
+    let facts: Vec<(i64, String, String)> = catalog_facts::Entity::find()
+        .select_only()
+        .column(catalog_facts::Column::Id)
+        .column(catalog_facts::Column::ValueKey)
+        .column(catalog_facts::Column::Status)
         .filter(catalog_facts::Column::EntityKind.eq(entity.kind.as_str()))
         .filter(catalog_facts::Column::EntityId.eq(id))
         .filter(catalog_facts::Column::Attribute.eq(attribute.as_str()))
+        .into_tuple()
         .all(db)
         .await?;
     let mut out = Vec::with_capacity(facts.len());
-    for f in facts {
-        let mut source_ids: Vec<i64> = catalog_fact_evidence::Entity::find()
-            .filter(catalog_fact_evidence::Column::FactId.eq(f.id))
-            .all(db)
-            .await?
-            .into_iter()
-            .filter_map(|e| e.source_id)
-            .collect();
-        source_ids.sort_unstable();
-        source_ids.dedup();
-        let status = FactStatus::parse(&f.status)
-            .ok_or_else(|| CatalogStoreError::corrupt(format!("fact #{}: status {:?}", f.id, f.status)))?;
-        out.push(HeldFact { id: f.id, value_key: f.value_key, status, source_ids });
+    for (fact_id, value_key, status) in facts {
+        let source_ids: Vec<i64> = if with_sources {
+            catalog_fact_evidence::Entity::find()
+                .select_only()
+                .column(catalog_fact_evidence::Column::SourceId)
+                .distinct()
+                .filter(catalog_fact_evidence::Column::FactId.eq(fact_id))
+                .filter(catalog_fact_evidence::Column::SourceId.is_not_null())
+                .order_by_asc(catalog_fact_evidence::Column::SourceId)
+                .into_tuple()
+                .all(db)
+                .await?
+        } else {
+            Vec::new()
+        };
+        let status = FactStatus::parse(&status)
+            .ok_or_else(|| CatalogStoreError::corrupt(format!("fact #{fact_id}: status {status:?}")))?;
+        out.push(HeldFact { id: fact_id, value_key, status, source_ids });
     }
     Ok(out)
 }
@@ -158,7 +175,7 @@ impl Store {
     /// entity was created.
     pub async fn record_catalog_step(&self, r: &CatalogRecord<'_>) -> Result<RecordedAnalysis, CatalogStoreError> {
         let txn = self.write_txn().await?;
-        let mut ids = Ids::load(&txn).await?;
+        let mut ids = self.catalog_ids.get(&txn).await?;
         let mut out = RecordedAnalysis::default();
         let (source, snapshot_id, at) = (r.source, r.snapshot_id, r.at);
         for v in &r.analysis.new_versions {
@@ -205,7 +222,7 @@ impl Store {
                 confidence: f64::from(f.confidence),
                 at,
             };
-            let held = held(&txn, &f.entity, id, f.attribute).await?;
+            let held = held(&txn, &f.entity, id, f.attribute, false).await?;
             match reconcile_proposal(&held, &stored_key(&f.value)) {
                 Outcome::Corroborates { id: fact_id, .. } => {
                     add_evidence(&txn, fact_id, &evidence).await?;
@@ -282,7 +299,7 @@ impl Store {
         facts: &[StructuredFact],
     ) -> Result<Vec<i64>, CatalogStoreError> {
         let txn = self.write_txn().await?;
-        let ids = Ids::load(&txn).await?;
+        let ids = self.catalog_ids.get(&txn).await?;
         let accepted = structured_facts(&txn, &ids, source, snapshot_id, at, facts).await?;
         txn.commit().await?;
         Ok(accepted)
@@ -345,16 +362,19 @@ async fn structured_facts(
     facts: &[StructuredFact],
 ) -> Result<Vec<i64>, CatalogStoreError> {
     let mut accepted = Vec::new();
+    // Whether a value became accepted now (not merely corroborated).
+    let mut newly_accepted = false;
     for f in facts {
         let id = ids.get(&f.entity).ok_or_else(|| CatalogStoreError::NotFound(format!("no {}", f.entity)))?;
         let evidence =
             Evidence { source, snapshot: snapshot_id, quote: &f.quote, extractor: &f.extractor, confidence: 1.0, at };
-        let held = held(txn, &f.entity, id, f.attribute).await?;
+        let held = held(txn, &f.entity, id, f.attribute, true).await?;
         match reconcile_structured(&held, &stored_key(&f.value), source.0) {
             Outcome::Corroborates { id: fact_id, accept } => {
                 add_evidence(txn, fact_id, &evidence).await?;
                 if accept {
                     set_status(txn, &[fact_id], FactStatus::Accepted, at).await?;
+                    newly_accepted = true;
                 }
                 if accept || held.iter().any(|h| h.id == fact_id && h.status == FactStatus::Accepted) {
                     accepted.push(fact_id);
@@ -366,11 +386,14 @@ async fn structured_facts(
                 add_evidence(txn, fact_id, &evidence).await?;
                 set_status(txn, &supersedes, FactStatus::Superseded, at).await?;
                 accepted.push(fact_id);
+                newly_accepted = true;
             }
         }
     }
-    if !accepted.is_empty() {
-        // Accepted facts feed the matcher's known terms.
+    if newly_accepted {
+        // Accepted facts feed the matcher's known terms; a value accepted
+        // before and merely seen again changes nothing (a bump would rebuild
+        // the matcher after every check of a repository).
         revision::bump(txn).await?;
     }
     Ok(accepted)
@@ -493,23 +516,33 @@ async fn promote(
     r: &CatalogRecord<'_>,
     at: DateTime<Utc>,
 ) -> Result<Option<EntityRef>, CatalogStoreError> {
-    let sightings = catalog_candidate_sightings::Entity::find()
-        .filter(catalog_candidate_sightings::Column::CandidateId.eq(candidate_id))
-        .order_by_asc(catalog_candidate_sightings::Column::Id)
-        .all(txn)
-        .await?;
-    let mut sources: Vec<i64> = sightings.iter().map(|s| s.source_id).collect();
-    sources.sort_unstable();
-    sources.dedup();
-    let enough = u32::try_from(sources.len()).unwrap_or(u32::MAX) >= std::cmp::max(r.promote_after_sources, 1);
-    if !(enough || r.structured_source) {
-        return Ok(None);
+    // The distinct sources only (an index read), not every sighting with
+    // its sentence: a name seen often must not cost more each time.
+    let needed = std::cmp::max(r.promote_after_sources, 1);
+    if !r.structured_source {
+        let sources: Vec<i64> = catalog_candidate_sightings::Entity::find()
+            .select_only()
+            .column(catalog_candidate_sightings::Column::SourceId)
+            .distinct()
+            .filter(catalog_candidate_sightings::Column::CandidateId.eq(candidate_id))
+            .limit(u64::from(needed))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        if u32::try_from(sources.len()).unwrap_or(u32::MAX) < needed {
+            return Ok(None);
+        }
     }
     let kind = if looks_like_company(name) { EntityKind::Vendor } else { EntityKind::Model };
     let entity = EntityRef { kind, name: name.to_owned() };
     if ids.get(&entity).is_some() {
         return Ok(None);
     }
+    let sightings = catalog_candidate_sightings::Entity::find()
+        .filter(catalog_candidate_sightings::Column::CandidateId.eq(candidate_id))
+        .order_by_asc(catalog_candidate_sightings::Column::Id)
+        .all(txn)
+        .await?;
     let origin = Origin::Observed.as_str().to_owned();
     let id = match kind {
         EntityKind::Model => {
