@@ -13,7 +13,7 @@ use super::{
     CANDIDATE_OPEN, CANDIDATE_PROMOTED, CANDIDATE_REJECTED, CatalogStoreError, Ids, revision, stored_candidate_key,
     stored_key,
 };
-use crate::catalog::reconcile::{HeldFact, Outcome, reconcile_proposal, reconcile_structured};
+use crate::catalog::reconcile::{HeldFact, Outcome, reconcile_structured};
 use crate::catalog::{
     Analysis, Attribute, EntityKind, EntityRef, FactStatus, FactValue, ModelKind, NewVersion, Origin,
 };
@@ -81,19 +81,17 @@ async fn add_evidence(txn: &DatabaseTransaction, fact_id: i64, e: &Evidence<'_>)
     Ok(())
 }
 
-/// The facts held for (entity, attribute); with `with_sources`, the
-/// distinct sources behind each (structured sources need them to supersede
-/// their own values).
+/// The facts held for (entity, attribute), with the distinct sources behind
+/// each (a structured source supersedes only its own values).
 ///
 /// Evidence grows by a row per corroborating snapshot, so it is never read
-/// whole here: a proposal needs only the values held, and the sources are
-/// read as distinct ids from an index, not as rows with their quotes.
+/// whole here: the sources are distinct ids read from an index, not rows
+/// with their quotes.
 async fn held(
     db: &impl ConnectionTrait,
     entity: &EntityRef,
     id: i64,
     attribute: Attribute,
-    with_sources: bool,
 ) -> Result<Vec<HeldFact>, CatalogStoreError> {
     let facts: Vec<(i64, String, String)> = catalog_facts::Entity::find()
         .select_only()
@@ -108,20 +106,16 @@ async fn held(
         .await?;
     let mut out = Vec::with_capacity(facts.len());
     for (fact_id, value_key, status) in facts {
-        let source_ids: Vec<i64> = if with_sources {
-            catalog_fact_evidence::Entity::find()
-                .select_only()
-                .column(catalog_fact_evidence::Column::SourceId)
-                .distinct()
-                .filter(catalog_fact_evidence::Column::FactId.eq(fact_id))
-                .filter(catalog_fact_evidence::Column::SourceId.is_not_null())
-                .order_by_asc(catalog_fact_evidence::Column::SourceId)
-                .into_tuple()
-                .all(db)
-                .await?
-        } else {
-            Vec::new()
-        };
+        let source_ids: Vec<i64> = catalog_fact_evidence::Entity::find()
+            .select_only()
+            .column(catalog_fact_evidence::Column::SourceId)
+            .distinct()
+            .filter(catalog_fact_evidence::Column::FactId.eq(fact_id))
+            .filter(catalog_fact_evidence::Column::SourceId.is_not_null())
+            .order_by_asc(catalog_fact_evidence::Column::SourceId)
+            .into_tuple()
+            .all(db)
+            .await?;
         let status = FactStatus::parse(&status)
             .ok_or_else(|| CatalogStoreError::corrupt(format!("fact #{fact_id}: status {status:?}")))?;
         out.push(HeldFact { id: fact_id, value_key, status, source_ids });
@@ -222,22 +216,17 @@ impl Store {
                 confidence: f64::from(f.confidence),
                 at,
             };
-            let held = held(&txn, &f.entity, id, f.attribute, false).await?;
-            match reconcile_proposal(&held, &stored_key(&f.value)) {
-                Outcome::Corroborates { id: fact_id, .. } => {
-                    add_evidence(&txn, fact_id, &evidence).await?;
-                    out.corroborations += 1;
-                }
-                Outcome::New { status, .. } => {
-                    let row = fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, status, at);
-                    let (fact_id, inserted) = insert_fact(&txn, &f.entity, id, f.attribute, &f.value, row).await?;
-                    add_evidence(&txn, fact_id, &evidence).await?;
-                    if inserted {
-                        out.new_facts.push(fact_id);
-                    } else {
-                        out.corroborations += 1;
-                    }
-                }
+            // A proposal is stored, or corroborates the same value held
+            // already (whatever its status), in one statement on the unique
+            // value index: the other values held beside it — a noisy entity
+            // can gather thousands — are never read.
+            let row = fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, FactStatus::Proposed, at);
+            let (fact_id, inserted) = insert_fact(&txn, &f.entity, id, f.attribute, &f.value, row).await?;
+            add_evidence(&txn, fact_id, &evidence).await?;
+            if inserted {
+                out.new_facts.push(fact_id);
+            } else {
+                out.corroborations += 1;
             }
         }
         for c in &r.analysis.candidates {
@@ -368,7 +357,7 @@ async fn structured_facts(
         let id = ids.get(&f.entity).ok_or_else(|| CatalogStoreError::NotFound(format!("no {}", f.entity)))?;
         let evidence =
             Evidence { source, snapshot: snapshot_id, quote: &f.quote, extractor: &f.extractor, confidence: 1.0, at };
-        let held = held(txn, &f.entity, id, f.attribute, true).await?;
+        let held = held(txn, &f.entity, id, f.attribute).await?;
         match reconcile_structured(&held, &stored_key(&f.value), source.0) {
             Outcome::Corroborates { id: fact_id, accept } => {
                 add_evidence(txn, fact_id, &evidence).await?;
