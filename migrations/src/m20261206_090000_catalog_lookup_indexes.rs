@@ -53,9 +53,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .drop_index(Index::drop().name(SIGHTINGS_OLD).table(CatalogCandidateSightings::Table).to_owned())
-            .await
+        manager.drop_index(Index::drop().name(SIGHTINGS_OLD).table(CatalogCandidateSightings::Table).to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -1,10 +1,10 @@
 //! What a new snapshot said, and facts from structured sources.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TryInsertResult,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TryInsertResult,
 };
 use serde::Serialize;
 
@@ -65,7 +65,7 @@ struct Evidence<'a> {
 }
 
 async fn add_evidence(txn: &DatabaseTransaction, fact_id: i64, e: &Evidence<'_>) -> Result<(), CatalogStoreError> {
-    catalog_fact_evidence::ActiveModel {
+    let row = catalog_fact_evidence::ActiveModel {
         fact_id: Set(fact_id),
         source_id: Set(Some(e.source.0)),
         source_name: Set(None),
@@ -75,9 +75,9 @@ async fn add_evidence(txn: &DatabaseTransaction, fact_id: i64, e: &Evidence<'_>)
         confidence: Set(e.confidence),
         observed_at: Set(e.at),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    };
+    // Not `.insert()`: that reads the whole row (its quote) back.
+    catalog_fact_evidence::Entity::insert(row).exec_without_returning(txn).await?;
     Ok(())
 }
 
@@ -199,13 +199,13 @@ impl Store {
                 out.new_mentions.push(entity);
             }
         }
-        for m in &r.analysis.mentions {
-            let Some(id) = ids.get(&m.entity) else { continue };
-            let count = i32::try_from(m.count).unwrap_or(i32::MAX);
-            if record_mention(&txn, &m.entity, id, source, snapshot_id, count, at).await? {
-                out.new_mentions.push(m.entity.clone());
-            }
-        }
+        let mentioned: Vec<(&EntityRef, i64, i32)> = r
+            .analysis
+            .mentions
+            .iter()
+            .filter_map(|m| Some((&m.entity, ids.get(&m.entity)?, i32::try_from(m.count).unwrap_or(i32::MAX))))
+            .collect();
+        out.new_mentions.extend(record_mentions(&txn, &mentioned, source, snapshot_id, at).await?);
         for f in &r.analysis.proposed_facts {
             let Some(id) = ids.get(&f.entity) else { continue };
             let evidence = Evidence {
@@ -583,6 +583,84 @@ async fn promote(
 // place", never "read, then insert if missing", which loses the whole
 // transaction to a unique violation or a count to a lost update.
 
+/// How many mention rows one statement writes (9 values each: well under
+/// every backend's limit on bound parameters).
+const MENTIONS_PER_STATEMENT: usize = 200;
+
+/// [`record_mention`] for every entity a text names, in a few statements
+/// instead of one or two per entity (an article names dozens): one read of
+/// which of them this source mentioned before, then upserts. Returns the
+/// entities the source mentions for the first time.
+///
+/// The read and the upserts are not atomic against another check of the
+/// same source, but there is none: a source is checked under its lease.
+async fn record_mentions(
+    txn: &DatabaseTransaction,
+    mentioned: &[(&EntityRef, i64, i32)],
+    source: SourceId,
+    snapshot_id: i64,
+    at: DateTime<Utc>,
+) -> Result<Vec<EntityRef>, CatalogStoreError> {
+    use std::collections::HashSet;
+    let mut seen = HashSet::new();
+    let mentioned: Vec<_> = mentioned.iter().filter(|(e, id, _)| seen.insert((e.kind, *id))).collect();
+    if mentioned.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut before: HashSet<(String, i64)> = HashSet::new();
+    for kind in [EntityKind::Vendor, EntityKind::Model] {
+        let ids: Vec<i64> = mentioned.iter().filter(|(e, _, _)| e.kind == kind).map(|(_, id, _)| *id).collect();
+        for chunk in ids.chunks(MENTIONS_PER_STATEMENT) {
+            let rows: Vec<(String, i64)> = catalog_mentions::Entity::find()
+                .select_only()
+                .column(catalog_mentions::Column::EntityKind)
+                .column(catalog_mentions::Column::EntityId)
+                .filter(catalog_mentions::Column::EntityKind.eq(kind.as_str()))
+                .filter(catalog_mentions::Column::EntityId.is_in(chunk.to_vec()))
+                .filter(catalog_mentions::Column::SourceId.eq(source.0))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            before.extend(rows);
+        }
+    }
+    for chunk in mentioned.chunks(MENTIONS_PER_STATEMENT) {
+        let rows = chunk.iter().map(|(entity, id, count)| catalog_mentions::ActiveModel {
+            entity_kind: Set(entity.kind.as_str().to_owned()),
+            entity_id: Set(*id),
+            source_id: Set(source.0),
+            first_snapshot_id: Set(snapshot_id),
+            last_snapshot_id: Set(snapshot_id),
+            first_seen_at: Set(at),
+            last_seen_at: Set(at),
+            snapshot_count: Set(1),
+            last_count: Set(*count),
+            ..Default::default()
+        });
+        let on_conflict = OnConflict::columns([
+            catalog_mentions::Column::EntityKind,
+            catalog_mentions::Column::EntityId,
+            catalog_mentions::Column::SourceId,
+        ])
+        .update_columns([
+            catalog_mentions::Column::LastSnapshotId,
+            catalog_mentions::Column::LastSeenAt,
+            catalog_mentions::Column::LastCount,
+        ])
+        .value(
+            catalog_mentions::Column::SnapshotCount,
+            Expr::col((catalog_mentions::Entity, catalog_mentions::Column::SnapshotCount)).add(1),
+        )
+        .to_owned();
+        catalog_mentions::Entity::insert_many(rows).on_conflict(on_conflict).exec_without_returning(txn).await?;
+    }
+    Ok(mentioned
+        .into_iter()
+        .filter(|(e, id, _)| !before.contains(&(e.kind.as_str().to_owned(), *id)))
+        .map(|(e, _, _)| (*e).clone())
+        .collect())
+}
+
 /// Inserts or updates the mention of an entity by a source; true when the
 /// source mentions it for the first time.
 async fn record_mention(
@@ -712,7 +790,7 @@ async fn sighting(
             (existing.id, existing.status, false)
         }
     };
-    catalog_candidate_sightings::ActiveModel {
+    let row = catalog_candidate_sightings::ActiveModel {
         candidate_id: Set(id),
         source_id: Set(source.0),
         snapshot_id: Set(snapshot_id),
@@ -720,9 +798,8 @@ async fn sighting(
         count: Set(count),
         seen_at: Set(at),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    };
+    catalog_candidate_sightings::Entity::insert(row).exec_without_returning(txn).await?;
     Ok((id, status, created))
 }
 
