@@ -1,9 +1,12 @@
-//! Reconcile: how a newly observed value relates to the facts already held
-//! for the same entity and attribute. Pure; the store applies the outcome.
+//! Reconcile: how a value from a structured source relates to the facts
+//! already held for the same entity and attribute. Pure; the store applies
+//! the outcome.
 //!
 //! Facts are append-only. The same value again is a corroboration (one more
 //! evidence row); a different value is a new fact *beside* the old ones,
-//! never an overwrite.
+//! never an overwrite. A value read from an article needs no decision: it
+//! is a proposal, or more evidence for the same value held (the store does
+//! that in one statement on the value index).
 
 use super::model::FactStatus;
 
@@ -27,14 +30,6 @@ pub enum Outcome {
     /// different value (kept, side by side); `supersedes` those the same
     /// structured source gave before and now replaces.
     New { status: FactStatus, conflicts_with: Vec<i64>, supersedes: Vec<i64> },
-}
-
-/// Decides for a value read by a rule from an article: always a proposal.
-pub fn reconcile_proposal(held: &[HeldFact], value_key: &str) -> Outcome {
-    if let Some(f) = held.iter().find(|f| f.value_key == value_key) {
-        return Outcome::Corroborates { id: f.id, accept: false };
-    }
-    Outcome::New { status: FactStatus::Proposed, conflicts_with: live_ids(held), supersedes: Vec::new() }
 }
 
 /// Decides for a value from a structured source (GitHub, Hugging Face):
@@ -65,10 +60,10 @@ mod tests {
     #[test]
     fn same_value_corroborates_and_different_value_sits_beside() {
         let facts = [held(1, "175000000000", FactStatus::Accepted, &[])];
-        assert_eq!(reconcile_proposal(&facts, "175000000000"), Outcome::Corroborates { id: 1, accept: false });
+        assert_eq!(reconcile_structured(&facts, "175000000000", 9), Outcome::Corroborates { id: 1, accept: false });
         assert_eq!(
-            reconcile_proposal(&facts, "1800000000000"),
-            Outcome::New { status: FactStatus::Proposed, conflicts_with: vec![1], supersedes: vec![] }
+            reconcile_structured(&facts, "1800000000000", 9),
+            Outcome::New { status: FactStatus::Accepted, conflicts_with: vec![1], supersedes: vec![] }
         );
     }
 
@@ -76,7 +71,6 @@ mod tests {
     fn rejected_values_stay_rejected_and_do_not_conflict() {
         let facts =
             [held(1, "7000000000", FactStatus::Rejected, &[]), held(2, "8000000000", FactStatus::Proposed, &[])];
-        assert_eq!(reconcile_proposal(&facts, "7000000000"), Outcome::Corroborates { id: 1, accept: false });
         assert_eq!(reconcile_structured(&facts, "7000000000", 9), Outcome::Corroborates { id: 1, accept: false });
         assert_eq!(reconcile_structured(&facts, "8000000000", 9), Outcome::Corroborates { id: 2, accept: true });
     }

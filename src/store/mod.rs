@@ -77,6 +77,9 @@ impl StoreError {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// The catalog's entity ids at a revision, shared by every catalog step
+    /// of this process (see [`catalog::Ids`]).
+    catalog_ids: catalog::IdsCache,
 }
 
 impl Store {
@@ -118,7 +121,7 @@ impl Store {
             });
         let db =
             Database::connect(opts).await.map_err(|source| StoreError::Connect { url: redact_url(url), source })?;
-        Ok(Store { db })
+        Ok(Store { db, catalog_ids: catalog::IdsCache::default() })
     }
 
     /// Applies pending migrations.

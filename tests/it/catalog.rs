@@ -122,6 +122,19 @@ async fn articles_feed_mentions_facts_and_candidates(backend: Backend) {
     server.set("/news/qwen.html", Page::html(v2));
     mw.run_async(&["check", &id.to_string()]).await.ok();
 
+    // The new text names 通义千问 again: the same mention, one snapshot more.
+    let again = mw.run_async(&["catalog", "mentions", "--since", "1h", "--format", "json"]).await.ok().json();
+    let qwen2 = find(&again, "name", "通义千问").unwrap();
+    assert_eq!(qwen2["snapshot_count"], 2, "{qwen2}");
+    assert_eq!(qwen2["first_snapshot_id"], qwen["first_snapshot_id"]);
+    assert_eq!(qwen2["first_seen_at"], qwen["first_seen_at"]);
+    assert!(qwen2["last_snapshot_id"].as_i64() > qwen["last_snapshot_id"].as_i64(), "{qwen2}");
+    assert_eq!(
+        again.as_array().unwrap().iter().filter(|m| m["name"] == "通义千问").count(),
+        1,
+        "one row per entity and source"
+    );
+
     let candidates = mw.run_async(&["catalog", "candidates", "--format", "json"]).await.ok().json();
     let names: Vec<&str> = candidates.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["GLM-4", "言犀大模型"]);
@@ -270,9 +283,14 @@ async fn structured_facts_are_accepted(backend: Backend) {
         extractor: "huggingface:model".into(),
     };
     let first = store.record_structured_facts(source, None, Utc::now(), &[fact(7_721_324_544)]).await.unwrap();
+    let accepted_at = store.catalog_revision().await.unwrap();
     let again = store.record_structured_facts(source, None, Utc::now(), &[fact(7_721_324_544)]).await.unwrap();
     assert_eq!(first, again, "the same value again is more evidence, not a new fact");
+    // Seen again, the accepted value changes nothing the matcher knows: no
+    // new revision (each would rebuild the matcher after every check).
+    assert_eq!(store.catalog_revision().await.unwrap(), accepted_at);
     let newer = store.record_structured_facts(source, None, Utc::now(), &[fact(7_000_000_000)]).await.unwrap();
+    assert!(store.catalog_revision().await.unwrap() > accepted_at, "a newly accepted value is a new revision");
     store.link_catalog_source(&qwen, source, "downloads", Utc::now()).await.unwrap();
     store.link_catalog_source(&qwen, source, "downloads", Utc::now()).await.unwrap();
     let facts = store.catalog_facts(false, Some(&qwen)).await.unwrap();

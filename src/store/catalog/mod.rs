@@ -11,7 +11,7 @@ pub(crate) mod revision;
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use sha2::{Digest, Sha256};
 
 pub use digest::CatalogDigestInputs;
@@ -74,7 +74,7 @@ fn short_key(key: String) -> String {
 }
 
 /// Canonical names → ids, for both kinds.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Ids {
     vendors: HashMap<String, i64>,
     models: HashMap<String, i64>,
@@ -82,9 +82,22 @@ pub(crate) struct Ids {
 
 impl Ids {
     pub(crate) async fn load(db: &impl ConnectionTrait) -> Result<Ids, DbErr> {
-        let vendors = catalog_vendors::Entity::find().all(db).await?.into_iter().map(|v| (v.name, v.id)).collect();
-        let models = catalog_models::Entity::find().all(db).await?.into_iter().map(|m| (m.name, m.id)).collect();
-        Ok(Ids { vendors, models })
+        // Names and ids only: this runs once per catalog step.
+        let vendors: Vec<(String, i64)> = catalog_vendors::Entity::find()
+            .select_only()
+            .column(catalog_vendors::Column::Name)
+            .column(catalog_vendors::Column::Id)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let models: Vec<(String, i64)> = catalog_models::Entity::find()
+            .select_only()
+            .column(catalog_models::Column::Name)
+            .column(catalog_models::Column::Id)
+            .into_tuple()
+            .all(db)
+            .await?;
+        Ok(Ids { vendors: vendors.into_iter().collect(), models: models.into_iter().collect() })
     }
 
     pub(crate) fn get(&self, e: &EntityRef) -> Option<i64> {
@@ -99,6 +112,31 @@ impl Ids {
             EntityKind::Vendor => self.vendors.insert(e.name.clone(), id),
             EntityKind::Model => self.models.insert(e.name.clone(), id),
         };
+    }
+}
+
+/// The ids of one catalog revision, kept between catalog steps: every edit
+/// that adds or renames an entity bumps the revision, so a step that reads
+/// the same revision in its transaction can reuse them instead of reading
+/// every vendor and model again (hundreds of rows per new snapshot).
+#[derive(Clone, Default)]
+pub(crate) struct IdsCache(std::sync::Arc<std::sync::Mutex<Option<(i64, Ids)>>>);
+
+impl IdsCache {
+    /// The ids as of the revision `db` sees now.
+    pub(crate) async fn get(&self, db: &impl ConnectionTrait) -> Result<Ids, CatalogStoreError> {
+        let revision = revision::current(db).await?;
+        if let Ok(cache) = self.0.lock()
+            && let Some((rev, ids)) = cache.as_ref()
+            && *rev == revision
+        {
+            return Ok(ids.clone());
+        }
+        let ids = Ids::load(db).await?;
+        if let Ok(mut cache) = self.0.lock() {
+            *cache = Some((revision, ids.clone()));
+        }
+        Ok(ids)
     }
 }
 

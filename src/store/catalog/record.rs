@@ -1,10 +1,10 @@
 //! What a new snapshot said, and facts from structured sources.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
-    TryInsertResult,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TryInsertResult,
 };
 use serde::Serialize;
 
@@ -13,7 +13,7 @@ use super::{
     CANDIDATE_OPEN, CANDIDATE_PROMOTED, CANDIDATE_REJECTED, CatalogStoreError, Ids, revision, stored_candidate_key,
     stored_key,
 };
-use crate::catalog::reconcile::{HeldFact, Outcome, reconcile_proposal, reconcile_structured};
+use crate::catalog::reconcile::{HeldFact, Outcome, reconcile_structured};
 use crate::catalog::{
     Analysis, Attribute, EntityKind, EntityRef, FactStatus, FactValue, ModelKind, NewVersion, Origin,
 };
@@ -65,7 +65,7 @@ struct Evidence<'a> {
 }
 
 async fn add_evidence(txn: &DatabaseTransaction, fact_id: i64, e: &Evidence<'_>) -> Result<(), CatalogStoreError> {
-    catalog_fact_evidence::ActiveModel {
+    let row = catalog_fact_evidence::ActiveModel {
         fact_id: Set(fact_id),
         source_id: Set(Some(e.source.0)),
         source_name: Set(None),
@@ -75,39 +75,50 @@ async fn add_evidence(txn: &DatabaseTransaction, fact_id: i64, e: &Evidence<'_>)
         confidence: Set(e.confidence),
         observed_at: Set(e.at),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    };
+    // Not `.insert()`: that reads the whole row (its quote) back.
+    catalog_fact_evidence::Entity::insert(row).exec_without_returning(txn).await?;
     Ok(())
 }
 
-/// The facts held for (entity, attribute), with the sources behind each.
+/// The facts held for (entity, attribute), with the distinct sources behind
+/// each (a structured source supersedes only its own values).
+///
+/// Evidence grows by a row per corroborating snapshot, so it is never read
+/// whole here: the sources are distinct ids read from an index, not rows
+/// with their quotes.
 async fn held(
     db: &impl ConnectionTrait,
     entity: &EntityRef,
     id: i64,
     attribute: Attribute,
 ) -> Result<Vec<HeldFact>, CatalogStoreError> {
-    let facts = catalog_facts::Entity::find()
+    let facts: Vec<(i64, String, String)> = catalog_facts::Entity::find()
+        .select_only()
+        .column(catalog_facts::Column::Id)
+        .column(catalog_facts::Column::ValueKey)
+        .column(catalog_facts::Column::Status)
         .filter(catalog_facts::Column::EntityKind.eq(entity.kind.as_str()))
         .filter(catalog_facts::Column::EntityId.eq(id))
         .filter(catalog_facts::Column::Attribute.eq(attribute.as_str()))
+        .into_tuple()
         .all(db)
         .await?;
     let mut out = Vec::with_capacity(facts.len());
-    for f in facts {
-        let mut source_ids: Vec<i64> = catalog_fact_evidence::Entity::find()
-            .filter(catalog_fact_evidence::Column::FactId.eq(f.id))
+    for (fact_id, value_key, status) in facts {
+        let source_ids: Vec<i64> = catalog_fact_evidence::Entity::find()
+            .select_only()
+            .column(catalog_fact_evidence::Column::SourceId)
+            .distinct()
+            .filter(catalog_fact_evidence::Column::FactId.eq(fact_id))
+            .filter(catalog_fact_evidence::Column::SourceId.is_not_null())
+            .order_by_asc(catalog_fact_evidence::Column::SourceId)
+            .into_tuple()
             .all(db)
-            .await?
-            .into_iter()
-            .filter_map(|e| e.source_id)
-            .collect();
-        source_ids.sort_unstable();
-        source_ids.dedup();
-        let status = FactStatus::parse(&f.status)
-            .ok_or_else(|| CatalogStoreError::corrupt(format!("fact #{}: status {:?}", f.id, f.status)))?;
-        out.push(HeldFact { id: f.id, value_key: f.value_key, status, source_ids });
+            .await?;
+        let status = FactStatus::parse(&status)
+            .ok_or_else(|| CatalogStoreError::corrupt(format!("fact #{fact_id}: status {status:?}")))?;
+        out.push(HeldFact { id: fact_id, value_key, status, source_ids });
     }
     Ok(out)
 }
@@ -158,7 +169,7 @@ impl Store {
     /// entity was created.
     pub async fn record_catalog_step(&self, r: &CatalogRecord<'_>) -> Result<RecordedAnalysis, CatalogStoreError> {
         let txn = self.write_txn().await?;
-        let mut ids = Ids::load(&txn).await?;
+        let mut ids = self.catalog_ids.get(&txn).await?;
         let mut out = RecordedAnalysis::default();
         let (source, snapshot_id, at) = (r.source, r.snapshot_id, r.at);
         for v in &r.analysis.new_versions {
@@ -188,13 +199,13 @@ impl Store {
                 out.new_mentions.push(entity);
             }
         }
-        for m in &r.analysis.mentions {
-            let Some(id) = ids.get(&m.entity) else { continue };
-            let count = i32::try_from(m.count).unwrap_or(i32::MAX);
-            if record_mention(&txn, &m.entity, id, source, snapshot_id, count, at).await? {
-                out.new_mentions.push(m.entity.clone());
-            }
-        }
+        let mentioned: Vec<(&EntityRef, i64, i32)> = r
+            .analysis
+            .mentions
+            .iter()
+            .filter_map(|m| Some((&m.entity, ids.get(&m.entity)?, i32::try_from(m.count).unwrap_or(i32::MAX))))
+            .collect();
+        out.new_mentions.extend(record_mentions(&txn, &mentioned, source, snapshot_id, at).await?);
         for f in &r.analysis.proposed_facts {
             let Some(id) = ids.get(&f.entity) else { continue };
             let evidence = Evidence {
@@ -205,22 +216,17 @@ impl Store {
                 confidence: f64::from(f.confidence),
                 at,
             };
-            let held = held(&txn, &f.entity, id, f.attribute).await?;
-            match reconcile_proposal(&held, &stored_key(&f.value)) {
-                Outcome::Corroborates { id: fact_id, .. } => {
-                    add_evidence(&txn, fact_id, &evidence).await?;
-                    out.corroborations += 1;
-                }
-                Outcome::New { status, .. } => {
-                    let row = fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, status, at);
-                    let (fact_id, inserted) = insert_fact(&txn, &f.entity, id, f.attribute, &f.value, row).await?;
-                    add_evidence(&txn, fact_id, &evidence).await?;
-                    if inserted {
-                        out.new_facts.push(fact_id);
-                    } else {
-                        out.corroborations += 1;
-                    }
-                }
+            // A proposal is stored, or corroborates the same value held
+            // already (whatever its status), in one statement on the unique
+            // value index: the other values held beside it — a noisy entity
+            // can gather thousands — are never read.
+            let row = fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, FactStatus::Proposed, at);
+            let (fact_id, inserted) = insert_fact(&txn, &f.entity, id, f.attribute, &f.value, row).await?;
+            add_evidence(&txn, fact_id, &evidence).await?;
+            if inserted {
+                out.new_facts.push(fact_id);
+            } else {
+                out.corroborations += 1;
             }
         }
         for c in &r.analysis.candidates {
@@ -282,7 +288,7 @@ impl Store {
         facts: &[StructuredFact],
     ) -> Result<Vec<i64>, CatalogStoreError> {
         let txn = self.write_txn().await?;
-        let ids = Ids::load(&txn).await?;
+        let ids = self.catalog_ids.get(&txn).await?;
         let accepted = structured_facts(&txn, &ids, source, snapshot_id, at, facts).await?;
         txn.commit().await?;
         Ok(accepted)
@@ -345,6 +351,8 @@ async fn structured_facts(
     facts: &[StructuredFact],
 ) -> Result<Vec<i64>, CatalogStoreError> {
     let mut accepted = Vec::new();
+    // Whether a value became accepted now (not merely corroborated).
+    let mut newly_accepted = false;
     for f in facts {
         let id = ids.get(&f.entity).ok_or_else(|| CatalogStoreError::NotFound(format!("no {}", f.entity)))?;
         let evidence =
@@ -355,6 +363,7 @@ async fn structured_facts(
                 add_evidence(txn, fact_id, &evidence).await?;
                 if accept {
                     set_status(txn, &[fact_id], FactStatus::Accepted, at).await?;
+                    newly_accepted = true;
                 }
                 if accept || held.iter().any(|h| h.id == fact_id && h.status == FactStatus::Accepted) {
                     accepted.push(fact_id);
@@ -366,11 +375,14 @@ async fn structured_facts(
                 add_evidence(txn, fact_id, &evidence).await?;
                 set_status(txn, &supersedes, FactStatus::Superseded, at).await?;
                 accepted.push(fact_id);
+                newly_accepted = true;
             }
         }
     }
-    if !accepted.is_empty() {
-        // Accepted facts feed the matcher's known terms.
+    if newly_accepted {
+        // Accepted facts feed the matcher's known terms; a value accepted
+        // before and merely seen again changes nothing (a bump would rebuild
+        // the matcher after every check of a repository).
         revision::bump(txn).await?;
     }
     Ok(accepted)
@@ -493,23 +505,33 @@ async fn promote(
     r: &CatalogRecord<'_>,
     at: DateTime<Utc>,
 ) -> Result<Option<EntityRef>, CatalogStoreError> {
-    let sightings = catalog_candidate_sightings::Entity::find()
-        .filter(catalog_candidate_sightings::Column::CandidateId.eq(candidate_id))
-        .order_by_asc(catalog_candidate_sightings::Column::Id)
-        .all(txn)
-        .await?;
-    let mut sources: Vec<i64> = sightings.iter().map(|s| s.source_id).collect();
-    sources.sort_unstable();
-    sources.dedup();
-    let enough = u32::try_from(sources.len()).unwrap_or(u32::MAX) >= std::cmp::max(r.promote_after_sources, 1);
-    if !(enough || r.structured_source) {
-        return Ok(None);
+    // The distinct sources only (an index read), not every sighting with
+    // its sentence: a name seen often must not cost more each time.
+    let needed = std::cmp::max(r.promote_after_sources, 1);
+    if !r.structured_source {
+        let sources: Vec<i64> = catalog_candidate_sightings::Entity::find()
+            .select_only()
+            .column(catalog_candidate_sightings::Column::SourceId)
+            .distinct()
+            .filter(catalog_candidate_sightings::Column::CandidateId.eq(candidate_id))
+            .limit(u64::from(needed))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        if u32::try_from(sources.len()).unwrap_or(u32::MAX) < needed {
+            return Ok(None);
+        }
     }
     let kind = if looks_like_company(name) { EntityKind::Vendor } else { EntityKind::Model };
     let entity = EntityRef { kind, name: name.to_owned() };
     if ids.get(&entity).is_some() {
         return Ok(None);
     }
+    let sightings = catalog_candidate_sightings::Entity::find()
+        .filter(catalog_candidate_sightings::Column::CandidateId.eq(candidate_id))
+        .order_by_asc(catalog_candidate_sightings::Column::Id)
+        .all(txn)
+        .await?;
     let origin = Origin::Observed.as_str().to_owned();
     let id = match kind {
         EntityKind::Model => {
@@ -560,6 +582,84 @@ async fn promote(
 // row behind a unique index is written "insert, or on conflict update in
 // place", never "read, then insert if missing", which loses the whole
 // transaction to a unique violation or a count to a lost update.
+
+/// How many mention rows one statement writes (9 values each: well under
+/// every backend's limit on bound parameters).
+const MENTIONS_PER_STATEMENT: usize = 200;
+
+/// [`record_mention`] for every entity a text names, in a few statements
+/// instead of one or two per entity (an article names dozens): one read of
+/// which of them this source mentioned before, then upserts. Returns the
+/// entities the source mentions for the first time.
+///
+/// The read and the upserts are not atomic against another check of the
+/// same source, but there is none: a source is checked under its lease.
+async fn record_mentions(
+    txn: &DatabaseTransaction,
+    mentioned: &[(&EntityRef, i64, i32)],
+    source: SourceId,
+    snapshot_id: i64,
+    at: DateTime<Utc>,
+) -> Result<Vec<EntityRef>, CatalogStoreError> {
+    use std::collections::HashSet;
+    let mut seen = HashSet::new();
+    let mentioned: Vec<_> = mentioned.iter().filter(|(e, id, _)| seen.insert((e.kind, *id))).collect();
+    if mentioned.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut before: HashSet<(String, i64)> = HashSet::new();
+    for kind in [EntityKind::Vendor, EntityKind::Model] {
+        let ids: Vec<i64> = mentioned.iter().filter(|(e, _, _)| e.kind == kind).map(|(_, id, _)| *id).collect();
+        for chunk in ids.chunks(MENTIONS_PER_STATEMENT) {
+            let rows: Vec<(String, i64)> = catalog_mentions::Entity::find()
+                .select_only()
+                .column(catalog_mentions::Column::EntityKind)
+                .column(catalog_mentions::Column::EntityId)
+                .filter(catalog_mentions::Column::EntityKind.eq(kind.as_str()))
+                .filter(catalog_mentions::Column::EntityId.is_in(chunk.to_vec()))
+                .filter(catalog_mentions::Column::SourceId.eq(source.0))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            before.extend(rows);
+        }
+    }
+    for chunk in mentioned.chunks(MENTIONS_PER_STATEMENT) {
+        let rows = chunk.iter().map(|(entity, id, count)| catalog_mentions::ActiveModel {
+            entity_kind: Set(entity.kind.as_str().to_owned()),
+            entity_id: Set(*id),
+            source_id: Set(source.0),
+            first_snapshot_id: Set(snapshot_id),
+            last_snapshot_id: Set(snapshot_id),
+            first_seen_at: Set(at),
+            last_seen_at: Set(at),
+            snapshot_count: Set(1),
+            last_count: Set(*count),
+            ..Default::default()
+        });
+        let on_conflict = OnConflict::columns([
+            catalog_mentions::Column::EntityKind,
+            catalog_mentions::Column::EntityId,
+            catalog_mentions::Column::SourceId,
+        ])
+        .update_columns([
+            catalog_mentions::Column::LastSnapshotId,
+            catalog_mentions::Column::LastSeenAt,
+            catalog_mentions::Column::LastCount,
+        ])
+        .value(
+            catalog_mentions::Column::SnapshotCount,
+            Expr::col((catalog_mentions::Entity, catalog_mentions::Column::SnapshotCount)).add(1),
+        )
+        .to_owned();
+        catalog_mentions::Entity::insert_many(rows).on_conflict(on_conflict).exec_without_returning(txn).await?;
+    }
+    Ok(mentioned
+        .into_iter()
+        .filter(|(e, id, _)| !before.contains(&(e.kind.as_str().to_owned(), *id)))
+        .map(|(e, _, _)| (*e).clone())
+        .collect())
+}
 
 /// Inserts or updates the mention of an entity by a source; true when the
 /// source mentions it for the first time.
@@ -690,7 +790,7 @@ async fn sighting(
             (existing.id, existing.status, false)
         }
     };
-    catalog_candidate_sightings::ActiveModel {
+    let row = catalog_candidate_sightings::ActiveModel {
         candidate_id: Set(id),
         source_id: Set(source.0),
         snapshot_id: Set(snapshot_id),
@@ -698,9 +798,8 @@ async fn sighting(
         count: Set(count),
         seen_at: Set(at),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    };
+    catalog_candidate_sightings::Entity::insert(row).exec_without_returning(txn).await?;
     Ok((id, status, created))
 }
 

@@ -19,9 +19,14 @@ pub(crate) async fn bump(db: &impl ConnectionTrait) -> Result<(), CatalogStoreEr
     Ok(())
 }
 
+/// The revision as `db` (a transaction, say) sees it.
+pub(crate) async fn current(db: &impl ConnectionTrait) -> Result<i64, CatalogStoreError> {
+    Ok(catalog_revision::Entity::find_by_id(1).one(db).await?.map_or(0, |r| r.revision))
+}
+
 impl Store {
     /// The catalog's current revision (0 before any edit).
     pub async fn catalog_revision(&self) -> Result<i64, CatalogStoreError> {
-        Ok(catalog_revision::Entity::find_by_id(1).one(self.db()).await?.map_or(0, |r| r.revision))
+        current(self.db()).await
     }
 }
