@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
-use super::matcher::{Matcher, Mention};
+use super::matcher::Matcher;
+use super::mention::Mention;
 use super::model::{Attribute, EntityKind, EntityRef};
 use super::rules::compare::comparison_targets;
 use super::rules::{mentions_parameters, mentions_release, release_verb_end};

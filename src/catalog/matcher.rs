@@ -11,6 +11,8 @@ use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
+use super::mention::Known;
+pub use super::mention::Mention;
 use super::model::{Catalog, EntityKind, EntityRef};
 use super::rules::Rules;
 use super::stoplist::{StopList, normalise};
@@ -23,36 +25,6 @@ pub enum MatcherError {
     Automaton(#[source] aho_corasick::BuildError),
     #[error("could not compile a fact rule")]
     Rule(#[source] regex::Error),
-}
-
-/// One occurrence of an entity in a text (byte span).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mention {
-    /// Index into [`Matcher::entities`].
-    pub entity: usize,
-    pub start: usize,
-    pub end: usize,
-    /// `text[start..end]` names a version the catalog lacks (`Qwen2.5-72B`
-    /// when only `Qwen` is known); `entity` is then the family it belongs to.
-    pub new_version: bool,
-    /// Where the matched alias ends (before any version suffix).
-    pub alias_end: usize,
-}
-
-impl Mention {
-    pub fn known(entity: usize, start: usize, end: usize) -> Self {
-        Mention { entity, start, end, new_version: false, alias_end: end }
-    }
-
-    /// The same mention with spans relative to `offset`.
-    pub fn rebased(&self, offset: usize) -> Self {
-        Mention {
-            start: self.start.saturating_sub(offset),
-            end: self.end.saturating_sub(offset),
-            alias_end: self.alias_end.saturating_sub(offset),
-            ..*self
-        }
-    }
 }
 
 struct Pattern {
@@ -308,6 +280,16 @@ impl Matcher {
         let to = after.find(SENTENCE_END).map_or(text.len(), |i| end + i);
         let sentence = text.get(from..to).unwrap_or_default().to_lowercase();
         self.patterns.iter().any(|p| p.entity == vendor && sentence.contains(&p.text.to_lowercase()))
+    }
+}
+
+impl Known for Matcher {
+    fn is_known_term(&self, term: &str) -> bool {
+        Matcher::is_known_term(self, term)
+    }
+
+    fn kind(&self, entity: usize) -> Option<EntityKind> {
+        self.entity(entity).map(|e| e.kind)
     }
 }
 

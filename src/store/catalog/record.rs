@@ -475,12 +475,6 @@ async fn create_entity(
     Ok(Some(id))
 }
 
-/// Company shapes (零一万物公司, 阶跃星辰科技, Foo Labs) become vendors.
-fn looks_like_company(name: &str) -> bool {
-    const ENDS: &[&str] =
-        &["公司", "科技", "集团", "实验室", "研究院", "智能", " Labs", " Lab", " Inc", " Inc.", " AI"];
-    ENDS.iter().any(|e| name.ends_with(e))
-}
 
 /// Promotes an open candidate to a provisional entity when it was seen in
 /// `promote_after_sources` sources, or once in a structured source; every
@@ -493,6 +487,9 @@ async fn promote(
     r: &CatalogRecord<'_>,
     at: DateTime<Utc>,
 ) -> Result<Option<EntityRef>, CatalogStoreError> {
+    // Company shapes (星海智能, Acme Labs) become vendors, model shapes
+    // models; a name of neither shape stays a candidate for a reviewer.
+    let Some(kind) = crate::catalog::candidates::promotable_kind(name) else { return Ok(None) };
     let sightings = catalog_candidate_sightings::Entity::find()
         .filter(catalog_candidate_sightings::Column::CandidateId.eq(candidate_id))
         .order_by_asc(catalog_candidate_sightings::Column::Id)
@@ -505,7 +502,6 @@ async fn promote(
     if !(enough || r.structured_source) {
         return Ok(None);
     }
-    let kind = if looks_like_company(name) { EntityKind::Vendor } else { EntityKind::Model };
     let entity = EntityRef { kind, name: name.to_owned() };
     if ids.get(&entity).is_some() {
         return Ok(None);
