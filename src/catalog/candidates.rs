@@ -218,14 +218,17 @@ fn is_size(s: &str) -> bool {
         && num.starts_with(|c: char| c.is_ascii_digit())
 }
 
-fn cjk_candidate(matcher: &impl Known, sentence: &str, span: Range<usize>, mentions: &[Mention]) -> Option<CandidateHit> {
+fn cjk_candidate(
+    matcher: &impl Known,
+    sentence: &str,
+    span: Range<usize>,
+    mentions: &[Mention],
+) -> Option<CandidateHit> {
     const SUFFIX: &str = "大模型";
     let suffix_start = span.end - SUFFIX.len();
     // A known model names it already (盘古大模型, 日日新大模型).
     if mentions.iter().any(|k| k.end > suffix_start && k.start < span.end)
-        || mentions
-            .iter()
-            .any(|k| k.end == suffix_start && matcher.kind(k.entity) == Some(EntityKind::Model))
+        || mentions.iter().any(|k| k.end == suffix_start && matcher.kind(k.entity) == Some(EntityKind::Model))
     {
         return None;
     }
@@ -302,8 +305,7 @@ const INTRODUCERS: &[&str] = &[
 /// quotes (“言犀大模型”). Generic phrases (深耕大模型, 四大巨头大模型)
 /// have none of these.
 fn named_in_context(matcher: &impl Known, sentence: &str, start: usize, mentions: &[Mention]) -> bool {
-    if mentions.iter().any(|k| k.end == start && matcher.kind(k.entity) == Some(EntityKind::Vendor))
-    {
+    if mentions.iter().any(|k| k.end == start && matcher.kind(k.entity) == Some(EntityKind::Vendor)) {
         return true;
     }
     let before = sentence.get(..start).unwrap_or_default().trim_end();

@@ -24,9 +24,48 @@ const LATIN_ENDS: &[&str] = &[" AI", " Labs", " Lab", " Inc.", " Inc", " Technol
 /// (由云岫实验室, 据悉星海智能, 旗下的北辰科技): the name starts after the
 /// last of them.
 const CJK_BEFORE: &[&str] = &[
-    "由", "来自", "初创公司", "创业公司", "创企", "独角兽", "据悉", "近日", "今日", "日前", "昨日", "今天", "昨天",
-    "此前", "随后", "同时", "另外", "此外", "发布", "推出", "宣布", "携手", "的", "了", "是", "和", "与", "及", "或",
-    "在", "将", "把", "被", "对", "为", "从", "向", "让", "给", "有", "·", "、",
+    "由",
+    "来自",
+    "初创公司",
+    "创业公司",
+    "创企",
+    "独角兽",
+    "据悉",
+    "近日",
+    "今日",
+    "日前",
+    "昨日",
+    "今天",
+    "昨天",
+    "此前",
+    "随后",
+    "同时",
+    "另外",
+    "此外",
+    "发布",
+    "推出",
+    "宣布",
+    "携手",
+    "的",
+    "了",
+    "是",
+    "和",
+    "与",
+    "及",
+    "或",
+    "在",
+    "将",
+    "把",
+    "被",
+    "对",
+    "为",
+    "从",
+    "向",
+    "让",
+    "给",
+    "有",
+    "·",
+    "、",
 ];
 /// The longest run of Chinese before a company ending that is looked at.
 const MAX_RUN_CHARS: usize = 12;
@@ -36,9 +75,32 @@ const CJK_AFTER: &[&str] = &[
     "日前", "表示", "称", "的", "（",
 ];
 const LATIN_AFTER: &[&str] = &[
-    "released", "releases", "launched", "launches", "announced", "announces", "unveiled", "unveils", "introduced",
-    "introduces", "open-sourced", "open-sources", "said", "says", "has released", "has launched", "'s", "’s", "发布",
-    "推出", "开源", "上线", "宣布", "的", "(", "（",
+    "released",
+    "releases",
+    "launched",
+    "launches",
+    "announced",
+    "announces",
+    "unveiled",
+    "unveils",
+    "introduced",
+    "introduces",
+    "open-sourced",
+    "open-sources",
+    "said",
+    "says",
+    "has released",
+    "has launched",
+    "'s",
+    "’s",
+    "发布",
+    "推出",
+    "开源",
+    "上线",
+    "宣布",
+    "的",
+    "(",
+    "（",
 ];
 const LATIN_BEFORE: &[&str] =
     &["by", "from", "startup", "start-up", "company", "lab", "由", "来自", "公司", "创企", "实验室"];
@@ -46,20 +108,114 @@ const LATIN_BEFORE: &[&str] =
 /// First words of everyday phrases with a company ending (人工智能,
 /// 金融科技, Generative AI): never a company.
 const GENERIC: &[&str] = &[
-    "人工", "具身", "通用", "机器", "群体", "计算", "感知", "认知", "决策", "边缘", "商业", "数字", "金融", "信息",
-    "网络", "前沿", "高", "黑", "中国", "国产", "国内", "全球", "生成式", "多模态", "生物", "医疗", "教育", "汽车",
-    "自动驾驶", "物理", "科技", "智能", "新", "该", "这家", "一家", "多家", "某", "其", "本", "母", "子", "上市",
-    "人类", "重点", "国家", "联合", "开放", "创新", "generative", "responsible", "open", "edge", "agentic",
-    "physical", "conversational", "enterprise", "the", "our", "their", "its", "this", "that", "explainable",
-    "artificial", "general", "embodied", "multimodal", "chinese", "american", "new", "a", "an", "safe", "trustworthy",
-    "sovereign", "vertical", "applied", "frontier", "consumer", "mobile", "creative",
+    "人工",
+    "具身",
+    "通用",
+    "机器",
+    "群体",
+    "计算",
+    "感知",
+    "认知",
+    "决策",
+    "边缘",
+    "商业",
+    "数字",
+    "金融",
+    "信息",
+    "网络",
+    "前沿",
+    "高",
+    "黑",
+    "中国",
+    "国产",
+    "国内",
+    "全球",
+    "生成式",
+    "多模态",
+    "生物",
+    "医疗",
+    "教育",
+    "汽车",
+    "自动驾驶",
+    "物理",
+    "科技",
+    "智能",
+    "新",
+    "该",
+    "这家",
+    "一家",
+    "多家",
+    "某",
+    "其",
+    "本",
+    "母",
+    "子",
+    "上市",
+    "人类",
+    "重点",
+    "国家",
+    "联合",
+    "开放",
+    "创新",
+    "generative",
+    "responsible",
+    "open",
+    "edge",
+    "agentic",
+    "physical",
+    "conversational",
+    "enterprise",
+    "the",
+    "our",
+    "their",
+    "its",
+    "this",
+    "that",
+    "explainable",
+    "artificial",
+    "general",
+    "embodied",
+    "multimodal",
+    "chinese",
+    "american",
+    "new",
+    "a",
+    "an",
+    "safe",
+    "trustworthy",
+    "sovereign",
+    "vertical",
+    "applied",
+    "frontier",
+    "consumer",
+    "mobile",
+    "creative",
 ];
 
 /// Sentence words that may stand before a company's name at a clause start
 /// (`Meanwhile Zhipu AI launched…`).
 const LEADING: &[&str] = &[
-    "meanwhile", "however", "also", "today", "yesterday", "then", "now", "separately", "earlier", "later",
-    "recently", "and", "but", "rival", "when", "while", "after", "as", "since", "if", "startup",
+    "meanwhile",
+    "however",
+    "also",
+    "today",
+    "yesterday",
+    "then",
+    "now",
+    "separately",
+    "earlier",
+    "later",
+    "recently",
+    "and",
+    "but",
+    "rival",
+    "when",
+    "while",
+    "after",
+    "as",
+    "since",
+    "if",
+    "startup",
 ];
 
 pub struct CompanyRules {
@@ -113,7 +269,11 @@ fn first_word(body: &str) -> String {
         return body.split([' ', '-']).next().unwrap_or_default().to_ascii_lowercase();
     }
     // Chinese has no spaces: the longest generic word the body starts with.
-    GENERIC.iter().filter(|g| body.starts_with(**g)).max_by_key(|g| g.len()).map_or_else(String::new, |g| (*g).to_owned())
+    GENERIC
+        .iter()
+        .filter(|g| body.starts_with(**g))
+        .max_by_key(|g| g.len())
+        .map_or_else(String::new, |g| (*g).to_owned())
 }
 
 /// The company whose ending spans `end_at..end` (`据悉，星海智能发布` →
@@ -167,7 +327,8 @@ fn latin_company(sentence: &str, span: Range<usize>) -> Option<(Range<usize>, St
     }
     let after = sentence.get(start + name.len()..)?.trim_start();
     let acts_after = LATIN_AFTER.iter().any(|w| after.starts_with(w));
-    ((clause_start || named_before) && (acts_after || named_before)).then(|| (start..start + name.len(), name.to_owned()))
+    ((clause_start || named_before) && (acts_after || named_before))
+        .then(|| (start..start + name.len(), name.to_owned()))
 }
 
 fn is_han(c: char) -> bool {
@@ -225,7 +386,8 @@ mod tests {
 
     #[test]
     fn the_company_shape() {
-        for n in ["星海智能", "北辰科技", "云岫实验室", "Acme Labs", "Nimbus AI", "Quill Inc.", "零一万物公司"] {
+        for n in ["星海智能", "北辰科技", "云岫实验室", "Acme Labs", "Nimbus AI", "Quill Inc.", "零一万物公司"]
+        {
             assert!(looks_like_company(n), "{n}");
         }
         for n in ["人工智能", "Generative AI", "Zeta-9", "言犀大模型", "AI", "科技"] {

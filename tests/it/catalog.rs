@@ -626,7 +626,8 @@ async fn new_companies_become_provisional_vendors(backend: Backend) {
         "/a.html",
         Page::html(article("新模型", "据悉，星海智能发布了首个对话模型，初创公司Nimbus AI发布了一款写作助手。")),
     );
-    server.set("/b.html", Page::html(article("快讯", "星海智能今日开源其模型。Nimbus AI launched a beta for writers.")));
+    server
+        .set("/b.html", Page::html(article("快讯", "星海智能今日开源其模型。Nimbus AI launched a beta for writers.")));
     let a = mw.add(&server.url("/a.html"), &[]).await;
     mw.run_async(&["check", &a.to_string()]).await.ok();
     let candidates = mw.run_async(&["catalog", "candidates", "--format", "json"]).await.ok().json();

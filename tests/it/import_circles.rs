@@ -276,7 +276,11 @@ fn the_circle_check_catches_circles_through_groups_supers_and_reexports() {
         file(&["cat", "r"], true, "pub mod params;\n"),
         file(&["cat", "r", "params"], false, "use super::super::Alpha;\n"),
         // Not edges: a comment, the test module, a child used by its parent.
-        file(&["cat", "model"], false, "// use super::a;\nfn g() {}\n#[cfg(test)]\nmod tests {\n    use super::super::a;\n}\n"),
+        file(
+            &["cat", "model"],
+            false,
+            "// use super::a;\nfn g() {}\n#[cfg(test)]\nmod tests {\n    use super::super::a;\n}\n",
+        ),
         file(&["other"], false, "use crate::cat::a;\n"),
     ];
     let found = circles(&edges(&files), &[]);

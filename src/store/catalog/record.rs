@@ -475,7 +475,6 @@ async fn create_entity(
     Ok(Some(id))
 }
 
-
 /// Promotes an open candidate to a provisional entity when it was seen in
 /// `promote_after_sources` sources, or once in a structured source; every
 /// source that sighted it then mentions the entity.
