@@ -327,8 +327,8 @@ fn latin_company(sentence: &str, span: Range<usize>) -> Option<(Range<usize>, St
     }
     let after = sentence.get(start + name.len()..)?.trim_start();
     let acts_after = LATIN_AFTER.iter().any(|w| after.starts_with(w));
-    ((clause_start || named_before) && (acts_after || named_before))
-        .then(|| (start..start + name.len(), name.to_owned()))
+    // Named as a company (`by Acme Labs`), or a clause's subject that acts.
+    (named_before || (clause_start && acts_after)).then(|| (start..start + name.len(), name.to_owned()))
 }
 
 fn is_han(c: char) -> bool {

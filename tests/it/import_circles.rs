@@ -209,10 +209,10 @@ fn circles(edges: &BTreeMap<Vec<String>, Graph>, known: &[(&str, &str, &str)]) -
         }
         let mut reported: BTreeSet<BTreeSet<String>> = BTreeSet::new();
         for start in graph.keys() {
-            if let Some(cycle) = cycle_from(&graph, start) {
-                if reported.insert(cycle.iter().cloned().collect()) {
-                    out.push(format!("{}: {}", parent.join("/"), cycle.join(" -> ")));
-                }
+            if let Some(cycle) = cycle_from(&graph, start)
+                && reported.insert(cycle.iter().cloned().collect())
+            {
+                out.push(format!("{}: {}", parent.join("/"), cycle.join(" -> ")));
             }
         }
     }
