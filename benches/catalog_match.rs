@@ -29,8 +29,8 @@ fn shipped() -> Catalog {
     c
 }
 
-/// ~1 MB of news-like text naming known versions, new versions of known
-/// families, comparisons and figures.
+/// ~1 MB of text dense with mentions: news-like lines naming known
+/// versions, new versions of known families, comparisons and figures.
 fn news() -> String {
     const LINES: &[&str] = &[
         "2024年9月19日，阿里云发布通义千问新一代开源模型Qwen2.5，其中Qwen2.5-72B拥有720亿参数，性能超越Llama-3.1-405B。",
@@ -44,6 +44,36 @@ fn news() -> String {
     while s.len() < 1 << 20 {
         s.push_str(LINES[i % LINES.len()]);
         s.push_str(&format!("（第{i}条）\n"));
+        i += 1;
+    }
+    s
+}
+
+/// ~1 MB of ordinary Chinese tech and business news: most sentences name
+/// no model; one in a few names a vendor or a model, now and then with a
+/// version, a size or a date (the text a page source usually yields).
+fn chinese_news() -> String {
+    const PARAGRAPHS: &[&str] = &[
+        "本报讯 记者从市工业和信息化局获悉，今年前三季度全市规模以上工业增加值同比增长百分之六点二，其中电子信息制造业增速居各行业之首。业内人士表示，随着新一轮设备更新政策落地，企业技术改造投资明显加快，预计四季度仍将保持平稳增长。",
+        "在昨天举行的人工智能产业论坛上，多家企业展示了大模型在政务、医疗和教育领域的应用。阿里云介绍，通义千问已服务超过数万家企业客户；百度则表示，文心一言的日均调用量持续上升。与会专家提醒，行业应用仍面临数据质量和算力成本等现实问题。",
+        "受寒潮影响，本周末全省大部地区将出现明显降温，最低气温可降至零下五摄氏度。气象部门提醒市民注意防寒保暖，出行前关注道路结冰预警信息，农业生产单位要提前做好大棚蔬菜的保温工作。",
+        "据了解，该公司今年研发投入占营业收入的比重超过百分之十五，累计申请专利一千二百余项。公司负责人介绍，未来三年将继续加大在芯片设计、工业软件和新能源材料等方向的投入，并在长三角地区新建两个研发中心。",
+        "2024年9月，阿里云在云栖大会上发布了Qwen2.5系列模型，其中Qwen2.5-72B-Instruct在多项评测中表现突出。同月，智谱发布了GLM-4-Plus，月之暗面的Kimi也上线了新功能。分析人士认为，国内大模型厂商的竞争正从参数规模转向应用落地。",
+        "市交通运输部门通报，地铁五号线南延段已完成全部土建工程，正在进行设备安装和系统调试，预计明年上半年开通试运营。届时，沿线居民前往市中心的通勤时间将缩短二十分钟左右。",
+        "今年以来，消费市场持续回暖，餐饮、文旅和体育消费成为新的增长点。商务部门数据显示，国庆假期全市重点商圈客流量同比增长百分之十八，夜间消费占比进一步提高，不少商家延长了营业时间。",
+        "DeepSeek在技术报告中披露，DeepSeek-V3采用混合专家架构，总参数量为6710亿，每个token激活370亿参数。报告同时对比了GPT-4o和Claude 3.5 Sonnet的表现，引发开发者社区广泛讨论。",
+        "教育部门近日印发通知，要求各地中小学进一步规范课后服务，合理控制学生书面作业总量，保障学生每天校内外体育活动时间不少于两小时。通知还鼓励学校开设科学探究、艺术和劳动教育等特色课程。",
+        "一位券商分析师在接受采访时说，新能源汽车出口保持较快增长，但海外市场的贸易壁垒有所增加，企业需要加快本地化布局。他同时提到，动力电池原材料价格已回落至近三年低位，产业链利润分配正在重新调整。",
+        "华为在开发者大会上介绍了盘古大模型5.0的新能力，并表示将与更多行业伙伴共建解决方案。字节跳动旗下的豆包大模型也宣布降价，每千tokens的推理价格降至0.0008元，引发业内关注。",
+        "本市今年将新建和改造城市公园二十个，新增绿道一百公里。园林部门表示，新建公园将更多考虑老人和儿童的使用需求，增加健身步道、休息座椅和无障碍设施，部分公园还将试点夜间开放。",
+        "Meanwhile, the city council approved a budget for road repairs and school renovations, and local businesses reported steady sales over the holiday weekend. Officials said the new bus routes would start next month.",
+        "在金融领域，多家银行表示正在测试将大模型用于客服、风控和投研报告撰写，但出于合规考虑，核心业务仍需人工复核。一家城商行的技术负责人说，他们目前主要采用开源模型进行私有化部署，并在内部数据上做了微调。",
+    ];
+    let mut s = String::with_capacity(1 << 20);
+    let mut i = 0usize;
+    while s.len() < 1 << 20 {
+        s.push_str(PARAGRAPHS[i % PARAGRAPHS.len()]);
+        s.push('\n');
         i += 1;
     }
     s
@@ -138,6 +168,10 @@ fn bench(c: &mut Criterion) {
     g.bench_function("build_shipped", |b| b.iter(|| Matcher::new(black_box(&shipped)).map(|m| m.pattern_count())));
     g.bench_function("match_shipped_1mb", |b| b.iter(|| matcher.find(black_box(&news)).len()));
     g.bench_function("analyse_shipped_1mb", |b| b.iter(|| analyse(&matcher, black_box(&news)).mentions.len()));
+    let zh = chinese_news();
+    g.throughput(Throughput::Bytes(zh.len() as u64));
+    g.bench_function("match_shipped_zh_news_1mb", |b| b.iter(|| matcher.find(black_box(&zh)).len()));
+    g.bench_function("analyse_shipped_zh_news_1mb", |b| b.iter(|| analyse(&matcher, black_box(&zh)).mentions.len()));
     g.finish();
 }
 

@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
-use super::matcher::{Matcher, Mention};
+use super::matcher::Matcher;
+use super::mention::Mention;
 use super::model::{Attribute, EntityKind, EntityRef};
 use super::rules::compare::comparison_targets;
 use super::rules::{mentions_parameters, mentions_release, release_verb_end};
@@ -185,11 +186,7 @@ pub fn analyse(matcher: &Matcher, text: &str) -> Analysis {
 fn new_version_string(matcher: &Matcher, m: &Mention, s: &str) -> String {
     let suffix = s.get(m.alias_end..m.end).unwrap_or_default();
     let base = s.get(m.start..m.alias_end).unwrap_or_default();
-    let known_version = matcher
-        .entities()
-        .iter()
-        .position(|e| e.kind == EntityKind::Model && base.eq_ignore_ascii_case(&e.name))
-        .and_then(|i| matcher.version_of(i));
+    let known_version = matcher.model_named(base).and_then(|i| matcher.version_of(i));
     match known_version {
         Some(v) => format!("{v}{suffix}"),
         None => suffix.trim_start_matches(['-', '_', ' ']).to_owned(),

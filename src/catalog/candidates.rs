@@ -6,7 +6,8 @@ use std::ops::Range;
 
 use regex::Regex;
 
-use super::matcher::{Matcher, Mention};
+use super::companies::CompanyRules;
+use super::mention::{Known, Mention};
 use super::model::EntityKind;
 
 /// A candidate name seen in a sentence.
@@ -84,6 +85,7 @@ const CJK_GENERIC_PREFIXES: &[&str] = &[
 pub struct CandidateRules {
     latin: Regex,
     cjk: Regex,
+    companies: CompanyRules,
 }
 
 impl CandidateRules {
@@ -91,12 +93,13 @@ impl CandidateRules {
         Ok(CandidateRules {
             latin: Regex::new(r"[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*(?: \d+(?:\.\d+)?)?")?,
             cjk: Regex::new(r"[\p{Han}A-Za-z0-9·\-]{1,16}?大模型")?,
+            companies: CompanyRules::new()?,
         })
     }
 
     /// Candidates in one sentence, given the known mentions in it (with
     /// spans relative to the sentence).
-    pub fn find(&self, matcher: &Matcher, sentence: &str, mentions: &[Mention]) -> Vec<CandidateHit> {
+    pub fn find(&self, matcher: &impl Known, sentence: &str, mentions: &[Mention]) -> Vec<CandidateHit> {
         let keyword = has_model_keyword(sentence);
         let mut out = Vec::new();
         for m in self.latin.find_iter(sentence) {
@@ -146,8 +149,25 @@ impl CandidateRules {
                 out.push(hit);
             }
         }
+        for (span, name) in self.companies.find(matcher, sentence, mentions) {
+            out.push(CandidateHit { name, span });
+        }
         out
     }
+}
+
+/// What a candidate may be promoted to: a vendor for a company's shape
+/// (`星海智能`, `Acme Labs`), a model for a model's (`Zeta-9`,
+/// `言犀大模型`, `通义千问3.5`); a name of neither shape stays a candidate
+/// for a reviewer.
+pub fn promotable_kind(name: &str) -> Option<EntityKind> {
+    if super::companies::looks_like_company(name) {
+        return Some(EntityKind::Vendor);
+    }
+    let has_digit = name.chars().any(|c| c.is_ascii_digit());
+    let latin_model = name.starts_with(|c: char| c.is_ascii_alphabetic()) && looks_like_model(name, true, false);
+    let cjk_model = name.ends_with("模型") || (!name.starts_with(|c: char| c.is_ascii()) && has_digit);
+    (latin_model || cjk_model).then_some(EntityKind::Model)
 }
 
 fn has_model_keyword(sentence: &str) -> bool {
@@ -198,14 +218,17 @@ fn is_size(s: &str) -> bool {
         && num.starts_with(|c: char| c.is_ascii_digit())
 }
 
-fn cjk_candidate(matcher: &Matcher, sentence: &str, span: Range<usize>, mentions: &[Mention]) -> Option<CandidateHit> {
+fn cjk_candidate(
+    matcher: &impl Known,
+    sentence: &str,
+    span: Range<usize>,
+    mentions: &[Mention],
+) -> Option<CandidateHit> {
     const SUFFIX: &str = "大模型";
     let suffix_start = span.end - SUFFIX.len();
     // A known model names it already (盘古大模型, 日日新大模型).
     if mentions.iter().any(|k| k.end > suffix_start && k.start < span.end)
-        || mentions
-            .iter()
-            .any(|k| k.end == suffix_start && matcher.entity(k.entity).is_some_and(|e| e.kind == EntityKind::Model))
+        || mentions.iter().any(|k| k.end == suffix_start && matcher.kind(k.entity) == Some(EntityKind::Model))
     {
         return None;
     }
@@ -281,9 +304,8 @@ const INTRODUCERS: &[&str] = &[
 /// vendor (京东言犀大模型), after a release verb (发布百川大模型) or inside
 /// quotes (“言犀大模型”). Generic phrases (深耕大模型, 四大巨头大模型)
 /// have none of these.
-fn named_in_context(matcher: &Matcher, sentence: &str, start: usize, mentions: &[Mention]) -> bool {
-    if mentions.iter().any(|k| k.end == start && matcher.entity(k.entity).is_some_and(|e| e.kind == EntityKind::Vendor))
-    {
+fn named_in_context(matcher: &impl Known, sentence: &str, start: usize, mentions: &[Mention]) -> bool {
+    if mentions.iter().any(|k| k.end == start && matcher.kind(k.entity) == Some(EntityKind::Vendor)) {
         return true;
     }
     let before = sentence.get(..start).unwrap_or_default().trim_end();
@@ -297,6 +319,7 @@ fn named_in_context(matcher: &Matcher, sentence: &str, start: usize, mentions: &
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::catalog::Matcher;
 
     #[test]
     fn latin_shapes() {
@@ -327,6 +350,35 @@ mod tests {
         let sentence = format!("智谱AI推出{at_limit}。");
         let hits = rules.find(&matcher, &sentence, &matcher.find(&sentence));
         assert_eq!(hits.len(), 1, "a {MAX_CANDIDATE_CHARS}-character name is still a candidate");
+    }
+
+    #[test]
+    fn promotable_shapes() {
+        for (name, kind) in [
+            ("星海智能", Some(EntityKind::Vendor)),
+            ("Acme Labs", Some(EntityKind::Vendor)),
+            ("Zeta-9", Some(EntityKind::Model)),
+            ("Qwen2.5-72B", Some(EntityKind::Model)),
+            ("言犀大模型", Some(EntityKind::Model)),
+            ("通义千问3.5", Some(EntityKind::Model)),
+            ("Zorblax", None),
+            ("星海", None),
+            ("人工智能", None),
+            ("A100", None),
+        ] {
+            assert_eq!(promotable_kind(name), kind, "{name}");
+        }
+    }
+
+    #[test]
+    fn company_names_are_candidates() {
+        let catalog = crate::catalog::parse_seed(include_str!("../../config/catalog.toml")).unwrap();
+        let matcher = Matcher::new(&catalog.catalog).unwrap();
+        let rules = CandidateRules::new().unwrap();
+        let sentence = "据悉，星海智能发布了新一代模型，百度也宣布跟进。";
+        let names: Vec<String> =
+            rules.find(&matcher, sentence, &matcher.find(sentence)).into_iter().map(|h| h.name).collect();
+        assert_eq!(names, vec!["星海智能".to_owned()]);
     }
 
     #[test]

@@ -122,3 +122,24 @@ fn a_landscape_is_validated_over_its_base() {
         ]
     );
 }
+
+/// A chat model is tuned from its base and is another model: the base's
+/// entry may not take the chat model's name as an alias
+/// (`InternLM2.5-7B-Chat` is a new version of InternLM, not InternLM2.5-7B).
+#[test]
+fn a_chat_model_is_not_an_alias_of_its_base() {
+    let matcher = Matcher::new(&shipped_catalog()).unwrap();
+    let text = "Added InternLM2.5-7B-Chat; the base InternLM2.5-7B stays.";
+    let found: Vec<(String, &str, bool)> = matcher
+        .find(text)
+        .iter()
+        .map(|m| (matcher.entity(m.entity).unwrap().name.clone(), &text[m.start..m.end], m.new_version))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("InternLM".to_owned(), "InternLM2.5-7B-Chat", true),
+            ("InternLM2.5-7B".to_owned(), "InternLM2.5-7B", false),
+        ]
+    );
+}

@@ -11,6 +11,8 @@ use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
+use super::mention::Known;
+pub use super::mention::Mention;
 use super::model::{Catalog, EntityKind, EntityRef};
 use super::rules::Rules;
 use super::stoplist::{StopList, normalise};
@@ -23,36 +25,6 @@ pub enum MatcherError {
     Automaton(#[source] aho_corasick::BuildError),
     #[error("could not compile a fact rule")]
     Rule(#[source] regex::Error),
-}
-
-/// One occurrence of an entity in a text (byte span).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mention {
-    /// Index into [`Matcher::entities`].
-    pub entity: usize,
-    pub start: usize,
-    pub end: usize,
-    /// `text[start..end]` names a version the catalog lacks (`Qwen2.5-72B`
-    /// when only `Qwen` is known); `entity` is then the family it belongs to.
-    pub new_version: bool,
-    /// Where the matched alias ends (before any version suffix).
-    pub alias_end: usize,
-}
-
-impl Mention {
-    pub fn known(entity: usize, start: usize, end: usize) -> Self {
-        Mention { entity, start, end, new_version: false, alias_end: end }
-    }
-
-    /// The same mention with spans relative to `offset`.
-    pub fn rebased(&self, offset: usize) -> Self {
-        Mention {
-            start: self.start.saturating_sub(offset),
-            end: self.end.saturating_sub(offset),
-            alias_end: self.alias_end.saturating_sub(offset),
-            ..*self
-        }
-    }
 }
 
 struct Pattern {
@@ -83,6 +55,10 @@ pub struct Matcher {
     /// Lower-cased aliases and other known terms (chips, frameworks):
     /// never reported as unknown-model candidates.
     known_terms: HashSet<String>,
+    /// Model names, ASCII-lower-cased → index (the first of equal ones).
+    model_names: HashMap<String, usize>,
+    /// Each vendor's aliases, lower-cased (is its name in a sentence?).
+    vendor_aliases: HashMap<usize, Vec<String>>,
     pub(crate) rules: Rules,
 }
 
@@ -125,13 +101,21 @@ impl Matcher {
         }
         patterns.retain(|p| !p.text.trim().is_empty());
         let mut normalised = HashMap::new();
+        let mut vendor_aliases: HashMap<usize, Vec<String>> = HashMap::new();
+        for p in patterns.iter().filter(|p| entities.get(p.entity).is_some_and(|e| e.kind == EntityKind::Vendor)) {
+            vendor_aliases.entry(p.entity).or_default().push(p.text.to_lowercase());
+        }
         for p in &patterns {
             known_terms.insert(p.text.to_lowercase());
             normalised.entry(normalise(&p.text)).or_insert(p.entity);
         }
         let (family_of, version_of) = families(catalog, vendor_of.len() - catalog.models.len());
-        for e in &entities {
+        let mut model_names = HashMap::new();
+        for (i, e) in entities.iter().enumerate() {
             known_terms.insert(e.name.to_lowercase());
+            if e.kind == EntityKind::Model {
+                model_names.entry(e.name.to_ascii_lowercase()).or_insert(i);
+            }
         }
         for t in &catalog.terms {
             known_terms.insert(t.name.to_lowercase());
@@ -165,6 +149,8 @@ impl Matcher {
             rejected: catalog.rejected.iter().map(|n| normalise(n)).collect(),
             stop,
             known_terms,
+            vendor_aliases,
+            model_names,
             rules: Rules::new().map_err(MatcherError::Rule)?,
         })
     }
@@ -184,6 +170,11 @@ impl Matcher {
     /// For a version, its family's index.
     pub fn family_of(&self, idx: usize) -> Option<usize> {
         self.family_of.get(idx).copied().flatten()
+    }
+
+    /// The model named `name` (ASCII case folded).
+    pub fn model_named(&self, name: &str) -> Option<usize> {
+        self.model_names.get(&name.to_ascii_lowercase()).copied()
     }
 
     pub fn pattern_count(&self) -> usize {
@@ -210,14 +201,14 @@ impl Matcher {
             return Vec::new();
         };
         let mut found: Vec<Mention> = Vec::new();
-        let hidden = hidden_spans(text);
+        let hidden = Hidden::new(hidden_spans(text));
         for m in ac.find_overlapping_iter(text) {
             let Some(p) = self.patterns.get(m.pattern().as_usize()) else {
                 continue;
             };
             let (start, end) = (m.start(), m.end());
             // Inside a URL or code: a path or an identifier, not a mention.
-            if hidden.iter().any(|h| h.start < end && start < h.end) {
+            if hidden.overlaps(start, end) {
                 continue;
             }
             if p.text.starts_with(|c: char| c.is_ascii_alphabetic()) && after_other_product(text, start) {
@@ -268,7 +259,7 @@ impl Matcher {
         if let Some(&known) = self.normalised.get(&key) {
             return Mention::known(known, m.start, end);
         }
-        if self.is_excluded(name) {
+        if self.rejected.contains(&key) || self.stop.stops(name) {
             return m;
         }
         let family = if version { self.family_of(m.entity).unwrap_or(m.entity) } else { m.entity };
@@ -307,7 +298,17 @@ impl Matcher {
             .map_or(0, |i| i + text.get(i..).and_then(|s| s.chars().next()).map_or(1, char::len_utf8));
         let to = after.find(SENTENCE_END).map_or(text.len(), |i| end + i);
         let sentence = text.get(from..to).unwrap_or_default().to_lowercase();
-        self.patterns.iter().any(|p| p.entity == vendor && sentence.contains(&p.text.to_lowercase()))
+        self.vendor_aliases.get(&vendor).is_some_and(|aliases| aliases.iter().any(|a| sentence.contains(a.as_str())))
+    }
+}
+
+impl Known for Matcher {
+    fn is_known_term(&self, term: &str) -> bool {
+        Matcher::is_known_term(self, term)
+    }
+
+    fn kind(&self, entity: usize) -> Option<EntityKind> {
+        self.entity(entity).map(|e| e.kind)
     }
 }
 
@@ -350,21 +351,35 @@ fn hidden_spans(text: &str) -> Vec<std::ops::Range<usize>> {
     out
 }
 
+/// URL and code spans, merged and sorted, so a match asks in O(log n).
+struct Hidden(Vec<std::ops::Range<usize>>);
+
+impl Hidden {
+    fn new(mut spans: Vec<std::ops::Range<usize>>) -> Self {
+        spans.sort_by_key(|s| s.start);
+        let mut merged: Vec<std::ops::Range<usize>> = Vec::with_capacity(spans.len());
+        for s in spans {
+            match merged.last_mut() {
+                Some(last) if s.start <= last.end => last.end = last.end.max(s.end),
+                _ => merged.push(s),
+            }
+        }
+        Hidden(merged)
+    }
+
+    fn overlaps(&self, start: usize, end: usize) -> bool {
+        let i = self.0.partition_point(|h| h.end <= start);
+        self.0.get(i).is_some_and(|h| h.start < end)
+    }
+}
+
 /// `Apache Spark`, `Apache Falcon`: the Latin word names another product.
 fn after_other_product(text: &str, start: usize) -> bool {
     let before = text.get(..start).unwrap_or_default();
-    let Some(word_end) = before.strip_suffix(' ').map(str::len) else { return false };
-    let word: String = before
-        .get(..word_end)
-        .unwrap_or_default()
-        .chars()
-        .rev()
-        .take_while(char::is_ascii_alphabetic)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    ["apache", "hadoop", "spark", "pyspark"].contains(&word.to_ascii_lowercase().as_str())
+    let Some(before) = before.strip_suffix(' ') else { return false };
+    let letters = before.bytes().rev().take_while(u8::is_ascii_alphabetic).count();
+    let word = before.get(before.len() - letters..).unwrap_or_default();
+    ["apache", "hadoop", "spark", "pyspark"].iter().any(|w| word.eq_ignore_ascii_case(w))
 }
 
 /// Each model's family (for versions) and whether it is a version. A

@@ -6,9 +6,11 @@
 
 pub mod analysis;
 pub mod candidates;
+pub mod companies;
 pub mod eval;
 pub mod export;
 pub mod matcher;
+pub mod mention;
 pub mod model;
 pub mod reconcile;
 pub mod rules;

@@ -9,8 +9,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::Deserialize;
-
+pub use super::seed_raw::SeedDocument;
 use super::seed_raw::{RawAlias, RawFact, RawFile, RawModel, RawTerm, RawVendor};
 
 use super::model::{
@@ -46,20 +45,6 @@ impl fmt::Display for Problems<'_> {
         }
         Ok(())
     }
-}
-
-/// Where the seed facts come from (the knowledge document).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedDocument {
-    /// Stable name used as the evidence source (`aigc-industry-notes.md`).
-    pub name: String,
-    pub title: Option<String>,
-    /// RFC 3339 date of the document's version.
-    pub observed_at: String,
-    /// `document` (the knowledge document's seed, the default) or
-    /// `reference` (the shipped landscape).
-    pub origin: Option<String>,
 }
 
 /// Aliases a file adds to an entity (of this file or an earlier one).

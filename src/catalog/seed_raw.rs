@@ -1,9 +1,21 @@
 //! The seed file's raw shape (serde, unknown keys refused); `seed`
-//! validates it into a `Catalog`.
+//! validates it into a `Catalog`. A leaf: it imports nothing of `seed`.
 
 use serde::Deserialize;
 
-use super::seed::SeedDocument;
+/// Where the seed facts come from (the knowledge document).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedDocument {
+    /// Stable name used as the evidence source (`aigc-industry-notes.md`).
+    pub name: String,
+    pub title: Option<String>,
+    /// RFC 3339 date of the document's version.
+    pub observed_at: String,
+    /// `document` (the knowledge document's seed, the default) or
+    /// `reference` (the shipped landscape).
+    pub origin: Option<String>,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -103,13 +103,13 @@ fn segment(s: &str) -> Option<(Segment, usize)> {
     if b.get(end).is_some_and(u8::is_ascii_alphanumeric) {
         return None;
     }
-    let letters = s.get(..word)?.to_ascii_lowercase();
+    let letters = s.get(..word)?;
     // `R1`, `K2`, `o1`: one or two letters and a number.
     if digits && word <= 2 {
         return Some((Segment::Variant, end));
     }
     let digits = usize::from(digits);
-    (digits == 0 && VARIANTS.contains(&letters.as_str())).then_some((Segment::Variant, word))
+    (digits == 0 && VARIANTS.iter().any(|v| v.eq_ignore_ascii_case(letters))).then_some((Segment::Variant, word))
 }
 
 /// `2.5`, `V3`, `4o`, `72B`, `1.5b`, `8x7B`, `32K`; never a year, a

@@ -668,3 +668,59 @@ async fn the_matcher_is_built_once_per_catalog_change(backend: Backend) {
 }
 
 both_backends!(builds_on, the_matcher_is_built_once_per_catalog_change);
+
+/// A company the catalog lacks, named as a company by two sources, becomes
+/// a provisional vendor: listed for review and among the vendors, counted
+/// as a mention; rejected, it is removed and never comes back.
+async fn new_companies_become_provisional_vendors(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let server = TestServer::start().await;
+    server.set(
+        "/a.html",
+        Page::html(article("新模型", "据悉，星海智能发布了首个对话模型，初创公司Nimbus AI发布了一款写作助手。")),
+    );
+    server
+        .set("/b.html", Page::html(article("快讯", "星海智能今日开源其模型。Nimbus AI launched a beta for writers.")));
+    let a = mw.add(&server.url("/a.html"), &[]).await;
+    mw.run_async(&["check", &a.to_string()]).await.ok();
+    let candidates = mw.run_async(&["catalog", "candidates", "--format", "json"]).await.ok().json();
+    for name in ["星海智能", "Nimbus AI"] {
+        let c = find(&candidates, "name", name).unwrap_or_else(|| panic!("{name}: {candidates}"));
+        assert_eq!(c["status"], "open", "one source is not enough: {c}");
+    }
+    // Nimbus AI is rejected before its second sighting: it never comes back.
+    mw.run_async(&["catalog", "reject", "Nimbus AI"]).await.ok();
+    let b = mw.add(&server.url("/b.html"), &[]).await;
+    mw.run_async(&["check", &b.to_string()]).await.ok();
+
+    let candidates = mw.run_async(&["catalog", "candidates", "--format", "json"]).await.ok().json();
+    let xinghai = find(&candidates, "name", "星海智能").unwrap_or_else(|| panic!("{candidates}"));
+    assert_eq!((xinghai["status"].as_str(), xinghai["entity_kind"].as_str()), (Some("provisional"), Some("vendor")));
+    assert!(find(&candidates, "name", "Nimbus AI").is_none(), "{candidates}");
+    let vendors = mw.run_async(&["catalog", "vendors", "--format", "json"]).await.ok().json();
+    let v = find(&vendors, "name", "星海智能").unwrap_or_else(|| panic!("{vendors}"));
+    assert_eq!((v["provisional"].as_bool(), v["origin"].as_str()), (Some(true), Some("observed")));
+    assert!(find(&vendors, "name", "Nimbus AI").is_none(), "{vendors}");
+    let models = names_of(&mw.run_async(&["catalog", "models", "--format", "json"]).await.ok().json());
+    assert!(!models.iter().any(|m| m == "星海智能" || m == "Nimbus AI"), "a company is no model: {models:?}");
+    let mentions = mw.run_async(&["catalog", "mentions", "--format", "json"]).await.ok().json();
+    let sources: Vec<i64> = mentions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["name"] == "星海智能")
+        .map(|m| m["source_id"].as_i64().unwrap())
+        .collect();
+    assert!(sources.contains(&a) && sources.contains(&b), "{mentions}");
+
+    // Rejected, the provisional vendor is removed and not re-created.
+    mw.run_async(&["catalog", "reject", "星海智能"]).await.ok();
+    server.set("/a.html", Page::html(article("新模型", "星海智能发布了第二代模型。")));
+    mw.run_async(&["check", &a.to_string()]).await.ok();
+    let vendors = names_of(&mw.run_async(&["catalog", "vendors", "--format", "json"]).await.ok().json());
+    assert!(!vendors.contains(&"星海智能".to_owned()), "{vendors:?}");
+    let candidates = names_of(&mw.run_async(&["catalog", "candidates", "--format", "json"]).await.ok().json());
+    assert!(!candidates.contains(&"星海智能".to_owned()), "{candidates:?}");
+}
+
+both_backends!(company_vendors_on, new_companies_become_provisional_vendors);

@@ -12,6 +12,7 @@ mod daemon;
 mod digest;
 mod fetch;
 mod hostile;
+mod import_circles;
 mod kinds;
 mod liveness;
 mod ops;

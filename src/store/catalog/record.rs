@@ -487,13 +487,6 @@ async fn create_entity(
     Ok(Some(id))
 }
 
-/// Company shapes (零一万物公司, 阶跃星辰科技, Foo Labs) become vendors.
-fn looks_like_company(name: &str) -> bool {
-    const ENDS: &[&str] =
-        &["公司", "科技", "集团", "实验室", "研究院", "智能", " Labs", " Lab", " Inc", " Inc.", " AI"];
-    ENDS.iter().any(|e| name.ends_with(e))
-}
-
 /// Promotes an open candidate to a provisional entity when it was seen in
 /// `promote_after_sources` sources, or once in a structured source; every
 /// source that sighted it then mentions the entity.
@@ -505,6 +498,9 @@ async fn promote(
     r: &CatalogRecord<'_>,
     at: DateTime<Utc>,
 ) -> Result<Option<EntityRef>, CatalogStoreError> {
+    // Company shapes (星海智能, Acme Labs) become vendors, model shapes
+    // models; a name of neither shape stays a candidate for a reviewer.
+    let Some(kind) = crate::catalog::candidates::promotable_kind(name) else { return Ok(None) };
     // The distinct sources only (an index read), not every sighting with
     // its sentence: a name seen often must not cost more each time.
     let needed = std::cmp::max(r.promote_after_sources, 1);
@@ -522,7 +518,6 @@ async fn promote(
             return Ok(None);
         }
     }
-    let kind = if looks_like_company(name) { EntityKind::Vendor } else { EntityKind::Model };
     let entity = EntityRef { kind, name: name.to_owned() };
     if ids.get(&entity).is_some() {
         return Ok(None);
