@@ -14,7 +14,7 @@ pub const MAX_SPAN_DAYS: i64 = 7;
 pub const MAX_GAP_DAYS: i64 = 14;
 
 /// Which changes a digest covers: those with a commit-ordered sequence in
-/// `(after, through]` (see `store::changes::reserve_seq`). A clock window
+/// `(after, through]` (see `store::change_seq::reserve_seq`). A clock window
 /// cannot do this: a change is stamped before its transaction commits, so a
 /// row stamped just before a digest's `now` but committed just after it would
 /// fall outside this digest (not yet visible) and outside the next one (which

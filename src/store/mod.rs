@@ -5,6 +5,7 @@ pub mod admin;
 pub mod archive;
 pub mod batch;
 pub mod catalog;
+pub mod change_seq;
 pub mod changes;
 mod convert;
 mod crashes;

@@ -340,7 +340,7 @@ pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) 
     // Sequence numbers in commit order: the digest's cursor (issue 13).
     let mut next_seq = match u32::try_from(rec.changes.len()) {
         Ok(0) => 0,
-        Ok(n) => super::changes::reserve_seq(txn, n).await?,
+        Ok(n) => super::change_seq::reserve_seq(txn, n).await?,
         Err(_) => return Err(StoreError::Corrupt("too many changes in one check".to_owned())),
     };
     for change in &rec.changes {

@@ -20,8 +20,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::WebState;
+use super::error::PageError;
 use super::form;
-use super::pages::PageError;
 
 pub const SESSION_COOKIE: &str = "mw_session";
 /// Sessions kept at most; the oldest goes first past it.

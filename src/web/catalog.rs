@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use super::WebState;
 use super::auth::{Visitor, authorize};
+use super::error::PageError;
 use super::form;
-use super::pages::PageError;
 use crate::catalog::FactStatus;
 use crate::store::catalog::{CandidateRow, CatalogStoreError, EntityDetail, FactRow, ModelRow, VendorRow};
 

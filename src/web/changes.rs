@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::WebState;
 use super::auth::Visitor;
+use super::error::PageError;
 use super::form;
-use super::pages::PageError;
 use crate::excerpt::ExcerptLine;
 use crate::store::changes::{ChangeFilter, ChangeRow};
 use crate::types::{ChangeKind, SourceId};

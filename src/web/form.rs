@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::pages::PageError;
+use super::error::PageError;
 
 /// The fields of a query string or an `application/x-www-form-urlencoded`
 /// body; the first value of a repeated field wins. Empty values are absent.

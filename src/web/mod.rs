@@ -11,6 +11,7 @@
 mod auth;
 mod catalog;
 mod changes;
+mod error;
 mod form;
 mod pages;
 mod references;
@@ -30,7 +31,7 @@ use crate::config::WebConfig;
 use crate::store::Store;
 
 pub use auth::SESSION_COOKIE;
-pub use pages::PageError;
+pub use error::PageError;
 
 /// The largest request body read (a review form is a few hundred bytes).
 const MAX_BODY_BYTES: usize = 16 * 1024;

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::WebState;
 use super::auth::Visitor;
-use super::pages::PageError;
+use super::error::PageError;
 use crate::references::{Health, ReferenceJson, reference_json};
 
 #[derive(Serialize)]

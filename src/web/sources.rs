@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::WebState;
 use super::auth::Visitor;
+use super::error::PageError;
 use super::form;
-use super::pages::PageError;
 use crate::source::{Source, SourceRef};
 use crate::store::StoreError;
 use crate::store::archive::{SnapshotFull, SnapshotInfo};

@@ -120,7 +120,7 @@ async fn a_change_still_committing_is_not_skipped_on_postgres() {
     // Transaction A takes its sequence number and writes its change, then waits.
     let conn = Database::connect(&db.url).await.unwrap();
     let a = conn.begin().await.unwrap();
-    let seq_a = modelwatch::store::changes::reserve_seq(&a, 1).await.unwrap();
+    let seq_a = modelwatch::store::change_seq::reserve_seq(&a, 1).await.unwrap();
     a.execute_raw(Statement::from_sql_and_values(
         sea_orm::DatabaseBackend::Postgres,
         "INSERT INTO changes (source_id, detected_at, kind, summary, added, removed, modified, ratio, excerpt, details, seq) \
