@@ -5,6 +5,7 @@ mod backup;
 mod catalog;
 mod changes;
 mod check;
+mod config_check;
 pub mod context;
 mod digest;
 pub mod doctor;
@@ -105,7 +106,7 @@ pub struct FormatArg {
 pub async fn dispatch(cli: Cli, config: Config, origin: ConfigOrigin) -> anyhow::Result<()> {
     progress::set_quiet(cli.quiet);
     match cli.command {
-        Command::Config(ConfigCommand::Check) => context::config_check(&config, &origin),
+        Command::Config(ConfigCommand::Check) => config_check::config_check(&config, &origin),
         Command::Init(args) => init::run(config, &args).await,
         Command::Sources(cmd) => sources::run(&Context::open(config, false).await?, cmd).await,
         Command::Check(args) => check::run(&Context::open(config, false).await?, &args).await,

@@ -27,8 +27,9 @@ use std::collections::HashSet;
 use scraper::{Html, Selector};
 
 pub use community::{Layout as CommunityLayout, layouts as community_layouts};
-pub use noise::{NoiseRuleInfo, apply_noise_rules, default_noise_rules, validate_regex};
+pub use noise::{NoiseRuleInfo, default_noise_rules, validate_regex};
 pub use normalize::normalize_text;
+pub use plan::apply_noise_rules;
 
 /// Whether a char is CJK (ideographs, kana, hangul, CJK punctuation): the
 /// diff marks these one character at a time.

@@ -203,38 +203,12 @@ fn strip(re: &Regex, line: &str, name: &str, removed: &mut Vec<String>) -> Optio
     found.then(|| re.replace_all(line, " ").into_owned())
 }
 
-/// Applies the noise rules line by line to plain (already extracted) text,
-/// e.g. PDF pages or feed summaries. Returns the kept text, normalised, and
-/// what was removed.
-pub fn apply_noise_rules(text: &str, opts: &super::ExtractOptions) -> (String, Vec<String>) {
-    let mut removed = Vec::new();
-    let plan = super::plan::plan(opts);
-    let fallback;
-    let rules = match &plan {
-        Ok(plan) => &plan.rules,
-        // A bad user regex was already refused by validate_regex when the
-        // source was saved; if one slips through, the defaults still apply
-        // (and a bad selector, irrelevant to plain text, loses nothing).
-        Err(_) => match NoiseRules::new(opts.default_noise, &opts.ignore)
-            .or_else(|_| NoiseRules::new(opts.default_noise, &[]))
-        {
-            Ok(rules) => {
-                fallback = rules;
-                &fallback
-            }
-            Err(_) => return (super::normalize_text(text), removed),
-        },
-    };
-    let normalised = super::normalize_text(text);
-    let kept: Vec<String> = normalised.lines().filter_map(|l| rules.clean_line(l, &mut removed)).collect();
-    (kept.join("\n"), removed)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::extract::ExtractOptions;
+    use crate::extract::apply_noise_rules;
 
     fn clean(line: &str) -> (Option<String>, Vec<String>) {
         let rules = NoiseRules::new(true, &[]).unwrap();
