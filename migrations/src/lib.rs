@@ -15,6 +15,7 @@ mod m20261205_020200_catalog_revision;
 pub mod m20261205_030000_change_seq;
 mod m20261205_050000_source_crashes;
 mod m20261205_070000_source_section;
+mod m20261206_020000_settings;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_030000_change_seq::Migration),
             Box::new(m20261205_050000_source_crashes::Migration),
             Box::new(m20261205_070000_source_section::Migration),
+            Box::new(m20261206_020000_settings::Migration),
         ]
     }
 }
