@@ -39,7 +39,7 @@ pub async fn run(config: &Config, args: &BackupArgs) -> anyhow::Result<()> {
     // Opening a missing SQLite file would create an empty one: refuse instead.
     if !Path::new(&db_path).is_file() {
         return Err(usage(format!(
-            "the database {db_path} does not exist; nothing to back up (`modelwatch init` creates one)"
+            "no database at {db_path} (the file does not exist); nothing to back up (`modelwatch init` creates one)"
         )));
     }
     if args.output.exists() && !args.force {
