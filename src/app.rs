@@ -16,7 +16,7 @@ use crate::jobs::digest_daemon::DigestJob;
 use crate::mail::{SmtpMailer, SmtpSettings};
 use crate::runner::Runner;
 use crate::store::lock::{DaemonLock, LockError};
-use crate::store::{Store, StoreError};
+use crate::store::{OpenMode, OpenOptions, Store, StoreError};
 
 /// Why the daemon could not start or run. [`AppError::is_usage`] tells the
 /// operator's mistakes (exit code 2) from runtime failures (exit code 1).
@@ -66,12 +66,20 @@ impl AppError {
 
 /// Opens the configured database. A URL that cannot be opened is the
 /// operator's to fix; other errors are runtime failures.
-pub async fn open_store(config: &Config) -> Result<Store, AppError> {
-    match Store::connect(&config.database.url, config.database.max_connections).await {
+pub async fn open_store(config: &Config, mode: OpenMode) -> Result<Store, AppError> {
+    let opts = OpenOptions {
+        mode,
+        max_connections: config.database.max_connections,
+        connect_timeout: config.database.connect_timeout,
+    };
+    match Store::open(&config.database.url, opts).await {
         Ok(s) => Ok(s),
-        Err(e @ (StoreError::Connect { .. } | StoreError::Folder { .. } | StoreError::Unreachable { .. })) => {
-            Err(AppError::Open(e))
-        }
+        Err(
+            e @ (StoreError::Connect { .. }
+            | StoreError::Folder { .. }
+            | StoreError::Unreachable { .. }
+            | StoreError::Missing { .. }),
+        ) => Err(AppError::Open(e)),
         Err(e) => Err(AppError::Store(e)),
     }
 }
@@ -101,7 +109,7 @@ impl Parts {
             Some(path) => Some(crate::store::lock::lock_sqlite(&path)?),
             None => None,
         };
-        let store = open_store(config).await?;
+        let store = open_store(config, OpenMode::Create).await?;
         let fetcher = Fetcher::new(&config.fetch)?;
         let mailer = SmtpMailer::new(SmtpSettings::from_config(&config.smtp));
         let ops_listener = match config.ops.listen {
@@ -156,7 +164,9 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
     let config = Arc::new(config);
     let Parts { store, fetcher, mailer, ops_listener, clock, lock: _lock } = parts;
     store.migrate().await.map_err(AppError::Migrate)?;
-    if store.count_sources().await? == 0 {
+    // An empty database gets the shipped sources, unless `init
+    // --no-seed-sources` said never.
+    if store.count_sources().await? == 0 && store.seed_sources_enabled().await? {
         match crate::seed::load(&store, &config, clock.now()).await {
             Ok(n) => {
                 tracing::info!(added = n, file = %config.sources_seed_file.display(), "Loaded the shipped sources")

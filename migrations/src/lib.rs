@@ -15,6 +15,7 @@ mod m20261205_020200_catalog_revision;
 pub mod m20261205_030000_change_seq;
 mod m20261205_050000_source_crashes;
 mod m20261205_070000_source_section;
+mod m20261206_020000_settings;
 mod m20261206_030000_change_catalog_hits;
 mod m20261206_090000_catalog_lookup_indexes;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_030000_change_seq::Migration),
             Box::new(m20261205_050000_source_crashes::Migration),
             Box::new(m20261205_070000_source_section::Migration),
+            Box::new(m20261206_020000_settings::Migration),
             Box::new(m20261206_030000_change_catalog_hits::Migration),
             Box::new(m20261206_090000_catalog_lookup_indexes::Migration),
         ]

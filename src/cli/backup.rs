@@ -38,14 +38,16 @@ pub async fn run(config: &Config, args: &BackupArgs) -> anyhow::Result<()> {
     };
     // Opening a missing SQLite file would create an empty one: refuse instead.
     if !Path::new(&db_path).is_file() {
-        return Err(usage(format!("no database at {db_path}; nothing to back up")));
+        return Err(usage(format!(
+            "no database at {db_path} (the file does not exist); nothing to back up (`modelwatch init` creates one)"
+        )));
     }
     if args.output.exists() && !args.force {
         return Err(usage(format!("{} exists; pass --force to replace it", args.output.display())));
     }
     let tmp = temporary_beside(&args.output)?;
     let _ = std::fs::remove_file(&tmp);
-    let store = open_store(config).await?;
+    let store = open_store(config, crate::store::OpenMode::Existing).await?;
     let copied = store.sqlite_vacuum_into(&tmp).await;
     let _ = store.close().await;
     let result = match copied {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use crate::config::{Config, ConfigOrigin, Overrides};
-use crate::store::Store;
+use crate::store::{OpenMode, Store};
 
 /// An error in what the user asked for (exit code 2), as opposed to a
 /// failure while doing it (exit code 1).
@@ -37,7 +37,8 @@ impl Context {
     /// Opens the store for a loaded config. `create` migrates an empty or
     /// old database (init); other commands require an up-to-date schema.
     pub async fn open(config: Config, create: bool) -> anyhow::Result<Context> {
-        let store = open_store(&config).await?;
+        let mode = if create { OpenMode::Create } else { OpenMode::Existing };
+        let store = open_store(&config, mode).await?;
         if create {
             store.migrate().await.context("cannot migrate the database")?;
         } else {
@@ -55,8 +56,8 @@ impl Context {
 }
 
 /// Opens the store; an unreachable or malformed database URL is bad input.
-pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    crate::app::open_store(config)
+pub async fn open_store(config: &Config, mode: OpenMode) -> anyhow::Result<Store> {
+    crate::app::open_store(config, mode)
         .await
         .map_err(|e| if e.is_usage() { usage(crate::error_chain(&e)) } else { e.into() })
 }

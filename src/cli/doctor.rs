@@ -118,7 +118,7 @@ async fn database(config: &Config, out: &mut Vec<Finding>) -> Option<Store> {
         ));
         return None;
     }
-    let store = match open_store(config).await {
+    let store = match open_store(config, crate::store::OpenMode::Existing).await {
         Ok(s) => s,
         Err(e) => {
             out.push(fail(

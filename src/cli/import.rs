@@ -11,7 +11,7 @@ use super::Format;
 use super::context::{Context, usage};
 use super::output::{clip, table};
 use super::progress::Progress;
-use crate::import::{Extracted, SkipReason, extract, normalize_reference, read_document};
+use crate::import::{Extracted, SkipReason, extract_contained, normalize_reference, read_document};
 use crate::source::SourceSpec;
 use crate::store::import::{ImportItem, ImportOutcome, Imported};
 use crate::types::SourceKind;
@@ -75,7 +75,9 @@ pub async fn run(ctx: &Context, file: &Path, dry_run: bool, format: Format) -> a
     let rules = cfg.url_rules.clone();
     let max_links = usize::try_from(cfg.max_links).unwrap_or(usize::MAX);
     // A 50 MB document parses for a while: off the async threads.
-    let extracted = tokio::task::spawn_blocking(move || extract(&text, &rules, max_links)).await?;
+    let extracted = tokio::task::spawn_blocking(move || extract_contained(text, rules, max_links))
+        .await?
+        .map_err(|e| usage(format!("cannot read {} as Markdown: {e}; nothing was added", file.display())))?;
     let Extracted { references, skipped, truncated } = extracted;
     if truncated {
         return Err(usage(format!(

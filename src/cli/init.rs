@@ -11,9 +11,14 @@ use crate::config::Config;
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Do not load the shipped sources (config/sources.toml).
-    #[arg(long)]
+    /// Do not load the shipped sources (config/sources.toml), now or ever:
+    /// the choice is kept in the database, so `run` and a later `init` do
+    /// not load them either.
+    #[arg(long, conflicts_with = "seed_sources")]
     pub no_seed_sources: bool,
+    /// Load the shipped sources again after an earlier `--no-seed-sources`.
+    #[arg(long)]
+    pub seed_sources: bool,
 }
 
 /// What `init` will load, read and validated up front.
@@ -55,6 +60,21 @@ pub async fn run(config: Config, args: &InitArgs) -> anyhow::Result<()> {
     eprintln!("Database ready at {}", crate::config::redact_url(&ctx.config.database.url));
     if let Some(files) = plan.catalog {
         super::catalog::apply_seed(&ctx, files).await?;
+    }
+    let store = &ctx.store;
+    if args.no_seed_sources {
+        store.set_seed_sources(false).await?;
+        eprintln!("Shipped sources not loaded, now or by later `run`/`init` (pass --seed-sources to change that)");
+        return Ok(());
+    }
+    if args.seed_sources {
+        store.set_seed_sources(true).await?;
+    } else if !store.seed_sources_enabled().await? {
+        eprintln!(
+            "Shipped sources not loaded: this database was initialised with --no-seed-sources \
+             (pass --seed-sources to load them)"
+        );
+        return Ok(());
     }
     if let Some(sources) = &plan.sources {
         let added = crate::seed::add(&ctx.store, sources, chrono::Utc::now()).await.map_err(|e| match e {

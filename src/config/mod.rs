@@ -114,6 +114,9 @@ pub struct CatalogConfig {
 pub struct DatabaseConfig {
     pub url: String,
     pub max_connections: u32,
+    /// How long reaching the database may take before the command fails
+    /// with the cause (refused, unreachable, no answer).
+    pub connect_timeout: Duration,
 }
 
 impl fmt::Debug for DatabaseConfig {
@@ -122,6 +125,7 @@ impl fmt::Debug for DatabaseConfig {
         f.debug_struct("DatabaseConfig")
             .field("url", &redact_url(&self.url))
             .field("max_connections", &self.max_connections)
+            .field("connect_timeout", &self.connect_timeout)
             .finish()
     }
 }

@@ -30,6 +30,7 @@ pub struct RawConfig {
 pub struct RawDatabase {
     pub url: String,
     pub max_connections: u32,
+    pub connect_timeout: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -133,3 +133,20 @@ fn passwords_are_redacted() {
     assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
     assert_eq!(super::redact_url("sqlite://data/modelwatch.db?mode=rwc"), "sqlite://data/modelwatch.db?mode=rwc");
 }
+
+/// Issue 14 item 8: `database.connect_timeout` replaces the 10 s constant;
+/// a bad one is reported with the other problems, with its key.
+#[test]
+fn issue14_database_connect_timeout_is_a_validated_key() {
+    let c = load("", &[]).unwrap();
+    assert_eq!(c.database.connect_timeout, Duration::from_secs(10));
+    let c = load("[database]\nconnect_timeout = \"1500ms\"\n", &[]).unwrap();
+    assert_eq!(c.database.connect_timeout, Duration::from_millis(1500));
+    let e = load("[database]\nconnect_timeout = \"soon\"\n[fetch]\ntimeout = \"later\"\n", &[]).unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("`database.connect_timeout`") && text.contains("`fetch.timeout`"), "{text}");
+    let e = load("[database]\nconnect_timeout = \"1h\"\n", &[]).unwrap_err();
+    assert!(e.to_string().contains("`database.connect_timeout` must be at most 10m"), "{e}");
+    let e = load("[database]\nconnect_timeout = \"0s\"\n", &[]).unwrap_err();
+    assert!(e.to_string().contains("`database.connect_timeout` must be longer than zero"), "{e}");
+}

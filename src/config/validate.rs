@@ -120,6 +120,9 @@ fn fallback_cron() -> CronExpr {
     CronExpr::parse("0 0 8 * * Mon").expect("static cron parses")
 }
 
+/// A database that does not answer within this long is down, not slow.
+const MAX_DB_CONNECT_TIMEOUT: Duration = Duration::from_secs(600);
+
 pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String>) -> Result<Config, Vec<String>> {
     let mut c = Check { problems: Vec::new() };
 
@@ -128,6 +131,14 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
         c.problems.push(format!("`database.url` must start with sqlite: or postgres://, got {db_url:?}"));
     }
     c.positive("database.max_connections", raw.database.max_connections.into());
+    let db_connect_timeout = c.duration("database.connect_timeout", &raw.database.connect_timeout);
+    if db_connect_timeout > MAX_DB_CONNECT_TIMEOUT {
+        c.problems.push(format!(
+            "`database.connect_timeout` must be at most {}, got {:?}",
+            crate::schedule::format_duration(MAX_DB_CONNECT_TIMEOUT),
+            raw.database.connect_timeout
+        ));
+    }
 
     let f = &raw.fetch;
     let fetch = FetchConfig {
@@ -324,7 +335,11 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
         sources_seed_file: base_dir.join(&raw.sources.seed_file),
         import,
         base_dir,
-        database: DatabaseConfig { url: db_url, max_connections: raw.database.max_connections },
+        database: DatabaseConfig {
+            url: db_url,
+            max_connections: raw.database.max_connections,
+            connect_timeout: db_connect_timeout,
+        },
         fetch,
         schedule,
         liveness: LivenessConfig {

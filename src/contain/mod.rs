@@ -15,6 +15,7 @@
 //! stack, which catches panics but not aborts.
 
 mod child;
+mod thread;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 pub use child::{WORKER_ARG, worker_main};
+pub use thread::{ThreadLimits, on_thread};
 
 /// Which parser a worker runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -152,6 +152,20 @@ pub struct Extracted {
     pub truncated: bool,
 }
 
+/// [`extract`] contained: on its own thread with a known stack and a time
+/// budget ([`crate::contain::ThreadLimits::PARSER`]), so a hostile document
+/// (nesting 100k deep, a pathological construct) is refused with the reason
+/// instead of taking the command down or running for hours. Blocking.
+pub fn extract_contained(
+    markdown: String,
+    rules: UrlRules,
+    max_links: usize,
+) -> Result<Extracted, crate::contain::ContainError> {
+    crate::contain::on_thread("markdown-import", crate::contain::ThreadLimits::PARSER, move || {
+        extract(&markdown, &rules, max_links)
+    })
+}
+
 /// Every reference of `markdown`, in document order, each page once, with
 /// what was left out and why. Reading stops after `max_links` links of any
 /// kind (references, duplicates, skipped ones) and says so.

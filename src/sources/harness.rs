@@ -109,7 +109,14 @@ async fn structured(source: &Source, f: Fetched, kind: SourceKind) -> Observatio
             let _permit = permit;
             match kind {
                 SourceKind::Pdf => pdf::parse(&body).map_err(|e| e.to_string()),
-                _ => feed::parse(&body, content_type.as_deref(), encoding.as_deref()).map_err(|e| e.to_string()),
+                // A feed parses on a thread with a known stack and its own
+                // time budget (feed-rs and quick-xml on hostile nesting or
+                // entities), like a page's extraction.
+                _ => crate::contain::on_thread("feed-parse", crate::contain::ThreadLimits::PARSER, move || {
+                    feed::parse(&body, content_type.as_deref(), encoding.as_deref()).map_err(|e| e.to_string())
+                })
+                .map_err(|e| e.to_string())
+                .and_then(|r| r),
             }
         };
         // A PDF parse may never end: it must not hold a CPU permit (its own

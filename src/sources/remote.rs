@@ -43,6 +43,23 @@ fn from_outcome(kind: SourceKind, outcome: FetchOutcome) -> Observation {
     }
 }
 
+/// Parses an API body off the async threads, on a thread with a known
+/// stack and a time budget: a hostile answer (nesting past serde_json's
+/// depth limit of 128, a huge body, a parser bug) ends this source's check
+/// with `invalid_content` and the reason, never the daemon.
+async fn contained<T: Send + 'static>(
+    name: &'static str,
+    body: bytes::Bytes,
+    parse: impl FnOnce(&[u8]) -> T + Send + 'static,
+) -> Result<T, String> {
+    crate::blocking::blocking(move || {
+        crate::contain::on_thread(name, crate::contain::ThreadLimits::PARSER, move || parse(&body))
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .and_then(|r| r)
+}
+
 /// A good API read; `etag` replaces the stored validator even when absent.
 fn fresh(kind: SourceKind, structured: Structured, etag: Option<String>, status: u16, bytes: u64) -> Observation {
     from_structured(structured, kind, status, bytes, Validators { etag, last_modified: None })
@@ -102,9 +119,10 @@ pub async fn observe_github(
         FetchOutcome::Fetched(f) => {
             bytes += f.body.len() as u64;
             new_etags.repo = f.etag;
-            match github::parse_repo(&f.body) {
-                Ok((r, m)) => (r, m, true),
-                Err(e) => return failed(GH, ErrorKind::InvalidContent, e.to_string(), Some(200)),
+            match contained("github-json", f.body, github::parse_repo).await {
+                Ok(Ok((r, m))) => (r, m, true),
+                Ok(Err(e)) => return failed(GH, ErrorKind::InvalidContent, e.to_string(), Some(200)),
+                Err(e) => return failed(GH, ErrorKind::InvalidContent, e, Some(200)),
             }
         }
         FetchOutcome::NotModified { .. } => match &prev_repo {
@@ -129,7 +147,10 @@ pub async fn observe_github(
         FetchOutcome::Fetched(f) => {
             bytes += f.body.len() as u64;
             new_etags.release = f.etag;
-            (github::parse_release(&f.body), true)
+            match contained("github-json", f.body, github::parse_release).await {
+                Ok(release) => (release, true),
+                Err(e) => return failed(GH, ErrorKind::InvalidContent, format!("the latest release: {e}"), Some(200)),
+            }
         }
         FetchOutcome::NotModified { .. } => {
             new_etags.release = etags.release.clone();
@@ -165,7 +186,10 @@ async fn atom_fallback(
     let atom_url = Apis::join(&api.github_web, &format!("{owner}/{repo}/releases.atom"));
     match fetcher.fetch(&api.request(Api::Web, atom_url, None)).await {
         FetchOutcome::Fetched(f) => {
-            let release = github::parse_releases_atom(&f.body).or_else(|| prev_release.cloned());
+            let release = match contained("github-atom", f.body.clone(), github::parse_releases_atom).await {
+                Ok(r) => r.or_else(|| prev_release.cloned()),
+                Err(e) => return failed(GH, ErrorKind::InvalidContent, format!("releases.atom: {e}"), Some(200)),
+            };
             let structured = github::structured(prev_repo, release.as_ref(), Vec::new());
             // Keep the API validators for when the budget is back.
             let mut obs = fresh(GH, structured, stored_etag.map(str::to_owned), 200, f.body.len() as u64);
@@ -194,10 +218,14 @@ pub async fn observe_huggingface(
     };
     let url = Apis::join(&api.hf_api, &format!("api/models/{org}/{name}"));
     match fetcher.fetch(&api.request(Api::Huggingface, url, stored_etag)).await {
-        FetchOutcome::Fetched(f) => match huggingface::parse_model(&f.body) {
-            Ok(structured) => fresh(HF, structured, f.etag, f.status, f.body.len() as u64),
-            Err(e) => failed(HF, ErrorKind::InvalidContent, e.to_string(), Some(f.status)),
-        },
+        FetchOutcome::Fetched(f) => {
+            let bytes = f.body.len() as u64;
+            match contained("huggingface-json", f.body, huggingface::parse_model).await {
+                Ok(Ok(structured)) => fresh(HF, structured, f.etag, f.status, bytes),
+                Ok(Err(e)) => failed(HF, ErrorKind::InvalidContent, e.to_string(), Some(f.status)),
+                Err(e) => failed(HF, ErrorKind::InvalidContent, e, Some(f.status)),
+            }
+        }
         other => from_outcome(HF, other),
     }
 }

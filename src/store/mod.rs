@@ -17,6 +17,7 @@ pub mod maintenance;
 pub mod metrics;
 pub mod record;
 pub mod references;
+pub mod settings;
 pub mod sources;
 
 pub use crashes::{DeadOwners, QUARANTINE_AFTER, Recovery};
@@ -45,6 +46,8 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the database {path} does not exist; run `modelwatch init` to create it")]
+    Missing { path: String },
     #[error("database migration failed: {0}")]
     Migrate(#[source] DbErr),
     #[error("database error: {0}")]
@@ -83,45 +86,113 @@ pub struct Store {
     catalog_ids: catalog::IdsCache,
 }
 
+/// Whether opening the database may create it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// `init` and the daemon: a missing SQLite file (and its folder) is created.
+    Create,
+    /// Every other command: the database must exist already. Nothing is
+    /// created — no folder, no file — and a missing SQLite file is
+    /// [`StoreError::Missing`].
+    Existing,
+}
+
+/// How to open the database.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenOptions {
+    pub mode: OpenMode,
+    pub max_connections: u32,
+    /// How long reaching a server may take before its cause is reported
+    /// (`database.connect_timeout`).
+    pub connect_timeout: Duration,
+}
+
+impl OpenOptions {
+    pub fn new(mode: OpenMode, max_connections: u32) -> OpenOptions {
+        OpenOptions { mode, max_connections, connect_timeout: DEFAULT_CONNECT_TIMEOUT }
+    }
+}
+
 impl Store {
-    /// Connects (creating the folder of a SQLite file if needed). Does not migrate.
+    /// Connects, creating a SQLite file and its folder if needed (tests and
+    /// tools; commands use [`Store::open`]). Does not migrate.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
-        if let Some(path) = sqlite_path(url)
-            && let Some(dir) = Path::new(&path).parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| StoreError::Folder { path: dir.display().to_string(), source })?;
+        Store::open(url, OpenOptions::new(OpenMode::Create, max_connections)).await
+    }
+
+    /// Connects as `opts` says. Does not migrate.
+    pub async fn open(url: &str, opts: OpenOptions) -> Result<Store, StoreError> {
+        let sqlite_file = sqlite_path(url);
+        if let Some(path) = &sqlite_file {
+            match opts.mode {
+                OpenMode::Create => {
+                    if let Some(dir) = Path::new(path).parent()
+                        && !dir.as_os_str().is_empty()
+                    {
+                        std::fs::create_dir_all(dir)
+                            .map_err(|source| StoreError::Folder { path: dir.display().to_string(), source })?;
+                    }
+                }
+                OpenMode::Existing => {
+                    if !Path::new(path).is_file() {
+                        return Err(StoreError::Missing { path: path.clone() });
+                    }
+                }
+            }
         }
         let sqlite = url.starts_with("sqlite:");
         if !sqlite {
-            probe_server(url).await?;
+            probe_server(url, opts.connect_timeout).await?;
         }
-        let mut opts = ConnectOptions::new(url.to_owned());
+        let create = opts.mode == OpenMode::Create;
+        let mut pool = ConnectOptions::new(url.to_owned());
         // SQLite has one writer: with several pooled connections, a
         // transaction that reads and then writes can be refused outright
         // ("database is locked") when another connection wrote meanwhile,
         // whatever the busy timeout. One connection per process serialises
         // our own writes; the busy timeout covers other processes (the CLI
         // beside the daemon).
-        opts.max_connections(if sqlite { 1 } else { max_connections })
+        pool.max_connections(if sqlite { 1 } else { opts.max_connections })
             .min_connections(1)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .acquire_timeout(Duration::from_secs(60))
+            .connect_timeout(opts.connect_timeout)
+            // A pool that cannot hand out a connection within the connect
+            // timeout (plus time for a slow query to end) is down.
+            .acquire_timeout(Duration::from_secs(60).max(opts.connect_timeout))
             .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|o| {
+            .map_sqlx_sqlite_opts(move |o| {
                 // WAL with `synchronous = NORMAL`: a commit appends to the
                 // WAL without an fsync (checkpoints sync). A crash of the
                 // process loses nothing committed; a power loss may lose the
                 // last commits but never corrupts the file — and a lost
-                // check is simply made again.
+                // check is simply made again. `mode=rwc` in the URL does not
+                // override [`OpenMode::Existing`]: the file is never made here.
                 o.busy_timeout(Duration::from_secs(30))
                     .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                     .foreign_keys(true)
+                    .create_if_missing(create)
             });
-        let db =
-            Database::connect(opts).await.map_err(|source| StoreError::Connect { url: redact_url(url), source })?;
+        let connecting = Database::connect(pool);
+        // The pool's acquire timeout is long (a busy daemon's queries); a
+        // server that accepts the connection and then says nothing must
+        // still fail within the connect timeout. A SQLite file may wait on
+        // another process's lock for its busy timeout instead.
+        let limit = if sqlite { Duration::MAX } else { opts.connect_timeout + Duration::from_secs(1) };
+        let db = match timeout_or_forever(limit, connecting).await {
+            Ok(r) => r.map_err(|source| StoreError::Connect { url: redact_url(url), source })?,
+            Err(_) => {
+                return Err(StoreError::Unreachable {
+                    url: redact_url(url),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!(
+                            "the server accepted the connection but did not complete the handshake within {}",
+                            crate::schedule::format_duration(opts.connect_timeout)
+                        ),
+                    ),
+                });
+            }
+        };
         Ok(Store { db, catalog_ids: catalog::IdsCache::default() })
     }
 
@@ -174,26 +245,32 @@ impl Store {
 }
 
 /// How long reaching a database server may take before its cause is
-/// reported (the pool alone said "pool timed out" after 68 s).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// reported, unless `database.connect_timeout` says otherwise (the pool
+/// alone said "pool timed out" after 68 s).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Opens a TCP connection to a server URL's host and port, so a refused
-/// or unreachable server is reported with its cause within
-/// [`CONNECT_TIMEOUT`]. Socket-path URLs (no host) are left to the driver.
-async fn probe_server(url: &str) -> Result<(), StoreError> {
+/// or unreachable server is reported with its cause within `timeout`.
+/// Socket-path URLs (no host) are left to the driver.
+async fn probe_server(url: &str, timeout: Duration) -> Result<(), StoreError> {
     let Ok(u) = url::Url::parse(url) else { return Ok(()) };
     let Some(host) = u.host_str().filter(|h| !h.is_empty()) else { return Ok(()) };
     let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
     let port = u.port().unwrap_or(5432);
     let fail = |source| StoreError::Unreachable { url: redact_url(url), source };
-    match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect((host.as_str(), port))).await {
+    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host.as_str(), port))).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(fail(e)),
         Err(_) => Err(fail(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
-            format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+            format!("no answer within {} (database.connect_timeout)", crate::schedule::format_duration(timeout)),
         ))),
     }
+}
+
+/// `fut` within `limit`; `Duration::MAX` is no limit.
+async fn timeout_or_forever<T>(limit: Duration, fut: impl Future<Output = T>) -> Result<T, ()> {
+    if limit == Duration::MAX { Ok(fut.await) } else { tokio::time::timeout(limit, fut).await.map_err(|_| ()) }
 }
 
 /// The file path of a SQLite URL, if it is one and not in-memory.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::support::{Backend, Mw, Page, TestServer};
 
 /// Reads the child's stderr on a thread, line by line.
-fn stderr_lines(child: &mut Child) -> mpsc::Receiver<String> {
+pub(crate) fn stderr_lines(child: &mut Child) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
     let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || {
@@ -25,7 +25,12 @@ fn stderr_lines(child: &mut Child) -> mpsc::Receiver<String> {
 }
 
 /// Waits until a line contains every needle; returns all lines read so far.
-fn wait_for(rx: &mpsc::Receiver<String>, needles: &[&str], seen: &mut Vec<String>, within: Duration) -> bool {
+pub(crate) fn wait_for(
+    rx: &mpsc::Receiver<String>,
+    needles: &[&str],
+    seen: &mut Vec<String>,
+    within: Duration,
+) -> bool {
     let deadline = Instant::now() + within;
     loop {
         if seen.iter().any(|l| needles.iter().all(|n| l.contains(n))) {
@@ -39,12 +44,12 @@ fn wait_for(rx: &mpsc::Receiver<String>, needles: &[&str], seen: &mut Vec<String
     }
 }
 
-fn sigterm(child: &Child) {
+pub(crate) fn sigterm(child: &Child) {
     let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
 }
 
-fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
+pub(crate) fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
         if let Some(status) = child.try_wait().unwrap() {

@@ -15,5 +15,6 @@ pub mod catalog_vendors;
 pub mod changes;
 pub mod checks;
 pub mod metrics;
+pub mod settings;
 pub mod snapshots;
 pub mod sources;
