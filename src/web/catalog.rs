@@ -110,8 +110,9 @@ pub async fn review(
     let candidates = store.catalog_candidates().await.map_err(catalog_error)?;
     let (facts_total, candidates_total) = (facts.len(), candidates.len());
     let more = (facts_total.max(candidates_total) as u64) > page * size;
-    let mut links = q.clone();
-    links.remove("done");
+    let mut without_done = q.clone();
+    without_done.remove("done");
+    let links = form::links(&without_done, page, more);
     let review = ReviewPage {
         title: "Review",
         facts: page_of(facts, page, size),
@@ -119,8 +120,8 @@ pub async fn review(
         candidates: page_of(candidates, page, size),
         candidates_total,
         done: q.get("done").cloned(),
-        prev: (page > 1).then(|| form::with_page(&links, page - 1)),
-        next: more.then(|| form::with_page(&links, page + 1)),
+        prev: links.prev,
+        next: links.next,
         page,
     };
     state.inner.pages.render("review.html", &visitor, review)

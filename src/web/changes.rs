@@ -77,14 +77,13 @@ pub async fn list(
         ..ChangeFilter::default()
     };
     let mut changes = state.store().list_changes(&filter).await.map_err(PageError::store)?;
-    let more = changes.len() as u64 > size;
-    changes.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+    let links = form::pager(&q, page, size, &mut changes);
     let list = ListPage {
         title: "Changes",
         changes,
         kinds: ChangeKind::ALL.iter().map(|k| k.as_str()).collect(),
-        prev: (page > 1).then(|| form::with_page(&q, page - 1)),
-        next: more.then(|| form::with_page(&q, page + 1)),
+        prev: links.prev,
+        next: links.next,
         filter: q,
         page,
     };

@@ -46,6 +46,26 @@ pub fn with_page(q: &HashMap<String, String>, page: u64) -> String {
     s.finish()
 }
 
+/// The previous and next page links of page `page` (1-based) of a list
+/// read with one row more than `size`: that extra row says a next page
+/// exists, and is dropped here.
+pub fn pager<T>(q: &HashMap<String, String>, page: u64, size: u64, rows: &mut Vec<T>) -> Links {
+    let more = rows.len() as u64 > size;
+    rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+    links(q, page, more)
+}
+
+/// The previous and next page links, when there is a next page or not.
+pub fn links(q: &HashMap<String, String>, page: u64, more: bool) -> Links {
+    Links { prev: (page > 1).then(|| with_page(q, page - 1)), next: more.then(|| with_page(q, page + 1)) }
+}
+
+/// Where the pager's arrows go (query strings), if anywhere.
+pub struct Links {
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -83,14 +83,13 @@ pub async fn list(
     };
     let size = state.page_size();
     let mut rows = state.store().sources_page(status, (page - 1) * size, size + 1).await.map_err(PageError::store)?;
-    let more = rows.len() as u64 > size;
-    rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+    let links = form::pager(&q, page, size, &mut rows);
     let list = ListPage {
         title: "Sources",
         sources: rows.iter().map(SourceView::from).collect(),
         statuses: SourceStatus::ALL.iter().map(|s| s.as_str()).collect(),
-        prev: (page > 1).then(|| form::with_page(&q, page - 1)),
-        next: more.then(|| form::with_page(&q, page + 1)),
+        prev: links.prev,
+        next: links.next,
         filter: q,
         page,
     };
@@ -146,8 +145,7 @@ pub async fn show(
         })
         .await
         .map_err(PageError::store)?;
-    let more = changes.len() as u64 > size;
-    changes.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+    let links = form::pager(&q, page, size, &mut changes);
     let mut snapshots = store.list_snapshots(source.id).await.map_err(PageError::store)?;
     snapshots.reverse();
     let snapshots_total = snapshots.len();
@@ -160,8 +158,8 @@ pub async fn show(
         changes,
         snapshots,
         snapshots_total,
-        prev: (page > 1).then(|| form::with_page(&q, page - 1)),
-        next: more.then(|| form::with_page(&q, page + 1)),
+        prev: links.prev,
+        next: links.next,
         page,
     };
     state.inner.pages.render("source.html", &visitor, page)
