@@ -420,6 +420,66 @@ async fn long_candidate_names(backend: Backend) {
 
 both_backends!(long_candidates_on, long_candidate_names);
 
+/// A text's figures: a new value is stored once however often the text
+/// states it, a value held already is corroborated, and every statement
+/// leaves its sentence as evidence — again on the next snapshot.
+async fn proposals_are_stored_once_with_every_sentence(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let new = NewSource {
+        url: normalize_url("https://news.example.cn/ai/gpt4-size.html").unwrap(),
+        kind: SourceKind::Page,
+        title: None,
+        tags: vec![],
+        schedule: None,
+        options: SourceOptions::default(),
+    };
+    let source = store.add_source(&new, Utc::now()).await.unwrap().id;
+    let gpt4 = EntityRef::model("GPT-4");
+    let params = |facts: &[modelwatch::store::catalog::FactRow]| -> Vec<(String, usize)> {
+        let mut v: Vec<(String, usize)> = facts
+            .iter()
+            .filter(|f| f.attribute == "parameters")
+            .map(|f| (f.value_key.clone(), f.evidence.len()))
+            .collect();
+        v.sort();
+        v
+    };
+    let before = params(&store.catalog_facts(false, Some(&gpt4)).await.unwrap());
+    assert_eq!(before.len(), 1, "the seed holds one size for GPT-4: {before:?}");
+    let (held_key, held_evidence) = before[0].clone();
+    let figure = |n: u64, sentence: &str| modelwatch::catalog::ProposedFact {
+        entity: gpt4.clone(),
+        attribute: Attribute::Parameters,
+        value: FactValue::Parameters(ParamCount::Exact { value: n }),
+        raw: n.to_string(),
+        sentence: sentence.to_owned(),
+        extractor: "rule:parameters".to_owned(),
+        confidence: 0.6,
+    };
+    let analysis = modelwatch::catalog::Analysis {
+        proposed_facts: vec![
+            figure(1_800_000_000_000, "有分析称其参数约为1.8万亿。"),
+            figure(1_800_000_000_000, "文末再次提到1.8万亿参数。"),
+            figure(held_key.parse().unwrap(), "也有说法沿用旧的数字。"),
+        ],
+        ..Default::default()
+    };
+    let first = store.record_catalog_analysis(source, 1, Utc::now(), &analysis).await.unwrap();
+    assert_eq!((first.new_facts.len(), first.corroborations), (1, 2), "{first:?}");
+    let mut want = vec![("1800000000000".to_owned(), 2), (held_key.clone(), held_evidence + 1)];
+    want.sort();
+    assert_eq!(params(&store.catalog_facts(false, Some(&gpt4)).await.unwrap()), want);
+
+    let again = store.record_catalog_analysis(source, 2, Utc::now(), &analysis).await.unwrap();
+    assert_eq!((again.new_facts.len(), again.corroborations), (0, 3), "{again:?}");
+    let mut want = vec![("1800000000000".to_owned(), 4), (held_key, held_evidence + 2)];
+    want.sort();
+    assert_eq!(params(&store.catalog_facts(false, Some(&gpt4)).await.unwrap()), want);
+}
+
+both_backends!(proposals_on, proposals_are_stored_once_with_every_sentence);
+
 /// Aliases that are everyday words (商量, 星火, 文心, 盘古) keep their marker
 /// through the database: ordinary prose names nothing, the launch does.
 async fn everyday_word_aliases(backend: Backend) {

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::catalog::reconcile::{HeldFact, Outcome, reconcile_structured};
 use crate::catalog::{
-    Analysis, Attribute, EntityKind, EntityRef, FactStatus, FactValue, ModelKind, NewVersion, Origin,
+    Analysis, Attribute, EntityKind, EntityRef, FactStatus, FactValue, ModelKind, NewVersion, Origin, ProposedFact,
 };
 use crate::store::Store;
 use crate::store::entity::{
@@ -65,7 +65,13 @@ struct Evidence<'a> {
 }
 
 async fn add_evidence(txn: &DatabaseTransaction, fact_id: i64, e: &Evidence<'_>) -> Result<(), CatalogStoreError> {
-    let row = catalog_fact_evidence::ActiveModel {
+    // Not `.insert()`: that reads the whole row (its quote) back.
+    catalog_fact_evidence::Entity::insert(evidence_row(fact_id, e)).exec_without_returning(txn).await?;
+    Ok(())
+}
+
+fn evidence_row(fact_id: i64, e: &Evidence<'_>) -> catalog_fact_evidence::ActiveModel {
+    catalog_fact_evidence::ActiveModel {
         fact_id: Set(fact_id),
         source_id: Set(Some(e.source.0)),
         source_name: Set(None),
@@ -75,10 +81,7 @@ async fn add_evidence(txn: &DatabaseTransaction, fact_id: i64, e: &Evidence<'_>)
         confidence: Set(e.confidence),
         observed_at: Set(e.at),
         ..Default::default()
-    };
-    // Not `.insert()`: that reads the whole row (its quote) back.
-    catalog_fact_evidence::Entity::insert(row).exec_without_returning(txn).await?;
-    Ok(())
+    }
 }
 
 /// The facts held for (entity, attribute), with the distinct sources behind
@@ -206,29 +209,11 @@ impl Store {
             .filter_map(|m| Some((&m.entity, ids.get(&m.entity)?, i32::try_from(m.count).unwrap_or(i32::MAX))))
             .collect();
         out.new_mentions.extend(record_mentions(&txn, &mentioned, source, snapshot_id, at).await?);
-        for f in &r.analysis.proposed_facts {
-            let Some(id) = ids.get(&f.entity) else { continue };
-            let evidence = Evidence {
-                source,
-                snapshot: Some(snapshot_id),
-                quote: &f.sentence,
-                extractor: &f.extractor,
-                confidence: f64::from(f.confidence),
-                at,
-            };
-            // A proposal is stored, or corroborates the same value held
-            // already (whatever its status), in one statement on the unique
-            // value index: the other values held beside it — a noisy entity
-            // can gather thousands — are never read.
-            let row = fact_row(&f.entity, id, f.attribute, &f.value, &f.raw, None, FactStatus::Proposed, at);
-            let (fact_id, inserted) = insert_fact(&txn, &f.entity, id, f.attribute, &f.value, row).await?;
-            add_evidence(&txn, fact_id, &evidence).await?;
-            if inserted {
-                out.new_facts.push(fact_id);
-            } else {
-                out.corroborations += 1;
-            }
-        }
+        let proposed: Vec<(&ProposedFact, i64)> =
+            r.analysis.proposed_facts.iter().filter_map(|f| Some((f, ids.get(&f.entity)?))).collect();
+        let (new_facts, corroborations) = record_proposals(&txn, &proposed, source, snapshot_id, at).await?;
+        out.new_facts.extend(new_facts);
+        out.corroborations += corroborations;
         for c in &r.analysis.candidates {
             let (candidate_id, status, inserted) =
                 sighting(&txn, &c.key, &c.name, CANDIDATE_OPEN, c.count, (source, snapshot_id, &c.sentence, at))
@@ -577,6 +562,124 @@ async fn promote(
 // row behind a unique index is written "insert, or on conflict update in
 // place", never "read, then insert if missing", which loses the whole
 // transaction to a unique violation or a count to a lost update.
+
+/// How many facts or evidence rows one statement writes or looks up.
+const FACTS_PER_STATEMENT: usize = 100;
+
+/// A fact's identity: (entity kind, entity id, attribute, value key), the
+/// unique value index.
+type FactKey = (String, i64, String, String);
+
+/// Stores what a text proposes: each value is a new proposed fact, or —
+/// held already, whatever its status — more evidence for it; every proposal
+/// leaves its sentence as evidence. In a few statements whatever the number
+/// of figures in the text (a read of which values are held, one insert of
+/// the new ones, one read of their ids, one insert of the evidence), never
+/// reading the other values held beside them: a noisy entity can gather
+/// thousands. Returns the new facts' ids and the number of corroborations.
+///
+/// Two checks proposing the same new value at once both insert it "or do
+/// nothing" on the unique index, so the row is stored once; both may then
+/// count it as new (a log line's figure, nothing stored).
+async fn record_proposals(
+    txn: &DatabaseTransaction,
+    proposed: &[(&ProposedFact, i64)],
+    source: SourceId,
+    snapshot_id: i64,
+    at: DateTime<Utc>,
+) -> Result<(Vec<i64>, u32), CatalogStoreError> {
+    use std::collections::HashMap;
+    if proposed.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let key = |f: &ProposedFact, id: i64| -> FactKey {
+        (f.entity.kind.as_str().to_owned(), id, f.attribute.as_str().to_owned(), stored_key(&f.value))
+    };
+    let keys: Vec<FactKey> = proposed.iter().map(|(f, id)| key(f, *id)).collect();
+    let mut held = fact_ids(txn, &keys).await?;
+    let mut new_rows = Vec::new();
+    let mut new_keys = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for ((f, id), k) in proposed.iter().zip(&keys) {
+        if !held.contains_key(k) && seen.insert(k) {
+            new_keys.push(k.clone());
+            new_rows.push(fact_row(&f.entity, *id, f.attribute, &f.value, &f.raw, None, FactStatus::Proposed, at));
+        }
+    }
+    for chunk in new_rows.chunks(FACTS_PER_STATEMENT) {
+        let on_conflict = OnConflict::columns([
+            catalog_facts::Column::EntityKind,
+            catalog_facts::Column::EntityId,
+            catalog_facts::Column::Attribute,
+            catalog_facts::Column::ValueKey,
+        ])
+        .do_nothing()
+        .to_owned();
+        catalog_facts::Entity::insert_many(chunk.iter().cloned())
+            .on_conflict(on_conflict)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    let inserted: HashMap<FactKey, i64> = fact_ids(txn, &new_keys).await?;
+    let new_facts: Vec<i64> = new_keys.iter().filter_map(|k| inserted.get(k).copied()).collect();
+    held.extend(inserted);
+    let mut evidence = Vec::with_capacity(proposed.len());
+    for ((f, _), k) in proposed.iter().zip(&keys) {
+        let fact_id = *held
+            .get(k)
+            .ok_or_else(|| CatalogStoreError::corrupt(format!("fact {k:?} was stored but cannot be found")))?;
+        evidence.push(evidence_row(
+            fact_id,
+            &Evidence {
+                source,
+                snapshot: Some(snapshot_id),
+                quote: &f.sentence,
+                extractor: &f.extractor,
+                confidence: f64::from(f.confidence),
+                at,
+            },
+        ));
+    }
+    for chunk in evidence.chunks(FACTS_PER_STATEMENT) {
+        catalog_fact_evidence::Entity::insert_many(chunk.iter().cloned()).exec_without_returning(txn).await?;
+    }
+    let corroborations = u32::try_from(proposed.len() - new_facts.len()).unwrap_or(u32::MAX);
+    Ok((new_facts, corroborations))
+}
+
+/// The ids of the facts with these keys, those that exist.
+async fn fact_ids(
+    txn: &DatabaseTransaction,
+    keys: &[FactKey],
+) -> Result<std::collections::HashMap<FactKey, i64>, CatalogStoreError> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in keys.chunks(FACTS_PER_STATEMENT) {
+        let wanted: std::collections::HashSet<&FactKey> = chunk.iter().collect();
+        // Entity ids and value keys (both indexed columns of the unique
+        // index) narrow the rows; the exact keys are matched here.
+        let entity_ids: Vec<i64> = chunk.iter().map(|k| k.1).collect();
+        let value_keys: Vec<String> = chunk.iter().map(|k| k.3.clone()).collect();
+        let rows: Vec<(i64, String, i64, String, String)> = catalog_facts::Entity::find()
+            .select_only()
+            .column(catalog_facts::Column::Id)
+            .column(catalog_facts::Column::EntityKind)
+            .column(catalog_facts::Column::EntityId)
+            .column(catalog_facts::Column::Attribute)
+            .column(catalog_facts::Column::ValueKey)
+            .filter(catalog_facts::Column::EntityId.is_in(entity_ids))
+            .filter(catalog_facts::Column::ValueKey.is_in(value_keys))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        for (id, kind, entity_id, attribute, value_key) in rows {
+            let k = (kind, entity_id, attribute, value_key);
+            if wanted.contains(&k) {
+                out.insert(k, id);
+            }
+        }
+    }
+    Ok(out)
+}
 
 /// How many mention rows one statement writes (9 values each: well under
 /// every backend's limit on bound parameters).
