@@ -655,10 +655,12 @@ async fn fact_ids(
     let mut out = std::collections::HashMap::new();
     for chunk in keys.chunks(FACTS_PER_STATEMENT) {
         let wanted: std::collections::HashSet<&FactKey> = chunk.iter().collect();
-        // Entity ids and value keys (both indexed columns of the unique
-        // index) narrow the rows; the exact keys are matched here.
-        let entity_ids: Vec<i64> = chunk.iter().map(|k| k.1).collect();
-        let value_keys: Vec<String> = chunk.iter().map(|k| k.3.clone()).collect();
+        // Each column of the unique index as an IN list, so the index
+        // answers; the exact keys (not every combination) are matched here.
+        let kinds: std::collections::BTreeSet<&str> = chunk.iter().map(|k| k.0.as_str()).collect();
+        let entity_ids: std::collections::BTreeSet<i64> = chunk.iter().map(|k| k.1).collect();
+        let attributes: std::collections::BTreeSet<&str> = chunk.iter().map(|k| k.2.as_str()).collect();
+        let value_keys: std::collections::BTreeSet<&str> = chunk.iter().map(|k| k.3.as_str()).collect();
         let rows: Vec<(i64, String, i64, String, String)> = catalog_facts::Entity::find()
             .select_only()
             .column(catalog_facts::Column::Id)
@@ -666,7 +668,9 @@ async fn fact_ids(
             .column(catalog_facts::Column::EntityId)
             .column(catalog_facts::Column::Attribute)
             .column(catalog_facts::Column::ValueKey)
+            .filter(catalog_facts::Column::EntityKind.is_in(kinds))
             .filter(catalog_facts::Column::EntityId.is_in(entity_ids))
+            .filter(catalog_facts::Column::Attribute.is_in(attributes))
             .filter(catalog_facts::Column::ValueKey.is_in(value_keys))
             .into_tuple()
             .all(txn)
