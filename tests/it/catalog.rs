@@ -35,6 +35,19 @@ async fn seeded(backend: Backend) -> Option<Mw> {
     Some(mw)
 }
 
+/// Adds a source of `kind` at `url` straight through the store.
+async fn add_source(store: &Store, url: &str, kind: SourceKind) -> modelwatch::types::SourceId {
+    let new = NewSource {
+        url: normalize_url(url).unwrap(),
+        kind,
+        title: None,
+        tags: vec![],
+        schedule: None,
+        options: SourceOptions::default(),
+    };
+    store.add_source(&new, Utc::now()).await.unwrap().id
+}
+
 /// The runner's catalog step on one text of an article source.
 async fn observe(
     store: &Store,
@@ -264,15 +277,7 @@ both_backends!(change_hits_on, a_change_counts_the_catalog_entities_of_its_chang
 async fn structured_facts_are_accepted(backend: Backend) {
     let Some(mw) = seeded(backend).await else { return };
     let store = Store::connect(&mw.db.url, 2).await.unwrap();
-    let new = NewSource {
-        url: normalize_url("https://huggingface.co/Qwen/Qwen-7B").unwrap(),
-        kind: SourceKind::Huggingface,
-        title: None,
-        tags: vec![],
-        schedule: None,
-        options: SourceOptions::default(),
-    };
-    let source = store.add_source(&new, Utc::now()).await.unwrap().id;
+    let source = add_source(&store, "https://huggingface.co/Qwen/Qwen-7B", SourceKind::Huggingface).await;
     let qwen = EntityRef::model("通义千问");
     let fact = |n: u64| StructuredFact {
         entity: qwen.clone(),
@@ -334,15 +339,7 @@ async fn concurrent_analyses_all_record(backend: Backend) {
     let store = Store::connect(&mw.db.url, 8).await.unwrap();
     let mut sources = Vec::new();
     for i in 0..6 {
-        let new = NewSource {
-            url: normalize_url(&format!("https://news.example.cn/ai/{i}.html")).unwrap(),
-            kind: SourceKind::Page,
-            title: None,
-            tags: vec![],
-            schedule: None,
-            options: SourceOptions::default(),
-        };
-        sources.push(store.add_source(&new, Utc::now()).await.unwrap().id);
+        sources.push(add_source(&store, &format!("https://news.example.cn/ai/{i}.html"), SourceKind::Page).await);
     }
     let text = "智谱AI推出GLM-5，性能对标GPT-4。另据外媒报道，GPT-4的参数量约为1.8万亿。";
     let calls = sources.iter().enumerate().map(|(i, s)| {
@@ -379,15 +376,7 @@ both_backends!(concurrent_on, concurrent_analyses_all_record);
 async fn long_candidate_names(backend: Backend) {
     let Some(mw) = seeded(backend).await else { return };
     let store = Store::connect(&mw.db.url, 2).await.unwrap();
-    let new = NewSource {
-        url: normalize_url("https://news.example.cn/ai/long.html").unwrap(),
-        kind: SourceKind::Page,
-        title: None,
-        tags: vec![],
-        schedule: None,
-        options: SourceOptions::default(),
-    };
-    let source = store.add_source(&new, Utc::now()).await.unwrap().id;
+    let source = add_source(&store, "https://news.example.cn/ai/long.html", SourceKind::Page).await;
     // Incompressible, so PostgreSQL cannot squeeze it under the index limit.
     let mut x: u64 = 0x9e37_79b9;
     let long: String = std::iter::once("GLM-4".to_owned())
@@ -426,15 +415,7 @@ both_backends!(long_candidates_on, long_candidate_names);
 async fn proposals_are_stored_once_with_every_sentence(backend: Backend) {
     let Some(mw) = seeded(backend).await else { return };
     let store = Store::connect(&mw.db.url, 2).await.unwrap();
-    let new = NewSource {
-        url: normalize_url("https://news.example.cn/ai/gpt4-size.html").unwrap(),
-        kind: SourceKind::Page,
-        title: None,
-        tags: vec![],
-        schedule: None,
-        options: SourceOptions::default(),
-    };
-    let source = store.add_source(&new, Utc::now()).await.unwrap().id;
+    let source = add_source(&store, "https://news.example.cn/ai/gpt4-size.html", SourceKind::Page).await;
     let gpt4 = EntityRef::model("GPT-4");
     let params = |facts: &[modelwatch::store::catalog::FactRow]| -> Vec<(String, usize)> {
         let mut v: Vec<(String, usize)> = facts
@@ -485,15 +466,7 @@ both_backends!(proposals_on, proposals_are_stored_once_with_every_sentence);
 async fn everyday_word_aliases(backend: Backend) {
     let Some(mw) = seeded(backend).await else { return };
     let store = Store::connect(&mw.db.url, 2).await.unwrap();
-    let new = NewSource {
-        url: normalize_url("https://news.example.cn/ai/sensechat.html").unwrap(),
-        kind: SourceKind::Page,
-        title: None,
-        tags: vec![],
-        schedule: None,
-        options: SourceOptions::default(),
-    };
-    let source = store.add_source(&new, Utc::now()).await.unwrap().id;
+    let source = add_source(&store, "https://news.example.cn/ai/sensechat.html", SourceKind::Page).await;
     let prose = "双方将进一步商量，并于2023年5月发布合作细则。此事如星火燎原。";
     let r = observe(&store, source, 1, prose).await.unwrap();
     assert_eq!((r.new_mentions.len(), r.new_facts.len()), (0, 0), "{r:?}");
@@ -693,15 +666,7 @@ both_backends!(provisional_on, new_models_become_provisional_entities);
 async fn the_matcher_is_built_once_per_catalog_change(backend: Backend) {
     let Some(mw) = seeded(backend).await else { return };
     let store = Store::connect(&mw.db.url, 2).await.unwrap();
-    let new = NewSource {
-        url: normalize_url("https://news.example.cn/ai/builds.html").unwrap(),
-        kind: SourceKind::Page,
-        title: None,
-        tags: vec![],
-        schedule: None,
-        options: SourceOptions::default(),
-    };
-    let source = store.add_source(&new, Utc::now()).await.unwrap().id;
+    let source = add_source(&store, "https://news.example.cn/ai/builds.html", SourceKind::Page).await;
     let step = CatalogStep::new(store.clone(), StopList::shipped(), 2);
     let text = |n: i64| NewText {
         source,
