@@ -694,8 +694,11 @@ const MENTIONS_PER_STATEMENT: usize = 200;
 /// which of them this source mentioned before, then upserts. Returns the
 /// entities the source mentions for the first time.
 ///
-/// The read and the upserts are not atomic against another check of the
-/// same source, but there is none: a source is checked under its lease.
+/// The rows themselves are safe against concurrent writers (an upsert on
+/// the unique index, never "read, then insert if missing"). Only the answer
+/// "first time" comes from the read before: a source is checked under its
+/// lease, so only a promotion crediting other sources' earlier sightings
+/// could race another check of that source, and its answer is not used.
 async fn record_mentions(
     txn: &DatabaseTransaction,
     mentioned: &[(&EntityRef, i64, i32)],
@@ -764,7 +767,7 @@ async fn record_mentions(
 }
 
 /// Inserts or updates the mention of an entity by a source; true when the
-/// source mentions it for the first time.
+/// source mentions it for the first time. [`record_mentions`] for one.
 async fn record_mention(
     txn: &DatabaseTransaction,
     entity: &EntityRef,
@@ -774,40 +777,7 @@ async fn record_mention(
     count: i32,
     at: DateTime<Utc>,
 ) -> Result<bool, CatalogStoreError> {
-    let row = catalog_mentions::ActiveModel {
-        entity_kind: Set(entity.kind.as_str().to_owned()),
-        entity_id: Set(id),
-        source_id: Set(source.0),
-        first_snapshot_id: Set(snapshot_id),
-        last_snapshot_id: Set(snapshot_id),
-        first_seen_at: Set(at),
-        last_seen_at: Set(at),
-        snapshot_count: Set(1),
-        last_count: Set(count),
-        ..Default::default()
-    };
-    let inserted = catalog_mentions::Entity::insert(row)
-        .on_conflict_do_nothing_on([
-            catalog_mentions::Column::EntityKind,
-            catalog_mentions::Column::EntityId,
-            catalog_mentions::Column::SourceId,
-        ])
-        .exec(txn)
-        .await?;
-    if matches!(inserted, TryInsertResult::Inserted(_)) {
-        return Ok(true);
-    }
-    catalog_mentions::Entity::update_many()
-        .col_expr(catalog_mentions::Column::LastSnapshotId, Expr::value(snapshot_id))
-        .col_expr(catalog_mentions::Column::LastSeenAt, Expr::value(at))
-        .col_expr(catalog_mentions::Column::SnapshotCount, Expr::col(catalog_mentions::Column::SnapshotCount).add(1))
-        .col_expr(catalog_mentions::Column::LastCount, Expr::value(count))
-        .filter(catalog_mentions::Column::EntityKind.eq(entity.kind.as_str()))
-        .filter(catalog_mentions::Column::EntityId.eq(id))
-        .filter(catalog_mentions::Column::SourceId.eq(source.0))
-        .exec(txn)
-        .await?;
-    Ok(false)
+    Ok(!record_mentions(txn, &[(entity, id, count)], source, snapshot_id, at).await?.is_empty())
 }
 
 /// Inserts a fact unless another transaction just stored the same value;
