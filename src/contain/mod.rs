@@ -118,21 +118,9 @@ pub fn run(parser: Parser, input: &[u8], limits: Limits) -> Result<serde_json::V
 
 /// The in-process fallback: a thread with a known stack and a time budget.
 fn run_on_thread(parser: Parser, input: Vec<u8>, limits: Limits) -> Result<serde_json::Value, ContainError> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::Builder::new()
-        .name("contained-parser".to_owned())
-        .stack_size(limits.stack)
-        .spawn(move || {
-            let out = std::panic::catch_unwind(|| child::parse(parser, &input));
-            let _ = tx.send(out);
-        })
-        .map_err(|e| ContainError::Spawn(e.to_string()))?;
-    match rx.recv_timeout(limits.wall) {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(_)) => Err(ContainError::Died("panic".to_owned())),
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(ContainError::TimedOut(limits.wall.as_secs())),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Err(ContainError::Died("the parser thread vanished".to_owned())),
-    }
+    on_thread("contained-parser", ThreadLimits { stack: limits.stack, wall: limits.wall }, move || {
+        child::parse(parser, &input)
+    })
 }
 
 /// Largest answer read from a worker (the text of a 1,000-page report is a
