@@ -20,5 +20,6 @@ mod ops;
 mod parsers;
 mod pipeline;
 mod references;
+mod round_trips;
 mod schema;
 mod web;

@@ -1,0 +1,70 @@
+//! A statement's round trip to the database costs what the server takes,
+//! not a TCP timer.
+//!
+//! sqlx 0.9.0 left Nagle's algorithm on for its TCP sockets: a message
+//! larger than a loopback segment (a page's text, its compressed body)
+//! waited for the server's delayed ACK, 40 ms a time. On PostgreSQL that
+//! made every check record cost about 44 ms, serialized in the writer: the
+//! 2,000-page benchmark's cold sweep took 89 s against SQLite's 11 s
+//! (sqlx issue 4335, fixed in 0.9.1). The stall is at least 40 ms a time;
+//! a record without it takes a few milliseconds, so the median of a run
+//! of records tells them apart with a wide margin, whatever the load.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use modelwatch::source::{SourceOptions, normalize_url};
+use modelwatch::store::Store;
+use modelwatch::store::sources::NewSource;
+use modelwatch::types::SourceKind;
+
+use crate::both_backends;
+use crate::support::records::ok_record;
+use crate::support::{Backend, TestDb, init_crypto};
+
+/// Text that compresses poorly (as a page body's zstd frame does not
+/// shrink to nothing), `len` bytes long.
+fn noisy_text(seed: u64, len: usize) -> String {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut s = String::with_capacity(len);
+    while s.len() < len {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        s.push(char::from(b'a' + u8::try_from((x >> 33) % 26).unwrap()));
+    }
+    s
+}
+
+async fn large_records_do_not_stall(backend: Backend) {
+    init_crypto();
+    let dir = tempfile::tempdir().unwrap();
+    let Some(db) = TestDb::create(backend, dir.path()).await else { return };
+    let store = Store::connect(&db.url, 4).await.unwrap();
+    store.migrate().await.unwrap();
+    let now = Utc::now();
+    let mut took = Vec::new();
+    for i in 0..25u64 {
+        let new = NewSource {
+            url: normalize_url(&format!("https://example.com/article/{i}")).unwrap(),
+            kind: SourceKind::Page,
+            title: None,
+            tags: vec![],
+            schedule: None,
+            options: SourceOptions::default(),
+        };
+        let source = store.add_source(&new, now).await.unwrap();
+        // Distinct lengths: the test records key blobs by length.
+        let body = noisy_text(i, 120_000 + usize::try_from(i).unwrap());
+        let started = Instant::now();
+        store.record_check(ok_record(source.id, now, &body)).await.unwrap();
+        took.push(started.elapsed());
+    }
+    took.sort();
+    let median = took[took.len() / 2];
+    assert!(
+        median < Duration::from_millis(25),
+        "a 120 KB check record took {median:?} (median of {}): a TCP stall (Nagle + delayed ACK) is back",
+        took.len()
+    );
+}
+
+both_backends!(large_records_on, large_records_do_not_stall);
