@@ -6,9 +6,11 @@
 //! waited for the server's delayed ACK, 40 ms a time. On PostgreSQL that
 //! made every check record cost about 44 ms, serialized in the writer: the
 //! 2,000-page benchmark's cold sweep took 89 s against SQLite's 11 s
-//! (sqlx issue 4335, fixed in 0.9.1). The stall is at least 40 ms a time;
-//! a record without it takes a few milliseconds, so the median of a run
-//! of records tells them apart with a wide margin, whatever the load.
+//! (sqlx issue 4335, fixed in 0.9.1). The stall is at least 40 ms a time
+//! and hits every such record; a record without it takes a few
+//! milliseconds. Load only ever adds time, so the fastest of a run of
+//! records tells them apart with a wide margin, whatever else the machine
+//! is doing.
 
 use std::time::{Duration, Instant};
 
@@ -58,11 +60,10 @@ async fn large_records_do_not_stall(backend: Backend) {
         store.record_check(ok_record(source.id, now, &body)).await.unwrap();
         took.push(started.elapsed());
     }
-    took.sort();
-    let median = took[took.len() / 2];
+    let fastest = took.iter().min().copied().unwrap_or_default();
     assert!(
-        median < Duration::from_millis(25),
-        "a 120 KB check record took {median:?} (median of {}): a TCP stall (Nagle + delayed ACK) is back",
+        fastest < Duration::from_millis(30),
+        "the fastest of {} 120 KB check records took {fastest:?}: a TCP stall (Nagle + delayed ACK) is back",
         took.len()
     );
 }
