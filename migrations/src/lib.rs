@@ -18,6 +18,7 @@ mod m20261205_070000_source_section;
 mod m20261206_020000_settings;
 mod m20261206_030000_change_catalog_hits;
 mod m20261206_090000_catalog_lookup_indexes;
+mod m20261207_010000_mentions_by_source;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_020000_settings::Migration),
             Box::new(m20261206_030000_change_catalog_hits::Migration),
             Box::new(m20261206_090000_catalog_lookup_indexes::Migration),
+            Box::new(m20261207_010000_mentions_by_source::Migration),
         ]
     }
 }
