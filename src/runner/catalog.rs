@@ -16,11 +16,10 @@ use tokio::sync::Mutex;
 use super::{Runner, blocking};
 use crate::catalog::{FactStatus, Matcher, StopList, analyse, structured};
 use crate::excerpt::{Excerpt, LineKind};
-use crate::source::Source;
 use crate::sources::StructuredFact as RawStructuredFact;
 use crate::sources::{KindChange, Observation};
 use crate::store::Store;
-use crate::store::catalog::{CatalogRecord, CatalogStoreError, RecordedAnalysis, StructuredFact};
+use crate::store::catalog::{CatalogStoreError, CatalogWork, RecordedAnalysis, StructuredFact};
 use crate::types::{SourceId, SourceKind};
 
 /// Texts above this size are analysed on a blocking thread; below it the
@@ -93,26 +92,37 @@ impl CatalogStep {
         Ok(matcher)
     }
 
-    /// Analyses a new text once and saves what it says, with the structured
-    /// source's facts, in one transaction.
-    pub async fn observe(&self, t: NewText<'_>) -> Result<RecordedAnalysis, CatalogStepError> {
+    /// Analyses a new text once: what the check writer saves with the
+    /// check's new snapshot ([`CatalogWork`]).
+    pub async fn prepare(
+        &self,
+        kind: SourceKind,
+        text: &str,
+        structured: &[RawStructuredFact],
+        at: DateTime<Utc>,
+    ) -> Result<CatalogWork, CatalogStepError> {
         let matcher = self.matcher().await?;
-        let analysis = if t.text.len() <= INLINE_TEXT_BYTES {
-            analyse(&matcher, t.text)
+        let analysis = if text.len() <= INLINE_TEXT_BYTES {
+            analyse(&matcher, text)
         } else {
-            let (m, text) = (matcher.clone(), t.text.to_owned());
+            let (m, text) = (matcher.clone(), text.to_owned());
             blocking(move || analyse(&m, &text)).await.map_err(CatalogStepError::Analysis)?
         };
-        let structured = resolve_structured(&matcher, t.kind, &t.structured);
-        let record = CatalogRecord {
-            source: t.source,
-            snapshot_id: t.snapshot_id,
-            at: t.at,
-            analysis: &analysis,
-            structured: &structured,
-            structured_source: crate::sources::names_real_projects(t.kind),
+        Ok(CatalogWork {
+            at,
+            analysis,
+            structured: resolve_structured(&matcher, kind, structured),
+            structured_source: crate::sources::names_real_projects(kind),
             promote_after_sources: self.promote_after_sources,
-        };
+        })
+    }
+
+    /// Analyses a snapshot's text once and saves what it says, with the
+    /// structured source's facts, in a transaction of its own (the checks
+    /// save theirs with the check: see [`Self::prepare`]).
+    pub async fn observe(&self, t: NewText<'_>) -> Result<RecordedAnalysis, CatalogStepError> {
+        let work = self.prepare(t.kind, t.text, &t.structured, t.at).await?;
+        let record = work.record(t.source, t.snapshot_id);
         // Once more on failure: a concurrent check writing the same rows can
         // still abort a transaction (a serialization failure, a deadlock).
         match self.store.record_catalog_step(&record).await {
@@ -189,29 +199,34 @@ impl Runner {
         }
     }
 
-    /// Never fails the check: the check is recorded already, and a catalog
-    /// failure is logged for the next snapshot to retry.
-    pub(super) async fn catalog_hook(&self, source: &Source, snapshot_id: i64, text: &str, obs: &Observation) {
-        let t = NewText {
-            source: source.id,
-            kind: obs.kind,
-            snapshot_id,
-            text,
-            structured: crate::sources::structured_facts(obs.kind, &obs.meta),
-            at: self.clock.now(),
-        };
-        match self.catalog.observe(t).await {
-            Ok(r) => tracing::info!(
-                new_mentions = r.new_mentions.len(),
-                new_facts = r.new_facts.len(),
-                corroborations = r.corroborations,
-                new_candidates = r.new_candidates.len(),
-                new_entities = r.new_entities.len(),
-                accepted = r.accepted_facts.len(),
-                "Catalog updated from the snapshot"
-            ),
-            Err(e) => tracing::warn!(error = %e, snapshot_id, "Catalog step failed"),
+    /// What the new text of a check says, for the writer to save with the
+    /// check. Never fails the check: a catalog that cannot be read or a text
+    /// that cannot be analysed is logged, and the check is recorded without.
+    pub(super) async fn catalog_work(&self, text: &str, obs: &Observation) -> Option<CatalogWork> {
+        let structured = crate::sources::structured_facts(obs.kind, &obs.meta);
+        match self.catalog.prepare(obs.kind, text, &structured, self.clock.now()).await {
+            Ok(work) => Some(work),
+            Err(e) => {
+                tracing::warn!(error = %e, "Catalog step failed");
+                None
+            }
         }
+    }
+}
+
+/// Logs what the writer's catalog step saved (or why it failed).
+pub(super) fn log_catalog_step(snapshot_id: i64, step: &Result<RecordedAnalysis, String>) {
+    match step {
+        Ok(r) => tracing::info!(
+            new_mentions = r.new_mentions.len(),
+            new_facts = r.new_facts.len(),
+            corroborations = r.corroborations,
+            new_candidates = r.new_candidates.len(),
+            new_entities = r.new_entities.len(),
+            accepted = r.accepted_facts.len(),
+            "Catalog updated from the snapshot"
+        ),
+        Err(e) => tracing::warn!(error = %e, snapshot_id, "Catalog step failed"),
     }
 }
 

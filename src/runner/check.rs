@@ -229,14 +229,20 @@ impl Runner {
             return report;
         }
 
-        let record = self.build_record(&source, &obs, content, &live, status_change, started_at, duration_ms, mode);
+        let mut record = self.build_record(&source, &obs, content, &live, status_change, started_at, duration_ms, mode);
         if matches!(obs.observed, Observed::Deferred { .. }) {
             report.deferred_until = Some(record.update.next_check_at);
         }
+        // A new snapshot's text is analysed now and saved with the check.
+        if record.snapshot.is_some()
+            && let Some(text) = obs.text()
+        {
+            record.catalog = self.catalog_work(text, &obs).await;
+        }
         match self.writer.record(record).await {
             Ok(recorded) => {
-                if let (Some(snapshot_id), Some(text)) = (recorded.snapshot_id, obs.text()) {
-                    self.catalog_hook(&source, snapshot_id, text, &obs).await;
+                if let (Some(snapshot_id), Some(step)) = (recorded.snapshot_id, &recorded.catalog) {
+                    super::catalog::log_catalog_step(snapshot_id, step);
                 }
             }
             // Another check of this source (the daemon, another instance)
@@ -390,6 +396,7 @@ impl Runner {
             metrics: fresh.map(|f| f.metrics.clone()).unwrap_or_default(),
             lease_owner: mode.lease_owner.clone(),
             expected_snapshot: source.last_snapshot_id,
+            catalog: None,
         }
     }
 

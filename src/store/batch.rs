@@ -15,10 +15,13 @@
 //! latency when idle), and records that arrive while it is written form the
 //! next batch, so under load batches fill by themselves.
 
+use sea_orm::{DatabaseTransaction, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
+use super::catalog::{CatalogStoreError, CatalogWork, Ids, RecordedAnalysis, write_catalog_step};
 use super::record::{CheckRecord, Recorded, write_check};
 use super::{Store, StoreError};
+use crate::types::SourceId;
 
 /// How many records wait for the writer before `record` pushes back.
 const QUEUE: usize = 256;
@@ -86,12 +89,95 @@ async fn write_batch(store: &Store, jobs: &[Job]) -> Vec<Result<Recorded, StoreE
 async fn write_together(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
     let txn = store.write_txn().await?;
     let mut results = Vec::with_capacity(jobs.len());
+    let mut revision_moved = false;
     for job in jobs {
-        match write_check(&txn, &job.record).await {
+        match write_one(store, &txn, &job.record, &mut revision_moved).await {
             Err(e @ StoreError::Superseded(_)) => results.push(Err(e)),
             other => results.push(Ok(other?)),
         }
     }
     txn.commit().await?;
     Ok(results)
+}
+
+impl Store {
+    /// Records one check, with its catalog step, in its own transaction.
+    /// The daemon and `check` write through a [`RecordWriter`] instead (many
+    /// checks per transaction, each still atomic).
+    pub async fn record_check(&self, rec: CheckRecord) -> Result<Recorded, StoreError> {
+        let txn = self.write_txn().await?;
+        let recorded = write_one(self, &txn, &rec, &mut false).await?;
+        txn.commit().await?;
+        Ok(recorded)
+    }
+}
+
+/// Writes one check's rows and then, when it stored a new snapshot, its
+/// catalog step, on `txn` (the caller commits).
+///
+/// `revision_moved` says an earlier step in this transaction created
+/// entities (and bumped the catalog revision): the shared id cache must
+/// then neither answer nor learn from this transaction, whose new ids are
+/// not committed and may yet be rolled back.
+async fn write_one(
+    store: &Store,
+    txn: &DatabaseTransaction,
+    rec: &CheckRecord,
+    revision_moved: &mut bool,
+) -> Result<Recorded, StoreError> {
+    let mut recorded = write_check(txn, rec).await?;
+    if let (Some(snapshot_id), Some(work)) = (recorded.snapshot_id, &rec.catalog) {
+        let step = catalog_step(store, txn, (rec.source_id, snapshot_id), work, revision_moved).await?;
+        recorded.catalog = Some(step.map_err(|e| e.to_string()));
+    }
+    Ok(recorded)
+}
+
+/// The catalog step in a savepoint: its failure rolls back the step alone
+/// and the check stays recorded. Tried twice, as a concurrent writer (the
+/// CLI, another instance) can abort it with a serialization failure or a
+/// deadlock. The outer error is the transaction's own failure (a savepoint
+/// that cannot be opened or rolled back): the record fails with it.
+async fn catalog_step(
+    store: &Store,
+    txn: &DatabaseTransaction,
+    (source, snapshot_id): (SourceId, i64),
+    work: &CatalogWork,
+    revision_moved: &mut bool,
+) -> Result<Result<RecordedAnalysis, CatalogStoreError>, StoreError> {
+    let first = try_catalog_step(store, txn, (source, snapshot_id), work, revision_moved).await?;
+    match first {
+        Ok(out) => Ok(Ok(out)),
+        Err(e) => {
+            tracing::debug!(error = %e, snapshot_id, "Catalog step failed; its savepoint is rolled back, trying once more");
+            try_catalog_step(store, txn, (source, snapshot_id), work, revision_moved).await
+        }
+    }
+}
+
+/// One try of [`catalog_step`], in its own savepoint.
+async fn try_catalog_step(
+    store: &Store,
+    txn: &DatabaseTransaction,
+    (source, snapshot_id): (SourceId, i64),
+    work: &CatalogWork,
+    revision_moved: &mut bool,
+) -> Result<Result<RecordedAnalysis, CatalogStoreError>, StoreError> {
+    let savepoint = txn.begin().await?;
+    let step = async {
+        let ids =
+            if *revision_moved { Ids::load(&savepoint).await? } else { store.catalog_ids.get(&savepoint).await? };
+        write_catalog_step(&savepoint, ids, &work.record(source, snapshot_id)).await
+    };
+    match step.await {
+        Ok(out) => {
+            savepoint.commit().await?;
+            *revision_moved |= !out.new_entities.is_empty();
+            Ok(Ok(out))
+        }
+        Err(e) => {
+            savepoint.rollback().await?;
+            Ok(Err(e))
+        }
+    }
 }

@@ -127,6 +127,9 @@ pub struct CheckRecord {
     /// (the CLI beside the daemon, an expired lease) record one result, not
     /// the same change twice.
     pub expected_snapshot: Option<i64>,
+    /// What the new snapshot's text says, for the catalog: saved with the
+    /// check (see [`super::batch`]).
+    pub catalog: Option<super::catalog::CatalogWork>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -134,6 +137,9 @@ pub struct Recorded {
     pub check_id: i64,
     pub snapshot_id: Option<i64>,
     pub change_ids: Vec<i64>,
+    /// The catalog step's outcome, when the record carried one. A failed
+    /// step leaves the check recorded (its savepoint alone is rolled back).
+    pub catalog: Option<Result<super::catalog::RecordedAnalysis, String>>,
 }
 
 /// A stored snapshot.
@@ -152,16 +158,6 @@ fn to_i32(n: u32) -> i32 {
 }
 
 impl Store {
-    /// Records one check in its own transaction. The daemon and `check`
-    /// write through a [`super::batch::RecordWriter`] instead (many checks
-    /// per transaction, each still atomic).
-    pub async fn record_check(&self, rec: CheckRecord) -> Result<Recorded, StoreError> {
-        let txn = self.write_txn().await?;
-        let recorded = write_check(&txn, &rec).await?;
-        txn.commit().await?;
-        Ok(recorded)
-    }
-
     pub async fn get_snapshot(&self, id: i64) -> Result<Option<Snapshot>, StoreError> {
         let row = snapshots::Entity::find_by_id(id).one(self.db()).await?;
         row.map(snapshot_from_row).transpose()
@@ -371,7 +367,7 @@ pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) 
         next_seq += 1;
         change_ids.push(row.id);
     }
-    Ok(Recorded { check_id: check.id, snapshot_id, change_ids })
+    Ok(Recorded { check_id: check.id, snapshot_id, change_ids, catalog: None })
 }
 
 /// A snapshot row; metadata that is not JSON is corrupt data, reported as

@@ -10,9 +10,11 @@ use modelwatch::store::Store;
 use modelwatch::store::catalog::StructuredFact;
 use modelwatch::store::sources::NewSource;
 use modelwatch::types::SourceKind;
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
 use crate::both_backends;
+use crate::support::records::ok_record;
 use crate::support::{Backend, Mw, Page, TestServer};
 
 const SEED: &str = include_str!("../../config/catalog.toml");
@@ -370,6 +372,48 @@ async fn concurrent_analyses_all_record(backend: Backend) {
 }
 
 both_backends!(concurrent_on, concurrent_analyses_all_record);
+
+/// A check's catalog step is saved with the check, in its transaction:
+/// nothing can record the snapshot and lose what it said. A step that
+/// cannot be saved rolls back alone (its savepoint) and the check stays
+/// recorded, through the batching writer as through a single record.
+async fn catalog_step_rides_with_the_check(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let step = CatalogStep::new(store.clone(), StopList::shipped(), 2);
+    let a = add_source(&store, "https://news.example.cn/ai/a.html", SourceKind::Page).await;
+    let b = add_source(&store, "https://news.example.cn/ai/b.html", SourceKind::Page).await;
+    let text = "阿里巴巴的通义千问开放邀测，对标OpenAI的GPT-4。另据外媒报道，GPT-4的参数量约为1.8万亿。";
+    let work = step.prepare(SourceKind::Page, text, &[], Utc::now()).await.unwrap();
+
+    let mut rec = ok_record(a, Utc::now(), text);
+    rec.catalog = Some(work.clone());
+    let recorded = store.record_check(rec).await.unwrap();
+    let snapshot = recorded.snapshot_id.unwrap();
+    let saved = recorded.catalog.unwrap().unwrap();
+    assert!(saved.new_mentions.contains(&EntityRef::model("通义千问")), "{saved:?}");
+    assert_eq!(saved.new_facts.len(), 1, "GPT-4's parameter count: {saved:?}");
+    let mentions = store.catalog_mentions(None, Some(&EntityRef::model("通义千问"))).await.unwrap();
+    assert_eq!(mentions.iter().map(|m| (m.source_id, m.first_snapshot_id)).collect::<Vec<_>>(), vec![(a.0, snapshot)]);
+
+    // The evidence table gone: the step fails when it saves GPT-4's figure,
+    // after its mentions were written; they roll back with it.
+    let raw = sea_orm::Database::connect(&mw.db.url).await.unwrap();
+    raw.execute_unprepared("DROP TABLE catalog_fact_evidence").await.unwrap();
+    raw.close().await.unwrap();
+    let writer = modelwatch::store::batch::RecordWriter::spawn(store.clone(), 8);
+    let mut rec = ok_record(b, Utc::now(), &format!("{text} "));
+    rec.catalog = Some(work);
+    let recorded = writer.record(rec).await.unwrap();
+    let failure = recorded.catalog.unwrap().unwrap_err();
+    assert!(failure.contains("catalog_fact_evidence"), "{failure}");
+    let source = store.get_source(&modelwatch::source::SourceRef::Id(b)).await.unwrap();
+    assert_eq!(source.last_snapshot_id, recorded.snapshot_id, "the check and its snapshot are recorded");
+    let mentions = store.catalog_mentions(None, Some(&EntityRef::model("通义千问"))).await.unwrap();
+    assert!(mentions.iter().all(|m| m.source_id == a.0), "the failed step's mentions rolled back: {mentions:?}");
+}
+
+both_backends!(step_with_check_on, catalog_step_rides_with_the_check);
 
 /// A several-KB hyphenated token is no candidate, and a long candidate
 /// recorded anyway stays within PostgreSQL's index row size.

@@ -16,7 +16,8 @@ use sha2::{Digest, Sha256};
 
 pub use digest::CatalogDigestInputs;
 pub use load::SeedReport;
-pub use record::{CatalogRecord, RecordedAnalysis, StructuredFact};
+pub(crate) use record::write_catalog_step;
+pub use record::{CatalogRecord, CatalogWork, RecordedAnalysis, StructuredFact};
 pub use review::{CandidateRow, EntityDetail, EvidenceRow, FactRow, MentionRow, ModelRow, NewModel, VendorRow};
 
 use super::StoreError;

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TryInsertResult,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement, TryInsertResult,
 };
 use serde::Serialize;
 
@@ -142,6 +142,35 @@ pub struct CatalogRecord<'a> {
     pub promote_after_sources: u32,
 }
 
+/// A check's catalog step before its snapshot exists: what the text says,
+/// saved by the check writer with the check itself (in a savepoint of the
+/// same transaction), so the catalog learns from every recorded snapshot
+/// exactly once — a process killed between the two cannot record the
+/// snapshot and lose what it said.
+#[derive(Debug, Clone)]
+pub struct CatalogWork {
+    pub at: DateTime<Utc>,
+    pub analysis: Analysis,
+    pub structured: Vec<StructuredFact>,
+    pub structured_source: bool,
+    pub promote_after_sources: u32,
+}
+
+impl CatalogWork {
+    /// The step for the snapshot `snapshot_id` of `source`.
+    pub fn record(&self, source: SourceId, snapshot_id: i64) -> CatalogRecord<'_> {
+        CatalogRecord {
+            source,
+            snapshot_id,
+            at: self.at,
+            analysis: &self.analysis,
+            structured: &self.structured,
+            structured_source: self.structured_source,
+            promote_after_sources: self.promote_after_sources,
+        }
+    }
+}
+
 impl Store {
     /// Stores what [`crate::catalog::analyse`] found in a new snapshot of
     /// `source` (no structured facts, the default promotion threshold).
@@ -172,90 +201,8 @@ impl Store {
     /// entity was created.
     pub async fn record_catalog_step(&self, r: &CatalogRecord<'_>) -> Result<RecordedAnalysis, CatalogStoreError> {
         let txn = self.write_txn().await?;
-        let mut ids = self.catalog_ids.get(&txn).await?;
-        let mut out = RecordedAnalysis::default();
-        let (source, snapshot_id, at) = (r.source, r.snapshot_id, r.at);
-        for v in &r.analysis.new_versions {
-            let entity = EntityRef::model(&v.name);
-            let id = match ids.get(&entity) {
-                Some(id) => id,
-                None => {
-                    let Some(created) = create_version(&txn, &ids, v, at).await? else { continue };
-                    ids.insert(&entity, created);
-                    out.new_entities.push(entity.clone());
-                    created
-                }
-            };
-            let (candidate, status, _) =
-                sighting(&txn, &v.key, &v.name, CANDIDATE_PROMOTED, v.count, (source, snapshot_id, &v.sentence, at))
-                    .await?;
-            // Seen as an unknown name before its family was known: settled.
-            if status == CANDIDATE_OPEN {
-                catalog_candidates::Entity::update_many()
-                    .col_expr(catalog_candidates::Column::Status, Expr::value(CANDIDATE_PROMOTED))
-                    .filter(catalog_candidates::Column::Id.eq(candidate))
-                    .exec(&txn)
-                    .await?;
-            }
-            let count = i32::try_from(v.count).unwrap_or(i32::MAX);
-            if record_mention(&txn, &entity, id, source, snapshot_id, count, at).await? {
-                out.new_mentions.push(entity);
-            }
-        }
-        let mentioned: Vec<(&EntityRef, i64, i32)> = r
-            .analysis
-            .mentions
-            .iter()
-            .filter_map(|m| Some((&m.entity, ids.get(&m.entity)?, i32::try_from(m.count).unwrap_or(i32::MAX))))
-            .collect();
-        out.new_mentions.extend(record_mentions(&txn, &mentioned, source, snapshot_id, at).await?);
-        let proposed: Vec<(&ProposedFact, i64)> =
-            r.analysis.proposed_facts.iter().filter_map(|f| Some((f, ids.get(&f.entity)?))).collect();
-        let (new_facts, corroborations) = record_proposals(&txn, &proposed, source, snapshot_id, at).await?;
-        out.new_facts.extend(new_facts);
-        out.corroborations += corroborations;
-        for c in &r.analysis.candidates {
-            let (candidate_id, status, inserted) =
-                sighting(&txn, &c.key, &c.name, CANDIDATE_OPEN, c.count, (source, snapshot_id, &c.sentence, at))
-                    .await?;
-            if status == CANDIDATE_REJECTED {
-                continue;
-            }
-            if inserted {
-                out.new_candidates.push(c.name.clone());
-            }
-            if status == CANDIDATE_OPEN
-                && let Some(e) = promote(&txn, &mut ids, candidate_id, &c.name, r, at).await?
-            {
-                out.new_entities.push(e.clone());
-                out.new_mentions.push(e);
-            }
-            // Promoted while this text was being analysed (the matcher did
-            // not know the entity yet): from then on it counts as a mention.
-            if status == CANDIDATE_PROMOTED {
-                let find = |ids: &Ids| {
-                    [EntityRef::model(&c.name), EntityRef::vendor(&c.name)]
-                        .into_iter()
-                        .find_map(|e| ids.get(&e).map(|id| (e, id)))
-                };
-                let mut found = find(&ids);
-                if found.is_none() {
-                    // Committed by another check after this one loaded its ids.
-                    ids = Ids::load(&txn).await?;
-                    found = find(&ids);
-                }
-                if let Some((e, id)) = found {
-                    let count = i32::try_from(c.count).unwrap_or(i32::MAX);
-                    if record_mention(&txn, &e, id, source, snapshot_id, count, at).await? {
-                        out.new_mentions.push(e);
-                    }
-                }
-            }
-        }
-        if !out.new_entities.is_empty() {
-            revision::bump(&txn).await?;
-        }
-        out.accepted_facts = structured_facts(&txn, &ids, source, Some(snapshot_id), at, r.structured).await?;
+        let ids = self.catalog_ids.get(&txn).await?;
+        let out = write_catalog_step(&txn, ids, r).await?;
         txn.commit().await?;
         Ok(out)
     }
@@ -325,6 +272,99 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// [`Store::record_catalog_step`] on the caller's transaction (the caller
+/// commits): the check writer saves a check's catalog step with the check
+/// itself, in a savepoint of its batch. `ids` are the entity ids as `txn`
+/// sees them.
+pub(crate) async fn write_catalog_step(
+    txn: &DatabaseTransaction,
+    mut ids: Ids,
+    r: &CatalogRecord<'_>,
+) -> Result<RecordedAnalysis, CatalogStoreError> {
+    let mut out = RecordedAnalysis::default();
+    let (source, snapshot_id, at) = (r.source, r.snapshot_id, r.at);
+    for v in &r.analysis.new_versions {
+        let entity = EntityRef::model(&v.name);
+        let id = match ids.get(&entity) {
+            Some(id) => id,
+            None => {
+                let Some(created) = create_version(txn, &ids, v, at).await? else { continue };
+                ids.insert(&entity, created);
+                out.new_entities.push(entity.clone());
+                created
+            }
+        };
+        let (candidate, status, _) =
+            sighting(txn, &v.key, &v.name, CANDIDATE_PROMOTED, v.count, (source, snapshot_id, &v.sentence, at)).await?;
+        // Seen as an unknown name before its family was known: settled.
+        if status == CANDIDATE_OPEN {
+            catalog_candidates::Entity::update_many()
+                .col_expr(catalog_candidates::Column::Status, Expr::value(CANDIDATE_PROMOTED))
+                .filter(catalog_candidates::Column::Id.eq(candidate))
+                .exec(txn)
+                .await?;
+        }
+        let count = i32::try_from(v.count).unwrap_or(i32::MAX);
+        if record_mention(txn, &entity, id, source, snapshot_id, count, at).await? {
+            out.new_mentions.push(entity);
+        }
+    }
+    let mentioned: Vec<(&EntityRef, i64, i32)> = r
+        .analysis
+        .mentions
+        .iter()
+        .filter_map(|m| Some((&m.entity, ids.get(&m.entity)?, i32::try_from(m.count).unwrap_or(i32::MAX))))
+        .collect();
+    out.new_mentions.extend(record_mentions(txn, &mentioned, source, snapshot_id, at).await?);
+    let proposed: Vec<(&ProposedFact, i64)> =
+        r.analysis.proposed_facts.iter().filter_map(|f| Some((f, ids.get(&f.entity)?))).collect();
+    let (new_facts, corroborations) = record_proposals(txn, &proposed, source, snapshot_id, at).await?;
+    out.new_facts.extend(new_facts);
+    out.corroborations += corroborations;
+    for c in &r.analysis.candidates {
+        let (candidate_id, status, inserted) =
+            sighting(txn, &c.key, &c.name, CANDIDATE_OPEN, c.count, (source, snapshot_id, &c.sentence, at)).await?;
+        if status == CANDIDATE_REJECTED {
+            continue;
+        }
+        if inserted {
+            out.new_candidates.push(c.name.clone());
+        }
+        if status == CANDIDATE_OPEN
+            && let Some(e) = promote(txn, &mut ids, candidate_id, &c.name, r, at).await?
+        {
+            out.new_entities.push(e.clone());
+            out.new_mentions.push(e);
+        }
+        // Promoted while this text was being analysed (the matcher did
+        // not know the entity yet): from then on it counts as a mention.
+        if status == CANDIDATE_PROMOTED {
+            let find = |ids: &Ids| {
+                [EntityRef::model(&c.name), EntityRef::vendor(&c.name)]
+                    .into_iter()
+                    .find_map(|e| ids.get(&e).map(|id| (e, id)))
+            };
+            let mut found = find(&ids);
+            if found.is_none() {
+                // Committed by another check after this one loaded its ids.
+                ids = Ids::load(txn).await?;
+                found = find(&ids);
+            }
+            if let Some((e, id)) = found {
+                let count = i32::try_from(c.count).unwrap_or(i32::MAX);
+                if record_mention(txn, &e, id, source, snapshot_id, count, at).await? {
+                    out.new_mentions.push(e);
+                }
+            }
+        }
+    }
+    if !out.new_entities.is_empty() {
+        revision::bump(txn).await?;
+    }
+    out.accepted_facts = structured_facts(txn, &ids, source, Some(snapshot_id), at, r.structured).await?;
+    Ok(out)
 }
 
 async fn structured_facts(
@@ -648,38 +688,86 @@ async fn record_proposals(
 }
 
 /// The ids of the facts with these keys, those that exist.
+///
+/// Each key must be one lookup of the unique index on all four columns,
+/// whatever the planner's statistics say. An OR of the keys does that on
+/// SQLite (MULTI-INDEX OR, a SEARCH per key); PostgreSQL factors the
+/// columns the keys share out of such an OR (every key a `model`'s
+/// `parameters`) and scans all those facts: 12 ms a lookup at 20,000
+/// facts. There the keys are a VALUES list, each looked up by a LATERAL
+/// subquery that LIMIT keeps from being flattened into a join.
 async fn fact_ids(
     txn: &DatabaseTransaction,
     keys: &[FactKey],
 ) -> Result<std::collections::HashMap<FactKey, i64>, CatalogStoreError> {
     let mut out = std::collections::HashMap::new();
     for chunk in keys.chunks(FACTS_PER_STATEMENT) {
-        let wanted: std::collections::HashSet<&FactKey> = chunk.iter().collect();
-        // Each column of the unique index as an IN list, so the index
-        // answers; the exact keys (not every combination) are matched here.
-        let kinds: std::collections::BTreeSet<&str> = chunk.iter().map(|k| k.0.as_str()).collect();
-        let entity_ids: std::collections::BTreeSet<i64> = chunk.iter().map(|k| k.1).collect();
-        let attributes: std::collections::BTreeSet<&str> = chunk.iter().map(|k| k.2.as_str()).collect();
-        let value_keys: std::collections::BTreeSet<&str> = chunk.iter().map(|k| k.3.as_str()).collect();
-        let rows: Vec<(i64, String, i64, String, String)> = catalog_facts::Entity::find()
-            .select_only()
-            .column(catalog_facts::Column::Id)
-            .column(catalog_facts::Column::EntityKind)
-            .column(catalog_facts::Column::EntityId)
-            .column(catalog_facts::Column::Attribute)
-            .column(catalog_facts::Column::ValueKey)
-            .filter(catalog_facts::Column::EntityKind.is_in(kinds))
-            .filter(catalog_facts::Column::EntityId.is_in(entity_ids))
-            .filter(catalog_facts::Column::Attribute.is_in(attributes))
-            .filter(catalog_facts::Column::ValueKey.is_in(value_keys))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        for (id, kind, entity_id, attribute, value_key) in rows {
-            let k = (kind, entity_id, attribute, value_key);
-            if wanted.contains(&k) {
-                out.insert(k, id);
+        let rows: Vec<(i64, String, i64, String, String)> = match txn.get_database_backend() {
+            DbBackend::Postgres => {
+                let mut sql =
+                    String::from("SELECT f.id, f.entity_kind, f.entity_id, f.attribute, f.value_key FROM (VALUES ");
+                let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 4);
+                for (n, (kind, entity_id, attribute, value_key)) in chunk.iter().enumerate() {
+                    let p = n * 4;
+                    let sep = if n == 0 { "" } else { ", " };
+                    sql.push_str(&format!(
+                        "{sep}(${}::text, ${}::bigint, ${}::text, ${}::text)",
+                        p + 1,
+                        p + 2,
+                        p + 3,
+                        p + 4
+                    ));
+                    values.extend([
+                        kind.clone().into(),
+                        (*entity_id).into(),
+                        attribute.clone().into(),
+                        value_key.clone().into(),
+                    ]);
+                }
+                sql.push_str(
+                    ") AS k (kind, entity_id, attribute, value_key) CROSS JOIN LATERAL (\
+                     SELECT c.id, c.entity_kind, c.entity_id, c.attribute, c.value_key FROM catalog_facts c \
+                     WHERE c.entity_kind = k.kind AND c.entity_id = k.entity_id \
+                     AND c.attribute = k.attribute AND c.value_key = k.value_key LIMIT 1) f",
+                );
+                let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
+                let mut rows = Vec::new();
+                for row in txn.query_all_raw(stmt).await? {
+                    rows.push((
+                        row.try_get("", "id")?,
+                        row.try_get("", "entity_kind")?,
+                        row.try_get("", "entity_id")?,
+                        row.try_get("", "attribute")?,
+                        row.try_get("", "value_key")?,
+                    ));
+                }
+                rows
             }
+            _ => {
+                let any = chunk.iter().fold(Condition::any(), |any, (kind, entity_id, attribute, value_key)| {
+                    any.add(
+                        Condition::all()
+                            .add(catalog_facts::Column::EntityKind.eq(kind.as_str()))
+                            .add(catalog_facts::Column::EntityId.eq(*entity_id))
+                            .add(catalog_facts::Column::Attribute.eq(attribute.as_str()))
+                            .add(catalog_facts::Column::ValueKey.eq(value_key.as_str())),
+                    )
+                });
+                catalog_facts::Entity::find()
+                    .select_only()
+                    .column(catalog_facts::Column::Id)
+                    .column(catalog_facts::Column::EntityKind)
+                    .column(catalog_facts::Column::EntityId)
+                    .column(catalog_facts::Column::Attribute)
+                    .column(catalog_facts::Column::ValueKey)
+                    .filter(any)
+                    .into_tuple()
+                    .all(txn)
+                    .await?
+            }
+        };
+        for (id, kind, entity_id, attribute, value_key) in rows {
+            out.insert((kind, entity_id, attribute, value_key), id);
         }
     }
     Ok(out)
@@ -712,23 +800,18 @@ async fn record_mentions(
     if mentioned.is_empty() {
         return Ok(Vec::new());
     }
-    let mut before: HashSet<(String, i64)> = HashSet::new();
-    for kind in [EntityKind::Vendor, EntityKind::Model] {
-        let ids: Vec<i64> = mentioned.iter().filter(|(e, _, _)| e.kind == kind).map(|(_, id, _)| *id).collect();
-        for chunk in ids.chunks(MENTIONS_PER_STATEMENT) {
-            let rows: Vec<(String, i64)> = catalog_mentions::Entity::find()
-                .select_only()
-                .column(catalog_mentions::Column::EntityKind)
-                .column(catalog_mentions::Column::EntityId)
-                .filter(catalog_mentions::Column::EntityKind.eq(kind.as_str()))
-                .filter(catalog_mentions::Column::EntityId.is_in(chunk.to_vec()))
-                .filter(catalog_mentions::Column::SourceId.eq(source.0))
-                .into_tuple()
-                .all(txn)
-                .await?;
-            before.extend(rows);
-        }
-    }
+    // Everything this source mentioned before, by the index led by the
+    // source: a few dozen rows, however many mentions the table holds.
+    let before: HashSet<(String, i64)> = catalog_mentions::Entity::find()
+        .select_only()
+        .column(catalog_mentions::Column::EntityKind)
+        .column(catalog_mentions::Column::EntityId)
+        .filter(catalog_mentions::Column::SourceId.eq(source.0))
+        .into_tuple::<(String, i64)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect();
     for chunk in mentioned.chunks(MENTIONS_PER_STATEMENT) {
         let rows = chunk.iter().map(|(entity, id, count)| catalog_mentions::ActiveModel {
             entity_kind: Set(entity.kind.as_str().to_owned()),

@@ -52,6 +52,7 @@ pub fn ok_record(source: SourceId, at: DateTime<Utc>, body: &str) -> CheckRecord
         metrics: vec![],
         lease_owner: None,
         expected_snapshot: None,
+        catalog: None,
     }
 }
 
