@@ -89,9 +89,9 @@ async fn write_batch(store: &Store, jobs: &[Job]) -> Vec<Result<Recorded, StoreE
 async fn write_together(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
     let txn = store.write_txn().await?;
     let mut results = Vec::with_capacity(jobs.len());
-    let mut revision_moved = false;
+    let mut ids = BatchIds::default();
     for job in jobs {
-        match write_one(store, &txn, &job.record, &mut revision_moved).await {
+        match write_one(store, &txn, &job.record, &mut ids).await {
             Err(e @ StoreError::Superseded(_)) => results.push(Err(e)),
             other => results.push(Ok(other?)),
         }
@@ -106,28 +106,32 @@ impl Store {
     /// checks per transaction, each still atomic).
     pub async fn record_check(&self, rec: CheckRecord) -> Result<Recorded, StoreError> {
         let txn = self.write_txn().await?;
-        let recorded = write_one(self, &txn, &rec, &mut false).await?;
+        let recorded = write_one(self, &txn, &rec, &mut BatchIds::default()).await?;
         txn.commit().await?;
         Ok(recorded)
     }
 }
 
+/// The entity ids as the batch's transaction sees them, once one of its
+/// catalog steps created entities (and bumped the catalog revision). Until
+/// then the shared cache answers; after, it must neither answer (it does
+/// not know the new ids) nor learn from this transaction (they are not
+/// committed and may yet be rolled back), so the batch carries its own.
+#[derive(Default)]
+struct BatchIds(Option<Ids>);
+
 /// Writes one check's rows and then, when it stored a new snapshot, its
 /// catalog step, on `txn` (the caller commits).
 ///
-/// `revision_moved` says an earlier step in this transaction created
-/// entities (and bumped the catalog revision): the shared id cache must
-/// then neither answer nor learn from this transaction, whose new ids are
-/// not committed and may yet be rolled back.
 async fn write_one(
     store: &Store,
     txn: &DatabaseTransaction,
     rec: &CheckRecord,
-    revision_moved: &mut bool,
+    ids: &mut BatchIds,
 ) -> Result<Recorded, StoreError> {
     let mut recorded = write_check(txn, rec).await?;
     if let (Some(snapshot_id), Some(work)) = (recorded.snapshot_id, &rec.catalog) {
-        let step = catalog_step(store, txn, (rec.source_id, snapshot_id), work, revision_moved).await?;
+        let step = catalog_step(store, txn, (rec.source_id, snapshot_id), work, ids).await?;
         recorded.catalog = Some(step.map_err(|e| e.to_string()));
     }
     Ok(recorded)
@@ -143,14 +147,14 @@ async fn catalog_step(
     txn: &DatabaseTransaction,
     (source, snapshot_id): (SourceId, i64),
     work: &CatalogWork,
-    revision_moved: &mut bool,
+    ids: &mut BatchIds,
 ) -> Result<Result<RecordedAnalysis, CatalogStoreError>, StoreError> {
-    let first = try_catalog_step(store, txn, (source, snapshot_id), work, revision_moved).await?;
+    let first = try_catalog_step(store, txn, (source, snapshot_id), work, ids).await?;
     match first {
         Ok(out) => Ok(Ok(out)),
         Err(e) => {
             tracing::debug!(error = %e, snapshot_id, "Catalog step failed; its savepoint is rolled back, trying once more");
-            try_catalog_step(store, txn, (source, snapshot_id), work, revision_moved).await
+            try_catalog_step(store, txn, (source, snapshot_id), work, ids).await
         }
     }
 }
@@ -161,18 +165,23 @@ async fn try_catalog_step(
     txn: &DatabaseTransaction,
     (source, snapshot_id): (SourceId, i64),
     work: &CatalogWork,
-    revision_moved: &mut bool,
+    ids: &mut BatchIds,
 ) -> Result<Result<RecordedAnalysis, CatalogStoreError>, StoreError> {
     let savepoint = txn.begin().await?;
     let step = async {
-        let ids =
-            if *revision_moved { Ids::load(&savepoint).await? } else { store.catalog_ids.get(&savepoint).await? };
-        write_catalog_step(&savepoint, ids, &work.record(source, snapshot_id)).await
+        let mut step_ids = match &ids.0 {
+            Some(local) => local.clone(),
+            None => store.catalog_ids.get(&savepoint).await?,
+        };
+        let out = write_catalog_step(&savepoint, &mut step_ids, &work.record(source, snapshot_id)).await?;
+        Ok::<_, CatalogStoreError>((out, step_ids))
     };
     match step.await {
-        Ok(out) => {
+        Ok((out, step_ids)) => {
             savepoint.commit().await?;
-            *revision_moved |= !out.new_entities.is_empty();
+            if ids.0.is_some() || !out.new_entities.is_empty() {
+                ids.0 = Some(step_ids);
+            }
             Ok(Ok(out))
         }
         Err(e) => {

@@ -415,6 +415,80 @@ async fn catalog_step_rides_with_the_check(backend: Backend) {
 
 both_backends!(step_with_check_on, catalog_step_rides_with_the_check);
 
+/// Three checks naming the same new version, analysed before any was saved
+/// and written by the check writer in one batch (a current-thread runtime
+/// queues them all before the writer runs): the first step creates the
+/// version, the next two in the same transaction find it and mention it.
+/// A fourth record in the batch fails, so the batch is rolled back and
+/// written again one record at a time: the version is still created once,
+/// mentioned by all three, and the broken record fails alone.
+async fn one_batch_creates_a_version_once(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let step = CatalogStep::new(store.clone(), StopList::shipped(), 2);
+    let text = "2025年3月，阿里巴巴发布通义千问3.5，性能大幅提升。";
+    let mut records = Vec::new();
+    for i in 0..3 {
+        let source = add_source(&store, &format!("https://news.example.cn/qwen/{i}.html"), SourceKind::Page).await;
+        let mut rec = ok_record(source, Utc::now(), &format!("{text}{}", " ".repeat(i)));
+        rec.catalog = Some(step.prepare(SourceKind::Page, text, &[], Utc::now()).await.unwrap());
+        records.push(rec);
+    }
+    // The database refuses the fourth record's check row.
+    let raw = sea_orm::Database::connect(&mw.db.url).await.unwrap();
+    let refuse = match backend {
+        Backend::Sqlite => vec![
+            "CREATE TRIGGER refuse_broken BEFORE INSERT ON checks WHEN NEW.message = 'broken' \
+             BEGIN SELECT RAISE(ABORT, 'a broken record'); END"
+                .to_owned(),
+        ],
+        Backend::Postgres => vec![
+            "CREATE FUNCTION refuse_broken() RETURNS trigger AS $$ BEGIN \
+             IF NEW.message = 'broken' THEN RAISE EXCEPTION 'a broken record'; END IF; RETURN NEW; END $$ \
+             LANGUAGE plpgsql"
+                .to_owned(),
+            "CREATE TRIGGER refuse_broken BEFORE INSERT ON checks FOR EACH ROW EXECUTE FUNCTION refuse_broken()"
+                .to_owned(),
+        ],
+    };
+    for sql in refuse {
+        raw.execute_unprepared(&sql).await.unwrap();
+    }
+    raw.close().await.unwrap();
+    let broken = add_source(&store, "https://news.example.cn/qwen/broken.html", SourceKind::Page).await;
+    let mut rec = ok_record(broken, Utc::now(), "损坏的记录");
+    rec.message = Some("broken".into());
+    records.push(rec);
+    let writer = modelwatch::store::batch::RecordWriter::spawn(store.clone(), 8);
+    let mut results = futures::future::join_all(records.into_iter().map(|r| writer.record(r))).await;
+    assert!(results.pop().unwrap().is_err(), "the broken record fails alone");
+    let steps: Vec<_> = results.into_iter().map(|r| r.unwrap().catalog.unwrap().unwrap()).collect();
+    let created: usize = steps.iter().map(|s| s.new_entities.len()).sum();
+    assert_eq!(created, 1, "the version is created once: {steps:?}");
+    let version = EntityRef::model("通义千问3.5");
+    assert!(steps.iter().all(|s| s.new_mentions.contains(&version)), "{steps:?}");
+    let mentions = store.catalog_mentions(None, Some(&version)).await.unwrap();
+    assert_eq!(mentions.len(), 3, "{mentions:?}");
+}
+
+mod batch_version_on {
+    use crate::support::{Backend, db::postgres_available};
+
+    #[tokio::test]
+    async fn sqlite() {
+        super::one_batch_creates_a_version_once(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        if !postgres_available() {
+            eprintln!("skipped: MODELWATCH_TEST_POSTGRES_URL is not set");
+            return;
+        }
+        super::one_batch_creates_a_version_once(Backend::Postgres).await;
+    }
+}
+
 /// A several-KB hyphenated token is no candidate, and a long candidate
 /// recorded anyway stays within PostgreSQL's index row size.
 async fn long_candidate_names(backend: Backend) {

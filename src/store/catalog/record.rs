@@ -201,8 +201,8 @@ impl Store {
     /// entity was created.
     pub async fn record_catalog_step(&self, r: &CatalogRecord<'_>) -> Result<RecordedAnalysis, CatalogStoreError> {
         let txn = self.write_txn().await?;
-        let ids = self.catalog_ids.get(&txn).await?;
-        let out = write_catalog_step(&txn, ids, r).await?;
+        let mut ids = self.catalog_ids.get(&txn).await?;
+        let out = write_catalog_step(&txn, &mut ids, r).await?;
         txn.commit().await?;
         Ok(out)
     }
@@ -277,10 +277,10 @@ impl Store {
 /// [`Store::record_catalog_step`] on the caller's transaction (the caller
 /// commits): the check writer saves a check's catalog step with the check
 /// itself, in a savepoint of its batch. `ids` are the entity ids as `txn`
-/// sees them.
+/// sees them, and so they stay: the entities the step creates are added.
 pub(crate) async fn write_catalog_step(
     txn: &DatabaseTransaction,
-    mut ids: Ids,
+    ids: &mut Ids,
     r: &CatalogRecord<'_>,
 ) -> Result<RecordedAnalysis, CatalogStoreError> {
     let mut out = RecordedAnalysis::default();
@@ -290,7 +290,7 @@ pub(crate) async fn write_catalog_step(
         let id = match ids.get(&entity) {
             Some(id) => id,
             None => {
-                let Some(created) = create_version(txn, &ids, v, at).await? else { continue };
+                let Some(created) = create_version(txn, ids, v, at).await? else { continue };
                 ids.insert(&entity, created);
                 out.new_entities.push(entity.clone());
                 created
@@ -333,7 +333,7 @@ pub(crate) async fn write_catalog_step(
             out.new_candidates.push(c.name.clone());
         }
         if status == CANDIDATE_OPEN
-            && let Some(e) = promote(txn, &mut ids, candidate_id, &c.name, r, at).await?
+            && let Some(e) = promote(txn, ids, candidate_id, &c.name, r, at).await?
         {
             out.new_entities.push(e.clone());
             out.new_mentions.push(e);
@@ -346,11 +346,11 @@ pub(crate) async fn write_catalog_step(
                     .into_iter()
                     .find_map(|e| ids.get(&e).map(|id| (e, id)))
             };
-            let mut found = find(&ids);
+            let mut found = find(ids);
             if found.is_none() {
                 // Committed by another check after this one loaded its ids.
-                ids = Ids::load(txn).await?;
-                found = find(&ids);
+                *ids = Ids::load(txn).await?;
+                found = find(ids);
             }
             if let Some((e, id)) = found {
                 let count = i32::try_from(c.count).unwrap_or(i32::MAX);
@@ -363,7 +363,7 @@ pub(crate) async fn write_catalog_step(
     if !out.new_entities.is_empty() {
         revision::bump(txn).await?;
     }
-    out.accepted_facts = structured_facts(txn, &ids, source, Some(snapshot_id), at, r.structured).await?;
+    out.accepted_facts = structured_facts(txn, ids, source, Some(snapshot_id), at, r.structured).await?;
     Ok(out)
 }
 
