@@ -24,7 +24,7 @@ mod tests;
 
 use std::collections::HashSet;
 
-use scraper::{Html, Selector};
+use scraper::Selector;
 
 pub use community::{Layout as CommunityLayout, layouts as community_layouts};
 pub use noise::{NoiseRuleInfo, default_noise_rules, validate_regex};
@@ -113,8 +113,9 @@ fn parse_selector(css: &str) -> Result<Selector, ExtractError> {
 /// matches: a selector that stopped matching is itself a change worth
 /// seeing). Errors only for a bad user selector or regex; any HTML parses.
 ///
-/// Bounded: a page past the nesting/work budget ([`budget`]) is refused
-/// before parsing, and the parse runs on a worker of the shared parser pool
+/// Bounded: a page past the nesting/work budget ([`budget`]) is refused at
+/// the first tag past it, before html5ever's tree builder sees that tag;
+/// the parse runs on a worker of the shared parser pool
 /// ([`crate::worker::parsers`]: a known stack) with a time budget
 /// ([`ExtractError::TimedOut`]); a panic is [`ExtractError::Crashed`].
 /// Blocking: call it off the async threads.
@@ -122,7 +123,6 @@ pub fn extract_page(html: &str, opts: &ExtractOptions) -> Result<Extracted, Extr
     // User selectors and regexes fail fast, before any parsing; compiled
     // once per option set and shared (see `plan`).
     let plan = plan::plan(opts)?;
-    budget::check(html)?;
     let (html, opts) = (html.to_owned(), opts.clone());
     crate::worker::parsers().run(EXTRACT_TIME, move || extract_unbounded(&html, &opts, &plan)).map_err(|e| match e {
         crate::worker::JobError::Panicked(message) => ExtractError::Crashed(message),
@@ -137,7 +137,7 @@ pub fn extract_page(html: &str, opts: &ExtractOptions) -> Result<Extracted, Extr
 fn extract_unbounded(html: &str, opts: &ExtractOptions, plan: &plan::Plan) -> Result<Extracted, ExtractError> {
     let (select, exclude, rules) = (&plan.select, &plan.exclude, &plan.rules);
 
-    let doc = Html::parse_document(html);
+    let doc = budget::parse(html)?;
     let meta = meta::read_meta(&doc);
 
     let mut excluded = HashSet::new();
