@@ -32,6 +32,7 @@ pub mod sources;
 pub mod store;
 pub mod types;
 pub mod web;
+pub mod worker;
 
 /// An error and its causes on one line, each cause once (reqwest and sqlx
 /// repeat their source in their own message).

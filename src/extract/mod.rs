@@ -24,7 +24,7 @@ mod tests;
 
 use std::collections::HashSet;
 
-use scraper::{Html, Selector};
+use scraper::Selector;
 
 pub use community::{Layout as CommunityLayout, layouts as community_layouts};
 pub use noise::{NoiseRuleInfo, default_noise_rules, validate_regex};
@@ -96,9 +96,6 @@ pub enum ExtractError {
 /// Wall-clock budget of one page's extraction. The work budget keeps a
 /// real parse far below it; this bounds what the work budget cannot see.
 const EXTRACT_TIME: std::time::Duration = std::time::Duration::from_secs(30);
-/// Stack of the extraction thread: the walks are iterative, this is margin
-/// for html5ever and the selector engine, known rather than inherited.
-const EXTRACT_STACK: usize = 32 << 20;
 
 /// Checks that a user CSS selector parses.
 pub fn validate_selector(css: &str) -> Result<(), ExtractError> {
@@ -116,46 +113,31 @@ fn parse_selector(css: &str) -> Result<Selector, ExtractError> {
 /// matches: a selector that stopped matching is itself a change worth
 /// seeing). Errors only for a bad user selector or regex; any HTML parses.
 ///
-/// Bounded: a page past the nesting/work budget ([`budget`]) is refused
-/// before parsing, and the parse runs on its own thread with a known stack
-/// and a time budget ([`ExtractError::TimedOut`]); a panic is
-/// [`ExtractError::Crashed`]. Blocking: call it off the async threads.
+/// Bounded: a page past the nesting/work budget ([`budget`]) is refused at
+/// the first tag past it, before html5ever's tree builder sees that tag;
+/// the parse runs on a worker of the shared parser pool
+/// ([`crate::worker::parsers`]: a known stack) with a time budget
+/// ([`ExtractError::TimedOut`]); a panic is [`ExtractError::Crashed`].
+/// Blocking: call it off the async threads.
 pub fn extract_page(html: &str, opts: &ExtractOptions) -> Result<Extracted, ExtractError> {
     // User selectors and regexes fail fast, before any parsing; compiled
     // once per option set and shared (see `plan`).
     let plan = plan::plan(opts)?;
-    budget::check(html)?;
     let (html, opts) = (html.to_owned(), opts.clone());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("html-extract".to_owned())
-        .stack_size(EXTRACT_STACK)
-        .spawn(move || {
-            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract_unbounded(&html, &opts, &plan)));
-            let _ = tx.send(out);
-        })
-        .map_err(|e| ExtractError::Crashed(format!("cannot start the extraction thread: {e}")))?;
-    match rx.recv_timeout(EXTRACT_TIME) {
-        Ok(Ok(r)) => r,
-        Ok(Err(payload)) => Err(ExtractError::Crashed(
-            payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".to_owned()),
-        )),
-        // The thread finishes on its own; the budget bounds how long.
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(ExtractError::TimedOut(EXTRACT_TIME.as_secs())),
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-            Err(ExtractError::Crashed("the extraction thread vanished".to_owned()))
+    crate::worker::parsers().run(EXTRACT_TIME, move || extract_unbounded(&html, &opts, &plan)).map_err(|e| match e {
+        crate::worker::JobError::Panicked(message) => ExtractError::Crashed(message),
+        crate::worker::JobError::TimedOut(_) => ExtractError::TimedOut(EXTRACT_TIME.as_secs()),
+        crate::worker::JobError::Busy(waited) => ExtractError::TimedOut(waited.as_secs()),
+        crate::worker::JobError::Unavailable(e) => {
+            ExtractError::Crashed(format!("cannot start the extraction thread: {e}"))
         }
-    }
+    })?
 }
 
 fn extract_unbounded(html: &str, opts: &ExtractOptions, plan: &plan::Plan) -> Result<Extracted, ExtractError> {
     let (select, exclude, rules) = (&plan.select, &plan.exclude, &plan.rules);
 
-    let doc = Html::parse_document(html);
+    let doc = budget::parse(html)?;
     let meta = meta::read_meta(&doc);
 
     let mut excluded = HashSet::new();

@@ -339,7 +339,7 @@ fn soft_gone_from_a_deleted_wechat_article() {
 #[test]
 fn hostile_nesting_does_not_panic() {
     // Nesting up to the budget extracts; past it the page is refused before
-    // html5ever's tree builder (quadratic in depth) ever sees it.
+    // html5ever's tree builder (quadratic in depth) sees the tag past it.
     let html = format!("{}<p>深层文字</p>{}", "<div>".repeat(1_000), "</div>".repeat(1_000));
     assert_eq!(text(&html).text, "深层文字");
     let html = format!("{}<p>深层文字</p>{}", "<div>".repeat(5_000), "</div>".repeat(5_000));

@@ -54,11 +54,89 @@ pub fn decode(body: &[u8], content_type: Option<&str>, override_label: Option<&s
         }
         // The bytes clearly contradict the declaration; trust the bytes.
     }
+    finish(detect(body, host), body, CharsetSource::Detected)
+}
+
+/// Non-ASCII bytes chardetng is given at most: 8 KiB is some 2,700 Chinese
+/// characters in UTF-8 and 4,000 in GBK, far past what its scores need to
+/// settle; the whole 75–150 KB body cost milliseconds per page.
+const DETECT_NON_ASCII: usize = 8 << 10;
+/// ASCII bytes kept on each side of a non-ASCII run: the context chardetng
+/// scores (a Latin letter beside an accented one; a GBK or Big5 trail byte
+/// in the ASCII range).
+const DETECT_CONTEXT: usize = 16;
+
+/// The statistical guess, costing what it must. Valid UTF-8 is UTF-8, as
+/// chardetng (UTF-8 allowed) says of it, without feeding it anything —
+/// unless the body has ESC bytes, which ASCII-only ISO-2022-JP is made of.
+/// Otherwise chardetng sees [`detect_sample`], not the whole body.
+fn detect(body: &[u8], host: Option<&str>) -> &'static Encoding {
+    if std::str::from_utf8(body).is_ok() && !body.contains(&0x1B) {
+        return UTF_8;
+    }
     let mut detector = chardetng::EncodingDetector::new();
-    detector.feed(body, true);
-    let tld = host.and_then(|h| h.rsplit('.').next()).map(str::as_bytes);
-    let guessed = detector.guess(tld, true);
-    finish(guessed, body, CharsetSource::Detected)
+    let tld = host.and_then(|h| h.rsplit('.').next()).map(|t| t.to_ascii_lowercase());
+    if body.contains(&0x1B) {
+        // ISO-2022-JP is stateful across ASCII bytes: no sampling.
+        detector.feed(body, true);
+    } else {
+        let sample = detect_sample(body, DETECT_NON_ASCII);
+        // The sample ends at a character boundary but the body may go on:
+        // `last` stays false (chardetng's docs for a prefix).
+        detector.feed(&sample, sample.len() == body.len());
+    }
+    let tld = tld.filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    detector.guess(tld.as_deref().map(str::as_bytes), true)
+}
+
+/// What chardetng needs of a body: each run of non-ASCII bytes with
+/// [`DETECT_CONTEXT`] ASCII bytes either side, in order, the long ASCII
+/// stretches between them (markup, scripts, CSS) cut to those ends, until
+/// `budget` non-ASCII bytes are in. Cuts fall only inside ASCII stretches
+/// longer than twice the context, so both sides of a cut are runs of at
+/// least two ASCII bytes: no multi-byte character of an ASCII-compatible
+/// encoding spans a cut.
+fn detect_sample(body: &[u8], budget: usize) -> std::borrow::Cow<'_, [u8]> {
+    let mut sample = Vec::new();
+    let mut non_ascii = 0;
+    // `at`: where the stretch of ASCII before the next non-ASCII run starts.
+    let mut at = 0;
+    loop {
+        let ascii_len = Encoding::ascii_valid_up_to(&body[at..]);
+        let run_start = at + ascii_len;
+        if run_start == body.len() {
+            // Trailing ASCII: its head ends the last run's context.
+            sample.extend_from_slice(&body[at..at + ascii_len.min(DETECT_CONTEXT)]);
+            return if sample.len() == body.len() { std::borrow::Cow::Borrowed(body) } else { sample.into() };
+        }
+        if non_ascii >= budget {
+            sample.extend_from_slice(&body[at..at + ascii_len.min(DETECT_CONTEXT)]);
+            return sample.into();
+        }
+        if ascii_len > 2 * DETECT_CONTEXT {
+            sample.extend_from_slice(&body[at..at + DETECT_CONTEXT]);
+            sample.extend_from_slice(&body[run_start - DETECT_CONTEXT..run_start]);
+        } else {
+            sample.extend_from_slice(&body[at..run_start]);
+        }
+        // The run: non-ASCII bytes and the ASCII bytes inside it (a GBK
+        // trail byte, a lone letter), up to two ASCII bytes in a row or the
+        // budget (a cut at the very end may split a character: chardetng
+        // takes a prefix, `last` false, as it takes a stream in chunks).
+        let mut end = run_start;
+        while end < body.len() && non_ascii < budget {
+            if !body[end].is_ascii() {
+                non_ascii += 1;
+                end += 1;
+            } else if body.get(end + 1).is_some_and(|b| !b.is_ascii()) {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        sample.extend_from_slice(&body[run_start..end]);
+        at = end;
+    }
 }
 
 /// Why a body (after content decoding) is not text at all, if it is not:
@@ -222,6 +300,80 @@ mod tests {
         assert!(d.had_errors);
         assert_eq!(d.text.matches(ZH).count(), 3, "{}", d.text);
         assert_eq!(d.text.matches(char::REPLACEMENT_CHARACTER).count(), 1);
+    }
+
+    /// A page as a CMS writes it: a long head of ASCII script and CSS,
+    /// then the article in `text`, with markup between the paragraphs.
+    fn big_page(head_bytes: usize, text: &str, paragraphs: usize) -> String {
+        let mut html = String::from("<html><head><script>");
+        while html.len() < head_bytes {
+            html.push_str("var cfg = {a: 1, b: [2, 3], c: 'x'}; function f(i) { return i < 9 && i > 0; }\n");
+        }
+        html.push_str("</script><style>.a{color:red}</style></head><body><article>");
+        for i in 0..paragraphs {
+            html.push_str(&format!("<p class=\"para\" data-i=\"{i}\">{text}</p>\n"));
+        }
+        html.push_str("</article></body></html>");
+        html
+    }
+
+    #[test]
+    fn undeclared_gbk_after_64kb_of_ascii_script() {
+        let html = big_page(64 << 10, ZH, 40);
+        let d = decode(&gbk(&html), Some("text/html"), None, Some("example.com"));
+        assert_eq!((d.encoding, d.source), ("GBK", CharsetSource::Detected));
+        assert_eq!(d.text, html);
+    }
+
+    #[test]
+    fn undeclared_big5_utf8_and_windows_1252_pages() {
+        let zh_tw = "人工智慧大型語言模型的發展與應用，臺灣廠商積極投入研發。";
+        let html = big_page(20 << 10, zh_tw, 30);
+        let d = decode(&encoding_rs::BIG5.encode(&html).0, None, None, Some("udn.com.tw"));
+        assert_eq!((d.encoding, d.text.as_str()), ("Big5", html.as_str()));
+
+        let html = big_page(20 << 10, ZH, 30);
+        let d = decode(html.as_bytes(), None, None, Some("example.cn"));
+        assert_eq!((d.encoding, d.source, d.text.as_str()), ("UTF-8", CharsetSource::Detected, html.as_str()));
+
+        let fr = "L'intelligence artificielle générative a été présentée à la conférence : « déjà là ».";
+        let html = big_page(20 << 10, fr, 30);
+        let d = decode(&encoding_rs::WINDOWS_1252.encode(&html).0, None, None, Some("example.fr"));
+        assert_eq!((d.encoding, d.text.as_str()), ("windows-1252", html.as_str()));
+    }
+
+    #[test]
+    fn a_large_undeclared_page_is_detected_from_a_bounded_sample() {
+        // 3,000 paragraphs: some 170 KB of GBK text, 150 KB of it non-ASCII.
+        let html = big_page(8 << 10, ZH, 3000);
+        let bytes = gbk(&html);
+        let d = decode(&bytes, None, None, Some("news.sina.com.cn"));
+        assert_eq!((d.encoding, d.text.as_str()), ("GBK", html.as_str()));
+        let sample = detect_sample(&bytes, DETECT_NON_ASCII);
+        let non_ascii = sample.iter().filter(|b| !b.is_ascii()).count();
+        assert_eq!(non_ascii, DETECT_NON_ASCII);
+        assert!(sample.len() < 3 * DETECT_NON_ASCII, "{} bytes sampled", sample.len());
+    }
+
+    #[test]
+    fn the_sample_cuts_only_inside_long_ascii_stretches() {
+        let body = b"\xb0\xa1ab\xb0\xa1<p>0123456789012345678901234567890123456789</p>\xc4\xe3";
+        let sample = detect_sample(body, 1 << 10);
+        let ascii = &body[6..body.len() - 2];
+        let expected =
+            [&body[..6], &ascii[..DETECT_CONTEXT], &ascii[ascii.len() - DETECT_CONTEXT..], &body[body.len() - 2..]]
+                .concat();
+        assert_eq!(&*sample, expected.as_slice());
+    }
+
+    #[test]
+    fn undeclared_iso_2022_jp_is_still_detected() {
+        let jp = "大規模言語モデルの開発競争が激しくなっている。";
+        let html = page("", &jp.repeat(3));
+        let bytes = encoding_rs::ISO_2022_JP.encode(&html).0.into_owned();
+        assert!(std::str::from_utf8(&bytes).is_ok());
+        let d = decode(&bytes, None, None, Some("example.jp"));
+        assert_eq!((d.encoding, d.text.as_str()), ("ISO-2022-JP", html.as_str()));
     }
 
     /// Issue 14 finding 9: binary and doubly-gzipped bodies were stored as
