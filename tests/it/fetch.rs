@@ -337,7 +337,9 @@ async fn one_host_gets_at_most_its_limit_and_its_spacing() {
         let gap = pair[1] - pair[0];
         assert!(gap >= Duration::from_millis(90), "requests {gap:?} apart");
     }
-    assert!(started.elapsed() < Duration::from_secs(2));
+    // Two at once is asserted above; this only catches a limiter that
+    // waits far past its spacing (a loaded test machine took 2 s).
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
     assert_eq!(s.in_flight.load(Ordering::SeqCst), 0);
 }
 
