@@ -24,7 +24,7 @@ pub enum MatcherError {
     #[error("could not build the alias automaton")]
     Automaton(#[source] aho_corasick::BuildError),
     #[error("could not compile a fact rule")]
-    Rule(#[source] regex::Error),
+    Rule(#[source] super::rules::RuleError),
 }
 
 struct Pattern {
