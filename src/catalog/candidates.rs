@@ -285,7 +285,16 @@ fn cjk_candidate(
     }
     let mut name = sentence.get(start..suffix_start)?;
     loop {
-        let cut_word = CJK_SEPARATORS.iter().filter_map(|w| name.rfind(w).map(|i| i + w.len())).max();
+        // Where the last separator word ends: the name is at most 16
+        // characters, so each position is tried against each word (no
+        // searcher built per word).
+        let cut_word = name
+            .char_indices()
+            .flat_map(|(i, _)| {
+                let rest = name.get(i..).unwrap_or_default();
+                CJK_SEPARATORS.iter().filter(move |w| rest.starts_with(**w)).map(move |w| i + w.len())
+            })
+            .max();
         let cut_char =
             name.char_indices().filter(|(_, c)| CJK_SEPARATOR_CHARS.contains(c)).map(|(i, c)| i + c.len_utf8()).max();
         match cut_word.max(cut_char) {

@@ -13,11 +13,13 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
     let mut start = 0;
     // Bytes, not chars: every end mark is ASCII or a three-byte form led by
     // 0xE3 (。) or 0xEF (！？；), and a lead byte never occurs inside
-    // another character, so no character needs decoding but the one after
-    // a `.`.
+    // another character, so the scan skips to the next such byte and no
+    // character needs decoding but the one after a `.`.
     let bytes = text.as_bytes();
     let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
+    while let Some(at) = bytes.get(i..).and_then(|rest| rest.iter().position(|&b| MAY_END[usize::from(b)])) {
+        i += at;
+        let b = bytes.get(i).copied().unwrap_or_default();
         let len = match b {
             b'!' | b'?' | b';' | b'\n' => 1,
             b'.' if char_at(text, i + 1).is_none_or(char::is_whitespace) => 1,
@@ -36,6 +38,18 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
     push_trimmed(text, start..text.len(), &mut out);
     out
 }
+
+/// The bytes a sentence's end mark starts with.
+const MAY_END: [bool; 256] = {
+    let mut t = [false; 256];
+    let marks = [b'!', b'?', b';', b'\n', b'.', 0xE3, 0xEF];
+    let mut i = 0;
+    while i < marks.len() {
+        t[marks[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 fn push_trimmed(text: &str, span: Range<usize>, out: &mut Vec<Range<usize>>) {
     let Some(s) = text.get(span.clone()) else {

@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 /// A compiled word list.
 pub struct Words {
@@ -37,6 +37,11 @@ impl Words {
         order.sort_by_key(|&i| words.get(i).map_or(0, |w| w.len()));
         let automaton = AhoCorasick::builder()
             .ascii_case_insensitive(fold)
+            .kind(Some(AhoCorasickKind::DFA))
+            // Sentences are short and Chinese shares the words' lead
+            // bytes: a prefilter finds candidates on every few bytes and
+            // costs more than the DFA's one look-up per byte.
+            .prefilter(false)
             .match_kind(MatchKind::LeftmostFirst)
             .build(order.iter().filter_map(|&i| words.get(i)))?;
         Ok(Words { automaton, order })
