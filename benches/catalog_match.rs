@@ -1,7 +1,8 @@
 //! Matching 5,000 aliases over 1 MB of mixed Chinese/English text, and the
 //! shipped catalog (catalog.toml + landscape.toml) over 1 MB of news-like
 //! text full of versions. Before measuring, prints the evaluation set's
-//! figures (tests/fixtures/catalog-eval).
+//! figures (tests/fixtures/catalog-eval). `analyse_shipped_bench_pages_1mb`
+//! is the article text `scripts/bench` analyses.
 //!
 //! Run bounded (2 shared cores): `cargo bench --bench catalog_match --
 //! --warm-up-time 1 --measurement-time 3 --sample-size 10`.
@@ -75,6 +76,127 @@ fn chinese_news() -> String {
         s.push_str(PARAGRAPHS[i % PARAGRAPHS.len()]);
         s.push('\n');
         i += 1;
+    }
+    s
+}
+
+/// ~1 MB shaped like `scripts/bench_pages.py`'s article text (what
+/// `scripts/bench` analyses): every sentence names a vendor and a model from
+/// a fixed list, with a clause of figures. Seeded, so every run is the same.
+fn bench_pages() -> String {
+    const VENDORS: &[&str] = &[
+        "百度",
+        "阿里巴巴",
+        "腾讯",
+        "字节跳动",
+        "智谱AI",
+        "月之暗面",
+        "百川智能",
+        "科大讯飞",
+        "华为",
+        "商汤科技",
+        "MiniMax",
+        "零一万物",
+        "深度求索",
+        "昆仑万维",
+        "出门问问",
+        "OpenAI",
+        "谷歌",
+        "Meta",
+        "Anthropic",
+        "微软",
+    ];
+    const MODELS: &[&str] = &[
+        "文心一言",
+        "通义千问",
+        "混元",
+        "豆包",
+        "ChatGLM",
+        "GLM-4",
+        "Kimi",
+        "百川2",
+        "星火",
+        "盘古",
+        "日日新",
+        "abab6.5",
+        "Yi-34B",
+        "DeepSeek-V2",
+        "天工",
+        "序列猴子",
+        "GPT-4",
+        "Gemini",
+        "Llama 3",
+        "Claude 3",
+    ];
+    const TOPICS: &[&str] = &[
+        "大模型",
+        "多模态",
+        "推理能力",
+        "长文本",
+        "智能体",
+        "算力",
+        "开源生态",
+        "行业应用",
+        "安全对齐",
+        "端侧部署",
+        "训练数据",
+        "商业化",
+        "API价格",
+        "评测基准",
+        "代码生成",
+    ];
+    const VERBS: &[&str] =
+        &["发布了", "升级了", "开源了", "推出了", "公布了", "更新了", "下调了", "上线了", "展示了", "宣布了"];
+    const OBJECTS: &[&str] = &[
+        "新一代基座模型",
+        "面向企业的解决方案",
+        "最新的技术报告",
+        "多模态理解能力",
+        "超长上下文版本",
+        "代码助手",
+        "开发者平台",
+        "推理加速方案",
+        "行业大模型",
+        "训练框架",
+    ];
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let mut s = String::with_capacity(1 << 20);
+    while s.len() < 1 << 20 {
+        let (vendor, model) = (VENDORS[next(VENDORS.len())], MODELS[next(MODELS.len())]);
+        let clause = match next(10) {
+            0 => format!("参数规模达到{}亿", 7 + next(18000)),
+            1 => format!("上下文窗口扩展到{}K tokens", [8, 32, 128, 200, 1000][next(5)]),
+            2 => "在多项中文评测中取得领先成绩".to_owned(),
+            3 => format!("推理成本较上一代下降了{}%", 10 + next(81)),
+            4 => format!("已经服务超过{}万家企业客户", 1 + next(500)),
+            5 => "支持图像、音频和视频的联合理解".to_owned(),
+            6 => format!("训练数据覆盖{}万亿tokens", 1 + next(20)),
+            7 => format!("将在{}月向全部开发者开放", 1 + next(12)),
+            8 => format!("API调用价格降至每千tokens {}分", 1 + next(12)),
+            _ => "在数学推理和代码生成方面明显增强".to_owned(),
+        };
+        let (topic, object) = (TOPICS[next(TOPICS.len())], OBJECTS[next(OBJECTS.len())]);
+        match next(4) {
+            0 => s.push_str(&format!("{vendor}{}{model}的{object}，{clause}。", VERBS[next(VERBS.len())])),
+            1 => s.push_str(&format!(
+                "据了解，{model}在{topic}方面持续投入，{clause}，业内人士认为这将加速{}的落地。",
+                TOPICS[next(TOPICS.len())]
+            )),
+            2 => s.push_str(&format!("{topic}仍是{vendor}今年的重点，其{object}{clause}。")),
+            _ => s.push_str(&format!(
+                "分析师指出，{vendor}与{}在{topic}上的竞争日趋激烈，{model}{clause}。",
+                VENDORS[next(VENDORS.len())]
+            )),
+        }
+        if next(4) == 0 {
+            s.push('\n');
+        }
     }
     s
 }
@@ -172,6 +294,11 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(zh.len() as u64));
     g.bench_function("match_shipped_zh_news_1mb", |b| b.iter(|| matcher.find(black_box(&zh)).len()));
     g.bench_function("analyse_shipped_zh_news_1mb", |b| b.iter(|| analyse(&matcher, black_box(&zh)).mentions.len()));
+    let pages = bench_pages();
+    g.throughput(Throughput::Bytes(pages.len() as u64));
+    g.bench_function("analyse_shipped_bench_pages_1mb", |b| {
+        b.iter(|| analyse(&matcher, black_box(&pages)).mentions.len())
+    });
     g.finish();
 }
 

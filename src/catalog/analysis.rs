@@ -8,7 +8,6 @@ use super::matcher::Matcher;
 use super::mention::Mention;
 use super::model::{Attribute, EntityKind, EntityRef};
 use super::rules::compare::comparison_targets;
-use super::rules::{mentions_parameters, mentions_release, release_verb_end};
 use super::text::{char_before, evidence, sentences};
 use super::value::{FactValue, ParamCount};
 
@@ -262,7 +261,7 @@ fn propose(
 ) -> Option<EntityRef> {
     let spans: Vec<std::ops::Range<usize>> = named.iter().map(|n| n.mention.start..n.mention.end).collect();
     let mut found: Vec<Found> = Vec::new();
-    if mentions_parameters(s) {
+    if matcher.rules.params.mentions_parameters(s) {
         for hit in size_figures(s, matcher.rules.params.find(s), &spans) {
             let confidence = if hit.explicit { 0.8 } else { 0.6 };
             found.push((
@@ -274,7 +273,7 @@ fn propose(
             ));
         }
     }
-    if mentions_release(s) {
+    if matcher.rules.dates.mentions_release(s) {
         for hit in matcher.rules.dates.find(s) {
             let confidence = match hit.date.precision {
                 super::value::DatePrecision::Day => 0.7,
@@ -333,7 +332,7 @@ fn propose(
     for f in &found {
         let targets: Vec<EntityRef> = match f.1 {
             Attribute::ReleaseDate => {
-                let mut t = released(s, &f.0, &subjects);
+                let mut t = released(matcher, s, &f.0, &subjects);
                 if t.is_empty() {
                     t.extend(nearest(&subjects, &f.0));
                 }
@@ -408,10 +407,17 @@ fn name_size(matcher: &Matcher, s: &str, m: &Mention) -> Option<(std::ops::Range
 /// What a dated release statement released: the subjects right after the
 /// release verb that governs the date (the first one at or after it, else
 /// the sentence's first), the first one and those joined to it by 、/和/and.
-fn released<'n, 'a>(s: &str, date: &std::ops::Range<usize>, subjects: &[&'n Named<'a>]) -> Vec<&'n Named<'a>> {
-    let verb_end = release_verb_end(s.get(date.start..).unwrap_or_default())
+fn released<'n, 'a>(
+    matcher: &Matcher,
+    s: &str,
+    date: &std::ops::Range<usize>,
+    subjects: &[&'n Named<'a>],
+) -> Vec<&'n Named<'a>> {
+    let verbs = &matcher.rules.dates;
+    let verb_end = verbs
+        .release_verb_end(s.get(date.start..).unwrap_or_default())
         .map(|e| date.start + e)
-        .or_else(|| release_verb_end(s));
+        .or_else(|| verbs.release_verb_end(s));
     let Some(verb_end) = verb_end else { return Vec::new() };
     let clause_end = s
         .get(verb_end..)

@@ -9,6 +9,8 @@ use regex::Regex;
 use super::companies::CompanyRules;
 use super::mention::{Known, Mention};
 use super::model::EntityKind;
+use super::rules::RuleError;
+use super::words::Words;
 
 /// A candidate name seen in a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,27 +84,74 @@ const CJK_GENERIC_PREFIXES: &[&str] = &[
     "十亿",
 ];
 
+/// What ends a CJK candidate, and how many characters of a name may
+/// stand before it (the `cjk` pattern's `{1,16}`).
+const CJK_SUFFIX: &str = "大模型";
+const CJK_MAX_CHARS: usize = 16;
+
+/// Words that make a sentence about models (a bare `Baichuan2` counts there).
+const MODEL_KEYWORDS: &[&str] = &["模型", "model", "llm", "参数"];
+
 pub struct CandidateRules {
     latin: Regex,
     cjk: Regex,
+    cjk_suffix: Words,
+    keywords: Words,
     companies: CompanyRules,
 }
 
 impl CandidateRules {
-    pub fn new() -> Result<Self, regex::Error> {
+    pub fn new() -> Result<Self, RuleError> {
         Ok(CandidateRules {
             latin: Regex::new(r"[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*(?: \d+(?:\.\d+)?)?")?,
-            cjk: Regex::new(r"[\p{Han}A-Za-z0-9·\-]{1,16}?大模型")?,
+            cjk: Regex::new(&format!(r"[\p{{Han}}A-Za-z0-9·\-]{{1,{CJK_MAX_CHARS}}}?{CJK_SUFFIX}"))?,
+            cjk_suffix: Words::exact(&[CJK_SUFFIX])?,
+            keywords: Words::folded(MODEL_KEYWORDS)?,
             companies: CompanyRules::new()?,
         })
+    }
+
+    /// The spans `cjk` finds in `sentence`, searched only around each
+    /// 大模型: a match ends at the first 大模型 after its start and starts at
+    /// most [`CJK_MAX_CHARS`] characters before it, so the pattern runs on
+    /// that window instead of over every character of the sentence.
+    fn cjk_runs(&self, sentence: &str) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        loop {
+            // The first 大模型 with at least one character before it.
+            let from = pos + super::text::char_at(sentence, pos).map_or(1, char::len_utf8);
+            let Some(at) =
+                sentence.get(from..).and_then(|r| self.cjk_suffix.spans(r).next()).map(|(_, s)| from + s.start)
+            else {
+                break;
+            };
+            let window = sentence
+                .get(..at)
+                .and_then(|b| b.char_indices().rev().nth(CJK_MAX_CHARS - 1))
+                .map_or(0, |(i, _)| i)
+                .max(pos);
+            match sentence.get(..at + CJK_SUFFIX.len()).and_then(|h| self.cjk.find_at(h, window)) {
+                Some(m) => {
+                    out.push(m.range());
+                    pos = m.end();
+                }
+                // No match starts before `at`; one may start at it.
+                None => pos = at,
+            }
+        }
+        out
     }
 
     /// Candidates in one sentence, given the known mentions in it (with
     /// spans relative to the sentence).
     pub fn find(&self, matcher: &impl Known, sentence: &str, mentions: &[Mention]) -> Vec<CandidateHit> {
-        let keyword = has_model_keyword(sentence);
+        // Asked of few sentences (a Latin token with digits): computed then.
+        let mut keyword: Option<bool> = None;
         let mut out = Vec::new();
-        for m in self.latin.find_iter(sentence) {
+        // Every Latin candidate starts with an ASCII letter.
+        let latin = sentence.bytes().any(|b| b.is_ascii_alphabetic());
+        for m in latin.then(|| self.latin.find_iter(sentence)).into_iter().flatten() {
             // Inside a word, a URL, a path or an address.
             if super::text::char_before(sentence, m.start())
                 .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '@' | '=' | '_' | '-'))
@@ -122,6 +171,7 @@ impl CandidateRules {
                 continue;
             }
             let known_prefix = mentions.iter().any(|k| k.start == span.start);
+            let keyword = *keyword.get_or_insert_with(|| self.keywords.any_in(sentence));
             if looks_like_model(token, keyword, known_prefix) {
                 out.push(CandidateHit { name: token.to_owned(), span });
             }
@@ -144,8 +194,8 @@ impl CandidateRules {
                 }
             }
         }
-        for m in self.cjk.find_iter(sentence) {
-            if let Some(hit) = cjk_candidate(matcher, sentence, m.range(), mentions) {
+        for run in self.cjk_runs(sentence) {
+            if let Some(hit) = cjk_candidate(matcher, sentence, run, mentions) {
                 out.push(hit);
             }
         }
@@ -168,11 +218,6 @@ pub fn promotable_kind(name: &str) -> Option<EntityKind> {
     let latin_model = name.starts_with(|c: char| c.is_ascii_alphabetic()) && looks_like_model(name, true, false);
     let cjk_model = name.ends_with("模型") || (!name.starts_with(|c: char| c.is_ascii()) && has_digit);
     (latin_model || cjk_model).then_some(EntityKind::Model)
-}
-
-fn has_model_keyword(sentence: &str) -> bool {
-    let lower = sentence.to_ascii_lowercase();
-    sentence.contains("模型") || lower.contains("model") || lower.contains("llm") || sentence.contains("参数")
 }
 
 /// The shape test for a Latin token with a version or size.
@@ -224,8 +269,7 @@ fn cjk_candidate(
     span: Range<usize>,
     mentions: &[Mention],
 ) -> Option<CandidateHit> {
-    const SUFFIX: &str = "大模型";
-    let suffix_start = span.end - SUFFIX.len();
+    let suffix_start = span.end - CJK_SUFFIX.len();
     // A known model names it already (盘古大模型, 日日新大模型).
     if mentions.iter().any(|k| k.end > suffix_start && k.start < span.end)
         || mentions.iter().any(|k| k.end == suffix_start && matcher.kind(k.entity) == Some(EntityKind::Model))
@@ -241,7 +285,16 @@ fn cjk_candidate(
     }
     let mut name = sentence.get(start..suffix_start)?;
     loop {
-        let cut_word = CJK_SEPARATORS.iter().filter_map(|w| name.rfind(w).map(|i| i + w.len())).max();
+        // Where the last separator word ends: the name is at most 16
+        // characters, so each position is tried against each word (no
+        // searcher built per word).
+        let cut_word = name
+            .char_indices()
+            .flat_map(|(i, _)| {
+                let rest = name.get(i..).unwrap_or_default();
+                CJK_SEPARATORS.iter().filter(move |w| rest.starts_with(**w)).map(move |w| i + w.len())
+            })
+            .max();
         let cut_char =
             name.char_indices().filter(|(_, c)| CJK_SEPARATOR_CHARS.contains(c)).map(|(i, c)| i + c.len_utf8()).max();
         match cut_word.max(cut_char) {
@@ -271,7 +324,7 @@ fn cjk_candidate(
     if !name.chars().any(|c| !c.is_ascii_digit()) {
         return None;
     }
-    let full = format!("{name}{SUFFIX}");
+    let full = format!("{name}{CJK_SUFFIX}");
     if matcher.is_known_term(&full) || matcher.is_known_term(name) {
         return None;
     }
@@ -379,6 +432,44 @@ mod tests {
         let names: Vec<String> =
             rules.find(&matcher, sentence, &matcher.find(sentence)).into_iter().map(|h| h.name).collect();
         assert_eq!(names, vec!["星海智能".to_owned()]);
+    }
+
+    /// The windowed search finds exactly what the pattern finds over the
+    /// whole sentence, on sentences built of the characters that decide
+    /// it: the suffix's own characters, name characters, separators.
+    #[test]
+    fn cjk_runs_are_the_patterns_matches() {
+        let rules = CandidateRules::new().unwrap();
+        let alphabet = ['大', '模', '型', '言', 'A', '7', '·', '-', '，', ' ', 'é'];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % n as u64).unwrap()
+        };
+        let mut cases: Vec<String> = vec![
+            "大模型".into(),
+            "大模型大模型".into(),
+            format!("{}大模型", "言".repeat(40)),
+            format!("发布{}大模型和言犀大模型", "言".repeat(16)),
+        ];
+        for _ in 0..20_000 {
+            let len = next(48);
+            let mut s: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+            for _ in 0..next(3) {
+                let at = s.char_indices().map(|(i, _)| i).nth(next(s.chars().count() + 1)).unwrap_or(s.len());
+                s.insert_str(at, CJK_SUFFIX);
+            }
+            cases.push(s);
+        }
+        let mut found = 0;
+        for s in &cases {
+            let whole: Vec<Range<usize>> = rules.cjk.find_iter(s).map(|m| m.range()).collect();
+            assert_eq!(rules.cjk_runs(s), whole, "{s}");
+            found += whole.len();
+        }
+        assert!(found > 1000, "the cases exercise the pattern: {found} matches");
     }
 
     #[test]

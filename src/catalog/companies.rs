@@ -13,6 +13,8 @@ use std::ops::Range;
 use regex::Regex;
 
 use super::mention::{Known, Mention};
+use super::rules::RuleError;
+use super::words::Words;
 
 /// Endings that make a name a company's (Chinese, then Latin).
 const CJK_ENDS: &[&str] = &["科技", "智能", "实验室", "研究院", "公司", "集团"];
@@ -219,12 +221,18 @@ const LEADING: &[&str] = &[
 ];
 
 pub struct CompanyRules {
+    /// [`FINDER_CJK_ENDS`], found in one scan.
+    cjk_ends: Words,
+    /// What every match of `latin` holds: the sentences without are skipped.
+    latin_ends: Words,
     latin: Regex,
 }
 
 impl CompanyRules {
-    pub fn new() -> Result<Self, regex::Error> {
+    pub fn new() -> Result<Self, RuleError> {
         Ok(CompanyRules {
+            cjk_ends: Words::exact(FINDER_CJK_ENDS)?,
+            latin_ends: Words::exact(&[" AI", " Lab", " Inc", " Technologies"])?,
             latin: Regex::new(r"[A-Z][A-Za-z0-9]*(?:[ -][A-Z][A-Za-z0-9]*)? (?:AI|Labs|Lab|Inc\.|Inc|Technologies)")?,
         })
     }
@@ -232,15 +240,20 @@ impl CompanyRules {
     /// Company names in one sentence (spans relative to it), given the
     /// known mentions in it; known names are left out.
     pub fn find(&self, known: &impl Known, sentence: &str, mentions: &[Mention]) -> Vec<(Range<usize>, String)> {
+        // The endings share no character, so one scan finds each one's
+        // occurrences; sorted by ending (stable), they come in the order
+        // one search per ending gave.
+        let mut ends: Vec<(usize, Range<usize>)> = self.cjk_ends.spans(sentence).collect();
+        ends.sort_by_key(|(word, _)| *word);
         let mut out = Vec::new();
-        for end in FINDER_CJK_ENDS {
-            for (at, _) in sentence.match_indices(end) {
-                out.extend(cjk_company(sentence, at, at + end.len()));
-            }
+        for (_, end) in ends {
+            out.extend(cjk_company(sentence, end.start, end.end));
         }
-        for m in self.latin.find_iter(sentence) {
-            if let Some(hit) = latin_company(sentence, m.range()) {
-                out.push(hit);
+        if self.latin_ends.any_in(sentence) {
+            for m in self.latin.find_iter(sentence) {
+                if let Some(hit) = latin_company(sentence, m.range()) {
+                    out.push(hit);
+                }
             }
         }
         out.retain(|(span, name)| {
@@ -382,6 +395,18 @@ mod tests {
         ] {
             assert!(names(s).is_empty(), "{s}: {:?}", names(s));
         }
+    }
+
+    #[test]
+    fn the_finder_endings_share_no_character() {
+        // One scan finds what a search per ending found only if no two
+        // endings can overlap.
+        for (i, a) in FINDER_CJK_ENDS.iter().enumerate() {
+            for b in FINDER_CJK_ENDS.iter().skip(i + 1) {
+                assert!(!a.chars().any(|c| b.contains(c)), "{a} {b}");
+            }
+        }
+        assert_eq!(names("北辰智能发布，南山科技发布，东海科技发布"), vec!["南山科技", "东海科技", "北辰智能"]);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::mention::Known;
 pub use super::mention::Mention;
@@ -24,7 +24,7 @@ pub enum MatcherError {
     #[error("could not build the alias automaton")]
     Automaton(#[source] aho_corasick::BuildError),
     #[error("could not compile a fact rule")]
-    Rule(#[source] regex::Error),
+    Rule(#[source] super::rules::RuleError),
 }
 
 struct Pattern {
@@ -131,8 +131,12 @@ impl Matcher {
             None
         } else {
             Some(
+                // A full DFA: built once per catalog version, it scans every
+                // new text's bytes at a table look-up each (the default
+                // NFA for this many aliases follows failure links).
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
+                    .kind(Some(AhoCorasickKind::DFA))
                     .match_kind(MatchKind::Standard)
                     .build(patterns.iter().map(|p| p.text.as_str()))
                     .map_err(MatcherError::Automaton)?,

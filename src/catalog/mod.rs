@@ -21,6 +21,7 @@ pub mod structured;
 pub mod text;
 pub mod value;
 pub mod version;
+pub mod words;
 
 #[cfg(test)]
 mod seed_tests;

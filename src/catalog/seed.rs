@@ -23,7 +23,7 @@ pub enum SeedError {
     #[error("catalog file is not valid TOML")]
     Toml(#[source] toml::de::Error),
     #[error("could not compile the fact rules")]
-    Rules(#[source] regex::Error),
+    Rules(#[source] super::rules::RuleError),
     #[error("catalog file has {} problem(s):\n{}", .0.len(), Problems(.0))]
     Invalid(Vec<Problem>),
 }

@@ -88,14 +88,25 @@ const AROUND_OPEN: &[&str] = &["与", "和", "跟", "同", "较", "比"];
 const AROUND_CLOSE: &[&str] =
     &["相当", "相比", "相近", "媲美", "比肩", "持平", "一样", "看齐", "齐平", "差不多", "相较", "对比"];
 
+/// Does `s` end with `word`, ASCII case folded? (No lower-cased copy of
+/// the sentence's whole prefix: only its last bytes are compared.)
+fn ends_with_folded(s: &str, word: &str) -> bool {
+    s.len()
+        .checked_sub(word.len())
+        .and_then(|start| s.as_bytes().get(start..))
+        .is_some_and(|tail| tail.eq_ignore_ascii_case(word.as_bytes()))
+}
+
 /// Does `before` end with a comparison cue (a Latin cue as a whole word)?
 fn ends_with_cue(before: &str) -> bool {
-    let lower = before.trim_end().to_ascii_lowercase();
+    let before = before.trim_end();
     BEFORE.iter().any(|w| {
-        lower.ends_with(w) && {
-            let start = lower.len() - w.len();
+        ends_with_folded(before, w) && {
+            // The byte before a matched cue ends a character: it is an
+            // ASCII letter or digit exactly when that character is one.
+            let start = before.len() - w.len();
             !w.starts_with(|c: char| c.is_ascii_alphabetic())
-                || !lower.get(..start).and_then(|p| p.chars().next_back()).is_some_and(|c| c.is_ascii_alphanumeric())
+                || !start.checked_sub(1).and_then(|i| before.as_bytes().get(i)).is_some_and(u8::is_ascii_alphanumeric)
         }
     })
 }
@@ -114,8 +125,7 @@ pub fn comparison_targets(s: &str, mentions: &[Range<usize>]) -> Vec<bool> {
                 break;
             }
             let trimmed = before.trim_end();
-            let lower = trimmed.to_ascii_lowercase();
-            if let Some(j) = JOINERS.iter().find(|j| lower.ends_with(*j)) {
+            if let Some(j) = JOINERS.iter().find(|j| ends_with_folded(trimmed, j)) {
                 before = trimmed.get(..trimmed.len() - j.len()).unwrap_or_default();
                 continue;
             }

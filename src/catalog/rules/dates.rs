@@ -7,6 +7,8 @@ use regex::{Captures, Regex};
 
 use super::super::text::{char_at, char_before};
 use super::super::value::PartialDate;
+use super::super::words::Words;
+use super::RuleError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DateHit {
@@ -47,6 +49,7 @@ const RELEASE_WORDS: &[&str] = &[
 const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
 pub struct DateRules {
+    release: Words,
     chinese: Regex,
     dotted: Regex,
     dashed: Regex,
@@ -56,11 +59,12 @@ pub struct DateRules {
 }
 
 impl DateRules {
-    pub fn new() -> Result<Self, regex::Error> {
+    pub fn new() -> Result<Self, RuleError> {
         // The names spelled out, then a word end: a prefix and any letters
         // read "market 2023", "decade 2020s" and "novel 2024" as dates.
         let mon = r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?-u:\b)\.?";
         Ok(DateRules {
+            release: Words::folded(RELEASE_WORDS)?,
             chinese: Regex::new(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*[日号])?")?,
             dotted: Regex::new(r"(?P<y>\d{4})[./](?P<m>\d{1,2})[./](?P<d>\d{1,2})日?")?,
             dashed: Regex::new(r"(?P<y>\d{4})-(?P<m>\d{1,2})(?:-(?P<d>\d{1,2}))?")?,
@@ -76,7 +80,18 @@ impl DateRules {
     /// out: `2017年` in prose is rarely a release date.
     pub fn find(&self, sentence: &str) -> Vec<DateHit> {
         let mut hits: Vec<DateHit> = Vec::new();
-        for re in [&self.chinese, &self.dotted, &self.dashed, &self.english_mdy, &self.english_dmy] {
+        // Each pattern only where the text it cannot match without is (a
+        // month name needs ASCII letters even under Unicode case folding:
+        // only s and k have non-ASCII forms, and every name has others).
+        let latin = sentence.bytes().any(|b| b.is_ascii_alphabetic());
+        let patterns = [
+            (&self.chinese, sentence.contains('年') && sentence.contains('月')),
+            (&self.dotted, sentence.contains(['.', '/'])),
+            (&self.dashed, sentence.contains('-')),
+            (&self.english_mdy, latin),
+            (&self.english_dmy, latin),
+        ];
+        for (re, _) in patterns.iter().filter(|(_, possible)| *possible) {
             for caps in re.captures_iter(sentence) {
                 let Some(whole) = caps.get(0) else { continue };
                 if char_before(sentence, whole.start()).is_some_and(|c| c.is_ascii_alphanumeric())
@@ -110,6 +125,16 @@ impl DateRules {
             _ => None,
         }
     }
+
+    /// Where the first release verb of the sentence ends (byte offset).
+    pub fn release_verb_end(&self, sentence: &str) -> Option<usize> {
+        self.release.first_end(sentence)
+    }
+
+    /// Does the sentence announce a release?
+    pub fn mentions_release(&self, sentence: &str) -> bool {
+        self.release.any_in(sentence)
+    }
 }
 
 fn date_of(caps: &Captures<'_>) -> Option<PartialDate> {
@@ -124,18 +149,6 @@ fn date_of(caps: &Captures<'_>) -> Option<PartialDate> {
     };
     let d: Option<u32> = caps.name("d").and_then(|d| d.as_str().parse().ok());
     PartialDate::new(y, m, d)
-}
-
-/// Where the first release verb of the sentence ends (byte offset).
-pub fn release_verb_end(sentence: &str) -> Option<usize> {
-    let lower = sentence.to_ascii_lowercase();
-    RELEASE_WORDS.iter().filter_map(|w| lower.find(w).map(|i| (i, i + w.len()))).min().map(|(_, end)| end)
-}
-
-/// Does the sentence announce a release?
-pub fn mentions_release(sentence: &str) -> bool {
-    let lower = sentence.to_ascii_lowercase();
-    RELEASE_WORDS.iter().any(|w| lower.contains(w))
 }
 
 #[cfg(test)]
@@ -204,8 +217,10 @@ mod tests {
 
     #[test]
     fn release_words() {
-        assert!(mentions_release("百度发布文心一言"));
-        assert!(mentions_release("Meta Released Llama 2"));
-        assert!(!mentions_release("微软于9月22日取得独家授权"));
+        let r = DateRules::new().unwrap();
+        assert!(r.mentions_release("百度发布文心一言"));
+        assert!(r.mentions_release("Meta Released Llama 2"));
+        assert!(!r.mentions_release("微软于9月22日取得独家授权"));
+        assert_eq!(r.release_verb_end("It was RELEASED, then launched"), Some(14));
     }
 }

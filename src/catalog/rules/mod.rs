@@ -4,11 +4,21 @@ pub mod compare;
 pub mod dates;
 pub mod params;
 
-pub use dates::{DateHit, DateRules, mentions_release, release_verb_end};
-pub use params::{ParamHit, ParamRules, mentions_parameters};
+pub use dates::{DateHit, DateRules};
+pub use params::{ParamHit, ParamRules};
 
 use super::candidates::CandidateRules;
 use super::value::ParamCount;
+
+/// A rule's pattern or word list that did not compile (a bug in a
+/// constant, caught by every test that builds a matcher).
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("a rule's pattern did not compile")]
+    Pattern(#[from] regex::Error),
+    #[error("a rule's word list did not compile")]
+    Words(#[from] aho_corasick::BuildError),
+}
 
 /// The compiled rules; built once with the matcher.
 pub struct Rules {
@@ -18,7 +28,7 @@ pub struct Rules {
 }
 
 impl Rules {
-    pub fn new() -> Result<Self, regex::Error> {
+    pub fn new() -> Result<Self, RuleError> {
         Ok(Rules { params: ParamRules::new()?, dates: DateRules::new()?, candidates: CandidateRules::new()? })
     }
 

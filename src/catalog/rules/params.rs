@@ -7,6 +7,8 @@ use regex::Regex;
 
 use super::super::text::{char_at, char_before};
 use super::super::value::{ParamCount, scale_decimal};
+use super::super::words::Words;
+use super::RuleError;
 
 /// A parameter figure found in a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,14 +62,19 @@ const NOT_PARAMS: &[&str] = &[
     "订单",
 ];
 
+/// Words that make a sentence talk about parameters.
+const PARAMETER_WORDS: &[&str] = &["参数", "parameter", "params", " sizes"];
+
 pub struct ParamRules {
+    words: Words,
     chinese: Regex,
     latin: Regex,
 }
 
 impl ParamRules {
-    pub fn new() -> Result<Self, regex::Error> {
+    pub fn new() -> Result<Self, RuleError> {
         Ok(ParamRules {
+            words: Words::folded(PARAMETER_WORDS)?,
             chinese: Regex::new(
                 r"(?P<over>超过|逾|大于|多于|超)?\s*(?:(?P<int>\d+)(?:\.(?P<frac>\d+))?\s*(?P<unit>万亿|亿|万)|(?P<mag>十亿|百亿|千亿|万亿)(?:级|量级)?)",
             )?,
@@ -81,7 +88,12 @@ impl ParamRules {
     /// tokens, and not part of a model name (`Qwen-7B` is a name).
     pub fn find(&self, sentence: &str) -> Vec<ParamHit> {
         let mut hits = Vec::new();
-        for caps in self.chinese.captures_iter(sentence) {
+        // Each pattern only where its units are: every Chinese figure has
+        // 亿 or 万, every Latin one a B, T or M (none of which has another
+        // case form under Unicode folding).
+        let chinese = sentence.contains(['亿', '万']);
+        let latin = sentence.bytes().any(|b| matches!(b, b'b' | b'B' | b't' | b'T' | b'm' | b'M'));
+        for caps in chinese.then(|| self.chinese.captures_iter(sentence)).into_iter().flatten() {
             let Some(whole) = caps.get(0) else { continue };
             let value = if let Some(mag) = caps.name("mag") {
                 if char_before(sentence, mag.start()).is_some_and(|c| c.is_ascii_digit() || c == '数') {
@@ -131,7 +143,7 @@ impl ParamRules {
                 hits.push(ParamHit { span: whole.range(), value, explicit });
             }
         }
-        for caps in self.latin.captures_iter(sentence) {
+        for caps in latin.then(|| self.latin.captures_iter(sentence)).into_iter().flatten() {
             let Some(whole) = caps.get(0) else { continue };
             let Some(first) = caps.name("over").or(caps.name("experts")).or(caps.name("int")) else {
                 continue;
@@ -165,6 +177,13 @@ impl ParamRules {
         hits.sort_by_key(|h| h.span.start);
         hits
     }
+
+    /// Does the sentence talk about parameters at all? Figures are only read
+    /// in sentences that do, so `投资10亿` or `1亿人` never become parameter
+    /// counts.
+    pub fn mentions_parameters(&self, sentence: &str) -> bool {
+        self.words.any_in(sentence)
+    }
 }
 
 /// `Some(true)` when 参数/parameters follows, `None` when money, people or
@@ -180,16 +199,6 @@ fn classify_tail(sentence: &str, end: usize) -> Option<bool> {
         return None;
     }
     Some(false)
-}
-
-/// Does the sentence talk about parameters at all? Figures are only read in
-/// sentences that do, so `投资10亿` or `1亿人` never become parameter counts.
-pub fn mentions_parameters(sentence: &str) -> bool {
-    if sentence.contains("参数") {
-        return true;
-    }
-    let lower = sentence.to_ascii_lowercase();
-    lower.contains("parameter") || lower.contains("params") || lower.contains(" sizes")
 }
 
 #[cfg(test)]
@@ -252,8 +261,9 @@ mod tests {
 
     #[test]
     fn sentence_filter() {
-        assert!(mentions_parameters("GPT-3 有1750亿参数"));
-        assert!(mentions_parameters("It has 7B Parameters"));
-        assert!(!mentions_parameters("微软投资10亿美元"));
+        let r = ParamRules::new().unwrap();
+        assert!(r.mentions_parameters("GPT-3 有1750亿参数"));
+        assert!(r.mentions_parameters("It has 7B Parameters"));
+        assert!(!r.mentions_parameters("微软投资10亿美元"));
     }
 }
