@@ -9,7 +9,7 @@ use regex::Regex;
 use super::companies::CompanyRules;
 use super::mention::{Known, Mention};
 use super::model::EntityKind;
-use super::rules::RuleError;
+use super::rule_error::RuleError;
 use super::words::Words;
 
 /// A candidate name seen in a sentence.

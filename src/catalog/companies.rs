@@ -13,7 +13,7 @@ use std::ops::Range;
 use regex::Regex;
 
 use super::mention::{Known, Mention};
-use super::rules::RuleError;
+use super::rule_error::RuleError;
 use super::words::Words;
 
 /// Endings that make a name a company's (Chinese, then Latin).

@@ -13,6 +13,7 @@ pub mod matcher;
 pub mod mention;
 pub mod model;
 pub mod reconcile;
+pub mod rule_error;
 pub mod rules;
 pub mod seed;
 mod seed_raw;

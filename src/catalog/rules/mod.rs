@@ -8,17 +8,8 @@ pub use dates::{DateHit, DateRules};
 pub use params::{ParamHit, ParamRules};
 
 use super::candidates::CandidateRules;
+pub use super::rule_error::RuleError;
 use super::value::ParamCount;
-
-/// A rule's pattern or word list that did not compile (a bug in a
-/// constant, caught by every test that builds a matcher).
-#[derive(Debug, thiserror::Error)]
-pub enum RuleError {
-    #[error("a rule's pattern did not compile")]
-    Pattern(#[from] regex::Error),
-    #[error("a rule's word list did not compile")]
-    Words(#[from] aho_corasick::BuildError),
-}
 
 /// The compiled rules; built once with the matcher.
 pub struct Rules {
