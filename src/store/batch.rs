@@ -19,7 +19,8 @@ use sea_orm::{DatabaseTransaction, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
 use super::catalog::{CatalogStoreError, CatalogWork, Ids, RecordedAnalysis, write_catalog_step};
-use super::record::{CheckRecord, Recorded, write_check};
+use super::entity::checks;
+use super::record::{CheckRecord, Recorded, insert_checks, write_check};
 use super::{Store, StoreError};
 use crate::types::SourceId;
 
@@ -89,13 +90,19 @@ async fn write_batch(store: &Store, jobs: &[Job]) -> Vec<Result<Recorded, StoreE
 async fn write_together(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
     let txn = store.write_txn().await?;
     let mut results = Vec::with_capacity(jobs.len());
+    let mut checks = Vec::with_capacity(jobs.len());
     let mut ids = BatchIds::default();
     for job in jobs {
         match write_one(store, &txn, &job.record, &mut ids).await {
             Err(e @ StoreError::Superseded(_)) => results.push(Err(e)),
-            other => results.push(Ok(other?)),
+            other => {
+                let (recorded, check) = other?;
+                checks.push(check);
+                results.push(Ok(recorded));
+            }
         }
     }
+    insert_checks(&txn, checks).await?;
     txn.commit().await?;
     Ok(results)
 }
@@ -106,7 +113,8 @@ impl Store {
     /// checks per transaction, each still atomic).
     pub async fn record_check(&self, rec: CheckRecord) -> Result<Recorded, StoreError> {
         let txn = self.write_txn().await?;
-        let recorded = write_one(self, &txn, &rec, &mut BatchIds::default()).await?;
+        let (recorded, check) = write_one(self, &txn, &rec, &mut BatchIds::default()).await?;
+        insert_checks(&txn, vec![check]).await?;
         txn.commit().await?;
         Ok(recorded)
     }
@@ -121,20 +129,22 @@ impl Store {
 struct BatchIds(Option<Ids>);
 
 /// Writes one check's rows and then, when it stored a new snapshot, its
-/// catalog step, on `txn` (the caller commits).
+/// catalog step, on `txn`; returns its check row for the caller to insert
+/// with the batch's (the caller commits).
 ///
 async fn write_one(
     store: &Store,
     txn: &DatabaseTransaction,
     rec: &CheckRecord,
     ids: &mut BatchIds,
-) -> Result<Recorded, StoreError> {
-    let mut recorded = write_check(txn, rec).await?;
+) -> Result<(Recorded, checks::ActiveModel), StoreError> {
+    let written = write_check(txn, rec).await?;
+    let mut recorded = written.recorded;
     if let (Some(snapshot_id), Some(work)) = (recorded.snapshot_id, &rec.catalog) {
         let step = catalog_step(store, txn, (rec.source_id, snapshot_id), work, ids).await?;
         recorded.catalog = Some(step.map_err(|e| e.to_string()));
     }
-    Ok(recorded)
+    Ok((recorded, written.check))
 }
 
 /// The catalog step in a savepoint: its failure rolls back the step alone

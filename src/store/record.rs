@@ -134,7 +134,6 @@ pub struct CheckRecord {
 
 #[derive(Debug, Clone, Default)]
 pub struct Recorded {
-    pub check_id: i64,
     pub snapshot_id: Option<i64>,
     pub change_ids: Vec<i64>,
     /// The catalog step's outcome, when the record carried one. A failed
@@ -198,13 +197,41 @@ impl Store {
     }
 }
 
-/// Writes one check's rows on `txn` (the caller commits).
+/// One check's rows written, but for its check row: the caller inserts the
+/// check rows of a batch together ([`insert_checks`]), in the same
+/// transaction.
+pub(crate) struct Written {
+    pub recorded: Recorded,
+    pub check: checks::ActiveModel,
+}
+
+/// How many check rows one statement inserts (9 values each: well under
+/// every backend's limit on bound parameters).
+const CHECKS_PER_STATEMENT: usize = 500;
+
+/// Inserts a batch's check rows, a few statements for all of them: an
+/// unchanged page's check is otherwise two round trips (its source, its
+/// check row), and on PostgreSQL the writer spends its time on round trips.
+pub(crate) async fn insert_checks<C: ConnectionTrait>(
+    txn: &C,
+    rows: Vec<checks::ActiveModel>,
+) -> Result<(), StoreError> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<checks::ActiveModel> = rows.by_ref().take(CHECKS_PER_STATEMENT).collect();
+        checks::Entity::insert_many(chunk).exec_without_returning(txn).await?;
+    }
+    Ok(())
+}
+
+/// Writes one check's rows on `txn` but for its check row, returned to be
+/// inserted by [`insert_checks`] (the caller commits).
 ///
 /// The source's guarded update comes first: a superseded check (another
 /// check of the source recorded since this one started) is refused before
 /// it has written anything, so a batch needs no savepoint per check to drop
 /// it. Any other error leaves rows behind: the caller rolls back.
-pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) -> Result<Recorded, StoreError> {
+pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) -> Result<Written, StoreError> {
     let now = rec.started_at;
     let u = &rec.update;
     let mut update = sources::Entity::update_many()
@@ -322,9 +349,7 @@ pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) 
         bytes: Set(i64::try_from(rec.bytes).unwrap_or(i64::MAX)),
         snapshot_id: Set(snapshot_id),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    };
 
     super::metrics::insert_metrics(txn, rec.source_id, now, &rec.metrics).await?;
 
@@ -367,7 +392,7 @@ pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) 
         next_seq += 1;
         change_ids.push(row.id);
     }
-    Ok(Recorded { check_id: check.id, snapshot_id, change_ids, catalog: None })
+    Ok(Written { recorded: Recorded { snapshot_id, change_ids, catalog: None }, check })
 }
 
 /// A snapshot row; metadata that is not JSON is corrupt data, reported as

@@ -237,6 +237,22 @@ async fn batched_records_stay_atomic(backend: Backend) {
         let s = store.get_source(&modelwatch::source::SourceRef::Id(sources[n].id)).await.unwrap();
         assert_eq!(s.last_snapshot_id, recorded.snapshot_id, "source {n} points at its new snapshot");
     }
+    // One check row per recorded check (a batch inserts its check rows
+    // together, at its end); the superseded record left none.
+    use sea_orm::ConnectionTrait;
+    let raw = sea_orm::Database::connect(&_db.url).await.unwrap();
+    let rows = raw
+        .query_all_raw(sea_orm::Statement::from_string(
+            raw.get_database_backend(),
+            "SELECT source_id, COUNT(*) AS n FROM checks GROUP BY source_id ORDER BY source_id",
+        ))
+        .await
+        .unwrap();
+    let counts: Vec<(i64, i64)> =
+        rows.iter().map(|r| (r.try_get::<i64>("", "source_id").unwrap(), r.try_get::<i64>("", "n").unwrap())).collect();
+    let expected: Vec<(i64, i64)> = sources.iter().map(|s| (s.id.0, 1)).collect();
+    assert_eq!(counts, expected, "source 0: its baseline check only; every other source: one");
+    raw.close().await.unwrap();
     // The superseded record left nothing: one snapshot (the baseline) for source 0.
     let hashes = store.recent_snapshot_hashes(sources[0].id, 10).await.unwrap();
     assert_eq!(hashes.len(), 1, "{hashes:?}");
