@@ -15,13 +15,10 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use modelwatch::source::{SourceOptions, normalize_url};
 use modelwatch::store::Store;
-use modelwatch::store::sources::NewSource;
-use modelwatch::types::SourceKind;
 
 use crate::both_backends;
-use crate::support::records::ok_record;
+use crate::support::records::{ok_record, page_source};
 use crate::support::{Backend, TestDb, init_crypto};
 
 /// Text that compresses poorly (as a page body's zstd frame does not
@@ -45,15 +42,7 @@ async fn large_records_do_not_stall(backend: Backend) {
     let now = Utc::now();
     let mut took = Vec::new();
     for i in 0..25u64 {
-        let new = NewSource {
-            url: normalize_url(&format!("https://example.com/article/{i}")).unwrap(),
-            kind: SourceKind::Page,
-            title: None,
-            tags: vec![],
-            schedule: None,
-            options: SourceOptions::default(),
-        };
-        let source = store.add_source(&new, now).await.unwrap();
+        let source = store.add_source(&page_source(usize::try_from(i).unwrap()), now).await.unwrap();
         // Distinct lengths: the test records key blobs by length.
         let body = noisy_text(i, 120_000 + usize::try_from(i).unwrap());
         let started = Instant::now();

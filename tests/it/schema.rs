@@ -12,7 +12,7 @@ use modelwatch::store::sources::NewSource;
 use modelwatch::types::SourceKind;
 
 use crate::both_backends;
-use crate::support::records::{after_snapshot, ok_record, raw_hash, with_change, with_metrics};
+use crate::support::records::{after_snapshot, ok_record, page_source, raw_hash, with_change, with_metrics};
 use crate::support::{Backend, TestDb, init_crypto};
 
 async fn open(backend: Backend) -> Option<(tempfile::TempDir, TestDb, Store)> {
@@ -188,17 +188,6 @@ async fn a_concurrent_check_is_recorded_once(backend: Backend) {
 }
 
 both_backends!(concurrent_check_on, a_concurrent_check_is_recorded_once);
-
-fn page_source(n: usize) -> NewSource {
-    NewSource {
-        url: normalize_url(&format!("https://www.qbitai.com/2023/05/{n}.html")).unwrap(),
-        kind: SourceKind::Page,
-        title: None,
-        tags: vec![],
-        schedule: None,
-        options: SourceOptions::default(),
-    }
-}
 
 /// Many checks share a transaction through the record writer, and each
 /// stays atomic: a superseded record in the middle of a batch rolls back

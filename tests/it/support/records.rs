@@ -1,11 +1,13 @@
 //! Check records for store-level tests, as the runner would write them.
 
 use chrono::{DateTime, Utc};
+use modelwatch::source::{SourceOptions, normalize_url};
 use modelwatch::store::metrics::MetricPoint;
 use modelwatch::store::record::{
     CheckOutcome, CheckRecord, CompressedBody, NewChange, NewSnapshot, SnapshotPointer, SourceUpdate,
 };
-use modelwatch::types::{SourceId, SourceStatus};
+use modelwatch::store::sources::NewSource;
+use modelwatch::types::{SourceId, SourceKind, SourceStatus};
 
 /// A successful check at `at` that stores `body` as a new snapshot (its raw
 /// body hashed by length, so tests can find it again).
@@ -75,4 +77,16 @@ pub fn after_snapshot(mut r: CheckRecord, current: Option<i64>) -> CheckRecord {
 pub fn with_change(mut r: CheckRecord, change: NewChange) -> CheckRecord {
     r.changes.push(change);
     r
+}
+
+/// The `n`th article page of a news site, as a new source.
+pub fn page_source(n: usize) -> NewSource {
+    NewSource {
+        url: normalize_url(&format!("https://www.qbitai.com/2023/05/{n}.html")).unwrap(),
+        kind: SourceKind::Page,
+        title: None,
+        tags: vec![],
+        schedule: None,
+        options: SourceOptions::default(),
+    }
 }
