@@ -11,6 +11,14 @@
 //! durable, and a process killed mid-batch loses only checks nobody was told
 //! about: their sources keep their old state and lease, and are checked again.
 //!
+//! A record that stores a new snapshot carries its catalog step (what the
+//! runner's analysis found in the text): it is written right after the
+//! check's rows, in a savepoint, so the catalog learns from every recorded
+//! snapshot exactly once, and a step that fails rolls back alone. The
+//! batch's check rows are inserted together at its end: an unchanged
+//! page's record is then one statement (its source's new state), which
+//! matters on PostgreSQL, where the writer's time is round trips.
+//!
 //! No timer: the first record waiting starts a transaction at once (no added
 //! latency when idle), and records that arrive while it is written form the
 //! next batch, so under load batches fill by themselves.
@@ -131,7 +139,6 @@ struct BatchIds(Option<Ids>);
 /// Writes one check's rows and then, when it stored a new snapshot, its
 /// catalog step, on `txn`; returns its check row for the caller to insert
 /// with the batch's (the caller commits).
-///
 async fn write_one(
     store: &Store,
     txn: &DatabaseTransaction,
