@@ -207,7 +207,7 @@ impl Runner {
         match self.catalog.prepare(obs.kind, text, &structured, self.clock.now()).await {
             Ok(work) => Some(work),
             Err(e) => {
-                tracing::warn!(error = %e, "Catalog step failed");
+                tracing::warn!(error = %e, "Cannot analyse the new text for the catalog; the check is recorded without its catalog step");
                 None
             }
         }
