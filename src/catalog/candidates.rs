@@ -372,7 +372,6 @@ fn named_in_context(matcher: &impl Known, sentence: &str, start: usize, mentions
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::catalog::Matcher;
 
     #[test]
     fn latin_shapes() {
@@ -391,8 +390,7 @@ mod tests {
 
     #[test]
     fn long_tokens_are_no_candidates() {
-        let catalog = crate::catalog::parse_seed(include_str!("../../config/catalog.toml")).unwrap();
-        let matcher = Matcher::new(&catalog.catalog).unwrap();
+        let matcher = crate::catalog::seed_tests::seed_matcher();
         let rules = CandidateRules::new().unwrap();
         let long = format!("GLM-4{}", "-Chat7B".repeat(600));
         let sentence = format!("智谱AI推出{long}大模型，同时发布GLM-5。");
@@ -425,8 +423,7 @@ mod tests {
 
     #[test]
     fn company_names_are_candidates() {
-        let catalog = crate::catalog::parse_seed(include_str!("../../config/catalog.toml")).unwrap();
-        let matcher = Matcher::new(&catalog.catalog).unwrap();
+        let matcher = crate::catalog::seed_tests::seed_matcher();
         let rules = CandidateRules::new().unwrap();
         let sentence = "据悉，星海智能发布了新一代模型，百度也宣布跟进。";
         let names: Vec<String> =

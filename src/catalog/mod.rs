@@ -25,7 +25,7 @@ pub mod version;
 pub mod words;
 
 #[cfg(test)]
-mod seed_tests;
+pub(crate) mod seed_tests;
 
 #[cfg(test)]
 mod analysis_tests;

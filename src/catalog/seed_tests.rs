@@ -15,6 +15,11 @@ pub(crate) fn seed() -> Seed {
     }
 }
 
+/// The matcher of the shipped seed, for tests across the crate.
+pub(crate) fn seed_matcher() -> Matcher {
+    Matcher::new(&seed().catalog).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// The rows of the document's table whose header line starts with `header`.
 fn table_rows(header: &str) -> Vec<Vec<String>> {
     let mut lines = DOCUMENT.lines().skip_while(|l| !l.starts_with(header)).skip(2);

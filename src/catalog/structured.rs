@@ -36,12 +36,7 @@ pub fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::parse_seed;
-
-    fn matcher() -> Matcher {
-        let seed = parse_seed(include_str!("../../config/catalog.toml")).unwrap_or_else(|e| panic!("{e}"));
-        Matcher::new(&seed.catalog).unwrap_or_else(|e| panic!("{e}"))
-    }
+    use crate::catalog::seed_tests::seed_matcher as matcher;
 
     #[test]
     fn a_family_prefix_is_not_the_model() {

@@ -233,12 +233,7 @@ pub(super) fn log_catalog_step(snapshot_id: i64, step: &Result<RecordedAnalysis,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::parse_seed;
-
-    fn matcher() -> Matcher {
-        let seed = parse_seed(include_str!("../../config/catalog.toml")).unwrap_or_else(|e| panic!("{e}"));
-        Matcher::new(&seed.catalog).unwrap_or_else(|e| panic!("{e}"))
-    }
+    use crate::catalog::seed_tests::seed_matcher as matcher;
 
     #[test]
     fn only_the_changed_lines_count_each_entity_once() {
