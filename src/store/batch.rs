@@ -166,44 +166,33 @@ async fn catalog_step(
     work: &CatalogWork,
     ids: &mut BatchIds,
 ) -> Result<Result<RecordedAnalysis, CatalogStoreError>, StoreError> {
-    let first = try_catalog_step(store, txn, (source, snapshot_id), work, ids).await?;
-    match first {
-        Ok(out) => Ok(Ok(out)),
-        Err(e) => {
-            tracing::debug!(error = %e, snapshot_id, "Catalog step failed; its savepoint is rolled back, trying once more");
-            try_catalog_step(store, txn, (source, snapshot_id), work, ids).await
-        }
-    }
-}
-
-/// One try of [`catalog_step`], in its own savepoint.
-async fn try_catalog_step(
-    store: &Store,
-    txn: &DatabaseTransaction,
-    (source, snapshot_id): (SourceId, i64),
-    work: &CatalogWork,
-    ids: &mut BatchIds,
-) -> Result<Result<RecordedAnalysis, CatalogStoreError>, StoreError> {
-    let savepoint = txn.begin().await?;
-    let step = async {
-        let mut step_ids = match &ids.0 {
-            Some(local) => local.clone(),
-            None => store.catalog_ids.get(&savepoint).await?,
+    let mut tries = 1;
+    loop {
+        let savepoint = txn.begin().await?;
+        let step = async {
+            let mut step_ids = match &ids.0 {
+                Some(local) => local.clone(),
+                None => store.catalog_ids.get(&savepoint).await?,
+            };
+            let out = write_catalog_step(&savepoint, &mut step_ids, &work.record(source, snapshot_id)).await?;
+            Ok::<_, CatalogStoreError>((out, step_ids))
         };
-        let out = write_catalog_step(&savepoint, &mut step_ids, &work.record(source, snapshot_id)).await?;
-        Ok::<_, CatalogStoreError>((out, step_ids))
-    };
-    match step.await {
-        Ok((out, step_ids)) => {
-            savepoint.commit().await?;
-            if ids.0.is_some() || !out.new_entities.is_empty() {
-                ids.0 = Some(step_ids);
+        match step.await {
+            Ok((out, step_ids)) => {
+                savepoint.commit().await?;
+                if ids.0.is_some() || !out.new_entities.is_empty() {
+                    ids.0 = Some(step_ids);
+                }
+                return Ok(Ok(out));
             }
-            Ok(Ok(out))
-        }
-        Err(e) => {
-            savepoint.rollback().await?;
-            Ok(Err(e))
+            Err(e) => {
+                savepoint.rollback().await?;
+                if tries == 2 {
+                    return Ok(Err(e));
+                }
+                tracing::debug!(error = %e, snapshot_id, "Catalog step failed; its savepoint is rolled back, trying once more");
+                tries += 1;
+            }
         }
     }
 }
