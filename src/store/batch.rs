@@ -14,21 +14,27 @@
 //! A record that stores a new snapshot carries its catalog step (what the
 //! runner's analysis found in the text): it is written right after the
 //! check's rows, in a savepoint, so the catalog learns from every recorded
-//! snapshot exactly once, and a step that fails rolls back alone. The
-//! batch's check rows are inserted together at its end: an unchanged
-//! page's record is then one statement (its source's new state), which
-//! matters on PostgreSQL, where the writer's time is round trips.
+//! snapshot exactly once, and a step that fails rolls back alone.
+//!
+//! On PostgreSQL the writer's time is round trips, so the statements a
+//! record needs are shared by its batch where they can be: the records that
+//! change nothing but their source's row (an unchanged page, a failed fetch)
+//! write their sources' new states in one statement for the batch, and the
+//! batch's check rows are inserted together at its end.
 //!
 //! No timer: the first record waiting starts a transaction at once (no added
 //! latency when idle), and records that arrive while it is written form the
 //! next batch, so under load batches fill by themselves.
+
+use std::collections::HashMap;
 
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
 use super::catalog::{CatalogStoreError, CatalogWork, Ids, RecordedAnalysis, write_catalog_step};
 use super::entity::checks;
-use super::record::{CheckRecord, Recorded, insert_checks, write_check};
+use super::record::{CheckRecord, Recorded, SnapshotPointer, check_row, insert_checks, write_check};
+use super::source_update::write_source_states;
 use super::{Store, StoreError};
 use crate::types::SourceId;
 
@@ -97,11 +103,24 @@ async fn write_batch(store: &Store, jobs: &[Job]) -> Vec<Result<Recorded, StoreE
 
 async fn write_together(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
     let txn = store.write_txn().await?;
+    let plain = plain_records(jobs);
+    let states: Vec<_> =
+        jobs.iter().zip(&plain).filter(|(_, p)| **p).map(|(job, _)| job.record.new_source_state(None)).collect();
+    let written = write_source_states(&txn, &states).await?;
+
     let mut results = Vec::with_capacity(jobs.len());
     let mut checks = Vec::with_capacity(jobs.len());
     let mut ids = BatchIds::default();
-    for job in jobs {
-        match write_one(store, &txn, &job.record, &mut ids).await {
+    for (job, plain) in jobs.iter().zip(plain) {
+        let rec = &job.record;
+        let written = if !plain {
+            write_one(store, &txn, rec, &mut ids).await
+        } else if written.contains(&rec.source_id.0) {
+            Ok((Recorded::default(), check_row(rec, None)))
+        } else {
+            Err(StoreError::Superseded(rec.source_id.0))
+        };
+        match written {
             Err(e @ StoreError::Superseded(_)) => results.push(Err(e)),
             other => {
                 let (recorded, check) = other?;
@@ -113,6 +132,28 @@ async fn write_together(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Record
     insert_checks(&txn, checks).await?;
     txn.commit().await?;
     Ok(results)
+}
+
+/// The records that change nothing but their source's row — no snapshot,
+/// no change, no metric: an unchanged page, a failed fetch. Their sources'
+/// rows are written by one statement for the batch. A source with two
+/// records in the batch is left to the one-by-one path, which keeps their
+/// order (the second is then superseded by the first).
+fn plain_records(jobs: &[Job]) -> Vec<bool> {
+    let mut per_source: HashMap<i64, usize> = HashMap::with_capacity(jobs.len());
+    for job in jobs {
+        *per_source.entry(job.record.source_id.0).or_default() += 1;
+    }
+    jobs.iter()
+        .map(|job| {
+            let rec = &job.record;
+            rec.snapshot.is_none()
+                && rec.changes.is_empty()
+                && rec.metrics.is_empty()
+                && rec.pointer == SnapshotPointer::Keep
+                && per_source[&rec.source_id.0] == 1
+        })
+        .collect()
 }
 
 impl Store {

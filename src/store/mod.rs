@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod record;
 pub mod references;
 pub mod settings;
+mod source_update;
 pub mod sources;
 
 pub use crashes::{DeadOwners, QUARANTINE_AFTER, Recovery};

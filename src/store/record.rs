@@ -8,8 +8,10 @@ use sha2::Digest as _;
 
 pub use super::entity::checks::CheckOutcome;
 use super::entity::{blobs, changes, checks, snapshots, sources};
+pub use super::source_update::SourceUpdate;
+use super::source_update::{NewSourceState, to_i32, write_source_states};
 use super::{Store, StoreError};
-use crate::types::{ChangeKind, ErrorKind, SourceId, SourceKind, SourceStatus};
+use crate::types::{ChangeKind, ErrorKind, SourceId};
 
 /// A raw body, already compressed (off the async threads) by the caller.
 #[derive(Debug, Clone)]
@@ -82,28 +84,6 @@ pub enum SnapshotPointer {
     Existing(i64),
 }
 
-/// The source's state after a check.
-#[derive(Debug, Clone)]
-pub struct SourceUpdate {
-    pub status: SourceStatus,
-    pub last_error_kind: Option<ErrorKind>,
-    pub last_error: Option<String>,
-    pub pending_status: Option<SourceStatus>,
-    pub pending_count: u32,
-    pub consecutive_failures: u32,
-    /// `None` keeps the stored value.
-    pub etag: Option<Option<String>>,
-    pub last_modified: Option<Option<String>>,
-    pub final_url: Option<String>,
-    /// Set only when the source has no title yet.
-    pub title: Option<String>,
-    /// The kind the response showed, when it differs from the stored one
-    /// (a `page` URL that serves a feed or a PDF): the source becomes that kind.
-    pub kind: Option<SourceKind>,
-    pub succeeded: bool,
-    pub next_check_at: DateTime<Utc>,
-}
-
 #[derive(Debug, Clone)]
 pub struct CheckRecord {
     pub source_id: SourceId,
@@ -132,6 +112,21 @@ pub struct CheckRecord {
     pub catalog: Option<super::catalog::CatalogWork>,
 }
 
+impl CheckRecord {
+    /// The source's row this record writes, the source then pointing at
+    /// `pointer` (`None`: where it pointed).
+    pub(crate) fn new_source_state(&self, pointer: Option<i64>) -> NewSourceState<'_> {
+        NewSourceState {
+            source: self.source_id,
+            checked_at: self.started_at,
+            update: &self.update,
+            release_lease: self.lease_owner.is_some(),
+            expected_snapshot: self.expected_snapshot,
+            pointer,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Recorded {
     pub snapshot_id: Option<i64>,
@@ -150,10 +145,6 @@ pub struct Snapshot {
     pub content_hash: String,
     pub text: String,
     pub meta: serde_json::Value,
-}
-
-fn to_i32(n: u32) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 impl Store {
@@ -233,64 +224,11 @@ pub(crate) async fn insert_checks<C: ConnectionTrait>(
 /// it. Any other error leaves rows behind: the caller rolls back.
 pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) -> Result<Written, StoreError> {
     let now = rec.started_at;
-    let u = &rec.update;
-    let mut update = sources::Entity::update_many()
-        // A pause that came in during the check wins.
-        .col_expr(
-            sources::Column::Status,
-            Expr::case(sources::Column::Status.eq(SourceStatus::Paused.as_str()), SourceStatus::Paused.as_str())
-                .finally(u.status.as_str())
-                .into(),
-        )
-        .col_expr(sources::Column::LastErrorKind, Expr::value(u.last_error_kind.map(|k| k.as_str())))
-        .col_expr(sources::Column::LastError, Expr::value(u.last_error.clone()))
-        .col_expr(sources::Column::PendingStatus, Expr::value(u.pending_status.map(|s| s.as_str())))
-        .col_expr(sources::Column::PendingCount, Expr::value(to_i32(u.pending_count)))
-        .col_expr(sources::Column::ConsecutiveFailures, Expr::value(to_i32(u.consecutive_failures)))
-        .col_expr(sources::Column::LastCheckedAt, Expr::value(now))
-        // The check ended: whatever took the process down before, it
-        // was not this source's check now.
-        .col_expr(sources::Column::CrashCount, Expr::value(0))
-        .col_expr(sources::Column::NextCheckAt, Expr::value(u.next_check_at))
-        .col_expr(sources::Column::UpdatedAt, Expr::value(now));
-    if let Some(etag) = &u.etag {
-        update = update.col_expr(sources::Column::Etag, Expr::value(etag.clone()));
-    }
-    if let Some(lm) = &u.last_modified {
-        update = update.col_expr(sources::Column::LastModified, Expr::value(lm.clone()));
-    }
-    if let Some(final_url) = &u.final_url {
-        update = update.col_expr(sources::Column::FinalUrl, Expr::value(final_url.clone()));
-    }
-    if u.succeeded {
-        update = update.col_expr(sources::Column::LastOkAt, Expr::value(now));
-    }
-    if let Some(kind) = u.kind {
-        update = update.col_expr(sources::Column::Kind, Expr::value(kind.as_str()));
-    }
-    if let SnapshotPointer::Existing(id) = rec.pointer {
-        update = update.col_expr(sources::Column::LastSnapshotId, Expr::value(id));
-    }
-    if rec.lease_owner.is_some() {
-        update = update
-            .col_expr(sources::Column::LeaseOwner, Expr::value(Option::<String>::None))
-            .col_expr(sources::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
-    }
-    if let Some(title) = &u.title {
-        // Set only when the source has none yet.
-        update = update.col_expr(
-            sources::Column::Title,
-            Expr::case(sources::Column::Title.is_null(), title.clone())
-                .finally(Expr::col(sources::Column::Title))
-                .into(),
-        );
-    }
-    let current = match rec.expected_snapshot {
-        Some(id) => sources::Column::LastSnapshotId.eq(id),
-        None => sources::Column::LastSnapshotId.is_null(),
+    let pointer = match rec.pointer {
+        SnapshotPointer::Existing(id) => Some(id),
+        SnapshotPointer::Keep | SnapshotPointer::New => None,
     };
-    let updated = update.filter(sources::Column::Id.eq(rec.source_id.0)).filter(current).exec(txn).await?;
-    if updated.rows_affected == 0 {
+    if !write_source_states(txn, &[rec.new_source_state(pointer)]).await?.contains(&rec.source_id.0) {
         return Err(StoreError::Superseded(rec.source_id.0));
     }
 
@@ -338,18 +276,7 @@ pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) 
         }
     }
 
-    let check = checks::ActiveModel {
-        source_id: Set(rec.source_id.0),
-        started_at: Set(now),
-        duration_ms: Set(i64::try_from(rec.duration_ms).unwrap_or(i64::MAX)),
-        outcome: Set(rec.outcome),
-        http_status: Set(rec.http_status.map(i32::from)),
-        error_kind: Set(rec.error_kind.map(|k| k.as_str().to_owned())),
-        message: Set(rec.message.clone()),
-        bytes: Set(i64::try_from(rec.bytes).unwrap_or(i64::MAX)),
-        snapshot_id: Set(snapshot_id),
-        ..Default::default()
-    };
+    let check = check_row(rec, snapshot_id);
 
     super::metrics::insert_metrics(txn, rec.source_id, now, &rec.metrics).await?;
 
@@ -393,6 +320,22 @@ pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) 
         change_ids.push(row.id);
     }
     Ok(Written { recorded: Recorded { snapshot_id, change_ids, catalog: None }, check })
+}
+
+/// The check row of `rec`, pointing at the snapshot it stored, if any.
+pub(crate) fn check_row(rec: &CheckRecord, snapshot_id: Option<i64>) -> checks::ActiveModel {
+    checks::ActiveModel {
+        source_id: Set(rec.source_id.0),
+        started_at: Set(rec.started_at),
+        duration_ms: Set(i64::try_from(rec.duration_ms).unwrap_or(i64::MAX)),
+        outcome: Set(rec.outcome),
+        http_status: Set(rec.http_status.map(i32::from)),
+        error_kind: Set(rec.error_kind.map(|k| k.as_str().to_owned())),
+        message: Set(rec.message.clone()),
+        bytes: Set(i64::try_from(rec.bytes).unwrap_or(i64::MAX)),
+        snapshot_id: Set(snapshot_id),
+        ..Default::default()
+    }
 }
 
 /// A snapshot row; metadata that is not JSON is corrupt data, reported as

@@ -12,7 +12,9 @@ use modelwatch::store::sources::NewSource;
 use modelwatch::types::SourceKind;
 
 use crate::both_backends;
-use crate::support::records::{after_snapshot, ok_record, page_source, raw_hash, with_change, with_metrics};
+use crate::support::records::{
+    after_snapshot, ok_record, page_source, raw_hash, unchanged_record, with_change, with_metrics,
+};
 use crate::support::{Backend, TestDb, init_crypto};
 
 async fn open(backend: Backend) -> Option<(tempfile::TempDir, TestDb, Store)> {
@@ -250,6 +252,134 @@ async fn batched_records_stay_atomic(backend: Backend) {
 }
 
 both_backends!(batched_records_on, batched_records_stay_atomic);
+
+/// The records of a batch that change only their source's row (an unchanged
+/// page, a failed fetch) are written by one statement: each still gets its
+/// own new state, a pause or a title already there wins, a stale record is
+/// superseded alone, and a source with two records in the batch keeps their
+/// order.
+async fn unchanged_records_share_one_update(backend: Backend) {
+    use modelwatch::source::SourceRef;
+    use modelwatch::store::StoreError;
+    use modelwatch::store::record::CheckOutcome;
+    use modelwatch::types::{ErrorKind, SourceStatus};
+    let Some((_dir, db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    let t0 = Utc::now() - chrono::Duration::hours(2);
+    let mut sources = Vec::new();
+    let mut base = Vec::new();
+    for n in 0..6 {
+        let s = store.add_source(&page_source(n), t0).await.unwrap();
+        let mut rec = ok_record(s.id, t0, &format!("基线 {}", "字".repeat(n + 1)));
+        if n == 2 {
+            rec.update.etag = Some(Some("\"e1\"".to_owned()));
+            rec.update.title = Some("原标题".to_owned());
+        }
+        base.push(store.record_check(rec).await.unwrap().snapshot_id);
+        sources.push(s);
+    }
+    let paused = store.get_source(&SourceRef::Id(sources[3].id)).await.unwrap();
+    store.set_paused(&paused, true, t0).await.unwrap();
+    let claimed = store.claim_due(t0 + chrono::Duration::hours(3), "w1", Duration::from_secs(600), 10).await.unwrap();
+    assert!(claimed.iter().any(|s| s.id == sources[0].id), "source 0 is leased to w1");
+
+    let t1 = Utc::now();
+    let next = t1 + chrono::Duration::hours(1);
+    let at = |n: usize| {
+        let mut r = unchanged_record(sources[n].id, t1, base[n]);
+        r.update.next_check_at = next;
+        r
+    };
+    let mut r0 = at(0);
+    r0.update.etag = Some(Some("\"e2\"".to_owned()));
+    r0.update.title = Some("新标题".to_owned());
+    r0.lease_owner = Some("w1".to_owned());
+    let mut r1 = at(1);
+    r1.outcome = CheckOutcome::Failing;
+    r1.http_status = None;
+    r1.error_kind = Some(ErrorKind::Timeout);
+    r1.update.status = SourceStatus::Failing;
+    r1.update.last_error_kind = Some(ErrorKind::Timeout);
+    r1.update.last_error = Some("timed out after 30 s".to_owned());
+    r1.update.consecutive_failures = 1;
+    r1.update.succeeded = false;
+    let mut r2 = at(2);
+    r2.update.title = Some("不该替换".to_owned());
+    r2.update.kind = Some(SourceKind::Feed);
+    let r3 = at(3);
+    let r4 = after_snapshot(at(4), None);
+    let r5a = after_snapshot(ok_record(sources[5].id, t1, "新正文"), base[5]);
+    let r5b = at(5);
+
+    let writer = modelwatch::store::batch::RecordWriter::spawn(store.clone(), 64);
+    // Polled in order, so queued in order: one batch, or a few in this order.
+    let results = futures::future::join_all([r0, r1, r2, r3, r4, r5a, r5b].into_iter().map(|r| {
+        let writer = writer.clone();
+        async move { writer.record(r).await }
+    }))
+    .await;
+    for (n, result) in results.iter().enumerate().take(4) {
+        let recorded = result.as_ref().unwrap_or_else(|e| panic!("record {n}: {e}"));
+        assert_eq!(recorded.snapshot_id, None, "record {n}");
+    }
+    assert!(matches!(results[4], Err(StoreError::Superseded(_))), "{:?}", results[4]);
+    assert!(results[5].as_ref().unwrap().snapshot_id.is_some());
+    assert!(matches!(results[6], Err(StoreError::Superseded(_))), "{:?}", results[6]);
+
+    let get = |n: usize| {
+        let store = store.clone();
+        let id = sources[n].id;
+        async move { store.get_source(&SourceRef::Id(id)).await.unwrap() }
+    };
+    let close = |a: Option<chrono::DateTime<Utc>>, b: chrono::DateTime<Utc>| {
+        a.is_some_and(|a| (a - b).num_milliseconds().abs() < 1000)
+    };
+    let s0 = get(0).await;
+    assert_eq!(s0.etag.as_deref(), Some("\"e2\""));
+    assert_eq!(s0.title.as_deref(), Some("新标题"), "a source with no title takes the page's");
+    assert_eq!(s0.last_snapshot_id, base[0], "an unchanged page keeps its snapshot");
+    assert_eq!(s0.status, SourceStatus::Ok);
+    assert!(close(s0.last_checked_at, t1), "{:?}", s0.last_checked_at);
+    assert!(close(Some(s0.next_check_at), next), "{:?}", s0.next_check_at);
+    let s1 = get(1).await;
+    assert_eq!(s1.status, SourceStatus::Failing);
+    assert_eq!(s1.last_error_kind, Some(ErrorKind::Timeout));
+    assert_eq!(s1.last_error.as_deref(), Some("timed out after 30 s"));
+    assert_eq!(s1.consecutive_failures, 1);
+    assert_eq!(s1.last_snapshot_id, base[1]);
+    let s2 = get(2).await;
+    assert_eq!(s2.etag.as_deref(), Some("\"e1\""), "no validator in the response keeps the stored one");
+    assert_eq!(s2.title.as_deref(), Some("原标题"), "a title already there wins");
+    assert_eq!(s2.kind, SourceKind::Feed);
+    let s3 = get(3).await;
+    assert_eq!(s3.status, SourceStatus::Paused, "a pause during the check wins");
+    assert!(close(s3.last_checked_at, t1));
+    let s4 = get(4).await;
+    assert!(close(s4.last_checked_at, t0), "the superseded record wrote nothing: {:?}", s4.last_checked_at);
+    let s5 = get(5).await;
+    assert_eq!(s5.last_snapshot_id, results[5].as_ref().unwrap().snapshot_id);
+
+    use sea_orm::ConnectionTrait;
+    let raw = sea_orm::Database::connect(&db.url).await.unwrap();
+    let rows = raw
+        .query_all_raw(sea_orm::Statement::from_string(
+            raw.get_database_backend(),
+            "SELECT s.id, s.lease_owner, (SELECT COUNT(*) FROM checks c WHERE c.source_id = s.id) AS n \
+             FROM sources s ORDER BY s.id",
+        ))
+        .await
+        .unwrap();
+    let rows: Vec<(i64, Option<String>, i64)> = rows
+        .iter()
+        .map(|r| (r.try_get("", "id").unwrap(), r.try_get("", "lease_owner").unwrap(), r.try_get("", "n").unwrap()))
+        .collect();
+    let checks: Vec<i64> = rows.iter().map(|r| r.2).collect();
+    assert_eq!(checks, [2, 2, 2, 2, 1, 2], "one check row per recorded check, none for a superseded one");
+    assert_eq!(rows[0].1, None, "the check released its lease");
+    raw.close().await.unwrap();
+}
+
+both_backends!(unchanged_records_on, unchanged_records_share_one_update);
 
 /// `check --all` walks the sources in pages; every active source is seen once.
 async fn sources_come_in_pages(backend: Backend) {

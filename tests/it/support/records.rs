@@ -90,3 +90,13 @@ pub fn page_source(n: usize) -> NewSource {
         options: SourceOptions::default(),
     }
 }
+
+/// The record of a check that found its page as it was (no snapshot, no
+/// change), started from snapshot `current`.
+pub fn unchanged_record(source: SourceId, at: DateTime<Utc>, current: Option<i64>) -> CheckRecord {
+    let mut r = after_snapshot(ok_record(source, at, ""), current);
+    r.snapshot = None;
+    r.pointer = SnapshotPointer::Keep;
+    r.bytes = 0;
+    r
+}

@@ -1,0 +1,194 @@
+//! A source's new state after its check: one guarded UPDATE for any number
+//! of checked sources.
+//!
+//! An unchanged page's record is this update and nothing else (its check
+//! row is inserted with its batch's), so on PostgreSQL, where the writer's
+//! time is round trips, a batch of unchanged pages costs one statement
+//! instead of one per page. The statement is the same on both backends:
+//! a `WITH v(…) AS (VALUES …)` of the new states and an `UPDATE … FROM v`,
+//! which SQLite has since 3.33 and its `RETURNING` since 3.35.
+//!
+//! The guard is the source's current snapshot: a row is updated only if its
+//! `last_snapshot_id` is still the one its check started from, and the ids
+//! returned are the records that were written. A record whose id is missing
+//! was superseded (another check of the source was recorded since this one
+//! started) and writes nothing.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+
+use super::StoreError;
+use crate::types::{ErrorKind, SourceId, SourceKind, SourceStatus};
+
+/// The source's state after a check.
+#[derive(Debug, Clone)]
+pub struct SourceUpdate {
+    pub status: SourceStatus,
+    pub last_error_kind: Option<ErrorKind>,
+    pub last_error: Option<String>,
+    pub pending_status: Option<SourceStatus>,
+    pub pending_count: u32,
+    pub consecutive_failures: u32,
+    /// `None` keeps the stored value.
+    pub etag: Option<Option<String>>,
+    pub last_modified: Option<Option<String>>,
+    pub final_url: Option<String>,
+    /// Set only when the source has no title yet.
+    pub title: Option<String>,
+    /// The kind the response showed, when it differs from the stored one
+    /// (a `page` URL that serves a feed or a PDF): the source becomes that kind.
+    pub kind: Option<SourceKind>,
+    pub succeeded: bool,
+    pub next_check_at: DateTime<Utc>,
+}
+
+/// One source's row to write after its check.
+pub(crate) struct NewSourceState<'a> {
+    pub source: SourceId,
+    pub checked_at: DateTime<Utc>,
+    pub update: &'a SourceUpdate,
+    /// The check ran under a lease: release it.
+    pub release_lease: bool,
+    /// The snapshot the check started from: the row is written only if it
+    /// is still the source's current one.
+    pub expected_snapshot: Option<i64>,
+    /// The snapshot the source now points at, when that is decided before
+    /// the update (an older snapshot the page returned to); `None` keeps it.
+    pub pointer: Option<i64>,
+}
+
+/// The columns of `v`, each with its PostgreSQL type: a `VALUES` list of
+/// bound parameters has no types of its own there (a column of NULLs would
+/// be text, and text is not assignable to a timestamp).
+const COLUMNS: [(&str, &str); 20] = [
+    ("source_id", "bigint"),
+    ("status", "text"),
+    ("last_error_kind", "text"),
+    ("last_error", "text"),
+    ("pending_status", "text"),
+    ("pending_count", "integer"),
+    ("consecutive_failures", "integer"),
+    ("checked_at", "timestamptz"),
+    ("next_check_at", "timestamptz"),
+    ("set_etag", "boolean"),
+    ("etag", "text"),
+    ("set_last_modified", "boolean"),
+    ("last_modified", "text"),
+    ("final_url", "text"),
+    ("succeeded", "boolean"),
+    ("kind", "text"),
+    ("pointer", "bigint"),
+    ("clear_lease", "boolean"),
+    ("title", "text"),
+    ("expected", "bigint"),
+];
+
+/// Rows per statement: 20 parameters each, well under SQLite's 32,766 and
+/// PostgreSQL's 65,535 bound parameters.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// What each column becomes. A pause that came in during the check wins;
+/// `None` fields of the update keep the stored value; the title is set only
+/// when the source has none; the check ended, so whatever took the process
+/// down before was not this source's check (`crash_count = 0`).
+const SET: &str = "status = CASE WHEN sources.status = 'paused' THEN sources.status ELSE v.status END, \
+    last_error_kind = v.last_error_kind, \
+    last_error = v.last_error, \
+    pending_status = v.pending_status, \
+    pending_count = v.pending_count, \
+    consecutive_failures = v.consecutive_failures, \
+    last_checked_at = v.checked_at, \
+    crash_count = 0, \
+    next_check_at = v.next_check_at, \
+    updated_at = v.checked_at, \
+    etag = CASE WHEN v.set_etag THEN v.etag ELSE sources.etag END, \
+    last_modified = CASE WHEN v.set_last_modified THEN v.last_modified ELSE sources.last_modified END, \
+    final_url = COALESCE(v.final_url, sources.final_url), \
+    last_ok_at = CASE WHEN v.succeeded THEN v.checked_at ELSE sources.last_ok_at END, \
+    kind = COALESCE(v.kind, sources.kind), \
+    last_snapshot_id = COALESCE(v.pointer, sources.last_snapshot_id), \
+    lease_owner = CASE WHEN v.clear_lease THEN NULL ELSE sources.lease_owner END, \
+    lease_until = CASE WHEN v.clear_lease THEN NULL ELSE sources.lease_until END, \
+    title = COALESCE(sources.title, v.title)";
+
+/// The guard: the source's current snapshot is still the one the check
+/// started from (both may be "none yet").
+const CURRENT: &str = "(sources.last_snapshot_id = v.expected \
+    OR (sources.last_snapshot_id IS NULL AND v.expected IS NULL))";
+
+/// Writes each source's new state, guarded; returns the ids of the sources
+/// written.
+///
+/// Each source may appear once: with two states for one source, which one
+/// its row takes would be up to the database.
+pub(crate) async fn write_source_states<C: ConnectionTrait>(
+    txn: &C,
+    records: &[NewSourceState<'_>],
+) -> Result<HashSet<i64>, StoreError> {
+    let backend = txn.get_database_backend();
+    let mut written = HashSet::with_capacity(records.len());
+    for chunk in records.chunks(ROWS_PER_STATEMENT) {
+        let stmt = statement(backend, chunk);
+        for row in txn.query_all_raw(stmt).await? {
+            written.insert(row.try_get::<i64>("", "id")?);
+        }
+    }
+    Ok(written)
+}
+
+fn statement(backend: DbBackend, records: &[NewSourceState<'_>]) -> Statement {
+    let names: Vec<&str> = COLUMNS.iter().map(|(name, _)| *name).collect();
+    let mut sql = format!("WITH v ({}) AS (VALUES ", names.join(", "));
+    let mut values: Vec<Value> = Vec::with_capacity(records.len() * COLUMNS.len());
+    for (n, state) in records.iter().enumerate() {
+        sql.push_str(if n == 0 { "(" } else { ", (" });
+        for (c, (_, ty)) in COLUMNS.iter().enumerate() {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                DbBackend::Postgres => sql.push_str(&format!("${}::{ty}", values.len() + c + 1)),
+                _ => sql.push('?'),
+            }
+        }
+        sql.push(')');
+        values.extend(row(state));
+    }
+    sql.push_str(&format!(
+        ") UPDATE sources SET {SET} FROM v WHERE sources.id = v.source_id AND {CURRENT} RETURNING id"
+    ));
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// One state's values, in the order of [`COLUMNS`].
+fn row(state: &NewSourceState<'_>) -> [Value; 20] {
+    let u = state.update;
+    [
+        state.source.0.into(),
+        u.status.as_str().into(),
+        u.last_error_kind.map(|k| k.as_str()).into(),
+        u.last_error.clone().into(),
+        u.pending_status.map(|s| s.as_str()).into(),
+        to_i32(u.pending_count).into(),
+        to_i32(u.consecutive_failures).into(),
+        state.checked_at.into(),
+        u.next_check_at.into(),
+        u.etag.is_some().into(),
+        u.etag.clone().flatten().into(),
+        u.last_modified.is_some().into(),
+        u.last_modified.clone().flatten().into(),
+        u.final_url.clone().into(),
+        u.succeeded.into(),
+        u.kind.map(|k| k.as_str()).into(),
+        state.pointer.into(),
+        state.release_lease.into(),
+        u.title.clone().into(),
+        state.expected_snapshot.into(),
+    ]
+}
+
+pub(crate) fn to_i32(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
