@@ -207,7 +207,7 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
             login_to_read = config.web.login_to_read,
             "Web view ready"
         );
-        tracker.spawn(crate::web::serve(listener, state, shutdown.clone()));
+        tracker.spawn(crate::web::serve(listener, state, crate::web::LIMITS, shutdown.clone()));
     }
     let heartbeat = crate::ops::watchdog::Heartbeat::new();
     heartbeat.beat();

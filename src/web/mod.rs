@@ -28,6 +28,7 @@ use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::WebConfig;
+use crate::listener::Limits;
 use crate::store::Store;
 
 pub use auth::SESSION_COOKIE;
@@ -35,6 +36,9 @@ pub use error::PageError;
 
 /// The largest request body read (a review form is a few hundred bytes).
 const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// What the web view's listener allows a client.
+pub const LIMITS: Limits = Limits::web(MAX_BODY_BYTES);
 
 /// What every handler sees; cheap to clone.
 #[derive(Clone)]
@@ -96,11 +100,10 @@ pub fn router(state: WebState) -> Router {
         .with_state(state)
 }
 
-/// Serves the web view on `listener` until `shutdown`.
-pub async fn serve(listener: tokio::net::TcpListener, state: WebState, shutdown: CancellationToken) {
-    if let Err(e) = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await {
-        tracing::error!(error = %e, "Web server failed");
-    }
+/// Serves the web view on `listener` within `limits` ([`LIMITS`] in the
+/// daemon) until `shutdown`.
+pub async fn serve(listener: tokio::net::TcpListener, state: WebState, limits: Limits, shutdown: CancellationToken) {
+    crate::listener::serve(listener, router(state), limits, shutdown, "web").await;
 }
 
 const STYLE: &str = include_str!("templates/style.css");
