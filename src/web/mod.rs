@@ -13,6 +13,7 @@ mod catalog;
 mod changes;
 mod error;
 mod form;
+mod login_budget;
 mod pages;
 mod references;
 mod sources;
@@ -33,6 +34,7 @@ use crate::store::Store;
 
 pub use auth::SESSION_COOKIE;
 pub use error::PageError;
+pub use login_budget::LoginLimits;
 
 /// The largest request body read (a review form is a few hundred bytes).
 const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -51,12 +53,16 @@ struct Inner {
     config: WebConfig,
     pages: pages::Pages,
     sessions: auth::Sessions,
+    login_budget: login_budget::LoginBudget,
 }
 
 impl WebState {
-    pub fn new(store: Store, config: WebConfig) -> Result<WebState, PageError> {
+    /// The web view's state; `login` sizes each client's budget of failed
+    /// logins (`LoginLimits::default()` in the daemon).
+    pub fn new(store: Store, config: WebConfig, login: LoginLimits) -> Result<WebState, PageError> {
         let sessions = auth::Sessions::new(config.session_ttl);
-        Ok(WebState { inner: Arc::new(Inner { store, pages: pages::Pages::new()?, sessions, config }) })
+        let login_budget = login_budget::LoginBudget::new(login);
+        Ok(WebState { inner: Arc::new(Inner { store, pages: pages::Pages::new()?, sessions, login_budget, config }) })
     }
 
     fn store(&self) -> &Store {

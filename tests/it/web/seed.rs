@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use modelwatch::config::{Config, Overrides};
 use modelwatch::listener::Limits;
 use modelwatch::store::Store;
+use modelwatch::web::LoginLimits;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -116,16 +117,16 @@ impl Drop for Served {
 }
 
 pub async fn serve(mw: &Mw, web_toml: &str) -> Served {
-    serve_within(mw, web_toml, modelwatch::web::LIMITS).await
+    serve_within(mw, web_toml, modelwatch::web::LIMITS, LoginLimits::default()).await
 }
 
-/// [`serve`] with the listener's `limits` a test chooses.
-pub async fn serve_within(mw: &Mw, web_toml: &str, limits: Limits) -> Served {
+/// [`serve`] with the listener's `limits` and the `login` budget a test chooses.
+pub async fn serve_within(mw: &Mw, web_toml: &str, limits: Limits, login: LoginLimits) -> Served {
     let env: BTreeMap<String, String> = [("MODELWATCH_WEB_TOKEN".to_owned(), TOKEN.to_owned())].into_iter().collect();
     let overrides = Overrides { env, database_url: Some(mw.db.url.clone()) };
     let config = Config::from_toml(web_toml, "web test", mw.path().to_path_buf(), &overrides).unwrap();
     let store = Store::connect(&mw.db.url, 2).await.unwrap();
-    let state = modelwatch::web::WebState::new(store, config.web.clone()).unwrap();
+    let state = modelwatch::web::WebState::new(store, config.web.clone(), login).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let stop = CancellationToken::new();

@@ -8,6 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use modelwatch::listener::Limits;
+use modelwatch::web::LoginLimits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -20,7 +21,7 @@ const WEB: &str = "[web]\nlisten = \"127.0.0.1:0\"\n";
 async fn served(limits: Limits) -> (Mw, Served) {
     let mw = Mw::new(Backend::Sqlite).await.unwrap();
     mw.init().await;
-    let served = serve_within(&mw, WEB, limits).await;
+    let served = serve_within(&mw, WEB, limits, LoginLimits::default()).await;
     (mw, served)
 }
 
