@@ -28,7 +28,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -64,6 +64,9 @@ pub const WEB_MAX_CONNECTIONS: usize = 256;
 /// Connections open at once on the ops listener: a Prometheus scraper and
 /// a health probe or two.
 pub const OPS_MAX_CONNECTIONS: usize = 32;
+
+/// How often a full listener says so.
+const FULL_WARNING_EVERY: Duration = Duration::from_secs(60);
 
 /// What one listener allows a client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,16 +117,27 @@ pub async fn serve(
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_read);
     let cap = connection_cap(limits.max_connections);
-    tracing::debug!(listener = what, max_connections = cap, "Listener limits");
+    tracing::debug!(listener = %what, max_connections = cap, "Listener limits");
     let slots = Arc::new(Semaphore::new(cap));
     let connections = TaskTracker::new();
+    let mut warned_full: Option<Instant> = None;
     loop {
-        let slot = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            slot = slots.clone().acquire_owned() => match slot {
-                Ok(slot) => slot,
-                Err(_) => break, // never closed
-            },
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                // Said at most once a minute: a flood would otherwise flood the log too.
+                if warned_full.is_none_or(|at| at.elapsed() >= FULL_WARNING_EVERY) {
+                    warned_full = Some(Instant::now());
+                    tracing::warn!(listener = %what, max_connections = cap, "Listener full; new connections wait");
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    slot = slots.clone().acquire_owned() => match slot {
+                        Ok(slot) => slot,
+                        Err(_) => break, // never closed
+                    },
+                }
+            }
         };
         let (stream, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -153,7 +167,7 @@ pub async fn serve(
             };
             if let Err(e) = result {
                 // Timeouts and clients that hang up are routine: not a warning.
-                tracing::debug!(listener = what, %peer, error = %e, "Connection ended with an error");
+                tracing::debug!(listener = %what, %peer, error = %e, "Connection ended with an error");
             }
             drop(slot);
         });
@@ -178,7 +192,7 @@ async fn accept_failed(what: &'static str, e: &std::io::Error, shutdown: &Cancel
     if matches!(e.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset) {
         return;
     }
-    tracing::warn!(listener = what, error = %e, "Cannot accept a connection");
+    tracing::warn!(listener = %what, error = %e, "Cannot accept a connection");
     tokio::select! {
         _ = shutdown.cancelled() => {}
         _ = tokio::time::sleep(Duration::from_secs(1)) => {}

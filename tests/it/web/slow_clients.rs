@@ -180,14 +180,21 @@ async fn the_ops_endpoints_answer_while_the_web_view_is_flooded() {
         .map(|a| a.split_whitespace().next().unwrap_or("").to_owned())
         .expect("the web view logs its address");
 
-    let mut flood = Vec::new();
-    for _ in 0..300 {
-        let mut s = TcpStream::connect(&web).await.unwrap();
-        let _ = s.write_all(b"GET /changes HTTP/1.1\r\n").await;
-        flood.push(s);
-    }
+    // 300 slow clients at once. Past the cap and the kernel's backlog, a
+    // connect waits for its SYN to be answered: each holds its stream in
+    // its task, so none of them waits on another.
+    let flood: Vec<_> = (0..300)
+        .map(|_| {
+            let web = web.clone();
+            tokio::spawn(async move {
+                let mut s = TcpStream::connect(&web).await.ok()?;
+                s.write_all(b"GET /changes HTTP/1.1\r\n").await.ok()?;
+                Some(s)
+            })
+        })
+        .collect();
     // Time for the daemon to accept what it will.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
     for path in ["/healthz", "/readyz"] {
         let res = client.get(format!("http://127.0.0.1:{ops_port}{path}")).send().await;
@@ -195,9 +202,14 @@ async fn the_ops_endpoints_answer_while_the_web_view_is_flooded() {
         assert_eq!(res.status(), 200, "{path}");
     }
 
+    // The operator is told, naming the listener and its cap (a quarter of 200).
+    let told =
+        wait_for(&rx, &["Listener full", "listener=web", "max_connections=50"], &mut seen, Duration::from_secs(5));
+    assert!(told, "{}", seen.join("\n"));
+
     // Shutdown is not held up by the flood past the header timeout.
     sigterm(&child);
     let code = tokio::task::spawn_blocking(move || wait_exit(&mut child, Duration::from_secs(25))).await.unwrap();
     assert_eq!(code, Some(0));
-    drop(flood);
+    flood.iter().for_each(tokio::task::JoinHandle::abort);
 }
