@@ -15,6 +15,11 @@
 //!   next request), so it is the idle keep-alive timeout too;
 //! - a request body must arrive whole within [`Limits::body_read`] (a total,
 //!   not a gap between bytes: a body that trickles is refused with 408);
+//! - a connection lives at most [`Limits::lifetime`]: then it is asked to
+//!   close after its current response, and dropped if that response is not
+//!   out within [`Limits::header_read`] (reading is bounded by the timeouts
+//!   above, writing is not: a client that stops reading its responses
+//!   would otherwise hold the connection for ever);
 //! - at most [`Limits::max_connections`] connections are open at once per
 //!   listener, and never more than a quarter of the file descriptors the
 //!   process may open (so a flood of one listener leaves room for the
@@ -55,6 +60,11 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// bytes), so 10 s asks for less than 2 KB/s.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long one connection may live. A page view takes well under a
+/// second, and a browser that keeps its connection longer simply opens
+/// another one.
+pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(300);
+
 /// Connections open at once on the web view. One analyst's browser opens
 /// six; the cap keeps a flood inside the usual soft limit of 1,024 file
 /// descriptors, which the fetcher, the database pool and the ops listener
@@ -75,6 +85,8 @@ pub struct Limits {
     pub header_read: Duration,
     /// For a whole request body.
     pub body_read: Duration,
+    /// For a whole connection, kept alive or not.
+    pub lifetime: Duration,
     /// The largest request body read; past it, 413.
     pub max_body: usize,
     /// Connections open at once.
@@ -87,6 +99,7 @@ impl Limits {
         Limits {
             header_read: HEADER_READ_TIMEOUT,
             body_read: BODY_READ_TIMEOUT,
+            lifetime: CONNECTION_LIFETIME,
             max_body,
             max_connections: WEB_MAX_CONNECTIONS,
         }
@@ -97,6 +110,7 @@ impl Limits {
         Limits {
             header_read: HEADER_READ_TIMEOUT,
             body_read: BODY_READ_TIMEOUT,
+            lifetime: CONNECTION_LIFETIME,
             max_body: 1024,
             max_connections: OPS_MAX_CONNECTIONS,
         }
@@ -163,6 +177,16 @@ pub async fn serve(
                 _ = shutdown.cancelled() => {
                     conn.as_mut().graceful_shutdown();
                     conn.await
+                }
+                _ = tokio::time::sleep(limits.lifetime) => {
+                    conn.as_mut().graceful_shutdown();
+                    match tokio::time::timeout(limits.header_read, conn).await {
+                        Ok(result) => result,
+                        Err(_) => {
+                            tracing::debug!(listener = %what, %peer, "Connection dropped: its client does not read");
+                            Ok(())
+                        }
+                    }
                 }
             };
             if let Err(e) = result {

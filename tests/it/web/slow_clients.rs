@@ -114,6 +114,31 @@ async fn a_trickling_body_is_refused_with_408() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_dropped_after_the_connection_lifetime() {
+    let limits =
+        Limits { lifetime: Duration::from_secs(1), header_read: Duration::from_millis(500), ..modelwatch::web::LIMITS };
+    let (_mw, served) = served(limits).await;
+    let mut stream = TcpStream::connect(served.addr).await.unwrap();
+    let started = Instant::now();
+    // 20,000 pipelined requests, no response read: over 100 MB of answers,
+    // far past the socket buffers, so the server's writes stall for good.
+    let requests = b"GET /static/style.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".repeat(20_000);
+    let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(&requests)).await;
+    let dropped = loop {
+        let reset = match stream.try_write(b"x") {
+            Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+            Ok(_) => false,
+        };
+        if reset || stream.take_error().unwrap().is_some() {
+            break started.elapsed();
+        }
+        assert!(started.elapsed() < Duration::from_secs(6), "a client that reads nothing still holds its connection");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(dropped >= Duration::from_secs(1), "dropped after {dropped:?}, before its lifetime");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_normal_client_is_answered_while_slow_connections_are_open() {
     let (_mw, served) = served(modelwatch::web::LIMITS).await;
     let mut slow = Vec::new();
