@@ -1,8 +1,8 @@
 //! Clients that hold the web view's sockets on purpose, over real TCP on
 //! 127.0.0.1: headers sent a byte at a time (slowloris), idle kept-alive
-//! connections, bodies that trickle, more connections than the cap, and a
-//! flood of the web view while the ops endpoints must keep answering.
-#![allow(clippy::disallowed_methods, reason = "our own web view on 127.0.0.1; its pages are small")]
+//! connections, bodies that trickle, a client that reads no answer, more
+//! connections than the cap, and a flood of the web view while the ops
+//! endpoints must keep answering.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
