@@ -200,14 +200,14 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|source| AppError::WebListen { addr, source })?;
         let local = listener.local_addr().map_err(|source| AppError::WebListen { addr, source })?;
-        let state = crate::web::WebState::new(store.clone(), config.web.clone())?;
+        let state = crate::web::WebState::new(store.clone(), config.web.clone(), crate::web::LoginLimits::default())?;
         tracing::info!(
             address = %local,
             login = config.web.token.is_some(),
             login_to_read = config.web.login_to_read,
             "Web view ready"
         );
-        tracker.spawn(crate::web::serve(listener, state, shutdown.clone()));
+        tracker.spawn(crate::web::serve(listener, state, crate::web::LIMITS, shutdown.clone()));
     }
     let heartbeat = crate::ops::watchdog::Heartbeat::new();
     heartbeat.beat();

@@ -20,6 +20,7 @@ pub mod fetch;
 pub mod import;
 pub mod input;
 pub mod jobs;
+pub mod listener;
 pub mod mail;
 pub mod ops;
 pub mod redact;

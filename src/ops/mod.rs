@@ -1,6 +1,10 @@
 //! Running the daemon for months: the ops endpoints (`/healthz` the process
 //! answers, `/readyz` the database answers, `/metrics` in Prometheus text
 //! format), the metrics themselves, and systemd's watchdog.
+//!
+//! The endpoints have their own listener with its own connection cap
+//! (`crate::listener`), so a flood of the web view leaves `/healthz`
+//! answering.
 
 pub mod metrics;
 pub mod watchdog;
@@ -12,6 +16,7 @@ use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::listener::Limits;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -22,6 +27,7 @@ struct OpsState {
 
 pub use metrics::install as install_metrics;
 
+/// Serves the ops endpoints on `listener` until `shutdown`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     store: Store,
@@ -33,9 +39,7 @@ pub async fn serve(
         .route("/readyz", get(ready))
         .route("/metrics", get(render_metrics))
         .with_state(OpsState { store, metrics });
-    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await {
-        tracing::error!(error = %e, "Ops server failed");
-    }
+    crate::listener::serve(listener, app, Limits::ops(), shutdown, "ops").await;
 }
 
 async fn ready(State(state): State<OpsState>) -> (StatusCode, &'static str) {

@@ -6,6 +6,8 @@
 //! `Secure` when served over TLS — and every form carries the session's CSRF
 //! token, checked on every POST. Sessions live in memory, bounded in number
 //! and time: a restart logs everyone out, which is fine for one analyst.
+//! Guessing is slowed twice: a failed login answers late, and a client that
+//! failed too often is refused for a while (`login_budget`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -22,6 +24,7 @@ use sha2::{Digest, Sha256};
 use super::WebState;
 use super::error::PageError;
 use super::form;
+use super::login_budget::ClientIp;
 
 pub const SESSION_COOKIE: &str = "mw_session";
 /// Sessions kept at most; the oldest goes first past it.
@@ -207,11 +210,18 @@ pub async fn login_page(
 pub async fn login(
     State(state): State<WebState>,
     visitor: Visitor,
+    ClientIp(client): ClientIp,
     body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
     let fields = form::fields(&body);
     csrf_ok(&visitor, &fields)?;
     let next = safe_next(fields.get("next"));
+    // Counted before the token is compared: parallel guesses cannot all
+    // slip in before the first one fails.
+    if let Err(wait) = state.inner.login_budget.attempt(client, Instant::now()) {
+        tracing::warn!(client = %client, retry_after_s = wait.as_secs(), "Web login refused: too many failures");
+        return Err(PageError::TooManyAttempts(wait));
+    }
     if !fields.get("token").is_some_and(|t| token_matches(&state, t)) {
         tokio::time::sleep(FAILED_LOGIN_DELAY).await;
         tracing::warn!("Web login failed");
@@ -220,6 +230,7 @@ pub async fn login(
         *res.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
         return Ok(res);
     }
+    state.inner.login_budget.succeeded(client);
     // A fresh id at login: a session id planted before it is worth nothing.
     if let Some(old) = &visitor.session {
         state.inner.sessions.end(old);

@@ -1,7 +1,7 @@
 //! A page that could not be served, and its plain error page (no
 //! template: the templates may be what failed).
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +16,9 @@ pub enum PageError {
     /// Logged in, but the form's CSRF token is missing or wrong.
     #[error("{0}")]
     Forbidden(String),
+    /// The client used up its login budget; it may try again after the wait.
+    #[error("Too many failed logins from your address; try again in {} s.", retry_after_secs(.0))]
+    TooManyAttempts(std::time::Duration),
     #[error("the database failed: {0}")]
     Store(String),
     #[error("a page template failed: {0}")]
@@ -33,6 +36,7 @@ impl PageError {
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PageError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             PageError::Forbidden(_) => StatusCode::FORBIDDEN,
+            PageError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             PageError::Store(_) | PageError::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -42,6 +46,10 @@ impl PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = match &self {
+            PageError::TooManyAttempts(wait) => Some(retry_after_secs(wait)),
+            _ => None,
+        };
         let message = if status.is_server_error() {
             tracing::error!(error = %self, "Web page failed");
             "Something went wrong on the server; the log says what.".to_owned()
@@ -56,8 +64,17 @@ impl IntoResponse for PageError {
             code = status,
             msg = escape(&message)
         );
-        (status, Html(body)).into_response()
+        let mut res = (status, Html(body)).into_response();
+        if let Some(secs) = retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        res
     }
+}
+
+/// Whole seconds, rounded up: a client that waits that long is let in.
+fn retry_after_secs(wait: &std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 fn escape(s: &str) -> String {
@@ -76,5 +93,12 @@ mod tests {
         let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
         let body = String::from_utf8(body.to_vec()).unwrap();
         assert!(body.contains("&lt;script&gt;x&lt;/script&gt;") && !body.contains("<script>"), "{body}");
+    }
+
+    #[test]
+    fn a_spent_login_budget_says_when_to_come_back() {
+        let res = PageError::TooManyAttempts(std::time::Duration::from_millis(90_500)).into_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "91");
     }
 }

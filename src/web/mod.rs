@@ -13,6 +13,7 @@ mod catalog;
 mod changes;
 mod error;
 mod form;
+mod login_budget;
 mod pages;
 mod references;
 mod sources;
@@ -28,13 +29,18 @@ use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::WebConfig;
+use crate::listener::Limits;
 use crate::store::Store;
 
 pub use auth::SESSION_COOKIE;
 pub use error::PageError;
+pub use login_budget::LoginLimits;
 
 /// The largest request body read (a review form is a few hundred bytes).
 const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// What the web view's listener allows a client.
+pub const LIMITS: Limits = Limits::web(MAX_BODY_BYTES);
 
 /// What every handler sees; cheap to clone.
 #[derive(Clone)]
@@ -47,12 +53,16 @@ struct Inner {
     config: WebConfig,
     pages: pages::Pages,
     sessions: auth::Sessions,
+    login_budget: login_budget::LoginBudget,
 }
 
 impl WebState {
-    pub fn new(store: Store, config: WebConfig) -> Result<WebState, PageError> {
+    /// The web view's state; `login` sizes each client's budget of failed
+    /// logins (`LoginLimits::default()` in the daemon).
+    pub fn new(store: Store, config: WebConfig, login: LoginLimits) -> Result<WebState, PageError> {
         let sessions = auth::Sessions::new(config.session_ttl);
-        Ok(WebState { inner: Arc::new(Inner { store, pages: pages::Pages::new()?, sessions, config }) })
+        let login_budget = login_budget::LoginBudget::new(login);
+        Ok(WebState { inner: Arc::new(Inner { store, pages: pages::Pages::new()?, sessions, login_budget, config }) })
     }
 
     fn store(&self) -> &Store {
@@ -96,11 +106,10 @@ pub fn router(state: WebState) -> Router {
         .with_state(state)
 }
 
-/// Serves the web view on `listener` until `shutdown`.
-pub async fn serve(listener: tokio::net::TcpListener, state: WebState, shutdown: CancellationToken) {
-    if let Err(e) = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await {
-        tracing::error!(error = %e, "Web server failed");
-    }
+/// Serves the web view on `listener` within `limits` ([`LIMITS`] in the
+/// daemon) until `shutdown`.
+pub async fn serve(listener: tokio::net::TcpListener, state: WebState, limits: Limits, shutdown: CancellationToken) {
+    crate::listener::serve(listener, router(state), limits, shutdown, "web").await;
 }
 
 const STYLE: &str = include_str!("templates/style.css");

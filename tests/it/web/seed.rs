@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 
 use modelwatch::config::{Config, Overrides};
+use modelwatch::listener::Limits;
 use modelwatch::store::Store;
+use modelwatch::web::LoginLimits;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -95,7 +97,17 @@ pub async fn seeded(backend: Backend) -> Option<Seeded> {
 /// `web_toml` (a `[web]` table) and the test token in the environment.
 pub struct Served {
     pub base: String,
+    pub addr: std::net::SocketAddr,
     stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Served {
+    /// Stops serving and waits until every connection has ended.
+    pub async fn stop(mut self) {
+        self.stop.cancel();
+        (&mut self.task).await.unwrap();
+    }
 }
 
 impl Drop for Served {
@@ -105,14 +117,19 @@ impl Drop for Served {
 }
 
 pub async fn serve(mw: &Mw, web_toml: &str) -> Served {
+    serve_within(mw, web_toml, modelwatch::web::LIMITS, LoginLimits::default()).await
+}
+
+/// [`serve`] with the listener's `limits` and the `login` budget a test chooses.
+pub async fn serve_within(mw: &Mw, web_toml: &str, limits: Limits, login: LoginLimits) -> Served {
     let env: BTreeMap<String, String> = [("MODELWATCH_WEB_TOKEN".to_owned(), TOKEN.to_owned())].into_iter().collect();
     let overrides = Overrides { env, database_url: Some(mw.db.url.clone()) };
     let config = Config::from_toml(web_toml, "web test", mw.path().to_path_buf(), &overrides).unwrap();
     let store = Store::connect(&mw.db.url, 2).await.unwrap();
-    let state = modelwatch::web::WebState::new(store, config.web.clone()).unwrap();
+    let state = modelwatch::web::WebState::new(store, config.web.clone(), login).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let addr = listener.local_addr().unwrap();
     let stop = CancellationToken::new();
-    tokio::spawn(modelwatch::web::serve(listener, state, stop.clone()));
-    Served { base, stop }
+    let task = tokio::spawn(modelwatch::web::serve(listener, state, limits, stop.clone()));
+    Served { base: format!("http://{addr}"), addr, stop, task }
 }
