@@ -20,6 +20,8 @@ mod plan;
 mod soft_gone;
 mod stats;
 #[cfg(test)]
+mod pinned;
+#[cfg(test)]
 mod tests;
 
 use std::collections::HashSet;
@@ -73,6 +75,36 @@ pub struct Extracted {
     pub removed: Vec<String>,
     /// `<link rel=alternate>` feed hrefs, as written (relative or not).
     pub feed_links: Vec<String>,
+}
+
+impl Extracted {
+    /// A SHA-256 over every field, each length-prefixed, so two outputs
+    /// digest alike only when they are equal. Extraction output must not
+    /// change across releases (a changed text is a spurious change on every
+    /// user's next check): `examples/extract_digest.rs` prints this for a
+    /// folder of pages to compare two builds, and the fixture pages are
+    /// pinned by it in a test.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        let mut field = |s: Option<&str>| match s {
+            None => hash.update([0]),
+            Some(s) => {
+                hash.update([1]);
+                hash.update((s.len() as u64).to_le_bytes());
+                hash.update(s.as_bytes());
+            }
+        };
+        field(self.title.as_deref());
+        field(self.author.as_deref());
+        field(self.published.as_deref());
+        field(Some(&self.text));
+        for list in [&self.removed, &self.feed_links] {
+            field(Some(&list.len().to_string()));
+            list.iter().for_each(|s| field(Some(s)));
+        }
+        hex::encode(hash.finalize())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
