@@ -16,15 +16,16 @@ mod main_text;
 mod meta;
 mod noise;
 mod normalize;
+#[cfg(test)]
+mod pinned;
 mod plan;
+mod select;
 mod soft_gone;
 mod stats;
 #[cfg(test)]
-mod pinned;
-#[cfg(test)]
 mod tests;
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 use scraper::Selector;
 
@@ -172,7 +173,7 @@ fn extract_unbounded(html: &str, opts: &ExtractOptions, plan: &plan::Plan) -> Re
     let doc = budget::parse(html)?;
     let meta = meta::read_meta(&doc);
 
-    let mut excluded = HashSet::new();
+    let mut excluded = FxHashSet::default();
     for selector in exclude {
         excluded.extend(doc.select(selector).map(|el| el.id()));
     }
@@ -184,7 +185,7 @@ fn extract_unbounded(html: &str, opts: &ExtractOptions, plan: &plan::Plan) -> Re
     // A Q&A or community page says where its content is (see `community`).
     let community = if furniture { community::recognise(&doc) } else { None };
     let mut notes = Vec::new();
-    let mut layout_drops = HashSet::new();
+    let mut layout_drops = FxHashSet::default();
     let roots = match (&select, community) {
         (Some(selector), _) => main_text::selected_roots(&doc, selector),
         (None, Some(found)) => {
@@ -202,21 +203,24 @@ fn extract_unbounded(html: &str, opts: &ExtractOptions, plan: &plan::Plan) -> Re
     notes.append(&mut removed);
     let mut removed = notes;
 
-    let mut kept = Vec::with_capacity(raw_lines.len());
+    let mut text = String::with_capacity(raw_lines.iter().map(|l| l.len() + 1).sum());
     for raw in &raw_lines {
         let line = normalize::normalize_line(raw);
         if line.is_empty() {
             continue;
         }
-        if let Some(line) = rules.clean_line(&line, &mut removed) {
-            kept.push(line);
+        if let Some(line) = rules.clean_line(line, &mut removed) {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&line);
         }
     }
     Ok(Extracted {
         title: meta.title,
         author: meta.author,
         published: meta.published,
-        text: kept.join("\n"),
+        text,
         removed,
         feed_links: meta.feed_links,
     })
