@@ -15,11 +15,11 @@
 //! selector says what the content is; `default_noise = false` turns every
 //! shipped rule off).
 
-use rustc_hash::FxHashSet;
 use std::sync::LazyLock;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
+use rustc_hash::FxHashSet;
 use scraper::{ElementRef, Html};
 
 use super::select::Shipped;

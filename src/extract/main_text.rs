@@ -5,13 +5,12 @@
 //! classes); else a readability-style score (paragraph text with commas and
 //! length, pushed to parents, discounted by link density).
 
-use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::LazyLock;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
+use rustc_hash::{FxHashMap, FxHashSet};
 use scraper::{ElementRef, Html, Node, Selector};
-
 use unicode_normalization::UnicodeNormalization;
 
 use super::boilerplate::{furniture_reason, is_furniture, is_hidden, is_never_text, link_list_reason};

@@ -26,7 +26,6 @@ mod stats;
 mod tests;
 
 use rustc_hash::FxHashSet;
-
 use scraper::Selector;
 
 pub use community::{Layout as CommunityLayout, layouts as community_layouts};

@@ -6,10 +6,9 @@
 //! pages (50 000 nested divs took a minute). One iterative traversal answers
 //! all of it.
 
-use rustc_hash::FxHashMap;
-
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
+use rustc_hash::FxHashMap;
 use scraper::{ElementRef, Html, Node};
 
 use super::boilerplate::{is_furniture, is_never_text};
