@@ -4,28 +4,114 @@
 
 use std::sync::LazyLock;
 
+use html5ever::{LocalName, local_name, ns};
 use regex::Regex;
+use scraper::node::Element;
 use scraper::{ElementRef, Node};
-
-/// Tags whose content is never reader-visible text.
-const NEVER_TEXT: &[&str] = &[
-    "script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "embed", "head", "link", "meta",
-    "input", "select", "option", "textarea", "button", "video", "audio", "map", "math", "dialog",
-];
-
-/// Tags that are page furniture wherever they appear inside the content.
-const FURNITURE_TAGS: &[&str] = &["nav", "aside", "footer", "header", "form", "menu"];
 
 const FURNITURE_ROLES: &[&str] = &["navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alert"];
 
-/// One class or id token that names furniture: "sidebar", "share-bar",
-/// "post_comments", "ad", "top-ad" (but not "head" or "read").
-static FURNITURE_TOKEN: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^(?:.*[-_])?(?:nav|navbar|navigation|menu|breadcrumbs?|crumbs?|sidebar|side|widgets?|footer|foot|header|masthead|topbar|toolbar|share|sharing|social|sns|related|relate|recommend|recommended|recommends|recom|hot|hots|popular|trending|rank|ranking|comments?|cmt|reply|replies|ad|ads|advert|advertisement|adv|adsbygoogle|banner|sponsor|sponsored|promo|promotion|subscribe|newsletter|cookies?|popup|modal|login|signup|qrcode|qr|copyright|pager|pagination|tags?|byline|meta|follow|reward|donate|guess|feedback|disclaimer)(?:[-_].*)?$",
-    )
-    .ok()
-});
+/// Class/id words that name furniture: "sidebar", "share-bar",
+/// "post_comments", "ad", "top-ad" (but not "head" or "read"). A token is
+/// furniture when one of its `-`/`_`-separated parts is one of these, in
+/// any case. Longest is `advertisement`.
+const FURNITURE_WORDS: &[&str] = &[
+    "ad",
+    "ads",
+    "adsbygoogle",
+    "adv",
+    "advert",
+    "advertisement",
+    "banner",
+    "breadcrumb",
+    "breadcrumbs",
+    "byline",
+    "cmt",
+    "comment",
+    "comments",
+    "cookie",
+    "cookies",
+    "copyright",
+    "crumb",
+    "crumbs",
+    "disclaimer",
+    "donate",
+    "feedback",
+    "follow",
+    "foot",
+    "footer",
+    "guess",
+    "header",
+    "hot",
+    "hots",
+    "login",
+    "masthead",
+    "menu",
+    "meta",
+    "modal",
+    "nav",
+    "navbar",
+    "navigation",
+    "newsletter",
+    "pager",
+    "pagination",
+    "popular",
+    "popup",
+    "promo",
+    "promotion",
+    "qr",
+    "qrcode",
+    "rank",
+    "ranking",
+    "recom",
+    "recommend",
+    "recommended",
+    "recommends",
+    "relate",
+    "related",
+    "replies",
+    "reply",
+    "reward",
+    "share",
+    "sharing",
+    "side",
+    "sidebar",
+    "signup",
+    "sns",
+    "social",
+    "sponsor",
+    "sponsored",
+    "subscribe",
+    "tag",
+    "tags",
+    "toolbar",
+    "topbar",
+    "trending",
+    "widget",
+    "widgets",
+];
+
+/// The same rule as a regex, for tokens the fast path does not take (non-
+/// ASCII ones: under `(?i)` the Kelvin sign is a `k` and `ſ` an `s`).
+static FURNITURE_TOKEN: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(&format!(r"(?i)^(?:.*[-_])?(?:{})(?:[-_].*)?$", FURNITURE_WORDS.join("|"))).ok());
+
+/// Whether a class or id token names furniture. Called for every class of
+/// every element, so ASCII tokens (nearly all) are split and looked up
+/// without the regex; the rest go through it.
+fn is_furniture_token(token: &str) -> bool {
+    // `.` in the regex stops at a newline; such tokens take the regex too.
+    if !token.is_ascii() || token.contains('\n') {
+        return FURNITURE_TOKEN.as_ref().is_some_and(|re| re.is_match(token));
+    }
+    token.split(['-', '_']).any(|part| {
+        let mut lower = [0u8; 16];
+        let Some(buf) = lower.get_mut(..part.len()) else { return false };
+        buf.copy_from_slice(part.as_bytes());
+        buf.make_ascii_lowercase();
+        FURNITURE_WORDS.binary_search_by(|w| w.as_bytes().cmp(buf)).is_ok()
+    })
+}
 
 /// Headings that open a list of links to other pages.
 static LIST_HEADING: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -38,37 +124,100 @@ static LIST_HEADING: LazyLock<Option<Regex>> = LazyLock::new(|| {
 /// Containers checked for a list heading.
 const LIST_CONTAINERS: &[&str] = &["div", "section", "ul", "ol", "dl", "table"];
 
+/// Tags whose content is never reader-visible text. Matched as atoms: asked
+/// of every element, that is a compare a tag instead of a string compare.
 pub(crate) fn is_never_text(el: &ElementRef<'_>) -> bool {
-    NEVER_TEXT.contains(&el.value().name())
+    matches!(
+        el.value().name.local,
+        local_name!("script")
+            | local_name!("style")
+            | local_name!("noscript")
+            | local_name!("template")
+            | local_name!("iframe")
+            | local_name!("svg")
+            | local_name!("canvas")
+            | local_name!("object")
+            | local_name!("embed")
+            | local_name!("head")
+            | local_name!("link")
+            | local_name!("meta")
+            | local_name!("input")
+            | local_name!("select")
+            | local_name!("option")
+            | local_name!("textarea")
+            | local_name!("button")
+            | local_name!("video")
+            | local_name!("audio")
+            | local_name!("map")
+            | local_name!("math")
+            | local_name!("dialog")
+    )
+}
+
+/// Tags that are page furniture wherever they appear inside the content.
+fn is_furniture_tag(el: &Element) -> bool {
+    matches!(
+        el.name.local,
+        local_name!("nav")
+            | local_name!("aside")
+            | local_name!("footer")
+            | local_name!("header")
+            | local_name!("form")
+            | local_name!("menu")
+    )
+}
+
+/// An attribute without namespace, as [`Element::attr`] finds it, without
+/// making an atom of its name on every call.
+fn plain_attr<'a>(el: &'a Element, name: &LocalName) -> Option<&'a str> {
+    el.attrs.iter().find(|(n, _)| n.prefix.is_none() && n.ns == ns!() && n.local == *name).map(|(_, v)| &**v)
 }
 
 /// Hidden by markup. Pages keep CSRF tokens, templates and lazy blocks here.
 pub(crate) fn is_hidden(el: &ElementRef<'_>) -> bool {
     let v = el.value();
-    if v.attr("hidden").is_some() || v.attr("aria-hidden").is_some_and(|a| a == "true") {
+    if plain_attr(v, &local_name!("hidden")).is_some()
+        || plain_attr(v, &local_name!("aria-hidden")).is_some_and(|a| a == "true")
+    {
         return true;
     }
-    v.attr("style").is_some_and(|s| {
+    plain_attr(v, &local_name!("style")).is_some_and(|s| {
         let s: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
         s.contains("display:none") || s.contains("visibility:hidden")
     })
 }
 
+/// Whether this element is furniture ([`furniture_reason`] without
+/// building the reason: the page statistics ask it of every element).
+pub(crate) fn is_furniture(el: &ElementRef<'_>) -> bool {
+    let v = el.value();
+    is_furniture_tag(v)
+        || plain_attr(v, &local_name!("role")).is_some_and(|r| FURNITURE_ROLES.contains(&r))
+        || v.id().is_some_and(is_furniture_token)
+        // The class attribute as `Element::classes` splits it, without
+        // interning every class on the page as an atom.
+        || v.attrs
+            .iter()
+            .any(|(n, classes)| n.local == local_name!("class") && classes.split_ascii_whitespace().any(is_furniture_token))
+}
+
 /// Why this element is furniture, by tag, role, or a class/id token.
 pub(crate) fn furniture_reason(el: &ElementRef<'_>) -> Option<String> {
+    if !is_furniture(el) {
+        return None;
+    }
     let v = el.value();
     let name = v.name();
-    if FURNITURE_TAGS.contains(&name) {
+    if is_furniture_tag(v) {
         return Some(name.to_owned());
     }
     if let Some(role) = v.attr("role").filter(|r| FURNITURE_ROLES.contains(r)) {
         return Some(format!("{name}[role={role}]"));
     }
-    let re = FURNITURE_TOKEN.as_ref()?;
-    if let Some(id) = v.id().filter(|id| re.is_match(id)) {
+    if let Some(id) = v.id().filter(|id| is_furniture_token(id)) {
         return Some(format!("{name}#{id}"));
     }
-    v.classes().find(|c| re.is_match(c)).map(|c| format!("{name}.{c}"))
+    v.classes().find(|c| is_furniture_token(c)).map(|c| format!("{name}.{c}"))
 }
 
 /// A container whose first text is "相关推荐" or "Related posts" and whose
@@ -114,6 +263,65 @@ mod tests {
 
     fn first<'a>(doc: &'a Html, css: &str) -> ElementRef<'a> {
         doc.select(&Selector::parse(css).unwrap()).next().unwrap()
+    }
+
+    #[test]
+    fn furniture_words_are_sorted_and_fit_the_lookup_buffer() {
+        assert!(FURNITURE_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(FURNITURE_WORDS.iter().all(|w| w.len() <= 16 && !w.contains(['-', '_'])));
+    }
+
+    #[test]
+    fn the_token_lookup_agrees_with_the_regex() {
+        let re = FURNITURE_TOKEN.as_ref().unwrap();
+        let mut tokens = vec![String::new(), "-".into(), "_-_".into(), "head".into(), "read".into(), "header2".into()];
+        for word in FURNITURE_WORDS {
+            let upper = word.to_ascii_uppercase();
+            let kelvin = word.replace('k', "\u{212A}");
+            let long_s = word.replace('s', "\u{17F}");
+            for w in [word.to_string(), upper, kelvin, long_s, format!("{word}x"), format!("x{word}")] {
+                for t in [
+                    w.clone(),
+                    format!("top-{w}"),
+                    format!("{w}_box"),
+                    format!("a-{w}-b"),
+                    format!("a-b_{w}"),
+                    format!("{w}-"),
+                    format!("-{w}"),
+                    format!("x\n-{w}"),
+                    format!("{w}-\nx"),
+                    format!("{w}-x\ny"),
+                    format!("{w}\r"),
+                    format!("x\r-{w}"),
+                    format!("{w}-模块"),
+                ] {
+                    tokens.push(t);
+                }
+            }
+        }
+        for token in &tokens {
+            assert_eq!(is_furniture_token(token), re.is_match(token), "{token:?}");
+        }
+    }
+
+    const NEVER_TEXT: &[&str] = &[
+        "script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "embed", "head", "link",
+        "meta", "input", "select", "option", "textarea", "button", "video", "audio", "map", "math", "dialog",
+    ];
+    const FURNITURE_TAGS: &[&str] = &["nav", "aside", "footer", "header", "form", "menu"];
+
+    #[test]
+    fn tag_lists_as_atoms() {
+        let doc = Html::parse_document("<p>x</p>");
+        let el = first(&doc, "p");
+        for name in NEVER_TEXT.iter().chain(FURNITURE_TAGS).chain(["p", "div", "span", "a", "body"].iter()) {
+            let mut v = el.value().clone();
+            v.name.local = LocalName::from(*name);
+            let tree = ego_tree::Tree::new(Node::Element(v));
+            let el = ElementRef::wrap(tree.root()).unwrap();
+            assert_eq!(is_never_text(&el), NEVER_TEXT.contains(name), "{name}");
+            assert_eq!(is_furniture_tag(el.value()), FURNITURE_TAGS.contains(name), "{name}");
+        }
     }
 
     #[test]

@@ -30,7 +30,7 @@ use html5ever::tokenizer::{
     BufferQueue, EndTag, StartTag, Tag, TagToken, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 use html5ever::tree_builder::{TreeBuilder, TreeBuilderOpts, TreeSink};
-use html5ever::{LocalName, TokenizerResult};
+use html5ever::{LocalName, TokenizerResult, local_name};
 use scraper::{Html, HtmlTreeSink};
 
 /// Deepest nesting accepted. Browsers flatten past 512 (Blink); real pages
@@ -49,57 +49,59 @@ pub enum BudgetError {
     TooMuchWork { limit: u64 },
 }
 
-/// Elements that never have children.
-fn is_void(name: &str) -> bool {
+/// Elements that never have children. Tag names come as atoms: a match of
+/// atoms is an integer compare per arm, for every tag of every page.
+fn is_void(name: &LocalName) -> bool {
     matches!(
-        name,
-        "area"
-            | "base"
-            | "br"
-            | "col"
-            | "embed"
-            | "hr"
-            | "img"
-            | "input"
-            | "link"
-            | "meta"
-            | "source"
-            | "track"
-            | "wbr"
-            | "param"
-            | "keygen"
-            | "basefont"
-            | "bgsound"
-            | "frame"
-            | "image"
+        *name,
+        local_name!("area")
+            | local_name!("base")
+            | local_name!("br")
+            | local_name!("col")
+            | local_name!("embed")
+            | local_name!("hr")
+            | local_name!("img")
+            | local_name!("input")
+            | local_name!("link")
+            | local_name!("meta")
+            | local_name!("source")
+            | local_name!("track")
+            | local_name!("wbr")
+            | local_name!("param")
+            | local_name!("keygen")
+            | local_name!("basefont")
+            | local_name!("bgsound")
+            | local_name!("frame")
+            | local_name!("image")
     )
 }
 
 /// Elements that a following sibling of the same kind closes.
-fn closes_sibling(name: &str) -> bool {
+fn closes_sibling(name: &LocalName) -> bool {
     matches!(
-        name,
-        "p" | "li"
-            | "dt"
-            | "dd"
-            | "option"
-            | "optgroup"
-            | "tr"
-            | "td"
-            | "th"
-            | "tbody"
-            | "thead"
-            | "tfoot"
-            | "rb"
-            | "rt"
-            | "rp"
-            | "a"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
+        *name,
+        local_name!("p")
+            | local_name!("li")
+            | local_name!("dt")
+            | local_name!("dd")
+            | local_name!("option")
+            | local_name!("optgroup")
+            | local_name!("tr")
+            | local_name!("td")
+            | local_name!("th")
+            | local_name!("tbody")
+            | local_name!("thead")
+            | local_name!("tfoot")
+            | local_name!("rb")
+            | local_name!("rt")
+            | local_name!("rp")
+            | local_name!("a")
+            | local_name!("h1")
+            | local_name!("h2")
+            | local_name!("h3")
+            | local_name!("h4")
+            | local_name!("h5")
+            | local_name!("h6")
     )
 }
 
@@ -130,7 +132,7 @@ impl Model {
 
     /// Takes one tag in; false (and the error kept) past a limit.
     fn take(&self, tag: &Tag) -> bool {
-        let name: &str = &tag.name;
+        let name = &tag.name;
         match tag.kind {
             EndTag => {
                 self.close(&tag.name);

@@ -15,11 +15,14 @@
 //! selector says what the content is; `default_noise = false` turns every
 //! shipped rule off).
 
-use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
-use scraper::{ElementRef, Html, Selector};
+use rustc_hash::FxHashSet;
+use scraper::{ElementRef, Html};
+
+use super::select::Shipped;
 
 /// One part of a layout's content.
 #[derive(Debug, Clone, Copy)]
@@ -126,22 +129,46 @@ pub fn layouts() -> &'static [Layout] {
 pub(crate) struct Found<'a> {
     pub layout: &'static Layout,
     pub roots: Vec<ElementRef<'a>>,
-    pub drop: HashSet<NodeId>,
+    pub drop: FxHashSet<NodeId>,
 }
+
+/// A layout's selectors, parsed once per process (a unit test checks that
+/// every one parses; one that did not would be skipped).
+struct Compiled {
+    layout: &'static Layout,
+    detect: Option<Shipped>,
+    parts: Vec<(Shipped, bool)>,
+    drop: Vec<Shipped>,
+}
+
+static COMPILED: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
+    LAYOUTS
+        .iter()
+        .map(|layout| Compiled {
+            layout,
+            detect: Shipped::parse(layout.detect),
+            parts: layout
+                .parts
+                .iter()
+                .filter_map(|part| Shipped::parse(part.css).map(|s| (s, part.first_only)))
+                .collect(),
+            drop: layout.drop.iter().filter_map(|css| Shipped::parse(css)).collect(),
+        })
+        .collect()
+});
 
 /// The first layout whose markup is on the page and whose content parts
 /// match something; `None` for every other page.
 pub(crate) fn recognise(doc: &Html) -> Option<Found<'_>> {
-    for layout in LAYOUTS {
-        let Ok(detect) = Selector::parse(layout.detect) else { continue };
-        if doc.select(&detect).next().is_none() {
+    for compiled in COMPILED.iter() {
+        let Some(detect) = &compiled.detect else { continue };
+        if detect.select(doc).next().is_none() {
             continue;
         }
-        let mut ids = HashSet::new();
-        for part in layout.parts {
-            let Ok(selector) = Selector::parse(part.css) else { continue };
-            let matches = doc.select(&selector);
-            if part.first_only {
+        let mut ids = FxHashSet::default();
+        for (selector, first_only) in &compiled.parts {
+            let matches = selector.select(doc);
+            if *first_only {
                 ids.extend(matches.take(1).map(|el| el.id()));
             } else {
                 ids.extend(matches.map(|el| el.id()));
@@ -150,20 +177,18 @@ pub(crate) fn recognise(doc: &Html) -> Option<Found<'_>> {
         if ids.is_empty() {
             continue;
         }
-        let mut drop = HashSet::new();
-        for css in layout.drop {
-            if let Ok(selector) = Selector::parse(css) {
-                drop.extend(doc.select(&selector).map(|el| el.id()));
-            }
+        let mut drop = FxHashSet::default();
+        for selector in &compiled.drop {
+            drop.extend(selector.select(doc).map(|el| el.id()));
         }
-        return Some(Found { layout, roots: outermost_in_order(doc, &ids), drop });
+        return Some(Found { layout: compiled.layout, roots: outermost_in_order(doc, &ids), drop });
     }
     None
 }
 
 /// The elements of `ids` not nested in another one, in document order, in
 /// one pass over the tree.
-pub(crate) fn outermost_in_order<'a>(doc: &'a Html, ids: &HashSet<NodeId>) -> Vec<ElementRef<'a>> {
+pub(crate) fn outermost_in_order<'a>(doc: &'a Html, ids: &FxHashSet<NodeId>) -> Vec<ElementRef<'a>> {
     let mut out = Vec::new();
     let mut depth = 0usize;
     for edge in doc.tree.root().traverse() {
@@ -187,9 +212,15 @@ pub(crate) fn outermost_in_order<'a>(doc: &'a Html, ids: &HashSet<NodeId>) -> Ve
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use scraper::Selector;
 
     #[test]
     fn every_selector_parses() {
+        for compiled in COMPILED.iter() {
+            let layout = compiled.layout;
+            assert!(compiled.detect.is_some(), "{}", layout.name);
+            assert_eq!((compiled.parts.len(), compiled.drop.len()), (layout.parts.len(), layout.drop.len()));
+        }
         for layout in LAYOUTS {
             assert!(Selector::parse(layout.detect).is_ok(), "{}", layout.detect);
             for part in layout.parts {
@@ -211,7 +242,7 @@ mod tests {
     fn nested_matches_fold_into_the_outer_one_in_document_order() {
         let doc = Html::parse_document(r#"<div id="b"><p id="c">x</p></div><div id="a">y</div>"#);
         let sel = |css| doc.select(&Selector::parse(css).unwrap()).next().unwrap().id();
-        let ids: HashSet<NodeId> = [sel("#a"), sel("#c"), sel("#b")].into_iter().collect();
+        let ids: FxHashSet<NodeId> = [sel("#a"), sel("#c"), sel("#b")].into_iter().collect();
         let roots = outermost_in_order(&doc, &ids);
         let names: Vec<_> = roots.iter().map(|e| e.value().id().unwrap()).collect();
         assert_eq!(names, ["b", "a"]);

@@ -5,14 +5,17 @@
 //! classes); else a readability-style score (paragraph text with commas and
 //! length, pushed to parents, discounted by link density).
 
-use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
+use rustc_hash::{FxHashMap, FxHashSet};
 use scraper::{ElementRef, Html, Node, Selector};
+use unicode_normalization::UnicodeNormalization;
 
-use super::boilerplate::{furniture_reason, is_hidden, is_never_text, link_list_reason};
+use super::boilerplate::{furniture_reason, is_furniture, is_hidden, is_never_text, link_list_reason};
+use super::normalize::LineNormalizer;
+use super::select::Shipped;
 use super::stats::PageStats;
 
 /// Known article containers, most specific first.
@@ -40,9 +43,9 @@ const CONTAINERS: &[&str] = &[
 ];
 
 /// `CONTAINERS`, parsed once per process (a unit test checks every one parses).
-static CONTAINER_SELECTORS: LazyLock<Vec<Selector>> =
-    LazyLock::new(|| CONTAINERS.iter().filter_map(|css| Selector::parse(css).ok()).collect());
-static BODY: LazyLock<Option<Selector>> = LazyLock::new(|| Selector::parse("body").ok());
+static CONTAINER_SELECTORS: LazyLock<Vec<Shipped>> =
+    LazyLock::new(|| CONTAINERS.iter().filter_map(|css| Shipped::parse(css)).collect());
+static BODY: LazyLock<Option<Shipped>> = LazyLock::new(|| Shipped::parse("body"));
 static PARAGRAPHS: LazyLock<Option<Selector>> =
     LazyLock::new(|| Selector::parse("p, pre, td, blockquote, li, div").ok());
 
@@ -55,9 +58,9 @@ const MIN_PARAGRAPH_CHARS: usize = 20;
 
 /// Elements the walk drops, with why (for `Extracted::removed`).
 pub(crate) struct Drops<'s> {
-    pub excluded: HashSet<NodeId>,
+    pub excluded: FxHashSet<NodeId>,
     /// Stamps a community layout writes into its content (`community`).
-    pub layout: HashSet<NodeId>,
+    pub layout: FxHashSet<NodeId>,
     pub furniture: bool,
     pub stats: &'s PageStats,
 }
@@ -65,11 +68,11 @@ pub(crate) struct Drops<'s> {
 /// The chosen content roots, in document order.
 pub(crate) fn auto_roots<'a>(doc: &'a Html, stats: &PageStats) -> Vec<ElementRef<'a>> {
     for selector in CONTAINER_SELECTORS.iter() {
-        let found: Vec<ElementRef<'_>> = doc
-            .select(selector)
+        let found: Vec<ElementRef<'_>> = selector
+            .select(doc)
             .filter(|el| {
                 let s = stats.get(el.id());
-                !s.in_furniture && s.text >= MIN_ROOT_CHARS && furniture_reason(el).is_none()
+                !s.in_furniture && s.text >= MIN_ROOT_CHARS && !is_furniture(el)
             })
             .collect();
         let roots = outermost(doc, found);
@@ -83,7 +86,7 @@ pub(crate) fn auto_roots<'a>(doc: &'a Html, stats: &PageStats) -> Vec<ElementRef
 }
 
 fn body(doc: &Html) -> Option<ElementRef<'_>> {
-    doc.select(BODY.as_ref()?).next()
+    BODY.as_ref()?.select(doc).next()
 }
 
 /// Roots from a user selector: every match, nested matches folded in.
@@ -97,8 +100,8 @@ fn outermost<'a>(doc: &'a Html, found: Vec<ElementRef<'a>>) -> Vec<ElementRef<'a
     if found.len() <= 1 {
         return found;
     }
-    let ids: HashSet<NodeId> = found.iter().map(|e| e.id()).collect();
-    let mut keep = HashSet::new();
+    let ids: FxHashSet<NodeId> = found.iter().map(|e| e.id()).collect();
+    let mut keep = FxHashSet::default();
     let mut depth = 0usize;
     for edge in doc.tree.root().traverse() {
         match edge {
@@ -119,7 +122,7 @@ fn outermost<'a>(doc: &'a Html, found: Vec<ElementRef<'a>>) -> Vec<ElementRef<'a
 /// parent fully and grandparent half, discount by link density.
 fn density_root<'a>(doc: &'a Html, stats: &PageStats) -> Option<ElementRef<'a>> {
     let selector = PARAGRAPHS.as_ref()?;
-    let mut scores: HashMap<NodeId, f64> = HashMap::new();
+    let mut scores: FxHashMap<NodeId, f64> = FxHashMap::default();
     for el in doc.select(selector) {
         let s = stats.get(el.id());
         if s.text < MIN_PARAGRAPH_CHARS || s.in_furniture {
@@ -292,11 +295,32 @@ fn drop_reason(el: &ElementRef<'_>, drops: &Drops<'_>, is_root: bool) -> Option<
     None
 }
 
+/// Chars of a dropped region's text shown in its note.
+const REGION_NOTE_CHARS: usize = 60;
+
+/// "region {why}: " and the start of the region's text, normalised as one
+/// line. Only as much of the text is read as the note shows: a dropped
+/// comment thread can hold most of a page's text.
 fn describe(why: &str, el: &ElementRef<'_>) -> String {
-    let text: String = el.text().collect::<Vec<_>>().join(" ");
-    let text = super::normalize::normalize_line(&text.replace(['\n', '\r'], " "));
-    let mut short: String = text.chars().take(60).collect();
-    if text.chars().count() > 60 {
+    let chars = el
+        .text()
+        .enumerate()
+        .flat_map(|(i, t)| (i > 0).then_some(' ').into_iter().chain(t.chars()))
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c });
+    let mut line = LineNormalizer::with_capacity(4 * REGION_NOTE_CHARS);
+    let mut cut = false;
+    for c in chars.nfc() {
+        if line.written() > REGION_NOTE_CHARS {
+            cut = true;
+            break;
+        }
+        line.push(c);
+    }
+    // Cut short, it has written more than the note shows: what it has is
+    // final, a pending space or run of dots past that does not matter.
+    let mut short = if cut { line.into_written() } else { line.finish() };
+    if let Some((end, _)) = short.char_indices().nth(REGION_NOTE_CHARS) {
+        short.truncate(end);
         short.push('…');
     }
     format!("region {why}: {short}")
@@ -326,8 +350,12 @@ fn open_element(name: &str, cur: &mut String, lines: &mut Vec<String>, pre_depth
 
 fn push_text(cur: &mut String, lines: &mut Vec<String>, text: &str, in_pre: bool) {
     if !in_pre {
-        for c in text.chars() {
-            cur.push(if c == '\n' || c == '\r' { ' ' } else { c });
+        // Line breaks in the source are spaces; most text has a few.
+        let mut parts = text.split(['\n', '\r']);
+        cur.push_str(parts.next().unwrap_or_default());
+        for part in parts {
+            cur.push(' ');
+            cur.push_str(part);
         }
         return;
     }

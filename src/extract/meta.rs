@@ -4,9 +4,10 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use scraper::{Html, Selector};
+use scraper::Html;
 
 use super::normalize::collapse_whitespace;
+use super::select::Shipped;
 
 /// Metadata found in a parsed page.
 pub(crate) struct Meta {
@@ -48,14 +49,14 @@ const PUBLISHED_SOURCES: &[(&str, Option<&'static str>)] = &[
 
 /// The sources above, parsed once per process (a selector that fails to
 /// parse is skipped; a unit test checks that none does).
-type Sources = LazyLock<Vec<(Selector, Option<&'static str>)>>;
+type Sources = LazyLock<Vec<(Shipped, Option<&'static str>)>>;
 static TITLE: Sources = LazyLock::new(|| parse_sources(TITLE_SOURCES));
 static AUTHOR: Sources = LazyLock::new(|| parse_sources(AUTHOR_SOURCES));
 static PUBLISHED: Sources = LazyLock::new(|| parse_sources(PUBLISHED_SOURCES));
-static FEED_LINK: LazyLock<Option<Selector>> = LazyLock::new(|| Selector::parse("link[rel][type][href]").ok());
+static FEED_LINK: LazyLock<Option<Shipped>> = LazyLock::new(|| Shipped::parse("link[rel][type][href]"));
 
-fn parse_sources(sources: &[(&str, Option<&'static str>)]) -> Vec<(Selector, Option<&'static str>)> {
-    sources.iter().filter_map(|(css, attr)| Selector::parse(css).ok().map(|s| (s, *attr))).collect()
+fn parse_sources(sources: &[(&str, Option<&'static str>)]) -> Vec<(Shipped, Option<&'static str>)> {
+    sources.iter().filter_map(|(css, attr)| Shipped::parse(css).map(|s| (s, *attr))).collect()
 }
 
 const FEED_TYPES: &[&str] = &[
@@ -77,9 +78,9 @@ pub(crate) fn read_meta(doc: &Html) -> Meta {
 
 /// The first non-empty value, normalised, from an ordered list of
 /// (selector, attribute) sources; `None` attribute means the element text.
-fn first_value(doc: &Html, sources: &[(Selector, Option<&str>)]) -> Option<String> {
+fn first_value(doc: &Html, sources: &[(Shipped, Option<&str>)]) -> Option<String> {
     for (selector, attr) in sources {
-        for el in doc.select(selector) {
+        for el in selector.select(doc) {
             let raw = match attr {
                 Some(a) => el.attr(a).map(str::to_owned),
                 None => Some(el.text().collect::<String>()),
@@ -103,7 +104,7 @@ fn feed_links(doc: &Html) -> Vec<String> {
     };
     let mut links = Vec::new();
     let mut seen = HashSet::new();
-    for el in doc.select(selector) {
+    for el in selector.select(doc) {
         let rel_alternate =
             el.attr("rel").is_some_and(|r| r.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case("alternate")));
         let feed_type = el.attr("type").is_some_and(|t| {

@@ -16,14 +16,16 @@ mod main_text;
 mod meta;
 mod noise;
 mod normalize;
+#[cfg(test)]
+mod pinned;
 mod plan;
+mod select;
 mod soft_gone;
 mod stats;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashSet;
-
+use rustc_hash::FxHashSet;
 use scraper::Selector;
 
 pub use community::{Layout as CommunityLayout, layouts as community_layouts};
@@ -73,6 +75,36 @@ pub struct Extracted {
     pub removed: Vec<String>,
     /// `<link rel=alternate>` feed hrefs, as written (relative or not).
     pub feed_links: Vec<String>,
+}
+
+impl Extracted {
+    /// A SHA-256 over every field, each length-prefixed, so two outputs
+    /// digest alike only when they are equal. Extraction output must not
+    /// change across releases (a changed text is a spurious change on every
+    /// user's next check): `examples/extract_digest.rs` prints this for a
+    /// folder of pages to compare two builds, and the fixture pages are
+    /// pinned by it in a test.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        let mut field = |s: Option<&str>| match s {
+            None => hash.update([0]),
+            Some(s) => {
+                hash.update([1]);
+                hash.update((s.len() as u64).to_le_bytes());
+                hash.update(s.as_bytes());
+            }
+        };
+        field(self.title.as_deref());
+        field(self.author.as_deref());
+        field(self.published.as_deref());
+        field(Some(&self.text));
+        for list in [&self.removed, &self.feed_links] {
+            field(Some(&list.len().to_string()));
+            list.iter().for_each(|s| field(Some(s)));
+        }
+        hex::encode(hash.finalize())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,7 +172,7 @@ fn extract_unbounded(html: &str, opts: &ExtractOptions, plan: &plan::Plan) -> Re
     let doc = budget::parse(html)?;
     let meta = meta::read_meta(&doc);
 
-    let mut excluded = HashSet::new();
+    let mut excluded = FxHashSet::default();
     for selector in exclude {
         excluded.extend(doc.select(selector).map(|el| el.id()));
     }
@@ -152,7 +184,7 @@ fn extract_unbounded(html: &str, opts: &ExtractOptions, plan: &plan::Plan) -> Re
     // A Q&A or community page says where its content is (see `community`).
     let community = if furniture { community::recognise(&doc) } else { None };
     let mut notes = Vec::new();
-    let mut layout_drops = HashSet::new();
+    let mut layout_drops = FxHashSet::default();
     let roots = match (&select, community) {
         (Some(selector), _) => main_text::selected_roots(&doc, selector),
         (None, Some(found)) => {
@@ -170,21 +202,24 @@ fn extract_unbounded(html: &str, opts: &ExtractOptions, plan: &plan::Plan) -> Re
     notes.append(&mut removed);
     let mut removed = notes;
 
-    let mut kept = Vec::with_capacity(raw_lines.len());
+    let mut text = String::with_capacity(raw_lines.iter().map(|l| l.len() + 1).sum());
     for raw in &raw_lines {
         let line = normalize::normalize_line(raw);
         if line.is_empty() {
             continue;
         }
-        if let Some(line) = rules.clean_line(&line, &mut removed) {
-            kept.push(line);
+        if let Some(line) = rules.clean_line(line, &mut removed) {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&line);
         }
     }
     Ok(Extracted {
         title: meta.title,
         author: meta.author,
         published: meta.published,
-        text: kept.join("\n"),
+        text,
         removed,
         feed_links: meta.feed_links,
     })

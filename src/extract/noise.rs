@@ -162,8 +162,8 @@ impl NoiseRules<'static> {
 impl NoiseRules<'_> {
     /// Cleans one normalised line. Returns the kept text (None when the whole
     /// line was noise) and appends what was removed as "rule: text".
-    pub(crate) fn clean_line(&self, line: &str, removed: &mut Vec<String>) -> Option<String> {
-        let mut current = line.to_owned();
+    pub(crate) fn clean_line(&self, line: String, removed: &mut Vec<String>) -> Option<String> {
+        let mut current = line;
         let mut touched = false;
         for (pattern, re) in &self.user {
             if let Some(rest) = strip(re, &current, &format!("ignore {pattern}"), removed) {
@@ -213,7 +213,7 @@ mod tests {
     fn clean(line: &str) -> (Option<String>, Vec<String>) {
         let rules = NoiseRules::new(true, &[]).unwrap();
         let mut removed = Vec::new();
-        let kept = rules.clean_line(line, &mut removed);
+        let kept = rules.clean_line(line.to_owned(), &mut removed);
         (kept, removed)
     }
 

@@ -72,7 +72,7 @@ pub fn apply_noise_rules(text: &str, opts: &super::ExtractOptions) -> (String, V
         },
     };
     let normalised = super::normalize_text(text);
-    let kept: Vec<String> = normalised.lines().filter_map(|l| rules.clean_line(l, &mut removed)).collect();
+    let kept: Vec<String> = normalised.lines().filter_map(|l| rules.clean_line(l.to_owned(), &mut removed)).collect();
     (kept.join("\n"), removed)
 }
 

@@ -22,7 +22,8 @@ static GONE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 /// Some(reason) when the extracted page is a "not found / deleted" notice.
 pub fn soft_gone_reason(extracted: &Extracted) -> Option<String> {
     let re = GONE.as_ref()?;
-    let body_chars = extracted.text.chars().filter(|c| !c.is_whitespace()).count();
+    // Counted only as far as the limit: most texts are articles, far past it.
+    let body_chars = extracted.text.chars().filter(|c| !c.is_whitespace()).take(MAX_NOTICE_CHARS + 1).count();
     if body_chars > MAX_NOTICE_CHARS {
         return None;
     }

@@ -6,13 +6,12 @@
 //! pages (50 000 nested divs took a minute). One iterative traversal answers
 //! all of it.
 
-use std::collections::HashMap;
-
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
+use rustc_hash::FxHashMap;
 use scraper::{ElementRef, Html, Node};
 
-use super::boilerplate::{furniture_reason, is_never_text};
+use super::boilerplate::{is_furniture, is_never_text};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct NodeStats {
@@ -26,7 +25,9 @@ pub(crate) struct NodeStats {
     pub in_furniture: bool,
 }
 
-pub(crate) struct PageStats(HashMap<NodeId, NodeStats>);
+/// Keyed by node id with FxHash: asked for most elements of the page, and a
+/// node id is a small integer the default SipHash takes ten times as long to hash.
+pub(crate) struct PageStats(FxHashMap<NodeId, NodeStats>);
 
 struct Open {
     id: NodeId,
@@ -37,7 +38,7 @@ struct Open {
 
 impl PageStats {
     pub(crate) fn compute(doc: &Html) -> Self {
-        let mut map = HashMap::new();
+        let mut map = FxHashMap::default();
         let mut stack: Vec<Open> = Vec::new();
         let (mut furniture_depth, mut link_depth) = (0usize, 0usize);
         let mut skipping: Option<NodeId> = None;
@@ -57,7 +58,7 @@ impl PageStats {
                                 continue;
                             }
                             let name = el.value().name();
-                            let furniture = name != "html" && name != "body" && furniture_reason(&el).is_some();
+                            let furniture = name != "html" && name != "body" && is_furniture(&el);
                             let link = name == "a";
                             stack.push(Open {
                                 id: node.id(),
@@ -70,12 +71,16 @@ impl PageStats {
                         }
                         Node::Text(t) => {
                             if let Some(top) = stack.last_mut() {
-                                let n = t.chars().filter(|c| !c.is_whitespace()).count();
+                                let (mut n, mut commas) = (0, 0);
+                                for c in t.chars() {
+                                    n += usize::from(!c.is_whitespace());
+                                    commas += usize::from(matches!(c, ',' | '，' | '、' | '。'));
+                                }
                                 top.stats.text += n;
                                 if link_depth > 0 {
                                     top.stats.linked += n;
                                 }
-                                top.stats.commas += t.chars().filter(|c| matches!(c, ',' | '，' | '、' | '。')).count();
+                                top.stats.commas += commas;
                             }
                         }
                         _ => {}

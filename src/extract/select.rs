@@ -1,0 +1,180 @@
+//! The shipped selectors, tried only on elements they can match.
+//!
+//! Extraction asks some forty fixed selectors of every page (article
+//! containers, title/author/date sources, community layouts), and
+//! `Html::select` runs the full selector matcher on every element for each
+//! of them: on an 80 KB article most of that work is refusing `<span>`s.
+//! Each selector's rightmost compound starts with a tag, an id, a class or an
+//! attribute name the element must have; checking that first is a compare,
+//! and the matcher runs only where it passes. The result is what
+//! `Html::select` yields, in the same order (the tree's node order, which is
+//! not always document order: the tree builder moves misnested nodes).
+
+use html5ever::{LocalName, local_name};
+use scraper::node::Element;
+use scraper::{ElementRef, Html, Selector};
+
+/// What an element must have for the selector to match it: a superset
+/// test (ASCII case ignored, as in quirks mode), so it never refuses a match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Key {
+    /// A lowercase tag name: the tree builder lowercases every HTML tag
+    /// name, and the matcher compares the name exactly for other elements.
+    Tag(LocalName),
+    Id(String),
+    Class(String),
+    Attr(String),
+    /// A selector this module does not take apart: every element is tried.
+    Any,
+}
+
+impl Key {
+    /// The key of a selector's text: the first simple selector of its
+    /// rightmost compound. Anything unusual (a list, escapes, namespaces,
+    /// a universal or pseudo-class start) is `Any`.
+    fn of(css: &str) -> Key {
+        if css.contains([',', '\\', '|', '*', '(']) {
+            return Key::Any;
+        }
+        let compound = &css[rightmost_compound_start(css)..];
+        let ident = |s: &str| -> String {
+            s.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '-' | '_') || !c.is_ascii()).collect()
+        };
+        let key = match compound.chars().next() {
+            Some('#') => Key::Id(ident(&compound[1..])),
+            Some('.') => Key::Class(ident(&compound[1..])),
+            Some('[') => Key::Attr(ident(compound[1..].trim_start())),
+            Some(c) if c.is_ascii_lowercase() => {
+                let tag = ident(compound);
+                if tag.chars().any(|c| !c.is_ascii_lowercase() && !c.is_ascii_digit()) {
+                    return Key::Any;
+                }
+                Key::Tag(LocalName::from(tag))
+            }
+            _ => return Key::Any,
+        };
+        match &key {
+            Key::Id(s) | Key::Class(s) | Key::Attr(s) if s.is_empty() => Key::Any,
+            _ => key,
+        }
+    }
+
+    fn admits(&self, el: &Element) -> bool {
+        match self {
+            Key::Tag(tag) => el.name.local == *tag,
+            Key::Id(id) => el.id().is_some_and(|v| v.eq_ignore_ascii_case(id)),
+            // As `Element::classes` reads them, without making an atom of
+            // every class on the page.
+            Key::Class(class) => el.attrs.iter().any(|(name, value)| {
+                name.local == local_name!("class")
+                    && value.split_ascii_whitespace().any(|c| c.eq_ignore_ascii_case(class))
+            }),
+            Key::Attr(attr) => el.attrs.iter().any(|(name, _)| <str>::eq_ignore_ascii_case(&name.local, attr)),
+            Key::Any => true,
+        }
+    }
+}
+
+/// Where the rightmost compound of a selector starts: after the last
+/// combinator (space, `>`, `+`, `~`) outside brackets and quotes.
+fn rightmost_compound_start(css: &str) -> usize {
+    let (mut start, mut bracket, mut quote) = (0, false, None);
+    for (i, c) in css.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') if bracket => quote = Some(c),
+            (None, '[') => bracket = true,
+            (None, ']') => bracket = false,
+            (None, ' ' | '>' | '+' | '~' | '\t' | '\n') if !bracket => start = i + c.len_utf8(),
+            _ => {}
+        }
+    }
+    start
+}
+
+/// A shipped selector and the key that rules elements out before it runs.
+#[derive(Debug)]
+pub(crate) struct Shipped {
+    pub selector: Selector,
+    key: Key,
+}
+
+impl Shipped {
+    pub(crate) fn parse(css: &str) -> Option<Shipped> {
+        Some(Shipped { selector: Selector::parse(css).ok()?, key: Key::of(css.trim()) })
+    }
+
+    /// What `doc.select(&self.selector)` yields, in the same order.
+    pub(crate) fn select<'a>(&'a self, doc: &'a Html) -> impl Iterator<Item = ElementRef<'a>> + 'a {
+        doc.tree
+            .nodes()
+            .filter_map(ElementRef::wrap)
+            .filter(move |el| el.parent().is_some() && self.key.admits(el.value()) && self.selector.matches(el))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_of_the_shapes_we_ship() {
+        let key = Key::of;
+        assert_eq!(key("#js_content"), Key::Id("js_content".into()));
+        assert_eq!(key(".TRS_Editor"), Key::Class("TRS_Editor".into()));
+        assert_eq!(key("[itemprop=articleBody]"), Key::Attr("itemprop".into()));
+        assert_eq!(key(r#"meta[property="og:title"]"#), Key::Tag("meta".into()));
+        assert_eq!(key("h1"), Key::Tag("h1".into()));
+        assert_eq!(key(r#"[itemprop="author"] [itemprop="name"]"#), Key::Attr("itemprop".into()));
+        assert_eq!(key(".WB_detail > [node-type=feed_list_content]"), Key::Attr("node-type".into()));
+        assert_eq!(key(".weibo-main .m-text-box > a:first-child"), Key::Tag("a".into()));
+        assert_eq!(key("#postlist [id^=postmessage_]"), Key::Attr("id".into()));
+        assert_eq!(key(r#"[title="a b"]"#), Key::Attr("title".into()));
+        assert_eq!(key(r#"div [title="a > b"]"#), Key::Attr("title".into()));
+        for any in ["p, div", "*", ":not(p)", "svg|a", r"#a\:b", "div > *", "", "Meta", "font-face"] {
+            assert_eq!(key(any), Key::Any, "{any}");
+        }
+    }
+
+    #[test]
+    fn keyed_selection_is_html_select() {
+        let pages = [
+            include_str!("../../tests/fixtures/pages/portal.html"),
+            include_str!("../../tests/fixtures/pages/zhihu-answer.html"),
+            include_str!("../../tests/fixtures/pages/forum-thread.html"),
+            include_str!("../../tests/fixtures/pages/weibo-post.html"),
+            // Misnested: the tree builder moves nodes, node order is not
+            // document order; case differences; foreign content.
+            r#"<TABLE><P ID=Content CLASS="A content">x<TR><TD>y</TD></TR></TABLE><b><i class=content>z</b>w</i>
+               <svg><foreignObject><div Class=CONTENT id=content>q</div></foreignObject><title>t</title></svg>
+               <p><META ITEMPROP=DatePublished content=1>"#,
+        ];
+        let selectors = [
+            "#content",
+            ".content",
+            "p.content",
+            "[itemprop=datePublished]",
+            "title",
+            "td",
+            "i",
+            ".AnswerCard .AnswerItem .RichContent-inner",
+            ".WB_detail > .WB_text",
+            "#postlist [id^=postmessage_]",
+            "meta[name=author]",
+            "[itemprop] [class]",
+            "div:first-child",
+            "div, p",
+        ];
+        for page in pages {
+            let doc = Html::parse_document(page);
+            for css in selectors {
+                let shipped = Shipped::parse(css).unwrap();
+                let ours: Vec<_> = shipped.select(&doc).map(|e| e.id()).collect();
+                let theirs: Vec<_> = doc.select(&shipped.selector).map(|e| e.id()).collect();
+                assert_eq!(ours, theirs, "{css}");
+            }
+        }
+    }
+}
