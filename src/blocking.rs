@@ -62,7 +62,11 @@ pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + '
         // A panic is this job's answer; the thread serves on.
         let _ = tx.send(std::panic::catch_unwind(AssertUnwindSafe(f)));
     });
-    queue.lock().unwrap_or_else(PoisonError::into_inner).send(job).map_err(|_| "the CPU threads are gone".to_owned())?;
+    queue
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .send(job)
+        .map_err(|_| "the CPU threads are gone".to_owned())?;
     match rx.await {
         Ok(Ok(out)) => Ok(out),
         Ok(Err(_)) => Err("the worker panicked on this input".to_owned()),
