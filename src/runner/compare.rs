@@ -86,7 +86,7 @@ impl Runner {
     ) -> Result<Content, CompareError> {
         let Some(fresh) = obs.observed.fresh() else { return Ok(Content::None) };
         // Hashing tens of KB takes tens of microseconds: not worth a trip
-        // to the blocking pool.
+        // to the CPU threads.
         let hash = sha256_hex(fresh.text.as_bytes());
         let Some(last_id) = source.last_snapshot_id else {
             return Ok(Content::Baseline { snapshot: new_snapshot(obs, hash).await? });

@@ -119,8 +119,8 @@ async fn structured(source: &Source, f: Fetched, kind: SourceKind) -> Observatio
                 .and_then(|r| r),
             }
         };
-        // A PDF parse may never end: it must not hold a CPU permit (its own
-        // pool bounds it); feeds share the CPU pool with pages.
+        // A PDF parse may never end: it must not hold a CPU thread (its own
+        // permits bound it); feeds share the CPU threads with pages.
         let parsed = if kind == SourceKind::Pdf { unpooled(job).await } else { blocking(job).await };
         parsed.and_then(|r| r)
     };

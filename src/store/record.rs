@@ -38,7 +38,7 @@ impl CompressedBody {
     /// window to the body instead of allocating for a stream of unknown
     /// length; the context is reused across bodies on this thread.
     pub fn compress(raw: &[u8]) -> std::io::Result<CompressedBody> {
-        let zstd = COMPRESSOR.with(|cell| {
+        let mut zstd = COMPRESSOR.with(|cell| {
             let mut slot = cell.borrow_mut();
             let compressor = match slot.as_mut() {
                 Some(c) => c,
@@ -46,6 +46,10 @@ impl CompressedBody {
             };
             compressor.compress(raw)
         })?;
+        // zstd writes into a buffer of the worst case (the body's size and
+        // more); the snapshot waits in the record writer's batch with it,
+        // so give back what the compression saved.
+        zstd.shrink_to_fit();
         Ok(CompressedBody { hash: hex::encode(sha2::Sha256::digest(raw)), zstd, size: raw.len() as u64 })
     }
 }
@@ -367,5 +371,13 @@ mod tests {
             assert_eq!(c.size, body.len() as u64);
             assert_eq!(c.hash, hex::encode(sha2::Sha256::digest(body.as_bytes())));
         }
+    }
+
+    #[test]
+    fn a_compressed_body_holds_no_more_memory_than_its_bytes() {
+        let body = "<p>通义千问发布新版本</p>".repeat(4000);
+        let c = CompressedBody::compress(body.as_bytes()).unwrap();
+        assert!(c.zstd.len() < body.len() / 10, "{} of {}", c.zstd.len(), body.len());
+        assert_eq!(c.zstd.capacity(), c.zstd.len());
     }
 }
