@@ -166,7 +166,7 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
     store.migrate().await.map_err(AppError::Migrate)?;
     // An empty database gets the shipped sources, unless `init
     // --no-seed-sources` said never.
-    if store.count_sources().await? == 0 && store.seed_sources_enabled().await? {
+    if !store.has_sources().await? && store.seed_sources_enabled().await? {
         match crate::seed::load(&store, &config, clock.now()).await {
             Ok(n) => {
                 tracing::info!(added = n, file = %config.sources_seed_file.display(), "Loaded the shipped sources")

@@ -19,6 +19,7 @@ mod m20261206_020000_settings;
 mod m20261206_030000_change_catalog_hits;
 mod m20261206_090000_catalog_lookup_indexes;
 mod m20261207_010000_mentions_by_source;
+mod m20261208_010000_source_lease_indexes;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_030000_change_catalog_hits::Migration),
             Box::new(m20261206_090000_catalog_lookup_indexes::Migration),
             Box::new(m20261207_010000_mentions_by_source::Migration),
+            Box::new(m20261208_010000_source_lease_indexes::Migration),
         ]
     }
 }

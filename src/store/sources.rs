@@ -154,6 +154,20 @@ impl Store {
         Ok(Entity::find().filter(Column::RemovedAt.is_null()).count(self.db()).await?)
     }
 
+    /// Whether any source is active: the first row answers, where a count
+    /// reads them all.
+    pub async fn has_sources(&self) -> Result<bool, StoreError> {
+        let first: Option<i64> = Entity::find()
+            .select_only()
+            .column(Column::Id)
+            .filter(Column::RemovedAt.is_null())
+            .limit(1)
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        Ok(first.is_some())
+    }
+
     /// Finds an active source by id or URL (the URL is normalised first).
     pub async fn get_source(&self, r: &SourceRef) -> Result<Source, StoreError> {
         let query = Entity::find().filter(Column::RemovedAt.is_null());
