@@ -31,6 +31,8 @@ pub mod seed;
 pub mod source;
 pub mod sources;
 pub mod store;
+#[cfg(test)]
+mod test_rng;
 pub mod types;
 pub mod web;
 pub mod worker;

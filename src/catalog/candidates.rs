@@ -438,13 +438,8 @@ mod tests {
     fn cjk_runs_are_the_patterns_matches() {
         let rules = CandidateRules::new().unwrap();
         let alphabet = ['大', '模', '型', '言', 'A', '7', '·', '-', '，', ' ', 'é'];
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            usize::try_from(state % n as u64).unwrap()
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x2545_f491_4f6c_dd1d);
+        let mut next = |n: usize| rng.below(n);
         let mut cases: Vec<String> = vec![
             "大模型".into(),
             "大模型大模型".into(),

@@ -140,13 +140,8 @@ mod tests {
             '。', '、', '〃', '！', '＂', '？', '＠', '；', '＜', '.', '!', '?', ';', '\n', ' ', '\u{3000}', '模', 'a',
             '1',
         ];
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            usize::try_from(state % n as u64).unwrap()
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = |n: usize| rng.below(n);
         for _ in 0..20_000 {
             let text: String = (0..next(40)).map(|_| alphabet[next(alphabet.len())]).collect();
             assert_eq!(sentences(&text), sentences_by_char(&text), "{text:?}");

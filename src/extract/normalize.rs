@@ -331,13 +331,10 @@ mod tests {
             lines.extend(last.iter().cloned());
         }
         // ...and longer ones, drawn by a fixed xorshift.
-        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut rng = crate::test_rng::XorShift::new(0x9E37_79B9_7F4A_7C15);
         for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let len = (state % 40) as usize;
-            lines.push((0..len).map(|i| ALPHABET[((state >> (i % 48)) as usize + i * 7) % ALPHABET.len()]).collect());
+            let len = rng.below(40);
+            lines.push((0..len).map(|_| ALPHABET[rng.below(ALPHABET.len())]).collect());
         }
         for line in &lines {
             assert_eq!(normalize_line(line), two_pass(line), "{line:?}");
