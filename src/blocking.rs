@@ -11,41 +11,32 @@
 //! thread and tokio started one — 11 blocking threads in a 2,000-page
 //! sweep, each with its own glibc arena (memory freed on one thread is
 //! not reused by another) and its own zstd context. The jobs now run on
-//! one long-lived thread per core: the same throughput, and every CPU
-//! job's allocations in the same few arenas.
+//! one long-lived thread per core — a [`crate::worker::Pool`], the parsers'
+//! mechanism, given jobs without a budget: the same throughput, and every
+//! CPU job's allocations in the same few arenas.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError, mpsc};
+use std::sync::LazyLock;
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-type Job = Box<dyn FnOnce() + Send>;
+use crate::worker::{Pool, PoolSpec};
+
+/// Stack of the CPU threads: what tokio's blocking threads had (the
+/// deep parses run on the parser pool, `crate::worker::parsers`).
+const CPU_STACK: usize = 2 << 20;
 
 /// The CPU threads: one per core (at least two, so one long job never
-/// stalls the rest). `None` when no thread could be started.
-static CPU: LazyLock<Option<Mutex<mpsc::Sender<Job>>>> = LazyLock::new(|| {
+/// stalls the rest), named `cpu-worker`.
+static CPU: LazyLock<Pool> = LazyLock::new(|| {
     let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2).max(2);
-    let (tx, rx) = mpsc::channel::<Job>();
-    let rx = Arc::new(Mutex::new(rx));
-    let mut started = 0;
-    for _ in 0..cores {
-        let rx = rx.clone();
-        let spawned = std::thread::Builder::new().name("cpu-worker".to_owned()).spawn(move || {
-            loop {
-                // One idle thread waits on the queue, the others on the lock.
-                let job = match rx.lock().unwrap_or_else(PoisonError::into_inner).recv() {
-                    Ok(job) => job,
-                    Err(_) => return,
-                };
-                job();
-            }
-        });
-        match spawned {
-            Ok(_) => started += 1,
-            Err(e) => tracing::error!(error = %e, "Cannot start a CPU worker thread."),
-        }
-    }
-    (started > 0).then(|| Mutex::new(tx))
+    // Jobs here are submitted, not run under a budget: the queue wait and
+    // the stuck-worker limit apply only to `Pool::run`, not used here.
+    Pool::new(
+        "cpu",
+        PoolSpec { workers: cores, stack: CPU_STACK, max_stuck: 0, max_queue_wait: Duration::from_secs(60) },
+    )
 });
 
 /// Runs a blocking closure on a CPU thread, after the jobs queued before
@@ -53,20 +44,16 @@ static CPU: LazyLock<Option<Mutex<mpsc::Sender<Job>>>> = LazyLock::new(|| {
 /// thread — use [`unpooled`] behind a pool of its own. A job whose caller
 /// stopped waiting still runs; its answer is dropped.
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
-    let Some(queue) = CPU.as_ref() else {
+    if !CPU.has_workers() {
         // No CPU thread could be started: tokio's pool still serves.
         return unpooled(f).await;
-    };
+    }
     let (tx, rx) = oneshot::channel();
-    let job: Job = Box::new(move || {
+    CPU.submit(move || {
         // A panic is this job's answer; the thread serves on.
         let _ = tx.send(std::panic::catch_unwind(AssertUnwindSafe(f)));
-    });
-    queue
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .send(job)
-        .map_err(|_| "the CPU threads are gone".to_owned())?;
+    })
+    .map_err(|e| e.to_string())?;
     match rx.await {
         Ok(Ok(out)) => Ok(out),
         Ok(Err(_)) => Err("the worker panicked on this input".to_owned()),
@@ -84,6 +71,7 @@ pub(crate) async fn unpooled<T: Send + 'static>(f: impl FnOnce() -> T + Send + '
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;

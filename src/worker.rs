@@ -101,6 +101,9 @@ pub struct PoolSpec {
 pub struct Pool {
     queue: Mutex<mpsc::Sender<Job>>,
     shared: Arc<Shared>,
+    /// Workers started with the pool: with none, [`Pool::submit`] refuses
+    /// at once instead of queueing for ever.
+    started: usize,
 }
 
 /// What the workers hold.
@@ -128,12 +131,34 @@ impl Pool {
             max_stuck: spec.max_stuck,
             max_queue_wait: spec.max_queue_wait,
         });
+        let mut started = 0;
         for _ in 0..spec.workers.max(1) {
-            if let Err(e) = spawn_worker(&shared) {
-                tracing::error!(pool = name, error = %e, "Cannot start a worker thread.");
+            match spawn_worker(&shared) {
+                Ok(()) => started += 1,
+                Err(e) => tracing::error!(pool = name, error = %e, "Cannot start a worker thread."),
             }
         }
-        Pool { queue: Mutex::new(tx), shared }
+        Pool { queue: Mutex::new(tx), shared, started }
+    }
+
+    /// Whether any worker was started.
+    pub fn has_workers(&self) -> bool {
+        self.started > 0
+    }
+
+    /// Queues `f` for the next free worker and returns: no budget, no
+    /// answer (the job sends its own, and catches its own panic — one that
+    /// escapes is caught here and the worker serves on). For work that
+    /// ends; [`Pool::run`] bounds work that may not.
+    pub fn submit(&self, f: impl FnOnce() + Send + 'static) -> Result<(), JobError> {
+        if self.started == 0 {
+            return Err(JobError::Unavailable(format!("no {} worker could be started", self.shared.name)));
+        }
+        let job: Job = Box::new(move || {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            Verdict::Continue
+        });
+        lock(&self.queue).send(job).map_err(|e| JobError::Unavailable(e.to_string()))
     }
 
     /// Runs `f` on a worker and waits for it, `wall` at most once it runs
@@ -288,6 +313,19 @@ mod tests {
             Err(JobError::Panicked("hostile input".into()))
         );
         assert_eq!(pool.run(LONG, || 7), Ok(7));
+    }
+
+    /// A submitted job runs with no caller waiting; a panic that escapes
+    /// one does not end its worker (with one worker, the second job would
+    /// never run).
+    #[test]
+    fn submitted_jobs_run_and_a_panic_does_not_end_the_worker() {
+        let pool = pool(1, 1);
+        assert!(pool.has_workers());
+        pool.submit(|| panic!("hostile input")).unwrap();
+        let (tx, rx) = mpsc::channel();
+        pool.submit(move || tx.send(7).unwrap()).unwrap();
+        assert_eq!(rx.recv_timeout(LONG), Ok(7));
     }
 
     #[test]
