@@ -7,6 +7,7 @@ pub mod batch;
 pub mod catalog;
 pub mod change_seq;
 pub mod changes;
+mod check_rows;
 mod convert;
 mod crashes;
 pub mod digest;
