@@ -66,9 +66,27 @@ impl RecordWriter {
 
     /// Records one check; returns once its batch is committed.
     pub async fn record(&self, record: CheckRecord) -> Result<Recorded, StoreError> {
+        self.queue(record).await?.committed().await
+    }
+
+    /// Hands one check's record to the writer (waiting while its queue is
+    /// full); [`Queued::committed`] then waits for the batch's commit. A
+    /// check in between has finished its own work: the daemon gives its
+    /// slot to the next check.
+    pub async fn queue(&self, record: CheckRecord) -> Result<Queued, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.tx.send(Job { record, reply }).await.map_err(|_| StoreError::WriterGone)?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
+        Ok(Queued(answer))
+    }
+}
+
+/// A record in the writer's hands, not yet known to be committed.
+pub struct Queued(oneshot::Receiver<Result<Recorded, StoreError>>);
+
+impl Queued {
+    /// Waits until the record's batch is committed (or the record failed).
+    pub async fn committed(self) -> Result<Recorded, StoreError> {
+        self.0.await.map_err(|_| StoreError::WriterGone)?
     }
 }
 
