@@ -34,8 +34,8 @@ use sea_orm::{DatabaseTransaction, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
 use super::catalog::{CatalogStoreError, CatalogWork, Ids, RecordedAnalysis, write_catalog_step};
-use super::entity::checks;
 use super::check_rows::write_rows;
+use super::entity::checks;
 use super::record::{CheckRecord, Recorded, check_row, insert_checks, write_check};
 use super::source_update::write_source_states;
 use super::{Store, StoreError};

@@ -403,10 +403,8 @@ async fn edited_pages_written_together_keep_their_rows(backend: Backend) {
         sources.push(s);
     }
     // Source 1 has moved on to a second version; its check finds the first again.
-    let second = store
-        .record_check(after_snapshot(ok_record(sources[1].id, t0, "第二版"), base[1].snapshot_id))
-        .await
-        .unwrap();
+    let second =
+        store.record_check(after_snapshot(ok_record(sources[1].id, t0, "第二版"), base[1].snapshot_id)).await.unwrap();
     let change = |summary: &str, from: Option<i64>| NewChange {
         kind: ChangeKind::Content,
         summary: summary.into(),
@@ -473,7 +471,9 @@ async fn edited_pages_written_together_keep_their_rows(backend: Backend) {
         ))
         .await
         .unwrap();
-    let changes: Vec<(i64, i64, String, String, Option<i64>, Option<i64>, i64)> = rows
+    /// id, source, kind, summary, from, to, seq.
+    type ChangeRow = (i64, i64, String, String, Option<i64>, Option<i64>, i64);
+    let changes: Vec<ChangeRow> = rows
         .iter()
         .map(|r| {
             (
