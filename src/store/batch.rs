@@ -12,9 +12,10 @@
 //! about: their sources keep their old state and lease, and are checked again.
 //!
 //! A record that stores a new snapshot carries its catalog step (what the
-//! runner's analysis found in the text): it is written right after the
-//! check's rows, in a savepoint, so the catalog learns from every recorded
-//! snapshot exactly once, and a step that fails rolls back alone.
+//! runner's analysis found in the text): it is written after the batch's
+//! rows, in a savepoint, so the catalog learns from every recorded snapshot
+//! exactly once, and a step that fails rolls back alone (see
+//! [`super::batch_catalog`]).
 //!
 //! On PostgreSQL the writer's time is round trips, so the statements a
 //! record needs are shared by its batch: one guarded update writes the
@@ -30,16 +31,15 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 use tokio::sync::{mpsc, oneshot};
 
-use super::catalog::{CatalogStoreError, CatalogWork, Ids, RecordedAnalysis, write_catalog_step};
+use super::batch_catalog::{BatchIds, CatalogStep, catalog_step, catalog_steps};
 use super::check_rows::write_rows;
 use super::entity::checks;
 use super::record::{CheckRecord, Recorded, check_row, insert_checks, write_check};
 use super::source_update::write_source_states;
 use super::{Store, StoreError};
-use crate::types::SourceId;
 
 /// How many records wait for the writer before `record` pushes back.
 const QUEUE: usize = 256;
@@ -130,18 +130,27 @@ async fn write_together(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Record
     let states: Vec<_> = records.iter().map(|rec| rec.new_source_state(rec.pointer.decided())).collect();
     let written = write_source_states(&txn, &states).await?;
     let current: Vec<&CheckRecord> = records.into_iter().filter(|rec| written.contains(&rec.source_id.0)).collect();
-    let mut shared: HashMap<i64, Recorded> =
-        current.iter().map(|rec| rec.source_id.0).zip(write_rows(&txn, &current).await?).collect();
+    let mut recorded = write_rows(&txn, &current).await?;
+    let mut ids = BatchIds::default();
+    let steps: Vec<(usize, CatalogStep<'_>)> = current
+        .iter()
+        .zip(&recorded)
+        .enumerate()
+        .filter_map(|(n, (rec, done))| Some((n, (rec.source_id, done.snapshot_id?, rec.catalog.as_ref()?))))
+        .collect();
+    let outcomes = catalog_steps(store, &txn, steps.iter().map(|(_, step)| *step).collect(), &mut ids).await?;
+    for ((n, _), outcome) in steps.iter().zip(outcomes) {
+        recorded[*n].catalog = Some(outcome.map_err(|e| e.to_string()));
+    }
+    let mut shared: HashMap<i64, Recorded> = current.iter().map(|rec| rec.source_id.0).zip(recorded).collect();
 
     let mut results = Vec::with_capacity(jobs.len());
     let mut checks = Vec::with_capacity(jobs.len());
-    let mut ids = BatchIds::default();
     for (job, together) in jobs.iter().zip(together) {
         let rec = &job.record;
         let written = if !together {
             write_one(store, &txn, rec, &mut ids).await
-        } else if let Some(mut recorded) = shared.remove(&rec.source_id.0) {
-            catalog_of(store, &txn, rec, &mut recorded, &mut ids).await?;
+        } else if let Some(recorded) = shared.remove(&rec.source_id.0) {
             let check = check_row(rec, recorded.snapshot_id);
             Ok((recorded, check))
         } else {
@@ -187,14 +196,6 @@ impl Store {
     }
 }
 
-/// The entity ids as the batch's transaction sees them, once one of its
-/// catalog steps created entities (and bumped the catalog revision). Until
-/// then the shared cache answers; after, it must neither answer (it does
-/// not know the new ids) nor learn from this transaction (they are not
-/// committed and may yet be rolled back), so the batch carries its own.
-#[derive(Default)]
-struct BatchIds(Option<Ids>);
-
 /// Writes one check's rows and then, when it stored a new snapshot, its
 /// catalog step, on `txn`; returns its check row for the caller to insert
 /// with the batch's (the caller commits).
@@ -226,49 +227,6 @@ async fn catalog_of(
     Ok(())
 }
 
-/// The catalog step in a savepoint: its failure rolls back the step alone
-/// and the check stays recorded. Tried twice, as a concurrent writer (the
-/// CLI, another instance) can abort it with a serialization failure or a
-/// deadlock. The outer error is the transaction's own failure (a savepoint
-/// that cannot be opened or rolled back): the record fails with it.
-async fn catalog_step(
-    store: &Store,
-    txn: &DatabaseTransaction,
-    (source, snapshot_id): (SourceId, i64),
-    work: &CatalogWork,
-    ids: &mut BatchIds,
-) -> Result<Result<RecordedAnalysis, CatalogStoreError>, StoreError> {
-    let mut tries = 1;
-    loop {
-        let savepoint = txn.begin().await?;
-        let step = async {
-            let mut step_ids = match &ids.0 {
-                Some(local) => local.clone(),
-                None => store.catalog_ids.get(&savepoint).await?,
-            };
-            let out = write_catalog_step(&savepoint, &mut step_ids, &work.record(source, snapshot_id)).await?;
-            Ok::<_, CatalogStoreError>((out, step_ids))
-        };
-        match step.await {
-            Ok((out, step_ids)) => {
-                savepoint.commit().await?;
-                if ids.0.is_some() || !out.new_entities.is_empty() {
-                    ids.0 = Some(step_ids);
-                }
-                return Ok(Ok(out));
-            }
-            Err(e) => {
-                savepoint.rollback().await?;
-                if tries == 2 {
-                    return Ok(Err(e));
-                }
-                tracing::debug!(error = %e, snapshot_id, "Catalog step failed; its savepoint is rolled back, trying once more");
-                tries += 1;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -282,6 +240,7 @@ mod tests {
     use super::*;
     use crate::source::{NewSource, SourceOptions, normalize_url};
     use crate::store::record::{CheckOutcome, CompressedBody, NewChange, NewSnapshot, SnapshotPointer, SourceUpdate};
+    use crate::types::SourceId;
     use crate::types::{ChangeKind, SourceKind, SourceStatus};
 
     /// A fresh database: SQLite, or PostgreSQL on the server named by
@@ -370,11 +329,22 @@ mod tests {
     /// Writes `records` as one batch through `store`; returns the results
     /// and how many statements the batch sent.
     async fn batch_of(store: &Store, records: Vec<CheckRecord>) -> (Vec<Result<Recorded, StoreError>>, usize) {
+        batch_counting(store, records, |_| true).await
+    }
+
+    /// [`batch_of`], counting only the statements whose SQL `counts`.
+    async fn batch_counting(
+        store: &Store,
+        records: Vec<CheckRecord>,
+        counts: fn(&str) -> bool,
+    ) -> (Vec<Result<Recorded, StoreError>>, usize) {
         let count = Arc::new(AtomicUsize::new(0));
         let mut db = store.db().clone();
         let seen = count.clone();
-        db.set_metric_callback(move |_| {
-            seen.fetch_add(1, Ordering::Relaxed);
+        db.set_metric_callback(move |info| {
+            if counts(&info.statement.sql) {
+                seen.fetch_add(1, Ordering::Relaxed);
+            }
         });
         let counting = Store { db, catalog_ids: Default::default() };
         let jobs: Vec<Job> = records.into_iter().map(|record| Job { record, reply: oneshot::channel().0 }).collect();
@@ -412,6 +382,54 @@ mod tests {
             store.close().await.unwrap();
             drop_database(&admin, &name).await;
         }
+    }
+
+    /// The catalog steps of a batch share one savepoint and one read of the
+    /// catalog's revision (three of a step's round trips on PostgreSQL);
+    /// each step still gets its own outcome.
+    async fn catalog_steps_share_their_revision_read(postgres: bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, pg)) = open(postgres, dir.path()).await else { return };
+        let mut records = Vec::new();
+        for n in 0..4 {
+            let new = NewSource {
+                url: normalize_url(&format!("https://www.qbitai.com/2024/02/{n}.html")).unwrap(),
+                kind: SourceKind::Page,
+                title: None,
+                tags: vec![],
+                schedule: None,
+                options: SourceOptions::default(),
+            };
+            let source = store.add_source(&new, Utc::now()).await.unwrap();
+            let mut rec = edited(source.id, None, &format!("第 {n} 篇"));
+            rec.catalog = Some(crate::store::catalog::CatalogWork {
+                at: Utc::now(),
+                analysis: crate::catalog::Analysis::default(),
+                structured: vec![],
+                structured_source: false,
+                promote_after_sources: 2,
+            });
+            records.push(rec);
+        }
+        let (results, revision_reads) = batch_counting(&store, records, |sql| sql.contains("catalog_revision")).await;
+        for r in &results {
+            assert!(r.as_ref().is_ok_and(|r| matches!(r.catalog, Some(Ok(_)))), "{r:?}");
+        }
+        assert_eq!(revision_reads, 1, "one revision read for the batch's four steps");
+        if let Some((admin, name)) = pg {
+            store.close().await.unwrap();
+            drop_database(&admin, &name).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn catalog_steps_share_their_revision_read_on_sqlite() {
+        catalog_steps_share_their_revision_read(false).await;
+    }
+
+    #[tokio::test]
+    async fn catalog_steps_share_their_revision_read_on_postgres() {
+        catalog_steps_share_their_revision_read(true).await;
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod archive;
 pub mod batch;
+mod batch_catalog;
 pub mod catalog;
 pub mod change_seq;
 pub mod changes;
