@@ -101,17 +101,17 @@ impl Runner {
                     }
                 }
             })
-            .buffer_unordered(limit + RECORD_BATCH)
+            .buffer_unordered(2 * limit)
             .inspect(|report| on_done(report))
             .collect()
             .await
     }
 }
 
-/// The working slots (`limit`) and the places for records awaiting their
-/// commit: a writer's batch (see [`Slot`]).
+/// The working slots and the places for records awaiting their commit,
+/// `limit` each (see [`Slot`]): at most twice `limit` checks in memory.
 fn slots(limit: usize) -> (Arc<Semaphore>, Arc<Semaphore>) {
-    (Arc::new(Semaphore::new(limit)), Arc::new(Semaphore::new(RECORD_BATCH)))
+    (Arc::new(Semaphore::new(limit)), Arc::new(Semaphore::new(limit)))
 }
 
 fn panic_message(e: tokio::task::JoinError) -> String {

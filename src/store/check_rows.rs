@@ -25,9 +25,13 @@ use super::record::{CheckRecord, Recorded, SnapshotPointer};
 use super::source_update::to_i32;
 
 /// Rows per insert: each row binds at most 15 values, well under every
-/// backend's limit on bound parameters; raw bodies are tens of KB, so
-/// their statements stay a few MB.
+/// backend's limit on bound parameters.
 const ROWS_PER_STATEMENT: usize = 64;
+
+/// Raw bodies and texts per insert: tens of KB each, copied into the
+/// statement's values and the driver's buffer while it is sent, so a few
+/// at a time keep that transient memory to a few hundred KB.
+const BODIES_PER_STATEMENT: usize = 8;
 
 /// Writes the snapshots, pointers, metric points and changes of `records`
 /// (each of another source, each past its guarded source update) and
@@ -77,7 +81,7 @@ async fn upsert_blobs<C: ConnectionTrait>(txn: &C, records: &[&CheckRecord]) -> 
             created_at: Set(at),
         })
         .collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+    for chunk in rows.chunks(BODIES_PER_STATEMENT) {
         blobs::Entity::insert_many(chunk.iter().cloned())
             .on_conflict(OnConflict::column(blobs::Column::Hash).update_column(blobs::Column::CreatedAt).to_owned())
             .exec_without_returning(txn)
@@ -109,7 +113,7 @@ async fn insert_snapshots<C: ConnectionTrait>(
         })
         .collect();
     let mut ids = HashMap::with_capacity(rows.len());
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+    for chunk in rows.chunks(BODIES_PER_STATEMENT) {
         let mut insert = snapshots::Entity::insert_many(chunk.iter().cloned()).into_query();
         insert.returning(Query::returning().columns([snapshots::Column::Id, snapshots::Column::SourceId]));
         for row in txn.query_all(&insert).await? {
