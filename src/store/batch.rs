@@ -35,9 +35,9 @@ use sea_orm::DatabaseTransaction;
 use tokio::sync::{mpsc, oneshot};
 
 use super::batch_catalog::{BatchIds, CatalogStep, catalog_step, catalog_steps};
-use super::check_rows::write_rows;
+use super::check_rows::{write_check, write_rows};
 use super::entity::checks;
-use super::record::{CheckRecord, Recorded, check_row, insert_checks, write_check};
+use super::record::{CheckRecord, Recorded, check_row, insert_checks};
 use super::source_update::write_source_states;
 use super::{Store, StoreError};
 

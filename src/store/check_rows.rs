@@ -20,9 +20,10 @@ use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Set, Statement, Value};
 
 use super::StoreError;
+use super::entity::checks;
 use super::entity::{blobs, changes, snapshots};
-use super::record::{CheckRecord, Recorded, SnapshotPointer};
-use super::source_update::to_i32;
+use super::record::{CheckRecord, Recorded, SnapshotPointer, check_row};
+use super::source_update::{to_i32, write_source_states};
 
 /// Rows per insert: each row binds at most 15 values, well under every
 /// backend's limit on bound parameters.
@@ -219,6 +220,31 @@ async fn insert_changes<C: ConnectionTrait>(
         }
     }
     Ok(out)
+}
+
+/// One check's rows written, but for its check row: the caller inserts the
+/// check rows of a batch together ([`insert_checks`]), in the same
+/// transaction.
+pub(crate) struct Written {
+    pub recorded: Recorded,
+    pub check: checks::ActiveModel,
+}
+
+/// Writes one check's rows on `txn` but for its check row, returned to be
+/// inserted by [`super::record::insert_checks`] (the caller commits).
+///
+/// The source's guarded update comes first: a superseded check (another
+/// check of the source recorded since this one started) is refused before
+/// it has written anything, so a batch needs no savepoint per check to drop
+/// it. Any other error leaves rows behind: the caller rolls back.
+pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) -> Result<Written, StoreError> {
+    if !write_source_states(txn, &[rec.new_source_state(rec.pointer.decided())]).await?.contains(&rec.source_id.0) {
+        return Err(StoreError::Superseded(rec.source_id.0));
+    }
+
+    let recorded = write_rows(txn, &[rec]).await?.pop().unwrap_or_default();
+    let check = check_row(rec, recorded.snapshot_id);
+    Ok(Written { recorded, check })
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use sha2::Digest as _;
 
 pub use super::entity::checks::CheckOutcome;
 use super::entity::{blobs, checks, snapshots};
+use super::source_update::NewSourceState;
 pub use super::source_update::SourceUpdate;
-use super::source_update::{NewSourceState, write_source_states};
 use super::{Store, StoreError};
 use crate::types::{ChangeKind, ErrorKind, SourceId};
 
@@ -203,14 +203,6 @@ impl Store {
     }
 }
 
-/// One check's rows written, but for its check row: the caller inserts the
-/// check rows of a batch together ([`insert_checks`]), in the same
-/// transaction.
-pub(crate) struct Written {
-    pub recorded: Recorded,
-    pub check: checks::ActiveModel,
-}
-
 /// How many check rows one statement inserts (9 values each: well under
 /// every backend's limit on bound parameters).
 const CHECKS_PER_STATEMENT: usize = 500;
@@ -228,23 +220,6 @@ pub(crate) async fn insert_checks<C: ConnectionTrait>(
         checks::Entity::insert_many(chunk).exec_without_returning(txn).await?;
     }
     Ok(())
-}
-
-/// Writes one check's rows on `txn` but for its check row, returned to be
-/// inserted by [`insert_checks`] (the caller commits).
-///
-/// The source's guarded update comes first: a superseded check (another
-/// check of the source recorded since this one started) is refused before
-/// it has written anything, so a batch needs no savepoint per check to drop
-/// it. Any other error leaves rows behind: the caller rolls back.
-pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) -> Result<Written, StoreError> {
-    if !write_source_states(txn, &[rec.new_source_state(rec.pointer.decided())]).await?.contains(&rec.source_id.0) {
-        return Err(StoreError::Superseded(rec.source_id.0));
-    }
-
-    let recorded = super::check_rows::write_rows(txn, &[rec]).await?.pop().unwrap_or_default();
-    let check = check_row(rec, recorded.snapshot_id);
-    Ok(Written { recorded, check })
 }
 
 /// The check row of `rec`, pointing at the snapshot it stored, if any.
