@@ -9,6 +9,7 @@ use tracing::Instrument;
 
 use super::compare::Content;
 use super::liveness::{self, LiveState, StatusChange};
+use super::slot::Slot;
 use super::{Runner, jitter};
 use crate::change::ChangeStats;
 use crate::schedule::after;
@@ -125,11 +126,17 @@ impl Runner {
     /// Checks one source and records the result. Never fails: a database
     /// error is reported in `record_error` and logged.
     pub async fn check(&self, source: Source, mode: &CheckMode) -> CheckReport {
-        let span = tracing::info_span!("check", source_id = source.id.0, url = %source.url, kind = %source.kind);
-        self.check_inner(source, mode).instrument(span).await
+        self.check_in(source, mode, None).await
     }
 
-    async fn check_inner(&self, source: Source, mode: &CheckMode) -> CheckReport {
+    /// [`Runner::check`] in `slot`, given back as soon as the record is
+    /// queued for the writer (see [`Slot`]).
+    pub async fn check_in(&self, source: Source, mode: &CheckMode, slot: Option<Slot>) -> CheckReport {
+        let span = tracing::info_span!("check", source_id = source.id.0, url = %source.url, kind = %source.kind);
+        self.check_inner(source, mode, slot).instrument(span).await
+    }
+
+    async fn check_inner(&self, source: Source, mode: &CheckMode, slot: Option<Slot>) -> CheckReport {
         let started_at = self.clock.now();
         let clock = Instant::now();
         let previous = self.previous_meta(&source).await;
@@ -149,17 +156,18 @@ impl Runner {
                 Err(e) => obs = obs.into_failure(ErrorKind::InvalidContent, e.to_string()),
             }
         }
-        self.finish(source, mode, obs, content, started_at, clock).await
+        self.finish(source, mode, obs, content, started_at, clock, slot).await
     }
 
     /// Records a check that never got to observe anything (its task panicked).
     pub(super) async fn record_panic(&self, source: Source, mode: &CheckMode, message: String) -> CheckReport {
         tracing::error!(source_id = source.id.0, url = %source.url, error = %message, "Check panicked");
         let obs = Observation::failed(ErrorKind::InvalidContent, message, None, None);
-        self.finish(source, mode, obs, Content::None, self.clock.now(), Instant::now()).await
+        self.finish(source, mode, obs, Content::None, self.clock.now(), Instant::now(), None).await
     }
 
     /// Liveness, report and record for an observation.
+    #[allow(clippy::too_many_arguments)]
     async fn finish(
         &self,
         source: Source,
@@ -168,6 +176,7 @@ impl Runner {
         content: Content,
         started_at: DateTime<Utc>,
         clock: Instant,
+        slot: Option<Slot>,
     ) -> CheckReport {
         let state = LiveState {
             status: source.status,
@@ -239,7 +248,23 @@ impl Runner {
         {
             record.catalog = self.catalog_work(text, &obs).await;
         }
-        match self.writer.record(record).await {
+        let bytes = obs.bytes;
+        // The page is not needed while the record waits for its commit.
+        drop(obs);
+        let place = match &slot {
+            Some(slot) => slot.awaiting_commit().await,
+            None => None,
+        };
+        let queued = self.writer.queue(record).await;
+        if let Some(slot) = slot {
+            slot.release();
+        }
+        let recorded = match queued {
+            Ok(queued) => queued.committed().await,
+            Err(e) => Err(e),
+        };
+        drop(place);
+        match recorded {
             Ok(recorded) => {
                 if let (Some(snapshot_id), Some(step)) = (recorded.snapshot_id, &recorded.catalog) {
                     super::catalog::log_catalog_step(snapshot_id, step);
@@ -256,7 +281,7 @@ impl Runner {
                 report.record_error = Some(e.to_string());
             }
         }
-        log_report(&report, obs.bytes);
+        log_report(&report, bytes);
         report
     }
 

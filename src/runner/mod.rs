@@ -6,11 +6,13 @@ mod check;
 mod compare;
 pub mod liveness;
 mod pipeline;
+mod slot;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::blocking::blocking;
@@ -28,6 +30,7 @@ const RECORD_BATCH: usize = 64;
 pub use catalog::{CatalogStep, CatalogStepError, NewText};
 pub use check::{CheckMode, CheckReport, Outcome, Unconfirmed};
 pub use pipeline::SweepTally;
+pub use slot::Slot;
 
 /// Everything a check needs; shared by the daemon and the CLI.
 #[derive(Clone)]
@@ -77,27 +80,38 @@ impl Runner {
         on_done: impl Fn(&CheckReport),
     ) -> Vec<CheckReport> {
         let limit = self.config.fetch.concurrency.max(1) as usize;
+        let (working, awaiting_commit) = slots(limit);
         futures::stream::iter(sources)
             .take_while(|_| std::future::ready(!cancel.is_cancelled()))
             .map(|source| {
                 let mode = mode.clone();
+                let (working, awaiting_commit) = (working.clone(), awaiting_commit.clone());
                 async move {
+                    // At most `limit` checks at work; those whose records
+                    // wait for their commit have given their slots back.
+                    let slot = working.acquire_owned().await.ok().map(|w| Slot::new(w, awaiting_commit));
                     // Each check on its own task: a panic on one hostile
                     // page is contained, recorded as that source's failure
                     // (with backoff, lease released), and the batch goes on.
                     let runner = self.clone();
                     let (task_source, task_mode) = (source.clone(), mode.clone());
-                    match tokio::spawn(async move { runner.check(task_source, &task_mode).await }).await {
+                    match tokio::spawn(async move { runner.check_in(task_source, &task_mode, slot).await }).await {
                         Ok(report) => report,
                         Err(e) => self.record_panic(source, &mode, panic_message(e)).await,
                     }
                 }
             })
-            .buffer_unordered(limit)
+            .buffer_unordered(2 * limit)
             .inspect(|report| on_done(report))
             .collect()
             .await
     }
+}
+
+/// The working slots and the places for records awaiting their commit,
+/// `limit` each (see [`Slot`]): at most twice `limit` checks in memory.
+fn slots(limit: usize) -> (Arc<Semaphore>, Arc<Semaphore>) {
+    (Arc::new(Semaphore::new(limit)), Arc::new(Semaphore::new(limit)))
 }
 
 fn panic_message(e: tokio::task::JoinError) -> String {

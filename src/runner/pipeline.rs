@@ -3,7 +3,9 @@
 //! back by `Retry-After`) holds one slot, not a whole batch.
 //!
 //! Memory is bounded by `fetch.concurrency`, whatever the number of sources:
-//! no more sources are claimed than there are free slots. Leases of running
+//! no more sources are claimed than there are free slots. A check gives its
+//! slot back once its record is queued for the writer, and waits for the
+//! commit among a second bound (see [`super::Slot`]). Leases of running
 //! checks are renewed, so a long check keeps its source; a crashed instance
 //! stops renewing and its leases lapse.
 
@@ -11,11 +13,11 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::{CheckMode, CheckReport, Outcome, Runner, panic_message};
+use super::{CheckMode, CheckReport, Outcome, Runner, Slot, panic_message};
 use crate::types::SourceId;
 
 /// What the pipeline did since it was last idle (for the "Sweep finished" line).
@@ -54,7 +56,7 @@ impl Runner {
         // free slot: one claim query per check would be a cost of its own).
         let refill = (limit / 4).clamp(1, batch);
         let lease = self.config.schedule.lease;
-        let slots = Arc::new(Semaphore::new(limit));
+        let (slots, awaiting_commit) = super::slots(limit);
         let running: Arc<Mutex<HashSet<SourceId>>> = Arc::default();
         let mut tasks: JoinSet<CheckReport> = JoinSet::new();
         let mut tally = SweepTally::default();
@@ -83,6 +85,10 @@ impl Runner {
                             ids.insert(source.id);
                             drop(ids);
                             let (runner, mode, running) = (self.clone(), mode.clone(), running.clone());
+                            // The slot goes back once the check's record is
+                            // queued; the task (and the lease renewal) lasts
+                            // until it is committed.
+                            let slot = Slot::new(permit, awaiting_commit.clone());
                             tasks.spawn(async move {
                                 let id = source.id;
                                 // A panic on one hostile page is contained in
@@ -90,17 +96,17 @@ impl Runner {
                                 let task_source = source.clone();
                                 let task_runner = runner.clone();
                                 let task_mode = mode.clone();
-                                let report =
-                                    match tokio::spawn(async move { task_runner.check(task_source, &task_mode).await })
-                                        .await
-                                    {
-                                        Ok(report) => report,
-                                        Err(e) => runner.record_panic(source, &mode, panic_message(e)).await,
-                                    };
+                                let report = match tokio::spawn(async move {
+                                    task_runner.check_in(task_source, &task_mode, Some(slot)).await
+                                })
+                                .await
+                                {
+                                    Ok(report) => report,
+                                    Err(e) => runner.record_panic(source, &mode, panic_message(e)).await,
+                                };
                                 if let Ok(mut ids) = running.lock() {
                                     ids.remove(&id);
                                 }
-                                drop(permit);
                                 report
                             });
                         }

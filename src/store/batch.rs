@@ -12,15 +12,18 @@
 //! about: their sources keep their old state and lease, and are checked again.
 //!
 //! A record that stores a new snapshot carries its catalog step (what the
-//! runner's analysis found in the text): it is written right after the
-//! check's rows, in a savepoint, so the catalog learns from every recorded
-//! snapshot exactly once, and a step that fails rolls back alone.
+//! runner's analysis found in the text): it is written after the batch's
+//! rows, in a savepoint, so the catalog learns from every recorded snapshot
+//! exactly once, and a step that fails rolls back alone (see
+//! [`super::batch_catalog`]).
 //!
 //! On PostgreSQL the writer's time is round trips, so the statements a
-//! record needs are shared by its batch where they can be: the records that
-//! change nothing but their source's row (an unchanged page, a failed fetch)
-//! write their sources' new states in one statement for the batch, and the
-//! batch's check rows are inserted together at its end.
+//! record needs are shared by its batch: one guarded update writes the
+//! sources' new states (an unchanged page or a failed fetch needs nothing
+//! else), the snapshots, pointers and changes take a few statements for the
+//! whole batch ([`super::check_rows`]), and the check rows are inserted
+//! together at its end. Only the catalog steps are one savepoint per new
+//! snapshot.
 //!
 //! No timer: the first record waiting starts a transaction at once (no added
 //! latency when idle), and records that arrive while it is written form the
@@ -28,15 +31,15 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 use tokio::sync::{mpsc, oneshot};
 
-use super::catalog::{CatalogStoreError, CatalogWork, Ids, RecordedAnalysis, write_catalog_step};
+use super::batch_catalog::{BatchIds, CatalogStep, catalog_step, catalog_steps};
+use super::check_rows::{write_check, write_rows};
 use super::entity::checks;
-use super::record::{CheckRecord, Recorded, SnapshotPointer, check_row, insert_checks, write_check};
+use super::record::{CheckRecord, Recorded, check_row, insert_checks};
 use super::source_update::write_source_states;
 use super::{Store, StoreError};
-use crate::types::SourceId;
 
 /// How many records wait for the writer before `record` pushes back.
 const QUEUE: usize = 256;
@@ -63,9 +66,27 @@ impl RecordWriter {
 
     /// Records one check; returns once its batch is committed.
     pub async fn record(&self, record: CheckRecord) -> Result<Recorded, StoreError> {
+        self.queue(record).await?.committed().await
+    }
+
+    /// Hands one check's record to the writer (waiting while its queue is
+    /// full); [`Queued::committed`] then waits for the batch's commit. A
+    /// check in between has finished its own work: the daemon gives its
+    /// slot to the next check.
+    pub async fn queue(&self, record: CheckRecord) -> Result<Queued, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.tx.send(Job { record, reply }).await.map_err(|_| StoreError::WriterGone)?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
+        Ok(Queued(answer))
+    }
+}
+
+/// A record in the writer's hands, not yet known to be committed.
+pub struct Queued(oneshot::Receiver<Result<Recorded, StoreError>>);
+
+impl Queued {
+    /// Waits until the record's batch is committed (or the record failed).
+    pub async fn committed(self) -> Result<Recorded, StoreError> {
+        self.0.await.map_err(|_| StoreError::WriterGone)?
     }
 }
 
@@ -103,20 +124,35 @@ async fn write_batch(store: &Store, jobs: &[Job]) -> Vec<Result<Recorded, StoreE
 
 async fn write_together(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
     let txn = store.write_txn().await?;
-    let plain = plain_records(jobs);
-    let states: Vec<_> =
-        jobs.iter().zip(&plain).filter(|(_, p)| **p).map(|(job, _)| job.record.new_source_state(None)).collect();
+    let together = shared_records(jobs);
+    let records: Vec<&CheckRecord> =
+        jobs.iter().zip(&together).filter(|(_, t)| **t).map(|(job, _)| &job.record).collect();
+    let states: Vec<_> = records.iter().map(|rec| rec.new_source_state(rec.pointer.decided())).collect();
     let written = write_source_states(&txn, &states).await?;
+    let current: Vec<&CheckRecord> = records.into_iter().filter(|rec| written.contains(&rec.source_id.0)).collect();
+    let mut recorded = write_rows(&txn, &current).await?;
+    let mut ids = BatchIds::default();
+    let steps: Vec<(usize, CatalogStep<'_>)> = current
+        .iter()
+        .zip(&recorded)
+        .enumerate()
+        .filter_map(|(n, (rec, done))| Some((n, (rec.source_id, done.snapshot_id?, rec.catalog.as_ref()?))))
+        .collect();
+    let outcomes = catalog_steps(store, &txn, steps.iter().map(|(_, step)| *step).collect(), &mut ids).await?;
+    for ((n, _), outcome) in steps.iter().zip(outcomes) {
+        recorded[*n].catalog = Some(outcome.map_err(|e| e.to_string()));
+    }
+    let mut shared: HashMap<i64, Recorded> = current.iter().map(|rec| rec.source_id.0).zip(recorded).collect();
 
     let mut results = Vec::with_capacity(jobs.len());
     let mut checks = Vec::with_capacity(jobs.len());
-    let mut ids = BatchIds::default();
-    for (job, plain) in jobs.iter().zip(plain) {
+    for (job, together) in jobs.iter().zip(together) {
         let rec = &job.record;
-        let written = if !plain {
+        let written = if !together {
             write_one(store, &txn, rec, &mut ids).await
-        } else if written.contains(&rec.source_id.0) {
-            Ok((Recorded::default(), check_row(rec, None)))
+        } else if let Some(recorded) = shared.remove(&rec.source_id.0) {
+            let check = check_row(rec, recorded.snapshot_id);
+            Ok((recorded, check))
         } else {
             Err(StoreError::Superseded(rec.source_id.0))
         };
@@ -134,26 +170,17 @@ async fn write_together(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Record
     Ok(results)
 }
 
-/// The records that change nothing but their source's row — no snapshot,
-/// no change, no metric: an unchanged page, a failed fetch. Their sources'
-/// rows are written by one statement for the batch. A source with two
-/// records in the batch is left to the one-by-one path, which keeps their
-/// order (the second is then superseded by the first).
-fn plain_records(jobs: &[Job]) -> Vec<bool> {
+/// The records written together: one guarded update of their sources'
+/// rows, then their snapshots, pointers and changes a few statements for
+/// all of them ([`write_rows`]). A source with two records in the batch is
+/// left to the one-by-one path, which keeps their order (the second is
+/// then superseded by the first).
+fn shared_records(jobs: &[Job]) -> Vec<bool> {
     let mut per_source: HashMap<i64, usize> = HashMap::with_capacity(jobs.len());
     for job in jobs {
         *per_source.entry(job.record.source_id.0).or_default() += 1;
     }
-    jobs.iter()
-        .map(|job| {
-            let rec = &job.record;
-            rec.snapshot.is_none()
-                && rec.changes.is_empty()
-                && rec.metrics.is_empty()
-                && rec.pointer == SnapshotPointer::Keep
-                && per_source[&rec.source_id.0] == 1
-        })
-        .collect()
+    jobs.iter().map(|job| per_source[&job.record.source_id.0] == 1).collect()
 }
 
 impl Store {
@@ -169,14 +196,6 @@ impl Store {
     }
 }
 
-/// The entity ids as the batch's transaction sees them, once one of its
-/// catalog steps created entities (and bumped the catalog revision). Until
-/// then the shared cache answers; after, it must neither answer (it does
-/// not know the new ids) nor learn from this transaction (they are not
-/// committed and may yet be rolled back), so the batch carries its own.
-#[derive(Default)]
-struct BatchIds(Option<Ids>);
-
 /// Writes one check's rows and then, when it stored a new snapshot, its
 /// catalog step, on `txn`; returns its check row for the caller to insert
 /// with the batch's (the caller commits).
@@ -188,52 +207,238 @@ async fn write_one(
 ) -> Result<(Recorded, checks::ActiveModel), StoreError> {
     let written = write_check(txn, rec).await?;
     let mut recorded = written.recorded;
+    catalog_of(store, txn, rec, &mut recorded, ids).await?;
+    Ok((recorded, written.check))
+}
+
+/// Saves the catalog step of a record that stored a new snapshot, right
+/// after its rows (see [`catalog_step`]).
+async fn catalog_of(
+    store: &Store,
+    txn: &DatabaseTransaction,
+    rec: &CheckRecord,
+    recorded: &mut Recorded,
+    ids: &mut BatchIds,
+) -> Result<(), StoreError> {
     if let (Some(snapshot_id), Some(work)) = (recorded.snapshot_id, &rec.catalog) {
         let step = catalog_step(store, txn, (rec.source_id, snapshot_id), work, ids).await?;
         recorded.catalog = Some(step.map_err(|e| e.to_string()));
     }
-    Ok((recorded, written.check))
+    Ok(())
 }
 
-/// The catalog step in a savepoint: its failure rolls back the step alone
-/// and the check stays recorded. Tried twice, as a concurrent writer (the
-/// CLI, another instance) can abort it with a serialization failure or a
-/// deadlock. The outer error is the transaction's own failure (a savepoint
-/// that cannot be opened or rolled back): the record fails with it.
-async fn catalog_step(
-    store: &Store,
-    txn: &DatabaseTransaction,
-    (source, snapshot_id): (SourceId, i64),
-    work: &CatalogWork,
-    ids: &mut BatchIds,
-) -> Result<Result<RecordedAnalysis, CatalogStoreError>, StoreError> {
-    let mut tries = 1;
-    loop {
-        let savepoint = txn.begin().await?;
-        let step = async {
-            let mut step_ids = match &ids.0 {
-                Some(local) => local.clone(),
-                None => store.catalog_ids.get(&savepoint).await?,
-            };
-            let out = write_catalog_step(&savepoint, &mut step_ids, &work.record(source, snapshot_id)).await?;
-            Ok::<_, CatalogStoreError>((out, step_ids))
-        };
-        match step.await {
-            Ok((out, step_ids)) => {
-                savepoint.commit().await?;
-                if ids.0.is_some() || !out.new_entities.is_empty() {
-                    ids.0 = Some(step_ids);
-                }
-                return Ok(Ok(out));
-            }
-            Err(e) => {
-                savepoint.rollback().await?;
-                if tries == 2 {
-                    return Ok(Err(e));
-                }
-                tracing::debug!(error = %e, snapshot_id, "Catalog step failed; its savepoint is rolled back, trying once more");
-                tries += 1;
-            }
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use chrono::Utc;
+    use sea_orm::ConnectionTrait;
+    use sha2::Digest as _;
+
+    use super::*;
+    use crate::source::{NewSource, SourceOptions, normalize_url};
+    use crate::store::record::{CheckOutcome, CompressedBody, NewChange, NewSnapshot, SnapshotPointer, SourceUpdate};
+    use crate::types::SourceId;
+    use crate::types::{ChangeKind, SourceKind, SourceStatus};
+
+    /// A fresh database: SQLite, or PostgreSQL on the server named by
+    /// `MODELWATCH_TEST_POSTGRES_URL` (dropped by the caller).
+    async fn open(postgres: bool, dir: &std::path::Path) -> Option<(Store, Option<(String, String)>)> {
+        if !postgres {
+            let url = format!("sqlite://{}?mode=rwc", dir.join("batch.db").display());
+            let store = Store::connect(&url, 2).await.unwrap();
+            store.migrate().await.unwrap();
+            return Some((store, None));
         }
+        let admin = std::env::var("MODELWATCH_TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty())?;
+        let name = format!("mw_unit_batch_{}_{}", std::process::id(), Utc::now().timestamp_subsec_nanos());
+        let conn = sea_orm::Database::connect(&admin).await.unwrap();
+        conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+        conn.close().await.unwrap();
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_path(&name);
+        let store = Store::connect(url.as_str(), 2).await.unwrap();
+        store.migrate().await.unwrap();
+        Some((store, Some((admin, name))))
+    }
+
+    async fn drop_database(admin: &str, name: &str) {
+        let conn = sea_orm::Database::connect(admin).await.unwrap();
+        conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
+        conn.close().await.unwrap();
+    }
+
+    /// A check of `source` that stores `body` as its new snapshot, with a
+    /// content change when it started from a snapshot.
+    fn edited(source: SourceId, from: Option<i64>, body: &str) -> CheckRecord {
+        let now = Utc::now();
+        CheckRecord {
+            source_id: source,
+            started_at: now,
+            duration_ms: 3,
+            outcome: CheckOutcome::Ok,
+            http_status: Some(200),
+            error_kind: None,
+            message: None,
+            bytes: body.len() as u64,
+            snapshot: Some(NewSnapshot {
+                content_hash: hex::encode(sha2::Sha256::digest(body.as_bytes())),
+                text: body.to_owned(),
+                meta: serde_json::Value::Null,
+                raw: Some(CompressedBody::compress(body.as_bytes()).unwrap()),
+                http_status: Some(200),
+                final_url: None,
+            }),
+            pointer: SnapshotPointer::New,
+            changes: from
+                .map(|from| NewChange {
+                    kind: ChangeKind::Content,
+                    summary: "正文改了".to_owned(),
+                    stats: crate::change::ChangeStats::default(),
+                    catalog_hits: 0,
+                    excerpt: body.to_owned(),
+                    details: serde_json::Value::Null,
+                    from_snapshot_id: Some(from),
+                })
+                .into_iter()
+                .collect(),
+            update: SourceUpdate {
+                status: SourceStatus::Ok,
+                last_error_kind: None,
+                last_error: None,
+                pending_status: None,
+                pending_count: 0,
+                consecutive_failures: 0,
+                etag: None,
+                last_modified: None,
+                final_url: None,
+                title: None,
+                kind: None,
+                succeeded: true,
+                next_check_at: now,
+            },
+            metrics: vec![],
+            lease_owner: None,
+            expected_snapshot: from,
+            catalog: None,
+        }
+    }
+
+    /// Writes `records` as one batch through `store`; returns the results
+    /// and how many statements the batch sent.
+    async fn batch_of(store: &Store, records: Vec<CheckRecord>) -> (Vec<Result<Recorded, StoreError>>, usize) {
+        batch_counting(store, records, |_| true).await
+    }
+
+    /// [`batch_of`], counting only the statements whose SQL `counts`.
+    async fn batch_counting(
+        store: &Store,
+        records: Vec<CheckRecord>,
+        counts: fn(&str) -> bool,
+    ) -> (Vec<Result<Recorded, StoreError>>, usize) {
+        let count = Arc::new(AtomicUsize::new(0));
+        let mut db = store.db().clone();
+        let seen = count.clone();
+        db.set_metric_callback(move |info| {
+            if counts(&info.statement.sql) {
+                seen.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        let counting = Store { db, catalog_ids: Default::default() };
+        let jobs: Vec<Job> = records.into_iter().map(|record| Job { record, reply: oneshot::channel().0 }).collect();
+        let results = write_together(&counting, &jobs).await.unwrap();
+        (results, count.load(Ordering::Relaxed))
+    }
+
+    /// On PostgreSQL the writer's time is round trips: a batch of edited
+    /// pages sends as many statements as one edited page (its snapshot,
+    /// blob, pointer, change and sequence rows are shared), where each
+    /// record used to cost six of its own.
+    async fn edited_pages_share_their_statements(postgres: bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, pg)) = open(postgres, dir.path()).await else { return };
+        let mut bases = Vec::new();
+        for n in 0..9 {
+            let new = NewSource {
+                url: normalize_url(&format!("https://www.qbitai.com/2024/01/{n}.html")).unwrap(),
+                kind: SourceKind::Page,
+                title: None,
+                tags: vec![],
+                schedule: None,
+                options: SourceOptions::default(),
+            };
+            let source = store.add_source(&new, Utc::now()).await.unwrap();
+            let base = store.record_check(edited(source.id, None, &format!("基线 {n}"))).await.unwrap();
+            bases.push((source.id, base.snapshot_id));
+        }
+        let edit = |n: usize| edited(bases[n].0, bases[n].1, &format!("第 {n} 篇改过了"));
+        let (one, alone) = batch_of(&store, vec![edit(0)]).await;
+        let (eight, together) = batch_of(&store, (1..9).map(edit).collect()).await;
+        assert!(one.iter().chain(&eight).all(|r| r.as_ref().is_ok_and(|r| r.change_ids.len() == 1)), "{eight:?}");
+        assert_eq!(together, alone, "eight edited pages cost what one does ({alone} statements)");
+        if let Some((admin, name)) = pg {
+            store.close().await.unwrap();
+            drop_database(&admin, &name).await;
+        }
+    }
+
+    /// The catalog steps of a batch share one savepoint and one read of the
+    /// catalog's revision (three of a step's round trips on PostgreSQL);
+    /// each step still gets its own outcome.
+    async fn catalog_steps_share_their_revision_read(postgres: bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, pg)) = open(postgres, dir.path()).await else { return };
+        let mut records = Vec::new();
+        for n in 0..4 {
+            let new = NewSource {
+                url: normalize_url(&format!("https://www.qbitai.com/2024/02/{n}.html")).unwrap(),
+                kind: SourceKind::Page,
+                title: None,
+                tags: vec![],
+                schedule: None,
+                options: SourceOptions::default(),
+            };
+            let source = store.add_source(&new, Utc::now()).await.unwrap();
+            let mut rec = edited(source.id, None, &format!("第 {n} 篇"));
+            rec.catalog = Some(crate::store::catalog::CatalogWork {
+                at: Utc::now(),
+                analysis: crate::catalog::Analysis::default(),
+                structured: vec![],
+                structured_source: false,
+                promote_after_sources: 2,
+            });
+            records.push(rec);
+        }
+        let (results, revision_reads) = batch_counting(&store, records, |sql| sql.contains("catalog_revision")).await;
+        for r in &results {
+            assert!(r.as_ref().is_ok_and(|r| matches!(r.catalog, Some(Ok(_)))), "{r:?}");
+        }
+        assert_eq!(revision_reads, 1, "one revision read for the batch's four steps");
+        if let Some((admin, name)) = pg {
+            store.close().await.unwrap();
+            drop_database(&admin, &name).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn catalog_steps_share_their_revision_read_on_sqlite() {
+        catalog_steps_share_their_revision_read(false).await;
+    }
+
+    #[tokio::test]
+    async fn catalog_steps_share_their_revision_read_on_postgres() {
+        catalog_steps_share_their_revision_read(true).await;
+    }
+
+    #[tokio::test]
+    async fn edited_pages_share_their_statements_on_sqlite() {
+        edited_pages_share_their_statements(false).await;
+    }
+
+    #[tokio::test]
+    async fn edited_pages_share_their_statements_on_postgres() {
+        edited_pages_share_their_statements(true).await;
     }
 }

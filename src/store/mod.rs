@@ -4,9 +4,11 @@
 pub mod admin;
 pub mod archive;
 pub mod batch;
+mod batch_catalog;
 pub mod catalog;
 pub mod change_seq;
 pub mod changes;
+mod check_rows;
 mod convert;
 mod crashes;
 pub mod digest;

@@ -2,14 +2,13 @@
 //! snapshot, the changes and the source's new state, in one transaction.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use sha2::Digest as _;
 
 pub use super::entity::checks::CheckOutcome;
-use super::entity::{blobs, changes, checks, snapshots, sources};
+use super::entity::{blobs, checks, snapshots};
+use super::source_update::NewSourceState;
 pub use super::source_update::SourceUpdate;
-use super::source_update::{NewSourceState, to_i32, write_source_states};
 use super::{Store, StoreError};
 use crate::types::{ChangeKind, ErrorKind, SourceId};
 
@@ -86,6 +85,18 @@ pub enum SnapshotPointer {
     New,
     /// An older snapshot the page returned to (A→B→A).
     Existing(i64),
+}
+
+impl SnapshotPointer {
+    /// Where the source's row points once the check is recorded, when that
+    /// is known before the record's rows are written (`None`: kept, or the
+    /// snapshot about to be inserted).
+    pub(crate) fn decided(&self) -> Option<i64> {
+        match self {
+            SnapshotPointer::Existing(id) => Some(*id),
+            SnapshotPointer::Keep | SnapshotPointer::New => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -192,14 +203,6 @@ impl Store {
     }
 }
 
-/// One check's rows written, but for its check row: the caller inserts the
-/// check rows of a batch together ([`insert_checks`]), in the same
-/// transaction.
-pub(crate) struct Written {
-    pub recorded: Recorded,
-    pub check: checks::ActiveModel,
-}
-
 /// How many check rows one statement inserts (9 values each: well under
 /// every backend's limit on bound parameters).
 const CHECKS_PER_STATEMENT: usize = 500;
@@ -217,113 +220,6 @@ pub(crate) async fn insert_checks<C: ConnectionTrait>(
         checks::Entity::insert_many(chunk).exec_without_returning(txn).await?;
     }
     Ok(())
-}
-
-/// Writes one check's rows on `txn` but for its check row, returned to be
-/// inserted by [`insert_checks`] (the caller commits).
-///
-/// The source's guarded update comes first: a superseded check (another
-/// check of the source recorded since this one started) is refused before
-/// it has written anything, so a batch needs no savepoint per check to drop
-/// it. Any other error leaves rows behind: the caller rolls back.
-pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) -> Result<Written, StoreError> {
-    let now = rec.started_at;
-    let pointer = match rec.pointer {
-        SnapshotPointer::Existing(id) => Some(id),
-        SnapshotPointer::Keep | SnapshotPointer::New => None,
-    };
-    if !write_source_states(txn, &[rec.new_source_state(pointer)]).await?.contains(&rec.source_id.0) {
-        return Err(StoreError::Superseded(rec.source_id.0));
-    }
-
-    let mut snapshot_id = None;
-    if let Some(snap) = &rec.snapshot {
-        if let Some(raw) = &snap.raw {
-            // Same body seen before (by any source): store it once, but
-            // touch it. The touch locks the row and makes it young, so a
-            // concurrent prune (which deletes only old blobs) cannot
-            // delete the body this snapshot is about to refer to.
-            blobs::Entity::insert(blobs::ActiveModel {
-                hash: Set(raw.hash.clone()),
-                data: Set(raw.zstd.clone()),
-                size: Set(i64::try_from(raw.size).unwrap_or(i64::MAX)),
-                created_at: Set(now),
-            })
-            .on_conflict(
-                sea_orm::sea_query::OnConflict::column(blobs::Column::Hash)
-                    .update_column(blobs::Column::CreatedAt)
-                    .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
-        }
-        let inserted = snapshots::ActiveModel {
-            source_id: Set(rec.source_id.0),
-            created_at: Set(now),
-            content_hash: Set(snap.content_hash.clone()),
-            text: Set(snap.text.clone()),
-            meta: Set(snap.meta.to_string()),
-            raw_hash: Set(snap.raw.as_ref().map(|r| r.hash.clone())),
-            http_status: Set(snap.http_status.map(i32::from)),
-            final_url: Set(snap.final_url.clone()),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
-        snapshot_id = Some(inserted.id);
-        if rec.pointer == SnapshotPointer::New {
-            sources::Entity::update_many()
-                .col_expr(sources::Column::LastSnapshotId, Expr::value(inserted.id))
-                .filter(sources::Column::Id.eq(rec.source_id.0))
-                .exec(txn)
-                .await?;
-        }
-    }
-
-    let check = check_row(rec, snapshot_id);
-
-    super::metrics::insert_metrics(txn, rec.source_id, now, &rec.metrics).await?;
-
-    // A change is dated when it is written, not when its check started:
-    // a digest reads its period up to shortly before it runs, and a slow
-    // check must not land in a period that was already sent.
-    let detected_at = Utc::now().max(now);
-    let mut change_ids = Vec::with_capacity(rec.changes.len());
-    // Sequence numbers in commit order: the digest's cursor (issue 13).
-    let mut next_seq = match u32::try_from(rec.changes.len()) {
-        Ok(0) => 0,
-        Ok(n) => super::change_seq::reserve_seq(txn, n).await?,
-        Err(_) => return Err(StoreError::Corrupt("too many changes in one check".to_owned())),
-    };
-    for change in &rec.changes {
-        let to = match rec.pointer {
-            SnapshotPointer::New => snapshot_id,
-            SnapshotPointer::Existing(id) => Some(id),
-            SnapshotPointer::Keep => None,
-        };
-        let row = changes::ActiveModel {
-            source_id: Set(rec.source_id.0),
-            detected_at: Set(detected_at),
-            kind: Set(change.kind.as_str().to_owned()),
-            from_snapshot_id: Set(change.from_snapshot_id),
-            to_snapshot_id: Set(to),
-            summary: Set(change.summary.clone()),
-            added: Set(to_i32(change.stats.added)),
-            removed: Set(to_i32(change.stats.removed)),
-            modified: Set(to_i32(change.stats.modified)),
-            ratio: Set(change.stats.ratio),
-            catalog_hits: Set(to_i32(change.catalog_hits)),
-            excerpt: Set(change.excerpt.clone()),
-            details: Set(change.details.to_string()),
-            seq: Set(Some(next_seq)),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
-        next_seq += 1;
-        change_ids.push(row.id);
-    }
-    Ok(Written { recorded: Recorded { snapshot_id, change_ids, catalog: None }, check })
 }
 
 /// The check row of `rec`, pointing at the snapshot it stored, if any.

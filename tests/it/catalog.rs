@@ -415,6 +415,74 @@ async fn catalog_step_rides_with_the_check(backend: Backend) {
 
 both_backends!(step_with_check_on, catalog_step_rides_with_the_check);
 
+/// The catalog steps of one batch share a savepoint while they all succeed;
+/// when one fails, that savepoint is rolled back and each step is written
+/// again in its own: the failing step is the only one lost, the others keep
+/// their mentions, and every check is recorded.
+async fn a_failing_step_among_a_batch_fails_alone(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let step = CatalogStep::new(store.clone(), StopList::shipped(), 2);
+    let text = "阿里巴巴的通义千问开放邀测，对标OpenAI的GPT-4。";
+    let mut records = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let source = add_source(&store, &format!("https://news.example.cn/batch/{i}.html"), SourceKind::Page).await;
+        let mut rec = ok_record(source, Utc::now(), &format!("{text}{}", " ".repeat(i)));
+        rec.catalog = Some(step.prepare(SourceKind::Page, text, &[], Utc::now()).await.unwrap());
+        records.push(rec);
+        ids.push(source);
+    }
+    // The database refuses the mentions of the middle source.
+    let raw = sea_orm::Database::connect(&mw.db.url).await.unwrap();
+    let refuse = match backend {
+        Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER refuse_mention BEFORE INSERT ON catalog_mentions WHEN NEW.source_id = {} \
+             BEGIN SELECT RAISE(ABORT, 'a refused mention'); END",
+            ids[1].0
+        )],
+        Backend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION refuse_mention() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.source_id = {} THEN RAISE EXCEPTION 'a refused mention'; END IF; RETURN NEW; END $$ \
+                 LANGUAGE plpgsql",
+                ids[1].0
+            ),
+            "CREATE TRIGGER refuse_mention BEFORE INSERT ON catalog_mentions FOR EACH ROW \
+             EXECUTE FUNCTION refuse_mention()"
+                .to_owned(),
+        ],
+    };
+    for sql in refuse {
+        raw.execute_unprepared(&sql).await.unwrap();
+    }
+    raw.close().await.unwrap();
+
+    let writer = modelwatch::store::batch::RecordWriter::spawn(store.clone(), 8);
+    let results = futures::future::join_all(records.into_iter().map(|r| {
+        let writer = writer.clone();
+        async move { writer.record(r).await }
+    }))
+    .await;
+    let recorded: Vec<_> = results.into_iter().map(|r| r.unwrap()).collect();
+    let failure = recorded[1].catalog.clone().unwrap().unwrap_err();
+    assert!(failure.contains("a refused mention"), "{failure}");
+    for n in [0, 2] {
+        let saved = recorded[n].catalog.clone().unwrap().unwrap();
+        assert!(saved.new_mentions.contains(&EntityRef::model("通义千问")), "{n}: {saved:?}");
+    }
+    for (n, source) in ids.iter().enumerate() {
+        let s = store.get_source(&modelwatch::source::SourceRef::Id(*source)).await.unwrap();
+        assert_eq!(s.last_snapshot_id, recorded[n].snapshot_id, "check {n} is recorded");
+    }
+    let mentions = store.catalog_mentions(None, Some(&EntityRef::model("通义千问"))).await.unwrap();
+    let mut by: Vec<i64> = mentions.iter().map(|m| m.source_id).collect();
+    by.sort_unstable();
+    assert_eq!(by, [ids[0].0, ids[2].0], "the refused step's mentions are not there, the others' are");
+}
+
+both_backends!(failing_step_in_batch_on, a_failing_step_among_a_batch_fails_alone);
+
 /// Three checks naming the same new version, analysed before any was saved
 /// and written by the check writer in one batch (a current-thread runtime
 /// queues them all before the writer runs): the first step creates the

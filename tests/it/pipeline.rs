@@ -140,3 +140,65 @@ async fn dry_run_shows_text_noise_and_diff_and_writes_nothing() {
     assert!(mw.changes(None).await.is_empty(), "a dry run records nothing");
     assert_eq!(mw.source(id).await["last_checked_at"], before["last_checked_at"], "a dry run writes nothing");
 }
+
+/// A check gives its working slot back as soon as its record is queued for
+/// the writer: waiting for the batch's commit is the database's time, and a
+/// slot held through it sat idle (most of an unchanged sweep on
+/// PostgreSQL, issue 12). The record keeps a place among those awaiting
+/// their commit until it is committed, and is recorded whole.
+async fn a_check_gives_its_slot_back_once_its_record_is_queued(backend: Backend) {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use modelwatch::app::Parts;
+    use modelwatch::runner::{CheckMode, Outcome, Runner, Slot};
+    use modelwatch::source::SourceRef;
+    use modelwatch::types::SourceId;
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use tokio::sync::Semaphore;
+
+    let Some(mw) = Mw::new(backend).await else { return };
+    let server = TestServer::start().await;
+    server.set("/news/1.html", Page::html(V1));
+    mw.init().await;
+    let id = mw.add(&server.url("/news/1.html"), &[]).await;
+    let config = mw.load_config();
+    let parts = Parts::from_config(&config).await.unwrap();
+    let runner = Runner::new(parts.store, parts.fetcher, Arc::new(config), parts.clock);
+    let source = runner.store.get_source(&SourceRef::Id(SourceId(id))).await.unwrap();
+
+    // Another connection holds the writes the record needs: the writer's
+    // batch waits for it (SQLite: the write lock; PostgreSQL: the checks
+    // table, which only the record writes).
+    let other = sea_orm::Database::connect(&mw.db.url).await.unwrap();
+    let immediate = sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    let blocker = other.begin_with_options(immediate).await.unwrap();
+    if backend == Backend::Postgres {
+        blocker.execute_unprepared("LOCK TABLE checks IN EXCLUSIVE MODE").await.unwrap();
+    }
+
+    let (working, awaiting) = (Arc::new(Semaphore::new(1)), Arc::new(Semaphore::new(1)));
+    let slot = Slot::new(working.clone().acquire_owned().await.unwrap(), awaiting.clone());
+    let check = tokio::spawn({
+        let runner = runner.clone();
+        async move { runner.check_in(source, &CheckMode::default(), Some(slot)).await }
+    });
+    let back = tokio::time::timeout(Duration::from_secs(30), working.acquire()).await;
+    let queued_not_committed = !check.is_finished() && awaiting.available_permits() == 0;
+    blocker.rollback().await.unwrap();
+    assert!(back.is_ok(), "the working slot came back while the record waited for its commit");
+    assert!(queued_not_committed, "the record awaited its commit in its place meanwhile");
+
+    let report = check.await.unwrap();
+    assert_eq!(report.outcome, Outcome::Baseline, "{report:?}");
+    assert_eq!(report.record_error, None);
+    assert_eq!(awaiting.available_permits(), 1, "the place is given back with the commit");
+    let stored = runner.store.get_source(&SourceRef::Id(SourceId(id))).await.unwrap();
+    assert!(stored.last_snapshot_id.is_some(), "the check is recorded");
+    other.close().await.unwrap();
+}
+
+both_backends!(slot_back_once_queued_on, a_check_gives_its_slot_back_once_its_record_is_queued);

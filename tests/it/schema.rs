@@ -381,6 +381,150 @@ async fn unchanged_records_share_one_update(backend: Backend) {
 
 both_backends!(unchanged_records_on, unchanged_records_share_one_update);
 
+/// Edited pages, a page back to an older version and a metric in one batch
+/// (their snapshots, blobs, pointers and changes written a few statements
+/// for all of them): each record keeps its own rows — its snapshot, its
+/// source's pointer, its changes in order with consecutive sequence
+/// numbers — a body two pages share is stored once, and a stale record
+/// among them writes nothing.
+async fn edited_pages_written_together_keep_their_rows(backend: Backend) {
+    use modelwatch::source::SourceRef;
+    use modelwatch::store::StoreError;
+    use modelwatch::store::record::{NewChange, SnapshotPointer};
+    use modelwatch::types::ChangeKind;
+    let Some((_dir, db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    let t0 = Utc::now() - chrono::Duration::hours(1);
+    let mut sources = Vec::new();
+    let mut base = Vec::new();
+    for n in 0..5 {
+        let s = store.add_source(&page_source(n), t0).await.unwrap();
+        base.push(store.record_check(ok_record(s.id, t0, &format!("基线 {}", "字".repeat(n + 1)))).await.unwrap());
+        sources.push(s);
+    }
+    // Source 1 has moved on to a second version; its check finds the first again.
+    let second =
+        store.record_check(after_snapshot(ok_record(sources[1].id, t0, "第二版"), base[1].snapshot_id)).await.unwrap();
+    let change = |summary: &str, from: Option<i64>| NewChange {
+        kind: ChangeKind::Content,
+        summary: summary.into(),
+        stats: ChangeStats { added: 1, removed: 0, modified: 0, ratio: 0.1 },
+        catalog_hits: 2,
+        excerpt: summary.into(),
+        details: serde_json::json!({"title": summary}),
+        from_snapshot_id: from,
+    };
+    let t1 = Utc::now();
+    let shared_body = "两页同一正文";
+    let r0 = with_change(
+        with_change(after_snapshot(ok_record(sources[0].id, t1, shared_body), base[0].snapshot_id), {
+            let mut status = change("状态", base[0].snapshot_id);
+            status.kind = ChangeKind::Status;
+            status
+        }),
+        change("零改了", base[0].snapshot_id),
+    );
+    let mut r1 = unchanged_record(sources[1].id, t1, second.snapshot_id);
+    r1.pointer = SnapshotPointer::Existing(base[1].snapshot_id.unwrap());
+    let r2 = after_snapshot(ok_record(sources[2].id, t1, "这一篇过时了"), None);
+    let r3 = with_metrics(
+        with_change(
+            after_snapshot(ok_record(sources[3].id, t1, shared_body), base[3].snapshot_id),
+            change("三改了", base[3].snapshot_id),
+        ),
+        &[("stars", 7.0)],
+    );
+    let r4 = with_change(
+        after_snapshot(ok_record(sources[4].id, t1, "四改了"), base[4].snapshot_id),
+        change("四改了", base[4].snapshot_id),
+    );
+    let writer = modelwatch::store::batch::RecordWriter::spawn(store.clone(), 64);
+    let results = futures::future::join_all([r0, r1, r2, r3, r4].into_iter().map(|r| {
+        let writer = writer.clone();
+        async move { writer.record(r).await }
+    }))
+    .await;
+    assert!(matches!(results[2], Err(StoreError::Superseded(_))), "{:?}", results[2]);
+    let ok = |n: usize| results[n].as_ref().unwrap_or_else(|e| panic!("record {n}: {e}"));
+    assert_eq!(ok(0).change_ids.len(), 2);
+    assert_eq!(ok(1).snapshot_id, None);
+    assert_eq!(ok(3).change_ids.len(), 1);
+    for n in [0, 3, 4] {
+        let s = store.get_source(&SourceRef::Id(sources[n].id)).await.unwrap();
+        assert!(ok(n).snapshot_id.is_some());
+        assert_eq!(s.last_snapshot_id, ok(n).snapshot_id, "source {n} points at its new snapshot");
+        assert_ne!(ok(n).snapshot_id, base[n].snapshot_id);
+    }
+    let s1 = store.get_source(&SourceRef::Id(sources[1].id)).await.unwrap();
+    assert_eq!(s1.last_snapshot_id, base[1].snapshot_id, "the revert points at the older snapshot");
+    let s2 = store.get_source(&SourceRef::Id(sources[2].id)).await.unwrap();
+    assert_eq!(s2.last_snapshot_id, base[2].snapshot_id, "the stale record wrote nothing");
+    assert_eq!(store.recent_snapshot_hashes(sources[2].id, 10).await.unwrap().len(), 1);
+    assert_eq!(store.get_snapshot(ok(4).snapshot_id.unwrap()).await.unwrap().unwrap().text, "四改了");
+
+    use sea_orm::ConnectionTrait;
+    let raw = sea_orm::Database::connect(&db.url).await.unwrap();
+    let rows = raw
+        .query_all_raw(sea_orm::Statement::from_string(
+            raw.get_database_backend(),
+            "SELECT id, source_id, kind, summary, from_snapshot_id, to_snapshot_id, seq FROM changes ORDER BY seq",
+        ))
+        .await
+        .unwrap();
+    /// id, source, kind, summary, from, to, seq.
+    type ChangeRow = (i64, i64, String, String, Option<i64>, Option<i64>, i64);
+    let changes: Vec<ChangeRow> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("", "id").unwrap(),
+                r.try_get("", "source_id").unwrap(),
+                r.try_get("", "kind").unwrap(),
+                r.try_get("", "summary").unwrap(),
+                r.try_get("", "from_snapshot_id").unwrap(),
+                r.try_get("", "to_snapshot_id").unwrap(),
+                r.try_get("", "seq").unwrap(),
+            )
+        })
+        .collect();
+    let summaries: Vec<&str> = changes.iter().map(|c| c.3.as_str()).collect();
+    assert_eq!(summaries, ["状态", "零改了", "三改了", "四改了"], "in record order");
+    let seqs: Vec<i64> = changes.iter().map(|c| c.6).collect();
+    assert_eq!(seqs, (seqs[0]..seqs[0] + 4).collect::<Vec<_>>(), "consecutive sequence numbers");
+    assert_eq!(changes[0].2, "status");
+    assert_eq!(ok(0).change_ids, [changes[0].0, changes[1].0], "each record gets its own ids, in order");
+    assert_eq!(ok(3).change_ids, [changes[2].0]);
+    assert_eq!(ok(4).change_ids, [changes[3].0]);
+    for (c, n) in changes.iter().zip([0, 0, 3, 4]) {
+        assert_eq!(c.1, sources[n].id.0);
+        assert_eq!((c.4, c.5), (base[n].snapshot_id, ok(n).snapshot_id), "{}", c.3);
+    }
+    let one = |sql: String| {
+        let raw = raw.clone();
+        async move {
+            let row = raw
+                .query_one_raw(sea_orm::Statement::from_string(raw.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    assert_eq!(one(format!("SELECT COUNT(*) FROM blobs WHERE hash = '{}'", raw_hash(shared_body))).await, 1);
+    let pointing = format!(
+        "SELECT COUNT(*) FROM snapshots WHERE raw_hash = '{}' AND id IN ({}, {})",
+        raw_hash(shared_body),
+        ok(0).snapshot_id.unwrap(),
+        ok(3).snapshot_id.unwrap()
+    );
+    assert_eq!(one(pointing).await, 2, "both snapshots refer to the one blob");
+    let stars = format!("SELECT COUNT(*) FROM metrics WHERE source_id = {} AND metric = 'stars'", sources[3].id.0);
+    assert_eq!(one(stars).await, 1);
+    raw.close().await.unwrap();
+}
+
+both_backends!(edited_pages_together_on, edited_pages_written_together_keep_their_rows);
+
 /// `check --all` walks the sources in pages; every active source is seen once.
 async fn sources_come_in_pages(backend: Backend) {
     let Some((_dir, _db, store)) = open(backend).await else { return };

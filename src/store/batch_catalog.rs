@@ -1,0 +1,113 @@
+//! The catalog steps of a batch of check records.
+//!
+//! Each step saves what the runner's analysis found in a new snapshot, in a
+//! savepoint of the batch's transaction: a step that fails rolls back
+//! alone and its check stays recorded. The steps of a batch first share one
+//! savepoint and one read of the catalog's ids (on PostgreSQL, a savepoint,
+//! its release and the revision read were three of a step's seven round
+//! trips, serialized in the writer); if any of them fails, that savepoint
+//! is rolled back and each step is written again in a savepoint of its own,
+//! so the failing one is the only one lost.
+
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+
+use super::catalog::{CatalogStoreError, CatalogWork, Ids, RecordedAnalysis, write_catalog_step};
+use super::{Store, StoreError};
+use crate::types::SourceId;
+
+/// One step: the source, its new snapshot, what its text said.
+pub(super) type CatalogStep<'a> = (SourceId, i64, &'a CatalogWork);
+
+/// The entity ids as the batch's transaction sees them, once one of its
+/// catalog steps created entities (and bumped the catalog revision). Until
+/// then the shared cache answers; after, it must neither answer (it does
+/// not know the new ids) nor learn from this transaction (they are not
+/// committed and may yet be rolled back), so the batch carries its own.
+#[derive(Default)]
+pub(super) struct BatchIds(Option<Ids>);
+
+/// Writes `steps` (in order), sharing one savepoint while they all succeed;
+/// returns one outcome per step. The outer error is the transaction's own
+/// failure: the batch fails with it.
+pub(super) async fn catalog_steps(
+    store: &Store,
+    txn: &DatabaseTransaction,
+    steps: Vec<CatalogStep<'_>>,
+    ids: &mut BatchIds,
+) -> Result<Vec<Result<RecordedAnalysis, CatalogStoreError>>, StoreError> {
+    if steps.len() > 1 {
+        let savepoint = txn.begin().await?;
+        let together = async {
+            let mut step_ids = match &ids.0 {
+                Some(local) => local.clone(),
+                None => store.catalog_ids.get(&savepoint).await?,
+            };
+            let mut outs = Vec::with_capacity(steps.len());
+            for (source, snapshot_id, work) in &steps {
+                outs.push(write_catalog_step(&savepoint, &mut step_ids, &work.record(*source, *snapshot_id)).await?);
+            }
+            Ok::<_, CatalogStoreError>((outs, step_ids))
+        };
+        match together.await {
+            Ok((outs, step_ids)) => {
+                savepoint.commit().await?;
+                if ids.0.is_some() || outs.iter().any(|out| !out.new_entities.is_empty()) {
+                    ids.0 = Some(step_ids);
+                }
+                return Ok(outs.into_iter().map(Ok).collect());
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                tracing::debug!(error = %e, steps = steps.len(), "A batch's catalog steps failed together; writing each in its own savepoint");
+            }
+        }
+    }
+    let mut outcomes = Vec::with_capacity(steps.len());
+    for (source, snapshot_id, work) in steps {
+        outcomes.push(catalog_step(store, txn, (source, snapshot_id), work, ids).await?);
+    }
+    Ok(outcomes)
+}
+
+/// The catalog step in a savepoint: its failure rolls back the step alone
+/// and the check stays recorded. Tried twice, as a concurrent writer (the
+/// CLI, another instance) can abort it with a serialization failure or a
+/// deadlock. The outer error is the transaction's own failure (a savepoint
+/// that cannot be opened or rolled back): the record fails with it.
+pub(super) async fn catalog_step(
+    store: &Store,
+    txn: &DatabaseTransaction,
+    (source, snapshot_id): (SourceId, i64),
+    work: &CatalogWork,
+    ids: &mut BatchIds,
+) -> Result<Result<RecordedAnalysis, CatalogStoreError>, StoreError> {
+    let mut tries = 1;
+    loop {
+        let savepoint = txn.begin().await?;
+        let step = async {
+            let mut step_ids = match &ids.0 {
+                Some(local) => local.clone(),
+                None => store.catalog_ids.get(&savepoint).await?,
+            };
+            let out = write_catalog_step(&savepoint, &mut step_ids, &work.record(source, snapshot_id)).await?;
+            Ok::<_, CatalogStoreError>((out, step_ids))
+        };
+        match step.await {
+            Ok((out, step_ids)) => {
+                savepoint.commit().await?;
+                if ids.0.is_some() || !out.new_entities.is_empty() {
+                    ids.0 = Some(step_ids);
+                }
+                return Ok(Ok(out));
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                if tries == 2 {
+                    return Ok(Err(e));
+                }
+                tracing::debug!(error = %e, snapshot_id, "Catalog step failed; its savepoint is rolled back, trying once more");
+                tries += 1;
+            }
+        }
+    }
+}
