@@ -43,3 +43,6 @@ pub use value::{DatePrecision, FactValue, ParamCount, PartialDate};
 
 #[cfg(test)]
 mod eval_tests;
+
+#[cfg(test)]
+mod pinned;
