@@ -17,6 +17,7 @@ pub mod rule_error;
 pub mod rules;
 pub mod seed;
 mod seed_raw;
+pub mod sentence_words;
 pub mod stoplist;
 pub mod structured;
 pub mod text;

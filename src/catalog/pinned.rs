@@ -108,11 +108,8 @@ fn hex(bytes: &[u8]) -> String {
 #[test]
 fn analysis_of_the_bench_texts_is_pinned() {
     let matcher = Matcher::new(&shipped_catalog()).unwrap();
-    let texts = [
-        ("bench_pages", corpus::bench_pages()),
-        ("news", corpus::news()),
-        ("chinese_news", corpus::chinese_news()),
-    ];
+    let texts =
+        [("bench_pages", corpus::bench_pages()), ("news", corpus::news()), ("chinese_news", corpus::chinese_news())];
     let digests: Vec<String> = texts.iter().map(|(name, text)| digest(name, &analyse(&matcher, text))).collect();
     insta::assert_snapshot!("analysis_bench_texts", digests.join("\n"));
 }
