@@ -8,6 +8,7 @@ use super::matcher::Matcher;
 use super::mention::Mention;
 use super::model::{Attribute, EntityKind, EntityRef};
 use super::rules::compare::comparison_targets;
+use super::sentence_words::{List, SentenceWords};
 use super::text::{char_before, evidence, sentences};
 use super::value::{FactValue, ParamCount};
 
@@ -154,8 +155,9 @@ pub fn analyse(matcher: &Matcher, text: &str) -> Analysis {
                 named.push(Named { mention: m, entity: entity.clone(), idx: Some(m.entity), family });
             }
         }
-        previous = propose(matcher, s, &named, previous.take(), (&mut facts, &mut seen), quote);
-        for hit in matcher.rules.candidates.find(matcher, s, &in_sentence) {
+        let words = matcher.rules.words.scan(s);
+        previous = propose(matcher, s, &words, &named, previous.take(), (&mut facts, &mut seen), quote);
+        for hit in matcher.rules.candidates.find_in(matcher, s, &in_sentence, &words) {
             if matcher.is_excluded(&hit.name) {
                 continue;
             }
@@ -254,6 +256,7 @@ fn size_figures(
 fn propose(
     matcher: &Matcher,
     s: &str,
+    words: &SentenceWords,
     named: &[Named<'_>],
     previous: Option<EntityRef>,
     (facts, seen): (&mut Vec<ProposedFact>, &mut HashSet<(EntityRef, Attribute, String)>),
@@ -261,7 +264,7 @@ fn propose(
 ) -> Option<EntityRef> {
     let spans: Vec<std::ops::Range<usize>> = named.iter().map(|n| n.mention.start..n.mention.end).collect();
     let mut found: Vec<Found> = Vec::new();
-    if matcher.rules.params.mentions_parameters(s) {
+    if words.has(List::Parameters) {
         for hit in size_figures(s, matcher.rules.params.find(s), &spans) {
             let confidence = if hit.explicit { 0.8 } else { 0.6 };
             found.push((
@@ -273,7 +276,7 @@ fn propose(
             ));
         }
     }
-    if matcher.rules.dates.mentions_release(s) {
+    if words.has(List::Release) {
         for hit in matcher.rules.dates.find(s) {
             let confidence = match hit.date.precision {
                 super::value::DatePrecision::Day => 0.7,

@@ -10,7 +10,7 @@ use super::companies::CompanyRules;
 use super::mention::{Known, Mention};
 use super::model::EntityKind;
 use super::rule_error::RuleError;
-use super::words::Words;
+use super::sentence_words::{List, ListWords, SentenceWords, WordScan};
 
 /// A candidate name seen in a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,17 +86,18 @@ const CJK_GENERIC_PREFIXES: &[&str] = &[
 
 /// What ends a CJK candidate, and how many characters of a name may
 /// stand before it (the `cjk` pattern's `{1,16}`).
-const CJK_SUFFIX: &str = "大模型";
+pub(crate) const CJK_SUFFIX: &str = "大模型";
 const CJK_MAX_CHARS: usize = 16;
 
 /// Words that make a sentence about models (a bare `Baichuan2` counts there).
-const MODEL_KEYWORDS: &[&str] = &["模型", "model", "llm", "参数"];
+pub(crate) const MODEL_KEYWORDS: &[&str] = &["模型", "model", "llm", "参数"];
 
 pub struct CandidateRules {
     latin: Regex,
     cjk: Regex,
-    cjk_suffix: Words,
-    keywords: Words,
+    /// The lists [`Self::find`] asks about, for a caller without the
+    /// rules' scan of the sentence (`analyse` passes its own).
+    words: WordScan,
     companies: CompanyRules,
 }
 
@@ -105,8 +106,12 @@ impl CandidateRules {
         Ok(CandidateRules {
             latin: Regex::new(r"[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*(?: \d+(?:\.\d+)?)?")?,
             cjk: Regex::new(&format!(r"[\p{{Han}}A-Za-z0-9·\-]{{1,{CJK_MAX_CHARS}}}?{CJK_SUFFIX}"))?,
-            cjk_suffix: Words::exact(&[CJK_SUFFIX])?,
-            keywords: Words::folded(MODEL_KEYWORDS)?,
+            words: WordScan::new(&[
+                ListWords { list: List::ModelKeywords, words: MODEL_KEYWORDS, fold: true },
+                ListWords { list: List::CjkSuffix, words: &[CJK_SUFFIX], fold: false },
+                ListWords { list: List::CompanyEnds, words: super::companies::FINDER_CJK_ENDS, fold: false },
+                ListWords { list: List::LatinCompanyEnds, words: super::companies::LATIN_FINDER_ENDS, fold: false },
+            ])?,
             companies: CompanyRules::new()?,
         })
     }
@@ -115,15 +120,13 @@ impl CandidateRules {
     /// 大模型: a match ends at the first 大模型 after its start and starts at
     /// most [`CJK_MAX_CHARS`] characters before it, so the pattern runs on
     /// that window instead of over every character of the sentence.
-    fn cjk_runs(&self, sentence: &str) -> Vec<Range<usize>> {
+    fn cjk_runs(&self, sentence: &str, words: &SentenceWords) -> Vec<Range<usize>> {
         let mut out = Vec::new();
         let mut pos = 0;
         loop {
             // The first 大模型 with at least one character before it.
             let from = pos + super::text::char_at(sentence, pos).map_or(1, char::len_utf8);
-            let Some(at) =
-                sentence.get(from..).and_then(|r| self.cjk_suffix.spans(r).next()).map(|(_, s)| from + s.start)
-            else {
+            let Some(at) = words.spans(List::CjkSuffix).map(|(_, s)| s.start).find(|&s| s >= from) else {
                 break;
             };
             let window = sentence
@@ -146,8 +149,18 @@ impl CandidateRules {
     /// Candidates in one sentence, given the known mentions in it (with
     /// spans relative to the sentence).
     pub fn find(&self, matcher: &impl Known, sentence: &str, mentions: &[Mention]) -> Vec<CandidateHit> {
-        // Asked of few sentences (a Latin token with digits): computed then.
-        let mut keyword: Option<bool> = None;
+        self.find_in(matcher, sentence, mentions, &self.words.scan(sentence))
+    }
+
+    /// [`Self::find`] given the sentence's word scan (the rules' scan
+    /// holds every list this one's does).
+    pub fn find_in(
+        &self,
+        matcher: &impl Known,
+        sentence: &str,
+        mentions: &[Mention],
+        words: &SentenceWords,
+    ) -> Vec<CandidateHit> {
         let mut out = Vec::new();
         // Every Latin candidate starts with an ASCII letter.
         let latin = sentence.bytes().any(|b| b.is_ascii_alphabetic());
@@ -171,8 +184,7 @@ impl CandidateRules {
                 continue;
             }
             let known_prefix = mentions.iter().any(|k| k.start == span.start);
-            let keyword = *keyword.get_or_insert_with(|| self.keywords.any_in(sentence));
-            if looks_like_model(token, keyword, known_prefix) {
+            if looks_like_model(token, words.has(List::ModelKeywords), known_prefix) {
                 out.push(CandidateHit { name: token.to_owned(), span });
             }
         }
@@ -194,12 +206,14 @@ impl CandidateRules {
                 }
             }
         }
-        for run in self.cjk_runs(sentence) {
+        for run in self.cjk_runs(sentence, words) {
             if let Some(hit) = cjk_candidate(matcher, sentence, run, mentions) {
                 out.push(hit);
             }
         }
-        for (span, name) in self.companies.find(matcher, sentence, mentions) {
+        let ends = words.spans(List::CompanyEnds).collect();
+        let latin_end = words.has(List::LatinCompanyEnds);
+        for (span, name) in self.companies.find_with(matcher, sentence, mentions, ends, latin_end) {
             out.push(CandidateHit { name, span });
         }
         out
@@ -458,7 +472,7 @@ mod tests {
         let mut found = 0;
         for s in &cases {
             let whole: Vec<Range<usize>> = rules.cjk.find_iter(s).map(|m| m.range()).collect();
-            assert_eq!(rules.cjk_runs(s), whole, "{s}");
+            assert_eq!(rules.cjk_runs(s, &rules.words.scan(s)), whole, "{s}");
             found += whole.len();
         }
         assert!(found > 1000, "the cases exercise the pattern: {found} matches");

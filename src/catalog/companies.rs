@@ -19,7 +19,10 @@ use super::words::Words;
 /// Endings that make a name a company's (Chinese, then Latin).
 const CJK_ENDS: &[&str] = &["科技", "智能", "实验室", "研究院", "公司", "集团"];
 /// The endings the finder looks for (`XX公司` names the company `XX`).
-const FINDER_CJK_ENDS: &[&str] = &["科技", "智能", "实验室", "研究院"];
+pub(crate) const FINDER_CJK_ENDS: &[&str] = &["科技", "智能", "实验室", "研究院"];
+/// The Latin endings the finder looks for: every match of its pattern
+/// holds one, so sentences without are skipped.
+pub(crate) const LATIN_FINDER_ENDS: &[&str] = &[" AI", " Lab", " Inc", " Technologies"];
 const LATIN_ENDS: &[&str] = &[" AI", " Labs", " Lab", " Inc.", " Inc", " Technologies"];
 
 /// Words and characters a company name follows inside a run of Chinese
@@ -232,7 +235,7 @@ impl CompanyRules {
     pub fn new() -> Result<Self, RuleError> {
         Ok(CompanyRules {
             cjk_ends: Words::exact(FINDER_CJK_ENDS)?,
-            latin_ends: Words::exact(&[" AI", " Lab", " Inc", " Technologies"])?,
+            latin_ends: Words::exact(LATIN_FINDER_ENDS)?,
             latin: Regex::new(r"[A-Z][A-Za-z0-9]*(?:[ -][A-Z][A-Za-z0-9]*)? (?:AI|Labs|Lab|Inc\.|Inc|Technologies)")?,
         })
     }
@@ -240,16 +243,30 @@ impl CompanyRules {
     /// Company names in one sentence (spans relative to it), given the
     /// known mentions in it; known names are left out.
     pub fn find(&self, known: &impl Known, sentence: &str, mentions: &[Mention]) -> Vec<(Range<usize>, String)> {
+        let ends: Vec<(usize, Range<usize>)> = self.cjk_ends.spans(sentence).collect();
+        self.find_with(known, sentence, mentions, ends, self.latin_ends.any_in(sentence))
+    }
+
+    /// [`Self::find`] given what the sentence's one word scan found: the
+    /// Chinese endings' spans (with each ending's index in
+    /// [`FINDER_CJK_ENDS`]) and whether a Latin ending is there.
+    pub fn find_with(
+        &self,
+        known: &impl Known,
+        sentence: &str,
+        mentions: &[Mention],
+        mut ends: Vec<(usize, Range<usize>)>,
+        latin_end: bool,
+    ) -> Vec<(Range<usize>, String)> {
         // The endings share no character, so one scan finds each one's
         // occurrences; sorted by ending (stable), they come in the order
         // one search per ending gave.
-        let mut ends: Vec<(usize, Range<usize>)> = self.cjk_ends.spans(sentence).collect();
         ends.sort_by_key(|(word, _)| *word);
         let mut out = Vec::new();
         for (_, end) in ends {
             out.extend(cjk_company(sentence, end.start, end.end));
         }
-        if self.latin_ends.any_in(sentence) {
+        if latin_end {
             for m in self.latin.find_iter(sentence) {
                 if let Some(hit) = latin_company(sentence, m.range()) {
                     out.push(hit);

@@ -16,7 +16,7 @@ pub use super::mention::Mention;
 use super::model::{Catalog, EntityKind, EntityRef};
 use super::rules::Rules;
 use super::stoplist::{StopList, normalise};
-use super::text::{char_at, char_before};
+use super::text::{char_at, char_before, lowercase};
 use super::version::{self, Base};
 
 #[derive(Debug, thiserror::Error)]
@@ -186,7 +186,7 @@ impl Matcher {
     }
 
     pub(crate) fn is_known_term(&self, term: &str) -> bool {
-        self.known_terms.contains(&term.to_lowercase())
+        self.known_terms.contains(lowercase(term).as_ref())
     }
 
     /// A model's version string (`4` of GPT-4).
@@ -301,7 +301,7 @@ impl Matcher {
             .rfind(SENTENCE_END)
             .map_or(0, |i| i + text.get(i..).and_then(|s| s.chars().next()).map_or(1, char::len_utf8));
         let to = after.find(SENTENCE_END).map_or(text.len(), |i| end + i);
-        let sentence = text.get(from..to).unwrap_or_default().to_lowercase();
+        let sentence = lowercase(text.get(from..to).unwrap_or_default());
         self.vendor_aliases.get(&vendor).is_some_and(|aliases| aliases.iter().any(|a| sentence.contains(a.as_str())))
     }
 }

@@ -17,6 +17,7 @@ pub mod rule_error;
 pub mod rules;
 pub mod seed;
 mod seed_raw;
+pub mod sentence_words;
 pub mod stoplist;
 pub mod structured;
 pub mod text;
@@ -43,3 +44,6 @@ pub use value::{DatePrecision, FactValue, ParamCount, PartialDate};
 
 #[cfg(test)]
 mod eval_tests;
+
+#[cfg(test)]
+mod pinned;

@@ -1,5 +1,6 @@
 //! Sentence spans and small character helpers shared by the rules.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// Byte spans of the sentences of `text`, trimmed, none empty.
@@ -83,6 +84,53 @@ pub fn evidence(text: &str, sentence: &Range<usize>, focus: &Range<usize>) -> St
     format!("…{}…", s.get(from..to).unwrap_or_default())
 }
 
+/// `s.to_lowercase()`, borrowed when that would change nothing.
+///
+/// The standard library looks every non-ASCII character up in Unicode's
+/// case table, and article text is mostly Chinese, which has no case: the
+/// matcher and the candidate finders lower-case names and whole sentences
+/// for every mention. ASCII and the caseless CJK blocks are decided here;
+/// any other character hands the whole string to `str::to_lowercase`
+/// (which also knows the final sigma), so the result is always its.
+pub fn lowercase(s: &str) -> Cow<'_, str> {
+    let mut out: Option<String> = None;
+    for (i, c) in s.char_indices() {
+        let lower = if c.is_ascii() {
+            c.to_ascii_lowercase()
+        } else if caseless(c) {
+            c
+        } else {
+            return Cow::Owned(s.to_lowercase());
+        };
+        match &mut out {
+            Some(o) => o.push(lower),
+            None if lower != c => {
+                let mut o = String::with_capacity(s.len());
+                o.push_str(s.get(..i).unwrap_or_default());
+                o.push(lower);
+                out = Some(o);
+            }
+            None => {}
+        }
+    }
+    out.map_or(Cow::Borrowed(s), Cow::Owned)
+}
+
+/// Blocks without a cased character: general punctuation, CJK symbols,
+/// kana, CJK ideographs, and the full-width forms that are not letters.
+fn caseless(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2000}'..='\u{206F}'
+            | '\u{3000}'..='\u{30FF}'
+            | '\u{3400}'..='\u{4DBF}'
+            | '\u{4E00}'..='\u{9FFF}'
+            | '\u{FF01}'..='\u{FF20}'
+            | '\u{FF3B}'..='\u{FF40}'
+            | '\u{FF5B}'..='\u{FF65}'
+    )
+}
+
 /// The character just before byte `i`.
 pub fn char_before(text: &str, i: usize) -> Option<char> {
     text.get(..i).and_then(|s| s.chars().next_back())
@@ -145,6 +193,31 @@ mod tests {
         for _ in 0..20_000 {
             let text: String = (0..next(40)).map(|_| alphabet[next(alphabet.len())]).collect();
             assert_eq!(sentences(&text), sentences_by_char(&text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_caseless_blocks_have_no_case() {
+        for c in ('\u{2000}'..='\u{FFFF}').filter(|c| caseless(*c)) {
+            assert!(c.to_lowercase().eq([c]) && c.to_uppercase().eq([c]), "{c:?} U+{:04X}", u32::from(c));
+        }
+    }
+
+    #[test]
+    fn lowercase_is_the_standard_librarys() {
+        let alphabet = [
+            'A', 'z', '1', ' ', '模', '。', '“', 'Ａ', 'ａ', '！', 'É', 'Σ', 'İ', 'K', '\u{212A}', 'ǅ', 'ß', 'ア', '·',
+        ];
+        let mut rng = crate::test_rng::XorShift::new(0x0123_4567_89ab_cdef);
+        for _ in 0..20_000 {
+            let s: String = (0..rng.below(12)).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+            let lower = lowercase(&s);
+            assert_eq!(lower, s.to_lowercase(), "{s:?}");
+            // Borrowed only when nothing changes; always for ASCII and Chinese.
+            let plain = s.chars().all(|c| c.is_ascii() || caseless(c));
+            if matches!(lower, Cow::Borrowed(_)) || plain {
+                assert_eq!(matches!(lower, Cow::Borrowed(_)), s.to_lowercase() == s, "{s:?}");
+            }
         }
     }
 

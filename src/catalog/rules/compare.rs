@@ -91,6 +91,14 @@ const AROUND_CLOSE: &[&str] =
 /// Does `s` end with `word`, ASCII case folded? (No lower-cased copy of
 /// the sentence's whole prefix: only its last bytes are compared.)
 fn ends_with_folded(s: &str, word: &str) -> bool {
+    // The last bytes first: every cue is tried against every mention's
+    // prefix and most differ there, so the whole tail is seldom compared
+    // (`comparison_targets` was 6% of `analyse` on the bench's article text).
+    if let (Some(a), Some(b)) = (s.as_bytes().last(), word.as_bytes().last())
+        && !a.eq_ignore_ascii_case(b)
+    {
+        return false;
+    }
     s.len()
         .checked_sub(word.len())
         .and_then(|start| s.as_bytes().get(start..))

@@ -17,7 +17,7 @@ pub struct DateHit {
 }
 
 /// Words that make a dated sentence about a release.
-const RELEASE_WORDS: &[&str] = &[
+pub(crate) const RELEASE_WORDS: &[&str] = &[
     "发布",
     "推出",
     "上线",

@@ -7,8 +7,10 @@ pub mod params;
 pub use dates::{DateHit, DateRules};
 pub use params::{ParamHit, ParamRules};
 
-use super::candidates::CandidateRules;
+use super::candidates::{self, CandidateRules};
+use super::companies;
 pub use super::rule_error::RuleError;
+use super::sentence_words::{List, ListWords, WordScan};
 use super::value::ParamCount;
 
 /// The compiled rules; built once with the matcher.
@@ -16,11 +18,27 @@ pub struct Rules {
     pub params: ParamRules,
     pub dates: DateRules,
     pub candidates: CandidateRules,
+    /// Every word list the rules ask a sentence about, in one automaton
+    /// (`analyse` scans each sentence once, not once per list).
+    pub words: WordScan,
 }
 
 impl Rules {
     pub fn new() -> Result<Self, RuleError> {
-        Ok(Rules { params: ParamRules::new()?, dates: DateRules::new()?, candidates: CandidateRules::new()? })
+        let lists = [
+            ListWords { list: List::Parameters, words: params::PARAMETER_WORDS, fold: true },
+            ListWords { list: List::Release, words: dates::RELEASE_WORDS, fold: true },
+            ListWords { list: List::ModelKeywords, words: candidates::MODEL_KEYWORDS, fold: true },
+            ListWords { list: List::CjkSuffix, words: &[candidates::CJK_SUFFIX], fold: false },
+            ListWords { list: List::CompanyEnds, words: companies::FINDER_CJK_ENDS, fold: false },
+            ListWords { list: List::LatinCompanyEnds, words: companies::LATIN_FINDER_ENDS, fold: false },
+        ];
+        Ok(Rules {
+            params: ParamRules::new()?,
+            dates: DateRules::new()?,
+            candidates: CandidateRules::new()?,
+            words: WordScan::new(&lists)?,
+        })
     }
 
     /// A whole string that is one parameter figure (seed values, CLI input).

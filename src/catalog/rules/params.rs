@@ -63,7 +63,7 @@ const NOT_PARAMS: &[&str] = &[
 ];
 
 /// Words that make a sentence talk about parameters.
-const PARAMETER_WORDS: &[&str] = &["参数", "parameter", "params", " sizes"];
+pub(crate) const PARAMETER_WORDS: &[&str] = &["参数", "parameter", "params", " sizes"];
 
 pub struct ParamRules {
     words: Words,
