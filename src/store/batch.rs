@@ -326,6 +326,19 @@ mod tests {
         }
     }
 
+    /// A page source at `url`.
+    async fn add_page(store: &Store, url: &str) -> crate::source::Source {
+        let new = NewSource {
+            url: normalize_url(url).unwrap(),
+            kind: SourceKind::Page,
+            title: None,
+            tags: vec![],
+            schedule: None,
+            options: SourceOptions::default(),
+        };
+        store.add_source(&new, Utc::now()).await.unwrap()
+    }
+
     /// Writes `records` as one batch through `store`; returns the results
     /// and how many statements the batch sent.
     async fn batch_of(store: &Store, records: Vec<CheckRecord>) -> (Vec<Result<Recorded, StoreError>>, usize) {
@@ -361,15 +374,7 @@ mod tests {
         let Some((store, pg)) = open(postgres, dir.path()).await else { return };
         let mut bases = Vec::new();
         for n in 0..9 {
-            let new = NewSource {
-                url: normalize_url(&format!("https://www.qbitai.com/2024/01/{n}.html")).unwrap(),
-                kind: SourceKind::Page,
-                title: None,
-                tags: vec![],
-                schedule: None,
-                options: SourceOptions::default(),
-            };
-            let source = store.add_source(&new, Utc::now()).await.unwrap();
+            let source = add_page(&store, &format!("https://www.qbitai.com/2024/01/{n}.html")).await;
             let base = store.record_check(edited(source.id, None, &format!("基线 {n}"))).await.unwrap();
             bases.push((source.id, base.snapshot_id));
         }
@@ -392,15 +397,7 @@ mod tests {
         let Some((store, pg)) = open(postgres, dir.path()).await else { return };
         let mut records = Vec::new();
         for n in 0..4 {
-            let new = NewSource {
-                url: normalize_url(&format!("https://www.qbitai.com/2024/02/{n}.html")).unwrap(),
-                kind: SourceKind::Page,
-                title: None,
-                tags: vec![],
-                schedule: None,
-                options: SourceOptions::default(),
-            };
-            let source = store.add_source(&new, Utc::now()).await.unwrap();
+            let source = add_page(&store, &format!("https://www.qbitai.com/2024/02/{n}.html")).await;
             let mut rec = edited(source.id, None, &format!("第 {n} 篇"));
             rec.catalog = Some(crate::store::catalog::CatalogWork {
                 at: Utc::now(),
