@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use super::entity::sources::{self, Column, Entity};
 use super::sources::{NewSource, new_row};
@@ -120,7 +120,27 @@ impl Store {
             txn.rollback().await?;
         } else {
             txn.commit().await?;
+            if out.iter().any(|o| matches!(o, ImportOutcome::Added(_))) {
+                self.refresh_source_statistics().await;
+            }
         }
         Ok(Imported::Done(out))
+    }
+
+    /// PostgreSQL plans the claim of due sources from the table's
+    /// statistics, which autovacuum refreshes a minute or more after a bulk
+    /// import. Until then a freshly imported table reads as holding no due
+    /// source, and every claim of the first sweep scans and sorts the whole
+    /// table (1.9 ms at 2,000 sources) instead of walking the due index to
+    /// its first rows (0.5 ms). So an import that added sources refreshes
+    /// them at once; a failure is only logged (autovacuum still will).
+    /// SQLite plans without statistics unless asked to keep them.
+    async fn refresh_source_statistics(&self) {
+        if self.is_sqlite() {
+            return;
+        }
+        if let Err(e) = self.db().execute_unprepared("ANALYZE sources").await {
+            tracing::warn!(error = %e, "Cannot refresh the sources table's statistics after the import; autovacuum will.");
+        }
     }
 }

@@ -729,3 +729,55 @@ async fn typed_columns_store_the_words_they_always_did(backend: Backend) {
 }
 
 both_backends!(typed_columns_on, typed_columns_store_the_words_they_always_did);
+
+/// An import refreshes PostgreSQL's statistics of the sources table at once:
+/// the first sweep's claims are planned from them (the due index, not a
+/// scan and sort of the whole table per claim), and autovacuum would
+/// refresh them only a minute or more later. A new table that was never
+/// analysed holds `reltuples = -1`.
+#[tokio::test]
+async fn an_import_leaves_postgres_statistics_of_its_sources() {
+    use modelwatch::store::import::{ImportItem, Imported};
+    use sea_orm::{ConnectionTrait, Database, Statement};
+
+    let Some((_dir, db, store)) = open(Backend::Postgres).await else {
+        eprintln!("skipped: MODELWATCH_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    store.migrate().await.unwrap();
+    let items: Vec<ImportItem> = (0..300)
+        .map(|n| ImportItem {
+            new: NewSource {
+                url: normalize_url(&format!("https://www.qbitai.com/2024/03/{n}.html")).unwrap(),
+                kind: SourceKind::Page,
+                title: None,
+                tags: vec![],
+                schedule: None,
+                options: SourceOptions::default(),
+            },
+            section: Some("参考".into()),
+            position: n,
+        })
+        .collect();
+    let reltuples = || async {
+        let conn = Database::connect(&db.url).await.unwrap();
+        let row = conn
+            .query_one_raw(Statement::from_string(
+                conn.get_database_backend(),
+                "SELECT reltuples::float8 AS n FROM pg_class WHERE relname = 'sources'",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let n: f64 = row.try_get("", "n").unwrap();
+        conn.close().await.unwrap();
+        n
+    };
+    assert!(reltuples().await < 0.0, "a new table has no statistics yet");
+    let dry = store.import_sources(&items, |_| None, true, 1_000, Utc::now(), &|| {}).await.unwrap();
+    assert!(matches!(dry, Imported::Done(_)));
+    assert!(reltuples().await < 0.0, "a dry run writes nothing, statistics included");
+    let done = store.import_sources(&items, |_| None, false, 1_000, Utc::now(), &|| {}).await.unwrap();
+    assert!(matches!(done, Imported::Done(ref out) if out.len() == 300), "{done:?}");
+    assert_eq!(reltuples().await, 300.0, "the import analysed the table it filled");
+}
