@@ -23,7 +23,7 @@ use super::StoreError;
 use super::entity::checks;
 use super::entity::{blobs, changes, snapshots};
 use super::record::{CheckRecord, Recorded, SnapshotPointer, check_row};
-use super::source_update::{to_i32, write_source_states};
+use super::source_update::{to_i32, values_cte, write_source_states};
 
 /// Rows per insert: each row binds at most 15 values, well under every
 /// backend's limit on bound parameters.
@@ -133,21 +133,12 @@ async fn set_pointers<C: ConnectionTrait>(txn: &C, pointers: &[(i64, i64)]) -> R
 }
 
 /// `WITH v AS (VALUES …) UPDATE sources … FROM v`, as for the sources'
-/// new states; PostgreSQL needs the parameters' types.
+/// new states ([`values_cte`]).
 fn pointer_statement(backend: DbBackend, pointers: &[(i64, i64)]) -> Statement {
-    let mut sql = String::from("WITH v (source_id, snapshot_id) AS (VALUES ");
-    let mut values: Vec<Value> = Vec::with_capacity(pointers.len() * 2);
-    for (n, (source, snapshot)) in pointers.iter().enumerate() {
-        if n > 0 {
-            sql.push_str(", ");
-        }
-        match backend {
-            DbBackend::Postgres => sql.push_str(&format!("(${}::bigint, ${}::bigint)", 2 * n + 1, 2 * n + 2)),
-            _ => sql.push_str("(?, ?)"),
-        }
-        values.extend([Value::from(*source), Value::from(*snapshot)]);
-    }
-    sql.push_str(") UPDATE sources SET last_snapshot_id = v.snapshot_id FROM v WHERE sources.id = v.source_id");
+    const COLUMNS: [(&str, &str); 2] = [("source_id", "bigint"), ("snapshot_id", "bigint")];
+    let rows = pointers.iter().map(|(source, snapshot)| [Value::from(*source), Value::from(*snapshot)]);
+    let (mut sql, values) = values_cte(backend, &COLUMNS, rows);
+    sql.push_str(" UPDATE sources SET last_snapshot_id = v.snapshot_id FROM v WHERE sources.id = v.source_id");
     Statement::from_sql_and_values(backend, sql, values)
 }
 

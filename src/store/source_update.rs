@@ -139,12 +139,28 @@ pub(crate) async fn write_source_states<C: ConnectionTrait>(
 }
 
 fn statement(backend: DbBackend, records: &[NewSourceState<'_>]) -> Statement {
-    let names: Vec<&str> = COLUMNS.iter().map(|(name, _)| *name).collect();
+    let (mut sql, values) = values_cte(backend, &COLUMNS, records.iter().map(row));
+    sql.push_str(&format!(
+        " UPDATE sources SET {SET} FROM v WHERE sources.id = v.source_id AND {CURRENT} RETURNING id"
+    ));
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// `WITH v (name, …) AS (VALUES (…), …)` over `rows` (each in the order of
+/// `columns`), and its bound values: the table an `UPDATE … FROM v` of many
+/// rows reads. PostgreSQL is told each parameter's type (`$n::type`, the
+/// type `columns` names): in a `VALUES` list it cannot infer them.
+pub(crate) fn values_cte<const N: usize>(
+    backend: DbBackend,
+    columns: &[(&str, &str); N],
+    rows: impl ExactSizeIterator<Item = [Value; N]>,
+) -> (String, Vec<Value>) {
+    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
     let mut sql = format!("WITH v ({}) AS (VALUES ", names.join(", "));
-    let mut values: Vec<Value> = Vec::with_capacity(records.len() * COLUMNS.len());
-    for (n, state) in records.iter().enumerate() {
+    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * N);
+    for (n, row) in rows.enumerate() {
         sql.push_str(if n == 0 { "(" } else { ", (" });
-        for (c, (_, ty)) in COLUMNS.iter().enumerate() {
+        for (c, (_, ty)) in columns.iter().enumerate() {
             if c > 0 {
                 sql.push_str(", ");
             }
@@ -154,12 +170,10 @@ fn statement(backend: DbBackend, records: &[NewSourceState<'_>]) -> Statement {
             }
         }
         sql.push(')');
-        values.extend(row(state));
+        values.extend(row);
     }
-    sql.push_str(&format!(
-        ") UPDATE sources SET {SET} FROM v WHERE sources.id = v.source_id AND {CURRENT} RETURNING id"
-    ));
-    Statement::from_sql_and_values(backend, sql, values)
+    sql.push(')');
+    (sql, values)
 }
 
 /// One state's values, in the order of [`COLUMNS`].
