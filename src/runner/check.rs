@@ -19,6 +19,19 @@ use crate::store::StoreError;
 use crate::store::record::{CheckOutcome, CheckRecord, NewChange, SnapshotPointer, SourceUpdate};
 use crate::types::{ChangeKind, ErrorKind, SourceStatus};
 
+/// When a check started: the time it records (the runner's clock, a test's
+/// fake one) and the monotonic instant its duration is measured from.
+struct Started {
+    at: DateTime<Utc>,
+    clock: Instant,
+}
+
+impl Started {
+    fn now(runner: &Runner) -> Started {
+        Started { at: runner.clock.now(), clock: Instant::now() }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct CheckMode {
     /// Set when the check runs under a sweep's lease.
@@ -137,8 +150,7 @@ impl Runner {
     }
 
     async fn check_inner(&self, source: Source, mode: &CheckMode, slot: Option<Slot>) -> CheckReport {
-        let started_at = self.clock.now();
-        let clock = Instant::now();
+        let started = Started::now(self);
         let previous = self.previous_meta(&source).await;
         let mut obs = sources::observe(&self.fetcher, &self.apis, &source, !mode.dry_run, previous.as_ref()).await;
         let mut content = Content::None;
@@ -156,26 +168,24 @@ impl Runner {
                 Err(e) => obs = obs.into_failure(ErrorKind::InvalidContent, e.to_string()),
             }
         }
-        self.finish(source, mode, obs, content, started_at, clock, slot).await
+        self.finish(source, mode, obs, content, started, slot).await
     }
 
     /// Records a check that never got to observe anything (its task panicked).
     pub(super) async fn record_panic(&self, source: Source, mode: &CheckMode, message: String) -> CheckReport {
         tracing::error!(source_id = source.id.0, url = %source.url, error = %message, "Check panicked");
         let obs = Observation::failed(ErrorKind::InvalidContent, message, None, None);
-        self.finish(source, mode, obs, Content::None, self.clock.now(), Instant::now(), None).await
+        self.finish(source, mode, obs, Content::None, Started::now(self), None).await
     }
 
     /// Liveness, report and record for an observation.
-    #[allow(clippy::too_many_arguments)]
     async fn finish(
         &self,
         source: Source,
         mode: &CheckMode,
         obs: Observation,
         content: Content,
-        started_at: DateTime<Utc>,
-        clock: Instant,
+        Started { at: started_at, clock }: Started,
         slot: Option<Slot>,
     ) -> CheckReport {
         let state = LiveState {
