@@ -28,6 +28,11 @@ fn main() -> ExitCode {
     // reqwest is built without a default crypto provider (ring only, no aws-lc).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
+    // A sweep frees memory on many threads; a trim a second gives it back
+    // (see `trim`). Other commands are short and small.
+    if matches!(cli.command, Command::Run | Command::Check(_)) {
+        modelwatch::trim::start();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
