@@ -4,7 +4,7 @@
 //! sweep allocates on eight threads (the tokio workers, the parser and CPU
 //! pools, SQLite's worker), each arena keeps its own high-water mark, and
 //! the sum of those marks is what the process holds: a cold sweep of 2,000
-//! pages peaked at ~86 MB of RSS while its live heap never passed 32 MB
+//! pages peaked at ~83 MB of RSS while its live heap never passed 32 MB
 //! (heaptrack). `malloc_trim(0)` hands every whole free page of every arena
 //! back (`MADV_DONTNEED`), and a page given back costs a page fault when it
 //! is used again. Trimming on every `free` (a fixed `M_TRIM_THRESHOLD` or
