@@ -33,6 +33,7 @@ pub mod sources;
 pub mod store;
 #[cfg(test)]
 mod test_rng;
+pub mod trim;
 pub mod types;
 pub mod web;
 pub mod worker;

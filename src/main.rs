@@ -86,6 +86,12 @@ async fn run(cli: Cli, json: &mut bool) -> anyhow::Result<()> {
     *json = config.log.format == LogFormat::Json;
     let filter = if matches!(cli.command, Command::Run) { config.log.filter.clone() } else { CLI_FILTER.to_owned() };
     init_tracing(&filter, *json);
+    // A sweep frees memory on many threads; a trim every half second gives
+    // it back (see `trim`; started after the logs, which say if it cannot
+    // be). Other commands are short and small.
+    if matches!(cli.command, Command::Run | Command::Check(_)) {
+        modelwatch::trim::start();
+    }
     if matches!(cli.command, Command::Run) {
         tracing::info!(config = %origin, "Configuration loaded");
     } else {
