@@ -144,6 +144,13 @@ impl Runner {
                     drained = false;
                 }
                 _ = renew.tick() => self.renew_running(owner, &running).await,
+                // A check gives its slot back once its record is queued, and
+                // its task ends only with the batch's commit: waiting for
+                // tasks alone left the freed slots idle for as long as the
+                // database took to commit (PostgreSQL: most of a sweep's
+                // time between claims, issue 12). The permits only say that
+                // enough slots are free; the claim above takes them.
+                freed = slots.acquire_many(refill as u32), if !drained => drop(freed),
             }
         }
 
