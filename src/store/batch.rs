@@ -123,7 +123,7 @@ async fn write_batch(store: &Store, jobs: &[Job]) -> Vec<Result<Recorded, StoreE
 }
 
 async fn write_together(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
-    let txn = store.write_txn().await?;
+    let txn = store.record_txn().await?;
     let together = shared_records(jobs);
     let records: Vec<&CheckRecord> =
         jobs.iter().zip(&together).filter(|(_, t)| **t).map(|(job, _)| &job.record).collect();
@@ -188,7 +188,7 @@ impl Store {
     /// The daemon and `check` write through a [`RecordWriter`] instead (many
     /// checks per transaction, each still atomic).
     pub async fn record_check(&self, rec: CheckRecord) -> Result<Recorded, StoreError> {
-        let txn = self.write_txn().await?;
+        let txn = self.record_txn().await?;
         let (recorded, check) = write_one(self, &txn, &rec, &mut BatchIds::default()).await?;
         insert_checks(&txn, vec![check]).await?;
         txn.commit().await?;
