@@ -7,9 +7,13 @@
 //! waiting (up to `max_batch`), writes them one after the other — a
 //! superseded record writes nothing, a failing one sends the batch back to
 //! one transaction per record — and commits once. A check
-//! learns its outcome only after the commit, so a check reported recorded is
-//! durable, and a process killed mid-batch loses only checks nobody was told
-//! about: their sources keep their old state and lease, and are checked again.
+//! learns its outcome only after the commit, so a check reported recorded
+//! survives the daemon's death, and a process killed mid-batch loses only
+//! checks nobody was told about: their sources keep their old state and
+//! lease, and are checked again. Neither backend waits for the disk at each
+//! commit (SQLite `synchronous = NORMAL`, PostgreSQL `synchronous_commit =
+//! off` for these transactions, see [`Store::record_txn`]): a power loss may
+//! lose the last batches, whole, and their checks are made again.
 //!
 //! A record that stores a new snapshot carries its catalog step (what the
 //! runner's analysis found in the text): it is written after the batch's
