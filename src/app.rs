@@ -163,6 +163,8 @@ async fn wait_for_signal() {
 pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> Result<(), AppError> {
     let config = Arc::new(config);
     let Parts { store, fetcher, mailer, ops_listener, clock, lock: _lock } = parts;
+    // Start-up and the first sweep query the database from several tasks.
+    store.warm_up();
     store.migrate().await.map_err(AppError::Migrate)?;
     // An empty database gets the shipped sources, unless `init
     // --no-seed-sources` said never.

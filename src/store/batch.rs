@@ -7,9 +7,13 @@
 //! waiting (up to `max_batch`), writes them one after the other — a
 //! superseded record writes nothing, a failing one sends the batch back to
 //! one transaction per record — and commits once. A check
-//! learns its outcome only after the commit, so a check reported recorded is
-//! durable, and a process killed mid-batch loses only checks nobody was told
-//! about: their sources keep their old state and lease, and are checked again.
+//! learns its outcome only after the commit, so a check reported recorded
+//! survives the daemon's death, and a process killed mid-batch loses only
+//! checks nobody was told about: their sources keep their old state and
+//! lease, and are checked again. Neither backend waits for the disk at each
+//! commit (SQLite `synchronous = NORMAL`, PostgreSQL `synchronous_commit =
+//! off` for these transactions, see [`Store::record_txn`]): a power loss may
+//! lose the last batches, whole, and their checks are made again.
 //!
 //! A record that stores a new snapshot carries its catalog step (what the
 //! runner's analysis found in the text): it is written after the batch's
@@ -123,7 +127,7 @@ async fn write_batch(store: &Store, jobs: &[Job]) -> Vec<Result<Recorded, StoreE
 }
 
 async fn write_together(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
-    let txn = store.write_txn().await?;
+    let txn = store.record_txn().await?;
     let together = shared_records(jobs);
     let records: Vec<&CheckRecord> =
         jobs.iter().zip(&together).filter(|(_, t)| **t).map(|(job, _)| &job.record).collect();
@@ -188,7 +192,7 @@ impl Store {
     /// The daemon and `check` write through a [`RecordWriter`] instead (many
     /// checks per transaction, each still atomic).
     pub async fn record_check(&self, rec: CheckRecord) -> Result<Recorded, StoreError> {
-        let txn = self.write_txn().await?;
+        let txn = self.record_txn().await?;
         let (recorded, check) = write_one(self, &txn, &rec, &mut BatchIds::default()).await?;
         insert_checks(&txn, vec![check]).await?;
         txn.commit().await?;

@@ -242,13 +242,25 @@ pub(crate) async fn write_check<C: ConnectionTrait>(txn: &C, rec: &CheckRecord) 
 mod tests {
     use super::*;
 
+    /// PostgreSQL reads the rows from one typed JSON parameter: the same
+    /// statement text for any number of rows (issue 12); SQLite binds a
+    /// `VALUES` list.
     #[test]
-    fn pointer_statements_type_their_parameters_on_postgres_only() {
+    fn pointer_statements_are_one_text_on_postgres() {
         let pg = pointer_statement(DbBackend::Postgres, &[(1, 10), (2, 20)]);
         assert_eq!(
             pg.sql,
-            "WITH v (source_id, snapshot_id) AS (VALUES ($1::bigint, $2::bigint), ($3::bigint, $4::bigint)) \
+            "WITH v AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(source_id bigint, snapshot_id bigint)) \
              UPDATE sources SET last_snapshot_id = v.snapshot_id FROM v WHERE sources.id = v.source_id"
+        );
+        assert_eq!(pointer_statement(DbBackend::Postgres, &[(3, 30)]).sql, pg.sql);
+        let values = pg.values.map(|v| v.0).unwrap_or_default();
+        assert_eq!(
+            values,
+            [Value::Json(Some(Box::new(serde_json::json!([
+                {"source_id": 1, "snapshot_id": 10},
+                {"source_id": 2, "snapshot_id": 20}
+            ]))))]
         );
         let lite = pointer_statement(DbBackend::Sqlite, &[(1, 10)]);
         assert!(lite.sql.starts_with("WITH v (source_id, snapshot_id) AS (VALUES (?, ?)) UPDATE"), "{}", lite.sql);

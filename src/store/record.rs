@@ -210,16 +210,66 @@ const CHECKS_PER_STATEMENT: usize = 500;
 /// Inserts a batch's check rows, a few statements for all of them: an
 /// unchanged page's check is otherwise two round trips (its source, its
 /// check row), and on PostgreSQL the writer spends its time on round trips.
+/// There the rows go as one JSON parameter, so the statement is the same
+/// for every batch size (see [`super::source_update::values_cte`]).
 pub(crate) async fn insert_checks<C: ConnectionTrait>(
     txn: &C,
     rows: Vec<checks::ActiveModel>,
 ) -> Result<(), StoreError> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        for chunk in rows.chunks(CHECKS_PER_STATEMENT) {
+            txn.execute_raw(checks_statement(chunk)).await?;
+        }
+        return Ok(());
+    }
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<checks::ActiveModel> = rows.by_ref().take(CHECKS_PER_STATEMENT).collect();
         checks::Entity::insert_many(chunk).exec_without_returning(txn).await?;
     }
     Ok(())
+}
+
+/// The columns of a check row, with their PostgreSQL types.
+const CHECK_COLUMNS: [(&str, &str); 9] = [
+    ("source_id", "bigint"),
+    ("started_at", "timestamptz"),
+    ("duration_ms", "bigint"),
+    ("outcome", "text"),
+    ("http_status", "integer"),
+    ("error_kind", "text"),
+    ("message", "text"),
+    ("bytes", "bigint"),
+    ("snapshot_id", "bigint"),
+];
+
+/// PostgreSQL's insert of check rows: `INSERT … SELECT` from the rows'
+/// JSON (one text for any number of rows).
+fn checks_statement(rows: &[checks::ActiveModel]) -> sea_orm::Statement {
+    use checks::Column as C;
+    use sea_orm::ActiveModelTrait;
+    let rows = rows.iter().map(|r| {
+        [
+            C::SourceId,
+            C::StartedAt,
+            C::DurationMs,
+            C::Outcome,
+            C::HttpStatus,
+            C::ErrorKind,
+            C::Message,
+            C::Bytes,
+            C::SnapshotId,
+        ]
+        .map(|column| r.get(column).into_value().unwrap_or(sea_orm::Value::String(None)))
+    });
+    let (cte, values) = super::source_update::values_cte(sea_orm::DbBackend::Postgres, &CHECK_COLUMNS, rows);
+    let names: Vec<&str> = CHECK_COLUMNS.iter().map(|(name, _)| *name).collect();
+    let names = names.join(", ");
+    sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        format!("{cte} INSERT INTO checks ({names}) SELECT {names} FROM v"),
+        values,
+    )
 }
 
 /// The check row of `rec`, pointing at the snapshot it stored, if any.

@@ -146,16 +146,25 @@ fn statement(backend: DbBackend, records: &[NewSourceState<'_>]) -> Statement {
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-/// `WITH v (name, …) AS (VALUES (…), …)` over `rows` (each in the order of
-/// `columns`), and its bound values: the table an `UPDATE … FROM v` of many
-/// rows reads. PostgreSQL is told each parameter's type (`$n::type`, the
-/// type `columns` names): in a `VALUES` list it cannot infer them.
+/// `WITH v (name, …) AS (…)` over `rows` (each in the order of `columns`),
+/// and its bound values: the table an `UPDATE … FROM v` of many rows reads.
+///
+/// SQLite: a `VALUES` list of bound parameters. PostgreSQL: the rows as
+/// one JSON parameter read by `jsonb_to_recordset` with the types `columns`
+/// name, so the statement's text is the same whatever the number of rows.
+/// A `VALUES` list of 20 parameters a row was a new statement for each
+/// batch size (most batches of a sweep: parsed, described and planned
+/// anew), and binding its hundreds of parameters cost more than the
+/// update itself (issue 12).
 pub(crate) fn values_cte<const N: usize>(
     backend: DbBackend,
     columns: &[(&str, &str); N],
     rows: impl ExactSizeIterator<Item = [Value; N]>,
 ) -> (String, Vec<Value>) {
     let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    if backend == DbBackend::Postgres {
+        return json_recordset_cte(columns, rows);
+    }
     let mut sql = format!("WITH v ({}) AS (VALUES ", names.join(", "));
     let mut values: Vec<Value> = Vec::with_capacity(rows.len() * N);
     for (n, row) in rows.enumerate() {
@@ -174,6 +183,54 @@ pub(crate) fn values_cte<const N: usize>(
     }
     sql.push(')');
     (sql, values)
+}
+
+/// PostgreSQL's [`values_cte`]: `WITH v AS (SELECT * FROM
+/// jsonb_to_recordset($1) AS v(name type, …))`, the rows one JSON array of
+/// objects keyed by column name.
+fn json_recordset_cte<const N: usize>(
+    columns: &[(&str, &str); N],
+    rows: impl ExactSizeIterator<Item = [Value; N]>,
+) -> (String, Vec<Value>) {
+    let types: Vec<String> = columns.iter().map(|(name, ty)| format!("{name} {ty}")).collect();
+    let sql = format!("WITH v AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS v({}))", types.join(", "));
+    let array: Vec<serde_json::Value> = rows
+        .map(|row| {
+            let object: serde_json::Map<String, serde_json::Value> =
+                columns.iter().zip(row).map(|((name, _), value)| ((*name).to_owned(), json_value(value))).collect();
+            serde_json::Value::Object(object)
+        })
+        .collect();
+    (sql, vec![Value::Json(Some(Box::new(serde_json::Value::Array(array))))])
+}
+
+/// A bound value as the JSON `jsonb_to_recordset` reads back into its
+/// column's type. Times keep the microseconds PostgreSQL stores (the
+/// driver truncates a bound time's nanoseconds the same way).
+pub(crate) fn json_value(value: Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        Value::Bool(b) => b.map_or(J::Null, J::Bool),
+        Value::TinyInt(n) => n.map_or(J::Null, J::from),
+        Value::SmallInt(n) => n.map_or(J::Null, J::from),
+        Value::Int(n) => n.map_or(J::Null, J::from),
+        Value::BigInt(n) => n.map_or(J::Null, J::from),
+        Value::TinyUnsigned(n) => n.map_or(J::Null, J::from),
+        Value::SmallUnsigned(n) => n.map_or(J::Null, J::from),
+        Value::Unsigned(n) => n.map_or(J::Null, J::from),
+        Value::BigUnsigned(n) => n.map_or(J::Null, J::from),
+        Value::String(s) => s.map_or(J::Null, J::String),
+        Value::ChronoDateTimeUtc(t) => {
+            t.map_or(J::Null, |t| J::String(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)))
+        }
+        Value::Json(j) => j.map_or(J::Null, |j| *j),
+        // The rows written this way bind none of the other kinds (bytes,
+        // floats, other time types); a column of one needs its case here.
+        other => {
+            debug_assert!(false, "no JSON form for {other:?}");
+            J::Null
+        }
+    }
 }
 
 /// One state's values, in the order of [`COLUMNS`].

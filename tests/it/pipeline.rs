@@ -202,3 +202,85 @@ async fn a_check_gives_its_slot_back_once_its_record_is_queued(backend: Backend)
 }
 
 both_backends!(slot_back_once_queued_on, a_check_gives_its_slot_back_once_its_record_is_queued);
+
+/// The daemon's pipeline claims again as soon as checks give their slots
+/// back, not only when their tasks end: a task ends with its batch's
+/// commit, and waiting for that left the freed slots idle for as long as
+/// the database took to commit (PostgreSQL, issue 12). With the checks
+/// table locked no record can be committed: two slots, so two checks run,
+/// queue their records and give their slots back, and two more are
+/// claimed and fetched while the first two wait. PostgreSQL only: on
+/// SQLite the writer's waiting transaction holds the one connection, and
+/// the claims wait for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pipeline_claims_into_slots_given_back_before_the_commit() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use modelwatch::app::Parts;
+    use modelwatch::runner::Runner;
+    use modelwatch::source::SourceRef;
+    use modelwatch::types::SourceId;
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use tokio_util::sync::CancellationToken;
+
+    if !crate::support::db::postgres_available() {
+        eprintln!("skipped: MODELWATCH_TEST_POSTGRES_URL is not set");
+        return;
+    }
+    let config = crate::support::TEST_CONFIG.replace("[fetch]", "[fetch]\nconcurrency = 2");
+    let mw = Mw::with_config(Backend::Postgres, &config).await.unwrap();
+    let server = TestServer::start().await;
+    mw.init().await;
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        server.set(&format!("/news/{n}.html"), Page::html(V1.replace("千亿参数", &format!("{n}千亿参数"))));
+        ids.push(mw.add(&server.url(&format!("/news/{n}.html")), &[]).await);
+    }
+    let config = mw.load_config();
+    let parts = Parts::from_config(&config).await.unwrap();
+    let runner = Runner::new(parts.store, parts.fetcher, Arc::new(config), parts.clock);
+
+    let other = sea_orm::Database::connect(&mw.db.url).await.unwrap();
+    let blocker = other.begin().await.unwrap();
+    blocker.execute_unprepared("LOCK TABLE checks IN EXCLUSIVE MODE").await.unwrap();
+
+    let cancel = CancellationToken::new();
+    let (wake_tx, mut wake) = tokio::sync::mpsc::channel(1);
+    let pipeline = tokio::spawn({
+        let (runner, cancel) = (runner.clone(), cancel.clone());
+        async move { runner.run_pipeline("test:1", &mut wake, &cancel, &|| {}).await }
+    });
+    let fetched = || server.seen().len();
+    let four = tokio::time::timeout(Duration::from_secs(20), async {
+        while fetched() < 4 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let while_blocked = fetched();
+    blocker.rollback().await.unwrap();
+    assert!(four.is_ok(), "fetched {while_blocked} pages while the first records awaited their commit, not 4");
+
+    // Once commits go through, every source is checked and recorded.
+    let all = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let mut done = 0;
+            for id in &ids {
+                let s = runner.store.get_source(&SourceRef::Id(SourceId(*id))).await.unwrap();
+                done += usize::from(s.last_snapshot_id.is_some());
+            }
+            if done == ids.len() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    cancel.cancel();
+    pipeline.await.unwrap();
+    drop(wake_tx);
+    assert!(all.is_ok(), "every source is recorded once the commits go through");
+    assert_eq!(fetched(), ids.len(), "each source fetched once");
+    other.close().await.unwrap();
+}

@@ -781,3 +781,129 @@ async fn an_import_leaves_postgres_statistics_of_its_sources() {
     assert!(matches!(done, Imported::Done(ref out) if out.len() == 300), "{done:?}");
     assert_eq!(reltuples().await, 300.0, "the import analysed the table it filled");
 }
+
+/// The writer's rows carry every value as it was given, whatever the
+/// statement that takes them (on PostgreSQL the rows go as one JSON
+/// parameter, a text for any batch size, issue 12): times to the
+/// microsecond the driver stores for a bound time (SQLite keeps the
+/// nanoseconds), text with quotes, backslashes and CJK, NULLs, and large
+/// numbers, in the check rows and the sources' new states alike, whether
+/// written by the batch writer or alone.
+async fn written_rows_keep_their_values_exactly(backend: Backend) {
+    use chrono::SubsecRound;
+    use modelwatch::source::SourceRef;
+    use modelwatch::store::record::CheckOutcome;
+    use modelwatch::types::{ErrorKind, SourceStatus};
+    use sea_orm::ConnectionTrait;
+    let Some((_dir, db, store)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    // Nanoseconds that are not whole microseconds.
+    let t0 = chrono::DateTime::from_timestamp(1_796_000_000, 123_456_789).unwrap();
+    let stored = |t: chrono::DateTime<Utc>| if backend == Backend::Postgres { t.trunc_subsecs(6) } else { t };
+    let a = store.add_source(&page_source(1), t0).await.unwrap();
+    let b = store.add_source(&page_source(2), t0).await.unwrap();
+
+    let mut failing = unchanged_record(a.id, t0, None);
+    failing.outcome = CheckOutcome::Failing;
+    failing.http_status = None;
+    failing.error_kind = Some(ErrorKind::HttpStatus);
+    failing.message = Some("HTTP 503 \"Service Unavailable\" \\ 服务暂停".to_owned());
+    failing.duration_ms = 30_000_000_001;
+    failing.bytes = 0;
+    failing.update.status = SourceStatus::Failing;
+    failing.update.last_error_kind = Some(ErrorKind::HttpStatus);
+    failing.update.last_error = failing.message.clone();
+    failing.update.pending_status = Some(SourceStatus::Gone);
+    failing.update.pending_count = 2;
+    failing.update.consecutive_failures = 7;
+    failing.update.etag = Some(None);
+    failing.update.last_modified = Some(Some("Sat, 05 Dec 2026 15:00:00 GMT".to_owned()));
+    failing.update.final_url = Some("https://www.qbitai.com/2023/05/1.html?from=%E4%B8%AD%27x%27".to_owned());
+    failing.update.title = Some("标题 \"引号\"".to_owned());
+    failing.update.succeeded = false;
+    failing.update.next_check_at = t0 + chrono::Duration::nanoseconds(3_600_000_000_999);
+    let mut fresh = ok_record(b.id, t0 + chrono::Duration::nanoseconds(1_001), "正文 v1");
+    fresh.http_status = Some(200);
+    fresh.bytes = 5_000_000_000;
+    fresh.update.etag = Some(Some("W/\"67a-5f\"".to_owned()));
+
+    let writer = modelwatch::store::batch::RecordWriter::spawn(store.clone(), 64);
+    let (r1, r2) = tokio::join!(writer.record(failing.clone()), writer.record(fresh.clone()));
+    r1.unwrap();
+    let snapshot = r2.unwrap().snapshot_id;
+    assert!(snapshot.is_some());
+    // The same rows alone, through the one-record path.
+    let mut again = failing.clone();
+    again.started_at = t0 + chrono::Duration::nanoseconds(999);
+    store.record_check(again.clone()).await.unwrap();
+
+    let sa = store.get_source(&SourceRef::Id(a.id)).await.unwrap();
+    assert_eq!(sa.status, SourceStatus::Failing);
+    assert_eq!(sa.last_error_kind, Some(ErrorKind::HttpStatus));
+    assert_eq!(sa.last_error, failing.message);
+    assert_eq!(sa.pending_status, Some(SourceStatus::Gone));
+    assert_eq!(sa.pending_count, 2);
+    assert_eq!(sa.consecutive_failures, 7);
+    assert_eq!(sa.etag, None);
+    assert_eq!(sa.last_modified.as_deref(), Some("Sat, 05 Dec 2026 15:00:00 GMT"));
+    assert_eq!(sa.final_url.as_ref().map(ToString::to_string), failing.update.final_url);
+    assert_eq!(sa.title.as_deref(), Some("标题 \"引号\""));
+    assert_eq!(sa.last_checked_at, Some(stored(again.started_at)));
+    assert_eq!(sa.next_check_at, stored(failing.update.next_check_at));
+    let sb = store.get_source(&SourceRef::Id(b.id)).await.unwrap();
+    assert_eq!(sb.etag.as_deref(), Some("W/\"67a-5f\""));
+    assert_eq!(sb.last_snapshot_id, snapshot);
+    assert_eq!(sb.last_checked_at, Some(stored(fresh.started_at)));
+
+    let raw = sea_orm::Database::connect(&db.url).await.unwrap();
+    let rows = raw
+        .query_all_raw(sea_orm::Statement::from_string(
+            raw.get_database_backend(),
+            "SELECT source_id, started_at, duration_ms, outcome, http_status, error_kind, message, bytes, snapshot_id \
+             FROM checks ORDER BY source_id, started_at",
+        ))
+        .await
+        .unwrap();
+    type Row = (i64, chrono::DateTime<Utc>, i64, String, Option<i32>, Option<String>, Option<String>, i64, Option<i64>);
+    let rows: Vec<Row> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("", "source_id").unwrap(),
+                r.try_get("", "started_at").unwrap(),
+                r.try_get("", "duration_ms").unwrap(),
+                r.try_get("", "outcome").unwrap(),
+                r.try_get("", "http_status").unwrap(),
+                r.try_get("", "error_kind").unwrap(),
+                r.try_get("", "message").unwrap(),
+                r.try_get("", "bytes").unwrap(),
+                r.try_get("", "snapshot_id").unwrap(),
+            )
+        })
+        .collect();
+    let message = failing.message.clone();
+    let failed = |at| {
+        (
+            a.id.0,
+            stored(at),
+            30_000_000_001,
+            "failing".to_owned(),
+            None,
+            Some("http_status".to_owned()),
+            message.clone(),
+            0,
+            None,
+        )
+    };
+    assert_eq!(
+        rows,
+        [
+            failed(failing.started_at),
+            failed(again.started_at),
+            (b.id.0, stored(fresh.started_at), 5, "ok".to_owned(), Some(200), None, None, 5_000_000_000, snapshot),
+        ]
+    );
+    raw.close().await.unwrap();
+}
+
+both_backends!(written_rows_exact_on, written_rows_keep_their_values_exactly);
