@@ -9,8 +9,15 @@
 //! and the matcher runs only where it passes. The result is what
 //! `Html::select` yields, in the same order (the tree's node order, which is
 //! not always document order: the tree builder moves misnested nodes).
+//!
+//! A page's elements are grouped by those keys once ([`Index`]), so a
+//! selector visits only the elements its key can admit instead of every
+//! node of the tree: a page is asked some forty selectors, most of which
+//! match nothing.
 
+use ego_tree::NodeId;
 use html5ever::{LocalName, local_name};
+use rustc_hash::FxHashMap;
 use scraper::node::Element;
 use scraper::{ElementRef, Html, Selector};
 
@@ -105,12 +112,71 @@ impl Shipped {
         Some(Shipped { selector: Selector::parse(css).ok()?, key: Key::of(css.trim()) })
     }
 
-    /// What `doc.select(&self.selector)` yields, in the same order.
-    pub(crate) fn select<'a>(&'a self, doc: &'a Html) -> impl Iterator<Item = ElementRef<'a>> + 'a {
-        doc.tree
-            .nodes()
-            .filter_map(ElementRef::wrap)
-            .filter(move |el| el.parent().is_some() && self.key.admits(el.value()) && self.selector.matches(el))
+    /// What `index.doc().select(&self.selector)` yields, in the same order.
+    pub(crate) fn select<'s, 'd>(&'s self, index: &'s Index<'d>) -> impl Iterator<Item = ElementRef<'d>> + 's {
+        let candidates: &'s [NodeId] = match &self.key {
+            Key::Tag(tag) => index.by_tag.get(tag).map_or(&[], Vec::as_slice),
+            Key::Id(_) => &index.with_id,
+            Key::Class(_) => &index.with_class,
+            Key::Attr(_) => &index.with_attrs,
+            Key::Any => &index.elements,
+        };
+        let doc = index.doc;
+        candidates
+            .iter()
+            .filter_map(move |&id| doc.tree.get(id).and_then(ElementRef::wrap))
+            .filter(move |el| self.key.admits(el.value()) && self.selector.matches(el))
+    }
+}
+
+/// A page's elements (those with a parent, as `Html::select` yields them),
+/// in the tree's node order, grouped by what a [`Key`] asks first. Built in
+/// one pass per page; each group is a superset of what its keys admit.
+pub(crate) struct Index<'a> {
+    doc: &'a Html,
+    elements: Vec<NodeId>,
+    by_tag: FxHashMap<LocalName, Vec<NodeId>>,
+    /// With an `id` attribute (any case of the name: the key compares it so).
+    with_id: Vec<NodeId>,
+    with_class: Vec<NodeId>,
+    /// With any attribute.
+    with_attrs: Vec<NodeId>,
+}
+
+impl<'a> Index<'a> {
+    pub(crate) fn new(doc: &'a Html) -> Index<'a> {
+        let mut index = Index {
+            doc,
+            elements: Vec::new(),
+            by_tag: FxHashMap::default(),
+            with_id: Vec::new(),
+            with_class: Vec::new(),
+            with_attrs: Vec::new(),
+        };
+        for node in doc.tree.nodes() {
+            let Some(el) = ElementRef::wrap(node) else { continue };
+            if node.parent().is_none() {
+                continue;
+            }
+            let (id, value) = (node.id(), el.value());
+            index.elements.push(id);
+            index.by_tag.entry(value.name.local.clone()).or_default().push(id);
+            if value.attrs.is_empty() {
+                continue;
+            }
+            index.with_attrs.push(id);
+            if value.attrs.iter().any(|(name, _)| name.local == local_name!("id")) {
+                index.with_id.push(id);
+            }
+            if value.attrs.iter().any(|(name, _)| name.local == local_name!("class")) {
+                index.with_class.push(id);
+            }
+        }
+        index
+    }
+
+    pub(crate) fn doc(&self) -> &'a Html {
+        self.doc
     }
 }
 
@@ -169,9 +235,10 @@ mod tests {
         ];
         for page in pages {
             let doc = Html::parse_document(page);
+            let index = Index::new(&doc);
             for css in selectors {
                 let shipped = Shipped::parse(css).unwrap();
-                let ours: Vec<_> = shipped.select(&doc).map(|e| e.id()).collect();
+                let ours: Vec<_> = shipped.select(&index).map(|e| e.id()).collect();
                 let theirs: Vec<_> = doc.select(&shipped.selector).map(|e| e.id()).collect();
                 assert_eq!(ours, theirs, "{css}");
             }
