@@ -15,6 +15,8 @@
 //! node of the tree: a page is asked some forty selectors, most of which
 //! match nothing.
 
+use std::borrow::Cow;
+
 use ego_tree::NodeId;
 use html5ever::{LocalName, local_name};
 use rustc_hash::FxHashMap;
@@ -117,7 +119,7 @@ impl Shipped {
         let candidates: &'s [NodeId] = match &self.key {
             Key::Tag(tag) => index.by_tag.get(tag).map_or(&[], Vec::as_slice),
             Key::Id(_) => &index.with_id,
-            Key::Class(_) => &index.with_class,
+            Key::Class(class) => index.by_class.get(class.to_ascii_lowercase().as_str()).map_or(&[], Vec::as_slice),
             Key::Attr(_) => &index.with_attrs,
             Key::Any => &index.elements,
         };
@@ -136,9 +138,11 @@ pub(crate) struct Index<'a> {
     doc: &'a Html,
     elements: Vec<NodeId>,
     by_tag: FxHashMap<LocalName, Vec<NodeId>>,
-    /// With an `id` attribute (any case of the name: the key compares it so).
+    /// With an `id` attribute.
     with_id: Vec<NodeId>,
-    with_class: Vec<NodeId>,
+    /// By each of their classes, ASCII-lowercased (the key ignores case);
+    /// borrowed from the page when already lowercase, as most are.
+    by_class: FxHashMap<Cow<'a, str>, Vec<NodeId>>,
     /// With any attribute.
     with_attrs: Vec<NodeId>,
 }
@@ -150,7 +154,7 @@ impl<'a> Index<'a> {
             elements: Vec::new(),
             by_tag: FxHashMap::default(),
             with_id: Vec::new(),
-            with_class: Vec::new(),
+            by_class: FxHashMap::default(),
             with_attrs: Vec::new(),
         };
         for node in doc.tree.nodes() {
@@ -168,8 +172,22 @@ impl<'a> Index<'a> {
             if value.attrs.iter().any(|(name, _)| name.local == local_name!("id")) {
                 index.with_id.push(id);
             }
-            if value.attrs.iter().any(|(name, _)| name.local == local_name!("class")) {
-                index.with_class.push(id);
+            for (name, classes) in &value.attrs {
+                if name.local != local_name!("class") {
+                    continue;
+                }
+                for class in classes.split_ascii_whitespace() {
+                    let class = if class.bytes().any(|b| b.is_ascii_uppercase()) {
+                        Cow::Owned(class.to_ascii_lowercase())
+                    } else {
+                        Cow::Borrowed(class)
+                    };
+                    let ids = index.by_class.entry(class).or_default();
+                    // `class="a A"` names the element once.
+                    if ids.last() != Some(&id) {
+                        ids.push(id);
+                    }
+                }
             }
         }
         index
@@ -220,6 +238,8 @@ mod tests {
         let selectors = [
             "#content",
             ".content",
+            ".CONTENT",
+            ".a",
             "p.content",
             "[itemprop=datePublished]",
             "title",
