@@ -8,6 +8,7 @@
 //! (通义千问 over 通义, 商量·大医 over 商量).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
@@ -59,7 +60,8 @@ pub struct Matcher {
     model_names: HashMap<String, usize>,
     /// Each vendor's aliases, lower-cased (is its name in a sentence?).
     vendor_aliases: HashMap<usize, Vec<String>>,
-    pub(crate) rules: Rules,
+    /// Shared by every matcher of the process ([`Rules::shared`]).
+    pub(crate) rules: Arc<Rules>,
 }
 
 impl Matcher {
@@ -155,7 +157,7 @@ impl Matcher {
             known_terms,
             vendor_aliases,
             model_names,
-            rules: Rules::new().map_err(MatcherError::Rule)?,
+            rules: Rules::shared().map_err(MatcherError::Rule)?,
         })
     }
 
@@ -513,6 +515,16 @@ mod tests {
         let m = matcher();
         assert_eq!(names(&m, "讯飞Spark与星火"), vec!["讯飞星火认知大模型=Spark", "讯飞星火认知大模型=星火"]);
         assert!(names(&m, "Apache spark jobs").is_empty());
+    }
+
+    /// A catalog edit rebuilds the alias automaton, not the fact rules: every
+    /// matcher of the process holds the same compiled rules.
+    #[test]
+    fn matchers_of_different_catalogs_share_one_set_of_rules() {
+        let (a, b) = (matcher(), Matcher::new(&Catalog::default()).unwrap());
+        assert!(Arc::ptr_eq(&a.rules, &b.rules));
+        assert!(Arc::ptr_eq(&a.rules, &Rules::shared().unwrap()));
+        assert_ne!(a.pattern_count(), b.pattern_count());
     }
 
     #[test]

@@ -22,7 +22,7 @@ use ego_tree::iter::Edge;
 use rustc_hash::FxHashSet;
 use scraper::{ElementRef, Html};
 
-use super::select::Shipped;
+use super::select::{Index, Shipped};
 
 /// One part of a layout's content.
 #[derive(Debug, Clone, Copy)]
@@ -159,15 +159,16 @@ static COMPILED: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
 
 /// The first layout whose markup is on the page and whose content parts
 /// match something; `None` for every other page.
-pub(crate) fn recognise(doc: &Html) -> Option<Found<'_>> {
+pub(crate) fn recognise<'a>(index: &Index<'a>) -> Option<Found<'a>> {
+    let doc = index.doc();
     for compiled in COMPILED.iter() {
         let Some(detect) = &compiled.detect else { continue };
-        if detect.select(doc).next().is_none() {
+        if detect.select(index).next().is_none() {
             continue;
         }
         let mut ids = FxHashSet::default();
         for (selector, first_only) in &compiled.parts {
-            let matches = selector.select(doc);
+            let matches = selector.select(index);
             if *first_only {
                 ids.extend(matches.take(1).map(|el| el.id()));
             } else {
@@ -179,7 +180,7 @@ pub(crate) fn recognise(doc: &Html) -> Option<Found<'_>> {
         }
         let mut drop = FxHashSet::default();
         for selector in &compiled.drop {
-            drop.extend(selector.select(doc).map(|el| el.id()));
+            drop.extend(selector.select(index).map(|el| el.id()));
         }
         return Some(Found { layout: compiled.layout, roots: outermost_in_order(doc, &ids), drop });
     }
@@ -235,7 +236,7 @@ mod tests {
     #[test]
     fn an_article_is_no_community_page() {
         let doc = Html::parse_document("<article><h1>标题</h1><p>正文，评论 12 条。</p></article>");
-        assert!(recognise(&doc).is_none());
+        assert!(recognise(&Index::new(&doc)).is_none());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::boilerplate::{furniture_reason, is_furniture, is_hidden, is_never_text, link_list_reason};
 use super::normalize::LineNormalizer;
-use super::select::Shipped;
+use super::select::{Index, Shipped};
 use super::stats::PageStats;
 
 /// Known article containers, most specific first.
@@ -66,10 +66,11 @@ pub(crate) struct Drops<'s> {
 }
 
 /// The chosen content roots, in document order.
-pub(crate) fn auto_roots<'a>(doc: &'a Html, stats: &PageStats) -> Vec<ElementRef<'a>> {
+pub(crate) fn auto_roots<'a>(index: &Index<'a>, stats: &PageStats) -> Vec<ElementRef<'a>> {
+    let doc = index.doc();
     for selector in CONTAINER_SELECTORS.iter() {
         let found: Vec<ElementRef<'_>> = selector
-            .select(doc)
+            .select(index)
             .filter(|el| {
                 let s = stats.get(el.id());
                 !s.in_furniture && s.text >= MIN_ROOT_CHARS && !is_furniture(el)
@@ -82,11 +83,11 @@ pub(crate) fn auto_roots<'a>(doc: &'a Html, stats: &PageStats) -> Vec<ElementRef
     }
     // A notice page ("该内容已被发布者删除") has no paragraph to score:
     // then the whole body is the text.
-    density_root(doc, stats).or_else(|| body(doc)).into_iter().collect()
+    density_root(doc, stats).or_else(|| body(index)).into_iter().collect()
 }
 
-fn body(doc: &Html) -> Option<ElementRef<'_>> {
-    BODY.as_ref()?.select(doc).next()
+fn body<'a>(index: &Index<'a>) -> Option<ElementRef<'a>> {
+    BODY.as_ref()?.select(index).next()
 }
 
 /// Roots from a user selector: every match, nested matches folded in.

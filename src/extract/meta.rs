@@ -4,10 +4,8 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use scraper::Html;
-
 use super::normalize::collapse_whitespace;
-use super::select::Shipped;
+use super::select::{Index, Shipped};
 
 /// Metadata found in a parsed page.
 pub(crate) struct Meta {
@@ -67,7 +65,7 @@ const FEED_TYPES: &[&str] = &[
     "application/rdf+xml",
 ];
 
-pub(crate) fn read_meta(doc: &Html) -> Meta {
+pub(crate) fn read_meta(doc: &Index<'_>) -> Meta {
     Meta {
         title: first_value(doc, &TITLE),
         author: first_value(doc, &AUTHOR),
@@ -78,7 +76,7 @@ pub(crate) fn read_meta(doc: &Html) -> Meta {
 
 /// The first non-empty value, normalised, from an ordered list of
 /// (selector, attribute) sources; `None` attribute means the element text.
-fn first_value(doc: &Html, sources: &[(Shipped, Option<&str>)]) -> Option<String> {
+fn first_value(doc: &Index<'_>, sources: &[(Shipped, Option<&str>)]) -> Option<String> {
     for (selector, attr) in sources {
         for el in selector.select(doc) {
             let raw = match attr {
@@ -98,7 +96,7 @@ fn first_value(doc: &Html, sources: &[(Shipped, Option<&str>)]) -> Option<String
 /// no more than this are worth keeping.
 const MAX_FEED_LINKS: usize = 20;
 
-fn feed_links(doc: &Html) -> Vec<String> {
+fn feed_links(doc: &Index<'_>) -> Vec<String> {
     let Some(selector) = FEED_LINK.as_ref() else {
         return Vec::new();
     };
@@ -150,9 +148,9 @@ mod tests {
             html.push_str(&format!(r#"<link rel="alternate" type="application/atom+xml" href="/feed/{i}.atom">"#));
         }
         html.push_str("</head><body><p>正文</p></body></html>");
-        let doc = Html::parse_document(&html);
+        let doc = scraper::Html::parse_document(&html);
         let started = std::time::Instant::now();
-        let links = feed_links(&doc);
+        let links = feed_links(&Index::new(&doc));
         let elapsed = started.elapsed();
         assert_eq!(links.len(), MAX_FEED_LINKS);
         assert_eq!(links[0], "https://tech.sina.com.cn/rss/roll.xml");

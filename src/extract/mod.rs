@@ -170,7 +170,8 @@ fn extract_unbounded(html: &str, opts: &ExtractOptions, plan: &plan::Plan) -> Re
     let (select, exclude, rules) = (&plan.select, &plan.exclude, &plan.rules);
 
     let doc = budget::parse(html)?;
-    let meta = meta::read_meta(&doc);
+    let index = select::Index::new(&doc);
+    let meta = meta::read_meta(&index);
 
     let mut excluded = FxHashSet::default();
     for selector in exclude {
@@ -182,7 +183,7 @@ fn extract_unbounded(html: &str, opts: &ExtractOptions, plan: &plan::Plan) -> Re
     // `exclude` is the user's tool there. Line rules still apply.
     let furniture = opts.default_noise && select.is_none();
     // A Q&A or community page says where its content is (see `community`).
-    let community = if furniture { community::recognise(&doc) } else { None };
+    let community = if furniture { community::recognise(&index) } else { None };
     let mut notes = Vec::new();
     let mut layout_drops = FxHashSet::default();
     let roots = match (&select, community) {
@@ -195,7 +196,7 @@ fn extract_unbounded(html: &str, opts: &ExtractOptions, plan: &plan::Plan) -> Re
             layout_drops = found.drop;
             found.roots
         }
-        (None, None) => main_text::auto_roots(&doc, &stats),
+        (None, None) => main_text::auto_roots(&index, &stats),
     };
     let drops = main_text::Drops { excluded, layout: layout_drops, furniture, stats: &stats };
     let (raw_lines, mut removed) = main_text::walk(&roots, &drops, meta.title.as_deref());

@@ -9,8 +9,17 @@
 //! and the matcher runs only where it passes. The result is what
 //! `Html::select` yields, in the same order (the tree's node order, which is
 //! not always document order: the tree builder moves misnested nodes).
+//!
+//! A page's elements are grouped by those keys once ([`Index`]), so a
+//! selector visits only the elements its key can admit instead of every
+//! node of the tree: a page is asked some forty selectors, most of which
+//! match nothing.
 
+use std::borrow::Cow;
+
+use ego_tree::NodeId;
 use html5ever::{LocalName, local_name};
+use rustc_hash::FxHashMap;
 use scraper::node::Element;
 use scraper::{ElementRef, Html, Selector};
 
@@ -105,12 +114,87 @@ impl Shipped {
         Some(Shipped { selector: Selector::parse(css).ok()?, key: Key::of(css.trim()) })
     }
 
-    /// What `doc.select(&self.selector)` yields, in the same order.
-    pub(crate) fn select<'a>(&'a self, doc: &'a Html) -> impl Iterator<Item = ElementRef<'a>> + 'a {
-        doc.tree
-            .nodes()
-            .filter_map(ElementRef::wrap)
-            .filter(move |el| el.parent().is_some() && self.key.admits(el.value()) && self.selector.matches(el))
+    /// What `index.doc().select(&self.selector)` yields, in the same order.
+    pub(crate) fn select<'s, 'd>(&'s self, index: &'s Index<'d>) -> impl Iterator<Item = ElementRef<'d>> + 's {
+        let candidates: &'s [NodeId] = match &self.key {
+            Key::Tag(tag) => index.by_tag.get(tag).map_or(&[], Vec::as_slice),
+            Key::Id(_) => &index.with_id,
+            Key::Class(class) => index.by_class.get(class.to_ascii_lowercase().as_str()).map_or(&[], Vec::as_slice),
+            Key::Attr(_) => &index.with_attrs,
+            Key::Any => &index.elements,
+        };
+        let doc = index.doc;
+        candidates
+            .iter()
+            .filter_map(move |&id| doc.tree.get(id).and_then(ElementRef::wrap))
+            .filter(move |el| self.key.admits(el.value()) && self.selector.matches(el))
+    }
+}
+
+/// A page's elements (those with a parent, as `Html::select` yields them),
+/// in the tree's node order, grouped by what a [`Key`] asks first. Built in
+/// one pass per page; each group is a superset of what its keys admit.
+pub(crate) struct Index<'a> {
+    doc: &'a Html,
+    elements: Vec<NodeId>,
+    by_tag: FxHashMap<LocalName, Vec<NodeId>>,
+    /// With an `id` attribute.
+    with_id: Vec<NodeId>,
+    /// By each of their classes, ASCII-lowercased (the key ignores case);
+    /// borrowed from the page when already lowercase, as most are.
+    by_class: FxHashMap<Cow<'a, str>, Vec<NodeId>>,
+    /// With any attribute.
+    with_attrs: Vec<NodeId>,
+}
+
+impl<'a> Index<'a> {
+    pub(crate) fn new(doc: &'a Html) -> Index<'a> {
+        let mut index = Index {
+            doc,
+            elements: Vec::new(),
+            by_tag: FxHashMap::default(),
+            with_id: Vec::new(),
+            by_class: FxHashMap::default(),
+            with_attrs: Vec::new(),
+        };
+        for node in doc.tree.nodes() {
+            let Some(el) = ElementRef::wrap(node) else { continue };
+            if node.parent().is_none() {
+                continue;
+            }
+            let (id, value) = (node.id(), el.value());
+            index.elements.push(id);
+            index.by_tag.entry(value.name.local.clone()).or_default().push(id);
+            if value.attrs.is_empty() {
+                continue;
+            }
+            index.with_attrs.push(id);
+            if value.attrs.iter().any(|(name, _)| name.local == local_name!("id")) {
+                index.with_id.push(id);
+            }
+            for (name, classes) in &value.attrs {
+                if name.local != local_name!("class") {
+                    continue;
+                }
+                for class in classes.split_ascii_whitespace() {
+                    let class = if class.bytes().any(|b| b.is_ascii_uppercase()) {
+                        Cow::Owned(class.to_ascii_lowercase())
+                    } else {
+                        Cow::Borrowed(class)
+                    };
+                    let ids = index.by_class.entry(class).or_default();
+                    // `class="a A"` names the element once.
+                    if ids.last() != Some(&id) {
+                        ids.push(id);
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    pub(crate) fn doc(&self) -> &'a Html {
+        self.doc
     }
 }
 
@@ -154,6 +238,8 @@ mod tests {
         let selectors = [
             "#content",
             ".content",
+            ".CONTENT",
+            ".a",
             "p.content",
             "[itemprop=datePublished]",
             "title",
@@ -169,9 +255,10 @@ mod tests {
         ];
         for page in pages {
             let doc = Html::parse_document(page);
+            let index = Index::new(&doc);
             for css in selectors {
                 let shipped = Shipped::parse(css).unwrap();
-                let ours: Vec<_> = shipped.select(&doc).map(|e| e.id()).collect();
+                let ours: Vec<_> = shipped.select(&index).map(|e| e.id()).collect();
                 let theirs: Vec<_> = doc.select(&shipped.selector).map(|e| e.id()).collect();
                 assert_eq!(ours, theirs, "{css}");
             }

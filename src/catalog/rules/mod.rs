@@ -7,13 +7,16 @@ pub mod params;
 pub use dates::{DateHit, DateRules};
 pub use params::{ParamHit, ParamRules};
 
+use std::sync::{Arc, OnceLock};
+
 use super::candidates::{self, CandidateRules};
 use super::companies;
 pub use super::rule_error::RuleError;
 use super::sentence_words::{List, ListWords, WordScan};
 use super::value::ParamCount;
 
-/// The compiled rules; built once with the matcher.
+/// The compiled rules: they depend on no catalog, so one set per process
+/// ([`Rules::shared`]) serves every matcher.
 pub struct Rules {
     pub params: ParamRules,
     pub dates: DateRules,
@@ -39,6 +42,21 @@ impl Rules {
             candidates: CandidateRules::new()?,
             words: WordScan::new(&lists)?,
         })
+    }
+
+    /// The process's one set of rules, compiled on first use. A catalog
+    /// edit (a sweep's new provisional models bump the revision several
+    /// times) rebuilds the alias automaton, not these regexes, which were
+    /// two thirds of a matcher build; and their lazy-DFA caches, warmed by
+    /// earlier texts, stay warm. A failure (a bad shipped pattern) is
+    /// returned and not kept.
+    pub fn shared() -> Result<Arc<Rules>, RuleError> {
+        static SHARED: OnceLock<Arc<Rules>> = OnceLock::new();
+        if let Some(rules) = SHARED.get() {
+            return Ok(rules.clone());
+        }
+        let rules = Arc::new(Rules::new()?);
+        Ok(SHARED.get_or_init(|| rules).clone())
     }
 
     /// A whole string that is one parameter figure (seed values, CLI input).
