@@ -72,14 +72,26 @@ struct Job {
 #[derive(Clone)]
 pub struct RecordWriter {
     tx: mpsc::Sender<Job>,
+    max_batch: usize,
 }
 
 impl RecordWriter {
     /// Starts the writer task on the current runtime.
+    ///
+    /// A batch closes as soon as it holds `max_batch` records: a caller
+    /// that bounds how many of its records can wait for their commit at
+    /// once passes that bound, so a batch holding all of them (nothing
+    /// more can come until it is committed) does not wait out [`GAP`].
     pub fn spawn(store: Store, max_batch: usize) -> RecordWriter {
+        let max_batch = max_batch.max(1);
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, rx, max_batch.max(1)));
-        RecordWriter { tx }
+        tokio::spawn(run(store, rx, max_batch));
+        RecordWriter { tx, max_batch }
+    }
+
+    /// The most records one transaction takes.
+    pub fn max_batch(&self) -> usize {
+        self.max_batch
     }
 
     /// Records one check; returns once its batch is committed.
