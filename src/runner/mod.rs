@@ -52,7 +52,9 @@ impl Runner {
     /// Starts the record writer, so it must be called on a tokio runtime.
     pub fn new(store: Store, fetcher: Fetcher, config: Arc<Config>, clock: SharedClock) -> Self {
         let apis = Apis::new(&config);
-        let writer = RecordWriter::spawn(store.clone(), RECORD_BATCH);
+        // At most `fetch.concurrency` records wait for their commit (see
+        // [`Slot`]): a batch that holds them all is written at once.
+        let writer = RecordWriter::spawn(store.clone(), RECORD_BATCH.min(concurrency_limit(&config)));
         let stop = catalog::stoplist(&config.catalog.stoplist_file);
         let catalog = Arc::new(CatalogStep::new(store.clone(), stop, config.catalog.promote_after_sources));
         Runner { store, fetcher, config, apis, writer, catalog, clock }
@@ -79,7 +81,7 @@ impl Runner {
         cancel: &CancellationToken,
         on_done: impl Fn(&CheckReport),
     ) -> Vec<CheckReport> {
-        let limit = self.config.fetch.concurrency.max(1) as usize;
+        let limit = concurrency_limit(&self.config);
         let (working, awaiting_commit) = slots(limit);
         futures::stream::iter(sources)
             .take_while(|_| std::future::ready(!cancel.is_cancelled()))
@@ -106,6 +108,12 @@ impl Runner {
             .collect()
             .await
     }
+}
+
+/// How many checks work at once, and how many records can await their
+/// commit (`fetch.concurrency`, at least one).
+fn concurrency_limit(config: &Config) -> usize {
+    config.fetch.concurrency.max(1) as usize
 }
 
 /// The working slots and the places for records awaiting their commit,

@@ -50,7 +50,7 @@ impl Runner {
         cancel: &CancellationToken,
         alive: &(dyn Fn() + Send + Sync),
     ) {
-        let limit = self.config.fetch.concurrency.max(1) as usize;
+        let limit = super::concurrency_limit(&self.config);
         let batch = (self.config.schedule.batch_size.max(1) as usize).min(limit);
         // Claim again once this many slots are free (not at every single
         // free slot: one claim query per check would be a cost of its own).

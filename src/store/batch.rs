@@ -29,14 +29,22 @@
 //! together at its end. Only the catalog steps are one savepoint per new
 //! snapshot.
 //!
-//! No timer: the first record waiting starts a transaction at once (no added
-//! latency when idle), and records that arrive while it is written form the
-//! next batch, so under load batches fill by themselves.
+//! Gathering: the first record waiting starts a batch, and the writer keeps
+//! taking records for as long as they follow each other within [`GAP`]
+//! (at most [`LINGER`] after the first, at most `max_batch`). A record that
+//! comes alone waits only [`GAP`]; a sweep's records, which arrive every few
+//! milliseconds, share one commit instead of taking one each. On SQLite a
+//! commit appends every page the batch touched to the WAL, and a new page's
+//! rows touch pages all over the mention, fact and evidence indexes: with
+//! commits of one or two records, a cold sweep wrote ~100 WAL pages per
+//! check for the ~14 its rows take (issue 12).
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use sea_orm::DatabaseTransaction;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 use super::batch_catalog::{BatchIds, CatalogStep, catalog_step, catalog_steps};
 use super::check_rows::{write_check, write_rows};
@@ -48,6 +56,12 @@ use super::{Store, StoreError};
 /// How many records wait for the writer before `record` pushes back.
 const QUEUE: usize = 256;
 
+/// A batch keeps gathering while records follow each other within this.
+pub const GAP: Duration = Duration::from_millis(5);
+
+/// A batch gathers for at most this long after its first record.
+pub const LINGER: Duration = Duration::from_millis(50);
+
 struct Job {
     record: CheckRecord,
     reply: oneshot::Sender<Result<Recorded, StoreError>>,
@@ -58,14 +72,26 @@ struct Job {
 #[derive(Clone)]
 pub struct RecordWriter {
     tx: mpsc::Sender<Job>,
+    max_batch: usize,
 }
 
 impl RecordWriter {
     /// Starts the writer task on the current runtime.
+    ///
+    /// A batch closes as soon as it holds `max_batch` records: a caller
+    /// that bounds how many of its records can wait for their commit at
+    /// once passes that bound, so a batch holding all of them (nothing
+    /// more can come until it is committed) does not wait out [`GAP`].
     pub fn spawn(store: Store, max_batch: usize) -> RecordWriter {
+        let max_batch = max_batch.max(1);
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, rx, max_batch.max(1)));
-        RecordWriter { tx }
+        tokio::spawn(run(store, rx, max_batch));
+        RecordWriter { tx, max_batch }
+    }
+
+    /// The most records one transaction takes.
+    pub fn max_batch(&self) -> usize {
+        self.max_batch
     }
 
     /// Records one check; returns once its batch is committed.
@@ -97,11 +123,27 @@ impl Queued {
 async fn run(store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
     let mut jobs = Vec::with_capacity(max_batch);
     while rx.recv_many(&mut jobs, max_batch).await > 0 {
+        gather(&mut rx, &mut jobs, max_batch, GAP, LINGER).await;
         let results = write_batch(&store, &jobs).await;
         for (job, result) in jobs.drain(..).zip(results) {
             // A check that stopped waiting (its task was cancelled) is fine:
             // its record is written all the same.
             let _ = job.reply.send(result);
+        }
+    }
+}
+
+/// Takes more records into `jobs` while they follow each other within
+/// `gap` ([`GAP`]), until `linger` ([`LINGER`]) from now or `max_batch`
+/// records.
+async fn gather(rx: &mut mpsc::Receiver<Job>, jobs: &mut Vec<Job>, max_batch: usize, gap: Duration, linger: Duration) {
+    let deadline = Instant::now() + linger;
+    while jobs.len() < max_batch {
+        let until = (Instant::now() + gap).min(deadline);
+        match tokio::time::timeout_at(until, rx.recv_many(jobs, max_batch - jobs.len())).await {
+            Ok(n) if n > 0 => {}
+            // Closed, or nothing within the gap (or the linger is over).
+            _ => return,
         }
     }
 }
@@ -367,6 +409,78 @@ mod tests {
         let jobs: Vec<Job> = records.into_iter().map(|record| Job { record, reply: oneshot::channel().0 }).collect();
         let results = write_together(&counting, &jobs).await.unwrap();
         (results, count.load(Ordering::Relaxed))
+    }
+
+    /// A job for the writer's queue (its answer is not awaited).
+    fn job(n: i64) -> Job {
+        Job { record: edited(SourceId(n), None, "正文"), reply: oneshot::channel().0 }
+    }
+
+    /// Sends `count` jobs, `every` apart, from a task of their own.
+    fn send_every(tx: mpsc::Sender<Job>, count: i64, every: Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            for n in 0..count {
+                tokio::time::sleep(every).await;
+                if tx.send(job(n)).await.is_err() {
+                    return;
+                }
+            }
+        })
+    }
+
+    /// Records that follow each other within the gap join the batch; the
+    /// batch closes once the gap passes with none.
+    #[tokio::test]
+    async fn records_following_within_the_gap_share_a_batch() {
+        let (tx, mut rx) = mpsc::channel(QUEUE);
+        let mut jobs = vec![job(100)];
+        let sender = send_every(tx.clone(), 5, Duration::from_millis(10));
+        let (gap, linger) = (Duration::from_millis(400), Duration::from_secs(30));
+        let started = Instant::now();
+        gather(&mut rx, &mut jobs, 64, gap, linger).await;
+        sender.await.unwrap();
+        assert_eq!(jobs.len(), 6, "the first record and the five that followed it");
+        assert!(started.elapsed() >= gap, "closed only once the gap passed empty");
+        // What comes after the batch closed is the next batch's.
+        tx.send(job(200)).await.unwrap();
+        assert_eq!(rx.try_recv().map(|j| j.record.source_id), Ok(SourceId(200)));
+    }
+
+    /// A record that comes alone waits only the gap, not the linger.
+    #[tokio::test]
+    async fn a_lone_record_waits_only_the_gap() {
+        let (_tx, mut rx) = mpsc::channel::<Job>(QUEUE);
+        let mut jobs = vec![job(1)];
+        let started = Instant::now();
+        gather(&mut rx, &mut jobs, 64, Duration::from_millis(20), Duration::from_secs(60)).await;
+        assert_eq!(jobs.len(), 1);
+        assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    }
+
+    /// A steady stream of records cannot hold a batch open past the
+    /// linger, and a batch never passes `max_batch`.
+    #[tokio::test]
+    async fn the_linger_and_max_batch_bound_a_batch() {
+        let (tx, mut rx) = mpsc::channel(QUEUE);
+        let mut jobs = vec![job(0)];
+        let sender = send_every(tx.clone(), 1_000, Duration::from_millis(20));
+        let (gap, linger) = (Duration::from_secs(5), Duration::from_millis(300));
+        let started = Instant::now();
+        gather(&mut rx, &mut jobs, 64, gap, linger).await;
+        let took = started.elapsed();
+        assert!(took >= linger && took < gap, "closed by the linger: {took:?}");
+        assert!((2..64).contains(&jobs.len()), "{} records", jobs.len());
+
+        // Already waiting: taken up to max_batch at once, the rest left.
+        sender.abort();
+        while rx.try_recv().is_ok() {}
+        for n in 0..10 {
+            tx.send(job(1_000 + n)).await.unwrap();
+        }
+        let mut jobs = vec![job(0)];
+        gather(&mut rx, &mut jobs, 4, gap, Duration::from_secs(30)).await;
+        assert_eq!(jobs.len(), 4);
+        assert_eq!(rx.try_recv().map(|j| j.record.source_id), Ok(SourceId(1_003)));
     }
 
     /// On PostgreSQL the writer's time is round trips: a batch of edited

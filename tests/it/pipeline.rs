@@ -284,3 +284,27 @@ async fn the_pipeline_claims_into_slots_given_back_before_the_commit() {
     assert_eq!(fetched(), ids.len(), "each source fetched once");
     other.close().await.unwrap();
 }
+
+/// The record writer gathers a batch while records keep coming (a cold
+/// sweep's arrive every few milliseconds, issue 12), but no more than
+/// `fetch.concurrency` of a runner's records can wait for their commit: a
+/// batch that holds that many is written at once, not after the writer's
+/// gap. (A batch of 64 waited out the gap on every 32 unchanged pages:
+/// `check --all` of 2,000 unchanged pages took 0.50 s instead of 0.15.)
+#[tokio::test]
+async fn a_runners_batches_close_once_they_hold_every_record_that_can_wait() {
+    use std::sync::Arc;
+
+    use modelwatch::app::Parts;
+    use modelwatch::runner::Runner;
+
+    for (concurrency, batch) in [(3, 3), (32, 32), (500, 64)] {
+        let config = crate::support::TEST_CONFIG.replace("[fetch]", &format!("[fetch]\nconcurrency = {concurrency}"));
+        let Some(mw) = Mw::with_config(Backend::Sqlite, &config).await else { return };
+        mw.init().await;
+        let config = mw.load_config();
+        let parts = Parts::from_config(&config).await.unwrap();
+        let runner = Runner::new(parts.store, parts.fetcher, Arc::new(config), parts.clock);
+        assert_eq!(runner.writer.max_batch(), batch, "fetch.concurrency = {concurrency}");
+    }
+}
