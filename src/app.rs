@@ -279,7 +279,7 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
     scheduler.start().await?;
     let _ = tick_tx.try_send(()); // first sweep at start-up
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
-    check_suspects(&runner, &owner, &shutdown).await?;
+    check_suspects_once_reachable(&runner, &owner, &shutdown).await;
 
     // The checks: a pipeline that claims due sources as slots free up; the
     // sweep tick only wakes it to look for newly due sources. Each round of
@@ -386,6 +386,27 @@ async fn recover_after_crash(runner: &Runner) -> Result<(), StoreError> {
         );
     }
     Ok(())
+}
+
+/// [`check_suspects`], waiting for the database if it fails meanwhile.
+/// READY=1 and a green `/readyz` come before this, so a database outage
+/// that begins now used to end the daemon (`scripts/faults`' outage
+/// scenario, one run in three): the sweeps after it wait out an outage, and
+/// so does this.
+async fn check_suspects_once_reachable(runner: &Runner, owner: &str, cancel: &CancellationToken) {
+    let mut wait = Duration::from_secs(1);
+    while let Err(e) = check_suspects(runner, owner, cancel).await {
+        tracing::warn!(
+            error = %e,
+            retry_in = %crate::schedule::format_duration(wait),
+            "Cannot check the sources of an interrupted run yet"
+        );
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(Duration::from_secs(30));
+    }
 }
 
 /// Checks crash suspects one at a time, before the first sweep.
