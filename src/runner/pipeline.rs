@@ -67,11 +67,6 @@ impl Runner {
         let mode = CheckMode { lease_owner: Some(owner.to_owned()), ..CheckMode::default() };
         // Whether the last claim found everything that was due.
         let mut drained = false;
-        // Claim as soon as checks give their slots back (see below). Not on
-        // SQLite: its one connection is the writer's while a batch is
-        // written, so such a claim waits for the commit all the same (and
-        // its after-edits sweeps measured no faster for it).
-        let claim_on_free = !self.store.is_sqlite();
 
         while !cancel.is_cancelled() {
             alive();
@@ -155,7 +150,11 @@ impl Runner {
                 // database took to commit (PostgreSQL: most of a sweep's
                 // time between claims, issue 12). The permits only say that
                 // enough slots are free; the claim above takes them.
-                freed = slots.acquire_many(refill as u32), if claim_on_free && !drained => drop(freed),
+                // On SQLite too: the writer holds the one connection only
+                // while it writes a batch, not while it gathers one (see
+                // `store::batch`), and a pipeline that claimed only when
+                // tasks ended waited out each batch's gathering gap.
+                freed = slots.acquire_many(refill as u32), if !drained => drop(freed),
             }
         }
 
