@@ -146,14 +146,12 @@ impl Runner {
                 _ = renew.tick() => self.renew_running(owner, &running).await,
                 // A check gives its slot back once its record is queued, and
                 // its task ends only with the batch's commit: waiting for
-                // tasks alone left the freed slots idle for as long as the
-                // database took to commit (PostgreSQL: most of a sweep's
-                // time between claims, issue 12). The permits only say that
+                // tasks alone left the freed slots idle while the writer
+                // gathered and committed the batch (PostgreSQL: most of a
+                // sweep's time between claims; SQLite: each batch's
+                // gathering gap, during which the writer does not hold the
+                // one connection; issue 12). The permits only say that
                 // enough slots are free; the claim above takes them.
-                // On SQLite too: the writer holds the one connection only
-                // while it writes a batch, not while it gathers one (see
-                // `store::batch`), and a pipeline that claimed only when
-                // tasks ended waited out each batch's gathering gap.
                 freed = slots.acquire_many(refill as u32), if !drained => drop(freed),
             }
         }
