@@ -3,6 +3,7 @@
 //! validation, `doctor`, `backup`, metrics, JSON logs and progress bars.
 
 mod backup;
+mod binary;
 mod config;
 mod doctor;
 mod health;
