@@ -1,6 +1,6 @@
 //! HTML → main text, noise rules and normalisation (pure, sync).
 //!
-//! `extract_page` is what the runner calls for a page source (inside
+//! `extract_owned_page` is what the runner calls for a page source (inside
 //! `spawn_blocking`: `scraper::Html` is `!Send`, everything here returns owned
 //! data). The text it returns is the thing that is hashed and diffed, so every
 //! step exists to make invisible or meaningless differences vanish: we diff
@@ -152,10 +152,17 @@ fn parse_selector(css: &str) -> Result<Selector, ExtractError> {
 /// ([`ExtractError::TimedOut`]); a panic is [`ExtractError::Crashed`].
 /// Blocking: call it off the async threads.
 pub fn extract_page(html: &str, opts: &ExtractOptions) -> Result<Extracted, ExtractError> {
+    extract_owned_page(html.to_owned(), opts)
+}
+
+/// [`extract_page`] of a page the caller no longer needs: the parse thread
+/// takes it as it is, instead of a copy (a decoded page is 10–300 KB; the
+/// runner's page read decodes it for this call alone).
+pub fn extract_owned_page(html: String, opts: &ExtractOptions) -> Result<Extracted, ExtractError> {
     // User selectors and regexes fail fast, before any parsing; compiled
     // once per option set and shared (see `plan`).
     let plan = plan::plan(opts)?;
-    let (html, opts) = (html.to_owned(), opts.clone());
+    let opts = opts.clone();
     crate::worker::parsers().run(EXTRACT_TIME, move || extract_unbounded(&html, &opts, &plan)).map_err(|e| match e {
         crate::worker::JobError::Panicked(message) => ExtractError::Crashed(message),
         crate::worker::JobError::TimedOut(_) => ExtractError::TimedOut(EXTRACT_TIME.as_secs()),

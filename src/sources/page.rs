@@ -80,7 +80,8 @@ pub fn read(spec: &PageSpec, f: &Fetched) -> Observation {
         };
     }
     let decoded = charset::decode(&f.body, f.content_type.as_deref(), spec.encoding.as_deref(), host);
-    let extracted = match extract::extract_page(&decoded.text, &spec.extract) {
+    let charset = decoded.encoding;
+    let extracted = match extract::extract_owned_page(decoded.text, &spec.extract) {
         Ok(e) => e,
         Err(e) => {
             return Observation {
@@ -99,7 +100,7 @@ pub fn read(spec: &PageSpec, f: &Fetched) -> Observation {
         author: extracted.author.clone(),
         published: extracted.published.clone(),
         content_type: f.content_type.clone(),
-        charset: decoded.encoding.to_owned(),
+        charset: charset.to_owned(),
         feed_links: extracted.feed_links.clone(),
     };
     // A struct of strings always serialises.
