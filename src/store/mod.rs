@@ -26,11 +26,10 @@ pub mod sources;
 pub use crashes::{DeadOwners, QUARANTINE_AFTER, Recovery};
 
 use std::path::Path;
-
-use futures::StreamExt;
 use std::time::Duration;
 
 use crate::config::redact_url;
+use futures::StreamExt;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
@@ -392,7 +391,6 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn sqlite_savepoint_journals_stay_in_memory() {
-        use sea_orm::ConnectionTrait;
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("journal.db").display());
         let store = Store::connect(&url, 1).await.unwrap();
