@@ -20,6 +20,7 @@ mod m20261206_030000_change_catalog_hits;
 mod m20261206_090000_catalog_lookup_indexes;
 mod m20261207_010000_mentions_by_source;
 mod m20261208_010000_source_lease_indexes;
+pub mod m20261209_010000_snapshot_text_lz4;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_090000_catalog_lookup_indexes::Migration),
             Box::new(m20261207_010000_mentions_by_source::Migration),
             Box::new(m20261208_010000_source_lease_indexes::Migration),
+            Box::new(m20261209_010000_snapshot_text_lz4::Migration),
         ]
     }
 }
