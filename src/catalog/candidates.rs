@@ -162,8 +162,11 @@ impl CandidateRules {
         words: &SentenceWords,
     ) -> Vec<CandidateHit> {
         let mut out = Vec::new();
-        // Every Latin candidate starts with an ASCII letter.
-        let latin = sentence.bytes().any(|b| b.is_ascii_alphabetic());
+        // Every Latin candidate starts with an ASCII letter and holds an
+        // ASCII digit (`looks_like_model`): most sentences of an article
+        // have Latin words (AI, API, tokens) and no digit, and those words
+        // were each matched, lower-cased and looked up for nothing.
+        let latin = sentence.bytes().any(|b| b.is_ascii_alphabetic()) && sentence.bytes().any(|b| b.is_ascii_digit());
         for m in latin.then(|| self.latin.find_iter(sentence)).into_iter().flatten() {
             // Inside a word, a URL, a path or an address.
             if super::text::char_before(sentence, m.start())
@@ -172,7 +175,7 @@ impl CandidateRules {
                 continue;
             }
             let token = m.as_str().trim_end_matches('.');
-            if token.len() > MAX_CANDIDATE_CHARS {
+            if token.len() > MAX_CANDIDATE_CHARS || !token.bytes().any(|b| b.is_ascii_digit()) {
                 continue;
             }
             // Domains and file names (`www.360doc.com`, `v1.2.txt`).
@@ -400,6 +403,34 @@ mod tests {
         assert!(!looks_like_model("Web3-AIGC", true, false));
         assert!(!looks_like_model("COVID-19", true, false));
         assert!(!looks_like_model("ModelArts", true, false));
+    }
+
+    /// `find_in` skips Latin tokens without an ASCII digit (and the whole
+    /// pattern on a sentence without one): it may only because no such
+    /// token looks like a model, whatever the sentence and the mentions.
+    #[test]
+    fn a_latin_token_without_a_digit_is_never_a_model() {
+        let pieces = ["Qwen", "GPT", "ai", "Chat", "-", "_", ".", " ", "B", "x", "Turbo", "Ⅳ", "７", "llm"];
+        let mut rng = crate::test_rng::XorShift::new(0x6a09_e667_f3bc_c908);
+        let mut digitless = 0;
+        for _ in 0..20_000 {
+            let token: String = (0..1 + rng.below(6)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            if token.bytes().any(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            digitless += 1;
+            for (keyword, known_prefix) in [(false, false), (true, false), (false, true), (true, true)] {
+                assert!(!looks_like_model(&token, keyword, known_prefix), "{token:?}");
+            }
+        }
+        assert!(digitless > 10_000);
+        // With a digit the same shapes are models.
+        assert!(looks_like_model("Qwen-7B", false, false) && looks_like_model("Chat2", true, false));
+        let rules = CandidateRules::new().unwrap();
+        let matcher = crate::catalog::seed_tests::seed_matcher();
+        let hits = |s: &str| rules.find(&matcher, s, &matcher.find(s)).into_iter().map(|h| h.name).collect::<Vec<_>>();
+        assert_eq!(hits("智谱推出Zeta-9模型，支持Chat功能。"), vec!["Zeta-9".to_owned()]);
+        assert!(hits("智谱推出Zeta模型，支持Chat功能。").is_empty());
     }
 
     #[test]
