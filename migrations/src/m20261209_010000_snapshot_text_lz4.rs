@@ -19,7 +19,7 @@ pub struct Migration;
 
 /// Sets the compression of `snapshots.text` to `method`, unless the server
 /// cannot: `feature_not_supported` (no lz4), `syntax_error` (before 14).
-pub fn set_text_compression(method: &str) -> String {
+fn set_text_compression(method: &str) -> String {
     format!(
         "DO $$ BEGIN \
          EXECUTE 'ALTER TABLE snapshots ALTER COLUMN text SET COMPRESSION {method}'; \
@@ -47,16 +47,3 @@ impl MigrationTrait for Migration {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_alter_runs_in_a_block_that_tolerates_servers_without_lz4() {
-        assert_eq!(
-            set_text_compression("lz4"),
-            "DO $$ BEGIN EXECUTE 'ALTER TABLE snapshots ALTER COLUMN text SET COMPRESSION lz4'; \
-             EXCEPTION WHEN feature_not_supported OR syntax_error THEN NULL; END $$"
-        );
-    }
-}
