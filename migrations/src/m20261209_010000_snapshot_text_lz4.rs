@@ -46,4 +46,3 @@ impl MigrationTrait for Migration {
         Ok(())
     }
 }
-
