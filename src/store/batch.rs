@@ -539,9 +539,8 @@ mod tests {
 
     /// A new page's catalog step sends as many statements whatever its text
     /// names: its mentions, the facts it proposes and their evidence are a
-    /// statement or two each, not one per entity or figure, and none is a
-    /// read of what the source mentioned before (issue 12). The mentions a
-    /// source makes for the first time are the rows the upsert inserted.
+    /// statement or two each, not one per entity or figure (issue 12); the
+    /// mentions a source makes for the first time are still told apart.
     async fn catalog_steps_cost_the_same_for_any_text(postgres: bool) {
         use crate::catalog::{Analysis, Attribute, EntityRef, FactValue, MentionCount, ModelKind, ProposedFact};
         let dir = tempfile::tempdir().unwrap();

@@ -257,15 +257,19 @@ fn evidence_statement(
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-/// [`record_mention`] for every entity a text names, in one statement
-/// instead of one or two per entity (an article names dozens): an upsert
-/// that returns each row's count of snapshots. Returns the entities the
-/// source mentions for the first time: the rows the upsert inserted (a
-/// count of one; an update adds one to a count of at least one).
+/// [`record_mention`] for every entity a text names, in two statements
+/// instead of one or two per entity (an article names dozens): a read of
+/// which of them this source mentioned before, then one upsert. Returns
+/// the entities the source mentions for the first time.
 ///
-/// The rows are safe against concurrent writers (an upsert on the unique
-/// index, never "read, then insert if missing"), and so is the answer
-/// "first time": it is the row's own, not a read made before.
+/// The rows themselves are safe against concurrent writers (an upsert on
+/// the unique index, never "read, then insert if missing"). Only the answer
+/// "first time" comes from the read before: a source is checked under its
+/// lease, so only a promotion crediting other sources' earlier sightings
+/// could race another check of that source, and its answer is not used.
+/// (The upsert could tell it instead, returning each row's count; SQLite
+/// runs a RETURNING clause as a trigger on each row, and that cost more
+/// than the read, which finds nothing for a page checked the first time.)
 pub(super) async fn record_mentions(
     txn: &DatabaseTransaction,
     mentioned: &[(&EntityRef, i64, i32)],
@@ -275,20 +279,32 @@ pub(super) async fn record_mentions(
 ) -> Result<Vec<EntityRef>, CatalogStoreError> {
     let mut seen = HashSet::new();
     let mentioned: Vec<_> = mentioned.iter().filter(|(e, id, _)| seen.insert((e.kind, *id))).collect();
-    let mut first = HashSet::new();
+    if mentioned.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = txn.get_database_backend();
+    // Everything this source mentioned before, by the index led by the
+    // source: a few dozen rows, however many mentions the table holds.
+    let read = Statement::from_sql_and_values(
+        backend,
+        format!(
+            "SELECT entity_kind, entity_id FROM catalog_mentions WHERE source_id = {}",
+            param(backend, &[], 1, "bigint")
+        ),
+        [Value::from(source.0)],
+    );
+    let mut before = HashSet::new();
+    for row in txn.query_all_raw(read).await? {
+        before.insert((row.try_get::<String>("", "entity_kind")?, row.try_get::<i64>("", "entity_id")?));
+    }
     for chunk in mentioned.chunks(MENTIONS_PER_STATEMENT) {
         let rows =
             chunk.iter().map(|(e, id, count)| [Value::from(e.kind.as_str()), Value::from(*id), Value::from(*count)]);
-        let stmt = mentions_statement(txn.get_database_backend(), rows, source, snapshot_id, at);
-        for row in txn.query_all_raw(stmt).await? {
-            if row.try_get::<i32>("", "snapshot_count")? == 1 {
-                first.insert((row.try_get::<String>("", "entity_kind")?, row.try_get::<i64>("", "entity_id")?));
-            }
-        }
+        txn.execute_raw(mentions_statement(backend, rows, source, snapshot_id, at)).await?;
     }
     Ok(mentioned
         .into_iter()
-        .filter(|(e, id, _)| first.contains(&(e.kind.as_str().to_owned(), *id)))
+        .filter(|(e, id, _)| !before.contains(&(e.kind.as_str().to_owned(), *id)))
         .map(|(e, _, _)| (*e).clone())
         .collect())
 }
@@ -319,8 +335,7 @@ fn mentions_statement(
          SELECT entity_kind, entity_id, {s}, {n}, {n}, {t}, {t}, 1, last_count FROM v WHERE true \
          ON CONFLICT (entity_kind, entity_id, source_id) DO UPDATE SET \
          last_snapshot_id = excluded.last_snapshot_id, last_seen_at = excluded.last_seen_at, \
-         last_count = excluded.last_count, snapshot_count = catalog_mentions.snapshot_count + 1 \
-         RETURNING entity_kind, entity_id, snapshot_count"
+         last_count = excluded.last_count, snapshot_count = catalog_mentions.snapshot_count + 1"
     ));
     values.extend([Value::from(source.0), Value::from(snapshot_id), Value::from(at)]);
     Statement::from_sql_and_values(backend, sql, values)
