@@ -537,6 +537,91 @@ mod tests {
         }
     }
 
+    /// A new page's catalog step sends as many statements whatever its text
+    /// names: its mentions, the facts it proposes and their evidence are a
+    /// statement or two each, not one per entity or figure (issue 12); the
+    /// mentions a source makes for the first time are still told apart.
+    async fn catalog_steps_cost_the_same_for_any_text(postgres: bool) {
+        use crate::catalog::{Analysis, Attribute, EntityRef, FactValue, MentionCount, ModelKind, ProposedFact};
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, pg)) = open(postgres, dir.path()).await else { return };
+        let mut models = Vec::new();
+        for n in 0..12 {
+            let name = format!("测试模型{n}");
+            let model = crate::store::catalog::NewModel {
+                name: name.clone(),
+                vendor: None,
+                kind: ModelKind::Model,
+                family: None,
+                version: None,
+                aliases: vec![],
+            };
+            store.catalog_add_model(&model, Utc::now()).await.unwrap();
+            models.push(EntityRef::model(name));
+        }
+        let naming = |names: &[EntityRef], figure: &str| Analysis {
+            mentions: names
+                .iter()
+                .map(|e| MentionCount { entity: e.clone(), count: 2, direct: 2, sentence: "一句".to_owned() })
+                .collect(),
+            proposed_facts: names
+                .iter()
+                .map(|e| ProposedFact {
+                    entity: e.clone(),
+                    attribute: Attribute::Features,
+                    value: FactValue::text(figure),
+                    raw: figure.to_owned(),
+                    sentence: format!("{}支持{figure}", e.name),
+                    extractor: "rule:features".to_owned(),
+                    confidence: 0.8,
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let mut sources = Vec::new();
+        for n in 0..2 {
+            sources.push(add_page(&store, &format!("https://www.qbitai.com/2024/03/{n}.html")).await.id);
+        }
+        let step = |source: SourceId, from: Option<i64>, analysis: Analysis| {
+            let mut rec = edited(source, from, &format!("{source:?} {}", analysis.mentions.len()));
+            rec.catalog = Some(crate::store::catalog::CatalogWork {
+                at: Utc::now(),
+                analysis,
+                structured: vec![],
+                structured_source: false,
+                promote_after_sources: 2,
+            });
+            rec
+        };
+        let (few, one_named) = batch_of(&store, vec![step(sources[0], None, naming(&models[..1], "长文本"))]).await;
+        let (many, twelve_named) = batch_of(&store, vec![step(sources[1], None, naming(&models, "长文本"))]).await;
+        assert_eq!(twelve_named, one_named, "twelve entities and figures cost what one does");
+        let saved = |r: &[Result<Recorded, StoreError>]| r[0].as_ref().unwrap().catalog.clone().unwrap().unwrap();
+        assert_eq!(saved(&few).new_mentions, models[..1]);
+        assert_eq!(saved(&many).new_mentions, models);
+        assert_eq!((saved(&many).new_facts.len(), saved(&many).corroborations), (11, 1));
+
+        // The next snapshot names six of them again and one more.
+        let again: Vec<EntityRef> = models[6..].iter().cloned().chain(models[..1].iter().cloned()).collect();
+        let (next, _) =
+            batch_of(&store, vec![step(sources[0], few[0].as_ref().unwrap().snapshot_id, naming(&again, "x"))]).await;
+        assert_eq!(saved(&next).new_mentions, models[6..], "{:?}", saved(&next));
+        if let Some((admin, name)) = pg {
+            store.close().await.unwrap();
+            drop_database(&admin, &name).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn catalog_steps_cost_the_same_for_any_text_on_sqlite() {
+        catalog_steps_cost_the_same_for_any_text(false).await;
+    }
+
+    #[tokio::test]
+    async fn catalog_steps_cost_the_same_for_any_text_on_postgres() {
+        catalog_steps_cost_the_same_for_any_text(true).await;
+    }
+
     #[tokio::test]
     async fn catalog_steps_share_their_revision_read_on_sqlite() {
         catalog_steps_share_their_revision_read(false).await;

@@ -219,13 +219,15 @@ pub(crate) fn json_value(value: Value) -> serde_json::Value {
         Value::SmallUnsigned(n) => n.map_or(J::Null, J::from),
         Value::Unsigned(n) => n.map_or(J::Null, J::from),
         Value::BigUnsigned(n) => n.map_or(J::Null, J::from),
+        // A float that JSON cannot hold (NaN, infinite) is stored as NULL.
+        Value::Double(d) => d.map_or(J::Null, J::from),
         Value::String(s) => s.map_or(J::Null, J::String),
         Value::ChronoDateTimeUtc(t) => {
             t.map_or(J::Null, |t| J::String(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)))
         }
         Value::Json(j) => j.map_or(J::Null, |j| *j),
         // The rows written this way bind none of the other kinds (bytes,
-        // floats, other time types); a column of one needs its case here.
+        // other time types); a column of one needs its case here.
         other => {
             debug_assert!(false, "no JSON form for {other:?}");
             J::Null

@@ -2,6 +2,7 @@
 //! proposed facts, candidates), structured facts, and the review queries.
 //! Every multi-row write is one transaction.
 
+mod analysis_rows;
 mod digest;
 mod edit;
 mod load;

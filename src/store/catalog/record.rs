@@ -1,13 +1,14 @@
 //! What a new snapshot said, and facts from structured sources.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement, TryInsertResult,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TryInsertResult,
 };
 use serde::Serialize;
 
+use super::analysis_rows::{record_mention, record_mentions, record_proposals};
 use super::load::fact_row;
 use super::{
     CANDIDATE_OPEN, CANDIDATE_PROMOTED, CANDIDATE_REJECTED, CatalogStoreError, Ids, revision, stored_candidate_key,
@@ -20,7 +21,7 @@ use crate::catalog::{
 use crate::store::Store;
 use crate::store::entity::{
     catalog_aliases, catalog_candidate_sightings, catalog_candidates, catalog_fact_evidence, catalog_facts,
-    catalog_mentions, catalog_models, catalog_source_links, catalog_vendors,
+    catalog_models, catalog_source_links, catalog_vendors,
 };
 use crate::types::SourceId;
 
@@ -596,271 +597,6 @@ async fn promote(
             .await?;
     }
     Ok(Some(entity))
-}
-
-// Concurrent checks analyse at once (PostgreSQL runs them in parallel): every
-// row behind a unique index is written "insert, or on conflict update in
-// place", never "read, then insert if missing", which loses the whole
-// transaction to a unique violation or a count to a lost update.
-
-/// How many facts or evidence rows one statement writes or looks up.
-const FACTS_PER_STATEMENT: usize = 100;
-
-/// A fact's identity: (entity kind, entity id, attribute, value key), the
-/// unique value index.
-type FactKey = (String, i64, String, String);
-
-/// Stores what a text proposes: each value is a new proposed fact, or —
-/// held already, whatever its status — more evidence for it; every proposal
-/// leaves its sentence as evidence. In a few statements whatever the number
-/// of figures in the text (a read of which values are held, one insert of
-/// the new ones, one read of their ids, one insert of the evidence), never
-/// reading the other values held beside them: a noisy entity can gather
-/// thousands. Returns the new facts' ids and the number of corroborations.
-///
-/// Two checks proposing the same new value at once both insert it "or do
-/// nothing" on the unique index, so the row is stored once; both may then
-/// count it as new (a log line's figure, nothing stored).
-async fn record_proposals(
-    txn: &DatabaseTransaction,
-    proposed: &[(&ProposedFact, i64)],
-    source: SourceId,
-    snapshot_id: i64,
-    at: DateTime<Utc>,
-) -> Result<(Vec<i64>, u32), CatalogStoreError> {
-    use std::collections::HashMap;
-    if proposed.is_empty() {
-        return Ok((Vec::new(), 0));
-    }
-    let key = |f: &ProposedFact, id: i64| -> FactKey {
-        (f.entity.kind.as_str().to_owned(), id, f.attribute.as_str().to_owned(), stored_key(&f.value))
-    };
-    let keys: Vec<FactKey> = proposed.iter().map(|(f, id)| key(f, *id)).collect();
-    let mut held = fact_ids(txn, &keys).await?;
-    let mut new_rows = Vec::new();
-    let mut new_keys = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for ((f, id), k) in proposed.iter().zip(&keys) {
-        if !held.contains_key(k) && seen.insert(k) {
-            new_keys.push(k.clone());
-            new_rows.push(fact_row(&f.entity, *id, f.attribute, &f.value, &f.raw, None, FactStatus::Proposed, at));
-        }
-    }
-    for chunk in new_rows.chunks(FACTS_PER_STATEMENT) {
-        let on_conflict = OnConflict::columns([
-            catalog_facts::Column::EntityKind,
-            catalog_facts::Column::EntityId,
-            catalog_facts::Column::Attribute,
-            catalog_facts::Column::ValueKey,
-        ])
-        .do_nothing()
-        .to_owned();
-        catalog_facts::Entity::insert_many(chunk.iter().cloned())
-            .on_conflict(on_conflict)
-            .exec_without_returning(txn)
-            .await?;
-    }
-    let inserted: HashMap<FactKey, i64> = fact_ids(txn, &new_keys).await?;
-    let new_facts: Vec<i64> = new_keys.iter().filter_map(|k| inserted.get(k).copied()).collect();
-    held.extend(inserted);
-    let mut evidence = Vec::with_capacity(proposed.len());
-    for ((f, _), k) in proposed.iter().zip(&keys) {
-        let fact_id = *held
-            .get(k)
-            .ok_or_else(|| CatalogStoreError::corrupt(format!("fact {k:?} was stored but cannot be found")))?;
-        evidence.push(evidence_row(
-            fact_id,
-            &Evidence {
-                source,
-                snapshot: Some(snapshot_id),
-                quote: &f.sentence,
-                extractor: &f.extractor,
-                confidence: f64::from(f.confidence),
-                at,
-            },
-        ));
-    }
-    for chunk in evidence.chunks(FACTS_PER_STATEMENT) {
-        catalog_fact_evidence::Entity::insert_many(chunk.iter().cloned()).exec_without_returning(txn).await?;
-    }
-    let corroborations = u32::try_from(proposed.len() - new_facts.len()).unwrap_or(u32::MAX);
-    Ok((new_facts, corroborations))
-}
-
-/// The ids of the facts with these keys, those that exist.
-///
-/// Each key must be one lookup of the unique index on all four columns,
-/// whatever the planner's statistics say. An OR of the keys does that on
-/// SQLite (MULTI-INDEX OR, a SEARCH per key); PostgreSQL factors the
-/// columns the keys share out of such an OR (every key a `model`'s
-/// `parameters`) and scans all those facts: 12 ms a lookup at 20,000
-/// facts. There the keys are a VALUES list, each looked up by a LATERAL
-/// subquery that LIMIT keeps from being flattened into a join.
-async fn fact_ids(
-    txn: &DatabaseTransaction,
-    keys: &[FactKey],
-) -> Result<std::collections::HashMap<FactKey, i64>, CatalogStoreError> {
-    let mut out = std::collections::HashMap::new();
-    for chunk in keys.chunks(FACTS_PER_STATEMENT) {
-        let rows: Vec<(i64, String, i64, String, String)> = match txn.get_database_backend() {
-            DbBackend::Postgres => {
-                let mut sql =
-                    String::from("SELECT f.id, f.entity_kind, f.entity_id, f.attribute, f.value_key FROM (VALUES ");
-                let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 4);
-                for (n, (kind, entity_id, attribute, value_key)) in chunk.iter().enumerate() {
-                    let p = n * 4;
-                    let sep = if n == 0 { "" } else { ", " };
-                    sql.push_str(&format!(
-                        "{sep}(${}::text, ${}::bigint, ${}::text, ${}::text)",
-                        p + 1,
-                        p + 2,
-                        p + 3,
-                        p + 4
-                    ));
-                    values.extend([
-                        kind.clone().into(),
-                        (*entity_id).into(),
-                        attribute.clone().into(),
-                        value_key.clone().into(),
-                    ]);
-                }
-                sql.push_str(
-                    ") AS k (kind, entity_id, attribute, value_key) CROSS JOIN LATERAL (\
-                     SELECT c.id, c.entity_kind, c.entity_id, c.attribute, c.value_key FROM catalog_facts c \
-                     WHERE c.entity_kind = k.kind AND c.entity_id = k.entity_id \
-                     AND c.attribute = k.attribute AND c.value_key = k.value_key LIMIT 1) f",
-                );
-                let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
-                let mut rows = Vec::new();
-                for row in txn.query_all_raw(stmt).await? {
-                    rows.push((
-                        row.try_get("", "id")?,
-                        row.try_get("", "entity_kind")?,
-                        row.try_get("", "entity_id")?,
-                        row.try_get("", "attribute")?,
-                        row.try_get("", "value_key")?,
-                    ));
-                }
-                rows
-            }
-            _ => {
-                let any = chunk.iter().fold(Condition::any(), |any, (kind, entity_id, attribute, value_key)| {
-                    any.add(
-                        Condition::all()
-                            .add(catalog_facts::Column::EntityKind.eq(kind.as_str()))
-                            .add(catalog_facts::Column::EntityId.eq(*entity_id))
-                            .add(catalog_facts::Column::Attribute.eq(attribute.as_str()))
-                            .add(catalog_facts::Column::ValueKey.eq(value_key.as_str())),
-                    )
-                });
-                catalog_facts::Entity::find()
-                    .select_only()
-                    .column(catalog_facts::Column::Id)
-                    .column(catalog_facts::Column::EntityKind)
-                    .column(catalog_facts::Column::EntityId)
-                    .column(catalog_facts::Column::Attribute)
-                    .column(catalog_facts::Column::ValueKey)
-                    .filter(any)
-                    .into_tuple()
-                    .all(txn)
-                    .await?
-            }
-        };
-        for (id, kind, entity_id, attribute, value_key) in rows {
-            out.insert((kind, entity_id, attribute, value_key), id);
-        }
-    }
-    Ok(out)
-}
-
-/// How many mention rows one statement writes (9 values each: well under
-/// every backend's limit on bound parameters).
-const MENTIONS_PER_STATEMENT: usize = 200;
-
-/// [`record_mention`] for every entity a text names, in a few statements
-/// instead of one or two per entity (an article names dozens): one read of
-/// which of them this source mentioned before, then upserts. Returns the
-/// entities the source mentions for the first time.
-///
-/// The rows themselves are safe against concurrent writers (an upsert on
-/// the unique index, never "read, then insert if missing"). Only the answer
-/// "first time" comes from the read before: a source is checked under its
-/// lease, so only a promotion crediting other sources' earlier sightings
-/// could race another check of that source, and its answer is not used.
-async fn record_mentions(
-    txn: &DatabaseTransaction,
-    mentioned: &[(&EntityRef, i64, i32)],
-    source: SourceId,
-    snapshot_id: i64,
-    at: DateTime<Utc>,
-) -> Result<Vec<EntityRef>, CatalogStoreError> {
-    use std::collections::HashSet;
-    let mut seen = HashSet::new();
-    let mentioned: Vec<_> = mentioned.iter().filter(|(e, id, _)| seen.insert((e.kind, *id))).collect();
-    if mentioned.is_empty() {
-        return Ok(Vec::new());
-    }
-    // Everything this source mentioned before, by the index led by the
-    // source: a few dozen rows, however many mentions the table holds.
-    let before: HashSet<(String, i64)> = catalog_mentions::Entity::find()
-        .select_only()
-        .column(catalog_mentions::Column::EntityKind)
-        .column(catalog_mentions::Column::EntityId)
-        .filter(catalog_mentions::Column::SourceId.eq(source.0))
-        .into_tuple::<(String, i64)>()
-        .all(txn)
-        .await?
-        .into_iter()
-        .collect();
-    for chunk in mentioned.chunks(MENTIONS_PER_STATEMENT) {
-        let rows = chunk.iter().map(|(entity, id, count)| catalog_mentions::ActiveModel {
-            entity_kind: Set(entity.kind.as_str().to_owned()),
-            entity_id: Set(*id),
-            source_id: Set(source.0),
-            first_snapshot_id: Set(snapshot_id),
-            last_snapshot_id: Set(snapshot_id),
-            first_seen_at: Set(at),
-            last_seen_at: Set(at),
-            snapshot_count: Set(1),
-            last_count: Set(*count),
-            ..Default::default()
-        });
-        let on_conflict = OnConflict::columns([
-            catalog_mentions::Column::EntityKind,
-            catalog_mentions::Column::EntityId,
-            catalog_mentions::Column::SourceId,
-        ])
-        .update_columns([
-            catalog_mentions::Column::LastSnapshotId,
-            catalog_mentions::Column::LastSeenAt,
-            catalog_mentions::Column::LastCount,
-        ])
-        .value(
-            catalog_mentions::Column::SnapshotCount,
-            Expr::col((catalog_mentions::Entity, catalog_mentions::Column::SnapshotCount)).add(1),
-        )
-        .to_owned();
-        catalog_mentions::Entity::insert_many(rows).on_conflict(on_conflict).exec_without_returning(txn).await?;
-    }
-    Ok(mentioned
-        .into_iter()
-        .filter(|(e, id, _)| !before.contains(&(e.kind.as_str().to_owned(), *id)))
-        .map(|(e, _, _)| (*e).clone())
-        .collect())
-}
-
-/// Inserts or updates the mention of an entity by a source; true when the
-/// source mentions it for the first time. [`record_mentions`] for one.
-async fn record_mention(
-    txn: &DatabaseTransaction,
-    entity: &EntityRef,
-    id: i64,
-    source: SourceId,
-    snapshot_id: i64,
-    count: i32,
-    at: DateTime<Utc>,
-) -> Result<bool, CatalogStoreError> {
-    Ok(!record_mentions(txn, &[(entity, id, count)], source, snapshot_id, at).await?.is_empty())
 }
 
 /// Inserts a fact unless another transaction just stored the same value;
