@@ -14,24 +14,12 @@
 //! diff before.txt after.txt
 //! ```
 
-use std::path::{Path, PathBuf};
+mod pages;
+
+use std::path::Path;
 
 use modelwatch::catalog::seed::parse_seed_over;
 use modelwatch::catalog::{Catalog, Matcher, analyse, parse_seed};
-use modelwatch::extract::{ExtractOptions, extract_page};
-use modelwatch::fetch::charset;
-
-fn html_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            html_files(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "html" || e == "htm") {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
 
 fn read(path: &str) -> anyhow::Result<String> {
     Ok(std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))?)
@@ -47,21 +35,6 @@ fn shipped() -> anyhow::Result<Catalog> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let mut files = Vec::new();
-    for dir in std::env::args_os().skip(1) {
-        html_files(Path::new(&dir), &mut files)?;
-    }
-    files.sort();
     let matcher = Matcher::new(&shipped()?)?;
-    let opts = ExtractOptions::default();
-    for path in &files {
-        let body = std::fs::read(path)?;
-        let decoded = charset::decode(&body, Some("text/html"), None, Some("127.0.0.1"));
-        let line = match extract_page(&decoded.text, &opts) {
-            Ok(e) => serde_json::to_string(&analyse(&matcher, &e.text))?,
-            Err(e) => format!("error: {e}"),
-        };
-        println!("{} {line}", path.display());
-    }
-    Ok(())
+    pages::print_each(|e| Ok(serde_json::to_string(&analyse(&matcher, &e.text))?))
 }

@@ -15,41 +15,13 @@
 //!
 //! The fixture pages are pinned the same way by `extract::pinned` (a test).
 
-use std::path::{Path, PathBuf};
+mod pages;
 
-use modelwatch::extract::{ExtractOptions, Extracted, extract_page, soft_gone_reason};
-use modelwatch::fetch::charset;
-
-fn html_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            html_files(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "html" || e == "htm") {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
+use modelwatch::extract::{Extracted, soft_gone_reason};
 
 fn main() -> anyhow::Result<()> {
-    let mut files = Vec::new();
-    for dir in std::env::args_os().skip(1) {
-        html_files(Path::new(&dir), &mut files)?;
-    }
-    files.sort();
-    let opts = ExtractOptions::default();
-    for path in &files {
-        let body = std::fs::read(path)?;
-        let decoded = charset::decode(&body, Some("text/html"), None, Some("127.0.0.1"));
-        let line = match extract_page(&decoded.text, &opts) {
-            Ok(e) => {
-                let gone = soft_gone_reason(&e).map(|r| format!(" soft_gone={r}")).unwrap_or_default();
-                format!("{}{gone}", Extracted::digest(&e))
-            }
-            Err(e) => format!("error: {e}"),
-        };
-        println!("{} {line}", path.display());
-    }
-    Ok(())
+    pages::print_each(|e| {
+        let gone = soft_gone_reason(e).map(|r| format!(" soft_gone={r}")).unwrap_or_default();
+        Ok(format!("{}{gone}", Extracted::digest(e)))
+    })
 }

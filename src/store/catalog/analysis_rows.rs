@@ -133,18 +133,22 @@ async fn fact_ids(txn: &DatabaseTransaction, keys: &[FactKey]) -> Result<HashMap
     for chunk in keys.chunks(FACTS_PER_STATEMENT) {
         let stmt = fact_ids_statement(txn.get_database_backend(), chunk);
         for row in txn.query_all_raw(stmt).await? {
-            out.insert(
-                (
-                    row.try_get("", "entity_kind")?,
-                    row.try_get("", "entity_id")?,
-                    row.try_get("", "attribute")?,
-                    row.try_get("", "value_key")?,
-                ),
-                row.try_get("", "id")?,
-            );
+            let (key, id) = fact_id(&row)?;
+            out.insert(key, id);
         }
     }
     Ok(out)
+}
+
+/// A row of `id, entity_kind, entity_id, attribute, value_key`.
+fn fact_id(row: &sea_orm::QueryResult) -> Result<(FactKey, i64), sea_orm::DbErr> {
+    let key = (
+        row.try_get("", "entity_kind")?,
+        row.try_get("", "entity_id")?,
+        row.try_get("", "attribute")?,
+        row.try_get("", "value_key")?,
+    );
+    Ok((key, row.try_get("", "id")?))
 }
 
 fn fact_ids_statement(backend: DbBackend, keys: &[FactKey]) -> Statement {
@@ -191,15 +195,8 @@ async fn insert_facts(
     let stmt = insert_facts_statement(txn.get_database_backend(), rows);
     let mut out = HashMap::with_capacity(rows.len());
     for row in txn.query_all_raw(stmt).await? {
-        out.insert(
-            (
-                row.try_get("", "entity_kind")?,
-                row.try_get("", "entity_id")?,
-                row.try_get("", "attribute")?,
-                row.try_get("", "value_key")?,
-            ),
-            row.try_get("", "id")?,
-        );
+        let (key, id) = fact_id(&row)?;
+        out.insert(key, id);
     }
     Ok(out)
 }
