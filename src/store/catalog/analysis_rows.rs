@@ -51,6 +51,24 @@ fn param(backend: DbBackend, values: &[Value], n: usize, ty: &str) -> String {
     }
 }
 
+/// The source, snapshot and time a text's rows share, bound after the
+/// rows' values: their placeholders, in that order.
+fn snapshot_params(
+    backend: DbBackend,
+    values: &mut Vec<Value>,
+    source: SourceId,
+    snapshot_id: i64,
+    at: DateTime<Utc>,
+) -> [String; 3] {
+    let names = [
+        param(backend, values, 1, "bigint"),
+        param(backend, values, 2, "bigint"),
+        param(backend, values, 3, "timestamptz"),
+    ];
+    values.extend([Value::from(source.0), Value::from(snapshot_id), Value::from(at)]);
+    names
+}
+
 /// Stores what a text proposes: each value is a new proposed fact, or —
 /// held already, whatever its status — more evidence for it; every proposal
 /// leaves its sentence as evidence. In a few statements whatever the number
@@ -241,16 +259,11 @@ fn evidence_statement(
     at: DateTime<Utc>,
 ) -> Statement {
     let (mut sql, mut values) = values_cte(backend, &EVIDENCE_COLUMNS, rows);
-    let (s, n, t) = (
-        param(backend, &values, 1, "bigint"),
-        param(backend, &values, 2, "bigint"),
-        param(backend, &values, 3, "timestamptz"),
-    );
+    let [s, n, t] = snapshot_params(backend, &mut values, source, snapshot_id, at);
     sql.push_str(&format!(
         " INSERT INTO catalog_fact_evidence (fact_id, source_id, snapshot_id, quote, extractor, confidence, observed_at) \
          SELECT fact_id, {s}, {n}, quote, extractor, confidence, {t} FROM v"
     ));
-    values.extend([Value::from(source.0), Value::from(snapshot_id), Value::from(at)]);
     Statement::from_sql_and_values(backend, sql, values)
 }
 
@@ -319,11 +332,7 @@ fn mentions_statement(
     at: DateTime<Utc>,
 ) -> Statement {
     let (mut sql, mut values) = values_cte(backend, &MENTION_COLUMNS, rows);
-    let (s, n, t) = (
-        param(backend, &values, 1, "bigint"),
-        param(backend, &values, 2, "bigint"),
-        param(backend, &values, 3, "timestamptz"),
-    );
+    let [s, n, t] = snapshot_params(backend, &mut values, source, snapshot_id, at);
     // SQLite reads `ON` after `FROM v` as a join's unless a WHERE ends the
     // SELECT.
     sql.push_str(&format!(
@@ -334,7 +343,6 @@ fn mentions_statement(
          last_snapshot_id = excluded.last_snapshot_id, last_seen_at = excluded.last_seen_at, \
          last_count = excluded.last_count, snapshot_count = catalog_mentions.snapshot_count + 1"
     ));
-    values.extend([Value::from(source.0), Value::from(snapshot_id), Value::from(at)]);
     Statement::from_sql_and_values(backend, sql, values)
 }
 
