@@ -144,25 +144,26 @@ impl Matcher {
         // and the text are searched lower-cased in ASCII (same length,
         // same offsets), and aliases that differ only in ASCII case share
         // one spelling.
+        let mut folded: Vec<String> = Vec::new();
         let mut spellings: Vec<Vec<usize>> = Vec::new();
-        let mut spelled: HashMap<String, u32> = HashMap::new();
+        let mut spelled: HashMap<String, usize> = HashMap::new();
         for (i, p) in patterns.iter().enumerate() {
-            let next = u32::try_from(spellings.len()).unwrap_or(u32::MAX);
-            let at = *spelled.entry(p.text.to_ascii_lowercase()).or_insert(next);
-            if at == next {
+            let text = p.text.to_ascii_lowercase();
+            let at = *spelled.entry(text).or_insert_with_key(|text| {
+                folded.push(text.clone());
                 spellings.push(Vec::new());
-            }
-            if let Some(group) = spellings.get_mut(at as usize) {
-                group.push(i);
-            }
+                folded.len() - 1
+            });
+            spellings[at].push(i);
         }
-        let automaton = if spelled.is_empty() {
+        let automaton = if folded.is_empty() {
             None
         } else {
+            let values = (0u32..).zip(&folded).map(|(at, text)| (text.as_str(), at));
             Some(
                 CharwiseDoubleArrayAhoCorasickBuilder::new()
                     .match_kind(MatchKind::Standard)
-                    .build_with_values(spelled.iter().map(|(text, &at)| (text.as_str(), at)))
+                    .build_with_values(values)
                     .map_err(|e| MatcherError::Automaton(e.to_string()))?,
             )
         };
