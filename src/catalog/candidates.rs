@@ -166,7 +166,7 @@ impl CandidateRules {
         // ASCII digit (`looks_like_model`): most sentences of an article
         // have Latin words (AI, API, tokens) and no digit, and those words
         // were each matched, lower-cased and looked up for nothing.
-        let latin = sentence.bytes().any(|b| b.is_ascii_alphabetic()) && sentence.bytes().any(|b| b.is_ascii_digit());
+        let latin = sentence.bytes().any(|b| b.is_ascii_alphabetic()) && holds_digit(sentence);
         for m in latin.then(|| self.latin.find_iter(sentence)).into_iter().flatten() {
             // Inside a word, a URL, a path or an address.
             if super::text::char_before(sentence, m.start())
@@ -175,7 +175,7 @@ impl CandidateRules {
                 continue;
             }
             let token = m.as_str().trim_end_matches('.');
-            if token.len() > MAX_CANDIDATE_CHARS || !token.bytes().any(|b| b.is_ascii_digit()) {
+            if token.len() > MAX_CANDIDATE_CHARS || !holds_digit(token) {
                 continue;
             }
             // Domains and file names (`www.360doc.com`, `v1.2.txt`).
@@ -231,16 +231,23 @@ pub fn promotable_kind(name: &str) -> Option<EntityKind> {
     if super::companies::looks_like_company(name) {
         return Some(EntityKind::Vendor);
     }
-    let has_digit = name.chars().any(|c| c.is_ascii_digit());
+    let has_digit = holds_digit(name);
     let latin_model = name.starts_with(|c: char| c.is_ascii_alphabetic()) && looks_like_model(name, true, false);
     let cjk_model = name.ends_with("模型") || (!name.starts_with(|c: char| c.is_ascii()) && has_digit);
     (latin_model || cjk_model).then_some(EntityKind::Model)
 }
 
+/// Whether `text` holds an ASCII digit: every Latin model name does
+/// ([`looks_like_model`]'s first rule), so a token or a sentence without
+/// one holds no Latin candidate.
+fn holds_digit(text: &str) -> bool {
+    text.bytes().any(|b| b.is_ascii_digit())
+}
+
 /// The shape test for a Latin token with a version or size.
 fn looks_like_model(token: &str, keyword: bool, known_prefix: bool) -> bool {
     let letters: String = token.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
-    if letters.len() < 2 || !token.chars().any(|c| c.is_ascii_digit()) {
+    if letters.len() < 2 || !holds_digit(token) {
         return false;
     }
     if LATIN_STOP.contains(&letters.to_ascii_lowercase().as_str()) {
@@ -257,7 +264,7 @@ fn looks_like_model(token: &str, keyword: bool, known_prefix: bool) -> bool {
     let rest = rest.trim_start_matches(['-', '_', ' ']);
     let int_digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
     if int_digits == 0 && !known_prefix {
-        return keyword && token.chars().any(|c| c.is_ascii_digit());
+        return keyword && holds_digit(token);
     }
     if int_digits >= 3 {
         return false;
