@@ -203,34 +203,41 @@ impl Store {
         Ok(Store { db, catalog_ids: catalog::IdsCache::default() })
     }
 
-    /// Opens the pool's connections to a PostgreSQL server all at once, in
-    /// the background. The pool opens one at connect and the rest on
-    /// demand, one whenever a query finds none idle (a connection dropped
-    /// a moment ago is not back in the pool yet): each a TCP and TLS
-    /// handshake and a server process, 5-10 ms, on the path of the query
-    /// that asked — at a daemon's start-up three in a row before its first
-    /// claim, and more during its first sweep. Opened together they cost
-    /// about one. SQLite has one connection, opened already.
+    /// Opens the connections a daemon's sweep uses at once
+    /// ([`WARM_CONNECTIONS`]) to a PostgreSQL server together, in the
+    /// background. The pool opens one at connect and the rest on demand,
+    /// one whenever a query finds none idle (a connection dropped a moment
+    /// ago is not back in the pool yet): each a TCP and TLS handshake and a
+    /// server process, 5-10 ms, on the path of the query that asked — at a
+    /// daemon's start-up three in a row before its first claim. Opened
+    /// together they cost about one. SQLite has one connection, opened
+    /// already.
     pub fn warm_up(&self) {
         if self.is_sqlite() {
             return;
         }
+        let store = self.clone();
+        tokio::spawn(async move { store.open_warm_connections().await });
+    }
+
+    /// [`Store::warm_up`]'s work, awaited: opens connections until the pool
+    /// holds [`WARM_CONNECTIONS`] (at most `max_connections`).
+    pub(crate) async fn open_warm_connections(&self) {
         let pool = self.db.get_postgres_connection_pool().clone();
-        tokio::spawn(async move {
-            let n = pool.options().get_max_connections() as usize;
-            // Each connection goes back as soon as it is open: a query
-            // waiting for one is not held up by the slowest handshake.
-            futures::stream::iter(0..n)
-                .for_each_concurrent(n, |_| {
-                    let pool = pool.clone();
-                    async move {
-                        if let Err(e) = pool.acquire().await {
-                            tracing::debug!(error = %e, "Cannot open a database connection ahead of use");
-                        }
+        let n = pool.options().get_max_connections().min(WARM_CONNECTIONS) as usize;
+        // All acquired at once, so each is a connection of its own; each
+        // goes back as soon as it is open: a query waiting for one is not
+        // held up by the slowest handshake.
+        futures::stream::iter(0..n)
+            .for_each_concurrent(n, |_| {
+                let pool = pool.clone();
+                async move {
+                    if let Err(e) = pool.acquire().await {
+                        tracing::debug!(error = %e, "Cannot open a database connection ahead of use");
                     }
-                })
-                .await;
-        });
+                }
+            })
+            .await;
     }
 
     /// Applies pending migrations.
@@ -302,6 +309,22 @@ impl Store {
     }
 }
 
+/// How many PostgreSQL connections [`Store::warm_up`] opens ahead of use:
+/// what a daemon's sweep runs at once (the pipeline's claim, the record
+/// writer's batch, one more for a renewal or a check's read). More are
+/// opened on demand, up to `database.max_connections`, when more queries
+/// do run at once (a cold sweep's snapshot reads and catalog steps).
+///
+/// Not all of them: the pool hands out its idle connections first in,
+/// first out, so every open connection takes its turn, and a server
+/// process runs a statement's first execution with cold caches (its
+/// catalog lookups, planning). With all 8 opened at start, an unchanged
+/// sweep of 2,000 pages spread its 70 record batches and 130 claims over 8
+/// processes: ~65 ms of the server's 530 ms went to first executions, and
+/// 8 processes shared the machine's 2 cores with the daemon and the web
+/// server (issue 12; figures in the README's Benchmarks section).
+pub const WARM_CONNECTIONS: u32 = 3;
+
 /// SQLite's temporary storage: `memory`. The record writer's catalog steps
 /// run in a savepoint, and its multi-row upserts each open a statement
 /// journal: SQLite copies every page they touch into a sub-journal, and
@@ -360,6 +383,26 @@ mod tests {
         assert_eq!(sqlite_path("sqlite:///var/lib/mw.db").as_deref(), Some("/var/lib/mw.db"));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://x/y"), None);
+    }
+
+    /// Warming up opens the connections a sweep uses at once, not the
+    /// whole pool: the pool hands its idle connections out in turn, so
+    /// every one opened would serve the sweep's claims and batches with a
+    /// cold server process (issue 12). PostgreSQL only
+    /// (`MODELWATCH_TEST_POSTGRES_URL`).
+    #[tokio::test]
+    async fn warm_up_opens_what_a_sweep_uses_not_the_whole_pool() {
+        let Some(url) = std::env::var("MODELWATCH_TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty()) else {
+            return;
+        };
+        for (max, warm) in [(8, WARM_CONNECTIONS), (2, 2)] {
+            let store = Store::connect(&url, max).await.unwrap();
+            store.open_warm_connections().await;
+            let pool = store.db().get_postgres_connection_pool();
+            assert_eq!(pool.size(), warm, "max_connections = {max}");
+            assert_eq!(pool.options().get_max_connections(), max, "more stay available on demand");
+            store.close().await.unwrap();
+        }
     }
 
     /// WAL with `synchronous = NORMAL`: commits append to the WAL without
