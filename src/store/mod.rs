@@ -393,6 +393,7 @@ mod tests {
     #[tokio::test]
     async fn warm_up_opens_what_a_sweep_uses_not_the_whole_pool() {
         let Some(url) = std::env::var("MODELWATCH_TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty()) else {
+            eprintln!("skipped: MODELWATCH_TEST_POSTGRES_URL is not set");
             return;
         };
         for (max, warm) in [(8, WARM_CONNECTIONS), (2, 2)] {
