@@ -15,7 +15,8 @@ use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBu
 use super::mention::Known;
 pub use super::mention::Mention;
 use super::model::{Catalog, EntityKind, EntityRef};
-use super::rules::Rules;
+use super::rules::{Rules, WORD_LISTS};
+use super::sentence_words::{List, WordHit};
 use super::stoplist::{StopList, normalise};
 use super::text::{char_at, char_before, lowercase};
 use super::version::{self, Base};
@@ -38,12 +39,15 @@ struct Pattern {
 
 /// A catalog compiled for matching; built once per catalog version.
 pub struct Matcher {
-    /// The aliases with ASCII lower-cased, each spelling once; its value
-    /// indexes `spellings`.
+    /// The aliases and the rules' words ([`WORD_LISTS`]) with ASCII
+    /// lower-cased, each spelling once; its value indexes `spellings`.
     automaton: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
     /// Per spelling of the automaton, the patterns spelled so (ASCII case
     /// folded), in pattern order.
     spellings: Vec<Vec<usize>>,
+    /// Per spelling, the words of the rules' lists spelled so: (list, the
+    /// word's index in it, the word when its case must match).
+    words: Vec<Vec<(List, usize, Option<&'static str>)>>,
     patterns: Vec<Pattern>,
     entities: Vec<EntityRef>,
     /// For a model, the index of its vendor (a model mention counts its vendor).
@@ -144,17 +148,38 @@ impl Matcher {
         // and the text are searched lower-cased in ASCII (same length,
         // same offsets), and aliases that differ only in ASCII case share
         // one spelling.
+        //
+        // The rules' word lists ride along: `analyse` asks every sentence
+        // which of them it holds, and a scan of each sentence of its own
+        // cost more than these few dozen more spellings in the one scan of
+        // the text.
         let mut folded: Vec<String> = Vec::new();
         let mut spellings: Vec<Vec<usize>> = Vec::new();
+        let mut words: Vec<Vec<(List, usize, Option<&'static str>)>> = Vec::new();
         let mut spelled: HashMap<String, usize> = HashMap::new();
-        for (i, p) in patterns.iter().enumerate() {
-            let text = p.text.to_ascii_lowercase();
-            let at = *spelled.entry(text).or_insert_with_key(|text| {
+        let mut spelling = |text: String| {
+            *spelled.entry(text).or_insert_with_key(|text| {
                 folded.push(text.clone());
                 spellings.push(Vec::new());
+                words.push(Vec::new());
                 folded.len() - 1
-            });
+            })
+        };
+        let mut alias_spellings = Vec::with_capacity(patterns.len());
+        for p in &patterns {
+            alias_spellings.push(spelling(p.text.to_ascii_lowercase()));
+        }
+        let mut word_spellings = Vec::new();
+        for l in &WORD_LISTS {
+            for (i, w) in l.words.iter().enumerate() {
+                word_spellings.push((spelling(w.to_ascii_lowercase()), (l.list, i, (!l.fold).then_some(*w))));
+            }
+        }
+        for (i, at) in alias_spellings.into_iter().enumerate() {
             spellings[at].push(i);
+        }
+        for (at, word) in word_spellings {
+            words[at].push(word);
         }
         let automaton = if folded.is_empty() {
             None
@@ -170,6 +195,7 @@ impl Matcher {
         Ok(Matcher {
             automaton,
             spellings,
+            words,
             patterns,
             entities,
             vendor_of,
@@ -227,6 +253,21 @@ impl Matcher {
 
     /// Every mention in `text`, left to right, non-overlapping, longest first.
     pub fn find(&self, text: &str) -> Vec<Mention> {
+        self.scan(text, |_| {})
+    }
+
+    /// [`Self::find`], and every occurrence in `text` of every word of the
+    /// rules' lists ([`WORD_LISTS`]), by end: what [`WordScan::scan`] of
+    /// each sentence reports of the occurrences inside that sentence.
+    ///
+    /// [`WordScan::scan`]: super::sentence_words::WordScan::scan
+    pub fn find_with_words(&self, text: &str) -> (Vec<Mention>, Vec<WordHit>) {
+        let mut hits = Vec::new();
+        let mentions = self.scan(text, |hit| hits.push(hit));
+        (mentions, hits)
+    }
+
+    fn scan(&self, text: &str, mut word: impl FnMut(WordHit)) -> Vec<Mention> {
         let Some(ac) = &self.automaton else {
             return Vec::new();
         };
@@ -234,7 +275,13 @@ impl Matcher {
         // Every occurrence of every spelling, by end; the patterns of one
         // spelling in pattern order (the order the byte automaton gave).
         let occurrences = ac.find_overlapping_iter(&folded).flat_map(|m| {
-            let group = self.spellings.get(m.value() as usize).map_or(&[][..], Vec::as_slice);
+            let at = m.value() as usize;
+            for &(list, index, exact) in self.words.get(at).map_or(&[][..], Vec::as_slice) {
+                if exact.is_none_or(|w| text.as_bytes().get(m.start()..m.end()) == Some(w.as_bytes())) {
+                    word(WordHit { list, index, span: m.start()..m.end() });
+                }
+            }
+            let group = self.spellings.get(at).map_or(&[][..], Vec::as_slice);
             group.iter().map(move |&pattern| (pattern, m.start(), m.end()))
         });
         self.mentions(text, occurrences)
@@ -634,6 +681,56 @@ mod tests {
             found += before.len();
         }
         assert!(texts > 1_000 && found > 5_000, "the texts exercise the matcher: {texts} texts, {found} mentions");
+    }
+
+    /// The rules' words found in the scan of the whole text are, sentence
+    /// by sentence, what a scan of each sentence alone found: on texts of
+    /// the seed's aliases, the lists' words and their pieces, case changed,
+    /// and sentence ends.
+    #[test]
+    fn the_texts_words_are_each_sentences_words() {
+        use crate::catalog::sentence_words::{SentenceWords, WordScan};
+        let m = crate::catalog::seed_tests::seed_matcher();
+        let alone = WordScan::new(&WORD_LISTS).unwrap();
+        let mut pieces: Vec<String> = m.patterns.iter().take(200).map(|p| p.text.clone()).collect();
+        for l in &WORD_LISTS {
+            for w in l.words {
+                let chars: Vec<char> = w.chars().collect();
+                pieces.push((*w).to_owned());
+                pieces.push(chars.iter().take(chars.len().div_ceil(2)).collect());
+                pieces.push(chars.iter().skip(chars.len() / 2).collect());
+            }
+        }
+        pieces.extend(["。", "！", ". ", ".", "\n", " ", "；", "x", "7", "“", "é"].map(String::from));
+        let mut rng = crate::test_rng::XorShift::new(0x3c6e_f372_fe94_f82b);
+        let (mut sentences, mut lists, mut spans) = (0, 0, 0);
+        for _ in 0..3_000 {
+            let mut text = String::new();
+            for _ in 0..rng.below(30) {
+                let piece = &pieces[rng.below(pieces.len())];
+                match rng.below(3) {
+                    0 => text.push_str(&piece.to_ascii_uppercase()),
+                    1 => text.push_str(&piece.to_ascii_lowercase()),
+                    _ => text.push_str(piece),
+                }
+            }
+            let (mentions, hits) = m.find_with_words(&text);
+            assert_eq!(mentions, m.find(&text), "{text:?}");
+            let mut next = 0;
+            for sentence in crate::catalog::text::sentences(&text) {
+                let words = SentenceWords::in_sentence(&hits, &mut next, &sentence);
+                let expected = alone.scan(&text[sentence.clone()]);
+                assert_eq!(words, expected, "{:?} in {text:?}", &text[sentence]);
+                sentences += 1;
+                lists += usize::from(expected != SentenceWords::default());
+                spans +=
+                    usize::from(expected.spans(List::CjkSuffix).chain(expected.spans(List::CompanyEnds)).count() > 0);
+            }
+        }
+        assert!(
+            sentences > 3_000 && lists > 2_000 && spans > 1_000,
+            "{sentences} sentences, {lists} with words, {spans} with spans"
+        );
     }
 
     #[test]
