@@ -9,6 +9,14 @@
 //! "is in the sentence" exactly when one of its words is reported, and the
 //! spans of lists whose words cannot overlap one another are the spans a
 //! leftmost search of that list alone finds.
+//!
+//! `analyse` goes one step further: the lists ride in the matcher's alias
+//! automaton ([`super::Matcher::find_with_words`]), so the scan of the
+//! whole text that finds the mentions finds the words too, and
+//! [`SentenceWords::in_sentence`] hands each sentence the occurrences
+//! inside it (0.62 M instructions a bench page for the sentences' own
+//! scans, callgrind). [`WordScan`] stays for a caller with a sentence
+//! alone ([`super::candidates::CandidateRules::find`]).
 
 use std::ops::Range;
 
