@@ -101,7 +101,8 @@ struct Named<'a> {
 
 /// Analyses a snapshot's normalised text. Pure: the runner stores the result.
 pub fn analyse(matcher: &Matcher, text: &str) -> Analysis {
-    let mentions = matcher.find(text);
+    let (mentions, word_hits) = matcher.find_with_words(text);
+    let mut next_word = 0;
     let mut counts: BTreeMap<usize, (u32, u32, String)> = BTreeMap::new();
     let mut facts: Vec<ProposedFact> = Vec::new();
     let mut seen = HashSet::new();
@@ -155,7 +156,7 @@ pub fn analyse(matcher: &Matcher, text: &str) -> Analysis {
                 named.push(Named { mention: m, entity: entity.clone(), idx: Some(m.entity), family });
             }
         }
-        let words = matcher.rules.words.scan(s);
+        let words = SentenceWords::in_sentence(&word_hits, &mut next_word, &sentence);
         previous = propose(matcher, s, &words, &named, previous.take(), (&mut facts, &mut seen), quote);
         for hit in matcher.rules.candidates.find_in(matcher, s, &in_sentence, &words) {
             if matcher.is_excluded(&hit.name) {

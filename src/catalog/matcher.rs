@@ -15,9 +15,10 @@ use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBu
 use super::mention::Known;
 pub use super::mention::Mention;
 use super::model::{Catalog, EntityKind, EntityRef};
-use super::rules::Rules;
+use super::rules::{Rules, WORD_LISTS};
+use super::sentence_words::{List, WordHit};
 use super::stoplist::{StopList, normalise};
-use super::text::{char_at, char_before, lowercase};
+use super::text::{char_at, char_before, lowercase, lowercase_folded};
 use super::version::{self, Base};
 
 #[derive(Debug, thiserror::Error)]
@@ -38,12 +39,15 @@ struct Pattern {
 
 /// A catalog compiled for matching; built once per catalog version.
 pub struct Matcher {
-    /// The aliases with ASCII lower-cased, each spelling once; its value
-    /// indexes `spellings`.
+    /// The aliases and the rules' words ([`WORD_LISTS`]) with ASCII
+    /// lower-cased, each spelling once; its value indexes `spellings`.
     automaton: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
     /// Per spelling of the automaton, the patterns spelled so (ASCII case
     /// folded), in pattern order.
     spellings: Vec<Vec<usize>>,
+    /// Per spelling, the words of the rules' lists spelled so: (list, the
+    /// word's index in it, the word when its case must match).
+    words: Vec<Vec<(List, usize, Option<&'static str>)>>,
     patterns: Vec<Pattern>,
     entities: Vec<EntityRef>,
     /// For a model, the index of its vendor (a model mention counts its vendor).
@@ -144,17 +148,38 @@ impl Matcher {
         // and the text are searched lower-cased in ASCII (same length,
         // same offsets), and aliases that differ only in ASCII case share
         // one spelling.
+        //
+        // The rules' word lists ride along: `analyse` asks every sentence
+        // which of them it holds, and a scan of each sentence of its own
+        // cost more than these few dozen more spellings in the one scan of
+        // the text.
         let mut folded: Vec<String> = Vec::new();
         let mut spellings: Vec<Vec<usize>> = Vec::new();
+        let mut words: Vec<Vec<(List, usize, Option<&'static str>)>> = Vec::new();
         let mut spelled: HashMap<String, usize> = HashMap::new();
-        for (i, p) in patterns.iter().enumerate() {
-            let text = p.text.to_ascii_lowercase();
-            let at = *spelled.entry(text).or_insert_with_key(|text| {
+        let mut spelling = |text: String| {
+            *spelled.entry(text).or_insert_with_key(|text| {
                 folded.push(text.clone());
                 spellings.push(Vec::new());
+                words.push(Vec::new());
                 folded.len() - 1
-            });
+            })
+        };
+        let mut alias_spellings = Vec::with_capacity(patterns.len());
+        for p in &patterns {
+            alias_spellings.push(spelling(p.text.to_ascii_lowercase()));
+        }
+        let mut word_spellings = Vec::new();
+        for l in &WORD_LISTS {
+            for (i, w) in l.words.iter().enumerate() {
+                word_spellings.push((spelling(w.to_ascii_lowercase()), (l.list, i, (!l.fold).then_some(*w))));
+            }
+        }
+        for (i, at) in alias_spellings.into_iter().enumerate() {
             spellings[at].push(i);
+        }
+        for (at, word) in word_spellings {
+            words[at].push(word);
         }
         let automaton = if folded.is_empty() {
             None
@@ -170,6 +195,7 @@ impl Matcher {
         Ok(Matcher {
             automaton,
             spellings,
+            words,
             patterns,
             entities,
             vendor_of,
@@ -227,6 +253,21 @@ impl Matcher {
 
     /// Every mention in `text`, left to right, non-overlapping, longest first.
     pub fn find(&self, text: &str) -> Vec<Mention> {
+        self.scan(text, |_| {})
+    }
+
+    /// [`Self::find`], and every occurrence in `text` of every word of the
+    /// rules' lists ([`WORD_LISTS`]), by end: what [`WordScan::scan`] of
+    /// each sentence reports of the occurrences inside that sentence.
+    ///
+    /// [`WordScan::scan`]: super::sentence_words::WordScan::scan
+    pub fn find_with_words(&self, text: &str) -> (Vec<Mention>, Vec<WordHit>) {
+        let mut hits = Vec::new();
+        let mentions = self.scan(text, |hit| hits.push(hit));
+        (mentions, hits)
+    }
+
+    fn scan(&self, text: &str, mut word: impl FnMut(WordHit)) -> Vec<Mention> {
         let Some(ac) = &self.automaton else {
             return Vec::new();
         };
@@ -234,15 +275,26 @@ impl Matcher {
         // Every occurrence of every spelling, by end; the patterns of one
         // spelling in pattern order (the order the byte automaton gave).
         let occurrences = ac.find_overlapping_iter(&folded).flat_map(|m| {
-            let group = self.spellings.get(m.value() as usize).map_or(&[][..], Vec::as_slice);
+            let at = m.value() as usize;
+            for &(list, index, exact) in self.words.get(at).map_or(&[][..], Vec::as_slice) {
+                if exact.is_none_or(|w| text.as_bytes().get(m.start()..m.end()) == Some(w.as_bytes())) {
+                    word(WordHit { list, index, span: m.start()..m.end() });
+                }
+            }
+            let group = self.spellings.get(at).map_or(&[][..], Vec::as_slice);
             group.iter().map(move |&pattern| (pattern, m.start(), m.end()))
         });
-        self.mentions(text, occurrences)
+        self.mentions(text, &folded, occurrences)
     }
 
     /// The mentions among the aliases' occurrences in `text` (pattern,
-    /// start, end; by end).
-    fn mentions(&self, text: &str, occurrences: impl Iterator<Item = (usize, usize, usize)>) -> Vec<Mention> {
+    /// start, end; by end); `folded` is `text` lower-cased in ASCII.
+    fn mentions(
+        &self,
+        text: &str,
+        folded: &str,
+        occurrences: impl Iterator<Item = (usize, usize, usize)>,
+    ) -> Vec<Mention> {
         let mut found: Vec<Mention> = Vec::new();
         let hidden = Hidden::new(hidden_spans(text));
         for (pattern, start, end) in occurrences {
@@ -265,7 +317,7 @@ impl Matcher {
             let mention = self.extend(text, Mention::known(p.entity, start, end));
             // A dotted version, a size or a variant makes an everyday word a
             // name (Gemini 1.5 Pro); a bare number does not (Falcon 9).
-            if p.ambiguous && !self.named_here(text, start, end, p.entity) {
+            if p.ambiguous && !self.named_here(text, folded, start, end, p.entity) {
                 let suffix = text.get(end..mention.end).unwrap_or_default();
                 if !suffix.contains(|c: char| c == '.' || c.is_ascii_alphabetic()) {
                     continue;
@@ -312,7 +364,7 @@ impl Matcher {
     /// Inside quotes (“商量”, 「星火」), directly before 大模型/模型/AI or a
     /// Latin name in brackets (商量（SenseChat）), or with the entity's
     /// vendor in the same sentence (讯飞…星火). 双方将进一步商量 is none.
-    fn named_here(&self, text: &str, start: usize, end: usize, entity: usize) -> bool {
+    fn named_here(&self, text: &str, folded: &str, start: usize, end: usize, entity: usize) -> bool {
         let after = text.get(end..).unwrap_or_default();
         let latin = text.get(start..end).is_some_and(|a| a.is_ascii());
         // The whole quoted text (“商量”, “商量（SenseChat）”), not the start
@@ -333,13 +385,13 @@ impl Matcher {
             return true;
         }
         let Some(vendor) = self.vendor_of(entity) else { return false };
-        let from = text
-            .get(..start)
-            .unwrap_or_default()
-            .rfind(SENTENCE_END)
-            .map_or(0, |i| i + text.get(i..).and_then(|s| s.chars().next()).map_or(1, char::len_utf8));
-        let to = after.find(SENTENCE_END).map_or(text.len(), |i| end + i);
-        let sentence = lowercase(text.get(from..to).unwrap_or_default());
+        // An article names dozens of ambiguous aliases: the sentence's ends
+        // are found by byte, and its lower case is the ASCII-folded text's
+        // slice unless it has another cased character.
+        let from = last_sentence_end(text.get(..start).unwrap_or_default()).map_or(0, |(i, len)| i + len);
+        let to = next_sentence_end(after).map_or(text.len(), |(i, _)| end + i);
+        let sentence =
+            lowercase_folded(text.get(from..to).unwrap_or_default(), folded.get(from..to).unwrap_or_default());
         self.vendor_aliases.get(&vendor).is_some_and(|aliases| aliases.iter().any(|a| sentence.contains(a.as_str())))
     }
 }
@@ -447,7 +499,55 @@ fn families(catalog: &Catalog, offset: usize) -> (Vec<Option<usize>>, Vec<Option
 
 const OPEN_QUOTES: &[char] = &['“', '"', '「', '『', '《', '【', '‘', '\''];
 const CLOSE_QUOTES: &[char] = &['”', '"', '」', '』', '》', '】', '’', '\''];
+/// What ends a sentence for [`Matcher::named_here`]: the marks the byte
+/// scans below look for (the tests hold them to `str::find` of these).
+#[cfg(test)]
 const SENTENCE_END: &[char] = &['。', '！', '？', '!', '?', '；', ';', '\n'];
+
+/// The bytes a sentence's end mark (。！？!?；;\n) starts with: its ASCII
+/// marks, and the lead bytes of 。(E3 80 82) and ！？；(EF BC 81, 9F, 9B). A lead byte never
+/// occurs inside another character.
+const END_LEAD: [bool; 256] = {
+    let mut t = [false; 256];
+    let marks = [b'!', b'?', b';', b'\n', 0xE3, 0xEF];
+    let mut i = 0;
+    while i < marks.len() {
+        t[marks[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// The length of the end mark at byte `i` of `s`, if one is there.
+fn sentence_end_at(s: &[u8], i: usize) -> Option<usize> {
+    match s.get(i)? {
+        b'!' | b'?' | b';' | b'\n' => Some(1),
+        0xE3 if s.get(i + 1..i + 3) == Some(&[0x80, 0x82]) => Some(3),
+        0xEF if matches!(s.get(i + 1..i + 3), Some([0xBC, 0x81 | 0x9F | 0x9B])) => Some(3),
+        _ => None,
+    }
+}
+
+/// Where the first end mark of `s` is, and its length.
+fn next_sentence_end(s: &str) -> Option<(usize, usize)> {
+    let bytes = s.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| END_LEAD[usize::from(**b)])
+        .find_map(|(i, _)| Some((i, sentence_end_at(bytes, i)?)))
+}
+
+/// Where the last end mark of `s` is, and its length.
+fn last_sentence_end(s: &str) -> Option<(usize, usize)> {
+    let bytes = s.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, b)| END_LEAD[usize::from(**b)])
+        .find_map(|(i, _)| Some((i, sentence_end_at(bytes, i)?)))
+}
 
 /// Word boundaries for the Latin edges of an alias.
 ///
@@ -628,12 +728,84 @@ mod tests {
             let mut sorted = by_byte.clone();
             sorted.sort_unstable();
             assert_eq!(by_char, sorted, "{text:?}");
-            let before = m.mentions(&text, by_byte.iter().map(|&(end, start, p)| (p, start, end)));
+            let before =
+                m.mentions(&text, &text.to_ascii_lowercase(), by_byte.iter().map(|&(end, start, p)| (p, start, end)));
             assert_eq!(m.find(&text), before, "{text:?}");
             texts += usize::from(!before.is_empty());
             found += before.len();
         }
         assert!(texts > 1_000 && found > 5_000, "the texts exercise the matcher: {texts} texts, {found} mentions");
+    }
+
+    /// The rules' words found in the scan of the whole text are, sentence
+    /// by sentence, what a scan of each sentence alone found: on texts of
+    /// the seed's aliases, the lists' words and their pieces, case changed,
+    /// and sentence ends.
+    #[test]
+    fn the_texts_words_are_each_sentences_words() {
+        use crate::catalog::sentence_words::{SentenceWords, WordScan};
+        let m = crate::catalog::seed_tests::seed_matcher();
+        let alone = WordScan::new(&WORD_LISTS).unwrap();
+        let mut pieces: Vec<String> = m.patterns.iter().take(200).map(|p| p.text.clone()).collect();
+        for l in &WORD_LISTS {
+            for w in l.words {
+                let chars: Vec<char> = w.chars().collect();
+                pieces.push((*w).to_owned());
+                pieces.push(chars.iter().take(chars.len().div_ceil(2)).collect());
+                pieces.push(chars.iter().skip(chars.len() / 2).collect());
+            }
+        }
+        pieces.extend(["。", "！", ". ", ".", "\n", " ", "；", "x", "7", "“", "é"].map(String::from));
+        let mut rng = crate::test_rng::XorShift::new(0x3c6e_f372_fe94_f82b);
+        let (mut sentences, mut lists, mut spans) = (0, 0, 0);
+        for _ in 0..3_000 {
+            let mut text = String::new();
+            for _ in 0..rng.below(30) {
+                let piece = &pieces[rng.below(pieces.len())];
+                match rng.below(3) {
+                    0 => text.push_str(&piece.to_ascii_uppercase()),
+                    1 => text.push_str(&piece.to_ascii_lowercase()),
+                    _ => text.push_str(piece),
+                }
+            }
+            let (mentions, hits) = m.find_with_words(&text);
+            assert_eq!(mentions, m.find(&text), "{text:?}");
+            let mut next = 0;
+            for sentence in crate::catalog::text::sentences(&text) {
+                let words = SentenceWords::in_sentence(&hits, &mut next, &sentence);
+                let expected = alone.scan(&text[sentence.clone()]);
+                assert_eq!(words, expected, "{:?} in {text:?}", &text[sentence]);
+                sentences += 1;
+                lists += usize::from(expected != SentenceWords::default());
+                spans +=
+                    usize::from(expected.spans(List::CjkSuffix).chain(expected.spans(List::CompanyEnds)).count() > 0);
+            }
+        }
+        assert!(
+            sentences > 3_000 && lists > 2_000 && spans > 1_000,
+            "{sentences} sentences, {lists} with words, {spans} with spans"
+        );
+    }
+
+    /// The byte scans for a sentence's ends find what `str::find` and
+    /// `str::rfind` of the marks found, on strings of the marks, their
+    /// neighbours in the same UTF-8 blocks (、〃！＂？＠；＜) and others.
+    #[test]
+    fn sentence_ends_by_byte_are_the_char_searchs() {
+        let alphabet = [
+            '。', '、', '〃', '！', '＂', '？', '＠', '；', '＜', '.', '!', '?', ';', '\n', ' ', '模', 'a', 'é',
+            '\u{FFFF}',
+        ];
+        let mut rng = crate::test_rng::XorShift::new(0xbb67_ae85_84ca_a73b);
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let s: String = (0..rng.below(16)).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+            let len = |i: usize| s[i..].chars().next().map_or(0, char::len_utf8);
+            assert_eq!(next_sentence_end(&s), s.find(SENTENCE_END).map(|i| (i, len(i))), "{s:?}");
+            assert_eq!(last_sentence_end(&s), s.rfind(SENTENCE_END).map(|i| (i, len(i))), "{s:?}");
+            found += usize::from(s.find(SENTENCE_END).is_some());
+        }
+        assert!(found > 5_000, "{found}");
     }
 
     #[test]

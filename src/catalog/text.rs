@@ -116,6 +116,17 @@ pub fn lowercase(s: &str) -> Cow<'_, str> {
     out.map_or(Cow::Borrowed(s), Cow::Owned)
 }
 
+/// [`lowercase`] of `s`, given `folded`, `s` lower-cased in ASCII: that
+/// itself when `s` has no cased character but ASCII ones (Chinese and
+/// Latin text), which costs a look at each character and no copy.
+pub fn lowercase_folded<'a>(s: &'a str, folded: &'a str) -> Cow<'a, str> {
+    if folded.len() == s.len() && s.chars().all(|c| c.is_ascii() || caseless(c)) {
+        Cow::Borrowed(folded)
+    } else {
+        lowercase(s)
+    }
+}
+
 /// Blocks without a cased character: general punctuation, CJK symbols,
 /// kana, CJK ideographs, and the full-width forms that are not letters.
 fn caseless(c: char) -> bool {
@@ -219,6 +230,22 @@ mod tests {
                 assert_eq!(matches!(lower, Cow::Borrowed(_)), s.to_lowercase() == s, "{s:?}");
             }
         }
+    }
+
+    #[test]
+    fn lowercase_folded_is_lowercase() {
+        let alphabet =
+            ['A', 'z', '1', ' ', '模', '。', '“', 'Ａ', 'ａ', '！', 'É', 'Σ', 'İ', '\u{212A}', 'ß', 'ア', '·'];
+        let mut rng = crate::test_rng::XorShift::new(0x510e_527f_ade6_82d1);
+        let mut folded_used = 0;
+        for _ in 0..20_000 {
+            let s: String = (0..rng.below(12)).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+            let folded = s.to_ascii_lowercase();
+            let lower = lowercase_folded(&s, &folded);
+            assert_eq!(lower, lowercase(&s), "{s:?}");
+            folded_used += usize::from(std::ptr::eq(lower.as_ptr(), folded.as_ptr()) && !s.is_empty());
+        }
+        assert!(folded_used > 1_000, "{folded_used}");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use super::candidates::{self, CandidateRules};
 use super::companies;
 pub use super::rule_error::RuleError;
-use super::sentence_words::{List, ListWords, WordScan};
+use super::sentence_words::{List, ListWords};
 use super::value::ParamCount;
 
 /// The compiled rules: they depend on no catalog, so one set per process
@@ -21,27 +21,24 @@ pub struct Rules {
     pub params: ParamRules,
     pub dates: DateRules,
     pub candidates: CandidateRules,
-    /// Every word list the rules ask a sentence about, in one automaton
-    /// (`analyse` scans each sentence once, not once per list).
-    pub words: WordScan,
 }
+
+/// Every word list the rules ask a sentence about. The matcher's automaton
+/// holds them beside the aliases, so `analyse` finds every sentence's words
+/// in the one scan of the text that finds its mentions
+/// ([`super::Matcher::find_with_words`]).
+pub(crate) const WORD_LISTS: [ListWords<'static>; 6] = [
+    ListWords { list: List::Parameters, words: params::PARAMETER_WORDS, fold: true },
+    ListWords { list: List::Release, words: dates::RELEASE_WORDS, fold: true },
+    ListWords { list: List::ModelKeywords, words: candidates::MODEL_KEYWORDS, fold: true },
+    ListWords { list: List::CjkSuffix, words: &[candidates::CJK_SUFFIX], fold: false },
+    ListWords { list: List::CompanyEnds, words: companies::FINDER_CJK_ENDS, fold: false },
+    ListWords { list: List::LatinCompanyEnds, words: companies::LATIN_FINDER_ENDS, fold: false },
+];
 
 impl Rules {
     pub fn new() -> Result<Self, RuleError> {
-        let lists = [
-            ListWords { list: List::Parameters, words: params::PARAMETER_WORDS, fold: true },
-            ListWords { list: List::Release, words: dates::RELEASE_WORDS, fold: true },
-            ListWords { list: List::ModelKeywords, words: candidates::MODEL_KEYWORDS, fold: true },
-            ListWords { list: List::CjkSuffix, words: &[candidates::CJK_SUFFIX], fold: false },
-            ListWords { list: List::CompanyEnds, words: companies::FINDER_CJK_ENDS, fold: false },
-            ListWords { list: List::LatinCompanyEnds, words: companies::LATIN_FINDER_ENDS, fold: false },
-        ];
-        Ok(Rules {
-            params: ParamRules::new()?,
-            dates: DateRules::new()?,
-            candidates: CandidateRules::new()?,
-            words: WordScan::new(&lists)?,
-        })
+        Ok(Rules { params: ParamRules::new()?, dates: DateRules::new()?, candidates: CandidateRules::new()? })
     }
 
     /// The process's one set of rules, compiled on first use. A catalog
