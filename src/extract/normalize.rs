@@ -28,34 +28,43 @@ pub fn normalize_text(text: &str) -> String {
 /// Normalises one line (no newline inside).
 pub(crate) fn normalize_line(line: &str) -> String {
     let mut n = LineNormalizer::with_capacity(line.len());
-    // Almost all text is NFC already, and the quick check (a table lookup
-    // per char) says so for a fraction of what composing costs; for plain
-    // ASCII and Chinese not even the lookups are needed.
-    if line.chars().all(is_nfc_starter) || is_nfc_quick(line.chars()) == IsNormalized::Yes {
-        n.push_str(line);
-    } else {
-        line.nfc().for_each(|c| n.push(c));
+    if n.push_nfc(line) {
+        return n.finish();
     }
+    let mut n = LineNormalizer::with_capacity(line.len());
+    line.nfc().for_each(|c| n.push(c));
     n.finish()
 }
 
 /// Characters that are NFC and never combine with their neighbours
 /// (combining class 0, quick check "yes"): any string of them is NFC. Below
-/// U+0300 (no combining marks yet), CJK ideographs, the CJK punctuation
-/// before the ideographic tone marks, and the full-width forms. A unit test
-/// checks every one against the Unicode tables.
+/// U+0300 (no combining marks yet), the general punctuation after the two
+/// spaces that decompose (curly quotes and dashes, which Chinese text uses
+/// too), CJK ideographs, the CJK punctuation before the ideographic tone
+/// marks, and the full-width forms. A unit test checks every one against
+/// the Unicode tables.
+#[inline]
 fn is_nfc_starter(c: char) -> bool {
-    matches!(c, '\0'..='\u{2FF}' | '\u{3000}'..='\u{3029}' | '\u{4E00}'..='\u{9FFF}' | '\u{FF01}'..='\u{FF5E}')
+    matches!(
+        c,
+        '\0'..='\u{2FF}' | '\u{2002}'..='\u{206F}' | '\u{3000}'..='\u{3029}' | '\u{4E00}'..='\u{9FFF}' | '\u{FF01}'..='\u{FF5E}'
+    )
 }
 
 /// A character [`LineNormalizer::push`] writes out unchanged, whatever is
 /// around it: visible, not folded, not a space, not part of an ellipsis.
+#[inline]
 fn is_plain(c: char) -> bool {
     match c {
         '\u{21}'..='\u{7E}' => c != '.',
         '\u{4E00}'..='\u{9FFF}' => true,
         _ => !c.is_ascii() && c != '…' && !c.is_whitespace() && !is_invisible(c) && fold_char(c) == c,
     }
+}
+
+/// [`is_plain`] for an ASCII byte.
+fn is_plain_ascii(b: u8) -> bool {
+    matches!(b, 0x21..=0x7E) && b != b'.'
 }
 
 /// [`normalize_line`] fed one (NFC) char at a time, in one pass and one
@@ -157,28 +166,75 @@ impl LineNormalizer {
         self.write(c);
     }
 
-    /// [`push`](Self::push) for every char of `text`, with runs of plain
-    /// characters (most of any text) copied as they are.
-    pub(crate) fn push_str(&mut self, text: &str) {
-        let mut rest = text;
-        while let Some(first) = rest.chars().next() {
+    /// [`push`](Self::push) for every char of `text` if `text` is NFC, in
+    /// one pass: runs of plain characters (most of any text), with the
+    /// single spaces and dots between plain ASCII, are copied as they are.
+    /// False, with part of `text` written, if `text` is not NFC.
+    ///
+    /// Almost all text is NFC already. A char that [`is_nfc_starter`] needs
+    /// no lookup; at the first one that is not, the quick check (a table
+    /// lookup per char, a fraction of what composing costs) runs over the
+    /// rest of the text: after starters only, its answer is the one for the
+    /// whole text.
+    fn push_nfc(&mut self, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        // The rest of `text` is known to be NFC.
+        let mut checked = false;
+        let mut i = 0;
+        while let Some(first) = text.get(i..).and_then(|t| t.chars().next()) {
+            if !checked && !is_nfc_starter(first) {
+                if is_nfc_quick(text[i..].chars()) != IsNormalized::Yes {
+                    return false;
+                }
+                checked = true;
+            }
             // The first char of a run settles a pending space or dot run;
             // what follows it in the run is written as it is.
             self.push(first);
-            let after_first = &rest[first.len_utf8()..];
+            i += first.len_utf8();
             if !is_plain(first) {
-                rest = after_first;
                 continue;
             }
-            let plain_len = after_first.find(|c| !is_plain(c)).unwrap_or(after_first.len());
-            let (plain, tail) = after_first.split_at(plain_len);
-            if let Some(last) = plain.chars().next_back() {
-                self.out.push_str(plain);
-                self.written += plain.chars().count();
+            let start = i;
+            let mut chars = 0;
+            let mut last = first;
+            while let Some(&b) = bytes.get(i) {
+                if is_plain_ascii(b) {
+                    i += 1;
+                    chars += 1;
+                    last = char::from(b);
+                } else if b.is_ascii() {
+                    // A space between plain chars (not CJK), and a dot
+                    // before a plain ASCII char or a space and one, are
+                    // written as they are.
+                    let plain_at = |j: usize| bytes.get(j).copied().is_some_and(is_plain_ascii);
+                    let len = match b {
+                        b' ' if !is_cjk(last) && plain_at(i + 1) => 2,
+                        b'.' if plain_at(i + 1) => 2,
+                        b'.' if bytes.get(i + 1) == Some(&b' ') && plain_at(i + 2) => 3,
+                        _ => break,
+                    };
+                    i += len;
+                    chars += len;
+                    last = char::from(bytes[i - 1]);
+                } else {
+                    match text[i..].chars().next() {
+                        Some(c) if is_plain(c) && (checked || is_nfc_starter(c)) => {
+                            i += c.len_utf8();
+                            chars += 1;
+                            last = c;
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            if i > start {
+                self.out.push_str(&text[start..i]);
+                self.written += chars;
                 self.prev = Some(last);
             }
-            rest = tail;
         }
+        true
     }
 
     pub(crate) fn finish(mut self) -> String {
@@ -311,6 +367,124 @@ mod tests {
             i += 1;
         }
         out.trim().to_owned()
+    }
+
+    /// `normalize_line` before it was one pass (a pass for the NFC check,
+    /// then a scan stopping at every space and dot, then a char count), kept
+    /// as the oracle the one-pass version must agree with.
+    fn three_pass(line: &str) -> String {
+        let mut n = LineNormalizer::with_capacity(line.len());
+        if line.chars().all(is_nfc_starter) || is_nfc_quick(line.chars()) == IsNormalized::Yes {
+            let mut rest = line;
+            while let Some(first) = rest.chars().next() {
+                n.push(first);
+                let after_first = &rest[first.len_utf8()..];
+                if !is_plain(first) {
+                    rest = after_first;
+                    continue;
+                }
+                let plain_len = after_first.find(|c| !is_plain(c)).unwrap_or(after_first.len());
+                let (plain, tail) = after_first.split_at(plain_len);
+                if let Some(last) = plain.chars().next_back() {
+                    n.out.push_str(plain);
+                    n.written += plain.chars().count();
+                    n.prev = Some(last);
+                }
+                rest = tail;
+            }
+        } else {
+            line.nfc().for_each(|c| n.push(c));
+        }
+        n.finish()
+    }
+
+    /// Asserts that `normalize_line` and its three-pass original agree on
+    /// `line`, and on what they count as written.
+    fn agrees(line: &str) {
+        let mut n = LineNormalizer::with_capacity(line.len());
+        let nfc = n.push_nfc(line);
+        let written = n.written();
+        assert_eq!(written, n.out.chars().count(), "{line:?}");
+        if nfc {
+            assert_eq!(n.finish(), three_pass(line), "{line:?}");
+        } else {
+            assert_ne!(is_nfc_quick(line.chars()), IsNormalized::Yes, "{line:?}");
+        }
+        assert_eq!(normalize_line(line), three_pass(line), "{line:?}");
+    }
+
+    /// Chars that are likely to meet one of the fast paths' edges: ASCII
+    /// around spaces and dots, CJK, starters and non-starters, folded and
+    /// invisible ones.
+    const EDGES: &[char] = &[
+        'a',
+        '1',
+        ',',
+        ' ',
+        ' ',
+        '.',
+        '.',
+        '\t',
+        '\u{3000}',
+        '\u{00A0}',
+        '\u{200B}',
+        '\u{7}',
+        '…',
+        '中',
+        '。',
+        'Ａ',
+        'é',
+        'e',
+        '\u{301}',
+        '\u{327}',
+        '\u{1100}',
+        '\u{1161}',
+        '\u{2019}',
+        '\u{2014}',
+        '\u{212B}',
+        '\u{2000}',
+        'ア',
+        '한',
+        '\u{1F600}',
+        '\u{FF0C}',
+        '\u{2E80}',
+        'Ω',
+        '\u{0344}',
+        '\u{0F73}',
+    ];
+
+    #[test]
+    fn one_pass_agrees_with_the_three_pass_original_on_drawn_lines() {
+        let mut rng = crate::test_rng::XorShift::new(0x2545_F491_4F6C_DD1D);
+        for _ in 0..100_000 {
+            let len = rng.below(30);
+            let line: String = (0..len)
+                .map(|_| match rng.below(4) {
+                    // Any char at all, any ASCII, or an edge.
+                    0 => char::from_u32(u32::try_from(rng.below(0x11_0000)).unwrap_or(0)).unwrap_or('x'),
+                    1 => char::from(u8::try_from(rng.below(0x80)).unwrap_or(b'x')),
+                    _ => EDGES[rng.below(EDGES.len())],
+                })
+                .collect();
+            agrees(&line);
+        }
+    }
+
+    #[test]
+    fn one_pass_agrees_with_the_three_pass_original_on_every_char() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            for line in [
+                format!("{c}"),
+                format!("ab{c}cd"),
+                format!("a {c} b"),
+                format!("a.{c}.b"),
+                format!("中 {c} 文"),
+                format!("x{c}\u{301}y"),
+                format!("e\u{301}{c}"),
+            ] {
+                agrees(&line);
+            }
+        }
     }
 
     /// Spaces of every kind, invisible and control characters, CJK and
