@@ -18,7 +18,7 @@ use super::model::{Catalog, EntityKind, EntityRef};
 use super::rules::{Rules, WORD_LISTS};
 use super::sentence_words::{List, WordHit};
 use super::stoplist::{StopList, normalise};
-use super::text::{char_at, char_before, lowercase, lowercase_folded};
+use super::text::{char_at, char_before, last_end_mark, lowercase, lowercase_folded, next_end_mark};
 use super::version::{self, Base};
 
 #[derive(Debug, thiserror::Error)]
@@ -388,8 +388,8 @@ impl Matcher {
         // An article names dozens of ambiguous aliases: the sentence's ends
         // are found by byte, and its lower case is the ASCII-folded text's
         // slice unless it has another cased character.
-        let from = last_sentence_end(text.get(..start).unwrap_or_default()).map_or(0, |(i, len)| i + len);
-        let to = next_sentence_end(after).map_or(text.len(), |(i, _)| end + i);
+        let from = last_end_mark(text.get(..start).unwrap_or_default()).map_or(0, |(i, len)| i + len);
+        let to = next_end_mark(after).map_or(text.len(), |(i, _)| end + i);
         let sentence =
             lowercase_folded(text.get(from..to).unwrap_or_default(), folded.get(from..to).unwrap_or_default());
         self.vendor_aliases.get(&vendor).is_some_and(|aliases| aliases.iter().any(|a| sentence.contains(a.as_str())))
@@ -499,56 +499,6 @@ fn families(catalog: &Catalog, offset: usize) -> (Vec<Option<usize>>, Vec<Option
 
 const OPEN_QUOTES: &[char] = &['“', '"', '「', '『', '《', '【', '‘', '\''];
 const CLOSE_QUOTES: &[char] = &['”', '"', '」', '』', '》', '】', '’', '\''];
-/// What ends a sentence for [`Matcher::named_here`]: the marks the byte
-/// scans below look for (the tests hold them to `str::find` of these).
-#[cfg(test)]
-const SENTENCE_END: &[char] = &['。', '！', '？', '!', '?', '；', ';', '\n'];
-
-/// The bytes a sentence's end mark (。！？!?；;\n) starts with: its ASCII
-/// marks, and the lead bytes of 。(E3 80 82) and ！？；(EF BC 81, 9F, 9B). A lead byte never
-/// occurs inside another character.
-const END_LEAD: [bool; 256] = {
-    let mut t = [false; 256];
-    let marks = [b'!', b'?', b';', b'\n', 0xE3, 0xEF];
-    let mut i = 0;
-    while i < marks.len() {
-        t[marks[i] as usize] = true;
-        i += 1;
-    }
-    t
-};
-
-/// The length of the end mark at byte `i` of `s`, if one is there.
-fn sentence_end_at(s: &[u8], i: usize) -> Option<usize> {
-    match s.get(i)? {
-        b'!' | b'?' | b';' | b'\n' => Some(1),
-        0xE3 if s.get(i + 1..i + 3) == Some(&[0x80, 0x82]) => Some(3),
-        0xEF if matches!(s.get(i + 1..i + 3), Some([0xBC, 0x81 | 0x9F | 0x9B])) => Some(3),
-        _ => None,
-    }
-}
-
-/// Where the first end mark of `s` is, and its length.
-fn next_sentence_end(s: &str) -> Option<(usize, usize)> {
-    let bytes = s.as_bytes();
-    bytes
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| END_LEAD[usize::from(**b)])
-        .find_map(|(i, _)| Some((i, sentence_end_at(bytes, i)?)))
-}
-
-/// Where the last end mark of `s` is, and its length.
-fn last_sentence_end(s: &str) -> Option<(usize, usize)> {
-    let bytes = s.as_bytes();
-    bytes
-        .iter()
-        .enumerate()
-        .rev()
-        .filter(|(_, b)| END_LEAD[usize::from(**b)])
-        .find_map(|(i, _)| Some((i, sentence_end_at(bytes, i)?)))
-}
-
 /// Word boundaries for the Latin edges of an alias.
 ///
 /// Left: a Latin-initial alias must not follow a letter or digit. Right: an
@@ -785,27 +735,6 @@ mod tests {
             sentences > 3_000 && lists > 2_000 && spans > 1_000,
             "{sentences} sentences, {lists} with words, {spans} with spans"
         );
-    }
-
-    /// The byte scans for a sentence's ends find what `str::find` and
-    /// `str::rfind` of the marks found, on strings of the marks, their
-    /// neighbours in the same UTF-8 blocks (、〃！＂？＠；＜) and others.
-    #[test]
-    fn sentence_ends_by_byte_are_the_char_searchs() {
-        let alphabet = [
-            '。', '、', '〃', '！', '＂', '？', '＠', '；', '＜', '.', '!', '?', ';', '\n', ' ', '模', 'a', 'é',
-            '\u{FFFF}',
-        ];
-        let mut rng = crate::test_rng::XorShift::new(0xbb67_ae85_84ca_a73b);
-        let mut found = 0;
-        for _ in 0..20_000 {
-            let s: String = (0..rng.below(16)).map(|_| alphabet[rng.below(alphabet.len())]).collect();
-            let len = |i: usize| s[i..].chars().next().map_or(0, char::len_utf8);
-            assert_eq!(next_sentence_end(&s), s.find(SENTENCE_END).map(|i| (i, len(i))), "{s:?}");
-            assert_eq!(last_sentence_end(&s), s.rfind(SENTENCE_END).map(|i| (i, len(i))), "{s:?}");
-            found += usize::from(s.find(SENTENCE_END).is_some());
-        }
-        assert!(found > 5_000, "{found}");
     }
 
     #[test]

@@ -22,11 +22,8 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
         i += at;
         let b = bytes.get(i).copied().unwrap_or_default();
         let len = match b {
-            b'!' | b'?' | b';' | b'\n' => 1,
             b'.' if char_at(text, i + 1).is_none_or(char::is_whitespace) => 1,
-            0xE3 if bytes.get(i + 1..i + 3) == Some(&[0x80, 0x82]) => 3,
-            0xEF if matches!(bytes.get(i + 1..i + 3), Some([0xBC, 0x81 | 0x9F | 0x9B])) => 3,
-            _ => 0,
+            _ => end_mark_at(bytes, i).unwrap_or(0),
         };
         if len > 0 {
             push_trimmed(text, start..i + len, &mut out);
@@ -40,17 +37,56 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
     out
 }
 
-/// The bytes a sentence's end mark starts with.
-const MAY_END: [bool; 256] = {
+/// The bytes a sentence's end mark starts with: the marks of
+/// [`end_mark_at`] and a `.` ([`sentences`]).
+const MAY_END: [bool; 256] = leads(&[b'!', b'?', b';', b'\n', b'.', 0xE3, 0xEF]);
+
+/// The bytes an end mark of [`end_mark_at`] starts with.
+const MARK_LEAD: [bool; 256] = leads(&[b'!', b'?', b';', b'\n', 0xE3, 0xEF]);
+
+const fn leads(bytes: &[u8]) -> [bool; 256] {
     let mut t = [false; 256];
-    let marks = [b'!', b'?', b';', b'\n', b'.', 0xE3, 0xEF];
     let mut i = 0;
-    while i < marks.len() {
-        t[marks[i] as usize] = true;
+    while i < bytes.len() {
+        t[bytes[i] as usize] = true;
         i += 1;
     }
     t
-};
+}
+
+/// The length of the end mark at byte `i` of `bytes`, if one is there: a
+/// sentence's end punctuation other than `.` (。！？!?；;), or a newline.
+/// The Chinese marks are three bytes led by 0xE3 (。) or 0xEF (！？；); a
+/// lead byte never occurs inside another character.
+fn end_mark_at(bytes: &[u8], i: usize) -> Option<usize> {
+    match bytes.get(i)? {
+        b'!' | b'?' | b';' | b'\n' => Some(1),
+        0xE3 if bytes.get(i + 1..i + 3) == Some(&[0x80, 0x82]) => Some(3),
+        0xEF if matches!(bytes.get(i + 1..i + 3), Some([0xBC, 0x81 | 0x9F | 0x9B])) => Some(3),
+        _ => None,
+    }
+}
+
+/// Where the first end mark ([`end_mark_at`]) of `s` is, and its length.
+pub fn next_end_mark(s: &str) -> Option<(usize, usize)> {
+    let bytes = s.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| MARK_LEAD[usize::from(**b)])
+        .find_map(|(i, _)| Some((i, end_mark_at(bytes, i)?)))
+}
+
+/// Where the last end mark ([`end_mark_at`]) of `s` is, and its length.
+pub fn last_end_mark(s: &str) -> Option<(usize, usize)> {
+    let bytes = s.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, b)| MARK_LEAD[usize::from(**b)])
+        .find_map(|(i, _)| Some((i, end_mark_at(bytes, i)?)))
+}
 
 fn push_trimmed(text: &str, span: Range<usize>, out: &mut Vec<Range<usize>>) {
     let Some(s) = text.get(span.clone()) else {
@@ -230,6 +266,28 @@ mod tests {
                 assert_eq!(matches!(lower, Cow::Borrowed(_)), s.to_lowercase() == s, "{s:?}");
             }
         }
+    }
+
+    /// The end mark scans find what `str::find` and
+    /// `str::rfind` of the marks found, on strings of the marks, their
+    /// neighbours in the same UTF-8 blocks (、〃！＂？＠；＜) and others.
+    #[test]
+    fn end_marks_by_byte_are_the_char_searchs() {
+        let alphabet = [
+            '。', '、', '〃', '！', '＂', '？', '＠', '；', '＜', '.', '!', '?', ';', '\n', ' ', '模', 'a', 'é',
+            '\u{FFFF}',
+        ];
+        const END_MARKS: &[char] = &['。', '！', '？', '!', '?', '；', ';', '\n'];
+        let mut rng = crate::test_rng::XorShift::new(0xbb67_ae85_84ca_a73b);
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let s: String = (0..rng.below(16)).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+            let len = |i: usize| s[i..].chars().next().map_or(0, char::len_utf8);
+            assert_eq!(next_end_mark(&s), s.find(END_MARKS).map(|i| (i, len(i))), "{s:?}");
+            assert_eq!(last_end_mark(&s), s.rfind(END_MARKS).map(|i| (i, len(i))), "{s:?}");
+            found += usize::from(s.find(END_MARKS).is_some());
+        }
+        assert!(found > 5_000, "{found}");
     }
 
     #[test]
