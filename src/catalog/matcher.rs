@@ -656,15 +656,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0x0dd0_c0de_5eed_1234);
         let (mut texts, mut found) = (0, 0);
         for _ in 0..3_000 {
-            let mut text = String::new();
-            for _ in 0..rng.below(24) {
-                let piece = &pieces[rng.below(pieces.len())];
-                match rng.below(3) {
-                    0 => text.push_str(&piece.to_ascii_uppercase()),
-                    1 => text.push_str(&piece.to_ascii_lowercase()),
-                    _ => text.push_str(piece),
-                }
-            }
+            let text = drawn_text(&mut rng, &pieces, 24);
             let mut by_char: Vec<(usize, usize, usize)> = m
                 .automaton
                 .as_ref()
@@ -685,6 +677,21 @@ mod tests {
             found += before.len();
         }
         assert!(texts > 1_000 && found > 5_000, "the texts exercise the matcher: {texts} texts, {found} mentions");
+    }
+
+    /// Up to `most` of `pieces` drawn at random, each as it is, upper- or
+    /// lower-cased in ASCII.
+    fn drawn_text(rng: &mut crate::test_rng::XorShift, pieces: &[String], most: usize) -> String {
+        let mut text = String::new();
+        for _ in 0..rng.below(most) {
+            let piece = &pieces[rng.below(pieces.len())];
+            match rng.below(3) {
+                0 => text.push_str(&piece.to_ascii_uppercase()),
+                1 => text.push_str(&piece.to_ascii_lowercase()),
+                _ => text.push_str(piece),
+            }
+        }
+        text
     }
 
     /// The rules' words found in the scan of the whole text are, sentence
@@ -709,15 +716,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0x3c6e_f372_fe94_f82b);
         let (mut sentences, mut lists, mut spans) = (0, 0, 0);
         for _ in 0..3_000 {
-            let mut text = String::new();
-            for _ in 0..rng.below(30) {
-                let piece = &pieces[rng.below(pieces.len())];
-                match rng.below(3) {
-                    0 => text.push_str(&piece.to_ascii_uppercase()),
-                    1 => text.push_str(&piece.to_ascii_lowercase()),
-                    _ => text.push_str(piece),
-                }
-            }
+            let text = drawn_text(&mut rng, &pieces, 30);
             let (mentions, hits) = m.find_with_words(&text);
             assert_eq!(mentions, m.find(&text), "{text:?}");
             let mut next = 0;
