@@ -70,15 +70,22 @@ impl CatalogStep {
     /// revision is unchanged, else loaded and built (once, whatever the
     /// number of checks waiting for it).
     pub async fn matcher(&self) -> Result<Arc<Matcher>, CatalogStepError> {
-        let mut cache = self.cache.lock().await;
         // Read the revision before the catalog: an edit in between leaves a
-        // newer catalog under an older revision, rebuilt next time.
+        // newer catalog under an older revision, rebuilt next time. Read
+        // before taking the cache, too: every new text reads it, and the
+        // cache held across the read made each check's read wait for the
+        // others' (on SQLite, behind the record writer's whole batch on
+        // the one connection).
         let revision = self.store.catalog_revision().await?;
+        let mut cache = self.cache.lock().await;
+        // A matcher built for this revision or a later one (another check
+        // read a newer revision meanwhile; revisions only grow) is current.
         if let Some((rev, m)) = cache.as_ref()
-            && *rev == revision
+            && *rev >= revision
         {
             return Ok(m.clone());
         }
+        let started = std::time::Instant::now();
         let catalog = self.store.load_catalog(&[FactStatus::Accepted]).await?;
         let stop = self.stop.clone();
         let matcher = blocking(move || Matcher::with_stoplist(&catalog, stop).map_err(|e| e.to_string()))
@@ -87,7 +94,12 @@ impl CatalogStep {
             .map_err(CatalogStepError::Matcher)?;
         let matcher = Arc::new(matcher);
         self.builds.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(revision, patterns = matcher.pattern_count(), "Catalog matcher built");
+        tracing::debug!(
+            revision,
+            patterns = matcher.pattern_count(),
+            duration_ms = started.elapsed().as_millis() as u64,
+            "Catalog matcher built"
+        );
         *cache = Some((revision, matcher.clone()));
         Ok(matcher)
     }

@@ -880,6 +880,27 @@ async fn the_matcher_is_built_once_per_catalog_change(backend: Backend) {
 
 both_backends!(builds_on, the_matcher_is_built_once_per_catalog_change);
 
+/// Texts arriving together share one build: each reads the revision before
+/// taking the matcher cache, and a matcher built for that revision (or a
+/// later one) serves them all.
+async fn texts_arriving_together_share_one_matcher_build(backend: Backend) {
+    let Some(mw) = seeded(backend).await else { return };
+    let store = Store::connect(&mw.db.url, 4).await.unwrap();
+    let step = CatalogStep::new(store.clone(), StopList::shipped(), 2);
+    let matchers = futures::future::join_all((0..8).map(|_| step.matcher())).await;
+    let matchers: Vec<_> = matchers.into_iter().map(|m| m.unwrap()).collect();
+    assert_eq!(step.builds(), 1, "one build for eight texts at once");
+    assert!(matchers.iter().all(|m| std::sync::Arc::ptr_eq(m, &matchers[0])));
+    // After an edit, texts arriving together again share one new build.
+    store.catalog_add_alias("通义千问", "千问助手", false).await.unwrap();
+    let matchers = futures::future::join_all((0..8).map(|_| step.matcher())).await;
+    let matchers: Vec<_> = matchers.into_iter().map(|m| m.unwrap()).collect();
+    assert_eq!(step.builds(), 2, "one more build after the edit");
+    assert!(matchers.iter().all(|m| m.find("千问助手").len() == 1), "every text sees the edit");
+}
+
+both_backends!(together_on, texts_arriving_together_share_one_matcher_build);
+
 /// A company the catalog lacks, named as a company by two sources, becomes
 /// a provisional vendor: listed for review and among the vendors, counted
 /// as a mention; rejected, it is removed and never comes back.
