@@ -540,6 +540,43 @@ mod tests {
         }
     }
 
+    /// On SQLite a batch's catalog steps share a savepoint (and its revision
+    /// read) a few at a time, so the savepoint's sub-journal, held in
+    /// memory until the savepoint ends, covers a few steps' pages instead of
+    /// a whole batch's (issue 12: peak memory of a cold sweep); on
+    /// PostgreSQL, where a savepoint is round trips, all of them share one.
+    /// Every step still gets its own outcome.
+    async fn catalog_steps_share_a_savepoint_a_few_at_a_time(postgres: bool) {
+        use super::super::batch_catalog::SQLITE_STEPS_PER_SAVEPOINT;
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, pg)) = open(postgres, dir.path()).await else { return };
+        let steps = 2 * SQLITE_STEPS_PER_SAVEPOINT + 3;
+        let mut records = Vec::new();
+        for n in 0..steps {
+            let source = add_page(&store, &format!("https://www.qbitai.com/2024/04/{n}.html")).await;
+            let mut rec = edited(source.id, None, &format!("第 {n} 篇"));
+            rec.catalog = Some(crate::store::catalog::CatalogWork {
+                at: Utc::now(),
+                analysis: crate::catalog::Analysis::default(),
+                structured: vec![],
+                structured_source: false,
+                promote_after_sources: 2,
+            });
+            records.push(rec);
+        }
+        let (results, revision_reads) = batch_counting(&store, records, |sql| sql.contains("catalog_revision")).await;
+        assert_eq!(results.len(), steps);
+        for r in &results {
+            assert!(r.as_ref().is_ok_and(|r| matches!(r.catalog, Some(Ok(_)))), "{r:?}");
+        }
+        let savepoints = if postgres { 1 } else { 3 };
+        assert_eq!(revision_reads, savepoints, "{steps} steps, {savepoints} savepoints");
+        if let Some((admin, name)) = pg {
+            store.close().await.unwrap();
+            drop_database(&admin, &name).await;
+        }
+    }
+
     /// A new page's catalog step sends as many statements whatever its text
     /// names: its mentions, the facts it proposes and their evidence are a
     /// statement or two each, not one per entity or figure (issue 12); the
@@ -633,6 +670,16 @@ mod tests {
     #[tokio::test]
     async fn catalog_steps_share_their_revision_read_on_postgres() {
         catalog_steps_share_their_revision_read(true).await;
+    }
+
+    #[tokio::test]
+    async fn catalog_steps_share_a_savepoint_a_few_at_a_time_on_sqlite() {
+        catalog_steps_share_a_savepoint_a_few_at_a_time(false).await;
+    }
+
+    #[tokio::test]
+    async fn catalog_steps_share_a_savepoint_a_few_at_a_time_on_postgres() {
+        catalog_steps_share_a_savepoint_a_few_at_a_time(true).await;
     }
 
     #[tokio::test]
