@@ -275,7 +275,7 @@ async fn catalog_of(
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(super) mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -291,7 +291,10 @@ mod tests {
 
     /// A fresh database: SQLite, or PostgreSQL on the server named by
     /// `MODELWATCH_TEST_POSTGRES_URL` (dropped by the caller).
-    async fn open(postgres: bool, dir: &std::path::Path) -> Option<(Store, Option<(String, String)>)> {
+    pub(in crate::store) async fn open(
+        postgres: bool,
+        dir: &std::path::Path,
+    ) -> Option<(Store, Option<(String, String)>)> {
         if !postgres {
             let url = format!("sqlite://{}?mode=rwc", dir.join("batch.db").display());
             let store = Store::connect(&url, 2).await.unwrap();
@@ -313,7 +316,7 @@ mod tests {
         Some((store, Some((admin, name))))
     }
 
-    async fn drop_database(admin: &str, name: &str) {
+    pub(in crate::store) async fn drop_database(admin: &str, name: &str) {
         let conn = sea_orm::Database::connect(admin).await.unwrap();
         conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
         conn.close().await.unwrap();
