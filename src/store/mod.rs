@@ -22,6 +22,7 @@ pub mod references;
 pub mod settings;
 mod source_update;
 pub mod sources;
+mod state_only;
 
 pub use crashes::{DeadOwners, QUARANTINE_AFTER, Recovery};
 
@@ -327,19 +328,28 @@ impl Store {
     /// 3 × `wal_writer_delay`, 0.6 s by default), each whole, never
     /// corrupted: those sources keep their previous state and are checked
     /// again, their changes found then. Other writes (the digest outbox,
-    /// claims, the catalog's edits) keep the server's setting.
+    /// the catalog's edits) keep the server's setting.
+    ///
+    /// The setting rides in the transaction's first statement, each
+    /// record's guarded source update ([`SYNC_COMMIT_OFF`]), not in a `SET
+    /// LOCAL` of its own: that was a round trip per batch.
     pub(crate) async fn record_txn(&self) -> Result<DatabaseTransaction, DbErr> {
-        let txn = self.write_txn().await?;
-        if !self.is_sqlite() {
-            txn.execute_unprepared("SET LOCAL synchronous_commit = off").await?;
-        }
-        Ok(txn)
+        self.write_txn().await
     }
 
     pub async fn close(self) -> Result<(), StoreError> {
         self.db.close().await.map_err(StoreError::Db)
     }
 }
+
+/// `SET LOCAL synchronous_commit = off` as an expression, for PostgreSQL
+/// statements to carry (see [`Store::record_txn`]): the transaction that
+/// evaluates it commits without waiting for the WAL flush, be it a
+/// transaction block or a statement's own implicit one (a check record
+/// written in one statement, a claim). Evaluated per row returned, so a
+/// statement that wrote nothing may commit as usual: it has nothing to make
+/// durable.
+pub(crate) const SYNC_COMMIT_OFF: &str = "set_config('synchronous_commit', 'off', true)";
 
 /// How many PostgreSQL connections [`Store::warm_up`] opens ahead of use:
 /// what a daemon's sweep runs at once (the pipeline's claim, the record
