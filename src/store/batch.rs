@@ -687,7 +687,8 @@ pub(super) mod tests {
     /// How many check rows `source` has, and its stored etag.
     async fn checks_and_etag(store: &Store, source: SourceId) -> (u64, Option<String>) {
         use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-        let checks = checks::Entity::find().filter(checks::Column::SourceId.eq(source.0)).count(store.db()).await.unwrap();
+        let checks =
+            checks::Entity::find().filter(checks::Column::SourceId.eq(source.0)).count(store.db()).await.unwrap();
         let row = crate::store::entity::sources::Entity::find_by_id(source.0).one(store.db()).await.unwrap().unwrap();
         (checks, row.etag)
     }
@@ -710,7 +711,8 @@ pub(super) mod tests {
         // edit after this batch's check of it started from the old snapshot.
         store.record_check(edited(bases[0].0, bases[0].1, "改过了")).await.unwrap();
 
-        let (results, statements) = batch_of(&store, bases.iter().map(|(id, from)| unchanged(*id, *from)).collect()).await;
+        let (results, statements) =
+            batch_of(&store, bases.iter().map(|(id, from)| unchanged(*id, *from)).collect()).await;
         assert!(matches!(results[0], Err(StoreError::Superseded(id)) if id == bases[0].0.0), "{results:?}");
         assert!(results[1..].iter().all(|r| r.as_ref().is_ok_and(|r| r.snapshot_id.is_none())), "{results:?}");
         assert_eq!(statements, if postgres { 1 } else { 2 }, "statements for five unchanged pages");

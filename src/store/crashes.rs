@@ -57,7 +57,8 @@ impl Store {
             }
             find = find.filter(Column::LeaseOwner.is_in(owners.clone()));
         }
-        let any: Option<i64> = find.clone().select_only().column(Column::Id).limit(1).into_tuple().one(self.db()).await?;
+        let any: Option<i64> =
+            find.clone().select_only().column(Column::Id).limit(1).into_tuple().one(self.db()).await?;
         if any.is_none() {
             return Ok(Recovery::default());
         }
@@ -196,9 +197,10 @@ mod tests {
         let other = Store::connect(&url, 1).await.unwrap();
         let holding = other.write_txn().await.unwrap();
         let now = chrono::Utc::now();
-        let recovered = tokio::time::timeout(std::time::Duration::from_secs(10), store.recover_after_crash(&DeadOwners::All, now))
-            .await
-            .expect("waited for the other connection's write lock");
+        let recovered =
+            tokio::time::timeout(std::time::Duration::from_secs(10), store.recover_after_crash(&DeadOwners::All, now))
+                .await
+                .expect("waited for the other connection's write lock");
         assert_eq!(recovered.unwrap(), Recovery::default());
         holding.rollback().await.unwrap();
     }

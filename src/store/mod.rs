@@ -270,10 +270,11 @@ impl Store {
     async fn all_migrations_applied(&self) -> bool {
         let read = Statement::from_string(
             self.db.get_database_backend(),
-            format!("SELECT version FROM {}", Migrator::migration_table_name().to_string()),
+            format!("SELECT version FROM {}", Migrator::migration_table_name()),
         );
         let Ok(rows) = self.db.query_all_raw(read).await else { return false };
-        let applied: Result<HashSet<String>, DbErr> = rows.iter().map(|row| row.try_get::<String>("", "version")).collect();
+        let applied: Result<HashSet<String>, DbErr> =
+            rows.iter().map(|row| row.try_get::<String>("", "version")).collect();
         let ours: HashSet<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
         applied.is_ok_and(|applied| applied == ours)
     }
@@ -541,7 +542,9 @@ mod tests {
 
         store
             .db()
-            .execute_unprepared("INSERT INTO seaql_migrations (version, applied_at) VALUES ('m29991231_000000_future', 0)")
+            .execute_unprepared(
+                "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m29991231_000000_future', 0)",
+            )
             .await
             .unwrap();
         let refused = store.migrate().await.unwrap_err();

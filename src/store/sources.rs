@@ -301,8 +301,7 @@ impl Store {
             .filter(Column::Id.in_subquery(due))
             .into_query();
         let backend = self.db().get_database_backend();
-        let mut returning: Vec<Expr> =
-            Column::iter().map(|c| c.select_as(c.into_returning_expr(backend))).collect();
+        let mut returning: Vec<Expr> = Column::iter().map(|c| c.select_as(c.into_returning_expr(backend))).collect();
         // On PostgreSQL the claim commits without waiting for the server's
         // WAL flush (a wait of 3-4 ms per claim here, ~130 claims in a
         // sweep of 2,000 pages, each on the pipeline's path; issue 12). A

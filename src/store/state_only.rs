@@ -96,7 +96,10 @@ mod tests {
     #[test]
     fn one_statement_text_for_any_batch() {
         let sql = statement(&[]).sql;
-        assert!(sql.starts_with("WITH v AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(source_id bigint, "), "{sql}");
+        assert!(
+            sql.starts_with("WITH v AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(source_id bigint, "),
+            "{sql}"
+        );
         assert!(sql.contains("u AS (UPDATE sources SET "), "{sql}");
         assert!(sql.contains("AND (sources.last_snapshot_id = v.expected"), "{sql}");
         assert!(sql.contains("RETURNING id, set_config('synchronous_commit', 'off', true))"), "{sql}");
