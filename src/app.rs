@@ -178,10 +178,13 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
     }
     let runner = Runner::new(store.clone(), fetcher, config.clone(), clock.clone());
     let owner = instance_id();
-    recover_after_crash(&runner).await?;
-    // Awaited before the log line: a future that holds the line's arguments
-    // across an await is not `Send`, and the daemon must be spawnable.
-    let sources = store.count_sources().await?;
+    // Together: on PostgreSQL two connections, the count (a scan of the
+    // sources) off the path to the first claim. Awaited before the log
+    // line: a future that holds the line's arguments across an await is
+    // not `Send`, and the daemon must be spawnable.
+    let (recovered, sources) = tokio::join!(recover_after_crash(&runner), store.count_sources());
+    recovered?;
+    let sources = sources?;
     tracing::info!(
         instance = %owner,
         database = %redact_url(&config.database.url),
@@ -191,6 +194,8 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
     );
 
     let tracker = TaskTracker::new();
+    // Without the ops endpoints nothing reads the gauges: no refresh.
+    let serving_metrics = ops_listener.is_some();
     if let Some(listener) = ops_listener {
         let local = listener.local_addr().map_err(|source| AppError::LocalAddr { source })?;
         let metrics = crate::ops::install_metrics();
@@ -293,12 +298,18 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
         tracker.spawn(async move { runner.run_pipeline(&owner, &mut tick_rx, &cancel, &|| heartbeat.beat()).await });
     }
     // `modelwatch_sources{status}` follows the database, whoever changed it.
-    {
+    // Each refresh counts the sources by status (a scan of the table): at
+    // start, beside the first claims, it was the largest statement of an
+    // unchanged sweep on PostgreSQL (issue 12), for gauges nobody serves
+    // when `ops.listen` is empty.
+    if serving_metrics {
         let store = store.clone();
         let cancel = shutdown.clone();
         let every = config.schedule.sweep_every;
         tracker.spawn(async move {
-            let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
+            // Refreshed once already, before the listener was served.
+            let every = every.max(Duration::from_secs(1));
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {

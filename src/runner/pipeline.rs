@@ -61,8 +61,12 @@ impl Runner {
         let mut tasks: JoinSet<CheckReport> = JoinSet::new();
         let mut tally = SweepTally::default();
         let mut started = Instant::now();
-        // Renew well before a lease could lapse.
-        let mut renew = tokio::time::interval((lease / 3).max(Duration::from_secs(1)));
+        // Renew well before a lease could lapse; the first renewal one
+        // period from now (an interval's first tick is at once: a renewal
+        // round trip in the loop right after the first claim, of leases
+        // just taken).
+        let every = (lease / 3).max(Duration::from_secs(1));
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mode = CheckMode { lease_owner: Some(owner.to_owned()), ..CheckMode::default() };
         // Whether the last claim found everything that was due.

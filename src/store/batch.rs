@@ -27,7 +27,9 @@
 //! else), the snapshots, pointers and changes take a few statements for the
 //! whole batch ([`super::check_rows`]), and the check rows are inserted
 //! together at its end. Only the catalog steps are one savepoint per new
-//! snapshot.
+//! snapshot. A batch of records that write nothing but their sources'
+//! states and their check rows (a sweep of unchanged pages) is one
+//! statement, without a transaction block ([`super::state_only`]).
 //!
 //! Gathering: the first record waiting starts a batch, and the writer keeps
 //! taking records for as long as they follow each other within [`GAP`]
@@ -51,6 +53,7 @@ use super::check_rows::{write_check, write_rows};
 use super::entity::checks;
 use super::record::{CheckRecord, Recorded, check_row, insert_checks};
 use super::source_update::write_source_states;
+use super::state_only::{MAX_RECORDS as STATE_ONLY_MAX, write_state_only};
 use super::{Store, StoreError};
 
 /// How many records wait for the writer before `record` pushes back.
@@ -169,8 +172,26 @@ async fn write_batch(store: &Store, jobs: &[Job]) -> Vec<Result<Recorded, StoreE
 }
 
 async fn write_together(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
-    let txn = store.record_txn().await?;
     let together = shared_records(jobs);
+    if !store.is_sqlite()
+        && jobs.len() <= STATE_ONLY_MAX
+        && together.iter().all(|t| *t)
+        && jobs.iter().all(|job| job.record.is_state_only())
+    {
+        let records: Vec<&CheckRecord> = jobs.iter().map(|job| &job.record).collect();
+        let written = write_state_only(store.db(), &records).await?;
+        return Ok(records
+            .iter()
+            .map(|rec| {
+                if written.contains(&rec.source_id.0) {
+                    Ok(Recorded::default())
+                } else {
+                    Err(StoreError::Superseded(rec.source_id.0))
+                }
+            })
+            .collect());
+    }
+    let txn = store.record_txn().await?;
     let records: Vec<&CheckRecord> =
         jobs.iter().zip(&together).filter(|(_, t)| **t).map(|(job, _)| &job.record).collect();
     let states: Vec<_> = records.iter().map(|rec| rec.new_source_state(rec.pointer.decided())).collect();
@@ -275,7 +296,7 @@ async fn catalog_of(
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(super) mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -291,7 +312,10 @@ mod tests {
 
     /// A fresh database: SQLite, or PostgreSQL on the server named by
     /// `MODELWATCH_TEST_POSTGRES_URL` (dropped by the caller).
-    async fn open(postgres: bool, dir: &std::path::Path) -> Option<(Store, Option<(String, String)>)> {
+    pub(in crate::store) async fn open(
+        postgres: bool,
+        dir: &std::path::Path,
+    ) -> Option<(Store, Option<(String, String)>)> {
         if !postgres {
             let url = format!("sqlite://{}?mode=rwc", dir.join("batch.db").display());
             let store = Store::connect(&url, 2).await.unwrap();
@@ -313,7 +337,7 @@ mod tests {
         Some((store, Some((admin, name))))
     }
 
-    async fn drop_database(admin: &str, name: &str) {
+    pub(in crate::store) async fn drop_database(admin: &str, name: &str) {
         let conn = sea_orm::Database::connect(admin).await.unwrap();
         conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
         conn.close().await.unwrap();
@@ -321,7 +345,7 @@ mod tests {
 
     /// A check of `source` that stores `body` as its new snapshot, with a
     /// content change when it started from a snapshot.
-    fn edited(source: SourceId, from: Option<i64>, body: &str) -> CheckRecord {
+    pub(in crate::store) fn edited(source: SourceId, from: Option<i64>, body: &str) -> CheckRecord {
         let now = Utc::now();
         CheckRecord {
             source_id: source,
@@ -376,7 +400,7 @@ mod tests {
     }
 
     /// A page source at `url`.
-    async fn add_page(store: &Store, url: &str) -> crate::source::Source {
+    pub(in crate::store) async fn add_page(store: &Store, url: &str) -> crate::source::Source {
         let new = NewSource {
             url: normalize_url(url).unwrap(),
             kind: SourceKind::Page,
@@ -690,5 +714,110 @@ mod tests {
     #[tokio::test]
     async fn edited_pages_share_their_statements_on_postgres() {
         edited_pages_share_their_statements(true).await;
+    }
+
+    /// A check that found its page unchanged (a 304): it writes its
+    /// source's new state and its check row, nothing else.
+    fn unchanged(source: SourceId, from: Option<i64>) -> CheckRecord {
+        let mut rec = edited(source, from, "");
+        rec.snapshot = None;
+        rec.pointer = SnapshotPointer::Keep;
+        rec.changes.clear();
+        rec.http_status = Some(304);
+        rec.bytes = 0;
+        rec.update.etag = Some(Some("\"v2\"".to_owned()));
+        rec.update.next_check_at = Utc::now() + chrono::Duration::hours(6);
+        assert!(rec.is_state_only());
+        rec
+    }
+
+    /// How many check rows `source` has, and its stored etag.
+    async fn checks_and_etag(store: &Store, source: SourceId) -> (u64, Option<String>) {
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        let checks =
+            checks::Entity::find().filter(checks::Column::SourceId.eq(source.0)).count(store.db()).await.unwrap();
+        let row = crate::store::entity::sources::Entity::find_by_id(source.0).one(store.db()).await.unwrap().unwrap();
+        (checks, row.etag)
+    }
+
+    /// A batch of unchanged pages is one statement on PostgreSQL, in its
+    /// own implicit transaction: no BEGIN, SET LOCAL or COMMIT round trips
+    /// (issue 12). SQLite writes it in a transaction (two statements). A
+    /// superseded record in it writes nothing, neither its source's row nor
+    /// its check row, and the others are recorded.
+    async fn unchanged_pages_are_one_statement(postgres: bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, pg)) = open(postgres, dir.path()).await else { return };
+        let mut bases = Vec::new();
+        for n in 0..5 {
+            let source = add_page(&store, &format!("https://www.qbitai.com/2024/05/{n}.html")).await;
+            let base = store.record_check(edited(source.id, None, &format!("基线 {n}"))).await.unwrap();
+            bases.push((source.id, base.snapshot_id));
+        }
+        // Another check of source 0 (the CLI beside the daemon) recorded an
+        // edit after this batch's check of it started from the old snapshot.
+        store.record_check(edited(bases[0].0, bases[0].1, "改过了")).await.unwrap();
+
+        let (results, statements) =
+            batch_of(&store, bases.iter().map(|(id, from)| unchanged(*id, *from)).collect()).await;
+        assert!(matches!(results[0], Err(StoreError::Superseded(id)) if id == bases[0].0.0), "{results:?}");
+        assert!(results[1..].iter().all(|r| r.as_ref().is_ok_and(|r| r.snapshot_id.is_none())), "{results:?}");
+        assert_eq!(statements, if postgres { 1 } else { 2 }, "statements for five unchanged pages");
+        assert_eq!(checks_and_etag(&store, bases[0].0).await, (2, None), "the superseded record wrote nothing");
+        for (id, _) in &bases[1..] {
+            assert_eq!(checks_and_etag(&store, *id).await, (2, Some("\"v2\"".to_owned())));
+        }
+
+        // A batch that also holds an edited page takes the transaction.
+        let from = store.get_source(&crate::source::SourceRef::Id(bases[0].0)).await.unwrap().last_snapshot_id;
+        let mixed = vec![edited(bases[0].0, from, "又改了"), unchanged(bases[1].0, bases[1].1)];
+        let (results, statements) = batch_of(&store, mixed).await;
+        assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+        assert!(statements > 2, "{statements}");
+        if let Some((admin, name)) = pg {
+            store.close().await.unwrap();
+            drop_database(&admin, &name).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn unchanged_pages_are_one_statement_on_sqlite() {
+        unchanged_pages_are_one_statement(false).await;
+    }
+
+    #[tokio::test]
+    async fn unchanged_pages_are_one_statement_on_postgres() {
+        unchanged_pages_are_one_statement(true).await;
+    }
+
+    /// A record's statements turn `synchronous_commit` off for their
+    /// transaction (the `SET LOCAL` that was a round trip of its own): the
+    /// sources' update that begins a batch's transaction, and the one
+    /// statement of unchanged pages, whose implicit transaction commits
+    /// with the setting it made. PostgreSQL only.
+    #[tokio::test]
+    async fn record_statements_turn_synchronous_commit_off_on_postgres() {
+        use crate::store::source_update::write_source_states;
+        use crate::store::state_only::write_state_only;
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, Some((admin, name)))) = open(true, dir.path()).await else { return };
+        let source = add_page(&store, "https://www.qbitai.com/2024/06/1.html").await;
+        async fn setting(txn: &DatabaseTransaction) -> String {
+            let show = sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, "SHOW synchronous_commit");
+            txn.query_one_raw(show).await.unwrap().unwrap().try_get_by_index::<String>(0).unwrap()
+        }
+        let rec = unchanged(source.id, None);
+        let txn = store.record_txn().await.unwrap();
+        assert_eq!(setting(&txn).await, "on");
+        assert_eq!(write_source_states(&txn, &[rec.new_source_state(None)]).await.unwrap().len(), 1);
+        assert_eq!(setting(&txn).await, "off");
+        txn.rollback().await.unwrap();
+
+        let txn = store.record_txn().await.unwrap();
+        assert_eq!(write_state_only(&txn, &[&rec]).await.unwrap().len(), 1);
+        assert_eq!(setting(&txn).await, "off");
+        txn.rollback().await.unwrap();
+        store.close().await.unwrap();
+        drop_database(&admin, &name).await;
     }
 }

@@ -14,7 +14,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Select};
 
 use super::entity::sources::{Column, Entity};
 use super::{Store, StoreError};
@@ -45,8 +45,11 @@ pub struct Recovery {
 impl Store {
     /// Releases the leases of dead owners, counting each as a crash of its
     /// source's check and quarantining repeat offenders.
+    ///
+    /// Most starts find nothing to take back: that costs one read (or none,
+    /// when no owner is dead), not a write transaction (on PostgreSQL a
+    /// BEGIN and a ROLLBACK, on SQLite the write lock).
     pub async fn recover_after_crash(&self, dead: &DeadOwners, now: DateTime<Utc>) -> Result<Recovery, StoreError> {
-        let txn = self.write_txn().await?;
         let mut find = leased_rows();
         if let DeadOwners::Named(owners) = dead {
             if owners.is_empty() {
@@ -54,6 +57,12 @@ impl Store {
             }
             find = find.filter(Column::LeaseOwner.is_in(owners.clone()));
         }
+        let any: Option<i64> =
+            find.clone().select_only().column(Column::Id).limit(1).into_tuple().one(self.db()).await?;
+        if any.is_none() {
+            return Ok(Recovery::default());
+        }
+        let txn = self.write_txn().await?;
         let rows = find.all(&txn).await?;
         let mut out = Recovery::default();
         for row in rows {
@@ -174,5 +183,25 @@ mod tests {
                 .collect();
             assert!(plan.iter().any(|step| step.contains(index)), "{index}: {plan:?}");
         }
+    }
+
+    /// A start with nothing to recover only reads: it does not wait for the
+    /// write lock (SQLite; the CLI may hold it) nor open a transaction
+    /// (PostgreSQL: a BEGIN and a ROLLBACK on the daemon's start-up path).
+    #[tokio::test]
+    async fn nothing_to_recover_takes_no_write_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("recover.db").display());
+        let store = Store::connect(&url, 1).await.unwrap();
+        store.migrate().await.unwrap();
+        let other = Store::connect(&url, 1).await.unwrap();
+        let holding = other.write_txn().await.unwrap();
+        let now = chrono::Utc::now();
+        let recovered =
+            tokio::time::timeout(std::time::Duration::from_secs(10), store.recover_after_crash(&DeadOwners::All, now))
+                .await
+                .expect("waited for the other connection's write lock");
+        assert_eq!(recovered.unwrap(), Recovery::default());
+        holding.rollback().await.unwrap();
     }
 }

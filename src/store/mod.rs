@@ -22,9 +22,11 @@ pub mod references;
 pub mod settings;
 mod source_update;
 pub mod sources;
+mod state_only;
 
 pub use crashes::{DeadOwners, QUARANTINE_AFTER, Recovery};
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -33,7 +35,7 @@ use futures::StreamExt;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -179,6 +181,13 @@ impl Store {
                     .pragma("temp_store", TEMP_STORE)
                     .create_if_missing(create)
             });
+        // The pool tests a connection before it hands it out only when it
+        // has been idle a while: see [`PING_IF_IDLE`].
+        if sqlite {
+            pool.test_before_acquire(false);
+        } else {
+            pool.test_before_acquire_if_idle_for(PING_IF_IDLE);
+        }
         let connecting = Database::connect(pool);
         // The pool's acquire timeout is long (a busy daemon's queries); a
         // server that accepts the connection and then says nothing must
@@ -241,8 +250,33 @@ impl Store {
     }
 
     /// Applies pending migrations.
+    ///
+    /// A database that has every migration of this binary (every start but
+    /// the first after an upgrade) costs one read: sea-orm's `up` sends a
+    /// `CREATE TABLE IF NOT EXISTS` of its bookkeeping table four times and
+    /// then reads it, a round trip each on PostgreSQL, before any start-up
+    /// of the daemon and any CLI command (issue 12). Anything else (the
+    /// table missing, a migration pending, one this binary does not know)
+    /// goes to `up`, which applies or refuses as before.
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        if self.all_migrations_applied().await {
+            return Ok(());
+        }
         Migrator::up(&self.db, None).await.map_err(StoreError::Migrate)
+    }
+
+    /// Whether the migrations recorded in the database are exactly this
+    /// binary's (any error reading them: no).
+    async fn all_migrations_applied(&self) -> bool {
+        let read = Statement::from_string(
+            self.db.get_database_backend(),
+            format!("SELECT version FROM {}", Migrator::migration_table_name()),
+        );
+        let Ok(rows) = self.db.query_all_raw(read).await else { return false };
+        let applied: Result<HashSet<String>, DbErr> =
+            rows.iter().map(|row| row.try_get::<String>("", "version")).collect();
+        let ours: HashSet<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+        applied.is_ok_and(|applied| applied == ours)
     }
 
     /// Rolls every migration back (tests of reversibility).
@@ -295,19 +329,28 @@ impl Store {
     /// 3 × `wal_writer_delay`, 0.6 s by default), each whole, never
     /// corrupted: those sources keep their previous state and are checked
     /// again, their changes found then. Other writes (the digest outbox,
-    /// claims, the catalog's edits) keep the server's setting.
+    /// the catalog's edits) keep the server's setting.
+    ///
+    /// The setting rides in the transaction's first statement, each
+    /// record's guarded source update ([`SYNC_COMMIT_OFF`]), not in a `SET
+    /// LOCAL` of its own: that was a round trip per batch.
     pub(crate) async fn record_txn(&self) -> Result<DatabaseTransaction, DbErr> {
-        let txn = self.write_txn().await?;
-        if !self.is_sqlite() {
-            txn.execute_unprepared("SET LOCAL synchronous_commit = off").await?;
-        }
-        Ok(txn)
+        self.write_txn().await
     }
 
     pub async fn close(self) -> Result<(), StoreError> {
         self.db.close().await.map_err(StoreError::Db)
     }
 }
+
+/// `SET LOCAL synchronous_commit = off` as an expression, for PostgreSQL
+/// statements to carry (see [`Store::record_txn`]): the transaction that
+/// evaluates it commits without waiting for the WAL flush, be it a
+/// transaction block or a statement's own implicit one (a check record
+/// written in one statement, a claim). Evaluated per row returned, so a
+/// statement that wrote nothing may commit as usual: it has nothing to make
+/// durable.
+pub(crate) const SYNC_COMMIT_OFF: &str = "set_config('synchronous_commit', 'off', true)";
 
 /// How many PostgreSQL connections [`Store::warm_up`] opens ahead of use:
 /// what a daemon's sweep runs at once (the pipeline's claim, the record
@@ -324,6 +367,20 @@ impl Store {
 /// 8 processes shared the machine's 2 cores with the daemon and the web
 /// server (issue 12; figures in the README's Benchmarks section).
 pub const WARM_CONNECTIONS: u32 = 3;
+
+/// How long a PostgreSQL connection sits idle in the pool before the pool
+/// tests it (a round trip) when a query asks for it. The pool tested every
+/// connection it handed out: a round trip before each claim, each record
+/// batch, each read, on the path of every query (an unchanged sweep of
+/// 2,000 pages: ~200 of them; issue 12). A connection used within the last
+/// second is handed out as it is: it was tested when it came back (the pool
+/// tests each connection it takes back, off the path of any query), so only
+/// one the server or the network dropped in that second fails its next
+/// query, which then fails as any database error does (the check is made
+/// again; nothing is lost). One idle longer, such as every connection
+/// between two sweeps, is tested first and replaced if it is gone. A SQLite
+/// connection is a file, never dropped: never tested before use.
+pub const PING_IF_IDLE: Duration = Duration::from_secs(1);
 
 /// SQLite's temporary storage: `memory`. The record writer's catalog steps
 /// run in a savepoint, and its multi-row upserts each open a statement
@@ -461,5 +518,70 @@ mod tests {
         assert_eq!(temp_files(), 0);
         savepoint.commit().await.unwrap();
         txn.commit().await.unwrap();
+    }
+
+    /// A database with every migration costs one read to "migrate" (sea-orm's
+    /// `up` sent five statements before finding nothing to do: issue 12);
+    /// one that records a migration this binary does not know is still
+    /// refused, by `up`.
+    async fn a_migrated_database_is_one_read(postgres: bool) {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, pg)) = batch::tests::open(postgres, dir.path()).await else { return };
+        let count = Arc::new(AtomicUsize::new(0));
+        let mut db = store.db().clone();
+        let seen = count.clone();
+        db.set_metric_callback(move |_| {
+            seen.fetch_add(1, Ordering::Relaxed);
+        });
+        let counting = Store { db, catalog_ids: Default::default() };
+        counting.migrate().await.unwrap();
+        assert_eq!(count.load(Ordering::Relaxed), 1);
+        assert!(store.pending_migrations().await.unwrap().is_empty());
+
+        store
+            .db()
+            .execute_unprepared(
+                "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m29991231_000000_future', 0)",
+            )
+            .await
+            .unwrap();
+        let refused = store.migrate().await.unwrap_err();
+        assert!(refused.to_string().contains("m29991231_000000_future"), "{refused}");
+        if let Some((admin, name)) = pg {
+            store.close().await.unwrap();
+            batch::tests::drop_database(&admin, &name).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_migrated_database_is_one_read_on_sqlite() {
+        a_migrated_database_is_one_read(false).await;
+    }
+
+    #[tokio::test]
+    async fn a_migrated_database_is_one_read_on_postgres() {
+        a_migrated_database_is_one_read(true).await;
+    }
+
+    /// The pool tests a connection before handing it out only after it sat
+    /// idle (PostgreSQL: [`PING_IF_IDLE`]), or never (SQLite): a test was a
+    /// round trip before every claim, batch and read (issue 12).
+    #[tokio::test]
+    async fn the_pool_tests_only_idle_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("ping.db").display());
+        let store = Store::connect(&url, 1).await.unwrap();
+        assert!(!store.db().get_sqlite_connection_pool().options().get_test_before_acquire());
+        store.close().await.unwrap();
+        let Some(url) = std::env::var("MODELWATCH_TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty()) else {
+            eprintln!("skipped on PostgreSQL: MODELWATCH_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        let store = Store::connect(&url, 2).await.unwrap();
+        assert!(!store.db().get_postgres_connection_pool().options().get_test_before_acquire());
+        store.ping().await.unwrap();
+        store.close().await.unwrap();
     }
 }

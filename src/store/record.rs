@@ -231,7 +231,7 @@ pub(crate) async fn insert_checks<C: ConnectionTrait>(
 }
 
 /// The columns of a check row, with their PostgreSQL types.
-const CHECK_COLUMNS: [(&str, &str); 9] = [
+pub(crate) const CHECK_COLUMNS: [(&str, &str); 9] = [
     ("source_id", "bigint"),
     ("started_at", "timestamptz"),
     ("duration_ms", "bigint"),
@@ -246,9 +246,30 @@ const CHECK_COLUMNS: [(&str, &str); 9] = [
 /// PostgreSQL's insert of check rows: `INSERT … SELECT` from the rows'
 /// JSON (one text for any number of rows).
 fn checks_statement(rows: &[checks::ActiveModel]) -> sea_orm::Statement {
+    let (cte, values) =
+        super::source_update::values_cte(sea_orm::DbBackend::Postgres, &CHECK_COLUMNS, check_values(rows));
+    sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        format!("{cte} {}", insert_checks_from("v", None)),
+        values,
+    )
+}
+
+/// `INSERT INTO checks (…) SELECT … FROM table` of check rows in `table`
+/// (with [`CHECK_COLUMNS`]), only those whose source is in `only` (a
+/// table with an `id` column) when given.
+pub(crate) fn insert_checks_from(table: &str, only: Option<&str>) -> String {
+    let names: Vec<&str> = CHECK_COLUMNS.iter().map(|(name, _)| *name).collect();
+    let names = names.join(", ");
+    let only = only.map(|only| format!(" WHERE source_id IN (SELECT id FROM {only})")).unwrap_or_default();
+    format!("INSERT INTO checks ({names}) SELECT {names} FROM {table}{only}")
+}
+
+/// Each check row's values, in the order of [`CHECK_COLUMNS`].
+pub(crate) fn check_values(rows: &[checks::ActiveModel]) -> impl ExactSizeIterator<Item = [sea_orm::Value; 9]> + '_ {
     use checks::Column as C;
     use sea_orm::ActiveModelTrait;
-    let rows = rows.iter().map(|r| {
+    rows.iter().map(|r| {
         [
             C::SourceId,
             C::StartedAt,
@@ -261,15 +282,7 @@ fn checks_statement(rows: &[checks::ActiveModel]) -> sea_orm::Statement {
             C::SnapshotId,
         ]
         .map(|column| r.get(column).into_value().unwrap_or(sea_orm::Value::String(None)))
-    });
-    let (cte, values) = super::source_update::values_cte(sea_orm::DbBackend::Postgres, &CHECK_COLUMNS, rows);
-    let names: Vec<&str> = CHECK_COLUMNS.iter().map(|(name, _)| *name).collect();
-    let names = names.join(", ");
-    sea_orm::Statement::from_sql_and_values(
-        sea_orm::DbBackend::Postgres,
-        format!("{cte} INSERT INTO checks ({names}) SELECT {names} FROM v"),
-        values,
-    )
+    })
 }
 
 /// The check row of `rec`, pointing at the snapshot it stored, if any.

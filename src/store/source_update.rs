@@ -62,7 +62,7 @@ pub(crate) struct NewSourceState<'a> {
 /// The columns of `v`, each with its PostgreSQL type: a `VALUES` list of
 /// bound parameters has no types of its own there (a column of NULLs would
 /// be text, and text is not assignable to a timestamp).
-const COLUMNS: [(&str, &str); 20] = [
+pub(crate) const COLUMNS: [(&str, &str); 20] = [
     ("source_id", "bigint"),
     ("status", "text"),
     ("last_error_kind", "text"),
@@ -140,10 +140,18 @@ pub(crate) async fn write_source_states<C: ConnectionTrait>(
 
 fn statement(backend: DbBackend, records: &[NewSourceState<'_>]) -> Statement {
     let (mut sql, values) = values_cte(backend, &COLUMNS, records.iter().map(row));
-    sql.push_str(&format!(
-        " UPDATE sources SET {SET} FROM v WHERE sources.id = v.source_id AND {CURRENT} RETURNING id"
-    ));
+    sql.push(' ');
+    sql.push_str(&update_from_v(backend));
     Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// The guarded `UPDATE sources … FROM v … RETURNING id` of the states in
+/// `v`. On PostgreSQL each row written also turns `synchronous_commit` off
+/// for its transaction ([`super::SYNC_COMMIT_OFF`]): a record's transaction
+/// begins with this statement, so the setting costs no round trip of its own.
+pub(crate) fn update_from_v(backend: DbBackend) -> String {
+    let sync_off = if backend == DbBackend::Postgres { format!(", {}", super::SYNC_COMMIT_OFF) } else { String::new() };
+    format!("UPDATE sources SET {SET} FROM v WHERE sources.id = v.source_id AND {CURRENT} RETURNING id{sync_off}")
 }
 
 /// `WITH v (name, …) AS (…)` over `rows` (each in the order of `columns`),
@@ -192,8 +200,21 @@ fn json_recordset_cte<const N: usize>(
     columns: &[(&str, &str); N],
     rows: impl ExactSizeIterator<Item = [Value; N]>,
 ) -> (String, Vec<Value>) {
+    let (sql, value) = json_recordset("v", 1, columns, rows);
+    (format!("WITH {sql}"), vec![value])
+}
+
+/// `name AS (SELECT * FROM jsonb_to_recordset($param::jsonb) AS name(column
+/// type, …))`, a table of a statement's `WITH`, and the one JSON value
+/// bound to `$param`: `rows` as an array of objects keyed by column name.
+pub(crate) fn json_recordset<const N: usize>(
+    name: &str,
+    param: usize,
+    columns: &[(&str, &str); N],
+    rows: impl ExactSizeIterator<Item = [Value; N]>,
+) -> (String, Value) {
     let types: Vec<String> = columns.iter().map(|(name, ty)| format!("{name} {ty}")).collect();
-    let sql = format!("WITH v AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS v({}))", types.join(", "));
+    let sql = format!("{name} AS (SELECT * FROM jsonb_to_recordset(${param}::jsonb) AS {name}({}))", types.join(", "));
     let array: Vec<serde_json::Value> = rows
         .map(|row| {
             let object: serde_json::Map<String, serde_json::Value> =
@@ -201,7 +222,7 @@ fn json_recordset_cte<const N: usize>(
             serde_json::Value::Object(object)
         })
         .collect();
-    (sql, vec![Value::Json(Some(Box::new(serde_json::Value::Array(array))))])
+    (sql, Value::Json(Some(Box::new(serde_json::Value::Array(array)))))
 }
 
 /// A bound value as the JSON `jsonb_to_recordset` reads back into its
@@ -236,7 +257,7 @@ pub(crate) fn json_value(value: Value) -> serde_json::Value {
 }
 
 /// One state's values, in the order of [`COLUMNS`].
-fn row(state: &NewSourceState<'_>) -> [Value; 20] {
+pub(crate) fn row(state: &NewSourceState<'_>) -> [Value; 20] {
     let u = state.update;
     [
         state.source.0.into(),
