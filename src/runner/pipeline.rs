@@ -3,11 +3,13 @@
 //! back by `Retry-After`) holds one slot, not a whole batch.
 //!
 //! Memory is bounded by `fetch.concurrency`, whatever the number of sources:
-//! no more sources are claimed than there are free slots. A check gives its
-//! slot back once its record is queued for the writer, and waits for the
-//! commit among a second bound (see [`super::Slot`]). Leases of running
-//! checks are renewed, so a long check keeps its source; a crashed instance
-//! stops renewing and its leases lapse.
+//! no more sources are claimed than there are free slots, and a few more
+//! (`refill`) that wait for a slot while the next claim is on its way. A
+//! check gives its slot back once its record is queued for the writer, and
+//! waits for the commit among a second bound (see [`super::Slot`]). Leases
+//! of running checks, and of claimed sources waiting for a slot, are
+//! renewed, so a long check keeps its source; a crashed instance stops
+//! renewing and its leases lapse.
 
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
@@ -46,10 +48,11 @@ impl SweepTally {
 }
 
 impl Runner {
-    /// Runs checks until `cancel`: claims due sources whenever slots are
-    /// free, and looks for due sources again on every `wake` (the sweep
-    /// tick). Returns after the checks running at cancellation have ended
-    /// (the caller bounds that wait) and this instance's leases are released.
+    /// Runs checks until `cancel`: claims due sources as slots free up (one
+    /// claim in flight at a time, a little ahead of them), and looks for due
+    /// sources again on every `wake` (the sweep tick). Returns after the
+    /// checks running at cancellation have ended (the caller bounds that
+    /// wait) and this instance's leases are released.
     pub async fn run_pipeline(
         &self,
         owner: &str,
