@@ -308,3 +308,113 @@ async fn a_runners_batches_close_once_they_hold_every_record_that_can_wait() {
         assert_eq!(runner.writer.max_batch(), batch, "fetch.concurrency = {concurrency}");
     }
 }
+
+/// The daemon's pipeline claims ahead of its free slots: while every slot's
+/// check still runs, the next claim has been made and its sources wait for
+/// a slot (PostgreSQL: a claim's round trip no longer stands between a
+/// freed slot and its next check, issue 12). Only a few ahead (`refill`,
+/// here 1 with 2 slots), their leases renewed with the running checks' and
+/// released at shutdown, unstarted.
+async fn the_pipeline_claims_ahead_while_checks_run(backend: Backend) {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use modelwatch::app::Parts;
+    use modelwatch::runner::Runner;
+    use sea_orm::{ConnectionTrait, Statement};
+    use tokio_util::sync::CancellationToken;
+
+    let config = crate::support::TEST_CONFIG
+        .replace("[fetch]", "[fetch]\nconcurrency = 2")
+        .replace("timeout = \"5s\"", "timeout = \"4s\"")
+        .replace("[schedule]", "[schedule]\nlease = \"3s\"");
+    assert!(config.contains("lease = \"3s\""), "the test config has a [schedule] table");
+    let Some(mw) = Mw::with_config(backend, &config).await else { return };
+    mw.init().await;
+    // A server that accepts and never answers: each check holds its slot
+    // until the fetch times out.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stalled = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    for n in 0..5 {
+        mw.add(&format!("http://{addr}/news/{n}.html"), &[]).await;
+    }
+    let config = mw.load_config();
+    let parts = Parts::from_config(&config).await.unwrap();
+    let runner = Runner::new(parts.store, parts.fetcher, Arc::new(config), parts.clock);
+
+    let db = sea_orm::Database::connect(&mw.db.url).await.unwrap();
+    let leases = || async {
+        let sql = "SELECT CAST(id AS BIGINT) AS id, CAST(lease_until AS TEXT) AS until FROM sources \
+                   WHERE lease_owner = 'test:1' ORDER BY id";
+        let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+        rows.iter()
+            .map(|r| (r.try_get::<i64>("", "id").unwrap(), r.try_get::<String>("", "until").unwrap()))
+            .collect::<Vec<_>>()
+    };
+
+    let cancel = CancellationToken::new();
+    let (wake_tx, mut wake) = tokio::sync::mpsc::channel(1);
+    let pipeline = tokio::spawn({
+        let (runner, cancel) = (runner.clone(), cancel.clone());
+        async move { runner.run_pipeline("test:1", &mut wake, &cancel, &|| {}).await }
+    });
+    // Two checks run (stalled), and one more source is claimed behind them.
+    let claimed = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            let now = leases().await;
+            if now.len() >= 3 {
+                return now;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let Ok(claimed) = claimed else {
+        cancel.cancel();
+        panic!("no source was claimed ahead of the 2 running checks: {:?}", leases().await);
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(leases().await.len(), 3, "2 running and 1 ahead, no more");
+
+    // Renewed (every second with a 3 s lease), the waiting one too.
+    let renewed = tokio::time::timeout(Duration::from_millis(2500), async {
+        loop {
+            let now = leases().await;
+            let ids: Vec<i64> = now.iter().map(|l| l.0).collect();
+            let same_ids = ids == claimed.iter().map(|l| l.0).collect::<Vec<_>>();
+            if same_ids && now.iter().zip(&claimed).all(|(a, b)| a.1 != b.1) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    let before_release = leases().await;
+
+    cancel.cancel();
+    tokio::time::timeout(Duration::from_secs(15), pipeline).await.unwrap().unwrap();
+    drop(wake_tx);
+    assert!(renewed.is_ok(), "every lease renewed while the checks ran: {claimed:?} → {before_release:?}");
+    assert!(leases().await.is_empty(), "released at shutdown");
+    let checked = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM sources WHERE last_checked_at IS NOT NULL",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(checked, 2, "the running checks are recorded, the one waiting is not started");
+    stalled.abort();
+    db.close().await.unwrap();
+}
+
+both_backends!(claims_ahead_on, the_pipeline_claims_ahead_while_checks_run);
