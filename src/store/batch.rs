@@ -534,15 +534,12 @@ pub(super) mod tests {
         }
     }
 
-    /// The catalog steps of a batch share one savepoint and one read of the
-    /// catalog's revision (three of a step's round trips on PostgreSQL);
-    /// each step still gets its own outcome.
-    async fn catalog_steps_share_their_revision_read(postgres: bool) {
-        let dir = tempfile::tempdir().unwrap();
-        let Some((store, pg)) = open(postgres, dir.path()).await else { return };
+    /// `count` records of new pages (under `https://www.qbitai.com/{path}/`),
+    /// each with a catalog step of an empty analysis.
+    async fn new_pages_with_catalog_steps(store: &Store, path: &str, count: usize) -> Vec<CheckRecord> {
         let mut records = Vec::new();
-        for n in 0..4 {
-            let source = add_page(&store, &format!("https://www.qbitai.com/2024/02/{n}.html")).await;
+        for n in 0..count {
+            let source = add_page(store, &format!("https://www.qbitai.com/{path}/{n}.html")).await;
             let mut rec = edited(source.id, None, &format!("第 {n} 篇"));
             rec.catalog = Some(crate::store::catalog::CatalogWork {
                 at: Utc::now(),
@@ -553,6 +550,16 @@ pub(super) mod tests {
             });
             records.push(rec);
         }
+        records
+    }
+
+    /// The catalog steps of a batch share one savepoint and one read of the
+    /// catalog's revision (three of a step's round trips on PostgreSQL);
+    /// each step still gets its own outcome.
+    async fn catalog_steps_share_their_revision_read(postgres: bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, pg)) = open(postgres, dir.path()).await else { return };
+        let records = new_pages_with_catalog_steps(&store, "2024/02", 4).await;
         let (results, revision_reads) = batch_counting(&store, records, |sql| sql.contains("catalog_revision")).await;
         for r in &results {
             assert!(r.as_ref().is_ok_and(|r| matches!(r.catalog, Some(Ok(_)))), "{r:?}");
@@ -575,19 +582,7 @@ pub(super) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let Some((store, pg)) = open(postgres, dir.path()).await else { return };
         let steps = 2 * SQLITE_STEPS_PER_SAVEPOINT + 3;
-        let mut records = Vec::new();
-        for n in 0..steps {
-            let source = add_page(&store, &format!("https://www.qbitai.com/2024/04/{n}.html")).await;
-            let mut rec = edited(source.id, None, &format!("第 {n} 篇"));
-            rec.catalog = Some(crate::store::catalog::CatalogWork {
-                at: Utc::now(),
-                analysis: crate::catalog::Analysis::default(),
-                structured: vec![],
-                structured_source: false,
-                promote_after_sources: 2,
-            });
-            records.push(rec);
-        }
+        let records = new_pages_with_catalog_steps(&store, "2024/04", steps).await;
         let (results, revision_reads) = batch_counting(&store, records, |sql| sql.contains("catalog_revision")).await;
         assert_eq!(results.len(), steps);
         for r in &results {
