@@ -12,7 +12,7 @@
 //! checks nobody was told about: their sources keep their old state and
 //! lease, and are checked again. Neither backend waits for the disk at each
 //! commit (SQLite `synchronous = NORMAL`, PostgreSQL `synchronous_commit =
-//! off` for these transactions, see [`Store::record_txn`]): a power loss may
+//! off` for these transactions, see [`super::SYNC_COMMIT_OFF`]): a power loss may
 //! lose the last batches, whole, and their checks are made again.
 //!
 //! A record that stores a new snapshot carries its catalog step (what the
@@ -191,7 +191,7 @@ async fn write_together(store: &Store, jobs: &[Job]) -> Result<Vec<Result<Record
             })
             .collect());
     }
-    let txn = store.record_txn().await?;
+    let txn = store.write_txn().await?;
     let records: Vec<&CheckRecord> =
         jobs.iter().zip(&together).filter(|(_, t)| **t).map(|(job, _)| &job.record).collect();
     let states: Vec<_> = records.iter().map(|rec| rec.new_source_state(rec.pointer.decided())).collect();
@@ -255,7 +255,7 @@ impl Store {
     /// The daemon and `check` write through a [`RecordWriter`] instead (many
     /// checks per transaction, each still atomic).
     pub async fn record_check(&self, rec: CheckRecord) -> Result<Recorded, StoreError> {
-        let txn = self.record_txn().await?;
+        let txn = self.write_txn().await?;
         let (recorded, check) = write_one(self, &txn, &rec, &mut BatchIds::default()).await?;
         insert_checks(&txn, vec![check]).await?;
         txn.commit().await?;
@@ -802,13 +802,13 @@ pub(super) mod tests {
             txn.query_one_raw(show).await.unwrap().unwrap().try_get_by_index::<String>(0).unwrap()
         }
         let rec = unchanged(source.id, None);
-        let txn = store.record_txn().await.unwrap();
+        let txn = store.write_txn().await.unwrap();
         assert_eq!(setting(&txn).await, "on");
         assert_eq!(write_source_states(&txn, &[rec.new_source_state(None)]).await.unwrap().len(), 1);
         assert_eq!(setting(&txn).await, "off");
         txn.rollback().await.unwrap();
 
-        let txn = store.record_txn().await.unwrap();
+        let txn = store.write_txn().await.unwrap();
         assert_eq!(write_state_only(&txn, &[&rec]).await.unwrap().len(), 1);
         assert_eq!(setting(&txn).await, "off");
         txn.rollback().await.unwrap();

@@ -317,39 +317,31 @@ impl Store {
         self.db.begin_with_options(opts).await
     }
 
-    /// Begins a transaction that writes check records: a write
-    /// transaction whose commit, on PostgreSQL, does not wait for the
-    /// server's WAL flush (`synchronous_commit = off` for this transaction
-    /// alone). That wait was the largest part of the record writer's time
-    /// (an unchanged sweep of 2,000 pages: 130 commits, 270 ms of the
-    /// server's time). It is the durability the SQLite file has
-    /// (`synchronous = NORMAL`): once committed, a record survives the
-    /// daemon's death (`kill -9`), since the server has it; only a crash of
-    /// the server or the machine can lose the last commits (at most
-    /// 3 × `wal_writer_delay`, 0.6 s by default), each whole, never
-    /// corrupted: those sources keep their previous state and are checked
-    /// again, their changes found then. Other writes (the digest outbox,
-    /// the catalog's edits) keep the server's setting.
-    ///
-    /// The setting rides in the transaction's first statement, each
-    /// record's guarded source update ([`SYNC_COMMIT_OFF`]), not in a `SET
-    /// LOCAL` of its own: that was a round trip per batch.
-    pub(crate) async fn record_txn(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.write_txn().await
-    }
-
     pub async fn close(self) -> Result<(), StoreError> {
         self.db.close().await.map_err(StoreError::Db)
     }
 }
 
 /// `SET LOCAL synchronous_commit = off` as an expression, for PostgreSQL
-/// statements to carry (see [`Store::record_txn`]): the transaction that
-/// evaluates it commits without waiting for the WAL flush, be it a
-/// transaction block or a statement's own implicit one (a check record
-/// written in one statement, a claim). Evaluated per row returned, so a
-/// statement that wrote nothing may commit as usual: it has nothing to make
-/// durable.
+/// statements to carry: the transaction that evaluates it commits without
+/// waiting for the WAL flush, be it a transaction block or a statement's
+/// own implicit one. Check records carry it in their guarded source update
+/// (the first statement of a record's transaction, or the one statement of
+/// a batch of unchanged pages: [`source_update::update_from_v`]), claims in
+/// their update. Evaluated per row returned, so a statement that wrote
+/// nothing may commit as usual: it has nothing to make durable. A `SET
+/// LOCAL` of its own was a round trip per batch.
+///
+/// The WAL flush was the largest part of the record writer's time (an
+/// unchanged sweep of 2,000 pages: 130 commits, 270 ms of the server's
+/// time). Not waiting for it is the durability the SQLite file has
+/// (`synchronous = NORMAL`): once committed, a record survives the daemon's
+/// death (`kill -9`), since the server has it; only a crash of the server
+/// or the machine can lose the last commits (at most 3 ×
+/// `wal_writer_delay`, 0.6 s by default), each whole, never corrupted:
+/// those sources keep their previous state and are checked again, their
+/// changes found then. Other writes (the digest outbox, the catalog's
+/// edits) keep the server's setting.
 pub(crate) const SYNC_COMMIT_OFF: &str = "set_config('synchronous_commit', 'off', true)";
 
 /// How many PostgreSQL connections [`Store::warm_up`] opens ahead of use:

@@ -24,7 +24,7 @@
 //! check row is inserted only if its source is in `u`. The statement
 //! commits without waiting for the WAL flush (`set_config(…, true)` is
 //! `SET LOCAL`, and the statement's transaction is its own), the durability
-//! of every record transaction (see [`super::Store::record_txn`]).
+//! of every record transaction (see [`super::SYNC_COMMIT_OFF`]).
 //!
 //! SQLite has no data-modifying `WITH`: it writes these records in the
 //! batch's transaction, where BEGIN and COMMIT are no network round trip.
