@@ -337,6 +337,14 @@ pub(super) mod tests {
         Some((store, Some((admin, name))))
     }
 
+    /// Closes `store` and drops its database when it is PostgreSQL's.
+    pub(in crate::store) async fn finish(store: Store, pg: Option<(String, String)>) {
+        if let Some((admin, name)) = pg {
+            store.close().await.unwrap();
+            drop_database(&admin, &name).await;
+        }
+    }
+
     pub(in crate::store) async fn drop_database(admin: &str, name: &str) {
         let conn = sea_orm::Database::connect(admin).await.unwrap();
         conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
@@ -528,10 +536,7 @@ pub(super) mod tests {
         let (eight, together) = batch_of(&store, (1..9).map(edit).collect()).await;
         assert!(one.iter().chain(&eight).all(|r| r.as_ref().is_ok_and(|r| r.change_ids.len() == 1)), "{eight:?}");
         assert_eq!(together, alone, "eight edited pages cost what one does ({alone} statements)");
-        if let Some((admin, name)) = pg {
-            store.close().await.unwrap();
-            drop_database(&admin, &name).await;
-        }
+        finish(store, pg).await;
     }
 
     /// `count` records of new pages (under `https://www.qbitai.com/{path}/`),
@@ -565,10 +570,7 @@ pub(super) mod tests {
             assert!(r.as_ref().is_ok_and(|r| matches!(r.catalog, Some(Ok(_)))), "{r:?}");
         }
         assert_eq!(revision_reads, 1, "one revision read for the batch's four steps");
-        if let Some((admin, name)) = pg {
-            store.close().await.unwrap();
-            drop_database(&admin, &name).await;
-        }
+        finish(store, pg).await;
     }
 
     /// On SQLite a batch's catalog steps share a savepoint (and its revision
@@ -590,10 +592,7 @@ pub(super) mod tests {
         }
         let savepoints = if postgres { 1 } else { 3 };
         assert_eq!(revision_reads, savepoints, "{steps} steps, {savepoints} savepoints");
-        if let Some((admin, name)) = pg {
-            store.close().await.unwrap();
-            drop_database(&admin, &name).await;
-        }
+        finish(store, pg).await;
     }
 
     /// A new page's catalog step sends as many statements whatever its text
@@ -665,10 +664,7 @@ pub(super) mod tests {
         let (next, _) =
             batch_of(&store, vec![step(sources[0], few[0].as_ref().unwrap().snapshot_id, naming(&again, "x"))]).await;
         assert_eq!(saved(&next).new_mentions, models[6..], "{:?}", saved(&next));
-        if let Some((admin, name)) = pg {
-            store.close().await.unwrap();
-            drop_database(&admin, &name).await;
-        }
+        finish(store, pg).await;
     }
 
     #[tokio::test]
@@ -769,10 +765,7 @@ pub(super) mod tests {
         let (results, statements) = batch_of(&store, mixed).await;
         assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
         assert!(statements > 2, "{statements}");
-        if let Some((admin, name)) = pg {
-            store.close().await.unwrap();
-            drop_database(&admin, &name).await;
-        }
+        finish(store, pg).await;
     }
 
     #[tokio::test]

@@ -541,10 +541,7 @@ mod tests {
             .unwrap();
         let refused = store.migrate().await.unwrap_err();
         assert!(refused.to_string().contains("m29991231_000000_future"), "{refused}");
-        if let Some((admin, name)) = pg {
-            store.close().await.unwrap();
-            batch::tests::drop_database(&admin, &name).await;
-        }
+        batch::tests::finish(store, pg).await;
     }
 
     #[tokio::test]
