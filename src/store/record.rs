@@ -21,7 +21,12 @@ pub struct CompressedBody {
     pub size: u64,
 }
 
-/// zstd level for raw bodies: level 3 is zstd's default balance.
+/// zstd level for raw bodies: level 3 is zstd's default balance. Lower
+/// levels buy little on pages (bench pages, 78 KB on average): level 1
+/// takes 1.41 M instructions a body instead of 1.56 M (-10%, ~0.02 ms
+/// natively; callgrind over 100 pages) for 4% more stored bytes (15.0% of
+/// the raw size instead of 14.4%, over 2,000); level 2, 1.44 M for 14.9%.
+/// Any level reads back the same way.
 const RAW_LEVEL: i32 = 3;
 
 thread_local! {
