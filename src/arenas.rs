@@ -9,7 +9,7 @@
 //! peak (2,000 pages) the arenas held ~54 MB for a live heap of ~35 MB
 //! (smaps and heaptrack). With two arenas the threads share their free
 //! memory: cold peak RSS of 2,000 pages, `check --all` 82–84 → 75–77 MB,
-//! `run` 74–77 → 71–72 MB, CPU per check within the noise; a cold sweep
+//! `run` 74–77 → 70–72 MB, CPU per check within the noise; a cold sweep
 //! of 1,000 pages makes 48,660 → 50,872 futex calls (README, "Benchmarks").
 //! One arena holds ~3 MB less but makes 72,768: the threads then wait on
 //! its lock. glibc's per-thread caches (tcache) still serve most small
