@@ -5,6 +5,7 @@
 //! values; only `fetch`, `store` and `mail` touch the outside world.
 
 pub mod app;
+pub mod arenas;
 mod blocking;
 pub mod catalog;
 pub mod change;

@@ -16,6 +16,8 @@ use tracing_subscriber::EnvFilter;
 const CLI_FILTER: &str = "warn";
 
 fn main() -> ExitCode {
+    // Before any thread allocates: threads keep the arenas they took.
+    modelwatch::arenas::bound();
     // A parser worker (see `contain`) does nothing else: no runtime, no logs.
     let args: Vec<String> = std::env::args_os().skip(1).take(5).map(|a| a.to_string_lossy().into_owned()).collect();
     if let Some(code) = modelwatch::contain::worker_main(&args) {

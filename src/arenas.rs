@@ -1,0 +1,147 @@
+//! Bounds how many malloc arenas glibc keeps: a daemon's memory is bounded
+//! by what it holds, not by how many threads once allocated.
+//!
+//! glibc gives each thread that allocates an arena of its own (up to eight
+//! per core) and keeps what a thread frees in that thread's arena. A sweep
+//! allocates on eight threads (the tokio workers, the parser and CPU pools,
+//! SQLite's worker, the trim thread), each arena keeps its own high-water
+//! mark, and memory free in one does not serve another: at a cold sweep's
+//! peak (2,000 pages) the arenas held ~54 MB for a live heap of ~35 MB
+//! (smaps and heaptrack). With two arenas the threads share their free
+//! memory: cold peak RSS of 2,000 pages, `check --all` 82–84 → 75–77 MB,
+//! `run` 74–77 → 70–72 MB, CPU per check within the noise; a cold sweep
+//! of 1,000 pages makes 48,660 → 50,872 futex calls (README, "Benchmarks").
+//! One arena holds ~3 MB less but makes 72,768: the threads then wait on
+//! its lock. glibc's per-thread caches (tcache) still serve most small
+//! allocations without taking an arena's lock.
+//!
+//! Set at start, before any thread allocates. An operator's own
+//! `MALLOC_ARENA_MAX` (or `GLIBC_TUNABLES` naming `glibc.malloc.arena_max`)
+//! is left as it is. Only on glibc: other allocators have their own knobs.
+
+/// The arenas the process keeps: the main one and one more, so the two
+/// cores rarely wait on the same arena's lock.
+pub const MAX: i32 = 2;
+
+/// Limits glibc to [`MAX`] arenas unless the environment already sets a
+/// limit. Call first thing in `main`: threads that allocated before keep
+/// the arenas they have.
+pub fn bound() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let tunables = std::env::var("GLIBC_TUNABLES").ok();
+        if operator_set(std::env::var_os("MALLOC_ARENA_MAX").is_some(), tunables.as_deref()) {
+            return;
+        }
+        set_max(MAX);
+    }
+}
+
+/// Whether the environment already limits the arenas: glibc read it at
+/// start, and it is the operator's to keep.
+pub fn operator_set(arena_max_env: bool, glibc_tunables: Option<&str>) -> bool {
+    arena_max_env || glibc_tunables.is_some_and(|t| t.split(':').any(|kv| kv.starts_with("glibc.malloc.arena_max=")))
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn set_max(max: i32) {
+    // SAFETY: `mallopt` takes no pointer; `M_ARENA_MAX` only bounds the
+    // arenas created from now on. glibc accepts any value for it (it
+    // returns 1), and logs are not set up this early anyway.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, max);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_operators_limit_is_kept() {
+        assert!(!operator_set(false, None));
+        assert!(operator_set(true, None));
+        assert!(operator_set(false, Some("glibc.malloc.tcache_count=0:glibc.malloc.arena_max=4")));
+        assert!(!operator_set(false, Some("glibc.malloc.trim_threshold=131072")));
+    }
+
+    /// The arenas glibc has, from `malloc_info`'s `<heap nr=…>` entries.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[allow(unsafe_code)]
+    fn arenas() -> usize {
+        let mut buf: *mut libc::c_char = std::ptr::null_mut();
+        let mut len: libc::size_t = 0;
+        // SAFETY: the stream writes into a buffer glibc allocates; it is
+        // read after `fclose` sets `buf`/`len`, then freed with `free`.
+        unsafe {
+            let stream = libc::open_memstream(&mut buf, &mut len);
+            assert!(!stream.is_null());
+            assert_eq!(libc::malloc_info(0, stream), 0);
+            libc::fclose(stream);
+            let xml = std::slice::from_raw_parts(buf as *const u8, len);
+            let count = String::from_utf8_lossy(xml).matches("<heap nr=").count();
+            libc::free(buf.cast());
+            count
+        }
+    }
+
+    /// How many arenas eight threads allocating at the same time leave,
+    /// counted in a child of this test binary (a fresh process: this one's
+    /// other tests have made arenas of their own already), with or without
+    /// the bound.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn arenas_in_child(bounded: bool) -> usize {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "arenas::tests::child_eight_threads_allocate", "--ignored", "--nocapture"])
+            .env("MODELWATCH_ARENAS_TEST", if bounded { "bounded" } else { "unbounded" })
+            .env_remove("MALLOC_ARENA_MAX")
+            .env_remove("GLIBC_TUNABLES")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        let line = stdout.lines().find_map(|l| l.strip_prefix("arenas=")).unwrap();
+        line.trim().parse().unwrap()
+    }
+
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    fn threads_allocating_at_once_share_the_bounded_arenas() {
+        // glibc allows eight arenas per core: without the bound the eight
+        // threads take arenas of their own.
+        assert!(arenas_in_child(false) > MAX as usize + 2);
+        assert!(arenas_in_child(true) <= MAX as usize);
+    }
+
+    /// Run by [`arenas_in_child`] only.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    #[ignore = "run in a child process by threads_allocating_at_once_share_the_bounded_arenas"]
+    fn child_eight_threads_allocate() {
+        if std::env::var("MODELWATCH_ARENAS_TEST").as_deref() == Ok("bounded") {
+            set_max(MAX);
+        }
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(9));
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    // Small blocks, from the arena (not mmap), held until
+                    // every thread has allocated.
+                    let blocks: Vec<Vec<u8>> = (0..256).map(|j| vec![(i + j) as u8 | 1; 2048]).collect();
+                    barrier.wait();
+                    barrier.wait();
+                    drop(std::hint::black_box(blocks));
+                })
+            })
+            .collect();
+        barrier.wait();
+        println!("arenas={}", arenas());
+        barrier.wait();
+        for t in threads {
+            t.join().unwrap();
+        }
+    }
+}
