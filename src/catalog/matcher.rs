@@ -752,6 +752,24 @@ mod tests {
         );
     }
 
+    /// The colon-led search finds every `://` that `str::find` found, from
+    /// any start, on texts of colons, slashes and what surrounds them.
+    #[test]
+    fn the_scheme_separator_is_where_str_find_puts_it() {
+        let pieces = [":", "/", "//", "://", "https", "a", "中", "：", " ", "`", "10:32"];
+        let mut rng = crate::test_rng::XorShift::new(0x9b05_688c_2b3e_6c1f);
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let text: String = (0..rng.below(12)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            for from in 0..=text.len() {
+                let expected = text.get(from..).and_then(|t| t.find("://")).map(|i| from + i);
+                assert_eq!(scheme_separator(&text, from), expected, "{text:?} from {from}");
+                found += usize::from(expected.is_some());
+            }
+        }
+        assert!(found > 10_000, "{found}");
+    }
+
     #[test]
     fn empty_catalog_matches_nothing() {
         let m = Matcher::new(&Catalog::default()).unwrap();
