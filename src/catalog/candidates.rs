@@ -7,6 +7,7 @@ use std::ops::Range;
 use regex::Regex;
 
 use super::companies::CompanyRules;
+use super::latin_tokens::latin_tokens;
 use super::mention::{Known, Mention};
 use super::model::EntityKind;
 use super::rule_error::RuleError;
@@ -93,6 +94,7 @@ const CJK_MAX_CHARS: usize = 16;
 pub(crate) const MODEL_KEYWORDS: &[&str] = &["模型", "model", "llm", "参数"];
 
 pub struct CandidateRules {
+    /// The Latin token pattern, for the tokens its scan leaves to it.
     latin: Regex,
     cjk: Regex,
     /// The lists [`Self::find`] asks about, for a caller without the
@@ -104,7 +106,7 @@ pub struct CandidateRules {
 impl CandidateRules {
     pub fn new() -> Result<Self, RuleError> {
         Ok(CandidateRules {
-            latin: Regex::new(r"[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*(?: \d+(?:\.\d+)?)?")?,
+            latin: Regex::new(super::latin_tokens::PATTERN)?,
             cjk: Regex::new(&format!(r"[\p{{Han}}A-Za-z0-9·\-]{{1,{CJK_MAX_CHARS}}}?{CJK_SUFFIX}"))?,
             words: WordScan::new(&[
                 ListWords { list: List::ModelKeywords, words: MODEL_KEYWORDS, fold: true },
@@ -167,14 +169,14 @@ impl CandidateRules {
         // have Latin words (AI, API, tokens) and no digit, and those words
         // were each matched, lower-cased and looked up for nothing.
         let latin = sentence.bytes().any(|b| b.is_ascii_alphabetic()) && holds_digit(sentence);
-        for m in latin.then(|| self.latin.find_iter(sentence)).into_iter().flatten() {
+        for m in latin.then(|| latin_tokens(sentence, &self.latin)).into_iter().flatten() {
             // Inside a word, a URL, a path or an address.
-            if super::text::char_before(sentence, m.start())
+            if super::text::char_before(sentence, m.start)
                 .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '@' | '=' | '_' | '-'))
             {
                 continue;
             }
-            let token = m.as_str().trim_end_matches('.');
+            let token = sentence.get(m.clone()).unwrap_or_default().trim_end_matches('.');
             if token.len() > MAX_CANDIDATE_CHARS || !holds_digit(token) {
                 continue;
             }
@@ -182,7 +184,7 @@ impl CandidateRules {
             if token.split('.').skip(1).any(|seg| seg.starts_with(|c: char| c.is_ascii_alphabetic())) {
                 continue;
             }
-            let span = m.start()..m.start() + token.len();
+            let span = m.start..m.start + token.len();
             if matcher.is_known_term(token) || mentions.iter().any(|k| k.start <= span.start && k.end >= span.end) {
                 continue;
             }

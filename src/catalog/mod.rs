@@ -9,6 +9,7 @@ pub mod candidates;
 pub mod companies;
 pub mod eval;
 pub mod export;
+mod latin_tokens;
 pub mod matcher;
 pub mod mention;
 pub mod model;

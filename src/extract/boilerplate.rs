@@ -109,9 +109,30 @@ fn is_furniture_token(token: &str) -> bool {
         let Some(buf) = lower.get_mut(..part.len()) else { return false };
         buf.copy_from_slice(part.as_bytes());
         buf.make_ascii_lowercase();
-        FURNITURE_WORDS.binary_search_by(|w| w.as_bytes().cmp(buf)).is_ok()
+        let words = buf.first().and_then(|b| WORDS_BY_FIRST.get(usize::from(b.wrapping_sub(b'a'))));
+        words
+            .and_then(|&(from, to)| FURNITURE_WORDS.get(from..to))
+            .is_some_and(|w| w.iter().any(|w| w.as_bytes() == buf))
     })
 }
+
+/// Per first letter `a`–`z`, the range of [`FURNITURE_WORDS`] (sorted) that
+/// starts with it. A class part is looked up among those few words, most
+/// of them refused by length alone: a binary search over all of them made
+/// seven byte-string comparisons a part, for every class of every element.
+const WORDS_BY_FIRST: [(usize, usize); 26] = {
+    let mut ranges = [(0, 0); 26];
+    let mut i = 0;
+    while i < FURNITURE_WORDS.len() {
+        let first = (FURNITURE_WORDS[i].as_bytes()[0] - b'a') as usize;
+        if ranges[first].1 == 0 {
+            ranges[first].0 = i;
+        }
+        ranges[first].1 = i + 1;
+        i += 1;
+    }
+    ranges
+};
 
 /// Headings that open a list of links to other pages.
 static LIST_HEADING: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -269,6 +290,7 @@ mod tests {
     fn furniture_words_are_sorted_and_fit_the_lookup_buffer() {
         assert!(FURNITURE_WORDS.windows(2).all(|w| w[0] < w[1]));
         assert!(FURNITURE_WORDS.iter().all(|w| w.len() <= 16 && !w.contains(['-', '_'])));
+        assert!(FURNITURE_WORDS.iter().all(|w| w.starts_with(|c: char| c.is_ascii_lowercase())));
     }
 
     #[test]
