@@ -667,6 +667,107 @@ pub(super) mod tests {
         finish(store, pg).await;
     }
 
+    /// On PostgreSQL the catalog steps of a batch's new snapshots that only
+    /// mention known entities and propose values share their statements:
+    /// six steps cost what two do (they were five round trips each). Each
+    /// step's outcome is what writing them one after the other gives, as
+    /// SQLite still does: a value two steps propose is new for the first
+    /// and corroborated by the second, and a source's first mentions are
+    /// told from its earlier ones.
+    async fn shared_catalog_steps_cost_the_same_for_any_batch(postgres: bool) {
+        use crate::catalog::{Analysis, Attribute, EntityRef, FactValue, MentionCount, ModelKind, ProposedFact};
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, pg)) = open(postgres, dir.path()).await else { return };
+        let mut models = Vec::new();
+        for n in 0..4 {
+            let name = format!("共享模型{n}");
+            let model = crate::store::catalog::NewModel {
+                name: name.clone(),
+                vendor: None,
+                kind: ModelKind::Model,
+                family: None,
+                version: None,
+                aliases: vec![],
+            };
+            store.catalog_add_model(&model, Utc::now()).await.unwrap();
+            models.push(EntityRef::model(name));
+        }
+        let naming = |names: &[EntityRef]| Analysis {
+            mentions: names
+                .iter()
+                .map(|e| MentionCount { entity: e.clone(), count: 1, direct: 1, sentence: "一句".to_owned() })
+                .collect(),
+            proposed_facts: names
+                .iter()
+                .map(|e| ProposedFact {
+                    entity: e.clone(),
+                    attribute: Attribute::Features,
+                    value: FactValue::text("多模态"),
+                    raw: "多模态".to_owned(),
+                    sentence: format!("{}支持多模态", e.name),
+                    extractor: "rule:features".to_owned(),
+                    confidence: 0.8,
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let step = |source: SourceId, from: Option<i64>, names: &[EntityRef], n: usize| {
+            let mut rec = edited(source, from, &format!("第 {n} 篇 {}", names.len()));
+            rec.catalog = Some(crate::store::catalog::CatalogWork {
+                at: Utc::now(),
+                analysis: naming(names),
+                structured: vec![],
+                structured_source: false,
+                promote_after_sources: 2,
+            });
+            rec
+        };
+        let mut sources = Vec::new();
+        for n in 0..8 {
+            sources.push(add_page(&store, &format!("https://www.qbitai.com/2024/07/{n}.html")).await.id);
+        }
+        let saved = |r: &Result<Recorded, StoreError>| r.as_ref().unwrap().catalog.clone().unwrap().unwrap();
+        let (two, two_cost) =
+            batch_of(&store, (0..2).map(|n| step(sources[n], None, &models[..3], n)).collect()).await;
+        let (six, six_cost) =
+            batch_of(&store, (2..8).map(|n| step(sources[n], None, &models[..3], n)).collect()).await;
+        if postgres {
+            assert_eq!(six_cost, two_cost, "six steps cost what two do");
+        } else {
+            assert!(six_cost > two_cost, "SQLite writes each step by itself: {six_cost} > {two_cost}");
+        }
+        assert_eq!((saved(&two[0]).new_facts.len(), saved(&two[0]).corroborations), (3, 0));
+        assert_eq!((saved(&two[1]).new_facts.len(), saved(&two[1]).corroborations), (0, 3), "the first step's values");
+        for r in two.iter().chain(&six) {
+            assert_eq!(saved(r).new_mentions, models[..3], "{r:?}");
+        }
+        assert!(six.iter().all(|r| saved(r).new_facts.is_empty() && saved(r).corroborations == 3), "{six:?}");
+        let evidence = crate::store::entity::catalog_fact_evidence::Entity::find().count(store.db()).await.unwrap();
+        assert_eq!(evidence, 24, "every proposal leaves its sentence");
+
+        // The next snapshots of two of them name one entity more.
+        let next: Vec<CheckRecord> =
+            (0..2).map(|n| step(sources[n], two[n].as_ref().unwrap().snapshot_id, &models[1..], n + 10)).collect();
+        let (next, _) = batch_of(&store, next).await;
+        for r in &next {
+            assert_eq!(saved(r).new_mentions, models[3..], "{r:?}");
+        }
+        assert_eq!((saved(&next[0]).new_facts.len(), saved(&next[0]).corroborations), (1, 2));
+        assert_eq!((saved(&next[1]).new_facts.len(), saved(&next[1]).corroborations), (0, 3));
+        finish(store, pg).await;
+    }
+
+    #[tokio::test]
+    async fn shared_catalog_steps_cost_the_same_for_any_batch_on_sqlite() {
+        shared_catalog_steps_cost_the_same_for_any_batch(false).await;
+    }
+
+    #[tokio::test]
+    async fn shared_catalog_steps_cost_the_same_for_any_batch_on_postgres() {
+        shared_catalog_steps_cost_the_same_for_any_batch(true).await;
+    }
+
     #[tokio::test]
     async fn catalog_steps_cost_the_same_for_any_text_on_sqlite() {
         catalog_steps_cost_the_same_for_any_text(false).await;

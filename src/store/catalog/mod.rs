@@ -9,6 +9,7 @@ mod load;
 mod record;
 mod review;
 pub(crate) mod revision;
+mod shared_steps;
 
 use std::collections::HashMap;
 
@@ -18,6 +19,7 @@ use sha2::{Digest, Sha256};
 pub use digest::CatalogDigestInputs;
 pub use load::SeedReport;
 pub(crate) use record::write_catalog_step;
+pub(crate) use shared_steps::{is_shared, write_shared_steps};
 pub use record::{CatalogRecord, CatalogWork, RecordedAnalysis, StructuredFact};
 pub use review::{CandidateRow, EntityDetail, EvidenceRow, FactRow, MentionRow, ModelRow, NewModel, VendorRow};
 
