@@ -53,11 +53,14 @@ pub(super) async fn catalog_steps(
     txn: &DatabaseTransaction,
     steps: Vec<CatalogStep<'_>>,
     ids: &mut BatchIds,
+    mut revision: Option<i64>,
 ) -> Result<Vec<Result<RecordedAnalysis, CatalogStoreError>>, StoreError> {
     let per_savepoint = steps_per_savepoint(store.is_sqlite(), steps.len());
     let mut outcomes = Vec::with_capacity(steps.len());
     for shared in steps.chunks(per_savepoint) {
-        outcomes.extend(shared_savepoint(store, txn, shared, ids).await?);
+        // The revision read with the batch's rows serves the first
+        // savepoint; a later one reads it again (a step may have bumped it).
+        outcomes.extend(shared_savepoint(store, txn, shared, ids, revision.take()).await?);
     }
     Ok(outcomes)
 }
@@ -76,13 +79,14 @@ async fn shared_savepoint(
     txn: &DatabaseTransaction,
     steps: &[CatalogStep<'_>],
     ids: &mut BatchIds,
+    revision: Option<i64>,
 ) -> Result<Vec<Result<RecordedAnalysis, CatalogStoreError>>, StoreError> {
     if steps.len() > 1 {
         let savepoint = txn.begin().await?;
         let together = async {
             let mut step_ids = match &ids.0 {
                 Some(local) => local.clone(),
-                None => store.catalog_ids.get(&savepoint).await?,
+                None => store.catalog_ids.get_at(&savepoint, revision).await?,
             };
             let outs = write_steps(&savepoint, &mut step_ids, steps, !store.is_sqlite()).await?;
             Ok::<_, CatalogStoreError>((outs, step_ids))

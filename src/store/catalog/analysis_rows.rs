@@ -147,7 +147,10 @@ pub(super) async fn record_proposals(
 /// those facts (12 ms a lookup at 20,000 facts), so there each key is
 /// looked up by a LATERAL subquery that LIMIT keeps from being flattened
 /// into a join.
-pub(super) async fn fact_ids(txn: &DatabaseTransaction, keys: &[FactKey]) -> Result<HashMap<FactKey, i64>, CatalogStoreError> {
+pub(super) async fn fact_ids(
+    txn: &DatabaseTransaction,
+    keys: &[FactKey],
+) -> Result<HashMap<FactKey, i64>, CatalogStoreError> {
     let mut out = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(FACTS_PER_STATEMENT) {
         let stmt = fact_ids_statement(txn.get_database_backend(), chunk);

@@ -185,7 +185,8 @@ async fn proposals(
         inserted.extend(insert_facts(txn, &new_rows).await?);
     }
     // Stored meanwhile by another transaction: its insert here did nothing.
-    let raced: Vec<FactKey> = new_keys.iter().filter(|(_, k)| !inserted.contains_key(k)).map(|(_, k)| k.clone()).collect();
+    let raced: Vec<FactKey> =
+        new_keys.iter().filter(|(_, k)| !inserted.contains_key(k)).map(|(_, k)| k.clone()).collect();
     if !raced.is_empty() {
         inserted.extend(fact_ids(txn, &raced).await?);
     }
