@@ -12,7 +12,10 @@
 
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 
-use super::catalog::{CatalogStoreError, CatalogWork, Ids, RecordedAnalysis, write_catalog_step};
+use super::catalog::{
+    CatalogRecord, CatalogStoreError, CatalogWork, Ids, RecordedAnalysis, is_shared, write_catalog_step,
+    write_shared_steps,
+};
 use super::{Store, StoreError};
 use crate::types::SourceId;
 
@@ -50,11 +53,14 @@ pub(super) async fn catalog_steps(
     txn: &DatabaseTransaction,
     steps: Vec<CatalogStep<'_>>,
     ids: &mut BatchIds,
+    mut revision: Option<i64>,
 ) -> Result<Vec<Result<RecordedAnalysis, CatalogStoreError>>, StoreError> {
     let per_savepoint = steps_per_savepoint(store.is_sqlite(), steps.len());
     let mut outcomes = Vec::with_capacity(steps.len());
     for shared in steps.chunks(per_savepoint) {
-        outcomes.extend(shared_savepoint(store, txn, shared, ids).await?);
+        // The revision read with the batch's rows serves the first
+        // savepoint; a later one reads it again (a step may have bumped it).
+        outcomes.extend(shared_savepoint(store, txn, shared, ids, revision.take()).await?);
     }
     Ok(outcomes)
 }
@@ -73,18 +79,16 @@ async fn shared_savepoint(
     txn: &DatabaseTransaction,
     steps: &[CatalogStep<'_>],
     ids: &mut BatchIds,
+    revision: Option<i64>,
 ) -> Result<Vec<Result<RecordedAnalysis, CatalogStoreError>>, StoreError> {
     if steps.len() > 1 {
         let savepoint = txn.begin().await?;
         let together = async {
             let mut step_ids = match &ids.0 {
                 Some(local) => local.clone(),
-                None => store.catalog_ids.get(&savepoint).await?,
+                None => store.catalog_ids.get_at(&savepoint, revision).await?,
             };
-            let mut outs = Vec::with_capacity(steps.len());
-            for (source, snapshot_id, work) in steps {
-                outs.push(write_catalog_step(&savepoint, &mut step_ids, &work.record(*source, *snapshot_id)).await?);
-            }
+            let outs = write_steps(&savepoint, &mut step_ids, steps, !store.is_sqlite()).await?;
             Ok::<_, CatalogStoreError>((outs, step_ids))
         };
         match together.await {
@@ -106,6 +110,33 @@ async fn shared_savepoint(
         outcomes.push(catalog_step(store, txn, (source, snapshot_id), work, ids).await?);
     }
     Ok(outcomes)
+}
+
+/// Writes `steps` in order on `txn` (a savepoint shared by them). On
+/// PostgreSQL each run of steps that only mention and propose shares its
+/// statements ([`write_shared_steps`]); any other step is written by
+/// itself, where it falls, as are all of them on SQLite.
+async fn write_steps(
+    txn: &DatabaseTransaction,
+    ids: &mut Ids,
+    steps: &[CatalogStep<'_>],
+    share: bool,
+) -> Result<Vec<RecordedAnalysis>, CatalogStoreError> {
+    let records: Vec<CatalogRecord<'_>> =
+        steps.iter().map(|(source, snapshot_id, work)| work.record(*source, *snapshot_id)).collect();
+    let mut outs = Vec::with_capacity(records.len());
+    let mut rest = records.as_slice();
+    while let Some(first) = rest.first() {
+        let run = if share { rest.iter().take_while(|r| is_shared(r)).count() } else { 0 };
+        if run > 0 {
+            outs.extend(write_shared_steps(txn, ids, &rest[..run]).await?);
+            rest = &rest[run..];
+        } else {
+            outs.push(write_catalog_step(txn, ids, first).await?);
+            rest = &rest[1..];
+        }
+    }
+    Ok(outs)
 }
 
 /// The catalog step in a savepoint: its failure rolls back the step alone

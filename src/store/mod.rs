@@ -5,6 +5,7 @@ pub mod admin;
 pub mod archive;
 pub mod batch;
 mod batch_catalog;
+mod batch_rows;
 pub mod catalog;
 pub mod change_seq;
 pub mod changes;

@@ -37,7 +37,7 @@ const MENTIONS_PER_STATEMENT: usize = 200;
 
 /// A fact's identity: (entity kind, entity id, attribute, value key), the
 /// unique value index.
-type FactKey = (String, i64, String, String);
+pub(super) type FactKey = (String, i64, String, String);
 
 /// The columns of a fact's identity, with their PostgreSQL types.
 const KEY_COLUMNS: [(&str, &str); 4] =
@@ -147,7 +147,10 @@ pub(super) async fn record_proposals(
 /// those facts (12 ms a lookup at 20,000 facts), so there each key is
 /// looked up by a LATERAL subquery that LIMIT keeps from being flattened
 /// into a join.
-async fn fact_ids(txn: &DatabaseTransaction, keys: &[FactKey]) -> Result<HashMap<FactKey, i64>, CatalogStoreError> {
+pub(super) async fn fact_ids(
+    txn: &DatabaseTransaction,
+    keys: &[FactKey],
+) -> Result<HashMap<FactKey, i64>, CatalogStoreError> {
     let mut out = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(FACTS_PER_STATEMENT) {
         let stmt = fact_ids_statement(txn.get_database_backend(), chunk);
@@ -207,7 +210,7 @@ const FACT_COLUMNS: [(&str, &str); 12] = [
 
 /// Inserts facts unless held (by another transaction meanwhile); returns
 /// the ids of those inserted, by key.
-async fn insert_facts(
+pub(super) async fn insert_facts(
     txn: &DatabaseTransaction,
     rows: &[catalog_facts::ActiveModel],
 ) -> Result<HashMap<FactKey, i64>, CatalogStoreError> {

@@ -9,6 +9,7 @@ mod load;
 mod record;
 mod review;
 pub(crate) mod revision;
+mod shared_steps;
 
 use std::collections::HashMap;
 
@@ -20,6 +21,7 @@ pub use load::SeedReport;
 pub(crate) use record::write_catalog_step;
 pub use record::{CatalogRecord, CatalogWork, RecordedAnalysis, StructuredFact};
 pub use review::{CandidateRow, EntityDetail, EvidenceRow, FactRow, MentionRow, ModelRow, NewModel, VendorRow};
+pub(crate) use shared_steps::{is_shared, write_shared_steps};
 
 use super::StoreError;
 use super::entity::{catalog_aliases, catalog_models, catalog_vendors};
@@ -127,7 +129,17 @@ pub(crate) struct IdsCache(std::sync::Arc<std::sync::Mutex<Option<(i64, Ids)>>>)
 impl IdsCache {
     /// The ids as of the revision `db` sees now.
     pub(crate) async fn get(&self, db: &impl ConnectionTrait) -> Result<Ids, CatalogStoreError> {
-        let revision = revision::current(db).await?;
+        self.get_at(db, None).await
+    }
+
+    /// [`IdsCache::get`], the revision already read by the caller's
+    /// transaction when `known` (the record writer reads it with a batch's
+    /// rows, saving a round trip).
+    pub(crate) async fn get_at(&self, db: &impl ConnectionTrait, known: Option<i64>) -> Result<Ids, CatalogStoreError> {
+        let revision = match known {
+            Some(revision) => revision,
+            None => revision::current(db).await?,
+        };
         if let Ok(cache) = self.0.lock()
             && let Some((rev, ids)) = cache.as_ref()
             && *rev == revision

@@ -1,0 +1,284 @@
+//! The catalog steps of a batch's new snapshots, written together on
+//! PostgreSQL: a few statements for all of them, not a few per step.
+//!
+//! Most steps of a sweep only mention known entities and propose values
+//! for them (no new version, no candidate name, no structured fact). Alone,
+//! such a step was five round trips, one after the other in the record
+//! writer (its mentions read and upsert, the lookup of the values it
+//! proposes, their insert, their evidence): of the ~1,200 statements of
+//! the 25 batches of an after-edits sweep of 2,000 pages, ~1,000 were
+//! these (statement log, issue 12). Here a run of such steps is one
+//! statement for all their mentions (the read of what each source
+//! mentioned before rides in the upsert's statement: both see the table as
+//! it was before it) and two or three for all their proposals.
+//!
+//! The outcome of each step is what writing the steps one after the other
+//! gives: a value proposed by two steps of the run is a new fact for the
+//! first and a corroboration for the second. The caller writes a run in
+//! the batch's shared savepoint, and if anything fails there every step is
+//! written again alone in a savepoint of its own ([`crate::store::batch`]),
+//! so a failing step still rolls back alone.
+//!
+//! SQLite writes each step by itself: its statements are calls into the
+//! process, not round trips, and its `VALUES` lists would be a new
+//! statement text for every batch's row count.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, Value};
+
+use super::analysis_rows::{FactKey, fact_ids, insert_facts};
+use super::load::fact_row;
+use super::{CatalogRecord, CatalogStoreError, Ids, RecordedAnalysis, stored_key};
+use crate::catalog::{EntityRef, FactStatus};
+use crate::store::source_update::json_recordset;
+
+/// Whether the step only mentions known entities and proposes values:
+/// nothing it writes depends on another step's writes but a proposed
+/// value's row, which [`write_shared_steps`] keeps in order.
+pub(crate) fn is_shared(r: &CatalogRecord<'_>) -> bool {
+    r.analysis.new_versions.is_empty() && r.analysis.candidates.is_empty() && r.structured.is_empty()
+}
+
+/// Writes `steps` (each [`is_shared`], each of another source) on `txn`
+/// (PostgreSQL): what each recorded, in order, as if each had been
+/// written alone one after the other.
+pub(crate) async fn write_shared_steps(
+    txn: &DatabaseTransaction,
+    ids: &Ids,
+    steps: &[CatalogRecord<'_>],
+) -> Result<Vec<RecordedAnalysis>, CatalogStoreError> {
+    debug_assert!(steps.iter().all(is_shared));
+    let mut out = vec![RecordedAnalysis::default(); steps.len()];
+    let first = mentions(txn, ids, steps).await?;
+    for (step, new) in out.iter_mut().zip(first) {
+        step.new_mentions = new;
+    }
+    proposals(txn, ids, steps, &mut out).await?;
+    Ok(out)
+}
+
+/// The columns of a mention row, each step's source, snapshot and time
+/// with it.
+const MENTION_COLUMNS: [(&str, &str); 6] = [
+    ("entity_kind", "text"),
+    ("entity_id", "bigint"),
+    ("last_count", "integer"),
+    ("source_id", "bigint"),
+    ("snapshot_id", "bigint"),
+    ("seen_at", "timestamptz"),
+];
+
+/// Upserts every step's mentions in one statement; returns, per step, the
+/// entities its source mentions for the first time (in the order its
+/// analysis names them), as [`super::analysis_rows::record_mentions`].
+async fn mentions(
+    txn: &DatabaseTransaction,
+    ids: &Ids,
+    steps: &[CatalogRecord<'_>],
+) -> Result<Vec<Vec<EntityRef>>, CatalogStoreError> {
+    let mut per_step: Vec<Vec<(&EntityRef, i64)>> = Vec::with_capacity(steps.len());
+    let mut rows = Vec::new();
+    for r in steps {
+        let mut seen = HashSet::new();
+        let mut named = Vec::new();
+        for m in &r.analysis.mentions {
+            let Some(id) = ids.get(&m.entity) else { continue };
+            if !seen.insert((m.entity.kind, id)) {
+                continue;
+            }
+            named.push((&m.entity, id));
+            rows.push([
+                Value::from(m.entity.kind.as_str()),
+                Value::from(id),
+                Value::from(i32::try_from(m.count).unwrap_or(i32::MAX)),
+                Value::from(r.source.0),
+                Value::from(r.snapshot_id),
+                Value::from(r.at),
+            ]);
+        }
+        per_step.push(named);
+    }
+    if rows.is_empty() {
+        return Ok(per_step.iter().map(|_| Vec::new()).collect());
+    }
+    let mut before: HashSet<(i64, String, i64)> = HashSet::new();
+    for row in txn.query_all_raw(mentions_statement(rows.into_iter())).await? {
+        before.insert((row.try_get("", "source_id")?, row.try_get("", "entity_kind")?, row.try_get("", "entity_id")?));
+    }
+    Ok(steps
+        .iter()
+        .zip(per_step)
+        .map(|(r, named)| {
+            named
+                .into_iter()
+                .filter(|(e, id)| !before.contains(&(r.source.0, e.kind.as_str().to_owned(), *id)))
+                .map(|(e, _)| e.clone())
+                .collect()
+        })
+        .collect())
+}
+
+/// The upsert of mention rows, selecting what the rows' sources mentioned
+/// before it: every part of one statement sees the tables as they were
+/// when it began, so the `SELECT` does not see the upsert's rows. Each
+/// source's earlier mentions are read by the index led by the source
+/// (`OFFSET 0` keeps the planner from turning the lookups into a scan of
+/// every mention).
+fn mentions_statement(rows: impl ExactSizeIterator<Item = [Value; 6]>) -> Statement {
+    let (v, value) = json_recordset("v", 1, &MENTION_COLUMNS, rows);
+    let sql = format!(
+        "WITH {v}, \
+         up AS (INSERT INTO catalog_mentions (entity_kind, entity_id, source_id, first_snapshot_id, \
+         last_snapshot_id, first_seen_at, last_seen_at, snapshot_count, last_count) \
+         SELECT entity_kind, entity_id, source_id, snapshot_id, snapshot_id, seen_at, seen_at, 1, last_count FROM v \
+         ON CONFLICT (entity_kind, entity_id, source_id) DO UPDATE SET \
+         last_snapshot_id = excluded.last_snapshot_id, last_seen_at = excluded.last_seen_at, \
+         last_count = excluded.last_count, snapshot_count = catalog_mentions.snapshot_count + 1) \
+         SELECT s.source_id, m.entity_kind, m.entity_id FROM (SELECT DISTINCT source_id FROM v) s \
+         CROSS JOIN LATERAL (SELECT entity_kind, entity_id FROM catalog_mentions m \
+         WHERE m.source_id = s.source_id OFFSET 0) m"
+    );
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, [value])
+}
+
+/// Stores every step's proposals, as
+/// [`super::analysis_rows::record_proposals`] does one step's: one lookup
+/// of the values held, one insert of the new ones, one insert of all the
+/// evidence. A value new to the catalog is a new fact of the first step
+/// that proposes it; every other proposal of it corroborates.
+async fn proposals(
+    txn: &DatabaseTransaction,
+    ids: &Ids,
+    steps: &[CatalogRecord<'_>],
+    out: &mut [RecordedAnalysis],
+) -> Result<(), CatalogStoreError> {
+    // (step, proposal, entity id, key) of every proposal naming a known entity.
+    let mut proposed = Vec::new();
+    for (n, r) in steps.iter().enumerate() {
+        for f in &r.analysis.proposed_facts {
+            let Some(id) = ids.get(&f.entity) else { continue };
+            let key: FactKey =
+                (f.entity.kind.as_str().to_owned(), id, f.attribute.as_str().to_owned(), stored_key(&f.value));
+            proposed.push((n, f, id, key));
+        }
+    }
+    if proposed.is_empty() {
+        return Ok(());
+    }
+    let mut unique = HashSet::new();
+    let keys: Vec<FactKey> = proposed.iter().map(|p| &p.3).filter(|k| unique.insert(*k)).cloned().collect();
+    let mut held = fact_ids(txn, &keys).await?;
+    let mut new_rows = Vec::new();
+    // The step each new value is first proposed by, by key, in order.
+    let mut new_keys: Vec<(usize, FactKey)> = Vec::new();
+    let mut seen = HashSet::new();
+    for (n, f, id, k) in &proposed {
+        if !held.contains_key(k) && seen.insert(k) {
+            new_keys.push((*n, k.clone()));
+            let at = steps[*n].at;
+            new_rows.push(fact_row(&f.entity, *id, f.attribute, &f.value, &f.raw, None, FactStatus::Proposed, at));
+        }
+    }
+    let mut inserted = HashMap::with_capacity(new_rows.len());
+    if !new_rows.is_empty() {
+        inserted.extend(insert_facts(txn, &new_rows).await?);
+    }
+    // Stored meanwhile by another transaction: its insert here did nothing.
+    let raced: Vec<FactKey> =
+        new_keys.iter().filter(|(_, k)| !inserted.contains_key(k)).map(|(_, k)| k.clone()).collect();
+    if !raced.is_empty() {
+        inserted.extend(fact_ids(txn, &raced).await?);
+    }
+    for (n, k) in &new_keys {
+        if let Some(id) = inserted.get(k) {
+            out[*n].new_facts.push(*id);
+        }
+    }
+    held.extend(inserted);
+    let mut evidence = Vec::with_capacity(proposed.len());
+    let mut per_step = vec![0usize; steps.len()];
+    for (n, f, _, k) in &proposed {
+        let fact_id = *held
+            .get(k)
+            .ok_or_else(|| CatalogStoreError::corrupt(format!("fact {k:?} was stored but cannot be found")))?;
+        let r = &steps[*n];
+        evidence.push([
+            Value::from(fact_id),
+            Value::from(f.sentence.as_str()),
+            Value::from(f.extractor.as_str()),
+            Value::from(f64::from(f.confidence)),
+            Value::from(r.source.0),
+            Value::from(r.snapshot_id),
+            Value::from(r.at),
+        ]);
+        per_step[*n] += 1;
+    }
+    txn.execute_raw(evidence_statement(evidence.into_iter())).await?;
+    for (step, count) in out.iter_mut().zip(per_step) {
+        step.corroborations += u32::try_from(count - step.new_facts.len()).unwrap_or(u32::MAX);
+    }
+    Ok(())
+}
+
+/// The columns of an evidence row, each step's source, snapshot and time
+/// with it.
+const EVIDENCE_COLUMNS: [(&str, &str); 7] = [
+    ("fact_id", "bigint"),
+    ("quote", "text"),
+    ("extractor", "text"),
+    ("confidence", "double precision"),
+    ("source_id", "bigint"),
+    ("snapshot_id", "bigint"),
+    ("observed_at", "timestamptz"),
+];
+
+fn evidence_statement(rows: impl ExactSizeIterator<Item = [Value; 7]>) -> Statement {
+    let (v, value) = json_recordset("v", 1, &EVIDENCE_COLUMNS, rows);
+    let sql = format!(
+        "WITH {v} INSERT INTO catalog_fact_evidence (fact_id, source_id, snapshot_id, quote, extractor, confidence, \
+         observed_at) SELECT fact_id, source_id, snapshot_id, quote, extractor, confidence, observed_at FROM v"
+    );
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, [value])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One statement text for any number of steps and rows.
+    #[test]
+    fn one_text_for_any_run() {
+        let row = |n: i64| {
+            [
+                Value::from("model"),
+                Value::from(n),
+                Value::from(1),
+                Value::from(n),
+                Value::from(n),
+                Value::from(chrono::Utc::now()),
+            ]
+        };
+        let one = mentions_statement(vec![row(1)].into_iter());
+        let three = mentions_statement(vec![row(1), row(2), row(3)].into_iter());
+        assert_eq!(one.sql, three.sql);
+        assert_eq!(three.values.map(|v| v.0.len()), Some(1));
+        assert!(one.sql.contains("OFFSET 0"), "{}", one.sql);
+        let ev = |n: usize| {
+            let rows = (0..n).map(|n| {
+                let n = n as i64;
+                [
+                    Value::from(n),
+                    Value::from("q"),
+                    Value::from("rule"),
+                    Value::from(0.5),
+                    Value::from(n),
+                    Value::from(n),
+                    Value::from(chrono::Utc::now()),
+                ]
+            });
+            evidence_statement(rows.collect::<Vec<_>>().into_iter())
+        };
+        assert_eq!(ev(1).sql, ev(5).sql);
+    }
+}
