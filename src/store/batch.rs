@@ -620,32 +620,33 @@ pub(super) mod tests {
         finish(store, pg).await;
     }
 
-    /// A new page's catalog step sends as many statements whatever its text
-    /// names: its mentions, the facts it proposes and their evidence are a
-    /// statement or two each, not one per entity or figure (issue 12); the
-    /// mentions a source makes for the first time are still told apart.
-    async fn catalog_steps_cost_the_same_for_any_text(postgres: bool) {
-        use crate::catalog::{Analysis, Attribute, EntityRef, FactValue, MentionCount, ModelKind, ProposedFact};
-        let dir = tempfile::tempdir().unwrap();
-        let Some((store, pg)) = open(postgres, dir.path()).await else { return };
-        let mut models = Vec::new();
-        for n in 0..12 {
-            let name = format!("测试模型{n}");
+    /// `count` models named `prefix0`, `prefix1`, … added to the catalog.
+    async fn add_models(store: &Store, prefix: &str, count: usize) -> Vec<crate::catalog::EntityRef> {
+        let mut models = Vec::with_capacity(count);
+        for n in 0..count {
+            let name = format!("{prefix}{n}");
             let model = crate::store::catalog::NewModel {
                 name: name.clone(),
                 vendor: None,
-                kind: ModelKind::Model,
+                kind: crate::catalog::ModelKind::Model,
                 family: None,
                 version: None,
                 aliases: vec![],
             };
             store.catalog_add_model(&model, Utc::now()).await.unwrap();
-            models.push(EntityRef::model(name));
+            models.push(crate::catalog::EntityRef::model(name));
         }
-        let naming = |names: &[EntityRef], figure: &str| Analysis {
+        models
+    }
+
+    /// An analysis naming each of `names` `count` times and proposing
+    /// `figure` as a feature of each.
+    fn naming(names: &[crate::catalog::EntityRef], figure: &str, count: u32) -> crate::catalog::Analysis {
+        use crate::catalog::{Analysis, Attribute, FactValue, MentionCount, ProposedFact};
+        Analysis {
             mentions: names
                 .iter()
-                .map(|e| MentionCount { entity: e.clone(), count: 2, direct: 2, sentence: "一句".to_owned() })
+                .map(|e| MentionCount { entity: e.clone(), count, direct: count, sentence: "一句".to_owned() })
                 .collect(),
             proposed_facts: names
                 .iter()
@@ -660,7 +661,18 @@ pub(super) mod tests {
                 })
                 .collect(),
             ..Default::default()
-        };
+        }
+    }
+
+    /// A new page's catalog step sends as many statements whatever its text
+    /// names: its mentions, the facts it proposes and their evidence are a
+    /// statement or two each, not one per entity or figure (issue 12); the
+    /// mentions a source makes for the first time are still told apart.
+    async fn catalog_steps_cost_the_same_for_any_text(postgres: bool) {
+        use crate::catalog::{Analysis, EntityRef};
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, pg)) = open(postgres, dir.path()).await else { return };
+        let models = add_models(&store, "测试模型", 12).await;
         let mut sources = Vec::new();
         for n in 0..2 {
             sources.push(add_page(&store, &format!("https://www.qbitai.com/2024/03/{n}.html")).await.id);
@@ -676,8 +688,8 @@ pub(super) mod tests {
             });
             rec
         };
-        let (few, one_named) = batch_of(&store, vec![step(sources[0], None, naming(&models[..1], "长文本"))]).await;
-        let (many, twelve_named) = batch_of(&store, vec![step(sources[1], None, naming(&models, "长文本"))]).await;
+        let (few, one_named) = batch_of(&store, vec![step(sources[0], None, naming(&models[..1], "长文本", 2))]).await;
+        let (many, twelve_named) = batch_of(&store, vec![step(sources[1], None, naming(&models, "长文本", 2))]).await;
         assert_eq!(twelve_named, one_named, "twelve entities and figures cost what one does");
         let saved = |r: &[Result<Recorded, StoreError>]| r[0].as_ref().unwrap().catalog.clone().unwrap().unwrap();
         assert_eq!(saved(&few).new_mentions, models[..1]);
@@ -687,7 +699,8 @@ pub(super) mod tests {
         // The next snapshot names six of them again and one more.
         let again: Vec<EntityRef> = models[6..].iter().cloned().chain(models[..1].iter().cloned()).collect();
         let (next, _) =
-            batch_of(&store, vec![step(sources[0], few[0].as_ref().unwrap().snapshot_id, naming(&again, "x"))]).await;
+            batch_of(&store, vec![step(sources[0], few[0].as_ref().unwrap().snapshot_id, naming(&again, "x", 2))])
+                .await;
         assert_eq!(saved(&next).new_mentions, models[6..], "{:?}", saved(&next));
         finish(store, pg).await;
     }
@@ -700,48 +713,16 @@ pub(super) mod tests {
     /// and corroborated by the second, and a source's first mentions are
     /// told from its earlier ones.
     async fn shared_catalog_steps_cost_the_same_for_any_batch(postgres: bool) {
-        use crate::catalog::{Analysis, Attribute, EntityRef, FactValue, MentionCount, ModelKind, ProposedFact};
+        use crate::catalog::EntityRef;
         use sea_orm::{EntityTrait, PaginatorTrait};
         let dir = tempfile::tempdir().unwrap();
         let Some((store, pg)) = open(postgres, dir.path()).await else { return };
-        let mut models = Vec::new();
-        for n in 0..4 {
-            let name = format!("共享模型{n}");
-            let model = crate::store::catalog::NewModel {
-                name: name.clone(),
-                vendor: None,
-                kind: ModelKind::Model,
-                family: None,
-                version: None,
-                aliases: vec![],
-            };
-            store.catalog_add_model(&model, Utc::now()).await.unwrap();
-            models.push(EntityRef::model(name));
-        }
-        let naming = |names: &[EntityRef], figure: &str| Analysis {
-            mentions: names
-                .iter()
-                .map(|e| MentionCount { entity: e.clone(), count: 1, direct: 1, sentence: "一句".to_owned() })
-                .collect(),
-            proposed_facts: names
-                .iter()
-                .map(|e| ProposedFact {
-                    entity: e.clone(),
-                    attribute: Attribute::Features,
-                    value: FactValue::text(figure),
-                    raw: figure.to_owned(),
-                    sentence: format!("{}支持{figure}", e.name),
-                    extractor: "rule:features".to_owned(),
-                    confidence: 0.8,
-                })
-                .collect(),
-            ..Default::default()
-        };
+        let models = add_models(&store, "共享模型", 4).await;
         let step = |source: SourceId, from: Option<i64>, names: &[EntityRef], n: usize| {
             let mut rec = edited(source, from, &format!("第 {n} 篇 {}", names.len()));
             rec.catalog = Some(crate::store::catalog::CatalogWork {
                 at: Utc::now(),
-                analysis: naming(names, if (2..8).contains(&n) { "长上下文" } else { "多模态" }),
+                analysis: naming(names, if (2..8).contains(&n) { "长上下文" } else { "多模态" }, 1),
                 structured: vec![],
                 structured_source: false,
                 promote_after_sources: 2,
