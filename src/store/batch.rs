@@ -447,6 +447,18 @@ pub(super) mod tests {
 
     /// Writes `records` as one batch through `store`; returns the results
     /// and how many statements the batch sent.
+    /// `count` pages under `path`, each with a first snapshot recorded:
+    /// their sources and those snapshots.
+    async fn pages_with_a_snapshot(store: &Store, path: &str, count: usize) -> Vec<(SourceId, Option<i64>)> {
+        let mut bases = Vec::with_capacity(count);
+        for n in 0..count {
+            let source = add_page(store, &format!("https://www.qbitai.com/{path}/{n}.html")).await;
+            let base = store.record_check(edited(source.id, None, &format!("基线 {n}"))).await.unwrap();
+            bases.push((source.id, base.snapshot_id));
+        }
+        bases
+    }
+
     async fn batch_of(store: &Store, records: Vec<CheckRecord>) -> (Vec<Result<Recorded, StoreError>>, usize) {
         batch_counting(store, records, |_| true).await
     }
@@ -550,12 +562,7 @@ pub(super) mod tests {
     async fn edited_pages_share_their_statements(postgres: bool) {
         let dir = tempfile::tempdir().unwrap();
         let Some((store, pg)) = open(postgres, dir.path()).await else { return };
-        let mut bases = Vec::new();
-        for n in 0..9 {
-            let source = add_page(&store, &format!("https://www.qbitai.com/2024/01/{n}.html")).await;
-            let base = store.record_check(edited(source.id, None, &format!("基线 {n}"))).await.unwrap();
-            bases.push((source.id, base.snapshot_id));
-        }
+        let bases = pages_with_a_snapshot(&store, "2024/01", 9).await;
         let edit = |n: usize| edited(bases[n].0, bases[n].1, &format!("第 {n} 篇改过了"));
         let (one, alone) = batch_of(&store, vec![edit(0)]).await;
         let (eight, together) = batch_of(&store, (1..9).map(edit).collect()).await;
@@ -777,12 +784,7 @@ pub(super) mod tests {
         use sea_orm::{EntityTrait, PaginatorTrait};
         let dir = tempfile::tempdir().unwrap();
         let Some((store, pg)) = open(postgres, dir.path()).await else { return };
-        let mut bases = Vec::new();
-        for n in 0..12 {
-            let source = add_page(&store, &format!("https://www.qbitai.com/2024/08/{n}.html")).await;
-            let base = store.record_check(edited(source.id, None, &format!("基线 {n}"))).await.unwrap();
-            bases.push((source.id, base.snapshot_id));
-        }
+        let bases = pages_with_a_snapshot(&store, "2024/08", 12).await;
         // Another check of source 0 was recorded after this batch's started.
         store.record_check(edited(bases[0].0, bases[0].1, "别处改过了")).await.unwrap();
         let counts = || async {
@@ -931,12 +933,7 @@ pub(super) mod tests {
     async fn unchanged_pages_are_one_statement(postgres: bool) {
         let dir = tempfile::tempdir().unwrap();
         let Some((store, pg)) = open(postgres, dir.path()).await else { return };
-        let mut bases = Vec::new();
-        for n in 0..5 {
-            let source = add_page(&store, &format!("https://www.qbitai.com/2024/05/{n}.html")).await;
-            let base = store.record_check(edited(source.id, None, &format!("基线 {n}"))).await.unwrap();
-            bases.push((source.id, base.snapshot_id));
-        }
+        let bases = pages_with_a_snapshot(&store, "2024/05", 5).await;
         // Another check of source 0 (the CLI beside the daemon) recorded an
         // edit after this batch's check of it started from the old snapshot.
         store.record_check(edited(bases[0].0, bases[0].1, "改过了")).await.unwrap();

@@ -214,11 +214,7 @@ pub(crate) async fn write_after<C: ConnectionTrait>(
     let mut rows = Vec::new();
     let mut by_ord = HashMap::new();
     for r in records {
-        let to = match r.pointer {
-            SnapshotPointer::New => snapshot_ids.get(&r.source_id.0).copied(),
-            SnapshotPointer::Existing(id) => Some(id),
-            SnapshotPointer::Keep => None,
-        };
+        let to = r.pointer.target(snapshot_ids.get(&r.source_id.0).copied());
         for c in &r.changes {
             let ord = i64::try_from(rows.len() + 1).unwrap_or(i64::MAX);
             by_ord.insert(ord, r.source_id.0);

@@ -167,11 +167,7 @@ async fn insert_changes<C: ConnectionTrait>(
     let mut by_seq = HashMap::with_capacity(total);
     let mut seq = first;
     for r in records {
-        let to = match r.pointer {
-            SnapshotPointer::New => snapshot_ids.get(&r.source_id.0).copied(),
-            SnapshotPointer::Existing(id) => Some(id),
-            SnapshotPointer::Keep => None,
-        };
+        let to = r.pointer.target(snapshot_ids.get(&r.source_id.0).copied());
         for change in &r.changes {
             rows.push(changes::ActiveModel {
                 source_id: Set(r.source_id.0),

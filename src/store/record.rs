@@ -102,6 +102,16 @@ impl SnapshotPointer {
             SnapshotPointer::Keep | SnapshotPointer::New => None,
         }
     }
+
+    /// The snapshot this record's changes lead to: `new`, the id its own
+    /// snapshot got, or the older one the page returned to (`None`: kept).
+    pub(crate) fn target(&self, new: Option<i64>) -> Option<i64> {
+        match self {
+            SnapshotPointer::New => new,
+            SnapshotPointer::Existing(id) => Some(*id),
+            SnapshotPointer::Keep => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
