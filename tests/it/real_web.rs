@@ -1,0 +1,54 @@
+//! The real web as a demanding user meets it, through the binary: answers
+//! an article's URL gives that are not the article must never become its
+//! content, and text must decode as a reader sees it.
+
+use crate::support::{Backend, Mw, Page, TestServer};
+
+const ARTICLE: &str = r#"<html><head><title>百度发布文心大模型4.5</title></head><body>
+<nav><a href="/">首页</a> <a href="/news/">新闻</a></nav>
+<article><h1>百度发布文心大模型4.5</h1>
+<p>3月16日，百度正式发布文心大模型4.5及文心大模型X1，并宣布文心一言即日起免费开放。</p>
+<p>文心大模型4.5是百度自主研发的新一代原生多模态基础大模型，在多项测试中表现优异。</p>
+<p>目前，文心一言用户数已突破4.3亿，日均调用量达到15亿次。</p>
+<p>百度智能云千帆大模型平台已同步上线两款模型的API服务。</p>
+<p>文心大模型4.5的API价格为GPT-4.5的1%，输入每百万tokens仅需4元。</p>
+</article></body></html>"#;
+
+async fn check(mw: &Mw, id: i64) -> serde_json::Value {
+    let r = mw.run_async(&["check", &id.to_string(), "--format", "json"]).await.ok().json();
+    r[0].clone()
+}
+
+/// The source's current snapshot's text.
+async fn text(mw: &Mw, id: i64) -> String {
+    mw.run_async(&["snapshot", "show", "--source", &id.to_string(), "--text"]).await.ok().stdout
+}
+
+/// `Content-Type: text/html; charset=ISO-8859-1` is a server default (Tomcat,
+/// old Apache configs) that many Chinese sites send in front of UTF-8 or GBK
+/// pages. It decoded without an error, so the article was stored as
+/// mojibake: no catalog mention, and an unreadable excerpt on every edit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_latin1_header_in_front_of_a_chinese_article_decodes_as_chinese() {
+    let Some(mw) = Mw::new(Backend::Sqlite).await else { return };
+    let server = TestServer::start().await;
+    mw.init().await;
+    let latin1 = "text/html; charset=ISO-8859-1";
+    let gbk = |html: &str| encoding_rs::GBK.encode(&html.replace("<head>", "<head><meta charset=\"gbk\">")).0.into_owned();
+    let edited = ARTICLE.replace("4.3亿", "5亿");
+    for (path, before, after) in [
+        ("/utf8.html", ARTICLE.as_bytes().to_vec(), edited.as_bytes().to_vec()),
+        ("/gbk.html", gbk(ARTICLE), gbk(&edited)),
+    ] {
+        server.set(path, Page::bytes(latin1, before));
+        let id = mw.add(&server.url(path), &[]).await;
+        assert_eq!(check(&mw, id).await["outcome"], "baseline");
+        let stored = text(&mw, id).await;
+        assert!(stored.contains("文心一言用户数已突破4.3亿"), "{path}: {stored}");
+        server.set(path, Page::bytes(latin1, after));
+        assert_eq!(check(&mw, id).await["outcome"], "changed");
+        let change = &mw.changes(Some(id)).await[0];
+        let excerpt = change["excerpt"].as_str().unwrap_or_default();
+        assert!(excerpt.contains("文心一言用户数已突破"), "{path}: {excerpt}");
+    }
+}
