@@ -2,6 +2,7 @@
 //! an article's URL gives that are not the article must never become its
 //! content, and text must decode as a reader sees it.
 
+use crate::both_backends;
 use crate::support::{Backend, Mw, Page, TestServer};
 
 const ARTICLE: &str = r#"<html><head><title>百度发布文心大模型4.5</title></head><body>
@@ -23,6 +24,34 @@ async fn check(mw: &Mw, id: i64) -> serde_json::Value {
 async fn text(mw: &Mw, id: i64) -> String {
     mw.run_async(&["snapshot", "show", "--source", &id.to_string(), "--text"]).await.ok().stdout
 }
+
+/// A JSON error, an empty 200 or a JSON "not found" in place of the article
+/// were recorded as content changes ("5 paragraphs removed") and became the
+/// source's text. Each is now a liveness outcome; the article stays current.
+async fn answers_that_are_not_the_article_are_never_content(backend: Backend) {
+    let Some(mw) = Mw::new(backend).await else { return };
+    let server = TestServer::start().await;
+    mw.init().await;
+    let json = |body: &str| Page::bytes("application/json; charset=utf-8", body.as_bytes().to_vec());
+    let cases: Vec<(&str, Page, &str, Option<&str>)> = vec![
+        ("/a/json.html", json(r#"{"code": 500, "msg": "服务器繁忙，请稍后再试"}"#), "redirected", None),
+        ("/a/empty.html", Page::bytes("text/html", Vec::new()), "failed", Some("invalid_content")),
+        ("/a/api404.html", json(r#"{"code": 404, "msg": "文章不存在"}"#), "soft_gone", None),
+    ];
+    for (path, answer, outcome, error_kind) in cases {
+        server.set(path, Page::html(ARTICLE));
+        let id = mw.add(&server.url(path), &[]).await;
+        assert_eq!(check(&mw, id).await["outcome"], "baseline");
+        server.set(path, answer);
+        let got = check(&mw, id).await;
+        assert_eq!(got["outcome"], outcome, "{path}: {got}");
+        assert_eq!(got["error_kind"].as_str(), error_kind, "{path}: {got}");
+        assert!(mw.changes(Some(id)).await.is_empty(), "{path}: no change before confirmation");
+        assert!(text(&mw, id).await.contains("文心一言用户数已突破4.3亿"), "{path}: the article stays current");
+    }
+}
+
+both_backends!(answers_that_are_not_the_article_are_never_content_on, answers_that_are_not_the_article_are_never_content);
 
 /// `Content-Type: text/html; charset=ISO-8859-1` is a server default (Tomcat,
 /// old Apache configs) that many Chinese sites send in front of UTF-8 or GBK
