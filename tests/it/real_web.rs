@@ -51,7 +51,10 @@ async fn answers_that_are_not_the_article_are_never_content(backend: Backend) {
     }
 }
 
-both_backends!(answers_that_are_not_the_article_are_never_content_on, answers_that_are_not_the_article_are_never_content);
+both_backends!(
+    answers_that_are_not_the_article_are_never_content_on,
+    answers_that_are_not_the_article_are_never_content
+);
 
 /// `Content-Type: text/html; charset=ISO-8859-1` is a server default (Tomcat,
 /// old Apache configs) that many Chinese sites send in front of UTF-8 or GBK
@@ -63,7 +66,8 @@ async fn a_latin1_header_in_front_of_a_chinese_article_decodes_as_chinese() {
     let server = TestServer::start().await;
     mw.init().await;
     let latin1 = "text/html; charset=ISO-8859-1";
-    let gbk = |html: &str| encoding_rs::GBK.encode(&html.replace("<head>", "<head><meta charset=\"gbk\">")).0.into_owned();
+    let gbk =
+        |html: &str| encoding_rs::GBK.encode(&html.replace("<head>", "<head><meta charset=\"gbk\">")).0.into_owned();
     let edited = ARTICLE.replace("4.3亿", "5亿");
     for (path, before, after) in [
         ("/utf8.html", ARTICLE.as_bytes().to_vec(), edited.as_bytes().to_vec()),
@@ -80,4 +84,52 @@ async fn a_latin1_header_in_front_of_a_chinese_article_decodes_as_chinese() {
         let excerpt = change["excerpt"].as_str().unwrap_or_default();
         assert!(excerpt.contains("文心一言用户数已突破"), "{path}: {excerpt}");
     }
+}
+
+/// A server that answers every request with `bodies[n]` (the last one
+/// again once they run out), delimited by closing the connection: no
+/// Content-Length, no chunked encoding, as an old server or one that
+/// died mid-answer sends it.
+async fn close_delimited(bodies: Vec<Vec<u8>>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        for n in 0.. {
+            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let mut buf = [0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            let body = &bodies[n.min(bodies.len() - 1)];
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\nconnection: close\r\n\r\n";
+            let _ = sock.write_all(head.as_bytes()).await;
+            let _ = sock.write_all(body).await;
+            let _ = sock.shutdown().await;
+        }
+    });
+    format!("http://{addr}/news/a.html")
+}
+
+/// A body cut off mid-article by a closed connection was recorded as an
+/// edit ("1 paragraph modified, 2 removed") and became the source's text,
+/// and the whole article coming back was a second change. It is a failed
+/// check now (`decode`); the article stays current and nothing changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_cut_off_mid_article_is_never_an_edit() {
+    let Some(mw) = Mw::new(Backend::Sqlite).await else { return };
+    mw.init().await;
+    let whole = ARTICLE.as_bytes().to_vec();
+    let cut = ARTICLE.as_bytes()[..ARTICLE.find("日均调用量").unwrap()].to_vec();
+    // An edit that drops the last paragraph sends a whole document.
+    let shortened = ARTICLE.replace("<p>文心大模型4.5的API价格为GPT-4.5的1%，输入每百万tokens仅需4元。</p>\n", "");
+    let url = close_delimited(vec![whole.clone(), cut, whole, shortened.into_bytes()]).await;
+    let id = mw.add(&url, &[]).await;
+    assert_eq!(check(&mw, id).await["outcome"], "baseline");
+    let got = check(&mw, id).await;
+    assert_eq!((got["outcome"].as_str(), got["error_kind"].as_str()), (Some("failed"), Some("decode")), "{got}");
+    assert!(text(&mw, id).await.contains("输入每百万tokens仅需4元"), "the article stays current");
+    assert_eq!(check(&mw, id).await["outcome"], "unchanged");
+    assert!(mw.changes(Some(id)).await.is_empty());
+    let edit = check(&mw, id).await;
+    assert_eq!(edit["outcome"], "changed", "{edit}");
+    assert_eq!(edit["change"]["removed"], 1, "{edit}");
 }
