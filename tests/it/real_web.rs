@@ -133,3 +133,33 @@ async fn a_body_cut_off_mid_article_is_never_an_edit() {
     assert_eq!(edit["outcome"], "changed", "{edit}");
     assert_eq!(edit["change"]["removed"], 1, "{edit}");
 }
+
+/// A byline inside the article, "更新时间：… HH:MM 阅读量：N": every check
+/// with a new view count was a change ("[-11-]{+12+}:量：[-1,234-]{+2,468+}"),
+/// the noise rules having taken the stamp's minutes for the counter's
+/// number. Only the article's own edit is a change now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_byline_with_a_stamp_and_a_view_counter_is_never_a_change() {
+    let Some(mw) = Mw::new(Backend::Sqlite).await else { return };
+    let server = TestServer::start().await;
+    mw.init().await;
+    let page = |n: u32, article: &str| {
+        let byline = format!("<div class=\"info\">更新时间：2024-05-0{n} 1{n}:3{n}　阅读量：{}</div>", 1234 * n);
+        Page::html(article.replace(
+            "<article><h1>百度发布文心大模型4.5</h1>",
+            &format!("<article><h1>百度发布文心大模型4.5</h1>{byline}"),
+        ))
+    };
+    server.set("/a.html", page(1, ARTICLE));
+    let id = mw.add(&server.url("/a.html"), &[]).await;
+    check(&mw, id).await;
+    for n in 2..=3 {
+        server.set("/a.html", page(n, ARTICLE));
+        let got = check(&mw, id).await;
+        assert_eq!(got["outcome"], "unchanged", "views {n}: {got}");
+    }
+    server.set("/a.html", page(4, &ARTICLE.replace("4.3亿", "5亿")));
+    let got = check(&mw, id).await;
+    assert_eq!(got["outcome"], "changed", "{got}");
+    assert_eq!(got["change"]["modified"], 1, "{got}");
+}
