@@ -163,7 +163,10 @@ impl Runner {
 /// `</html>`, with text that is the start of the article's. An edit that drops the article's end
 /// still sends the whole document, closing tags included.
 fn truncated_reason(old_text: &str, new_text: &str, raw: Option<&[u8]>) -> Option<String> {
-    let (raw, new_text) = (raw?, new_text.trim_end());
+    // A cut inside a multi-byte character decodes to a replacement
+    // character at the very end.
+    let new_text = new_text.trim_end().trim_end_matches(char::REPLACEMENT_CHARACTER);
+    let raw = raw?;
     if new_text.len() >= old_text.len() || !old_text.starts_with(new_text) {
         return None;
     }
@@ -206,6 +209,8 @@ mod tests {
         let why =
             truncated_reason(OLD, "第一段：百度发布文心大模型4.5。\n第二段：用户数", Some(cut.as_bytes())).unwrap();
         assert!(why.contains("ends mid-document"), "{why}");
+        let mid_char = "第一段：百度发布文心大模型4.5。\n第二段：用\u{FFFD}";
+        assert!(truncated_reason(OLD, mid_char, Some(cut.as_bytes())).is_some());
         // The editor dropped the last paragraph: the document is whole.
         let edited = "<html><body><article><p>第一段：百度发布文心大模型4.5。</p><p>第二段：用户数突破4.3亿。</p></article></BODY></HTML>";
         assert_eq!(
