@@ -12,6 +12,7 @@ use super::liveness::{self, LiveState, StatusChange};
 use super::slot::Slot;
 use super::{Runner, jitter};
 use crate::change::ChangeStats;
+use crate::redact::redact_url;
 use crate::schedule::after;
 use crate::source::Source;
 use crate::sources::{self, KindChange, Observation, Observed};
@@ -336,7 +337,7 @@ impl Runner {
                     "from": sc.from,
                     "to": sc.to,
                     "error_kind": live.last_error_kind,
-                    "final_url": obs.final_url.as_ref().map(ToString::to_string),
+                    "final_url": obs.final_url.as_ref().map(|u| redact_url(u.as_str())),
                 }),
                 from_snapshot_id: source.last_snapshot_id,
             });
@@ -421,7 +422,9 @@ impl Runner {
                 // Validators only change with a good full response.
                 etag: fresh.map(|f| f.validators.etag.clone()),
                 last_modified: fresh.map(|f| f.validators.last_modified.clone()),
-                final_url: obs.final_url.as_ref().map(ToString::to_string),
+                // A redirect may name credentials (user:password@, token=):
+                // never stored, so never listed.
+                final_url: obs.final_url.as_ref().map(|u| redact_url(u.as_str())),
                 title: fresh.and_then(|f| f.title.clone()),
                 // A page URL that turned out to serve a feed or a PDF is that
                 // kind from now on (`sources list` shows it, the next check

@@ -193,7 +193,7 @@ async fn new_snapshot(obs: &Observation, hash: String) -> Result<NewSnapshot, Co
         meta: obs.meta.clone(),
         raw: compressed,
         http_status: obs.http_status,
-        final_url: obs.final_url.as_ref().map(ToString::to_string),
+        final_url: obs.final_url.as_ref().map(|u| crate::redact::redact_url(u.as_str())),
     })
 }
 

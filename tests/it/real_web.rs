@@ -163,3 +163,29 @@ async fn a_byline_with_a_stamp_and_a_view_counter_is_never_a_change() {
     assert_eq!(got["outcome"], "changed", "{got}");
     assert_eq!(got["change"]["modified"], 1, "{got}");
 }
+
+/// A redirect to a URL with credentials (`user:password@`, `?token=`): the
+/// source's `final_url` printed them in `sources list` and `sources show`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_a_redirect_target_are_never_listed() {
+    let Some(mw) = Mw::new(Backend::Sqlite).await else { return };
+    let server = TestServer::start().await;
+    mw.init().await;
+    server.set("/a.html", Page::html(ARTICLE));
+    server.set("/2024/a.html?token=s3cr3t-token", Page::html(ARTICLE));
+    let id = mw.add(&server.url("/a.html"), &[]).await;
+    check(&mw, id).await;
+    let target = format!("http://admin:hunter2@{}/2024/a.html?token=s3cr3t-token", server.addr);
+    server.set("/a.html", Page::redirect(301, &target));
+    let got = check(&mw, id).await;
+    assert!(matches!(got["outcome"].as_str(), Some("unchanged" | "not_modified")), "{got}");
+    assert_eq!(got["status"], "ok", "{got}");
+    let shown = mw.source(id).await;
+    assert!(shown["final_url"].as_str().unwrap().contains("/2024/a.html"), "{shown}");
+    for args in
+        [&["sources", "list", "--format", "json"][..], &["sources", "show", &id.to_string()], &["sources", "list"]]
+    {
+        let out = mw.run_async(args).await.ok().stdout;
+        assert!(!out.contains("hunter2") && !out.contains("s3cr3t-token"), "{args:?}: {out}");
+    }
+}
