@@ -250,13 +250,32 @@ pub(crate) fn link_list_reason(el: &ElementRef<'_>, text: usize, linked: usize) 
         return None;
     }
     let re = LIST_HEADING.as_ref()?;
-    let first = first_text(el)?;
-    if !re.is_match(&first) {
+    if let Some(first) = first_text(el).filter(|t| re.is_match(t)) {
+        // The heading itself is not a link; the rest of the block mostly is.
+        let body = text.saturating_sub(first.chars().filter(|c| !c.is_whitespace()).count());
+        return (body > 0 && linked * 2 >= body).then(|| format!("list \"{first}\""));
+    }
+    // A bare list under a heading of its own, as editors write one into the
+    // article ("<p>热门推荐：</p><ul>…"): its rotating links were a change.
+    if !matches!(el.value().name(), "ul" | "ol") {
         return None;
     }
-    // The heading itself is not a link; the rest of the block mostly is.
-    let body = text.saturating_sub(first.chars().filter(|c| !c.is_whitespace()).count());
-    (body > 0 && linked * 2 >= body).then(|| format!("list \"{first}\""))
+    let heading = heading_before(el).filter(|t| re.is_match(t))?;
+    (text > 0 && linked * 2 >= text).then(|| format!("list under \"{heading}\""))
+}
+
+/// The short text of the element just before `el` (blank text between
+/// them skipped), if it is a heading-sized one.
+fn heading_before(el: &ElementRef<'_>) -> Option<String> {
+    let prev = el.prev_siblings().find(|n| !matches!(n.value(), Node::Text(t) if t.trim().is_empty()))?;
+    let mut heading = String::new();
+    for node in prev.descendants().take(FIRST_TEXT_SCAN) {
+        if let Node::Text(t) = node.value() {
+            heading.push_str(t);
+        }
+    }
+    let heading = heading.trim();
+    (!heading.is_empty() && heading.chars().count() <= 24).then(|| heading.to_owned())
 }
 
 /// Nodes looked at for a container's first text: a heading comes early,
@@ -380,6 +399,25 @@ mod tests {
         };
         assert_eq!(reason("#a").as_deref(), Some("list \"猜你喜欢\""));
         assert_eq!(reason("#b"), None);
+    }
+
+    #[test]
+    fn a_bare_list_under_a_recommendation_heading() {
+        let doc = Html::parse_document(
+            r#"<article><p>正文第一段。</p><p><strong>热门推荐：</strong></p>
+               <ul id="a"><li><a href="/1">智谱发布GLM-4.5</a></li><li><a href="/2">月之暗面Kimi K2开源</a></li></ul>
+               <p>要点：</p><ul id="b"><li><a href="/3">GLM-4.5</a></li></ul>
+               <p>相关阅读</p><ul id="c"><li>一段不是链接的要点，写在正文里。</li></ul></article>"#,
+        );
+        let stats = super::super::stats::PageStats::compute(&doc);
+        let reason = |css: &str| {
+            let el = first(&doc, css);
+            let s = stats.get(el.id());
+            link_list_reason(&el, s.text, s.linked)
+        };
+        assert_eq!(reason("#a").as_deref(), Some("list under \"热门推荐：\""));
+        assert_eq!(reason("#b"), None, "not a recommendation heading");
+        assert_eq!(reason("#c"), None, "not links");
     }
 
     #[test]

@@ -65,10 +65,20 @@ const RULES: &[NoiseRuleInfo] = &[
         pattern: r"(?i)\b(?:(?:\d+|an?|one)\s+(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?|years?)\s+ago|just now|(?:yesterday|today)\s+at\s+\d{1,2}:\d{2}(?:\s*[ap]m)?)\b|^\s*(?:yesterday|today)\s*$",
         example: "Posted by Jane Doe 2 hours ago",
     },
+    // Counters: the label-first form ("阅读量：3,702") is its own rule, run
+    // before the number-first one ("3,702 阅读"): in one pattern the
+    // leftmost match won, so in "更新时间：2024-05-03 13:33 阅读量：3,702"
+    // the minutes went with the label ("33 阅读") and the views stayed,
+    // a false change on every check.
     NoiseRuleInfo {
         name: "counter_zh",
-        pattern: r"(?:(?:阅读|阅读量|浏览|浏览量|点击|点赞|赞同|赞|在看|评论|收藏|转发|分享|关注|关注者|被浏览|热度|人气|回答|喜欢)(?:数|量)?\s*[:：]?\s*[(（]?\s*\d[\d,.]*\s*[万千kKwW]?\+?\s*[)）]?(?:\s*次)?|\d[\d,.]*\s*[万千kKwW]?\+?\s*(?:次阅读|人阅读|阅读|次浏览|人浏览|浏览|人看过|次播放|赞|点赞|条评论|评论|人评论|收藏|转发|人关注|个回答|人赞同(?:了该回答)?|在看|喜欢))",
+        pattern: r"(?:阅读|阅读量|浏览|浏览量|点击|点赞|赞同|赞|在看|评论|收藏|转发|分享|关注|关注者|被浏览|热度|人气|回答|喜欢)(?:数|量)?\s*[:：]?\s*[(（]?\s*\d[\d,.]*\s*[万千kKwW]?\+?\s*[)）]?(?:\s*次)?",
         example: "阅读 10万+ 在看 326 评论(45)",
+    },
+    NoiseRuleInfo {
+        name: "counter_zh_after",
+        pattern: r"\d[\d,.]*\s*[万千kKwW]?\+?\s*(?:次阅读|人阅读|阅读|次浏览|人浏览|浏览|人看过|次播放|赞|点赞|条评论|评论|人评论|收藏|转发|人关注|个回答|人赞同(?:了该回答)?|在看|喜欢)",
+        example: "1234 人阅读 · 56 赞",
     },
     NoiseRuleInfo {
         name: "counter_en",
@@ -246,6 +256,18 @@ mod tests {
         assert_eq!(clean("an hour ago").0, None);
         assert_eq!(clean("Yesterday at 9:15 PM").0, None);
         assert_eq!(clean("asked 3 years ago").0.as_deref(), Some("asked"));
+    }
+
+    /// A byline with an update stamp and a view counter: the minutes of the
+    /// stamp are not the counter's number (the views were left behind).
+    #[test]
+    fn a_stamp_then_a_counter_is_all_noise() {
+        for views in ["1,234", "2,468"] {
+            assert_eq!(clean(&format!("更新时间：2024-05-03 13:33 阅读量：{views}")).0, None, "{views}");
+            assert_eq!(clean(&format!("2024-05-03 13:33 阅读 {views}")).0, None, "{views}");
+            let kept = clean(&format!("发布时间：2024-05-01 10:00 阅读：{views}")).0;
+            assert_eq!(kept.as_deref(), Some("发布时间：2024-05-01 10:00"), "{views}");
+        }
     }
 
     #[test]

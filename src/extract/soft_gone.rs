@@ -14,7 +14,7 @@ const MAX_NOTICE_CHARS: usize = 300;
 
 static GONE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(页面不存在|页面已删除|页面找不到|找不到(?:该|此)?页面|(?:该|此)?(?:内容|文章|帖子|问题|回答|视频|页面|新闻)(?:已|已经)?(?:被)?(?:作者|发布者|原作者)?(?:删除|下线|屏蔽|撤回|移除)|(?:该|此)?内容(?:因违规)?无法查看|此内容因违规无法查看|已被发布者删除|文章已被删除|抱歉，?您(?:访问|要找)的页面(?:不存在|已删除|找不到)|(?:该|此)?(?:账号|公众号)已(?:被)?(?:封禁|注销|迁移)|404\s*not\s*found|page\s+not\s+found|this\s+page\s+(?:could\s+not|cannot|can't)\s+be\s+found|page\s+(?:does\s+not|doesn't)\s+exist|(?:this\s+)?(?:post|article|question|content)\s+(?:has\s+been|was)\s+(?:removed|deleted)|no\s+longer\s+available)",
+        r"(?i)(页面不存在|(?:文章|内容|帖子|新闻|资讯|视频|资源)不存在|(?:页面|链接|文章|内容)已(?:经)?失效|页面已删除|页面找不到|找不到(?:该|此)?页面|(?:该|此)?(?:内容|文章|帖子|问题|回答|视频|页面|新闻)(?:已|已经)?(?:被)?(?:作者|发布者|原作者)?(?:删除|下线|屏蔽|撤回|移除)|(?:该|此)?内容(?:因违规)?无法查看|此内容因违规无法查看|已被发布者删除|文章已被删除|抱歉，?您(?:访问|要找)的页面(?:不存在|已删除|找不到)|(?:该|此)?(?:账号|公众号)已(?:被)?(?:封禁|注销|迁移)|404\s*not\s*found|page\s+not\s+found|this\s+page\s+(?:could\s+not|cannot|can't)\s+be\s+found|page\s+(?:does\s+not|doesn't)\s+exist|(?:this\s+)?(?:post|article|question|content)\s+(?:has\s+been|was)\s+(?:removed|deleted)|no\s+longer\s+available)",
     )
     .ok()
 });
@@ -56,6 +56,10 @@ mod tests {
         assert!(soft_gone_reason(&violation).is_some());
         let zhihu = page(Some("知乎"), "问题已被删除\n该问题已被删除，无法查看");
         assert!(soft_gone_reason(&zhihu).is_some());
+        // A CMS's API answering the article's URL, and an expired share link.
+        let api = page(None, r#"{"code": 404, "msg": "文章不存在"}"#);
+        assert_eq!(soft_gone_reason(&api).as_deref(), Some("文章不存在"));
+        assert!(soft_gone_reason(&page(Some("提示"), "该链接已失效")).is_some());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! (detection on such a page guessed windows-1252 and turned a Chinese
 //! article into mojibake).
 
-use encoding_rs::{Encoding, UTF_8};
+use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 
 /// Decoded text and how the encoding was chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +48,16 @@ pub fn decode(body: &[u8], content_type: Option<&str>, override_label: Option<&s
         // UTF-16 declared in a meta tag of an ASCII-compatible document is a
         // lie by construction (HTML spec): treat it as UTF-8.
         let enc = if source == CharsetSource::Meta && (enc.name().starts_with("UTF-16")) { UTF_8 } else { enc };
+        // Latin-1 is many servers' default header, not the page's charset,
+        // and it decodes any bytes without an error: the bytes could never
+        // overrule it. Bytes that detection reads as UTF-8 or a CJK
+        // encoding do; a Latin page keeps it.
+        if enc == WINDOWS_1252 && !body.is_ascii() {
+            let guess = detect(body, host);
+            if !guess.is_single_byte() {
+                return finish(guess, body, CharsetSource::Detected);
+            }
+        }
         let decoded = finish(enc, body, source);
         if !decoded.had_errors || mostly_valid(&decoded.text) {
             return decoded;
@@ -304,6 +314,24 @@ mod tests {
         assert!(d.had_errors);
         assert_eq!(d.text.matches(ZH).count(), 3, "{}", d.text);
         assert_eq!(d.text.matches(char::REPLACEMENT_CHARACTER).count(), 1);
+    }
+
+    /// A Latin-1 declaration (Tomcat's and many old servers' default header)
+    /// decodes any bytes without an error, so the bytes could never overrule
+    /// it: a UTF-8 or GBK article behind it was stored as mojibake.
+    #[test]
+    fn a_latin1_declaration_yields_to_cjk_bytes() {
+        let html = page("<meta charset=\"utf-8\">", ZH);
+        let d = decode(html.as_bytes(), Some("text/html; charset=ISO-8859-1"), None, Some("example.cn"));
+        assert_eq!((d.encoding, d.text.as_str()), ("UTF-8", html.as_str()));
+        let html = page("", &ZH.repeat(3));
+        let d = decode(&gbk(&html), Some("text/html; charset=iso-8859-1"), None, Some("example.cn"));
+        assert_eq!((d.encoding, d.text.as_str()), ("GBK", html.as_str()));
+        // A real Latin-1 page keeps its declaration.
+        let fr =
+            page("<meta charset=\"iso-8859-1\">", "L'IA générative a été présentée à la conférence : « déjà là ».");
+        let d = decode(&encoding_rs::WINDOWS_1252.encode(&fr).0, Some("text/html; charset=ISO-8859-1"), None, None);
+        assert_eq!((d.encoding, d.source, d.text.as_str()), ("windows-1252", CharsetSource::Header, fr.as_str()));
     }
 
     /// A page as a CMS writes it: a long head of ASCII script and CSS,

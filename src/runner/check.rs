@@ -12,6 +12,7 @@ use super::liveness::{self, LiveState, StatusChange};
 use super::slot::Slot;
 use super::{Runner, jitter};
 use crate::change::ChangeStats;
+use crate::redact::redact_url;
 use crate::schedule::after;
 use crate::source::Source;
 use crate::sources::{self, KindChange, Observation, Observed};
@@ -157,6 +158,7 @@ impl Runner {
         if matches!(obs.observed, Observed::Fresh(_)) {
             match self.compare(&source, &obs, mode.accept_rewrite).await {
                 Ok(Content::Replaced { reason }) => obs.observed = Observed::Redirected { reason },
+                Ok(Content::Truncated { reason }) => obs = obs.into_failure(ErrorKind::Decode, reason),
                 Ok(Content::Changed { snapshot, changes, from, .. }) if !mode.dry_run => {
                     let catalog_hits = self.catalog_hits(&changes).await;
                     content = Content::Changed { snapshot, changes, from, catalog_hits };
@@ -335,13 +337,15 @@ impl Runner {
                     "from": sc.from,
                     "to": sc.to,
                     "error_kind": live.last_error_kind,
-                    "final_url": obs.final_url.as_ref().map(ToString::to_string),
+                    "final_url": obs.final_url.as_ref().map(|u| redact_url(u.as_str())),
                 }),
                 from_snapshot_id: source.last_snapshot_id,
             });
         }
         let (snapshot, pointer) = match content {
-            Content::None | Content::Unchanged | Content::Replaced { .. } => (None, SnapshotPointer::Keep),
+            Content::None | Content::Unchanged | Content::Replaced { .. } | Content::Truncated { .. } => {
+                (None, SnapshotPointer::Keep)
+            }
             Content::Baseline { snapshot } => (Some(snapshot), SnapshotPointer::New),
             Content::Reverted { to } => (None, SnapshotPointer::Existing(to)),
             Content::Changed { snapshot, changes: found, from, catalog_hits } => {
@@ -418,7 +422,9 @@ impl Runner {
                 // Validators only change with a good full response.
                 etag: fresh.map(|f| f.validators.etag.clone()),
                 last_modified: fresh.map(|f| f.validators.last_modified.clone()),
-                final_url: obs.final_url.as_ref().map(ToString::to_string),
+                // A redirect may name credentials (user:password@, token=):
+                // never stored, so never listed.
+                final_url: obs.final_url.as_ref().map(|u| redact_url(u.as_str())),
                 title: fresh.and_then(|f| f.title.clone()),
                 // A page URL that turned out to serve a feed or a PDF is that
                 // kind from now on (`sources list` shows it, the next check

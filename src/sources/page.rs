@@ -73,6 +73,19 @@ impl PageSpec {
 pub fn read(spec: &PageSpec, f: &Fetched) -> Observation {
     let bytes = f.body.len() as u64;
     let host = f.final_url.host_str();
+    // A 200 with nothing in it is a broken answer, not an article whose
+    // every paragraph was deleted.
+    if f.body.iter().all(u8::is_ascii_whitespace) {
+        return Observation {
+            bytes,
+            ..Observation::failed(
+                ErrorKind::InvalidContent,
+                format!("HTTP {} with an empty body", f.status),
+                Some(f.status),
+                Some(f.final_url.clone()),
+            )
+        };
+    }
     if let Some(reason) = charset::binary_reason(&f.body) {
         return Observation {
             bytes,
@@ -195,6 +208,13 @@ mod tests {
         let obs = read(&spec("https://example.com/a/2.html"), &fetched("https://example.com/a/2.html", html));
         assert!(matches!(obs.observed, Observed::SoftGone { .. }), "{:?}", obs.observed);
         assert_eq!(obs.observed.status(), crate::types::SourceStatus::SoftGone);
+    }
+
+    #[test]
+    fn an_empty_body_is_invalid_content_not_an_empty_article() {
+        let obs = read(&spec("https://example.com/a/1.html"), &fetched("https://example.com/a/1.html", " \r\n"));
+        assert_eq!(obs.observed.error_kind(), Some(ErrorKind::InvalidContent));
+        assert_eq!(obs.observed.message(), Some("HTTP 200 with an empty body"));
     }
 
     #[test]

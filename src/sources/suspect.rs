@@ -58,7 +58,9 @@ fn title_key(t: &str) -> String {
 
 /// Why a good response is a different page than the article it replaced:
 /// it keeps fewer than [`REPLACED_MAX_SHARED`] of the article's paragraphs
-/// *and* carries a different title. Without both titles there is no second
+/// *and* carries a different title, or none where the article had one (a
+/// JSON error, a bare error page: no article loses its title, og:title
+/// and h1 at once). Without the article's title there is no second
 /// witness, and the response is content.
 pub fn replaced_reason(
     old_text: &str,
@@ -66,9 +68,9 @@ pub fn replaced_reason(
     old_title: Option<&str>,
     new_title: Option<&str>,
 ) -> Option<String> {
-    let (old_title, new_title) = (old_title?, new_title?);
-    let (a, b) = (title_key(old_title), title_key(new_title));
-    if a.is_empty() || b.is_empty() || a == b || a.contains(&b) || b.contains(&a) {
+    let a = title_key(old_title?);
+    let b = new_title.map(title_key).unwrap_or_default();
+    if a.is_empty() || a == b || (!b.is_empty() && (a.contains(&b) || b.contains(&a))) {
         return None;
     }
     let old: Vec<&str> = old_text.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -80,9 +82,9 @@ pub fn replaced_reason(
     // Display only: counts of lines fit an f64 exactly.
     #[allow(clippy::cast_precision_loss)]
     let share = kept as f64 / old.len() as f64;
-    (share < REPLACED_MAX_SHARED).then(|| {
-        format!("the address now shows another page: \"{new_title}\" ({kept} of {} paragraphs kept)", old.len())
-    })
+    let shows = new_title.map_or_else(|| "a page without a title".to_owned(), |t| format!("\"{t}\""));
+    (share < REPLACED_MAX_SHARED)
+        .then(|| format!("the address now shows another page: {shows} ({kept} of {} paragraphs kept)", old.len()))
 }
 
 #[cfg(test)]
@@ -149,5 +151,15 @@ mod tests {
         );
         // No title to compare: content.
         assert_eq!(replaced_reason(ARTICLE, "x", None, Some("y")), None);
+        assert_eq!(replaced_reason(ARTICLE, "x", None, None), None);
+    }
+
+    #[test]
+    fn an_untitled_answer_in_place_of_a_titled_article_is_suspect() {
+        let json = r#"{"code": 500, "msg": "服务器繁忙，请稍后再试"}"#;
+        let why = replaced_reason(ARTICLE, json, Some("百度发布文心大模型4.5"), None).unwrap();
+        assert_eq!(why, "the address now shows another page: a page without a title (0 of 5 paragraphs kept)");
+        // The article itself, its title lost in an edit: still content.
+        assert_eq!(replaced_reason(ARTICLE, ARTICLE, Some("百度发布文心大模型4.5"), None), None);
     }
 }

@@ -19,6 +19,7 @@ mod opening;
 mod ops;
 mod parsers;
 mod pipeline;
+mod real_web;
 mod references;
 mod round_trips;
 mod schema;

@@ -1,0 +1,191 @@
+//! The real web as a demanding user meets it, through the binary: answers
+//! an article's URL gives that are not the article must never become its
+//! content, and text must decode as a reader sees it.
+
+use crate::both_backends;
+use crate::support::{Backend, Mw, Page, TestServer};
+
+const ARTICLE: &str = r#"<html><head><title>百度发布文心大模型4.5</title></head><body>
+<nav><a href="/">首页</a> <a href="/news/">新闻</a></nav>
+<article><h1>百度发布文心大模型4.5</h1>
+<p>3月16日，百度正式发布文心大模型4.5及文心大模型X1，并宣布文心一言即日起免费开放。</p>
+<p>文心大模型4.5是百度自主研发的新一代原生多模态基础大模型，在多项测试中表现优异。</p>
+<p>目前，文心一言用户数已突破4.3亿，日均调用量达到15亿次。</p>
+<p>百度智能云千帆大模型平台已同步上线两款模型的API服务。</p>
+<p>文心大模型4.5的API价格为GPT-4.5的1%，输入每百万tokens仅需4元。</p>
+</article></body></html>"#;
+
+async fn check(mw: &Mw, id: i64) -> serde_json::Value {
+    let r = mw.run_async(&["check", &id.to_string(), "--format", "json"]).await.ok().json();
+    r[0].clone()
+}
+
+/// The source's current snapshot's text.
+async fn text(mw: &Mw, id: i64) -> String {
+    mw.run_async(&["snapshot", "show", "--source", &id.to_string(), "--text"]).await.ok().stdout
+}
+
+/// A JSON error, an empty 200 or a JSON "not found" in place of the article
+/// were recorded as content changes ("5 paragraphs removed") and became the
+/// source's text. Each is now a liveness outcome; the article stays current.
+async fn answers_that_are_not_the_article_are_never_content(backend: Backend) {
+    let Some(mw) = Mw::new(backend).await else { return };
+    let server = TestServer::start().await;
+    mw.init().await;
+    let json = |body: &str| Page::bytes("application/json; charset=utf-8", body.as_bytes().to_vec());
+    let cases: Vec<(&str, Page, &str, Option<&str>)> = vec![
+        ("/a/json.html", json(r#"{"code": 500, "msg": "服务器繁忙，请稍后再试"}"#), "redirected", None),
+        ("/a/empty.html", Page::bytes("text/html", Vec::new()), "failed", Some("invalid_content")),
+        ("/a/api404.html", json(r#"{"code": 404, "msg": "文章不存在"}"#), "soft_gone", None),
+    ];
+    for (path, answer, outcome, error_kind) in cases {
+        server.set(path, Page::html(ARTICLE));
+        let id = mw.add(&server.url(path), &[]).await;
+        assert_eq!(check(&mw, id).await["outcome"], "baseline");
+        server.set(path, answer);
+        let got = check(&mw, id).await;
+        assert_eq!(got["outcome"], outcome, "{path}: {got}");
+        assert_eq!(got["error_kind"].as_str(), error_kind, "{path}: {got}");
+        assert!(mw.changes(Some(id)).await.is_empty(), "{path}: no change before confirmation");
+        assert!(text(&mw, id).await.contains("文心一言用户数已突破4.3亿"), "{path}: the article stays current");
+    }
+}
+
+both_backends!(
+    answers_that_are_not_the_article_are_never_content_on,
+    answers_that_are_not_the_article_are_never_content
+);
+
+/// `Content-Type: text/html; charset=ISO-8859-1` is a server default (Tomcat,
+/// old Apache configs) that many Chinese sites send in front of UTF-8 or GBK
+/// pages. It decoded without an error, so the article was stored as
+/// mojibake: no catalog mention, and an unreadable excerpt on every edit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_latin1_header_in_front_of_a_chinese_article_decodes_as_chinese() {
+    let Some(mw) = Mw::new(Backend::Sqlite).await else { return };
+    let server = TestServer::start().await;
+    mw.init().await;
+    let latin1 = "text/html; charset=ISO-8859-1";
+    let gbk =
+        |html: &str| encoding_rs::GBK.encode(&html.replace("<head>", "<head><meta charset=\"gbk\">")).0.into_owned();
+    let edited = ARTICLE.replace("4.3亿", "5亿");
+    for (path, before, after) in [
+        ("/utf8.html", ARTICLE.as_bytes().to_vec(), edited.as_bytes().to_vec()),
+        ("/gbk.html", gbk(ARTICLE), gbk(&edited)),
+    ] {
+        server.set(path, Page::bytes(latin1, before));
+        let id = mw.add(&server.url(path), &[]).await;
+        assert_eq!(check(&mw, id).await["outcome"], "baseline");
+        let stored = text(&mw, id).await;
+        assert!(stored.contains("文心一言用户数已突破4.3亿"), "{path}: {stored}");
+        server.set(path, Page::bytes(latin1, after));
+        assert_eq!(check(&mw, id).await["outcome"], "changed");
+        let change = &mw.changes(Some(id)).await[0];
+        let excerpt = change["excerpt"].as_str().unwrap_or_default();
+        assert!(excerpt.contains("文心一言用户数已突破"), "{path}: {excerpt}");
+    }
+}
+
+/// A server that answers every request with `bodies[n]` (the last one
+/// again once they run out), delimited by closing the connection: no
+/// Content-Length, no chunked encoding, as an old server or one that
+/// died mid-answer sends it.
+async fn close_delimited(bodies: Vec<Vec<u8>>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        for n in 0.. {
+            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let mut buf = [0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            let body = &bodies[n.min(bodies.len() - 1)];
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\nconnection: close\r\n\r\n";
+            let _ = sock.write_all(head.as_bytes()).await;
+            let _ = sock.write_all(body).await;
+            let _ = sock.shutdown().await;
+        }
+    });
+    format!("http://{addr}/news/a.html")
+}
+
+/// A body cut off mid-article by a closed connection was recorded as an
+/// edit ("1 paragraph modified, 2 removed") and became the source's text,
+/// and the whole article coming back was a second change. It is a failed
+/// check now (`decode`); the article stays current and nothing changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_cut_off_mid_article_is_never_an_edit() {
+    let Some(mw) = Mw::new(Backend::Sqlite).await else { return };
+    mw.init().await;
+    let whole = ARTICLE.as_bytes().to_vec();
+    let cut = ARTICLE.as_bytes()[..ARTICLE.find("日均调用量").unwrap()].to_vec();
+    // An edit that drops the last paragraph sends a whole document.
+    let shortened = ARTICLE.replace("<p>文心大模型4.5的API价格为GPT-4.5的1%，输入每百万tokens仅需4元。</p>\n", "");
+    let url = close_delimited(vec![whole.clone(), cut, whole, shortened.into_bytes()]).await;
+    let id = mw.add(&url, &[]).await;
+    assert_eq!(check(&mw, id).await["outcome"], "baseline");
+    let got = check(&mw, id).await;
+    assert_eq!((got["outcome"].as_str(), got["error_kind"].as_str()), (Some("failed"), Some("decode")), "{got}");
+    assert!(text(&mw, id).await.contains("输入每百万tokens仅需4元"), "the article stays current");
+    assert_eq!(check(&mw, id).await["outcome"], "unchanged");
+    assert!(mw.changes(Some(id)).await.is_empty());
+    let edit = check(&mw, id).await;
+    assert_eq!(edit["outcome"], "changed", "{edit}");
+    assert_eq!(edit["change"]["removed"], 1, "{edit}");
+}
+
+/// A byline inside the article, "更新时间：… HH:MM 阅读量：N": every check
+/// with a new view count was a change ("[-11-]{+12+}:量：[-1,234-]{+2,468+}"),
+/// the noise rules having taken the stamp's minutes for the counter's
+/// number. Only the article's own edit is a change now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_byline_with_a_stamp_and_a_view_counter_is_never_a_change() {
+    let Some(mw) = Mw::new(Backend::Sqlite).await else { return };
+    let server = TestServer::start().await;
+    mw.init().await;
+    let page = |n: u32, article: &str| {
+        let byline = format!("<div class=\"info\">更新时间：2024-05-0{n} 1{n}:3{n}　阅读量：{}</div>", 1234 * n);
+        Page::html(article.replace(
+            "<article><h1>百度发布文心大模型4.5</h1>",
+            &format!("<article><h1>百度发布文心大模型4.5</h1>{byline}"),
+        ))
+    };
+    server.set("/a.html", page(1, ARTICLE));
+    let id = mw.add(&server.url("/a.html"), &[]).await;
+    check(&mw, id).await;
+    for n in 2..=3 {
+        server.set("/a.html", page(n, ARTICLE));
+        let got = check(&mw, id).await;
+        assert_eq!(got["outcome"], "unchanged", "views {n}: {got}");
+    }
+    server.set("/a.html", page(4, &ARTICLE.replace("4.3亿", "5亿")));
+    let got = check(&mw, id).await;
+    assert_eq!(got["outcome"], "changed", "{got}");
+    assert_eq!(got["change"]["modified"], 1, "{got}");
+}
+
+/// A redirect to a URL with credentials (`user:password@`, `?token=`): the
+/// source's `final_url` printed them in `sources list` and `sources show`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_a_redirect_target_are_never_listed() {
+    let Some(mw) = Mw::new(Backend::Sqlite).await else { return };
+    let server = TestServer::start().await;
+    mw.init().await;
+    server.set("/a.html", Page::html(ARTICLE));
+    server.set("/2024/a.html?token=s3cr3t-token", Page::html(ARTICLE));
+    let id = mw.add(&server.url("/a.html"), &[]).await;
+    check(&mw, id).await;
+    let target = format!("http://admin:hunter2@{}/2024/a.html?token=s3cr3t-token", server.addr);
+    server.set("/a.html", Page::redirect(301, &target));
+    let got = check(&mw, id).await;
+    assert!(matches!(got["outcome"].as_str(), Some("unchanged" | "not_modified")), "{got}");
+    assert_eq!(got["status"], "ok", "{got}");
+    let shown = mw.source(id).await;
+    assert!(shown["final_url"].as_str().unwrap().contains("/2024/a.html"), "{shown}");
+    for args in
+        [&["sources", "list", "--format", "json"][..], &["sources", "show", &id.to_string()], &["sources", "list"]]
+    {
+        let out = mw.run_async(args).await.ok().stdout;
+        assert!(!out.contains("hunter2") && !out.contains("s3cr3t-token"), "{args:?}: {out}");
+    }
+}
