@@ -149,9 +149,23 @@ fn statement(backend: DbBackend, records: &[NewSourceState<'_>]) -> Statement {
 /// `v`. On PostgreSQL each row written also turns `synchronous_commit` off
 /// for its transaction ([`super::SYNC_COMMIT_OFF`]): a record's transaction
 /// begins with this statement, so the setting costs no round trip of its own.
+///
+/// On PostgreSQL the rows of `sources` to write are also named by an
+/// `id = ANY(ARRAY(…))` of `v`'s ids, which the planner reads by the
+/// primary key whatever its estimates. It takes `jsonb_to_recordset` for
+/// 100 rows, and against 100 lookups by id a hash join over a scan of the
+/// whole table looked cheaper while the table was small (up to ~10,000
+/// sources): every batch of a sweep of 2,000 sources read all 2,000 rows
+/// (auto_explain, unchanged daemon sweep: 1.2 of a statement's 2.1 ms).
 pub(crate) fn update_from_v(backend: DbBackend) -> String {
-    let sync_off = if backend == DbBackend::Postgres { format!(", {}", super::SYNC_COMMIT_OFF) } else { String::new() };
-    format!("UPDATE sources SET {SET} FROM v WHERE sources.id = v.source_id AND {CURRENT} RETURNING id{sync_off}")
+    let (by_id, sync_off) = if backend == DbBackend::Postgres {
+        (" AND sources.id = ANY(ARRAY(SELECT source_id FROM v))", format!(", {}", super::SYNC_COMMIT_OFF))
+    } else {
+        ("", String::new())
+    };
+    format!(
+        "UPDATE sources SET {SET} FROM v WHERE sources.id = v.source_id{by_id} AND {CURRENT} RETURNING id{sync_off}"
+    )
 }
 
 /// `WITH v (name, …) AS (…)` over `rows` (each in the order of `columns`),

@@ -112,4 +112,65 @@ mod tests {
             "{sql}"
         );
     }
+
+    /// The sources written are read by their primary key, not by a scan of
+    /// the whole table: the planner takes `jsonb_to_recordset` for 100 rows,
+    /// and with a table of a few hundred sources a hash join over all of
+    /// them looked cheaper than 100 lookups (issue 12). PostgreSQL only
+    /// (`MODELWATCH_TEST_POSTGRES_URL`).
+    #[tokio::test]
+    async fn sources_are_read_by_id_not_scanned_on_postgres() {
+        use chrono::Utc;
+
+        use crate::source::{NewSource, SourceOptions, normalize_url};
+        use crate::store::batch::tests::{edited, finish, open};
+        use crate::types::SourceKind;
+
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, pg)) = open(true, dir.path()).await else { return };
+        let news: Vec<NewSource> = (0..300)
+            .map(|n| NewSource {
+                url: normalize_url(&format!("https://www.qbitai.com/2024/06/{n}.html")).unwrap(),
+                kind: SourceKind::Page,
+                title: None,
+                tags: vec![],
+                schedule: None,
+                options: SourceOptions::default(),
+            })
+            .collect();
+        let sources: Vec<_> =
+            store.add_sources(&news, Utc::now()).await.unwrap().into_iter().map(|s| s.unwrap().id).collect();
+        store.db().execute_unprepared("ANALYZE sources").await.unwrap();
+        let records: Vec<CheckRecord> = sources[..32]
+            .iter()
+            .map(|id| {
+                let mut rec = edited(*id, None, "");
+                rec.snapshot = None;
+                rec.pointer = SnapshotPointer::Keep;
+                rec.http_status = Some(304);
+                assert!(rec.is_state_only());
+                rec
+            })
+            .collect();
+        let stmt = statement(&records.iter().collect::<Vec<_>>());
+        let explain = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("EXPLAIN {}", stmt.sql),
+            stmt.values.map(|v| v.0).unwrap_or_default(),
+        );
+        let plan: Vec<String> = store
+            .db()
+            .query_all_raw(explain)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0).unwrap())
+            .collect();
+        let plan = plan.join("\n");
+        assert!(!plan.contains("Seq Scan on sources"), "{plan}");
+        assert!(plan.contains("sources_pkey"), "{plan}");
+        // And the statement writes them.
+        assert_eq!(write_state_only(store.db(), &records.iter().collect::<Vec<_>>()).await.unwrap().len(), 32);
+        finish(store, pg).await;
+    }
 }
