@@ -151,12 +151,13 @@ fn statement(backend: DbBackend, records: &[NewSourceState<'_>]) -> Statement {
 /// begins with this statement, so the setting costs no round trip of its own.
 ///
 /// On PostgreSQL the rows of `sources` to write are also named by an
-/// `id = ANY(ARRAY(…))` of `v`'s ids, which the planner reads by the
-/// primary key whatever its estimates. It takes `jsonb_to_recordset` for
-/// 100 rows, and against 100 lookups by id a hash join over a scan of the
-/// whole table looked cheaper while the table was small (up to ~10,000
-/// sources): every batch of a sweep of 2,000 sources read all 2,000 rows
-/// (auto_explain, unchanged daemon sweep: 1.2 of a statement's 2.1 ms).
+/// `id = ANY(ARRAY(…))` of `v`'s ids, which the planner takes for a few
+/// rows and reads by the primary key (but for a table of a few pages).
+/// It takes `jsonb_to_recordset` for 100 rows, and against 100 lookups by
+/// id a hash join over a scan of the whole table looked cheaper up to
+/// some 10,000 sources: every batch of a sweep of 2,000 read all 2,000
+/// rows (auto_explain, unchanged daemon sweep: 1.2 of a statement's
+/// 2.1 ms).
 pub(crate) fn update_from_v(backend: DbBackend) -> String {
     let (by_id, sync_off) = if backend == DbBackend::Postgres {
         (" AND sources.id = ANY(ARRAY(SELECT source_id FROM v))", format!(", {}", super::SYNC_COMMIT_OFF))

@@ -115,33 +115,42 @@ mod tests {
 
     /// The sources written are read by their primary key, not by a scan of
     /// the whole table: the planner takes `jsonb_to_recordset` for 100 rows,
-    /// and with a table of a few hundred sources a hash join over all of
-    /// them looked cheaper than 100 lookups (issue 12). PostgreSQL only
+    /// and with a table of 2,000 sources a hash join over all of them
+    /// looked cheaper than 100 lookups (issue 12). PostgreSQL only
     /// (`MODELWATCH_TEST_POSTGRES_URL`).
     #[tokio::test]
     async fn sources_are_read_by_id_not_scanned_on_postgres() {
-        use chrono::Utc;
+        use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
 
-        use crate::source::{NewSource, SourceOptions, normalize_url};
         use crate::store::batch::tests::{edited, finish, open};
-        use crate::types::SourceKind;
+        use crate::store::entity::sources;
+        use crate::types::SourceId;
 
         let dir = tempfile::tempdir().unwrap();
         let Some((store, pg)) = open(true, dir.path()).await else { return };
-        let news: Vec<NewSource> = (0..300)
-            .map(|n| NewSource {
-                url: normalize_url(&format!("https://www.qbitai.com/2024/06/{n}.html")).unwrap(),
-                kind: SourceKind::Page,
-                title: None,
-                tags: vec![],
-                schedule: None,
-                options: SourceOptions::default(),
-            })
+        // The bench's 2,000 pages, by one statement (a source each through
+        // the store would take a while); a few hundred rows are a few pages,
+        // which the planner rightly scans.
+        store
+            .db()
+            .execute_unprepared(
+                "INSERT INTO sources (url, kind, tags, status, pending_count, consecutive_failures, options, \
+                 next_check_at, created_at, updated_at) SELECT 'https://www.qbitai.com/2024/06/' || i || '.html', \
+                 'page', '[]', 'pending', 0, 0, '{}', now(), now(), now() FROM generate_series(1, 2000) AS i",
+            )
+            .await
+            .unwrap();
+        let sources: Vec<SourceId> = sources::Entity::find()
+            .order_by_asc(sources::Column::Id)
+            .limit(32)
+            .all(store.db())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| SourceId(row.id))
             .collect();
-        let sources: Vec<_> =
-            store.add_sources(&news, Utc::now()).await.unwrap().into_iter().map(|s| s.unwrap().id).collect();
         store.db().execute_unprepared("ANALYZE sources").await.unwrap();
-        let records: Vec<CheckRecord> = sources[..32]
+        let records: Vec<CheckRecord> = sources
             .iter()
             .map(|id| {
                 let mut rec = edited(*id, None, "");
