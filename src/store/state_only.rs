@@ -120,37 +120,15 @@ mod tests {
     /// (`MODELWATCH_TEST_POSTGRES_URL`).
     #[tokio::test]
     async fn sources_are_read_by_id_not_scanned_on_postgres() {
-        use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
-
-        use crate::store::batch::tests::{edited, finish, open};
-        use crate::store::entity::sources;
-        use crate::types::SourceId;
+        use crate::store::batch::tests::{edited, explain, fill_sources, finish, open};
 
         let dir = tempfile::tempdir().unwrap();
         let Some((store, pg)) = open(true, dir.path()).await else { return };
-        // The bench's 2,000 pages, by one statement (a source each through
-        // the store would take a while); a few hundred rows are a few pages,
-        // which the planner rightly scans.
-        store
-            .db()
-            .execute_unprepared(
-                "INSERT INTO sources (url, kind, tags, status, pending_count, consecutive_failures, options, \
-                 next_check_at, created_at, updated_at) SELECT 'https://www.qbitai.com/2024/06/' || i || '.html', \
-                 'page', '[]', 'pending', 0, 0, '{}', now(), now(), now() FROM generate_series(1, 2000) AS i",
-            )
-            .await
-            .unwrap();
-        let sources: Vec<SourceId> = sources::Entity::find()
-            .order_by_asc(sources::Column::Id)
-            .limit(32)
-            .all(store.db())
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|row| SourceId(row.id))
-            .collect();
+        // The bench's 2,000 pages; a few hundred rows are a few pages, which
+        // the planner rightly scans.
+        let sources = fill_sources(&store, 2000).await;
         store.db().execute_unprepared("ANALYZE sources").await.unwrap();
-        let records: Vec<CheckRecord> = sources
+        let records: Vec<CheckRecord> = sources[..32]
             .iter()
             .map(|id| {
                 let mut rec = edited(*id, None, "");
@@ -162,20 +140,7 @@ mod tests {
             })
             .collect();
         let stmt = statement(&records.iter().collect::<Vec<_>>());
-        let explain = Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("EXPLAIN {}", stmt.sql),
-            stmt.values.map(|v| v.0).unwrap_or_default(),
-        );
-        let plan: Vec<String> = store
-            .db()
-            .query_all_raw(explain)
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| row.try_get_by_index::<String>(0).unwrap())
-            .collect();
-        let plan = plan.join("\n");
+        let plan = explain(&store, stmt).await;
         assert!(!plan.contains("Seq Scan on sources"), "{plan}");
         assert!(plan.contains("sources_pkey"), "{plan}");
         // And the statement writes them.
