@@ -362,6 +362,39 @@ pub(super) mod tests {
         Some((store, Some((admin, name))))
     }
 
+    /// `n` page sources added by one statement (the store adds a source
+    /// at a time, which for the bench's 2,000 would take a while); their
+    /// ids in order. PostgreSQL only.
+    pub(in crate::store) async fn fill_sources(store: &Store, n: u32) -> Vec<SourceId> {
+        let rows = store
+            .db()
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                "INSERT INTO sources (url, kind, tags, status, pending_count, consecutive_failures, options, \
+                 next_check_at, created_at, updated_at) SELECT 'https://www.qbitai.com/2024/06/' || i || '.html', \
+                 'page', '[]', 'pending', 0, 0, '{}', now(), now(), now() FROM generate_series(1, $1) AS i \
+                 RETURNING id",
+                [sea_orm::Value::from(i64::from(n))],
+            ))
+            .await
+            .unwrap();
+        let mut ids: Vec<SourceId> = rows.iter().map(|row| SourceId(row.try_get("", "id").unwrap())).collect();
+        ids.sort_unstable_by_key(|id| id.0);
+        ids
+    }
+
+    /// The plan PostgreSQL makes for `stmt` (`EXPLAIN`, not run), one line
+    /// a node.
+    pub(in crate::store) async fn explain(store: &Store, stmt: sea_orm::Statement) -> String {
+        let explain = sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            format!("EXPLAIN {}", stmt.sql),
+            stmt.values.map(|v| v.0).unwrap_or_default(),
+        );
+        let rows = store.db().query_all_raw(explain).await.unwrap();
+        rows.iter().map(|row| row.try_get_by_index::<String>(0).unwrap()).collect::<Vec<_>>().join("\n")
+    }
+
     /// Closes `store` and drops its database when it is PostgreSQL's.
     pub(in crate::store) async fn finish(store: Store, pg: Option<(String, String)>) {
         if let Some((admin, name)) = pg {

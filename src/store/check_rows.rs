@@ -23,7 +23,7 @@ use super::StoreError;
 use super::entity::checks;
 use super::entity::{blobs, changes, snapshots};
 use super::record::{CheckRecord, Recorded, SnapshotPointer, check_row};
-use super::source_update::{to_i32, values_cte, write_source_states};
+use super::source_update::{by_id, to_i32, values_cte, write_source_states};
 
 /// Rows per insert: each row binds at most 15 values, well under every
 /// backend's limit on bound parameters.
@@ -133,12 +133,15 @@ async fn set_pointers<C: ConnectionTrait>(txn: &C, pointers: &[(i64, i64)]) -> R
 }
 
 /// `WITH v AS (VALUES …) UPDATE sources … FROM v`, as for the sources'
-/// new states ([`values_cte`]).
+/// new states ([`values_cte`]), the rows named by id on PostgreSQL
+/// ([`super::source_update::BY_ID`]: a record written alone, one row, was
+/// a hash join over a scan of a table of 2,000 sources).
 fn pointer_statement(backend: DbBackend, pointers: &[(i64, i64)]) -> Statement {
     const COLUMNS: [(&str, &str); 2] = [("source_id", "bigint"), ("snapshot_id", "bigint")];
     let rows = pointers.iter().map(|(source, snapshot)| [Value::from(*source), Value::from(*snapshot)]);
     let (mut sql, values) = values_cte(backend, &COLUMNS, rows);
     sql.push_str(" UPDATE sources SET last_snapshot_id = v.snapshot_id FROM v WHERE sources.id = v.source_id");
+    sql.push_str(by_id(backend));
     Statement::from_sql_and_values(backend, sql, values)
 }
 
@@ -247,7 +250,8 @@ mod tests {
         assert_eq!(
             pg.sql,
             "WITH v AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(source_id bigint, snapshot_id bigint)) \
-             UPDATE sources SET last_snapshot_id = v.snapshot_id FROM v WHERE sources.id = v.source_id"
+             UPDATE sources SET last_snapshot_id = v.snapshot_id FROM v WHERE sources.id = v.source_id \
+             AND sources.id = ANY(ARRAY(SELECT source_id FROM v))"
         );
         assert_eq!(pointer_statement(DbBackend::Postgres, &[(3, 30)]).sql, pg.sql);
         let values = pg.values.map(|v| v.0).unwrap_or_default();
@@ -260,6 +264,59 @@ mod tests {
         );
         let lite = pointer_statement(DbBackend::Sqlite, &[(1, 10)]);
         assert!(lite.sql.starts_with("WITH v (source_id, snapshot_id) AS (VALUES (?, ?)) UPDATE"), "{}", lite.sql);
+        assert!(lite.sql.ends_with("FROM v WHERE sources.id = v.source_id"), "{}", lite.sql);
         assert_eq!(lite.values.map(|v| v.0.len()), Some(2));
+    }
+
+    /// The sources pointed at their new snapshots are read by their primary
+    /// key, not by a scan of the whole table (a record written alone, one
+    /// row, was a hash join over all 2,000 sources: the planner takes
+    /// `jsonb_to_recordset` for 100 rows; issue 12). PostgreSQL only
+    /// (`MODELWATCH_TEST_POSTGRES_URL`).
+    #[tokio::test]
+    async fn pointers_read_sources_by_id_not_scanned_on_postgres() {
+        use crate::store::batch::tests::{explain, fill_sources, finish, open};
+
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, pg)) = open(true, dir.path()).await else { return };
+        let sources = fill_sources(&store, 2000).await;
+        // A snapshot for each of a batch's sources, none pointed at yet.
+        let mut pointers = Vec::new();
+        for id in &sources[..32] {
+            let row = store
+                .db()
+                .query_one_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "INSERT INTO snapshots (source_id, created_at, content_hash, text, meta) \
+                     VALUES ($1, now(), 'h', 't', '{}') RETURNING id",
+                    [Value::from(id.0)],
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            pointers.push((id.0, row.try_get::<i64>("", "id").unwrap()));
+        }
+        store.db().execute_unprepared("ANALYZE sources").await.unwrap();
+        for batch in [&pointers[..1], &pointers[..]] {
+            let plan = explain(&store, pointer_statement(DbBackend::Postgres, batch)).await;
+            assert!(!plan.contains("Seq Scan on sources"), "{plan}");
+            assert!(plan.contains("sources_pkey"), "{plan}");
+        }
+        // And the statement points each source at its snapshot, and no other.
+        set_pointers(store.db(), &pointers).await.unwrap();
+        let rows = store
+            .db()
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT id, last_snapshot_id FROM sources WHERE last_snapshot_id IS NOT NULL ORDER BY id",
+            ))
+            .await
+            .unwrap();
+        let pointed: Vec<(i64, i64)> = rows
+            .iter()
+            .map(|row| (row.try_get("", "id").unwrap(), row.try_get("", "last_snapshot_id").unwrap()))
+            .collect();
+        assert_eq!(pointed, pointers);
+        finish(store, pg).await;
     }
 }

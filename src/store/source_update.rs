@@ -149,9 +149,30 @@ fn statement(backend: DbBackend, records: &[NewSourceState<'_>]) -> Statement {
 /// `v`. On PostgreSQL each row written also turns `synchronous_commit` off
 /// for its transaction ([`super::SYNC_COMMIT_OFF`]): a record's transaction
 /// begins with this statement, so the setting costs no round trip of its own.
+/// The rows of `sources` it writes are named by id ([`BY_ID`]): every
+/// batch of a sweep of 2,000 sources read all 2,000 rows before
+/// (auto_explain, unchanged daemon sweep: 1.2 of a statement's 2.1 ms).
 pub(crate) fn update_from_v(backend: DbBackend) -> String {
     let sync_off = if backend == DbBackend::Postgres { format!(", {}", super::SYNC_COMMIT_OFF) } else { String::new() };
-    format!("UPDATE sources SET {SET} FROM v WHERE sources.id = v.source_id AND {CURRENT} RETURNING id{sync_off}")
+    let by_id = by_id(backend);
+    format!(
+        "UPDATE sources SET {SET} FROM v WHERE sources.id = v.source_id{by_id} AND {CURRENT} RETURNING id{sync_off}"
+    )
+}
+
+/// The condition an `UPDATE sources … FROM v WHERE sources.id =
+/// v.source_id` adds on PostgreSQL so that the planner reads the rows it
+/// writes by the primary key: an `id = ANY(ARRAY(…))` of `v`'s ids, which
+/// it takes for a few rows (and reads by the index, but for a table of a
+/// few pages). It takes `jsonb_to_recordset` for 100 rows, and against
+/// 100 lookups by id a hash join over a scan of the whole table looked
+/// cheaper up to some 10,000 sources (issue 12). SQLite: nothing (it
+/// looks each row of `v` up by id).
+pub(crate) const BY_ID: &str = " AND sources.id = ANY(ARRAY(SELECT source_id FROM v))";
+
+/// [`BY_ID`] on PostgreSQL, nothing on SQLite.
+pub(crate) fn by_id(backend: DbBackend) -> &'static str {
+    if backend == DbBackend::Postgres { BY_ID } else { "" }
 }
 
 /// `WITH v (name, …) AS (…)` over `rows` (each in the order of `columns`),

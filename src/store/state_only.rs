@@ -112,4 +112,39 @@ mod tests {
             "{sql}"
         );
     }
+
+    /// The sources written are read by their primary key, not by a scan of
+    /// the whole table: the planner takes `jsonb_to_recordset` for 100 rows,
+    /// and with a table of 2,000 sources a hash join over all of them
+    /// looked cheaper than 100 lookups (issue 12). PostgreSQL only
+    /// (`MODELWATCH_TEST_POSTGRES_URL`).
+    #[tokio::test]
+    async fn sources_are_read_by_id_not_scanned_on_postgres() {
+        use crate::store::batch::tests::{edited, explain, fill_sources, finish, open};
+
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, pg)) = open(true, dir.path()).await else { return };
+        // The bench's 2,000 pages; a few hundred rows are a few pages, which
+        // the planner rightly scans.
+        let sources = fill_sources(&store, 2000).await;
+        store.db().execute_unprepared("ANALYZE sources").await.unwrap();
+        let records: Vec<CheckRecord> = sources[..32]
+            .iter()
+            .map(|id| {
+                let mut rec = edited(*id, None, "");
+                rec.snapshot = None;
+                rec.pointer = SnapshotPointer::Keep;
+                rec.http_status = Some(304);
+                assert!(rec.is_state_only());
+                rec
+            })
+            .collect();
+        let stmt = statement(&records.iter().collect::<Vec<_>>());
+        let plan = explain(&store, stmt).await;
+        assert!(!plan.contains("Seq Scan on sources"), "{plan}");
+        assert!(plan.contains("sources_pkey"), "{plan}");
+        // And the statement writes them.
+        assert_eq!(write_state_only(store.db(), &records.iter().collect::<Vec<_>>()).await.unwrap().len(), 32);
+        finish(store, pg).await;
+    }
 }
