@@ -40,6 +40,16 @@ pub fn is_cjk_char(c: char) -> bool {
 }
 pub use soft_gone::soft_gone_reason;
 
+/// The version of what a page reads as: raise it with any change to what
+/// a page's text, title or removed lines come out as (extraction, its
+/// noise and furniture rules, normalisation, charset decoding). A page
+/// snapshot carries it (inside [`crate::sources::page::read_stamp`]), so
+/// the first check after an upgrade reads the stored body again before it
+/// compares, and a page the new rules read differently is not a change
+/// (`runner::compare`). `pinned` fails until it is raised with the pinned
+/// output.
+pub const VERSION: u32 = 1;
+
 /// How to extract one source's page. Selectors and regexes come from the
 /// user (`sources add --select/--ignore`) and are validated when saved.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

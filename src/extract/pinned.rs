@@ -92,3 +92,30 @@ fn the_odd_page_extracts_what_it_says() {
     insta::assert_snapshot!("odd_page_text", e.text);
     insta::assert_snapshot!("odd_page_removed", e.removed.join("\n"));
 }
+
+/// The pinned output under the [`super::VERSION`] it was pinned for: a
+/// change of what pages extract to (`cargo insta review` above) fails here
+/// until the version is raised with it, so every user's snapshots read
+/// with the old code are read again from their bodies instead of being
+/// reported as changed on the next check.
+#[test]
+fn the_pinned_output_has_its_version() {
+    use sha2::{Digest, Sha256};
+    const PINNED: (u32, &str) = (1, "49b8ff583e1a500d");
+    let mut hash = Sha256::new();
+    for snap in [
+        include_str!("snapshots/modelwatch__extract__pinned__fixture_extraction_digests.snap"),
+        include_str!("snapshots/modelwatch__extract__pinned__odd_page_text.snap"),
+        include_str!("snapshots/modelwatch__extract__pinned__odd_page_removed.snap"),
+    ] {
+        // The body below insta's header (its `source:`/`expression:` lines).
+        hash.update(snap.split_once("\n---\n").map_or(snap, |(_, body)| body).as_bytes());
+        hash.update([0]);
+    }
+    let pinned = hex::encode(&hash.finalize()[..8]);
+    assert_eq!(
+        (super::VERSION, pinned.as_str()),
+        PINNED,
+        "the pinned extraction output changed: raise extract::VERSION and put the new version and hash in PINNED"
+    );
+}

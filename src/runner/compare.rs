@@ -7,11 +7,12 @@ use sha2::{Digest, Sha256};
 use super::{Runner, blocking};
 use crate::diff::{self, DiffOptions, TextChange};
 use crate::source::Source;
+use crate::sources::meta::PageMeta;
 use crate::sources::suspect::replaced_reason;
-use crate::sources::{self, KindChange, Observation};
+use crate::sources::{self, KindChange, Observation, page};
 use crate::store::StoreError;
-use crate::store::record::{CompressedBody, NewSnapshot};
-use crate::types::ChangeKind;
+use crate::store::record::{CompressedBody, NewSnapshot, Snapshot};
+use crate::types::{ChangeKind, SourceKind};
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -127,18 +128,34 @@ impl Runner {
                 blocking(move || sources::describe_changes(kind, &old, &new)).await.map_err(CompareError::Worker)?;
             return Ok(Content::Changed { snapshot, changes, from: last_id, catalog_hits: Vec::new() });
         }
+        // The last text as today's code and options read its stored body:
+        // what the page changed, not what an upgrade or the source's new
+        // rules read differently. The same text is no change: the snapshot
+        // moves on to today's reading, nothing is reported.
+        let old_text = match self.read_again(source, obs, &last).await {
+            Some(text) if sha256_hex(text.as_bytes()) == snapshot.content_hash => {
+                tracing::info!(
+                    source_id = source.id.0,
+                    snapshot_id = last_id,
+                    "The page reads as before: its text differed only by how it was read (an upgrade or the source's rules)"
+                );
+                return Ok(Content::Changed { snapshot, changes: Vec::new(), from: last_id, catalog_hits: Vec::new() });
+            }
+            Some(text) => text,
+            None => last.text,
+        };
         // A page that now shows another article is a liveness outcome, not
         // a rewrite: its text must not become the snapshot (issue 13).
         if sources::may_be_replaced(obs.kind) && !accept_rewrite {
             let old_title = last.meta.get("title").and_then(|t| t.as_str());
-            if let Some(reason) = replaced_reason(&last.text, &fresh.text, old_title, fresh.title.as_deref()) {
+            if let Some(reason) = replaced_reason(&old_text, &fresh.text, old_title, fresh.title.as_deref()) {
                 return Ok(Content::Replaced { reason });
             }
         }
-        if let Some(reason) = truncated_reason(&last.text, &fresh.text, fresh.raw.as_deref()) {
+        if let Some(reason) = truncated_reason(&old_text, &fresh.text, fresh.raw.as_deref()) {
             return Ok(Content::Truncated { reason });
         }
-        let old = last.text.clone();
+        let old = old_text;
         let new = snapshot.text.clone();
         let change = blocking(move || diff::diff_text(&old, &new, &DiffOptions::default()))
             .await
@@ -153,6 +170,34 @@ impl Runner {
             // Same text under another hash cannot happen; treat as unchanged.
             None => Ok(Content::Unchanged),
         }
+    }
+}
+
+impl Runner {
+    /// The last snapshot's text as today's page reading would give it, when
+    /// it was read with another stamp ([`page::read_stamp`]: an older
+    /// release, other options) and its raw body is still kept; `None` when
+    /// its stamp is today's, it is not a page, or its body is gone (then
+    /// the stored text is compared, as before).
+    async fn read_again(&self, source: &Source, obs: &Observation, last: &Snapshot) -> Option<String> {
+        if obs.kind != SourceKind::Page {
+            return None;
+        }
+        let key = PageMeta::READ_WITH_KEY;
+        let stamp = obs.meta.get(key)?;
+        if last.meta.get(key) == Some(stamp) {
+            return None;
+        }
+        let body = match self.store.raw_body(last.raw_hash.as_deref()?).await {
+            Ok(body) => body?,
+            Err(e) => {
+                tracing::warn!(source_id = source.id.0, snapshot_id = last.id, error = %e, "Cannot read the last raw body again");
+                return None;
+            }
+        };
+        let spec = page::PageSpec::of(source);
+        let content_type = last.meta.get("content_type").and_then(|t| t.as_str()).map(str::to_owned);
+        blocking(move || page::reread(&spec, body, content_type)).await.ok().flatten()
     }
 }
 

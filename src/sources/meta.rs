@@ -40,6 +40,14 @@ pub struct PageMeta {
     pub content_type: Option<String>,
     pub charset: String,
     pub feed_links: Vec<String>,
+    /// What the text was read with ([`super::page::read_stamp`]): a page
+    /// read by other code or options is read again before it is compared.
+    pub read_with: String,
+}
+
+impl PageMeta {
+    /// The key under which [`PageMeta::read_with`] is stored.
+    pub const READ_WITH_KEY: &'static str = "read_with";
 }
 
 fn lenient_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SourceKind>, D::Error> {
@@ -73,10 +81,15 @@ mod tests {
 
     #[test]
     fn page_meta_keeps_the_stored_shape() {
-        let m = PageMeta { charset: "UTF-8".into(), feed_links: vec!["/feed".into()], ..PageMeta::default() };
+        let m = PageMeta {
+            charset: "UTF-8".into(),
+            feed_links: vec!["/feed".into()],
+            read_with: "1f".into(),
+            ..PageMeta::default()
+        };
         assert_eq!(
             serde_json::to_value(&m).unwrap(),
-            json!({"title": null, "author": null, "published": null, "content_type": null, "charset": "UTF-8", "feed_links": ["/feed"]})
+            json!({"title": null, "author": null, "published": null, "content_type": null, "charset": "UTF-8", "feed_links": ["/feed"], "read_with": "1f"})
         );
     }
 }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::meta::PageMeta;
@@ -115,6 +116,7 @@ pub fn read(spec: &PageSpec, f: &Fetched) -> Observation {
         content_type: f.content_type.clone(),
         charset: charset.to_owned(),
         feed_links: extracted.feed_links.clone(),
+        read_with: read_stamp(spec),
     };
     // A struct of strings always serialises.
     let meta = serde_json::to_value(meta).unwrap_or(serde_json::Value::Null);
@@ -139,6 +141,39 @@ pub fn read(spec: &PageSpec, f: &Fetched) -> Observation {
         final_url: Some(f.final_url.clone()),
         bytes,
         retry_after: None,
+    }
+}
+
+/// What a page's text is read with: the reading code's version
+/// ([`extract::VERSION`]) and the source's own extraction options and
+/// encoding. Kept in the snapshot's meta: a snapshot read with another
+/// stamp is read again from its stored body before a comparison, so an
+/// upgrade or an edit of the source's rules is not a change of the page.
+/// Only equality matters: a stamp that differs needlessly costs one more
+/// read of a changed page, never a wrong outcome.
+pub fn read_stamp(spec: &PageSpec) -> String {
+    let what = format!("{}\n{:?}\n{:?}", extract::VERSION, spec.extract, spec.encoding);
+    hex::encode(&Sha256::digest(what.as_bytes())[..8])
+}
+
+/// The text a stored body reads as now (pure, CPU work): `None` when it
+/// reads as no article at all (a soft 404, a binary body, an extraction
+/// error). The body is what a snapshot kept of its response (after
+/// content decoding), `content_type` the header it came with.
+pub fn reread(spec: &PageSpec, body: Vec<u8>, content_type: Option<String>) -> Option<String> {
+    let f = Fetched {
+        status: 200,
+        final_url: spec.url.clone(),
+        redirects: Vec::new(),
+        content_type,
+        etag: None,
+        last_modified: None,
+        headers: reqwest::header::HeaderMap::new(),
+        body: body.into(),
+    };
+    match read(spec, &f).observed {
+        Observed::Fresh(fresh) => Some(fresh.text),
+        _ => None,
     }
 }
 

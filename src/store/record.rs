@@ -175,6 +175,8 @@ pub struct Snapshot {
     pub content_hash: String,
     pub text: String,
     pub meta: serde_json::Value,
+    /// The hash of its raw body in the blobs ([`Store::raw_body`]), while kept.
+    pub raw_hash: Option<String>,
 }
 
 impl Store {
@@ -329,6 +331,7 @@ fn snapshot_from_row(m: snapshots::Model) -> Result<Snapshot, StoreError> {
         content_hash: m.content_hash,
         meta,
         text: m.text,
+        raw_hash: m.raw_hash,
     })
 }
 

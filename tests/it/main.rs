@@ -21,6 +21,7 @@ mod parsers;
 mod pipeline;
 mod real_web;
 mod references;
+mod reread;
 mod round_trips;
 mod schema;
 mod web;
