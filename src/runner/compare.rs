@@ -7,12 +7,11 @@ use sha2::{Digest, Sha256};
 use super::{Runner, blocking};
 use crate::diff::{self, DiffOptions, TextChange};
 use crate::source::Source;
-use crate::sources::meta::PageMeta;
 use crate::sources::suspect::replaced_reason;
-use crate::sources::{self, KindChange, Observation, page};
+use crate::sources::{self, KindChange, Observation};
 use crate::store::StoreError;
 use crate::store::record::{CompressedBody, NewSnapshot, Snapshot};
-use crate::types::{ChangeKind, SourceKind};
+use crate::types::ChangeKind;
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -174,18 +173,13 @@ impl Runner {
 }
 
 impl Runner {
-    /// The last snapshot's text as today's page reading would give it, when
-    /// it was read with another stamp ([`page::read_stamp`]: an older
+    /// The last snapshot's text as today's reading would give it, when it
+    /// was read with another stamp ([`sources::read_differently`]: an older
     /// release, other options) and its raw body is still kept; `None` when
     /// its stamp is today's, it is not a page, or its body is gone (then
     /// the stored text is compared, as before).
     async fn read_again(&self, source: &Source, obs: &Observation, last: &Snapshot) -> Option<String> {
-        if obs.kind != SourceKind::Page {
-            return None;
-        }
-        let key = PageMeta::READ_WITH_KEY;
-        let stamp = obs.meta.get(key)?;
-        if last.meta.get(key) == Some(stamp) {
+        if !sources::read_differently(obs.kind, &last.meta, &obs.meta) {
             return None;
         }
         let body = match self.store.raw_body(last.raw_hash.as_deref()?).await {
@@ -195,9 +189,8 @@ impl Runner {
                 return None;
             }
         };
-        let spec = page::PageSpec::of(source);
-        let content_type = last.meta.get("content_type").and_then(|t| t.as_str()).map(str::to_owned);
-        blocking(move || page::reread(&spec, body, content_type)).await.ok().flatten()
+        let (source, meta) = (source.clone(), last.meta.clone());
+        blocking(move || sources::read_again(&source, &meta, body)).await.ok().flatten()
     }
 }
 

@@ -35,6 +35,22 @@ pub fn may_be_replaced(kind: SourceKind) -> bool {
     kind == SourceKind::Page
 }
 
+/// Whether the last snapshot's text was read by other code or options
+/// than the new observation's (a page's reading stamp,
+/// [`page::read_stamp`]): its stored body is then read again
+/// ([`read_again`]) before the two texts are compared.
+pub fn read_differently(kind: SourceKind, last_meta: &serde_json::Value, now_meta: &serde_json::Value) -> bool {
+    let key = meta::PageMeta::READ_WITH_KEY;
+    kind == SourceKind::Page && now_meta.get(key).is_some_and(|now| last_meta.get(key) != Some(now))
+}
+
+/// The text a snapshot's stored body (with the snapshot's `meta`) reads as
+/// today for `source`: `None` when it reads as no article (pure, CPU work).
+pub fn read_again(source: &Source, last_meta: &serde_json::Value, body: Vec<u8>) -> Option<String> {
+    let content_type = last_meta.get("content_type").and_then(|t| t.as_str()).map(str::to_owned);
+    page::reread(&page::PageSpec::of(source), body, content_type)
+}
+
 /// The kind a source becomes after a good response: a `page` URL that
 /// serves a feed or a PDF is that kind from now on. `None`: unchanged.
 pub fn detected_kind(stored: SourceKind, read_as: SourceKind) -> Option<SourceKind> {

@@ -431,11 +431,6 @@ const HOME: &str = "<html><head><title>科技频道</title></head><body><nav>首
 const NOT_FOUND: &str = "<html><head><title>404-页面不存在</title></head><body>\
     <p>抱歉，您访问的页面不存在或已被删除</p><a href='/'>返回首页</a></body></html>";
 
-async fn check(mw: &Mw, id: i64) -> serde_json::Value {
-    let r = mw.run_async(&["check", &id.to_string(), "--format", "json"]).await.ok().json();
-    r[0].clone()
-}
-
 async fn status(mw: &Mw, id: i64) -> String {
     mw.source(id).await["status"].as_str().unwrap_or_default().to_owned()
 }
@@ -457,11 +452,11 @@ async fn dead_pages_get_their_documented_status() {
     for (path, dead, want) in cases {
         server.set(path, Page::html(ARTICLE));
         let id = mw.add(&server.url(path), &[]).await;
-        assert_eq!(check(&mw, id).await["outcome"], "baseline");
+        assert_eq!(mw.check_one(id).await["outcome"], "baseline");
         server.set(path, dead);
-        check(&mw, id).await;
+        mw.check_one(id).await;
         assert_eq!(status(&mw, id).await, "ok", "{path}: one odd answer flips nothing");
-        check(&mw, id).await;
+        mw.check_one(id).await;
         assert_eq!(status(&mw, id).await, want, "{path}");
         let changes = mw.changes(Some(id)).await;
         assert_eq!(changes.len(), 1, "{path}: {changes:?}");
@@ -477,13 +472,13 @@ async fn rate_limits_and_outages_report_their_error_kind() {
     server.set("/limited", Page::status(429).with_header("retry-after", "3600"));
     server.set("/down", Page::status(503));
     let limited = mw.add(&server.url("/limited"), &[]).await;
-    let r = check(&mw, limited).await;
+    let r = mw.check_one(limited).await;
     assert_eq!(r["error_kind"], "rate_limited", "{r}");
     let next = mw.source(limited).await["next_check_at"].as_str().unwrap().to_owned();
     let next = chrono::DateTime::parse_from_rfc3339(&next).unwrap();
     assert!(next > chrono::Utc::now() + chrono::Duration::minutes(59), "Retry-After honoured: {next}");
     let down = mw.add(&server.url("/down"), &[]).await;
-    let r = check(&mw, down).await;
+    let r = mw.check_one(down).await;
     assert_eq!(r["error_kind"], "http_status", "{r}");
 }
 
@@ -494,13 +489,13 @@ async fn a_flapping_server_changes_nothing() {
     mw.init().await;
     server.set("/news/flap.html", Page::html(ARTICLE));
     let id = mw.add(&server.url("/news/flap.html"), &[]).await;
-    assert_eq!(check(&mw, id).await["outcome"], "baseline");
+    assert_eq!(mw.check_one(id).await["outcome"], "baseline");
     server.set("/news/flap.html", Page::status(500));
-    let r = check(&mw, id).await;
+    let r = mw.check_one(id).await;
     assert_eq!(r["error_kind"], "http_status", "{r}");
     assert_eq!(status(&mw, id).await, "ok");
     server.set("/news/flap.html", Page::html(ARTICLE));
-    let r = check(&mw, id).await;
+    let r = mw.check_one(id).await;
     assert!(matches!(r["outcome"].as_str(), Some("unchanged" | "not_modified")), "{r}");
     assert_eq!(status(&mw, id).await, "ok");
     assert!(mw.changes(Some(id)).await.is_empty(), "no status change, no content change");

@@ -4,7 +4,8 @@
 use crate::both_backends;
 use crate::support::{Backend, Mw, Page, TestServer};
 
-const ARTICLE: &str = r#"<html><head><title>百度发布文心大模型4.5</title></head><body>
+/// An article the tests of moved and dead pages (and `real_web`) watch.
+pub(crate) const ARTICLE: &str = r#"<html><head><title>百度发布文心大模型4.5</title></head><body>
 <nav><a href="/">首页</a> <a href="/news/">新闻</a></nav>
 <article><h1>百度发布文心大模型4.5</h1>
 <p>3月16日，百度正式发布文心大模型4.5及文心大模型X1，并宣布文心一言即日起免费开放。</p>
@@ -32,11 +33,6 @@ const OTHER_ARTICLE: &str = r#"<html><head><title>阿里云发布通义千问2.5
 
 const NOT_FOUND: &str = "<html><head><title>404-页面不存在</title></head><body>\
     <p>抱歉，您访问的页面不存在或已被删除</p><a href='/'>返回首页</a></body></html>";
-
-async fn check(mw: &Mw, id: i64) -> serde_json::Value {
-    let r = mw.run_async(&["check", &id.to_string(), "--format", "json"]).await.ok().json();
-    r[0].clone()
-}
 
 async fn status(mw: &Mw, id: i64) -> String {
     mw.source(id).await["status"].as_str().unwrap_or_default().to_owned()
@@ -75,18 +71,18 @@ async fn suspect_outcomes_are_never_content(backend: Backend) {
     for (path, suspect, want) in cases {
         server.set(path, Page::html(ARTICLE));
         let id = mw.add(&server.url(path), &[]).await;
-        assert_eq!(check(&mw, id).await["outcome"], "baseline");
+        assert_eq!(mw.check_one(id).await["outcome"], "baseline");
         server.set(path, suspect);
-        let first = check(&mw, id).await;
+        let first = mw.check_one(id).await;
         assert_eq!(first["outcome"], want, "{path}: {first}");
         assert_eq!(first["unconfirmed"]["status"], want, "{path}: {first}");
         assert_eq!(status(&mw, id).await, "ok", "{path}: unconfirmed");
-        check(&mw, id).await;
+        mw.check_one(id).await;
         assert_eq!(status(&mw, id).await, want, "{path}: confirmed");
         assert_eq!(snapshot_count(&mw, id).await, 1, "{path}: the article stays the current snapshot");
         // Back, unchanged: recovered, and no content change either way.
         server.set(path, Page::html(ARTICLE));
-        let back = check(&mw, id).await;
+        let back = mw.check_one(id).await;
         assert_eq!(back["status"], "ok", "{path}: {back}");
         assert!(matches!(back["outcome"].as_str(), Some("unchanged" | "not_modified")), "{path}: {back}");
         let kinds: Vec<String> =
@@ -107,7 +103,7 @@ async fn a_rewrite_of_the_same_article_is_content() {
     mw.init().await;
     server.set("/news/a.html", Page::html(ARTICLE));
     let id = mw.add(&server.url("/news/a.html"), &[]).await;
-    check(&mw, id).await;
+    mw.check_one(id).await;
     // Same title, every paragraph rewritten: content.
     let rewritten = ARTICLE
         .replace("3月16日，百度正式发布", "百度于3月16日发布了")
@@ -116,10 +112,10 @@ async fn a_rewrite_of_the_same_article_is_content() {
         .replace("已同步上线", "已经上线")
         .replace("的API价格为", "API的价格是");
     server.set("/news/a.html", Page::html(rewritten));
-    assert_eq!(check(&mw, id).await["outcome"], "changed");
+    assert_eq!(mw.check_one(id).await["outcome"], "changed");
     // Another article at the address: suspect, unless the user says so.
     server.set("/news/a.html", Page::html(OTHER_ARTICLE));
-    assert_eq!(check(&mw, id).await["outcome"], "redirected");
+    assert_eq!(mw.check_one(id).await["outcome"], "redirected");
     let r = mw.run_async(&["check", &id.to_string(), "--accept-rewrite", "--format", "json"]).await.ok().json();
     assert_eq!(r[0]["outcome"], "changed", "{r}");
     assert_eq!(r[0]["status"], "ok", "{r}");
@@ -138,7 +134,7 @@ async fn statuses_settle_with_confirmation_rechecks(backend: Backend) {
     mw.init().await;
     server.set("/news/dead.html", Page::html(ARTICLE));
     let id = mw.add(&server.url("/news/dead.html"), &[]).await;
-    check(&mw, id).await;
+    mw.check_one(id).await;
     server.set("/news/dead.html", Page::status(404));
     let before = chrono::Utc::now();
     let text = mw.run_async(&["check", &id.to_string()]).await.ok();
@@ -160,7 +156,7 @@ async fn statuses_settle_with_confirmation_rechecks(backend: Backend) {
     // A second source: `check --confirm` settles it in one run.
     server.set("/news/moved.html", Page::html(ARTICLE));
     let moved = mw.add(&server.url("/news/moved.html"), &[]).await;
-    check(&mw, moved).await;
+    mw.check_one(moved).await;
     server.set("/news/moved.html", Page::status(410));
     let r = mw.run_async(&["check", &moved.to_string(), "--confirm", "--format", "json"]).await.ok().json();
     assert_eq!(r.as_array().unwrap().len(), 1, "{r}");
@@ -171,7 +167,7 @@ async fn statuses_settle_with_confirmation_rechecks(backend: Backend) {
     assert!(s["pending_status"].is_null(), "{s}");
     // Recovery is immediate.
     server.set("/news/moved.html", Page::html(ARTICLE));
-    assert_eq!(check(&mw, moved).await["status"], "ok");
+    assert_eq!(mw.check_one(moved).await["status"], "ok");
 }
 
 both_backends!(statuses_settle_with_confirmation_rechecks_on, statuses_settle_with_confirmation_rechecks);
@@ -191,7 +187,7 @@ async fn a_page_url_serving_a_gb2312_feed_becomes_a_feed(backend: Backend) {
     server.set("/api/roll", Page::bytes("Application/XML; Charset=GB2312", bytes.into_owned()));
     let id = mw.add(&server.url("/api/roll"), &[]).await;
     assert_eq!(mw.source(id).await["kind"], "page", "the URL cannot tell");
-    let r = check(&mw, id).await;
+    let r = mw.check_one(id).await;
     assert_eq!(r["outcome"], "baseline", "{r}");
     let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
     assert_eq!(list[0]["kind"], "feed", "{list}");

@@ -3,27 +3,8 @@
 //! content, and text must decode as a reader sees it.
 
 use crate::both_backends;
+use crate::liveness::ARTICLE;
 use crate::support::{Backend, Mw, Page, TestServer};
-
-const ARTICLE: &str = r#"<html><head><title>百度发布文心大模型4.5</title></head><body>
-<nav><a href="/">首页</a> <a href="/news/">新闻</a></nav>
-<article><h1>百度发布文心大模型4.5</h1>
-<p>3月16日，百度正式发布文心大模型4.5及文心大模型X1，并宣布文心一言即日起免费开放。</p>
-<p>文心大模型4.5是百度自主研发的新一代原生多模态基础大模型，在多项测试中表现优异。</p>
-<p>目前，文心一言用户数已突破4.3亿，日均调用量达到15亿次。</p>
-<p>百度智能云千帆大模型平台已同步上线两款模型的API服务。</p>
-<p>文心大模型4.5的API价格为GPT-4.5的1%，输入每百万tokens仅需4元。</p>
-</article></body></html>"#;
-
-async fn check(mw: &Mw, id: i64) -> serde_json::Value {
-    let r = mw.run_async(&["check", &id.to_string(), "--format", "json"]).await.ok().json();
-    r[0].clone()
-}
-
-/// The source's current snapshot's text.
-async fn text(mw: &Mw, id: i64) -> String {
-    mw.run_async(&["snapshot", "show", "--source", &id.to_string(), "--text"]).await.ok().stdout
-}
 
 /// A JSON error, an empty 200 or a JSON "not found" in place of the article
 /// were recorded as content changes ("5 paragraphs removed") and became the
@@ -41,13 +22,13 @@ async fn answers_that_are_not_the_article_are_never_content(backend: Backend) {
     for (path, answer, outcome, error_kind) in cases {
         server.set(path, Page::html(ARTICLE));
         let id = mw.add(&server.url(path), &[]).await;
-        assert_eq!(check(&mw, id).await["outcome"], "baseline");
+        assert_eq!(mw.check_one(id).await["outcome"], "baseline");
         server.set(path, answer);
-        let got = check(&mw, id).await;
+        let got = mw.check_one(id).await;
         assert_eq!(got["outcome"], outcome, "{path}: {got}");
         assert_eq!(got["error_kind"].as_str(), error_kind, "{path}: {got}");
         assert!(mw.changes(Some(id)).await.is_empty(), "{path}: no change before confirmation");
-        assert!(text(&mw, id).await.contains("文心一言用户数已突破4.3亿"), "{path}: the article stays current");
+        assert!(mw.current_text(id).await.contains("文心一言用户数已突破4.3亿"), "{path}: the article stays current");
     }
 }
 
@@ -75,11 +56,11 @@ async fn a_latin1_header_in_front_of_a_chinese_article_decodes_as_chinese() {
     ] {
         server.set(path, Page::bytes(latin1, before));
         let id = mw.add(&server.url(path), &[]).await;
-        assert_eq!(check(&mw, id).await["outcome"], "baseline");
-        let stored = text(&mw, id).await;
+        assert_eq!(mw.check_one(id).await["outcome"], "baseline");
+        let stored = mw.current_text(id).await;
         assert!(stored.contains("文心一言用户数已突破4.3亿"), "{path}: {stored}");
         server.set(path, Page::bytes(latin1, after));
-        assert_eq!(check(&mw, id).await["outcome"], "changed");
+        assert_eq!(mw.check_one(id).await["outcome"], "changed");
         let change = &mw.changes(Some(id)).await[0];
         let excerpt = change["excerpt"].as_str().unwrap_or_default();
         assert!(excerpt.contains("文心一言用户数已突破"), "{path}: {excerpt}");
@@ -123,13 +104,13 @@ async fn a_body_cut_off_mid_article_is_never_an_edit() {
     let shortened = ARTICLE.replace("<p>文心大模型4.5的API价格为GPT-4.5的1%，输入每百万tokens仅需4元。</p>\n", "");
     let url = close_delimited(vec![whole.clone(), cut, whole, shortened.into_bytes()]).await;
     let id = mw.add(&url, &[]).await;
-    assert_eq!(check(&mw, id).await["outcome"], "baseline");
-    let got = check(&mw, id).await;
+    assert_eq!(mw.check_one(id).await["outcome"], "baseline");
+    let got = mw.check_one(id).await;
     assert_eq!((got["outcome"].as_str(), got["error_kind"].as_str()), (Some("failed"), Some("decode")), "{got}");
-    assert!(text(&mw, id).await.contains("输入每百万tokens仅需4元"), "the article stays current");
-    assert_eq!(check(&mw, id).await["outcome"], "unchanged");
+    assert!(mw.current_text(id).await.contains("输入每百万tokens仅需4元"), "the article stays current");
+    assert_eq!(mw.check_one(id).await["outcome"], "unchanged");
     assert!(mw.changes(Some(id)).await.is_empty());
-    let edit = check(&mw, id).await;
+    let edit = mw.check_one(id).await;
     assert_eq!(edit["outcome"], "changed", "{edit}");
     assert_eq!(edit["change"]["removed"], 1, "{edit}");
 }
@@ -152,14 +133,14 @@ async fn a_byline_with_a_stamp_and_a_view_counter_is_never_a_change() {
     };
     server.set("/a.html", page(1, ARTICLE));
     let id = mw.add(&server.url("/a.html"), &[]).await;
-    check(&mw, id).await;
+    mw.check_one(id).await;
     for n in 2..=3 {
         server.set("/a.html", page(n, ARTICLE));
-        let got = check(&mw, id).await;
+        let got = mw.check_one(id).await;
         assert_eq!(got["outcome"], "unchanged", "views {n}: {got}");
     }
     server.set("/a.html", page(4, &ARTICLE.replace("4.3亿", "5亿")));
-    let got = check(&mw, id).await;
+    let got = mw.check_one(id).await;
     assert_eq!(got["outcome"], "changed", "{got}");
     assert_eq!(got["change"]["modified"], 1, "{got}");
 }
@@ -174,10 +155,10 @@ async fn credentials_in_a_redirect_target_are_never_listed() {
     server.set("/a.html", Page::html(ARTICLE));
     server.set("/2024/a.html?token=s3cr3t-token", Page::html(ARTICLE));
     let id = mw.add(&server.url("/a.html"), &[]).await;
-    check(&mw, id).await;
+    mw.check_one(id).await;
     let target = format!("http://admin:hunter2@{}/2024/a.html?token=s3cr3t-token", server.addr);
     server.set("/a.html", Page::redirect(301, &target));
-    let got = check(&mw, id).await;
+    let got = mw.check_one(id).await;
     assert!(matches!(got["outcome"].as_str(), Some("unchanged" | "not_modified")), "{got}");
     assert_eq!(got["status"], "ok", "{got}");
     let shown = mw.source(id).await;

@@ -70,14 +70,6 @@ async fn as_an_older_release_read_it(db: &DatabaseConnection, source: i64, drop_
     }
 }
 
-async fn check(mw: &Mw, id: i64) -> serde_json::Value {
-    mw.run_async(&["check", &id.to_string(), "--format", "json"]).await.ok().json()[0].clone()
-}
-
-async fn text(mw: &Mw, id: i64) -> String {
-    mw.run_async(&["snapshot", "show", "--source", &id.to_string(), "--text"]).await.ok().stdout
-}
-
 async fn a_page_an_older_release_read_differently_is_not_a_change(backend: Backend) {
     let Some(mw) = Mw::new(backend).await else { return };
     let server = TestServer::start().await;
@@ -86,22 +78,22 @@ async fn a_page_an_older_release_read_differently_is_not_a_change(backend: Backe
     // reading, which is no change either).
     server.set("/a.html", Page::html(ARTICLE).without_etag());
     let id = mw.add(&server.url("/a.html"), &[]).await;
-    assert_eq!(check(&mw, id).await["outcome"], "baseline");
+    assert_eq!(mw.check_one(id).await["outcome"], "baseline");
     let db = Database::connect(&mw.db.url).await.unwrap();
 
     // The page is as it was; only the reading differs: nothing to report,
     // and the snapshot is today's reading.
     as_an_older_release_read_it(&db, id, false).await;
-    let got = check(&mw, id).await;
+    let got = mw.check_one(id).await;
     assert_eq!(got["outcome"], "unchanged", "{got}");
     assert!(mw.changes(Some(id)).await.is_empty());
-    let now = text(&mw, id).await;
+    let now = mw.current_text(id).await;
     assert!(!now.contains(OLD_READING) && now.contains("总参数三千五百五十亿"), "{now}");
 
     // The page changed too: the change is the page's own, not the reading's.
     as_an_older_release_read_it(&db, id, false).await;
     server.set("/a.html", Page::html(ARTICLE.replace("下调了一半", "下调了八成")).without_etag());
-    let got = check(&mw, id).await;
+    let got = mw.check_one(id).await;
     assert_eq!(got["outcome"], "changed", "{got}");
     let changes = mw.changes(Some(id)).await;
     assert_eq!(changes.len(), 1, "{changes:?}");
@@ -112,7 +104,7 @@ async fn a_page_an_older_release_read_differently_is_not_a_change(backend: Backe
     // Its body no longer kept: the stored text is all there is to compare
     // with, and a difference is reported rather than lost.
     as_an_older_release_read_it(&db, id, true).await;
-    let got = check(&mw, id).await;
+    let got = mw.check_one(id).await;
     assert_eq!(got["outcome"], "changed", "{got}");
     assert_eq!(mw.changes(Some(id)).await.len(), 2);
     db.close().await.ok();

@@ -141,6 +141,16 @@ impl Mw {
         r.stdout.trim().parse().unwrap_or_else(|_| panic!("no id in {:?}", r.stdout))
     }
 
+    /// `check ID --format json`: that source's report.
+    pub async fn check_one(&self, id: i64) -> serde_json::Value {
+        self.run_async(&["check", &id.to_string(), "--format", "json"]).await.ok().json()[0].clone()
+    }
+
+    /// The text of the source's current snapshot (`snapshot show --text`).
+    pub async fn current_text(&self, id: i64) -> String {
+        self.run_async(&["snapshot", "show", "--source", &id.to_string(), "--text"]).await.ok().stdout
+    }
+
     /// `sources show ID --format json`.
     pub async fn source(&self, id: i64) -> serde_json::Value {
         self.run_async(&["sources", "show", &id.to_string(), "--format", "json"]).await.ok().json()
