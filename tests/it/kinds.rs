@@ -75,6 +75,70 @@ async fn feed_changes_are_new_entries(backend: Backend) {
 
 both_backends!(feed_changes_are_new_entries_on, feed_changes_are_new_entries);
 
+/// The feed with every guid suffixed, as feeds that stamp each render do.
+fn rotated_guids(feed: &str, round: u32) -> String {
+    feed.replace("</guid>", &format!("-r{round}</guid>"))
+}
+
+/// A feed whose generator stamps a fresh guid on every render (a session or
+/// a timestamp in it) repeats the same entries: not a new entry each check.
+/// An entry whose guid changed and whose text changed is an edit.
+async fn a_guid_that_changes_on_every_fetch_is_the_same_entry(backend: Backend) {
+    let Some(mw) = Mw::new(backend).await else { return };
+    let server = TestServer::start().await;
+    server.set("/feed.xml", rss(&rotated_guids(FEED, 1)));
+    mw.init().await;
+    let id = mw.add(&server.url("/feed.xml"), &[]).await;
+    assert_eq!(check_json(&mw, &[]).await[0]["outcome"], "baseline");
+    server.set("/feed.xml", rss(&reversed_items(&rotated_guids(FEED, 2))));
+    let r = check_json(&mw, &[]).await;
+    assert_eq!(r[0]["outcome"], "unchanged", "new guids on the same entries: {r}");
+    assert!(mw.changes(Some(id)).await.is_empty(), "{:?}", mw.changes(Some(id)).await);
+
+    let edited = rotated_guids(FEED, 3).replace("首批企业用户接入", "首批企业用户已接入");
+    server.set("/feed.xml", rss(&edited.replacen("<item>", &format!("{NEW_ITEM}<item>"), 1)));
+    check_json(&mw, &[]).await;
+    let changes = mw.changes(Some(id)).await;
+    let summaries: Vec<&str> = changes.iter().map(|c| c["summary"].as_str().unwrap()).collect();
+    assert_eq!(summaries.len(), 2, "{summaries:?}");
+    assert!(summaries.iter().any(|s| s.starts_with("New entry: AutoGPT 更名")), "{summaries:?}");
+    assert!(summaries.iter().any(|s| s.starts_with("Entry edited: 百度文心一言")), "{summaries:?}");
+}
+
+both_backends!(
+    a_guid_that_changes_on_every_fetch_is_the_same_entry_on,
+    a_guid_that_changes_on_every_fetch_is_the_same_entry
+);
+
+/// A feed that answers once with no entries (a generator glitch, a cache
+/// emptied) and then with its entries and one more has one new entry: the
+/// empty answer is a failed check, not the window the next one is compared
+/// with.
+async fn an_empty_answer_does_not_make_every_entry_new(backend: Backend) {
+    let Some(mw) = Mw::new(backend).await else { return };
+    let server = TestServer::start().await;
+    server.set("/feed.xml", rss(FEED));
+    mw.init().await;
+    let id = mw.add(&server.url("/feed.xml"), &[]).await;
+    assert_eq!(check_json(&mw, &[]).await[0]["outcome"], "baseline");
+    let start = FEED.find("<item>").unwrap();
+    let end = FEED.rfind("</item>").unwrap() + "</item>".len();
+    let empty = format!("{}{}", &FEED[..start], &FEED[end..]);
+    server.set("/feed.xml", rss(&empty));
+    let r = check_json(&mw, &[]).await;
+    assert_eq!(r[0]["outcome"], "failed", "{r}");
+    assert_eq!(r[0]["error_kind"], "invalid_content", "{r}");
+    assert!(r[0]["message"].as_str().unwrap().contains("no entries"), "{r}");
+    server.set("/feed.xml", rss(&FEED.replacen("<item>", &format!("{NEW_ITEM}<item>"), 1)));
+    let r = check_json(&mw, &[]).await;
+    assert_eq!(r[0]["outcome"], "changed", "{r}");
+    let changes = mw.changes(Some(id)).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert!(changes[0]["summary"].as_str().unwrap().starts_with("New entry: AutoGPT 更名"), "{changes:?}");
+}
+
+both_backends!(an_empty_answer_does_not_make_every_entry_new_on, an_empty_answer_does_not_make_every_entry_new);
+
 /// A URL with nothing feed-like in it that answers with RSS is read as a feed.
 async fn page_answering_rss_is_read_as_a_feed(backend: Backend) {
     let Some(mw) = Mw::new(backend).await else { return };
