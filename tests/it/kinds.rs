@@ -300,6 +300,34 @@ async fn github_rate_limit_is_shared(backend: Backend) {
 
 both_backends!(github_rate_limit_is_shared_on, github_rate_limit_is_shared);
 
+/// A spent API budget says nothing about the repository: checks that hit it
+/// fail as `rate_limited` but the source's status stays what it was (it
+/// went `ok → failing` after two, and `gone → failing` for a deleted repo).
+async fn a_spent_api_budget_does_not_move_the_status(backend: Backend) {
+    let server = TestServer::start().await;
+    let Some(mw) = Mw::with_config(backend, &github_config(&server)).await else { return };
+    server.set(REPO_PATH, json(REPO));
+    mw.init().await;
+    let id = mw.add(&server.url("/Significant-Gravitas/Auto-GPT"), &[]).await;
+    assert_eq!(mw.check_one(id).await["outcome"], "baseline");
+    let reset = chrono::Utc::now().timestamp() + 3600;
+    let limited = Page { status: 403, ..json(r#"{"message":"API rate limit exceeded"}"#) }
+        .with_header("x-ratelimit-remaining", "0")
+        .with_header("x-ratelimit-reset", &reset.to_string())
+        .without_etag();
+    server.set(REPO_PATH, limited);
+    for _ in 0..3 {
+        let r = mw.check_one(id).await;
+        assert_eq!(r["error_kind"], "rate_limited", "{r}");
+        assert_eq!(r["status_change"], serde_json::Value::Null, "{r}");
+    }
+    let src = mw.source(id).await;
+    assert_eq!(src["status"], "ok", "{src}");
+    assert!(mw.changes(Some(id)).await.is_empty(), "{:?}", mw.changes(Some(id)).await);
+}
+
+both_backends!(a_spent_api_budget_does_not_move_the_status_on, a_spent_api_budget_does_not_move_the_status);
+
 async fn huggingface_parameter_count(backend: Backend) {
     let server = TestServer::start().await;
     let config = format!(
