@@ -139,6 +139,45 @@ async fn an_empty_answer_does_not_make_every_entry_new(backend: Backend) {
 
 both_backends!(an_empty_answer_does_not_make_every_entry_new_on, an_empty_answer_does_not_make_every_entry_new);
 
+/// An Atom feed whose generator stamps every entry's `<updated>` with the
+/// build time: the entries say what they said, nothing was edited. A
+/// changed summary is an edit.
+async fn a_refreshed_timestamp_alone_is_not_an_edit(backend: Backend) {
+    let atom = |stamp: &str, second: &str| {
+        let entry = |i: u32, title: &str, summary: &str| {
+            format!(
+                "<entry><id>tag:jiqizhixin.com,2023:{i}</id><title>{title}</title>\
+                 <link href=\"https://www.jiqizhixin.com/articles/{i}\"/><updated>{stamp}</updated>\
+                 <summary>{summary}</summary></entry>"
+            )
+        };
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><feed xmlns=\"http://www.w3.org/2005/Atom\">\
+             <title>机器之心</title><id>tag:jiqizhixin.com,2023:feed</id><updated>{stamp}</updated>{}{}</feed>",
+            entry(1, "GPT-4 发布", "OpenAI 发布多模态大模型 GPT-4。"),
+            entry(2, "文心一言开放测试", second)
+        );
+        Page::bytes("application/atom+xml", body.into_bytes())
+    };
+    let Some(mw) = Mw::new(backend).await else { return };
+    let server = TestServer::start().await;
+    server.set("/feed.atom", atom("2023-04-01T00:00:00Z", "百度发布文心一言。"));
+    mw.init().await;
+    let id = mw.add(&server.url("/feed.atom"), &[]).await;
+    assert_eq!(mw.check_one(id).await["outcome"], "baseline");
+    server.set("/feed.atom", atom("2023-04-02T10:00:00Z", "百度发布文心一言。"));
+    let r = mw.check_one(id).await;
+    assert_eq!(r["outcome"], "unchanged", "only the stamps moved: {r}");
+    assert!(mw.changes(Some(id)).await.is_empty(), "{:?}", mw.changes(Some(id)).await);
+    server.set("/feed.atom", atom("2023-04-03T10:00:00Z", "百度发布文心一言，企业用户可申请测试。"));
+    assert_eq!(mw.check_one(id).await["outcome"], "changed");
+    let changes = mw.changes(Some(id)).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["summary"], "Entry edited: 文心一言开放测试", "{changes:?}");
+}
+
+both_backends!(a_refreshed_timestamp_alone_is_not_an_edit_on, a_refreshed_timestamp_alone_is_not_an_edit);
+
 /// A URL with nothing feed-like in it that answers with RSS is read as a feed.
 async fn page_answering_rss_is_read_as_a_feed(backend: Backend) {
     let Some(mw) = Mw::new(backend).await else { return };
