@@ -165,6 +165,13 @@ pub async fn run(ctx: &Context, cmd: SourcesCommand) -> anyhow::Result<()> {
             let new = new_source(ctx, &args)?;
             let source = ctx.store.add_source(&new, Utc::now()).await.map_err(store_error)?;
             eprintln!("Added source #{} ({}) {}", source.id, source.kind, source.url);
+            // Said, since the stored URL is not the one given (see SourceSpec::validate).
+            if let Ok(mut given) = normalize_url(&args.url) {
+                let dropped = crate::import::drop_tracking(&mut given, &ctx.config.import.url_rules);
+                if !dropped.is_empty() {
+                    eprintln!("Tracking parameters dropped from the URL: {}", dropped.join(", "));
+                }
+            }
             println!("{}", source.id);
             Ok(())
         }

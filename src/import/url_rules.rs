@@ -89,20 +89,33 @@ pub fn normalize_reference(raw: &str, rules: &UrlRules) -> Result<Url, SkipReaso
             return Err(SkipReason::Invalid(e.to_string()));
         }
     };
-    if let Some(query) = url.query() {
-        let kept: Vec<&str> = query
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .filter(|pair| {
-                let name = pair.split('=').next().unwrap_or_default();
-                let decoded = percent_decode(name);
-                !rules.is_tracking(&decoded)
-            })
-            .collect();
-        let kept = kept.join("&");
-        url.set_query((!kept.is_empty()).then_some(kept.as_str()));
-    }
+    drop_tracking(&mut url, rules);
     Ok(url)
+}
+
+/// Drops the tracking parameters and empty `&` pairs from `url`'s query and
+/// returns the names dropped, in order. The other parameters are kept byte
+/// for byte. Shared by import and `sources add`, so a campaign link and the
+/// bare link are one source whichever way they came in.
+pub fn drop_tracking(url: &mut Url, rules: &UrlRules) -> Vec<String> {
+    let Some(query) = url.query() else { return Vec::new() };
+    let mut dropped = Vec::new();
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            let decoded = percent_decode(name);
+            let tracking = rules.is_tracking(&decoded);
+            if tracking {
+                dropped.push(decoded);
+            }
+            !tracking
+        })
+        .collect();
+    let kept = kept.join("&");
+    url.set_query((!kept.is_empty()).then_some(kept.as_str()));
+    dropped
 }
 
 fn percent_decode(s: &str) -> String {

@@ -159,6 +159,7 @@ impl Runner {
             match self.compare(&source, &obs, mode.accept_rewrite).await {
                 Ok(Content::Replaced { reason }) => obs.observed = Observed::Redirected { reason },
                 Ok(Content::Truncated { reason }) => obs = obs.into_failure(ErrorKind::Decode, reason),
+                Ok(Content::Emptied { reason }) => obs = obs.into_failure(ErrorKind::InvalidContent, reason),
                 Ok(Content::Changed { snapshot, changes, from, .. }) if !mode.dry_run => {
                     let catalog_hits = self.catalog_hits(&changes).await;
                     content = Content::Changed { snapshot, changes, from, catalog_hits };
@@ -343,9 +344,11 @@ impl Runner {
             });
         }
         let (snapshot, pointer) = match content {
-            Content::None | Content::Unchanged | Content::Replaced { .. } | Content::Truncated { .. } => {
-                (None, SnapshotPointer::Keep)
-            }
+            Content::None
+            | Content::Unchanged
+            | Content::Replaced { .. }
+            | Content::Truncated { .. }
+            | Content::Emptied { .. } => (None, SnapshotPointer::Keep),
             Content::Baseline { snapshot } => (Some(snapshot), SnapshotPointer::New),
             Content::Reverted { to } => (None, SnapshotPointer::Existing(to)),
             Content::Changed { snapshot, changes: found, from, catalog_hits } => {

@@ -45,6 +45,11 @@ pub(super) enum Content {
     Truncated {
         reason: String,
     },
+    /// A structured answer with nothing in it where the last had content
+    /// (see [`sources::emptied_reason`]): a failed check, not a snapshot.
+    Emptied {
+        reason: String,
+    },
     Unchanged,
     Baseline {
         snapshot: NewSnapshot,
@@ -122,6 +127,9 @@ impl Runner {
         // last snapshot was read as the same kind.
         let same_kind = last.meta.get("kind") == obs.meta.get("kind");
         if sources::is_structured(obs.kind) && same_kind {
+            if let Some(reason) = sources::emptied_reason(obs.kind, &last.meta, &obs.meta) {
+                return Ok(Content::Emptied { reason });
+            }
             let (kind, old, new) = (obs.kind, last.meta.clone(), obs.meta.clone());
             let changes =
                 blocking(move || sources::describe_changes(kind, &old, &new)).await.map_err(CompareError::Worker)?;

@@ -41,8 +41,10 @@ impl StatusChange {
 }
 
 pub fn transition(state: &LiveState, observed: &Observed, confirm_after: u32) -> (LiveState, Option<StatusChange>) {
-    // Nothing was asked: no evidence either way, nothing moves.
-    if matches!(observed, Observed::Deferred { .. }) {
+    // Nothing was asked: no evidence either way, nothing moves. A rate
+    // limit is no evidence either: it says how much we asked (a spent
+    // GitHub budget is shared by every repository), not how the source is.
+    if matches!(observed, Observed::Deferred { .. }) || observed.error_kind() == Some(ErrorKind::RateLimited) {
         return (state.clone(), None);
     }
     let target = observed.status();

@@ -2,7 +2,7 @@
 //! entries, sorted by id, so a reorder or a refetch hashes the same; a
 //! change lists new entries, and edited entries separately.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -146,11 +146,22 @@ fn line(e: &Entry) -> String {
 
 /// New entries (one change) and edited entries (another). Entries that
 /// dropped off the feed are not reported: feeds are windows, not archives.
+///
+/// An entry is the old one with its id, else the old one with its link
+/// whose id is gone: generators that stamp a fresh guid on every render (a
+/// session or a timestamp in it) repeat the same entries under new ids.
 pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChange> {
     let old: BTreeMap<String, Entry> = entries(old).into_iter().map(|e| (e.id.clone(), e)).collect();
     let new = entries(new);
-    let added: Vec<&Entry> = new.iter().filter(|e| !old.contains_key(&e.id)).collect();
-    let edited: Vec<&Entry> = new.iter().filter(|e| old.get(&e.id).is_some_and(|o| o != *e)).collect();
+    let new_ids: HashSet<&str> = new.iter().map(|e| e.id.as_str()).collect();
+    let by_link: BTreeMap<&str, &Entry> = old
+        .values()
+        .filter(|o| !new_ids.contains(o.id.as_str()))
+        .filter_map(|o| o.link.as_deref().map(|l| (l, o)))
+        .collect();
+    let before = |e: &Entry| old.get(&e.id).or_else(|| e.link.as_deref().and_then(|l| by_link.get(l).copied()));
+    let added: Vec<&Entry> = new.iter().filter(|e| before(e).is_none()).collect();
+    let edited: Vec<&Entry> = new.iter().filter(|e| before(e).is_some_and(|o| !same_text(o, e))).collect();
     let mut out = Vec::new();
     if !added.is_empty() {
         let summary = match added.as_slice() {
@@ -179,6 +190,22 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
         });
     }
     out
+}
+
+/// Why a feed's answer is not a window to compare with: it lists no entry
+/// where the last one listed some (a generator glitch, a cache emptied).
+/// Taken as the snapshot, every entry would be new again on the next answer.
+pub fn emptied_reason(old: &serde_json::Value, new: &serde_json::Value) -> Option<String> {
+    let had = entries(old).len();
+    (had > 0 && entries(new).is_empty())
+        .then(|| format!("the feed answered with no entries (its last answer had {had}): not taken as its content"))
+}
+
+/// Whether two readings of one entry say the same: its link, title and
+/// summary. Neither the id nor the date: generators that stamp every
+/// entry's `<updated>` with the build time re-date entries nobody edited.
+fn same_text(a: &Entry, b: &Entry) -> bool {
+    (&a.link, &a.title, &a.summary) == (&b.link, &b.title, &b.summary)
 }
 
 fn listing(entries: &[&Entry], mark: &str) -> String {

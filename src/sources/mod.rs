@@ -154,6 +154,16 @@ pub fn describe_changes(kind: SourceKind, old: &serde_json::Value, new: &serde_j
     }
 }
 
+/// Why a structured answer, good as a response, is no snapshot to compare
+/// with: for now a feed that lists no entries where it listed some. The
+/// check fails (`invalid_content`) and the last snapshot stays.
+pub fn emptied_reason(kind: SourceKind, old: &serde_json::Value, new: &serde_json::Value) -> Option<String> {
+    match kind {
+        SourceKind::Feed => feed::emptied_reason(old, new),
+        _ => None,
+    }
+}
+
 /// Facts a structured source states with authority (a parameter count, a
 /// release date): the catalog may accept them without review. The catalog
 /// hook consumes these.

@@ -36,6 +36,10 @@ pub enum PdfError {
     Corrupt(String),
     #[error("the PDF has no extractable text (image-only or scanned?)")]
     NoText,
+    /// Unreadable, and its last KB has no `%%EOF`: a download cut off by a
+    /// closed connection, not a scan or a corrupt file.
+    #[error("the PDF is cut off: {bytes} bytes without the %%EOF a whole file ends with")]
+    Truncated { bytes: usize },
     #[error("the PDF parser crashed on this file")]
     Panicked,
     /// The contained parser died, ran out of time or could not be started.
@@ -95,6 +99,15 @@ pub fn parse_in_process(body: &[u8]) -> Result<Structured, PdfError> {
 }
 
 fn parse_inner(bytes: Vec<u8>) -> Result<Structured, PdfError> {
+    let len = bytes.len();
+    let whole = bytes[len.saturating_sub(1024)..].windows(5).any(|w| w == b"%%EOF");
+    parse_pages(bytes).map_err(|e| match e {
+        PdfError::NoText | PdfError::Corrupt(_) if !whole => PdfError::Truncated { bytes: len },
+        e => e,
+    })
+}
+
+fn parse_pages(bytes: Vec<u8>) -> Result<Structured, PdfError> {
     let reader = PdfReader::new(Cursor::new(bytes)).map_err(|e| classify(&e.to_string()))?;
     let encrypted = reader.is_encrypted();
     let doc = PdfDocument::new(reader);
@@ -230,6 +243,21 @@ mod tests {
         assert!(parse(&garbage).is_err());
         let empty_page = write_test_pdf("scan", &[""]).unwrap();
         assert_eq!(parse(&empty_page).err(), Some(PdfError::NoText));
+    }
+
+    /// A download cut off by a closed connection (no `%%EOF` at its end)
+    /// that reads as nothing says so: it was reported as an image-only scan.
+    #[test]
+    fn a_cut_off_pdf_says_it_is_cut_off() {
+        let pdf = write_test_pdf("AIGC report", &[P1, P2, P3]).unwrap();
+        for cut in [pdf.len() / 3, pdf.len() / 2] {
+            let err = parse_in_process(&pdf[..cut]).err();
+            assert!(matches!(err, Some(PdfError::Truncated { .. })), "cut at {cut} of {}: {err:?}", pdf.len());
+            assert!(err.unwrap().to_string().contains("cut off"));
+        }
+        // A whole file with no text is still an image-only one.
+        let empty_page = write_test_pdf("scan", &[""]).unwrap();
+        assert_eq!(parse_in_process(&empty_page).err(), Some(PdfError::NoText));
     }
 
     /// A PDF whose Chinese text uses the non-embedded STSong-Light font with

@@ -47,6 +47,17 @@ async fn bad_sources_are_refused_with_exit_code_2() {
     let upper = "HTTP://X.CN:80/a";
     mw.add(upper, &[]).await;
     assert_usage_error(&mw.run_async(&["sources", "add", "http://x.cn/a"]).await, "already watched");
+    // Tracking parameters are dropped as `sources import` drops them, so the
+    // page a campaign link points at is the page already watched; the other
+    // parameters stay as given.
+    let tracked = format!("{url}?utm_source=wechat&spm=a.b&id=7");
+    let r = mw.run_async(&["sources", "add", &tracked]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("{url}?id=7")) && r.stderr.contains("utm_source, spm"), "{}", r.stderr);
+    assert_usage_error(
+        &mw.run_async(&["sources", "add", &format!("{url}?utm_medium=x")]).await,
+        "already watched as source #1",
+    );
     assert_usage_error(&mw.run_async(&["sources", "show", "999"]).await, "no source #999");
     // clap's own usage errors are exit 2 as well.
     assert_eq!(mw.run_async(&["sources", "frobnicate"]).await.code, 2);

@@ -75,6 +75,109 @@ async fn feed_changes_are_new_entries(backend: Backend) {
 
 both_backends!(feed_changes_are_new_entries_on, feed_changes_are_new_entries);
 
+/// The feed with every guid suffixed, as feeds that stamp each render do.
+fn rotated_guids(feed: &str, round: u32) -> String {
+    feed.replace("</guid>", &format!("-r{round}</guid>"))
+}
+
+/// A feed whose generator stamps a fresh guid on every render (a session or
+/// a timestamp in it) repeats the same entries: not a new entry each check.
+/// An entry whose guid changed and whose text changed is an edit.
+async fn a_guid_that_changes_on_every_fetch_is_the_same_entry(backend: Backend) {
+    let Some(mw) = Mw::new(backend).await else { return };
+    let server = TestServer::start().await;
+    server.set("/feed.xml", rss(&rotated_guids(FEED, 1)));
+    mw.init().await;
+    let id = mw.add(&server.url("/feed.xml"), &[]).await;
+    assert_eq!(check_json(&mw, &[]).await[0]["outcome"], "baseline");
+    server.set("/feed.xml", rss(&reversed_items(&rotated_guids(FEED, 2))));
+    let r = check_json(&mw, &[]).await;
+    assert_eq!(r[0]["outcome"], "unchanged", "new guids on the same entries: {r}");
+    assert!(mw.changes(Some(id)).await.is_empty(), "{:?}", mw.changes(Some(id)).await);
+
+    let edited = rotated_guids(FEED, 3).replace("首批企业用户接入", "首批企业用户已接入");
+    server.set("/feed.xml", rss(&edited.replacen("<item>", &format!("{NEW_ITEM}<item>"), 1)));
+    check_json(&mw, &[]).await;
+    let changes = mw.changes(Some(id)).await;
+    let summaries: Vec<&str> = changes.iter().map(|c| c["summary"].as_str().unwrap()).collect();
+    assert_eq!(summaries.len(), 2, "{summaries:?}");
+    assert!(summaries.iter().any(|s| s.starts_with("New entry: AutoGPT 更名")), "{summaries:?}");
+    assert!(summaries.iter().any(|s| s.starts_with("Entry edited: 百度文心一言")), "{summaries:?}");
+}
+
+both_backends!(
+    a_guid_that_changes_on_every_fetch_is_the_same_entry_on,
+    a_guid_that_changes_on_every_fetch_is_the_same_entry
+);
+
+/// A feed that answers once with no entries (a generator glitch, a cache
+/// emptied) and then with its entries and one more has one new entry: the
+/// empty answer is a failed check, not the window the next one is compared
+/// with.
+async fn an_empty_answer_does_not_make_every_entry_new(backend: Backend) {
+    let Some(mw) = Mw::new(backend).await else { return };
+    let server = TestServer::start().await;
+    server.set("/feed.xml", rss(FEED));
+    mw.init().await;
+    let id = mw.add(&server.url("/feed.xml"), &[]).await;
+    assert_eq!(check_json(&mw, &[]).await[0]["outcome"], "baseline");
+    let start = FEED.find("<item>").unwrap();
+    let end = FEED.rfind("</item>").unwrap() + "</item>".len();
+    let empty = format!("{}{}", &FEED[..start], &FEED[end..]);
+    server.set("/feed.xml", rss(&empty));
+    let r = check_json(&mw, &[]).await;
+    assert_eq!(r[0]["outcome"], "failed", "{r}");
+    assert_eq!(r[0]["error_kind"], "invalid_content", "{r}");
+    assert!(r[0]["message"].as_str().unwrap().contains("no entries"), "{r}");
+    server.set("/feed.xml", rss(&FEED.replacen("<item>", &format!("{NEW_ITEM}<item>"), 1)));
+    let r = check_json(&mw, &[]).await;
+    assert_eq!(r[0]["outcome"], "changed", "{r}");
+    let changes = mw.changes(Some(id)).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert!(changes[0]["summary"].as_str().unwrap().starts_with("New entry: AutoGPT 更名"), "{changes:?}");
+}
+
+both_backends!(an_empty_answer_does_not_make_every_entry_new_on, an_empty_answer_does_not_make_every_entry_new);
+
+/// An Atom feed whose generator stamps every entry's `<updated>` with the
+/// build time: the entries say what they said, nothing was edited. A
+/// changed summary is an edit.
+async fn a_refreshed_timestamp_alone_is_not_an_edit(backend: Backend) {
+    let atom = |stamp: &str, second: &str| {
+        let entry = |i: u32, title: &str, summary: &str| {
+            format!(
+                "<entry><id>tag:jiqizhixin.com,2023:{i}</id><title>{title}</title>\
+                 <link href=\"https://www.jiqizhixin.com/articles/{i}\"/><updated>{stamp}</updated>\
+                 <summary>{summary}</summary></entry>"
+            )
+        };
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><feed xmlns=\"http://www.w3.org/2005/Atom\">\
+             <title>机器之心</title><id>tag:jiqizhixin.com,2023:feed</id><updated>{stamp}</updated>{}{}</feed>",
+            entry(1, "GPT-4 发布", "OpenAI 发布多模态大模型 GPT-4。"),
+            entry(2, "文心一言开放测试", second)
+        );
+        Page::bytes("application/atom+xml", body.into_bytes())
+    };
+    let Some(mw) = Mw::new(backend).await else { return };
+    let server = TestServer::start().await;
+    server.set("/feed.atom", atom("2023-04-01T00:00:00Z", "百度发布文心一言。"));
+    mw.init().await;
+    let id = mw.add(&server.url("/feed.atom"), &[]).await;
+    assert_eq!(mw.check_one(id).await["outcome"], "baseline");
+    server.set("/feed.atom", atom("2023-04-02T10:00:00Z", "百度发布文心一言。"));
+    let r = mw.check_one(id).await;
+    assert_eq!(r["outcome"], "unchanged", "only the stamps moved: {r}");
+    assert!(mw.changes(Some(id)).await.is_empty(), "{:?}", mw.changes(Some(id)).await);
+    server.set("/feed.atom", atom("2023-04-03T10:00:00Z", "百度发布文心一言，企业用户可申请测试。"));
+    assert_eq!(mw.check_one(id).await["outcome"], "changed");
+    let changes = mw.changes(Some(id)).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["summary"], "Entry edited: 文心一言开放测试", "{changes:?}");
+}
+
+both_backends!(a_refreshed_timestamp_alone_is_not_an_edit_on, a_refreshed_timestamp_alone_is_not_an_edit);
+
 /// A URL with nothing feed-like in it that answers with RSS is read as a feed.
 async fn page_answering_rss_is_read_as_a_feed(backend: Backend) {
     let Some(mw) = Mw::new(backend).await else { return };
@@ -235,6 +338,34 @@ async fn github_rate_limit_is_shared(backend: Backend) {
 }
 
 both_backends!(github_rate_limit_is_shared_on, github_rate_limit_is_shared);
+
+/// A spent API budget says nothing about the repository: checks that hit it
+/// fail as `rate_limited` but the source's status stays what it was (it
+/// went `ok → failing` after two, and `gone → failing` for a deleted repo).
+async fn a_spent_api_budget_does_not_move_the_status(backend: Backend) {
+    let server = TestServer::start().await;
+    let Some(mw) = Mw::with_config(backend, &github_config(&server)).await else { return };
+    server.set(REPO_PATH, json(REPO));
+    mw.init().await;
+    let id = mw.add(&server.url("/Significant-Gravitas/Auto-GPT"), &[]).await;
+    assert_eq!(mw.check_one(id).await["outcome"], "baseline");
+    let reset = chrono::Utc::now().timestamp() + 3600;
+    let limited = Page { status: 403, ..json(r#"{"message":"API rate limit exceeded"}"#) }
+        .with_header("x-ratelimit-remaining", "0")
+        .with_header("x-ratelimit-reset", &reset.to_string())
+        .without_etag();
+    server.set(REPO_PATH, limited);
+    for _ in 0..3 {
+        let r = mw.check_one(id).await;
+        assert_eq!(r["error_kind"], "rate_limited", "{r}");
+        assert_eq!(r["status_change"], serde_json::Value::Null, "{r}");
+    }
+    let src = mw.source(id).await;
+    assert_eq!(src["status"], "ok", "{src}");
+    assert!(mw.changes(Some(id)).await.is_empty(), "{:?}", mw.changes(Some(id)).await);
+}
+
+both_backends!(a_spent_api_budget_does_not_move_the_status_on, a_spent_api_budget_does_not_move_the_status);
 
 async fn huggingface_parameter_count(backend: Backend) {
     let server = TestServer::start().await;
