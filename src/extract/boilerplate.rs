@@ -301,6 +301,17 @@ mod tests {
     use super::*;
     use scraper::{Html, Selector};
 
+    /// The link-list reason of the element `css` selects, with the page's
+    /// statistics.
+    fn list_reasons(doc: &Html) -> impl Fn(&str) -> Option<String> + '_ {
+        let stats = super::super::stats::PageStats::compute(doc);
+        move |css| {
+            let el = first(doc, css);
+            let s = stats.get(el.id());
+            link_list_reason(&el, s.text, s.linked)
+        }
+    }
+
     fn first<'a>(doc: &'a Html, css: &str) -> ElementRef<'a> {
         doc.select(&Selector::parse(css).unwrap()).next().unwrap()
     }
@@ -391,12 +402,7 @@ mod tests {
                <li><a href="/2">月之暗面Kimi K2开源</a></li></ul></div>
                <div id="b"><h3>相关推荐</h3><p>这一段是正文而不是链接列表，篇幅比较长，也没有任何链接。</p></div>"#,
         );
-        let stats = super::super::stats::PageStats::compute(&doc);
-        let reason = |css: &str| {
-            let el = first(&doc, css);
-            let s = stats.get(el.id());
-            link_list_reason(&el, s.text, s.linked)
-        };
+        let reason = list_reasons(&doc);
         assert_eq!(reason("#a").as_deref(), Some("list \"猜你喜欢\""));
         assert_eq!(reason("#b"), None);
     }
@@ -409,12 +415,7 @@ mod tests {
                <p>要点：</p><ul id="b"><li><a href="/3">GLM-4.5</a></li></ul>
                <p>相关阅读</p><ul id="c"><li>一段不是链接的要点，写在正文里。</li></ul></article>"#,
         );
-        let stats = super::super::stats::PageStats::compute(&doc);
-        let reason = |css: &str| {
-            let el = first(&doc, css);
-            let s = stats.get(el.id());
-            link_list_reason(&el, s.text, s.linked)
-        };
+        let reason = list_reasons(&doc);
         assert_eq!(reason("#a").as_deref(), Some("list under \"热门推荐：\""));
         assert_eq!(reason("#b"), None, "not a recommendation heading");
         assert_eq!(reason("#c"), None, "not links");

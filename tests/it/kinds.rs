@@ -252,12 +252,19 @@ async fn metrics(mw: &Mw, id: i64, metric: &str) -> Vec<f64> {
     points.into_iter().filter(|p| p.metric == metric).map(|p| p.value).collect()
 }
 
-async fn github_repository(backend: Backend) {
+/// A fake GitHub API serving [`REPO`], and a database watching it (its
+/// source id), not yet checked.
+async fn watched_repository(backend: Backend) -> Option<(TestServer, Mw, i64)> {
     let server = TestServer::start().await;
-    let Some(mw) = Mw::with_config(backend, &github_config(&server)).await else { return };
+    let mw = Mw::with_config(backend, &github_config(&server)).await?;
     server.set(REPO_PATH, json(REPO));
     mw.init().await;
     let id = mw.add(&server.url("/Significant-Gravitas/Auto-GPT"), &[]).await;
+    Some((server, mw, id))
+}
+
+async fn github_repository(backend: Backend) {
+    let Some((server, mw, id)) = watched_repository(backend).await else { return };
     assert_eq!(mw.source(id).await["kind"], "github");
 
     let r = check_json(&mw, &[]).await;
@@ -343,11 +350,7 @@ both_backends!(github_rate_limit_is_shared_on, github_rate_limit_is_shared);
 /// fail as `rate_limited` but the source's status stays what it was (it
 /// went `ok → failing` after two, and `gone → failing` for a deleted repo).
 async fn a_spent_api_budget_does_not_move_the_status(backend: Backend) {
-    let server = TestServer::start().await;
-    let Some(mw) = Mw::with_config(backend, &github_config(&server)).await else { return };
-    server.set(REPO_PATH, json(REPO));
-    mw.init().await;
-    let id = mw.add(&server.url("/Significant-Gravitas/Auto-GPT"), &[]).await;
+    let Some((server, mw, id)) = watched_repository(backend).await else { return };
     assert_eq!(mw.check_one(id).await["outcome"], "baseline");
     let reset = chrono::Utc::now().timestamp() + 3600;
     let limited = Page { status: 403, ..json(r#"{"message":"API rate limit exceeded"}"#) }
@@ -425,11 +428,7 @@ const RELEASES_ATOM: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 /// Without a token and with the budget spent, releases come from the web's
 /// releases.atom; the repository half is the last one seen.
 async fn github_budget_spent_falls_back_to_releases_atom(backend: Backend) {
-    let server = TestServer::start().await;
-    let Some(mw) = Mw::with_config(backend, &github_config(&server)).await else { return };
-    server.set(REPO_PATH, json(REPO));
-    mw.init().await;
-    let id = mw.add(&server.url("/Significant-Gravitas/Auto-GPT"), &[]).await;
+    let Some((server, mw, id)) = watched_repository(backend).await else { return };
     assert_eq!(check_json(&mw, &[]).await[0]["outcome"], "baseline");
 
     let reset = chrono::Utc::now().timestamp() + 1800;
