@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use super::{Runner, blocking};
 use crate::diff::{self, DiffOptions, TextChange};
 use crate::source::Source;
-use crate::sources::suspect::replaced_reason;
+use crate::sources::suspect::{replaced_reason, truncated_reason};
 use crate::sources::{self, KindChange, Observation};
 use crate::store::StoreError;
 use crate::store::record::{CompressedBody, NewSnapshot, Snapshot};
@@ -202,27 +202,6 @@ impl Runner {
     }
 }
 
-/// Why a page whose text is a cut-off copy of the last one was cut off by
-/// the connection, not by its editor: a body delimited by the connection's
-/// close (no Content-Length, or a server that died mid-answer after its
-/// chunked end): an HTML document that stops before `</body>` or
-/// `</html>`, with text that is the start of the article's. An edit that drops the article's end
-/// still sends the whole document, closing tags included.
-fn truncated_reason(old_text: &str, new_text: &str, raw: Option<&[u8]>) -> Option<String> {
-    // A cut inside a multi-byte character decodes to a replacement
-    // character at the very end.
-    let new_text = new_text.trim_end().trim_end_matches(char::REPLACEMENT_CHARACTER);
-    let raw = raw?;
-    if new_text.len() >= old_text.len() || !old_text.starts_with(new_text) {
-        return None;
-    }
-    let opened = raw[..raw.len().min(1024)].windows(5).any(|w| w.eq_ignore_ascii_case(b"<html"));
-    let closed = raw.windows(6).any(|w| w.eq_ignore_ascii_case(b"</html") || w[..5].eq_ignore_ascii_case(b"</bod"));
-    (opened && !closed).then(|| {
-        format!("the body ends mid-document after {} bytes (no </body> or </html>): a cut-off answer", raw.len())
-    })
-}
-
 /// The snapshot to write: the text under its hash, the raw body compressed
 /// (CPU work, off the async threads). Never an empty blob under the real
 /// body's hash: a compression failure is the check's failure.
@@ -241,42 +220,4 @@ async fn new_snapshot(obs: &Observation, hash: String) -> Result<NewSnapshot, Co
         http_status: obs.http_status,
         final_url: obs.final_url.as_ref().map(|u| crate::redact::redact_url(u.as_str())),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::truncated_reason;
-
-    const OLD: &str = "第一段：百度发布文心大模型4.5。\n第二段：用户数突破4.3亿。\n第三段：API价格下调。";
-
-    #[test]
-    fn a_cut_off_body_is_truncated_and_a_shortened_article_is_not() {
-        let cut = "<html><body><article><p>第一段：百度发布文心大模型4.5。</p><p>第二段：用户数";
-        let why =
-            truncated_reason(OLD, "第一段：百度发布文心大模型4.5。\n第二段：用户数", Some(cut.as_bytes())).unwrap();
-        assert!(why.contains("ends mid-document"), "{why}");
-        let mid_char = "第一段：百度发布文心大模型4.5。\n第二段：用\u{FFFD}";
-        assert!(truncated_reason(OLD, mid_char, Some(cut.as_bytes())).is_some());
-        // The editor dropped the last paragraph: the document is whole.
-        let edited = "<html><body><article><p>第一段：百度发布文心大模型4.5。</p><p>第二段：用户数突破4.3亿。</p></article></BODY></HTML>";
-        assert_eq!(
-            truncated_reason(
-                OLD,
-                "第一段：百度发布文心大模型4.5。\n第二段：用户数突破4.3亿。",
-                Some(edited.as_bytes())
-            ),
-            None
-        );
-        // Unclosed, but not a prefix of the article: an edit (or a page that never closes its tags).
-        assert_eq!(truncated_reason(OLD, "第一段：百度发布文心大模型5.0。", Some(cut.as_bytes())), None);
-        // Plain text has no closing tags to miss.
-        assert_eq!(
-            truncated_reason(
-                OLD,
-                "第一段：百度发布文心大模型4.5。",
-                Some("第一段：百度发布文心大模型4.5。".as_bytes())
-            ),
-            None
-        );
-    }
 }

@@ -87,6 +87,28 @@ pub fn replaced_reason(
         .then(|| format!("the address now shows another page: {shows} ({kept} of {} paragraphs kept)", old.len()))
 }
 
+/// Why a page whose text is a cut-off copy of the last one was cut off by
+/// the connection, not by its editor: a body delimited by the connection's
+/// close (no Content-Length, or a server that died mid-answer after its
+/// chunked end): an HTML document that stops before `</body>` or
+/// `</html>`, with text that is the start of the article's. An edit that
+/// drops the article's end still sends the whole document, closing tags
+/// included.
+pub fn truncated_reason(old_text: &str, new_text: &str, raw: Option<&[u8]>) -> Option<String> {
+    // A cut inside a multi-byte character decodes to a replacement
+    // character at the very end.
+    let new_text = new_text.trim_end().trim_end_matches(char::REPLACEMENT_CHARACTER);
+    let raw = raw?;
+    if new_text.len() >= old_text.len() || !old_text.starts_with(new_text) {
+        return None;
+    }
+    let opened = raw[..raw.len().min(1024)].windows(5).any(|w| w.eq_ignore_ascii_case(b"<html"));
+    let closed = raw.windows(6).any(|w| w.eq_ignore_ascii_case(b"</html") || w[..5].eq_ignore_ascii_case(b"</bod"));
+    (opened && !closed).then(|| {
+        format!("the body ends mid-document after {} bytes (no </body> or </html>): a cut-off answer", raw.len())
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -161,5 +183,38 @@ mod tests {
         assert_eq!(why, "the address now shows another page: a page without a title (0 of 5 paragraphs kept)");
         // The article itself, its title lost in an edit: still content.
         assert_eq!(replaced_reason(ARTICLE, ARTICLE, Some("百度发布文心大模型4.5"), None), None);
+    }
+
+    const OLD: &str = "第一段：百度发布文心大模型4.5。\n第二段：用户数突破4.3亿。\n第三段：API价格下调。";
+
+    #[test]
+    fn a_cut_off_body_is_truncated_and_a_shortened_article_is_not() {
+        let cut = "<html><body><article><p>第一段：百度发布文心大模型4.5。</p><p>第二段：用户数";
+        let why =
+            truncated_reason(OLD, "第一段：百度发布文心大模型4.5。\n第二段：用户数", Some(cut.as_bytes())).unwrap();
+        assert!(why.contains("ends mid-document"), "{why}");
+        let mid_char = "第一段：百度发布文心大模型4.5。\n第二段：用\u{FFFD}";
+        assert!(truncated_reason(OLD, mid_char, Some(cut.as_bytes())).is_some());
+        // The editor dropped the last paragraph: the document is whole.
+        let edited = "<html><body><article><p>第一段：百度发布文心大模型4.5。</p><p>第二段：用户数突破4.3亿。</p></article></BODY></HTML>";
+        assert_eq!(
+            truncated_reason(
+                OLD,
+                "第一段：百度发布文心大模型4.5。\n第二段：用户数突破4.3亿。",
+                Some(edited.as_bytes())
+            ),
+            None
+        );
+        // Unclosed, but not a prefix of the article: an edit (or a page that never closes its tags).
+        assert_eq!(truncated_reason(OLD, "第一段：百度发布文心大模型5.0。", Some(cut.as_bytes())), None);
+        // Plain text has no closing tags to miss.
+        assert_eq!(
+            truncated_reason(
+                OLD,
+                "第一段：百度发布文心大模型4.5。",
+                Some("第一段：百度发布文心大模型4.5。".as_bytes())
+            ),
+            None
+        );
     }
 }
