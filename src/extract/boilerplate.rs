@@ -274,8 +274,12 @@ fn heading_before(el: &ElementRef<'_>) -> Option<String> {
             heading.push_str(t);
         }
     }
-    let heading = heading.trim();
-    (!heading.is_empty() && heading.chars().count() <= 24).then(|| heading.to_owned())
+    heading_sized(heading.trim())
+}
+
+/// `t`, when it is a heading's length (non-blank, at most 24 chars).
+fn heading_sized(t: &str) -> Option<String> {
+    (!t.is_empty() && t.chars().count() <= 24).then(|| t.to_owned())
 }
 
 /// Nodes looked at for a container's first text: a heading comes early,
@@ -288,7 +292,7 @@ fn first_text(el: &ElementRef<'_>) -> Option<String> {
         if let Node::Text(t) = node.value() {
             let t = t.trim();
             if !t.is_empty() {
-                return (t.chars().count() <= 24).then(|| t.to_owned());
+                return heading_sized(t);
             }
         }
     }
