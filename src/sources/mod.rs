@@ -194,3 +194,24 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
     out.push('…');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{SourceKind, read_differently};
+
+    /// A page snapshot is read again only when its stamp is not the new
+    /// reading's: the same stamp (every check between upgrades) costs no
+    /// second read; a missing one (a snapshot from before stamps) or
+    /// another one does; other kinds never.
+    #[test]
+    fn only_a_page_read_with_another_stamp_is_read_again() {
+        let now = json!({"title": "t", "read_with": "aa"});
+        assert!(!read_differently(SourceKind::Page, &json!({"read_with": "aa"}), &now));
+        assert!(read_differently(SourceKind::Page, &json!({"read_with": "bb"}), &now));
+        assert!(read_differently(SourceKind::Page, &json!({"title": "t"}), &now));
+        assert!(!read_differently(SourceKind::Feed, &json!({}), &json!({"read_with": "aa"})));
+        assert!(!read_differently(SourceKind::Page, &json!({"read_with": "aa"}), &json!({})));
+    }
+}
