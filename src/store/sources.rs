@@ -185,6 +185,19 @@ impl Store {
         source_from_row(row.ok_or(StoreError::NotFound(what))?)
     }
 
+    /// Sets a source's title to `to` if it is still `from`: a title that
+    /// follows what the source watches (a renamed repository); a title
+    /// changed since the check read it stays.
+    pub async fn follow_title(&self, id: SourceId, from: &str, to: &str) -> Result<(), StoreError> {
+        Entity::update_many()
+            .col_expr(Column::Title, Expr::value(to))
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::Title.eq(from))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
     /// Stops watching a source. Its snapshots and changes are kept unless
     /// `purge`, which deletes the source and (by cascade) all its history.
     pub async fn remove_source(&self, id: SourceId, purge: bool, now: DateTime<Utc>) -> Result<(), StoreError> {
