@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use crate::config::{Config, ConfigOrigin, Overrides};
+use crate::source::{Source, SourceRef};
 use crate::store::{OpenMode, Store};
 
 /// An error in what the user asked for (exit code 2), as opposed to a
@@ -52,6 +53,17 @@ impl Context {
             }
         }
         Ok(Context { config: Arc::new(config), store })
+    }
+}
+
+impl Context {
+    /// The active source an argument names: an id, or a URL with or
+    /// without its tracking parameters ([`SourceRef::parse`] with the
+    /// config's `import.tracking_params`). Every command that takes a
+    /// source finds it here.
+    pub async fn source(&self, arg: &str) -> anyhow::Result<Source> {
+        let r = SourceRef::parse(arg, &self.config.import.url_rules).map_err(|e| usage(e.to_string()))?;
+        self.store.get_source(&r).await.map_err(super::sources::store_error)
     }
 }
 
