@@ -89,7 +89,7 @@ pub struct Source {
 pub enum SourceRef {
     Id(SourceId),
     /// A URL, found with or without its tracking parameters.
-    Url(PageKey),
+    Url(Box<PageKey>),
 }
 
 impl SourceRef {
@@ -99,7 +99,7 @@ impl SourceRef {
     pub fn parse(arg: &str, rules: &UrlRules) -> Result<SourceRef, UrlError> {
         match arg.parse::<i64>() {
             Ok(id) => Ok(SourceRef::Id(SourceId(id))),
-            Err(_) => PageKey::new(arg, rules).map(SourceRef::Url),
+            Err(_) => PageKey::new(arg, rules).map(|key| SourceRef::Url(Box::new(key))),
         }
     }
 }

@@ -155,7 +155,10 @@ pub fn structured(repo: &Repo, release: Option<&Release>, metrics: Vec<MetricPoi
 pub fn api_name(full_name: &str) -> Option<(&str, &str)> {
     let (owner, repo) = full_name.split_once('/')?;
     let ok = |s: &str| {
-        !s.is_empty() && s != "." && s != ".." && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     };
     (ok(owner) && ok(repo)).then_some((owner, repo))
 }

@@ -90,8 +90,9 @@ async fn raw_server(answers: Vec<(Option<usize>, Vec<u8>)>) -> String {
             let _ = sock.read(&mut buf).await;
             let (length, body) = &answers[n.min(answers.len() - 1)];
             let length = length.map(|l| format!("content-length: {l}\r\n")).unwrap_or_default();
-            let head =
-                format!("HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\n{length}connection: close\r\n\r\n");
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\n{length}connection: close\r\n\r\n"
+            );
             let _ = sock.write_all(head.as_bytes()).await;
             let _ = sock.write_all(body).await;
             let _ = sock.shutdown().await;
@@ -137,7 +138,8 @@ async fn an_edit_of_a_page_that_never_closes_its_document_is_a_change(backend: B
     let server = TestServer::start().await;
     mw.init().await;
     let last = "<p>文心大模型4.5的API价格为GPT-4.5的1%，输入每百万tokens仅需4元。</p>\n";
-    let unclosed = ARTICLE.replace("</article></body></html>", "</article>\n<div class=\"foot\"><script>var pv = 1;</script>");
+    let unclosed =
+        ARTICLE.replace("</article></body></html>", "</article>\n<div class=\"foot\"><script>var pv = 1;</script>");
     server.set("/open.html", Page::html(unclosed.clone()));
     let id = mw.add(&server.url("/open.html"), &[]).await;
     assert_eq!(mw.check_one(id).await["outcome"], "baseline");
@@ -150,7 +152,10 @@ async fn an_edit_of_a_page_that_never_closes_its_document_is_a_change(backend: B
     let excerpt = changes[0]["excerpt"].as_str().unwrap_or_default();
     assert!(excerpt.contains("输入每百万tokens仅需4元"), "the removed paragraph is shown: {excerpt}");
     let again = mw.check_one(id).await;
-    assert!(matches!(again["outcome"].as_str(), Some("unchanged" | "not_modified")), "the edit is the page now: {again}");
+    assert!(
+        matches!(again["outcome"].as_str(), Some("unchanged" | "not_modified")),
+        "the edit is the page now: {again}"
+    );
 }
 
 both_backends!(
