@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+pub use super::context::store_error;
 use super::context::{Context, usage};
 use super::output::{clip, print_list, time};
 use super::{Format, FormatArg};
 use crate::import::PageKey;
 use crate::source::{NewSource, Source, SourceOptions, SourceSpec, normalize_url};
-use crate::store::StoreError;
 use crate::types::{ErrorKind, SourceKind, SourceStatus};
 
 // Parsed once per process; boxing would only add noise.
@@ -259,11 +259,6 @@ async fn pause(ctx: &Context, source: &str, paused: bool) -> anyhow::Result<()> 
     ctx.store.set_paused(&s, paused, Utc::now()).await?;
     eprintln!("{} source #{} {}", if paused { "Paused" } else { "Resumed" }, s.id, s.url);
     Ok(())
-}
-
-/// Duplicates and unknown sources are the user's input, not failures.
-pub fn store_error(e: StoreError) -> anyhow::Error {
-    if e.is_user_error() { usage(e.to_string()) } else { e.into() }
 }
 
 /// Validates everything `sources add` was given, reporting every problem:
