@@ -139,8 +139,7 @@ impl PageKey {
     /// the user's error.
     pub fn new(raw: &str, rules: &UrlRules) -> Result<PageKey, UrlError> {
         let given = normalize_url(raw)?;
-        let mut clean = given.clone();
-        drop_tracking(&mut clean, rules);
+        let clean = clean_url(given.as_str(), rules)?;
         Ok(PageKey { given, clean, rules: rules.clone() })
     }
 
@@ -171,8 +170,15 @@ impl PageKey {
         if stored == self.clean.as_str() {
             return Some(1);
         }
-        let mut url = normalize_url(stored).ok()?;
-        drop_tracking(&mut url, &self.rules);
-        (url == self.clean).then_some(2)
+        (clean_url(stored, &self.rules).ok()? == self.clean).then_some(2)
     }
+}
+
+/// The URL a source of `raw`'s page is stored under: [`normalize_url`],
+/// then [`drop_tracking`]. What a stored URL, a URL the user names and an
+/// imported link are compared as.
+pub fn clean_url(raw: &str, rules: &UrlRules) -> Result<Url, UrlError> {
+    let mut url = normalize_url(raw)?;
+    drop_tracking(&mut url, rules);
+    Ok(url)
 }
