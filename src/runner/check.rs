@@ -304,8 +304,8 @@ impl Runner {
 
     /// Renames a source whose title follows what it watches (a renamed
     /// repository), once its check is recorded. The title is only shown:
-    /// a failure is logged, and the next check of a title still naming the
-    /// old address tries again.
+    /// a failure is logged, and the next good answer of a source whose
+    /// title still names the old address tries again.
     async fn follow_title(&self, source: &Source, from: &str, to: &str) {
         match self.store.follow_title(source.id, from, to).await {
             Ok(()) => tracing::info!(from, to, "Source retitled after its rename"),
