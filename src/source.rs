@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::import::{PageKey, UrlRules};
 use crate::schedule::Schedule;
 use crate::types::{ErrorKind, SourceId, SourceKind, SourceStatus};
 
@@ -87,14 +88,18 @@ pub struct Source {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceRef {
     Id(SourceId),
-    Url(String),
+    /// A URL, found with or without its tracking parameters.
+    Url(Box<PageKey>),
 }
 
 impl SourceRef {
-    pub fn parse(arg: &str) -> SourceRef {
+    /// An id, or a URL whose tracking parameters are those of `rules`
+    /// (`import.tracking_params`); a URL that cannot be a source's is
+    /// refused.
+    pub fn parse(arg: &str, rules: &UrlRules) -> Result<SourceRef, UrlError> {
         match arg.parse::<i64>() {
-            Ok(id) => SourceRef::Id(SourceId(id)),
-            Err(_) => SourceRef::Url(arg.to_owned()),
+            Ok(id) => Ok(SourceRef::Id(SourceId(id))),
+            Err(_) => PageKey::new(arg, rules).map(|key| SourceRef::Url(Box::new(key))),
         }
     }
 }
@@ -255,7 +260,10 @@ mod tests {
 
     #[test]
     fn source_refs() {
-        assert_eq!(SourceRef::parse("12"), SourceRef::Id(SourceId(12)));
-        assert_eq!(SourceRef::parse("https://a.b/"), SourceRef::Url("https://a.b/".into()));
+        let rules = UrlRules::default();
+        assert_eq!(SourceRef::parse("12", &rules), Ok(SourceRef::Id(SourceId(12))));
+        let Ok(SourceRef::Url(key)) = SourceRef::parse("https://a.b/?utm_source=x", &rules) else { panic!() };
+        assert_eq!(key.clean().as_str(), "https://a.b/");
+        assert!(SourceRef::parse("a.b/x", &rules).is_err());
     }
 }

@@ -6,9 +6,7 @@ use serde::Serialize;
 
 use super::context::{Context, usage};
 use super::output::{clip, print_list};
-use super::sources::store_error;
 use super::{Format, FormatArg};
-use crate::source::SourceRef;
 use crate::store::changes::ChangeFilter;
 
 #[derive(Debug, Args)]
@@ -78,7 +76,7 @@ pub async fn run(ctx: &Context, args: &ChangesArgs) -> anyhow::Result<()> {
     }
     let since = args.since.as_deref().map(|s| parse_since(s, Utc::now())).transpose().map_err(usage)?;
     let source = match &args.source {
-        Some(s) => Some(ctx.store.get_source(&SourceRef::parse(s)).await.map_err(store_error)?.id),
+        Some(s) => Some(ctx.source(s).await?.id),
         None => None,
     };
     let kind = args

@@ -48,7 +48,7 @@ pub async fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<()> {
         sources.retain(|s| s.status != SourceStatus::Paused);
     } else {
         for arg in &args.sources {
-            sources.push(ctx.store.get_source(&SourceRef::parse(arg)).await.map_err(store_error)?);
+            sources.push(ctx.source(arg).await?);
         }
     }
     let fetcher = Fetcher::new(&ctx.config.fetch)?;

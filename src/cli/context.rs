@@ -6,7 +6,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use crate::config::{Config, ConfigOrigin, Overrides};
-use crate::store::{OpenMode, Store};
+use crate::source::{Source, SourceRef};
+use crate::store::{OpenMode, Store, StoreError};
 
 /// An error in what the user asked for (exit code 2), as opposed to a
 /// failure while doing it (exit code 1).
@@ -53,6 +54,22 @@ impl Context {
         }
         Ok(Context { config: Arc::new(config), store })
     }
+}
+
+impl Context {
+    /// The active source an argument names: an id, or a URL with or
+    /// without its tracking parameters ([`SourceRef::parse`] with the
+    /// config's `import.tracking_params`). Every command that takes a
+    /// source finds it here.
+    pub async fn source(&self, arg: &str) -> anyhow::Result<Source> {
+        let r = SourceRef::parse(arg, &self.config.import.url_rules).map_err(|e| usage(e.to_string()))?;
+        self.store.get_source(&r).await.map_err(store_error)
+    }
+}
+
+/// Duplicates and unknown sources are the user's input, not failures.
+pub fn store_error(e: StoreError) -> anyhow::Error {
+    if e.is_user_error() { usage(e.to_string()) } else { e.into() }
 }
 
 /// Opens the store; an unreachable or malformed database URL is bad input.

@@ -11,7 +11,7 @@ use super::Format;
 use super::context::{Context, usage};
 use super::output::{clip, table};
 use super::progress::Progress;
-use crate::import::{Extracted, SkipReason, extract_contained, normalize_reference, read_document};
+use crate::import::{Extracted, SkipReason, clean_url, extract_contained, read_document};
 use crate::source::SourceSpec;
 use crate::store::import::{ImportItem, ImportOutcome, Imported};
 use crate::types::SourceKind;
@@ -108,7 +108,8 @@ pub async fn run(ctx: &Context, file: &Path, dry_run: bool, format: Format) -> a
         }
     }
     let rules = cfg.url_rules.clone();
-    let same_page = move |stored: &str| normalize_reference(stored, &rules).ok().map(|u| u.to_string());
+    // A stored URL compares as every lookup of a source by URL compares it.
+    let same_page = move |stored: &str| clean_url(stored, &rules).ok().map(|u| u.to_string());
     let max = usize::try_from(cfg.max_new_sources).unwrap_or(usize::MAX);
     let bar = Progress::new(items.len() as u64, if dry_run { "Comparing" } else { "Importing" }, "references");
     let step = || bar.inc(1);

@@ -10,9 +10,7 @@ use serde::Serialize;
 
 use super::context::{Context, usage};
 use super::output::{print_list, time};
-use super::sources::store_error;
 use super::{Format, FormatArg};
-use crate::source::SourceRef;
 use crate::store::archive::{SnapshotFull, SnapshotInfo};
 
 #[derive(Debug, Subcommand)]
@@ -62,7 +60,7 @@ pub struct ShowArgs {
 pub async fn run(ctx: &Context, cmd: SnapshotCommand) -> anyhow::Result<()> {
     match cmd {
         SnapshotCommand::List { source, format } => {
-            let s = ctx.store.get_source(&SourceRef::parse(&source)).await.map_err(store_error)?;
+            let s = ctx.source(&source).await?;
             let rows = ctx.store.list_snapshots(s.id).await?;
             eprintln!("Source #{} {}: {} snapshot(s)", s.id, s.url, rows.len());
             print_list(format.format, &rows, &["ID", "TAKEN", "HTTP", "RAW", "CURRENT", "HASH"], |r| {
@@ -88,14 +86,15 @@ async fn show(ctx: &Context, args: &ShowArgs) -> anyhow::Result<()> {
         .map(|a| super::changes::parse_since(a, Utc::now()))
         .transpose()
         .map_err(|e| usage(e.replace("--since", "--at")))?;
+    // A target that is not a number is a source's URL.
     let by_source = match (&args.target, &args.source) {
-        (_, Some(s)) => Some(SourceRef::parse(s)),
-        (Some(t), None) if t.parse::<i64>().is_err() => Some(SourceRef::Url(t.clone())),
+        (_, Some(s)) => Some(s),
+        (Some(t), None) if t.parse::<i64>().is_err() => Some(t),
         _ => None,
     };
     let id = match (by_source, &args.target) {
         (Some(r), _) => {
-            let s = ctx.store.get_source(&r).await.map_err(store_error)?;
+            let s = ctx.source(r).await?;
             ctx.store.snapshot_for(s.id, at).await?.ok_or_else(|| {
                 usage(match at {
                     Some(at) => format!("source #{} has no snapshot taken before {}", s.id, at.to_rfc3339()),
@@ -174,7 +173,7 @@ struct Index<'a> {
 /// Writes each snapshot's text and raw body, one at a time (memory stays at
 /// one snapshot whatever the history), then the index.
 async fn export(ctx: &Context, source: &str, dir: &Path) -> anyhow::Result<()> {
-    let s = ctx.store.get_source(&SourceRef::parse(source)).await.map_err(store_error)?;
+    let s = ctx.source(source).await?;
     if dir.exists() && !dir.is_dir() {
         return Err(usage(format!("{} exists and is not a folder", dir.display())));
     }

@@ -6,11 +6,12 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+pub use super::context::store_error;
 use super::context::{Context, usage};
 use super::output::{clip, print_list, time};
 use super::{Format, FormatArg};
-use crate::source::{NewSource, Source, SourceOptions, SourceRef, SourceSpec, normalize_url};
-use crate::store::StoreError;
+use crate::import::PageKey;
+use crate::source::{NewSource, Source, SourceOptions, SourceSpec, normalize_url};
 use crate::types::{ErrorKind, SourceKind, SourceStatus};
 
 // Parsed once per process; boxing would only add noise.
@@ -163,7 +164,10 @@ pub async fn run(ctx: &Context, cmd: SourcesCommand) -> anyhow::Result<()> {
     match cmd {
         SourcesCommand::Add(args) => {
             let new = new_source(ctx, &args)?;
-            let source = ctx.store.add_source(&new, Utc::now()).await.map_err(store_error)?;
+            // Found as every lookup finds it: a row stored with tracking
+            // parameters before they were dropped is this page.
+            let key = PageKey::new(new.url.as_str(), &ctx.config.import.url_rules).map_err(|e| usage(e.to_string()))?;
+            let source = ctx.store.add_page(&new, &key, Utc::now()).await.map_err(store_error)?;
             eprintln!("Added source #{} ({}) {}", source.id, source.kind, source.url);
             // Said, since the stored URL is not the one given (see SourceSpec::validate).
             if let Ok(mut given) = normalize_url(&args.url) {
@@ -203,11 +207,11 @@ pub async fn run(ctx: &Context, cmd: SourcesCommand) -> anyhow::Result<()> {
             })
         }
         SourcesCommand::Show { source, format } => {
-            let s = ctx.store.get_source(&SourceRef::parse(&source)).await.map_err(store_error)?;
+            let s = ctx.source(&source).await?;
             show(&s, format.format)
         }
         SourcesCommand::Remove { source, purge } => {
-            let s = ctx.store.get_source(&SourceRef::parse(&source)).await.map_err(store_error)?;
+            let s = ctx.source(&source).await?;
             ctx.store.remove_source(s.id, purge, Utc::now()).await?;
             let what = if purge { "Removed and purged" } else { "Removed (history kept)" };
             eprintln!("{what} source #{} {}", s.id, s.url);
@@ -222,7 +226,7 @@ pub async fn run(ctx: &Context, cmd: SourcesCommand) -> anyhow::Result<()> {
 /// Switches a page to the feed it advertises. The page's history stays with
 /// the source; the feed's first check is a new baseline.
 async fn use_feed(ctx: &Context, source: &str, feed: Option<&str>) -> anyhow::Result<()> {
-    let s = ctx.store.get_source(&SourceRef::parse(source)).await.map_err(store_error)?;
+    let s = ctx.source(source).await?;
     let advertised: Vec<String> = match s.last_snapshot_id {
         Some(id) => ctx
             .store
@@ -251,15 +255,10 @@ async fn use_feed(ctx: &Context, source: &str, feed: Option<&str>) -> anyhow::Re
 }
 
 async fn pause(ctx: &Context, source: &str, paused: bool) -> anyhow::Result<()> {
-    let s = ctx.store.get_source(&SourceRef::parse(source)).await.map_err(store_error)?;
+    let s = ctx.source(source).await?;
     ctx.store.set_paused(&s, paused, Utc::now()).await?;
     eprintln!("{} source #{} {}", if paused { "Paused" } else { "Resumed" }, s.id, s.url);
     Ok(())
-}
-
-/// Duplicates and unknown sources are the user's input, not failures.
-pub fn store_error(e: StoreError) -> anyhow::Error {
-    if e.is_user_error() { usage(e.to_string()) } else { e.into() }
 }
 
 /// Validates everything `sources add` was given, reporting every problem:

@@ -24,7 +24,7 @@ use serde::Serialize;
 
 pub use read::{ReadError, read_document};
 pub use title::clean_title;
-pub use url_rules::{DEFAULT_TRACKING_PARAMS, UrlRules, drop_tracking, normalize_reference};
+pub use url_rules::{DEFAULT_TRACKING_PARAMS, PageKey, UrlRules, clean_url, drop_tracking, normalize_reference};
 
 /// How a reference is written in the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -144,6 +144,25 @@ fn urls_are_normalised_and_tracking_parameters_are_configurable() {
 }
 
 #[test]
+fn a_page_key_matches_the_stored_url_in_either_form() {
+    let rules = UrlRules::default();
+    let key = PageKey::new("HTTPS://a.cn/s?id=1&utm_source=x#top", &rules).unwrap();
+    assert_eq!(key.given(), "https://a.cn/s?id=1&utm_source=x");
+    assert_eq!(key.clean().as_str(), "https://a.cn/s?id=1");
+    assert_eq!(key.tracked_prefix(), "https://a.cn/s?");
+    assert_eq!(key.rank("https://a.cn/s?id=1&utm_source=x"), Some(0), "as given");
+    assert_eq!(key.rank("https://a.cn/s?id=1"), Some(1), "clean");
+    assert_eq!(key.rank("https://a.cn/s?spm=3&id=1&fr=aladdin"), Some(2), "stored with other tracking");
+    for other in ["https://a.cn/s", "https://a.cn/s?id=2", "https://a.cn/s/x?id=1", "https://a.cn/S?id=1"] {
+        assert_eq!(key.rank(other), None, "{other}");
+    }
+    let bare = PageKey::new("https://a.cn/s", &rules).unwrap();
+    assert_eq!(bare.rank("https://a.cn/s?fr=aladdin"), Some(2));
+    assert_eq!(bare.rank("https://a.cn/s?p=2"), None);
+    assert!(PageKey::new("not a url", &rules).is_err());
+}
+
+#[test]
 fn the_shipped_config_lists_the_default_tracking_parameters() {
     let toml = crate::config::DEFAULT_CONFIG_TOML;
     let parsed: toml::Table = toml.parse().unwrap();

@@ -1,7 +1,7 @@
 //! When two links of a document are the same page: URL normalisation for
 //! import, with a configurable list of tracking parameters.
 
-use url::Url;
+use url::{Position, Url};
 
 use super::SkipReason;
 use crate::source::{UrlError, normalize_url};
@@ -120,4 +120,65 @@ pub fn drop_tracking(url: &mut Url, rules: &UrlRules) -> Vec<String> {
 
 fn percent_decode(s: &str) -> String {
     url::form_urlencoded::parse(s.as_bytes()).next().map(|(k, _)| k.into_owned()).unwrap_or_else(|| s.to_owned())
+}
+
+/// How a URL the user names finds its stored source, whichever form each
+/// side has: the URL as given (normalised), its clean form (tracking
+/// parameters dropped, as `sources add` and import store it), and a
+/// stored URL that still carries tracking parameters (rows stored before
+/// they were dropped). Every lookup of a source by URL goes through it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageKey {
+    given: Url,
+    clean: Url,
+    rules: UrlRules,
+}
+
+impl PageKey {
+    /// The key of `raw` under `rules`; a URL that cannot be a source's is
+    /// the user's error.
+    pub fn new(raw: &str, rules: &UrlRules) -> Result<PageKey, UrlError> {
+        let given = normalize_url(raw)?;
+        let clean = clean_url(given.as_str(), rules)?;
+        Ok(PageKey { given, clean, rules: rules.clone() })
+    }
+
+    /// The URL as given, normalised.
+    pub fn given(&self) -> &str {
+        self.given.as_str()
+    }
+
+    /// The URL a source of this page is stored under today.
+    pub fn clean(&self) -> &Url {
+        &self.clean
+    }
+
+    /// What every stored URL of this page carrying tracking parameters
+    /// starts with (its address up to the query, and a `?`): the store's
+    /// first, coarse filter before [`PageKey::rank`].
+    pub fn tracked_prefix(&self) -> String {
+        format!("{}?", &self.clean[..Position::AfterPath])
+    }
+
+    /// How well a stored URL names this page: 0 as given, 1 its clean
+    /// form, 2 once its own tracking parameters are dropped; `None`: another
+    /// page. The lowest wins (the exact URL over a row that only maps to it).
+    pub fn rank(&self, stored: &str) -> Option<u8> {
+        if stored == self.given.as_str() {
+            return Some(0);
+        }
+        if stored == self.clean.as_str() {
+            return Some(1);
+        }
+        (clean_url(stored, &self.rules).ok()? == self.clean).then_some(2)
+    }
+}
+
+/// The URL a source of `raw`'s page is stored under: [`normalize_url`],
+/// then [`drop_tracking`]. What a stored URL, a URL the user names and an
+/// imported link are compared as.
+pub fn clean_url(raw: &str, rules: &UrlRules) -> Result<Url, UrlError> {
+    let mut url = normalize_url(raw)?;
+    drop_tracking(&mut url, rules);
+    Ok(url)
 }

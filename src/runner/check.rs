@@ -262,6 +262,7 @@ impl Runner {
             record.catalog = self.catalog_work(text, &obs).await;
         }
         let bytes = obs.bytes;
+        let retitle = sources::followed_title(&source, &obs);
         // The page is not needed while the record waits for its commit.
         drop(obs);
         let place = match &slot {
@@ -282,6 +283,9 @@ impl Runner {
                 if let (Some(snapshot_id), Some(step)) = (recorded.snapshot_id, &recorded.catalog) {
                     super::catalog::log_catalog_step(snapshot_id, step);
                 }
+                if let (Some(to), Some(from)) = (retitle, source.title.as_deref()) {
+                    self.follow_title(&source, from, &to).await;
+                }
             }
             // Another check of this source (the daemon, another instance)
             // recorded first; its result stands and this one is dropped.
@@ -296,6 +300,17 @@ impl Runner {
         }
         log_report(&report, bytes);
         report
+    }
+
+    /// Renames a source whose title follows what it watches (a renamed
+    /// repository), once its check is recorded. The title is only shown:
+    /// a failure is logged, and the next good answer of a source whose
+    /// title still names the old address tries again.
+    async fn follow_title(&self, source: &Source, from: &str, to: &str) {
+        match self.store.follow_title(source.id, from, to).await {
+            Ok(()) => tracing::info!(from, to, "Source retitled after its rename"),
+            Err(e) => tracing::warn!(error = %e, "Cannot retitle the source"),
+        }
     }
 
     /// The last snapshot's metadata, for kinds whose observation builds on

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use super::{Runner, blocking};
 use crate::diff::{self, DiffOptions, TextChange};
 use crate::source::Source;
-use crate::sources::suspect::{replaced_reason, truncated_reason};
+use crate::sources::suspect::{closes_document, replaced_reason, truncated_reason};
 use crate::sources::{self, KindChange, Observation};
 use crate::store::StoreError;
 use crate::store::record::{CompressedBody, NewSnapshot, Snapshot};
@@ -139,6 +139,7 @@ impl Runner {
         // what the page changed, not what an upgrade or the source's new
         // rules read differently. The same text is no change: the snapshot
         // moves on to today's reading, nothing is reported.
+        let last_raw = last.raw_hash.clone();
         let old_text = match self.read_again(source, obs, &last).await {
             Some(text) if sha256_hex(text.as_bytes()) == snapshot.content_hash => {
                 tracing::info!(
@@ -159,7 +160,11 @@ impl Runner {
                 return Ok(Content::Replaced { reason });
             }
         }
-        if let Some(reason) = truncated_reason(&old_text, &fresh.text, fresh.raw.as_deref()) {
+        // A cut-off answer only on a page whose previous answer closed its
+        // document: some pages never do, and there a shorter text is an edit.
+        if let Some(reason) = truncated_reason(&old_text, &fresh.text, fresh.raw.as_deref())
+            && self.last_answer_closed(source, last_id, last_raw.as_deref()).await
+        {
             return Ok(Content::Truncated { reason });
         }
         let old = old_text;
@@ -199,6 +204,23 @@ impl Runner {
         };
         let (source, meta) = (source.clone(), last.meta.clone());
         blocking(move || sources::read_again(&source, &meta, body)).await.ok().flatten()
+    }
+}
+
+impl Runner {
+    /// Whether the last snapshot's raw body closed its HTML document; read
+    /// only when an answer looks cut off. A body that is not kept (or not
+    /// readable) says nothing, and the answer is taken for content: the
+    /// suspect rules err towards content.
+    async fn last_answer_closed(&self, source: &Source, snapshot_id: i64, raw_hash: Option<&str>) -> bool {
+        let Some(hash) = raw_hash else { return false };
+        match self.store.raw_body(hash).await {
+            Ok(body) => body.is_some_and(|b| closes_document(&b)),
+            Err(e) => {
+                tracing::warn!(source_id = source.id.0, snapshot_id, error = %e, "Cannot read the last raw body");
+                false
+            }
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
 use url::Url;
 
-use super::{SourceOptions, kind_from_url, normalize_url};
+use super::{SourceOptions, kind_from_url};
 use crate::config::Config;
 use crate::schedule::Schedule;
 use crate::types::SourceKind;
@@ -106,11 +106,10 @@ impl SourceSpec {
         let mut problems = Vec::new();
         let mut problem = |field: &'static str, message: String| problems.push(SpecProblem { field, message });
 
-        let url = normalize_url(&self.url).map_err(|e| problem("url", e.to_string())).ok().map(|mut u| {
-            // As import does: `URL?utm_source=x` is the page `URL` is.
-            crate::import::drop_tracking(&mut u, &config.import.url_rules);
-            u
-        });
+        // As import does: `URL?utm_source=x` is the page `URL` is.
+        let url = crate::import::clean_url(&self.url, &config.import.url_rules)
+            .map_err(|e| problem("url", e.to_string()))
+            .ok();
         let kind = match self.kind.as_deref().map(str::trim) {
             None | Some("auto") => {
                 url.as_ref().map(|u| kind_from_url(u, &config.github.web_base, &config.huggingface.web_base))

@@ -147,6 +147,32 @@ pub fn structured(repo: &Repo, release: Option<&Release>, metrics: Vec<MetricPoi
     }
 }
 
+/// `OWNER/REPO` of a repository's `full_name`, when it is one a request
+/// path can carry as is (GitHub's names are ASCII letters, digits, `-`,
+/// `_` and `.`): the name later requests use once the API has named it,
+/// so a renamed repository is asked under its new name. Anything else
+/// (a hostile answer's `../x`) is not a name to request.
+pub fn api_name(full_name: &str) -> Option<(&str, &str)> {
+    let (owner, repo) = full_name.split_once('/')?;
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    (ok(owner) && ok(repo)).then_some((owner, repo))
+}
+
+/// The source's title after the repository's name became `now`: a title
+/// that was the repository's name (`OWNER/REPO` of the user's URL, or of
+/// the address the last check found it at) follows it; one the user gave
+/// stays. `None`: keep the title.
+pub fn followed_title(title: Option<&str>, names: &[Option<(String, String)>], now: &str) -> Option<String> {
+    let title = title?;
+    let was_name = names.iter().flatten().any(|(o, r)| title.eq_ignore_ascii_case(&format!("{o}/{r}")));
+    (was_name && title != now).then(|| now.to_owned())
+}
+
 pub fn repo_of(meta: &serde_json::Value) -> Option<Repo> {
     meta.get("repo").and_then(|r| serde_json::from_value(r.clone()).ok())
 }
@@ -314,6 +340,23 @@ mod tests {
         assert_eq!(r.tag, "v1.1");
         assert_eq!(r.name.as_deref(), Some("v1.1 weight diff"));
         assert!(parse_releases_atom(b"not xml").is_none());
+    }
+
+    #[test]
+    fn requests_follow_a_plain_name_and_titles_follow_the_repository() {
+        assert_eq!(api_name("Significant-Gravitas/AutoGPT"), Some(("Significant-Gravitas", "AutoGPT")));
+        assert_eq!(api_name("THUDM/chatglm.cpp"), Some(("THUDM", "chatglm.cpp")));
+        for bad in ["a/b/c", "../x", "a/..", "a", "/b", "a b/c", "a/b?x=1", "a/%2e%2e"] {
+            assert_eq!(api_name(bad), None, "{bad}");
+        }
+        let names = [Some(("Significant-Gravitas".to_owned(), "Auto-GPT".to_owned())), None];
+        let now = "Significant-Gravitas/AutoGPT";
+        assert_eq!(followed_title(Some("Significant-Gravitas/Auto-GPT"), &names, now).as_deref(), Some(now));
+        assert_eq!(followed_title(Some("significant-gravitas/auto-gpt"), &names, now).as_deref(), Some(now));
+        assert_eq!(followed_title(Some("AutoGPT (agent)"), &names, now), None, "the user's title stays");
+        assert_eq!(followed_title(None, &names, now), None);
+        let renamed = [Some(("Significant-Gravitas".to_owned(), "AutoGPT".to_owned()))];
+        assert_eq!(followed_title(Some(now), &renamed, now), None, "already the name");
     }
 
     #[test]

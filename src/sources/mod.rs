@@ -85,6 +85,20 @@ pub async fn observe(
     }
 }
 
+/// The title `source` takes after `obs`, when its title follows what it
+/// watches: a renamed GitHub repository's (see [`github::followed_title`]).
+/// `None`: the title stays.
+pub fn followed_title(source: &Source, obs: &Observation) -> Option<String> {
+    match source.kind {
+        SourceKind::Github => {
+            let now = obs.observed.fresh()?.title.as_deref()?;
+            let names = [remote::two_segments(&source.url), source.final_url.as_ref().and_then(remote::two_segments)];
+            github::followed_title(source.title.as_deref(), &names, now)
+        }
+        _ => None,
+    }
+}
+
 /// Whether a kind's read builds on the last snapshot's metadata (GitHub
 /// fills in the half of a partial 304 from it, and the repository half of
 /// its releases.atom fallback): only then does the runner load it.

@@ -109,6 +109,12 @@ pub async fn observe_github(
     };
     let prev_repo = previous.and_then(github::repo_of);
     let prev_release = previous.and_then(github::release_of);
+    // A renamed repository is asked under the name the API gave it last:
+    // the old path only redirects, and may one day be another repository.
+    let (owner, repo) = match prev_repo.as_ref().and_then(|r| github::api_name(&r.full_name)) {
+        Some((o, r)) => (o.to_owned(), r.to_owned()),
+        None => (owner, repo),
+    };
     // Validators are only useful with something to fall back on.
     let etags = if prev_repo.is_some() { GithubEtags::parse(stored_etag) } else { GithubEtags::default() };
     let repo_url = Apis::join(&api.github_api, &format!("repos/{owner}/{repo}"));
@@ -141,6 +147,9 @@ pub async fn observe_github(
         }
         other => return from_outcome(GH, other),
     };
+    // The repository's name as the API gives it now (after a rename, the
+    // old path answered with a redirect or the renamed repository).
+    let (owner, repo) = github::api_name(&repo_obj.full_name).unwrap_or((owner.as_str(), repo.as_str()));
     let release_url = Apis::join(&api.github_api, &format!("repos/{owner}/{repo}/releases/latest"));
     let release_req = api.request(Api::Github, release_url, etags.release.as_deref());
     let (release, release_changed) = match fetcher.fetch(&release_req).await {
@@ -164,7 +173,20 @@ pub async fn observe_github(
     if !repo_changed && !release_changed {
         return Observation::bare(Observed::NotModified, GH, Some(304), None);
     }
-    fresh(GH, github::structured(&repo_obj, release.as_ref(), metrics), new_etags.store(), 200, bytes)
+    let mut obs = fresh(GH, github::structured(&repo_obj, release.as_ref(), metrics), new_etags.store(), 200, bytes);
+    obs.final_url = Some(web_address(api, source_url, owner, repo));
+    obs
+}
+
+/// Where the repository is on the web now: the user's URL while the name
+/// is the one it names (in any case), else the new name's address, which
+/// becomes the source's `final_url` as a page's redirect to its new
+/// address does (`export references`: "moved").
+fn web_address(api: &Apis, source_url: &Url, owner: &str, repo: &str) -> Url {
+    match two_segments(source_url) {
+        Some((o, r)) if o.eq_ignore_ascii_case(owner) && r.eq_ignore_ascii_case(repo) => source_url.clone(),
+        _ => Apis::join(&api.github_web, &format!("{owner}/{repo}")),
+    }
 }
 
 /// The API budget is spent. With a token, wait for the reset. Without one,

@@ -87,13 +87,16 @@ pub fn replaced_reason(
         .then(|| format!("the address now shows another page: {shows} ({kept} of {} paragraphs kept)", old.len()))
 }
 
-/// Why a page whose text is a cut-off copy of the last one was cut off by
-/// the connection, not by its editor: a body delimited by the connection's
-/// close (no Content-Length, or a server that died mid-answer after its
-/// chunked end): an HTML document that stops before `</body>` or
+/// Why a page whose text is a cut-off copy of the last one may have been
+/// cut off by the connection, not by its editor: a body delimited by the
+/// connection's close (no Content-Length, or a server that died mid-answer
+/// after its chunked end): an HTML document that stops before `</body>` or
 /// `</html>`, with text that is the start of the article's. An edit that
 /// drops the article's end still sends the whole document, closing tags
-/// included.
+/// included — on a page that closes its document. Some never do
+/// (hand-written templates that end on an unclosed `<div>` and a script):
+/// so this is only a suspicion, confirmed by [`closes_document`] on the
+/// page's previous answer; without it, the shorter text is an edit.
 pub fn truncated_reason(old_text: &str, new_text: &str, raw: Option<&[u8]>) -> Option<String> {
     // A cut inside a multi-byte character decodes to a replacement
     // character at the very end.
@@ -103,10 +106,16 @@ pub fn truncated_reason(old_text: &str, new_text: &str, raw: Option<&[u8]>) -> O
         return None;
     }
     let opened = raw[..raw.len().min(1024)].windows(5).any(|w| w.eq_ignore_ascii_case(b"<html"));
-    let closed = raw.windows(6).any(|w| w.eq_ignore_ascii_case(b"</html") || w[..5].eq_ignore_ascii_case(b"</bod"));
-    (opened && !closed).then(|| {
+    (opened && !closes_document(raw)).then(|| {
         format!("the body ends mid-document after {} bytes (no </body> or </html>): a cut-off answer", raw.len())
     })
+}
+
+/// Whether an HTML body closes its document (`</body>` or `</html>`): a
+/// page whose previous answer did is one whose answer without them was
+/// cut off (see [`truncated_reason`]).
+pub fn closes_document(raw: &[u8]) -> bool {
+    raw.windows(6).any(|w| w.eq_ignore_ascii_case(b"</html") || w[..5].eq_ignore_ascii_case(b"</bod"))
 }
 
 #[cfg(test)]
@@ -207,6 +216,11 @@ mod tests {
         );
         // Unclosed, but not a prefix of the article: an edit (or a page that never closes its tags).
         assert_eq!(truncated_reason(OLD, "第一段：百度发布文心大模型5.0。", Some(cut.as_bytes())), None);
+        // A page whose answers never close their document: the previous
+        // answer says whether this one was cut.
+        let never_closed = "<html><body><article><p>第一段：百度发布文心大模型4.5。</p><p>第二段：用户数突破4.3亿。</p><p>第三段：API价格下调。</p></article><div><script>x()</script>";
+        assert!(!closes_document(never_closed.as_bytes()));
+        assert!(closes_document(edited.as_bytes()));
         // Plain text has no closing tags to miss.
         assert_eq!(
             truncated_reason(

@@ -12,7 +12,8 @@ use url::Url;
 use super::convert::{schedule_columns, source_from_row};
 use super::entity::sources::{self, Column, Entity};
 use super::{Store, StoreError};
-use crate::source::{Source, SourceRef, normalize_url};
+use crate::import::PageKey;
+use crate::source::{Source, SourceRef};
 use crate::types::{SourceId, SourceKind, SourceStatus};
 
 // The validated source lives with the source rules; re-exported here
@@ -58,12 +59,46 @@ pub(super) fn new_row(new: &NewSource, now: DateTime<Utc>) -> sources::ActiveMod
     }
 }
 
+/// The rows, removed or not, that [`PageKey::rank`] takes for the key's
+/// page: its URL as given, its clean form, and any row under the clean
+/// address with a query (a coarse `LIKE`, whose `_` and `%` only widen
+/// it), each then ranked by the key.
+async fn page_rows(db: &impl ConnectionTrait, key: &PageKey) -> Result<Vec<sources::Model>, StoreError> {
+    let rows = Entity::find()
+        .filter(
+            Cond::any()
+                .add(Column::Url.eq(key.given()))
+                .add(Column::Url.eq(key.clean().as_str()))
+                .add(Column::Url.starts_with(key.tracked_prefix())),
+        )
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter(|r| key.rank(&r.url).is_some()).collect())
+}
+
 impl Store {
     /// Adds a source, due at once. A URL already watched is refused; a URL
     /// that was removed (history kept) is watched again with its history.
     pub async fn add_source(&self, new: &NewSource, now: DateTime<Utc>) -> Result<Source, StoreError> {
         let txn = self.write_txn().await?;
         let source = add_in(&txn, new, now).await?;
+        txn.commit().await?;
+        Ok(source)
+    }
+
+    /// [`Store::add_source`], the page being found as `key` finds it: a row
+    /// stored with tracking parameters (before they were dropped) is the
+    /// same page, watched already or watched again with its history.
+    pub async fn add_page(&self, new: &NewSource, key: &PageKey, now: DateTime<Utc>) -> Result<Source, StoreError> {
+        let txn = self.write_txn().await?;
+        let rows = page_rows(&txn, key).await?;
+        if let Some(row) = rows.iter().filter(|r| r.removed_at.is_none()).min_by_key(|r| (key.rank(&r.url), r.id)) {
+            return Err(StoreError::Duplicate { id: row.id, url: row.url.clone() });
+        }
+        let source = match rows.into_iter().min_by_key(|r| (key.rank(&r.url), r.id)) {
+            Some(removed) => rewatch(&txn, removed, new, now).await?,
+            None => add_in(&txn, new, now).await?,
+        };
         txn.commit().await?;
         Ok(source)
     }
@@ -92,28 +127,33 @@ impl Store {
 
 /// Adds one source inside `txn` (see [`Store::add_source`]).
 async fn add_in(txn: &DatabaseTransaction, new: &NewSource, now: DateTime<Utc>) -> Result<Source, StoreError> {
-    let (every, cron) = schedule_columns(new.schedule.as_ref());
     let existing = Entity::find().filter(Column::Url.eq(new.url.as_str())).one(txn).await?;
-    let model = match existing {
-        Some(row) if row.removed_at.is_none() => {
-            return Err(StoreError::Duplicate { id: row.id, url: row.url });
-        }
-        Some(row) => {
-            let mut am: sources::ActiveModel = row.into();
-            am.removed_at = Set(None);
-            am.kind = Set(new.kind.as_str().to_owned());
-            am.title = Set(new.title.clone());
-            am.tags = Set(json(&new.tags));
-            am.schedule_every_secs = Set(every);
-            am.schedule_cron = Set(cron);
-            am.options = Set(json(&new.options));
-            am.next_check_at = Set(now);
-            am.updated_at = Set(now);
-            am.update(txn).await?
-        }
-        None => new_row(new, now).insert(txn).await?,
-    };
-    source_from_row(model)
+    match existing {
+        Some(row) if row.removed_at.is_none() => Err(StoreError::Duplicate { id: row.id, url: row.url }),
+        Some(row) => rewatch(txn, row, new, now).await,
+        None => source_from_row(new_row(new, now).insert(txn).await?),
+    }
+}
+
+/// Watches a removed source again, with its history and `new`'s settings.
+async fn rewatch(
+    txn: &DatabaseTransaction,
+    row: sources::Model,
+    new: &NewSource,
+    now: DateTime<Utc>,
+) -> Result<Source, StoreError> {
+    let (every, cron) = schedule_columns(new.schedule.as_ref());
+    let mut am: sources::ActiveModel = row.into();
+    am.removed_at = Set(None);
+    am.kind = Set(new.kind.as_str().to_owned());
+    am.title = Set(new.title.clone());
+    am.tags = Set(json(&new.tags));
+    am.schedule_every_secs = Set(every);
+    am.schedule_cron = Set(cron);
+    am.options = Set(json(&new.options));
+    am.next_check_at = Set(now);
+    am.updated_at = Set(now);
+    source_from_row(am.update(txn).await?)
 }
 
 impl Store {
@@ -168,21 +208,36 @@ impl Store {
         Ok(first.is_some())
     }
 
-    /// Finds an active source by id or URL (the URL is normalised first).
+    /// Finds an active source by id or URL (with or without its tracking
+    /// parameters: see [`PageKey`]).
     pub async fn get_source(&self, r: &SourceRef) -> Result<Source, StoreError> {
-        let query = Entity::find().filter(Column::RemovedAt.is_null());
         let row = match r {
-            SourceRef::Id(id) => query.filter(Column::Id.eq(id.0)).one(self.db()).await?,
-            SourceRef::Url(u) => {
-                let url = normalize_url(u).map_err(|e| StoreError::NotFound(e.to_string()))?;
-                query.filter(Column::Url.eq(url.as_str())).one(self.db()).await?
+            SourceRef::Id(id) => {
+                Entity::find().filter(Column::RemovedAt.is_null()).filter(Column::Id.eq(id.0)).one(self.db()).await?
+            }
+            SourceRef::Url(key) => {
+                let rows = page_rows(self.db(), key).await?;
+                rows.into_iter().filter(|r| r.removed_at.is_none()).min_by_key(|r| (key.rank(&r.url), r.id))
             }
         };
         let what = match r {
             SourceRef::Id(id) => format!("#{id}"),
-            SourceRef::Url(u) => u.clone(),
+            SourceRef::Url(key) => key.given().to_owned(),
         };
         source_from_row(row.ok_or(StoreError::NotFound(what))?)
+    }
+
+    /// Sets a source's title to `to` if it is still `from`: a title that
+    /// follows what the source watches (a renamed repository); a title
+    /// changed since the check read it stays.
+    pub async fn follow_title(&self, id: SourceId, from: &str, to: &str) -> Result<(), StoreError> {
+        Entity::update_many()
+            .col_expr(Column::Title, Expr::value(to))
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::Title.eq(from))
+            .exec(self.db())
+            .await?;
+        Ok(())
     }
 
     /// Stops watching a source. Its snapshots and changes are kept unless

@@ -309,6 +309,87 @@ async fn github_repository(backend: Backend) {
 
 both_backends!(github_repository_on, github_repository);
 
+/// A renamed repository: the API answers the old `repos/OWNER/OLD` with a
+/// 301 to `repositories/ID`. The source kept its old title and asked the
+/// old path for releases (and for the repository, on every check, after
+/// its rename). Now the rename is one metadata change, the title and the
+/// requests follow the new name, and the user's URL stays the source's
+/// identity with the new address as its `final_url` (`export references`
+/// says "moved").
+async fn a_renamed_repository_is_followed(backend: Backend) {
+    let Some((server, mw, id)) = watched_repository(backend).await else { return };
+    assert_eq!(mw.check_one(id).await["outcome"], "baseline");
+    assert_eq!(mw.source(id).await["title"], "Significant-Gravitas/Auto-GPT");
+
+    let renamed = REPO.replace("Significant-Gravitas/Auto-GPT", "Significant-Gravitas/AutoGPT");
+    let new_repo = "/api/repos/Significant-Gravitas/AutoGPT";
+    server.set(REPO_PATH, Page::redirect(301, &server.url("/api/repositories/614765452")));
+    server.set("/api/repositories/614765452", json(&renamed));
+    server.set(new_repo, json(&renamed));
+    server.set(&format!("{new_repo}/releases/latest"), json(RELEASE));
+    let old_release_requests = server.seen_path(RELEASE_PATH).len();
+    let got = mw.check_one(id).await;
+    assert_eq!(got["outcome"], "changed", "{got}");
+    assert_eq!(server.seen_path(RELEASE_PATH).len(), old_release_requests, "releases asked under the new name");
+    let summaries = |changes: Vec<serde_json::Value>| -> Vec<String> {
+        changes.iter().map(|c| c["summary"].as_str().unwrap().to_owned()).collect()
+    };
+    let expected = [
+        "Repository renamed: Significant-Gravitas/Auto-GPT → Significant-Gravitas/AutoGPT",
+        "New release v0.2.2 (Auto-GPT v0.2.2)",
+    ];
+    assert_eq!(summaries(mw.changes(Some(id)).await), expected, "the release read from the new name");
+    let shown = mw.source(id).await;
+    assert_eq!(shown["title"], "Significant-Gravitas/AutoGPT", "{shown}");
+    assert_eq!(shown["url"], server.url("/Significant-Gravitas/Auto-GPT"), "the user's URL is the identity");
+    assert_eq!(shown["final_url"], server.url("/Significant-Gravitas/AutoGPT"), "{shown}");
+    let refs = mw.run_async(&["export", "references", "--format", "json"]).await.ok().json();
+    assert_eq!(refs[0]["health"], "moved", "{refs}");
+
+    // Later checks ask the new name; the rename is not reported again.
+    let old_path_requests = server.seen_path(REPO_PATH).len();
+    for _ in 0..2 {
+        let got = mw.check_one(id).await;
+        assert!(matches!(got["outcome"].as_str(), Some("unchanged" | "not_modified")), "{got}");
+    }
+    assert_eq!(server.seen_path(REPO_PATH).len(), old_path_requests, "the old path is not asked again");
+    assert_eq!(server.seen_path(new_repo).len(), 2, "{:?}", server.seen());
+    assert_eq!(summaries(mw.changes(Some(id)).await), expected);
+
+    // A title the user gave is theirs: a second rename leaves it.
+    mw.run_async(&["sources", "remove", &id.to_string()]).await.ok();
+    let mine = mw.add(&server.url("/Significant-Gravitas/Auto-GPT"), &["--title", "AutoGPT (agent)"]).await;
+    assert_eq!(mine, id, "the removed source is watched again with its history");
+    let again = renamed.replace("Significant-Gravitas/AutoGPT", "Significant-Gravitas/AutoGPT-Platform");
+    server.set(new_repo, json(&again));
+    let got = mw.check_one(id).await;
+    assert_eq!(got["outcome"], "changed", "{got}");
+    assert_eq!(mw.source(id).await["title"], "AutoGPT (agent)");
+}
+
+both_backends!(a_renamed_repository_is_followed_on, a_renamed_repository_is_followed);
+
+/// A renamed repository whose old path answers its JSON directly (no
+/// redirect): the same, from the body's `full_name`.
+async fn a_repository_answering_under_its_new_name_is_followed(backend: Backend) {
+    let Some((server, mw, id)) = watched_repository(backend).await else { return };
+    assert_eq!(mw.check_one(id).await["outcome"], "baseline");
+    let renamed = REPO.replace("Significant-Gravitas/Auto-GPT", "Significant-Gravitas/AutoGPT");
+    server.set(REPO_PATH, json(&renamed));
+    server.set("/api/repos/Significant-Gravitas/AutoGPT", json(&renamed));
+    assert_eq!(mw.check_one(id).await["outcome"], "changed");
+    assert_eq!(mw.source(id).await["title"], "Significant-Gravitas/AutoGPT");
+    let asked = server.seen_path(REPO_PATH).len();
+    mw.check_one(id).await;
+    assert_eq!(server.seen_path(REPO_PATH).len(), asked, "{:?}", server.seen());
+    assert_eq!(server.seen_path("/api/repos/Significant-Gravitas/AutoGPT").len(), 1);
+}
+
+both_backends!(
+    a_repository_answering_under_its_new_name_is_followed_on,
+    a_repository_answering_under_its_new_name_is_followed
+);
+
 async fn github_rate_limit_is_shared(backend: Backend) {
     let server = TestServer::start().await;
     let Some(mw) = Mw::with_config(backend, &github_config(&server)).await else { return };

@@ -72,6 +72,14 @@ async fn a_latin1_header_in_front_of_a_chinese_article_decodes_as_chinese() {
 /// Content-Length, no chunked encoding, as an old server or one that
 /// died mid-answer sends it.
 async fn close_delimited(bodies: Vec<Vec<u8>>) -> String {
+    raw_server(bodies.into_iter().map(|b| (None, b)).collect()).await
+}
+
+/// A server that answers every request with `answers[n]` (the last one
+/// again once they run out): its body after a `Content-Length` header
+/// when one is given (whatever the body's real length), then closes the
+/// connection.
+async fn raw_server(answers: Vec<(Option<usize>, Vec<u8>)>) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -80,8 +88,11 @@ async fn close_delimited(bodies: Vec<Vec<u8>>) -> String {
             let Ok((mut sock, _)) = listener.accept().await else { return };
             let mut buf = [0u8; 4096];
             let _ = sock.read(&mut buf).await;
-            let body = &bodies[n.min(bodies.len() - 1)];
-            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\nconnection: close\r\n\r\n";
+            let (length, body) = &answers[n.min(answers.len() - 1)];
+            let length = length.map(|l| format!("content-length: {l}\r\n")).unwrap_or_default();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\n{length}connection: close\r\n\r\n"
+            );
             let _ = sock.write_all(head.as_bytes()).await;
             let _ = sock.write_all(body).await;
             let _ = sock.shutdown().await;
@@ -113,6 +124,113 @@ async fn a_body_cut_off_mid_article_is_never_an_edit() {
     let edit = mw.check_one(id).await;
     assert_eq!(edit["outcome"], "changed", "{edit}");
     assert_eq!(edit["change"]["removed"], 1, "{edit}");
+}
+
+/// A page that never closes its document (a hand-written template that
+/// ends on an unclosed `<div>` and a script, no `</body>`, no `</html>`):
+/// an editor deleting its last paragraph made its text a prefix of the
+/// last one, which was read as a cut-off answer: a failed check
+/// (`decode`) on every check from then on, and the edit never reported.
+/// A body is judged cut off only when the page's previous answer closed
+/// its document.
+async fn an_edit_of_a_page_that_never_closes_its_document_is_a_change(backend: Backend) {
+    let Some(mw) = Mw::new(backend).await else { return };
+    let server = TestServer::start().await;
+    mw.init().await;
+    let last = "<p>文心大模型4.5的API价格为GPT-4.5的1%，输入每百万tokens仅需4元。</p>\n";
+    let unclosed =
+        ARTICLE.replace("</article></body></html>", "</article>\n<div class=\"foot\"><script>var pv = 1;</script>");
+    server.set("/open.html", Page::html(unclosed.clone()));
+    let id = mw.add(&server.url("/open.html"), &[]).await;
+    assert_eq!(mw.check_one(id).await["outcome"], "baseline");
+    server.set("/open.html", Page::html(unclosed.replace(last, "")));
+    let got = mw.check_one(id).await;
+    assert_eq!(got["outcome"], "changed", "{got}");
+    assert_eq!(got["change"]["removed"], 1, "{got}");
+    let changes = mw.changes(Some(id)).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    let excerpt = changes[0]["excerpt"].as_str().unwrap_or_default();
+    assert!(excerpt.contains("输入每百万tokens仅需4元"), "the removed paragraph is shown: {excerpt}");
+    let again = mw.check_one(id).await;
+    assert!(
+        matches!(again["outcome"].as_str(), Some("unchanged" | "not_modified")),
+        "the edit is the page now: {again}"
+    );
+}
+
+both_backends!(
+    an_edit_of_a_page_that_never_closes_its_document_is_a_change_on,
+    an_edit_of_a_page_that_never_closes_its_document_is_a_change
+);
+
+/// Servers whose `Content-Length` is not the body's length. Shorter: the
+/// client reads that many bytes (a cut page) and nothing tells it more was
+/// sent. Longer: the connection closes before the promised end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_content_length_that_is_not_the_body_length_is_never_an_edit() {
+    let Some(mw) = Mw::new(Backend::Sqlite).await else { return };
+    mw.init().await;
+    let whole = ARTICLE.as_bytes().to_vec();
+    let cut_at = ARTICLE.find("日均调用量").unwrap();
+    // Whole article, then a Content-Length that stops mid-article, then one
+    // that promises more than is sent, then the whole article again.
+    let url = raw_server(vec![
+        (Some(whole.len()), whole.clone()),
+        (Some(cut_at), whole.clone()),
+        (Some(whole.len() + 500), whole.clone()),
+        (Some(whole.len()), whole.clone()),
+    ])
+    .await;
+    let id = mw.add(&url, &[]).await;
+    assert_eq!(mw.check_one(id).await["outcome"], "baseline");
+    let short = mw.check_one(id).await;
+    assert_eq!((short["outcome"].as_str(), short["error_kind"].as_str()), (Some("failed"), Some("decode")), "{short}");
+    let long = mw.check_one(id).await;
+    assert_eq!(long["outcome"], "failed", "{long}");
+    eprintln!("content-length longer than the body: {long}");
+    assert_eq!(mw.check_one(id).await["outcome"], "unchanged");
+    // Two failed checks in a row are a status (failing, then recovered),
+    // never content.
+    let changes = mw.changes(Some(id)).await;
+    assert!(changes.iter().all(|c| c["kind"] == "status"), "{changes:?}");
+    assert!(mw.current_text(id).await.contains("输入每百万tokens仅需4元"), "the article stays current");
+
+    // A server that always sends a short Content-Length: its first answer
+    // is all a client ever sees of the page; the baseline is that.
+    let url = raw_server(vec![(Some(cut_at), whole.clone())]).await;
+    let id = mw.add(&url, &[]).await;
+    let first = mw.check_one(id).await;
+    eprintln!("a short Content-Length from the first answer on: {first}");
+    assert_eq!(mw.check_one(id).await["outcome"], "unchanged");
+}
+
+/// A comment widget that renders inside the article's container: the
+/// comments are `<p class="comment">` beside the article's paragraphs, or
+/// `<div class="reply">` items. A new comment is not an edit of the
+/// article; an edit of the article still is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn comments_inside_the_article_container_are_never_a_change() {
+    let Some(mw) = Mw::new(Backend::Sqlite).await else { return };
+    let server = TestServer::start().await;
+    mw.init().await;
+    let page = |comments: &[&str], article: &str| {
+        let p: String = comments.iter().map(|c| format!("<p class=\"comment\">{c}</p>")).collect();
+        let replies: String =
+            comments.iter().map(|c| format!("<div class=\"reply\"><span>网友：</span>{c}</div>")).collect();
+        Page::html(article.replace("</article>", &format!("{p}{replies}</article>")))
+    };
+    server.set("/c.html", page(&["这个模型的价格确实很有竞争力，期待开源版本。"], ARTICLE));
+    let id = mw.add(&server.url("/c.html"), &[]).await;
+    assert_eq!(mw.check_one(id).await["outcome"], "baseline");
+    let text = mw.current_text(id).await;
+    assert!(!text.contains("期待开源版本"), "comments are not the article: {text}");
+    let more = ["这个模型的价格确实很有竞争力，期待开源版本。", "用了一周，长文本理解比上一代强了不少，推荐试试。"];
+    server.set("/c.html", page(&more, ARTICLE));
+    let got = mw.check_one(id).await;
+    assert_eq!(got["outcome"], "unchanged", "a new comment: {got}");
+    server.set("/c.html", page(&more, &ARTICLE.replace("4.3亿", "5亿")));
+    let got = mw.check_one(id).await;
+    assert_eq!(got["outcome"], "changed", "{got}");
 }
 
 /// A byline inside the article, "更新时间：… HH:MM 阅读量：N": every check
