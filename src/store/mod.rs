@@ -19,6 +19,7 @@ pub mod lock;
 mod loopback;
 pub mod maintenance;
 pub mod metrics;
+mod own_connection;
 pub mod record;
 pub mod references;
 pub mod settings;
