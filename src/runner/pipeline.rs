@@ -74,6 +74,9 @@ impl Runner {
         // take meanwhile, and waits here about one check's time.
         let ahead = refill;
         let lease = self.config.schedule.lease;
+        // The claims, one at a time, on a PostgreSQL connection of their
+        // own (see [`crate::store::Store::with_own_connection`]).
+        let claims = self.store.with_own_connection();
         let (slots, awaiting_commit) = super::slots(limit);
         let running: Arc<Mutex<HashSet<SourceId>>> = Arc::default();
         let mut tasks: JoinSet<CheckReport> = JoinSet::new();
@@ -106,7 +109,7 @@ impl Runner {
             let wanted = slots.available_permits() + ahead.saturating_sub(queue.len());
             if claim.is_none() && !drained && wanted >= refill {
                 let want = wanted.min(batch);
-                claim = Some((Box::pin(self.store.claim_due(self.clock.now(), owner, lease, want as u32)), want));
+                claim = Some((Box::pin(claims.claim_due(self.clock.now(), owner, lease, want as u32)), want));
             }
             if tasks.is_empty() && queue.is_empty() && claim.is_none() && tally.checked > 0 {
                 metrics::histogram!("modelwatch_sweep_duration_seconds").record(started.elapsed().as_secs_f64());

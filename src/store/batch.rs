@@ -92,7 +92,9 @@ impl RecordWriter {
     pub fn spawn(store: Store, max_batch: usize) -> RecordWriter {
         let max_batch = max_batch.max(1);
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, rx, max_batch));
+        // One statement at a time, on a PostgreSQL connection of its own
+        // (see [`Store::with_own_connection`]).
+        tokio::spawn(run(store.with_own_connection(), rx, max_batch));
         RecordWriter { tx, max_batch }
     }
 

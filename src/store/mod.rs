@@ -16,8 +16,10 @@ pub mod digest;
 pub mod entity;
 pub mod import;
 pub mod lock;
+mod loopback;
 pub mod maintenance;
 pub mod metrics;
+mod own_connection;
 pub mod record;
 pub mod references;
 pub mod settings;
@@ -188,6 +190,10 @@ impl Store {
             pool.test_before_acquire(false);
         } else {
             pool.test_before_acquire_if_idle_for(PING_IF_IDLE);
+        }
+        if !sqlite && loopback::plain_text_by_default(url, std::env::var("PGSSLMODE").ok().as_deref()) {
+            // See [`loopback`]: no TLS to this machine unless the URL asks.
+            pool.map_sqlx_postgres_opts(|o| o.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable));
         }
         let connecting = Database::connect(pool);
         // The pool's acquire timeout is long (a busy daemon's queries); a
@@ -453,6 +459,41 @@ mod tests {
             assert_eq!(pool.size(), warm, "max_connections = {max}");
             assert_eq!(pool.options().get_max_connections(), max, "more stay available on demand");
             store.close().await.unwrap();
+        }
+    }
+
+    /// A server on this machine is reached without TLS unless the URL asks
+    /// for it (see [`loopback`]): TLS there was a handshake per connection
+    /// and encryption of every message, for nothing (issue 12). Needs a
+    /// loopback `MODELWATCH_TEST_POSTGRES_URL` without `sslmode`, and a
+    /// server with TLS on for the second half.
+    #[tokio::test]
+    async fn a_loopback_server_is_reached_without_tls_unless_asked() {
+        let Some(url) = std::env::var("MODELWATCH_TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty()) else {
+            eprintln!("skipped: MODELWATCH_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        if !loopback::plain_text_by_default(&url, std::env::var("PGSSLMODE").ok().as_deref()) {
+            eprintln!("skipped: {} is not a loopback URL without sslmode", redact_url(&url));
+            return;
+        }
+        // (whether this connection uses TLS, whether the server offers it)
+        let ssl = |store: Store| async move {
+            let stmt = Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT ssl, current_setting('ssl') = 'on' FROM pg_stat_ssl WHERE pid = pg_backend_pid()".to_owned(),
+            );
+            let row = store.db().query_one_raw(stmt).await.unwrap().unwrap();
+            let on: (bool, bool) = (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap());
+            store.close().await.unwrap();
+            on
+        };
+        let (tls, server_offers_tls) = ssl(Store::connect(&url, 1).await.unwrap()).await;
+        assert!(!tls, "plain text by default");
+        if server_offers_tls {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            let asked = format!("{url}{sep}sslmode=require");
+            assert!(ssl(Store::connect(&asked, 1).await.unwrap()).await.0, "TLS when the URL asks for it");
         }
     }
 

@@ -336,6 +336,23 @@ impl Store {
         lease: std::time::Duration,
         limit: u32,
     ) -> Result<Vec<Source>, StoreError> {
+        let rows = self.db().query_all_raw(self.claim_statement(now, owner, lease, limit)).await?;
+        let mut sources = rows
+            .iter()
+            .map(|row| sources::Model::from_query_result(row, "").map_err(StoreError::Db).and_then(source_from_row))
+            .collect::<Result<Vec<_>, _>>()?;
+        sources.sort_by_key(|s| s.next_check_at);
+        Ok(sources)
+    }
+
+    /// [`Store::claim_due`]'s one statement.
+    fn claim_statement(
+        &self,
+        now: DateTime<Utc>,
+        owner: &str,
+        lease: std::time::Duration,
+        limit: u32,
+    ) -> sea_orm::Statement {
         let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(10));
         let mut due = Query::select();
         due.column(Column::Id)
@@ -350,10 +367,25 @@ impl Store {
         if !self.is_sqlite() {
             due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
+        // On PostgreSQL the claimed rows are named by an array of ids, so
+        // they are read by the primary key whatever the planner guesses of
+        // the subquery: as `id IN (…)`, with a table of a few thousand
+        // sources, every claim was a hash join over a scan of the whole
+        // table, its dead row versions included (~140 claims in an
+        // unchanged sweep of 2,000 pages; issue 12). SQLite has no arrays,
+        // and reads an `IN` list by rowid.
+        let claimed = if self.is_sqlite() {
+            Column::Id.in_subquery(due)
+        } else {
+            Expr::cust_with_exprs(
+                "$1 = ANY(ARRAY($2))",
+                [Expr::col((Entity, Column::Id)), Expr::SubQuery(None, Box::new(due.into()))],
+            )
+        };
         let mut claim = Entity::update_many()
             .col_expr(Column::LeaseOwner, Expr::value(owner))
             .col_expr(Column::LeaseUntil, Expr::value(until))
-            .filter(Column::Id.in_subquery(due))
+            .filter(claimed)
             .into_query();
         let backend = self.db().get_database_backend();
         let mut returning: Vec<Expr> = Column::iter().map(|c| c.select_as(c.into_returning_expr(backend))).collect();
@@ -368,13 +400,7 @@ impl Store {
             returning.push(Expr::cust(super::SYNC_COMMIT_OFF));
         }
         claim.returning(Query::returning().exprs(returning));
-        let rows = self.db().query_all(&claim).await?;
-        let mut sources = rows
-            .iter()
-            .map(|row| sources::Model::from_query_result(row, "").map_err(StoreError::Db).and_then(source_from_row))
-            .collect::<Result<Vec<_>, _>>()?;
-        sources.sort_by_key(|s| s.next_check_at);
-        Ok(sources)
+        backend.build(&claim)
     }
 
     /// Extends `owner`'s leases on `ids` to `until`: a check that runs longer
@@ -402,5 +428,57 @@ impl Store {
             .exec(self.db())
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::time::Duration;
+
+    use sea_orm::ConnectionTrait;
+
+    use crate::store::batch::tests::{explain, fill_sources, finish, open};
+
+    /// A claim reads the sources it leases by their primary key, never by a
+    /// scan of the whole table: with `id IN (subquery)` and 2,000 sources,
+    /// PostgreSQL planned every claim as a hash join over all of them (and
+    /// their dead row versions), ~140 times in an unchanged sweep (issue
+    /// 12). Both with the daemon's 2,000 due sources and with 100,000
+    /// more that are not due. PostgreSQL only (`MODELWATCH_TEST_POSTGRES_URL`).
+    #[tokio::test]
+    async fn a_claim_reads_sources_by_id_not_by_a_scan_on_postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, pg)) = open(true, dir.path()).await else { return };
+        fill_sources(&store, 2000).await;
+        let now = chrono::Utc::now() + chrono::Duration::seconds(1);
+        let lease = Duration::from_secs(600);
+        for idle in [0, 100_000] {
+            if idle > 0 {
+                store
+                    .db()
+                    .execute_unprepared(&format!(
+                        "INSERT INTO sources (url, kind, tags, status, pending_count, consecutive_failures, \
+                         options, next_check_at, created_at, updated_at) SELECT 'https://idle.example/' || i, \
+                         'page', '[]', 'ok', 0, 0, '{{}}', now() + interval '10 years', now(), now() \
+                         FROM generate_series(1, {idle}) AS i"
+                    ))
+                    .await
+                    .unwrap();
+            }
+            store.db().execute_unprepared("ANALYZE sources").await.unwrap();
+            for limit in [8, 32] {
+                let plan = explain(&store, store.claim_statement(now, "me", lease, limit)).await;
+                assert!(!plan.contains("Seq Scan"), "{idle} idle, limit {limit}:\n{plan}");
+                assert!(plan.contains("Index Scan using sources_pkey on sources"), "{idle} idle:\n{plan}");
+                assert!(plan.contains("idx_sources_next_check"), "{idle} idle:\n{plan}");
+            }
+        }
+        // And it claims: each due source once, up to the limit.
+        let first = store.claim_due(now, "me", lease, 32).await.unwrap();
+        let second = store.claim_due(now, "other", lease, 32).await.unwrap();
+        assert_eq!((first.len(), second.len()), (32, 32));
+        assert!(first.iter().all(|s| second.iter().all(|t| t.id != s.id)));
+        finish(store, pg).await;
     }
 }

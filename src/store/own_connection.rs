@@ -1,0 +1,92 @@
+//! A PostgreSQL connection of its own for each of the daemon's two busy
+//! callers: the pipeline's claims and the record writer.
+//!
+//! The shared pool (sqlx) tests every connection it takes back with a
+//! round trip (a `Sync`), and the connection is out of the pool meanwhile.
+//! In a sweep the claims and the writer's statements follow each other
+//! within that time, so a statement often found no connection idle and the
+//! pool opened one more — on that statement's path (a TCP handshake and a
+//! server process, which then parses and plans each statement afresh). An
+//! unchanged daemon sweep of 2,000 pages ran on 7 server processes, 3 of
+//! them opened mid-sweep, for at most 3 statements at a time (statement
+//! log; issue 12). Each caller sends one statement at a time: with a pool
+//! of one connection of its own, the next statement waits at most for the
+//! previous one's test, and the same server process serves all of them
+//! with its statements prepared and planned.
+//!
+//! The connection has the shared pool's settings (TLS, timeouts, the test
+//! after an idle second), and is opened at once in the background. One
+//! that breaks is opened again by its next statement, as in the shared
+//! pool. SQLite has one connection for everything: the store is returned
+//! as it is.
+
+use sea_orm::SqlxPostgresConnector;
+
+use super::Store;
+
+impl Store {
+    /// A handle on the same database whose statements all go through one
+    /// PostgreSQL connection of its own (see the module documentation),
+    /// besides `database.max_connections`. SQLite: this store.
+    pub fn with_own_connection(&self) -> Store {
+        if self.is_sqlite() {
+            return self.clone();
+        }
+        let shared = self.db.get_postgres_connection_pool();
+        let pool = shared
+            .options()
+            .clone()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_lazy_with((*shared.connect_options()).clone());
+        // Opened now, off the path of its first statement.
+        let opening = pool.clone();
+        tokio::spawn(async move {
+            if let Err(e) = opening.acquire().await {
+                tracing::debug!(error = %e, "Cannot open a database connection ahead of use");
+            }
+        });
+        Store { db: SqlxPostgresConnector::from_sqlx_postgres_pool(pool), catalog_ids: self.catalog_ids.clone() }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    use crate::store::Store;
+
+    /// Statements sent one after the other through a store of its own run
+    /// on one server process, and the shared pool opens nothing for them:
+    /// through the shared pool, the next statement often found the last
+    /// one's connection still being tested and the pool opened another (a
+    /// sweep ran on 7 server processes; issue 12). PostgreSQL only
+    /// (`MODELWATCH_TEST_POSTGRES_URL`); SQLite gets the same store back.
+    #[tokio::test]
+    async fn statements_one_after_another_share_one_server_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("own.db").display());
+        let sqlite = Store::connect(&url, 1).await.unwrap();
+        assert!(sqlite.with_own_connection().is_sqlite());
+        sqlite.close().await.unwrap();
+        let Some(url) = std::env::var("MODELWATCH_TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty()) else {
+            eprintln!("skipped on PostgreSQL: MODELWATCH_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        let store = Store::connect(&url, 8).await.unwrap();
+        let own = store.with_own_connection();
+        let mut pids = std::collections::HashSet::new();
+        for _ in 0..50 {
+            let stmt = Statement::from_string(DbBackend::Postgres, "SELECT pg_backend_pid()".to_owned());
+            let pid: i32 = own.db().query_one_raw(stmt).await.unwrap().unwrap().try_get_by_index(0).unwrap();
+            pids.insert(pid);
+        }
+        assert_eq!(pids.len(), 1, "{pids:?}");
+        let own_pool = own.db().get_postgres_connection_pool();
+        assert_eq!((own_pool.size(), own_pool.options().get_max_connections()), (1, 1));
+        assert_eq!(store.db().get_postgres_connection_pool().size(), 1, "the shared pool opened nothing more");
+        store.close().await.unwrap();
+        own.close().await.unwrap();
+    }
+}
