@@ -47,7 +47,7 @@ fn html_label(text: &str) -> Option<String> {
 /// element of an XML answer.
 pub fn describe(text: &str, content_type: Option<&str>, root: Option<&str>) -> String {
     let body = text.trim_start_matches('\u{feff}').trim();
-    let what = if body.is_empty() {
+    if body.is_empty() {
         "an empty body".to_owned()
     } else if is_html(body, content_type) {
         match html_label(body) {
@@ -60,8 +60,7 @@ pub fn describe(text: &str, content_type: Option<&str>, root: Option<&str>) -> S
         format!("an XML document whose root is <{root}>")
     } else {
         format!("a text (\"{}\")", words(body))
-    };
-    what
+    }
 }
 
 /// The content type it came with, for the message.
@@ -77,14 +76,14 @@ mod tests {
     #[test]
     fn html_is_named_by_its_title_else_its_heading_else_its_words() {
         let bad_gateway = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>";
-        assert_eq!(
-            describe(bad_gateway, Some("text/html"), Some("html")),
-            "an HTML page (\"502 Bad Gateway\")"
-        );
+        assert_eq!(describe(bad_gateway, Some("text/html"), Some("html")), "an HTML page (\"502 Bad Gateway\")");
         let login = "<!DOCTYPE html><html><body><div><h2>用户登录</h2><form><input name=u></form></div></body></html>";
         assert!(describe(login, None, None).starts_with("an HTML page (\"用户登录\")"));
         let bare = "<html><body><p>Service   temporarily\nunavailable</p></body></html>";
-        assert!(describe(bare, Some("text/html; charset=utf-8"), None).starts_with("an HTML page (\"Service temporarily unavailable\")"));
+        assert!(
+            describe(bare, Some("text/html; charset=utf-8"), None)
+                .starts_with("an HTML page (\"Service temporarily unavailable\")")
+        );
         assert_eq!(describe("<html></html>", None, None), "an HTML page without a title or text");
         assert_eq!(served(Some(" text/html ")), "text/html");
         assert_eq!(served(None), "no content type");

@@ -28,10 +28,9 @@ pub struct Outline {
 }
 
 impl Outline {
-    /// Whether the root is one of the feed formats' (`rss`, Atom's `feed`,
-    /// RSS 1.0's `rdf:RDF`).
+    /// Whether the root is a feed format's ([`is_feed_root`]).
     pub fn is_feed(&self) -> bool {
-        self.root.as_deref().is_some_and(|r| matches!(r, "rss" | "feed" | "RDF" | "entry"))
+        self.root.as_deref().is_some_and(is_feed_root)
     }
 
     /// Whether the body ended before its root closed.
@@ -50,6 +49,12 @@ pub enum OutlineError {
     /// Ill-formed XML elsewhere (a mismatched end tag…).
     #[error("{0}")]
     Xml(#[from] Error),
+}
+
+/// Whether an element is a feed format's root: `rss`, Atom's `feed` (or a
+/// lone `entry`), RSS 1.0's `rdf:RDF` (feed-rs reads these).
+pub fn is_feed_root(name: &str) -> bool {
+    matches!(name, "rss" | "feed" | "RDF" | "entry")
 }
 
 fn local(qname: &str) -> &str {
