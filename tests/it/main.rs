@@ -10,6 +10,7 @@ mod catalog;
 mod cli;
 mod daemon;
 mod digest;
+mod feeds;
 mod fetch;
 mod hostile;
 mod import_circles;

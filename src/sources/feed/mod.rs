@@ -1,10 +1,20 @@
-//! RSS 2.0, Atom and JSON Feed sources. The snapshot is the *set* of
-//! entries, sorted by id, so a reorder or a refetch hashes the same; a
-//! change lists new entries, and edited entries separately.
+//! RSS 2.0, Atom and JSON Feed sources. The snapshot is the *set* of the
+//! feed's newest entries ([`cap`]), sorted by id, so a reorder or a
+//! refetch hashes the same; a change lists new entries, and edited entries
+//! separately. A large feed is parsed a batch of entries at a time
+//! ([`outline`]), and what answered instead of a feed is named ([`came`]).
+
+mod came;
+pub mod cap;
+mod outline;
 
 use std::collections::{BTreeMap, HashSet};
+use std::ops::Range;
 use std::sync::LazyLock;
 
+use chrono::{DateTime, Utc};
+use feed_rs::parser::ParseFeedError;
+use outline::OutlineError;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -36,15 +46,33 @@ pub struct Entry {
     pub summary: Option<String>,
 }
 
+/// Why a body is no feed to snapshot.
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
+    /// Something else answered: a login page, a proxy's error page, a JSON
+    /// error, an empty body.
+    #[error("not a feed: {what} came instead ({served})")]
+    NotAFeed { what: String, served: String },
+    /// The body ends before its root element closes: cut off by the
+    /// connection. Read as it is, it would be a feed with fewer entries.
+    #[error("the feed ends mid-document after {bytes} bytes ({open} not closed): a cut-off answer")]
+    CutOff { bytes: usize, open: String },
+    /// A feed the parser cannot read.
     #[error("not a feed: {0}")]
     Parse(#[source] feed_rs::parser::ParseFeedError),
 }
 
 static TAGS: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(?s)<[^>]*>").ok());
 static XML_ENCODING: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r#"^(\s*<\?xml[^>]*?)encoding\s*=\s*["'][^"']*["']"#).ok());
+    LazyLock::new(|| Regex::new(r#"^(\s*<\?xml[^>]*?)encoding\s*=\s*["']([^"']*)["']"#).ok());
+
+/// Bodies up to this size are parsed whole; larger ones a batch of entries
+/// at a time. feed-rs's model of short entries is some 8 times their XML
+/// (a 1 MB batch of 4,000 entries: 8 MB), so a batch of 256 KiB stays
+/// near 2 MB, and a 50-entry feed is one batch as it always was.
+const WHOLE_BYTES: usize = 256 << 10;
+/// Entries' bytes parsed at once in a larger feed.
+const BATCH_BYTES: usize = 256 << 10;
 
 /// Plain text of a summary that may carry HTML, whitespace collapsed.
 fn plain(s: &str) -> String {
@@ -56,55 +84,148 @@ fn plain(s: &str) -> String {
     unescaped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Parses a feed body. Non-UTF-8 feeds (GBK news sites) are decoded first;
-/// the XML declaration then no longer tells the truth, so it is rewritten.
+/// Parses a feed body, keeping its newest [`cap::KEEP`] entries. Non-UTF-8
+/// feeds (GBK news sites) are decoded first; the XML declaration then no
+/// longer tells the truth, so it is rewritten.
 pub fn parse(body: &[u8], content_type: Option<&str>, encoding: Option<&str>) -> Result<Structured, FeedError> {
     let decoded = charset::decode(body, content_type, encoding, None);
+    // A declaration that already says UTF-8 is left alone: no second copy
+    // of a large body.
     let text = match XML_ENCODING.as_ref() {
-        Some(re) => re.replace(&decoded.text, "${1}encoding=\"utf-8\"").into_owned(),
-        None => decoded.text,
+        Some(re)
+            if re
+                .captures(&decoded.text)
+                .and_then(|c| c.get(2))
+                .is_some_and(|label| !label.as_str().eq_ignore_ascii_case("utf-8")) =>
+        {
+            re.replace(&decoded.text, "${1}encoding=\"utf-8\"").into_owned()
+        }
+        _ => decoded.text,
     };
-    // feed-rs invents missing ids from link + title (or a random UUID), so
-    // an edited title would look like a new entry and an id-less entry
-    // would change on every fetch; ids are assigned below instead.
-    let parser = feed_rs::parser::Builder::new().id_generator(|_, _, _| String::new()).build();
-    let feed = parser.parse(text.as_bytes()).map_err(FeedError::Parse)?;
-    let title = feed.title.as_ref().map(|t| plain(&t.content)).filter(|t| !t.is_empty());
-    let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
-    for e in feed.entries {
-        let link = e.links.first().map(|l| l.href.trim().to_owned());
-        let title = e.title.as_ref().map(|t| plain(&t.content)).filter(|t| !t.is_empty());
-        let summary = e
-            .summary
-            .as_ref()
-            .map(|s| plain(&s.content))
-            .or_else(|| e.content.as_ref().and_then(|c| c.body.as_deref()).map(plain))
-            .filter(|s| !s.is_empty())
-            .map(|s| clip(&s, SUMMARY_CHARS));
-        // Without a guid/id, the link is the entry's identity (stable across
-        // refetches and title edits), then the title, then the text.
-        let id = Some(e.id.trim().to_owned())
-            .filter(|i| !i.is_empty())
-            .or_else(|| link.clone())
-            .or_else(|| title.clone())
-            .or_else(|| summary.clone())
-            .unwrap_or_default();
-        let entry = Entry {
-            id: id.clone(),
-            link,
-            title,
-            published: e.published.or(e.updated).map(|d| d.to_rfc3339()),
-            summary,
-        };
-        entries.insert(id, entry);
-    }
-    let entries: Vec<Entry> = entries.into_values().collect();
+    let not_a_feed = |root: Option<&str>| FeedError::NotAFeed {
+        what: came::describe(&text, content_type, root),
+        served: came::served(content_type),
+    };
+    let start = text.trim_start_matches(|c: char| c == '\u{feff}' || c.is_whitespace());
+    let mut newest = cap::Newest::new(cap::KEEP);
+    let title = if start.starts_with('<') {
+        match outline::outline(&text) {
+            Ok(o) if o.is_feed() && o.is_cut_off() => return Err(cut_off(&text, &o.unclosed)),
+            Err(OutlineError::CutInMarkup { unclosed, .. })
+                if unclosed.first().is_some_and(|r| outline::is_feed_root(r)) =>
+            {
+                return Err(cut_off(&text, &unclosed));
+            }
+            Ok(o) if !o.is_feed() => return Err(not_a_feed(o.root.as_deref())),
+            Ok(o) if text.len() > WHOLE_BYTES && !o.entries.is_empty() => in_batches(&text, &o.entries, &mut newest)?,
+            // A feed read whole, or XML the outline could not follow: the
+            // parser decides, as it always did.
+            _ => match whole(&text, &mut newest) {
+                Ok(title) => title,
+                Err(_) if came::is_html(&text, content_type) => return Err(not_a_feed(None)),
+                Err(e) => return Err(e),
+            },
+        }
+    } else {
+        match whole(&text, &mut newest) {
+            Ok(title) => title,
+            Err(FeedError::Parse(ParseFeedError::JsonSerde(e))) if e.is_eof() => {
+                return Err(FeedError::CutOff { bytes: text.len(), open: "the JSON document".to_owned() });
+            }
+            // A broken JSON Feed says so; anything else is named.
+            Err(e) if start.starts_with('{') && text.contains("jsonfeed.org") => return Err(e),
+            Err(_) => return Err(not_a_feed(None)),
+        }
+    };
+    let entries: Vec<Entry> = newest.finish().into_values().collect();
     Ok(Structured {
         text: snapshot_text(title.as_deref(), &entries),
         meta: serde_json::json!({ "title": title, "entries": entries }),
         title,
         metrics: Vec::new(),
     })
+}
+
+fn cut_off(text: &str, unclosed: &[String]) -> FeedError {
+    let open = unclosed.iter().map(|n| format!("<{n}>")).collect::<Vec<_>>().join(", ");
+    FeedError::CutOff { bytes: text.len(), open }
+}
+
+/// The parser: feed-rs invents missing ids from link + title (or a random
+/// UUID), so an edited title would look like a new entry and an id-less
+/// entry would change on every fetch; ids are assigned in [`entry_of`]
+/// instead.
+fn parser() -> feed_rs::parser::Parser {
+    feed_rs::parser::Builder::new().id_generator(|_, _, _| String::new()).build()
+}
+
+/// Parses `text` whole into `newest`; the feed's title.
+fn whole(text: &str, newest: &mut cap::Newest) -> Result<Option<String>, FeedError> {
+    let feed = parser().parse(text.as_bytes()).map_err(FeedError::Parse)?;
+    for e in feed.entries {
+        let (entry, date) = entry_of(e);
+        newest.push(entry, date);
+    }
+    Ok(feed.title.as_ref().map(|t| plain(&t.content)).filter(|t| !t.is_empty()))
+}
+
+/// Parses a large feed a batch of entries at a time: each batch is the
+/// document around the entries (its head, up to the first entry, and its
+/// tail, after the last) with only that batch's entries in between, so no
+/// more than [`BATCH_BYTES`] of entries are ever one model.
+fn in_batches(text: &str, entries: &[Range<usize>], newest: &mut cap::Newest) -> Result<Option<String>, FeedError> {
+    let (Some(first), Some(last)) = (entries.first(), entries.last()) else { return whole(text, newest) };
+    let (head, tail) = (&text[..first.start], &text[last.end..]);
+    let parser = parser();
+    let mut title = None;
+    let mut doc = String::with_capacity(head.len() + BATCH_BYTES + tail.len());
+    let mut rest = entries;
+    while !rest.is_empty() {
+        doc.clear();
+        doc.push_str(head);
+        let mut taken = 0;
+        for r in rest {
+            if taken > 0 && doc.len() - head.len() + r.len() > BATCH_BYTES {
+                break;
+            }
+            doc.push_str(&text[r.clone()]);
+            taken += 1;
+        }
+        doc.push_str(tail);
+        rest = &rest[taken..];
+        let feed = parser.parse(doc.as_bytes()).map_err(FeedError::Parse)?;
+        if newest.seen() == 0 {
+            title = feed.title.as_ref().map(|t| plain(&t.content)).filter(|t| !t.is_empty());
+        }
+        for e in feed.entries {
+            let (entry, date) = entry_of(e);
+            newest.push(entry, date);
+        }
+    }
+    Ok(title)
+}
+
+/// One entry as the snapshot keeps it, with the date that ranks it.
+fn entry_of(e: feed_rs::model::Entry) -> (Entry, Option<DateTime<Utc>>) {
+    let link = e.links.first().map(|l| l.href.trim().to_owned());
+    let title = e.title.as_ref().map(|t| plain(&t.content)).filter(|t| !t.is_empty());
+    let summary = e
+        .summary
+        .as_ref()
+        .map(|s| plain(&s.content))
+        .or_else(|| e.content.as_ref().and_then(|c| c.body.as_deref()).map(plain))
+        .filter(|s| !s.is_empty())
+        .map(|s| clip(&s, SUMMARY_CHARS));
+    // Without a guid/id, the link is the entry's identity (stable across
+    // refetches and title edits), then the title, then the text.
+    let id = Some(e.id.trim().to_owned())
+        .filter(|i| !i.is_empty())
+        .or_else(|| link.clone())
+        .or_else(|| title.clone())
+        .or_else(|| summary.clone())
+        .unwrap_or_default();
+    let date = e.published.or(e.updated);
+    (Entry { id, link, title, published: date.map(|d| d.to_rfc3339()), summary }, date)
 }
 
 /// One block per entry, in id order.
@@ -325,6 +446,40 @@ mod tests {
         let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"机器之心","items":[{"id":"j1","url":"https://jiqizhixin.com/a/1","title":"GPT-4 发布","content_text":"多模态"}]}"#;
         let s = parse(json.as_bytes(), Some("application/feed+json"), None).unwrap();
         assert!(s.text.contains("GPT-4 发布\nhttps://jiqizhixin.com/a/1"), "{}", s.text);
+    }
+
+    #[test]
+    fn a_large_feed_read_in_batches_reads_as_a_whole_one() {
+        // 300 entries of ~4 KB: read in batches of about 60, all kept.
+        let items: String = (0..300)
+            .map(|i| {
+                format!(
+                    "<item><title>第{i}篇</title><link>https://x.example.cn/{i}</link><pubDate>Mon, 0{} Jan 2024 08:00:00 +0800</pubDate><description>{}</description></item>\n",
+                    1 + i % 9,
+                    "字".repeat(1400)
+                )
+            })
+            .collect();
+        let feed =
+            format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>大</title>\n{items}</channel></rss>");
+        assert!(feed.len() > WHOLE_BYTES);
+        let batched = parse(feed.as_bytes(), None, None).unwrap();
+        let mut newest = cap::Newest::new(cap::KEEP);
+        let title = whole(&feed, &mut newest).unwrap();
+        let entries: Vec<Entry> = newest.finish().into_values().collect();
+        assert_eq!(entries.len(), 300);
+        assert_eq!(batched.title.as_deref(), Some("大"));
+        assert_eq!(batched.text, snapshot_text(title.as_deref(), &entries));
+    }
+
+    #[test]
+    fn a_cut_off_feed_is_not_a_feed_with_fewer_entries() {
+        for cut in [&RSS[..RSS.rfind("<item>").unwrap() + 12], &RSS[..RSS.rfind("Stanford").unwrap()]] {
+            let e = parse(cut.as_bytes(), None, None).unwrap_err();
+            assert!(matches!(e, FeedError::CutOff { .. }), "{e}");
+        }
+        let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{"id":"1","#;
+        assert!(matches!(parse(json.as_bytes(), None, None).unwrap_err(), FeedError::CutOff { .. }));
     }
 
     #[test]
