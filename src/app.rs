@@ -129,33 +129,84 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
 pub async fn run_until_signal(config: Config, parts: Parts) -> Result<(), AppError> {
     let shutdown = CancellationToken::new();
     let signal = shutdown.clone();
+    // Installed before anything runs: a SIGHUP that arrives before the
+    // handler would still end the process.
+    let signals = Signals::install();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signals.wait().await;
         tracing::info!("Shutdown requested");
         signal.cancel();
     });
     run(config, parts, shutdown).await
 }
 
-async fn wait_for_signal() {
+/// The signals the daemon answers. SIGINT and SIGTERM stop it cleanly.
+/// SIGHUP is the operator's reflex for "reload the configuration" (and what
+/// a closing terminal sends); its default action ends the process on the
+/// spot, like a crash: no shutdown, no lease released, the checks in flight
+/// counted as crashes of their sources at the next start. The configuration
+/// is read once, at start, so SIGHUP only says so.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    int: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                int: signal(SignalKind::interrupt()).ok(),
+                term: signal(SignalKind::terminate()).ok(),
+                hup: signal(SignalKind::hangup()).ok(),
             }
         }
+        #[cfg(not(unix))]
+        {
+            Signals {}
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// Returns when the daemon is asked to stop.
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        loop {
+            let int = async {
+                match self.int.as_mut() {
+                    Some(i) => i.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let term = async {
+                match self.term.as_mut() {
+                    Some(t) => t.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let hup = async {
+                match self.hup.as_mut() {
+                    Some(h) => h.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = int => return,
+                _ = term => return,
+                _ = hup => tracing::warn!(
+                    "Received SIGHUP: the configuration is read only at start, nothing was reloaded; \
+                     restart the daemon to apply a changed one (systemctl restart modelwatch). Still running."
+                ),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

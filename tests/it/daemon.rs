@@ -167,3 +167,26 @@ async fn the_daemon_checks_what_its_clock_says_is_due() {
     let next = at(&after, "next_check_at");
     assert!((next - (later + chrono::Duration::hours(6))).num_seconds().abs() <= 1, "{after}");
 }
+
+/// An operator's `kill -HUP` (the reflex for "reload the config", or a
+/// terminal hanging up) must not end the daemon the way a crash does: no
+/// shutdown, no lease released, and the checks in flight counted as crashes
+/// of their sources at the next start. The daemon says that the config is
+/// read at start and keeps running; SIGTERM still stops it cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_neither_kills_the_daemon_nor_reloads_silently() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    let mut child = mw.command(&["run"]).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let rx = stderr_lines(&mut child);
+    let mut seen = Vec::new();
+    assert!(wait_for(&rx, &["modelwatch started"], &mut seen, Duration::from_secs(30)), "{}", seen.join("\n"));
+    let status = std::process::Command::new("kill").args(["-HUP", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let said = wait_for(&rx, &["SIGHUP", "restart"], &mut seen, Duration::from_secs(10));
+    let alive = child.try_wait().unwrap().is_none();
+    sigterm(&child);
+    let code = tokio::task::spawn_blocking(move || wait_exit(&mut child, Duration::from_secs(20))).await.unwrap();
+    assert!(alive, "SIGHUP ended the daemon:\n{}", seen.join("\n"));
+    assert!(said, "no log line about SIGHUP:\n{}", seen.join("\n"));
+    assert_eq!(code, Some(0), "SIGTERM after SIGHUP still stops it cleanly");
+}
