@@ -55,6 +55,9 @@ pub enum AppError {
     Web(#[from] crate::web::PageError),
     #[error("cannot start the scheduler: {0}")]
     Scheduler(#[from] JobSchedulerError),
+    /// The SQLite file was deleted or replaced under the running daemon.
+    #[error("{0}")]
+    DatabaseFileGone(String),
 }
 
 impl AppError {
@@ -267,6 +270,20 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
         );
         tracker.spawn(crate::web::serve(listener, state, crate::web::LIMITS, shutdown.clone()));
     }
+    // SQLite: the daemon stops (after saving a copy) when its file is
+    // deleted or replaced, instead of writing on into a nameless file.
+    let db_file_gone = Arc::new(std::sync::OnceLock::new());
+    if let Some(path) = crate::store::sqlite_path(&config.database.url).map(std::path::PathBuf::from)
+        && let Some(opened) = crate::ops::db_file::identify(&path)
+    {
+        tracker.spawn(crate::ops::db_file::watch(
+            path,
+            opened,
+            config.schedule.sweep_every,
+            shutdown.clone(),
+            db_file_gone.clone(),
+        ));
+    }
     let heartbeat = crate::ops::watchdog::Heartbeat::new();
     heartbeat.beat();
     tracker.spawn(crate::ops::watchdog::run(
@@ -384,6 +401,9 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
     }
     if let Err(e) = store.release_leases(&owner).await {
         tracing::warn!(error = %e, "Cannot release leases at shutdown");
+    }
+    if let Some(gone) = db_file_gone.get() {
+        return Err(AppError::DatabaseFileGone(crate::ops::db_file::rescue(&store, gone).await));
     }
     tracing::info!("modelwatch stopped");
     Ok(())
