@@ -179,6 +179,32 @@ mod tests {
     }
 
     #[test]
+    fn a_cron_in_the_dst_hour_fires_once_on_both_changes() {
+        // Europe/Berlin: 02:30 happens twice on 2026-10-25 and not at all
+        // on 2027-03-28. The digest fires once each Sunday all the same
+        // (the first 02:30; 03:00 when 02:30 does not exist).
+        let tz = chrono_tz::Europe::Berlin;
+        let cron = CronExpr::parse("0 30 2 * * Sun").unwrap();
+        let fires = |from: DateTime<Utc>| {
+            let mut t = from;
+            (0..2)
+                .map(|_| {
+                    t = cron.next_after(t, tz).unwrap();
+                    t
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            fires(Utc.with_ymd_and_hms(2026, 10, 24, 0, 0, 0).unwrap()),
+            [Utc.with_ymd_and_hms(2026, 10, 25, 0, 30, 0).unwrap(), Utc.with_ymd_and_hms(2026, 11, 1, 1, 30, 0).unwrap()]
+        );
+        assert_eq!(
+            fires(Utc.with_ymd_and_hms(2027, 3, 27, 0, 0, 0).unwrap()),
+            [Utc.with_ymd_and_hms(2027, 3, 28, 1, 0, 0).unwrap(), Utc.with_ymd_and_hms(2027, 4, 4, 0, 30, 0).unwrap()]
+        );
+    }
+
+    #[test]
     fn a_send_is_missed_only_when_the_cron_fired_after_the_last_period() {
         let fire = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
         let week_before = fire - chrono::Duration::days(7);
