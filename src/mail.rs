@@ -219,6 +219,16 @@ fn mailbox(address: &str) -> Result<Mailbox, MailError> {
     Ok(mailbox)
 }
 
+/// Whether `address` (`Name <addr>` or a bare address) is one a message
+/// can be sent to or from: the config checks its addresses with the same
+/// parser the sender uses. The error says why not.
+pub fn check_address(address: &str) -> Result<(), String> {
+    mailbox(address).map(|_| ()).map_err(|e| match e {
+        MailError::Address { source, .. } => source.to_string(),
+        other => other.to_string(),
+    })
+}
+
 /// Builds the MIME message: multipart/alternative with the text part first
 /// (the fallback) and the HTML part last (the preferred one), both UTF-8.
 pub fn build_message(mail: &OutgoingMail) -> Result<Message, MailError> {
