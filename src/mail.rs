@@ -337,7 +337,9 @@ impl Mailer for SmtpMailer {
                 permanent: source.is_permanent(),
                 source,
             }),
-            Ok(Err(source)) if source.is_client() && !non_ascii.is_empty() && source.to_string().contains("SMTPUTF8") => {
+            Ok(Err(source))
+                if source.is_client() && !non_ascii.is_empty() && source.to_string().contains("SMTPUTF8") =>
+            {
                 Err(MailError::Unsupported {
                     server: self.server(),
                     reason: format!(

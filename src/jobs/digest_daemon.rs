@@ -196,7 +196,10 @@ mod tests {
         };
         assert_eq!(
             fires(Utc.with_ymd_and_hms(2026, 10, 24, 0, 0, 0).unwrap()),
-            [Utc.with_ymd_and_hms(2026, 10, 25, 0, 30, 0).unwrap(), Utc.with_ymd_and_hms(2026, 11, 1, 1, 30, 0).unwrap()]
+            [
+                Utc.with_ymd_and_hms(2026, 10, 25, 0, 30, 0).unwrap(),
+                Utc.with_ymd_and_hms(2026, 11, 1, 1, 30, 0).unwrap()
+            ]
         );
         assert_eq!(
             fires(Utc.with_ymd_and_hms(2027, 3, 27, 0, 0, 0).unwrap()),

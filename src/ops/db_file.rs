@@ -87,10 +87,9 @@ pub async fn watch(
 pub async fn rescue(store: &Store, gone: &Gone) -> String {
     let rescued = rescue_path(&gone.path, chrono::Utc::now());
     let saved = match store.sqlite_vacuum_into(&rescued).await {
-        Ok(()) => format!(
-            "everything it recorded is saved in {}: move it to that name to go on with it",
-            rescued.display()
-        ),
+        Ok(()) => {
+            format!("everything it recorded is saved in {}: move it to that name to go on with it", rescued.display())
+        }
         Err(e) => format!("saving a copy to {} failed: {}", rescued.display(), crate::error_chain(&e)),
     };
     format!(
