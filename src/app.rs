@@ -55,6 +55,9 @@ pub enum AppError {
     Web(#[from] crate::web::PageError),
     #[error("cannot start the scheduler: {0}")]
     Scheduler(#[from] JobSchedulerError),
+    /// The SQLite file was deleted or replaced under the running daemon.
+    #[error("{0}")]
+    DatabaseFileGone(String),
 }
 
 impl AppError {
@@ -129,33 +132,84 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
 pub async fn run_until_signal(config: Config, parts: Parts) -> Result<(), AppError> {
     let shutdown = CancellationToken::new();
     let signal = shutdown.clone();
+    // Installed before anything runs: a SIGHUP that arrives before the
+    // handler would still end the process.
+    let signals = Signals::install();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signals.wait().await;
         tracing::info!("Shutdown requested");
         signal.cancel();
     });
     run(config, parts, shutdown).await
 }
 
-async fn wait_for_signal() {
+/// The signals the daemon answers. SIGINT and SIGTERM stop it cleanly.
+/// SIGHUP is the operator's reflex for "reload the configuration" (and what
+/// a closing terminal sends); its default action ends the process on the
+/// spot, like a crash: no shutdown, no lease released, the checks in flight
+/// counted as crashes of their sources at the next start. The configuration
+/// is read once, at start, so SIGHUP only says so.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    int: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                int: signal(SignalKind::interrupt()).ok(),
+                term: signal(SignalKind::terminate()).ok(),
+                hup: signal(SignalKind::hangup()).ok(),
             }
         }
+        #[cfg(not(unix))]
+        {
+            Signals {}
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// Returns when the daemon is asked to stop.
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        loop {
+            let int = async {
+                match self.int.as_mut() {
+                    Some(i) => i.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let term = async {
+                match self.term.as_mut() {
+                    Some(t) => t.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let hup = async {
+                match self.hup.as_mut() {
+                    Some(h) => h.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = int => return,
+                _ = term => return,
+                _ = hup => tracing::warn!(
+                    "Received SIGHUP: the configuration is read only at start, nothing was reloaded; \
+                     restart the daemon to apply a changed one (systemctl restart modelwatch). Still running."
+                ),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -215,6 +269,20 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
             "Web view ready"
         );
         tracker.spawn(crate::web::serve(listener, state, crate::web::LIMITS, shutdown.clone()));
+    }
+    // SQLite: the daemon stops (after saving a copy) when its file is
+    // deleted or replaced, instead of writing on into a nameless file.
+    let db_file_gone = Arc::new(std::sync::OnceLock::new());
+    if let Some(path) = crate::store::sqlite_path(&config.database.url).map(std::path::PathBuf::from)
+        && let Some(opened) = crate::ops::db_file::identify(&path)
+    {
+        tracker.spawn(crate::ops::db_file::watch(
+            path,
+            opened,
+            config.schedule.sweep_every,
+            shutdown.clone(),
+            db_file_gone.clone(),
+        ));
     }
     let heartbeat = crate::ops::watchdog::Heartbeat::new();
     heartbeat.beat();
@@ -333,6 +401,9 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
     }
     if let Err(e) = store.release_leases(&owner).await {
         tracing::warn!(error = %e, "Cannot release leases at shutdown");
+    }
+    if let Some(gone) = db_file_gone.get() {
+        return Err(AppError::DatabaseFileGone(crate::ops::db_file::rescue(&store, gone).await));
     }
     tracing::info!("modelwatch stopped");
     Ok(())

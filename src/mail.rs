@@ -124,6 +124,15 @@ pub enum MailError {
     },
     #[error("SMTP server {server} did not finish within {timeout:?}{hint}")]
     Timeout { server: String, timeout: Duration, hint: String },
+    /// The message needs an extension the server does not offer (SMTPUTF8
+    /// for a mailbox name in another script): no retry can help.
+    #[error("SMTP server {server} cannot take this message: {reason}")]
+    Unsupported {
+        server: String,
+        reason: String,
+        #[source]
+        source: lettre::transport::smtp::Error,
+    },
 }
 
 impl MailError {
@@ -131,7 +140,7 @@ impl MailError {
     /// configuration or the recipient list).
     pub fn is_permanent(&self) -> bool {
         match self {
-            MailError::Address { .. } | MailError::Build(_) => true,
+            MailError::Address { .. } | MailError::Build(_) | MailError::Unsupported { .. } => true,
             MailError::Rejected { permanent, .. } => *permanent,
             MailError::Transport { .. } | MailError::Timeout { .. } => false,
         }
@@ -191,8 +200,33 @@ fn timeout_hint(settings: &SmtpSettings) -> String {
     " (hint: no SMTP greeting; if this port expects TLS from the first byte, set smtp.tls = \"tls\")".to_owned()
 }
 
+/// Parses `Name <addr>` or a bare address. A domain written in another
+/// script (`例子.中国`) is put in its ASCII form (IDNA, `xn--…`): the same
+/// domain, deliverable through relays without SMTPUTF8. A mailbox name in
+/// another script (`张三@…`) has no ASCII form and keeps needing SMTPUTF8.
 fn mailbox(address: &str) -> Result<Mailbox, MailError> {
-    address.trim().parse::<Mailbox>().map_err(|source| MailError::Address { address: address.to_owned(), source })
+    let mut mailbox = address
+        .trim()
+        .parse::<Mailbox>()
+        .map_err(|source| MailError::Address { address: address.to_owned(), source })?;
+    let domain = mailbox.email.domain();
+    if !domain.is_ascii()
+        && let Ok(url::Host::Domain(ascii)) = url::Host::parse(domain)
+        && let Ok(email) = lettre::Address::new(mailbox.email.user(), ascii)
+    {
+        mailbox.email = email;
+    }
+    Ok(mailbox)
+}
+
+/// Whether `address` (`Name <addr>` or a bare address) is one a message
+/// can be sent to or from: the config checks its addresses with the same
+/// parser the sender uses. The error says why not.
+pub fn check_address(address: &str) -> Result<(), String> {
+    mailbox(address).map(|_| ()).map_err(|e| match e {
+        MailError::Address { source, .. } => source.to_string(),
+        other => other.to_string(),
+    })
 }
 
 /// Builds the MIME message: multipart/alternative with the text part first
@@ -279,6 +313,15 @@ impl SmtpMailer {
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: &OutgoingMail) -> Result<Accepted, MailError> {
         let message = build_message(mail)?;
+        // Addresses that need SMTPUTF8, for the error if the server lacks it.
+        let non_ascii: Vec<String> = message
+            .envelope()
+            .from()
+            .into_iter()
+            .chain(message.envelope().to())
+            .map(ToString::to_string)
+            .filter(|a| !a.is_ascii())
+            .collect();
         let transport = self.transport()?;
         let timeout = self.settings.send_timeout;
         let outcome = tokio::time::timeout(timeout, transport.send(message)).await;
@@ -294,6 +337,18 @@ impl Mailer for SmtpMailer {
                 permanent: source.is_permanent(),
                 source,
             }),
+            Ok(Err(source))
+                if source.is_client() && !non_ascii.is_empty() && source.to_string().contains("SMTPUTF8") =>
+            {
+                Err(MailError::Unsupported {
+                    server: self.server(),
+                    reason: format!(
+                        "{} need(s) SMTPUTF8, which it does not offer; use an ASCII address or a relay with SMTPUTF8",
+                        non_ascii.join(", ")
+                    ),
+                    source,
+                })
+            }
             Ok(Err(source)) if source.is_timeout() => Err(MailError::Timeout {
                 server: self.server(),
                 timeout: self.settings.connect_timeout,

@@ -241,8 +241,8 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
         c.problems.push("`digest.enabled` is true but `digest.recipients` is empty".to_owned());
     }
     for r in d.recipients.iter().map(|r| r.address()).chain(std::iter::once(d.from.as_str())) {
-        if !r.contains('@') {
-            c.problems.push(format!("`digest`: {r:?} is not an email address"));
+        if let Err(why) = crate::mail::check_address(r) {
+            c.problems.push(format!("`digest`: {r:?} is not an email address ({why})"));
         }
     }
     let timezone = d.timezone.parse::<Tz>().unwrap_or_else(|_| {

@@ -88,6 +88,13 @@ impl Templates {
             {
                 return out.write_str(&escape_html(s)).map_err(minijinja::Error::from);
             }
+            if let Some(s) = value.as_str()
+                && s.chars().any(is_bidi_control)
+            {
+                let shown: String = s.chars().filter(|c| !is_bidi_control(*c)).collect();
+                let shown = if value.is_safe() { Value::from_safe_string(shown) } else { Value::from(shown) };
+                return minijinja::escape_formatter(out, state, &shown);
+            }
             minijinja::escape_formatter(out, state, value)
         });
         let add = |env: &mut Environment<'static>, name: &'static str, source: &str| {
@@ -130,12 +137,23 @@ pub struct Rendered {
     pub html: String,
 }
 
+/// Bidirectional overrides, embeddings and isolates (U+202A–U+202E,
+/// U+2066–U+2069). Page text is hostile: one of these in a title shows the
+/// rest of its line reversed (`\u{202E}gnp.exe` reads `exe.png`).
+/// Right-to-left text needs none of them to show right, so shown text
+/// carries none.
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// HTML escaping without minijinja's `/` → `&#x2f;`: URLs stay readable in
 /// the source of the mail (some clients and link scanners do not decode it).
+/// Bidi controls are dropped ([`is_bidi_control`]).
 pub(crate) fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
+            c if is_bidi_control(c) => {}
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),

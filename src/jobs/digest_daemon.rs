@@ -20,6 +20,9 @@ use crate::store::Store;
 
 /// How often pending digests are looked at for a due retry.
 const RETRY_POLL: Duration = Duration::from_secs(60);
+/// The first wait before a build that failed on the database is tried
+/// again; it doubles up to [`RETRY_POLL`].
+const REBUILD_FIRST_WAIT: Duration = Duration::from_secs(1);
 
 /// The last time the cron fired at or before `now` (searched a bounded
 /// window back: long enough for any weekly or monthly schedule).
@@ -76,29 +79,60 @@ pub async fn run<M: Mailer>(
         tracing::warn!(error = %e, "Cannot read the digest outbox at start-up.");
         None
     });
-    if missed(last_end, previous_fire(&config.digest.cron, settings.timezone, now)) {
+    // Whether the period still has to be built: a send missed while the
+    // daemon was down, a cron tick, or a build that failed for want of the
+    // database (then tried again soon, not at next week's tick, which
+    // would leave this week's digest unsent until then).
+    let mut build = missed(last_end, previous_fire(&config.digest.cron, settings.timezone, now));
+    if build {
         tracing::info!("A digest send was missed while the daemon was down; sending it now.");
-        run_logged(&store, &mailer, &settings, clock, true).await;
-    } else {
-        run_logged(&store, &mailer, &settings, clock, false).await;
     }
-
+    let mut rebuild_wait = REBUILD_FIRST_WAIT;
     let mut retry = tokio::time::interval(RETRY_POLL);
     retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        let outcome = run_logged(&store, &mailer, &settings, clock, build).await;
+        let again = build && outcome == Outcome::DatabaseFailed;
+        if !again {
+            rebuild_wait = REBUILD_FIRST_WAIT;
+        } else {
+            tracing::warn!(
+                retry_in = %crate::schedule::format_duration(rebuild_wait),
+                "The digest could not be built (database); trying again."
+            );
+        }
         tokio::select! {
             _ = shutdown.cancelled() => break,
             tick = ticks.recv() => {
                 if tick.is_none() { break; }
-                run_logged(&store, &mailer, &settings, clock, true).await;
+                build = true;
             }
-            _ = retry.tick() => run_logged(&store, &mailer, &settings, clock, false).await,
+            _ = tokio::time::sleep(rebuild_wait), if again => {
+                rebuild_wait = (rebuild_wait * 2).min(RETRY_POLL);
+            }
+            _ = retry.tick() => build = again,
         }
     }
 }
 
+/// How a run ended, for the loop: a build that failed on the database is
+/// tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Done,
+    DatabaseFailed,
+    /// Anything else (a template that does not render): the next tick.
+    Failed,
+}
+
 /// A whole run (`build`), or only the delivery of due retries.
-async fn run_logged<M: Mailer>(store: &Store, mailer: &M, settings: &DigestSettings, clock: &dyn Clock, build: bool) {
+async fn run_logged<M: Mailer>(
+    store: &Store,
+    mailer: &M,
+    settings: &DigestSettings,
+    clock: &dyn Clock,
+    build: bool,
+) -> Outcome {
     let result = if build {
         job::run_once(store, mailer, settings, clock, false).await
     } else {
@@ -106,15 +140,24 @@ async fn run_logged<M: Mailer>(store: &Store, mailer: &M, settings: &DigestSetti
         job::deliver(store, mailer, settings, clock, false, &mut report).await.map(|()| report)
     };
     match result {
-        Ok(r) if r == RunReport::default() => {}
-        Ok(r) => tracing::info!(
-            built = r.built.len(),
-            sent = r.sent.len(),
-            retrying = r.retrying.len(),
-            failed = r.failed.len(),
-            "Digest run finished"
-        ),
-        Err(e) => tracing::error!(error = %crate::error_chain(&e), "Digest run failed"),
+        Ok(r) if r == RunReport::default() => Outcome::Done,
+        Ok(r) => {
+            tracing::info!(
+                built = r.built.len(),
+                sent = r.sent.len(),
+                retrying = r.retrying.len(),
+                failed = r.failed.len(),
+                "Digest run finished"
+            );
+            Outcome::Done
+        }
+        Err(e) => {
+            tracing::error!(error = %crate::error_chain(&e), "Digest run failed");
+            match e {
+                job::DigestError::Store(_) => Outcome::DatabaseFailed,
+                job::DigestError::Render(_) => Outcome::Failed,
+            }
+        }
     }
 }
 
@@ -133,6 +176,35 @@ mod tests {
         assert_eq!(fire, Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap());
         // Exactly at the fire time counts as fired.
         assert_eq!(previous_fire(&cron, chrono_tz::Asia::Shanghai, fire), Some(fire));
+    }
+
+    #[test]
+    fn a_cron_in_the_dst_hour_fires_once_on_both_changes() {
+        // Europe/Berlin: 02:30 happens twice on 2026-10-25 and not at all
+        // on 2027-03-28. The digest fires once each Sunday all the same
+        // (the first 02:30; 03:00 when 02:30 does not exist).
+        let tz = chrono_tz::Europe::Berlin;
+        let cron = CronExpr::parse("0 30 2 * * Sun").unwrap();
+        let fires = |from: DateTime<Utc>| {
+            let mut t = from;
+            (0..2)
+                .map(|_| {
+                    t = cron.next_after(t, tz).unwrap();
+                    t
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            fires(Utc.with_ymd_and_hms(2026, 10, 24, 0, 0, 0).unwrap()),
+            [
+                Utc.with_ymd_and_hms(2026, 10, 25, 0, 30, 0).unwrap(),
+                Utc.with_ymd_and_hms(2026, 11, 1, 1, 30, 0).unwrap()
+            ]
+        );
+        assert_eq!(
+            fires(Utc.with_ymd_and_hms(2027, 3, 27, 0, 0, 0).unwrap()),
+            [Utc.with_ymd_and_hms(2027, 3, 28, 1, 0, 0).unwrap(), Utc.with_ymd_and_hms(2027, 4, 4, 0, 30, 0).unwrap()]
+        );
     }
 
     #[test]

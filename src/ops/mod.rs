@@ -6,6 +6,7 @@
 //! (`crate::listener`), so a flood of the web view leaves `/healthz`
 //! answering.
 
+pub mod db_file;
 pub mod metrics;
 pub mod watchdog;
 

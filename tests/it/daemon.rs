@@ -167,3 +167,63 @@ async fn the_daemon_checks_what_its_clock_says_is_due() {
     let next = at(&after, "next_check_at");
     assert!((next - (later + chrono::Duration::hours(6))).num_seconds().abs() <= 1, "{after}");
 }
+
+/// An operator's `kill -HUP` (the reflex for "reload the config", or a
+/// terminal hanging up) must not end the daemon the way a crash does: no
+/// shutdown, no lease released, and the checks in flight counted as crashes
+/// of their sources at the next start. The daemon says that the config is
+/// read at start and keeps running; SIGTERM still stops it cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_neither_kills_the_daemon_nor_reloads_silently() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    let mut child = mw.command(&["run"]).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let rx = stderr_lines(&mut child);
+    let mut seen = Vec::new();
+    assert!(wait_for(&rx, &["modelwatch started"], &mut seen, Duration::from_secs(30)), "{}", seen.join("\n"));
+    let status = std::process::Command::new("kill").args(["-HUP", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let said = wait_for(&rx, &["SIGHUP", "restart"], &mut seen, Duration::from_secs(10));
+    let alive = child.try_wait().unwrap().is_none();
+    sigterm(&child);
+    let code = tokio::task::spawn_blocking(move || wait_exit(&mut child, Duration::from_secs(20))).await.unwrap();
+    assert!(alive, "SIGHUP ended the daemon:\n{}", seen.join("\n"));
+    assert!(said, "no log line about SIGHUP:\n{}", seen.join("\n"));
+    assert_eq!(code, Some(0), "SIGTERM after SIGHUP still stops it cleanly");
+}
+
+/// The SQLite file deleted under the running daemon (a clean-up script, a
+/// restore done by hand): SQLite writes on into the open, nameless file,
+/// every check "succeeds" and `/readyz` says ready, and all of it is gone
+/// when the process ends. The daemon notices, stops with a failure and
+/// leaves a copy of everything it had beside the old name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_file_deleted_under_the_daemon_stops_it_with_a_rescued_copy() {
+    let config = format!("{}\n[schedule]\nsweep_every = \"1s\"\njitter = 0.0\n", crate::support::TEST_CONFIG)
+        .replace("[schedule]\njitter = 0.0\n[ops]", "[ops]");
+    let mw = Mw::with_config(Backend::Sqlite, &config).await.unwrap();
+    let server = TestServer::start().await;
+    server.set("/news/glm.html", Page::html("<html><body><article><p>智谱AI发布GLM-4。</p></article></body></html>"));
+    mw.init().await;
+    mw.add(&server.url("/news/glm.html"), &[]).await;
+    let mut child = mw.command(&["run"]).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let rx = stderr_lines(&mut child);
+    let mut seen = Vec::new();
+    assert!(wait_for(&rx, &["Checked source", "baseline"], &mut seen, Duration::from_secs(30)), "{}", seen.join("\n"));
+
+    let db = mw.path().join("modelwatch.db");
+    std::fs::remove_file(&db).unwrap();
+    let code = tokio::task::spawn_blocking(move || wait_exit(&mut child, Duration::from_secs(20))).await.unwrap();
+    let said = wait_for(&rx, &["deleted"], &mut seen, Duration::from_secs(1));
+    assert_eq!(code, Some(1), "the daemon stops with a failure:\n{}", seen.join("\n"));
+    assert!(said, "the log says the file was deleted:\n{}", seen.join("\n"));
+    let rescued: Vec<_> = std::fs::read_dir(mw.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains("modelwatch.db.rescued-"))
+        .collect();
+    assert_eq!(rescued.len(), 1, "{rescued:?}\n{}", seen.join("\n"));
+    std::fs::rename(&rescued[0], &db).unwrap();
+    let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
+    assert_eq!(list[0]["status"], "ok", "the rescued copy holds the checks: {list}");
+}

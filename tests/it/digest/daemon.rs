@@ -103,3 +103,51 @@ async fn a_restart_after_an_empty_week_sends_no_extra_digest() {
     let got = smtp.received();
     assert!(got[1].part("text/plain").contains("3月[-16-]{+17+}日"), "{}", got[1].part("text/plain"));
 }
+
+/// The cron fired while the database was unreachable (PostgreSQL
+/// restarting, a network blip): nothing was built, so nothing was pending
+/// for the retries either. The digest goes out once the database is back,
+/// not with next week's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_digest_due_while_the_database_is_down_goes_out_when_it_is_back() {
+    use modelwatch::jobs::digest_daemon::{self, DigestJob};
+    use modelwatch::mail::{SmtpMailer, SmtpSettings};
+    use std::time::{Duration, Instant};
+    if !smtp::available("a_digest_due_while_the_database_is_down_goes_out_when_it_is_back") {
+        return;
+    }
+    if !crate::support::db::postgres_available() {
+        eprintln!("skipped: MODELWATCH_TEST_POSTGRES_URL is not set");
+        return;
+    }
+    let smtp = SmtpServer::start();
+    let toml = config(smtp.port, r#"["team@example.com"]"#, "enabled = true\ncron = \"0 0 8 * * Mon\"");
+    let mw = Mw::with_config(Backend::Postgres, &toml).await.unwrap();
+    let server = TestServer::start().await;
+    seed_week(&mw, &server).await;
+    let name = url::Url::parse(&mw.db.url).unwrap().path().trim_start_matches('/').to_owned();
+    let admin = sea_orm::Database::connect(&std::env::var(crate::support::db::POSTGRES_ENV).unwrap()).await.unwrap();
+
+    let config = std::sync::Arc::new(mw.load_config());
+    let store = modelwatch::store::Store::connect(&mw.db.url, 2).await.unwrap();
+    let mailer = SmtpMailer::new(SmtpSettings::from_config(&config.smtp));
+    let job = DigestJob { store, mailer, clock: modelwatch::clock::SystemClock::shared() };
+    let (ticks, rx) = tokio::sync::mpsc::channel(1);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(digest_daemon::run(job, config, rx, shutdown.clone()));
+
+    crate::ops::watchdog::set_reachable(&admin, &name, false).await;
+    ticks.send(()).await.unwrap(); // the cron fires: Monday, 08:00
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    crate::ops::watchdog::set_reachable(&admin, &name, true).await;
+
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while smtp.received().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    shutdown.cancel();
+    task.await.unwrap();
+    let got = smtp.received();
+    assert_eq!(got.len(), 1, "the week's digest went out once the database was back");
+    assert!(got[0].part("text/plain").contains("2600亿"), "{}", got[0].part("text/plain"));
+}

@@ -79,3 +79,35 @@ async fn implicit_tls_against_a_plain_server_fails_with_a_hint() {
     assert!(!err.is_permanent(), "{err:?}");
     assert!(err.report().contains("hint:"), "{}", err.report());
 }
+
+/// A recipient on an internationalised domain (`例子.中国`) is deliverable
+/// through any relay: the domain has an ASCII form (IDNA), so the envelope
+/// needs no SMTPUTF8, which this relay (like many) does not offer.
+#[tokio::test]
+async fn a_recipient_on_an_idn_domain_goes_out_in_its_ascii_form() {
+    if !smtp::available("a_recipient_on_an_idn_domain_goes_out_in_its_ascii_form") {
+        return;
+    }
+    let server = SmtpServer::start();
+    let accepted = mailer(server.port).send(&mail("研究组 <lead@例子.中国>")).await;
+    assert!(accepted.is_ok(), "{}", accepted.map(|a| a.reply).unwrap_or_else(|e| e.report()));
+    let got = server.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rcpt_tos, ["lead@xn--fsqu00a.xn--fiqs8s"]);
+}
+
+/// A non-ASCII mailbox name (`张三@…`) needs SMTPUTF8; a relay without it
+/// can never take the message, so the error is permanent (the digest is
+/// marked failed at once, with the reason) instead of retried for a day.
+#[tokio::test]
+async fn a_non_ascii_mailbox_through_a_relay_without_smtputf8_is_a_permanent_error() {
+    if !smtp::available("a_non_ascii_mailbox_through_a_relay_without_smtputf8_is_a_permanent_error") {
+        return;
+    }
+    let server = SmtpServer::start();
+    let err = mailer(server.port).send(&mail("张三@example.com")).await.expect_err("no SMTPUTF8");
+    assert!(err.is_permanent(), "{err:?}");
+    assert!(err.report().contains("SMTPUTF8"), "{}", err.report());
+    assert!(err.report().contains("张三@example.com"), "names the address: {}", err.report());
+    assert!(server.received().is_empty());
+}

@@ -352,3 +352,39 @@ async fn a_tag_filtered_recipient_gets_only_its_sources() {
     assert_ne!(got[0].message_id, got[1].message_id);
     assert_eq!(digests(&mw).len(), 2);
 }
+
+/// Page text is hostile: a title carrying a right-to-left override
+/// (U+202E) shows the rest of its line reversed in the digest and the web
+/// view (`\u{202E}gnp.exe` reads `exe.png`). The digest's text and HTML carry the
+/// title without bidi overrides, embeddings or isolates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_title_with_bidi_overrides_is_shown_without_them() {
+    let Some(mw) = Mw::with_config(Backend::Sqlite, &config(2525, r#"["team@example.com"]"#, "")).await else {
+        return;
+    };
+    let server = TestServer::start().await;
+    let page = |v: &str| {
+        format!(
+            "<html><head><title>年度报告\u{202E}gnp.exe\u{202C} \u{2067}摘要\u{2069}</title></head><body><article>\
+             <h1>年度报告</h1><p>{v}：百度发布文心一言，参数规模为千亿级，企业用户可以申请测试资格。</p>\
+             <p>第二段文字也足够长，以便提取器把它当作正文，而不是导航。</p></article></body></html>"
+        )
+    };
+    server.set("/report.html", Page::html(page("第一版")));
+    mw.init().await;
+    mw.add(&server.url("/report.html"), &[]).await;
+    mw.run_async(&["check"]).await.ok();
+    server.set("/report.html", Page::html(page("第二版")));
+    mw.run_async(&["check"]).await.ok();
+
+    let text = mw.run_async(&["digest", "preview"]).await.ok().stdout;
+    let out = mw.path().join("digest.html");
+    mw.run_async(&["digest", "preview", "--format", "html", "--output", out.to_str().unwrap()]).await.ok();
+    let html = std::fs::read_to_string(&out).unwrap();
+    for (name, body) in [("text", &text), ("html", &html)] {
+        assert!(body.contains("gnp.exe"), "the title is there ({name}):\n{body}");
+        let bidi: Vec<char> =
+            body.chars().filter(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')).collect();
+        assert!(bidi.is_empty(), "bidi controls {bidi:?} in the {name} part:\n{body}");
+    }
+}

@@ -154,3 +154,22 @@ async fn secrets_come_from_systemd_credentials_and_are_never_printed() {
     assert!(r.stdout.contains("token: None"), "an empty credential is no token:\n{}", r.stdout);
     assert!(!r.stdout.contains("cred-smtp-secret") && !r.stderr.contains("cred-smtp-secret"));
 }
+
+/// A digest recipient (or sender) that no mail server would take passed the
+/// config's only test, an `@`, so the daemon started and the week's digest
+/// failed at its first send, days later. `config check` names each one, and
+/// an internationalised address stays valid.
+#[test]
+fn malformed_digest_addresses_are_config_errors_named_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = "[digest]\nfrom = \"modelwatch <digest@@example.com>\"\n\
+                recipients = [\"a@b@c.example\", \"team @example.com\", \"<lead@example.com\", \
+                \"研究组 <lead@例子.中国>\", { address = \"张三@example.com\", tags = [\"开源\"] }]\n";
+    std::fs::write(dir.path().join("modelwatch.toml"), toml).unwrap();
+    let (code, _, stderr) = output(bare(dir.path(), &["--config", "modelwatch.toml", "config", "check"]));
+    assert_eq!(code, 2, "{stderr}");
+    for bad in ["a@b@c.example", "team @example.com", "<lead@example.com", "digest@@example.com"] {
+        assert!(stderr.contains(bad), "{bad} is not named:\n{stderr}");
+    }
+    assert!(!stderr.contains("例子") && !stderr.contains("张三"), "valid addresses are not errors:\n{stderr}");
+}

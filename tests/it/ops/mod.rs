@@ -10,7 +10,7 @@ mod health;
 mod metrics;
 mod progress;
 mod systemd;
-mod watchdog;
+pub(crate) mod watchdog;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;

@@ -146,7 +146,7 @@ async fn a_hanging_check_does_not_stall_the_loop_or_its_watchdog_pings() {
 
 /// Makes the test database unreachable (renamed away, its sessions ended)
 /// or brings it back.
-async fn set_reachable(admin: &sea_orm::DatabaseConnection, name: &str, reachable: bool) {
+pub(crate) async fn set_reachable(admin: &sea_orm::DatabaseConnection, name: &str, reachable: bool) {
     use sea_orm::ConnectionTrait;
     let (from, to) =
         if reachable { (format!("{name}_gone"), name.to_owned()) } else { (name.to_owned(), format!("{name}_gone")) };
