@@ -82,6 +82,11 @@ fn register_series() {
     for o in OUTCOMES {
         metrics::counter!("modelwatch_checks_total", "outcome" => o.as_str()).increment(0);
     }
+    metrics::describe_counter!(
+        "modelwatch_unrecorded_checks_total",
+        "Checks whose record could not be written (disk full, database errors): nothing of them was kept."
+    );
+    metrics::counter!("modelwatch_unrecorded_checks_total").increment(0);
     metrics::describe_histogram!(
         "modelwatch_check_duration_seconds",
         metrics::Unit::Seconds,

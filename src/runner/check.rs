@@ -495,9 +495,17 @@ impl Runner {
 
 fn log_report(r: &CheckReport, bytes: u64) {
     let outcome = r.outcome.as_str();
-    metrics::counter!("modelwatch_checks_total", "outcome" => outcome).increment(1);
     metrics::histogram!("modelwatch_check_duration_seconds").record(r.duration_ms as f64 / 1000.0);
     metrics::counter!("modelwatch_fetched_bytes_total").increment(bytes);
+    // Not recorded (a full disk, a database that refused the write): the
+    // outcome happened nowhere — no snapshot, no change, no status — so it
+    // is counted as unrecorded, not as what it would have been; the error
+    // is logged where it happened.
+    if r.record_error.is_some() {
+        metrics::counter!("modelwatch_unrecorded_checks_total").increment(1);
+        return;
+    }
+    metrics::counter!("modelwatch_checks_total", "outcome" => outcome).increment(1);
     if let Some((_, to)) = r.status_change {
         metrics::counter!("modelwatch_status_changes_total", "to" => to.as_str()).increment(1);
     }

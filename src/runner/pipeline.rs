@@ -36,11 +36,18 @@ pub struct SweepTally {
     pub changed: usize,
     pub failed: usize,
     pub gone: usize,
+    /// Checks whose record could not be written (logged, counted in
+    /// `modelwatch_unrecorded_checks_total`): not in the counts above.
+    pub unrecorded: usize,
 }
 
 impl SweepTally {
     fn add(&mut self, r: &CheckReport) {
         self.checked += 1;
+        if r.record_error.is_some() {
+            self.unrecorded += 1;
+            return;
+        }
         self.changed += usize::from(r.outcome == Outcome::Changed);
         self.failed += usize::from(r.outcome == Outcome::Failed);
         self.gone += usize::from(r.outcome == Outcome::Gone);
@@ -118,6 +125,7 @@ impl Runner {
                     changed = tally.changed,
                     failed = tally.failed,
                     gone = tally.gone,
+                    unrecorded = tally.unrecorded,
                     duration_ms = started.elapsed().as_millis() as u64,
                     "Sweep finished"
                 );

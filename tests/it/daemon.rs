@@ -227,3 +227,60 @@ async fn a_database_file_deleted_under_the_daemon_stops_it_with_a_rescued_copy()
     let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
     assert_eq!(list[0]["status"], "ok", "the rescued copy holds the checks: {list}");
 }
+
+/// A check whose record the database refuses (a full disk, here a trigger
+/// that fails as one would) is not counted as its outcome: the sweep line
+/// and `/metrics` say it was not recorded, instead of "Checked source
+/// outcome=baseline" and a baseline counted for a check nothing kept.
+async fn an_unrecorded_check_is_counted_as_unrecorded_not_as_its_outcome(backend: Backend) {
+    let config = crate::support::TEST_CONFIG.replace("listen = \"\"", "listen = \"127.0.0.1:0\"");
+    let mw = Mw::with_config(backend, &config).await.unwrap();
+    let server = TestServer::start().await;
+    server.set("/a", Page::html("<html><body><p>通义千问开放邀测，对标GPT-4。</p></body></html>"));
+    mw.run_async(&["init"]).await.ok();
+    mw.run_async(&["sources", "add", &server.url("/a")]).await.ok();
+    let refuse: &[&str] = match backend {
+        Backend::Sqlite => &[
+            "CREATE TRIGGER refuse_checks BEFORE INSERT ON checks BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+        ],
+        Backend::Postgres => &[
+            "CREATE FUNCTION refuse_checks() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_checks BEFORE INSERT ON checks FOR EACH ROW EXECUTE FUNCTION refuse_checks()",
+        ],
+    };
+    let raw = sea_orm::Database::connect(&mw.db.url).await.unwrap();
+    for statement in refuse {
+        sea_orm::ConnectionTrait::execute_unprepared(&raw, statement).await.unwrap();
+    }
+    raw.close().await.unwrap();
+
+    let mut child = mw.command(&["run"]).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let rx = stderr_lines(&mut child);
+    let mut seen = Vec::new();
+    let finished = wait_for(&rx, &["Sweep finished", "checked=1"], &mut seen, Duration::from_secs(30));
+    let ready = wait_for(&rx, &["Ops endpoints ready"], &mut seen, Duration::from_secs(10));
+    let ops = seen
+        .iter()
+        .find_map(|l| l.split("listen=").nth(1))
+        .map(|a| a.split_whitespace().next().unwrap_or("").to_owned());
+    #[allow(clippy::disallowed_methods, reason = "our own /metrics page on 127.0.0.1, a few kilobytes")]
+    let metrics = match &ops {
+        Some(ops) => reqwest::get(format!("http://{ops}/metrics")).await.unwrap().text().await.unwrap(),
+        None => String::new(),
+    };
+    sigterm(&child);
+    let code = tokio::task::spawn_blocking(move || wait_exit(&mut child, Duration::from_secs(20))).await.unwrap();
+    let log = seen.join("\n");
+    assert!(finished && ready, "{log}");
+    assert!(log.contains("Cannot record the check"), "{log}");
+    let sweep = seen.iter().find(|l| l.contains("Sweep finished")).unwrap();
+    assert!(sweep.contains("unrecorded=1") && sweep.contains("changed=0"), "{sweep}");
+    assert!(!log.contains("Checked source"), "a check nothing kept is not logged as checked:\n{log}");
+    assert!(metrics.contains("modelwatch_unrecorded_checks_total 1"), "{metrics}");
+    assert!(metrics.contains("modelwatch_checks_total{outcome=\"baseline\"} 0"), "{metrics}");
+    assert_eq!(code, Some(0));
+    let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
+    assert!(list[0]["last_checked_at"].is_null(), "nothing of the check was kept: {list}");
+}
+
+crate::both_backends!(an_unrecorded_check_on, an_unrecorded_check_is_counted_as_unrecorded_not_as_its_outcome);
