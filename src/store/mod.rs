@@ -59,6 +59,15 @@ pub enum StoreError {
     Missing { path: String },
     #[error("database migration failed: {0}")]
     Migrate(#[source] DbErr),
+    /// A newer release migrated the database (a rollback of the binary, or
+    /// an older instance beside a newer one): refused before `up`, whose
+    /// own words ("its file is missing") send the operator looking for a
+    /// lost file.
+    #[error(
+        "the database was migrated by a newer modelwatch than this one ({version}): it has {unknown}, which this \
+         release does not know; run that release (or a newer one), or restore the backup taken before the upgrade"
+    )]
+    NewerSchema { unknown: String, version: &'static str },
     #[error("database error: {0}")]
     Db(#[from] DbErr),
     #[error("cannot open the database {url}: the server cannot be reached: {source}")]
@@ -84,6 +93,27 @@ impl StoreError {
     pub fn is_user_error(&self) -> bool {
         matches!(self, StoreError::Duplicate { .. } | StoreError::NotFound(_))
     }
+}
+
+/// This release's migrations, by name.
+fn ours() -> HashSet<String> {
+    Migrator::migrations().iter().map(|m| m.name().to_owned()).collect()
+}
+
+/// [`StoreError::NewerSchema`] when `applied` holds migrations this release
+/// does not know.
+fn newer_than_this_release(applied: &HashSet<String>) -> Result<(), StoreError> {
+    let ours = ours();
+    let mut unknown: Vec<&str> = applied.difference(&ours).map(String::as_str).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort_unstable();
+    let unknown = match unknown.as_slice() {
+        [one] => format!("migration {one}"),
+        many => format!("migrations {}", many.join(", ")),
+    };
+    Err(StoreError::NewerSchema { unknown, version: env!("CARGO_PKG_VERSION") })
 }
 
 /// A handle on the database; cheap to clone.
@@ -266,24 +296,24 @@ impl Store {
     /// table missing, a migration pending, one this binary does not know)
     /// goes to `up`, which applies or refuses as before.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        if self.all_migrations_applied().await {
-            return Ok(());
+        if let Some(applied) = self.applied_migrations().await {
+            if applied == ours() {
+                return Ok(());
+            }
+            newer_than_this_release(&applied)?;
         }
         Migrator::up(&self.db, None).await.map_err(StoreError::Migrate)
     }
 
-    /// Whether the migrations recorded in the database are exactly this
-    /// binary's (any error reading them: no).
-    async fn all_migrations_applied(&self) -> bool {
+    /// The migrations recorded in the database (any error reading them, the
+    /// table missing on a new database included: none known).
+    async fn applied_migrations(&self) -> Option<HashSet<String>> {
         let read = Statement::from_string(
             self.db.get_database_backend(),
             format!("SELECT version FROM {}", Migrator::migration_table_name()),
         );
-        let Ok(rows) = self.db.query_all_raw(read).await else { return false };
-        let applied: Result<HashSet<String>, DbErr> =
-            rows.iter().map(|row| row.try_get::<String>("", "version")).collect();
-        let ours: HashSet<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
-        applied.is_ok_and(|applied| applied == ours)
+        let rows = self.db.query_all_raw(read).await.ok()?;
+        rows.iter().map(|row| row.try_get::<String>("", "version")).collect::<Result<HashSet<String>, DbErr>>().ok()
     }
 
     /// Rolls every migration back (tests of reversibility).
@@ -291,8 +321,12 @@ impl Store {
         Migrator::down(&self.db, None).await.map_err(StoreError::Migrate)
     }
 
-    /// Names of migrations not yet applied.
+    /// Names of migrations not yet applied; an error naming them when a
+    /// newer release applied migrations this one does not know.
     pub async fn pending_migrations(&self) -> Result<Vec<String>, StoreError> {
+        if let Some(applied) = self.applied_migrations().await {
+            newer_than_this_release(&applied)?;
+        }
         let pending = Migrator::get_pending_migrations(&self.db).await.map_err(StoreError::Migrate)?;
         Ok(pending.iter().map(|m| m.name().to_owned()).collect())
     }
@@ -582,7 +616,10 @@ mod tests {
             .await
             .unwrap();
         let refused = store.migrate().await.unwrap_err();
-        assert!(refused.to_string().contains("m29991231_000000_future"), "{refused}");
+        assert!(matches!(refused, StoreError::NewerSchema { .. }), "{refused:?}");
+        let said = refused.to_string();
+        assert!(said.contains("migrated by a newer modelwatch") && said.contains("m29991231_000000_future"), "{said}");
+        assert!(!said.contains("missing"), "not a lost file: {said}");
         batch::tests::finish(store, pg).await;
     }
 

@@ -311,3 +311,31 @@ both_backends!(
     a_source_is_found_by_its_url_with_or_without_tracking_parameters_on,
     a_source_is_found_by_its_url_with_or_without_tracking_parameters
 );
+
+/// A database a newer release migrated (the binary rolled back, or an older
+/// instance started beside a newer one) is refused with what happened and
+/// what to do, by the daemon and by every command: sea-orm's own words were
+/// that an applied migration's "file is missing", sending the operator to
+/// look for a lost file. Nothing is written: the newer release still finds
+/// its database as it left it.
+async fn a_database_migrated_by_a_newer_release_is_refused_clearly(backend: Backend) {
+    let mw = Mw::new(backend).await.unwrap();
+    mw.run_async(&["init"]).await.ok();
+    let raw = sea_orm::Database::connect(&mw.db.url).await.unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &raw,
+        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m29990101_000000_from_a_newer_release', 0)",
+    )
+    .await
+    .unwrap();
+    raw.close().await.unwrap();
+    for args in [&["sources", "list"][..], &["run"][..]] {
+        let out = mw.run_async(args).await;
+        assert_ne!(out.code, 0, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains("migrated by a newer modelwatch"), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains("m29990101_000000_from_a_newer_release"), "{args:?}: {}", out.stderr);
+        assert!(!out.stderr.contains("missing"), "{args:?}: {}", out.stderr);
+    }
+}
+
+both_backends!(a_newer_database_on, a_database_migrated_by_a_newer_release_is_refused_clearly);
