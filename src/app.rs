@@ -7,7 +7,6 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, redact_url};
@@ -17,6 +16,9 @@ use crate::mail::{SmtpMailer, SmtpSettings};
 use crate::runner::Runner;
 use crate::store::lock::{DaemonLock, LockError};
 use crate::store::{OpenMode, OpenOptions, Store, StoreError};
+
+mod tasks;
+use tasks::Tasks;
 
 /// Why the daemon could not start or run. [`AppError::is_usage`] tells the
 /// operator's mistakes (exit code 2) from runtime failures (exit code 1).
@@ -247,7 +249,7 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
         "modelwatch started"
     );
 
-    let tracker = TaskTracker::new();
+    let tracker = Tasks::new();
     // Without the ops endpoints nothing reads the gauges: no refresh.
     let serving_metrics = ops_listener.is_some();
     if let Some(listener) = ops_listener {
@@ -255,7 +257,7 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
         let metrics = crate::ops::install_metrics();
         crate::ops::metrics::refresh_sources(&store).await;
         tracing::info!(listen = %local, "Ops endpoints ready");
-        tracker.spawn(crate::ops::serve(listener, store.clone(), metrics, shutdown.clone()));
+        tracker.spawn("ops endpoints", crate::ops::serve(listener, store.clone(), metrics, shutdown.clone()));
     }
     if let Some(addr) = config.web.listen {
         let listener =
@@ -268,7 +270,7 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
             login_to_read = config.web.login_to_read,
             "Web view ready"
         );
-        tracker.spawn(crate::web::serve(listener, state, crate::web::LIMITS, shutdown.clone()));
+        tracker.spawn("web view", crate::web::serve(listener, state, crate::web::LIMITS, shutdown.clone()));
     }
     // SQLite: the daemon stops (after saving a copy) when its file is
     // deleted or replaced, instead of writing on into a nameless file.
@@ -276,22 +278,28 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
     if let Some(path) = crate::store::sqlite_path(&config.database.url).map(std::path::PathBuf::from)
         && let Some(opened) = crate::ops::db_file::identify(&path)
     {
-        tracker.spawn(crate::ops::db_file::watch(
-            path,
-            opened,
-            config.schedule.sweep_every,
-            shutdown.clone(),
-            db_file_gone.clone(),
-        ));
+        tracker.spawn(
+            "database file watch",
+            crate::ops::db_file::watch(
+                path,
+                opened,
+                config.schedule.sweep_every,
+                shutdown.clone(),
+                db_file_gone.clone(),
+            ),
+        );
     }
     let heartbeat = crate::ops::watchdog::Heartbeat::new();
     heartbeat.beat();
-    tracker.spawn(crate::ops::watchdog::run(
-        store.clone(),
-        heartbeat.clone(),
-        config.schedule.sweep_every + config.schedule.lease,
-        shutdown.clone(),
-    ));
+    tracker.spawn(
+        "systemd watchdog",
+        crate::ops::watchdog::run(
+            store.clone(),
+            heartbeat.clone(),
+            config.schedule.sweep_every + config.schedule.lease,
+            shutdown.clone(),
+        ),
+    );
 
     // Cron closures only enqueue: the sweep runs in this task, so two sweeps
     // never overlap and a slow one simply absorbs the ticks that came during it.
@@ -321,7 +329,7 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
         let retention = config.retention.clone();
         let cancel = shutdown.clone();
         let clock = clock.clone();
-        tracker.spawn(async move {
+        tracker.spawn("daily maintenance", async move {
             loop {
                 tokio::select! {
                     _ = cancel.cancelled() => break,
@@ -347,7 +355,10 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
             })?)
             .await?;
         let job = DigestJob { store: store.clone(), mailer, clock: clock.clone() };
-        tracker.spawn(crate::jobs::digest_daemon::run(job, config.clone(), digest_rx, shutdown.clone()));
+        tracker.spawn(
+            "digest (build or send)",
+            crate::jobs::digest_daemon::run(job, config.clone(), digest_rx, shutdown.clone()),
+        );
     }
     scheduler.start().await?;
     let _ = tick_tx.try_send(()); // first sweep at start-up
@@ -363,7 +374,9 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
         let owner = owner.clone();
         let cancel = shutdown.clone();
         let heartbeat = heartbeat.clone();
-        tracker.spawn(async move { runner.run_pipeline(&owner, &mut tick_rx, &cancel, &|| heartbeat.beat()).await });
+        tracker.spawn("checks", async move {
+            runner.run_pipeline(&owner, &mut tick_rx, &cancel, &|| heartbeat.beat()).await
+        });
     }
     // `modelwatch_sources{status}` follows the database, whoever changed it.
     // Each refresh counts the sources by status (a scan of the table): at
@@ -374,7 +387,7 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
         let store = store.clone();
         let cancel = shutdown.clone();
         let every = config.schedule.sweep_every;
-        tracker.spawn(async move {
+        tracker.spawn("metrics refresh", async move {
             // Refreshed once already, before the listener was served.
             let every = every.max(Duration::from_secs(1));
             let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
@@ -391,10 +404,15 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
 
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     let _ = scheduler.shutdown().await;
-    tracker.close();
-    if tokio::time::timeout(SHUTDOWN_DEADLINE, tracker.wait()).await.is_err() {
+    let still_running = tracker.wait(SHUTDOWN_DEADLINE).await;
+    if !still_running.is_empty() {
+        // The checks' task names no source: the leases this instance still
+        // holds do (checks in flight, and any claimed but not started).
+        let leased = store.leased_urls(&owner).await.unwrap_or_default();
         tracing::warn!(
-            tasks = tracker.len(),
+            tasks = still_running.len(),
+            still_running = %still_running.join(", "),
+            sources_in_flight = %shown_urls(&leased),
             deadline_s = SHUTDOWN_DEADLINE.as_secs(),
             "Shutdown deadline passed with tasks still running"
         );
@@ -408,6 +426,21 @@ pub async fn run(config: Config, parts: Parts, shutdown: CancellationToken) -> R
     tracing::info!("modelwatch stopped");
     Ok(())
 }
+
+/// At most [`SHOWN_URLS`] URLs, then how many more.
+fn shown_urls(urls: &[String]) -> String {
+    let mut shown = urls.iter().take(SHOWN_URLS).map(|u| redact_url(u)).collect::<Vec<_>>().join(" ");
+    if urls.len() > SHOWN_URLS {
+        shown.push_str(&format!(" (and {} more)", urls.len() - SHOWN_URLS));
+    }
+    if shown.is_empty() {
+        shown.push('-');
+    }
+    shown
+}
+
+/// How many source URLs the shutdown warning names.
+const SHOWN_URLS: usize = 10;
 
 async fn maintenance(
     store: &crate::store::Store,

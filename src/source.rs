@@ -9,7 +9,10 @@ use crate::schedule::Schedule;
 use crate::types::{ErrorKind, SourceId, SourceKind, SourceStatus};
 
 mod spec;
-pub use spec::{InvalidSource, MAX_HISTORY_WINDOW, MAX_TIMEOUT_SECS, NewSource, SourceSpec, SpecProblem};
+pub use spec::{
+    InvalidSource, MAX_HISTORY_WINDOW, MAX_TIMEOUT_SECS, MAX_TITLE_CHARS, NewSource, SourceSpec, SpecProblem,
+    title_problem,
+};
 
 /// Per-source options the CLI can set; stored as JSON with the source.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -281,6 +281,10 @@ pub fn validate(raw: RawConfig, base_dir: PathBuf, env: &BTreeMap<String, String
     if m.host.trim().is_empty() {
         c.problems.push("`smtp.host` must not be empty".to_owned());
     }
+    // Port 0 is "any free port" for a listener; no SMTP server answers on it.
+    if m.port == 0 {
+        c.problems.push("`smtp.port` must be a port number from 1 to 65535 (587 for STARTTLS, 465 for TLS)".to_owned());
+    }
     let smtp = SmtpConfig {
         host: m.host.clone(),
         port: m.port,

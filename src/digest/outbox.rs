@@ -11,9 +11,10 @@
 //!   with a conditional update (a lease) before talking to SMTP, so two
 //!   instances never send the same row at the same time.
 //! - *The one unavoidable duplicate*: killed after the server accepted the
-//!   message but before we recorded `sent`. The lease lapses and the row is
-//!   sent again, with the same Message-ID, which receivers (and most mail
-//!   stores) use to drop the duplicate.
+//!   message but before we recorded `sent`. The lease lapses (on SQLite the
+//!   daemon's next start takes it back at once when no sender is alive) and
+//!   the row is sent again, with the same Message-ID, which receivers (and
+//!   most mail stores) use to drop the duplicate.
 
 use std::time::Duration;
 

@@ -189,6 +189,11 @@ fn titles_lose_numbering_bullets_brackets_and_separators() {
     assert_eq!(clean_title(" * - ："), None);
     let long = "长".repeat(500);
     assert_eq!(clean_title(&long).unwrap().chars().count(), title::MAX_TITLE_CHARS);
+    // One line of plain text, as every source title: what `sources add`
+    // refuses, import drops (the document's text is not the user's to fix).
+    assert_eq!(clean_title("报告\u{7}全文\u{202E}gnp.exe\u{2069}").as_deref(), Some("报告 全文gnp.exe"));
+    assert_eq!(clean_title("a\u{85}b").as_deref(), Some("a b"));
+    assert!(crate::source::title_problem(&clean_title(&format!("x\u{1b}[31m{long}")).unwrap()).is_none());
 }
 
 /// The shipped knowledge document: every http(s) reference exactly once,

@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// Longest title kept, in chars.
-pub const MAX_TITLE_CHARS: usize = 200;
+/// Longest title kept, in chars: the limit every source title has.
+pub use crate::source::MAX_TITLE_CHARS;
 
 /// Numbering a list item was typed with when it is not a Markdown list
 /// (`1、`, `(2)`, `[3]`, `4. ` after a bullet, `①`).
@@ -46,7 +46,13 @@ pub fn clean_title(text: &str) -> Option<String> {
         }
     }
     // Emphasis markers and code ticks that the parser left (unmatched ones).
-    let t: String = t.chars().filter(|c| !matches!(c, '`')).collect();
+    // Control characters and bidi overrides too: a title is one line of
+    // plain text (see `crate::source::title_problem`).
+    let t: String = t
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .filter(|c| !matches!(c, '`') && !crate::digest::render::is_bidi_control(*c))
+        .collect();
     let mut out = String::with_capacity(t.len());
     for word in t.split_whitespace() {
         if !out.is_empty() {

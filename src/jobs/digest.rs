@@ -136,7 +136,11 @@ pub async fn deliver<M: Mailer>(
     ignore_backoff: bool,
     report: &mut RunReport,
 ) -> Result<(), DigestError> {
-    for row in store.digest_pending(clock.now(), ignore_backoff).await? {
+    let pending = store.digest_pending(clock.now(), ignore_backoff).await?;
+    // Marks this process a sender while it claims and sends (SQLite: a
+    // daemon starting meanwhile leaves our claims alone).
+    let _sending = if pending.is_empty() { None } else { store.digest_sending().await? };
+    for row in pending {
         let span =
             tracing::info_span!("digest", digest_id = row.id, period = %row.period_key, audience = %row.audience);
         deliver_one(store, mailer, settings, row, clock, report).instrument(span).await?;

@@ -74,6 +74,18 @@ pub async fn run<M: Mailer>(
     let DigestJob { store, mailer, clock } = job;
     let clock = clock.as_ref();
 
+    // SQLite: the daemon lock proves no other daemon sends; a claim left
+    // on a pending digest by a sender that is gone (`kill -9` mid-send) is
+    // taken back now, not when its lease lapses. Sent again, it carries
+    // the same Message-ID (see `store::digest::senders`).
+    match store.digest_release_dead_claims().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            digests = n,
+            "A previous run died while sending; its digests are sent again now (with the same Message-ID)."
+        ),
+        Err(e) => tracing::warn!(error = %e, "Cannot take back the digest claims of a previous run."),
+    }
     let now = clock.now();
     let last_end = store.digest_last_period_end().await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "Cannot read the digest outbox at start-up.");

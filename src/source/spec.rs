@@ -79,6 +79,36 @@ pub const MAX_TIMEOUT_SECS: u64 = 600;
 /// hashes per changed page, and an unbounded count would overflow.
 pub const MAX_HISTORY_WINDOW: u32 = 1000;
 
+/// Longest title, in chars: it is the digest's line for the source, and
+/// `sources list` clips it at 40. Import cuts longer ones to this.
+pub const MAX_TITLE_CHARS: usize = 200;
+
+/// What is wrong with a title, if anything. A title is shown on one line
+/// (the digest's subject and body, the web view, `sources list`), so it is
+/// one line of text: no line break, tab or other control character, no
+/// bidirectional override (it shows the rest of the line reversed), at most
+/// [`MAX_TITLE_CHARS`]. Refused, not repaired: the user typed it and can
+/// type it again; a title a document holds is cleaned by import instead.
+pub fn title_problem(title: &str) -> Option<String> {
+    if title.trim().is_empty() {
+        return Some("is blank; leave it out instead".to_owned());
+    }
+    if let Some(c) = title.chars().find(|c| c.is_control() || crate::digest::render::is_bidi_control(*c)) {
+        let what = match c {
+            '\n' | '\r' => "a line break",
+            '\t' => "a tab",
+            c if c.is_control() => "a control character",
+            _ => "a bidirectional override",
+        };
+        return Some(format!("contains {what} (U+{:04X}); a title is one line of plain text", u32::from(c)));
+    }
+    let chars = title.chars().count();
+    if chars > MAX_TITLE_CHARS {
+        return Some(format!("is {chars} characters long (at most {MAX_TITLE_CHARS})"));
+    }
+    None
+}
+
 /// Headers the fetcher sets itself (or that HTTP owns); a source that set
 /// them would fight the fetcher's validators, caps or connection handling.
 const RESERVED_HEADERS: &[&str] = &[
@@ -123,8 +153,8 @@ impl SourceSpec {
         {
             problem("kind", format!("a {k} source needs a URL whose path is OWNER/NAME, not {:?}", u.path()));
         }
-        if self.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
-            problem("title", "is blank; leave it out instead".to_owned());
+        if let Some(why) = self.title.as_deref().and_then(title_problem) {
+            problem("title", why);
         }
         for tag in &self.tags {
             if tag.trim().is_empty() {
@@ -283,6 +313,23 @@ mod tests {
         assert_eq!(fields(&e), ["timeout"], "{e}");
         let e = with(366 * 86_400).validate(&config()).unwrap_err();
         assert!(e.to_string().contains("1 to 600 seconds"), "{e}");
+    }
+
+    #[test]
+    fn a_title_is_one_line_of_plain_text_of_bounded_length() {
+        let with = |t: &str| SourceSpec { title: Some(t.to_owned()), ..SourceSpec::for_url("https://ok.cn/a") };
+        for bad in ["a\nb", "a\r\nb", "a\tb", "a\u{7}b", "a\u{85}b", "x\u{202E}gnp.exe", "\u{2066}x"] {
+            let e = with(bad).validate(&config()).unwrap_err();
+            assert_eq!(fields(&e), ["title"], "{bad:?}: {e}");
+        }
+        let e = with("a\nb").validate(&config()).unwrap_err();
+        assert!(e.to_string().contains("a line break (U+000A)"), "{e}");
+        let e = with(&"长".repeat(MAX_TITLE_CHARS + 1)).validate(&config()).unwrap_err();
+        assert!(e.to_string().contains("at most 200"), "{e}");
+        let ok = "长".repeat(MAX_TITLE_CHARS);
+        assert_eq!(with(&ok).validate(&config()).unwrap().title.as_deref(), Some(ok.as_str()));
+        // Right-to-left text needs no override.
+        assert!(with("مرحبا 新闻 news").validate(&config()).is_ok());
     }
 
     #[test]

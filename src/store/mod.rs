@@ -86,6 +86,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the check-record writer has stopped")]
     WriterGone,
+    #[error("cannot lock {path}: {source}")]
+    LockFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {

@@ -419,6 +419,19 @@ impl Store {
         Ok(done.rows_affected)
     }
 
+    /// The URLs of the sources `owner` holds a lease on, for the shutdown
+    /// warning.
+    pub async fn leased_urls(&self, owner: &str) -> Result<Vec<String>, StoreError> {
+        Ok(Entity::find()
+            .select_only()
+            .column(Column::Url)
+            .filter(Column::LeaseOwner.eq(owner))
+            .order_by_asc(Column::Id)
+            .into_tuple::<String>()
+            .all(self.db())
+            .await?)
+    }
+
     /// Releases a lease early (after a check, or at shutdown).
     pub async fn release_leases(&self, owner: &str) -> Result<(), StoreError> {
         Entity::update_many()

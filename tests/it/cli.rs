@@ -237,6 +237,52 @@ async fn import_says_why_a_link_is_invalid() {
     assert_eq!(list[0]["tags"], serde_json::json!(["模型"]), "the section is the tag");
 }
 
+/// A title is shown on one line (the digest's subject and body, the web
+/// view, `sources list`), but `sources add --title` and the seed file kept
+/// line breaks, tabs, escape sequences, bidi overrides and 10,000 chars as
+/// given. Each entrance refuses them, naming the title; import, whose
+/// titles are the document's text, drops them instead.
+#[tokio::test]
+async fn a_title_is_one_line_of_plain_text_at_every_entrance() {
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    mw.init().await;
+    let long = "长".repeat(10_000);
+    for (title, said) in [
+        ("第一行\n第二行", "title: contains a line break (U+000A)"),
+        ("a\tb", "title: contains a tab (U+0009)"),
+        ("red \u{1b}[31m", "title: contains a control character (U+001B)"),
+        ("\u{202E}gnp.exe", "title: contains a bidirectional override (U+202E)"),
+        (long.as_str(), "title: is 10000 characters long (at most 200)"),
+    ] {
+        let r = mw.run_async(&["sources", "add", "https://t.example.cn/a", "--title", title]).await;
+        assert_usage_error(&r, said);
+    }
+    let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
+    assert_eq!(list, serde_json::json!([]), "nothing was added");
+    let ok = "长".repeat(200);
+    mw.run_async(&["sources", "add", "https://t.example.cn/a", "--title", &ok]).await.ok();
+    let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
+    assert_eq!(list[0]["title"].as_str(), Some(ok.as_str()));
+
+    // Import: the document's control characters and overrides are dropped.
+    let doc = mw.path().join("doc.md");
+    std::fs::write(&doc, "- [报告\u{7}全文\u{202E}fdp.exe](https://t.example.cn/b)\n").unwrap();
+    mw.run_async(&["sources", "import", doc.to_str().unwrap()]).await.ok();
+    let list = mw.run_async(&["sources", "list", "--format", "json"]).await.ok().json();
+    assert_eq!(list[1]["title"].as_str(), Some("报告 全文fdp.exe"), "{list}");
+
+    // The seed file: refused by `init`, naming the source and the title.
+    let seeded = Mw::new(Backend::Sqlite).await.unwrap();
+    std::fs::write(
+        seeded.path().join("sources.toml"),
+        "[[source]]\nurl = \"https://ok.cn/\"\ntitle = \"两行\\n标题\"\n",
+    )
+    .unwrap();
+    let r = seeded.run_async(&["init"]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("source 1 (https://ok.cn/): title: contains a line break"), "{}", r.stderr);
+}
+
 /// `sources add URL?utm_source=x` stores the page without its tracking
 /// parameters, but every command taking a source by URL looked the URL up
 /// as given: `sources show|pause|resume|remove`, `check` and `changes

@@ -76,6 +76,53 @@ async fn a_huge_feed_keeps_its_newest_entries(backend: Backend) {
 
 both_backends!(a_huge_feed_keeps_its_newest_entries_on, a_huge_feed_keeps_its_newest_entries);
 
+/// The archive as a JSON Feed (`application/feed+json`), ~7 MB at 30,000
+/// items.
+fn json_archive(n: usize) -> Page {
+    let items: Vec<String> = (0..n)
+        .rev()
+        .map(|i| {
+            let t = chrono::DateTime::from_timestamp(1_600_000_000 + 3600 * i as i64, 0).unwrap().to_rfc3339();
+            format!(
+                r#"{{"id":"p-{i}","url":"https://blog.example.cn/p/{i}","title":"帖子 {i}","date_published":"{t}","content_html":"<p>第 {i} 篇：{}</p>"}}"#,
+                "一段正文".repeat(8)
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"{{"version":"https://jsonfeed.org/version/1.1","title":"全部文章","home_page_url":"https://blog.example.cn/","items":[{}]}}"#,
+        items.join(",\n")
+    );
+    Page::bytes("application/feed+json", body.into_bytes())
+}
+
+/// A JSON Feed of 30,000 items keeps its newest [`KEEP`], read a batch of
+/// items at a time as a large XML feed is (it was one model of the whole
+/// document: ~5 times the XML path's peak memory), and one more item on
+/// top is exactly one new entry.
+#[tokio::test]
+async fn a_huge_json_feed_keeps_its_newest_entries() {
+    const N: usize = 30_000;
+    let mw = Mw::new(Backend::Sqlite).await.unwrap();
+    let server = TestServer::start().await;
+    server.set("/feed.json", json_archive(N));
+    mw.init().await;
+    let id = mw.add(&server.url("/feed.json"), &["--kind", "feed"]).await;
+    assert_eq!(mw.check_one(id).await["outcome"], "baseline");
+    let text = mw.current_text(id).await;
+    assert!(text.starts_with("全部文章\n"), "{}", &text[..200]);
+    assert_eq!(text.matches("https://blog.example.cn/p/").count(), KEEP);
+    assert!(text.contains(&format!("/p/{}\n", N - 1)) && text.contains(&format!("/p/{}\n", N - KEEP)));
+    assert!(!text.contains(&format!("/p/{}\n", N - KEEP - 1)), "the next older one falls off");
+
+    server.set("/feed.json", json_archive(N + 1));
+    let r = mw.check_one(id).await;
+    assert_eq!(r["outcome"], "changed", "{r}");
+    let changes = mw.changes(Some(id)).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["summary"], format!("New entry: 帖子 {N}"));
+}
+
 /// The cut-off copy of the feed: it stops inside its second entry's title.
 fn cut_off_feed() -> String {
     let cut = FEED.find("<title>斯坦福").unwrap() + "<title>斯坦福".len();

@@ -6,6 +6,7 @@
 
 mod came;
 pub mod cap;
+mod json_items;
 mod outline;
 
 use std::collections::{BTreeMap, HashSet};
@@ -127,7 +128,12 @@ pub fn parse(body: &[u8], content_type: Option<&str>, encoding: Option<&str>) ->
             },
         }
     } else {
-        match whole(&text, &mut newest) {
+        let split = if text.len() > WHOLE_BYTES { json_items::split(&text) } else { None };
+        let read = match split {
+            Some(split) if !split.items.is_empty() => json_in_batches(&split, &mut newest),
+            _ => whole(&text, &mut newest),
+        };
+        match read {
             Ok(title) => title,
             Err(FeedError::Parse(ParseFeedError::JsonSerde(e))) if e.is_eof() => {
                 return Err(FeedError::CutOff { bytes: text.len(), open: "the JSON document".to_owned() });
@@ -192,6 +198,37 @@ fn in_batches(text: &str, entries: &[Range<usize>], newest: &mut cap::Newest) ->
             taken += 1;
         }
         doc.push_str(tail);
+        rest = &rest[taken..];
+        let feed = parser.parse(doc.as_bytes()).map_err(FeedError::Parse)?;
+        if newest.seen() == 0 {
+            title = feed.title.as_ref().map(|t| plain(&t.content)).filter(|t| !t.is_empty());
+        }
+        for e in feed.entries {
+            let (entry, date) = entry_of(e);
+            newest.push(entry, date);
+        }
+    }
+    Ok(title)
+}
+
+/// Parses a large JSON Feed a batch of items at a time, as [`in_batches`]
+/// does an XML one: the feed's other members with only that batch's items.
+fn json_in_batches(split: &json_items::Split<'_>, newest: &mut cap::Newest) -> Result<Option<String>, FeedError> {
+    let parser = parser();
+    let mut title = None;
+    let mut doc = String::new();
+    let mut rest = &split.items[..];
+    while !rest.is_empty() {
+        // At least one item, then as many as fit in a batch.
+        let mut taken = 1;
+        let mut bytes = rest[0].len();
+        while let Some(item) = rest.get(taken)
+            && bytes + item.len() <= BATCH_BYTES
+        {
+            bytes += item.len();
+            taken += 1;
+        }
+        split.batch(&rest[..taken], &mut doc);
         rest = &rest[taken..];
         let feed = parser.parse(doc.as_bytes()).map_err(FeedError::Parse)?;
         if newest.seen() == 0 {
@@ -470,6 +507,32 @@ mod tests {
         assert_eq!(entries.len(), 300);
         assert_eq!(batched.title.as_deref(), Some("大"));
         assert_eq!(batched.text, snapshot_text(title.as_deref(), &entries));
+    }
+
+    #[test]
+    fn a_large_json_feed_read_in_batches_reads_as_a_whole_one() {
+        let items: Vec<String> = (0..300)
+            .map(|i| {
+                format!(
+                    r#"{{"id":"j{i}","url":"https://x.example.cn/{i}","title":"第{i}篇","date_published":"2024-01-0{}T08:00:00+08:00","content_text":"{}"}}"#,
+                    1 + i % 9,
+                    "字".repeat(1400)
+                )
+            })
+            .collect();
+        let feed = format!(
+            r#"{{"version":"https://jsonfeed.org/version/1.1","title":"大","items":[{}],"home_page_url":"https://x.example.cn/"}}"#,
+            items.join(",\n")
+        );
+        assert!(feed.len() > WHOLE_BYTES);
+        let batched = parse(feed.as_bytes(), Some("application/feed+json"), None).unwrap();
+        let mut newest = cap::Newest::new(cap::KEEP);
+        let title = whole(&feed, &mut newest).unwrap();
+        let entries: Vec<Entry> = newest.finish().into_values().collect();
+        assert_eq!(entries.len(), 300);
+        assert_eq!(batched.title.as_deref(), Some("大"));
+        assert_eq!(batched.text, snapshot_text(title.as_deref(), &entries));
+        assert_eq!(batched.meta, serde_json::json!({ "title": title, "entries": entries }));
     }
 
     #[test]

@@ -17,7 +17,9 @@ use crate::digest::outbox::{AttemptOutcome, NO_AUDIENCE, OutboxStatus};
 use crate::digest::period::{Cursor, Previous};
 
 mod inputs;
+mod senders;
 pub use inputs::load_inputs;
+pub use senders::Sending;
 
 pub mod entity {
     use sea_orm::entity::prelude::*;

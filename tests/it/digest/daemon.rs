@@ -151,3 +151,89 @@ async fn a_digest_due_while_the_database_is_down_goes_out_when_it_is_back() {
     assert_eq!(got.len(), 1, "the week's digest went out once the database was back");
     assert!(got[0].part("text/plain").contains("2600亿"), "{}", got[0].part("text/plain"));
 }
+
+/// A TCP listener that accepts and never speaks: an SMTP server that never
+/// greets, so a send hangs after its claim. Each accept is reported.
+fn silent_smtp() -> (u16, std::sync::mpsc::Receiver<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().map_while(Result::ok) {
+            held.push(conn);
+            if tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    (port, rx)
+}
+
+/// Starts `modelwatch run`, waits for a log line with every needle, stops it
+/// (SIGTERM) and returns what it logged.
+async fn daemon_until(mw: &Mw, needles: &'static [&'static str]) -> Vec<String> {
+    use crate::ops::{sigterm, stderr_lines, wait_exit, wait_for};
+    let mut child =
+        mw.command(&["run"]).stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let rx = stderr_lines(&mut child);
+    let (found, mut seen) = tokio::task::spawn_blocking(move || {
+        let mut seen = Vec::new();
+        let found = wait_for(&rx, needles, &mut seen, std::time::Duration::from_secs(30));
+        (found, seen)
+    })
+    .await
+    .unwrap();
+    sigterm(&child);
+    tokio::task::spawn_blocking(move || wait_exit(&mut child, std::time::Duration::from_secs(40))).await.unwrap();
+    seen.push(format!("found: {found}"));
+    assert!(found, "no line with {needles:?}:\n{}", seen.join("\n"));
+    seen
+}
+
+/// `kill -9` mid-send left the digest claimed for its lease (5 minutes or
+/// more): the daemon's next start on SQLite skipped it as "being sent by
+/// another instance", though no sender was alive. It takes such a claim
+/// back at once — but not one a live `digest send` holds. What the operator
+/// sees after the kill: the digest goes out at start, once, with the
+/// Message-ID it was built with (a receiver drops it if the killed attempt
+/// had in fact been delivered: at least once, one Message-ID).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_left_by_a_killed_sender_is_taken_back_at_the_next_start() {
+    if !smtp::available("a_claim_left_by_a_killed_sender_is_taken_back_at_the_next_start") {
+        return;
+    }
+    let smtp = SmtpServer::start();
+    let toml = config(smtp.port, r#"["team@example.com"]"#, "enabled = true\ncron = \"0 0 8 * * Mon\"");
+    let Some(mw) = Mw::with_config(Backend::Sqlite, &toml).await else { return };
+    let server = TestServer::start().await;
+    seed_week(&mw, &server).await;
+
+    // A sender claims the week's digest and hangs on a server that never greets.
+    let (silent, connected) = silent_smtp();
+    let mut sender = mw.command(&["digest", "send"]);
+    sender.env("MODELWATCH_SMTP__PORT", silent.to_string()).env("MODELWATCH_SMTP__TIMEOUT", "300s");
+    let mut sender = sender.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let connected =
+        tokio::task::spawn_blocking(move || connected.recv_timeout(std::time::Duration::from_secs(30)).is_ok());
+    assert!(connected.await.unwrap(), "the sender never connected");
+    let rows = mw.run_async(&["digest", "list", "--format", "json"]).await.ok().json();
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert_eq!((rows[0]["status"].as_str(), rows[0]["attempts"].as_i64()), (Some("pending"), Some(1)), "{rows}");
+    let message_id = rows[0]["message_id"].as_str().unwrap().to_owned();
+
+    // While that sender lives, a starting daemon leaves its claim alone.
+    daemon_until(&mw, &["being sent by another instance"]).await;
+    assert!(smtp.received().is_empty());
+
+    // Killed mid-send: the next start sends it at once, not after the lease.
+    sender.kill().unwrap();
+    sender.wait().unwrap();
+    let seen = daemon_until(&mw, &["Digest sent."]).await;
+    assert!(seen.iter().any(|l| l.contains("died while sending")), "{}", seen.join("\n"));
+    let got = smtp.received();
+    assert_eq!(got.len(), 1, "sent once");
+    assert_eq!(got[0].message_id, message_id, "the resend carries the Message-ID of the killed attempt");
+    let rows = mw.run_async(&["digest", "list", "--format", "json"]).await.ok().json();
+    assert_eq!((rows[0]["status"].as_str(), rows[0]["attempts"].as_i64()), (Some("sent"), Some(2)), "{rows}");
+}

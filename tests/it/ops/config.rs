@@ -173,3 +173,22 @@ fn malformed_digest_addresses_are_config_errors_named_one_by_one() {
     }
     assert!(!stderr.contains("例子") && !stderr.contains("张三"), "valid addresses are not errors:\n{stderr}");
 }
+
+/// `smtp.port = 0` passed `config check`; the daemon started and the week's
+/// digest failed at its first connect. The listeners keep port 0 (any free
+/// port, logged at start: the tests use it).
+#[test]
+fn smtp_port_zero_is_a_config_error_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("modelwatch.toml"), "[smtp]\nport = 0\n").unwrap();
+    let (code, _, stderr) = output(bare(dir.path(), &["--config", "modelwatch.toml", "config", "check"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`smtp.port`"), "{stderr}");
+    std::fs::write(
+        dir.path().join("modelwatch.toml"),
+        "[smtp]\nport = 2525\n[ops]\nlisten = \"127.0.0.1:0\"\n[web]\nlisten = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = output(bare(dir.path(), &["--config", "modelwatch.toml", "config", "check"]));
+    assert_eq!(code, 0, "{stderr}");
+}

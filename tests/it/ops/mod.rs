@@ -9,6 +9,7 @@ mod doctor;
 mod health;
 mod metrics;
 mod progress;
+mod shutdown;
 mod systemd;
 pub(crate) mod watchdog;
 
