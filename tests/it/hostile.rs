@@ -125,19 +125,8 @@ async fn issue14_parallel_writers_wait_instead_of_failing() {
 /// A TCP listener that accepts and never answers: a check that begins and
 /// never ends. Each accepted connection is reported on the channel.
 fn black_hole() -> (String, std::sync::mpsc::Receiver<()>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/hangs.html", listener.local_addr().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in listener.incoming().map_while(Result::ok) {
-            held.push(conn);
-            if tx.send(()).is_err() {
-                break;
-            }
-        }
-    });
-    (url, rx)
+    let (addr, accepted) = crate::support::silent::silent_listener();
+    (format!("http://{addr}/hangs.html"), accepted)
 }
 
 /// Issue 14 items 1 and 5: a source whose check was in flight when the

@@ -165,14 +165,24 @@ fn parser() -> feed_rs::parser::Parser {
     feed_rs::parser::Builder::new().id_generator(|_, _, _| String::new()).build()
 }
 
-/// Parses `text` whole into `newest`; the feed's title.
-fn whole(text: &str, newest: &mut cap::Newest) -> Result<Option<String>, FeedError> {
-    let feed = parser().parse(text.as_bytes()).map_err(FeedError::Parse)?;
+/// Parses `doc` (a whole feed, or a batch of one) into `newest`; the
+/// feed's title.
+fn parse_into(
+    parser: &feed_rs::parser::Parser,
+    doc: &str,
+    newest: &mut cap::Newest,
+) -> Result<Option<String>, FeedError> {
+    let feed = parser.parse(doc.as_bytes()).map_err(FeedError::Parse)?;
     for e in feed.entries {
         let (entry, date) = entry_of(e);
         newest.push(entry, date);
     }
     Ok(feed.title.as_ref().map(|t| plain(&t.content)).filter(|t| !t.is_empty()))
+}
+
+/// Parses `text` whole into `newest`; the feed's title.
+fn whole(text: &str, newest: &mut cap::Newest) -> Result<Option<String>, FeedError> {
+    parse_into(&parser(), text, newest)
 }
 
 /// Parses a large feed a batch of entries at a time: each batch is the
@@ -199,13 +209,10 @@ fn in_batches(text: &str, entries: &[Range<usize>], newest: &mut cap::Newest) ->
         }
         doc.push_str(tail);
         rest = &rest[taken..];
-        let feed = parser.parse(doc.as_bytes()).map_err(FeedError::Parse)?;
-        if newest.seen() == 0 {
-            title = feed.title.as_ref().map(|t| plain(&t.content)).filter(|t| !t.is_empty());
-        }
-        for e in feed.entries {
-            let (entry, date) = entry_of(e);
-            newest.push(entry, date);
+        let first = newest.seen() == 0;
+        let batch_title = parse_into(&parser, &doc, newest)?;
+        if first {
+            title = batch_title;
         }
     }
     Ok(title)
@@ -230,13 +237,10 @@ fn json_in_batches(split: &json_items::Split<'_>, newest: &mut cap::Newest) -> R
         }
         split.batch(&rest[..taken], &mut doc);
         rest = &rest[taken..];
-        let feed = parser.parse(doc.as_bytes()).map_err(FeedError::Parse)?;
-        if newest.seen() == 0 {
-            title = feed.title.as_ref().map(|t| plain(&t.content)).filter(|t| !t.is_empty());
-        }
-        for e in feed.entries {
-            let (entry, date) = entry_of(e);
-            newest.push(entry, date);
+        let first = newest.seen() == 0;
+        let batch_title = parse_into(&parser, &doc, newest)?;
+        if first {
+            title = batch_title;
         }
     }
     Ok(title)

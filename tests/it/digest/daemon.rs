@@ -15,6 +15,18 @@ fn next_fire(mw: &Mw) -> DateTime<Utc> {
     config.digest.cron.next_after(Utc::now(), config.digest.timezone).unwrap()
 }
 
+/// What each test here starts from: an SMTP sink, the weekly cron (Monday
+/// 08:00), a database on `backend` holding a week of changes, and the
+/// server of its pages (kept for the test's own checks).
+async fn a_week_to_send(backend: Backend) -> Option<(SmtpServer, Mw, TestServer)> {
+    let smtp = SmtpServer::start();
+    let toml = config(smtp.port, r#"["team@example.com"]"#, "enabled = true\ncron = \"0 0 8 * * Mon\"");
+    let mw = Mw::with_config(backend, &toml).await?;
+    let server = TestServer::start().await;
+    seed_week(&mw, &server).await;
+    Some((smtp, mw, server))
+}
+
 /// `digest list`: `(period_key, status)`, newest first.
 fn digest_rows(mw: &Mw) -> Vec<(String, String)> {
     let list = mw.run(&["digest", "list", "--format", "json"]).ok().json();
@@ -30,11 +42,7 @@ async fn a_send_missed_while_down_goes_out_at_start_up() {
     if !smtp::available("a_send_missed_while_down_goes_out_at_start_up") {
         return;
     }
-    let smtp = SmtpServer::start();
-    let toml = config(smtp.port, r#"["team@example.com"]"#, "enabled = true\ncron = \"0 0 8 * * Mon\"");
-    let Some(mw) = Mw::with_config(Backend::Sqlite, &toml).await else { return };
-    let server = TestServer::start().await;
-    seed_week(&mw, &server).await;
+    let Some((smtp, mw, server)) = a_week_to_send(Backend::Sqlite).await else { return };
     mw.run_async(&["digest", "send"]).await.ok();
     assert_eq!(smtp.received().len(), 1);
     // News after that digest.
@@ -70,11 +78,7 @@ async fn a_restart_after_an_empty_week_sends_no_extra_digest() {
     if !smtp::available("a_restart_after_an_empty_week_sends_no_extra_digest") {
         return;
     }
-    let smtp = SmtpServer::start();
-    let toml = config(smtp.port, r#"["team@example.com"]"#, "enabled = true\ncron = \"0 0 8 * * Mon\"");
-    let Some(mw) = Mw::with_config(Backend::Sqlite, &toml).await else { return };
-    let server = TestServer::start().await;
-    seed_week(&mw, &server).await;
+    let Some((smtp, mw, server)) = a_week_to_send(Backend::Sqlite).await else { return };
     mw.run_async(&["digest", "send"]).await.ok();
     assert_eq!(smtp.received().len(), 1);
 
@@ -120,11 +124,7 @@ async fn a_digest_due_while_the_database_is_down_goes_out_when_it_is_back() {
         eprintln!("skipped: MODELWATCH_TEST_POSTGRES_URL is not set");
         return;
     }
-    let smtp = SmtpServer::start();
-    let toml = config(smtp.port, r#"["team@example.com"]"#, "enabled = true\ncron = \"0 0 8 * * Mon\"");
-    let mw = Mw::with_config(Backend::Postgres, &toml).await.unwrap();
-    let server = TestServer::start().await;
-    seed_week(&mw, &server).await;
+    let (smtp, mw, _server) = a_week_to_send(Backend::Postgres).await.unwrap();
     let name = url::Url::parse(&mw.db.url).unwrap().path().trim_start_matches('/').to_owned();
     let admin = sea_orm::Database::connect(&std::env::var(crate::support::db::POSTGRES_ENV).unwrap()).await.unwrap();
 
@@ -155,19 +155,8 @@ async fn a_digest_due_while_the_database_is_down_goes_out_when_it_is_back() {
 /// A TCP listener that accepts and never speaks: an SMTP server that never
 /// greets, so a send hangs after its claim. Each accept is reported.
 fn silent_smtp() -> (u16, std::sync::mpsc::Receiver<()>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in listener.incoming().map_while(Result::ok) {
-            held.push(conn);
-            if tx.send(()).is_err() {
-                break;
-            }
-        }
-    });
-    (port, rx)
+    let (addr, accepted) = crate::support::silent::silent_listener();
+    (addr.port(), accepted)
 }
 
 /// Starts `modelwatch run`, waits for a log line with every needle, stops it
@@ -203,11 +192,7 @@ async fn a_claim_left_by_a_killed_sender_is_taken_back_at_the_next_start() {
     if !smtp::available("a_claim_left_by_a_killed_sender_is_taken_back_at_the_next_start") {
         return;
     }
-    let smtp = SmtpServer::start();
-    let toml = config(smtp.port, r#"["team@example.com"]"#, "enabled = true\ncron = \"0 0 8 * * Mon\"");
-    let Some(mw) = Mw::with_config(Backend::Sqlite, &toml).await else { return };
-    let server = TestServer::start().await;
-    seed_week(&mw, &server).await;
+    let Some((smtp, mw, _server)) = a_week_to_send(Backend::Sqlite).await else { return };
 
     // A sender claims the week's digest and hangs on a server that never greets.
     let (silent, connected) = silent_smtp();

@@ -8,19 +8,8 @@ use crate::support::{Backend, Mw};
 
 /// A TCP listener that accepts and never answers: a check that does not end.
 fn black_hole() -> (String, std::sync::mpsc::Receiver<()>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/never-answers.html", listener.local_addr().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in listener.incoming().map_while(Result::ok) {
-            held.push(conn);
-            if tx.send(()).is_err() {
-                break;
-            }
-        }
-    });
-    (url, rx)
+    let (addr, accepted) = crate::support::silent::silent_listener();
+    (format!("http://{addr}/never-answers.html"), accepted)
 }
 
 /// The warning said "tasks=1": not which task, nor which source's check

@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod db;
 pub mod http;
 pub mod records;
+pub mod silent;
 pub mod webdriver;
 
 use std::path::{Path, PathBuf};
