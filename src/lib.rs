@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod arenas;
+pub mod bidi;
 mod blocking;
 pub mod catalog;
 pub mod change;

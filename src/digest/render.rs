@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::labels::{Labels, Language, labels};
 use super::model::Digest;
+use crate::bidi::is_bidi_control;
 
 pub const SUBJECT_FILE: &str = "digest.subject.txt.j2";
 pub const TEXT_FILE: &str = "digest.txt.j2";
@@ -135,15 +136,6 @@ pub struct Rendered {
     pub subject: String,
     pub text: String,
     pub html: String,
-}
-
-/// Bidirectional overrides, embeddings and isolates (U+202A–U+202E,
-/// U+2066–U+2069). Page text is hostile: one of these in a title shows the
-/// rest of its line reversed (`\u{202E}gnp.exe` reads `exe.png`).
-/// Right-to-left text needs none of them to show right, so shown text
-/// carries none.
-pub(crate) fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// HTML escaping without minijinja's `/` → `&#x2f;`: URLs stay readable in

@@ -51,7 +51,7 @@ pub fn clean_title(text: &str) -> Option<String> {
     let t: String = t
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .filter(|c| !matches!(c, '`') && !crate::digest::render::is_bidi_control(*c))
+        .filter(|c| !matches!(c, '`') && !crate::bidi::is_bidi_control(*c))
         .collect();
     let mut out = String::with_capacity(t.len());
     for word in t.split_whitespace() {

@@ -93,7 +93,7 @@ pub fn title_problem(title: &str) -> Option<String> {
     if title.trim().is_empty() {
         return Some("is blank; leave it out instead".to_owned());
     }
-    if let Some(c) = title.chars().find(|c| c.is_control() || crate::digest::render::is_bidi_control(*c)) {
+    if let Some(c) = title.chars().find(|c| c.is_control() || crate::bidi::is_bidi_control(*c)) {
         let what = match c {
             '\n' | '\r' => "a line break",
             '\t' => "a tab",

@@ -34,17 +34,18 @@ pub fn lock_sqlite(db_path: &str) -> Result<DaemonLock, LockError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| LockError::Io { lock: lock.clone(), source })?;
     }
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| LockError::Io { lock: lock.clone(), source })?;
+    let file = open_lock_file(&path).map_err(|source| LockError::Io { lock: lock.clone(), source })?;
     match file.try_lock() {
         Ok(()) => Ok(DaemonLock { _file: file, path }),
         Err(TryLockError::WouldBlock) => Err(LockError::Held { db: db_path.to_owned(), lock }),
         Err(TryLockError::Error(source)) => Err(LockError::Io { lock, source }),
     }
+}
+
+/// Opens (creating, never truncating) a file that is only ever locked:
+/// the daemon's, the digest senders' (`store::digest::senders`).
+pub(crate) fn open_lock_file(path: impl AsRef<std::path::Path>) -> std::io::Result<File> {
+    OpenOptions::new().create(true).truncate(false).write(true).open(path)
 }
 
 #[cfg(test)]

@@ -62,7 +62,7 @@ pub(super) fn new_row(new: &NewSource, now: DateTime<Utc>) -> sources::ActiveMod
 /// The rows, removed or not, that [`PageKey::rank`] takes for the key's
 /// page: its URL as given, its clean form, and any row under the clean
 /// address with a query (a coarse `LIKE`, whose `_` and `%` only widen
-/// it), each then ranked by the key.
+/// it); best first (by the key's rank, then the oldest row).
 async fn page_rows(db: &impl ConnectionTrait, key: &PageKey) -> Result<Vec<sources::Model>, StoreError> {
     let rows = Entity::find()
         .filter(
@@ -73,7 +73,10 @@ async fn page_rows(db: &impl ConnectionTrait, key: &PageKey) -> Result<Vec<sourc
         )
         .all(db)
         .await?;
-    Ok(rows.into_iter().filter(|r| key.rank(&r.url).is_some()).collect())
+    let mut ranked: Vec<(u8, sources::Model)> =
+        rows.into_iter().filter_map(|r| key.rank(&r.url).map(|rank| (rank, r))).collect();
+    ranked.sort_by_key(|(rank, r)| (*rank, r.id));
+    Ok(ranked.into_iter().map(|(_, r)| r).collect())
 }
 
 impl Store {
@@ -92,10 +95,10 @@ impl Store {
     pub async fn add_page(&self, new: &NewSource, key: &PageKey, now: DateTime<Utc>) -> Result<Source, StoreError> {
         let txn = self.write_txn().await?;
         let rows = page_rows(&txn, key).await?;
-        if let Some(row) = rows.iter().filter(|r| r.removed_at.is_none()).min_by_key(|r| (key.rank(&r.url), r.id)) {
+        if let Some(row) = rows.iter().find(|r| r.removed_at.is_none()) {
             return Err(StoreError::Duplicate { id: row.id, url: row.url.clone() });
         }
-        let source = match rows.into_iter().min_by_key(|r| (key.rank(&r.url), r.id)) {
+        let source = match rows.into_iter().next() {
             Some(removed) => rewatch(&txn, removed, new, now).await?,
             None => add_in(&txn, new, now).await?,
         };
@@ -217,7 +220,7 @@ impl Store {
             }
             SourceRef::Url(key) => {
                 let rows = page_rows(self.db(), key).await?;
-                rows.into_iter().filter(|r| r.removed_at.is_none()).min_by_key(|r| (key.rank(&r.url), r.id))
+                rows.into_iter().find(|r| r.removed_at.is_none())
             }
         };
         let what = match r {

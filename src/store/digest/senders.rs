@@ -12,7 +12,7 @@
 //! one Message-ID". On PostgreSQL several instances send: claims lapse
 //! with their lease, as before.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -86,7 +86,7 @@ impl Store {
             return Ok(None);
         }
         let lock = format!("{path}.digest-send.lock");
-        match OpenOptions::new().create(true).truncate(false).write(true).open(&lock) {
+        match crate::store::lock::open_lock_file(&lock) {
             Ok(file) => Ok(Some((file, lock))),
             Err(source) => Err(StoreError::LockFile { path: lock, source }),
         }
