@@ -181,28 +181,10 @@ impl Signals {
     async fn wait(mut self) {
         #[cfg(unix)]
         loop {
-            let int = async {
-                match self.int.as_mut() {
-                    Some(i) => i.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
-            let term = async {
-                match self.term.as_mut() {
-                    Some(t) => t.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
-            let hup = async {
-                match self.hup.as_mut() {
-                    Some(h) => h.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
             tokio::select! {
-                _ = int => return,
-                _ = term => return,
-                _ = hup => tracing::warn!(
+                _ = next(&mut self.int) => return,
+                _ = next(&mut self.term) => return,
+                _ = next(&mut self.hup) => tracing::warn!(
                     "Received SIGHUP: the configuration is read only at start, nothing was reloaded; \
                      restart the daemon to apply a changed one (systemctl restart modelwatch). Still running."
                 ),
@@ -212,6 +194,18 @@ impl Signals {
         {
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+/// The next delivery of a signal; never, for one whose handler could not
+/// be installed.
+#[cfg(unix)]
+async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal.as_mut() {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
     }
 }
 
