@@ -17,17 +17,9 @@ pub fn is_html(text: &str, content_type: Option<&str>) -> bool {
     if ct.contains("html") {
         return true;
     }
-    let head = text[..floor_char_boundary(text, 1024)].to_ascii_lowercase();
+    let head = text[..text.floor_char_boundary(1024)].to_ascii_lowercase();
     let head = head.trim_start_matches('\u{feff}').trim_start();
     head.starts_with("<!doctype html") || head.contains("<html")
-}
-
-fn floor_char_boundary(s: &str, at: usize) -> usize {
-    let mut at = at.min(s.len());
-    while !s.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 fn words(s: &str) -> String {
@@ -36,7 +28,7 @@ fn words(s: &str) -> String {
 
 /// An HTML page's title, else its first heading, else its first words.
 fn html_label(text: &str) -> Option<String> {
-    let doc = Html::parse_document(&text[..floor_char_boundary(text, HTML_SCAN_BYTES)]);
+    let doc = Html::parse_document(&text[..text.floor_char_boundary(HTML_SCAN_BYTES)]);
     ["title", "h1, h2, h3", "body"].iter().find_map(|css| {
         let sel = Selector::parse(css).ok()?;
         doc.select(&sel).map(|el| words(&el.text().collect::<String>())).find(|t| !t.is_empty())
