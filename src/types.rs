@@ -109,6 +109,11 @@ string_enum! {
         /// Refused by us: SSRF guard, robots.txt, scheme.
         Blocked => "blocked",
         InvalidContent => "invalid_content",
+        /// An anti-bot or verification page (a challenge, a captcha, a
+        /// WAF's block page) in place of the page.
+        Challenged => "challenged",
+        /// A login wall, or a redirect to a login page, in place of the page.
+        LoginRequired => "login_required",
     }
 }
 

@@ -8,7 +8,7 @@ use url::Url;
 
 use bytes::Bytes;
 
-use super::{BlockedAddress, FetchFailure, FetchOutcome, Fetched, Fetcher, Redirect};
+use super::{BlockedAddress, ERROR_BODY_BYTES, FetchFailure, FetchOutcome, Fetched, Fetcher, Redirect};
 use crate::types::ErrorKind;
 
 impl Fetcher {
@@ -29,22 +29,26 @@ impl Fetcher {
                     .and_then(|v| parse_retry_after(&v, chrono::Utc::now()))
                     .map(|d| d.min(self.cfg.max_retry_after));
                 let kind = if status == 429 { ErrorKind::RateLimited } else { ErrorKind::HttpStatus };
+                let answer = if status == 503 { Some(error_answer(response, status, &final_url).await) } else { None };
                 return FetchOutcome::Failed(FetchFailure {
                     kind,
                     message: format!("HTTP {status}"),
                     status: Some(status),
                     final_url: Some(final_url),
                     retry_after,
+                    answer,
                 });
             }
             200..=299 => {}
             _ => {
+                let answer = if status == 403 { Some(error_answer(response, status, &final_url).await) } else { None };
                 return FetchOutcome::Failed(FetchFailure {
                     kind: ErrorKind::HttpStatus,
                     message: format!("HTTP {status}"),
                     status: Some(status),
                     final_url: Some(final_url),
                     retry_after: None,
+                    answer,
                 });
             }
         }
@@ -82,6 +86,7 @@ impl Fetcher {
                         status: Some(status),
                         final_url: Some(final_url),
                         retry_after: None,
+                        answer: None,
                     });
                 }
             }
@@ -99,6 +104,24 @@ impl Fetcher {
     }
 }
 
+/// A 403/503 answer with the start of its body ([`ERROR_BODY_BYTES`]; a
+/// body that cannot be read is an empty one): what a challenge page says.
+async fn error_answer(response: reqwest::Response, status: u16, final_url: &Url) -> Box<Fetched> {
+    let headers = response.headers().clone();
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body = read_capped(response, ERROR_BODY_BYTES).await.unwrap_or_default();
+    Box::new(Fetched {
+        status,
+        final_url: final_url.clone(),
+        redirects: Vec::new(),
+        content_type,
+        etag: None,
+        last_modified: None,
+        headers,
+        body: Bytes::from(body),
+    })
+}
+
 fn too_large(cap: u64, status: u16, final_url: Url) -> FetchOutcome {
     FetchOutcome::Failed(FetchFailure {
         kind: ErrorKind::TooLarge,
@@ -106,6 +129,7 @@ fn too_large(cap: u64, status: u16, final_url: Url) -> FetchOutcome {
         status: Some(status),
         final_url: Some(final_url),
         retry_after: None,
+        answer: None,
     })
 }
 

@@ -16,7 +16,14 @@ pub fn is_transient(f: &FetchFailure) -> bool {
     match f.kind {
         ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::Decode | ErrorKind::RateLimited => true,
         ErrorKind::HttpStatus => f.status.is_none_or(|s| s >= 500 && s != 501),
-        ErrorKind::TooLarge | ErrorKind::RedirectLoop | ErrorKind::Blocked | ErrorKind::InvalidContent => false,
+        // A challenge or a login wall answers the same right away: the
+        // source backs off between checks instead.
+        ErrorKind::TooLarge
+        | ErrorKind::RedirectLoop
+        | ErrorKind::Blocked
+        | ErrorKind::InvalidContent
+        | ErrorKind::Challenged
+        | ErrorKind::LoginRequired => false,
     }
 }
 
@@ -52,6 +59,7 @@ mod tests {
             status,
             final_url: None,
             retry_after: retry_after.map(Duration::from_secs),
+            answer: None,
         }
     }
 

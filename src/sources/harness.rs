@@ -37,15 +37,17 @@ pub async fn observe(fetcher: &Fetcher, source: &Source, send_validators: bool) 
     req.accept = accept(source.kind).map(str::to_owned);
     let outcome = fetcher.fetch(&req).await;
     let mut obs = match outcome {
-        FetchOutcome::Fetched(f) => return read(source, f).await,
+        FetchOutcome::Fetched(f) => return read(source, f, Some(fetcher)).await,
         other => from_fetch(other),
     };
     obs.kind = source.kind;
     obs
 }
 
-/// A body, read by the kind it turned out to be.
-async fn read(source: &Source, f: Fetched) -> Observation {
+/// A body, read by the kind it turned out to be. A page that is a
+/// client-side redirect stub to the article's new address is followed once
+/// through `follow` (`None`: this is the followed page).
+async fn read(source: &Source, f: Fetched, follow: Option<&Fetcher>) -> Observation {
     // A `page` whose URL serves a feed or a PDF is read as one.
     let kind = match source.kind {
         SourceKind::Page => page::sniff(&f).unwrap_or(SourceKind::Page),
@@ -56,12 +58,41 @@ async fn read(source: &Source, f: Fetched) -> Observation {
     }
     let spec = page::PageSpec::of(source);
     let (status, final_url, bytes) = (f.status, f.final_url.clone(), f.body.len() as u64);
-    match blocking(move || page::read(&spec, &f)).await {
-        Ok(obs) => obs,
+    let read = match blocking(move || page::read_or_follow(&spec, &f)).await {
+        Ok(read) => read,
         Err(e) => {
-            Observation { bytes, ..Observation::failed(ErrorKind::InvalidContent, e, Some(status), Some(final_url)) }
+            return Observation {
+                bytes,
+                ..Observation::failed(ErrorKind::InvalidContent, e, Some(status), Some(final_url))
+            };
         }
+    };
+    match (read, follow) {
+        (page::PageRead::Follow { to, bytes: stub_bytes, .. }, Some(fetcher)) => {
+            Box::pin(follow_stub(fetcher, source, to, stub_bytes)).await
+        }
+        (read, _) => read.unfollowed(status, &final_url),
     }
+}
+
+/// Follows a client-side redirect to the article's new address: one GET,
+/// through the same guard, robots and politeness as any fetch, without the
+/// stored validators (they belong to the stub's address). The followed
+/// page is read as the source's answer, its address the final URL. Its
+/// validators are not kept either: a 304 of the stub would say nothing of
+/// the article, so the stub is fetched whole and followed on every check.
+async fn follow_stub(fetcher: &Fetcher, source: &Source, to: url::Url, stub_bytes: u64) -> Observation {
+    let mut req = page::request(source, fetcher.config().respect_robots, false);
+    req.url = to;
+    let mut obs = match fetcher.fetch(&req).await {
+        FetchOutcome::Fetched(f) => read(source, f, None).await,
+        other => Observation { kind: source.kind, ..from_fetch(other) },
+    };
+    if let Observed::Fresh(fresh) = &mut obs.observed {
+        fresh.validators = Validators::default();
+    }
+    obs.bytes += stub_bytes;
+    obs
 }
 
 /// The non-body outcomes of a fetch: 304, gone, failed.
@@ -77,7 +108,16 @@ pub fn from_fetch(outcome: FetchOutcome) -> Observation {
             Some(final_url),
         ),
         FetchOutcome::Failed(f) => {
-            Observation { retry_after: f.retry_after, ..Observation::failed(f.kind, f.message, f.status, f.final_url) }
+            // A 403/503 that is a challenge or block page says so.
+            let challenge = f.answer.as_deref().and_then(|a| {
+                let mitigated = a.headers.get("cf-mitigated").and_then(|v| v.to_str().ok());
+                super::interstitial::challenge_answer(a.status, mitigated, &a.body)
+            });
+            let (kind, message) = match challenge {
+                Some(reason) => (ErrorKind::Challenged, reason),
+                None => (f.kind, f.message),
+            };
+            Observation { retry_after: f.retry_after, ..Observation::failed(kind, message, f.status, f.final_url) }
         }
         FetchOutcome::Deferred { wait, final_url } => Observation::deferred(wait, SourceKind::Page, Some(final_url)),
         FetchOutcome::Fetched(f) => Observation::failed(

@@ -11,10 +11,12 @@
 //! knows no kind by name.
 
 pub mod api;
+pub mod client_redirect;
 pub mod feed;
 pub mod github;
 pub mod harness;
 pub mod huggingface;
+pub mod interstitial;
 pub mod meta;
 pub mod observation;
 pub mod page;

@@ -70,44 +70,77 @@ impl PageSpec {
     }
 }
 
-/// Reads a fetched HTML page (pure, CPU work: run it off the async threads).
+/// A page read: an observation, or a redirect stub whose target is the
+/// article's new address, to follow (see [`read_or_follow`]).
+#[derive(Debug)]
+pub enum PageRead {
+    Done(Box<Observation>),
+    /// A client-side redirect ([`super::client_redirect`]) that keeps the
+    /// article: fetch `to` and read that, like an HTTP redirect's target.
+    Follow {
+        to: Url,
+        how: &'static str,
+        bytes: u64,
+    },
+}
+
+/// Reads a fetched HTML page (pure, CPU work: run it off the async
+/// threads), without following a client-side redirect: a stub that points
+/// at the article's new address is a failed check (this is the read of a
+/// followed page, or of a stored body, where one redirect was enough).
 pub fn read(spec: &PageSpec, f: &Fetched) -> Observation {
+    read_or_follow(spec, f).unfollowed(f.status, &f.final_url)
+}
+
+impl PageRead {
+    /// The observation, a stub left unfollowed being a failed check.
+    pub fn unfollowed(self, status: u16, final_url: &Url) -> Observation {
+        match self {
+            PageRead::Done(obs) => *obs,
+            PageRead::Follow { to, how, bytes } => Observation {
+                bytes,
+                ..Observation::failed(
+                    ErrorKind::RedirectLoop,
+                    format!("another client-side redirect ({how}) to {to}: only one is followed"),
+                    Some(status),
+                    Some(final_url.clone()),
+                )
+            },
+        }
+    }
+}
+
+/// Reads a fetched HTML page (pure, CPU work: run it off the async
+/// threads): what it shows, or the new address a redirect stub sends its
+/// reader to.
+pub fn read_or_follow(spec: &PageSpec, f: &Fetched) -> PageRead {
     let bytes = f.body.len() as u64;
+    let done = |obs: Observation| PageRead::Done(Box::new(obs));
     let host = f.final_url.host_str();
+    let failed = |kind, message| Observation {
+        bytes,
+        ..Observation::failed(kind, message, Some(f.status), Some(f.final_url.clone()))
+    };
     // A 200 with nothing in it is a broken answer, not an article whose
     // every paragraph was deleted.
     if f.body.iter().all(u8::is_ascii_whitespace) {
-        return Observation {
-            bytes,
-            ..Observation::failed(
-                ErrorKind::InvalidContent,
-                format!("HTTP {} with an empty body", f.status),
-                Some(f.status),
-                Some(f.final_url.clone()),
-            )
-        };
+        return done(failed(ErrorKind::InvalidContent, format!("HTTP {} with an empty body", f.status)));
     }
     if let Some(reason) = charset::binary_reason(&f.body) {
-        return Observation {
-            bytes,
-            ..Observation::failed(ErrorKind::InvalidContent, reason, Some(f.status), Some(f.final_url.clone()))
-        };
+        return done(failed(ErrorKind::InvalidContent, reason));
+    }
+    // A redirect to a login or verification page is neither the article
+    // nor a move.
+    if !f.redirects.is_empty()
+        && let Some((kind, reason)) = super::interstitial::wall_url(&spec.url, &f.final_url)
+    {
+        return done(failed(kind, reason));
     }
     let decoded = charset::decode(&f.body, f.content_type.as_deref(), spec.encoding.as_deref(), host);
     let charset = decoded.encoding;
     let extracted = match extract::extract_owned_page(decoded.text, &spec.extract) {
         Ok(e) => e,
-        Err(e) => {
-            return Observation {
-                bytes,
-                ..Observation::failed(
-                    ErrorKind::InvalidContent,
-                    e.to_string(),
-                    Some(f.status),
-                    Some(f.final_url.clone()),
-                )
-            };
-        }
+        Err(e) => return done(failed(ErrorKind::InvalidContent, e.to_string())),
     };
     let meta = PageMeta {
         title: extracted.title.clone(),
@@ -122,8 +155,17 @@ pub fn read(spec: &PageSpec, f: &Fetched) -> Observation {
     let meta = serde_json::to_value(meta).unwrap_or(serde_json::Value::Null);
     let observed = if let Some(reason) = redirected_elsewhere(&spec.url, f) {
         Observed::Redirected { reason }
+    } else if let Some((kind, message)) =
+        super::interstitial::wall_reason(extracted.title.as_deref(), &extracted.text, &f.body)
+    {
+        Observed::Failed { kind, message }
     } else if let Some(reason) = extract::soft_gone_reason(&extracted) {
         Observed::SoftGone { reason }
+    } else if let Some(stub) = super::client_redirect::client_redirect(&f.final_url, &extracted.text, &f.body) {
+        match client_target(&spec.url, &stub) {
+            Some(observed) => observed,
+            None => return PageRead::Follow { to: stub.to, how: stub.how, bytes },
+        }
     } else {
         Observed::Fresh(Box::new(Fresh {
             title: extracted.title,
@@ -133,7 +175,7 @@ pub fn read(spec: &PageSpec, f: &Fetched) -> Observation {
             ..Fresh::new(extracted.text)
         }))
     };
-    Observation {
+    done(Observation {
         observed,
         kind: SourceKind::Page,
         meta,
@@ -141,7 +183,18 @@ pub fn read(spec: &PageSpec, f: &Fetched) -> Observation {
         final_url: Some(f.final_url.clone()),
         bytes,
         retry_after: None,
+    })
+}
+
+/// A client-side redirect judged like an HTTP one: to a login or
+/// verification page, to the home or a section page or another site
+/// (redirected), or `None`: the article's new address, to follow.
+fn client_target(original: &Url, stub: &super::client_redirect::ClientRedirect) -> Option<Observed> {
+    if let Some((kind, message)) = super::interstitial::wall_url(original, &stub.to) {
+        return Some(Observed::Failed { kind, message: format!("client-side redirect ({}): {message}", stub.how) });
     }
+    let reason = super::suspect::redirect_reason(original, &stub.to)?;
+    Some(Observed::Redirected { reason: format!("client-side redirect ({}): {reason}", stub.how) })
 }
 
 /// What a page's text is read with: the reading code's version

@@ -25,4 +25,5 @@ mod references;
 mod reread;
 mod round_trips;
 mod schema;
+mod walls;
 mod web;
