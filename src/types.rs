@@ -106,14 +106,11 @@ string_enum! {
         RateLimited => "rate_limited",
         Decode => "decode",
         RedirectLoop => "redirect_loop",
-        /// Refused by us: SSRF guard, robots.txt, scheme.
+        /// Refused: by us (SSRF guard, robots.txt, scheme), or by the site
+        /// (an anti-bot or verification page, a login wall, or a redirect
+        /// to one, in place of the page; the message says which).
         Blocked => "blocked",
         InvalidContent => "invalid_content",
-        /// An anti-bot or verification page (a challenge, a captcha, a
-        /// WAF's block page) in place of the page.
-        Challenged => "challenged",
-        /// A login wall, or a redirect to a login page, in place of the page.
-        LoginRequired => "login_required",
     }
 }
 

@@ -16,14 +16,9 @@ pub fn is_transient(f: &FetchFailure) -> bool {
     match f.kind {
         ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::Decode | ErrorKind::RateLimited => true,
         ErrorKind::HttpStatus => f.status.is_none_or(|s| s >= 500 && s != 501),
-        // A challenge or a login wall answers the same right away: the
-        // source backs off between checks instead.
-        ErrorKind::TooLarge
-        | ErrorKind::RedirectLoop
-        | ErrorKind::Blocked
-        | ErrorKind::InvalidContent
-        | ErrorKind::Challenged
-        | ErrorKind::LoginRequired => false,
+        // A refusal (ours, or a site's challenge or login wall) answers the
+        // same right away: the source backs off between checks instead.
+        ErrorKind::TooLarge | ErrorKind::RedirectLoop | ErrorKind::Blocked | ErrorKind::InvalidContent => false,
     }
 }
 

@@ -114,7 +114,7 @@ pub fn from_fetch(outcome: FetchOutcome) -> Observation {
                 super::interstitial::challenge_answer(a.status, mitigated, &a.body)
             });
             let (kind, message) = match challenge {
-                Some(reason) => (ErrorKind::Challenged, reason),
+                Some(reason) => (ErrorKind::Blocked, reason),
                 None => (f.kind, f.message),
             };
             Observation { retry_after: f.retry_after, ..Observation::failed(kind, message, f.status, f.final_url) }

@@ -1,9 +1,10 @@
 //! Walls in front of the article (pure): an anti-bot or verification page
 //! (Cloudflare's "Just a moment...", a WAF's slider, "安全验证"), or a login
 //! wall ("请登录后查看", a redirect to the site's login page). Neither is
-//! the article, nor news that it is gone: a failed check of its own kind
-//! (`challenged`, `login_required`), so the last snapshot stays, the
-//! source backs off, and the status goes failing only when confirmed.
+//! the article, nor news that it is gone: a failed check, `blocked` (the
+//! site refuses us; DESIGN.md's closed list of error kinds) with a message
+//! that says which wall, so the last snapshot stays, the source backs off,
+//! and the status goes failing only when confirmed.
 //!
 //! Cheap by construction: only a short page can be a wall (its title and
 //! its extracted text, already at hand), the patterns are compiled once,
@@ -68,9 +69,9 @@ pub fn wall_reason(title: Option<&str>, text: &str, raw: &[u8]) -> Option<(Error
     if chars <= MAX_LOGIN_CHARS
         && let Some(found) = login_in(title, text)
     {
-        return Some((ErrorKind::LoginRequired, format!("a login wall in place of the page: \"{found}\"")));
+        return Some((ErrorKind::Blocked, format!("a login wall in place of the page: \"{found}\"")));
     }
-    challenge_in(title, text, raw).map(|found| (ErrorKind::Challenged, challenge_message(&found)))
+    challenge_in(title, text, raw).map(|found| (ErrorKind::Blocked, challenge_message(&found)))
 }
 
 fn challenge_message(found: &str) -> String {
@@ -123,10 +124,10 @@ pub fn wall_url(original: &Url, fin: &Url) -> Option<(ErrorKind, String)> {
         return None;
     }
     if is_login_url(fin) && !is_login_url(original) {
-        return Some((ErrorKind::LoginRequired, format!("redirected to a login page: {fin}")));
+        return Some((ErrorKind::Blocked, format!("redirected to a login page: {fin}")));
     }
     if is_captcha_url(fin) && !is_captcha_url(original) {
-        return Some((ErrorKind::Challenged, format!("redirected to an anti-bot verification page: {fin}")));
+        return Some((ErrorKind::Blocked, format!("redirected to an anti-bot verification page: {fin}")));
     }
     None
 }
@@ -161,8 +162,12 @@ mod tests {
         assert!(CHALLENGE.is_some() && CHALLENGE_RAW.is_some() && LOGIN.is_some() && LOGIN_TITLE.is_some());
     }
 
-    fn kind(title: Option<&str>, text: &str, raw: &str) -> Option<ErrorKind> {
-        wall_reason(title, text, raw.as_bytes()).map(|(k, _)| k)
+    /// Which wall a page is, by its message (both are `blocked`).
+    fn kind(title: Option<&str>, text: &str, raw: &str) -> Option<&'static str> {
+        wall_reason(title, text, raw.as_bytes()).map(|(kind, why)| {
+            assert_eq!(kind, ErrorKind::Blocked);
+            if why.starts_with("a login wall") { "login" } else { "challenge" }
+        })
     }
 
     #[test]
@@ -180,14 +185,14 @@ mod tests {
             (Some("提示"), "", "<script>var arg1='x';document.cookie='acw_sc__v2='+x;</script>"),
         ];
         for (title, text, raw) in cases {
-            assert_eq!(kind(title, text, raw), Some(ErrorKind::Challenged), "{title:?} {text} {raw}");
+            assert_eq!(kind(title, text, raw), Some("challenge"), "{title:?} {text} {raw}");
         }
         let (_, why) = wall_reason(Some("Just a moment..."), "", b"").unwrap();
         assert_eq!(why, "an anti-bot verification page in place of the page: \"Just a moment...\"");
     }
 
     #[test]
-    fn login_walls_are_login_required() {
+    fn login_walls_are_named_as_such() {
         for (title, text) in [
             (Some("百度发布文心大模型4.5"), "请登录后查看全文"),
             (None, "登录后查看全文\n立即登录"),
@@ -196,7 +201,7 @@ mod tests {
             (None, "Sign in to continue reading this article."),
             (None, "You must be logged in to view this page."),
         ] {
-            assert_eq!(kind(title, text, ""), Some(ErrorKind::LoginRequired), "{title:?} {text}");
+            assert_eq!(kind(title, text, ""), Some("login"), "{title:?} {text}");
         }
     }
 
@@ -245,10 +250,12 @@ mod tests {
             "https://bbs.example.cn/member.php?mod=logging&action=login",
             "https://www.example.com/signin",
         ] {
-            assert_eq!(wall_url(&article, &u(login)).map(|w| w.0), Some(ErrorKind::LoginRequired), "{login}");
+            let (kind, why) = wall_url(&article, &u(login)).unwrap_or_else(|| panic!("{login}"));
+            assert_eq!((kind, why.starts_with("redirected to a login page")), (ErrorKind::Blocked, true), "{login}");
         }
         let captcha = u("https://wappass.example.cn/static/captcha/tuxing.html?ak=1");
-        assert_eq!(wall_url(&article, &captcha).map(|w| w.0), Some(ErrorKind::Challenged));
+        let (kind, why) = wall_url(&article, &captcha).unwrap();
+        assert_eq!((kind, why.starts_with("redirected to an anti-bot")), (ErrorKind::Blocked, true));
         for fine in [
             "https://tech.example.cn/a/20240316/123.html",
             "https://tech.example.cn/",

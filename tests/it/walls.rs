@@ -47,7 +47,7 @@ async fn status(mw: &Mw, id: i64) -> String {
 /// An interstitial answered 200 in place of the article was the page's new
 /// text (or, when the article had a title, "the address now shows another
 /// page" and, confirmed, `redirected`); the real page back was a second
-/// change. It is a failed check of its own kind (`challenged`) now: the
+/// change. It is a failed check (`blocked`, the message naming the wall) now: the
 /// article stays current, the status goes failing only when confirmed,
 /// and the page back is a recovery, never content.
 async fn a_verification_page_is_never_content(backend: Backend) {
@@ -63,7 +63,7 @@ async fn a_verification_page_is_never_content(backend: Backend) {
         let first = mw.check_one(id).await;
         assert_eq!(
             (first["outcome"].as_str(), first["error_kind"].as_str()),
-            (Some("failed"), Some("challenged")),
+            (Some("failed"), Some("blocked")),
             "{path}: {first}"
         );
         assert!(first["message"].as_str().unwrap_or_default().contains("verification"), "{path}: {first}");
@@ -74,11 +74,11 @@ async fn a_verification_page_is_never_content(backend: Backend) {
         let shown = mw.source(id).await;
         assert_eq!(
             (shown["status"].as_str(), shown["last_error_kind"].as_str()),
-            (Some("failing"), Some("challenged")),
+            (Some("failing"), Some("blocked")),
             "{path}: {shown}"
         );
         let text = mw.run_async(&["sources", "show", &id.to_string()]).await.ok().stdout;
-        assert!(text.contains("challenged"), "{path}: {text}");
+        assert!(text.contains("anti-bot verification page"), "{path}: {text}");
         assert!(mw.current_text(id).await.contains("文心一言用户数已突破4.3亿"), "{path}: the article stays current");
         server.set(&path, Page::html(ARTICLE));
         let back = mw.check_one(id).await;
@@ -87,7 +87,7 @@ async fn a_verification_page_is_never_content(backend: Backend) {
         let changes = mw.changes(Some(id)).await;
         assert_eq!(changes.len(), 2, "{path}: failing and recovered, nothing else: {changes:?}");
         assert!(changes.iter().all(|c| c["kind"] == "status"), "{path}: {changes:?}");
-        assert!(changes[0]["summary"].as_str().unwrap_or_default().contains("challenged"), "{path}: {changes:?}");
+        assert!(changes[0]["summary"].as_str().unwrap_or_default().contains("blocked"), "{path}: {changes:?}");
     }
 }
 
@@ -106,7 +106,7 @@ async fn a_verification_page_is_never_the_baseline() {
     let first = mw.check_one(id).await;
     assert_eq!(
         (first["outcome"].as_str(), first["error_kind"].as_str()),
-        (Some("failed"), Some("challenged")),
+        (Some("failed"), Some("blocked")),
         "{first}"
     );
     server.set("/news/first.html", Page::html(ARTICLE));
@@ -140,7 +140,7 @@ async fn a_verification_page_answered_403_or_503_says_so() {
         let got = mw.check_one(id).await;
         assert_eq!(
             (got["outcome"].as_str(), got["error_kind"].as_str()),
-            (Some("failed"), Some("challenged")),
+            (Some("failed"), Some("blocked")),
             "{code}: {got}"
         );
         assert!(got["message"].as_str().unwrap_or_default().contains(&format!("HTTP {code}")), "{got}");
@@ -153,7 +153,7 @@ async fn a_verification_page_answered_403_or_503_says_so() {
 /// A login wall answered 200, or a redirect to the site's login page: the
 /// login page's text was the article's new text (same host) or the source
 /// `redirected` (a passport host). Neither is content nor a move: a
-/// failed check (`login_required`), the article kept.
+/// failed check (`blocked`, the message naming the login wall), the article kept.
 async fn a_login_wall_is_never_content(backend: Backend) {
     let Some(mw) = Mw::new(backend).await else { return };
     let server = TestServer::start().await;
@@ -181,7 +181,7 @@ async fn a_login_wall_is_never_content(backend: Backend) {
         let got = mw.check_one(id).await;
         assert_eq!(
             (got["outcome"].as_str(), got["error_kind"].as_str()),
-            (Some("failed"), Some("login_required")),
+            (Some("failed"), Some("blocked")),
             "{path}: {got}"
         );
         assert!(got["message"].as_str().unwrap_or_default().contains("login"), "{path}: {got}");
@@ -189,7 +189,7 @@ async fn a_login_wall_is_never_content(backend: Backend) {
         let shown = mw.source(id).await;
         assert_eq!(
             (shown["status"].as_str(), shown["last_error_kind"].as_str()),
-            (Some("failing"), Some("login_required")),
+            (Some("failing"), Some("blocked")),
             "{path}: {shown}"
         );
         assert!(mw.current_text(id).await.contains("文心一言用户数已突破4.3亿"), "{path}: the article stays current");
