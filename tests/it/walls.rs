@@ -104,11 +104,7 @@ async fn a_verification_page_is_never_the_baseline() {
     server.set("/news/first.html", Page::html(CF_CHALLENGE));
     let id = mw.add(&server.url("/news/first.html"), &[]).await;
     let first = mw.check_one(id).await;
-    assert_eq!(
-        (first["outcome"].as_str(), first["error_kind"].as_str()),
-        (Some("failed"), Some("blocked")),
-        "{first}"
-    );
+    assert_eq!((first["outcome"].as_str(), first["error_kind"].as_str()), (Some("failed"), Some("blocked")), "{first}");
     server.set("/news/first.html", Page::html(ARTICLE));
     let got = mw.check_one(id).await;
     assert_eq!(got["outcome"], "baseline", "{got}");
