@@ -105,7 +105,8 @@ impl Deliveries {
 /// What to write to the row after an attempt over its recipients. `keys`
 /// are the envelope addresses of the row's recipients; `stopped` is the
 /// error that ended the attempt early (the relay failed: no connection, a
-/// timeout, a dropped connection), `None` when every recipient was tried.
+/// timeout, a dropped connection) and whether it is permanent, `None` when
+/// every recipient was tried.
 ///
 /// Sent when every recipient has it. Otherwise pending and retried with
 /// backoff while a recipient is deferred or the relay failed (failed after
@@ -114,7 +115,7 @@ impl Deliveries {
 pub fn conclude(
     keys: &[String],
     deliveries: &Deliveries,
-    stopped: Option<String>,
+    stopped: Option<(String, bool)>,
     attempts: u32,
     now: DateTime<Utc>,
     policy: &RetryPolicy,
@@ -124,7 +125,7 @@ pub fn conclude(
         return AttemptOutcome::Sent { at: now };
     }
     let mut parts = vec![format!("{delivered} of {} recipient(s) delivered", keys.len())];
-    parts.extend(stopped.as_ref().map(|e| format!("stopped: {e}")));
+    parts.extend(stopped.as_ref().map(|(e, _)| format!("stopped: {e}")));
     for status in [DeliveryStatus::Deferred, DeliveryStatus::Refused] {
         for key in keys {
             if let Some(d) = deliveries.get(key).filter(|d| d.status == status) {
@@ -133,7 +134,10 @@ pub fn conclude(
         }
     }
     let error = parts.join("; ");
-    let permanent = stopped.is_none() && deliveries.count(keys, DeliveryStatus::Deferred) == 0;
+    let permanent = match stopped {
+        Some((_, permanent)) => permanent,
+        None => deliveries.count(keys, DeliveryStatus::Deferred) == 0,
+    };
     after_attempt(attempts, Some((error, permanent)), now, policy)
 }
 
@@ -205,13 +209,14 @@ mod tests {
         // The relay dropped the connection before c: retried too.
         let mut relay_down = Deliveries::default();
         relay_down.set(d("a@example.com", DeliveryStatus::Delivered, "250 OK"));
-        let outcome = conclude(&k[..2], &relay_down, Some("connection reset".to_owned()), 2, now(), &p);
+        let outcome = conclude(&k[..2], &relay_down, Some(("connection reset".to_owned(), false)), 2, now(), &p);
         assert!(
             matches!(&outcome, AttemptOutcome::Retry { error, .. } if error == "1 of 2 recipient(s) delivered; stopped: connection reset"),
             "{outcome:?}"
         );
         // …until the attempts run out.
-        let last = conclude(&k[..2], &relay_down, Some("connection reset".to_owned()), p.max_attempts, now(), &p);
+        let last =
+            conclude(&k[..2], &relay_down, Some(("connection reset".to_owned(), false)), p.max_attempts, now(), &p);
         assert!(
             matches!(&last, AttemptOutcome::Failed { error } if error.starts_with("gave up after 8 attempts: 1 of 2"))
         );

@@ -249,7 +249,7 @@ impl Attempt<'_> {
     async fn send_each<S: MailSession>(
         &mut self,
         mut session: S,
-    ) -> Result<Option<(Deliveries, Option<String>)>, DigestError> {
+    ) -> Result<Option<(Deliveries, Option<(String, bool)>)>, DigestError> {
         let mut deliveries = self.row.deliveries.clone();
         let mut stopped = None;
         for recipient in &self.row.recipients {
@@ -264,7 +264,7 @@ impl Attempt<'_> {
                     (DeliveryStatus::Delivered, accepted.reply)
                 }
                 Err(e) if e.ends_attempt() => {
-                    stopped = Some(e.report());
+                    stopped = Some((e.report(), e.is_permanent()));
                     break;
                 }
                 Err(e) => self.refused(&key, &e),
