@@ -2,13 +2,15 @@
 //!
 //! The digest sender is the only caller. It hands over a fully rendered
 //! [`OutgoingMail`] (subject, text, HTML, a Message-ID derived from the digest
-//! period) and records the outcome in the outbox. Everything that touches the
-//! network lives here, so the outbox logic stays testable against a real local
-//! SMTP server without mocks.
+//! period), then sends it to each recipient in an envelope of its own and
+//! records each outcome in the outbox. Everything that touches the network
+//! lives here, so the outbox logic stays testable against a real local SMTP
+//! server without mocks.
 
 use std::future::Future;
 use std::time::Duration;
 
+use lettre::address::Envelope;
 use lettre::message::{Mailbox, MultiPart, header};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -21,6 +23,8 @@ pub use crate::config::{Secret, SmtpTls};
 pub struct OutgoingMail {
     /// `Name <addr@host>` or a bare address.
     pub from: String,
+    /// Every recipient, as the `To:` header names them. Each gets the
+    /// message in an envelope of its own ([`MailSession::send_to`]).
     pub to: Vec<String>,
     pub subject: String,
     pub text: String,
@@ -38,18 +42,33 @@ pub struct Accepted {
     pub reply: String,
 }
 
-/// Sends one message.
+/// Opens a session for one message.
 ///
 /// Called by the digest job (`jobs::digest`) once per outbox row and
-/// attempt, never concurrently for the same row. `Ok` means the server
-/// accepted the message for delivery: the caller marks the digest sent.
-/// `Err` means it was not accepted; [`MailError::is_permanent`] tells the
-/// caller whether retrying the same message can help (a timeout or a 4xx
-/// can; a rejected recipient or an unparsable address cannot). An error after
-/// the server accepted the DATA (e.g. the connection dropped during QUIT) is
-/// reported as `Ok`: lettre only fails before acceptance.
+/// attempt, never concurrently for the same row. `Err` means the message
+/// cannot be built (an address that does not parse): no recipient can get
+/// it, and retrying cannot help.
 pub trait Mailer: Send + Sync {
-    fn send(&self, mail: &OutgoingMail) -> impl Future<Output = Result<Accepted, MailError>> + Send;
+    type Session: MailSession;
+    fn open(&self, mail: &OutgoingMail) -> Result<Self::Session, MailError>;
+}
+
+/// One message on its way: the same bytes (the same Message-ID, the same
+/// headers) to each recipient in turn, over a connection kept open between
+/// them. The caller records each outcome before it sends the next.
+pub trait MailSession: Send {
+    /// Sends the message in an envelope to `recipient` alone (`Name <addr>`
+    /// or a bare address). `Ok` means the server accepted it for delivery.
+    /// `Err` means it did not: [`MailError::ends_attempt`] tells whether the
+    /// relay itself failed (the next recipients would fail the same way),
+    /// [`MailError::is_permanent`] whether retrying this recipient can help
+    /// (a timeout or a 4xx can; a `550 user unknown` cannot). A connection
+    /// that drops after the message's last byte but before the server's
+    /// reply is an `Err`: the caller retries, the one ambiguous case.
+    fn send_to(&mut self, recipient: &str) -> impl Future<Output = Result<Accepted, MailError>> + Send;
+
+    /// Ends the session: `QUIT` on the connection still open.
+    fn close(self) -> impl Future<Output = ()> + Send;
 }
 
 /// Validated `[smtp]` settings.
@@ -146,6 +165,21 @@ impl MailError {
         }
     }
 
+    /// The relay failed, not this one envelope: no connection, a timeout, a
+    /// dropped connection, a `421` (the server is closing the channel), a
+    /// message that cannot be built. The recipients after this one would
+    /// fail the same way (each after a timeout, maybe), so the attempt ends
+    /// and is retried with every recipient not yet delivered. A reply about
+    /// the envelope (`550 user unknown`, `450 greylisted`, a mailbox name
+    /// that needs SMTPUTF8) is that recipient's outcome alone.
+    pub fn ends_attempt(&self) -> bool {
+        match self {
+            MailError::Address { .. } | MailError::Unsupported { .. } => false,
+            MailError::Rejected { source, .. } => source.status().is_some_and(|code| code.to_string() == "421"),
+            MailError::Build(_) | MailError::Transport { .. } | MailError::Timeout { .. } => true,
+        }
+    }
+
     /// One line for the outbox's `last_error` and the CLI: the error and its causes.
     pub fn report(&self) -> String {
         crate::error_chain(self)
@@ -229,6 +263,14 @@ pub fn check_address(address: &str) -> Result<(), String> {
     })
 }
 
+/// The envelope address of `address` (`Name <addr>` or a bare address):
+/// the mailbox alone, its domain in ASCII and lower case. The outbox keys a
+/// recipient's delivery by it, so a new display name is the same recipient.
+pub fn envelope_address(address: &str) -> Result<String, MailError> {
+    let email = mailbox(address)?.email;
+    Ok(format!("{}@{}", email.user(), email.domain().to_ascii_lowercase()))
+}
+
 /// Builds the MIME message: multipart/alternative with the text part first
 /// (the fallback) and the HTML part last (the preferred one), both UTF-8.
 pub fn build_message(mail: &OutgoingMail) -> Result<Message, MailError> {
@@ -243,8 +285,10 @@ pub fn build_message(mail: &OutgoingMail) -> Result<Message, MailError> {
     builder.multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone())).map_err(MailError::Build)
 }
 
-/// [`Mailer`] over SMTP. A connection is opened per send: digests go out
-/// weekly, so a pooled connection would only ever be stale.
+/// [`Mailer`] over SMTP. Each session has its own transport, whose pool
+/// keeps one connection open from one recipient to the next; it is closed
+/// with the session: digests go out weekly, so a connection kept longer
+/// would only ever be stale.
 #[derive(Debug, Clone)]
 pub struct SmtpMailer {
     settings: SmtpSettings,
@@ -282,6 +326,36 @@ impl SmtpMailer {
         }
         Ok(builder.build())
     }
+
+    /// Maps what lettre reported for one envelope.
+    fn send_error(&self, source: lettre::transport::smtp::Error, non_ascii: &[String]) -> MailError {
+        if source.is_permanent() || source.is_transient() {
+            return MailError::Rejected {
+                server: self.server(),
+                reason: source.to_string(),
+                permanent: source.is_permanent(),
+                source,
+            };
+        }
+        if source.is_client() && !non_ascii.is_empty() && source.to_string().contains("SMTPUTF8") {
+            return MailError::Unsupported {
+                server: self.server(),
+                reason: format!(
+                    "{} need(s) SMTPUTF8, which it does not offer; use an ASCII address or a relay with SMTPUTF8",
+                    non_ascii.join(", ")
+                ),
+                source,
+            };
+        }
+        if source.is_timeout() {
+            return MailError::Timeout {
+                server: self.server(),
+                timeout: self.settings.connect_timeout,
+                hint: timeout_hint(&self.settings),
+            };
+        }
+        MailError::Transport { server: self.server(), hint: hint_for(&self.settings, Some(&source)), source }
+    }
 }
 
 impl SmtpMailer {
@@ -311,55 +385,58 @@ impl SmtpMailer {
 }
 
 impl Mailer for SmtpMailer {
-    async fn send(&self, mail: &OutgoingMail) -> Result<Accepted, MailError> {
+    type Session = SmtpSession;
+
+    fn open(&self, mail: &OutgoingMail) -> Result<SmtpSession, MailError> {
         let message = build_message(mail)?;
+        Ok(SmtpSession {
+            mailer: self.clone(),
+            transport: self.transport()?,
+            from: mailbox(&mail.from)?.email,
+            message: message.formatted(),
+            message_id: mail.message_id.clone(),
+        })
+    }
+}
+
+/// [`MailSession`] over SMTP: the message formatted once, sent with
+/// lettre's `send_raw` to one envelope recipient at a time. A refused
+/// envelope closes its connection (lettre's rule); the next recipient
+/// opens another.
+pub struct SmtpSession {
+    mailer: SmtpMailer,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: lettre::Address,
+    message: Vec<u8>,
+    message_id: String,
+}
+
+impl MailSession for SmtpSession {
+    async fn send_to(&mut self, recipient: &str) -> Result<Accepted, MailError> {
+        let to = mailbox(recipient)?.email;
         // Addresses that need SMTPUTF8, for the error if the server lacks it.
-        let non_ascii: Vec<String> = message
-            .envelope()
-            .from()
-            .into_iter()
-            .chain(message.envelope().to())
-            .map(ToString::to_string)
-            .filter(|a| !a.is_ascii())
-            .collect();
-        let transport = self.transport()?;
-        let timeout = self.settings.send_timeout;
-        let outcome = tokio::time::timeout(timeout, transport.send(message)).await;
-        match outcome {
-            Err(_) => Err(MailError::Timeout { server: self.server(), timeout, hint: timeout_hint(&self.settings) }),
+        let non_ascii: Vec<String> =
+            [&self.from, &to].into_iter().map(ToString::to_string).filter(|a| !a.is_ascii()).collect();
+        let envelope = Envelope::new(Some(self.from.clone()), vec![to]).map_err(MailError::Build)?;
+        let timeout = self.mailer.settings.send_timeout;
+        match tokio::time::timeout(timeout, self.transport.send_raw(&envelope, &self.message)).await {
+            Err(_) => Err(MailError::Timeout {
+                server: self.mailer.server(),
+                timeout,
+                hint: timeout_hint(&self.mailer.settings),
+            }),
             Ok(Ok(response)) => Ok(Accepted {
-                message_id: mail.message_id.clone(),
+                message_id: self.message_id.clone(),
                 reply: format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" ")),
             }),
-            Ok(Err(source)) if source.is_permanent() || source.is_transient() => Err(MailError::Rejected {
-                server: self.server(),
-                reason: source.to_string(),
-                permanent: source.is_permanent(),
-                source,
-            }),
-            Ok(Err(source))
-                if source.is_client() && !non_ascii.is_empty() && source.to_string().contains("SMTPUTF8") =>
-            {
-                Err(MailError::Unsupported {
-                    server: self.server(),
-                    reason: format!(
-                        "{} need(s) SMTPUTF8, which it does not offer; use an ASCII address or a relay with SMTPUTF8",
-                        non_ascii.join(", ")
-                    ),
-                    source,
-                })
-            }
-            Ok(Err(source)) if source.is_timeout() => Err(MailError::Timeout {
-                server: self.server(),
-                timeout: self.settings.connect_timeout,
-                hint: timeout_hint(&self.settings),
-            }),
-            Ok(Err(source)) => Err(MailError::Transport {
-                server: self.server(),
-                hint: hint_for(&self.settings, Some(&source)),
-                source,
-            }),
+            Ok(Err(source)) => Err(self.mailer.send_error(source, &non_ascii)),
         }
+    }
+
+    async fn close(self) {
+        // Bounded like a send: a relay that stops answering does not hold
+        // the sender at QUIT.
+        let _ = tokio::time::timeout(self.mailer.settings.send_timeout, self.transport.shutdown()).await;
     }
 }
 
@@ -402,6 +479,13 @@ mod tests {
     }
 
     #[test]
+    fn an_envelope_address_is_the_mailbox_alone_with_an_ascii_lower_case_domain() {
+        assert_eq!(envelope_address("研究组 <Team@Example.COM>").unwrap(), "Team@example.com");
+        assert_eq!(envelope_address(" lead@例子.中国 ").unwrap(), "lead@xn--fsqu00a.xn--fiqs8s");
+        assert!(envelope_address("not an address").unwrap_err().is_permanent());
+    }
+
+    #[test]
     fn hints_name_the_tls_mode_that_matches_the_port() {
         assert!(tls_hint(SmtpTls::StartTls, 465).unwrap().contains("\"tls\""));
         assert!(tls_hint(SmtpTls::Tls, 587).unwrap().contains("\"starttls\""));
@@ -426,9 +510,9 @@ mod tests {
             send_timeout: Duration::from_secs(1),
             ..SmtpSettings::default()
         });
-        let err = mailer.send(&mail()).await.unwrap_err();
+        let err = mailer.open(&mail()).unwrap().send_to("team@example.com").await.unwrap_err();
         hold.abort();
-        assert!(matches!(err, MailError::Timeout { .. }), "{err:?}");
+        assert!(matches!(err, MailError::Timeout { .. }) && err.ends_attempt(), "{err:?}");
         assert!(err.report().contains("expects TLS from the first byte"), "{}", err.report());
     }
 
@@ -444,8 +528,8 @@ mod tests {
             send_timeout: Duration::from_secs(5),
             ..SmtpSettings::default()
         });
-        let err = mailer.send(&mail()).await.unwrap_err();
-        assert!(!err.is_permanent(), "{err:?}");
+        let err = mailer.open(&mail()).unwrap().send_to("team@example.com").await.unwrap_err();
+        assert!(!err.is_permanent() && err.ends_attempt(), "{err:?}");
         assert!(err.report().contains("nothing listens on 127.0.0.1"), "{}", err.report());
     }
 }

@@ -21,6 +21,7 @@ mod m20261206_090000_catalog_lookup_indexes;
 mod m20261207_010000_mentions_by_source;
 mod m20261208_010000_source_lease_indexes;
 pub mod m20261209_010000_snapshot_text_lz4;
+mod m20261210_010000_digest_deliveries;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_010000_mentions_by_source::Migration),
             Box::new(m20261208_010000_source_lease_indexes::Migration),
             Box::new(m20261209_010000_snapshot_text_lz4::Migration),
+            Box::new(m20261210_010000_digest_deliveries::Migration),
         ]
     }
 }

@@ -12,23 +12,44 @@ use super::context::{Context, usage};
 use super::output::{clip, print_list, time};
 use super::progress::Progress;
 use crate::clock::{Clock, SystemClock};
+use crate::digest::deliveries::DeliveryStatus;
 use crate::digest::outbox::{Audience, OutboxStatus};
 use crate::digest::{DigestSettings, Period, prepare};
 use crate::jobs::digest::{self as job, RunReport};
-use crate::mail::{Accepted, MailError, Mailer, OutgoingMail, SmtpMailer, SmtpSettings};
+use crate::mail::{Accepted, MailError, MailSession, Mailer, OutgoingMail, SmtpMailer, SmtpSettings};
 
-/// A mailer that advances the progress bar as each digest is handed over.
+/// A mailer that advances the progress bar as each digest is done with.
 struct ProgressMailer<M> {
     inner: M,
     bar: Progress,
 }
 
+struct ProgressSession<S> {
+    inner: S,
+    bar: Progress,
+}
+
 impl<M: Mailer> Mailer for ProgressMailer<M> {
-    async fn send(&self, mail: &OutgoingMail) -> Result<Accepted, MailError> {
+    type Session = ProgressSession<M::Session>;
+
+    fn open(&self, mail: &OutgoingMail) -> Result<Self::Session, MailError> {
         self.bar.set_message(mail.subject.clone());
-        let result = self.inner.send(mail).await;
+        let inner = self.inner.open(mail);
+        if inner.is_err() {
+            self.bar.inc(1);
+        }
+        Ok(ProgressSession { inner: inner?, bar: self.bar.clone() })
+    }
+}
+
+impl<S: MailSession> MailSession for ProgressSession<S> {
+    async fn send_to(&mut self, recipient: &str) -> Result<Accepted, MailError> {
+        self.inner.send_to(recipient).await
+    }
+
+    async fn close(self) {
+        self.inner.close().await;
         self.bar.inc(1);
-        result
     }
 }
 
@@ -177,8 +198,28 @@ fn print_report(r: &RunReport) {
     for (key, e) in &r.failed {
         eprintln!("The digest for {key} failed: {e}");
     }
+    for (key, address, reason) in &r.refused {
+        eprintln!("The digest for {key} was refused for {address}: {reason}");
+    }
     if r.skipped > 0 {
         eprintln!("{} digest(s) were being sent by another process.", r.skipped);
+    }
+}
+
+/// `2/3` recipients have it; `-` for a skipped period. A row sent before
+/// per-recipient delivery has no entries: every recipient has it.
+fn delivered(d: &crate::store::digest::DigestRow) -> String {
+    let n = d.recipients.len();
+    match d.status {
+        OutboxStatus::Skipped => "-".to_owned(),
+        OutboxStatus::Sent => format!("{n}/{n}"),
+        _ => {
+            let has = |r: &String| {
+                d.deliveries.get(&job::recipient_key(r)).is_some_and(|x| x.status == DeliveryStatus::Delivered)
+            };
+            let got = d.recipients.iter().filter(|r| has(r)).count();
+            format!("{got}/{n}")
+        }
     }
 }
 
@@ -187,13 +228,14 @@ async fn list(ctx: &Context, f: FormatArg) -> anyhow::Result<()> {
     print_list(
         f.format,
         &rows,
-        &["ID", "PERIOD", "AUDIENCE", "STATUS", "ATTEMPTS", "SENT", "SUBJECT", "LAST ERROR"],
+        &["ID", "PERIOD", "AUDIENCE", "STATUS", "DELIVERED", "ATTEMPTS", "SENT", "SUBJECT", "LAST ERROR"],
         |d| {
             vec![
                 d.id.to_string(),
                 d.period_key.clone(),
                 d.audience.clone(),
                 d.status.as_str().to_owned(),
+                delivered(d),
                 d.attempts.to_string(),
                 time(d.sent_at),
                 if d.status == OutboxStatus::Skipped { "(nothing to report)".to_owned() } else { clip(&d.subject, 50) },

@@ -2,11 +2,14 @@
 //!
 //! `build` turns a period's [`DigestInputs`] into a [`Digest`] in reading
 //! order; `render` lays it out as subject, text and HTML; `outbox` decides
-//! audiences, Message-IDs and what an attempt does to a row. The job that
-//! reads the store, sends and marks is `crate::jobs::digest`, beside the
-//! runner: nothing here touches the store, the config or the mail server.
+//! audiences, Message-IDs and what an attempt does to a row; `deliveries`
+//! keeps each recipient's outcome, so one refused address costs nobody
+//! else. The job that reads the store, sends and marks is
+//! `crate::jobs::digest`, beside the runner: nothing here touches the
+//! store, the config or the mail server.
 
 pub mod build;
+pub mod deliveries;
 pub mod excerpt;
 pub mod inputs;
 pub mod labels;

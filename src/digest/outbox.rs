@@ -10,11 +10,15 @@
 //!   second build of the same period inserts nothing; a sender claims a row
 //!   with a conditional update (a lease) before talking to SMTP, so two
 //!   instances never send the same row at the same time.
-//! - *The one unavoidable duplicate*: killed after the server accepted the
-//!   message but before we recorded `sent`. The lease lapses (on SQLite the
+//! - *Per recipient*: a row goes out as one envelope per recipient, each
+//!   outcome recorded under the lease before the next envelope
+//!   ([`super::deliveries`]); a resend goes only to the recipients not
+//!   recorded as delivered, so the guarantees above hold for each of them.
+//! - *The one unavoidable duplicate*: killed after the server accepted an
+//!   envelope but before we recorded it. The lease lapses (on SQLite the
 //!   daemon's next start takes it back at once when no sender is alive) and
-//!   the row is sent again, with the same Message-ID, which receivers (and
-//!   most mail stores) use to drop the duplicate.
+//!   that recipient is sent it again, with the same Message-ID, which
+//!   receivers (and most mail stores) use to drop the duplicate.
 
 use std::time::Duration;
 
@@ -174,9 +178,11 @@ pub const MIN_LEASE: Duration = Duration::from_secs(300);
 /// connect, and between the server's reply and recording it.
 pub const LEASE_SLACK: Duration = Duration::from_secs(60);
 
-/// A lease that outlives the longest send the mailer allows (connect, then the
-/// whole send bounded by `smtp.timeout`), so no other sender takes the row
-/// over while our attempt may still be delivering it.
+/// A lease that outlives the longest send of one envelope the mailer allows
+/// (connect, then the whole send bounded by `smtp.timeout`), so no other
+/// sender takes the row over while our attempt may still be delivering it.
+/// The sender extends it by as much each time it records a recipient, so a
+/// digest with many recipients stays claimed envelope after envelope.
 pub fn lease_for(connect_timeout: Duration, send_timeout: Duration) -> Duration {
     connect_timeout.saturating_add(send_timeout).saturating_add(LEASE_SLACK).max(MIN_LEASE)
 }

@@ -8,9 +8,10 @@ use chrono_tz::Tz;
 use tracing::Instrument;
 
 use crate::clock::Clock;
+use crate::digest::deliveries::{self, Deliveries, Delivery, DeliveryStatus};
 use crate::digest::outbox::{self, AttemptOutcome};
 use crate::digest::{BuildOptions, DigestInputs, DigestSettings, Period, RenderError, Templates, prepare};
-use crate::mail::{Mailer, OutgoingMail};
+use crate::mail::{MailError, MailSession, Mailer, OutgoingMail};
 use crate::store::digest::{DigestRow, NewDigest};
 use crate::store::{Store, StoreError};
 
@@ -64,6 +65,9 @@ pub struct RunReport {
     pub retrying: Vec<(String, String)>,
     /// Given up: `(period key, error)`.
     pub failed: Vec<(String, String)>,
+    /// Recipients the server refused for good in this run: `(period key,
+    /// address, reason)`. The others still got the digest.
+    pub refused: Vec<(String, String, String)>,
     /// Claimed by another sender meanwhile.
     pub skipped: usize,
 }
@@ -179,33 +183,121 @@ async fn deliver_one<M: Mailer>(
         html: row.body_html.clone(),
         message_id: row.message_id.clone(),
     };
-    let result = mailer.send(&mail).await;
-    let error = result.as_ref().err().map(|e| (e.report(), e.is_permanent()));
-    let outcome = outbox::after_attempt(attempts, error, clock.now().max(claimed_at), &settings.retry);
-    if !store.digest_record(row.id, lease_until, &outcome).await? {
+    let mut attempt = Attempt { store, row: &row, lease, lease_until, claimed_at, clock, report };
+    let outcome = match mailer.open(&mail) {
+        // The message cannot be built: nobody can get it.
+        Err(e) => outbox::after_attempt(attempts, Some((e.report(), e.is_permanent())), attempt.now(), &settings.retry),
+        Ok(session) => {
+            let Some((deliveries, stopped)) = attempt.send_each(session).await? else { return Ok(()) };
+            let keys: Vec<String> = row.recipients.iter().map(|r| recipient_key(r)).collect();
+            deliveries::conclude(&keys, &deliveries, stopped, attempts, attempt.now(), &settings.retry)
+        }
+    };
+    if !store.digest_record(row.id, attempt.lease_until, &outcome).await? {
         // Our lease lapsed and another sender took the row over (or an
         // operator changed it): its outcome is the one that counts.
         tracing::warn!(?outcome, "Digest row was no longer ours when recording the attempt; left as it is.");
     }
     match outcome {
         AttemptOutcome::Sent { .. } => {
-            let reply = result.map(|a| a.reply).unwrap_or_default();
-            tracing::info!(message_id = %row.message_id, attempts, reply = %reply, "Digest sent.");
+            tracing::info!(message_id = %row.message_id, attempts, recipients = row.recipients.len(), "Digest sent.");
             metrics::counter!("modelwatch_digest_sent_total").increment(1);
             report.sent.push(row.period_key);
         }
         AttemptOutcome::Retry { next_attempt_at, error } => {
-            tracing::warn!(attempts, next_attempt_at = %next_attempt_at, error = %error, "Digest not accepted; will retry.");
+            tracing::warn!(attempts, next_attempt_at = %next_attempt_at, error = %error, "Digest not accepted by every recipient; will retry.");
             metrics::counter!("modelwatch_digest_attempt_failures_total").increment(1);
             report.retrying.push((row.period_key, error));
         }
         AttemptOutcome::Failed { error } => {
-            tracing::error!(attempts, error = %error, "Digest failed; `modelwatch digest send --retry-failed` resends it.");
+            tracing::error!(attempts, error = %error, "Digest failed; `modelwatch digest send --retry-failed` resends it to whoever does not have it.");
             metrics::counter!("modelwatch_digest_attempt_failures_total").increment(1);
             report.failed.push((row.period_key, error));
         }
     }
     Ok(())
+}
+
+/// How the outbox names a recipient: its envelope address; an address that
+/// does not parse as itself (sending to it fails, and says why).
+pub fn recipient_key(recipient: &str) -> String {
+    crate::mail::envelope_address(recipient).unwrap_or_else(|_| recipient.trim().to_owned())
+}
+
+/// One claimed attempt at a row: its recipients in turn, each outcome
+/// recorded (and the lease extended) before the next envelope.
+struct Attempt<'a> {
+    store: &'a Store,
+    row: &'a DigestRow,
+    lease: chrono::Duration,
+    /// The claim's token; it moves forward with each recorded recipient.
+    lease_until: DateTime<Utc>,
+    claimed_at: DateTime<Utc>,
+    clock: &'a dyn Clock,
+    report: &'a mut RunReport,
+}
+
+impl Attempt<'_> {
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now().max(self.claimed_at)
+    }
+
+    /// Sends to every recipient that does not have the digest and did not
+    /// refuse it for good. Returns the deliveries and the error that ended
+    /// the attempt early (the relay failed), or `None` when the row stopped
+    /// being ours (then nothing more is recorded).
+    async fn send_each<S: MailSession>(
+        &mut self,
+        mut session: S,
+    ) -> Result<Option<(Deliveries, Option<(String, bool)>)>, DigestError> {
+        let mut deliveries = self.row.deliveries.clone();
+        let mut stopped = None;
+        for recipient in &self.row.recipients {
+            let key = recipient_key(recipient);
+            if !deliveries.wants(&key) {
+                continue;
+            }
+            let result = session.send_to(recipient).await;
+            let (status, detail) = match result {
+                Ok(accepted) => {
+                    tracing::info!(recipient = %key, reply = %accepted.reply, "Digest delivered to a recipient.");
+                    (DeliveryStatus::Delivered, accepted.reply)
+                }
+                Err(e) if e.ends_attempt() => {
+                    stopped = Some((e.report(), e.is_permanent()));
+                    break;
+                }
+                Err(e) => self.refused(&key, &e),
+            };
+            deliveries.set(Delivery { address: key, status, detail, at: self.now() });
+            let next_lease = outbox::lease_end(self.now(), self.lease).max(self.lease_until);
+            let ours = self.store.digest_record_deliveries(self.row.id, self.lease_until, next_lease, &deliveries);
+            if !ours.await? {
+                tracing::warn!("Digest row was no longer ours mid-send; stopped, left as it is.");
+                self.report.skipped += 1;
+                session.close().await;
+                return Ok(None);
+            }
+            self.lease_until = next_lease;
+        }
+        session.close().await;
+        Ok(Some((deliveries, stopped)))
+    }
+
+    /// A refusal of this one envelope: for good (`550 user unknown`) or for
+    /// now (`450 greylisted`); the next recipients are tried all the same.
+    fn refused(&mut self, key: &str, e: &MailError) -> (DeliveryStatus, String) {
+        let reason = e.report();
+        if e.is_permanent() {
+            tracing::warn!(recipient = %key, error = %reason, "Recipient refused the digest; the others still get it.");
+            metrics::counter!("modelwatch_digest_recipient_refusals_total", "recipient" => key.to_owned()).increment(1);
+            self.report.refused.push((self.row.period_key.clone(), key.to_owned(), reason.clone()));
+            (DeliveryStatus::Refused, reason)
+        } else {
+            tracing::warn!(recipient = %key, error = %reason, "Recipient deferred the digest; it is retried.");
+            (DeliveryStatus::Deferred, reason)
+        }
+    }
 }
 
 /// A whole run at `clock`'s now: build and queue the current period, then

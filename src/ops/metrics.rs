@@ -109,6 +109,10 @@ fn register_series() {
     metrics::counter!("modelwatch_digest_sent_total").increment(0);
     metrics::describe_counter!("modelwatch_digest_attempt_failures_total", "Failed digest send attempts.");
     metrics::counter!("modelwatch_digest_attempt_failures_total").increment(0);
+    metrics::describe_counter!(
+        "modelwatch_digest_recipient_refusals_total",
+        "Digest recipients the SMTP server refused for good, by address (the others still got the digest)."
+    );
 }
 
 /// Sets `modelwatch_sources{status}` from the database (every status, 0

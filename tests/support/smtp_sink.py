@@ -6,9 +6,20 @@ with this folder on PYTHONPATH. Every accepted message is written verbatim
 to DIR/<n>.eml, and Python's own MIME parser's reading of it to DIR/<n>.json
 (subject decoded, parts with their content types and decoded bodies), so
 tests check the message with an implementation independent of ours. Files
-are written to a temporary name and renamed: a reader never sees half a file. Any recipient whose local part starts with "reject" is
-refused with a permanent 550, the way a real server refuses an unknown user.
+are written to a temporary name and renamed: a reader never sees half a file.
+
+Recipients whose local part starts with one of these words get what a real
+relay sometimes does:
+- "reject": refused with a permanent 550, the way a server refuses an unknown user;
+- "greylist": refused once with a 450 (greylisting), accepted afterwards;
+- "flaky": the first time, the connection is dropped at its RCPT (the relay
+  went away mid-way), accepted afterwards;
+- "hang": the first time, its RCPT is never answered (a sender killed while
+  waiting), accepted afterwards.
+"Once" is per server process: a restarted server trips again.
 """
+
+import asyncio
 
 import email
 import email.policy
@@ -24,10 +35,20 @@ class Sink:
         os.makedirs(directory, exist_ok=True)
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
+        self._tripped = set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.split("@", 1)[0].lower().startswith("reject"):
+        local = address.split("@", 1)[0].lower()
+        if local.startswith("reject"):
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table"
+        if local.startswith(("greylist", "flaky", "hang")) and address not in self._tripped:
+            self._tripped.add(address)
+            if local.startswith("greylist"):
+                return f"450 4.7.1 <{address}>: Recipient address rejected: Greylisted, try again later"
+            if local.startswith("flaky"):
+                server.transport.abort()
+                return "421 4.4.2 connection dropped"
+            await asyncio.sleep(3600)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -37,7 +58,10 @@ class Sink:
             while os.path.exists(os.path.join(self.directory, f"{n}.eml")):
                 n = next(self._counter)
             raw = envelope.original_content or envelope.content
-            self._write(f"{n}.json", json.dumps(summary(raw, envelope), ensure_ascii=False).encode("utf-8"))
+            info = summary(raw, envelope)
+            # The client's port: envelopes sent over one connection share it.
+            info["peer_port"] = session.peer[1] if isinstance(session.peer, tuple) else None
+            self._write(f"{n}.json", json.dumps(info, ensure_ascii=False).encode("utf-8"))
             self._write(f"{n}.eml", raw)
         return f"250 OK queued as {n}"
 

@@ -1,5 +1,5 @@
 //! The digest outbox table: insert-once per period, claim with a lease,
-//! record each attempt's outcome.
+//! record each recipient's delivery and each attempt's outcome.
 //!
 //! Every function takes any connection (`&impl ConnectionTrait`), so callers
 //! may run them inside a transaction.
@@ -13,6 +13,7 @@ use sea_orm::{
 
 use super::{Store, StoreError};
 
+use crate::digest::deliveries::Deliveries;
 use crate::digest::outbox::{AttemptOutcome, NO_AUDIENCE, OutboxStatus};
 use crate::digest::period::{Cursor, Previous};
 
@@ -52,6 +53,9 @@ pub mod entity {
         pub seq_after: Option<i64>,
         /// The highest change sequence it covered (inclusive).
         pub seq_through: Option<i64>,
+        /// JSON list of each recipient's delivery ([`crate::digest::deliveries`]);
+        /// NULL: nobody delivered yet (unless `sent`).
+        pub deliveries: Option<String>,
     }
 
     /// `digests.status`: [`OutboxStatus`] as the column stores it (the
@@ -123,16 +127,24 @@ pub struct DigestRow {
     /// The changes covered: sequence numbers in `(seq_after, seq_through]`.
     pub seq_after: Option<i64>,
     pub seq_through: Option<i64>,
+    /// Each recipient's outcome so far, by envelope address.
+    pub deliveries: Deliveries,
 }
 
 impl TryFrom<entity::Model> for DigestRow {
     type Error = DbErr;
 
     /// Recipients that are not a JSON list are corrupt data: an error, not
-    /// a digest that silently goes to nobody.
+    /// a digest that silently goes to nobody; deliveries likewise, not a
+    /// digest sent again to everyone.
     fn try_from(m: entity::Model) -> Result<Self, DbErr> {
         let recipients = serde_json::from_str(&m.recipients)
             .map_err(|e| DbErr::Json(format!("digest #{}: unreadable recipients: {e}", m.id)))?;
+        let deliveries = match m.deliveries.as_deref() {
+            None => Deliveries::default(),
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| DbErr::Json(format!("digest #{}: unreadable deliveries: {e}", m.id)))?,
+        };
         let status = OutboxStatus::from(m.status);
         Ok(DigestRow {
             id: m.id,
@@ -153,6 +165,7 @@ impl TryFrom<entity::Model> for DigestRow {
             sent_at: m.sent_at,
             seq_after: m.seq_after,
             seq_through: m.seq_through,
+            deliveries,
         })
     }
 }
@@ -201,6 +214,7 @@ pub async fn insert_if_absent(
         sent_at: Set(None),
         seq_after: Set(d.cursor.and_then(|c| c.after)),
         seq_through: Set(d.cursor.map(|c| c.through)),
+        deliveries: Set(None),
     };
     let result = Entity::insert(row)
         .on_conflict(OnConflict::columns([Column::PeriodKey, Column::Audience]).do_nothing().to_owned())
@@ -244,6 +258,7 @@ pub async fn record_skipped(
         sent_at: Set(None),
         seq_after: Set(cursor.and_then(|c| c.after)),
         seq_through: Set(cursor.map(|c| c.through)),
+        deliveries: Set(None),
     };
     Entity::insert(row)
         .on_conflict(
@@ -323,6 +338,31 @@ pub async fn claim(
     Ok(result.rows_affected == 1)
 }
 
+/// Records the recipients' outcomes so far, mid-attempt, and extends the
+/// lease to `next_lease` (from now on the claim's token): only if the row is
+/// still pending and still claimed by us (`lease_until`). One conditional
+/// UPDATE, so a recipient is recorded delivered only under a live claim,
+/// and the lease always covers the next envelope's send. Returns false
+/// when the row is no longer ours: the caller stops sending.
+pub async fn record_deliveries(
+    db: &impl ConnectionTrait,
+    id: i64,
+    lease_until: DateTime<Utc>,
+    next_lease: DateTime<Utc>,
+    deliveries: &Deliveries,
+) -> Result<bool, DbErr> {
+    let json = serde_json::to_string(deliveries).map_err(|e| DbErr::Json(e.to_string()))?;
+    let result = Entity::update_many()
+        .col_expr(Column::Deliveries, Expr::value(json))
+        .col_expr(Column::ClaimedUntil, Expr::value(next_lease))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(Status::Pending))
+        .filter(Column::ClaimedUntil.eq(lease_until))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
 /// Writes an attempt's outcome and releases the lease, only if the row is
 /// still pending and still claimed by us (`lease_until` is the value our
 /// claim wrote). Returns false when it was not: our lease lapsed and another
@@ -358,7 +398,9 @@ pub async fn record(
 /// configured now (`current_recipients(audience key)`): the usual cause of a
 /// failure is a rejected address the user has since fixed. A row whose
 /// audience is no longer configured keeps its stored recipients. The
-/// Message-ID is kept. Returns how many rows were made pending.
+/// Message-ID is kept, and so are its deliveries: whoever has the digest
+/// does not get it again; refusals are forgotten (tried again). Returns how
+/// many rows were made pending.
 pub async fn retry_failed(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
@@ -367,15 +409,21 @@ pub async fn retry_failed(
     let failed = Entity::find().filter(Column::Status.eq(Status::Failed)).all(db).await?;
     let mut n = 0;
     for row in failed {
+        let id = row.id;
+        let recipients_json = row.recipients.clone();
+        let audience = row.audience.clone();
+        let deliveries = DigestRow::try_from(row)?.deliveries.for_retry();
+        let deliveries = serde_json::to_string(&deliveries).map_err(|e| DbErr::Json(e.to_string()))?;
         let mut q = Entity::update_many()
             .col_expr(Column::Status, Expr::value(Status::Pending))
+            .col_expr(Column::Deliveries, Expr::value(deliveries))
             .col_expr(Column::Attempts, Expr::value(0))
             .col_expr(Column::NextAttemptAt, Expr::value(now))
             .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-            .filter(Column::Id.eq(row.id))
+            .filter(Column::Id.eq(id))
             .filter(Column::Status.eq(Status::Failed));
-        if let Some(recipients) = current_recipients(&row.audience).filter(|r| !r.is_empty()) {
-            let json = serde_json::to_string(&recipients).unwrap_or_else(|_| row.recipients.clone());
+        if let Some(recipients) = current_recipients(&audience).filter(|r| !r.is_empty()) {
+            let json = serde_json::to_string(&recipients).unwrap_or(recipients_json);
             q = q.col_expr(Column::Recipients, Expr::value(json));
         }
         n += q.exec(db).await?.rows_affected;
@@ -440,6 +488,16 @@ impl Store {
         lease_until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         Ok(claim(self.db(), id, now, lease_until).await?)
+    }
+
+    pub async fn digest_record_deliveries(
+        &self,
+        id: i64,
+        lease_until: DateTime<Utc>,
+        next_lease: DateTime<Utc>,
+        deliveries: &Deliveries,
+    ) -> Result<bool, StoreError> {
+        Ok(record_deliveries(self.db(), id, lease_until, next_lease, deliveries).await?)
     }
 
     pub async fn digest_record(
@@ -597,6 +655,48 @@ mod tests {
         let retry = AttemptOutcome::Retry { next_attempt_at: at(9), error: "timeout".to_owned() };
         assert!(!record(&db, id, at(1), &retry).await.unwrap());
         assert!(record(&db, id, at(6), &AttemptOutcome::Sent { at: at(6) }).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn deliveries_are_recorded_only_under_the_claim_and_move_its_lease() {
+        use crate::digest::deliveries::{Delivery, DeliveryStatus};
+        use sea_orm::ConnectionTrait;
+        let db = db().await;
+        let id = insert_if_absent(&db, new("2026-11-30", "all"), at(0)).await.unwrap().unwrap();
+        assert!(list(&db).await.unwrap()[0].deliveries.is_empty(), "nobody delivered yet");
+        let delivery = |address: &str, status| Delivery {
+            address: address.to_owned(),
+            status,
+            detail: "250 OK".to_owned(),
+            at: at(0),
+        };
+        let mut done = Deliveries::default();
+        done.set(delivery("a@example.com", DeliveryStatus::Delivered));
+        assert!(claim(&db, id, at(0), at(1)).await.unwrap());
+        assert!(record_deliveries(&db, id, at(1), at(2), &done).await.unwrap());
+        assert_eq!(list(&db).await.unwrap()[0].deliveries, done);
+        // The lease moved to at(2): the old token is stale, and nobody else
+        // may claim before at(2).
+        assert!(!record_deliveries(&db, id, at(1), at(2), &done).await.unwrap());
+        assert!(!claim(&db, id, at(1), at(9)).await.unwrap());
+        // Our sender hangs past the new lease; another takes over, and the
+        // late recorder is refused.
+        assert!(claim(&db, id, at(3), at(4)).await.unwrap());
+        let mut late = done.clone();
+        late.set(delivery("b@example.com", DeliveryStatus::Delivered));
+        assert!(!record_deliveries(&db, id, at(2), at(5), &late).await.unwrap());
+        // The new sender: b refused for good; the row fails.
+        done.set(delivery("b@example.com", DeliveryStatus::Refused));
+        assert!(record_deliveries(&db, id, at(4), at(5), &done).await.unwrap());
+        assert!(record(&db, id, at(5), &AttemptOutcome::Failed { error: "refused b".to_owned() }).await.unwrap());
+        // `--retry-failed`: a is kept (never sent again), b's refusal forgotten.
+        assert_eq!(retry_failed(&db, at(6), |_| None).await.unwrap(), 1);
+        let row = &pending(&db, at(6), false).await.unwrap()[0];
+        assert_eq!(row.deliveries.as_slice(), &[delivery("a@example.com", DeliveryStatus::Delivered)]);
+        // Unreadable deliveries are corrupt data, not "nobody has it".
+        db.execute_unprepared("UPDATE digests SET deliveries = 'not json'").await.unwrap();
+        let err = list(&db).await.unwrap_err();
+        assert!(err.to_string().contains("unreadable deliveries"), "{err}");
     }
 
     #[tokio::test]

@@ -161,7 +161,7 @@ fn silent_smtp() -> (u16, std::sync::mpsc::Receiver<()>) {
 
 /// Starts `modelwatch run`, waits for a log line with every needle, stops it
 /// (SIGTERM) and returns what it logged.
-async fn daemon_until(mw: &Mw, needles: &'static [&'static str]) -> Vec<String> {
+pub(super) async fn daemon_until(mw: &Mw, needles: &'static [&'static str]) -> Vec<String> {
     use crate::ops::{sigterm, stderr_lines, wait_exit, wait_for};
     let mut child =
         mw.command(&["run"]).stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().unwrap();

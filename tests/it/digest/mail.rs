@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use modelwatch::mail::{Mailer, OutgoingMail, SmtpMailer, SmtpSettings, SmtpTls};
+use modelwatch::mail::{Accepted, MailError, MailSession, Mailer, OutgoingMail, SmtpMailer, SmtpSettings, SmtpTls};
 
 use super::smtp::{self, SmtpServer};
 
@@ -28,13 +28,21 @@ fn mail(to: &str) -> OutgoingMail {
     }
 }
 
+/// The message to `to` alone, in a session of its own.
+async fn send(mailer: &SmtpMailer, to: &str) -> Result<Accepted, MailError> {
+    let mut session = mailer.open(&mail(to))?;
+    let result = session.send_to(to).await;
+    session.close().await;
+    result
+}
+
 #[tokio::test]
 async fn smtp_mailer_delivers_multipart_alternative_utf8() {
     if !smtp::available("smtp_mailer_delivers_multipart_alternative_utf8") {
         return;
     }
     let server = SmtpServer::start();
-    let accepted = mailer(server.port).send(&mail("研究组 <team@example.com>")).await.expect("accepted");
+    let accepted = send(&mailer(server.port), "研究组 <team@example.com>").await.expect("accepted");
     assert!(accepted.reply.starts_with("250"), "{accepted:?}");
     let got = server.received();
     assert_eq!(got.len(), 1);
@@ -54,7 +62,7 @@ async fn smtp_mailer_reports_a_rejected_recipient_as_permanent_with_the_reason()
         return;
     }
     let server = SmtpServer::start();
-    let err = mailer(server.port).send(&mail("rejected-user@example.com")).await.expect_err("refused");
+    let err = send(&mailer(server.port), "rejected-user@example.com").await.expect_err("refused");
     assert!(err.is_permanent(), "{err:?}");
     assert!(err.report().contains("550"), "{}", err.report());
     assert!(err.report().contains("Recipient address rejected"), "{}", err.report());
@@ -75,7 +83,7 @@ async fn implicit_tls_against_a_plain_server_fails_with_a_hint() {
         send_timeout: Duration::from_secs(6),
         ..SmtpSettings::default()
     });
-    let err = m.send(&mail("team@example.com")).await.expect_err("TLS against plain SMTP");
+    let err = send(&m, "team@example.com").await.expect_err("TLS against plain SMTP");
     assert!(!err.is_permanent(), "{err:?}");
     assert!(err.report().contains("hint:"), "{}", err.report());
 }
@@ -89,7 +97,7 @@ async fn a_recipient_on_an_idn_domain_goes_out_in_its_ascii_form() {
         return;
     }
     let server = SmtpServer::start();
-    let accepted = mailer(server.port).send(&mail("研究组 <lead@例子.中国>")).await;
+    let accepted = send(&mailer(server.port), "研究组 <lead@例子.中国>").await;
     assert!(accepted.is_ok(), "{}", accepted.map(|a| a.reply).unwrap_or_else(|e| e.report()));
     let got = server.received();
     assert_eq!(got.len(), 1);
@@ -105,9 +113,57 @@ async fn a_non_ascii_mailbox_through_a_relay_without_smtputf8_is_a_permanent_err
         return;
     }
     let server = SmtpServer::start();
-    let err = mailer(server.port).send(&mail("张三@example.com")).await.expect_err("no SMTPUTF8");
+    let err = send(&mailer(server.port), "张三@example.com").await.expect_err("no SMTPUTF8");
     assert!(err.is_permanent(), "{err:?}");
     assert!(err.report().contains("SMTPUTF8"), "{}", err.report());
     assert!(err.report().contains("张三@example.com"), "names the address: {}", err.report());
+    assert!(server.received().is_empty());
+}
+
+/// One session, one message, an envelope per recipient: a refused address
+/// is that envelope's outcome alone; the recipients after it still get the
+/// same message (the same Message-ID, a `To:` naming them all).
+#[tokio::test]
+async fn a_refused_envelope_does_not_stop_the_next_recipient() {
+    if !smtp::available("a_refused_envelope_does_not_stop_the_next_recipient") {
+        return;
+    }
+    let server = SmtpServer::start();
+    let to = ["研究组 <team@example.com>", "rejected-user@example.com", "lead@example.com"];
+    let m = OutgoingMail { to: to.iter().map(|s| (*s).to_owned()).collect(), ..mail(to[0]) };
+    let mut session = mailer(server.port).open(&m).unwrap();
+    let first = session.send_to(to[0]).await;
+    let refused = session.send_to(to[1]).await;
+    let last = session.send_to(to[2]).await;
+    session.close().await;
+    assert!(first.is_ok() && last.is_ok(), "{first:?} {last:?}");
+    let err = refused.expect_err("refused");
+    assert!(err.is_permanent() && !err.ends_attempt(), "{err:?}");
+    assert!(err.report().contains("550") && err.report().contains("rejected-user@example.com"), "{}", err.report());
+    let got = server.received();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(
+        (got[0].rcpt_tos.as_slice(), got[1].rcpt_tos.as_slice()),
+        (&["team@example.com".to_owned()][..], &["lead@example.com".to_owned()][..])
+    );
+    assert_eq!(got[0].message_id, got[1].message_id);
+    for m in &got {
+        assert!(m.to.contains("team@example.com") && m.to.contains("lead@example.com"), "{}", m.to);
+    }
+}
+
+/// A greylisting relay's 450 is the recipient's, for now: not the end of
+/// the attempt. A dropped connection is the relay's: it ends the attempt.
+#[tokio::test]
+async fn a_deferred_recipient_is_transient_and_a_dropped_relay_ends_the_attempt() {
+    if !smtp::available("a_deferred_recipient_is_transient_and_a_dropped_relay_ends_the_attempt") {
+        return;
+    }
+    let server = SmtpServer::start();
+    let err = send(&mailer(server.port), "greylist-user@example.com").await.expect_err("greylisted");
+    assert!(!err.is_permanent() && !err.ends_attempt(), "{err:?}");
+    assert!(err.report().contains("450"), "{}", err.report());
+    let err = send(&mailer(server.port), "flaky-user@example.com").await.expect_err("dropped");
+    assert!(!err.is_permanent() && err.ends_attempt(), "{err:?}");
     assert!(server.received().is_empty());
 }

@@ -4,5 +4,6 @@
 mod cursor;
 mod daemon;
 mod mail;
+mod recipients;
 mod send;
 pub mod smtp;

@@ -19,6 +19,10 @@ pub struct Received {
     pub rcpt_tos: Vec<String>,
     pub subject: String,
     pub from: String,
+    /// The `To:` header.
+    pub to: String,
+    /// The client's port: envelopes sent over one connection share it.
+    pub peer_port: Option<u16>,
     pub message_id: String,
     pub content_type: String,
     pub parts: Vec<Part>,
