@@ -62,6 +62,21 @@ fn is_plain(c: char) -> bool {
     }
 }
 
+/// The CJK unified ideograph (U+4E00–U+9FFF) whose UTF-8 starts at byte
+/// `i` of a str, read from its three bytes: plain ([`is_plain`]) and an NFC
+/// starter ([`is_nfc_starter`]). Most chars of a Chinese page are these, and
+/// decoding each through `chars()` and asking both questions was most of
+/// `normalize_line`'s work. Lead bytes E5–E9 are U+5000–U+9FFF; E4 is
+/// U+4000–U+4FFF, of which U+4E00 on starts at second byte B8.
+#[inline]
+fn ideograph_at(bytes: &[u8], i: usize) -> Option<char> {
+    let (b0, b1, b2) = (*bytes.get(i)?, *bytes.get(i + 1)?, *bytes.get(i + 2)?);
+    if !(matches!(b0, 0xE5..=0xE9) || (b0 == 0xE4 && b1 >= 0xB8)) {
+        return None;
+    }
+    char::from_u32((u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F))
+}
+
 /// [`is_plain`] for an ASCII byte.
 fn is_plain_ascii(b: u8) -> bool {
     matches!(b, 0x21..=0x7E) && b != b'.'
@@ -217,6 +232,10 @@ impl LineNormalizer {
                     i += len;
                     chars += len;
                     last = char::from(bytes[i - 1]);
+                } else if let Some(c) = ideograph_at(bytes, i) {
+                    i += 3;
+                    chars += 1;
+                    last = c;
                 } else {
                     match text[i..].chars().next() {
                         Some(c) if is_plain(c) && (checked || is_nfc_starter(c)) => {
@@ -522,6 +541,21 @@ mod tests {
             assert_eq!(canonical_combining_class(c), 0, "{c:?}");
             assert_eq!(is_nfc_quick(std::iter::once(c)), IsNormalized::Yes, "{c:?}");
         }
+    }
+
+    #[test]
+    fn ideographs_read_from_bytes_are_the_chars_decoded() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let s = format!("{c}x");
+            let read = ideograph_at(s.as_bytes(), 0);
+            let want = ('\u{4E00}'..='\u{9FFF}').contains(&c).then_some(c);
+            assert_eq!(read, want, "{c:?}");
+            if read.is_some() {
+                assert!(is_plain(c) && is_nfc_starter(c), "{c:?}");
+            }
+        }
+        assert_eq!(ideograph_at("中".as_bytes(), 1), None);
+        assert_eq!(ideograph_at(&"中".as_bytes()[..2], 0), None);
     }
 
     #[test]

@@ -38,7 +38,9 @@ struct Open {
 
 impl PageStats {
     pub(crate) fn compute(doc: &Html) -> Self {
-        let mut map = FxHashMap::default();
+        // About half of a page's nodes are elements (the rest text): sized
+        // up front, the map is not rehashed a doubling at a time as it fills.
+        let mut map = FxHashMap::with_capacity_and_hasher(doc.tree.nodes().len() / 2, Default::default());
         let mut stack: Vec<Open> = Vec::new();
         let (mut furniture_depth, mut link_depth) = (0usize, 0usize);
         let mut skipping: Option<NodeId> = None;
