@@ -1,5 +1,6 @@
-//! Bounds how many malloc arenas glibc keeps: a daemon's memory is bounded
-//! by what it holds, not by how many threads once allocated.
+//! Bounds how many malloc arenas glibc keeps, and fixes its thresholds: a
+//! daemon's memory is bounded by what it holds, not by how many threads
+//! once allocated nor by the largest block it ever freed.
 //!
 //! glibc gives each thread that allocates an arena of its own (up to eight
 //! per core) and keeps what a thread frees in that thread's arena. A sweep
@@ -15,32 +16,72 @@
 //! its lock. glibc's per-thread caches (tcache) still serve most small
 //! allocations without taking an arena's lock.
 //!
+//! Large blocks get their own mapping, always: glibc maps a block of 128
+//! KiB or more on its own and unmaps it on `free`, but the first such
+//! `free` raises that threshold to the block's size (up to 32 MiB), and
+//! from then on every body, decoded page and DOM of that size is carved
+//! from the arenas, where a free one is kept until a trim and the pages
+//! around it keep small live chunks. Fixed at [`MMAP_THRESHOLD`], they
+//! come and go with their checks. The trim threshold (the free top of an
+//! arena kept rather than given back at each `free`) is set with it, high:
+//! setting one stops glibc's sliding of both, and a low fixed one gave
+//! the top back at every large `free` (~200,000 more page faults a cold
+//! sweep, README "Benchmarks"); the trimming thread ([`crate::trim`])
+//! gives it back every half second instead.
+//!
 //! Set at start, before any thread allocates. An operator's own
 //! `MALLOC_ARENA_MAX` (or `GLIBC_TUNABLES` naming `glibc.malloc.arena_max`)
-//! is left as it is. Only on glibc: other allocators have their own knobs.
+//! is left as it is, and so are their own thresholds
+//! (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_` or the tunables).
+//! Only on glibc: other allocators have their own knobs.
 
 /// The arenas the process keeps: the main one and one more, so the two
 /// cores rarely wait on the same arena's lock.
 pub const MAX: i32 = 2;
 
-/// Limits glibc to [`MAX`] arenas unless the environment already sets a
-/// limit. Call first thing in `main`: threads that allocated before keep
-/// the arenas they have.
+/// Blocks from this size up are mapped on their own and unmapped on
+/// `free`: a page body (10–150 KB in the bench, 77 KB median) stays in
+/// the arenas, the larger ones and hyper's grown read buffers do not.
+pub const MMAP_THRESHOLD: i32 = 128 << 10;
+
+/// The free top an arena keeps at `free`: high, the trimming thread gives
+/// it back (see the module documentation).
+pub const TRIM_THRESHOLD: i32 = 32 << 20;
+
+/// Limits glibc to [`MAX`] arenas and fixes its thresholds
+/// ([`MMAP_THRESHOLD`], [`TRIM_THRESHOLD`]), each unless the environment
+/// already sets it. Call first thing in `main`: threads that allocated
+/// before keep the arenas they have.
 pub fn bound() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         let tunables = std::env::var("GLIBC_TUNABLES").ok();
-        if operator_set(std::env::var_os("MALLOC_ARENA_MAX").is_some(), tunables.as_deref()) {
-            return;
+        if !operator_set(std::env::var_os("MALLOC_ARENA_MAX").is_some(), tunables.as_deref()) {
+            set_max(MAX);
         }
-        set_max(MAX);
+        let env = |name: &str| std::env::var_os(name).is_some();
+        if !thresholds_set(env("MALLOC_MMAP_THRESHOLD_") || env("MALLOC_TRIM_THRESHOLD_"), tunables.as_deref()) {
+            set_thresholds(MMAP_THRESHOLD, TRIM_THRESHOLD);
+        }
     }
 }
 
 /// Whether the environment already limits the arenas: glibc read it at
 /// start, and it is the operator's to keep.
 pub fn operator_set(arena_max_env: bool, glibc_tunables: Option<&str>) -> bool {
-    arena_max_env || glibc_tunables.is_some_and(|t| t.split(':').any(|kv| kv.starts_with("glibc.malloc.arena_max=")))
+    arena_max_env || tunable_set(glibc_tunables, "glibc.malloc.arena_max")
+}
+
+/// Whether the environment already sets either threshold: both are then
+/// left to glibc and the operator (setting one stops the sliding of both).
+pub fn thresholds_set(threshold_env: bool, glibc_tunables: Option<&str>) -> bool {
+    threshold_env
+        || tunable_set(glibc_tunables, "glibc.malloc.mmap_threshold")
+        || tunable_set(glibc_tunables, "glibc.malloc.trim_threshold")
+}
+
+fn tunable_set(glibc_tunables: Option<&str>, name: &str) -> bool {
+    glibc_tunables.is_some_and(|t| t.split(':').any(|kv| kv.split_once('=').is_some_and(|(k, _)| k == name)))
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -51,6 +92,17 @@ fn set_max(max: i32) {
     // returns 1), and logs are not set up this early anyway.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, max);
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn set_thresholds(mmap: i32, trim: i32) {
+    // SAFETY: as in `set_max`: `mallopt` takes no pointer; each setting
+    // applies to the allocations and frees from now on.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, mmap);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, trim);
     }
 }
 
@@ -65,6 +117,63 @@ mod tests {
         assert!(operator_set(true, None));
         assert!(operator_set(false, Some("glibc.malloc.tcache_count=0:glibc.malloc.arena_max=4")));
         assert!(!operator_set(false, Some("glibc.malloc.trim_threshold=131072")));
+    }
+
+    #[test]
+    fn an_operators_thresholds_are_kept() {
+        assert!(!thresholds_set(false, None));
+        assert!(thresholds_set(true, None));
+        assert!(thresholds_set(false, Some("glibc.malloc.arena_max=4:glibc.malloc.mmap_threshold=65536")));
+        assert!(thresholds_set(false, Some("glibc.malloc.trim_threshold=131072")));
+        assert!(!thresholds_set(false, Some("glibc.malloc.arena_max=4")));
+        assert!(!thresholds_set(false, Some("glibc.malloc.mmap_threshold_x=1")));
+    }
+
+    /// Whether a 200 KB block, allocated after a 1 MiB one was freed, is
+    /// mapped on its own (glibc's count of mapped blocks, `hblks`), in a
+    /// fresh child of this test binary, with or without the fixed
+    /// thresholds.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn mapped_after_a_large_free_in_child(fixed: bool) -> bool {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "arenas::tests::child_frees_a_large_block", "--ignored", "--nocapture"])
+            .env("MODELWATCH_ARENAS_TEST", if fixed { "fixed" } else { "sliding" })
+            .env_remove("MALLOC_MMAP_THRESHOLD_")
+            .env_remove("MALLOC_TRIM_THRESHOLD_")
+            .env_remove("GLIBC_TUNABLES")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        stdout.lines().find_map(|l| l.strip_prefix("mapped=")).unwrap().trim() == "true"
+    }
+
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    fn large_blocks_stay_mapped_on_their_own_after_a_larger_one_is_freed() {
+        // glibc's sliding threshold carves the 200 KB block from an arena
+        // once a 1 MiB block was freed; fixed, it is mapped (and unmapped
+        // at its `free`).
+        assert!(!mapped_after_a_large_free_in_child(false));
+        assert!(mapped_after_a_large_free_in_child(true));
+    }
+
+    /// Run by [`mapped_after_a_large_free_in_child`] only.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    #[ignore = "run in a child process by large_blocks_stay_mapped_on_their_own_after_a_larger_one_is_freed"]
+    #[allow(unsafe_code)]
+    fn child_frees_a_large_block() {
+        if std::env::var("MODELWATCH_ARENAS_TEST").as_deref() == Ok("fixed") {
+            set_thresholds(MMAP_THRESHOLD, TRIM_THRESHOLD);
+        }
+        drop(std::hint::black_box(vec![1u8; 1 << 20]));
+        // SAFETY: `mallinfo2` takes no pointer and only reads counters.
+        let before = unsafe { libc::mallinfo2() }.hblks;
+        let block = std::hint::black_box(vec![1u8; 200 << 10]);
+        let after = unsafe { libc::mallinfo2() }.hblks;
+        println!("mapped={}", after > before);
+        drop(block);
     }
 
     /// The arenas glibc has, from `malloc_info`'s `<heap nr=…>` entries.
