@@ -324,34 +324,34 @@ pub fn changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec<KindChan
     let before = |e: &Entry| old.get(&e.id).or_else(|| e.link.as_deref().and_then(|l| by_link.get(l).copied()));
     let added: Vec<&Entry> = new.iter().filter(|e| before(e).is_none()).collect();
     let edited: Vec<&Entry> = new.iter().filter(|e| before(e).is_some_and(|o| !same_text(o, e))).collect();
-    let mut out = Vec::new();
-    if !added.is_empty() {
-        let summary = match added.as_slice() {
-            [one] => format!("New entry: {}", one.title.as_deref().unwrap_or("(untitled)")),
-            many => format!("{} new entries", many.len()),
-        };
-        out.push(KindChange {
-            kind: ChangeKind::Content,
-            summary,
-            excerpt: listing(&added, "+ "),
-            stats: ChangeStats { added: added.len() as u32, ..ChangeStats::default() },
-            details: serde_json::json!({ "new_entries": added }),
-        });
-    }
-    if !edited.is_empty() {
-        let summary = match edited.as_slice() {
-            [one] => format!("Entry edited: {}", one.title.as_deref().unwrap_or("(untitled)")),
-            many => format!("{} entries edited", many.len()),
-        };
-        out.push(KindChange {
-            kind: ChangeKind::Content,
-            summary,
-            excerpt: listing(&edited, "~ "),
-            stats: ChangeStats { modified: edited.len() as u32, ..ChangeStats::default() },
-            details: serde_json::json!({ "edited_entries": edited }),
-        });
-    }
-    out
+    let added_stats = ChangeStats { added: added.len() as u32, ..ChangeStats::default() };
+    let edited_stats = ChangeStats { modified: edited.len() as u32, ..ChangeStats::default() };
+    let added = entries_change(&added, ("New entry", "new entries"), "+ ", "new_entries", added_stats);
+    let edited = entries_change(&edited, ("Entry edited", "entries edited"), "~ ", "edited_entries", edited_stats);
+    added.into_iter().chain(edited).collect()
+}
+
+/// One change for some entries: "New entry: TITLE" or "3 new entries",
+/// their listing, and the entries under `key` in its details.
+fn entries_change(
+    entries: &[&Entry],
+    (one, many): (&str, &str),
+    mark: &str,
+    key: &str,
+    stats: ChangeStats,
+) -> Option<KindChange> {
+    let summary = match entries {
+        [] => return None,
+        [e] => format!("{one}: {}", e.title.as_deref().unwrap_or("(untitled)")),
+        all => format!("{} {many}", all.len()),
+    };
+    Some(KindChange {
+        kind: ChangeKind::Content,
+        summary,
+        excerpt: listing(entries, mark),
+        stats,
+        details: serde_json::json!({ key: entries }),
+    })
 }
 
 /// Why a feed's answer is not a window to compare with: it lists no entry
