@@ -16,8 +16,6 @@ use regex::Regex;
 use regex::bytes::Regex as BytesRegex;
 use url::Url;
 
-use crate::types::ErrorKind;
-
 /// A page with more main text than this (non-space chars) is an article,
 /// not an interstitial (a challenge page says a sentence or two).
 const MAX_CHALLENGE_CHARS: usize = 600;
@@ -59,9 +57,10 @@ fn short_len(text: &str, limit: usize) -> usize {
     text.chars().filter(|c| !c.is_whitespace()).take(limit + 1).count()
 }
 
-/// A page read in place of the article that is a wall: its kind and why.
+/// A page read in place of the article that is a wall: why (the check
+/// fails as [`crate::types::ErrorKind::Blocked`]).
 /// `raw` is the body as received (scanned only when the text is short).
-pub fn wall_reason(title: Option<&str>, text: &str, raw: &[u8]) -> Option<(ErrorKind, String)> {
+pub fn wall_reason(title: Option<&str>, text: &str, raw: &[u8]) -> Option<String> {
     let chars = short_len(text, MAX_CHALLENGE_CHARS);
     if chars > MAX_CHALLENGE_CHARS {
         return None;
@@ -69,9 +68,9 @@ pub fn wall_reason(title: Option<&str>, text: &str, raw: &[u8]) -> Option<(Error
     if chars <= MAX_LOGIN_CHARS
         && let Some(found) = login_in(title, text)
     {
-        return Some((ErrorKind::Blocked, format!("a login wall in place of the page: \"{found}\"")));
+        return Some(format!("a login wall in place of the page: \"{found}\""));
     }
-    challenge_in(title, text, raw).map(|found| (ErrorKind::Blocked, challenge_message(&found)))
+    challenge_in(title, text, raw).map(|found| challenge_message(&found))
 }
 
 fn challenge_message(found: &str) -> String {
@@ -117,17 +116,17 @@ pub fn challenge_answer(status: u16, cf_mitigated: Option<&str>, body: &[u8]) ->
 
 /// A redirect that ended on a login or verification page instead of the
 /// article (`passport.example.com/…`, `/user/login?redirect=…`,
-/// `/static/captcha/…`): its kind and why. Checked before the other
+/// `/static/captcha/…`): why (a `blocked` failure). Checked before the other
 /// redirect rules: a login host is "another site", but not a move.
-pub fn wall_url(original: &Url, fin: &Url) -> Option<(ErrorKind, String)> {
+pub fn wall_url(original: &Url, fin: &Url) -> Option<String> {
     if original == fin {
         return None;
     }
     if is_login_url(fin) && !is_login_url(original) {
-        return Some((ErrorKind::Blocked, format!("redirected to a login page: {fin}")));
+        return Some(format!("redirected to a login page: {fin}"));
     }
     if is_captcha_url(fin) && !is_captcha_url(original) {
-        return Some((ErrorKind::Blocked, format!("redirected to an anti-bot verification page: {fin}")));
+        return Some(format!("redirected to an anti-bot verification page: {fin}"));
     }
     None
 }
@@ -164,10 +163,8 @@ mod tests {
 
     /// Which wall a page is, by its message (both are `blocked`).
     fn kind(title: Option<&str>, text: &str, raw: &str) -> Option<&'static str> {
-        wall_reason(title, text, raw.as_bytes()).map(|(kind, why)| {
-            assert_eq!(kind, ErrorKind::Blocked);
-            if why.starts_with("a login wall") { "login" } else { "challenge" }
-        })
+        wall_reason(title, text, raw.as_bytes())
+            .map(|why| if why.starts_with("a login wall") { "login" } else { "challenge" })
     }
 
     #[test]
@@ -187,7 +184,7 @@ mod tests {
         for (title, text, raw) in cases {
             assert_eq!(kind(title, text, raw), Some("challenge"), "{title:?} {text} {raw}");
         }
-        let (_, why) = wall_reason(Some("Just a moment..."), "", b"").unwrap();
+        let why = wall_reason(Some("Just a moment..."), "", b"").unwrap();
         assert_eq!(why, "an anti-bot verification page in place of the page: \"Just a moment...\"");
     }
 
@@ -250,12 +247,12 @@ mod tests {
             "https://bbs.example.cn/member.php?mod=logging&action=login",
             "https://www.example.com/signin",
         ] {
-            let (kind, why) = wall_url(&article, &u(login)).unwrap_or_else(|| panic!("{login}"));
-            assert_eq!((kind, why.starts_with("redirected to a login page")), (ErrorKind::Blocked, true), "{login}");
+            let why = wall_url(&article, &u(login)).unwrap_or_else(|| panic!("{login}"));
+            assert!(why.starts_with("redirected to a login page"), "{login}: {why}");
         }
         let captcha = u("https://wappass.example.cn/static/captcha/tuxing.html?ak=1");
-        let (kind, why) = wall_url(&article, &captcha).unwrap();
-        assert_eq!((kind, why.starts_with("redirected to an anti-bot")), (ErrorKind::Blocked, true));
+        let why = wall_url(&article, &captcha).unwrap();
+        assert!(why.starts_with("redirected to an anti-bot"), "{why}");
         for fine in [
             "https://tech.example.cn/a/20240316/123.html",
             "https://tech.example.cn/",

@@ -132,9 +132,9 @@ pub fn read_or_follow(spec: &PageSpec, f: &Fetched) -> PageRead {
     // A redirect to a login or verification page is neither the article
     // nor a move.
     if !f.redirects.is_empty()
-        && let Some((kind, reason)) = super::interstitial::wall_url(&spec.url, &f.final_url)
+        && let Some(reason) = super::interstitial::wall_url(&spec.url, &f.final_url)
     {
-        return done(failed(kind, reason));
+        return done(failed(ErrorKind::Blocked, reason));
     }
     let decoded = charset::decode(&f.body, f.content_type.as_deref(), spec.encoding.as_deref(), host);
     let charset = decoded.encoding;
@@ -155,10 +155,9 @@ pub fn read_or_follow(spec: &PageSpec, f: &Fetched) -> PageRead {
     let meta = serde_json::to_value(meta).unwrap_or(serde_json::Value::Null);
     let observed = if let Some(reason) = redirected_elsewhere(&spec.url, f) {
         Observed::Redirected { reason }
-    } else if let Some((kind, message)) =
-        super::interstitial::wall_reason(extracted.title.as_deref(), &extracted.text, &f.body)
+    } else if let Some(message) = super::interstitial::wall_reason(extracted.title.as_deref(), &extracted.text, &f.body)
     {
-        Observed::Failed { kind, message }
+        Observed::Failed { kind: ErrorKind::Blocked, message }
     } else if let Some(reason) = extract::soft_gone_reason(&extracted) {
         Observed::SoftGone { reason }
     } else if let Some(stub) = super::client_redirect::client_redirect(&f.final_url, &extracted.text, &f.body) {
@@ -190,8 +189,11 @@ pub fn read_or_follow(spec: &PageSpec, f: &Fetched) -> PageRead {
 /// verification page, to the home or a section page or another site
 /// (redirected), or `None`: the article's new address, to follow.
 fn client_target(original: &Url, stub: &super::client_redirect::ClientRedirect) -> Option<Observed> {
-    if let Some((kind, message)) = super::interstitial::wall_url(original, &stub.to) {
-        return Some(Observed::Failed { kind, message: format!("client-side redirect ({}): {message}", stub.how) });
+    if let Some(message) = super::interstitial::wall_url(original, &stub.to) {
+        return Some(Observed::Failed {
+            kind: ErrorKind::Blocked,
+            message: format!("client-side redirect ({}): {message}", stub.how),
+        });
     }
     let reason = super::suspect::redirect_reason(original, &stub.to)?;
     Some(Observed::Redirected { reason: format!("client-side redirect ({}): {reason}", stub.how) })
