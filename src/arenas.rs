@@ -129,15 +129,16 @@ mod tests {
         assert!(!thresholds_set(false, Some("glibc.malloc.mmap_threshold_x=1")));
     }
 
-    /// Whether a 200 KB block, allocated after a 1 MiB one was freed, is
-    /// mapped on its own (glibc's count of mapped blocks, `hblks`), in a
-    /// fresh child of this test binary, with or without the fixed
-    /// thresholds.
+    /// What `child` (an ignored test of this binary) prints after `PREFIX`,
+    /// run alone in a fresh process (this one's other tests have allocated
+    /// and made arenas already) with `MODELWATCH_ARENAS_TEST=mode` and none
+    /// of the operator's malloc settings.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    fn mapped_after_a_large_free_in_child(fixed: bool) -> bool {
+    fn in_child(child: &str, mode: &str, prefix: &str) -> String {
         let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "arenas::tests::child_frees_a_large_block", "--ignored", "--nocapture"])
-            .env("MODELWATCH_ARENAS_TEST", if fixed { "fixed" } else { "sliding" })
+            .args(["--exact", &format!("arenas::tests::{child}"), "--ignored", "--nocapture"])
+            .env("MODELWATCH_ARENAS_TEST", mode)
+            .env_remove("MALLOC_ARENA_MAX")
             .env_remove("MALLOC_MMAP_THRESHOLD_")
             .env_remove("MALLOC_TRIM_THRESHOLD_")
             .env_remove("GLIBC_TUNABLES")
@@ -145,7 +146,15 @@ mod tests {
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-        stdout.lines().find_map(|l| l.strip_prefix("mapped=")).unwrap().trim() == "true"
+        stdout.lines().find_map(|l| l.strip_prefix(prefix)).unwrap().trim().to_owned()
+    }
+
+    /// Whether a 200 KB block, allocated after a 1 MiB one was freed, is
+    /// mapped on its own (glibc's count of mapped blocks, `hblks`), with or
+    /// without the fixed thresholds.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn mapped_after_a_large_free_in_child(fixed: bool) -> bool {
+        in_child("child_frees_a_large_block", if fixed { "fixed" } else { "sliding" }, "mapped=") == "true"
     }
 
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -197,22 +206,12 @@ mod tests {
     }
 
     /// How many arenas eight threads allocating at the same time leave,
-    /// counted in a child of this test binary (a fresh process: this one's
-    /// other tests have made arenas of their own already), with or without
-    /// the bound.
+    /// with or without the bound.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     fn arenas_in_child(bounded: bool) -> usize {
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "arenas::tests::child_eight_threads_allocate", "--ignored", "--nocapture"])
-            .env("MODELWATCH_ARENAS_TEST", if bounded { "bounded" } else { "unbounded" })
-            .env_remove("MALLOC_ARENA_MAX")
-            .env_remove("GLIBC_TUNABLES")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-        let line = stdout.lines().find_map(|l| l.strip_prefix("arenas=")).unwrap();
-        line.trim().parse().unwrap()
+        in_child("child_eight_threads_allocate", if bounded { "bounded" } else { "unbounded" }, "arenas=")
+            .parse()
+            .unwrap()
     }
 
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
