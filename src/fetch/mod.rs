@@ -5,6 +5,7 @@
 //! guard, loops are detected, and the caller learns the whole chain.
 
 mod budget;
+pub mod challenge;
 pub mod charset;
 mod guard;
 mod politeness;
@@ -105,14 +106,10 @@ pub struct FetchFailure {
     pub final_url: Option<Url>,
     /// From a 429/503 `Retry-After`, already capped.
     pub retry_after: Option<Duration>,
-    /// A 403 or 503 answer itself, its body cut at [`ERROR_BODY_BYTES`]:
-    /// an anti-bot challenge or a WAF's block page says what it is there,
-    /// for the source kinds to read (`sources::interstitial`).
-    pub answer: Option<Box<Fetched>>,
 }
 
-/// How much of a 403/503 answer's body is kept (a challenge or block page
-/// says what it is in its first few KB).
+/// How much of a 403/503 answer's body is read for what it is (a challenge
+/// or block page says so in its first few KB).
 pub const ERROR_BODY_BYTES: usize = 32 * 1024;
 
 #[derive(Debug, Clone)]
@@ -239,7 +236,6 @@ impl Fetcher {
                 status,
                 final_url: Some(url.clone()),
                 retry_after: None,
-                answer: None,
             })
         };
         loop {
@@ -340,7 +336,6 @@ impl Fetcher {
                 status,
                 final_url: Some(url.clone()),
                 retry_after: None,
-                answer: None,
             })))
         };
         let started = Instant::now();
@@ -407,7 +402,6 @@ impl Fetcher {
             status: None,
             final_url: Some(url),
             retry_after: None,
-            answer: None,
         })
     }
 
@@ -448,7 +442,6 @@ fn budget_spent(until: chrono::DateTime<chrono::Utc>, status: Option<u16>, url: 
         status,
         final_url: Some(url.clone()),
         retry_after: (until - chrono::Utc::now()).to_std().ok(),
-        answer: None,
     }
 }
 

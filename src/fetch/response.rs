@@ -8,7 +8,7 @@ use url::Url;
 
 use bytes::Bytes;
 
-use super::{BlockedAddress, ERROR_BODY_BYTES, FetchFailure, FetchOutcome, Fetched, Fetcher, Redirect};
+use super::{BlockedAddress, ERROR_BODY_BYTES, FetchFailure, FetchOutcome, Fetched, Fetcher, Redirect, challenge};
 use crate::types::ErrorKind;
 
 impl Fetcher {
@@ -28,27 +28,33 @@ impl Fetcher {
                 let retry_after = text_header(header::RETRY_AFTER)
                     .and_then(|v| parse_retry_after(&v, chrono::Utc::now()))
                     .map(|d| d.min(self.cfg.max_retry_after));
+                if status == 503
+                    && let Some(reason) = challenge_in_answer(response, status).await
+                {
+                    return blocked(reason, status, final_url, retry_after);
+                }
                 let kind = if status == 429 { ErrorKind::RateLimited } else { ErrorKind::HttpStatus };
-                let answer = if status == 503 { Some(error_answer(response, status, &final_url).await) } else { None };
                 return FetchOutcome::Failed(FetchFailure {
                     kind,
                     message: format!("HTTP {status}"),
                     status: Some(status),
                     final_url: Some(final_url),
                     retry_after,
-                    answer,
                 });
             }
             200..=299 => {}
             _ => {
-                let answer = if status == 403 { Some(error_answer(response, status, &final_url).await) } else { None };
+                if status == 403
+                    && let Some(reason) = challenge_in_answer(response, status).await
+                {
+                    return blocked(reason, status, final_url, None);
+                }
                 return FetchOutcome::Failed(FetchFailure {
                     kind: ErrorKind::HttpStatus,
                     message: format!("HTTP {status}"),
                     status: Some(status),
                     final_url: Some(final_url),
                     retry_after: None,
-                    answer,
                 });
             }
         }
@@ -86,7 +92,6 @@ impl Fetcher {
                         status: Some(status),
                         final_url: Some(final_url),
                         retry_after: None,
-                        answer: None,
                     });
                 }
             }
@@ -104,21 +109,25 @@ impl Fetcher {
     }
 }
 
-/// A 403/503 answer with the start of its body ([`ERROR_BODY_BYTES`]; a
-/// body that cannot be read is an empty one): what a challenge page says.
-async fn error_answer(response: reqwest::Response, status: u16, final_url: &Url) -> Box<Fetched> {
-    let headers = response.headers().clone();
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+/// A 403/503 answer that is an anti-bot challenge or block page: why
+/// ([`challenge::in_error_answer`]; a body that cannot be read is an empty
+/// one, judged by its headers alone).
+async fn challenge_in_answer(response: reqwest::Response, status: u16) -> Option<String> {
+    let mitigated = response.headers().get("cf-mitigated").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = read_capped(response, ERROR_BODY_BYTES).await.unwrap_or_default();
-    Box::new(Fetched {
-        status,
-        final_url: final_url.clone(),
-        redirects: Vec::new(),
-        content_type,
-        etag: None,
-        last_modified: None,
-        headers,
-        body: Bytes::from(body),
+    challenge::in_error_answer(status, mitigated.as_deref(), &body)
+}
+
+/// The site refused us with a challenge: `blocked`, which is never retried
+/// within the check ([`super::retry::is_transient`]); the source backs off
+/// between checks instead, a `Retry-After` included.
+fn blocked(reason: String, status: u16, final_url: Url, retry_after: Option<Duration>) -> FetchOutcome {
+    FetchOutcome::Failed(FetchFailure {
+        kind: ErrorKind::Blocked,
+        message: reason,
+        status: Some(status),
+        final_url: Some(final_url),
+        retry_after,
     })
 }
 
@@ -129,7 +138,6 @@ fn too_large(cap: u64, status: u16, final_url: Url) -> FetchOutcome {
         status: Some(status),
         final_url: Some(final_url),
         retry_after: None,
-        answer: None,
     })
 }
 

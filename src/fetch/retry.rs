@@ -54,7 +54,6 @@ mod tests {
             status,
             final_url: None,
             retry_after: retry_after.map(Duration::from_secs),
-            answer: None,
         }
     }
 

@@ -107,17 +107,9 @@ pub fn from_fetch(outcome: FetchOutcome) -> Observation {
             Some(status),
             Some(final_url),
         ),
+        // A 403/503 challenge is already `blocked` (`fetch::challenge`).
         FetchOutcome::Failed(f) => {
-            // A 403/503 that is a challenge or block page says so.
-            let challenge = f.answer.as_deref().and_then(|a| {
-                let mitigated = a.headers.get("cf-mitigated").and_then(|v| v.to_str().ok());
-                super::interstitial::challenge_answer(a.status, mitigated, &a.body)
-            });
-            let (kind, message) = match challenge {
-                Some(reason) => (ErrorKind::Blocked, reason),
-                None => (f.kind, f.message),
-            };
-            Observation { retry_after: f.retry_after, ..Observation::failed(kind, message, f.status, f.final_url) }
+            Observation { retry_after: f.retry_after, ..Observation::failed(f.kind, f.message, f.status, f.final_url) }
         }
         FetchOutcome::Deferred { wait, final_url } => Observation::deferred(wait, SourceKind::Page, Some(final_url)),
         FetchOutcome::Fetched(f) => Observation::failed(

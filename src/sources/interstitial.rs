@@ -13,8 +13,9 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use regex::bytes::Regex as BytesRegex;
 use url::Url;
+
+use crate::fetch::challenge;
 
 /// A page with more main text than this (non-space chars) is an article,
 /// not an interstitial (a challenge page says a sentence or two).
@@ -24,21 +25,6 @@ const MAX_CHALLENGE_CHARS: usize = 600;
 /// article that ends on "登录后查看全文" after its first paragraphs is not
 /// taken for a wall.
 const MAX_LOGIN_CHARS: usize = 300;
-
-/// Bytes of a short page's body scanned for a challenge's script markers.
-const RAW_SCAN: usize = 64 * 1024;
-
-static CHALLENGE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)(just\s+a\s+moment(?:\.\.\.|…)|attention\s+required!?\s*\|\s*cloudflare|checking\s+(?:if\s+the\s+site\s+connection\s+is\s+secure|your\s+browser)|verify(?:ing)?\s+(?:that\s+)?you\s+are\s+(?:a\s+)?human|enable\s+javascript\s+and\s+cookies\s+to\s+continue|needs\s+to\s+review\s+the\s+security\s+of\s+your\s+connection|ddos-guard|ddos\s+protection\s+by|安全验证|访问验证|人机验证|(?:请|需要)(?:输入|填写)验证码|滑动验证|(?:按住|拖动)(?:下方)?滑块|您的访问被阻断|访问过于频繁|检测到异常(?:访问|流量))",
-    )
-    .ok()
-});
-
-/// Script markers only a challenge page carries (never the scripts a
-/// protected site injects into its every page).
-static CHALLENGE_RAW: LazyLock<Option<BytesRegex>> =
-    LazyLock::new(|| BytesRegex::new(r"(_cf_chl_opt|cf-browser-verification|_____tmd_____|acw_sc__v2)").ok());
 
 static LOGIN: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
@@ -70,11 +56,7 @@ pub fn wall_reason(title: Option<&str>, text: &str, raw: &[u8]) -> Option<String
     {
         return Some(format!("a login wall in place of the page: \"{found}\""));
     }
-    challenge_in(title, text, raw).map(|found| challenge_message(&found))
-}
-
-fn challenge_message(found: &str) -> String {
-    format!("an anti-bot verification page in place of the page: \"{found}\"")
+    challenge::found_in(title, text, raw).map(|found| challenge::message(&found))
 }
 
 fn login_in(title: Option<&str>, text: &str) -> Option<String> {
@@ -85,33 +67,6 @@ fn login_in(title: Option<&str>, text: &str) -> Option<String> {
         return Some(t.trim().to_owned());
     }
     re.find(text).map(|m| m.as_str().to_owned())
-}
-
-fn challenge_in(title: Option<&str>, text: &str, raw: &[u8]) -> Option<String> {
-    let re = CHALLENGE.as_ref()?;
-    if let Some(m) = title.and_then(|t| re.find(t)).or_else(|| re.find(text)) {
-        return Some(m.as_str().to_owned());
-    }
-    let raw = &raw[..raw.len().min(RAW_SCAN)];
-    let m = CHALLENGE_RAW.as_ref()?.find(raw)?;
-    Some(String::from_utf8_lossy(m.as_bytes()).into_owned())
-}
-
-/// An error answer (403, 503) that is a challenge or block page: why, in
-/// the words of [`wall_reason`]. Cloudflare marks its challenges with a
-/// `cf-mitigated: challenge` header; otherwise the body's `<title>` and
-/// markers say it (the body is an error page's: a few KB, capped).
-pub fn challenge_answer(status: u16, cf_mitigated: Option<&str>, body: &[u8]) -> Option<String> {
-    static TITLE: LazyLock<Option<BytesRegex>> =
-        LazyLock::new(|| BytesRegex::new(r"(?is)<title[^>]*>([^<]{0,200})</title>").ok());
-    let found = if cf_mitigated.is_some_and(|v| v.eq_ignore_ascii_case("challenge")) {
-        "cf-mitigated: challenge".to_owned()
-    } else {
-        let title =
-            TITLE.as_ref()?.captures(body).and_then(|c| c.get(1)).map(|m| String::from_utf8_lossy(m.as_bytes()));
-        challenge_in(title.as_deref(), "", body)?
-    };
-    Some(format!("HTTP {status}: {}", challenge_message(&found)))
 }
 
 /// A redirect that ended on a login or verification page instead of the
@@ -158,7 +113,7 @@ mod tests {
 
     #[test]
     fn patterns_compile() {
-        assert!(CHALLENGE.is_some() && CHALLENGE_RAW.is_some() && LOGIN.is_some() && LOGIN_TITLE.is_some());
+        assert!(LOGIN.is_some() && LOGIN_TITLE.is_some());
     }
 
     /// Which wall a page is, by its message (both are `blocked`).
@@ -219,18 +174,6 @@ mod tests {
         // The script a protected site injects into every page is no challenge.
         let injected = "<script src=\"/cdn-cgi/challenge-platform/scripts/jsd/main.js\"></script>";
         assert_eq!(kind(Some("快讯"), "智谱发布GLM-4.5。", injected), None);
-    }
-
-    #[test]
-    fn error_answers_that_are_challenges() {
-        let page = b"<html><head><title>Just a moment...</title></head><body></body></html>";
-        assert_eq!(
-            challenge_answer(503, None, page).as_deref(),
-            Some("HTTP 503: an anti-bot verification page in place of the page: \"Just a moment...\"")
-        );
-        assert!(challenge_answer(503, Some("challenge"), b"").unwrap().contains("cf-mitigated"));
-        assert_eq!(challenge_answer(403, None, b"<html><title>403 Forbidden</title></html>"), None);
-        assert_eq!(challenge_answer(403, None, b"status 403"), None);
     }
 
     fn u(s: &str) -> Url {

@@ -273,6 +273,42 @@ async fn status_and_redirect_outcomes() {
     assert_eq!(server.seen_path("/forbidden").len(), 1, "a 403 is never retried");
 }
 
+/// A 503 that is an anti-bot challenge is the site refusing us, not a
+/// passing overload: asking again within seconds gets the same challenge
+/// and only looks more like a bot. It was retried like any 503 (and the
+/// harness named the challenge only after the retries); now it is one
+/// request and a `blocked` failure, from every source kind's fetch. An
+/// overloaded 503 is still retried.
+#[tokio::test]
+async fn a_challenge_answered_503_is_not_asked_again() {
+    let server = TestServer::start().await;
+    let challenge = "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>\
+        <h2>Checking if the site connection is secure</h2>\
+        <script>window._cf_chl_opt={cType:'managed'};</script></body></html>";
+    let mut by_header = Page::html("<html><body>one moment</body></html>").with_header("cf-mitigated", "challenge");
+    by_header.status = 503;
+    let mut by_body = Page::html(challenge);
+    by_body.status = 503;
+    let mut overloaded = Page::html("<html><head><title>503 Service Temporarily Unavailable</title></head></html>");
+    overloaded.status = 503;
+    server.set("/by-header", by_header);
+    server.set("/by-body", by_body);
+    server.set("/overloaded", overloaded);
+    let f = fetcher("retries = 2");
+    for path in ["/by-header", "/by-body"] {
+        match fetch(&f, &server.url(path)).await {
+            FetchOutcome::Failed(e) => {
+                assert_eq!((e.kind, e.status), (ErrorKind::Blocked, Some(503)), "{path}: {e:?}");
+                assert!(e.message.starts_with("HTTP 503: an anti-bot verification page"), "{path}: {}", e.message);
+            }
+            other => panic!("{path}: expected a failure, got {other:?}"),
+        }
+        assert_eq!(server.seen_path(path).len(), 1, "{path}: a challenge is asked once");
+    }
+    assert_eq!(failed(&fetch(&f, &server.url("/overloaded")).await).0, ErrorKind::HttpStatus);
+    assert_eq!(server.seen_path("/overloaded").len(), 3, "an overloaded 503 is still retried");
+}
+
 #[tokio::test]
 async fn a_transient_failure_inside_one_check_is_retried_away() {
     let server = TestServer::start().await;
