@@ -53,6 +53,17 @@ static CONDITIONAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
     .ok()
 });
 
+/// A handler that runs once the stub itself has loaded (`window.onload =`,
+/// `addEventListener("DOMContentLoaded", …)`): as unconditional as a bare
+/// assignment, so it is taken out before [`CONDITIONAL`] judges the script.
+/// An element's own load handler (`img.addEventListener("load", …)`) stays.
+static ON_LOAD: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)(?:^|[^.\w$])(?:window\.|document\.)?(?:onload\s*=|addeventlistener\(\s*["'](?:load|domcontentloaded)["'])"#,
+    )
+    .ok()
+});
+
 /// The address a stub page sends its reader to, resolved against `base`
 /// (the page's own URL); `None` for a page with text to read, a slow
 /// refresh, a conditional script, or a redirect to itself.
@@ -103,10 +114,11 @@ fn inside_noscript(before: &[u8]) -> bool {
 
 fn script_location(raw: &[u8]) -> Option<String> {
     let (script, location, conditional) = (SCRIPT.as_ref()?, LOCATION.as_ref()?, CONDITIONAL.as_ref()?);
+    let on_load = ON_LOAD.as_ref()?;
     for m in script.find_iter(raw) {
         let body = m.as_bytes();
         let body = &body[body.iter().position(|&b| b == b'>').map_or(0, |p| p + 1)..];
-        if body.len() > MAX_STUB_SCRIPT || conditional.is_match(body) {
+        if body.len() > MAX_STUB_SCRIPT || conditional.is_match(&on_load.replace_all(body, &b" "[..])) {
             continue;
         }
         if let Some(c) = location.captures(body) {
@@ -133,7 +145,7 @@ mod tests {
     #[test]
     fn patterns_compile() {
         assert!(META.is_some() && CONTENT.is_some() && REFRESH.is_some());
-        assert!(SCRIPT.is_some() && LOCATION.is_some() && CONDITIONAL.is_some());
+        assert!(SCRIPT.is_some() && LOCATION.is_some() && CONDITIONAL.is_some() && ON_LOAD.is_some());
     }
 
     #[test]
@@ -154,6 +166,9 @@ mod tests {
             r#"<script type="text/javascript">location.replace('/')</script>"#,
             r#"<script>top.location='/';</script>"#,
             r#"<script>setTimeout(function () { location.href = "/"; }, 3000);</script>"#,
+            r#"<script>window.onload = function () { window.location.href = "/"; };</script>"#,
+            r#"<script>document.addEventListener("DOMContentLoaded", () => location.replace("/"));</script>"#,
+            r#"<script>window.addEventListener('load', function () { location.href = '/'; });</script>"#,
         ] {
             assert_eq!(to("", script), Some(("https://tech.example.cn/".to_owned(), "script")), "{script}");
         }
@@ -174,6 +189,9 @@ mod tests {
         let handler =
             r#"<script>document.getElementById("buy").onclick = function () { location.href = "/buy"; };</script>"#;
         assert_eq!(to("", handler), None);
+        let element_load = r#"<script>document.getElementById("ad").addEventListener("load", function () { location.href = "/ad"; });</script>"#;
+        assert_eq!(to("", element_load), None);
+        assert_eq!(to("", r#"<script>window.onresize = function () { location.href = "/"; };</script>"#), None);
         let jquery = r##"<script>$("#home").click(function () { window.location.href = "/"; });</script>"##;
         assert_eq!(to("", jquery), None);
         assert_eq!(to("", r#"<button onclick="location.href='/'">首页</button>"#), None);
