@@ -110,15 +110,16 @@ pub fn analyse(matcher: &Matcher, text: &str) -> Analysis {
     let mut versions: BTreeMap<String, NewVersion> = BTreeMap::new();
     let mut previous: Option<EntityRef> = None;
     let mut cursor = 0;
+    // One buffer for every sentence's mentions, not a vector each.
+    let mut in_sentence: Vec<Mention> = Vec::new();
     for sentence in sentences(text) {
         while cursor < mentions.len() && mentions[cursor].end <= sentence.start {
             cursor += 1;
         }
-        let in_sentence: Vec<Mention> = mentions[cursor..]
-            .iter()
-            .take_while(|m| m.start < sentence.end)
-            .map(|m| m.rebased(sentence.start))
-            .collect();
+        in_sentence.clear();
+        in_sentence.extend(
+            mentions[cursor..].iter().take_while(|m| m.start < sentence.end).map(|m| m.rebased(sentence.start)),
+        );
         let s = text.get(sentence.clone()).unwrap_or_default();
         let quote = || evidence(text, &sentence, &sentence);
         let mut named: Vec<Named<'_>> = Vec::new();

@@ -12,6 +12,7 @@ use super::mention::{Known, Mention};
 use super::model::EntityKind;
 use super::rule_error::RuleError;
 use super::sentence_words::{List, ListWords, SentenceWords, WordScan};
+use super::text::find_ascii;
 
 /// A candidate name seen in a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,7 +169,7 @@ impl CandidateRules {
         // ASCII digit (`looks_like_model`): most sentences of an article
         // have Latin words (AI, API, tokens) and no digit, and those words
         // were each matched, lower-cased and looked up for nothing.
-        let latin = sentence.bytes().any(|b| b.is_ascii_alphabetic()) && holds_digit(sentence);
+        let latin = find_ascii(sentence.as_bytes(), 0, |b| b.is_ascii_alphabetic()).is_some() && holds_digit(sentence);
         for m in latin.then(|| latin_tokens(sentence, &self.latin)).into_iter().flatten() {
             // Inside a word, a URL, a path or an address.
             if super::text::char_before(sentence, m.start)
@@ -185,7 +186,9 @@ impl CandidateRules {
                 continue;
             }
             let span = m.start..m.start + token.len();
-            if matcher.is_known_term(token) || mentions.iter().any(|k| k.start <= span.start && k.end >= span.end) {
+            // A mention first: the look-up of a known term lower-cases and
+            // hashes the token, and most tokens with a digit are mentions.
+            if mentions.iter().any(|k| k.start <= span.start && k.end >= span.end) || matcher.is_known_term(token) {
                 continue;
             }
             let known_prefix = mentions.iter().any(|k| k.start == span.start);
@@ -202,8 +205,8 @@ impl CandidateRules {
                 continue; // Latin names are handled as tokens above.
             }
             let rest = sentence.get(k.end..).unwrap_or_default();
-            let version: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
-            let version = version.trim_end_matches('.');
+            let len = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
+            let version = rest.get(..len).unwrap_or_default().trim_end_matches('.');
             if version.starts_with(|c: char| c.is_ascii_digit()) && version.len() <= MAX_CANDIDATE_CHARS {
                 let full = format!("{name}{version}");
                 if !matcher.is_known_term(&full) {
@@ -243,20 +246,22 @@ pub fn promotable_kind(name: &str) -> Option<EntityKind> {
 /// ([`looks_like_model`]'s first rule), so a token or a sentence without
 /// one holds no Latin candidate.
 fn holds_digit(text: &str) -> bool {
-    text.bytes().any(|b| b.is_ascii_digit())
+    find_ascii(text.as_bytes(), 0, |b| b.is_ascii_digit()).is_some()
 }
 
 /// The shape test for a Latin token with a version or size.
 fn looks_like_model(token: &str, keyword: bool, known_prefix: bool) -> bool {
-    let letters: String = token.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    // No copies: the leading letters are a slice, compared with the stop
+    // words (all lower case) with ASCII case folded.
+    let letters = token.get(..token.bytes().take_while(u8::is_ascii_alphabetic).count()).unwrap_or_default();
     if letters.len() < 2 || !holds_digit(token) {
         return false;
     }
-    if LATIN_STOP.contains(&letters.to_ascii_lowercase().as_str()) {
+    if LATIN_STOP.iter().any(|w| w.eq_ignore_ascii_case(letters)) {
         return false;
     }
-    let segments: Vec<&str> = token.split(['-', '_', ' ']).collect();
-    let size_suffix = segments.iter().skip(1).any(|s| is_size(s)) || token.get(letters.len()..).is_some_and(is_size);
+    let size_suffix =
+        token.split(['-', '_', ' ']).skip(1).any(is_size) || token.get(letters.len()..).is_some_and(is_size);
     if size_suffix {
         return true;
     }
@@ -516,6 +521,12 @@ mod tests {
             found += whole.len();
         }
         assert!(found > 1000, "the cases exercise the pattern: {found} matches");
+    }
+
+    #[test]
+    fn the_stop_words_are_lower_case() {
+        // looks_like_model compares them with ASCII case folded.
+        assert!(LATIN_STOP.iter().all(|w| w.bytes().all(|b| b.is_ascii_lowercase())));
     }
 
     #[test]

@@ -323,11 +323,24 @@ fn cjk_company(sentence: &str, end_at: usize, end: usize) -> Option<(Range<usize
         .last()
         .map_or(end_at, |(i, _)| i);
     let run = before.get(run_start..)?;
-    let cut = CJK_BEFORE.iter().filter_map(|w| run.rfind(w).map(|i| i + w.len())).max().unwrap_or(0);
+    let cut = last_word_end(run, CJK_BEFORE);
     let start = run_start + cut;
     let body_chars = sentence.get(start..end_at)?.chars().count();
     let name = sentence.get(start..end)?;
     ((2..=6).contains(&body_chars) && looks_like_company(name)).then(|| (start..end, name.to_owned()))
+}
+
+/// Where the last occurrence of any of `words` in `run` ends (0 for none):
+/// the maximum over the words of `rfind(w) + w.len()`. The run is a dozen
+/// characters at most, so its ends are tried from the last, each against
+/// the words, where an `rfind` per word set up a searcher 44 times a
+/// company ending (cjk_company: 1,600 instructions a call, callgrind).
+fn last_word_end(run: &str, words: &[&str]) -> usize {
+    run.char_indices()
+        .rev()
+        .map(|(i, c)| i + c.len_utf8())
+        .find(|&end| run.get(..end).is_some_and(|head| words.iter().any(|w| head.ends_with(w))))
+        .unwrap_or(0)
 }
 
 /// `Acme Labs`, `Foo AI`, `Acme Inc.` named as a company.
@@ -424,6 +437,20 @@ mod tests {
             }
         }
         assert_eq!(names("北辰智能发布，南山科技发布，东海科技发布"), vec!["南山科技", "东海科技", "北辰智能"]);
+    }
+
+    #[test]
+    fn the_last_word_end_is_the_rfinds() {
+        let pieces = ["由", "来自", "来", "自", "初创公司", "公司", "的", "星", "海", "·", "、", "a"];
+        let mut rng = crate::test_rng::XorShift::new(0x3c6e_f372_fe94_f82b);
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let run: String = (0..rng.below(8)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let expected = CJK_BEFORE.iter().filter_map(|w| run.rfind(w).map(|i| i + w.len())).max().unwrap_or(0);
+            assert_eq!(last_word_end(&run, CJK_BEFORE), expected, "{run:?}");
+            found += usize::from(expected > 0);
+        }
+        assert!(found > 5_000, "{found}");
     }
 
     #[test]

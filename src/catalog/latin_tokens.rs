@@ -14,6 +14,8 @@ use std::ops::Range;
 
 use regex::Regex;
 
+use super::text::find_ascii;
+
 /// The token pattern the scan implements (a unit test holds them equal).
 pub(crate) const PATTERN: &str = r"[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*(?: \d+(?:\.\d+)?)?";
 
@@ -23,7 +25,7 @@ pub(crate) fn latin_tokens<'a>(text: &'a str, regex: &'a Regex) -> impl Iterator
     let bytes = text.as_bytes();
     let mut pos = 0;
     std::iter::from_fn(move || {
-        let start = pos + bytes.get(pos..)?.iter().position(u8::is_ascii_alphabetic)?;
+        let start = find_ascii(bytes, pos, |b| b.is_ascii_alphabetic())?;
         let end = match token_end(bytes, start) {
             Some(end) => end,
             // The leftmost match from `start` starts there: it begins with

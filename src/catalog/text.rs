@@ -2,6 +2,9 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::LazyLock;
+
+use aho_corasick::packed;
 
 /// Byte spans of the sentences of `text`, trimmed, none empty.
 ///
@@ -10,6 +13,37 @@ use std::ops::Range;
 /// whitespace or the end follows, so `2023.3.16`, `1.17亿` and `GPT-3.5`
 /// stay whole.
 pub fn sentences(text: &str) -> Vec<Range<usize>> {
+    let Some(marks) = END_MARKS.as_ref() else { return sentences_by_byte(text) };
+    let mut out = Vec::new();
+    let mut start = 0;
+    for m in marks.find_iter(text) {
+        let i = m.start();
+        if text.as_bytes().get(i) == Some(&b'.') && !char_at(text, i + 1).is_none_or(char::is_whitespace) {
+            continue;
+        }
+        push_trimmed(text, start..m.end(), &mut out);
+        start = m.end();
+    }
+    push_trimmed(text, start..text.len(), &mut out);
+    out
+}
+
+/// The end marks of [`sentences`] (`.` among them), in a packed searcher:
+/// it tests 16 or 32 bytes of the text at a time (SIMD) where the byte
+/// scan of [`sentences_by_byte`] stopped at every `，` and `、` of a
+/// Chinese text too (0.19 M instructions of 0.24 M a bench page,
+/// callgrind, examples/analysis_digest). None where the CPU has no such
+/// instructions: then the byte scan splits.
+static END_MARKS: LazyLock<Option<packed::Searcher>> = LazyLock::new(|| {
+    packed::Config::new()
+        .match_kind(packed::MatchKind::LeftmostFirst)
+        .builder()
+        .extend(["。", "！", "？", "；", "!", "?", ";", "\n", "."])
+        .build()
+});
+
+/// [`sentences`] by a scan of the bytes.
+fn sentences_by_byte(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     // Bytes, not chars: every end mark is ASCII or a three-byte form led by
@@ -156,11 +190,31 @@ pub fn lowercase(s: &str) -> Cow<'_, str> {
 /// itself when `s` has no cased character but ASCII ones (Chinese and
 /// Latin text), which costs a look at each character and no copy.
 pub fn lowercase_folded<'a>(s: &'a str, folded: &'a str) -> Cow<'a, str> {
-    if folded.len() == s.len() && s.chars().all(|c| c.is_ascii() || caseless(c)) {
-        Cow::Borrowed(folded)
-    } else {
-        lowercase(s)
+    if folded.len() == s.len() && ascii_or_caseless(s) { Cow::Borrowed(folded) } else { lowercase(s) }
+}
+
+/// Is every character of `s` ASCII or [`caseless`]? By byte where the
+/// byte decides: a character led by 0xE5..=0xE9 is U+5000..=U+9FFF, a CJK
+/// ideograph, so most of a Chinese sentence is stepped over without
+/// decoding (the matcher asks this of a sentence for every ambiguous
+/// alias: 0.14 M instructions a bench page by `chars`, callgrind).
+fn ascii_or_caseless(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b < 0x80 {
+            i += 1;
+        } else if (0xE5..=0xE9).contains(&b) {
+            i += 3;
+        } else {
+            let Some(c) = s.get(i..).and_then(|rest| rest.chars().next()) else { return false };
+            if !caseless(c) {
+                return false;
+            }
+            i += c.len_utf8();
+        }
     }
+    true
 }
 
 /// Blocks without a cased character: general punctuation, CJK symbols,
@@ -176,6 +230,35 @@ fn caseless(c: char) -> bool {
             | '\u{FF3B}'..='\u{FF40}'
             | '\u{FF5B}'..='\u{FF65}'
     )
+}
+
+/// The first byte of `bytes` at or after `from` that is ASCII and
+/// `wanted`. A Chinese sentence is mostly three-byte characters, so its
+/// bytes are tested eight at a time for an ASCII one (its high bit clear)
+/// and only the ASCII bytes are asked about: the candidate finder and the
+/// rules looked at every byte of every sentence for a Latin letter or a
+/// digit, a tenth of `analyse` on the bench's article text (callgrind,
+/// examples/analysis_digest).
+pub fn find_ascii(bytes: &[u8], from: usize, wanted: impl Fn(u8) -> bool) -> Option<usize> {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    loop {
+        while let Some(chunk) = bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?);
+            let ascii = !word & HIGH_BITS;
+            if ascii != 0 {
+                // Little-endian: the lowest set bit is the first ASCII byte.
+                i += (ascii.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        let b = *bytes.get(i)?;
+        if b.is_ascii() && wanted(b) {
+            return Some(i);
+        }
+        i += 1;
+    }
 }
 
 /// The character just before byte `i`.
@@ -240,6 +323,23 @@ mod tests {
         for _ in 0..20_000 {
             let text: String = (0..next(40)).map(|_| alphabet[next(alphabet.len())]).collect();
             assert_eq!(sentences(&text), sentences_by_char(&text), "{text:?}");
+            assert_eq!(sentences_by_byte(&text), sentences_by_char(&text), "{text:?}");
+        }
+    }
+
+    /// The packed searcher is there on the machines the daemon runs on
+    /// (x86-64, aarch64), and splits long texts as the byte scan does.
+    #[test]
+    fn the_packed_search_splits_long_texts_as_the_byte_scan() {
+        if cfg!(target_arch = "x86_64") {
+            assert!(END_MARKS.is_some());
+        }
+        let pieces =
+            ["。", "，", "、", "！", "？", "；", "!", "?", ";", "\n", ".", ". ", "1.5", "模型", "a", " ", "\u{3000}"];
+        let mut rng = crate::test_rng::XorShift::new(0xa54f_f53a_5f1d_36f1);
+        for _ in 0..2_000 {
+            let text: String = (0..rng.below(400)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            assert_eq!(sentences(&text), sentences_by_byte(&text), "{text:?}");
         }
     }
 
@@ -304,6 +404,42 @@ mod tests {
             folded_used += usize::from(std::ptr::eq(lower.as_ptr(), folded.as_ptr()) && !s.is_empty());
         }
         assert!(folded_used > 1_000, "{folded_used}");
+    }
+
+    #[test]
+    fn ascii_or_caseless_by_byte_is_by_char() {
+        let alphabet = [
+            'A', '1', ' ', '模', '一', '鿿', '䷀', '㐀', '。', '“', 'Ａ', 'ａ', '！', 'É', 'Σ', '\u{212A}', 'ア', '·',
+            '𠀀', '\u{FFFF}', '\u{4FFF}', '\u{5000}', '\u{A000}',
+        ];
+        let mut rng = crate::test_rng::XorShift::new(0x1f83_d9ab_fb41_bd6b);
+        let mut plain = 0;
+        for _ in 0..20_000 {
+            let s: String = (0..rng.below(8)).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+            let by_char = s.chars().all(|c| c.is_ascii() || caseless(c));
+            assert_eq!(ascii_or_caseless(&s), by_char, "{s:?}");
+            plain += usize::from(by_char);
+        }
+        assert!(plain > 2_000, "{plain}");
+    }
+
+    #[test]
+    fn find_ascii_is_position() {
+        let pieces = ["模", "型", "a", "Z", "7", " ", ".", "，", "é", "abcdefgh", "模型参数规模达到"];
+        let mut rng = crate::test_rng::XorShift::new(0x9b05_688c_2b3e_6c1f);
+        let mut found = 0;
+        for _ in 0..5_000 {
+            let s: String = (0..rng.below(24)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let bytes = s.as_bytes();
+            for from in 0..=bytes.len() + 1 {
+                for wanted in [u8::is_ascii_alphabetic, u8::is_ascii_digit] {
+                    let expected = bytes.get(from..).and_then(|r| r.iter().position(wanted)).map(|p| from + p);
+                    assert_eq!(find_ascii(bytes, from, |b| wanted(&b)), expected, "{s:?} from {from}");
+                    found += usize::from(expected.is_some());
+                }
+            }
+        }
+        assert!(found > 50_000, "{found}");
     }
 
     #[test]

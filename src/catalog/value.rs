@@ -116,9 +116,27 @@ pub fn scale_decimal(int: &str, frac: &str, exp: u32) -> Option<u64> {
     if frac_len > exp {
         return None;
     }
-    let digits = format!("{int}{frac}");
-    let mantissa: u64 = digits.parse().ok()?;
-    mantissa.checked_mul(10u64.checked_pow(exp - frac_len)?)
+    mantissa(int, frac)?.checked_mul(10u64.checked_pow(exp - frac_len)?)
+}
+
+/// `format!("{int}{frac}").parse::<u64>()` without the string: every
+/// figure an article states was formatted for it (0.02 M instructions a
+/// bench page). A `+` may lead, as `parse` allows.
+fn mantissa(int: &str, frac: &str) -> Option<u64> {
+    let mut digits = int.bytes().chain(frac.bytes()).peekable();
+    if digits.peek() == Some(&b'+') {
+        digits.next();
+    }
+    let mut value: u64 = 0;
+    let mut any = false;
+    for b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        any = true;
+    }
+    any.then_some(value)
 }
 
 /// How much of a date the source gave.
@@ -267,6 +285,17 @@ mod tests {
         assert_eq!(chinese_amount(1_800_000_000_000), "1.8万亿");
         assert_eq!(latin_amount(7_000_000_000), "7B");
         assert_eq!(latin_amount(1_500_000_000), "1.5B");
+    }
+
+    #[test]
+    fn the_mantissa_is_the_parse_of_the_digits() {
+        let pieces = ["", "0", "7", "12", "+", "-", ".", "18446744073709551615", "18446744073709551616", "٣", "a"];
+        for int in pieces {
+            for frac in pieces {
+                let expected = format!("{int}{frac}").parse::<u64>().ok();
+                assert_eq!(mantissa(int, frac), expected, "{int:?} {frac:?}");
+            }
+        }
     }
 
     #[test]

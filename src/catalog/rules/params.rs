@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use regex::Regex;
 
-use super::super::text::{char_at, char_before};
+use super::super::text::{char_at, char_before, find_ascii};
 use super::super::value::{ParamCount, scale_decimal};
 use super::super::words::Words;
 use super::RuleError;
@@ -69,18 +69,52 @@ pub struct ParamRules {
     words: Words,
     chinese: Regex,
     latin: Regex,
+    /// Their capture groups by number: `Captures::name` looks a name up in
+    /// a map on every call, seven calls a figure (0.07 M instructions a
+    /// bench page, callgrind, examples/analysis_digest).
+    chinese_groups: Groups,
+    latin_groups: Groups,
+}
+
+/// The numbers of a pattern's named groups (`usize::MAX`, which no
+/// `Captures::get` finds, for a name it lacks).
+struct Groups {
+    over: usize,
+    experts: usize,
+    int: usize,
+    frac: usize,
+    unit: usize,
+    mag: usize,
+}
+
+impl Groups {
+    fn of(re: &Regex) -> Self {
+        let at = |name: &str| re.capture_names().position(|n| n == Some(name)).unwrap_or(usize::MAX);
+        Groups {
+            over: at("over"),
+            experts: at("experts"),
+            int: at("int"),
+            frac: at("frac"),
+            unit: at("unit"),
+            mag: at("mag"),
+        }
+    }
 }
 
 impl ParamRules {
     pub fn new() -> Result<Self, RuleError> {
+        let chinese = Regex::new(
+            r"(?P<over>超过|逾|大于|多于|超)?\s*(?:(?P<int>\d+)(?:\.(?P<frac>\d+))?\s*(?P<unit>万亿|亿|万)|(?P<mag>十亿|百亿|千亿|万亿)(?:级|量级)?)",
+        )?;
+        let latin = Regex::new(
+            r"(?i)(?P<over>over |more than )?(?:(?P<experts>\d+)\s*[x×]\s*)?(?P<int>\d+)(?:\.(?P<frac>\d+))?(?:\s|-)?(?P<unit>billion|trillion|million|B|T|M)",
+        )?;
         Ok(ParamRules {
             words: Words::folded(PARAMETER_WORDS)?,
-            chinese: Regex::new(
-                r"(?P<over>超过|逾|大于|多于|超)?\s*(?:(?P<int>\d+)(?:\.(?P<frac>\d+))?\s*(?P<unit>万亿|亿|万)|(?P<mag>十亿|百亿|千亿|万亿)(?:级|量级)?)",
-            )?,
-            latin: Regex::new(
-                r"(?i)(?P<over>over |more than )?(?:(?P<experts>\d+)\s*[x×]\s*)?(?P<int>\d+)(?:\.(?P<frac>\d+))?(?:\s|-)?(?P<unit>billion|trillion|million|B|T|M)",
-            )?,
+            chinese_groups: Groups::of(&chinese),
+            latin_groups: Groups::of(&latin),
+            chinese,
+            latin,
         })
     }
 
@@ -92,10 +126,12 @@ impl ParamRules {
         // 亿 or 万, every Latin one a B, T or M (none of which has another
         // case form under Unicode folding).
         let chinese = sentence.contains(['亿', '万']);
-        let latin = sentence.bytes().any(|b| matches!(b, b'b' | b'B' | b't' | b'T' | b'm' | b'M'));
+        let latin =
+            find_ascii(sentence.as_bytes(), 0, |b| matches!(b, b'b' | b'B' | b't' | b'T' | b'm' | b'M')).is_some();
+        let g = &self.chinese_groups;
         for caps in chinese.then(|| self.chinese.captures_iter(sentence)).into_iter().flatten() {
             let Some(whole) = caps.get(0) else { continue };
-            let value = if let Some(mag) = caps.name("mag") {
+            let value = if let Some(mag) = caps.get(g.mag) {
                 if char_before(sentence, mag.start()).is_some_and(|c| c.is_ascii_digit() || c == '数') {
                     continue;
                 }
@@ -107,20 +143,20 @@ impl ParamRules {
                 };
                 ParamCount::Range { min, max: Some(min * 10) }
             } else {
-                let exp = match caps.name("unit").map(|m| m.as_str()) {
+                let exp = match caps.get(g.unit).map(|m| m.as_str()) {
                     Some("万亿") => 12,
                     Some("亿") => 8,
                     _ => 4,
                 };
-                let int = caps.name("int").map_or("", |m| m.as_str());
-                let frac = caps.name("frac").map_or("", |m| m.as_str());
+                let int = caps.get(g.int).map_or("", |m| m.as_str());
+                let frac = caps.get(g.frac).map_or("", |m| m.as_str());
                 if char_before(sentence, whole.start()).is_some_and(|c| c.is_ascii_digit() || c == '.') {
                     continue;
                 }
                 // `Foo-2万亿参数`: the 2 ends the name Foo-2; the figure is
                 // the unit alone (万亿 = 10^12).
-                if let Some(unit) = caps.name("unit")
-                    && caps.name("over").is_none()
+                if let Some(unit) = caps.get(g.unit)
+                    && caps.get(g.over).is_none()
                     && char_before(sentence, whole.start()) == Some('-')
                     && char_before(sentence, whole.start() - 1).is_some_and(char::is_alphanumeric)
                 {
@@ -133,7 +169,7 @@ impl ParamRules {
                 let Some(value) = scale_decimal(int, frac, exp) else {
                     continue;
                 };
-                if caps.name("over").is_some() {
+                if caps.get(g.over).is_some() {
                     ParamCount::Range { min: value, max: None }
                 } else {
                     ParamCount::Exact { value }
@@ -143,9 +179,10 @@ impl ParamRules {
                 hits.push(ParamHit { span: whole.range(), value, explicit });
             }
         }
+        let g = &self.latin_groups;
         for caps in latin.then(|| self.latin.captures_iter(sentence)).into_iter().flatten() {
             let Some(whole) = caps.get(0) else { continue };
-            let Some(first) = caps.name("over").or(caps.name("experts")).or(caps.name("int")) else {
+            let Some(first) = caps.get(g.over).or(caps.get(g.experts)).or(caps.get(g.int)) else {
                 continue;
             };
             // Part of a name (`Qwen-7B`, `A100`) or of a longer token.
@@ -155,19 +192,22 @@ impl ParamRules {
             {
                 continue;
             }
-            let exp = match caps.name("unit").map(|m| m.as_str().to_ascii_lowercase()).as_deref() {
-                Some("t" | "trillion") => 12,
-                Some("b" | "billion") => 9,
-                _ => 6,
+            let unit = caps.get(g.unit).map_or("", |m| m.as_str());
+            let exp = if unit.eq_ignore_ascii_case("t") || unit.eq_ignore_ascii_case("trillion") {
+                12
+            } else if unit.eq_ignore_ascii_case("b") || unit.eq_ignore_ascii_case("billion") {
+                9
+            } else {
+                6
             };
-            let int = caps.name("int").map_or("", |m| m.as_str());
-            let frac = caps.name("frac").map_or("", |m| m.as_str());
+            let int = caps.get(g.int).map_or("", |m| m.as_str());
+            let frac = caps.get(g.frac).map_or("", |m| m.as_str());
             let Some(each) = scale_decimal(int, frac, exp) else {
                 continue;
             };
-            let value = match caps.name("experts").and_then(|m| m.as_str().parse::<u32>().ok()) {
+            let value = match caps.get(g.experts).and_then(|m| m.as_str().parse::<u32>().ok()) {
                 Some(experts) => ParamCount::Moe { experts, each },
-                None if caps.name("over").is_some() => ParamCount::Range { min: each, max: None },
+                None if caps.get(g.over).is_some() => ParamCount::Range { min: each, max: None },
                 None => ParamCount::Exact { value: each },
             };
             if let Some(explicit) = classify_tail(sentence, whole.end()) {
