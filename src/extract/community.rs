@@ -119,6 +119,15 @@ const LAYOUTS: &[Layout] = &[
     },
 ];
 
+/// Every shipped selector of this module, for `select`'s index ([`super::shipped_css`]).
+pub(super) fn shipped_css() -> impl Iterator<Item = &'static str> {
+    LAYOUTS.iter().flat_map(|layout| {
+        std::iter::once(layout.detect)
+            .chain(layout.parts.iter().map(|part| part.css))
+            .chain(layout.drop.iter().copied())
+    })
+}
+
 /// The shipped layouts, for `sources show`.
 pub fn layouts() -> &'static [Layout] {
     LAYOUTS

@@ -45,7 +45,13 @@ const CONTAINERS: &[&str] = &[
 /// `CONTAINERS`, parsed once per process (a unit test checks every one parses).
 static CONTAINER_SELECTORS: LazyLock<Vec<Shipped>> =
     LazyLock::new(|| CONTAINERS.iter().filter_map(|css| Shipped::parse(css)).collect());
-static BODY: LazyLock<Option<Shipped>> = LazyLock::new(|| Shipped::parse("body"));
+static BODY: LazyLock<Option<Shipped>> = LazyLock::new(|| Shipped::parse(BODY_CSS));
+const BODY_CSS: &str = "body";
+
+/// Every shipped selector of this module, for `select`'s index ([`super::shipped_css`]).
+pub(super) fn shipped_css() -> impl Iterator<Item = &'static str> {
+    CONTAINERS.iter().copied().chain([BODY_CSS])
+}
 static PARAGRAPHS: LazyLock<Option<Selector>> =
     LazyLock::new(|| Selector::parse("p, pre, td, blockquote, li, div").ok());
 

@@ -51,7 +51,13 @@ type Sources = LazyLock<Vec<(Shipped, Option<&'static str>)>>;
 static TITLE: Sources = LazyLock::new(|| parse_sources(TITLE_SOURCES));
 static AUTHOR: Sources = LazyLock::new(|| parse_sources(AUTHOR_SOURCES));
 static PUBLISHED: Sources = LazyLock::new(|| parse_sources(PUBLISHED_SOURCES));
-static FEED_LINK: LazyLock<Option<Shipped>> = LazyLock::new(|| Shipped::parse("link[rel][type][href]"));
+static FEED_LINK: LazyLock<Option<Shipped>> = LazyLock::new(|| Shipped::parse(FEED_LINK_CSS));
+const FEED_LINK_CSS: &str = "link[rel][type][href]";
+
+/// Every shipped selector of this module, for `select`'s index ([`super::shipped_css`]).
+pub(super) fn shipped_css() -> impl Iterator<Item = &'static str> {
+    [TITLE_SOURCES, AUTHOR_SOURCES, PUBLISHED_SOURCES].into_iter().flatten().map(|(css, _)| *css).chain([FEED_LINK_CSS])
+}
 
 fn parse_sources(sources: &[(&str, Option<&'static str>)]) -> Vec<(Shipped, Option<&'static str>)> {
     sources.iter().filter_map(|(css, attr)| Shipped::parse(css).map(|s| (s, *attr))).collect()

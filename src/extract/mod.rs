@@ -139,6 +139,13 @@ pub enum ExtractError {
 /// real parse far below it; this bounds what the work budget cannot see.
 const EXTRACT_TIME: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// Every selector the extractor ships (article containers, metadata
+/// sources, community layouts), for `select`'s index to group pages by
+/// their keys. Gathered here: `select` is what those modules build on.
+fn shipped_css() -> impl Iterator<Item = &'static str> {
+    main_text::shipped_css().chain(meta::shipped_css()).chain(community::shipped_css())
+}
+
 /// Checks that a user CSS selector parses.
 pub fn validate_selector(css: &str) -> Result<(), ExtractError> {
     parse_selector(css).map(|_| ())

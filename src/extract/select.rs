@@ -15,7 +15,7 @@
 //! node of the tree: a page is asked some forty selectors, most of which
 //! match nothing.
 
-use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use ego_tree::NodeId;
 use html5ever::{LocalName, local_name};
@@ -102,24 +102,59 @@ fn rightmost_compound_start(css: &str) -> usize {
     start
 }
 
+/// The tags and (lowercased) classes the shipped selectors are keyed on,
+/// each with its group's place in an [`Index`]. A page's elements are
+/// grouped by these alone: grouping every tag and class of the page cost
+/// a map entry (78 instructions) per element and per class and a `Vec` per
+/// distinct one, most never asked for. A selector keyed on anything else
+/// (a test's) tries every element.
+struct Keyed {
+    tags: Vec<LocalName>,
+    classes: FxHashMap<String, usize>,
+}
+
+static KEYED: LazyLock<Keyed> = LazyLock::new(|| {
+    let mut keyed = Keyed { tags: Vec::new(), classes: FxHashMap::default() };
+    for css in super::shipped_css() {
+        match Key::of(css.trim()) {
+            Key::Tag(tag) if !keyed.tags.contains(&tag) => keyed.tags.push(tag),
+            Key::Class(class) => {
+                let next = keyed.classes.len();
+                keyed.classes.entry(class.to_ascii_lowercase()).or_insert(next);
+            }
+            _ => {}
+        }
+    }
+    keyed
+});
+
 /// A shipped selector and the key that rules elements out before it runs.
 #[derive(Debug)]
 pub(crate) struct Shipped {
     pub selector: Selector,
     key: Key,
+    /// The key's group in an [`Index`], for a tag or class in [`KEYED`].
+    group: Option<usize>,
 }
 
 impl Shipped {
     pub(crate) fn parse(css: &str) -> Option<Shipped> {
-        Some(Shipped { selector: Selector::parse(css).ok()?, key: Key::of(css.trim()) })
+        let key = Key::of(css.trim());
+        let group = match &key {
+            Key::Tag(tag) => KEYED.tags.iter().position(|t| t == tag),
+            Key::Class(class) => KEYED.classes.get(&class.to_ascii_lowercase()).copied(),
+            _ => None,
+        };
+        Some(Shipped { selector: Selector::parse(css).ok()?, key, group })
     }
 
     /// What `index.doc().select(&self.selector)` yields, in the same order.
     pub(crate) fn select<'s, 'd>(&'s self, index: &'s Index<'d>) -> impl Iterator<Item = ElementRef<'d>> + 's {
+        let group = |groups: &'s [Vec<NodeId>]| self.group.and_then(|g| groups.get(g)).map(Vec::as_slice);
         let candidates: &'s [NodeId] = match &self.key {
-            Key::Tag(tag) => index.by_tag.get(tag).map_or(&[], Vec::as_slice),
+            Key::Tag(_) => group(&index.by_tag).unwrap_or(&index.elements),
             Key::Id(_) => &index.with_id,
-            Key::Class(class) => index.by_class.get(class.to_ascii_lowercase().as_str()).map_or(&[], Vec::as_slice),
+            Key::Class(_) => group(&index.by_class).unwrap_or(&index.elements),
             Key::Attr(_) => &index.with_attrs,
             Key::Any => &index.elements,
         };
@@ -137,25 +172,27 @@ impl Shipped {
 pub(crate) struct Index<'a> {
     doc: &'a Html,
     elements: Vec<NodeId>,
-    by_tag: FxHashMap<LocalName, Vec<NodeId>>,
+    /// By tag, for the tags of [`KEYED`] (in its order).
+    by_tag: Vec<Vec<NodeId>>,
     /// With an `id` attribute.
     with_id: Vec<NodeId>,
-    /// By each of their classes, ASCII-lowercased (the key ignores case);
-    /// borrowed from the page when already lowercase, as most are.
-    by_class: FxHashMap<Cow<'a, str>, Vec<NodeId>>,
+    /// By class, ASCII-lowercased (the key ignores case), for the classes
+    /// of [`KEYED`] (at their places).
+    by_class: Vec<Vec<NodeId>>,
     /// With any attribute.
     with_attrs: Vec<NodeId>,
 }
 
 impl<'a> Index<'a> {
     pub(crate) fn new(doc: &'a Html) -> Index<'a> {
+        let keyed = &*KEYED;
         let mut index = Index {
             doc,
             // Every element, sized up front: about half of a page's nodes.
             elements: Vec::with_capacity(doc.tree.nodes().len() / 2),
-            by_tag: FxHashMap::default(),
+            by_tag: vec![Vec::new(); keyed.tags.len()],
             with_id: Vec::new(),
-            by_class: FxHashMap::default(),
+            by_class: vec![Vec::new(); keyed.classes.len()],
             with_attrs: Vec::new(),
         };
         for node in doc.tree.nodes() {
@@ -165,7 +202,11 @@ impl<'a> Index<'a> {
             }
             let (id, value) = (node.id(), el.value());
             index.elements.push(id);
-            index.by_tag.entry(value.name.local.clone()).or_default().push(id);
+            if let Some(group) = keyed.tags.iter().position(|t| *t == value.name.local)
+                && let Some(ids) = index.by_tag.get_mut(group)
+            {
+                ids.push(id);
+            }
             if value.attrs.is_empty() {
                 continue;
             }
@@ -178,12 +219,12 @@ impl<'a> Index<'a> {
                     continue;
                 }
                 for class in classes.split_ascii_whitespace() {
-                    let class = if class.bytes().any(|b| b.is_ascii_uppercase()) {
-                        Cow::Owned(class.to_ascii_lowercase())
+                    let group = if class.bytes().any(|b| b.is_ascii_uppercase()) {
+                        keyed.classes.get(&class.to_ascii_lowercase())
                     } else {
-                        Cow::Borrowed(class)
+                        keyed.classes.get(class)
                     };
-                    let ids = index.by_class.entry(class).or_default();
+                    let Some(ids) = group.and_then(|&g| index.by_class.get_mut(g)) else { continue };
                     // `class="a A"` names the element once.
                     if ids.last() != Some(&id) {
                         ids.push(id);
@@ -224,6 +265,18 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_tags_and_classes_are_grouped() {
+        for css in ["article", "meta[name=author]", "h1", ".TRS_Editor", ".article-content", ".AnswerCard .AnswerItem"]
+        {
+            assert!(Shipped::parse(css).unwrap().group.is_some(), "{css}");
+        }
+        // Keys no shipped selector has are not grouped: every element is tried.
+        for css in [".x-not-shipped", "td", "#content", "[itemprop]", "*"] {
+            assert!(Shipped::parse(css).unwrap().group.is_none(), "{css}");
+        }
+    }
+
+    #[test]
     fn keyed_selection_is_html_select() {
         let pages = [
             include_str!("../../tests/fixtures/pages/portal.html"),
@@ -253,6 +306,12 @@ mod tests {
             "[itemprop] [class]",
             "div:first-child",
             "div, p",
+            // Grouped keys (shipped), in any case.
+            ".TRS_Editor",
+            ".trs_editor",
+            "article",
+            ".article",
+            "meta[property=\"og:title\"]",
         ];
         for page in pages {
             let doc = Html::parse_document(page);
