@@ -9,10 +9,24 @@ use super::send::{V1, config, seed_week};
 use super::smtp::{self, SmtpServer};
 use crate::support::{Backend, Mw, Page, TestServer};
 
-/// The first time the configured digest cron fires after the real now.
-fn next_fire(mw: &Mw) -> DateTime<Utc> {
+/// The configured digest cron's fires after the real now, the first
+/// `skip_today` on a later day than now in the digest's time zone. A
+/// digest's period is keyed by its local day: a fire later the same day
+/// belongs to the period a `digest send` made now already covers (nothing
+/// to do, not a new week). Run on a Monday before 08:00 in Shanghai (Sunday
+/// from 16:00 UTC), the empty-week test took that fire for the next week's.
+fn fires_after_now(mw: &Mw, skip_today: bool) -> impl Iterator<Item = DateTime<Utc>> {
     let config = mw.load_config();
-    config.digest.cron.next_after(Utc::now(), config.digest.timezone).unwrap()
+    let (cron, tz) = (config.digest.cron.clone(), config.digest.timezone);
+    let now = Utc::now();
+    let today = now.with_timezone(&tz).date_naive();
+    std::iter::successors(cron.next_after(now, tz), move |fire| cron.next_after(*fire, tz))
+        .skip_while(move |fire| skip_today && fire.with_timezone(&tz).date_naive() == today)
+}
+
+/// The first fire after now on a later local day (see [`fires_after_now`]).
+fn next_fire(mw: &Mw) -> DateTime<Utc> {
+    fires_after_now(mw, true).next().unwrap()
 }
 
 /// What each test here starts from: an SMTP sink, the weekly cron (Monday
@@ -51,8 +65,18 @@ async fn a_send_missed_while_down_goes_out_at_start_up() {
     mw.run_async(&["check"]).await.ok();
 
     // The daemon was down when the cron fired on Monday, and a week later;
-    // it starts an hour after that second Monday.
-    let clock = ManualClock::new(next_fire(&mw) + chrono::Duration::days(7) + chrono::Duration::hours(1));
+    // it starts a minute after that second Monday. Unless that is past the
+    // gap a digest still covers in full (`MAX_GAP_DAYS` after the first
+    // digest, sent now: when now is just after a Monday's fire): then the
+    // first Monday is the one it missed.
+    let covered = Utc::now() + chrono::Duration::days(modelwatch::digest::period::MAX_GAP_DAYS);
+    let start = fires_after_now(&mw, false)
+        .map(|fire| fire + chrono::Duration::minutes(1))
+        .take(2)
+        .take_while(|start| *start < covered)
+        .last()
+        .unwrap();
+    let clock = ManualClock::new(start);
     let daemon = mw.start_daemon(clock.clone()).await;
     let ready = reqwest::get(format!("http://{}/readyz", daemon.ops)).await.unwrap();
     assert!(ready.status().is_success(), "the in-process daemon serves its ops endpoints on port 0");
