@@ -78,7 +78,7 @@ pub async fn check_sqlite_file(path: &Path) -> Result<Vec<String>, StoreError> {
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Delete));
     let db = Database::connect(opts).await.map_err(|source| StoreError::Connect { url, source })?;
-    let store = Store { db, catalog_ids: super::catalog::IdsCache::default() };
+    let store = Store { db, catalog_ids: super::catalog::IdsCache::default(), catalog_changes: Default::default() };
     let rows = store.sqlite_check(true).await;
     let _ = store.close().await;
     rows

@@ -88,7 +88,7 @@ async fn shared_savepoint(
                 Some(local) => local.clone(),
                 None => store.catalog_ids.get_at(&savepoint, revision).await?,
             };
-            let outs = write_steps(&savepoint, &mut step_ids, steps, !store.is_sqlite()).await?;
+            let outs = write_steps(&savepoint, &mut step_ids, steps).await?;
             Ok::<_, CatalogStoreError>((outs, step_ids))
         };
         match together.await {
@@ -112,22 +112,21 @@ async fn shared_savepoint(
     Ok(outcomes)
 }
 
-/// Writes `steps` in order on `txn` (a savepoint shared by them). On
-/// PostgreSQL each run of steps that only mention and propose shares its
-/// statements ([`write_shared_steps`]); any other step is written by
-/// itself, where it falls, as are all of them on SQLite.
+/// Writes `steps` in order on `txn` (a savepoint shared by them): each run
+/// of steps that only mention and propose shares its statements
+/// ([`write_shared_steps`]); any other step is written by itself, where it
+/// falls.
 async fn write_steps(
     txn: &DatabaseTransaction,
     ids: &mut Ids,
     steps: &[CatalogStep<'_>],
-    share: bool,
 ) -> Result<Vec<RecordedAnalysis>, CatalogStoreError> {
     let records: Vec<CatalogRecord<'_>> =
         steps.iter().map(|(source, snapshot_id, work)| work.record(*source, *snapshot_id)).collect();
     let mut outs = Vec::with_capacity(records.len());
     let mut rest = records.as_slice();
     while let Some(first) = rest.first() {
-        let run = if share { rest.iter().take_while(|r| is_shared(r)).count() } else { 0 };
+        let run = rest.iter().take_while(|r| is_shared(r)).count();
         if run > 0 {
             outs.extend(write_shared_steps(txn, ids, &rest[..run]).await?);
             rest = &rest[run..];

@@ -262,10 +262,20 @@ mod tests {
                 {"source_id": 2, "snapshot_id": 20}
             ]))))]
         );
+        // SQLite: bound rows, padded to a power of two (one text for 3 or 4).
         let lite = pointer_statement(DbBackend::Sqlite, &[(1, 10)]);
-        assert!(lite.sql.starts_with("WITH v (source_id, snapshot_id) AS (VALUES (?, ?)) UPDATE"), "{}", lite.sql);
+        assert!(
+            lite.sql.starts_with(
+                "WITH v (source_id, snapshot_id) AS (SELECT * FROM (VALUES (?, ?)) WHERE column1 IS NOT NULL) UPDATE"
+            ),
+            "{}",
+            lite.sql
+        );
         assert!(lite.sql.ends_with("FROM v WHERE sources.id = v.source_id"), "{}", lite.sql);
         assert_eq!(lite.values.map(|v| v.0.len()), Some(2));
+        let three = pointer_statement(DbBackend::Sqlite, &[(1, 10), (2, 20), (3, 30)]);
+        assert_eq!(three.sql, pointer_statement(DbBackend::Sqlite, &[(1, 10), (2, 20), (3, 30), (4, 40)]).sql);
+        assert_eq!(three.values.map(|v| v.0.len()), Some(8));
     }
 
     /// The sources pointed at their new snapshots are read by their primary

@@ -26,6 +26,7 @@ pub mod settings;
 mod source_update;
 pub mod sources;
 mod state_only;
+pub mod statement_log;
 
 pub use crashes::{DeadOwners, QUARANTINE_AFTER, Recovery};
 
@@ -129,6 +130,9 @@ pub struct Store {
     /// The catalog's entity ids at a revision, shared by every catalog step
     /// of this process (see [`catalog::Ids`]).
     catalog_ids: catalog::IdsCache,
+    /// What this process committed that may change the matcher (see
+    /// [`catalog::revision::LocalChanges`]).
+    catalog_changes: catalog::revision::LocalChanges,
 }
 
 /// Whether opening the database may create it.
@@ -237,7 +241,7 @@ impl Store {
         // still fail within the connect timeout. A SQLite file may wait on
         // another process's lock for its busy timeout instead.
         let limit = if sqlite { Duration::MAX } else { opts.connect_timeout + Duration::from_secs(1) };
-        let db = match timeout_or_forever(limit, connecting).await {
+        let mut db = match timeout_or_forever(limit, connecting).await {
             Ok(r) => r.map_err(|source| StoreError::Connect { url: redact_url(url), source })?,
             Err(_) => {
                 return Err(StoreError::Unreachable {
@@ -252,7 +256,8 @@ impl Store {
                 });
             }
         };
-        Ok(Store { db, catalog_ids: catalog::IdsCache::default() })
+        statement_log::install(&mut db);
+        Ok(Store { db, catalog_ids: catalog::IdsCache::default(), catalog_changes: Default::default() })
     }
 
     /// Opens the connections a daemon's sweep uses at once
@@ -609,7 +614,7 @@ mod tests {
         db.set_metric_callback(move |_| {
             seen.fetch_add(1, Ordering::Relaxed);
         });
-        let counting = Store { db, catalog_ids: Default::default() };
+        let counting = Store { db, catalog_ids: Default::default(), catalog_changes: Default::default() };
         counting.migrate().await.unwrap();
         assert_eq!(count.load(Ordering::Relaxed), 1);
         assert!(store.pending_migrations().await.unwrap().is_empty());

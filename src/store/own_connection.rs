@@ -46,7 +46,9 @@ impl Store {
                 tracing::debug!(error = %e, "Cannot open a database connection ahead of use");
             }
         });
-        Store { db: SqlxPostgresConnector::from_sqlx_postgres_pool(pool), catalog_ids: self.catalog_ids.clone() }
+        let mut db = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+        super::statement_log::install(&mut db);
+        Store { db, catalog_ids: self.catalog_ids.clone(), catalog_changes: self.catalog_changes.clone() }
     }
 }
 

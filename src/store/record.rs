@@ -227,22 +227,15 @@ const CHECKS_PER_STATEMENT: usize = 500;
 /// Inserts a batch's check rows, a few statements for all of them: an
 /// unchanged page's check is otherwise two round trips (its source, its
 /// check row), and on PostgreSQL the writer spends its time on round trips.
-/// There the rows go as one JSON parameter, so the statement is the same
-/// for every batch size (see [`super::source_update::values_cte`]).
+/// The rows go as one JSON parameter, so the statement is the same for
+/// every batch size (see [`super::source_update::values_cte`]): on SQLite
+/// an `insert_many` of each batch size was a statement prepared anew.
 pub(crate) async fn insert_checks<C: ConnectionTrait>(
     txn: &C,
     rows: Vec<checks::ActiveModel>,
 ) -> Result<(), StoreError> {
-    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        for chunk in rows.chunks(CHECKS_PER_STATEMENT) {
-            txn.execute_raw(checks_statement(chunk)).await?;
-        }
-        return Ok(());
-    }
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<checks::ActiveModel> = rows.by_ref().take(CHECKS_PER_STATEMENT).collect();
-        checks::Entity::insert_many(chunk).exec_without_returning(txn).await?;
+    for chunk in rows.chunks(CHECKS_PER_STATEMENT) {
+        txn.execute_raw(checks_statement(txn.get_database_backend(), chunk)).await?;
     }
     Ok(())
 }
@@ -260,16 +253,11 @@ pub(crate) const CHECK_COLUMNS: [(&str, &str); 9] = [
     ("snapshot_id", "bigint"),
 ];
 
-/// PostgreSQL's insert of check rows: `INSERT … SELECT` from the rows'
-/// JSON (one text for any number of rows).
-fn checks_statement(rows: &[checks::ActiveModel]) -> sea_orm::Statement {
-    let (cte, values) =
-        super::source_update::values_cte(sea_orm::DbBackend::Postgres, &CHECK_COLUMNS, check_values(rows));
-    sea_orm::Statement::from_sql_and_values(
-        sea_orm::DbBackend::Postgres,
-        format!("{cte} {}", insert_checks_from("v", None)),
-        values,
-    )
+/// The insert of check rows: `INSERT … SELECT` from the rows' JSON (one
+/// text for any number of rows).
+fn checks_statement(backend: sea_orm::DbBackend, rows: &[checks::ActiveModel]) -> sea_orm::Statement {
+    let (cte, values) = super::source_update::values_cte(backend, &CHECK_COLUMNS, check_values(rows));
+    sea_orm::Statement::from_sql_and_values(backend, format!("{cte} {}", insert_checks_from("v", None)), values)
 }
 
 /// `INSERT INTO checks (…) SELECT … FROM table` of check rows in `table`

@@ -7,6 +7,7 @@ mod support;
 
 mod architecture;
 mod catalog;
+mod catalog_writes;
 mod cli;
 mod daemon;
 mod digest;

@@ -8,9 +8,8 @@
 //! and dropped: callgrind of a cold sweep (release, M instructions per
 //! check) put the fact lookup, an OR of a dozen keys, at 0.86 and the
 //! mentions' read and upsert at 0.56; written out here, 0.06 and 0.15
-//! (issue 12). The rows are a
-//! [`values_cte`]: bound `VALUES` on SQLite, one JSON parameter on
-//! PostgreSQL (one statement text for any number of rows).
+//! (issue 12). The rows are a [`values_cte`]: one JSON parameter (one
+//! statement text for any number of rows).
 //!
 //! Concurrent checks analyse at once (PostgreSQL runs them in parallel):
 //! every row behind a unique index is written "insert, or on conflict
@@ -370,10 +369,11 @@ mod tests {
 
     /// PostgreSQL reads the rows from one JSON parameter: one statement
     /// text for any number of entities or figures, parsed once per
-    /// connection; SQLite names the parameters after the rows by number,
-    /// as the mentions' snapshot and time appear twice.
+    /// connection; SQLite has a text per power of two of rows, and names
+    /// the parameters after the rows by number, as the mentions' snapshot
+    /// and time appear twice.
     #[test]
-    fn a_texts_statements_are_one_text_on_postgres() {
+    fn a_texts_statements_are_a_few_texts() {
         let key = |n: i64| ("model".to_owned(), n, "parameters".to_owned(), format!("{n}"));
         let (one, three) = (vec![key(1)], vec![key(1), key(2), key(3)]);
         let pg = DbBackend::Postgres;
@@ -385,8 +385,10 @@ mod tests {
         };
         assert_eq!(mentions(pg, 1).sql, mentions(pg, 40).sql);
         assert_eq!(mentions(pg, 40).values.map(|v| v.0.len()), Some(4));
-        let lite = mentions(DbBackend::Sqlite, 2);
-        assert!(lite.sql.contains("SELECT entity_kind, entity_id, ?7, ?8, ?8, ?9, ?9, 1, last_count"), "{}", lite.sql);
-        assert_eq!(lite.values.map(|v| v.0.len()), Some(9));
+        let lite = DbBackend::Sqlite;
+        assert_eq!(mentions(lite, 33).sql, mentions(lite, 40).sql);
+        assert_eq!(mentions(lite, 40).values.map(|v| v.0.len()), Some(64 * 3 + 3));
+        let two = mentions(lite, 2);
+        assert!(two.sql.contains("SELECT entity_kind, entity_id, ?7, ?8, ?8, ?9, ?9, 1, last_count"), "{}", two.sql);
     }
 }

@@ -40,6 +40,7 @@ impl Store {
         }
         super::revision::bump(&txn).await?;
         txn.commit().await?;
+        self.catalog_edited();
         Ok(row.id)
     }
 
@@ -79,6 +80,7 @@ impl Store {
             .await?;
         super::revision::bump(&txn).await?;
         txn.commit().await?;
+        self.catalog_edited();
         Ok(row.id)
     }
 
@@ -99,6 +101,7 @@ impl Store {
         insert_alias(&txn, e.kind, id, alias, case_sensitive).await?;
         super::revision::bump(&txn).await?;
         txn.commit().await?;
+        self.catalog_edited();
         Ok(e)
     }
 
@@ -252,6 +255,7 @@ impl Store {
             .await?;
         super::revision::bump(&txn).await?;
         txn.commit().await?;
+        self.catalog_edited();
         Ok(b)
     }
 
@@ -310,6 +314,7 @@ impl Store {
         }
         super::revision::bump(&txn).await?;
         txn.commit().await?;
+        self.catalog_edited();
         Ok(what)
     }
 }

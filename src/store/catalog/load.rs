@@ -197,6 +197,7 @@ impl Store {
             super::revision::bump(&txn).await?;
         }
         txn.commit().await?;
+        self.catalog_edited();
         Ok(report)
     }
 

@@ -42,6 +42,15 @@ pub struct RecordedAnalysis {
     pub accepted_facts: Vec<i64>,
 }
 
+impl RecordedAnalysis {
+    /// Whether saving it may have raised the catalog's revision: it created
+    /// entities or accepted facts (possibly accepted before, which changes
+    /// nothing: a reader then reads the revision once for nothing).
+    pub(crate) fn may_change_matcher(&self) -> bool {
+        !self.new_entities.is_empty() || !self.accepted_facts.is_empty()
+    }
+}
+
 /// A value read from a structured source (GitHub, Hugging Face), accepted
 /// automatically with that source as evidence.
 #[derive(Debug, Clone, PartialEq)]
@@ -205,6 +214,7 @@ impl Store {
         let mut ids = self.catalog_ids.get(&txn).await?;
         let out = write_catalog_step(&txn, &mut ids, r).await?;
         txn.commit().await?;
+        self.catalog_stepped(out.may_change_matcher());
         Ok(out)
     }
 
@@ -224,6 +234,7 @@ impl Store {
         let ids = self.catalog_ids.get(&txn).await?;
         let accepted = structured_facts(&txn, &ids, source, snapshot_id, at, facts).await?;
         txn.commit().await?;
+        self.catalog_stepped(!accepted.is_empty());
         Ok(accepted)
     }
 

@@ -342,6 +342,7 @@ impl Store {
         // Accepted chips and frameworks are known terms of the matcher.
         super::revision::bump(&txn).await?;
         txn.commit().await?;
+        self.catalog_edited();
         Ok(())
     }
 

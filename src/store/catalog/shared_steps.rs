@@ -1,5 +1,5 @@
-//! The catalog steps of a batch's new snapshots, written together on
-//! PostgreSQL: a few statements for all of them, not a few per step.
+//! The catalog steps of a batch's new snapshots, written together: a few
+//! statements for all of them, not a few per step.
 //!
 //! Most steps of a sweep only mention known entities and propose values
 //! for them (no new version, no candidate name, no structured fact). Alone,
@@ -19,9 +19,17 @@
 //! written again alone in a savepoint of its own ([`crate::store::batch`]),
 //! so a failing step still rolls back alone.
 //!
-//! SQLite writes each step by itself: its statements are calls into the
-//! process, not round trips, and its `VALUES` lists would be a new
-//! statement text for every batch's row count.
+//! SQLite shares them too, among the steps of a savepoint
+//! ([`crate::store::batch_catalog::SQLITE_STEPS_PER_SAVEPOINT`]): its
+//! statements are calls into the process, not round trips, but each still
+//! goes through sea-orm, sqlx and the connection's worker thread. There the
+//! read of what the sources mentioned before is a statement of its own
+//! (SQLite has no `INSERT` inside a `WITH`). The rows are bound as
+//! [`crate::store::source_update::values_cte`] says, a few statement texts
+//! for any run: shared steps whose `VALUES` lists had a text for each row
+//! count cost more than the steps alone, each longer list a statement
+//! prepared anew (callgrind, 300-page cold sweep: `sqlite3_prepare_v3`
+//! 108 → 282 M instructions).
 
 use std::collections::{HashMap, HashSet};
 
@@ -31,7 +39,7 @@ use super::analysis_rows::{FactKey, fact_ids, insert_facts};
 use super::load::fact_row;
 use super::{CatalogRecord, CatalogStoreError, Ids, RecordedAnalysis, stored_key};
 use crate::catalog::{EntityRef, FactStatus};
-use crate::store::source_update::json_recordset;
+use crate::store::source_update::{json_recordset, sqlite_values};
 
 /// Whether the step only mentions known entities and proposes values:
 /// nothing it writes depends on another step's writes but a proposed
@@ -40,9 +48,9 @@ pub(crate) fn is_shared(r: &CatalogRecord<'_>) -> bool {
     r.analysis.new_versions.is_empty() && r.analysis.candidates.is_empty() && r.structured.is_empty()
 }
 
-/// Writes `steps` (each [`is_shared`], each of another source) on `txn`
-/// (PostgreSQL): what each recorded, in order, as if each had been
-/// written alone one after the other.
+/// Writes `steps` (each [`is_shared`], each of another source) on `txn`:
+/// what each recorded, in order, as if each had been written alone one
+/// after the other.
 pub(crate) async fn write_shared_steps(
     txn: &DatabaseTransaction,
     ids: &Ids,
@@ -59,7 +67,7 @@ pub(crate) async fn write_shared_steps(
 }
 
 /// The columns of a mention row, each step's source, snapshot and time
-/// with it.
+/// with it, with their PostgreSQL types.
 const MENTION_COLUMNS: [(&str, &str); 6] = [
     ("entity_kind", "text"),
     ("entity_id", "bigint"),
@@ -78,8 +86,9 @@ async fn mentions(
     steps: &[CatalogRecord<'_>],
 ) -> Result<Vec<Vec<EntityRef>>, CatalogStoreError> {
     let mut per_step: Vec<Vec<(&EntityRef, i64)>> = Vec::with_capacity(steps.len());
-    let mut rows = Vec::new();
-    for r in steps {
+    // (step, [kind, entity, count]) of every mention naming a known entity.
+    let mut rows: Vec<(usize, [Value; 3])> = Vec::new();
+    for (n, r) in steps.iter().enumerate() {
         let mut seen = HashSet::new();
         let mut named = Vec::new();
         for m in &r.analysis.mentions {
@@ -88,14 +97,14 @@ async fn mentions(
                 continue;
             }
             named.push((&m.entity, id));
-            rows.push([
-                Value::from(m.entity.kind.as_str()),
-                Value::from(id),
-                Value::from(i32::try_from(m.count).unwrap_or(i32::MAX)),
-                Value::from(r.source.0),
-                Value::from(r.snapshot_id),
-                Value::from(r.at),
-            ]);
+            rows.push((
+                n,
+                [
+                    Value::from(m.entity.kind.as_str()),
+                    Value::from(id),
+                    Value::from(i32::try_from(m.count).unwrap_or(i32::MAX)),
+                ],
+            ));
         }
         per_step.push(named);
     }
@@ -103,8 +112,31 @@ async fn mentions(
         return Ok(per_step.iter().map(|_| Vec::new()).collect());
     }
     let mut before: HashSet<(i64, String, i64)> = HashSet::new();
-    for row in txn.query_all_raw(mentions_statement(rows.into_iter())).await? {
-        before.insert((row.try_get("", "source_id")?, row.try_get("", "entity_kind")?, row.try_get("", "entity_id")?));
+    let mut remember = |rows: Vec<sea_orm::QueryResult>| -> Result<(), sea_orm::DbErr> {
+        for row in rows {
+            before.insert((
+                row.try_get("", "source_id")?,
+                row.try_get("", "entity_kind")?,
+                row.try_get("", "entity_id")?,
+            ));
+        }
+        Ok(())
+    };
+    if txn.get_database_backend() == DbBackend::Postgres {
+        let rows: Vec<[Value; 6]> = rows
+            .into_iter()
+            .map(|(n, [kind, id, count])| {
+                let r = &steps[n];
+                [kind, id, count, Value::from(r.source.0), Value::from(r.snapshot_id), Value::from(r.at)]
+            })
+            .collect();
+        remember(txn.query_all_raw(mentions_statement(rows.into_iter())).await?)?;
+    } else {
+        // What the sources mentioned before, then the upsert: read by the
+        // index led by the source, a few dozen rows a source.
+        let sources: Vec<i64> = steps.iter().map(|r| r.source.0).collect();
+        remember(txn.query_all_raw(sqlite_mentioned_before(&sources)).await?)?;
+        txn.execute_raw(sqlite_mentions_statement(steps, rows)).await?;
     }
     Ok(steps
         .iter()
@@ -140,6 +172,62 @@ fn mentions_statement(rows: impl ExactSizeIterator<Item = [Value; 6]>) -> Statem
          WHERE m.source_id = s.source_id OFFSET 0) m"
     );
     Statement::from_sql_and_values(DbBackend::Postgres, sql, [value])
+}
+
+/// What the sources of a run mentioned before it (SQLite).
+fn sqlite_mentioned_before(sources: &[i64]) -> Statement {
+    let (list, values) = sqlite_values(1, sources.iter().map(|s| [Value::from(*s)]));
+    Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        format!("SELECT source_id, entity_kind, entity_id FROM catalog_mentions WHERE source_id IN ({list})"),
+        values,
+    )
+}
+
+/// SQLite: `s (n, source_id, snapshot_id, at) AS (…)`, the source,
+/// snapshot and time of each of `steps` by its index `n`, bound once a
+/// step: the rows of the step name it by `n`. (Bound with each row, the
+/// time alone was formatted and copied once per mention and proposal.)
+fn sqlite_steps_table(steps: &[CatalogRecord<'_>]) -> (String, Vec<Value>) {
+    let rows = steps.iter().enumerate().map(|(n, r)| {
+        [
+            Value::from(i64::try_from(n).unwrap_or(i64::MAX)),
+            Value::from(r.source.0),
+            Value::from(r.snapshot_id),
+            Value::from(r.at),
+        ]
+    });
+    let (list, values) = sqlite_values(4, rows);
+    (format!("s (n, source_id, snapshot_id, at) AS (SELECT * FROM ({list}) WHERE column1 IS NOT NULL)"), values)
+}
+
+/// `v (columns…, n) AS (…)` of `rows`, each with the index of its step
+/// appended (SQLite).
+fn sqlite_step_rows<const N: usize>(columns: &[&str; N], rows: Vec<(usize, [Value; N])>) -> (String, Vec<Value>) {
+    let rows =
+        rows.into_iter().map(|(n, row)| row.into_iter().chain([Value::from(i64::try_from(n).unwrap_or(i64::MAX))]));
+    let (list, values) = sqlite_values(N + 1, rows);
+    (format!("v ({}, n) AS (SELECT * FROM ({list}) WHERE column1 IS NOT NULL)", columns.join(", ")), values)
+}
+
+/// The upsert of mention rows of several sources (SQLite), as
+/// [`super::analysis_rows`] writes one source's.
+fn sqlite_mentions_statement(steps: &[CatalogRecord<'_>], rows: Vec<(usize, [Value; 3])>) -> Statement {
+    let (s, mut values) = sqlite_steps_table(steps);
+    let (v, rows) = sqlite_step_rows(&["entity_kind", "entity_id", "last_count"], rows);
+    values.extend(rows);
+    // SQLite reads `ON` after `FROM v` as a join's unless a WHERE ends the
+    // SELECT. The rows drive the join, in step order (their ids).
+    let sql = format!(
+        "WITH {s}, {v} INSERT INTO catalog_mentions (entity_kind, entity_id, source_id, first_snapshot_id, \
+         last_snapshot_id, first_seen_at, last_seen_at, snapshot_count, last_count) \
+         SELECT v.entity_kind, v.entity_id, s.source_id, s.snapshot_id, s.snapshot_id, s.at, s.at, 1, v.last_count \
+         FROM v CROSS JOIN s ON s.n = v.n WHERE true \
+         ON CONFLICT (entity_kind, entity_id, source_id) DO UPDATE SET \
+         last_snapshot_id = excluded.last_snapshot_id, last_seen_at = excluded.last_seen_at, \
+         last_count = excluded.last_count, snapshot_count = catalog_mentions.snapshot_count + 1"
+    );
+    Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
 }
 
 /// Stores every step's proposals, as
@@ -202,19 +290,37 @@ async fn proposals(
         let fact_id = *held
             .get(k)
             .ok_or_else(|| CatalogStoreError::corrupt(format!("fact {k:?} was stored but cannot be found")))?;
-        let r = &steps[*n];
-        evidence.push([
-            Value::from(fact_id),
-            Value::from(f.sentence.as_str()),
-            Value::from(f.extractor.as_str()),
-            Value::from(f64::from(f.confidence)),
-            Value::from(r.source.0),
-            Value::from(r.snapshot_id),
-            Value::from(r.at),
-        ]);
+        evidence.push((
+            *n,
+            [
+                Value::from(fact_id),
+                Value::from(f.sentence.as_str()),
+                Value::from(f.extractor.as_str()),
+                Value::from(f64::from(f.confidence)),
+            ],
+        ));
         per_step[*n] += 1;
     }
-    txn.execute_raw(evidence_statement(evidence.into_iter())).await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        let rows: Vec<[Value; 7]> = evidence
+            .into_iter()
+            .map(|(n, [fact, quote, extractor, confidence])| {
+                let r = &steps[n];
+                [
+                    fact,
+                    quote,
+                    extractor,
+                    confidence,
+                    Value::from(r.source.0),
+                    Value::from(r.snapshot_id),
+                    Value::from(r.at),
+                ]
+            })
+            .collect();
+        txn.execute_raw(evidence_statement(rows.into_iter())).await?;
+    } else {
+        txn.execute_raw(sqlite_evidence_statement(steps, evidence)).await?;
+    }
     for (step, count) in out.iter_mut().zip(per_step) {
         step.corroborations += u32::try_from(count - step.new_facts.len()).unwrap_or(u32::MAX);
     }
@@ -232,6 +338,19 @@ const EVIDENCE_COLUMNS: [(&str, &str); 7] = [
     ("snapshot_id", "bigint"),
     ("observed_at", "timestamptz"),
 ];
+
+/// The evidence rows of several snapshots (SQLite), in step order.
+fn sqlite_evidence_statement(steps: &[CatalogRecord<'_>], rows: Vec<(usize, [Value; 4])>) -> Statement {
+    let (s, mut values) = sqlite_steps_table(steps);
+    let (v, rows) = sqlite_step_rows(&["fact_id", "quote", "extractor", "confidence"], rows);
+    values.extend(rows);
+    let sql = format!(
+        "WITH {s}, {v} INSERT INTO catalog_fact_evidence (fact_id, source_id, snapshot_id, quote, extractor, \
+         confidence, observed_at) SELECT v.fact_id, s.source_id, s.snapshot_id, v.quote, v.extractor, v.confidence, \
+         s.at FROM v CROSS JOIN s ON s.n = v.n"
+    );
+    Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+}
 
 fn evidence_statement(rows: impl ExactSizeIterator<Item = [Value; 7]>) -> Statement {
     let (v, value) = json_recordset("v", 1, &EVIDENCE_COLUMNS, rows);
