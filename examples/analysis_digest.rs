@@ -20,28 +20,16 @@
 //! valgrind --tool=callgrind target/profiling/examples/analysis_digest /tmp/texts > /dev/null
 //! ```
 
+mod shipped;
+
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use modelwatch::catalog::eval::parse_cases;
-use modelwatch::catalog::seed::parse_seed_over;
-use modelwatch::catalog::{Catalog, Matcher, analyse, parse_seed};
+use modelwatch::catalog::{Matcher, analyse};
 use modelwatch::extract::{ExtractOptions, extract_page};
 use modelwatch::fetch::charset;
-
-fn read(path: &str) -> anyhow::Result<String> {
-    Ok(std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))?)
-}
-
-/// catalog.toml with landscape.toml over it, as `init` loads them.
-fn shipped() -> anyhow::Result<Catalog> {
-    let seed = parse_seed(&read("config/catalog.toml")?)?;
-    let landscape = parse_seed_over(&read("config/landscape.toml")?, &seed.catalog)?;
-    let mut catalog = seed.catalog;
-    landscape.apply_to(&mut catalog);
-    Ok(catalog)
-}
 
 fn files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     if !path.is_dir() {
@@ -94,7 +82,7 @@ fn main() -> anyhow::Result<()> {
         files(Path::new(a), &mut paths)?;
     }
     paths.sort();
-    let matcher = Matcher::new(&shipped()?)?;
+    let matcher = Matcher::new(&shipped::catalog()?)?;
     let (mut count, mut bytes) = (0usize, 0usize);
     for path in &paths {
         for (name, text) in texts(path)? {

@@ -15,26 +15,11 @@
 //! ```
 
 mod pages;
+mod shipped;
 
-use std::path::Path;
-
-use modelwatch::catalog::seed::parse_seed_over;
-use modelwatch::catalog::{Catalog, Matcher, analyse, parse_seed};
-
-fn read(path: &str) -> anyhow::Result<String> {
-    Ok(std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))?)
-}
-
-/// catalog.toml with landscape.toml over it, as `init` loads them.
-fn shipped() -> anyhow::Result<Catalog> {
-    let seed = parse_seed(&read("config/catalog.toml")?)?;
-    let landscape = parse_seed_over(&read("config/landscape.toml")?, &seed.catalog)?;
-    let mut catalog = seed.catalog;
-    landscape.apply_to(&mut catalog);
-    Ok(catalog)
-}
+use modelwatch::catalog::{Matcher, analyse};
 
 fn main() -> anyhow::Result<()> {
-    let matcher = Matcher::new(&shipped()?)?;
+    let matcher = Matcher::new(&shipped::catalog()?)?;
     pages::print_each(|e| Ok(serde_json::to_string(&analyse(&matcher, &e.text))?))
 }
