@@ -86,7 +86,9 @@ pub(crate) const COLUMNS: [(&str, &str); 20] = [
     ("expected", "bigint"),
 ];
 
-/// Rows per statement (one JSON value for all of them: see [`values_cte`]).
+/// Rows per statement: on PostgreSQL one JSON value for all of them; on
+/// SQLite 512 padded rows of 20 parameters ([`values_cte`]), well under its
+/// 32,766 bound parameters.
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// What each column becomes. A pause that came in during the check wins;
