@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use modelwatch::clock::{Clock, ManualClock};
 
-use super::send::{V1, config, seed_week};
+use super::send::{V1, week_to_send};
 use super::smtp::{self, SmtpServer};
 use crate::support::{Backend, Mw, Page, TestServer};
 
@@ -29,16 +29,10 @@ fn next_fire(mw: &Mw) -> DateTime<Utc> {
     fires_after_now(mw, true).next().unwrap()
 }
 
-/// What each test here starts from: an SMTP sink, the weekly cron (Monday
-/// 08:00), a database on `backend` holding a week of changes, and the
-/// server of its pages (kept for the test's own checks).
+/// What each test here starts from ([`week_to_send`]) with the weekly
+/// cron (Monday 08:00).
 async fn a_week_to_send(backend: Backend) -> Option<(SmtpServer, Mw, TestServer)> {
-    let smtp = SmtpServer::start();
-    let toml = config(smtp.port, r#"["team@example.com"]"#, "enabled = true\ncron = \"0 0 8 * * Mon\"");
-    let mw = Mw::with_config(backend, &toml).await?;
-    let server = TestServer::start().await;
-    seed_week(&mw, &server).await;
-    Some((smtp, mw, server))
+    week_to_send(backend, r#"["team@example.com"]"#, "enabled = true\ncron = \"0 0 8 * * Mon\"").await
 }
 
 /// `digest list`: `(period_key, status)`, newest first.

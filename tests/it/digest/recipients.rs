@@ -5,10 +5,10 @@
 
 use std::process::Stdio;
 
-use super::send::{config, seed_week};
-use super::smtp::{self, Received, SmtpServer};
+use super::send::{config, week_to_send};
+use super::smtp::{self, Received};
 use crate::both_backends;
-use crate::support::{Backend, Mw, TestServer};
+use crate::support::{Backend, Mw};
 
 fn digests(mw: &Mw) -> Vec<serde_json::Value> {
     mw.run(&["digest", "list", "--format", "json"]).ok().json().as_array().cloned().unwrap()
@@ -41,11 +41,8 @@ async fn a_refused_recipient_costs_the_others_nothing(backend: Backend) {
     if !smtp::available("a_refused_recipient_costs_the_others_nothing") {
         return;
     }
-    let smtp = SmtpServer::start();
     let recipients = r#"["lead@example.com", "rejected-user@example.com", "研究组 <team@example.com>"]"#;
-    let Some(mw) = Mw::with_config(backend, &config(smtp.port, recipients, "")).await else { return };
-    let server = TestServer::start().await;
-    seed_week(&mw, &server).await;
+    let Some((smtp, mw, _server)) = week_to_send(backend, recipients, "").await else { return };
 
     let run = mw.run_async(&["digest", "send"]).await;
     assert_eq!(run.code, 1, "a recipient did not get it: {}", run.stderr);
@@ -105,11 +102,8 @@ async fn a_relay_dropped_mid_way_resumes_without_a_duplicate(backend: Backend) {
     if !smtp::available("a_relay_dropped_mid_way_resumes_without_a_duplicate") {
         return;
     }
-    let smtp = SmtpServer::start();
     let recipients = r#"["lead@example.com", "flaky-user@example.com", "team@example.com"]"#;
-    let Some(mw) = Mw::with_config(backend, &config(smtp.port, recipients, "")).await else { return };
-    let server = TestServer::start().await;
-    seed_week(&mw, &server).await;
+    let Some((smtp, mw, _server)) = week_to_send(backend, recipients, "").await else { return };
 
     let first = mw.run_async(&["digest", "send"]).await;
     assert_eq!(first.code, 1, "{}", first.stderr);
@@ -145,11 +139,8 @@ async fn a_greylisted_recipient_does_not_hold_back_the_others() {
     if !smtp::available("a_greylisted_recipient_does_not_hold_back_the_others") {
         return;
     }
-    let smtp = SmtpServer::start();
     let recipients = r#"["greylist-user@example.com", "lead@example.com"]"#;
-    let Some(mw) = Mw::with_config(Backend::Sqlite, &config(smtp.port, recipients, "")).await else { return };
-    let server = TestServer::start().await;
-    seed_week(&mw, &server).await;
+    let Some((smtp, mw, _server)) = week_to_send(Backend::Sqlite, recipients, "").await else { return };
 
     let first = mw.run_async(&["digest", "send"]).await;
     assert_eq!(first.code, 1, "{}", first.stderr);
@@ -174,12 +165,12 @@ async fn a_sender_killed_between_two_recipients_resends_to_neither_delivered_one
     if !smtp::available("a_sender_killed_between_two_recipients_resends_to_neither_delivered_one") {
         return;
     }
-    let smtp = SmtpServer::start();
     let recipients = r#"["lead@example.com", "hang-user@example.com", "team@example.com"]"#;
-    let toml = config(smtp.port, recipients, "enabled = true\ncron = \"0 0 8 * * Mon\"");
-    let Some(mw) = Mw::with_config(Backend::Sqlite, &toml).await else { return };
-    let server = TestServer::start().await;
-    seed_week(&mw, &server).await;
+    let Some((smtp, mw, _server)) =
+        week_to_send(Backend::Sqlite, recipients, "enabled = true\ncron = \"0 0 8 * * Mon\"").await
+    else {
+        return;
+    };
 
     let mut sender = mw
         .command(&["digest", "send"])

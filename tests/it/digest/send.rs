@@ -40,6 +40,18 @@ connect_timeout = "3s"
 }
 
 /// A week with one edited article (tag 大模型) and one that died (tag 行业分析).
+/// What the digest tests start from: an SMTP sink, an instance on
+/// `backend` mailing `recipients` (a TOML list; `extra` digest settings),
+/// a week of changes to send, and the server of its pages (kept for the
+/// test's own checks). `None` when the backend is not available.
+pub async fn week_to_send(backend: Backend, recipients: &str, extra: &str) -> Option<(SmtpServer, Mw, TestServer)> {
+    let smtp = SmtpServer::start();
+    let mw = Mw::with_config(backend, &config(smtp.port, recipients, extra)).await?;
+    let server = TestServer::start().await;
+    seed_week(&mw, &server).await;
+    Some((smtp, mw, server))
+}
+
 pub async fn seed_week(mw: &Mw, server: &TestServer) {
     server.set("/news/wenxin.html", Page::html(V1));
     server.set("/report/aigc.html", Page::html(GONE_PAGE));
