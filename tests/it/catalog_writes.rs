@@ -41,12 +41,17 @@ async fn seeded(backend: Backend, dir: &std::path::Path) -> Option<(TestDb, Stor
 async fn the_matcher_follows_an_edit_elsewhere_within_the_bound(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let Some((db, store)) = seeded(backend, dir.path()).await else { return };
-    let refresh = MatcherRefresh { read_every: Duration::from_millis(300) };
+    // Long enough that the edit below commits well inside it on a loaded
+    // machine (the assertion that texts kept the previous matcher needs the
+    // first text after the edit to come before the next read is due).
+    let refresh = MatcherRefresh { read_every: Duration::from_secs(1) };
     let step = CatalogStep::with_refresh(store.clone(), StopList::shipped(), 2, refresh);
+    // Another process's store, connected before the matcher's first read.
+    let cli = Store::connect(&db.url, 2).await.unwrap();
     assert!(step.matcher().await.unwrap().find("千问助手").is_empty());
     assert_eq!(step.builds(), 1);
+    let read = Instant::now();
 
-    let cli = Store::connect(&db.url, 2).await.unwrap();
     cli.catalog_add_alias("通义千问", "千问助手", false).await.unwrap();
     let edited = Instant::now();
     // A build of the shipped catalog takes well under a second even in a
@@ -62,7 +67,9 @@ async fn the_matcher_follows_an_edit_elsewhere_within_the_bound(backend: Backend
         assert!(edited.elapsed() < limit, "the edit is still unseen after {:?}", edited.elapsed());
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(texts > 1, "the texts right after the edit kept the previous matcher, without a read each");
+    if edited.duration_since(read) < refresh.read_every / 2 {
+        assert!(texts > 1, "the texts right after the edit kept the previous matcher, without a read each");
+    }
     assert_eq!(step.builds(), 2, "one rebuild for the edit");
     cli.close().await.unwrap();
 
