@@ -2,7 +2,10 @@
 //! line each, appended to FILE — how many statements a check costs and
 //! which (issue 12: the figures in `runner::catalog` and
 //! `store::catalog::shared_steps` were counted this way). Off unless set:
-//! the callback is not installed at all.
+//! the callback is not installed at all. Set, each statement costs a
+//! `write` to FILE from sea-orm's callback, on whatever thread ran the
+//! statement (async threads included): a measuring aid, not for a
+//! production daemon.
 //!
 //! A line is the statement's text with each `VALUES` list of bound rows
 //! written `VALUES …`, so the same statement of any row count is one line
