@@ -606,7 +606,7 @@ fn a_kept_page_holds_its_body_and_no_more() {
     }
 }
 
-/// Run by [`a_kept_page_holds_its_body_and_no_more`] only: fetches 20 pages
+/// Run by [`a_kept_page_holds_its_body_and_no_more`] only: fetches 50 pages
 /// in a row over one keep-alive connection, with a `Content-Length` and then
 /// chunked, keeps them, closes the connection and prints what each kept
 /// page holds.
@@ -618,7 +618,7 @@ fn child_keeps_pages_fetched_on_one_connection() {
     if std::env::var_os("MODELWATCH_FETCH_TEST_CHILD").is_none() {
         return;
     }
-    const PAGES: usize = 20;
+    const PAGES: usize = 50;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     // The answers are made once, so the server allocates nothing per request.
