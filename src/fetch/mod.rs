@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use backon::Retryable;
 use bytes::Bytes;
 
-use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{self, HeaderName, HeaderValue};
 use url::Url;
 
 use crate::config::{FetchConfig, Secret};
@@ -86,7 +86,6 @@ pub struct Fetched {
     pub content_type: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
-    pub headers: HeaderMap,
     pub body: Bytes,
 }
 

@@ -19,13 +19,11 @@ impl Fetcher {
         redirects: Vec<Redirect>,
     ) -> FetchOutcome {
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text_header = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         match status {
             304 => return FetchOutcome::NotModified { final_url, redirects },
             404 | 410 => return FetchOutcome::Gone { status, final_url, redirects },
             429 | 503 => {
-                let retry_after = text_header(header::RETRY_AFTER)
+                let retry_after = text_header(response.headers(), header::RETRY_AFTER)
                     .and_then(|v| parse_retry_after(&v, chrono::Utc::now()))
                     .map(|d| d.min(self.cfg.max_retry_after));
                 if status == 503
@@ -61,10 +59,19 @@ impl Fetcher {
         let cap = self.cfg.max_body_bytes;
         if let Some(len) = response.content_length()
             && len > cap
-            && !headers.contains_key(header::CONTENT_ENCODING)
+            && !response.headers().contains_key(header::CONTENT_ENCODING)
         {
             return too_large(cap, status, final_url);
         }
+        // Owned copies of the few headers kept, not the header map: hyper
+        // parses a response's head in place, so each header value shares its
+        // bytes with the connection's read buffer. A kept map held that
+        // whole buffer (hyper grows it towards ~400 KB on a page) for as long
+        // as the check ran, the wait for a parser included, and made the
+        // connection allocate another for its next read.
+        let content_type = text_header(response.headers(), header::CONTENT_TYPE);
+        let etag = text_header(response.headers(), header::ETAG);
+        let last_modified = text_header(response.headers(), header::LAST_MODIFIED);
         // Counted after decompression: reqwest decodes gzip/br/deflate/zstd
         // in the stream, so a bomb stops at the cap, not at the end.
         let mut body = Vec::with_capacity(response.content_length().unwrap_or(64 * 1024).min(cap) as usize);
@@ -96,17 +103,25 @@ impl Fetcher {
                 }
             }
         }
+        // A body of unknown length (chunked, or decoded from gzip and the
+        // like) grew by doubling: kept as it is, up to half of it would be
+        // spare room for as long as the check runs.
+        body.shrink_to_fit();
         FetchOutcome::Fetched(Fetched {
             status,
-            content_type: text_header(header::CONTENT_TYPE),
-            etag: text_header(header::ETAG),
-            last_modified: text_header(header::LAST_MODIFIED),
+            content_type,
+            etag,
+            last_modified,
             final_url,
             redirects,
-            headers,
             body: Bytes::from(body),
         })
     }
+}
+
+/// A header's value as text, owned (see [`Fetcher::finish`]).
+fn text_header(headers: &header::HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 /// A 403/503 answer that is an anti-bot challenge or block page: why

@@ -223,7 +223,6 @@ pub fn reread(spec: &PageSpec, body: Vec<u8>, content_type: Option<String>) -> O
         content_type,
         etag: None,
         last_modified: None,
-        headers: reqwest::header::HeaderMap::new(),
         body: body.into(),
     };
     match read(spec, &f).observed {
@@ -256,7 +255,6 @@ mod tests {
             content_type: Some("text/html; charset=utf-8".to_owned()),
             etag: Some("\"v1\"".to_owned()),
             last_modified: None,
-            headers: reqwest::header::HeaderMap::new(),
             body: bytes::Bytes::from(html.to_owned()),
         }
     }

@@ -562,3 +562,120 @@ async fn a_bearer_token_never_follows_a_redirect_to_another_origin() {
     assert_eq!(landed.len(), 1);
     assert!(!landed[0].headers.contains_key("authorization"), "the token stays with its origin");
 }
+
+/// Bytes the allocator has handed out and not had back, over all arenas and
+/// mapped blocks (glibc's `mallinfo2`).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn heap_in_use() -> usize {
+    // SAFETY: `mallinfo2` takes no pointer and only reads counters.
+    let info = unsafe { libc::mallinfo2() };
+    info.uordblks + info.hblkhd
+}
+
+/// The body the keep-alive server of [`child_keeps_pages_fetched_on_one_connection`] answers.
+const KEPT_BODY: usize = 100_000;
+
+/// A fetched page held by its check (while it waits for a parser, say)
+/// holds its body and no more: not the connection's read buffer (hyper
+/// parses a response's head in place, and a kept header map shared the
+/// buffer its values were read into, which hyper grows towards ~400 KB a
+/// connection), nor the room a body of unknown length (chunked) grew into
+/// by doubling. Measured in a process of its own: this binary's other
+/// tests allocate meanwhile.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn a_kept_page_holds_its_body_and_no_more() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "fetch::child_keeps_pages_fetched_on_one_connection", "--ignored", "--nocapture"])
+        .env("MODELWATCH_FETCH_TEST_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    for framing in ["length", "chunked"] {
+        let held: usize = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{framing}: held_per_page=")))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // The body and a few small strings (URL, validators): well under 16 KB more.
+        assert!(held < KEPT_BODY + 16 * 1024, "{framing}: each kept page holds {held} bytes for a body of {KEPT_BODY}");
+    }
+}
+
+/// Run by [`a_kept_page_holds_its_body_and_no_more`] only: fetches 50 pages
+/// in a row over one keep-alive connection, with a `Content-Length` and then
+/// chunked, keeps them, closes the connection and prints what each kept
+/// page holds.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+#[ignore = "run in a child process by a_kept_page_holds_its_body_and_no_more"]
+fn child_keeps_pages_fetched_on_one_connection() {
+    use std::io::{BufRead, BufReader};
+    if std::env::var_os("MODELWATCH_FETCH_TEST_CHILD").is_none() {
+        return;
+    }
+    const PAGES: usize = 50;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // The answers are made once, so the server allocates nothing per request.
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\netag: \"v1\"\r\n";
+    let with_length =
+        [format!("{head}content-length: {KEPT_BODY}\r\n\r\n").into_bytes(), vec![b'a'; KEPT_BODY]].concat();
+    // Ten chunks of 10,000 bytes: the client learns the size at the end.
+    let chunk =
+        [format!("{:x}\r\n", KEPT_BODY / 10).into_bytes(), vec![b'a'; KEPT_BODY / 10], b"\r\n".to_vec()].concat();
+    let chunked =
+        [format!("{head}transfer-encoding: chunked\r\n\r\n").into_bytes(), chunk.repeat(10), b"0\r\n\r\n".to_vec()]
+            .concat();
+    // One connection at a time, each answered until the client closes it.
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            'requests: loop {
+                let mut answer = &with_length;
+                loop {
+                    line.clear();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break 'requests;
+                    }
+                    if line.starts_with("GET /chunked") {
+                        answer = &chunked;
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                if stream.write_all(answer).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        for framing in ["length", "chunked"] {
+            let url = format!("http://{addr}/{framing}");
+            let f = fetcher("");
+            // The client's and the connection's own allocations, made once.
+            drop(fetched(fetch(&f, &url).await));
+            let before = heap_in_use();
+            let mut kept = Vec::new();
+            for _ in 0..PAGES {
+                kept.push(fetched(fetch(&f, &url).await));
+            }
+            assert!(kept.iter().all(|p| p.body.len() == KEPT_BODY));
+            // The connection and its read buffer go with the client.
+            drop(f);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let held = heap_in_use().saturating_sub(before);
+            println!("{framing}: held_per_page={}", held / PAGES);
+            drop(kept);
+        }
+    });
+}
