@@ -83,33 +83,19 @@ impl SnapshotText {
     pub fn for_store(text: String, compressed: bool) -> std::io::Result<SnapshotText> {
         if compressed { Ok(SnapshotText::Zstd(compress(text.as_bytes())?)) } else { Ok(SnapshotText::Plain(text)) }
     }
-
-    /// The text itself.
-    pub fn plain(&self) -> Result<std::borrow::Cow<'_, str>, StoreError> {
-        match self {
-            SnapshotText::Plain(text) => Ok(std::borrow::Cow::Borrowed(text)),
-            SnapshotText::Zstd(zstd) => Ok(std::borrow::Cow::Owned(
-                decompress_text(zstd)
-                    .ok_or_else(|| StoreError::Corrupt("a new snapshot's compressed text is unreadable".to_owned()))?,
-            )),
-        }
-    }
-}
-
-fn decompress_text(zstd: &[u8]) -> Option<String> {
-    String::from_utf8(zstd::decode_all(zstd).ok()?).ok()
 }
 
 /// A stored snapshot's text, from its row's `text` and `text_zstd`: every
 /// reader of a snapshot's text goes through this, so rows written before
 /// texts were compressed (and PostgreSQL's, never compressed) read the
-/// same as new ones.
+/// same as new ones. A compressed text that does not decompress to UTF-8
+/// is corrupt data, reported as such rather than read as empty.
 pub(crate) fn stored_text(snapshot: i64, text: String, zstd: Option<Vec<u8>>) -> Result<String, StoreError> {
-    match zstd {
-        None => Ok(text),
-        Some(zstd) => decompress_text(&zstd)
-            .ok_or_else(|| StoreError::Corrupt(format!("snapshot #{snapshot}: its compressed text is unreadable"))),
-    }
+    let Some(zstd) = zstd else { return Ok(text) };
+    zstd::decode_all(zstd.as_slice())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("snapshot #{snapshot}: its compressed text is unreadable")))
 }
 
 #[derive(Debug, Clone)]
@@ -397,6 +383,22 @@ mod tests {
             assert_eq!(zstd::decode_all(c.zstd.as_slice()).unwrap(), body.as_bytes());
             assert_eq!(c.size, body.len() as u64);
             assert_eq!(c.hash, hex::encode(sha2::Sha256::digest(body.as_bytes())));
+        }
+    }
+
+    /// Texts stored as they are and compressed read the same; a compressed
+    /// text that is not zstd, or not UTF-8 inside, is an error.
+    #[test]
+    fn stored_texts_read_in_both_shapes() {
+        let text = "月之暗面发布Kimi K2，总参数一万亿。\n".repeat(200);
+        assert_eq!(stored_text(1, text.clone(), None).unwrap(), text);
+        let Ok(SnapshotText::Zstd(zstd)) = SnapshotText::for_store(text.clone(), true) else { panic!("compressed") };
+        assert!(zstd.len() < text.len() / 4, "{} of {}", zstd.len(), text.len());
+        assert_eq!(stored_text(2, String::new(), Some(zstd)).unwrap(), text);
+        assert_eq!(SnapshotText::for_store(text.clone(), false).unwrap(), SnapshotText::Plain(text));
+        for bad in [b"not zstd".to_vec(), zstd::encode_all(&[0xff, 0xfe][..], 3).unwrap()] {
+            let err = stored_text(3, String::new(), Some(bad)).unwrap_err();
+            assert!(matches!(err, StoreError::Corrupt(ref m) if m.contains("#3")), "{err}");
         }
     }
 
