@@ -22,6 +22,8 @@ mod m20261207_010000_mentions_by_source;
 mod m20261208_010000_source_lease_indexes;
 pub mod m20261209_010000_snapshot_text_lz4;
 mod m20261210_010000_digest_deliveries;
+mod m20261211_010000_mentions_unique_by_source;
+mod m20261211_020000_snapshot_text_zstd;
 
 pub struct Migrator;
 
@@ -45,6 +47,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_010000_source_lease_indexes::Migration),
             Box::new(m20261209_010000_snapshot_text_lz4::Migration),
             Box::new(m20261210_010000_digest_deliveries::Migration),
+            Box::new(m20261211_010000_mentions_unique_by_source::Migration),
+            Box::new(m20261211_020000_snapshot_text_zstd::Migration),
         ]
     }
 }

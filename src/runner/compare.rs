@@ -10,7 +10,7 @@ use crate::source::Source;
 use crate::sources::suspect::{closes_document, replaced_reason, truncated_reason};
 use crate::sources::{self, KindChange, Observation};
 use crate::store::StoreError;
-use crate::store::record::{CompressedBody, NewSnapshot, Snapshot};
+use crate::store::record::{CompressedBody, NewSnapshot, Snapshot, SnapshotText};
 use crate::types::ChangeKind;
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -23,7 +23,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 pub(super) enum CompareError {
     /// Never store an empty blob under the real body's hash: the archive
     /// would claim a copy it does not have.
-    #[error("cannot compress the raw body: {0}")]
+    #[error("cannot compress the raw body or text: {0}")]
     Compress(#[source] std::io::Error),
     #[error("cannot read the source's history: {0}")]
     History(#[source] StoreError),
@@ -99,7 +99,7 @@ impl Runner {
         // to the CPU threads.
         let hash = sha256_hex(fresh.text.as_bytes());
         let Some(last_id) = source.last_snapshot_id else {
-            return Ok(Content::Baseline { snapshot: new_snapshot(obs, hash).await? });
+            return Ok(Content::Baseline { snapshot: new_snapshot(obs, hash, self.store.compresses_texts()).await? });
         };
         let window = source.options.history_window().max(1);
         let recent = self.store.recent_snapshot_hashes(source.id, window + 1).await.map_err(CompareError::History)?;
@@ -109,7 +109,7 @@ impl Runner {
             None => self.store.snapshot_hash(last_id).await.map_err(CompareError::History)?,
         };
         let Some(last_hash) = last_hash else {
-            return Ok(Content::Baseline { snapshot: new_snapshot(obs, hash).await? });
+            return Ok(Content::Baseline { snapshot: new_snapshot(obs, hash, self.store.compresses_texts()).await? });
         };
         if last_hash == hash {
             return Ok(Content::Unchanged);
@@ -119,7 +119,7 @@ impl Runner {
         {
             return Ok(Content::Reverted { to: *id });
         }
-        let snapshot = new_snapshot(obs, hash).await?;
+        let snapshot = new_snapshot(obs, hash, self.store.compresses_texts()).await?;
         let Some(last) = self.store.get_snapshot(last_id).await.map_err(CompareError::History)? else {
             return Ok(Content::Baseline { snapshot });
         };
@@ -168,7 +168,7 @@ impl Runner {
             return Ok(Content::Truncated { reason });
         }
         let old = old_text;
-        let new = snapshot.text.clone();
+        let new = fresh.text.clone();
         let change = blocking(move || diff::diff_text(&old, &new, &DiffOptions::default()))
             .await
             .map_err(CompareError::Worker)?;
@@ -224,19 +224,24 @@ impl Runner {
     }
 }
 
-/// The snapshot to write: the text under its hash, the raw body compressed
-/// (CPU work, off the async threads). Never an empty blob under the real
+/// The snapshot to write: the text under its hash (compressed when the
+/// store keeps texts so, `compress_text`), the raw body compressed (CPU
+/// work, off the async threads). Never an empty blob under the real
 /// body's hash: a compression failure is the check's failure.
-async fn new_snapshot(obs: &Observation, hash: String) -> Result<NewSnapshot, CompareError> {
+async fn new_snapshot(obs: &Observation, hash: String, compress_text: bool) -> Result<NewSnapshot, CompareError> {
     let fresh = obs.observed.fresh();
     let raw = fresh.and_then(|f| f.raw.clone());
-    let compressed = blocking(move || raw.map(|r| CompressedBody::compress(&r)).transpose())
-        .await
-        .map_err(CompareError::Worker)?
-        .map_err(CompareError::Compress)?;
+    let text = fresh.map(|f| f.text.clone()).unwrap_or_default();
+    let (compressed, text) = blocking(move || {
+        let raw = raw.map(|r| CompressedBody::compress(&r)).transpose()?;
+        Ok::<_, std::io::Error>((raw, SnapshotText::for_store(text, compress_text)?))
+    })
+    .await
+    .map_err(CompareError::Worker)?
+    .map_err(CompareError::Compress)?;
     Ok(NewSnapshot {
         content_hash: hash,
-        text: fresh.map(|f| f.text.clone()).unwrap_or_default(),
+        text,
         meta: obs.meta.clone(),
         raw: compressed,
         http_status: obs.http_status,

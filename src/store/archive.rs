@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use super::entity::{blobs, snapshots, sources};
+use super::record::stored_text;
 use super::{Store, StoreError};
 use crate::types::SourceId;
 
@@ -98,7 +99,7 @@ impl Store {
             info: info(row, current, &sizes),
             meta: serde_json::from_str(&m.meta).unwrap_or(serde_json::Value::Null),
             raw_hash: m.raw_hash,
-            text: m.text,
+            text: stored_text(m.id, m.text, m.text_zstd)?,
         }))
     }
 

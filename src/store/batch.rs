@@ -346,7 +346,9 @@ pub(super) mod tests {
 
     use super::*;
     use crate::source::{NewSource, SourceOptions, normalize_url};
-    use crate::store::record::{CheckOutcome, CompressedBody, NewChange, NewSnapshot, SnapshotPointer, SourceUpdate};
+    use crate::store::record::{
+        CheckOutcome, CompressedBody, NewChange, NewSnapshot, SnapshotPointer, SnapshotText, SourceUpdate,
+    };
     use crate::types::SourceId;
     use crate::types::{ChangeKind, SourceKind, SourceStatus};
 
@@ -439,7 +441,7 @@ pub(super) mod tests {
             bytes: body.len() as u64,
             snapshot: Some(NewSnapshot {
                 content_hash: hex::encode(sha2::Sha256::digest(body.as_bytes())),
-                text: body.to_owned(),
+                text: SnapshotText::Plain(body.to_owned()),
                 meta: serde_json::Value::Null,
                 raw: Some(CompressedBody::compress(body.as_bytes()).unwrap()),
                 http_status: Some(200),

@@ -35,7 +35,9 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
 use super::StoreError;
 use super::entity::checks;
-use super::record::{CHECK_COLUMNS, CheckRecord, Recorded, SnapshotPointer, check_values, insert_checks_from};
+use super::record::{
+    CHECK_COLUMNS, CheckRecord, Recorded, SnapshotPointer, SnapshotText, check_values, insert_checks_from,
+};
 use super::source_update::{COLUMNS, json_recordset, row, to_i32, update_from_v};
 
 /// Raw bodies and texts one statement carries.
@@ -78,14 +80,15 @@ pub(crate) async fn write_before<C: ConnectionTrait>(txn: &C, records: &[&CheckR
     Ok(before)
 }
 
-/// The columns of a new snapshot's row and its raw body (hex: JSON has no
-/// bytes), keyed by source.
-const BODY_COLUMNS: [(&str, &str); 11] = [
+/// The columns of a new snapshot's row and its raw body (bytes in hex:
+/// JSON has none), keyed by source.
+const BODY_COLUMNS: [(&str, &str); 12] = [
     ("source_id", "bigint"),
     ("snapshot_id", "bigint"),
     ("created_at", "timestamptz"),
     ("content_hash", "text"),
     ("text", "text"),
+    ("text_zstd", "text"),
     ("meta", "text"),
     ("raw_hash", "text"),
     ("http_status", "integer"),
@@ -94,15 +97,24 @@ const BODY_COLUMNS: [(&str, &str); 11] = [
     ("raw_size", "bigint"),
 ];
 
-fn body_row(r: &CheckRecord, snapshot_id: Option<i64>) -> [Value; 11] {
+fn body_row(r: &CheckRecord, snapshot_id: Option<i64>) -> [Value; 12] {
     let snap = r.snapshot.as_ref();
     let raw = snap.and_then(|s| s.raw.as_ref());
+    // The text in the form it came: the runner compresses texts only for
+    // SQLite ([`super::Store::compresses_texts`]); PostgreSQL compresses
+    // plain ones itself (lz4).
+    let (text, text_zstd) = match snap.map(|s| &s.text) {
+        Some(SnapshotText::Plain(text)) => (Some(text.clone()), None),
+        Some(SnapshotText::Zstd(zstd)) => (Some(String::new()), Some(hex::encode(zstd))),
+        None => (None, None),
+    };
     [
         r.source_id.0.into(),
         snapshot_id.into(),
         r.started_at.into(),
         snap.map(|s| s.content_hash.clone()).into(),
-        snap.map(|s| s.text.clone()).into(),
+        text.into(),
+        text_zstd.into(),
         snap.map(|s| s.meta.to_string()).into(),
         raw.map(|b| b.hash.clone()).into(),
         snap.and_then(|s| s.http_status).map(i32::from).into(),
@@ -127,9 +139,9 @@ fn insert_bodies(first: bool) -> String {
         ("b.snapshot_id", "b", "")
     };
     format!(
-        "si AS (INSERT INTO snapshots (id, source_id, created_at, content_hash, text, meta, raw_hash, http_status, \
-         final_url) SELECT {id}, b.source_id, b.created_at, b.content_hash, b.text, b.meta, b.raw_hash, \
-         b.http_status, b.final_url FROM {from} WHERE {written}true), \
+        "si AS (INSERT INTO snapshots (id, source_id, created_at, content_hash, text, text_zstd, meta, raw_hash, \
+         http_status, final_url) SELECT {id}, b.source_id, b.created_at, b.content_hash, b.text, \
+         decode(b.text_zstd, 'hex'), b.meta, b.raw_hash, b.http_status, b.final_url FROM {from} WHERE {written}true), \
          bi AS (INSERT INTO blobs (hash, data, size, created_at) SELECT DISTINCT ON (b.raw_hash) b.raw_hash, \
          decode(b.raw, 'hex'), b.raw_size, b.created_at FROM b WHERE {written}b.raw_hash IS NOT NULL \
          ORDER BY b.raw_hash ON CONFLICT (hash) DO UPDATE SET created_at = excluded.created_at)"

@@ -22,7 +22,9 @@ use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Set, Statemen
 use super::StoreError;
 use super::entity::checks;
 use super::entity::{blobs, changes, snapshots};
-use super::record::{CheckRecord, Recorded, SnapshotPointer, check_row};
+#[cfg(doc)]
+use super::record::stored_text;
+use super::record::{CheckRecord, Recorded, SnapshotPointer, SnapshotText, check_row};
 use super::source_update::{by_id, to_i32, values_cte, write_source_states};
 
 /// Rows per insert: each row binds at most 15 values, well under every
@@ -100,11 +102,17 @@ async fn insert_snapshots<C: ConnectionTrait>(
         .iter()
         .filter_map(|r| {
             let snap = r.snapshot.as_ref()?;
+            // A compressed text leaves `text` empty (see [`stored_text`]).
+            let (text, text_zstd) = match &snap.text {
+                SnapshotText::Plain(text) => (text.clone(), None),
+                SnapshotText::Zstd(zstd) => (String::new(), Some(zstd.clone())),
+            };
             Some(snapshots::ActiveModel {
                 source_id: Set(r.source_id.0),
                 created_at: Set(r.started_at),
                 content_hash: Set(snap.content_hash.clone()),
-                text: Set(snap.text.clone()),
+                text: Set(text),
+                text_zstd: Set(text_zstd),
                 meta: Set(snap.meta.to_string()),
                 raw_hash: Set(snap.raw.as_ref().map(|raw| raw.hash.clone())),
                 http_status: Set(snap.http_status.map(i32::from)),

@@ -21,7 +21,8 @@ pub struct CompressedBody {
     pub size: u64,
 }
 
-/// zstd level for raw bodies: level 3 is zstd's default balance. Lower
+/// zstd level for raw bodies (and texts on SQLite, [`SnapshotText`]):
+/// level 3 is zstd's default balance. Lower
 /// levels buy little on pages (bench pages, 78 KB on average): level 1
 /// takes 1.41 M instructions a body instead of 1.56 M (-10%, ~0.02 ms
 /// natively; callgrind over 100 pages) for 4% more stored bytes (15.0% of
@@ -38,30 +39,70 @@ thread_local! {
 
 impl CompressedBody {
     /// Hashes and compresses a raw body (CPU work: call it off the async
-    /// threads). The one-shot API knows the body's size, so zstd sizes its
-    /// window to the body instead of allocating for a stream of unknown
-    /// length; the context is reused across bodies on this thread.
+    /// threads).
     pub fn compress(raw: &[u8]) -> std::io::Result<CompressedBody> {
-        let mut zstd = COMPRESSOR.with(|cell| {
-            let mut slot = cell.borrow_mut();
-            let compressor = match slot.as_mut() {
-                Some(c) => c,
-                None => slot.insert(zstd::bulk::Compressor::new(RAW_LEVEL)?),
-            };
-            compressor.compress(raw)
-        })?;
-        // zstd writes into a buffer of the worst case (the body's size and
-        // more); the snapshot waits in the record writer's batch with it,
-        // so give back what the compression saved.
-        zstd.shrink_to_fit();
+        let zstd = compress(raw)?;
         Ok(CompressedBody { hash: hex::encode(sha2::Sha256::digest(raw)), zstd, size: raw.len() as u64 })
     }
 }
 
+/// zstd at [`RAW_LEVEL`] on this thread's context. The one-shot API knows
+/// the input's size, so zstd sizes its window to it instead of allocating
+/// for a stream of unknown length; the context is reused across calls on
+/// this thread.
+fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut zstd = COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let compressor = match slot.as_mut() {
+            Some(c) => c,
+            None => slot.insert(zstd::bulk::Compressor::new(RAW_LEVEL)?),
+        };
+        compressor.compress(bytes)
+    })?;
+    // zstd writes into a buffer of the worst case (the input's size and
+    // more); the snapshot waits in the record writer's batch with it, so
+    // give back what the compression saved.
+    zstd.shrink_to_fit();
+    Ok(zstd)
+}
+
+/// A new snapshot's normalised text, in the form the store writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotText {
+    /// As it is (PostgreSQL compresses it itself, with lz4).
+    Plain(String),
+    /// zstd-compressed, into `snapshots.text_zstd` (SQLite, which has no
+    /// column compression: see `m20261211_020000_snapshot_text_zstd`).
+    Zstd(Vec<u8>),
+}
+
+impl SnapshotText {
+    /// `text` as `store` keeps new texts ([`Store::compresses_texts`]). CPU
+    /// work when it compresses (~0.07 ms for a 29 KB text): call it off the
+    /// async threads, as [`CompressedBody::compress`].
+    pub fn for_store(text: String, compressed: bool) -> std::io::Result<SnapshotText> {
+        if compressed { Ok(SnapshotText::Zstd(compress(text.as_bytes())?)) } else { Ok(SnapshotText::Plain(text)) }
+    }
+}
+
+/// A stored snapshot's text, from its row's `text` and `text_zstd`: every
+/// reader of a snapshot's text goes through this, so rows written before
+/// texts were compressed (and PostgreSQL's, never compressed) read the
+/// same as new ones. A compressed text that does not decompress to UTF-8
+/// is corrupt data, reported as such rather than read as empty.
+pub(crate) fn stored_text(snapshot: i64, text: String, zstd: Option<Vec<u8>>) -> Result<String, StoreError> {
+    let Some(zstd) = zstd else { return Ok(text) };
+    zstd::decode_all(zstd.as_slice())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("snapshot #{snapshot}: its compressed text is unreadable")))
+}
+
 #[derive(Debug, Clone)]
 pub struct NewSnapshot {
+    /// sha256 of the text (uncompressed), hex.
     pub content_hash: String,
-    pub text: String,
+    pub text: SnapshotText,
     pub meta: serde_json::Value,
     pub raw: Option<CompressedBody>,
     pub http_status: Option<u16>,
@@ -180,6 +221,13 @@ pub struct Snapshot {
 }
 
 impl Store {
+    /// Whether new snapshot texts are written compressed
+    /// ([`SnapshotText::Zstd`]): on SQLite, which has no column compression.
+    /// PostgreSQL compresses them itself (lz4), server-side.
+    pub fn compresses_texts(&self) -> bool {
+        self.is_sqlite()
+    }
+
     pub async fn get_snapshot(&self, id: i64) -> Result<Option<Snapshot>, StoreError> {
         let row = snapshots::Entity::find_by_id(id).one(self.db()).await?;
         row.map(snapshot_from_row).transpose()
@@ -318,7 +366,7 @@ fn snapshot_from_row(m: snapshots::Model) -> Result<Snapshot, StoreError> {
         created_at: m.created_at,
         content_hash: m.content_hash,
         meta,
-        text: m.text,
+        text: stored_text(m.id, m.text, m.text_zstd)?,
         raw_hash: m.raw_hash,
     })
 }
@@ -335,6 +383,22 @@ mod tests {
             assert_eq!(zstd::decode_all(c.zstd.as_slice()).unwrap(), body.as_bytes());
             assert_eq!(c.size, body.len() as u64);
             assert_eq!(c.hash, hex::encode(sha2::Sha256::digest(body.as_bytes())));
+        }
+    }
+
+    /// Texts stored as they are and compressed read the same; a compressed
+    /// text that is not zstd, or not UTF-8 inside, is an error.
+    #[test]
+    fn stored_texts_read_in_both_shapes() {
+        let text = "月之暗面发布Kimi K2，总参数一万亿。\n".repeat(200);
+        assert_eq!(stored_text(1, text.clone(), None).unwrap(), text);
+        let Ok(SnapshotText::Zstd(zstd)) = SnapshotText::for_store(text.clone(), true) else { panic!("compressed") };
+        assert!(zstd.len() < text.len() / 4, "{} of {}", zstd.len(), text.len());
+        assert_eq!(stored_text(2, String::new(), Some(zstd)).unwrap(), text);
+        assert_eq!(SnapshotText::for_store(text.clone(), false).unwrap(), SnapshotText::Plain(text));
+        for bad in [b"not zstd".to_vec(), zstd::encode_all(&[0xff, 0xfe][..], 3).unwrap()] {
+            let err = stored_text(3, String::new(), Some(bad)).unwrap_err();
+            assert!(matches!(err, StoreError::Corrupt(ref m) if m.contains("#3")), "{err}");
         }
     }
 

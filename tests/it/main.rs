@@ -26,5 +26,6 @@ mod references;
 mod reread;
 mod round_trips;
 mod schema;
+mod stored_shapes;
 mod walls;
 mod web;

@@ -25,15 +25,17 @@ fn param(backend: DbBackend, n: usize) -> String {
 }
 
 /// Rewrites `source`'s current snapshot as an older release wrote it: its
-/// text with [`OLD_READING`] appended and no reading stamp in its meta.
-/// With `drop_body`, its raw body is gone from the blobs too.
+/// text with [`OLD_READING`] appended, stored as it is (not compressed),
+/// and no reading stamp in its meta. With `drop_body`, its raw body is gone
+/// from the blobs too.
 async fn as_an_older_release_read_it(db: &DatabaseConnection, source: i64, drop_body: bool) {
     let b = db.get_database_backend();
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             b,
             format!(
-                "SELECT s.id, s.text, s.meta, s.raw_hash FROM snapshots s JOIN sources o ON o.last_snapshot_id = s.id \
+                "SELECT s.id, s.text, s.text_zstd, s.meta, s.raw_hash FROM snapshots s \
+                 JOIN sources o ON o.last_snapshot_id = s.id \
                  WHERE o.id = {}",
                 param(b, 1)
             ),
@@ -43,7 +45,10 @@ async fn as_an_older_release_read_it(db: &DatabaseConnection, source: i64, drop_
         .unwrap()
         .unwrap();
     let id: i64 = row.try_get("", "id").unwrap();
-    let text: String = row.try_get("", "text").unwrap();
+    let text: String = match row.try_get::<Option<Vec<u8>>>("", "text_zstd").unwrap() {
+        Some(zstd) => String::from_utf8(zstd::decode_all(zstd.as_slice()).unwrap()).unwrap(),
+        None => row.try_get("", "text").unwrap(),
+    };
     let meta: String = row.try_get("", "meta").unwrap();
     let raw_hash: Option<String> = row.try_get("", "raw_hash").unwrap();
     let mut meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
@@ -54,7 +59,7 @@ async fn as_an_older_release_read_it(db: &DatabaseConnection, source: i64, drop_
     let (p1, p2, p3, p4) = (param(b, 1), param(b, 2), param(b, 3), param(b, 4));
     db.execute_raw(Statement::from_sql_and_values(
         b,
-        format!("UPDATE snapshots SET text = {p1}, content_hash = {p2}, meta = {p3} WHERE id = {p4}"),
+        format!("UPDATE snapshots SET text = {p1}, text_zstd = NULL, content_hash = {p2}, meta = {p3} WHERE id = {p4}"),
         [Value::from(old), Value::from(hash), Value::from(meta.to_string()), Value::from(id)],
     ))
     .await

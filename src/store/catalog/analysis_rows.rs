@@ -342,7 +342,7 @@ fn mentions_statement(
         " INSERT INTO catalog_mentions (entity_kind, entity_id, source_id, first_snapshot_id, last_snapshot_id, \
          first_seen_at, last_seen_at, snapshot_count, last_count) \
          SELECT entity_kind, entity_id, {s}, {n}, {n}, {t}, {t}, 1, last_count FROM v WHERE true \
-         ON CONFLICT (entity_kind, entity_id, source_id) DO UPDATE SET \
+         ON CONFLICT (source_id, entity_kind, entity_id) DO UPDATE SET \
          last_snapshot_id = excluded.last_snapshot_id, last_seen_at = excluded.last_seen_at, \
          last_count = excluded.last_count, snapshot_count = catalog_mentions.snapshot_count + 1"
     ));

@@ -164,7 +164,7 @@ fn mentions_statement(rows: impl ExactSizeIterator<Item = [Value; 6]>) -> Statem
          up AS (INSERT INTO catalog_mentions (entity_kind, entity_id, source_id, first_snapshot_id, \
          last_snapshot_id, first_seen_at, last_seen_at, snapshot_count, last_count) \
          SELECT entity_kind, entity_id, source_id, snapshot_id, snapshot_id, seen_at, seen_at, 1, last_count FROM v \
-         ON CONFLICT (entity_kind, entity_id, source_id) DO UPDATE SET \
+         ON CONFLICT (source_id, entity_kind, entity_id) DO UPDATE SET \
          last_snapshot_id = excluded.last_snapshot_id, last_seen_at = excluded.last_seen_at, \
          last_count = excluded.last_count, snapshot_count = catalog_mentions.snapshot_count + 1) \
          SELECT s.source_id, m.entity_kind, m.entity_id FROM (SELECT DISTINCT source_id FROM v) s \
@@ -223,7 +223,7 @@ fn sqlite_mentions_statement(steps: &[CatalogRecord<'_>], rows: Vec<(usize, [Val
          last_snapshot_id, first_seen_at, last_seen_at, snapshot_count, last_count) \
          SELECT v.entity_kind, v.entity_id, s.source_id, s.snapshot_id, s.snapshot_id, s.at, s.at, 1, v.last_count \
          FROM v CROSS JOIN s ON s.n = v.n WHERE true \
-         ON CONFLICT (entity_kind, entity_id, source_id) DO UPDATE SET \
+         ON CONFLICT (source_id, entity_kind, entity_id) DO UPDATE SET \
          last_snapshot_id = excluded.last_snapshot_id, last_seen_at = excluded.last_seen_at, \
          last_count = excluded.last_count, snapshot_count = catalog_mentions.snapshot_count + 1"
     );

@@ -9,8 +9,12 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// sha256 of `text`, hex.
     pub content_hash: String,
-    /// Normalised text: what diffs are computed on.
+    /// Normalised text: what diffs are computed on. Empty when the text is
+    /// stored compressed in `text_zstd`: read it through
+    /// [`crate::store::record::stored_text`].
     pub text: String,
+    /// The text, zstd-compressed (SQLite writes texts so), else NULL.
+    pub text_zstd: Option<Vec<u8>>,
     /// JSON: title, author, published, content type, charset, kind-specific fields.
     pub meta: String,
     pub raw_hash: Option<String>,

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use modelwatch::source::{SourceOptions, normalize_url};
 use modelwatch::store::metrics::MetricPoint;
 use modelwatch::store::record::{
-    CheckOutcome, CheckRecord, CompressedBody, NewChange, NewSnapshot, SnapshotPointer, SourceUpdate,
+    CheckOutcome, CheckRecord, CompressedBody, NewChange, NewSnapshot, SnapshotPointer, SnapshotText, SourceUpdate,
 };
 use modelwatch::store::sources::NewSource;
 use modelwatch::types::{SourceId, SourceKind, SourceStatus};
@@ -24,7 +24,7 @@ pub fn ok_record(source: SourceId, at: DateTime<Utc>, body: &str) -> CheckRecord
         bytes: raw.len() as u64,
         snapshot: Some(NewSnapshot {
             content_hash: format!("{:064}", raw.len()),
-            text: body.into(),
+            text: SnapshotText::Plain(body.into()),
             meta: serde_json::Value::Null,
             raw: Some(CompressedBody {
                 hash: raw_hash(body),
