@@ -26,8 +26,8 @@ fn main() {
         // `hot-text.ld` gathers them by name without their hashes (which
         // change with build settings and dependency versions) into a
         // `.text.hot` before `.text`; `hot-symbols.txt` has the exact names
-        // of a release build and orders those first, ahead of the other
-        // instances of a generic the globs catch. Both come from
+        // of a release and a profiling build and orders those first, ahead
+        // of the other instances of a generic the globs catch. Both come from
         // `scripts/hot-code`; a name no longer in the binary only loses its
         // place. lld options: rustc links with lld on x86_64 Linux
         // (`MODELWATCH_NO_HOT_TEXT=1` for a build with another linker).
