@@ -16,6 +16,7 @@ mod fetch;
 mod hostile;
 mod import_circles;
 mod kinds;
+mod layout;
 mod liveness;
 mod opening;
 mod ops;
