@@ -18,7 +18,13 @@ fn main() {
     println!("cargo:rerun-if-env-changed=MODELWATCH_NO_HOT_TEXT");
     let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
     let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-    if os == "linux" && env == "gnu" && arch == "x86_64" && std::env::var_os("MODELWATCH_NO_HOT_TEXT").is_none() {
+    let layout =
+        os == "linux" && env == "gnu" && arch == "x86_64" && std::env::var_os("MODELWATCH_NO_HOT_TEXT").is_none();
+    if layout && other_linker() {
+        // `--symbol-ordering-file` is lld's: GNU ld would refuse it and fail
+        // the link. The binary works the same without the layout.
+        println!("cargo:warning=a linker is configured: built without the code layout of link/ (README, Benchmarks)");
+    } else if layout {
         // The code a sweep runs, placed first and together. A page of code
         // is resident once any of it ran, and the kernel maps the 64 KB
         // around each fault: the ~6 MB of functions a sweep runs, spread
@@ -37,4 +43,15 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={dir}/link/hot-symbols.txt");
         println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
     }
+}
+
+/// Whether the build names a linker of its own (`target.*.linker`, which
+/// Cargo passes as `RUSTC_LINKER`, or a `-C linker…`/`-fuse-ld=` flag that is
+/// not lld) instead of the rust-lld rustc uses on x86_64 Linux.
+fn other_linker() -> bool {
+    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
+    std::env::var_os("RUSTC_LINKER").is_some()
+        || std::env::var("CARGO_ENCODED_RUSTFLAGS").is_ok_and(|flags| {
+            flags.split('\x1f').any(|f| f.contains("linker") || (f.contains("fuse-ld") && !f.contains("lld")))
+        })
 }
