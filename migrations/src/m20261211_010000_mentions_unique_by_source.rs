@@ -34,36 +34,22 @@ const BY_SOURCE: &str = "idx_catalog_mentions_source_entity";
 /// The unique index led by the entity (`m20261128_000100_catalog`).
 const UNIQUE_BY_ENTITY: &str = "ux_catalog_mentions_entity_source";
 
+/// An index of `catalog_mentions` on the same three columns, in `order`.
+fn mentions_index(name: &str, order: [CatalogMentions; 3], unique: bool) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(CatalogMentions::Table);
+    for column in order {
+        index.col(column);
+    }
+    if unique {
+        index.unique();
+    }
+    index.to_owned()
+}
+
 fn unique_by_source() -> IndexCreateStatement {
-    Index::create()
-        .name(UNIQUE_BY_SOURCE)
-        .table(CatalogMentions::Table)
-        .col(CatalogMentions::SourceId)
-        .col(CatalogMentions::EntityKind)
-        .col(CatalogMentions::EntityId)
-        .unique()
-        .to_owned()
-}
-
-fn by_source() -> IndexCreateStatement {
-    Index::create()
-        .name(BY_SOURCE)
-        .table(CatalogMentions::Table)
-        .col(CatalogMentions::SourceId)
-        .col(CatalogMentions::EntityKind)
-        .col(CatalogMentions::EntityId)
-        .to_owned()
-}
-
-fn unique_by_entity() -> IndexCreateStatement {
-    Index::create()
-        .name(UNIQUE_BY_ENTITY)
-        .table(CatalogMentions::Table)
-        .col(CatalogMentions::EntityKind)
-        .col(CatalogMentions::EntityId)
-        .col(CatalogMentions::SourceId)
-        .unique()
-        .to_owned()
+    use CatalogMentions::{EntityId, EntityKind, SourceId};
+    mentions_index(UNIQUE_BY_SOURCE, [SourceId, EntityKind, EntityId], true)
 }
 
 fn drop(name: &str) -> IndexDropStatement {
@@ -82,8 +68,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.create_index(unique_by_entity()).await?;
-        manager.create_index(by_source()).await?;
+        use CatalogMentions::{EntityId, EntityKind, SourceId};
+        manager.create_index(mentions_index(UNIQUE_BY_ENTITY, [EntityKind, EntityId, SourceId], true)).await?;
+        manager.create_index(mentions_index(BY_SOURCE, [SourceId, EntityKind, EntityId], false)).await?;
         manager.drop_index(drop(UNIQUE_BY_SOURCE)).await
     }
 }
