@@ -19,11 +19,11 @@ use crate::catalog::{
     Analysis, Attribute, EntityKind, EntityRef, FactStatus, FactValue, ModelKind, NewVersion, Origin, ProposedFact,
 };
 use crate::store::Store;
-use crate::store::stable_limit::{first, stable_limit};
 use crate::store::entity::{
     catalog_aliases, catalog_candidate_sightings, catalog_candidates, catalog_fact_evidence, catalog_facts,
     catalog_models, catalog_source_links, catalog_vendors,
 };
+use crate::store::stable_limit::{first, stable_limit};
 use crate::types::SourceId;
 
 /// What recording one analysis changed: the catalog events of the digest.
@@ -674,9 +674,10 @@ async fn sighting(
     let (id, status, created) = match inserted {
         TryInsertResult::Inserted(r) => (r.last_insert_id, status.to_owned(), true),
         _ => {
-            let existing = first(catalog_candidates::Entity::find().filter(catalog_candidates::Column::Key.eq(key)), txn)
-                .await?
-                .ok_or_else(|| {
+            let existing =
+                first(catalog_candidates::Entity::find().filter(catalog_candidates::Column::Key.eq(key)), txn)
+                    .await?
+                    .ok_or_else(|| {
                     CatalogStoreError::corrupt(format!("candidate {key:?} conflicted on insert but cannot be found"))
                 })?;
             if existing.status == CANDIDATE_REJECTED {
