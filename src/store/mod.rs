@@ -25,6 +25,7 @@ pub mod references;
 pub mod settings;
 mod source_update;
 pub mod sources;
+mod stable_limit;
 mod state_only;
 pub mod statement_log;
 

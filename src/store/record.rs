@@ -2,7 +2,7 @@
 //! snapshot, the changes and the source's new state, in one transaction.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set};
 use sha2::Digest as _;
 
 pub use super::entity::checks::CheckOutcome;
@@ -229,7 +229,7 @@ impl Store {
     }
 
     pub async fn get_snapshot(&self, id: i64) -> Result<Option<Snapshot>, StoreError> {
-        let row = snapshots::Entity::find_by_id(id).one(self.db()).await?;
+        let row = super::stable_limit::first(snapshots::Entity::find_by_id(id), self.db()).await?;
         row.map(snapshot_from_row).transpose()
     }
 
@@ -246,17 +246,19 @@ impl Store {
 
     /// The ids and hashes of a source's most recent snapshots, newest first.
     pub async fn recent_snapshot_hashes(&self, source: SourceId, n: u32) -> Result<Vec<(i64, String)>, StoreError> {
-        let rows: Vec<(i64, String)> = snapshots::Entity::find()
+        let recent = snapshots::Entity::find()
             .select_only()
             .column(snapshots::Column::Id)
             .column(snapshots::Column::ContentHash)
             .filter(snapshots::Column::SourceId.eq(source.0))
             .order_by_desc(snapshots::Column::Id)
             .limit(u64::from(n))
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        Ok(rows)
+            .build(self.db().get_database_backend());
+        let rows = self.db().query_all_raw(super::stable_limit::stable_limit(recent)).await?;
+        Ok(rows
+            .iter()
+            .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?)))
+            .collect::<Result<_, sea_orm::DbErr>>()?)
     }
 
     /// The decompressed raw body of a snapshot, if it was kept.

@@ -403,7 +403,7 @@ impl Store {
             returning.push(Expr::cust(super::SYNC_COMMIT_OFF));
         }
         claim.returning(Query::returning().exprs(returning));
-        backend.build(&claim)
+        super::stable_limit::stable_limit(backend.build(&claim))
     }
 
     /// Extends `owner`'s leases on `ids` to `until`: a check that runs longer

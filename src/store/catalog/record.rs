@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TryInsertResult,
+    QuerySelect, QueryTrait, Set, TryInsertResult,
 };
 use serde::Serialize;
 
@@ -23,6 +23,7 @@ use crate::store::entity::{
     catalog_aliases, catalog_candidate_sightings, catalog_candidates, catalog_fact_evidence, catalog_facts,
     catalog_models, catalog_source_links, catalog_vendors,
 };
+use crate::store::stable_limit::{first, stable_limit};
 use crate::types::SourceId;
 
 /// What recording one analysis changed: the catalog events of the digest.
@@ -433,11 +434,13 @@ async fn create_version(
     v: &NewVersion,
     at: DateTime<Utc>,
 ) -> Result<Option<i64>, CatalogStoreError> {
-    let rejected = catalog_candidates::Entity::find()
-        .filter(catalog_candidates::Column::Key.eq(stored_candidate_key(&v.key)))
-        .filter(catalog_candidates::Column::Status.eq(CANDIDATE_REJECTED))
-        .one(txn)
-        .await?;
+    let rejected = first(
+        catalog_candidates::Entity::find()
+            .filter(catalog_candidates::Column::Key.eq(stored_candidate_key(&v.key)))
+            .filter(catalog_candidates::Column::Status.eq(CANDIDATE_REJECTED)),
+        txn,
+    )
+    .await?;
     if rejected.is_some() {
         return Ok(None);
     }
@@ -542,15 +545,14 @@ async fn promote(
     // its sentence: a name seen often must not cost more each time.
     let needed = std::cmp::max(r.promote_after_sources, 1);
     if !r.structured_source {
-        let sources: Vec<i64> = catalog_candidate_sightings::Entity::find()
+        let sources = catalog_candidate_sightings::Entity::find()
             .select_only()
             .column(catalog_candidate_sightings::Column::SourceId)
             .distinct()
             .filter(catalog_candidate_sightings::Column::CandidateId.eq(candidate_id))
             .limit(u64::from(needed))
-            .into_tuple()
-            .all(txn)
-            .await?;
+            .build(txn.get_database_backend());
+        let sources = txn.query_all_raw(stable_limit(sources)).await?;
         if u32::try_from(sources.len()).unwrap_or(u32::MAX) < needed {
             return Ok(None);
         }
@@ -672,11 +674,10 @@ async fn sighting(
     let (id, status, created) = match inserted {
         TryInsertResult::Inserted(r) => (r.last_insert_id, status.to_owned(), true),
         _ => {
-            let existing = catalog_candidates::Entity::find()
-                .filter(catalog_candidates::Column::Key.eq(key))
-                .one(txn)
-                .await?
-                .ok_or_else(|| {
+            let existing =
+                first(catalog_candidates::Entity::find().filter(catalog_candidates::Column::Key.eq(key)), txn)
+                    .await?
+                    .ok_or_else(|| {
                     CatalogStoreError::corrupt(format!("candidate {key:?} conflicted on insert but cannot be found"))
                 })?;
             if existing.status == CANDIDATE_REJECTED {

@@ -29,7 +29,8 @@ pub(crate) async fn bump(db: &impl ConnectionTrait) -> Result<(), CatalogStoreEr
 
 /// The revision as `db` (a transaction, say) sees it.
 pub(crate) async fn current(db: &impl ConnectionTrait) -> Result<i64, CatalogStoreError> {
-    Ok(catalog_revision::Entity::find_by_id(1).one(db).await?.map_or(0, |r| r.revision))
+    let read = catalog_revision::Entity::find_by_id(1);
+    Ok(crate::store::stable_limit::first(read, db).await?.map_or(0, |r| r.revision))
 }
 
 /// What this process (any clone of its [`Store`]) committed that may
