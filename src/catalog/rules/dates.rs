@@ -48,8 +48,18 @@ pub(crate) const RELEASE_WORDS: &[&str] = &[
 
 const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
+/// What every English date holds: a month's first letters, ASCII case
+/// folded. Under the patterns' Unicode `(?i)` an `s` also matches U+017F,
+/// so `sep` is looked for as `ep` (a unit test checks no other letter here
+/// has a non-ASCII case form).
+const MONTH_LITERALS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "ep", "oct", "nov", "dec"];
+
 pub struct DateRules {
     release: Words,
+    /// [`MONTH_LITERALS`]: the two English patterns only run on a sentence
+    /// with one. Of the bench pages' sentences with a year and an ASCII
+    /// letter, most have neither month nor date.
+    months: Words,
     chinese: Regex,
     dotted: Regex,
     dashed: Regex,
@@ -65,6 +75,7 @@ impl DateRules {
         let mon = r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?-u:\b)\.?";
         Ok(DateRules {
             release: Words::folded(RELEASE_WORDS)?,
+            months: Words::folded(&MONTH_LITERALS)?,
             chinese: Regex::new(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*[日号])?")?,
             dotted: Regex::new(r"(?P<y>\d{4})[./](?P<m>\d{1,2})[./](?P<d>\d{1,2})日?")?,
             dashed: Regex::new(r"(?P<y>\d{4})-(?P<m>\d{1,2})(?:-(?P<d>\d{1,2}))?")?,
@@ -91,7 +102,7 @@ impl DateRules {
         // Each pattern only where the text it cannot match without is (a
         // month name needs ASCII letters even under Unicode case folding:
         // only s and k have non-ASCII forms, and every name has others).
-        let latin = sentence.bytes().any(|b| b.is_ascii_alphabetic());
+        let latin = sentence.bytes().any(|b| b.is_ascii_alphabetic()) && self.months.any_in(sentence);
         let patterns = [
             (&self.chinese, sentence.contains('年') && sentence.contains('月')),
             (&self.dotted, sentence.contains(['.', '/'])),
@@ -241,6 +252,72 @@ mod tests {
             years += usize::from(naive(&s));
         }
         assert!(years > 5_000, "{years}");
+    }
+
+    /// Under `(?i)` each letter of the month literals matches only its two
+    /// ASCII forms, which is what the word list folds; and every month
+    /// name the English patterns accept holds a literal.
+    #[test]
+    fn month_literals_are_what_the_patterns_need() {
+        use regex_syntax::hir::{Class, HirKind};
+        for c in MONTH_LITERALS.iter().flat_map(|w| w.chars()) {
+            let hir = regex_syntax::parse(&format!("(?i){c}")).unwrap();
+            let HirKind::Class(Class::Unicode(class)) = hir.kind() else { panic!("{c}: {hir:?}") };
+            let forms: Vec<char> = class.ranges().iter().flat_map(|r| r.start()..=r.end()).collect();
+            assert_eq!(forms, vec![c.to_ascii_uppercase(), c.to_ascii_lowercase()], "{c}");
+        }
+        assert!(MONTHS.iter().zip(MONTH_LITERALS).all(|(m, l)| m.contains(l)));
+        // The gate skips nothing: the same dates as with both patterns
+        // run on every sentence with an ASCII letter (an empty word is in
+        // every sentence).
+        let gated = DateRules::new().unwrap();
+        let ungated = DateRules { months: Words::folded(&[""]).unwrap(), ..DateRules::new().unwrap() };
+        let pieces = [
+            "March ",
+            "mar ",
+            "MAY ",
+            "Sept. ",
+            "\u{17f}ept ",
+            "\u{17f}EPTEMBER ",
+            "ſep ",
+            "Dec. ",
+            "june ",
+            "Jul ",
+            "oct ",
+            "Nov ",
+            "august ",
+            "feb ",
+            "Jan ",
+            "apr ",
+            "12 ",
+            "1st ",
+            "6 ",
+            "16, ",
+            "2023",
+            " 2024",
+            "2023.",
+            "5",
+            "th ",
+            ",",
+            " ",
+            "-",
+            "/",
+            "年",
+            "月",
+            "x",
+            "٣",
+            "１",
+            "released ",
+        ];
+        let mut rng = crate::test_rng::XorShift::new(0x1f83_d9ab_fb41_bd6b);
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let s: String = (0..1 + rng.below(8)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let want = ungated.find(&s);
+            assert_eq!(gated.find(&s), want, "{s:?}");
+            found += want.len();
+        }
+        assert!(found > 1_000, "the sentences exercise the patterns: {found}");
     }
 
     #[test]
