@@ -5,10 +5,11 @@
 //! counters, stamps, labels): in a long paragraph "3天前" is prose, and
 //! silently editing prose would hide real edits.
 
+mod ascii;
 mod gate;
 
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::{Regex, RegexBuilder};
 use regex_automata::meta;
@@ -132,7 +133,27 @@ const RULES: &[NoiseRuleInfo] = &[
 
 struct CompiledRule {
     name: &'static str,
-    re: meta::Regex,
+    pattern: &'static str,
+    /// The pattern with ASCII digit and space classes ([`ascii`]): for
+    /// lines without a digit or space outside ASCII.
+    ascii: meta::Regex,
+    /// The pattern as written, for the other lines; compiled on first need.
+    unicode: OnceLock<Option<meta::Regex>>,
+}
+
+impl CompiledRule {
+    fn new(name: &'static str, pattern: &'static str) -> Option<Self> {
+        let ascii = compile_default(&ascii::ascii_pattern(pattern)).ok()?;
+        Some(CompiledRule { name, pattern, ascii, unicode: OnceLock::new() })
+    }
+
+    /// The regex that matches in a line as the pattern does.
+    fn regex(&self, unicode_line: bool) -> Option<&meta::Regex> {
+        if !unicode_line {
+            return Some(&self.ascii);
+        }
+        self.unicode.get_or_init(|| compile_default(self.pattern).ok()).as_ref()
+    }
 }
 
 /// A default rule's pattern compiled as `Regex::new` compiles it, without
@@ -164,18 +185,17 @@ fn compile_default(pattern: &str) -> Result<meta::Regex, Box<meta::BuildError>> 
 struct DefaultRules {
     rules: Vec<CompiledRule>,
     gate: Option<Gate>,
+    /// Which lines need the patterns as written (None: every line).
+    unicode: Option<ascii::Unicode>,
 }
 
 /// Compiled once; a pattern that failed to compile is skipped, and without
 /// a gate every rule runs on every short line (unit tests assert that
 /// every pattern and the gate compile).
 static DEFAULT_RULES: LazyLock<DefaultRules> = LazyLock::new(|| {
-    let rules: Vec<CompiledRule> = RULES
-        .iter()
-        .filter_map(|r| compile_default(r.pattern).ok().map(|re| CompiledRule { name: r.name, re }))
-        .collect();
+    let rules: Vec<CompiledRule> = RULES.iter().filter_map(|r| CompiledRule::new(r.name, r.pattern)).collect();
     let gate = Gate::new(rules.iter().map(|r| r.name)).ok();
-    DefaultRules { rules, gate }
+    DefaultRules { rules, gate, unicode: ascii::Unicode::new() }
 });
 
 /// The shipped default rules, for display.
@@ -226,11 +246,15 @@ impl NoiseRules<'_> {
         }
         if let Some(defaults) = self.defaults.filter(|_| current.chars().count() <= MAX_NOISE_LINE_CHARS) {
             let open = defaults.gate.as_ref().map_or(u64::MAX, |g| g.open(&current));
+            // A rule's removal puts a space where its match was: no new
+            // character outside ASCII.
+            let unicode_line = defaults.unicode.as_ref().is_none_or(|u| u.in_line(&current));
             for (i, rule) in defaults.rules.iter().enumerate() {
                 if !gate::lets(open, i) {
                     continue;
                 }
-                let found = rule.re.find_iter(&current).map(|m| m.range());
+                let Some(re) = rule.regex(unicode_line) else { continue };
+                let found = re.find_iter(&current).map(|m| m.range());
                 if let Some(rest) = strip(found, &current, rule.name, removed) {
                     current = rest;
                     touched = true;
@@ -295,7 +319,8 @@ mod tests {
     #[test]
     fn every_default_rule_compiles() {
         assert_eq!(DEFAULT_RULES.rules.len(), RULES.len());
-        assert!(DEFAULT_RULES.gate.is_some());
+        assert!(DEFAULT_RULES.gate.is_some() && DEFAULT_RULES.unicode.is_some());
+        assert!(DEFAULT_RULES.rules.iter().all(|r| r.regex(true).is_some()));
     }
 
     #[test]
@@ -438,6 +463,12 @@ mod tests {
             "模型",
             "\u{3000}",
             "\t",
+            "\u{a0}",
+            "\u{2003}",
+            "\u{85}",
+            "\u{966}",
+            "\u{1d7ce}",
+            "①",
         ];
         let mut rng = crate::test_rng::XorShift::new(0x9b05_688c_2b3e_6c1f);
         let mut cleaned = 0;
@@ -464,7 +495,7 @@ mod tests {
     fn every_default_rule_cleans_its_example() {
         for rule in default_noise_rules() {
             let compiled = DEFAULT_RULES.rules.iter().find(|r| r.name == rule.name).unwrap();
-            assert!(compiled.re.is_match(rule.example), "{} misses its example", rule.name);
+            assert!(compiled.ascii.is_match(rule.example), "{} misses its example", rule.name);
         }
     }
 
