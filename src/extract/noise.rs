@@ -5,7 +5,6 @@
 //! counters, stamps, labels): in a long paragraph "3天前" is prose, and
 //! silently editing prose would hide real edits.
 
-mod ascii;
 mod gate;
 
 use std::ops::Range;
@@ -16,6 +15,7 @@ use regex_automata::meta;
 
 use self::gate::Gate;
 use super::ExtractError;
+use crate::ascii_classes as ascii;
 
 /// Lines longer than this (in chars) are left alone by the default rules.
 const MAX_NOISE_LINE_CHARS: usize = 64;
@@ -248,7 +248,7 @@ impl NoiseRules<'_> {
             let open = defaults.gate.as_ref().map_or(u64::MAX, |g| g.open(&current));
             // A rule's removal puts a space where its match was: no new
             // character outside ASCII.
-            let unicode_line = defaults.unicode.as_ref().is_none_or(|u| u.in_line(&current));
+            let unicode_line = defaults.unicode.as_ref().is_none_or(|u| u.in_text(&current));
             for (i, rule) in defaults.rules.iter().enumerate() {
                 if !gate::lets(open, i) {
                     continue;

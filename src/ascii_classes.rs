@@ -1,18 +1,53 @@
-//! A rule's pattern with ASCII digit and space classes, for the lines on
-//! which they match what the Unicode ones do.
+//! A pattern with ASCII digit and space classes, for the texts on which
+//! they match what the Unicode ones do (the default noise rules, the
+//! catalog's date patterns).
 //!
-//! The rules are written with Unicode `\d`, `\s` and `\S`; each `\d` is a
-//! UTF-8 automaton for 70-odd ranges of digits, and the rules repeat them
-//! (`\d{4}\s*[-/.年]\s*\d{1,2}…`): the 16 rules' NFAs held 1.0 MB from the
-//! first extraction on (heaptrack, a cold sweep of 2,000 bench pages, under
-//! `extract::plan`). Normalisation folds full-width digits and spaces to
-//! ASCII (`normalize::fold_char`), so a line with a digit or a space
-//! outside ASCII is rare. On a line without one, `\d` matches exactly
+//! The patterns are written with Unicode `\d`, `\s` and `\S`; each `\d`
+//! is a UTF-8 automaton for 70-odd ranges of digits, and the patterns
+//! repeat them (`\d{4}\s*[-/.年]\s*\d{1,2}…`): the 16 noise rules' NFAs
+//! held 1.0 MB from the first extraction on, the date patterns' automata
+//! and lazy-DFA caches 1.6 MB (heaptrack, a cold sweep of 2,000 bench
+//! pages). Normalisation folds full-width digits and spaces to ASCII
+//! (`extract::normalize`), so a line with a digit or a space outside ASCII
+//! is rare. On a line without one, `\d` matches exactly
 //! `[0-9]`, `\s` exactly `[\t\n\x0B\f\r ]` and `\S` exactly their
-//! complement, so the rewritten pattern finds exactly the same matches; a
-//! line with one takes the pattern as written, compiled on first need.
+//! complement, so the rewritten pattern finds exactly the same matches (and
+//! the same groups); a text with one takes the pattern as written,
+//! compiled on first need.
 
+use std::sync::OnceLock;
+
+use regex::Regex;
 use regex_syntax::hir::{Class, HirKind};
+
+/// A pattern compiled in its ASCII form, and as written on first need.
+pub(crate) struct TwoForms {
+    written: String,
+    ascii: Regex,
+    unicode: OnceLock<Option<Regex>>,
+}
+
+impl TwoForms {
+    pub(crate) fn new(written: String) -> Result<Self, regex::Error> {
+        let ascii = Regex::new(&ascii_pattern(&written))?;
+        Ok(TwoForms { written, ascii, unicode: OnceLock::new() })
+    }
+
+    /// The regex to search a text with: the ASCII form unless the text
+    /// holds a digit or space outside ASCII ([`Unicode::in_text`]). Both
+    /// forms have the same groups.
+    pub(crate) fn regex(&self, unicode: bool) -> Option<&Regex> {
+        if !unicode {
+            return Some(&self.ascii);
+        }
+        self.unicode.get_or_init(|| Regex::new(&self.written).ok()).as_ref()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn written(&self) -> &str {
+        &self.written
+    }
+}
 
 /// The Unicode classes replaced, and what replaces them (valid inside a
 /// bracketed class too, as a nested class).
@@ -20,7 +55,7 @@ const REWRITES: [(&str, &str); 3] = [(r"\d", "[0-9]"), (r"\s", r"[\t\n\x0B\f\r ]
 
 /// `pattern` with [`REWRITES`] applied; an escaped backslash (`\\`) is
 /// kept as it is.
-pub(super) fn ascii_pattern(pattern: &str) -> String {
+pub(crate) fn ascii_pattern(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() * 2);
     let mut rest = pattern;
     while let Some(at) = rest.find('\\') {
@@ -36,13 +71,13 @@ pub(super) fn ascii_pattern(pattern: &str) -> String {
 }
 
 /// The characters outside ASCII that Unicode `\d` or `\s` matches.
-pub(super) struct Unicode {
+pub(crate) struct Unicode {
     /// Sorted, disjoint, inclusive.
     ranges: Vec<(char, char)>,
 }
 
 impl Unicode {
-    pub(super) fn new() -> Option<Self> {
+    pub(crate) fn new() -> Option<Self> {
         let hir = regex_syntax::parse(r"[\d\s]").ok()?;
         let HirKind::Class(Class::Unicode(class)) = hir.kind() else { return None };
         let ranges =
@@ -52,7 +87,7 @@ impl Unicode {
 
     /// Whether `line` holds a digit or a space outside ASCII: there the
     /// rewritten patterns may differ from the written ones.
-    pub(super) fn in_line(&self, line: &str) -> bool {
+    pub(crate) fn in_text(&self, line: &str) -> bool {
         !line.is_ascii() && line.chars().any(|c| !c.is_ascii() && self.contains(c))
     }
 
@@ -92,7 +127,7 @@ mod tests {
             let s = c.encode_utf8(&mut [0; 4]).to_owned();
             let differs = pairs.iter().any(|(written, ascii)| written.is_match(&s) != ascii.is_match(&s));
             assert_eq!(unicode.contains(c), differs, "U+{:04X}", u32::from(c));
-            assert_eq!(unicode.in_line(&format!("ab{s}")), differs, "U+{:04X}", u32::from(c));
+            assert_eq!(unicode.in_text(&format!("ab{s}")), differs, "U+{:04X}", u32::from(c));
             held += usize::from(differs);
         }
         assert!(held > 600, "{held}");
