@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod arenas;
+mod ascii_classes;
 pub mod bidi;
 mod blocking;
 pub mod catalog;

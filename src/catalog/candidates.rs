@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use regex::Regex;
 
+use super::cjk_runs::NameChars;
 use super::companies::CompanyRules;
 use super::latin_tokens::latin_tokens;
 use super::mention::{Known, Mention};
@@ -88,8 +89,7 @@ const CJK_GENERIC_PREFIXES: &[&str] = &[
 
 /// What ends a CJK candidate, and how many characters of a name may
 /// stand before it (the `cjk` pattern's `{1,16}`).
-pub(crate) const CJK_SUFFIX: &str = "大模型";
-const CJK_MAX_CHARS: usize = 16;
+pub(crate) use super::cjk_runs::{CJK_MAX_CHARS, CJK_SUFFIX};
 
 /// Words that make a sentence about models (a bare `Baichuan2` counts there).
 pub(crate) const MODEL_KEYWORDS: &[&str] = &["模型", "model", "llm", "参数"];
@@ -97,7 +97,8 @@ pub(crate) const MODEL_KEYWORDS: &[&str] = &["模型", "model", "llm", "参数"]
 pub struct CandidateRules {
     /// The Latin token pattern, for the tokens its scan leaves to it.
     latin: Regex,
-    cjk: Regex,
+    /// The CJK pattern `[\p{Han}A-Za-z0-9·\-]{1,16}?大模型`, by a scan.
+    cjk: NameChars,
     /// The lists [`Self::find`] asks about, for a caller without the
     /// rules' scan of the sentence (`analyse` passes its own).
     words: WordScan,
@@ -108,7 +109,7 @@ impl CandidateRules {
     pub fn new() -> Result<Self, RuleError> {
         Ok(CandidateRules {
             latin: Regex::new(super::latin_tokens::PATTERN)?,
-            cjk: Regex::new(&format!(r"[\p{{Han}}A-Za-z0-9·\-]{{1,{CJK_MAX_CHARS}}}?{CJK_SUFFIX}"))?,
+            cjk: NameChars::new()?,
             words: WordScan::new(&[
                 ListWords { list: List::ModelKeywords, words: MODEL_KEYWORDS, fold: true },
                 ListWords { list: List::CjkSuffix, words: &[CJK_SUFFIX], fold: false },
@@ -119,7 +120,7 @@ impl CandidateRules {
         })
     }
 
-    /// The spans `cjk` finds in `sentence`, searched only around each
+    /// The spans the `cjk` pattern finds in `sentence`, searched only around each
     /// 大模型: a match ends at the first 大模型 after its start and starts at
     /// most [`CJK_MAX_CHARS`] characters before it, so the pattern runs on
     /// that window instead of over every character of the sentence.
@@ -139,8 +140,8 @@ impl CandidateRules {
                 .max(pos);
             match sentence.get(..at + CJK_SUFFIX.len()).and_then(|h| self.cjk.find_at(h, window)) {
                 Some(m) => {
-                    out.push(m.range());
-                    pos = m.end();
+                    pos = m.end;
+                    out.push(m);
                 }
                 // No match starts before `at`; one may start at it.
                 None => pos = at,
@@ -496,6 +497,7 @@ mod tests {
     #[test]
     fn cjk_runs_are_the_patterns_matches() {
         let rules = CandidateRules::new().unwrap();
+        let cjk = Regex::new(&format!(r"[\p{{Han}}A-Za-z0-9·\-]{{1,{CJK_MAX_CHARS}}}?{CJK_SUFFIX}")).unwrap();
         let alphabet = ['大', '模', '型', '言', 'A', '7', '·', '-', '，', ' ', 'é'];
         let mut rng = crate::test_rng::XorShift::new(0x2545_f491_4f6c_dd1d);
         let mut next = |n: usize| rng.below(n);
@@ -516,7 +518,7 @@ mod tests {
         }
         let mut found = 0;
         for s in &cases {
-            let whole: Vec<Range<usize>> = rules.cjk.find_iter(s).map(|m| m.range()).collect();
+            let whole: Vec<Range<usize>> = cjk.find_iter(s).map(|m| m.range()).collect();
             assert_eq!(rules.cjk_runs(s, &rules.words.scan(s)), whole, "{s}");
             found += whole.len();
         }

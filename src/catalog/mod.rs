@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod candidates;
+mod cjk_runs;
 pub mod companies;
 pub mod eval;
 pub mod export;

@@ -10,4 +10,6 @@ pub enum RuleError {
     Pattern(#[from] regex::Error),
     #[error("a rule's word list did not compile")]
     Words(#[from] aho_corasick::BuildError),
+    #[error("a rule's character class did not compile: {0}")]
+    Class(String),
 }

@@ -9,6 +9,7 @@ use super::super::text::{char_at, char_before, find_ascii};
 use super::super::value::PartialDate;
 use super::super::words::Words;
 use super::RuleError;
+use crate::ascii_classes::{TwoForms, Unicode};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DateHit {
@@ -48,13 +49,29 @@ pub(crate) const RELEASE_WORDS: &[&str] = &[
 
 const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
+/// What every English date holds: a month's first letters, ASCII case
+/// folded. Under the patterns' Unicode `(?i)` an `s` also matches U+017F,
+/// so `sep` is looked for as `ep` (a unit test checks no other letter here
+/// has a non-ASCII case form).
+const MONTH_LITERALS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "ep", "oct", "nov", "dec"];
+
 pub struct DateRules {
     release: Words,
-    chinese: Regex,
-    dotted: Regex,
-    dashed: Regex,
-    english_mdy: Regex,
-    english_dmy: Regex,
+    /// [`MONTH_LITERALS`]: the two English patterns only run on a sentence
+    /// with one. Of the bench pages' sentences with a year and an ASCII
+    /// letter, most have neither month nor date.
+    months: Words,
+    /// The patterns with ASCII digit and space classes for the sentences
+    /// without others ([`crate::ascii_classes`]): the Unicode `\d` and `\s`
+    /// of the five made most of their 1.6 MB of automata and lazy-DFA
+    /// caches at a cold sweep's heap peak (heaptrack, 2,000 bench pages).
+    chinese: TwoForms,
+    dotted: TwoForms,
+    dashed: TwoForms,
+    english_mdy: TwoForms,
+    english_dmy: TwoForms,
+    /// Which sentences need the patterns as written (None: every one).
+    unicode: Option<Unicode>,
     year: Regex,
 }
 
@@ -65,13 +82,17 @@ impl DateRules {
         let mon = r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?-u:\b)\.?";
         Ok(DateRules {
             release: Words::folded(RELEASE_WORDS)?,
-            chinese: Regex::new(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*[日号])?")?,
-            dotted: Regex::new(r"(?P<y>\d{4})[./](?P<m>\d{1,2})[./](?P<d>\d{1,2})日?")?,
-            dashed: Regex::new(r"(?P<y>\d{4})-(?P<m>\d{1,2})(?:-(?P<d>\d{1,2}))?")?,
-            english_mdy: Regex::new(&format!(
+            months: Words::folded(&MONTH_LITERALS)?,
+            chinese: TwoForms::new(
+                r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*[日号])?".to_owned(),
+            )?,
+            dotted: TwoForms::new(r"(?P<y>\d{4})[./](?P<m>\d{1,2})[./](?P<d>\d{1,2})日?".to_owned())?,
+            dashed: TwoForms::new(r"(?P<y>\d{4})-(?P<m>\d{1,2})(?:-(?P<d>\d{1,2}))?".to_owned())?,
+            english_mdy: TwoForms::new(format!(
                 r"(?i)(?-u:\b){mon}\s+(?:(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?(?P<y>\d{{4}})"
             ))?,
-            english_dmy: Regex::new(&format!(r"(?i)(?-u:\b)(?P<d>\d{{1,2}})\s+{mon},?\s+(?P<y>\d{{4}})"))?,
+            english_dmy: TwoForms::new(format!(r"(?i)(?-u:\b)(?P<d>\d{{1,2}})\s+{mon},?\s+(?P<y>\d{{4}})"))?,
+            unicode: Unicode::new(),
             year: Regex::new(r"^\s*(?P<y>\d{4})\s*年?\s*$")?,
         })
     }
@@ -91,7 +112,7 @@ impl DateRules {
         // Each pattern only where the text it cannot match without is (a
         // month name needs ASCII letters even under Unicode case folding:
         // only s and k have non-ASCII forms, and every name has others).
-        let latin = sentence.bytes().any(|b| b.is_ascii_alphabetic());
+        let latin = sentence.bytes().any(|b| b.is_ascii_alphabetic()) && self.months.any_in(sentence);
         let patterns = [
             (&self.chinese, sentence.contains('年') && sentence.contains('月')),
             (&self.dotted, sentence.contains(['.', '/'])),
@@ -99,7 +120,10 @@ impl DateRules {
             (&self.english_mdy, latin),
             (&self.english_dmy, latin),
         ];
-        for (re, _) in patterns.iter().filter(|(_, possible)| *possible) {
+        // The sentence's digits and spaces decide which form of the
+        // patterns runs.
+        let unicode = self.unicode.as_ref().is_none_or(|u| u.in_text(sentence));
+        for re in patterns.iter().filter(|(_, possible)| *possible).filter_map(|(p, _)| p.regex(unicode)) {
             for caps in re.captures_iter(sentence) {
                 let Some(whole) = caps.get(0) else { continue };
                 if char_before(sentence, whole.start()).is_some_and(|c| c.is_ascii_alphanumeric())
@@ -241,6 +265,155 @@ mod tests {
             years += usize::from(naive(&s));
         }
         assert!(years > 5_000, "{years}");
+    }
+
+    /// Under `(?i)` each letter of the month literals matches only its two
+    /// ASCII forms, which is what the word list folds; and every month
+    /// name the English patterns accept holds a literal.
+    #[test]
+    fn month_literals_are_what_the_patterns_need() {
+        use regex_syntax::hir::{Class, HirKind};
+        for c in MONTH_LITERALS.iter().flat_map(|w| w.chars()) {
+            let hir = regex_syntax::parse(&format!("(?i){c}")).unwrap();
+            let HirKind::Class(Class::Unicode(class)) = hir.kind() else { panic!("{c}: {hir:?}") };
+            let forms: Vec<char> = class.ranges().iter().flat_map(|r| r.start()..=r.end()).collect();
+            assert_eq!(forms, vec![c.to_ascii_uppercase(), c.to_ascii_lowercase()], "{c}");
+        }
+        assert!(MONTHS.iter().zip(MONTH_LITERALS).all(|(m, l)| m.contains(l)));
+        // The gate skips nothing: the same dates as with both patterns
+        // run on every sentence with an ASCII letter (an empty word is in
+        // every sentence).
+        let gated = DateRules::new().unwrap();
+        let ungated = DateRules { months: Words::folded(&[""]).unwrap(), ..DateRules::new().unwrap() };
+        let pieces = [
+            "March ",
+            "mar ",
+            "MAY ",
+            "Sept. ",
+            "\u{17f}ept ",
+            "\u{17f}EPTEMBER ",
+            "ſep ",
+            "Dec. ",
+            "june ",
+            "Jul ",
+            "oct ",
+            "Nov ",
+            "august ",
+            "feb ",
+            "Jan ",
+            "apr ",
+            "12 ",
+            "1st ",
+            "6 ",
+            "16, ",
+            "2023",
+            " 2024",
+            "2023.",
+            "5",
+            "th ",
+            ",",
+            " ",
+            "-",
+            "/",
+            "年",
+            "月",
+            "x",
+            "٣",
+            "１",
+            "released ",
+        ];
+        let mut rng = crate::test_rng::XorShift::new(0x1f83_d9ab_fb41_bd6b);
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let s: String = (0..1 + rng.below(8)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let want = ungated.find(&s);
+            assert_eq!(gated.find(&s), want, "{s:?}");
+            found += want.len();
+        }
+        assert!(found > 1_000, "the sentences exercise the patterns: {found}");
+    }
+
+    /// The dates the five patterns as written find, every pattern run on
+    /// every sentence with a year: what `find` returned before the month
+    /// gate and the ASCII classes.
+    fn reference_find(written: &[Regex], sentence: &str) -> Vec<DateHit> {
+        let mut hits: Vec<DateHit> = Vec::new();
+        if holds_year(sentence) {
+            for re in written {
+                for caps in re.captures_iter(sentence) {
+                    let whole = caps.get(0).unwrap();
+                    if char_before(sentence, whole.start()).is_some_and(|c| c.is_ascii_alphanumeric())
+                        || char_at(sentence, whole.end()).is_some_and(|c| c.is_ascii_digit())
+                    {
+                        continue;
+                    }
+                    if let Some(date) = date_of(&caps) {
+                        hits.push(DateHit { span: whole.range(), date });
+                    }
+                }
+            }
+        }
+        hits.sort_by_key(|h| (h.span.start, std::cmp::Reverse(h.span.end)));
+        let mut kept: Vec<DateHit> = Vec::new();
+        for h in hits {
+            if kept.last().is_none_or(|k| h.span.start >= k.span.end) {
+                kept.push(h);
+            }
+        }
+        kept
+    }
+
+    /// Sentences of date parts, digits and spaces of other scripts and
+    /// widths: `find` returns what the patterns as written find.
+    #[test]
+    fn dates_are_the_written_patterns_dates() {
+        let r = DateRules::new().unwrap();
+        let written: Vec<Regex> = [&r.chinese, &r.dotted, &r.dashed, &r.english_mdy, &r.english_dmy]
+            .iter()
+            .map(|p| Regex::new(p.written()).unwrap())
+            .collect();
+        let pieces = [
+            "2023",
+            "2024",
+            "年",
+            "月",
+            "日",
+            "号",
+            "3",
+            "12",
+            "1",
+            "-",
+            ".",
+            "/",
+            " ",
+            "\u{3000}",
+            "\u{a0}",
+            "\t",
+            "٣",
+            "٢٠٢٣",
+            "１",
+            "\u{1d7ce}",
+            "March ",
+            "Sept. ",
+            "\u{17f}ep ",
+            "6 ",
+            "16, ",
+            "th ",
+            "于",
+            "发布",
+            "x",
+            "GPT-4",
+        ];
+        let mut rng = crate::test_rng::XorShift::new(0x3c6e_f372_fe94_f82b);
+        let (mut found, mut unicode) = (0, 0);
+        for _ in 0..30_000 {
+            let s: String = (0..1 + rng.below(10)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let want = reference_find(&written, &s);
+            assert_eq!(r.find(&s), want, "{s:?}");
+            found += want.len();
+            unicode += usize::from(r.unicode.as_ref().unwrap().in_text(&s) && !want.is_empty());
+        }
+        assert!(found > 300 && unicode > 100, "the sentences exercise the patterns: {found}, {unicode}");
     }
 
     #[test]
