@@ -124,26 +124,9 @@ impl DateRules {
         // patterns runs.
         let unicode = self.unicode.as_ref().is_none_or(|u| u.in_text(sentence));
         for re in patterns.iter().filter(|(_, possible)| *possible).filter_map(|(p, _)| p.regex(unicode)) {
-            for caps in re.captures_iter(sentence) {
-                let Some(whole) = caps.get(0) else { continue };
-                if char_before(sentence, whole.start()).is_some_and(|c| c.is_ascii_alphanumeric())
-                    || char_at(sentence, whole.end()).is_some_and(|c| c.is_ascii_digit())
-                {
-                    continue;
-                }
-                if let Some(date) = date_of(&caps) {
-                    hits.push(DateHit { span: whole.range(), date });
-                }
-            }
+            push_hits(re, sentence, &mut hits);
         }
-        hits.sort_by_key(|h| (h.span.start, std::cmp::Reverse(h.span.end)));
-        let mut kept: Vec<DateHit> = Vec::new();
-        for h in hits {
-            if kept.last().is_none_or(|k| h.span.start >= k.span.end) {
-                kept.push(h);
-            }
-        }
-        kept
+        first_of_overlaps(hits)
     }
 
     /// A whole string that is one date, bare years included (seed values).
@@ -169,6 +152,35 @@ impl DateRules {
     }
 }
 
+/// The dates `re` finds in `sentence`, pushed onto `hits`: a match glued to
+/// a letter or digit before it, or to a digit after it, is part of
+/// something else (a version, a longer number).
+fn push_hits(re: &Regex, sentence: &str, hits: &mut Vec<DateHit>) {
+    for caps in re.captures_iter(sentence) {
+        let Some(whole) = caps.get(0) else { continue };
+        if char_before(sentence, whole.start()).is_some_and(|c| c.is_ascii_alphanumeric())
+            || char_at(sentence, whole.end()).is_some_and(|c| c.is_ascii_digit())
+        {
+            continue;
+        }
+        if let Some(date) = date_of(&caps) {
+            hits.push(DateHit { span: whole.range(), date });
+        }
+    }
+}
+
+/// `hits` in text order, each overlapping run reduced to its first and
+/// longest hit.
+fn first_of_overlaps(mut hits: Vec<DateHit>) -> Vec<DateHit> {
+    hits.sort_by_key(|h| (h.span.start, std::cmp::Reverse(h.span.end)));
+    let mut kept: Vec<DateHit> = Vec::new();
+    for h in hits {
+        if kept.last().is_none_or(|k| h.span.start >= k.span.end) {
+            kept.push(h);
+        }
+    }
+    kept
+}
 /// Four ASCII digits in a row: what every date's year is.
 fn holds_year(s: &str) -> bool {
     let bytes = s.as_bytes();
@@ -340,27 +352,10 @@ mod tests {
         let mut hits: Vec<DateHit> = Vec::new();
         if holds_year(sentence) {
             for re in written {
-                for caps in re.captures_iter(sentence) {
-                    let whole = caps.get(0).unwrap();
-                    if char_before(sentence, whole.start()).is_some_and(|c| c.is_ascii_alphanumeric())
-                        || char_at(sentence, whole.end()).is_some_and(|c| c.is_ascii_digit())
-                    {
-                        continue;
-                    }
-                    if let Some(date) = date_of(&caps) {
-                        hits.push(DateHit { span: whole.range(), date });
-                    }
-                }
+                push_hits(re, sentence, &mut hits);
             }
         }
-        hits.sort_by_key(|h| (h.span.start, std::cmp::Reverse(h.span.end)));
-        let mut kept: Vec<DateHit> = Vec::new();
-        for h in hits {
-            if kept.last().is_none_or(|k| h.span.start >= k.span.end) {
-                kept.push(h);
-            }
-        }
-        kept
+        first_of_overlaps(hits)
     }
 
     /// Sentences of date parts, digits and spaces of other scripts and
