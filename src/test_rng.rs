@@ -17,4 +17,15 @@ impl XorShift {
         self.0 ^= self.0 << 17;
         usize::try_from(self.0 % n as u64).unwrap_or(0)
     }
+
+    /// `at_least + below(up_to)` pieces (strings or chars) drawn from
+    /// `pieces`, joined: the drawn texts of those tests (the count is drawn
+    /// first, then each piece in turn).
+    pub(crate) fn join<T: Copy>(&mut self, pieces: &[T], at_least: usize, up_to: usize) -> String
+    where
+        String: FromIterator<T>,
+    {
+        let n = at_least + self.below(up_to);
+        (0..n).map(|_| pieces[self.below(pieces.len())]).collect()
+    }
 }

@@ -429,7 +429,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0x6a09_e667_f3bc_c908);
         let mut digitless = 0;
         for _ in 0..20_000 {
-            let token: String = (0..1 + rng.below(6)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let token: String = rng.join(&pieces, 1, 6);
             if token.bytes().any(|b| b.is_ascii_digit()) {
                 continue;
             }

@@ -445,7 +445,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0x3c6e_f372_fe94_f82b);
         let mut found = 0;
         for _ in 0..20_000 {
-            let run: String = (0..rng.below(8)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let run: String = rng.join(&pieces, 0, 8);
             let expected = CJK_BEFORE.iter().filter_map(|w| run.rfind(w).map(|i| i + w.len())).max().unwrap_or(0);
             assert_eq!(last_word_end(&run, CJK_BEFORE), expected, "{run:?}");
             found += usize::from(expected > 0);

@@ -114,7 +114,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0x510e_527f_ade6_82d1);
         let mut tokens = 0;
         for _ in 0..50_000 {
-            let text: String = (0..rng.below(16)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let text: String = rng.join(&pieces, 0, 16);
             let expected = by_regex(&re, &text);
             assert_eq!(latin_tokens(&text, &re).collect::<Vec<_>>(), expected, "{text:?}");
             tokens += expected.len();

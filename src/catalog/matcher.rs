@@ -760,7 +760,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0x9b05_688c_2b3e_6c1f);
         let mut found = 0;
         for _ in 0..20_000 {
-            let text: String = (0..rng.below(12)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let text: String = rng.join(&pieces, 0, 12);
             for from in 0..=text.len() {
                 let expected = text.get(from..).and_then(|t| t.find("://")).map(|i| from + i);
                 assert_eq!(scheme_separator(&text, from), expected, "{text:?} from {from}");

@@ -233,7 +233,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0x5151_7a3b_c0de_f00d);
         let mut cases = 0;
         for _ in 0..20_000 {
-            let s: String = (0..rng.below(12)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let s: String = rng.join(&pieces, 0, 12);
             let words = scan.scan(&s);
             for (list, alone) in &lists {
                 assert_eq!(words.has(*list), alone.any_in(&s), "{list:?} in {s:?}");

@@ -338,7 +338,7 @@ mod tests {
             ["。", "，", "、", "！", "？", "；", "!", "?", ";", "\n", ".", ". ", "1.5", "模型", "a", " ", "\u{3000}"];
         let mut rng = crate::test_rng::XorShift::new(0xa54f_f53a_5f1d_36f1);
         for _ in 0..2_000 {
-            let text: String = (0..rng.below(400)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let text: String = rng.join(&pieces, 0, 400);
             assert_eq!(sentences(&text), sentences_by_byte(&text), "{text:?}");
         }
     }
@@ -357,7 +357,7 @@ mod tests {
         ];
         let mut rng = crate::test_rng::XorShift::new(0x0123_4567_89ab_cdef);
         for _ in 0..20_000 {
-            let s: String = (0..rng.below(12)).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+            let s: String = rng.join(&alphabet, 0, 12);
             let lower = lowercase(&s);
             assert_eq!(lower, s.to_lowercase(), "{s:?}");
             // Borrowed only when nothing changes; always for ASCII and Chinese.
@@ -381,7 +381,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0xbb67_ae85_84ca_a73b);
         let mut found = 0;
         for _ in 0..20_000 {
-            let s: String = (0..rng.below(16)).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+            let s: String = rng.join(&alphabet, 0, 16);
             let len = |i: usize| s[i..].chars().next().map_or(0, char::len_utf8);
             assert_eq!(next_end_mark(&s), s.find(END_MARKS).map(|i| (i, len(i))), "{s:?}");
             assert_eq!(last_end_mark(&s), s.rfind(END_MARKS).map(|i| (i, len(i))), "{s:?}");
@@ -397,7 +397,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0x510e_527f_ade6_82d1);
         let mut folded_used = 0;
         for _ in 0..20_000 {
-            let s: String = (0..rng.below(12)).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+            let s: String = rng.join(&alphabet, 0, 12);
             let folded = s.to_ascii_lowercase();
             let lower = lowercase_folded(&s, &folded);
             assert_eq!(lower, lowercase(&s), "{s:?}");
@@ -415,7 +415,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0x1f83_d9ab_fb41_bd6b);
         let mut plain = 0;
         for _ in 0..20_000 {
-            let s: String = (0..rng.below(8)).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+            let s: String = rng.join(&alphabet, 0, 8);
             let by_char = s.chars().all(|c| c.is_ascii() || caseless(c));
             assert_eq!(ascii_or_caseless(&s), by_char, "{s:?}");
             plain += usize::from(by_char);
@@ -429,7 +429,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0x9b05_688c_2b3e_6c1f);
         let mut found = 0;
         for _ in 0..5_000 {
-            let s: String = (0..rng.below(24)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let s: String = rng.join(&pieces, 0, 24);
             let bytes = s.as_bytes();
             for from in 0..=bytes.len() + 1 {
                 for wanted in [u8::is_ascii_alphabetic, u8::is_ascii_digit] {

@@ -473,7 +473,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0x9b05_688c_2b3e_6c1f);
         let mut cleaned = 0;
         for _ in 0..30_000 {
-            let line: String = (0..1 + rng.below(9)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let line: String = rng.join(&pieces, 1, 9);
             let (mut a, mut b) = (Vec::new(), Vec::new());
             let want = reference_clean(&reference, line.clone(), &mut a);
             assert_eq!(gated.clean_line(line.clone(), &mut b), want, "{line:?}");

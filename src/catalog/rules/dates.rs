@@ -272,7 +272,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0x5be0_cd19_137e_2179);
         let mut years = 0;
         for _ in 0..20_000 {
-            let s: String = (0..rng.below(10)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let s: String = rng.join(&pieces, 0, 10);
             assert_eq!(holds_year(&s), naive(&s), "{s:?}");
             years += usize::from(naive(&s));
         }
@@ -337,7 +337,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0x1f83_d9ab_fb41_bd6b);
         let mut found = 0;
         for _ in 0..20_000 {
-            let s: String = (0..1 + rng.below(8)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let s: String = rng.join(&pieces, 1, 8);
             let want = ungated.find(&s);
             assert_eq!(gated.find(&s), want, "{s:?}");
             found += want.len();
@@ -402,7 +402,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0x3c6e_f372_fe94_f82b);
         let (mut found, mut unicode) = (0, 0);
         for _ in 0..30_000 {
-            let s: String = (0..1 + rng.below(10)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let s: String = rng.join(&pieces, 1, 10);
             let want = reference_find(&written, &s);
             assert_eq!(r.find(&s), want, "{s:?}");
             found += want.len();

@@ -306,7 +306,7 @@ mod tests {
         let mut rng = crate::test_rng::XorShift::new(0xa54f_f53a_5f1d_36f1);
         let (mut found, mut unicode) = (0, 0);
         for _ in 0..30_000 {
-            let s: String = (0..1 + rng.below(10)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            let s: String = rng.join(&pieces, 1, 10);
             let want = written.find(&s);
             assert_eq!(r.find(&s), want, "{s:?}");
             found += want.len();
