@@ -24,6 +24,7 @@ pub mod m20261209_010000_snapshot_text_lz4;
 mod m20261210_010000_digest_deliveries;
 mod m20261211_010000_mentions_unique_by_source;
 mod m20261211_020000_snapshot_text_zstd;
+mod m20261212_010000_unread_indexes;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_010000_digest_deliveries::Migration),
             Box::new(m20261211_010000_mentions_unique_by_source::Migration),
             Box::new(m20261211_020000_snapshot_text_zstd::Migration),
+            Box::new(m20261212_010000_unread_indexes::Migration),
         ]
     }
 }

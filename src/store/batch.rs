@@ -889,6 +889,55 @@ pub(super) mod tests {
         finish(store, pg).await;
     }
 
+    /// On SQLite the rows of a savepoint's steps go a few dozen to a
+    /// statement ([`crate::store::source_update::SQLITE_ROWS_PER_STATEMENT`]):
+    /// one list of a batch's ~320 mentions was a prepared statement of 257
+    /// KB kept for the connection's life (issue 12). Every row is written,
+    /// and each step's outcome is what one statement gave.
+    async fn many_rows_are_written_a_few_dozen_a_statement(postgres: bool) {
+        use crate::store::entity::{catalog_fact_evidence, catalog_facts, catalog_mentions};
+        use crate::store::source_update::SQLITE_ROWS_PER_STATEMENT;
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        let dir = tempfile::tempdir().unwrap();
+        let Some((store, pg)) = open(postgres, dir.path()).await else { return };
+        let models = add_models(&store, "成行模型", 20).await;
+        let facts_before = catalog_facts::Entity::find().count(store.db()).await.unwrap();
+        let steps = 8;
+        let mut records = new_pages_with_catalog_steps(&store, "2024/09", steps).await;
+        for (n, rec) in records.iter_mut().enumerate() {
+            let work = rec.catalog.as_mut().unwrap();
+            // The first four share their figure: new for the first, more
+            // evidence for the other three.
+            let figure = if n < 4 { "长上下文".to_owned() } else { format!("{n}号特性") };
+            work.analysis = naming(&models, &figure, 1);
+        }
+        let (results, mention_statements) =
+            batch_counting(&store, records, |sql| sql.contains("INSERT INTO catalog_mentions")).await;
+        let rows = (steps * models.len()) as u64;
+        for (n, r) in results.iter().enumerate() {
+            let saved = r.as_ref().unwrap().catalog.clone().unwrap().unwrap();
+            assert_eq!(saved.new_mentions, models, "step {n}");
+            let expected = if (1..4).contains(&n) { (0, 20) } else { (20, 0) };
+            assert_eq!((saved.new_facts.len(), saved.corroborations), expected, "step {n}");
+        }
+        assert_eq!(catalog_mentions::Entity::find().count(store.db()).await.unwrap(), rows);
+        assert_eq!(catalog_fact_evidence::Entity::find().count(store.db()).await.unwrap(), rows);
+        assert_eq!(catalog_facts::Entity::find().count(store.db()).await.unwrap(), facts_before + 5 * 20);
+        let expected = if postgres { 1 } else { rows.div_ceil(SQLITE_ROWS_PER_STATEMENT as u64) as usize };
+        assert_eq!(mention_statements, expected, "{rows} mentions");
+        finish(store, pg).await;
+    }
+
+    #[tokio::test]
+    async fn many_rows_are_written_a_few_dozen_a_statement_on_sqlite() {
+        many_rows_are_written_a_few_dozen_a_statement(false).await;
+    }
+
+    #[tokio::test]
+    async fn many_rows_are_written_a_few_dozen_a_statement_on_postgres() {
+        many_rows_are_written_a_few_dozen_a_statement(true).await;
+    }
+
     #[tokio::test]
     async fn edited_pages_are_two_statements_on_sqlite() {
         edited_pages_are_two_statements(false).await;

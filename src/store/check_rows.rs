@@ -25,7 +25,7 @@ use super::entity::{blobs, changes, snapshots};
 #[cfg(doc)]
 use super::record::stored_text;
 use super::record::{CheckRecord, Recorded, SnapshotPointer, SnapshotText, check_row};
-use super::source_update::{by_id, to_i32, values_cte, write_source_states};
+use super::source_update::{by_id, rows_per_statement, to_i32, values_cte, write_source_states};
 
 /// Rows per insert: each row binds at most 15 values, well under every
 /// backend's limit on bound parameters.
@@ -134,7 +134,7 @@ async fn insert_snapshots<C: ConnectionTrait>(
 
 /// Points each source at its new snapshot: `(source, snapshot)` pairs.
 async fn set_pointers<C: ConnectionTrait>(txn: &C, pointers: &[(i64, i64)]) -> Result<(), StoreError> {
-    for chunk in pointers.chunks(ROWS_PER_STATEMENT * 4) {
+    for chunk in pointers.chunks(rows_per_statement(txn.get_database_backend(), ROWS_PER_STATEMENT * 4)) {
         txn.execute_raw(pointer_statement(txn.get_database_backend(), chunk)).await?;
     }
     Ok(())

@@ -284,7 +284,8 @@ pub(crate) async fn insert_checks<C: ConnectionTrait>(
     txn: &C,
     rows: Vec<checks::ActiveModel>,
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks(CHECKS_PER_STATEMENT) {
+    let per_statement = super::source_update::rows_per_statement(txn.get_database_backend(), CHECKS_PER_STATEMENT);
+    for chunk in rows.chunks(per_statement) {
         txn.execute_raw(checks_statement(txn.get_database_backend(), chunk)).await?;
     }
     Ok(())

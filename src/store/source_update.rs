@@ -87,9 +87,30 @@ pub(crate) const COLUMNS: [(&str, &str); 20] = [
 ];
 
 /// Rows per statement: on PostgreSQL one JSON value for all of them; on
-/// SQLite 512 padded rows of 20 parameters ([`values_cte`]), well under its
-/// 32,766 bound parameters.
+/// SQLite [`SQLITE_ROWS_PER_STATEMENT`].
 const ROWS_PER_STATEMENT: usize = 500;
+
+/// On SQLite, the most rows one statement's `VALUES` list binds
+/// ([`sqlite_values`]); more go in further statements.
+///
+/// SQLite compiles each row of such a list into the statement's program,
+/// and the driver keeps every statement text it prepared (a few per kind:
+/// the lists are padded to a power of two) for the connection's life: a
+/// cold sweep's batches of 8 new pages upserted ~320 mentions in one list
+/// of 512 rows, a prepared statement of 257 KB, beside its 256-, 128- and
+/// 64-row forms; 76 statements held ~1.9 MB of SQLite's ~4.9 MB at the
+/// sweep's heap peak (heaptrack, issue 12). 64 rows of 4 values take 37
+/// KB. The price is a statement per 64 rows instead of one per list.
+pub(crate) const SQLITE_ROWS_PER_STATEMENT: usize = 64;
+
+/// How many rows one statement on `backend` takes, given `max` for
+/// PostgreSQL (where the rows are one JSON value and the statement one
+/// text whatever their number): [`SQLITE_ROWS_PER_STATEMENT`] at most on
+/// SQLite.
+pub(crate) fn rows_per_statement(backend: DbBackend, max: usize) -> usize {
+    let max = max.max(1);
+    if backend == DbBackend::Postgres { max } else { max.min(SQLITE_ROWS_PER_STATEMENT) }
+}
 
 /// What each column becomes. A pause that came in during the check wins;
 /// `None` fields of the update keep the stored value; the title is set only
@@ -131,7 +152,7 @@ pub(crate) async fn write_source_states<C: ConnectionTrait>(
 ) -> Result<HashSet<i64>, StoreError> {
     let backend = txn.get_database_backend();
     let mut written = HashSet::with_capacity(records.len());
-    for chunk in records.chunks(ROWS_PER_STATEMENT) {
+    for chunk in records.chunks(rows_per_statement(backend, ROWS_PER_STATEMENT)) {
         let stmt = statement(backend, chunk);
         for row in txn.query_all_raw(stmt).await? {
             written.insert(row.try_get::<i64>("", "id")?);

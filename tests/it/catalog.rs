@@ -956,3 +956,73 @@ async fn new_companies_become_provisional_vendors(backend: Backend) {
 }
 
 both_backends!(company_vendors_on, new_companies_become_provisional_vendors);
+
+/// The indexes of `table`, by name (SQLite's automatic ones left out).
+async fn index_names(url: &str, backend: Backend, table: &str) -> Vec<String> {
+    let raw = sea_orm::Database::connect(url).await.unwrap();
+    let sql = match backend {
+        Backend::Sqlite => format!(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}' \
+             AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name"
+        ),
+        Backend::Postgres => {
+            format!("SELECT indexname AS name FROM pg_indexes WHERE tablename = '{table}' ORDER BY indexname")
+        }
+    };
+    let backend = raw.get_database_backend();
+    let rows = raw.query_all_raw(sea_orm::Statement::from_string(backend, sql)).await.unwrap();
+    let names = rows.iter().map(|r| r.try_get::<String>("", "name").unwrap()).collect();
+    raw.close().await.unwrap();
+    names
+}
+
+/// A new page's mentions write no index on their first sighting (issue 12:
+/// 40 entries a page, as large as half the rows), and snapshots none on
+/// their hash (read by nothing). The weekly digest's question, "mentions
+/// first seen since", is still answered, oldest first, from the table.
+async fn mentions_since_are_read_without_an_index_of_their_own(backend: Backend) {
+    use modelwatch::catalog::{Analysis, MentionCount};
+    let Some(mw) = seeded(backend).await else { return };
+    let mentions = index_names(&mw.db.url, backend, "catalog_mentions").await;
+    assert!(!mentions.iter().any(|n| n == "idx_catalog_mentions_first_seen"), "{mentions:?}");
+    assert!(mentions.iter().any(|n| n == "ux_catalog_mentions_source_entity"), "{mentions:?}");
+    let snapshots = index_names(&mw.db.url, backend, "snapshots").await;
+    assert!(!snapshots.iter().any(|n| n == "idx_snapshots_hash"), "{snapshots:?}");
+    assert!(snapshots.iter().any(|n| n == "idx_snapshots_source"), "{snapshots:?}");
+
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let naming = |names: &[&str]| Analysis {
+        mentions: names
+            .iter()
+            .map(|n| MentionCount { entity: EntityRef::model(*n), count: 1, direct: 1, sentence: format!("{n}发布") })
+            .collect(),
+        ..Default::default()
+    };
+    let start = Utc::now() - chrono::Duration::days(10);
+    let day = |n: i64| start + chrono::Duration::days(n);
+    // Recorded out of order: the older sighting comes second.
+    let (a, b, c) = (
+        add_source(&store, "https://news.example.cn/ai/a.html", SourceKind::Page).await,
+        add_source(&store, "https://news.example.cn/ai/b.html", SourceKind::Page).await,
+        add_source(&store, "https://news.example.cn/ai/c.html", SourceKind::Page).await,
+    );
+    store.record_catalog_analysis(a, 1, day(5), &naming(&["通义千问"])).await.unwrap();
+    store.record_catalog_analysis(b, 2, day(3), &naming(&["通义千问"])).await.unwrap();
+    store.record_catalog_analysis(c, 3, day(1), &naming(&["通义千问"])).await.unwrap();
+    // Seen again later: its first sighting stays.
+    store.record_catalog_analysis(c, 4, day(6), &naming(&["通义千问"])).await.unwrap();
+
+    let since: Vec<(i64, chrono::DateTime<Utc>)> = store
+        .catalog_mentions(Some(day(2)), None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| (m.source_id, m.first_seen_at))
+        .collect();
+    let micros = |t: chrono::DateTime<Utc>| t.timestamp_micros();
+    let since: Vec<(i64, i64)> = since.into_iter().map(|(s, t)| (s, micros(t))).collect();
+    assert_eq!(since, vec![(b.0, micros(day(3))), (a.0, micros(day(5)))]);
+    assert_eq!(store.catalog_mentions(None, None).await.unwrap().len(), 3);
+}
+
+both_backends!(mentions_since_on, mentions_since_are_read_without_an_index_of_their_own);

@@ -150,9 +150,11 @@ async fn old_shapes_read_the_same_after_the_migrations(backend: Backend) {
     let store = Store::connect(&db.url, 2).await.unwrap();
     let raw = Database::connect(&db.url).await.unwrap();
     let b = raw.get_database_backend();
-    let ours = Migrator::migrations().len();
-    // Every migration before this change's two.
-    Migrator::up(&raw, Some(u32::try_from(ours - 2).unwrap())).await.unwrap();
+    let ours = Migrator::migrations();
+    // Every migration before the mentions' unique index led by the source
+    // and the compressed texts (and the ones after them).
+    let before = ours.iter().position(|m| m.name() == "m20261211_010000_mentions_unique_by_source").unwrap();
+    Migrator::up(&raw, Some(u32::try_from(before).unwrap())).await.unwrap();
     let now = Utc::now();
     let source = store.add_source(&page_source(1), now).await.unwrap().id.0;
     let old_text = "月之暗面今天发布了Kimi K2。\n模型权重开源。".repeat(300);
@@ -221,6 +223,8 @@ async fn old_shapes_read_the_same_after_the_migrations(backend: Backend) {
     assert!(led_by_entity.is_empty(), "{indexes:?}");
     let key = ["source_id", "entity_kind", "entity_id"].map(str::to_owned).to_vec();
     assert!(indexes.contains(&("ux_catalog_mentions_source_entity".to_owned(), true, key)), "{indexes:?}");
+    // And none by first sighting (`m20261212_010000_unread_indexes`).
+    assert!(!indexes.iter().any(|(_, _, cols)| cols[0] == "first_seen_at"), "{indexes:?}");
     // The old mention is still one row per (source, entity), and found by
     // its entity.
     let again = raw
@@ -238,7 +242,7 @@ async fn old_shapes_read_the_same_after_the_migrations(backend: Backend) {
     assert_eq!(mentions.iter().map(|m| (m.source_id, m.last_count)).collect::<Vec<_>>(), [(source, 2)]);
 
     // Rolled back: every text is back in `text`; and forward again.
-    Migrator::down(&raw, Some(2)).await.unwrap();
+    Migrator::down(&raw, Some(u32::try_from(ours.len() - before).unwrap())).await.unwrap();
     for (id, text) in [(old_snapshot, &old_text), (new_snapshot, &new_text)] {
         let row = raw
             .query_one_raw(Statement::from_string(b, format!("SELECT text FROM snapshots WHERE id = {id}")))
@@ -249,6 +253,7 @@ async fn old_shapes_read_the_same_after_the_migrations(backend: Backend) {
     }
     let indexes = mention_indexes(&raw).await;
     assert!(indexes.iter().any(|(name, unique, _)| name == "ux_catalog_mentions_entity_source" && *unique));
+    assert!(indexes.iter().any(|(name, _, _)| name == "idx_catalog_mentions_first_seen"), "{indexes:?}");
     store.migrate().await.unwrap();
     assert_eq!(store.get_snapshot(new_snapshot).await.unwrap().unwrap().text, new_text);
     raw.close().await.ok();

@@ -25,7 +25,7 @@ use super::load::fact_row;
 use super::{CatalogStoreError, stored_key};
 use crate::catalog::{EntityRef, FactStatus, ProposedFact};
 use crate::store::entity::catalog_facts;
-use crate::store::source_update::values_cte;
+use crate::store::source_update::{rows_per_statement, values_cte};
 use crate::types::SourceId;
 
 /// How many facts or evidence rows one statement writes or looks up.
@@ -106,7 +106,8 @@ pub(super) async fn record_proposals(
         }
     }
     let mut inserted = HashMap::with_capacity(new_rows.len());
-    for chunk in new_rows.chunks(FACTS_PER_STATEMENT) {
+    let per_statement = rows_per_statement(txn.get_database_backend(), FACTS_PER_STATEMENT);
+    for chunk in new_rows.chunks(per_statement) {
         inserted.extend(insert_facts(txn, chunk).await?);
     }
     // Stored meanwhile by another transaction: its insert here did nothing.
@@ -128,7 +129,7 @@ pub(super) async fn record_proposals(
             Value::from(f64::from(f.confidence)),
         ]);
     }
-    for chunk in evidence.chunks(FACTS_PER_STATEMENT) {
+    for chunk in evidence.chunks(per_statement) {
         let stmt = evidence_statement(txn.get_database_backend(), chunk.iter().cloned(), source, snapshot_id, at);
         txn.execute_raw(stmt).await?;
     }
@@ -151,7 +152,7 @@ pub(super) async fn fact_ids(
     keys: &[FactKey],
 ) -> Result<HashMap<FactKey, i64>, CatalogStoreError> {
     let mut out = HashMap::with_capacity(keys.len());
-    for chunk in keys.chunks(FACTS_PER_STATEMENT) {
+    for chunk in keys.chunks(rows_per_statement(txn.get_database_backend(), FACTS_PER_STATEMENT)) {
         let stmt = fact_ids_statement(txn.get_database_backend(), chunk);
         for row in txn.query_all_raw(stmt).await? {
             let (key, id) = fact_id(&row)?;
@@ -310,7 +311,7 @@ pub(super) async fn record_mentions(
     for row in txn.query_all_raw(read).await? {
         before.insert((row.try_get::<String>("", "entity_kind")?, row.try_get::<i64>("", "entity_id")?));
     }
-    for chunk in mentioned.chunks(MENTIONS_PER_STATEMENT) {
+    for chunk in mentioned.chunks(rows_per_statement(backend, MENTIONS_PER_STATEMENT)) {
         let rows =
             chunk.iter().map(|(e, id, count)| [Value::from(e.kind.as_str()), Value::from(*id), Value::from(*count)]);
         txn.execute_raw(mentions_statement(backend, rows, source, snapshot_id, at)).await?;

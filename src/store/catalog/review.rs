@@ -203,6 +203,10 @@ impl Store {
     }
 
     /// Mentions first seen at or after `since`, oldest first.
+    ///
+    /// A read of the whole table, sorted: no index holds the first
+    /// sightings, which every new page would write ~40 entries to for this
+    /// weekly question (`m20261212_010000_unread_indexes`).
     pub async fn catalog_mentions(
         &self,
         since: Option<DateTime<Utc>>,

@@ -39,7 +39,7 @@ use super::analysis_rows::{FactKey, fact_ids, insert_facts};
 use super::load::fact_row;
 use super::{CatalogRecord, CatalogStoreError, Ids, RecordedAnalysis, stored_key};
 use crate::catalog::{EntityRef, FactStatus};
-use crate::store::source_update::{json_recordset, sqlite_values};
+use crate::store::source_update::{SQLITE_ROWS_PER_STATEMENT, json_recordset, sqlite_values};
 
 /// Whether the step only mentions known entities and proposes values:
 /// nothing it writes depends on another step's writes but a proposed
@@ -136,7 +136,9 @@ async fn mentions(
         // index led by the source, a few dozen rows a source.
         let sources: Vec<i64> = steps.iter().map(|r| r.source.0).collect();
         remember(txn.query_all_raw(sqlite_mentioned_before(&sources)).await?)?;
-        txn.execute_raw(sqlite_mentions_statement(steps, rows)).await?;
+        for chunk in sqlite_chunks(rows) {
+            txn.execute_raw(sqlite_mentions_statement(steps, chunk)).await?;
+        }
     }
     Ok(steps
         .iter()
@@ -199,6 +201,16 @@ fn sqlite_steps_table(steps: &[CatalogRecord<'_>]) -> (String, Vec<Value>) {
     });
     let (list, values) = sqlite_values(4, rows);
     (format!("s (n, source_id, snapshot_id, at) AS (SELECT * FROM ({list}) WHERE column1 IS NOT NULL)"), values)
+}
+
+/// `rows` in statements of [`SQLITE_ROWS_PER_STATEMENT`] at most, in order.
+fn sqlite_chunks<T>(rows: Vec<T>) -> Vec<Vec<T>> {
+    let mut chunks = Vec::with_capacity(rows.len().div_ceil(SQLITE_ROWS_PER_STATEMENT));
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        chunks.push(rows.by_ref().take(SQLITE_ROWS_PER_STATEMENT).collect());
+    }
+    chunks
 }
 
 /// `v (columns…, n) AS (…)` of `rows`, each with the index of its step
@@ -269,8 +281,14 @@ async fn proposals(
         }
     }
     let mut inserted = HashMap::with_capacity(new_rows.len());
-    if !new_rows.is_empty() {
-        inserted.extend(insert_facts(txn, &new_rows).await?);
+    // One statement on PostgreSQL; on SQLite a few rows at a time (see
+    // [`SQLITE_ROWS_PER_STATEMENT`]).
+    let per_statement = match txn.get_database_backend() {
+        DbBackend::Postgres => new_rows.len().max(1),
+        _ => SQLITE_ROWS_PER_STATEMENT,
+    };
+    for chunk in new_rows.chunks(per_statement) {
+        inserted.extend(insert_facts(txn, chunk).await?);
     }
     // Stored meanwhile by another transaction: its insert here did nothing.
     let raced: Vec<FactKey> =
@@ -319,7 +337,9 @@ async fn proposals(
             .collect();
         txn.execute_raw(evidence_statement(rows.into_iter())).await?;
     } else {
-        txn.execute_raw(sqlite_evidence_statement(steps, evidence)).await?;
+        for chunk in sqlite_chunks(evidence) {
+            txn.execute_raw(sqlite_evidence_statement(steps, chunk)).await?;
+        }
     }
     for (step, count) in out.iter_mut().zip(per_step) {
         step.corroborations += u32::try_from(count - step.new_facts.len()).unwrap_or(u32::MAX);
