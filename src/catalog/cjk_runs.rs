@@ -57,19 +57,34 @@ impl NameChars {
     /// The pattern's leftmost match in `haystack` starting at or after byte
     /// `from` (a char boundary): what `Regex::find_at(haystack, from)` of
     /// the pattern returns.
+    ///
+    /// One pass: the first [`CJK_SUFFIX`] met with a name character right
+    /// before it ends the match, which starts where that run of name
+    /// characters does, or [`CJK_MAX_CHARS`] characters back if the run is
+    /// longer. No earlier start can match (a character outside the class
+    /// lies between it and any later suffix, or more than the maximum), and
+    /// from that start no shorter run reaches a suffix (it would have been
+    /// met first). Rescanning from every start cost up to 16 × 16 steps a
+    /// window.
     pub(crate) fn find_at(&self, haystack: &str, from: usize) -> Option<Range<usize>> {
         let tail = haystack.get(from..)?;
-        for (offset, _) in tail.char_indices() {
-            let start = from + offset;
-            let mut end = start;
-            for c in haystack.get(start..)?.chars().take(CJK_MAX_CHARS) {
-                if !self.contains(c) {
-                    break;
+        // Where the last (up to) CJK_MAX_CHARS characters of the current
+        // run start: the `run`-th character of a run at `run % CJK_MAX_CHARS`.
+        let mut starts = [0usize; CJK_MAX_CHARS];
+        let mut run = 0usize;
+        for (offset, c) in tail.char_indices() {
+            let at = from + offset;
+            if run > 0 && tail.as_bytes().get(offset..).is_some_and(|rest| rest.starts_with(CJK_SUFFIX.as_bytes())) {
+                let first = if run <= CJK_MAX_CHARS { 0 } else { run % CJK_MAX_CHARS };
+                return starts.get(first).map(|&start| start..at + CJK_SUFFIX.len());
+            }
+            if self.contains(c) {
+                if let Some(slot) = starts.get_mut(run % CJK_MAX_CHARS) {
+                    *slot = at;
                 }
-                end += c.len_utf8();
-                if haystack.get(end..).is_some_and(|rest| rest.starts_with(CJK_SUFFIX)) {
-                    return Some(start..end + CJK_SUFFIX.len());
-                }
+                run += 1;
+            } else {
+                run = 0;
             }
         }
         None

@@ -245,15 +245,17 @@ pub(crate) fn furniture_reason(el: &ElementRef<'_>) -> Option<String> {
 }
 
 /// A container whose first text is "相关推荐" or "Related posts" and whose
-/// text is mostly links. `text` and `linked` are the element's visible and
-/// linked character counts (from `stats`, which builds on this module's
-/// rules, so the counts come in as numbers).
-pub(crate) fn link_list_reason(el: &ElementRef<'_>, text: usize, linked: usize) -> Option<String> {
+/// text is mostly links. `counts` gives the element's visible and linked
+/// character counts (from `stats`, which builds on this module's rules, so
+/// the counts come in as numbers), asked only of a container with such a
+/// heading: counting is the costly part.
+pub(crate) fn link_list_reason(el: &ElementRef<'_>, counts: impl FnOnce() -> (usize, usize)) -> Option<String> {
     if !LIST_CONTAINERS.contains(&el.value().name()) {
         return None;
     }
     let re = LIST_HEADING.as_ref()?;
     if let Some(first) = first_text(el).filter(|t| re.is_match(t)) {
+        let (text, linked) = counts();
         // The heading itself is not a link; the rest of the block mostly is.
         let body = text.saturating_sub(first.chars().filter(|c| !c.is_whitespace()).count());
         return (body > 0 && linked * 2 >= body).then(|| format!("list \"{first}\""));
@@ -264,6 +266,7 @@ pub(crate) fn link_list_reason(el: &ElementRef<'_>, text: usize, linked: usize) 
         return None;
     }
     let heading = heading_before(el).filter(|t| re.is_match(t))?;
+    let (text, linked) = counts();
     (text > 0 && linked * 2 >= text).then(|| format!("list under \"{heading}\""))
 }
 
@@ -315,7 +318,7 @@ mod tests {
         move |css| {
             let el = first(doc, css);
             let s = stats.get(el.id());
-            link_list_reason(&el, s.text, s.linked)
+            link_list_reason(&el, || (s.text, s.linked))
         }
     }
 

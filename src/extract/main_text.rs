@@ -68,11 +68,11 @@ pub(crate) struct Drops<'s> {
     /// Stamps a community layout writes into its content (`community`).
     pub layout: FxHashSet<NodeId>,
     pub furniture: bool,
-    pub stats: &'s PageStats,
+    pub stats: &'s PageStats<'s>,
 }
 
 /// The chosen content roots, in document order.
-pub(crate) fn auto_roots<'a>(index: &Index<'a>, stats: &PageStats) -> Vec<ElementRef<'a>> {
+pub(crate) fn auto_roots<'a>(index: &Index<'a>, stats: &PageStats<'_>) -> Vec<ElementRef<'a>> {
     let doc = index.doc();
     for selector in CONTAINER_SELECTORS.iter() {
         let found: Vec<ElementRef<'_>> = selector
@@ -127,8 +127,10 @@ fn outermost<'a>(doc: &'a Html, found: Vec<ElementRef<'a>>) -> Vec<ElementRef<'a
 
 /// Readability-style fallback: score paragraph-like blocks, credit their
 /// parent fully and grandparent half, discount by link density.
-fn density_root<'a>(doc: &'a Html, stats: &PageStats) -> Option<ElementRef<'a>> {
+fn density_root<'a>(doc: &'a Html, stats: &PageStats<'_>) -> Option<ElementRef<'a>> {
     let selector = PARAGRAPHS.as_ref()?;
+    // Every paragraph is asked about: one pass, not a count for each.
+    stats.count_all();
     let mut scores: FxHashMap<NodeId, f64> = FxHashMap::default();
     for el in doc.select(selector) {
         let s = stats.get(el.id());
@@ -293,8 +295,10 @@ fn drop_reason(el: &ElementRef<'_>, drops: &Drops<'_>, is_root: bool) -> Option<
     }
     if drops.furniture
         && let Some(why) = furniture_reason(el).or_else(|| {
-            let s = drops.stats.get(el.id());
-            link_list_reason(el, s.text, s.linked)
+            link_list_reason(el, || {
+                let s = drops.stats.get(el.id());
+                (s.text, s.linked)
+            })
         })
     {
         return Some(Some(why));

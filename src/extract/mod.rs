@@ -201,7 +201,7 @@ fn extract_unbounded(html: &str, opts: &ExtractOptions, plan: &plan::Plan) -> Re
     for selector in exclude {
         excluded.extend(doc.select(selector).map(|el| el.id()));
     }
-    let stats = stats::PageStats::compute(&doc);
+    let stats = stats::PageStats::new(&doc);
     // A user selector says what the content is: furniture guesses inside it
     // (a `.comment` inside a selected `#comments`) would only get in the way;
     // `exclude` is the user's tool there. Line rules still apply.

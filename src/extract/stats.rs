@@ -1,15 +1,24 @@
-//! Per-element text statistics, computed in one pass over the page.
+//! Per-element text statistics: for the few elements asked about, or for
+//! every element in one pass over the page.
 //!
 //! Root choice and list detection need "how much text is in here, how much
-//! of it is links, is it inside a sidebar" for many elements; asking each
-//! element's subtree or ancestors separately is quadratic on deep or large
-//! pages (50 000 nested divs took a minute). One iterative traversal answers
-//! all of it.
+//! of it is links, is it inside a sidebar" for some elements: the article
+//! containers a page has, a list under a "相关推荐" heading, and for the
+//! density fallback every paragraph. A page with a container asks about a
+//! handful, so each is counted alone, its subtree and its ancestors
+//! (a third of the pass's work on the bench pages, which counted every
+//! text of the page and judged every element's furniture). Asking each
+//! element separately is quadratic on deep or large pages (50 000 nested
+//! divs took a minute), so those single counts share a budget of the
+//! page's node count: past it, and for the density fallback, one iterative
+//! traversal answers all of it, as it did for every page before.
 
+use std::cell::{Cell, OnceCell, RefCell};
 use std::hash::{Hash, Hasher};
 
-use ego_tree::NodeId;
 use ego_tree::iter::Edge;
+use ego_tree::{NodeId, NodeRef};
+use rustc_hash::FxHashMap;
 use scraper::{ElementRef, Html, Node};
 
 use super::boilerplate::{is_furniture, is_never_text};
@@ -26,11 +35,20 @@ pub(crate) struct NodeStats {
     pub in_furniture: bool,
 }
 
-/// By node, at the node's place in the tree's arena ([`slot`]): written for
-/// every element and asked for most. An FxHash map cost 73 instructions an
-/// insert (10.3 M over 150 bench pages, with the map's set-up); nodes are
-/// dense, so a slice of all of them is the map.
-pub(crate) struct PageStats(Vec<NodeStats>);
+/// A page's statistics, counted as they are asked for ([`PageStats::get`]).
+pub(crate) struct PageStats<'a> {
+    doc: &'a Html,
+    /// Every element's, by node, at the node's place in the tree's arena
+    /// ([`slot`]), once the one pass ran. An FxHash map cost 73
+    /// instructions an insert (10.3 M over 150 bench pages, with the map's
+    /// set-up); nodes are dense, so a slice of all of them is the map.
+    all: OnceCell<Vec<NodeStats>>,
+    /// Elements counted alone so far (a few a page).
+    asked: RefCell<FxHashMap<NodeId, NodeStats>>,
+    /// Nodes the single counts may still visit (ancestors and subtree
+    /// edges): the page's node count to start with, what the one pass costs.
+    budget: Cell<usize>,
+}
 
 /// A node's index in its tree's arena. ego_tree keeps it private, but a
 /// `NodeId` hashes as nothing but that index plus one (its derived `Hash`
@@ -62,79 +80,65 @@ struct Open {
     link: bool,
 }
 
-impl PageStats {
-    pub(crate) fn compute(doc: &Html) -> Self {
-        let mut map = vec![NodeStats::default(); doc.tree.nodes().len()];
-        let mut stack: Vec<Open> = Vec::new();
-        let (mut furniture_depth, mut link_depth) = (0usize, 0usize);
-        let mut skipping: Option<NodeId> = None;
-        for edge in doc.tree.root().traverse() {
-            match edge {
-                Edge::Open(node) => {
-                    if skipping.is_some() {
-                        continue;
-                    }
-                    match node.value() {
-                        Node::Element(_) => {
-                            let Some(el) = ElementRef::wrap(node) else {
-                                continue;
-                            };
-                            if is_never_text(&el) {
-                                skipping = Some(node.id());
-                                continue;
-                            }
-                            let name = el.value().name();
-                            let furniture = name != "html" && name != "body" && is_furniture(&el);
-                            let link = name == "a";
-                            stack.push(Open {
-                                id: node.id(),
-                                stats: NodeStats { in_furniture: furniture_depth > 0, ..NodeStats::default() },
-                                furniture,
-                                link,
-                            });
-                            furniture_depth += usize::from(furniture);
-                            link_depth += usize::from(link);
-                        }
-                        Node::Text(t) => {
-                            if let Some(top) = stack.last_mut() {
-                                let (n, commas) = count_text(t);
-                                top.stats.text += n;
-                                if link_depth > 0 {
-                                    top.stats.linked += n;
-                                }
-                                top.stats.commas += commas;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                Edge::Close(node) => {
-                    if skipping == Some(node.id()) {
-                        skipping = None;
-                        continue;
-                    }
-                    if skipping.is_some() || !node.value().is_element() {
-                        continue;
-                    }
-                    let Some(open) = stack.pop() else { continue };
-                    furniture_depth -= usize::from(open.furniture && furniture_depth > 0);
-                    link_depth -= usize::from(open.link && link_depth > 0);
-                    if let Some(parent) = stack.last_mut() {
-                        parent.stats.text += open.stats.text;
-                        parent.stats.linked += open.stats.linked;
-                        parent.stats.commas += open.stats.commas;
-                    }
-                    if let Some(stats) = map.get_mut(slot(open.id)) {
-                        *stats = open.stats;
-                    }
-                }
-            }
+impl<'a> PageStats<'a> {
+    /// Statistics of `doc`, none counted yet.
+    pub(crate) fn new(doc: &'a Html) -> Self {
+        PageStats {
+            doc,
+            all: OnceCell::new(),
+            asked: RefCell::new(FxHashMap::default()),
+            budget: Cell::new(doc.tree.nodes().len()),
         }
-        PageStats(map)
     }
 
+    /// Statistics of `doc`, every element counted in one pass.
+    #[cfg(test)]
+    pub(crate) fn compute(doc: &'a Html) -> Self {
+        let stats = PageStats::new(doc);
+        stats.count_all();
+        stats
+    }
+
+    /// Counts every element in one pass (unless done), for a caller about
+    /// to ask about many.
+    pub(crate) fn count_all(&self) {
+        self.all();
+    }
+
+    fn all(&self) -> &[NodeStats] {
+        self.all.get_or_init(|| one_pass(self.doc))
+    }
+
+    /// An element's statistics (all zero for a node that is not an element
+    /// or that sits inside a never-text element: no text of it is seen).
     pub(crate) fn get(&self, id: NodeId) -> NodeStats {
-        self.0.get(slot(id)).copied().unwrap_or_default()
+        if let Some(all) = self.all.get() {
+            return all.get(slot(id)).copied().unwrap_or_default();
+        }
+        if let Some(&stats) = self.asked.borrow().get(&id) {
+            return stats;
+        }
+        let Some(stats) = self.count_one(id) else {
+            // Out of budget: the one pass, as for a page asked about everything.
+            return self.all().get(slot(id)).copied().unwrap_or_default();
+        };
+        self.asked.borrow_mut().insert(id, stats);
+        stats
+    }
+
+    /// What [`one_pass`] gives element `id`, from its ancestors and its
+    /// subtree alone; `None` once past the budget.
+    fn count_one(&self, id: NodeId) -> Option<NodeStats> {
+        let mut budget = self.budget.get();
+        let counted = match self.doc.tree.get(id) {
+            Some(node) => count_one(node, &mut budget),
+            None => Counted::Done(NodeStats::default()),
+        };
+        self.budget.set(budget);
+        match counted {
+            Counted::Done(stats) => Some(stats),
+            Counted::OutOfBudget => None,
+        }
     }
 
     /// Share of an element's text inside links (1.0 for no text).
@@ -142,6 +146,154 @@ impl PageStats {
         let s = self.get(id);
         if s.text == 0 { 1.0 } else { s.linked as f64 / s.text as f64 }
     }
+}
+
+/// A single count's end.
+enum Counted {
+    Done(NodeStats),
+    OutOfBudget,
+}
+
+/// One element's statistics as [`one_pass`] counts them: zero unless an
+/// element none of whose ancestors is never-text; inside furniture when an
+/// ancestor (not html or body) is furniture; its text that of the text
+/// nodes of its subtree outside never-text elements, linked when an `<a>`
+/// is above them (in the subtree or above it). Each ancestor and subtree
+/// edge visited takes one from `budget`.
+fn count_one(node: NodeRef<'_, Node>, budget: &mut usize) -> Counted {
+    let Some(el) = ElementRef::wrap(node) else { return Counted::Done(NodeStats::default()) };
+    let (mut in_furniture, mut in_link) = (false, false);
+    for ancestor in node.ancestors() {
+        let Some(left) = budget.checked_sub(1) else { return Counted::OutOfBudget };
+        *budget = left;
+        let Some(a) = ElementRef::wrap(ancestor) else { continue };
+        if is_never_text(&a) {
+            return Counted::Done(NodeStats::default());
+        }
+        let name = a.value().name();
+        in_furniture = in_furniture || (name != "html" && name != "body" && is_furniture(&a));
+        in_link = in_link || name == "a";
+    }
+    if is_never_text(&el) {
+        return Counted::Done(NodeStats::default());
+    }
+    let mut stats = NodeStats { in_furniture, ..NodeStats::default() };
+    let mut link_depth = usize::from(in_link);
+    let mut skipping: Option<NodeId> = None;
+    for edge in node.traverse() {
+        let Some(left) = budget.checked_sub(1) else { return Counted::OutOfBudget };
+        *budget = left;
+        match edge {
+            Edge::Open(n) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match n.value() {
+                    Node::Element(_) => {
+                        let Some(e) = ElementRef::wrap(n) else { continue };
+                        if is_never_text(&e) {
+                            skipping = Some(n.id());
+                            continue;
+                        }
+                        link_depth += usize::from(e.value().name() == "a");
+                    }
+                    Node::Text(t) => {
+                        let (chars, commas) = count_text(t);
+                        stats.text += chars;
+                        if link_depth > 0 {
+                            stats.linked += chars;
+                        }
+                        stats.commas += commas;
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(n) => {
+                if skipping == Some(n.id()) {
+                    skipping = None;
+                    continue;
+                }
+                if skipping.is_some() {
+                    continue;
+                }
+                if let Node::Element(e) = n.value() {
+                    link_depth -= usize::from(e.name() == "a" && link_depth > 0);
+                }
+            }
+        }
+    }
+    Counted::Done(stats)
+}
+
+/// Every element's statistics, by [`slot`], in one traversal.
+fn one_pass(doc: &Html) -> Vec<NodeStats> {
+    let mut map = vec![NodeStats::default(); doc.tree.nodes().len()];
+    let mut stack: Vec<Open> = Vec::new();
+    let (mut furniture_depth, mut link_depth) = (0usize, 0usize);
+    let mut skipping: Option<NodeId> = None;
+    for edge in doc.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    Node::Element(_) => {
+                        let Some(el) = ElementRef::wrap(node) else {
+                            continue;
+                        };
+                        if is_never_text(&el) {
+                            skipping = Some(node.id());
+                            continue;
+                        }
+                        let name = el.value().name();
+                        let furniture = name != "html" && name != "body" && is_furniture(&el);
+                        let link = name == "a";
+                        stack.push(Open {
+                            id: node.id(),
+                            stats: NodeStats { in_furniture: furniture_depth > 0, ..NodeStats::default() },
+                            furniture,
+                            link,
+                        });
+                        furniture_depth += usize::from(furniture);
+                        link_depth += usize::from(link);
+                    }
+                    Node::Text(t) => {
+                        if let Some(top) = stack.last_mut() {
+                            let (n, commas) = count_text(t);
+                            top.stats.text += n;
+                            if link_depth > 0 {
+                                top.stats.linked += n;
+                            }
+                            top.stats.commas += commas;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if skipping == Some(node.id()) {
+                    skipping = None;
+                    continue;
+                }
+                if skipping.is_some() || !node.value().is_element() {
+                    continue;
+                }
+                let Some(open) = stack.pop() else { continue };
+                furniture_depth -= usize::from(open.furniture && furniture_depth > 0);
+                link_depth -= usize::from(open.link && link_depth > 0);
+                if let Some(parent) = stack.last_mut() {
+                    parent.stats.text += open.stats.text;
+                    parent.stats.linked += open.stats.linked;
+                    parent.stats.commas += open.stats.commas;
+                }
+                if let Some(stats) = map.get_mut(slot(open.id)) {
+                    *stats = open.stats;
+                }
+            }
+        }
+    }
+    map
 }
 
 /// Whether a char counts as a comma or full stop in [`NodeStats::commas`].
@@ -201,6 +353,94 @@ mod tests {
         let slots: Vec<usize> = doc.tree.nodes().map(|n| slot(n.id())).collect();
         assert!(slots.len() > 100);
         assert!(slots.iter().enumerate().all(|(i, &s)| i == s), "{slots:?}");
+    }
+
+    /// Pages whose elements' statistics the two ways of counting must
+    /// agree on: the fixtures, and the shapes that decide a count (links
+    /// inside links and around blocks, never-text elements above and
+    /// inside, furniture above, template contents, foreign content).
+    fn stat_pages() -> Vec<String> {
+        let mut pages: Vec<String> = [
+            include_str!("../../tests/fixtures/pages/portal.html"),
+            include_str!("../../tests/fixtures/pages/zhihu-answer.html"),
+            include_str!("../../tests/fixtures/pages/forum-thread.html"),
+            include_str!("../../tests/fixtures/pages/weibo-post.html"),
+            include_str!("../../tests/fixtures/pages/wechat.html"),
+            include_str!("../../tests/fixtures/pages/blog.html"),
+            include_str!("../../tests/fixtures/pages/qa.html"),
+        ]
+        .map(str::to_owned)
+        .into();
+        pages.push(
+            r#"<html><body class="sidebar">x<a href=/>链接<div>块，文<b>字</b></div><a>内层</a>尾</a>
+               <nav><div class="content"><p>导航里，的段落。</p></div></nav>
+               <noscript><div class="content"><p>看不见的，段落</p></div></noscript>
+               <template><p>模板，内容</p></template><svg><a><text>图</text></a></svg>
+               <div id="comments"><ul><li><a>评论</a>，回复</li></ul></div>
+               <table><tr><td>格,子<script>var a = "脚本，";</script></td></tr></table>
+               <object><p>对象</p></object><p>正文、句子。<style>p{}</style>完</p></body></html>"#
+                .to_owned(),
+        );
+        pages
+    }
+
+    #[test]
+    fn an_element_counted_alone_is_counted_as_in_the_one_pass() {
+        for page in stat_pages() {
+            let doc = Html::parse_document(&page);
+            let all = PageStats::compute(&doc);
+            let ids: Vec<NodeId> = doc.tree.nodes().map(|n| n.id()).collect();
+            // Each node asked first, of statistics nothing was counted for.
+            for &id in &ids {
+                let alone = PageStats::new(&doc);
+                let (a, b) = (alone.get(id), all.get(id));
+                assert_eq!(
+                    (a.text, a.linked, a.commas, a.in_furniture),
+                    (b.text, b.linked, b.commas, b.in_furniture),
+                    "{:?}",
+                    doc.tree.get(id).map(|n| n.value().clone())
+                );
+            }
+            // All of them asked of one: past the budget, the one pass answers.
+            let one = PageStats::new(&doc);
+            for &id in ids.iter().rev() {
+                let (a, b) = (one.get(id), all.get(id));
+                assert_eq!((a.text, a.linked, a.commas, a.in_furniture), (b.text, b.linked, b.commas, b.in_furniture));
+            }
+            assert!(one.all.get().is_some(), "every element asked of one page runs the one pass");
+        }
+    }
+
+    #[test]
+    fn an_article_container_is_counted_without_the_one_pass() {
+        let doc = Html::parse_document(include_str!("../../tests/fixtures/pages/portal.html"));
+        let stats = PageStats::new(&doc);
+        let index = super::super::select::Index::new(&doc);
+        let roots = super::super::main_text::auto_roots(&index, &stats);
+        assert!(!roots.is_empty());
+        assert!(stats.all.get().is_none(), "the one pass ran for a page with a container");
+        assert!(stats.budget.get() > 0);
+    }
+
+    #[test]
+    fn single_counts_on_deep_nesting_stay_within_the_budget() {
+        // 5,000 nested divs: each one's subtree and ancestors is the whole
+        // page; counted one by one that is 25 million visits.
+        let depth = 5_000;
+        let html = format!("{}x，y{}", "<div>".repeat(depth), "</div>".repeat(depth));
+        let doc = Html::parse_document(&html);
+        let stats = PageStats::new(&doc);
+        let divs: Vec<NodeId> = doc
+            .tree
+            .nodes()
+            .filter(|n| n.value().as_element().is_some_and(|e| e.name() == "div"))
+            .map(|n| n.id())
+            .collect();
+        assert_eq!(divs.len(), depth);
+        for id in &divs {
+            assert_eq!(stats.get(*id).text, 3);
+        }
+        assert!(stats.all.get().is_some(), "the single counts ran out of budget and the one pass answered");
     }
 
     #[test]
