@@ -179,43 +179,29 @@ fn count_one(node: NodeRef<'_, Node>, budget: &mut usize) -> Counted {
     }
     let mut stats = NodeStats { in_furniture, ..NodeStats::default() };
     let mut link_depth = usize::from(in_link);
-    let mut skipping: Option<NodeId> = None;
+    let mut skip = NeverTextSkip::default();
     for edge in node.traverse() {
         let Some(left) = budget.checked_sub(1) else { return Counted::OutOfBudget };
         *budget = left;
+        if !skip.visible(&edge) {
+            continue;
+        }
         match edge {
-            Edge::Open(n) => {
-                if skipping.is_some() {
-                    continue;
+            Edge::Open(n) => match n.value() {
+                Node::Element(e) => {
+                    link_depth += usize::from(e.name() == "a");
                 }
-                match n.value() {
-                    Node::Element(_) => {
-                        let Some(e) = ElementRef::wrap(n) else { continue };
-                        if is_never_text(&e) {
-                            skipping = Some(n.id());
-                            continue;
-                        }
-                        link_depth += usize::from(e.value().name() == "a");
+                Node::Text(t) => {
+                    let (chars, commas) = count_text(t);
+                    stats.text += chars;
+                    if link_depth > 0 {
+                        stats.linked += chars;
                     }
-                    Node::Text(t) => {
-                        let (chars, commas) = count_text(t);
-                        stats.text += chars;
-                        if link_depth > 0 {
-                            stats.linked += chars;
-                        }
-                        stats.commas += commas;
-                    }
-                    _ => {}
+                    stats.commas += commas;
                 }
-            }
+                _ => {}
+            },
             Edge::Close(n) => {
-                if skipping == Some(n.id()) {
-                    skipping = None;
-                    continue;
-                }
-                if skipping.is_some() {
-                    continue;
-                }
                 if let Node::Element(e) = n.value() {
                     link_depth -= usize::from(e.name() == "a" && link_depth > 0);
                 }
@@ -225,58 +211,82 @@ fn count_one(node: NodeRef<'_, Node>, budget: &mut usize) -> Counted {
     Counted::Done(stats)
 }
 
+/// The edges of a traversal outside never-text subtrees (`script`,
+/// `style`, ...: [`is_never_text`]): the never-text element's own edges
+/// and everything between them are not visible. [`count_one`] and
+/// [`one_pass`] read the same text through it.
+#[derive(Default)]
+struct NeverTextSkip {
+    /// The never-text element being skipped.
+    skipping: Option<NodeId>,
+}
+
+impl NeverTextSkip {
+    fn visible(&mut self, edge: &Edge<'_, Node>) -> bool {
+        match edge {
+            Edge::Open(n) => {
+                if self.skipping.is_some() {
+                    return false;
+                }
+                if ElementRef::wrap(*n).is_some_and(|e| is_never_text(&e)) {
+                    self.skipping = Some(n.id());
+                    return false;
+                }
+                true
+            }
+            Edge::Close(n) => {
+                if self.skipping == Some(n.id()) {
+                    self.skipping = None;
+                    return false;
+                }
+                self.skipping.is_none()
+            }
+        }
+    }
+}
+
 /// Every element's statistics, by [`slot`], in one traversal.
 fn one_pass(doc: &Html) -> Vec<NodeStats> {
     let mut map = vec![NodeStats::default(); doc.tree.nodes().len()];
     let mut stack: Vec<Open> = Vec::new();
     let (mut furniture_depth, mut link_depth) = (0usize, 0usize);
-    let mut skipping: Option<NodeId> = None;
+    let mut skip = NeverTextSkip::default();
     for edge in doc.tree.root().traverse() {
+        if !skip.visible(&edge) {
+            continue;
+        }
         match edge {
-            Edge::Open(node) => {
-                if skipping.is_some() {
-                    continue;
+            Edge::Open(node) => match node.value() {
+                Node::Element(_) => {
+                    let Some(el) = ElementRef::wrap(node) else {
+                        continue;
+                    };
+                    let name = el.value().name();
+                    let furniture = name != "html" && name != "body" && is_furniture(&el);
+                    let link = name == "a";
+                    stack.push(Open {
+                        id: node.id(),
+                        stats: NodeStats { in_furniture: furniture_depth > 0, ..NodeStats::default() },
+                        furniture,
+                        link,
+                    });
+                    furniture_depth += usize::from(furniture);
+                    link_depth += usize::from(link);
                 }
-                match node.value() {
-                    Node::Element(_) => {
-                        let Some(el) = ElementRef::wrap(node) else {
-                            continue;
-                        };
-                        if is_never_text(&el) {
-                            skipping = Some(node.id());
-                            continue;
+                Node::Text(t) => {
+                    if let Some(top) = stack.last_mut() {
+                        let (n, commas) = count_text(t);
+                        top.stats.text += n;
+                        if link_depth > 0 {
+                            top.stats.linked += n;
                         }
-                        let name = el.value().name();
-                        let furniture = name != "html" && name != "body" && is_furniture(&el);
-                        let link = name == "a";
-                        stack.push(Open {
-                            id: node.id(),
-                            stats: NodeStats { in_furniture: furniture_depth > 0, ..NodeStats::default() },
-                            furniture,
-                            link,
-                        });
-                        furniture_depth += usize::from(furniture);
-                        link_depth += usize::from(link);
+                        top.stats.commas += commas;
                     }
-                    Node::Text(t) => {
-                        if let Some(top) = stack.last_mut() {
-                            let (n, commas) = count_text(t);
-                            top.stats.text += n;
-                            if link_depth > 0 {
-                                top.stats.linked += n;
-                            }
-                            top.stats.commas += commas;
-                        }
-                    }
-                    _ => {}
                 }
-            }
+                _ => {}
+            },
             Edge::Close(node) => {
-                if skipping == Some(node.id()) {
-                    skipping = None;
-                    continue;
-                }
-                if skipping.is_some() || !node.value().is_element() {
+                if !node.value().is_element() {
                     continue;
                 }
                 let Some(open) = stack.pop() else { continue };
