@@ -39,7 +39,7 @@ use super::analysis_rows::{FactKey, fact_ids, insert_facts};
 use super::load::fact_row;
 use super::{CatalogRecord, CatalogStoreError, Ids, RecordedAnalysis, stored_key};
 use crate::catalog::{EntityRef, FactStatus};
-use crate::store::source_update::{SQLITE_ROWS_PER_STATEMENT, json_recordset, sqlite_values};
+use crate::store::source_update::{SQLITE_ROWS_PER_STATEMENT, json_recordset, rows_per_statement, sqlite_values};
 
 /// Whether the step only mentions known entities and proposes values:
 /// nothing it writes depends on another step's writes but a proposed
@@ -281,13 +281,8 @@ async fn proposals(
         }
     }
     let mut inserted = HashMap::with_capacity(new_rows.len());
-    // One statement on PostgreSQL; on SQLite a few rows at a time (see
-    // [`SQLITE_ROWS_PER_STATEMENT`]).
-    let per_statement = match txn.get_database_backend() {
-        DbBackend::Postgres => new_rows.len().max(1),
-        _ => SQLITE_ROWS_PER_STATEMENT,
-    };
-    for chunk in new_rows.chunks(per_statement) {
+    // One statement on PostgreSQL; on SQLite a few rows at a time.
+    for chunk in new_rows.chunks(rows_per_statement(txn.get_database_backend(), new_rows.len())) {
         inserted.extend(insert_facts(txn, chunk).await?);
     }
     // Stored meanwhile by another transaction: its insert here did nothing.
