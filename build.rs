@@ -39,10 +39,33 @@ fn main() {
         // (`MODELWATCH_NO_HOT_TEXT=1` for a build with another linker).
         println!("cargo:rerun-if-changed=link/hot-text.ld");
         println!("cargo:rerun-if-changed=link/hot-symbols.txt");
-        println!("cargo:rustc-link-arg-bins=-Wl,-T,{dir}/link/hot-text.ld");
-        println!("cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={dir}/link/hot-symbols.txt");
-        println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+        match copy_to_out_dir(&dir, &["hot-text.ld", "hot-symbols.txt"]) {
+            Ok(out) => {
+                println!("cargo:rustc-link-arg-bins=-Wl,-T,{out}/hot-text.ld");
+                println!("cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={out}/hot-symbols.txt");
+                println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+            }
+            Err(e) => println!("cargo:warning=built without the code layout of link/: {e}"),
+        }
     }
+}
+
+/// Copies the layout lists into this build's `OUT_DIR` and returns it, so
+/// the link arguments name files that live as long as the build output
+/// they were emitted for. Cargo keys a build script's output by the
+/// package's metadata, not by the checkout's path: two checkouts of the
+/// same commit sharing one `CARGO_TARGET_DIR` share it, and when the
+/// script does not rerun (its inputs are older than its last run) Cargo
+/// replays the old arguments. Arguments naming `CARGO_MANIFEST_DIR/link/…`
+/// then pointed into the other checkout, and the link failed once that
+/// checkout was deleted.
+fn copy_to_out_dir(manifest_dir: &str, names: &[&str]) -> Result<String, String> {
+    let out = std::env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?;
+    for name in names {
+        let from = format!("{manifest_dir}/link/{name}");
+        std::fs::copy(&from, format!("{out}/{name}")).map_err(|e| format!("{from}: {e}"))?;
+    }
+    Ok(out)
 }
 
 /// Whether the build names a linker of its own (`target.*.linker`, which
