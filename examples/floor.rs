@@ -5,8 +5,10 @@
 //!
 //! ```text
 //! floor URLS [--through STAGE] [--config FILE]
-//! {"stage":"parse","pages":2000,"ok":2000,"errors":0,"wall_s":1.9,"user_s":2.1,"sys_s":0.6,
-//!  "cpu_ms_per_page":1.35,"sys_ms_per_page":0.3,"peak_rss_mb":31.2,...}
+//! {"body_bytes":156767916,"concurrency":32,"cpu_ms_per_page":0.867,"errors":0,"mentions":0,
+//!  "nodes":4023159,"ok":2000,"pages":2000,"pages_per_s":1399.5,"passed":{"decode":2000,"fetch":2000,
+//!  "parse":2000},"peak_rss_mb":29.8,"stage":"parse","startup_cpu_s":0.007,"stored_bytes":0,
+//!  "sys_ms_per_page":0.115,"sys_s":0.23,"text_bytes":172324899,"user_s":1.503,"wall_s":1.429}
 //! ```
 //!
 //! `URLS` holds one URL a line. The configuration is found as the CLI
@@ -57,6 +59,8 @@ fn args() -> anyhow::Result<Args> {
             _ => bail!("one file of URLs only"),
         }
     }
+    // As the CLI's `--config`: the environment's when not given.
+    let config = config.or_else(|| std::env::var_os("MODELWATCH_CONFIG").map(PathBuf::from));
     Ok(Args { urls: urls.context("usage: floor URLS [--through STAGE] [--config FILE]")?, through, config })
 }
 
