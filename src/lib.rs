@@ -7,6 +7,7 @@
 pub mod app;
 pub mod arenas;
 mod ascii_classes;
+pub mod bench_floor;
 pub mod bidi;
 mod blocking;
 pub mod catalog;

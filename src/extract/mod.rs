@@ -137,7 +137,7 @@ pub enum ExtractError {
 
 /// Wall-clock budget of one page's extraction. The work budget keeps a
 /// real parse far below it; this bounds what the work budget cannot see.
-const EXTRACT_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const EXTRACT_TIME: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Every selector the extractor ships (article containers, metadata
 /// sources, community layouts), for `select`'s index to group pages by

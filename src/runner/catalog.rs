@@ -26,7 +26,7 @@ use crate::types::{SourceId, SourceKind};
 
 /// Texts above this size are analysed on a blocking thread; below it the
 /// analysis takes well under a millisecond.
-const INLINE_TEXT_BYTES: usize = 16 * 1024;
+pub(crate) const INLINE_TEXT_BYTES: usize = 16 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogStepError {

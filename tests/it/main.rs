@@ -13,6 +13,7 @@ mod daemon;
 mod digest;
 mod feeds;
 mod fetch;
+mod floor;
 mod hostile;
 mod import_circles;
 mod kinds;
