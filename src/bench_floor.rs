@@ -28,14 +28,14 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use crate::blocking::blocking;
-use crate::catalog::{Matcher, analyse};
+use crate::catalog::Matcher;
 use crate::extract::ExtractOptions;
 use crate::fetch::charset::{self, Decoded};
 use crate::fetch::{FetchRequest, Fetched, Fetcher};
 use crate::sources::Observed;
 use crate::sources::harness::from_fetch;
 use crate::sources::page::{self, PageRead, PageSpec};
-use crate::store::record::{CompressedBody, SnapshotText};
+use crate::store::record::{SnapshotText, compress_snapshot};
 
 /// One stage of a cold check, in the order they run; a run takes every
 /// stage up to one of them.
@@ -256,14 +256,9 @@ impl Floor {
             _ => None,
         };
         let matcher = self.matcher.clone().ok_or((Stage::Analyse, "no catalog matcher given".to_owned()))?;
-        // As `runner::catalog::CatalogStep::prepare`: a long text on the
-        // CPU threads, a short one where it is.
-        let analysis = if fresh.text.len() <= crate::runner::catalog::INLINE_TEXT_BYTES {
-            analyse(&matcher, &fresh.text)
-        } else {
-            let text = fresh.text.clone();
-            blocking(move || analyse(&matcher, &text)).await.map_err(|e| (Stage::Analyse, e))?
-        };
+        // As `runner::catalog::CatalogStep::prepare`.
+        let analysis =
+            crate::runner::catalog::analyse_text(&matcher, &fresh.text).await.map_err(|e| (Stage::Analyse, e))?;
         run.mentions = analysis.mentions.len() as u64;
         run.passed = Some(Stage::Analyse);
         if let Some(stored) = snapshot {
@@ -308,12 +303,9 @@ impl Floor {
     async fn hash_compress(&self, fresh: &crate::sources::Fresh) -> Result<u64, String> {
         let hash = hex::encode(Sha256::digest(fresh.text.as_bytes()));
         let (raw, text, compress_text) = (fresh.raw.clone(), fresh.text.clone(), self.compress_text);
-        let (body, text) = blocking(move || {
-            let raw = raw.map(|r| CompressedBody::compress(&r)).transpose()?;
-            Ok::<_, std::io::Error>((raw, SnapshotText::for_store(text, compress_text)?))
-        })
-        .await?
-        .map_err(|e| format!("cannot compress: {e}"))?;
+        let (body, text) = blocking(move || compress_snapshot(raw.as_deref(), text, compress_text))
+            .await?
+            .map_err(|e| format!("cannot compress: {e}"))?;
         let text_bytes = match text {
             SnapshotText::Plain(t) => t.len(),
             SnapshotText::Zstd(z) => z.len(),
@@ -325,10 +317,7 @@ impl Floor {
 /// The front of the page read ([`page::read_or_follow`]): a blank or
 /// binary body is refused, anything else decoded.
 fn decode(f: &Fetched) -> Result<Decoded, String> {
-    if f.body.iter().all(u8::is_ascii_whitespace) {
-        return Err(format!("HTTP {} with an empty body", f.status));
-    }
-    if let Some(reason) = charset::binary_reason(&f.body) {
+    if let Some(reason) = page::unreadable(f) {
         return Err(reason);
     }
     Ok(charset::decode(&f.body, f.content_type.as_deref(), None, f.final_url.host_str()))

@@ -16,7 +16,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::{Runner, blocking};
-use crate::catalog::{FactStatus, Matcher, StopList, analyse, structured};
+use crate::catalog::{Analysis, FactStatus, Matcher, StopList, analyse, structured};
 use crate::excerpt::{Excerpt, LineKind};
 use crate::sources::StructuredFact as RawStructuredFact;
 use crate::sources::{KindChange, Observation};
@@ -26,7 +26,17 @@ use crate::types::{SourceId, SourceKind};
 
 /// Texts above this size are analysed on a blocking thread; below it the
 /// analysis takes well under a millisecond.
-pub(crate) const INLINE_TEXT_BYTES: usize = 16 * 1024;
+const INLINE_TEXT_BYTES: usize = 16 * 1024;
+
+/// The catalog analysis of `text`: a short text where it is, a long one on
+/// the CPU threads (off the async threads).
+pub(crate) async fn analyse_text(matcher: &Arc<Matcher>, text: &str) -> Result<Analysis, String> {
+    if text.len() <= INLINE_TEXT_BYTES {
+        return Ok(analyse(matcher, text));
+    }
+    let (m, text) = (matcher.clone(), text.to_owned());
+    blocking(move || analyse(&m, &text)).await
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogStepError {
@@ -261,12 +271,7 @@ impl CatalogStep {
         at: DateTime<Utc>,
     ) -> Result<CatalogWork, CatalogStepError> {
         let matcher = self.matcher().await?;
-        let analysis = if text.len() <= INLINE_TEXT_BYTES {
-            analyse(&matcher, text)
-        } else {
-            let (m, text) = (matcher.clone(), text.to_owned());
-            blocking(move || analyse(&m, &text)).await.map_err(CatalogStepError::Analysis)?
-        };
+        let analysis = analyse_text(&matcher, text).await.map_err(CatalogStepError::Analysis)?;
         Ok(CatalogWork {
             at,
             analysis,

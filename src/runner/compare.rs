@@ -10,7 +10,7 @@ use crate::source::Source;
 use crate::sources::suspect::{closes_document, replaced_reason, truncated_reason};
 use crate::sources::{self, KindChange, Observation};
 use crate::store::StoreError;
-use crate::store::record::{CompressedBody, NewSnapshot, Snapshot, SnapshotText};
+use crate::store::record::{NewSnapshot, Snapshot, compress_snapshot};
 use crate::types::ChangeKind;
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -232,13 +232,10 @@ async fn new_snapshot(obs: &Observation, hash: String, compress_text: bool) -> R
     let fresh = obs.observed.fresh();
     let raw = fresh.and_then(|f| f.raw.clone());
     let text = fresh.map(|f| f.text.clone()).unwrap_or_default();
-    let (compressed, text) = blocking(move || {
-        let raw = raw.map(|r| CompressedBody::compress(&r)).transpose()?;
-        Ok::<_, std::io::Error>((raw, SnapshotText::for_store(text, compress_text)?))
-    })
-    .await
-    .map_err(CompareError::Worker)?
-    .map_err(CompareError::Compress)?;
+    let (compressed, text) = blocking(move || compress_snapshot(raw.as_deref(), text, compress_text))
+        .await
+        .map_err(CompareError::Worker)?
+        .map_err(CompareError::Compress)?;
     Ok(NewSnapshot {
         content_hash: hash,
         text,

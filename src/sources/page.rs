@@ -110,6 +110,16 @@ impl PageRead {
     }
 }
 
+/// Why a body is no page to decode: empty (a 200 with nothing in it is a
+/// broken answer, not an article whose every paragraph was deleted) or
+/// binary. The first check of [`read_or_follow`].
+pub(crate) fn unreadable(f: &Fetched) -> Option<String> {
+    if f.body.iter().all(u8::is_ascii_whitespace) {
+        return Some(format!("HTTP {} with an empty body", f.status));
+    }
+    charset::binary_reason(&f.body)
+}
+
 /// Reads a fetched HTML page (pure, CPU work: run it off the async
 /// threads): what it shows, or the new address a redirect stub sends its
 /// reader to.
@@ -121,12 +131,7 @@ pub fn read_or_follow(spec: &PageSpec, f: &Fetched) -> PageRead {
         bytes,
         ..Observation::failed(kind, message, Some(f.status), Some(f.final_url.clone()))
     };
-    // A 200 with nothing in it is a broken answer, not an article whose
-    // every paragraph was deleted.
-    if f.body.iter().all(u8::is_ascii_whitespace) {
-        return done(failed(ErrorKind::InvalidContent, format!("HTTP {} with an empty body", f.status)));
-    }
-    if let Some(reason) = charset::binary_reason(&f.body) {
+    if let Some(reason) = unreadable(f) {
         return done(failed(ErrorKind::InvalidContent, reason));
     }
     // A redirect to a login or verification page is neither the article

@@ -66,6 +66,18 @@ fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(zstd)
 }
 
+/// A new snapshot's CPU work: the raw body hashed and compressed, the text
+/// in the form the store keeps it (`compress_text`: [`SnapshotText::for_store`]).
+/// Call it off the async threads.
+pub fn compress_snapshot(
+    raw: Option<&[u8]>,
+    text: String,
+    compress_text: bool,
+) -> std::io::Result<(Option<CompressedBody>, SnapshotText)> {
+    let raw = raw.map(CompressedBody::compress).transpose()?;
+    Ok((raw, SnapshotText::for_store(text, compress_text)?))
+}
+
 /// A new snapshot's normalised text, in the form the store writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SnapshotText {
