@@ -129,24 +129,11 @@ mod tests {
         assert!(!thresholds_set(false, Some("glibc.malloc.mmap_threshold_x=1")));
     }
 
-    /// What `child` (an ignored test of this binary) prints after `PREFIX`,
-    /// run alone in a fresh process (this one's other tests have allocated
-    /// and made arenas already) with `MODELWATCH_ARENAS_TEST=mode` and none
-    /// of the operator's malloc settings.
+    /// What `child` (an ignored test of this module) prints after `prefix`,
+    /// run alone in a fresh process (see [`crate::test_child::in_child`]).
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     fn in_child(child: &str, mode: &str, prefix: &str) -> String {
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", &format!("arenas::tests::{child}"), "--ignored", "--nocapture"])
-            .env("MODELWATCH_ARENAS_TEST", mode)
-            .env_remove("MALLOC_ARENA_MAX")
-            .env_remove("MALLOC_MMAP_THRESHOLD_")
-            .env_remove("MALLOC_TRIM_THRESHOLD_")
-            .env_remove("GLIBC_TUNABLES")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-        stdout.lines().find_map(|l| l.strip_prefix(prefix)).unwrap().trim().to_owned()
+        crate::test_child::in_child(&format!("arenas::tests::{child}"), mode, prefix)
     }
 
     /// Whether a 200 KB block, allocated after a 1 MiB one was freed, is
@@ -173,7 +160,7 @@ mod tests {
     #[ignore = "run in a child process by large_blocks_stay_mapped_on_their_own_after_a_larger_one_is_freed"]
     #[allow(unsafe_code)]
     fn child_frees_a_large_block() {
-        if std::env::var("MODELWATCH_ARENAS_TEST").as_deref() == Ok("fixed") {
+        if crate::test_child::child_mode().as_deref() == Some("fixed") {
             set_thresholds(MMAP_THRESHOLD, TRIM_THRESHOLD);
         }
         drop(std::hint::black_box(vec![1u8; 1 << 20]));
@@ -228,7 +215,7 @@ mod tests {
     #[test]
     #[ignore = "run in a child process by threads_allocating_at_once_share_the_bounded_arenas"]
     fn child_eight_threads_allocate() {
-        if std::env::var("MODELWATCH_ARENAS_TEST").as_deref() == Ok("bounded") {
+        if crate::test_child::child_mode().as_deref() == Some("bounded") {
             set_max(MAX);
         }
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(9));

@@ -36,6 +36,8 @@ pub mod source;
 pub mod sources;
 pub mod store;
 #[cfg(test)]
+mod test_child;
+#[cfg(test)]
 mod test_rng;
 pub mod trim;
 pub mod types;

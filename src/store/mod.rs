@@ -232,6 +232,23 @@ impl Store {
         } else {
             pool.test_before_acquire_if_idle_for(PING_IF_IDLE);
         }
+        if !sqlite {
+            // The driver's buffers grow to the largest message a connection
+            // sent or read and keep that size: the record writer's
+            // connection kept one of its largest batch (a cold sweep's new
+            // texts and bodies, ~0.8 MB) for the process's life, and the
+            // others one of the largest text they read (heaptrack; issue
+            // 12). They go back to their first size whenever a connection
+            // returns to its pool; one that did not grow is left as it is.
+            // Connections of their own ([`Store::with_own_connection`])
+            // take the pool's options, this with them.
+            pool.map_sqlx_postgres_pool_opts(|o| {
+                o.after_release(|conn, _| {
+                    sea_orm::sqlx::Connection::shrink_buffers(conn);
+                    Box::pin(async { Ok(true) })
+                })
+            });
+        }
         if !sqlite && loopback::plain_text_by_default(url, std::env::var("PGSSLMODE").ok().as_deref()) {
             // See [`loopback`]: no TLS to this machine unless the URL asks.
             pool.map_sqlx_postgres_opts(|o| o.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable));

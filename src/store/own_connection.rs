@@ -15,7 +15,8 @@
 //! with its statements prepared and planned.
 //!
 //! The connection has the shared pool's settings (TLS, timeouts, the test
-//! after an idle second), and is opened at once in the background. One
+//! after an idle second, its buffers shrunk on release), and is opened at
+//! once in the background. One
 //! that breaks is opened again by its next statement, as in the shared
 //! pool. SQLite has one connection for everything: the store is returned
 //! as it is.
@@ -90,5 +91,58 @@ mod tests {
         assert_eq!(store.db().get_postgres_connection_pool().size(), 1, "the shared pool opened nothing more");
         store.close().await.unwrap();
         own.close().await.unwrap();
+    }
+
+    /// A statement of a few MB, through the shared pool or a connection of
+    /// its own, leaves no buffer of its size behind once the connection is
+    /// back in its pool (the driver's write buffer kept it for the
+    /// process's life; see [`crate::store::Store::open`]). Measured in a
+    /// child process, whose heap only this test uses. PostgreSQL only.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    fn a_large_statement_leaves_no_buffer_of_its_size_behind() {
+        if std::env::var("MODELWATCH_TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty()).is_none() {
+            eprintln!("skipped on PostgreSQL: MODELWATCH_TEST_POSTGRES_URL is not set");
+            return;
+        }
+        let held: usize =
+            crate::test_child::in_child("store::own_connection::tests::child_sends_large_statements", "child", "held=")
+                .parse()
+                .unwrap();
+        // Without the shrink: the 4 MB statements' buffers (~8 MB each).
+        assert!(held < 512 << 10, "{held} bytes held after the statements");
+    }
+
+    /// Run by [`a_large_statement_leaves_no_buffer_of_its_size_behind`]
+    /// only: sends three statements of 4 MB each through each pool, then a
+    /// small one (which waits for the connection's return to its pool),
+    /// and prints the heap grown meanwhile.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[tokio::test]
+    #[ignore = "run in a child process by a_large_statement_leaves_no_buffer_of_its_size_behind"]
+    async fn child_sends_large_statements() {
+        let (Some(_), Ok(url)) = (crate::test_child::child_mode(), std::env::var("MODELWATCH_TEST_POSTGRES_URL"))
+        else {
+            return;
+        };
+        let store = Store::connect(&url, 1).await.unwrap();
+        let own = store.with_own_connection();
+        let small = || Statement::from_string(DbBackend::Postgres, "SELECT 1".to_owned());
+        own.db().query_one_raw(small()).await.unwrap();
+        store.db().query_one_raw(small()).await.unwrap();
+        let before = crate::test_child::heap_in_use();
+        for db in [own.db(), store.db()] {
+            for _ in 0..3 {
+                let text = "x".repeat(4 << 20);
+                let stmt = Statement::from_sql_and_values(DbBackend::Postgres, "SELECT length($1)", [text.into()]);
+                let n: i32 = db.query_one_raw(stmt).await.unwrap().unwrap().try_get_by_index(0).unwrap();
+                assert_eq!(n, 4 << 20);
+            }
+            db.query_one_raw(small()).await.unwrap();
+        }
+        let after = crate::test_child::heap_in_use();
+        println!("held={}", after.saturating_sub(before));
+        own.close().await.unwrap();
+        store.close().await.unwrap();
     }
 }
