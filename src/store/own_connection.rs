@@ -16,10 +16,9 @@
 //!
 //! The connection has the shared pool's settings (TLS, timeouts, the test
 //! after an idle second, its buffers shrunk on release), and is opened at
-//! once in the background. One
-//! that breaks is opened again by its next statement, as in the shared
-//! pool. SQLite has one connection for everything: the store is returned
-//! as it is.
+//! once in the background. One that breaks is opened again by its next
+//! statement, as in the shared pool. SQLite has one connection for
+//! everything: the store is returned as it is.
 
 use sea_orm::SqlxPostgresConnector;
 
@@ -109,7 +108,7 @@ mod tests {
             crate::test_child::in_child("store::own_connection::tests::child_sends_large_statements", "child", "held=")
                 .parse()
                 .unwrap();
-        // Without the shrink: the 4 MB statements' buffers (~8 MB each).
+        // Without the shrink: 16.8 MB, ~8 MB a connection (its buffers).
         assert!(held < 512 << 10, "{held} bytes held after the statements");
     }
 
