@@ -26,8 +26,7 @@ pub(crate) fn in_child(test: &str, mode: &str, prefix: &str) -> String {
     }
 }
 
-/// The mode [`in_child`] runs a child test in; `None` when the test runs
-/// in the ordinary test run (it then does nothing).
+/// The mode [`in_child`] gave this process; `None` outside such a child.
 pub(crate) fn child_mode() -> Option<String> {
     std::env::var("MODELWATCH_CHILD_TEST").ok()
 }
