@@ -81,9 +81,23 @@ impl Runner {
         cancel: &CancellationToken,
         on_done: impl Fn(&CheckReport),
     ) -> Vec<CheckReport> {
+        self.check_stream_with(futures::stream::iter(sources), mode, cancel, on_done).await
+    }
+
+    /// [`Runner::check_all_with`] over sources as they come: the stream is
+    /// read as slots free up, so no more sources are held than the checks
+    /// in flight and what the stream itself holds (`check --all` reads the
+    /// table a page at a time).
+    pub async fn check_stream_with(
+        &self,
+        sources: impl futures::Stream<Item = Source>,
+        mode: CheckMode,
+        cancel: &CancellationToken,
+        on_done: impl Fn(&CheckReport),
+    ) -> Vec<CheckReport> {
         let limit = concurrency_limit(&self.config);
         let (working, awaiting_commit) = slots(limit);
-        futures::stream::iter(sources)
+        sources
             .take_while(|_| std::future::ready(!cancel.is_cancelled()))
             .map(|source| {
                 let mode = mode.clone();
