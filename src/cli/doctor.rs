@@ -202,12 +202,23 @@ async fn fetch(config: &Config, store: Option<&Store>, url: Option<&str>) -> Fin
             let Some(store) = store else {
                 return skip("fetch", "no usable database to pick a source from; pass --url");
             };
-            match store.list_sources().await {
-                Ok(list) => match list.into_iter().find(|s| s.status != SourceStatus::Paused) {
-                    Some(s) => s.url.to_string(),
-                    None => return skip("fetch", "no source is watched yet; pass --url to test one"),
-                },
-                Err(e) => return fail("fetch", format!("cannot list sources: {e}"), "see the database lines"),
+            // A page at a time, not the whole table, until an unpaused one.
+            let mut after = None;
+            let first = loop {
+                match store.sources_after(after, 256).await {
+                    Ok(page) => {
+                        let Some(last) = page.last() else { break None };
+                        after = Some(last.id);
+                        if let Some(s) = page.into_iter().find(|s| s.status != SourceStatus::Paused) {
+                            break Some(s);
+                        }
+                    }
+                    Err(e) => return fail("fetch", format!("cannot list sources: {e}"), "see the database lines"),
+                }
+            };
+            match first {
+                Some(s) => s.url.to_string(),
+                None => return skip("fetch", "no source is watched yet; pass --url to test one"),
             }
         }
     };

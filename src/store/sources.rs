@@ -160,14 +160,9 @@ async fn rewatch(
 }
 
 impl Store {
-    /// Active (not removed) sources, by id.
-    pub async fn list_sources(&self) -> Result<Vec<Source>, StoreError> {
-        let rows = Entity::find().filter(Column::RemovedAt.is_null()).order_by_asc(Column::Id).all(self.db()).await?;
-        rows.into_iter().map(source_from_row).collect()
-    }
-
-    /// Up to `limit` active sources with an id above `after`, by id: `check
-    /// --all` walks the table in pages instead of loading it whole.
+    /// Up to `limit` active (not removed) sources with an id above `after`,
+    /// by id: `check --all`, `sources list` and `doctor` walk the table in
+    /// pages instead of loading it whole (nothing does).
     pub async fn sources_after(&self, after: Option<SourceId>, limit: u64) -> Result<Vec<Source>, StoreError> {
         let mut query = Entity::find().filter(Column::RemovedAt.is_null());
         if let Some(after) = after {
@@ -178,7 +173,7 @@ impl Store {
     }
 
     /// A page of active sources by id, optionally of one status: the web
-    /// view's list (the CLI's `sources list` reads them whole).
+    /// view's list.
     pub async fn sources_page(
         &self,
         status: Option<SourceStatus>,

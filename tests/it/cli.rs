@@ -385,3 +385,36 @@ async fn a_database_migrated_by_a_newer_release_is_refused_clearly(backend: Back
 }
 
 both_backends!(a_newer_database_on, a_database_migrated_by_a_newer_release_is_refused_clearly);
+
+/// `sources list` reads the table a page at a time: past a page (512), every
+/// active source once, in id order, in both formats, and the JSON is the
+/// one pretty array it always was.
+async fn sources_list_covers_every_page(backend: Backend) {
+    let Some(mw) = Mw::new(backend).await else { return };
+    mw.init().await;
+    let store = Store::connect(&mw.db.url, 2).await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..700 {
+        let new = NewSource {
+            url: normalize_url(&format!("https://news.example.cn/{n}.html")).unwrap(),
+            kind: SourceKind::Page,
+            title: Some(format!("第{n}篇")),
+            tags: vec![],
+            schedule: None,
+            options: SourceOptions::default(),
+        };
+        ids.push(store.add_source(&new, Utc::now()).await.unwrap().id.0);
+    }
+    store.remove_source(modelwatch::types::SourceId(ids[600]), false, Utc::now()).await.unwrap();
+    ids.remove(600);
+    let json = mw.run_async(&["sources", "list", "--format", "json"]).await.ok();
+    let rows = json.json();
+    let listed: Vec<i64> = rows.as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(listed, ids, "each active source once, in id order");
+    assert!(json.stdout.starts_with("[\n  {\n    \"id\": ") && json.stdout.ends_with("\n  }\n]\n"), "one pretty array");
+    let table = mw.run_async(&["sources", "list"]).await.ok();
+    assert_eq!(table.stdout.lines().count(), 1 + ids.len(), "a header and a line a source");
+    assert!(table.stdout.contains("第699篇") && !table.stdout.contains("第600篇"));
+}
+
+both_backends!(sources_list_covers_every_page_on, sources_list_covers_every_page);
