@@ -54,7 +54,8 @@ pub async fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<()> {
     let runner = Runner::new(ctx.store.clone(), fetcher, ctx.config.clone(), crate::clock::SystemClock::shared());
     let mode = CheckMode { lease_owner: None, dry_run: args.dry_run, accept_rewrite: args.accept_rewrite };
     // Every source: read a page at a time as checks take them, not loaded
-    // whole (2,000 sources held ~5 MB through the sweep; 100,000, hundreds).
+    // whole and held to the end (2,000 sources, SQLite, peak RSS medians:
+    // cold 51.9 → 49.5 MB, unchanged 30.8 → 25.7; README "Benchmarks").
     let failed = Arc::new(Mutex::new(None));
     let (total, sources) = if args.sources.is_empty() {
         let total = ctx.store.count_sources().await?;

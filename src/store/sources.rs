@@ -162,7 +162,7 @@ async fn rewatch(
 impl Store {
     /// Up to `limit` active (not removed) sources with an id above `after`,
     /// by id: `check --all`, `sources list` and `doctor` walk the table in
-    /// pages instead of loading it whole (nothing does).
+    /// pages; nothing reads it whole.
     pub async fn sources_after(&self, after: Option<SourceId>, limit: u64) -> Result<Vec<Source>, StoreError> {
         let mut query = Entity::find().filter(Column::RemovedAt.is_null());
         if let Some(after) = after {
