@@ -13,7 +13,7 @@ use super::output::{clip, table, time};
 use super::{Format, FormatArg};
 use crate::import::PageKey;
 use crate::source::{NewSource, Source, SourceOptions, SourceSpec, normalize_url};
-use crate::types::{ErrorKind, SourceKind, SourceStatus};
+use crate::types::{ErrorKind, SourceId, SourceKind, SourceStatus};
 
 // Parsed once per process; boxing would only add noise.
 #[allow(clippy::large_enum_variant)]
@@ -215,20 +215,8 @@ async fn list(ctx: &Context, format: Format) -> anyhow::Result<()> {
     let mut after = None;
     match format {
         Format::Json => {
-            use serde::ser::{SerializeSeq, Serializer as _};
             let mut out = std::io::BufWriter::new(std::io::stdout());
-            let mut ser = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::new());
-            let mut seq = ser.serialize_seq(None)?;
-            loop {
-                let page = ctx.store.sources_after(after, LIST_PAGE).await?;
-                let Some(last) = page.last() else { break };
-                after = Some(last.id);
-                for s in &page {
-                    seq.serialize_element(&SourceJson::from(s))?;
-                }
-            }
-            seq.end()?;
-            writeln!(out)?;
+            json_pages(&mut out, |after| ctx.store.sources_after(after, LIST_PAGE)).await?;
             out.flush()?;
         }
         Format::Table => {
@@ -242,6 +230,31 @@ async fn list(ctx: &Context, format: Format) -> anyhow::Result<()> {
             print!("{}", table(&["ID", "KIND", "STATUS", "LAST CHECK", "NEXT CHECK", "URL", "TITLE"], &body));
         }
     }
+    Ok(())
+}
+
+/// Writes the sources `next_page` gives, page after page (it is asked for
+/// the ones after the last id it gave), as one pretty JSON array and a
+/// newline. A page that fails ends the writing with the array unclosed.
+async fn json_pages<F, Fut>(out: &mut impl Write, mut next_page: F) -> anyhow::Result<()>
+where
+    F: FnMut(Option<SourceId>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<Source>, crate::store::StoreError>>,
+{
+    use serde::ser::{SerializeSeq, Serializer as _};
+    let mut ser = serde_json::Serializer::with_formatter(&mut *out, serde_json::ser::PrettyFormatter::new());
+    let mut seq = ser.serialize_seq(None)?;
+    let mut after = None;
+    loop {
+        let page = next_page(after).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        for s in &page {
+            seq.serialize_element(&SourceJson::from(s))?;
+        }
+    }
+    seq.end()?;
+    writeln!(out)?;
     Ok(())
 }
 
@@ -425,4 +438,66 @@ fn show(s: &Source, format: Format) -> anyhow::Result<()> {
         println!("    exclude          {css}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Store, StoreError};
+
+    async fn store_with(dir: &std::path::Path, n: usize) -> (Store, Vec<Source>) {
+        let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("list.db").display()), 1).await.unwrap();
+        store.migrate().await.unwrap();
+        let mut added = Vec::new();
+        for i in 0..n {
+            let new = NewSource {
+                url: normalize_url(&format!("https://news.example.cn/list/{i}.html")).unwrap(),
+                kind: SourceKind::Page,
+                title: Some(format!("标题 \"{i}\"")),
+                tags: vec!["业界".to_owned()],
+                schedule: None,
+                options: SourceOptions::default(),
+            };
+            added.push(store.add_source(&new, Utc::now()).await.unwrap());
+        }
+        (store, added)
+    }
+
+    #[tokio::test]
+    async fn the_paged_json_is_the_one_array_it_always_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, added) = store_with(dir.path(), 7).await;
+        let mut out = Vec::new();
+        json_pages(&mut out, |after| store.sources_after(after, 3)).await.unwrap();
+        let whole: Vec<SourceJson> = added.iter().map(SourceJson::from).collect();
+        assert_eq!(String::from_utf8(out).unwrap(), format!("{}\n", serde_json::to_string_pretty(&whole).unwrap()));
+
+        let empty = tempfile::tempdir().unwrap();
+        let (store, _) = store_with(empty.path(), 0).await;
+        let mut out = Vec::new();
+        json_pages(&mut out, |after| store.sources_after(after, 3)).await.unwrap();
+        assert_eq!(out, b"[]\n");
+    }
+
+    #[tokio::test]
+    async fn a_page_that_fails_leaves_no_array_a_reader_could_take_for_the_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = store_with(dir.path(), 7).await;
+        let mut out = Vec::new();
+        let result = json_pages(&mut out, |after| {
+            let store = store.clone();
+            async move {
+                match after {
+                    None => store.sources_after(None, 3).await,
+                    Some(_) => Err(StoreError::Corrupt("the second page is unreadable".to_owned())),
+                }
+            }
+        })
+        .await;
+        let error = result.expect_err("the failed page fails the listing");
+        assert!(error.to_string().contains("the second page is unreadable"), "{error}");
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("[\n  {") && text.contains("list/2.html"), "{text}");
+        assert!(serde_json::from_str::<serde_json::Value>(&text).is_err(), "an unclosed array: {text}");
+    }
 }
