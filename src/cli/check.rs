@@ -188,31 +188,12 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::source::{NewSource, SourceOptions, normalize_url};
-    use crate::types::SourceKind;
-
-    async fn store_with(dir: &std::path::Path, n: usize) -> (Store, Vec<Source>) {
-        let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("check.db").display()), 1).await.unwrap();
-        store.migrate().await.unwrap();
-        let mut added = Vec::new();
-        for i in 0..n {
-            let new = NewSource {
-                url: normalize_url(&format!("https://news.example.cn/a/{i}.html")).unwrap(),
-                kind: SourceKind::Page,
-                title: None,
-                tags: vec![],
-                schedule: None,
-                options: SourceOptions::default(),
-            };
-            added.push(store.add_source(&new, Utc::now()).await.unwrap());
-        }
-        (store, added)
-    }
+    use crate::cli::test_store::with_pages;
 
     #[tokio::test]
     async fn check_all_reads_every_unpaused_source_once_a_page_at_a_time() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, added) = store_with(dir.path(), 25).await;
+        let (store, added) = with_pages(dir.path(), 25).await;
         for s in [&added[3], &added[4], &added[20]] {
             store.set_paused(s, true, Utc::now()).await.unwrap();
         }
@@ -228,7 +209,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_read_of_the_next_page_ends_the_stream_and_is_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, added) = store_with(dir.path(), 10).await;
+        let (store, added) = with_pages(dir.path(), 10).await;
         let failed = Arc::new(Mutex::new(None));
         let mut stream = std::pin::pin!(all_sources(store.clone(), 4, failed.clone()));
         let mut seen = Vec::new();

@@ -18,6 +18,8 @@ pub mod progress;
 mod shipped;
 mod snapshot;
 mod sources;
+#[cfg(test)]
+mod test_store;
 
 use std::path::PathBuf;
 

@@ -443,37 +443,20 @@ fn show(s: &Source, format: Format) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Store, StoreError};
-
-    async fn store_with(dir: &std::path::Path, n: usize) -> (Store, Vec<Source>) {
-        let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("list.db").display()), 1).await.unwrap();
-        store.migrate().await.unwrap();
-        let mut added = Vec::new();
-        for i in 0..n {
-            let new = NewSource {
-                url: normalize_url(&format!("https://news.example.cn/list/{i}.html")).unwrap(),
-                kind: SourceKind::Page,
-                title: Some(format!("标题 \"{i}\"")),
-                tags: vec!["业界".to_owned()],
-                schedule: None,
-                options: SourceOptions::default(),
-            };
-            added.push(store.add_source(&new, Utc::now()).await.unwrap());
-        }
-        (store, added)
-    }
+    use crate::cli::test_store::with_pages;
+    use crate::store::StoreError;
 
     #[tokio::test]
     async fn the_paged_json_is_the_one_array_it_always_was() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, added) = store_with(dir.path(), 7).await;
+        let (store, added) = with_pages(dir.path(), 7).await;
         let mut out = Vec::new();
         json_pages(&mut out, |after| store.sources_after(after, 3)).await.unwrap();
         let whole: Vec<SourceJson> = added.iter().map(SourceJson::from).collect();
         assert_eq!(String::from_utf8(out).unwrap(), format!("{}\n", serde_json::to_string_pretty(&whole).unwrap()));
 
         let empty = tempfile::tempdir().unwrap();
-        let (store, _) = store_with(empty.path(), 0).await;
+        let (store, _) = with_pages(empty.path(), 0).await;
         let mut out = Vec::new();
         json_pages(&mut out, |after| store.sources_after(after, 3)).await.unwrap();
         assert_eq!(out, b"[]\n");
@@ -482,7 +465,7 @@ mod tests {
     #[tokio::test]
     async fn a_page_that_fails_leaves_no_array_a_reader_could_take_for_the_list() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, _) = store_with(dir.path(), 7).await;
+        let (store, _) = with_pages(dir.path(), 7).await;
         let mut out = Vec::new();
         let result = json_pages(&mut out, |after| {
             let store = store.clone();
