@@ -59,7 +59,7 @@ pub async fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<()> {
     let failed = Arc::new(Mutex::new(None));
     let (total, sources) = if args.sources.is_empty() {
         let total = ctx.store.count_sources().await?;
-        (total, all_sources(ctx.store.clone(), PAGE, failed.clone()).left_stream())
+        (total, all_sources(&ctx.store, PAGE, failed.clone()).left_stream())
     } else {
         (named.len() as u64, futures::stream::iter(named).right_stream())
     };
@@ -109,32 +109,23 @@ const PAGE: u64 = 256;
 /// Every active source that is not paused, read `page` at a time in id
 /// order as the stream is polled. A failed read ends the stream and is
 /// kept in `failed`.
-pub(crate) fn all_sources(
-    store: Store,
-    page: u64,
-    failed: Arc<Mutex<Option<StoreError>>>,
-) -> impl Stream<Item = Source> {
-    futures::stream::unfold(Some(None), move |after: Option<Option<SourceId>>| {
-        let (store, failed) = (store.clone(), failed.clone());
-        async move {
-            let after = after?;
-            match store.sources_after(after, page).await {
-                Ok(rows) if rows.is_empty() => None,
-                Ok(rows) => {
-                    let next = rows.last().map(|s| s.id);
-                    Some((rows, Some(next)))
-                }
+fn all_sources(store: &Store, page: u64, failed: Arc<Mutex<Option<StoreError>>>) -> impl Stream<Item = Source> {
+    store
+        .source_pages(page)
+        .filter_map(move |page| {
+            let rows = match page {
+                Ok(rows) => Some(futures::stream::iter(rows)),
                 Err(e) => {
                     if let Ok(mut slot) = failed.lock() {
                         *slot = Some(e);
                     }
                     None
                 }
-            }
-        }
-    })
-    .flat_map(futures::stream::iter)
-    .filter(|s| std::future::ready(s.status != SourceStatus::Paused))
+            };
+            std::future::ready(rows)
+        })
+        .flatten()
+        .filter(|s| std::future::ready(s.status != SourceStatus::Paused))
 }
 
 fn print_reports(reports: &[CheckReport], args: &CheckArgs, tz: chrono_tz::Tz) -> anyhow::Result<()> {
@@ -199,7 +190,7 @@ mod tests {
         }
         store.remove_source(added[11].id, false, Utc::now()).await.unwrap();
         let failed = Arc::new(Mutex::new(None));
-        let seen: Vec<SourceId> = all_sources(store.clone(), 4, failed.clone()).map(|s| s.id).collect().await;
+        let seen: Vec<SourceId> = all_sources(&store, 4, failed.clone()).map(|s| s.id).collect().await;
         let expected: Vec<SourceId> =
             added.iter().enumerate().filter(|(i, _)| ![3, 4, 11, 20].contains(i)).map(|(_, s)| s.id).collect();
         assert_eq!(seen, expected, "every active, unpaused source once, in id order");
@@ -211,7 +202,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, added) = with_pages(dir.path(), 10).await;
         let failed = Arc::new(Mutex::new(None));
-        let mut stream = std::pin::pin!(all_sources(store.clone(), 4, failed.clone()));
+        let mut stream = std::pin::pin!(all_sources(&store, 4, failed.clone()));
         let mut seen = Vec::new();
         for _ in 0..4 {
             seen.push(stream.next().await.unwrap().id);

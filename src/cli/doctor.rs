@@ -203,17 +203,18 @@ async fn fetch(config: &Config, store: Option<&Store>, url: Option<&str>) -> Fin
                 return skip("fetch", "no usable database to pick a source from; pass --url");
             };
             // A page at a time, not the whole table, until an unpaused one.
-            let mut after = None;
+            let mut pages = std::pin::pin!(store.source_pages(256));
             let first = loop {
-                match store.sources_after(after, 256).await {
-                    Ok(page) => {
-                        let Some(last) = page.last() else { break None };
-                        after = Some(last.id);
+                match futures::StreamExt::next(&mut pages).await {
+                    None => break None,
+                    Some(Ok(page)) => {
                         if let Some(s) = page.into_iter().find(|s| s.status != SourceStatus::Paused) {
                             break Some(s);
                         }
                     }
-                    Err(e) => return fail("fetch", format!("cannot list sources: {e}"), "see the database lines"),
+                    Some(Err(e)) => {
+                        return fail("fetch", format!("cannot list sources: {e}"), "see the database lines");
+                    }
                 }
             };
             match first {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
+use futures::{Stream, StreamExt};
 use serde::Serialize;
 
 pub use super::context::store_error;
@@ -13,7 +14,7 @@ use super::output::{clip, table, time};
 use super::{Format, FormatArg};
 use crate::import::PageKey;
 use crate::source::{NewSource, Source, SourceOptions, SourceSpec, normalize_url};
-use crate::types::{ErrorKind, SourceId, SourceKind, SourceStatus};
+use crate::types::{ErrorKind, SourceKind, SourceStatus};
 
 // Parsed once per process; boxing would only add noise.
 #[allow(clippy::large_enum_variant)]
@@ -212,20 +213,17 @@ const LIST_PAGE: u64 = 512;
 /// Loaded whole, 102,000 sources made a 545 MB process for JSON (35 MB
 /// paged) and 587 MB for the table (84 MB).
 async fn list(ctx: &Context, format: Format) -> anyhow::Result<()> {
-    let mut after = None;
     match format {
         Format::Json => {
             let mut out = std::io::BufWriter::new(std::io::stdout());
-            json_pages(&mut out, |after| ctx.store.sources_after(after, LIST_PAGE)).await?;
+            json_pages(&mut out, ctx.store.source_pages(LIST_PAGE)).await?;
             out.flush()?;
         }
         Format::Table => {
             let mut body = Vec::new();
-            loop {
-                let page = ctx.store.sources_after(after, LIST_PAGE).await?;
-                let Some(last) = page.last() else { break };
-                after = Some(last.id);
-                body.extend(page.iter().map(|s| list_cells(ctx, &SourceJson::from(s))));
+            let mut pages = std::pin::pin!(ctx.store.source_pages(LIST_PAGE));
+            while let Some(page) = pages.next().await {
+                body.extend(page?.iter().map(|s| list_cells(ctx, &SourceJson::from(s))));
             }
             print!("{}", table(&["ID", "KIND", "STATUS", "LAST CHECK", "NEXT CHECK", "URL", "TITLE"], &body));
         }
@@ -233,23 +231,19 @@ async fn list(ctx: &Context, format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes the sources `next_page` gives, page after page (it is asked for
-/// the ones after the last id it gave), as one pretty JSON array and a
-/// newline. A page that fails ends the writing with the array unclosed.
-async fn json_pages<F, Fut>(out: &mut impl Write, mut next_page: F) -> anyhow::Result<()>
-where
-    F: FnMut(Option<SourceId>) -> Fut,
-    Fut: std::future::Future<Output = Result<Vec<Source>, crate::store::StoreError>>,
-{
+/// Writes the sources of `pages` as one pretty JSON array and a newline,
+/// each page as it comes. A failed page ends the writing with the array
+/// unclosed.
+async fn json_pages(
+    out: &mut impl Write,
+    pages: impl Stream<Item = Result<Vec<Source>, crate::store::StoreError>>,
+) -> anyhow::Result<()> {
     use serde::ser::{SerializeSeq, Serializer as _};
     let mut ser = serde_json::Serializer::with_formatter(&mut *out, serde_json::ser::PrettyFormatter::new());
     let mut seq = ser.serialize_seq(None)?;
-    let mut after = None;
-    loop {
-        let page = next_page(after).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id);
-        for s in &page {
+    let mut pages = std::pin::pin!(pages);
+    while let Some(page) = pages.next().await {
+        for s in &page? {
             seq.serialize_element(&SourceJson::from(s))?;
         }
     }
@@ -451,14 +445,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, added) = with_pages(dir.path(), 7).await;
         let mut out = Vec::new();
-        json_pages(&mut out, |after| store.sources_after(after, 3)).await.unwrap();
+        json_pages(&mut out, store.source_pages(3)).await.unwrap();
         let whole: Vec<SourceJson> = added.iter().map(SourceJson::from).collect();
         assert_eq!(String::from_utf8(out).unwrap(), format!("{}\n", serde_json::to_string_pretty(&whole).unwrap()));
 
         let empty = tempfile::tempdir().unwrap();
         let (store, _) = with_pages(empty.path(), 0).await;
         let mut out = Vec::new();
-        json_pages(&mut out, |after| store.sources_after(after, 3)).await.unwrap();
+        json_pages(&mut out, store.source_pages(3)).await.unwrap();
         assert_eq!(out, b"[]\n");
     }
 
@@ -467,16 +461,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = with_pages(dir.path(), 7).await;
         let mut out = Vec::new();
-        let result = json_pages(&mut out, |after| {
-            let store = store.clone();
-            async move {
-                match after {
-                    None => store.sources_after(None, 3).await,
-                    Some(_) => Err(StoreError::Corrupt("the second page is unreadable".to_owned())),
-                }
-            }
-        })
-        .await;
+        let failing = futures::stream::iter([Err(StoreError::Corrupt("the second page is unreadable".to_owned()))]);
+        let result = json_pages(&mut out, store.source_pages(3).take(1).chain(failing)).await;
         let error = result.expect_err("the failed page fails the listing");
         assert!(error.to_string().contains("the second page is unreadable"), "{error}");
         let text = String::from_utf8(out).unwrap();

@@ -160,9 +160,30 @@ async fn rewatch(
 }
 
 impl Store {
+    /// Every active (not removed) source by id, `page` at a time, each read
+    /// when the stream is polled for it: `check --all`, `sources list` and
+    /// `doctor` walk the table this way; nothing reads it whole. A failed
+    /// read is the stream's last item.
+    pub fn source_pages(&self, page: u64) -> impl futures::Stream<Item = Result<Vec<Source>, StoreError>> + use<> {
+        let store = self.clone();
+        futures::stream::unfold(Some(None), move |after: Option<Option<SourceId>>| {
+            let store = store.clone();
+            async move {
+                let after = after?;
+                match store.sources_after(after, page).await {
+                    Ok(rows) if rows.is_empty() => None,
+                    Ok(rows) => {
+                        let next = rows.last().map(|s| s.id);
+                        Some((Ok(rows), Some(next)))
+                    }
+                    Err(e) => Some((Err(e), None)),
+                }
+            }
+        })
+    }
+
     /// Up to `limit` active (not removed) sources with an id above `after`,
-    /// by id: `check --all`, `sources list` and `doctor` walk the table in
-    /// pages; nothing reads it whole.
+    /// by id: a page of [`Store::source_pages`].
     pub async fn sources_after(&self, after: Option<SourceId>, limit: u64) -> Result<Vec<Source>, StoreError> {
         let mut query = Entity::find().filter(Column::RemovedAt.is_null());
         if let Some(after) = after {

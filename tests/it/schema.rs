@@ -525,7 +525,8 @@ async fn edited_pages_written_together_keep_their_rows(backend: Backend) {
 
 both_backends!(edited_pages_together_on, edited_pages_written_together_keep_their_rows);
 
-/// `check --all` walks the sources in pages; every active source is seen once.
+/// `check --all`, `sources list` and `doctor` walk the sources in pages;
+/// every active source is seen once.
 async fn sources_come_in_pages(backend: Backend) {
     let Some((_dir, _db, store)) = open(backend).await else { return };
     store.migrate().await.unwrap();
@@ -535,17 +536,10 @@ async fn sources_come_in_pages(backend: Backend) {
     }
     let removed = store.add_source(&page_source(99), now).await.unwrap();
     store.remove_source(removed.id, false, now).await.unwrap();
-    let mut seen = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store.sources_after(after, 10).await.unwrap();
-        if page.is_empty() {
-            break;
-        }
-        assert!(page.len() <= 10);
-        after = page.last().map(|s| s.id);
-        seen.extend(page.into_iter().map(|s| s.id));
-    }
+    let pages: Vec<_> = futures::StreamExt::collect(store.source_pages(10)).await;
+    let sizes: Vec<usize> = pages.iter().map(|p| p.as_ref().map_or(0, Vec::len)).collect();
+    assert_eq!(sizes, [10, 10, 5], "pages of at most 10, none empty");
+    let seen: Vec<_> = pages.into_iter().flat_map(|p| p.unwrap()).map(|s| s.id).collect();
     assert_eq!(seen.len(), 25);
     assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "in id order, no repeats");
     assert!(!seen.contains(&removed.id));
